@@ -1,0 +1,308 @@
+"""Frozen configuration: the audit run (AuditConfig) and its thresholds (Rulepack, from YAML).
+
+Nothing below the CLI or the DAG reads the environment or the clock: they build these
+objects and pass them down.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from audits.models import DISPOSITIONS, PURPOSES, RULES_BY_ID, SCORED_FAMILIES
+
+RULEPACK_DIR = Path(__file__).parent / "rulepacks"
+DEFAULT_RULEPACK = "cn_bank"
+DEVELOPMENT_HMAC_SECRET = b"development-only-secret-do-not-use-in-production"
+
+
+class ConfigError(ValueError):
+    """A rulepack or setting that cannot be used; the message says which key and why."""
+
+
+@dataclass(frozen=True)
+class Scoring:
+    tolerances: dict[str, float]
+    weights: dict[str, float]
+    grade_bands: tuple[tuple[str, float], ...]      # ("A", 90.0) ... highest first
+    critical_grade_cap: str                          # worst grade... best grade allowed
+    trend_days: int
+
+
+@dataclass(frozen=True)
+class Rulepack:
+    name: str
+    sha256: str
+    description: str
+    bank_timezone: str
+    default_region: str
+    attempt_dispositions: frozenset[str]
+    enabled_rules: frozenset[str]
+    calling_hours: dict[str, tuple[int, int]]        # purpose -> (start, end) in minutes of day
+    daily_cap: dict[str, int]
+    rolling_cap: dict[str, int]
+    rolling_window_days: int
+    cooling_off_days: dict[str, int]
+    redial_gap_minutes: float
+    refusal_applies_to: frozenset[str]
+    caller_daily_cap: int
+    training_valid_days: int
+    scoring: Scoring
+
+    def threshold_text(self, rule_id: str) -> str:
+        """Human text of a rule's thresholds, for scorecards."""
+        per_purpose = lambda values: ", ".join(f"{p} {values[p]}" for p in PURPOSES if p in values)  # noqa: E731
+        texts = {
+            "FREQ_CALLING_HOURS": ", ".join(
+                f"{p} {_hhmm(s)}–{_hhmm(e)}" for p, (s, e) in sorted(self.calling_hours.items())),
+            "FREQ_DAILY_CAP": per_purpose(self.daily_cap),
+            "FREQ_ROLLING_7D": per_purpose(self.rolling_cap) + f" in {self.rolling_window_days} days",
+            "FREQ_COOLING_OFF": per_purpose(self.cooling_off_days) + " days" if self.cooling_off_days else "off",
+            "FREQ_RAPID_REDIAL": f"{self.redial_gap_minutes:g} min",
+            "FREQ_AFTER_REFUSAL": ", ".join(sorted(self.refusal_applies_to)) + "; forever",
+            "FREQ_CALLER_DAILY_CAP": f"{self.caller_daily_cap} calls per caller number per day",
+            "QUAL_AGENT_UNTRAINED": f"training valid {self.training_valid_days} days",
+        }
+        return texts.get(rule_id, "—")
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """One audit run: which day, where inputs and outputs live, which rules."""
+
+    audit_date: dt.date
+    landing: Path
+    out: Path
+    store: Path
+    rulepack: Rulepack
+    hmac_secret: bytes = DEVELOPMENT_HMAC_SECRET
+    run_id: str = "manual"
+    code_version: str = "unknown"
+    generated_at: str = ""                           # ISO timestamp of the run, for provenance
+    show_progress: bool = False
+    agencies: tuple[str, ...] | None = field(default=None)   # restrict to these (None = all)
+
+    @property
+    def report_dir(self) -> Path:
+        return self.out / self.audit_date.isoformat()
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+# --- loading a rulepack -----------------------------------------------------------------
+
+_TOP_KEYS = {"name", "description", "bank_timezone", "default_region", "attempt_dispositions",
+             "rules", "scoring"}
+_RULE_KEYS = {
+    "FREQ_CALLING_HOURS": {"enabled", "windows"},
+    "FREQ_DAILY_CAP": {"enabled", "caps"},
+    "FREQ_ROLLING_7D": {"enabled", "caps", "window_days"},
+    "FREQ_COOLING_OFF": {"enabled", "cooling_off_days"},
+    "FREQ_RAPID_REDIAL": {"enabled", "redial_gap_minutes"},
+    "FREQ_AFTER_REFUSAL": {"enabled", "refusal_applies_to"},
+    "FREQ_CALLER_DAILY_CAP": {"enabled", "cap"},
+    "QUAL_AGENT_UNTRAINED": {"enabled", "training_valid_days"},
+}
+_SCORING_KEYS = {"tolerances", "weights", "grade_bands", "critical_grade_cap", "trend_days"}
+
+
+def load_rulepack(name_or_path: str | Path) -> Rulepack:
+    """Load a rulepack by name (audits/rulepacks/<name>.yaml) or by file path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = RULEPACK_DIR / f"{name_or_path}.yaml"
+        if not path.exists():
+            known = ", ".join(sorted(p.stem for p in RULEPACK_DIR.glob("*.yaml")))
+            raise ConfigError(f"Unknown rulepack {str(name_or_path)!r}. Known rulepacks: {known}; "
+                              "or pass the path of a YAML file.")
+    try:
+        raw_bytes = path.read_bytes()
+        document = yaml.safe_load(raw_bytes)
+    except OSError as exc:
+        raise ConfigError(f"Cannot read rulepack {path}: {exc.strerror}.") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"Rulepack {path} is not valid YAML: {exc}") from exc
+    try:
+        return _parse_rulepack(document, sha256=hashlib.sha256(raw_bytes).hexdigest())
+    except ConfigError as exc:
+        raise ConfigError(f"Rulepack {path}: {exc}") from None
+
+
+def _parse_rulepack(doc: object, *, sha256: str) -> Rulepack:
+    doc = _mapping(doc, "the document")
+    _no_unknown_keys(doc, _TOP_KEYS, "")
+    rules = _mapping(doc.get("rules", {}), "rules")
+    for rule_id, settings in rules.items():
+        if rule_id not in RULES_BY_ID:
+            raise ConfigError(f"rules.{rule_id}: no such rule id. Known rule ids: "
+                              + ", ".join(sorted(RULES_BY_ID)))
+        _no_unknown_keys(_mapping(settings or {}, f"rules.{rule_id}"),
+                         _RULE_KEYS.get(rule_id, {"enabled"}), f"rules.{rule_id}.")
+
+    def setting(rule_id: str, key: str, default: object = None) -> object:
+        value = (rules.get(rule_id) or {}).get(key, default)
+        if value is None:
+            raise ConfigError(f"rules.{rule_id}.{key} is required.")
+        return value
+
+    enabled = frozenset(r for r in RULES_BY_ID
+                        if _boolean((rules.get(r) or {}).get("enabled", True), f"rules.{r}.enabled"))
+    windows = _mapping(setting("FREQ_CALLING_HOURS", "windows"), "rules.FREQ_CALLING_HOURS.windows")
+    calling_hours = {}
+    for purpose, window in windows.items():
+        key = f"rules.FREQ_CALLING_HOURS.windows.{purpose}"
+        _purpose(purpose, key)
+        window = _mapping(window, key)
+        _no_unknown_keys(window, {"start", "end"}, key + ".")
+        start, end = _clock(window.get("start"), key + ".start"), _clock(window.get("end"), key + ".end")
+        if end <= start:
+            raise ConfigError(f"{key}: end must be after start.")
+        calling_hours[purpose] = (start, end)
+
+    scoring_doc = _mapping(doc.get("scoring", {}), "scoring")
+    _no_unknown_keys(scoring_doc, _SCORING_KEYS, "scoring.")
+    families = [f.value for f in SCORED_FAMILIES]
+    tolerances = _family_numbers(scoring_doc.get("tolerances", {f: 0.05 for f in families}),
+                                 "scoring.tolerances", families, positive=True)
+    weights = _family_numbers(scoring_doc.get("weights", {"confidentiality": 0.35, "frequency": 0.30,
+                                                          "qualification": 0.25, "data_quality": 0.10}),
+                              "scoring.weights", families, positive=False)
+    if abs(sum(weights.values()) - 1.0) > 1e-9:
+        raise ConfigError(f"scoring.weights must add up to 1 (they add up to {sum(weights.values()):g}).")
+    bands_doc = _mapping(scoring_doc.get("grade_bands", {"A": 90, "B": 80, "C": 70, "D": 60}),
+                         "scoring.grade_bands")
+    bands = tuple(sorted(((str(g), _number(v, f"scoring.grade_bands.{g}", 0, 100))
+                          for g, v in bands_doc.items()), key=lambda band: -band[1]))
+    cap = str(scoring_doc.get("critical_grade_cap", "C"))
+    if cap not in {g for g, _ in bands}:
+        raise ConfigError(f"scoring.critical_grade_cap {cap!r} is not one of the grade bands.")
+
+    return Rulepack(
+        name=_text(doc.get("name"), "name"),
+        sha256=sha256,
+        description=str(doc.get("description", "")),
+        bank_timezone=_timezone(doc.get("bank_timezone", "Asia/Shanghai"), "bank_timezone"),
+        default_region=_text(doc.get("default_region", "CN"), "default_region").upper(),
+        attempt_dispositions=frozenset(
+            _choice(d, DISPOSITIONS, "attempt_dispositions")
+            for d in _list(doc.get("attempt_dispositions", ["ANSWERED", "NO_ANSWER", "REJECTED", "VOICEMAIL"]),
+                           "attempt_dispositions")),
+        enabled_rules=enabled,
+        calling_hours=calling_hours,
+        daily_cap=_purpose_ints(setting("FREQ_DAILY_CAP", "caps"), "rules.FREQ_DAILY_CAP.caps"),
+        rolling_cap=_purpose_ints(setting("FREQ_ROLLING_7D", "caps"), "rules.FREQ_ROLLING_7D.caps"),
+        rolling_window_days=int(_number(setting("FREQ_ROLLING_7D", "window_days", 7),
+                                        "rules.FREQ_ROLLING_7D.window_days", 1, 366, integer=True)),
+        cooling_off_days=_purpose_ints(setting("FREQ_COOLING_OFF", "cooling_off_days", {}),
+                                       "rules.FREQ_COOLING_OFF.cooling_off_days", minimum=1),
+        redial_gap_minutes=_number(setting("FREQ_RAPID_REDIAL", "redial_gap_minutes"),
+                                   "rules.FREQ_RAPID_REDIAL.redial_gap_minutes", 0, 1440),
+        refusal_applies_to=frozenset(
+            _purpose(p, "rules.FREQ_AFTER_REFUSAL.refusal_applies_to")
+            for p in _list(setting("FREQ_AFTER_REFUSAL", "refusal_applies_to"),
+                           "rules.FREQ_AFTER_REFUSAL.refusal_applies_to")),
+        caller_daily_cap=int(_number(setting("FREQ_CALLER_DAILY_CAP", "cap"),
+                                     "rules.FREQ_CALLER_DAILY_CAP.cap", 1, 10**9, integer=True)),
+        training_valid_days=int(_number(setting("QUAL_AGENT_UNTRAINED", "training_valid_days"),
+                                        "rules.QUAL_AGENT_UNTRAINED.training_valid_days", 0, 10**5,
+                                        integer=True)),
+        scoring=Scoring(tolerances=tolerances, weights=weights, grade_bands=bands,
+                        critical_grade_cap=cap,
+                        trend_days=int(_number(scoring_doc.get("trend_days", 30), "scoring.trend_days",
+                                               1, 366, integer=True))),
+    )
+
+
+def _mapping(value: object, key: str) -> dict:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key} must be a mapping, got {type(value).__name__}.")
+    return value
+
+
+def _no_unknown_keys(mapping: dict, allowed: set[str], prefix: str) -> None:
+    unknown = sorted(str(k) for k in mapping if k not in allowed)
+    if unknown:
+        raise ConfigError(f"unknown key {prefix}{unknown[0]}" + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
+                          + f". Allowed here: {', '.join(sorted(allowed))}.")
+
+
+def _list(value: object, key: str) -> list:
+    if not isinstance(value, list):
+        raise ConfigError(f"{key} must be a list, got {value!r}.")
+    return value
+
+
+def _text(value: object, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key} must be a non-empty string, got {value!r}.")
+    return value.strip()
+
+
+def _boolean(value: object, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false, got {value!r}.")
+    return value
+
+
+def _number(value: object, key: str, low: float, high: float, *, integer: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+        raise ConfigError(f"{key} must be {'a whole number' if integer else 'a number'}, got {value!r}.")
+    if not low <= value <= high:
+        raise ConfigError(f"{key} must be between {low:g} and {high:g}, got {value!r}.")
+    return float(value)
+
+
+def _choice(value: object, allowed: tuple[str, ...], key: str) -> str:
+    text = str(value).strip().upper()
+    if text not in allowed:
+        raise ConfigError(f"{key}: {value!r} is not one of {', '.join(allowed)}.")
+    return text
+
+
+def _purpose(value: object, key: str) -> str:
+    text = str(value).strip().lower()
+    if text not in PURPOSES:
+        raise ConfigError(f"{key}: {value!r} is not a purpose ({', '.join(PURPOSES)}).")
+    return text
+
+
+def _purpose_ints(value: object, key: str, *, minimum: int = 0) -> dict[str, int]:
+    mapping = _mapping(value, key)
+    return {_purpose(p, key): int(_number(n, f"{key}.{p}", minimum, 10**6, integer=True))
+            for p, n in mapping.items()}
+
+
+def _family_numbers(value: object, key: str, families: list[str], *, positive: bool) -> dict[str, float]:
+    mapping = _mapping(value, key)
+    _no_unknown_keys(mapping, set(families), key + ".")
+    missing = [f for f in families if f not in mapping]
+    if missing:
+        raise ConfigError(f"{key}.{missing[0]} is required.")
+    return {f: _number(mapping[f], f"{key}.{f}", 1e-9 if positive else 0, 1) for f in families}
+
+
+def _clock(value: object, key: str) -> int:
+    text = str(value)
+    try:
+        hours, minutes = text.split(":")
+        total = int(hours) * 60 + int(minutes)
+    except ValueError:
+        raise ConfigError(f"{key} must be a time HH:MM, got {value!r}.") from None
+    if not 0 <= total <= 24 * 60 or not 0 <= int(minutes) < 60:
+        raise ConfigError(f"{key} must be between 00:00 and 24:00, got {value!r}.")
+    return total
+
+
+def _timezone(value: object, key: str) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{key}: {value!r} is not an IANA time zone (e.g. Asia/Shanghai).") from None
+    return str(value)

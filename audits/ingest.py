@@ -1,0 +1,214 @@
+"""Ingestion: landing files -> typed, validated frames plus quarantine rows and per-file records.
+
+Every row read is either accepted or quarantined with its reasons (row conservation); a bad
+CDR file quarantines that file only. Unusable reference data stops the run (AuditError).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from audits.config import Rulepack
+from audits.loaders import (
+    _ZONES,
+    REFERENCE_SUFFIXES,
+    ROW,
+    FileUnreadable,
+    find_table_file,
+    list_cdr_files,
+    read_table,
+)
+from audits.models import QUARANTINE_COLUMNS, REFERENCE_TABLES, TABLE_COLUMNS
+from audits.privacy import mask_free_text
+from audits.tables import agency_zones, contracts_in_force, type_cdr, type_reference
+from audits.validation import validate_table
+
+
+class AuditError(Exception):
+    """The audit cannot run at all (e.g. reference data missing); the message says what to do."""
+
+
+@dataclass
+class FileRecord:
+    """One input file: where, its hash, and what became of its rows."""
+
+    path: str                  # relative to the landing zone
+    sha256: str
+    table: str
+    agency_id: str = ""
+    status: str = "ok"         # ok | unreadable | missing
+    message: str = ""
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_quarantined: int = 0
+
+    @property
+    def conserved(self) -> bool:
+        return self.rows_read == self.rows_accepted + self.rows_quarantined
+
+
+@dataclass
+class Ingested:
+    accepted: pd.DataFrame
+    quarantine: pd.DataFrame
+    files: list[FileRecord]
+    dq_results: dict[str, dict] = field(default_factory=dict)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_reference(landing: Path, *, audit_date: dt.date, rulepack: Rulepack) -> dict[str, Ingested]:
+    """All six reference tables, validated. Missing or unreadable -> AuditError."""
+    loaded = {}
+    for table in REFERENCE_TABLES:
+        path = find_table_file(landing / "reference", table, REFERENCE_SUFFIXES)
+        if path is None:
+            raise AuditError("\n".join([
+                f"Reference table {table} is missing: no reference/{table}.csv (or .csv.gz, .parquet, .xlsx) "
+                f"under {landing}.",
+                "The audit needs all six reference tables (contracts, agents, caller_numbers, campaigns, "
+                "assignments, consents); see data-contract.md §1."]))
+        try:
+            raw = read_table(path, table)
+        except FileUnreadable as exc:
+            raise AuditError(f"Reference table {table} cannot be read: {exc}\n"
+                             "Fix or re-export the file; no agency can be audited without it.") from None
+        typed = type_reference(table, raw.frame, bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
+        source = path.relative_to(landing).as_posix()
+        labels = pd.DataFrame({"source": source, "row_number": typed[ROW]})
+        validation = validate_table(typed, table, parameters={"known_timezones": sorted(_ZONES)},
+                                    row_labels=labels)
+        agency = typed["agency_id"] if "agency_id" in typed else pd.Series("", index=typed.index)
+        quarantine = _quarantine_rows(audit_date, source, raw.frame, validation.reasons, agency,
+                                      call_ids=None, table=table, malformed=raw.malformed)
+        record = FileRecord(path=source, sha256=sha256_file(path), table=table, rows_read=raw.rows_read,
+                            rows_accepted=int(validation.valid.sum()), rows_quarantined=len(quarantine))
+        loaded[table] = Ingested(accepted=typed[validation.valid.to_numpy()].reset_index(drop=True),
+                                 quarantine=quarantine, files=[record], dq_results={table: validation.result})
+    return loaded
+
+
+def load_calls(landing: Path, *, day: dt.date, contracts: pd.DataFrame, rulepack: Rulepack,
+               agencies: tuple[str, ...] | None = None) -> Ingested:
+    """The day's CDR files of every agency, validated in one batch."""
+    files = list_cdr_files(landing, day)
+    if agencies is not None:
+        files = {a: p for a, p in files.items() if a in agencies}
+    zones = agency_zones(contracts, day, rulepack.bank_timezone)
+    records: list[FileRecord] = []
+    typed_frames, quarantines = [], []
+    for agency_id, path in sorted(files.items()):
+        source = path.relative_to(landing).as_posix()
+        record = FileRecord(path=source, sha256=sha256_file(path), table="cdr", agency_id=agency_id)
+        records.append(record)
+        try:
+            raw = read_table(path, "cdr")
+        except FileUnreadable as exc:
+            record.status, record.message = "unreadable", str(exc)
+            rows = getattr(exc, "rows", None)
+            record.rows_read = record.rows_quarantined = 0 if rows is None else len(rows)
+            quarantines.append(_unreadable_rows(day, source, agency_id, str(exc), rows))
+            continue
+        typed = type_cdr(raw.frame, source=source, file_agency_id=agency_id,
+                         local_zone=zones.get(agency_id, rulepack.bank_timezone),
+                         bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
+        typed_frames.append(typed)
+        record.rows_read = raw.rows_read
+        if raw.malformed:
+            quarantines.append(_quarantine_rows(day, source, raw.frame.iloc[:0], pd.Series([], dtype="str"),
+                                                pd.Series([], dtype="str"), call_ids=None, table="cdr",
+                                                malformed=raw.malformed, file_agency=agency_id))
+    in_force = contracts_in_force(contracts, day)
+    expected = sorted(set(in_force.index) - set(files)) if agencies is None else \
+        sorted((set(in_force.index) & set(agencies)) - set(files))
+    for agency_id in expected:
+        records.append(FileRecord(path=f"cdr/{day.isoformat()}/{agency_id}.csv", sha256="", table="cdr",
+                                  agency_id=agency_id, status="missing",
+                                  message=f"no CDR file delivered for {day.isoformat()} although contract "
+                                          f"{in_force.loc[agency_id, 'contract_id']} is in force"))
+    if not typed_frames:
+        return Ingested(accepted=pd.DataFrame(), quarantine=_concat(quarantines), files=records, dq_results={})
+    calls = pd.concat(typed_frames, ignore_index=True)
+    validation = validate_table(calls, "cdr", row_labels=calls[["source", ROW]],
+                                parameters={"audit_dates": [day.isoformat()], "known_timezones": sorted(_ZONES)})
+    quarantines.append(_quarantine_rows(day, None, calls, validation.reasons, calls["file_agency_id"],
+                                        call_ids=calls["call_id"], table="cdr", malformed=[]))
+    quarantine = _concat(quarantines)
+    accepted_per_file = calls.loc[validation.valid.to_numpy(), "source"].value_counts()
+    quarantined_per_file = quarantine["source"].value_counts()
+    for record in records:
+        if record.status == "ok":
+            record.rows_accepted = int(accepted_per_file.get(record.path, 0))
+            record.rows_quarantined = int(quarantined_per_file.get(record.path, 0))
+    accepted = calls[validation.valid.to_numpy()].reset_index(drop=True)
+    return Ingested(accepted=accepted, quarantine=quarantine, files=records, dq_results={"cdr": validation.result})
+
+
+def _quarantine_rows(day: dt.date, source: str | None, frame: pd.DataFrame, reasons: pd.Series,
+                     agency: pd.Series, *, call_ids: pd.Series | None, table: str,
+                     malformed: list[tuple[int, str]], file_agency: str = "") -> pd.DataFrame:
+    """quarantine.csv rows for failing rows (reasons != '') and malformed lines."""
+    failing = np.flatnonzero(reasons.to_numpy() != "")
+    columns = [c for c in TABLE_COLUMNS[table][0] + TABLE_COLUMNS[table][1]]
+    rows = frame.iloc[failing]
+    sources = rows["source"] if source is None else pd.Series(source, index=rows.index)
+    out = pd.DataFrame({
+        "audit_date": day.isoformat(),
+        "source": sources.astype("str"),
+        "agency_id": agency.iloc[failing].fillna("").astype("str"),
+        "row_number": rows[ROW].astype("int64"),
+        "call_id": (call_ids.iloc[failing].fillna("").astype("str") if call_ids is not None else ""),
+        "reasons": reasons.iloc[failing].astype("str"),
+        "raw": [_masked_line(values) for values in rows[columns].itertuples(index=False)],
+    })
+    if malformed:
+        lines = pd.DataFrame({"audit_date": day.isoformat(), "source": source, "agency_id": file_agency,
+                              "row_number": [n for n, _ in malformed], "call_id": "",
+                              "reasons": "DQ_MALFORMED_ROW", "raw": [text for _, text in malformed]})
+        out = pd.concat([out, lines], ignore_index=True)
+    return out[list(QUARANTINE_COLUMNS)]
+
+
+def _unreadable_rows(day: dt.date, source: str, agency_id: str, message: str,
+                     rows: pd.DataFrame | None) -> pd.DataFrame:
+    if rows is None or rows.empty:
+        return pd.DataFrame([{"audit_date": day.isoformat(), "source": source, "agency_id": agency_id,
+                              "row_number": 0, "call_id": "", "reasons": "DQ_FILE_UNREADABLE",
+                              "raw": mask_free_text(message)}])[list(QUARANTINE_COLUMNS)]
+    values = [c for c in rows.columns if c != ROW]
+    return pd.DataFrame({
+        "audit_date": day.isoformat(), "source": source, "agency_id": agency_id,
+        "row_number": rows[ROW].astype("int64"),
+        "call_id": rows["call_id"].fillna("").astype("str") if "call_id" in rows else "",
+        "reasons": "DQ_FILE_UNREADABLE",
+        "raw": [_masked_line(v) for v in rows[values].itertuples(index=False)],
+    })[list(QUARANTINE_COLUMNS)]
+
+
+def _masked_line(values) -> str:
+    """One row as a CSV line, every field masked (phones, IDs and cards lose their digits)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(
+        ["" if not isinstance(v, str) else mask_free_text(v) for v in values])
+    return buffer.getvalue()
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame({c: pd.Series([], dtype="str") for c in QUARANTINE_COLUMNS})
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,309 @@
+"""The only code that reads landing files: CSV (UTF-8, UTF-8 BOM, GB18030; plain or .gz),
+Parquet and, for contracts, XLSX. It also parses the contract's value types (dates,
+timestamps, phone numbers, lists) into typed columns next to the raw text.
+
+A file is read as text first (every column a string, trimmed, blank = null) so that a bad
+value is never lost: the raw text goes to quarantine, the typed column holds null.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import io
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, available_timezones
+
+import numpy as np
+import pandas as pd
+import phonenumbers
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from audits.models import TABLE_COLUMNS
+from audits.privacy import mask_free_text
+
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)   # pandas 3 "str": null is NaN
+ROW = "row_number"                # 1-based data row number in its file (header not counted)
+CDR_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+REFERENCE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".xlsx")
+
+
+class FileUnreadable(Exception):
+    """A file that cannot be parsed at all; the message names the file and what was expected.
+
+    `rows` holds the file's rows as text when they could be read (a required column is
+    absent), so that each can be quarantined; None when the file could not be parsed.
+    """
+
+    def __init__(self, message: str, rows: pd.DataFrame | None = None):
+        super().__init__(message)
+        self.rows = rows
+
+
+@dataclass
+class RawTable:
+    """A landing file read as text: one string column per contract column, plus ROW."""
+
+    path: Path
+    frame: pd.DataFrame
+    malformed: list[tuple[int, str]] = field(default_factory=list)   # (row_number, raw line)
+    encoding: str = "utf-8"
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.frame) + len(self.malformed)
+
+
+# --- finding files ----------------------------------------------------------------------
+
+def find_table_file(folder: Path, stem: str, suffixes: tuple[str, ...]) -> Path | None:
+    """The file `<folder>/<stem><suffix>` for the first suffix that exists."""
+    for suffix in suffixes:
+        candidate = folder / f"{stem}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def list_cdr_files(landing: Path, day: dt.date) -> dict[str, Path]:
+    """agency_id -> CDR file of the day (one per agency; .csv before .csv.gz before .parquet)."""
+    folder = landing / "cdr" / day.isoformat()
+    if not folder.is_dir():
+        return {}
+    found: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        for suffix in CDR_SUFFIXES:
+            if path.name.endswith(suffix) and path.is_file():
+                found.setdefault(path.name[: -len(suffix)], path)
+                break
+    return found
+
+
+# --- reading text -----------------------------------------------------------------------
+
+def read_table(path: Path, table: str) -> RawTable:
+    """Read a landing file of `table` as text. Raises FileUnreadable with a clear message."""
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        frame, malformed, encoding = _read_parquet(path), [], "parquet"
+    elif name.endswith(".xlsx"):
+        frame, malformed, encoding = _read_xlsx(path), [], "xlsx"
+    else:
+        frame, malformed, encoding = _read_csv(path)
+    frame = _normalise_columns(frame, path, table)
+    return RawTable(path=path, frame=frame, malformed=malformed, encoding=encoding)
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, list[tuple[int, str]], str]:
+    data = _read_bytes(path)
+    text, encoding = _decode(data, path)
+    if not text.strip():
+        raise FileUnreadable(f"{path}: the file is empty; expected a header row and data rows.")
+    header_line = text.splitlines()[0]
+    header = [h.strip().lower() for h in next(csv.reader([header_line]))]
+    if len(set(header)) != len(header):
+        duplicated = sorted({h for h in header if header.count(h) > 1})
+        raise FileUnreadable(f"{path}: header names a column twice: {', '.join(duplicated)}.")
+    malformed: list[tuple[int, str]] = []
+
+    def on_invalid(row) -> str:
+        malformed.append((int(row.number) - 1, mask_free_text(row.text)))
+        return "skip"
+
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pa_csv.ReadOptions(use_threads=False, column_names=header, skip_rows=1,
+                                            block_size=1 << 24),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+            convert_options=pa_csv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, ValueError) as exc:
+        raise FileUnreadable(f"{path}: not a readable CSV file ({mask_free_text(str(exc))}).") from None
+    frame = table.to_pandas(types_mapper={pa.string(): TEXT}.get)
+    total = len(frame) + len(malformed)
+    bad_rows = {number for number, _ in malformed}
+    frame[ROW] = np.array([n for n in range(1, total + 1) if n not in bad_rows] if bad_rows
+                          else np.arange(1, total + 1), dtype="int64")
+    return frame, sorted(malformed), encoding
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+        if path.name.lower().endswith(".gz"):
+            data = gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise FileUnreadable(f"{path}: cannot decompress or read the file ({exc}); "
+                             "expected a complete gzip-compressed CSV.") from None
+    return data
+
+
+def _decode(data: bytes, path: Path) -> tuple[str, str]:
+    """UTF-8 (with or without BOM) first, GB18030 (Chinese Excel exports) second."""
+    try:
+        return data.decode("utf-8-sig"), ("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return data.decode("gb18030"), "gb18030"
+        except UnicodeDecodeError:
+            line = data[: utf8_error.start].count(b"\n") + 1
+            raise FileUnreadable(f"{path}: line {line} is neither UTF-8 nor GB18030 text; "
+                                 "save the file as UTF-8 CSV.") from None
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise FileUnreadable(f"{path}: not a readable Parquet file ({exc}).") from None
+    frame = pd.DataFrame({
+        name.strip().lower(): _text_column(column.to_pandas())
+        for name, column in zip(table.column_names, table.columns)
+    })
+    frame[ROW] = np.arange(1, len(frame) + 1, dtype="int64")
+    return frame
+
+
+def _read_xlsx(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+        raise FileUnreadable(f"{path}: not a readable XLSX workbook ({type(exc).__name__}: {exc}).") from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    frame = pd.DataFrame({c: _text_column(frame[c]) for c in frame.columns})
+    frame[ROW] = np.arange(1, len(frame) + 1, dtype="int64")
+    return frame
+
+
+def _text_column(values: pd.Series) -> pd.Series:
+    """Any column as text; Excel/Parquet dates and datetimes become ISO strings."""
+    def as_text(value: object) -> object:
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+            return None
+        if isinstance(value, (pd.Timestamp, dt.datetime)):
+            return value.date().isoformat() if value.time() == dt.time(0) and value.tzinfo is None \
+                else value.isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+    if values.dtype == object or not pd.api.types.is_string_dtype(values):
+        values = values.map(as_text)
+    return values.astype(TEXT)
+
+
+def _normalise_columns(frame: pd.DataFrame, path: Path, table: str) -> pd.DataFrame:
+    required, optional = TABLE_COLUMNS[table]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise FileUnreadable(
+            f"{path}: required column {', '.join(missing)} is absent. "
+            f"Expected columns: {', '.join(required + optional)}; found: "
+            f"{', '.join(c for c in frame.columns if c != ROW) or 'none'}.", rows=frame)
+    out = {}
+    for column in required + optional:
+        if column in frame.columns:
+            values = frame[column].str.strip()
+            out[column] = values.mask(values == "")
+        else:
+            out[column] = pd.Series(pd.NA, index=frame.index, dtype=TEXT)
+    out[ROW] = frame[ROW]
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+# --- typed values -----------------------------------------------------------------------
+
+_TIMESTAMP = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)"
+    r"(?:(Z)|([+-])(\d{2})(?::?(\d{2}))?)?$")
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """'YYYY-MM-DD' -> datetime64 (midnight, naive); anything else -> NaT."""
+    return pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
+
+
+def parse_timestamps(values: pd.Series, local_zone: str | pd.Series) -> pd.Series:
+    """ISO 8601 text -> UTC instants. Text without an offset is local time in `local_zone`
+    (one IANA name, or one per row). Unparseable text, or a zone that is not IANA -> NaT.
+
+    A local time that falls in a daylight-saving gap moves forward; an ambiguous one takes
+    the first (daylight) occurrence.
+    """
+    parts = values.str.extract(_TIMESTAMP.pattern)
+    local = pd.to_datetime(parts[0] + " " + parts[1].str.replace(",", ".", regex=False),
+                           format="ISO8601", errors="coerce")
+    has_offset = parts[2].notna() | parts[3].notna()
+    sign = parts[3].map({"+": 1, "-": -1}).astype("float64")
+    offset_minutes = (sign * (parts[4].astype("float64") * 60 + parts[5].fillna("0").astype("float64"))
+                      ).where(parts[3].notna(), 0.0)
+    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    with_offset = has_offset & local.notna()
+    result[with_offset] = (local[with_offset] - pd.to_timedelta(offset_minutes[with_offset], unit="min")
+                           ).dt.tz_localize("UTC")
+    naive = ~has_offset & local.notna()
+    zones = local_zone if isinstance(local_zone, pd.Series) else pd.Series(local_zone, index=values.index)
+    for zone in zones[naive].dropna().unique():
+        rows = naive & (zones == zone)
+        if not is_timezone(zone):
+            continue
+        localized = local[rows].dt.tz_localize(zone, ambiguous=np.ones(int(rows.sum()), dtype=bool),
+                                               nonexistent="shift_forward")
+        result[rows] = localized.dt.tz_convert("UTC")
+    return result
+
+
+_ZONES = frozenset(available_timezones())
+
+
+def is_timezone(name: object) -> bool:
+    """True for an IANA zone name known to this machine's tz database."""
+    return isinstance(name, str) and name in _ZONES and _loads(name)
+
+
+def _loads(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+        return True
+    except Exception:
+        return False
+
+
+def parse_lists(values: pd.Series, *, lower: bool = True) -> pd.Series:
+    """'a; b;c' -> frozenset({'a','b','c'}); blank -> empty frozenset."""
+    def split(text: object) -> frozenset[str]:
+        if not isinstance(text, str):
+            return frozenset()
+        items = (item.strip() for item in text.split(";"))
+        return frozenset((item.lower() if lower else item) for item in items if item)
+    return values.map(split).astype(object)
+
+
+def normalise_phones(values: pd.Series, region: str) -> pd.Series:
+    """Phone numbers in any common written form -> E.164 text; bad numbers -> null.
+
+    A number is bad when `phonenumbers` cannot parse it or `is_valid_number` is false.
+    Each distinct written form is parsed once.
+    """
+    compact = values.str.replace(r"[\s\-().]", "", regex=True)
+    mapping = {text: _e164(text, region) for text in compact.dropna().unique()}
+    return compact.map(mapping).astype(TEXT)
+
+
+def _e164(text: str, region: str) -> str | None:
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -1,0 +1,256 @@
+"""Shared vocabulary: column sets, enumerations, rule metadata and the Scorecard.
+
+Every stage speaks in these names; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+# --- enumerations of the data contract -------------------------------------------------
+
+PURPOSES = ("marketing", "collection", "servicing")
+DISPOSITIONS = ("ANSWERED", "NO_ANSWER", "BUSY", "REJECTED", "VOICEMAIL", "FAILED")
+OUTCOMES = ("RIGHT_PARTY", "WRONG_PARTY", "REFUSED", "COMPLAINT")
+CONVERSATION_OUTCOMES = frozenset({"RIGHT_PARTY", "REFUSED", "COMPLAINT"})
+UNANSWERED_DISPOSITIONS = frozenset({"NO_ANSWER", "REJECTED", "VOICEMAIL"})
+
+REFERENCE_TABLES = ("contracts", "agents", "caller_numbers", "campaigns", "assignments", "consents")
+
+# Raw columns of each input table; the first list is required (non-blank), the second optional.
+TABLE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "contracts": (
+        ("agency_id", "contract_id", "contract_start", "contract_end"),
+        ("agency_name", "permitted_purposes", "permitted_products", "licence_no",
+         "licence_expiry", "nda_signed", "nda_expiry", "timezone"),
+    ),
+    "agents": (("agency_id", "agent_id", "active_from"), ("active_to", "trained_on")),
+    "caller_numbers": (("agency_id", "caller_number", "registered_from"), ("registered_to",)),
+    "campaigns": (("campaign_id",), ("purpose", "product")),
+    "assignments": (
+        ("agency_id", "campaign_id", "customer_id", "phone", "assigned_from"),
+        ("assigned_to",),
+    ),
+    "consents": (("customer_id", "phone"), ("marketing_consent_at", "marketing_withdrawn_at")),
+    "cdr": (
+        ("call_id", "agency_id", "agent_id", "campaign_id", "caller_number", "callee_number",
+         "start_time", "end_time", "disposition"),
+        ("answer_time", "outcome", "notes", "callee_tz"),
+    ),
+}
+
+# Typed kind of each column that is not plain text.
+COLUMN_KINDS: dict[str, dict[str, str]] = {
+    "contracts": {"contract_start": "date", "contract_end": "date", "licence_expiry": "date",
+                  "nda_signed": "date", "nda_expiry": "date", "permitted_purposes": "list",
+                  "permitted_products": "list", "timezone": "timezone"},
+    "agents": {"active_from": "date", "active_to": "date", "trained_on": "date"},
+    "caller_numbers": {"caller_number": "phone", "registered_from": "date", "registered_to": "date"},
+    "campaigns": {"purpose": "enum"},
+    "assignments": {"phone": "phone", "assigned_from": "date", "assigned_to": "date"},
+    "consents": {"phone": "phone", "marketing_consent_at": "timestamp",
+                 "marketing_withdrawn_at": "timestamp"},
+    "cdr": {"caller_number": "phone", "callee_number": "phone", "start_time": "timestamp",
+            "answer_time": "timestamp", "end_time": "timestamp", "disposition": "enum",
+            "outcome": "enum", "callee_tz": "timezone"},
+}
+
+ENUM_VALUES: dict[str, tuple[str, ...]] = {
+    "purpose": PURPOSES,
+    "disposition": DISPOSITIONS,
+    "outcome": OUTCOMES,
+}
+
+# --- outputs --------------------------------------------------------------------------
+
+VIOLATION_COLUMNS = (
+    "audit_date", "agency_id", "rule_id", "family", "severity", "call_id", "agent_id",
+    "campaign_id", "callee_masked", "callee_key", "start_time", "detail",
+)
+QUARANTINE_COLUMNS = ("audit_date", "source", "agency_id", "row_number", "call_id", "reasons", "raw")
+
+DQ_ROW_REASONS = (
+    "DQ_MISSING_FIELD", "DQ_BAD_TIMESTAMP", "DQ_TIME_ORDER", "DQ_BAD_PHONE", "DQ_BAD_ENUM",
+    "DQ_DUPLICATE_CALL_ID", "DQ_AGENCY_MISMATCH", "DQ_OUT_OF_DAY", "DQ_MALFORMED_ROW",
+)
+# Reasons specific to reference tables (their own integrity).
+DQ_REFERENCE_REASONS = ("DQ_DATE_ORDER", "DQ_DUPLICATE_KEY", "DQ_BAD_DATE", "DQ_BAD_TIMEZONE",
+                        "DQ_BAD_KEY")
+DQ_FILE_REASONS = ("DQ_FILE_MISSING", "DQ_FILE_UNREADABLE")
+
+
+class Severity(str, Enum):
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+
+
+class Family(str, Enum):
+    CONFIDENTIALITY = "confidentiality"
+    QUALIFICATION = "qualification"
+    FREQUENCY = "frequency"
+    DATA_QUALITY = "data_quality"
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What a rule is called, which family it scores in and how grave it is."""
+
+    rule_id: str
+    family: Family
+    severity: Severity
+    title: str
+    source: str
+
+
+RULE_INFO: tuple[RuleInfo, ...] = (
+    RuleInfo("FREQ_CALLING_HOURS", Family.FREQUENCY, Severity.MAJOR,
+             "Call outside permitted calling hours",
+             "CBA collection guideline (2026), GB/T 45251-2025; 12 CFR 1006.6(b)(1)(i); 47 CFR 64.1200(c)(1)"),
+    RuleInfo("FREQ_DAILY_CAP", Family.FREQUENCY, Severity.MAJOR,
+             "Attempts per number per day over the cap",
+             "CBA 2026; Fla. Stat. 501.616(6)(b); Reg F comment 14(b)(2)(i)-2"),
+    RuleInfo("FREQ_ROLLING_7D", Family.FREQUENCY, Severity.MAJOR,
+             "Attempts per number in 7 days over the cap", "12 CFR 1006.14(b)(2)(i)(A); bank policy"),
+    RuleInfo("FREQ_COOLING_OFF", Family.FREQUENCY, Severity.MAJOR,
+             "Attempt inside the cooling-off period after a conversation",
+             "12 CFR 1006.14(b)(2)(i)(B); bank policy"),
+    RuleInfo("FREQ_RAPID_REDIAL", Family.FREQUENCY, Severity.MINOR,
+             "Redial soon after an unanswered attempt", "Reg F comment 14(b)(2)(i)-2.i"),
+    RuleInfo("FREQ_AFTER_REFUSAL", Family.FREQUENCY, Severity.CRITICAL,
+             "Attempt after the customer refused further calls",
+             "Consumer Rights Protection Law art. 29; Implementing Regulation (2024) art. 24; 12 CFR 1006.14(h)"),
+    RuleInfo("FREQ_CALLER_DAILY_CAP", Family.FREQUENCY, Severity.MINOR,
+             "Calls per caller number per day over the cap", "bank policy"),
+    RuleInfo("CONF_UNASSIGNED", Family.CONFIDENTIALITY, Severity.CRITICAL,
+             "Customer not assigned to this agency", "PIPL art. 21, art. 6"),
+    RuleInfo("CONF_NO_CONSENT", Family.CONFIDENTIALITY, Severity.CRITICAL,
+             "Marketing call without consent in force",
+             "Consumer Rights Protection Law art. 29; PIPL arts. 13-15; 47 CFR 64.1200"),
+    RuleInfo("CONF_AGENT_NOT_ACTIVE", Family.CONFIDENTIALITY, Severity.MAJOR,
+             "Agent unknown or not active on the day", "PIPL art. 51(4)"),
+    RuleInfo("CONF_NDA_NOT_IN_FORCE", Family.CONFIDENTIALITY, Severity.MAJOR,
+             "Confidentiality agreement not in force", "PIPL art. 21"),
+    RuleInfo("CONF_PII_IN_NOTES", Family.CONFIDENTIALITY, Severity.CRITICAL,
+             "Unmasked personal identifier in the notes", "PIPL arts. 28, 51(3)"),
+    RuleInfo("QUAL_NO_CONTRACT", Family.QUALIFICATION, Severity.CRITICAL,
+             "No contract in force", "PIPL art. 21; CBIRC consumer-protection measures (2022) art. 41"),
+    RuleInfo("QUAL_LICENCE_INVALID", Family.QUALIFICATION, Severity.MAJOR,
+             "Licence missing or expired", "MIIT 2018 action plan; Fla. Stat. 501.616(4)"),
+    RuleInfo("QUAL_OUT_OF_SCOPE", Family.QUALIFICATION, Severity.MAJOR,
+             "Campaign outside the contract's purposes or products", "PIPL art. 21 para. 2; CFPB bulletin 2016-02"),
+    RuleInfo("QUAL_AGENT_UNTRAINED", Family.QUALIFICATION, Severity.MINOR,
+             "Agent's compliance training missing or stale", "GB/T 45251-2025; 47 CFR 64.1200(d)(2)"),
+    RuleInfo("QUAL_UNREGISTERED_CALLER_ID", Family.QUALIFICATION, Severity.MAJOR,
+             "Caller ID not registered", "Anti-Telecom-Fraud Law (2022) art. 13; 47 CFR 64.1601(e)"),
+)
+RULES_BY_ID: dict[str, RuleInfo] = {info.rule_id: info for info in RULE_INFO}
+SCORED_FAMILIES = (Family.CONFIDENTIALITY, Family.FREQUENCY, Family.QUALIFICATION, Family.DATA_QUALITY)
+
+# --- the scorecard: what rendering sees --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FamilyScore:
+    family: str              # Family value
+    weight: float
+    score: float | None      # None = not assessed
+    rate: float | None       # share of calls (or rows, for data quality) with a finding
+    affected: int            # calls with a finding in the family (rows quarantined for DQ)
+
+
+@dataclass(frozen=True)
+class RuleLine:
+    rule_id: str
+    family: str
+    severity: str
+    title: str
+    threshold: str           # human text, e.g. "marketing 3, servicing 5, collection 6"
+    evaluated: int           # calls the rule looked at
+    findings: int
+    rate: float | None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One row of evidence, already masked."""
+
+    rule_id: str
+    severity: str
+    call_id: str
+    agent_id: str
+    campaign_id: str
+    callee_masked: str
+    callee_key: str
+    start_time: str          # ISO 8601 with offset, bank's zone
+    detail: str
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    audit_date: str
+    overall: float | None
+    grade: str
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    file_status: str         # "ok" | "missing" | "unreadable"
+    file_message: str        # why a file is missing/unreadable, "" when ok
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+    reasons: tuple[tuple[str, int], ...]   # (DQ code, rows) sorted by code
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str
+    sha256: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class Provenance:
+    run_id: str
+    audit_date: str
+    rulepack_name: str
+    rulepack_sha256: str
+    code_version: str
+    generated_at: str
+    inputs: tuple[InputFile, ...]
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    agency_id: str
+    agency_name: str
+    audit_date: str
+    assessed: bool                       # False when the file is missing or unreadable
+    calls_audited: int
+    overall: float | None
+    grade: str                           # "A".."F", or "n/a" when not assessed
+    grade_capped: bool                   # a critical finding capped the grade at C
+    critical_findings: int
+    total_findings: int
+    families: tuple[FamilyScore, ...]
+    rules: tuple[RuleLine, ...]
+    top_agents: tuple[tuple[str, int], ...]
+    top_callers: tuple[tuple[str, int], ...]     # masked caller numbers
+    findings_by_hour: tuple[int, ...]            # 24 counts, bank's local hour of start_time
+    findings: tuple[Finding, ...]                # all findings, sorted as violations.csv
+    trend: tuple[TrendPoint, ...]                # oldest first, up to 30 days, includes today
+    change_prev_day: float | None
+    change_prev_7d: float | None                 # against the mean of the previous 7 days
+    data_quality: DataQuality
+    provenance: Provenance
+    grade_bands: tuple[tuple[str, float], ...] = field(default=(("A", 90.0), ("B", 80.0),
+                                                               ("C", 70.0), ("D", 60.0)))
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    audit_date: str
+    scorecards: tuple[Scorecard, ...]    # ranked worst first: not assessed, then overall ascending
+    provenance: Provenance

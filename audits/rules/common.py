@@ -1,0 +1,132 @@
+"""What every rule shares: its inputs, effective dating, and building violation rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from audits.config import Rulepack
+from audits.models import RULES_BY_ID, VIOLATION_COLUMNS
+from audits.privacy import mask_phones, phone_keys
+
+# Columns of an enriched call frame (the audit day's calls and the history alike).
+CALL_COLUMNS = ("call_id", "agency_id", "agent_id", "campaign_id", "caller_e164", "callee_e164",
+                "start_utc", "disposition_code", "outcome_code", "call_date")
+ORDER = ["start_utc", "agency_id", "call_id"]
+
+
+@dataclass(frozen=True)
+class RuleInputs:
+    """Everything a rule may read. Frames are validated and typed (see audits.tables)."""
+
+    audit_date: dt.date
+    calls: pd.DataFrame          # day D, enriched (enrich_calls), in call order, RangeIndex
+    history: pd.DataFrame        # earlier days from the store, enriched, in call order
+    refusals: pd.DataFrame       # earlier days' refusals: callee_e164, start_utc, agency_id, call_id
+    contracts: pd.DataFrame
+    agents: pd.DataFrame
+    caller_numbers: pd.DataFrame
+    campaigns: pd.DataFrame
+    assignments: pd.DataFrame
+    consents: pd.DataFrame
+    rulepack: Rulepack
+    secret: bytes
+
+    @property
+    def day64(self) -> np.datetime64:
+        return np.datetime64(self.audit_date, "ns")
+
+
+def enrich_calls(calls: pd.DataFrame, campaigns: pd.DataFrame, rulepack: Rulepack) -> pd.DataFrame:
+    """Add purpose/product (null for an unknown campaign), attempt and conversation flags;
+    sort into call order (start_time, agency_id, call_id)."""
+    catalogue = campaigns.drop_duplicates("campaign_id").set_index("campaign_id")
+    enriched = calls.sort_values(ORDER, kind="stable").reset_index(drop=True)
+    enriched["purpose"] = enriched["campaign_id"].map(catalogue["purpose_code"]).astype("str")
+    enriched["product"] = enriched["campaign_id"].map(catalogue["product"]).astype("str")
+    enriched["is_attempt"] = enriched["disposition_code"].isin(rulepack.attempt_dispositions)
+    enriched["is_conversation"] = (enriched["disposition_code"] == "ANSWERED") & enriched["outcome_code"].isin(
+        ["RIGHT_PARTY", "REFUSED", "COMPLAINT"])
+    enriched["is_refusal"] = (enriched["disposition_code"] == "ANSWERED") & (enriched["outcome_code"] == "REFUSED")
+    return enriched
+
+
+def active_on(frame: pd.DataFrame, start: str, end: str, day64: np.datetime64) -> pd.Series:
+    """Rows whose [start, end] date range holds the day; a blank end is open."""
+    return (frame[start] <= day64) & (frame[end].isna() | (frame[end] >= day64))
+
+
+def pair_keys(left: pd.Series, right: pd.Series) -> pd.Series:
+    """One text key for a pair of columns, for fast membership tests."""
+    return left.astype("str") + "\x1f" + right.astype("str")
+
+
+def empty_violations() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series([], dtype="str") for column in VIOLATION_COLUMNS})
+
+
+def as_violations(inputs: RuleInputs, rows: pd.DataFrame, rule_id: str, detail: pd.Series | str) -> pd.DataFrame:
+    """Violation rows for the offending calls `rows` (a slice of inputs.calls)."""
+    if rows.empty:
+        return empty_violations()
+    info = RULES_BY_ID[rule_id]
+    size = len(rows)
+    local = rows["start_utc"].dt.tz_convert(inputs.rulepack.bank_timezone)
+    start_text = local.dt.strftime("%Y-%m-%dT%H:%M:%S%z").str.replace(r"(\d\d)(\d\d)$", r"\1:\2", regex=True)
+    return pd.DataFrame({
+        "audit_date": np.full(size, inputs.audit_date.isoformat(), dtype=object),
+        "agency_id": rows["agency_id"].to_numpy(),
+        "rule_id": np.full(size, rule_id, dtype=object),
+        "family": np.full(size, info.family.value, dtype=object),
+        "severity": np.full(size, info.severity.value, dtype=object),
+        "call_id": rows["call_id"].to_numpy(),
+        "agent_id": rows["agent_id"].to_numpy(),
+        "campaign_id": rows["campaign_id"].to_numpy(),
+        "callee_masked": mask_phones(rows["callee_e164"]).to_numpy(),
+        "callee_key": phone_keys(rows["callee_e164"], inputs.secret).to_numpy(),
+        "start_time": start_text.to_numpy(),
+        "detail": (detail.to_numpy() if isinstance(detail, pd.Series) else np.full(size, detail, dtype=object)),
+    }).astype("str")
+
+
+def ordinal(numbers: pd.Series) -> pd.Series:
+    """1 -> '1st', 2 -> '2nd', 11 -> '11th', 23 -> '23rd'."""
+    values = numbers.astype("int64")
+    suffix = np.where((values % 100 >= 11) & (values % 100 <= 13), "th",
+                      np.select([values % 10 == 1, values % 10 == 2, values % 10 == 3], ["st", "nd", "rd"], "th"))
+    return values.astype("str") + pd.Series(suffix, index=numbers.index)
+
+
+def local_clock(start_utc: pd.Series, zones: pd.Series) -> pd.Series:
+    """'HH:MM' of each instant in its own zone (one conversion per distinct zone)."""
+    out = pd.Series("", index=start_utc.index, dtype="str")
+    for zone in zones.dropna().unique():
+        rows = zones == zone
+        out[rows] = start_utc[rows].dt.tz_convert(zone).dt.strftime("%H:%M")
+    return out
+
+
+def earlier_calls_text(group_keys: list[str], frame: pd.DataFrame, hits: pd.Series,
+                       zone: str, limit: int = 8) -> pd.Series:
+    """For each hit row, 'HH:MM AGxx, …' of the earlier rows of its group (frame in call order).
+
+    Only groups that hold a hit are visited, so the cost follows the findings, not the calls.
+    """
+    result = pd.Series("", index=frame.index[hits.to_numpy()], dtype="str")
+    if result.empty:
+        return result
+    hit_groups = pd.MultiIndex.from_frame(frame.loc[hits, group_keys].drop_duplicates())
+    involved = frame[pd.MultiIndex.from_frame(frame[group_keys]).isin(hit_groups)]
+    labels = involved["start_utc"].dt.tz_convert(zone).dt.strftime("%m-%d %H:%M") + " " + involved["agency_id"]
+    for _, positions in involved.groupby(group_keys, sort=False).groups.items():
+        seen: list[str] = []
+        for position in positions:
+            if position in result.index:
+                shown = seen[-limit:]
+                more = len(seen) - len(shown)
+                result[position] = (f"{more} more, " if more else "") + ", ".join(shown)
+            seen.append(labels[position])
+    return result

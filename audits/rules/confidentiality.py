@@ -1,0 +1,124 @@
+"""Confidentiality rules: is customer data used only as entrusted? (rules.md, "Confidentiality")."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+from audits.rules.common import RuleInputs, active_on, as_violations, pair_keys
+from audits.tables import contracts_in_force
+
+_DIGIT_RUN = re.compile(r"[0-9]+[Xx]?")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+def calls_without_assignment(inputs: RuleInputs) -> pd.DataFrame:
+    """CONF_UNASSIGNED: no assignment of the callee number to the agency holds on D."""
+    calls, assignments = inputs.calls, inputs.assignments
+    live = assignments[active_on(assignments, "assigned_from_date", "assigned_to_date", inputs.day64)]
+    assigned = pd.Index(pair_keys(live["agency_id"], live["phone_e164"]).unique())
+    hits = ~pair_keys(calls["agency_id"], calls["callee_e164"]).isin(assigned)
+    return as_violations(inputs, calls[hits], "CONF_UNASSIGNED",
+                         "customer not assigned to this agency on " + inputs.audit_date.isoformat())
+
+
+def marketing_without_consent(inputs: RuleInputs) -> pd.DataFrame:
+    """CONF_NO_CONSENT: a marketing call with no consent given at or before its start and not
+    withdrawn by then."""
+    calls, consents = inputs.calls, inputs.consents
+    marketing = calls[calls["purpose"] == "marketing"]
+    pairs = marketing[["callee_e164", "start_utc"]].reset_index().merge(
+        consents[["phone_e164", "marketing_consent_utc", "marketing_withdrawn_utc"]],
+        left_on="callee_e164", right_on="phone_e164", how="inner")
+    in_force = ((pairs["marketing_consent_utc"] <= pairs["start_utc"])
+                & (pairs["marketing_withdrawn_utc"].isna() | (pairs["marketing_withdrawn_utc"] > pairs["start_utc"])))
+    consented = pd.Index(pairs.loc[in_force, "index"].unique())
+    withdrawn = pd.Index(pairs.loc[pairs["marketing_withdrawn_utc"] <= pairs["start_utc"], "index"].unique())
+    rows = marketing[~marketing.index.isin(consented)]
+    detail = pd.Series(np.where(rows.index.isin(withdrawn), "marketing call after the customer withdrew consent",
+                                "marketing call without recorded consent"), index=rows.index, dtype="str")
+    return as_violations(inputs, rows, "CONF_NO_CONSENT", detail)
+
+
+def calls_by_inactive_agents(inputs: RuleInputs) -> pd.DataFrame:
+    """CONF_AGENT_NOT_ACTIVE: no roster row of the agency and agent is active on D."""
+    calls, agents = inputs.calls, inputs.agents
+    live = agents[active_on(agents, "active_from_date", "active_to_date", inputs.day64)]
+    active = pd.Index(pair_keys(live["agency_id"], live["agent_id"]).unique())
+    known = pd.Index(pair_keys(agents["agency_id"], agents["agent_id"]).unique())
+    keys = pair_keys(calls["agency_id"], calls["agent_id"])
+    rows = calls[~keys.isin(active)]
+    detail = pd.Series(np.where(keys[~keys.isin(active)].isin(known), "agent not active on the agency's roster on ",
+                                "agent unknown to the agency's roster on "), index=rows.index, dtype="str")
+    return as_violations(inputs, rows, "CONF_AGENT_NOT_ACTIVE", detail + inputs.audit_date.isoformat())
+
+
+def calls_under_lapsed_nda(inputs: RuleInputs) -> pd.DataFrame:
+    """CONF_NDA_NOT_IN_FORCE: the contract in force has no NDA signed by D, or it expired before D."""
+    contracts = contracts_in_force(inputs.contracts, inputs.audit_date)
+    day64 = inputs.day64
+    unsigned = contracts["nda_signed_date"].isna() | (contracts["nda_signed_date"] > day64)
+    expired = contracts["nda_expiry_date"].notna() & (contracts["nda_expiry_date"] < day64)
+    reason = pd.Series(np.where(unsigned, "no confidentiality agreement signed by ",
+                                "confidentiality agreement expired before "), index=contracts.index)
+    lapsed = reason[unsigned | expired] + inputs.audit_date.isoformat() + " (contract " \
+        + contracts.loc[unsigned | expired, "contract_id"] + ")"
+    rows = inputs.calls[inputs.calls["agency_id"].isin(lapsed.index)]
+    return as_violations(inputs, rows, "CONF_NDA_NOT_IN_FORCE", rows["agency_id"].map(lapsed))
+
+
+def calls_with_pii_in_notes(inputs: RuleInputs) -> pd.DataFrame:
+    """CONF_PII_IN_NOTES: notes hold an unmasked PRC ID, a Luhn-valid card number or a mobile number."""
+    notes = inputs.calls["notes"]
+    kinds = {text: pii_kinds(text) for text in notes.dropna().unique() if _may_hold_pii(text)}
+    found = notes.map(lambda text: kinds.get(text, "") if isinstance(text, str) else "").fillna("")
+    rows = inputs.calls[found != ""]
+    return as_violations(inputs, rows, "CONF_PII_IN_NOTES", "notes contain an unmasked " + found[found != ""])
+
+
+def _may_hold_pii(text: str) -> bool:
+    """Cheap pre-filter: a note needs at least 11 digit-like characters to hold an identifier."""
+    return sum(ch.isdigit() for ch in text) >= 11 or any(ord(ch) > 127 for ch in text)
+
+
+def pii_kinds(text: str) -> str:
+    """Which identifiers the text holds, e.g. 'PRC resident ID, mobile number' ('' for none).
+
+    Runs are maximal runs of ASCII digits after NFKC normalisation; an ID's run may end in X.
+    """
+    folded = unicodedata.normalize("NFKC", text)
+    kinds: list[str] = []
+    for match in _DIGIT_RUN.finditer(folded):
+        run = match.group()
+        digits = run.rstrip("Xx")
+        id_run = run if len(digits) == 17 else digits
+        if len(id_run) == 18 and _valid_prc_id(id_run):
+            kinds.append("PRC resident ID")
+        if 13 <= len(digits) <= 19 and _luhn_valid(digits):
+            kinds.append("card number")
+        if len(digits) == 11 and _MOBILE.fullmatch(digits):
+            kinds.append("mobile number")
+    return ", ".join(dict.fromkeys(kinds))
+
+
+def _valid_prc_id(run: str) -> bool:
+    body, check = run[:17], run[17].upper()
+    if not body.isdigit():
+        return False
+    return _ID_CHECK[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS)) % 11] == check
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+

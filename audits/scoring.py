@@ -1,0 +1,239 @@
+"""Scoring: findings + volumes + rulepack -> one score row and one Scorecard per agency.
+
+Per family f: rate_f = calls with a finding in f / audited calls, score_f =
+100 * max(0, 1 - rate_f / tolerance_f). Data quality: rate = quarantined rows / rows read.
+Overall = weighted mean of the families assessed. A missing or unreadable file scores 0 on
+data quality and the other families are "not assessed". Any critical finding caps the grade.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from audits.config import Rulepack
+from audits.privacy import mask_phones
+from audits.models import (
+    RULE_INFO,
+    DataQuality,
+    FamilyScore,
+    Finding,
+    Provenance,
+    RuleLine,
+    Scorecard,
+    TrendPoint,
+)
+
+FAMILIES = ("confidentiality", "frequency", "qualification")
+SCORE_COLUMNS = (
+    "audit_date", "agency_id", "agency_name", "assessed", "file_status", "rows_read", "rows_quarantined",
+    "calls_audited", "findings", "critical_findings", "calls_confidentiality", "calls_frequency",
+    "calls_qualification", "score_confidentiality", "score_frequency", "score_qualification",
+    "score_data_quality", "overall", "grade", "grade_capped", "change_prev_day", "change_prev_7d",
+)
+# Which calls each rule looks at (the denominator shown per rule on the scorecard).
+_EVALUATED = {
+    "FREQ_CALLING_HOURS": "with_purpose", "FREQ_DAILY_CAP": "attempts_with_purpose",
+    "FREQ_ROLLING_7D": "attempts_with_purpose", "FREQ_COOLING_OFF": "attempts_with_purpose",
+    "FREQ_RAPID_REDIAL": "attempts", "FREQ_AFTER_REFUSAL": "attempts_with_purpose",
+    "CONF_NO_CONSENT": "marketing",
+}
+
+
+@dataclass(frozen=True)
+class AgencyVolume:
+    """What the agency delivered on the day."""
+
+    agency_id: str
+    agency_name: str
+    file_status: str           # ok | missing | unreadable
+    file_message: str
+    rows_read: int
+    rows_quarantined: int
+    reasons: tuple[tuple[str, int], ...]
+
+
+def family_score(rate: float | None, tolerance: float) -> float | None:
+    if rate is None:
+        return None
+    return round(100.0 * max(0.0, 1.0 - rate / tolerance), 2)
+
+
+def grade_for(overall: float | None, rulepack: Rulepack) -> str:
+    if overall is None:
+        return "n/a"
+    for grade, floor in rulepack.scoring.grade_bands:
+        if overall >= floor:
+            return grade
+    return "F"
+
+
+def score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.DataFrame,
+                   violations: pd.DataFrame, rulepack: Rulepack, history: pd.DataFrame) -> pd.DataFrame:
+    """scores.csv rows, one per agency, sorted by agency_id. `history` = earlier scores.csv rows."""
+    scoring = rulepack.scoring
+    audited = calls.groupby("agency_id").size() if not calls.empty else pd.Series(dtype="int64")
+    affected = (violations.drop_duplicates(["agency_id", "family", "call_id"])
+                .groupby(["agency_id", "family"]).size())
+    findings = violations.groupby("agency_id").size()
+    critical = violations[violations["severity"] == "critical"].groupby("agency_id").size()
+    rows = []
+    for volume in sorted(volumes, key=lambda v: v.agency_id):
+        agency = volume.agency_id
+        readable = volume.file_status == "ok"
+        n_calls = int(audited.get(agency, 0))
+        counts = {f: int(affected.get((agency, f), 0)) for f in FAMILIES}
+        scores = {f: (family_score(counts[f] / n_calls, scoring.tolerances[f]) if readable and n_calls else None)
+                  for f in FAMILIES}
+        dq_rate = (volume.rows_quarantined / volume.rows_read) if readable and volume.rows_read else (
+            None if readable else 1.0)
+        scores["data_quality"] = 0.0 if not readable else family_score(dq_rate, scoring.tolerances["data_quality"])
+        weighted = [(scoring.weights[f], s) for f, s in scores.items() if s is not None]
+        weight_total = sum(w for w, _ in weighted)
+        overall = round(sum(w * s for w, s in weighted) / weight_total, 2) if weight_total else None
+        grade = grade_for(overall, rulepack)
+        capped = False
+        n_critical = int(critical.get(agency, 0))
+        if n_critical and grade != "n/a" and _better(grade, scoring.critical_grade_cap, rulepack):
+            grade, capped = scoring.critical_grade_cap, True
+        change_day, change_week = _changes(history, agency, audit_date, overall)
+        rows.append({
+            "audit_date": audit_date.isoformat(), "agency_id": agency, "agency_name": volume.agency_name,
+            "assessed": readable, "file_status": volume.file_status, "rows_read": volume.rows_read,
+            "rows_quarantined": volume.rows_quarantined, "calls_audited": n_calls,
+            "findings": int(findings.get(agency, 0)), "critical_findings": n_critical,
+            **{f"calls_{f}": counts[f] for f in FAMILIES},
+            **{f"score_{f}": scores[f] for f in (*FAMILIES, "data_quality")},
+            "overall": overall, "grade": grade, "grade_capped": capped,
+            "change_prev_day": change_day, "change_prev_7d": change_week,
+        })
+    return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
+
+
+def _better(grade: str, cap: str, rulepack: Rulepack) -> bool:
+    order = [g for g, _ in rulepack.scoring.grade_bands] + ["F"]
+    return order.index(grade) < order.index(cap)
+
+
+def _changes(history: pd.DataFrame, agency: str, audit_date: dt.date, overall: float | None):
+    if overall is None or history.empty:
+        return None, None
+    mine = history[(history["agency_id"] == agency) & history["overall"].notna()]
+    previous_day = mine.loc[mine["audit_date"] == (audit_date - dt.timedelta(days=1)).isoformat(), "overall"]
+    week_start = (audit_date - dt.timedelta(days=7)).isoformat()
+    week = mine.loc[(mine["audit_date"] >= week_start) & (mine["audit_date"] < audit_date.isoformat()), "overall"]
+    change_day = round(overall - float(previous_day.iloc[0]), 2) if len(previous_day) else None
+    change_week = round(overall - float(week.astype(float).mean()), 2) if len(week) else None
+    return change_day, change_week
+
+
+def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: pd.DataFrame,
+                     violations: pd.DataFrame, rulepack: Rulepack, history: pd.DataFrame,
+                     provenance: Provenance) -> list[Scorecard]:
+    """One presentation-ready Scorecard per scores row."""
+    by_agency = {v.agency_id: v for v in volumes}
+    denominators = _denominators(calls)
+    if not calls.empty:
+        violations = violations.merge(calls[["agency_id", "call_id", "caller_e164"]],
+                                      on=["agency_id", "call_id"], how="left", validate="many_to_one")
+    else:
+        violations = violations.assign(caller_e164=pd.Series([], dtype="str"))
+    cards = []
+    for row in scores.itertuples(index=False):
+        agency = row.agency_id
+        volume = by_agency[agency]
+        mine = violations[violations["agency_id"] == agency]
+        counts = mine.groupby("rule_id").size()
+        rule_lines = tuple(
+            RuleLine(rule_id=info.rule_id, family=info.family.value, severity=info.severity.value,
+                     title=info.title, threshold=rulepack.threshold_text(info.rule_id),
+                     evaluated=int(denominators.get((agency, _EVALUATED.get(info.rule_id, "all")), 0)),
+                     findings=int(counts.get(info.rule_id, 0)),
+                     rate=_rate(int(counts.get(info.rule_id, 0)),
+                                int(denominators.get((agency, _EVALUATED.get(info.rule_id, "all")), 0))))
+            for info in RULE_INFO if info.rule_id in rulepack.enabled_rules)
+        families = tuple(
+            FamilyScore(family=f, weight=rulepack.scoring.weights[f], score=_none(getattr(row, f"score_{f}")),
+                        rate=_rate(getattr(row, f"calls_{f}"), row.calls_audited) if row.assessed else None,
+                        affected=int(getattr(row, f"calls_{f}")))
+            for f in FAMILIES) + (FamilyScore(
+                family="data_quality", weight=rulepack.scoring.weights["data_quality"],
+                score=_none(row.score_data_quality),
+                rate=_rate(volume.rows_quarantined, volume.rows_read) if row.assessed else 1.0,
+                affected=volume.rows_quarantined),)
+        caller_counts = mine["caller_e164"].dropna().value_counts().head(10)
+        hours = np.bincount(mine["start_time"].str.slice(11, 13).astype(int), minlength=24) if len(mine) else \
+            np.zeros(24, dtype=int)
+        trend = _trend(history, agency, row, rulepack.scoring.trend_days)
+        cards.append(Scorecard(
+            agency_id=agency, agency_name=volume.agency_name or agency, audit_date=row.audit_date,
+            assessed=bool(row.assessed), calls_audited=int(row.calls_audited), overall=_none(row.overall),
+            grade=row.grade, grade_capped=bool(row.grade_capped), critical_findings=int(row.critical_findings),
+            total_findings=int(row.findings), families=families, rules=rule_lines,
+            top_agents=tuple((str(a), int(n)) for a, n in mine["agent_id"].value_counts().head(10).items()),
+            top_callers=tuple(zip(mask_phones(caller_counts.index.to_series()).tolist(),
+                                  (int(n) for n in caller_counts.to_numpy()))),
+            findings_by_hour=tuple(int(h) for h in hours[:24]),
+            findings=tuple(Finding(rule_id=v.rule_id, severity=v.severity, call_id=v.call_id, agent_id=v.agent_id,
+                                   campaign_id=v.campaign_id, callee_masked=v.callee_masked,
+                                   callee_key=v.callee_key, start_time=v.start_time, detail=v.detail)
+                           for v in mine.itertuples(index=False)),
+            trend=trend, change_prev_day=_none(row.change_prev_day), change_prev_7d=_none(row.change_prev_7d),
+            data_quality=DataQuality(file_status=volume.file_status, file_message=volume.file_message,
+                                     rows_read=volume.rows_read,
+                                     rows_accepted=volume.rows_read - volume.rows_quarantined,
+                                     rows_quarantined=volume.rows_quarantined, reasons=volume.reasons),
+            provenance=provenance,
+            grade_bands=tuple((g, float(f)) for g, f in rulepack.scoring.grade_bands),
+        ))
+    return cards
+
+
+def rank_worst_first(cards: list[Scorecard]) -> tuple[Scorecard, ...]:
+    """Not assessed first, then by overall score ascending, then agency_id."""
+    return tuple(sorted(cards, key=lambda c: (c.assessed, c.overall if c.overall is not None else -1.0,
+                                              c.agency_id)))
+
+
+def _denominators(calls: pd.DataFrame) -> dict[tuple[str, str], int]:
+    if calls.empty:
+        return {}
+    known = calls["purpose"].notna()
+    kinds = {
+        "all": pd.Series(True, index=calls.index),
+        "with_purpose": known,
+        "attempts": calls["is_attempt"],
+        "attempts_with_purpose": calls["is_attempt"] & known,
+        "marketing": calls["purpose"] == "marketing",
+    }
+    out = {}
+    for kind, mask in kinds.items():
+        for agency, n in calls.loc[mask.to_numpy(), "agency_id"].value_counts().items():
+            out[(agency, kind)] = int(n)
+    return out
+
+
+def _trend(history: pd.DataFrame, agency: str, row, days: int) -> tuple[TrendPoint, ...]:
+    today = dt.date.fromisoformat(row.audit_date)
+    first = (today - dt.timedelta(days=days - 1)).isoformat()
+    points = {}
+    if not history.empty:
+        mine = history[(history["agency_id"] == agency) & (history["audit_date"] >= first)
+                       & (history["audit_date"] < row.audit_date)]
+        for past in mine.itertuples(index=False):
+            points[past.audit_date] = TrendPoint(past.audit_date, _none(past.overall), str(past.grade))
+    points[row.audit_date] = TrendPoint(row.audit_date, _none(row.overall), row.grade)
+    return tuple(points[d] for d in sorted(points))
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 6) if whole else None
+
+
+def _none(value) -> float | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    return float(value)

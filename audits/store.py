@@ -1,0 +1,95 @@
+"""History kept between nightly runs: validated calls as Parquet partitioned by call date, and
+a compact per-day index of refusals (the refusal rule looks back forever; reading one small
+file per day beats rescanning every call).
+
+    <store>/calls/call_date=YYYY-MM-DD/calls.parquet
+    <store>/refusals/call_date=YYYY-MM-DD/refusals.parquet
+
+Writing day D replaces only D's partitions, atomically (write aside, then rename).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+STORED_COLUMNS = ("call_id", "agency_id", "agent_id", "campaign_id", "caller_e164", "callee_e164",
+                  "start_utc", "disposition_code", "outcome_code", "call_date")
+REFUSAL_COLUMNS = ("callee_e164", "start_utc", "agency_id", "call_id")
+
+
+def _partition(store: Path, kind: str, day: dt.date) -> Path:
+    return store / kind / f"call_date={day.isoformat()}"
+
+
+def has_day(store: Path, day: dt.date) -> bool:
+    return (_partition(store, "calls", day) / "calls.parquet").is_file()
+
+
+def stored_days(store: Path) -> list[dt.date]:
+    folder = store / "calls"
+    if not folder.is_dir():
+        return []
+    return sorted(dt.date.fromisoformat(p.name.split("=", 1)[1]) for p in folder.iterdir()
+                  if p.name.startswith("call_date=") and (p / "calls.parquet").is_file())
+
+
+def write_day(store: Path, day: dt.date, calls: pd.DataFrame) -> None:
+    """Replace day D's partitions with these validated calls (all agencies)."""
+    frame = calls.loc[:, list(STORED_COLUMNS)].reset_index(drop=True)
+    refusals = frame.loc[(frame["disposition_code"] == "ANSWERED") & (frame["outcome_code"] == "REFUSED"),
+                         list(REFUSAL_COLUMNS)]
+    _replace_partition(_partition(store, "refusals", day), "refusals.parquet", refusals)
+    _replace_partition(_partition(store, "calls", day), "calls.parquet", frame)
+
+
+def _replace_partition(folder: Path, name: str, frame: pd.DataFrame) -> None:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = folder.parent / f".{folder.name}.{uuid.uuid4().hex}"
+    staging.mkdir()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(table, staging / name, compression="zstd")
+    retired = folder.parent / f".{folder.name}.old.{uuid.uuid4().hex}"
+    if folder.exists():
+        os.replace(folder, retired)
+    os.replace(staging, folder)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def read_days(store: Path, days: list[dt.date], columns: tuple[str, ...] = STORED_COLUMNS) -> pd.DataFrame:
+    """Stored calls of these days (those the store has), only the columns asked for."""
+    frames = [pq.read_table(_partition(store, "calls", d) / "calls.parquet", columns=list(columns)).to_pandas()
+              for d in days if has_day(store, d)]
+    if not frames:
+        return _empty(columns)
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_refusals_before(store: Path, day: dt.date) -> pd.DataFrame:
+    """Every stored refusal dated before `day` (one small file per day)."""
+    folder = store / "refusals"
+    frames = []
+    if folder.is_dir():
+        for partition in sorted(folder.iterdir()):
+            if partition.name.startswith("call_date=") and partition.name.split("=", 1)[1] < day.isoformat():
+                path = partition / "refusals.parquet"
+                if path.is_file():
+                    frames.append(pq.read_table(path).to_pandas())
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return _empty(REFUSAL_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in columns})
+    if "start_utc" in frame:
+        frame["start_utc"] = pd.Series([], dtype="datetime64[ns, UTC]")
+    return frame

@@ -1,0 +1,95 @@
+"""Typed columns and flags of each input table, next to its raw text.
+
+The Great Expectations suites in `expectations/` judge these columns: a typed column is
+null where its raw text did not parse, so "raw given but typed null" is a bad value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from audits.loaders import TEXT, is_timezone, normalise_phones, parse_dates, parse_lists, parse_timestamps
+from audits.models import PURPOSES
+
+_DATE_COLUMNS = {
+    "contracts": ("contract_start", "contract_end", "licence_expiry", "nda_signed", "nda_expiry"),
+    "agents": ("active_from", "active_to", "trained_on"),
+    "caller_numbers": ("registered_from", "registered_to"),
+    "assignments": ("assigned_from", "assigned_to"),
+}
+_DUPLICATE_KEYS = {
+    "contracts": ("contract_id",),
+    "agents": ("agency_id", "agent_id", "active_from"),
+    "campaigns": ("campaign_id",),
+}
+
+
+def type_reference(table: str, frame: pd.DataFrame, *, bank_zone: str, region: str) -> pd.DataFrame:
+    """Add the typed columns and flags that the suite of a reference table expects."""
+    typed = frame.copy()
+    for column in _DATE_COLUMNS.get(table, ()):
+        typed[f"{column}_date"] = parse_dates(frame[column])
+    if table == "contracts":
+        typed["purposes"] = parse_lists(frame["permitted_purposes"])
+        typed["products"] = parse_lists(frame["permitted_products"], lower=False)
+        typed["purposes_valid"] = typed["purposes"].map(lambda items: items <= frozenset(PURPOSES)).astype(bool)
+    if table == "campaigns":
+        typed["purpose_code"] = frame["purpose"].str.lower()
+    if table == "caller_numbers":
+        typed["caller_e164"] = normalise_phones(frame["caller_number"], region)
+    if table in ("assignments", "consents"):
+        typed["phone_e164"] = normalise_phones(frame["phone"], region)
+    if table == "consents":
+        typed["marketing_consent_utc"] = parse_timestamps(frame["marketing_consent_at"], bank_zone)
+        typed["marketing_withdrawn_utc"] = parse_timestamps(frame["marketing_withdrawn_at"], bank_zone)
+    if table in _DUPLICATE_KEYS:
+        key = list(_DUPLICATE_KEYS[table])
+        typed["key_repeated"] = frame.duplicated(subset=key, keep="first") & frame[key].notna().all(axis=1)
+    return typed
+
+
+def type_cdr(frame: pd.DataFrame, *, source: str, file_agency_id: str, local_zone: str,
+             bank_zone: str, region: str) -> pd.DataFrame:
+    """Typed columns of one agency's CDR file.
+
+    Timestamps without an offset are local time in `local_zone` (the agency's zone).
+    call_date is the bank-zone date of start_time; callee_zone is callee_tz when it is a
+    known zone, else the agency's zone.
+    """
+    typed = frame.copy()
+    typed["source"] = pd.Series(source, index=frame.index, dtype=TEXT)
+    typed["file_agency_id"] = pd.Series(file_agency_id, index=frame.index, dtype=TEXT)
+    for column in ("start_time", "answer_time", "end_time"):
+        typed[column.replace("_time", "_utc")] = parse_timestamps(frame[column], local_zone)
+    typed["caller_e164"] = normalise_phones(frame["caller_number"], region)
+    typed["callee_e164"] = normalise_phones(frame["callee_number"], region)
+    typed["disposition_code"] = frame["disposition"].str.upper()
+    typed["outcome_code"] = frame["outcome"].str.upper()
+    typed["call_date"] = typed["start_utc"].dt.tz_convert(bank_zone).dt.strftime("%Y-%m-%d").astype(TEXT)
+    typed["call_id_repeated"] = frame["call_id"].duplicated(keep="first") & frame["call_id"].notna()
+    zone_known = frame["callee_tz"].map(is_timezone).astype(bool)
+    typed["callee_zone"] = frame["callee_tz"].where(zone_known, local_zone).astype(TEXT)
+    typed["agency_zone"] = pd.Series(local_zone, index=frame.index, dtype=TEXT)
+    return typed
+
+
+def contracts_in_force(contracts: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """One row per agency: its contract in force on `day` (latest contract_start wins)."""
+    day64 = np.datetime64(day, "ns")
+    live = contracts[(contracts["contract_start_date"] <= day64) & (contracts["contract_end_date"] >= day64)]
+    live = live.sort_values(["agency_id", "contract_start_date", "contract_id"], kind="stable")
+    return live.drop_duplicates("agency_id", keep="last").set_index("agency_id", drop=False)
+
+
+def agency_zones(contracts: pd.DataFrame, day: dt.date, bank_zone: str) -> dict[str, str]:
+    """agency_id -> IANA zone: of the contract in force on `day`, else of its latest contract,
+    else the bank's."""
+    ordered = contracts.sort_values(["agency_id", "contract_start_date", "contract_id"], kind="stable")
+    latest = ordered.drop_duplicates("agency_id", keep="last").set_index("agency_id")["timezone"]
+    zones = {agency: (zone if is_timezone(zone) else bank_zone) for agency, zone in latest.items()}
+    for agency, zone in contracts_in_force(contracts, day)["timezone"].items():
+        zones[agency] = zone if is_timezone(zone) else bank_zone
+    return zones

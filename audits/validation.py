@@ -1,0 +1,150 @@
+"""Data quality with Great Expectations: the only module that imports great_expectations.
+
+One suite per input table lives in `expectations/<table>.json`; each expectation's
+`meta.reason` is the DQ code a failing row is quarantined with. The suites are the single
+definition of row validity: a row's reasons are read off the GX result (its unexpected
+index lists), never recomputed here.
+
+Speed: one ephemeral context per process, one pandas batch per table (all agencies'
+files in one frame), one `validate` call per batch.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+EXPECTATIONS_DIR = Path(__file__).resolve().parents[1] / "expectations"
+SUITE_TABLES = ("cdr", "contracts", "agents", "caller_numbers", "campaigns", "assignments", "consents")
+_RESULT_FORMAT = {"result_format": "COMPLETE", "partial_unexpected_count": 0,
+                  "return_unexpected_index_query": False}
+_PARTIAL_ROWS_KEPT = 20
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Reasons per row ('' = valid, else DQ codes joined by ';') and the GX result as JSON."""
+
+    reasons: pd.Series
+    result: dict
+
+    @property
+    def valid(self) -> pd.Series:
+        return self.reasons == ""
+
+
+def load_suite_document(table: str, directory: Path = EXPECTATIONS_DIR) -> dict:
+    path = directory / f"{table}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RuntimeError(f"Expectation suite {path} cannot be loaded ({exc}); "
+                           "restore it from the repository.") from None
+
+
+def load_suite(table: str, directory: Path = EXPECTATIONS_DIR):
+    """The suite of `table` as a GX ExpectationSuite."""
+    import great_expectations as gx
+
+    return gx.ExpectationSuite(**load_suite_document(table, directory))
+
+
+@functools.cache
+def _batch_definition(table: str):
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = _context()
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    source = context.data_sources.add_or_update_pandas(f"landing_{table}")
+    asset = source.add_dataframe_asset(table)
+    del gx
+    return asset.add_batch_definition_whole_dataframe(f"{table}_whole")
+
+
+@functools.cache
+def _context():
+    import great_expectations as gx
+
+    return gx.get_context(mode="ephemeral")
+
+
+def validate_table(frame: pd.DataFrame, table: str, *, parameters: dict | None = None,
+                   row_labels: pd.DataFrame | None = None) -> Validation:
+    """Validate `frame` (typed, with a RangeIndex) against the suite of `table`.
+
+    `parameters` fill the suite's `$PARAMETER`s (audit_dates, known_timezones).
+    `row_labels` (same index; e.g. source and row_number) name the rows kept as examples in
+    the saved result, instead of raw values (which may hold personal data).
+    """
+    suite = load_suite(table)
+    if frame.empty:
+        return Validation(reasons=pd.Series([], dtype="str"), result=_empty_result(table, suite))
+    batch = _batch_definition(table).get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(suite, result_format=_RESULT_FORMAT, expectation_parameters=parameters or {})
+    failed: dict[str, np.ndarray] = {}
+    document = result.to_json_dict()
+    for entry in document["results"]:
+        reason = entry["expectation_config"]["meta"]["reason"]
+        if entry.get("exception_info", {}).get("raised_exception"):
+            message = entry["exception_info"].get("exception_message")
+            raise RuntimeError(f"Expectation {entry['expectation_config']['type']} on table {table} "
+                               f"could not run: {message}. Check expectations/{table}.json.")
+        rows = np.asarray(entry["result"].get("unexpected_index_list") or [], dtype="int64")
+        mask = failed.setdefault(reason, np.zeros(len(frame), dtype=bool))
+        mask[rows] = True
+        _strip_values(entry, rows, row_labels)
+    return Validation(reasons=_join_reasons(failed, len(frame)), result=document)
+
+
+def _join_reasons(failed: dict[str, np.ndarray], size: int) -> pd.Series:
+    reasons = np.full(size, "", dtype=object)
+    any_failed = np.zeros(size, dtype=bool)
+    for mask in failed.values():
+        any_failed |= mask
+    for row in np.flatnonzero(any_failed):
+        reasons[row] = ";".join(sorted(code for code, mask in failed.items() if mask[row]))
+    return pd.Series(reasons, dtype="str")
+
+
+def _strip_values(entry: dict, rows: np.ndarray, row_labels: pd.DataFrame | None) -> None:
+    """Keep counts and a few row labels in the saved result; drop raw values (personal data)."""
+    result = entry["result"]
+    for key in ("unexpected_list", "partial_unexpected_list", "partial_unexpected_counts",
+                "unexpected_index_list", "partial_unexpected_index_list", "unexpected_index_query"):
+        result.pop(key, None)
+    if len(rows) and row_labels is not None:
+        sample = row_labels.iloc[rows[:_PARTIAL_ROWS_KEPT]]
+        result["partial_unexpected_index_list"] = sample.astype(object).to_dict(orient="records")
+
+
+def _empty_result(table: str, suite) -> dict:
+    return {"success": True, "results": [], "suite_name": table, "suite_parameters": {},
+            "statistics": {"evaluated_expectations": 0, "successful_expectations": 0,
+                           "unsuccessful_expectations": 0, "success_percent": None},
+            "meta": {"note": "no rows to validate"}}
+
+
+def load_result(path: Path):
+    """A saved validation result, loaded back as a GX ExpectationSuiteValidationResult."""
+    from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    document = json.loads(path.read_text(encoding="utf-8"))
+    results = []
+    for entry in document["results"]:
+        config = dict(entry["expectation_config"])
+        results.append(ExpectationValidationResult(
+            success=entry["success"], result=entry["result"], meta=entry.get("meta"),
+            exception_info=entry.get("exception_info"),
+            expectation_config=ExpectationConfiguration(type=config.pop("type"), kwargs=config.pop("kwargs"),
+                                                        meta=config.get("meta"))))
+    return ExpectationSuiteValidationResult(
+        success=document["success"], results=results, suite_name=document["suite_name"],
+        suite_parameters=document.get("suite_parameters"), statistics=document.get("statistics"),
+        meta=document.get("meta"))
