@@ -125,9 +125,11 @@ def rapid_redials(inputs: RuleInputs) -> pd.DataFrame:
     offset = len(tail)
     hit_positions = np.flatnonzero(hits_combined.to_numpy()) - offset
     rows = calls.iloc[hit_positions]
-    minutes = (since[hits_combined].dt.total_seconds() / 60).round(1).to_numpy()
-    detail = pd.Series([f"{m:g} min after an unanswered attempt to this number" for m in minutes],
-                       index=rows.index, dtype="str")
+    seconds = since[hits_combined].dt.total_seconds().astype("int64").to_numpy()
+    detail = pd.Series((seconds // 60).astype(str), index=rows.index, dtype="str") + " min " + pd.Series(
+        (seconds % 60).astype(str), index=rows.index, dtype="str") + (
+        f" s after an unanswered attempt to this number (gap must be at least "
+        f"{inputs.rulepack.redial_gap_minutes:g} min)")
     return as_violations(inputs, rows, "FREQ_RAPID_REDIAL", detail)
 
 
@@ -142,6 +144,8 @@ def attempts_after_refusal(inputs: RuleInputs) -> pd.DataFrame:
     hits = (calls["is_attempt"] & calls["purpose"].isin(list(inputs.rulepack.refusal_applies_to))
             & (refused_earlier_day | refused_today_before))
     rows = calls[hits]
+    if rows.empty:
+        return as_violations(inputs, rows, "FREQ_AFTER_REFUSAL", "")
     zone = inputs.rulepack.bank_timezone
     today_first = calls[calls["is_refusal"]].drop_duplicates("callee_e164").set_index("callee_e164")
     when = pd.concat([first_refusal[["start_utc", "agency_id"]],

@@ -1,0 +1,70 @@
+"""Rendering: Scorecard -> HTML (Jinja2) and XLSX (openpyxl).
+
+The only stage that imports jinja2 or openpyxl; it sees Scorecards, never DataFrames.
+
+    write_reports(portfolio, out_dir, templates_dir=default_templates_dir())
+
+writes index.html, summary.xlsx and agencies/<agency_id>.html|.xlsx and returns their paths.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from audits.models import Portfolio
+
+from .html import default_templates_dir, render_index_html, render_scorecard_html
+from .view import agency_file_stem
+from .xlsx import write_scorecard_workbook, write_summary_workbook
+
+__all__ = [
+    "default_templates_dir",
+    "render_index_html",
+    "render_scorecard_html",
+    "write_reports",
+    "write_scorecard_workbook",
+    "write_summary_workbook",
+]
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def write_reports(portfolio: Portfolio, out_dir: Path, *,
+                  templates_dir: Path | None = None) -> list[Path]:
+    """Write the portfolio's HTML and XLSX reports under out_dir; return the paths, sorted."""
+    out_dir = Path(out_dir)
+    agencies_dir = out_dir / "agencies"
+    agencies_dir.mkdir(parents=True, exist_ok=True)
+
+    stems: dict[str, str] = {}
+    for card in portfolio.scorecards:
+        stem = agency_file_stem(card.agency_id)
+        if stem in stems:
+            raise ValueError(
+                f"Two scorecards would both be written to agencies/{stem}.html "
+                f"(agency ids {stems[stem]!r} and {card.agency_id!r}); "
+                "each agency must appear once in the portfolio."
+            )
+        stems[stem] = card.agency_id
+
+    written: list[Path] = []
+    for card in portfolio.scorecards:
+        stem = agency_file_stem(card.agency_id)
+        html_path = agencies_dir / f"{stem}.html"
+        _write_text(html_path, render_scorecard_html(card, templates_dir=templates_dir))
+        xlsx_path = agencies_dir / f"{stem}.xlsx"
+        write_scorecard_workbook(card, xlsx_path)
+        written += [html_path, xlsx_path]
+
+    index_path = out_dir / "index.html"
+    _write_text(index_path, render_index_html(portfolio, templates_dir=templates_dir))
+    summary_path = out_dir / "summary.xlsx"
+    write_summary_workbook(portfolio, summary_path)
+    written += [index_path, summary_path]
+    return sorted(written)

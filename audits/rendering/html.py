@@ -1,0 +1,45 @@
+"""Scorecard/Portfolio -> HTML through the Jinja2 templates in `templates/`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from audits.models import Portfolio, Scorecard
+
+from .view import index_view, scorecard_view
+
+
+def default_templates_dir() -> Path:
+    """`<repo>/templates`, next to the `audits` package."""
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+@lru_cache(maxsize=8)
+def _environment(templates_dir: str) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(templates_dir),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def environment(templates_dir: Path | None = None) -> Environment:
+    """The Jinja2 environment for a templates folder, built once per folder."""
+    folder = Path(templates_dir) if templates_dir is not None else default_templates_dir()
+    return _environment(str(folder.resolve()))
+
+
+def render_scorecard_html(card: Scorecard, *, templates_dir: Path | None = None) -> str:
+    template = environment(templates_dir).get_template("scorecard.html")
+    return template.render(view=scorecard_view(card))
+
+
+def render_index_html(portfolio: Portfolio, *, templates_dir: Path | None = None) -> str:
+    template = environment(templates_dir).get_template("index.html")
+    return template.render(view=index_view(portfolio))

@@ -1,0 +1,589 @@
+"""Scorecard -> presentation-ready values.
+
+Everything a template or a workbook shows is decided here: number formats, percentages,
+arrows, colour classes, the evidence cap, file names. Templates only loop over these values.
+Colour classes are chosen from fixed tables, never built from input text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from markupsafe import Markup
+
+from audits.models import DataQuality, Finding, Portfolio, Provenance, Scorecard
+
+from . import charts
+
+EVIDENCE_LIMIT = 50
+DASH = "\u2014"
+MINUS = "\u2212"
+
+FAMILY_LABELS = {
+    "confidentiality": "Confidentiality",
+    "frequency": "Frequency",
+    "qualification": "Qualification",
+    "data_quality": "Data quality",
+}
+SEVERITY_CLASSES = {"critical": "sev-critical", "major": "sev-major", "minor": "sev-minor"}
+GRADE_CLASSES = {"A": "grade-a", "B": "grade-b", "C": "grade-c", "D": "grade-d", "F": "grade-f"}
+FILE_STATUS = {
+    "ok": ("OK", "status-ok"),
+    "missing": ("File missing", "status-bad"),
+    "unreadable": ("File unreadable", "status-bad"),
+}
+DQ_DESCRIPTIONS = {
+    "DQ_MISSING_FIELD": "A required column is blank",
+    "DQ_BAD_TIMESTAMP": "A timestamp or time zone cannot be read",
+    "DQ_TIME_ORDER": "End before start, or answer outside start..end",
+    "DQ_BAD_PHONE": "A phone number is not a valid number",
+    "DQ_BAD_ENUM": "Disposition or outcome outside its set",
+    "DQ_DUPLICATE_CALL_ID": "A call_id already seen in the same file",
+    "DQ_AGENCY_MISMATCH": "The row's agency differs from the file's agency",
+    "DQ_OUT_OF_DAY": "The call date is not the audit date",
+    "DQ_MALFORMED_ROW": "A CSV line with the wrong number of fields",
+    "DQ_FILE_MISSING": "The agency delivered no file",
+    "DQ_FILE_UNREADABLE": "The file could not be read",
+}
+_AGENCY_STEM = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_CJK = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0002fa1f]")
+
+
+# --- small formatters -------------------------------------------------------------------
+
+
+def fmt_int(value: int) -> str:
+    return f"{value:,}"
+
+
+def fmt_score(value: float | None) -> str:
+    return DASH if value is None else f"{value:.1f}"
+
+
+def fmt_rate(value: float | None) -> str:
+    return DASH if value is None else f"{value * 100:.2f}%"
+
+
+def fmt_weight(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def family_label(family: str) -> str:
+    return FAMILY_LABELS.get(family, family.replace("_", " ").capitalize())
+
+
+def lang_of(text: str) -> str:
+    """The language tag for a display name: Chinese names get `zh` so screen readers cope."""
+    return "zh" if _CJK.search(text) else ""
+
+
+def agency_file_stem(agency_id: str) -> str:
+    """The file name (without suffix) of an agency's scorecard.
+
+    The data contract restricts agency_id to [A-Za-z0-9_-]{1,64}; anything else is made safe
+    (and kept unique with a short hash) so a bad id can never write outside agencies/.
+    """
+    if _AGENCY_STEM.fullmatch(agency_id):
+        return agency_id
+    cleaned = re.sub(r"[^A-Za-z0-9_-]", "_", agency_id)[:48] or "agency"
+    digest = hashlib.sha256(agency_id.encode("utf-8")).hexdigest()[:8]
+    return f"{cleaned}-{digest}"
+
+
+def parse_timestamp(value: str) -> datetime | None:
+    """ISO 8601 with offset -> naive wall-clock time of that offset (None when unreadable)."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
+# --- view values ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pill:
+    text: str
+    css: str
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str        # "vs previous day"
+    arrow: str        # ▲ ▼ → or ""
+    text: str         # "+2.1" / "−3.4" / "0.0" / "—"
+    css: str          # change-up | change-down | change-flat | change-none
+    spoken: str       # "up 2.1 points vs previous day"
+    value: float | None
+
+
+@dataclass(frozen=True)
+class GradeBand:
+    grade: str
+    text: str         # "≥ 90"
+    css: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class FamilyRow:
+    name: str
+    weight: str
+    score: str
+    score_css: str
+    bar: str          # CSS width, e.g. "72.4%"; "0%" when not assessed
+    rate: str
+    affected: str
+    assessed: bool
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    rule_id: str
+    title: str
+    family: str
+    severity: Pill
+    threshold: str
+    evaluated: str
+    findings: str
+    rate: str
+    has_findings: bool
+
+
+@dataclass(frozen=True)
+class CountRow:
+    label: str
+    count: str
+    share: str
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    start: str
+    start_iso: str
+    rule_id: str
+    severity: Pill
+    call_id: str
+    agent_id: str
+    campaign_id: str
+    callee_masked: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ReasonRow:
+    code: str
+    description: str
+    rows: str
+    share: str
+
+
+@dataclass(frozen=True)
+class DataQualityView:
+    status: Pill
+    message: str
+    rows_read: str
+    rows_accepted: str
+    rows_quarantined: str
+    quarantined_share: str
+    balanced: bool
+    balance_text: str
+    reasons: tuple[ReasonRow, ...]
+
+
+@dataclass(frozen=True)
+class InputRow:
+    path: str
+    rows: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ProvenanceView:
+    run_id: str
+    audit_date: str
+    rulepack_name: str
+    rulepack_sha256: str
+    code_version: str
+    generated_at: str
+    inputs: tuple[InputRow, ...]
+
+
+@dataclass(frozen=True)
+class ScorecardView:
+    page_title: str
+    agency_id: str
+    agency_name: str
+    name_lang: str
+    audit_date: str
+    assessed: bool
+    not_assessed_message: str
+    calls_audited: str
+    overall: str
+    overall_css: str
+    grade: Pill
+    grade_note: str
+    grade_bands: tuple[GradeBand, ...]
+    critical: str
+    critical_css: str
+    total_findings: str
+    changes: tuple[Change, ...]
+    families: tuple[FamilyRow, ...]
+    rules: tuple[RuleRow, ...]
+    top_agents: tuple[CountRow, ...]
+    top_callers: tuple[CountRow, ...]
+    evidence: tuple[EvidenceRow, ...]
+    evidence_note: str
+    evidence_truncated: bool
+    workbook_href: str
+    index_href: str
+    trend_svg: Markup
+    trend_note: str
+    hours_svg: Markup
+    hours_note: str
+    data_quality: DataQualityView
+    provenance: ProvenanceView
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    rank: str
+    agency_id: str
+    agency_name: str
+    name_lang: str
+    assessed: bool
+    grade: Pill
+    grade_capped: bool
+    overall: str
+    change: Change
+    critical: str
+    critical_css: str
+    findings: str
+    calls: str
+    dq_status: Pill
+    dq_note: str
+    html_href: str
+    xlsx_href: str
+
+
+@dataclass(frozen=True)
+class Totals:
+    agencies: str
+    assessed: str
+    not_assessed: str
+    calls: str
+    findings: str
+    critical: str
+    critical_css: str
+    agencies_with_critical: str
+    line: str
+
+
+@dataclass(frozen=True)
+class IndexView:
+    page_title: str
+    audit_date: str
+    rows: tuple[IndexRow, ...]
+    totals: Totals
+    grade_counts: tuple[tuple[Pill, str], ...]
+    provenance: ProvenanceView
+
+
+# --- builders ---------------------------------------------------------------------------
+
+
+def grade_pill(grade: str) -> Pill:
+    if grade in GRADE_CLASSES:
+        return Pill(grade, GRADE_CLASSES[grade])
+    return Pill("n/a" if grade in ("", "n/a") else grade, "grade-na")
+
+
+def severity_pill(severity: str) -> Pill:
+    return Pill(severity, SEVERITY_CLASSES.get(severity, "sev-other"))
+
+
+def status_pill(status: str) -> Pill:
+    text, css = FILE_STATUS.get(status, (status, "status-bad"))
+    return Pill(text, css)
+
+
+def change_of(value: float | None, label: str) -> Change:
+    if value is None:
+        return Change(label, "", DASH, "change-none", f"no earlier score to compare {label}", None)
+    if abs(value) < 0.05:
+        return Change(label, "\u2192", "0.0", "change-flat", f"unchanged {label}", value)
+    if value > 0:
+        return Change(label, "\u25b2", f"+{value:.1f}", "change-up",
+                      f"up {value:.1f} points {label}", value)
+    return Change(label, "\u25bc", f"{MINUS}{abs(value):.1f}", "change-down",
+                  f"down {abs(value):.1f} points {label}", value)
+
+
+def grade_bands(card: Scorecard) -> tuple[GradeBand, ...]:
+    bands = [GradeBand(g, f"\u2265 {floor:g}", GRADE_CLASSES.get(g, "grade-na"), card.grade == g)
+             for g, floor in card.grade_bands]
+    lowest = card.grade_bands[-1][1] if card.grade_bands else 0.0
+    bands.append(GradeBand("F", f"< {lowest:g}", "grade-f", card.grade == "F"))
+    return tuple(bands)
+
+
+def grade_bands_text(card: Scorecard) -> str:
+    parts = [f"{g} \u2265 {floor:g}" for g, floor in card.grade_bands]
+    return ", ".join(parts) + ", else F; any critical finding caps the grade at C"
+
+
+def not_assessed_message(card: Scorecard) -> str:
+    dq = card.data_quality
+    status = status_pill(dq.file_status).text
+    if dq.file_message:
+        return f"{status}: {dq.file_message}"
+    return f"{status}: no usable file was delivered for {card.audit_date}."
+
+
+def _share(count: int, total: int) -> str:
+    return fmt_rate(count / total) if total else DASH
+
+
+def data_quality_view(dq: DataQuality) -> DataQualityView:
+    balanced = dq.rows_read == dq.rows_accepted + dq.rows_quarantined
+    balance_text = (
+        "rows read = rows accepted + rows quarantined"
+        if balanced else
+        f"does not balance: {fmt_int(dq.rows_read)} read, "
+        f"{fmt_int(dq.rows_accepted + dq.rows_quarantined)} accepted or quarantined"
+    )
+    reasons = tuple(
+        ReasonRow(code, DQ_DESCRIPTIONS.get(code, ""), fmt_int(rows), _share(rows, dq.rows_read))
+        for code, rows in dq.reasons
+    )
+    return DataQualityView(
+        status=status_pill(dq.file_status),
+        message=dq.file_message,
+        rows_read=fmt_int(dq.rows_read),
+        rows_accepted=fmt_int(dq.rows_accepted),
+        rows_quarantined=fmt_int(dq.rows_quarantined),
+        quarantined_share=_share(dq.rows_quarantined, dq.rows_read),
+        balanced=balanced,
+        balance_text=balance_text,
+        reasons=reasons,
+    )
+
+
+def provenance_view(prov: Provenance) -> ProvenanceView:
+    return ProvenanceView(
+        run_id=prov.run_id,
+        audit_date=prov.audit_date,
+        rulepack_name=prov.rulepack_name,
+        rulepack_sha256=prov.rulepack_sha256,
+        code_version=prov.code_version,
+        generated_at=prov.generated_at,
+        inputs=tuple(InputRow(f.path, fmt_int(f.rows), f.sha256) for f in prov.inputs),
+    )
+
+
+def _family_rows(card: Scorecard) -> tuple[FamilyRow, ...]:
+    rows = []
+    for fam in card.families:
+        is_dq = fam.family == "data_quality"
+        assessed = fam.score is not None and (card.assessed or is_dq)
+        unit = "rows quarantined" if is_dq else "calls with a finding"
+        if assessed:
+            score = fmt_score(fam.score)
+            css = _score_css(fam.score)
+            bar = f"{max(0.0, min(100.0, fam.score)):.1f}%"
+        else:
+            score, css, bar = "not assessed", "score-na", "0%"
+        rows.append(FamilyRow(
+            name=family_label(fam.family),
+            weight=fmt_weight(fam.weight),
+            score=score,
+            score_css=css,
+            bar=bar,
+            rate=fmt_rate(fam.rate) if assessed else DASH,
+            affected=f"{fmt_int(fam.affected)} {unit}" if assessed else DASH,
+            assessed=assessed,
+        ))
+    return tuple(rows)
+
+
+def _score_css(score: float | None) -> str:
+    if score is None:
+        return "score-na"
+    if score >= 90:
+        return "score-good"
+    if score >= 70:
+        return "score-fair"
+    return "score-poor"
+
+
+def _count_rows(pairs: tuple[tuple[str, int], ...], total: int) -> tuple[CountRow, ...]:
+    return tuple(CountRow(label, fmt_int(count), _share(count, total)) for label, count in pairs)
+
+
+def _evidence_row(f: Finding) -> EvidenceRow:
+    parsed = parse_timestamp(f.start_time)
+    shown = parsed.strftime("%Y-%m-%d %H:%M:%S") if parsed else f.start_time
+    return EvidenceRow(
+        start=shown,
+        start_iso=f.start_time,
+        rule_id=f.rule_id,
+        severity=severity_pill(f.severity),
+        call_id=f.call_id,
+        agent_id=f.agent_id,
+        campaign_id=f.campaign_id,
+        callee_masked=f.callee_masked,
+        detail=f.detail,
+    )
+
+
+def scorecard_view(card: Scorecard) -> ScorecardView:
+    stem = agency_file_stem(card.agency_id)
+    total = len(card.findings)
+    shown = card.findings[:EVIDENCE_LIMIT]
+    if total == 0:
+        evidence_note = "No findings on this day."
+    elif total > EVIDENCE_LIMIT:
+        evidence_note = (f"Showing {len(shown)} of {fmt_int(total)} findings; "
+                         "the full list is in the workbook.")
+    else:
+        evidence_note = f"Showing all {fmt_int(total)} findings."
+
+    if card.assessed and card.overall is not None:
+        overall, overall_css = fmt_score(card.overall), _score_css(card.overall)
+        grade = grade_pill(card.grade)
+    else:
+        overall, overall_css = "not assessed", "score-na"
+        grade = grade_pill("n/a")
+    if not card.assessed:
+        grade_note = "Not assessed: no score or grade for this day."
+    elif card.grade_capped:
+        grade_note = "Grade capped at C by a critical finding."
+    else:
+        grade_note = ""
+
+    hour_total = sum(card.findings_by_hour)
+    if hour_total:
+        peak = max(range(len(card.findings_by_hour)), key=lambda h: card.findings_by_hour[h])
+        hours_note = (f"Peak {peak:02d}:00\u2013{peak:02d}:59 with "
+                      f"{fmt_int(card.findings_by_hour[peak])} of {fmt_int(hour_total)} findings "
+                      "(bank's local time).")
+    else:
+        hours_note = "No findings to chart for this day."
+    scored = [p for p in card.trend if p.overall is not None]
+    trend_note = (f"{len(card.trend)} day(s) shown; {len(card.trend) - len(scored)} not assessed."
+                  if card.trend else "No earlier runs yet.")
+
+    return ScorecardView(
+        page_title=f"{card.agency_name} ({card.agency_id}) \u2014 compliance scorecard {card.audit_date}",
+        agency_id=card.agency_id,
+        agency_name=card.agency_name,
+        name_lang=lang_of(card.agency_name),
+        audit_date=card.audit_date,
+        assessed=card.assessed,
+        not_assessed_message="" if card.assessed else not_assessed_message(card),
+        calls_audited=fmt_int(card.calls_audited),
+        overall=overall,
+        overall_css=overall_css,
+        grade=grade,
+        grade_note=grade_note,
+        grade_bands=grade_bands(card),
+        critical=fmt_int(card.critical_findings),
+        critical_css="crit-some" if card.critical_findings else "crit-none",
+        total_findings=fmt_int(card.total_findings),
+        changes=(change_of(card.change_prev_day, "vs previous day"),
+                 change_of(card.change_prev_7d, "vs previous 7 days")),
+        families=_family_rows(card),
+        rules=tuple(
+            RuleRow(r.rule_id, r.title, family_label(r.family), severity_pill(r.severity),
+                    r.threshold, fmt_int(r.evaluated), fmt_int(r.findings), fmt_rate(r.rate),
+                    r.findings > 0)
+            for r in card.rules
+        ),
+        top_agents=_count_rows(card.top_agents, card.total_findings),
+        top_callers=_count_rows(card.top_callers, card.total_findings),
+        evidence=tuple(_evidence_row(f) for f in shown),
+        evidence_note=evidence_note,
+        evidence_truncated=total > EVIDENCE_LIMIT,
+        workbook_href=f"{stem}.xlsx",
+        index_href="../index.html",
+        trend_svg=charts.trend_svg(card.trend, bands=card.grade_bands),
+        trend_note=trend_note,
+        hours_svg=charts.hours_svg(card.findings_by_hour),
+        hours_note=hours_note,
+        data_quality=data_quality_view(card.data_quality),
+        provenance=provenance_view(card.provenance),
+    )
+
+
+def _index_row(rank: int, card: Scorecard) -> IndexRow:
+    stem = agency_file_stem(card.agency_id)
+    dq = card.data_quality
+    assessed = card.assessed and card.overall is not None
+    if dq.rows_quarantined:
+        dq_note = f"{fmt_int(dq.rows_quarantined)} of {fmt_int(dq.rows_read)} rows quarantined"
+    else:
+        dq_note = ""
+    return IndexRow(
+        rank=str(rank),
+        agency_id=card.agency_id,
+        agency_name=card.agency_name,
+        name_lang=lang_of(card.agency_name),
+        assessed=assessed,
+        grade=grade_pill(card.grade if assessed else "n/a"),
+        grade_capped=assessed and card.grade_capped,
+        overall=fmt_score(card.overall) if assessed else "not assessed",
+        change=change_of(card.change_prev_day if assessed else None, "vs previous day"),
+        critical=fmt_int(card.critical_findings),
+        critical_css="crit-some" if card.critical_findings else "crit-none",
+        findings=fmt_int(card.total_findings),
+        calls=fmt_int(card.calls_audited),
+        dq_status=status_pill(dq.file_status),
+        dq_note=dq_note,
+        html_href=f"agencies/{stem}.html",
+        xlsx_href=f"agencies/{stem}.xlsx",
+    )
+
+
+def index_view(portfolio: Portfolio) -> IndexView:
+    cards = portfolio.scorecards
+    rows = tuple(_index_row(i, card) for i, card in enumerate(cards, 1))
+    n_assessed = sum(1 for r in rows if r.assessed)
+    calls = sum(c.calls_audited for c in cards)
+    findings = sum(c.total_findings for c in cards)
+    critical = sum(c.critical_findings for c in cards)
+    with_critical = sum(1 for c in cards if c.critical_findings)
+    line = (f"{fmt_int(len(cards))} agencies ({fmt_int(len(cards) - n_assessed)} not assessed) "
+            f"\u00b7 {fmt_int(calls)} calls audited \u00b7 {fmt_int(findings)} findings "
+            f"\u00b7 {fmt_int(critical)} critical")
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.grade.text] = counts.get(r.grade.text, 0) + 1
+    order = ["A", "B", "C", "D", "F", "n/a"]
+    grade_counts = tuple((grade_pill(g), fmt_int(counts[g]))
+                         for g in order + sorted(set(counts) - set(order)) if g in counts)
+    return IndexView(
+        page_title=f"Vendor compliance audit \u2014 {portfolio.audit_date}",
+        audit_date=portfolio.audit_date,
+        rows=rows,
+        totals=Totals(
+            agencies=fmt_int(len(cards)),
+            assessed=fmt_int(n_assessed),
+            not_assessed=fmt_int(len(cards) - n_assessed),
+            calls=fmt_int(calls),
+            findings=fmt_int(findings),
+            critical=fmt_int(critical),
+            critical_css="crit-some" if critical else "crit-none",
+            agencies_with_critical=fmt_int(with_critical),
+            line=line,
+        ),
+        grade_counts=grade_counts,
+        provenance=provenance_view(portfolio.provenance),
+    )
+
+
