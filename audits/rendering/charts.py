@@ -101,7 +101,7 @@ def trend_svg(points: tuple[TrendPoint, ...], *,
     segments: list[list[tuple[float, float]]] = []
     current: list[tuple[float, float]] = []
     prev_offset: int | None = None
-    for point, x, offset in zip(points, xs, offsets):
+    for point, x, offset in zip(points, xs, offsets, strict=True):
         if point.overall is None:
             if current:
                 segments.append(current)
@@ -122,7 +122,7 @@ def trend_svg(points: tuple[TrendPoint, ...], *,
 
     # markers
     last = len(points) - 1
-    for i, (point, x) in enumerate(zip(points, xs)):
+    for i, (point, x) in enumerate(zip(points, xs, strict=True)):
         if point.overall is None:
             y = top + plot_h
             out.append(f'<g class="na-day"><title>{escape(point.audit_date)}: not assessed</title>'

@@ -480,7 +480,8 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
                   if card.trend else "No earlier runs yet.")
 
     return ScorecardView(
-        page_title=f"{card.agency_name} ({card.agency_id}) \u2014 compliance scorecard {card.audit_date}",
+        page_title=(f"{card.agency_name} ({card.agency_id}) \u2014 compliance scorecard "
+                    f"{card.audit_date}"),
         agency_id=card.agency_id,
         agency_name=card.agency_name,
         name_lang=lang_of(card.agency_name),

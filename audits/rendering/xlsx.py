@@ -16,12 +16,12 @@ import shutil
 import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import LineChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -96,9 +96,13 @@ def text_cell(ws, value: str, *, font: Font | None = None, fill: PatternFill | N
 
 
 def safe(ws, value: str):
-    """Input text for bulk rows: a plain value when harmless, else a protected cell."""
+    """Input text for bulk rows: a plain value when harmless, else a protected cell.
+
+    openpyxl reads a plain string starting with "=" as a formula and "#N/A" and friends as
+    error values; those become explicit string cells.
+    """
     text = clean_text(value)
-    if text.startswith(FORMULA_PREFIXES):
+    if text.startswith(FORMULA_PREFIXES) or text in ERROR_CODES:
         return text_cell(ws, text)
     return text
 
@@ -165,8 +169,7 @@ class _Rows:
 
 def _generated_at(prov: Provenance) -> datetime:
     """provenance.generated_at as naive UTC (falls back to the audit date, then 1980-01-01)."""
-    for text, is_date in ((prov.generated_at, False), (prov.audit_date, True)):
-        moment = None
+    for text in (prov.generated_at, prov.audit_date):
         raw = text.strip()
         if raw.endswith(("Z", "z")):
             raw = raw[:-1] + "+00:00"
@@ -175,7 +178,7 @@ def _generated_at(prov: Provenance) -> datetime:
         except ValueError:
             continue
         if moment.tzinfo is not None:
-            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
         if moment >= _EPOCH:
             return moment.replace(microsecond=0)
     return _EPOCH
@@ -364,7 +367,8 @@ def _findings_sheet(wb: Workbook, card: Scorecard) -> None:
         start = (num_cell(ws, moment, DATETIME_FMT) if moment is not None
                  else safe(ws, f.start_time))
         ws.append([
-            start, safe(ws, f.rule_id), families.get(f.rule_id, ""), safe(ws, f.severity),
+            start, safe(ws, f.rule_id), safe(ws, families.get(f.rule_id, "")),
+            safe(ws, f.severity),
             safe(ws, f.call_id), safe(ws, f.agent_id), safe(ws, f.campaign_id),
             safe(ws, f.callee_masked), safe(ws, f.callee_key), safe(ws, f.detail),
         ])
@@ -447,7 +451,7 @@ def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
             num_cell(ws, card.change_prev_7d, CHANGE_FMT) if assessed else None,
             card.critical_findings, card.total_findings,
             num_cell(ws, card.calls_audited, INT_FMT),
-            status_pill(card.data_quality.file_status).text,
+            safe(ws, status_pill(card.data_quality.file_status).text),
             card.data_quality.rows_quarantined, link,
         ])
     _add_table(ws, "Ranking", RANKING_HEADERS, first, len(cards))
