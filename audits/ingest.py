@@ -102,47 +102,57 @@ def load_reference(landing: Path, *, audit_date: dt.date, rulepack: Rulepack) ->
     return loaded
 
 
-def load_calls(landing: Path, *, day: dt.date, contracts: pd.DataFrame, rulepack: Rulepack,
-               agencies: tuple[str, ...] | None = None) -> Ingested:
-    """The day's CDR files of every agency, validated in one batch."""
-    files = list_cdr_files(landing, day)
-    if agencies is not None:
-        files = {a: p for a, p in files.items() if a in agencies}
-    zones = agency_zones(contracts, day, rulepack.bank_timezone)
-    records: list[FileRecord] = []
-    typed_frames, quarantines = [], []
-    for agency_id, path in sorted(files.items()):
-        source = path.relative_to(landing).as_posix()
-        record = FileRecord(path=source, sha256=sha256_file(path), table="cdr", agency_id=agency_id)
-        records.append(record)
-        try:
-            raw = read_table(path, "cdr")
-        except FileUnreadable as exc:
-            record.status, record.message = "unreadable", str(exc)
-            rows = getattr(exc, "rows", None)
-            record.rows_read = record.rows_quarantined = 0 if rows is None else len(rows)
-            quarantines.append(_unreadable_rows(day, source, agency_id, str(exc), rows))
-            continue
-        typed = type_cdr(raw.frame, source=source, file_agency_id=agency_id,
-                         local_zone=zones.get(agency_id, rulepack.bank_timezone),
-                         bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
-        typed_frames.append(typed)
-        record.rows_read = raw.rows_read
-        if raw.malformed:
-            quarantines.append(_quarantine_rows(day, source, raw.frame.iloc[:0], pd.Series([], dtype="str"),
-                                                pd.Series([], dtype="str"), call_ids=None, table="cdr",
-                                                malformed=raw.malformed, file_agency=agency_id))
+@dataclass
+class StagedFile:
+    """One agency's CDR file, read and typed but not yet validated (the per-agency stage)."""
+
+    record: FileRecord
+    typed: pd.DataFrame          # typed rows (empty when unreadable)
+    set_aside: pd.DataFrame      # quarantine rows found while reading (malformed lines, unreadable file)
+
+
+def stage_cdr_file(landing: Path, path: Path, *, agency_id: str, day: dt.date, local_zone: str,
+                   rulepack: Rulepack) -> StagedFile:
+    """Read and type one agency's file; an unreadable file is quarantined, never raised."""
+    source = path.relative_to(landing).as_posix()
+    record = FileRecord(path=source, sha256=sha256_file(path), table="cdr", agency_id=agency_id)
+    try:
+        raw = read_table(path, "cdr")
+    except FileUnreadable as exc:
+        record.status, record.message = "unreadable", str(exc)
+        record.rows_read = record.rows_quarantined = 0 if exc.rows is None else len(exc.rows)
+        return StagedFile(record=record, typed=pd.DataFrame(),
+                          set_aside=_unreadable_rows(day, source, agency_id, str(exc), exc.rows))
+    typed = type_cdr(raw.frame, source=source, file_agency_id=agency_id, local_zone=local_zone,
+                     bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
+    record.rows_read = raw.rows_read
+    set_aside = _quarantine_rows(day, source, raw.frame.iloc[:0], pd.Series([], dtype="str"),
+                                 pd.Series([], dtype="str"), call_ids=None, table="cdr",
+                                 malformed=raw.malformed, file_agency=agency_id)
+    return StagedFile(record=record, typed=typed, set_aside=set_aside)
+
+
+def missing_files(landing: Path, *, day: dt.date, contracts: pd.DataFrame,
+                  agencies: tuple[str, ...] | None = None) -> list[FileRecord]:
+    """DQ_FILE_MISSING: agencies with a contract in force on the day but no file."""
+    delivered = set(list_cdr_files(landing, day))
     in_force = contracts_in_force(contracts, day)
-    expected = sorted(set(in_force.index) - set(files)) if agencies is None else \
-        sorted((set(in_force.index) & set(agencies)) - set(files))
-    for agency_id in expected:
-        records.append(FileRecord(path=f"cdr/{day.isoformat()}/{agency_id}.csv", sha256="", table="cdr",
-                                  agency_id=agency_id, status="missing",
-                                  message=f"no CDR file delivered for {day.isoformat()} although contract "
-                                          f"{in_force.loc[agency_id, 'contract_id']} is in force"))
-    if not typed_frames:
+    expected = set(in_force.index) if agencies is None else set(in_force.index) & set(agencies)
+    return [FileRecord(path=f"cdr/{day.isoformat()}/{agency_id}.csv", sha256="", table="cdr",
+                       agency_id=agency_id, status="missing",
+                       message=f"no CDR file delivered for {day.isoformat()} although contract "
+                               f"{in_force.loc[agency_id, 'contract_id']} is in force")
+            for agency_id in sorted(expected - delivered)]
+
+
+def validate_calls(staged: list[StagedFile], *, day: dt.date) -> Ingested:
+    """All agencies' typed rows validated in one batch; quarantine and per-file counts."""
+    records = [s.record for s in staged]
+    quarantines = [s.set_aside for s in staged]
+    frames = [s.typed for s in staged if not s.typed.empty]
+    if not frames:
         return Ingested(accepted=pd.DataFrame(), quarantine=_concat(quarantines), files=records, dq_results={})
-    calls = pd.concat(typed_frames, ignore_index=True)
+    calls = pd.concat(frames, ignore_index=True)
     validation = validate_table(calls, "cdr", row_labels=calls[["source", ROW]],
                                 parameters={"audit_dates": [day.isoformat()], "known_timezones": sorted(_ZONES)})
     quarantines.append(_quarantine_rows(day, None, calls, validation.reasons, calls["file_agency_id"],
@@ -156,6 +166,20 @@ def load_calls(landing: Path, *, day: dt.date, contracts: pd.DataFrame, rulepack
             record.rows_quarantined = int(quarantined_per_file.get(record.path, 0))
     accepted = calls[validation.valid.to_numpy()].reset_index(drop=True)
     return Ingested(accepted=accepted, quarantine=quarantine, files=records, dq_results={"cdr": validation.result})
+
+
+def load_calls(landing: Path, *, day: dt.date, contracts: pd.DataFrame, rulepack: Rulepack,
+               agencies: tuple[str, ...] | None = None) -> Ingested:
+    """The day's CDR files of every agency (or of `agencies`), validated in one batch, plus a
+    record for each agency whose file is missing."""
+    files = list_cdr_files(landing, day)
+    zones = agency_zones(contracts, day, rulepack.bank_timezone)
+    staged = [stage_cdr_file(landing, path, agency_id=agency_id, day=day, rulepack=rulepack,
+                             local_zone=zones.get(agency_id, rulepack.bank_timezone))
+              for agency_id, path in sorted(files.items()) if agencies is None or agency_id in agencies]
+    ingested = validate_calls(staged, day=day)
+    ingested.files += missing_files(landing, day=day, contracts=contracts, agencies=agencies)
+    return ingested
 
 
 def _quarantine_rows(day: dt.date, source: str | None, frame: pd.DataFrame, reasons: pd.Series,

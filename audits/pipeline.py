@@ -1,70 +1,120 @@
-"""run_audit(config): compose the stages for one business day.
+"""run_audit(config): the stages of one business day, each also runnable as its own Airflow task.
 
-    reference -> earlier days into the store -> the day's calls (validated) -> store ->
-    rules (bank-wide) -> scores and scorecards -> report written aside -> published atomically
+    stage_reference   reference tables validated; earlier landing days missing from the store ingested
+    stage_agency      one agency's CDR file read and typed (fans out per agency)
+    stage_day         all agencies' rows validated in one batch; quarantine; store partition D
+    stage_rules       the rules, bank-wide, over day D and the history
+    stage_publish     scores, scorecards, manifest; the report published atomically
 
-A rerun of a day keeps the report it replaces under `superseded/<run id>/`.
+Stages hand over through the run's work directory (audits.workdir), never in memory, so the
+DAG passes only dates and paths.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import shutil
-import uuid
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
 from audits import store
 from audits.config import AuditConfig
-from audits.ingest import FileRecord, Ingested, load_calls, load_reference
-from audits.manifest import MANIFEST, output_hashes, sha256_path, write_manifest
-from audits.models import QUARANTINE_COLUMNS, VIOLATION_COLUMNS, InputFile, Portfolio, Provenance
+from audits.ingest import load_calls, load_reference, missing_files, stage_cdr_file, validate_calls
+from audits.loaders import list_cdr_files
+from audits.models import REFERENCE_TABLES
+from audits.report import AuditResult, publish_report
 from audits.rules import RuleInputs, run_rules
 from audits.rules.common import enrich_calls
-from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies
-from audits.tables import contracts_in_force
+from audits.tables import agency_zones
+from audits.workdir import WorkDir
 
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class AuditResult:
-    report_dir: Path
-    agencies: int
-    calls_audited: int
-    findings: int
-    rows_quarantined: int
-    manifest: dict
-
-
 def run_audit(config: AuditConfig, *, progress: Progress | None = None) -> AuditResult:
+    """Every stage in this process, in order."""
     say = progress or (lambda _message: None)
-    pack, day = config.rulepack, config.audit_date
-    say("loading reference data")
-    reference = load_reference(config.landing, audit_date=day, rulepack=pack)
-    tables = {name: ingested.accepted for name, ingested in reference.items()}
-    ingest_earlier_days(config, tables["contracts"], progress=say)
-    say(f"loading and validating calls of {day}")
-    today = load_calls(config.landing, day=day, contracts=tables["contracts"], rulepack=pack,
-                       agencies=config.agencies)
-    if not today.accepted.empty:
-        store.write_day(config.store, day, today.accepted)
+    say("loading reference data and history")
+    agencies = stage_reference(config, progress=say)
+    for agency_id in agencies:
+        say(f"reading calls of {agency_id}")
+        stage_agency(config, agency_id)
+    say(f"validating calls of {config.audit_date}")
+    stage_day(config)
     say("running rules")
-    calls = enrich_calls(today.accepted, tables["campaigns"], pack) if not today.accepted.empty else \
-        _no_calls(tables["campaigns"], pack)
-    inputs = RuleInputs(
-        audit_date=day, calls=calls, history=read_history(config, tables["campaigns"]),
-        refusals=store.read_refusals_before(config.store, day), contracts=tables["contracts"],
-        agents=tables["agents"], caller_numbers=tables["caller_numbers"], campaigns=tables["campaigns"],
-        assignments=tables["assignments"], consents=tables["consents"], rulepack=pack, secret=config.hmac_secret)
-    violations = run_rules(inputs)
+    stage_rules(config)
     say("scoring and rendering")
-    return publish_report(config, reference, today, calls, violations)
+    return stage_publish(config)
+
+
+def stage_reference(config: AuditConfig, *, progress: Progress | None = None) -> list[str]:
+    """Validate the reference tables (AuditError when unusable), fill the store with earlier
+    days, and return the agencies that delivered a file for the day."""
+    work = WorkDir(config)
+    reference = load_reference(config.landing, audit_date=config.audit_date, rulepack=config.rulepack)
+    for table, ingested in reference.items():
+        work.save_ingested(f"reference/{table}", ingested)
+    ingest_earlier_days(config, reference["contracts"].accepted, progress=progress or (lambda _m: None))
+    return delivered_agencies(config)
+
+
+def delivered_agencies(config: AuditConfig) -> list[str]:
+    files = list_cdr_files(config.landing, config.audit_date)
+    return sorted(a for a in files if config.agencies is None or a in config.agencies)
+
+
+def stage_agency(config: AuditConfig, agency_id: str) -> str:
+    """Read and type one agency's file of the day; returns the agency id."""
+    work = WorkDir(config)
+    contracts = work.load_ingested("reference/contracts").accepted
+    pack = config.rulepack
+    zone = agency_zones(contracts, config.audit_date, pack.bank_timezone).get(agency_id, pack.bank_timezone)
+    path = list_cdr_files(config.landing, config.audit_date)[agency_id]
+    work.save_staged(agency_id, stage_cdr_file(config.landing, path, agency_id=agency_id, day=config.audit_date,
+                                               local_zone=zone, rulepack=pack))
+    return agency_id
+
+
+def stage_day(config: AuditConfig) -> None:
+    """Validate every staged agency file in one batch; write the store partition of the day."""
+    work = WorkDir(config)
+    contracts = work.load_ingested("reference/contracts").accepted
+    today = validate_calls(work.load_staged(), day=config.audit_date)
+    today.files += missing_files(config.landing, day=config.audit_date, contracts=contracts,
+                                 agencies=config.agencies)
+    if not today.accepted.empty:
+        store.write_day(config.store, config.audit_date, today.accepted)
+    work.save_ingested("day", today)
+
+
+def stage_rules(config: AuditConfig) -> None:
+    """Every enabled rule, bank-wide, over the day's calls and the history."""
+    work = WorkDir(config)
+    tables = {t: work.load_ingested(f"reference/{t}").accepted for t in REFERENCE_TABLES}
+    calls = day_calls(work, tables["campaigns"], config)
+    inputs = RuleInputs(
+        audit_date=config.audit_date, calls=calls, history=read_history(config, tables["campaigns"]),
+        refusals=store.read_refusals_before(config.store, config.audit_date), contracts=tables["contracts"],
+        agents=tables["agents"], caller_numbers=tables["caller_numbers"], campaigns=tables["campaigns"],
+        assignments=tables["assignments"], consents=tables["consents"], rulepack=config.rulepack,
+        secret=config.hmac_secret)
+    work.save_frame("violations", run_rules(inputs))
+
+
+def stage_publish(config: AuditConfig) -> AuditResult:
+    """Scores, scorecards and manifest; publish the report; clear the work directory."""
+    work = WorkDir(config)
+    reference = {t: work.load_ingested(f"reference/{t}") for t in REFERENCE_TABLES}
+    today = work.load_ingested("day")
+    calls = day_calls(work, reference["campaigns"].accepted, config)
+    result = publish_report(config, reference, today, calls, work.load_frame("violations"))
+    work.remove()
+    return result
+
+
+def day_calls(work: WorkDir, campaigns: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
+    accepted = work.load_ingested("day").accepted
+    return enrich_calls(accepted if not accepted.empty else _no_calls(), campaigns, config.rulepack)
 
 
 def ingest_earlier_days(config: AuditConfig, contracts: pd.DataFrame, *, progress: Progress) -> list[dt.date]:
@@ -91,13 +141,12 @@ def read_history(config: AuditConfig, campaigns: pd.DataFrame) -> pd.DataFrame:
     return enrich_calls(history, campaigns, pack)
 
 
-def _no_calls(campaigns: pd.DataFrame, pack) -> pd.DataFrame:
-    columns = {c: pd.Series([], dtype="str") for c in (
+def _no_calls() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in (
         "call_id", "agency_id", "agent_id", "campaign_id", "caller_e164", "callee_e164", "disposition_code",
-        "outcome_code", "call_date", "notes", "callee_zone", "agency_zone")}
-    frame = pd.DataFrame(columns)
+        "outcome_code", "call_date", "notes", "callee_zone", "agency_zone")})
     frame["start_utc"] = pd.Series([], dtype="datetime64[ns, UTC]")
-    return enrich_calls(frame, campaigns, pack)
+    return frame
 
 
 def _is_iso_date(text: str) -> bool:
@@ -108,140 +157,3 @@ def _is_iso_date(text: str) -> bool:
         return False
 
 
-# --- the report ---------------------------------------------------------------------------
-
-def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: Ingested,
-                   calls: pd.DataFrame, violations: pd.DataFrame) -> AuditResult:
-    from audits.rendering import default_templates_dir, write_reports
-
-    report_dir = config.report_dir
-    report_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = report_dir.parent / f".{report_dir.name}.staging-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
-    try:
-        files = [record for ingested in reference.values() for record in ingested.files] + today.files
-        quarantine = pd.concat([today.quarantine] + [i.quarantine for i in reference.values()],
-                               ignore_index=True)
-        quarantine = _sorted_quarantine(quarantine)
-        _write_csv(violations[list(VIOLATION_COLUMNS)], staging / "violations.csv")
-        _write_csv(quarantine, staging / "quarantine.csv")
-        volumes = _agency_volumes(config, reference["contracts"].accepted, today)
-        prior = read_prior_scores(config)
-        scores = score_agencies(config.audit_date, volumes, calls, violations, config.rulepack, prior)
-        _write_csv(scores, staging / "scores.csv")
-        (staging / "dq").mkdir()
-        for name, result in {**{k: v for i in reference.values() for k, v in i.dq_results.items()},
-                             **today.dq_results}.items():
-            (staging / "dq" / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False,
-                                                                    default=str) + "\n", encoding="utf-8")
-        provenance = Provenance(
-            run_id=config.run_id, audit_date=config.audit_date.isoformat(), rulepack_name=config.rulepack.name,
-            rulepack_sha256=config.rulepack.sha256, code_version=config.code_version,
-            generated_at=config.generated_at,
-            inputs=tuple(InputFile(path=f.path, sha256=f.sha256, rows=f.rows_read) for f in files))
-        cards = build_scorecards(scores, volumes, calls, violations, config.rulepack, prior, provenance)
-        write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
-                                provenance=provenance), staging, templates_dir=default_templates_dir())
-        manifest = _manifest(config, files, staging, report_dir)
-        write_manifest(staging, manifest)
-        _swap_in(staging, report_dir, manifest.get("supersedes"))
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return AuditResult(report_dir=report_dir, agencies=len(scores), calls_audited=len(calls),
-                       findings=len(violations), rows_quarantined=len(quarantine), manifest=manifest)
-
-
-def read_prior_scores(config: AuditConfig) -> pd.DataFrame:
-    """scores.csv of earlier runs, for trends (the last trend_days days)."""
-    frames = []
-    for back in range(1, config.rulepack.scoring.trend_days):
-        path = config.out / (config.audit_date - dt.timedelta(days=back)).isoformat() / "scores.csv"
-        if path.is_file():
-            frames.append(pd.read_csv(path, dtype={"audit_date": "str", "agency_id": "str", "grade": "str"}))
-    if not frames:
-        return pd.DataFrame(columns=["audit_date", "agency_id", "overall", "grade"])
-    return pd.concat(frames, ignore_index=True)
-
-
-def _agency_volumes(config: AuditConfig, contracts: pd.DataFrame, today: Ingested) -> list[AgencyVolume]:
-    names = (contracts.sort_values(["agency_id", "contract_start_date"]).drop_duplicates("agency_id", keep="last")
-             .set_index("agency_id")["agency_name"])
-    reasons = today.quarantine.assign(reason=today.quarantine["reasons"].str.split(";")).explode("reason")
-    volumes = []
-    for record in today.files:
-        mine = reasons[reasons["source"] == record.path]
-        counts = tuple(sorted((str(r), int(n)) for r, n in mine["reason"].value_counts().items()))
-        if record.status == "missing":
-            counts = (("DQ_FILE_MISSING", 1),)
-        name = names.get(record.agency_id)
-        volumes.append(AgencyVolume(
-            agency_id=record.agency_id, agency_name=name if isinstance(name, str) else record.agency_id,
-            file_status=record.status, file_message=record.message, rows_read=record.rows_read,
-            rows_quarantined=record.rows_quarantined, reasons=counts))
-    return volumes
-
-
-def _sorted_quarantine(quarantine: pd.DataFrame) -> pd.DataFrame:
-    frame = quarantine[list(QUARANTINE_COLUMNS)].copy()
-    frame["row_number"] = frame["row_number"].astype("int64")
-    return frame.sort_values(["source", "row_number"], kind="stable").reset_index(drop=True)
-
-
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
-
-
-def _manifest(config: AuditConfig, files: list[FileRecord], staging: Path, report_dir: Path) -> dict:
-    previous = report_dir / MANIFEST
-    supersedes = None
-    if previous.is_file():
-        old = json.loads(previous.read_text(encoding="utf-8"))
-        supersedes = {"run_id": old.get("run_id"), "manifest_sha256": sha256_path(previous),
-                      "kept_at": f"superseded/{_safe_name(old.get('run_id') or 'unknown')}/"}
-    conserved = all(f.conserved for f in files)
-    if not conserved:
-        broken = [f.path for f in files if not f.conserved]
-        raise RuntimeError(f"Row conservation failed for {', '.join(broken[:10])}: rows read != accepted + "
-                           "quarantined. This is a defect of the audit, not of the data; report it.")
-    return {
-        "run_id": config.run_id,
-        "audit_date": config.audit_date.isoformat(),
-        "generated_at": config.generated_at,
-        "code_version": config.code_version,
-        "landing": str(config.landing.resolve()),
-        "rulepack": {"name": config.rulepack.name, "sha256": config.rulepack.sha256},
-        "inputs": [{"path": f.path, "table": f.table, "agency_id": f.agency_id, "status": f.status,
-                    "sha256": f.sha256, "rows": f.rows_read, "rows_accepted": f.rows_accepted,
-                    "rows_quarantined": f.rows_quarantined, "message": f.message} for f in files],
-        "row_conservation": {"ok": conserved, "files": len(files),
-                             "rows_read": sum(f.rows_read for f in files),
-                             "rows_accepted": sum(f.rows_accepted for f in files),
-                             "rows_quarantined": sum(f.rows_quarantined for f in files)},
-        "history": {"store": str(config.store.resolve()),
-                    "days": [d.isoformat() for d in store.stored_days(config.store) if d < config.audit_date]},
-        "outputs": output_hashes(staging),
-        "supersedes": supersedes,
-    }
-
-
-def _safe_name(run_id: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_.+" else "_" for ch in run_id)
-
-
-def _swap_in(staging: Path, report_dir: Path, supersedes: dict | None) -> None:
-    """Publish the staged report; the one it replaces goes under superseded/<run id>/."""
-    if report_dir.exists():
-        kept = staging / "superseded"
-        kept.mkdir(exist_ok=True)
-        older = report_dir / "superseded"
-        if older.is_dir():
-            for child in older.iterdir():
-                os.replace(child, kept / child.name)
-            older.rmdir()
-        name = _safe_name((supersedes or {}).get("run_id") or "unknown")
-        target = kept / name
-        while target.exists():
-            target = kept / f"{name}.{uuid.uuid4().hex[:6]}"
-        os.replace(report_dir, target)
-    os.replace(staging, report_dir)

@@ -6,6 +6,7 @@ number of decimals so the same input always gives the same bytes.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 from markupsafe import Markup, escape
@@ -51,6 +52,8 @@ def trend_svg(points: tuple[TrendPoint, ...], *,
     """Line of the overall score over (up to) 30 days; a gap for not-assessed or missing days."""
     left, right, top, bottom = 34, 46, 14, 30
     plot_w, plot_h = TREND_W - left - right, TREND_H - top - bottom
+    points = tuple(p if p.overall is None or math.isfinite(p.overall)
+                   else TrendPoint(p.audit_date, None, p.grade) for p in points)
     scored = [p for p in points if p.overall is not None]
     desc = (f"{len(points)} days from {points[0].audit_date} to {points[-1].audit_date}; "
             f"{len(points) - len(scored)} not assessed."

@@ -8,6 +8,7 @@ Colour classes are chosen from fixed tables, never built from input text.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,11 +61,11 @@ def fmt_int(value: int) -> str:
 
 
 def fmt_score(value: float | None) -> str:
-    return DASH if value is None else f"{value:.1f}"
+    return DASH if value is None or not math.isfinite(value) else f"{value:.1f}"
 
 
 def fmt_rate(value: float | None) -> str:
-    return DASH if value is None else f"{value * 100:.2f}%"
+    return DASH if value is None or not math.isfinite(value) else f"{value * 100:.2f}%"
 
 
 def fmt_weight(value: float) -> str:
@@ -314,7 +315,7 @@ def status_pill(status: str) -> Pill:
 
 
 def change_of(value: float | None, label: str) -> Change:
-    if value is None:
+    if value is None or not math.isfinite(value):
         return Change(label, "", DASH, "change-none", f"no earlier score to compare {label}", None)
     if abs(value) < 0.05:
         return Change(label, "\u2192", "0.0", "change-flat", f"unchanged {label}", value)
@@ -422,6 +423,17 @@ def _score_css(score: float | None) -> str:
     return "score-poor"
 
 
+def _trend_note(card: Scorecard) -> str:
+    days = len(card.trend)
+    if not days:
+        return "No earlier runs yet."
+    gaps = sum(1 for p in card.trend if p.overall is None)
+    note = f"{days} {'day' if days == 1 else 'days'} from {card.trend[0].audit_date}."
+    if gaps:
+        note += (f" {gaps} not assessed: marked with a cross, the line breaks there.")
+    return note
+
+
 def _count_rows(pairs: tuple[tuple[str, int], ...], total: int) -> tuple[CountRow, ...]:
     return tuple(CountRow(label, fmt_int(count), _share(count, total)) for label, count in pairs)
 
@@ -475,9 +487,7 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
                       "(bank's local time).")
     else:
         hours_note = "No findings to chart for this day."
-    scored = [p for p in card.trend if p.overall is not None]
-    trend_note = (f"{len(card.trend)} day(s) shown; {len(card.trend) - len(scored)} not assessed."
-                  if card.trend else "No earlier runs yet.")
+    trend_note = _trend_note(card)
 
     return ScorecardView(
         page_title=(f"{card.agency_name} ({card.agency_id}) \u2014 compliance scorecard "

@@ -11,6 +11,7 @@ from provenance.generated_at, so the same Scorecard gives the same bytes.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import warnings
@@ -110,7 +111,8 @@ def safe(ws, value: str):
 def num_cell(ws, value: float | int | None, number_format: str, *,
              font: Font | None = None, fill: PatternFill | None = None,
              alignment: Alignment | None = None):
-    if value is None:
+    """A number with its format; None (an empty cell) for a missing or non-finite value."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return None
     cell = WriteOnlyCell(ws, value=value)
     cell.number_format = number_format

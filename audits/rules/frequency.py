@@ -25,9 +25,12 @@ def calls_outside_hours(inputs: RuleInputs) -> pd.DataFrame:
     for zone in calls.loc[judged, "callee_zone"].unique():
         rows = judged & (calls["callee_zone"] == zone)
         local = calls.loc[rows, "start_utc"].dt.tz_convert(zone)
-        seconds[rows] = (local - local.dt.normalize()).dt.total_seconds()
-    start = calls["purpose"].map({p: w[0] * 60 for p, w in windows.items()})
-    end = calls["purpose"].map({p: w[1] * 60 for p, w in windows.items()})
+        # wall-clock seconds since local midnight (not elapsed time: on a DST day they differ)
+        seconds[rows] = (local.dt.hour * 3600 + local.dt.minute * 60 + local.dt.second
+                         + local.dt.microsecond / 1e6).astype("float64")
+    # float64 even when no call has a known purpose (an empty str map would not compare)
+    start = calls["purpose"].map({p: w[0] * 60 for p, w in windows.items()}).astype("float64")
+    end = calls["purpose"].map({p: w[1] * 60 for p, w in windows.items()}).astype("float64")
     hits = judged & ((seconds < start) | (seconds >= end))
     rows = calls[hits]
     window_text = rows["purpose"].map({p: f"{s // 60:02d}:{s % 60:02d}–{e // 60:02d}:{e % 60:02d}"
@@ -43,7 +46,7 @@ def attempts_over_daily_cap(inputs: RuleInputs) -> pd.DataFrame:
     caps = inputs.rulepack.daily_cap
     attempts = calls[calls["is_attempt"] & calls["purpose"].isin(list(caps))]
     position = attempts.groupby(["purpose", "callee_e164", "call_date"], sort=False).cumcount()
-    cap = attempts["purpose"].map(caps)
+    cap = attempts["purpose"].map(caps).astype("int64")      # int64 even with no attempts
     hits = position >= cap
     rows = attempts[hits]
     earlier = earlier_calls_text(["purpose", "callee_e164", "call_date"], attempts, hits,
@@ -68,7 +71,7 @@ def attempts_over_rolling_cap(inputs: RuleInputs) -> pd.DataFrame:
         counts.reindex(pd.MultiIndex.from_frame(attempts[["purpose", "callee_e164"]])).fillna(0).to_numpy(),
         index=attempts.index).astype("int64")
     position = before_today + attempts.groupby(["purpose", "callee_e164"], sort=False).cumcount()
-    cap = attempts["purpose"].map(caps)
+    cap = attempts["purpose"].map(caps).astype("int64")      # int64 even with no attempts
     hits = position >= cap
     rows = attempts[hits]
     detail = (ordinal(position[hits] + 1) + " " + rows["purpose"] + " attempt to this number in the "

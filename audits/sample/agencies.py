@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -148,7 +150,7 @@ def plan_agencies(n: int, start: dt.date, days: int, rng: np.random.Generator) -
     for i in range(n):
         name, abbr, kind = _identity(i)
         role = LEVEL_ROLES[i - (n - 4)] if i >= n - 4 else (CLEAN if i == 0 else NORMAL)
-        fmt = {1: "csv.gz", 2: "parquet", 3: "gb18030", 4: "bom"}.get(i, "csv") if (i < 4 or n >= 5) else "csv"
+        fmt = {1: "csv.gz", 2: "parquet", 3: "gb18030", 4: "bom"}.get(i, "csv")
         tz = OTHER_TZ if (i == 1 and role != EXPIRED) else BANK_TZ
         weight = {CLEAN: 1.2, NORMAL: float(rng.uniform(0.9, 1.5))}.get(role, float(rng.uniform(0.4, 0.7)))
         agencies.append(Agency(
@@ -253,3 +255,20 @@ def _file_plants(agencies: list[Agency], days: int) -> tuple[tuple[int, int] | N
     if days >= 3 and candidates:
         unreadable = (days - 1, candidates[1] if len(candidates) > 1 else candidates[0])
     return missing, unreadable
+
+
+@lru_cache(maxsize=4096)
+def zone_offset_s(tz: str, day: dt.date) -> int:
+    """UTC offset of a zone at local noon of the day, in seconds."""
+    noon = dt.datetime(day.year, day.month, day.day, 12, tzinfo=ZoneInfo(tz))
+    return int(noon.utcoffset().total_seconds())
+
+
+def day_midnight_ms(day: dt.date, offset_s: int) -> int:
+    """Epoch milliseconds of local midnight of the day at a fixed UTC offset."""
+    return ((day - dt.date(1970, 1, 1)).days * 86_400 - offset_s) * 1000
+
+
+def local_ms(tz: str, day: dt.date, seconds: float) -> int:
+    """Epoch milliseconds of a local wall time (seconds after midnight) in a fixed-offset zone."""
+    return day_midnight_ms(day, zone_offset_s(tz, day)) + int(round(seconds * 1000))

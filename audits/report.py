@@ -1,0 +1,169 @@
+"""The day's report: CSVs, data-quality results, scorecards and the manifest, written aside
+and published atomically. A rerun keeps the report it replaces under superseded/<run id>/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from audits import store
+from audits.config import AuditConfig
+from audits.ingest import FileRecord, Ingested
+from audits.manifest import MANIFEST, output_hashes, sha256_path, write_manifest
+from audits.models import QUARANTINE_COLUMNS, VIOLATION_COLUMNS, InputFile, Portfolio, Provenance
+from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    report_dir: Path
+    agencies: int
+    calls_audited: int
+    findings: int
+    rows_quarantined: int
+    manifest: dict
+
+
+def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: Ingested,
+                   calls: pd.DataFrame, violations: pd.DataFrame) -> AuditResult:
+    from audits.rendering import default_templates_dir, write_reports
+
+    report_dir = config.report_dir
+    report_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = report_dir.parent / f".{report_dir.name}.staging-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        files = [record for ingested in reference.values() for record in ingested.files] + today.files
+        quarantine = pd.concat([today.quarantine] + [i.quarantine for i in reference.values()],
+                               ignore_index=True)
+        quarantine = _sorted_quarantine(quarantine)
+        _write_csv(violations[list(VIOLATION_COLUMNS)], staging / "violations.csv")
+        _write_csv(quarantine, staging / "quarantine.csv")
+        volumes = _agency_volumes(config, reference["contracts"].accepted, today)
+        prior = read_prior_scores(config)
+        scores = score_agencies(config.audit_date, volumes, calls, violations, config.rulepack, prior)
+        _write_csv(scores, staging / "scores.csv")
+        (staging / "dq").mkdir()
+        for name, result in {**{k: v for i in reference.values() for k, v in i.dq_results.items()},
+                             **today.dq_results}.items():
+            (staging / "dq" / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False,
+                                                                    default=str) + "\n", encoding="utf-8")
+        provenance = Provenance(
+            run_id=config.run_id, audit_date=config.audit_date.isoformat(), rulepack_name=config.rulepack.name,
+            rulepack_sha256=config.rulepack.sha256, code_version=config.code_version,
+            generated_at=config.generated_at,
+            inputs=tuple(InputFile(path=f.path, sha256=f.sha256, rows=f.rows_read) for f in files))
+        cards = build_scorecards(scores, volumes, calls, violations, config.rulepack, prior, provenance)
+        write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
+                                provenance=provenance), staging, templates_dir=default_templates_dir())
+        manifest = _manifest(config, files, staging, report_dir)
+        write_manifest(staging, manifest)
+        _swap_in(staging, report_dir, manifest.get("supersedes"))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return AuditResult(report_dir=report_dir, agencies=len(scores), calls_audited=len(calls),
+                       findings=len(violations), rows_quarantined=len(quarantine), manifest=manifest)
+
+
+def read_prior_scores(config: AuditConfig) -> pd.DataFrame:
+    """scores.csv of earlier runs, for trends (the last trend_days days)."""
+    frames = []
+    for back in range(1, config.rulepack.scoring.trend_days):
+        path = config.out / (config.audit_date - dt.timedelta(days=back)).isoformat() / "scores.csv"
+        if path.is_file():
+            frames.append(pd.read_csv(path, dtype={"audit_date": "str", "agency_id": "str", "grade": "str"}))
+    if not frames:
+        return pd.DataFrame(columns=["audit_date", "agency_id", "overall", "grade"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _agency_volumes(config: AuditConfig, contracts: pd.DataFrame, today: Ingested) -> list[AgencyVolume]:
+    names = (contracts.sort_values(["agency_id", "contract_start_date"]).drop_duplicates("agency_id", keep="last")
+             .set_index("agency_id")["agency_name"])
+    reasons = today.quarantine.assign(reason=today.quarantine["reasons"].str.split(";")).explode("reason")
+    volumes = []
+    for record in today.files:
+        mine = reasons[reasons["source"] == record.path]
+        counts = tuple(sorted((str(r), int(n)) for r, n in mine["reason"].value_counts().items()))
+        if record.status == "missing":
+            counts = (("DQ_FILE_MISSING", 1),)
+        name = names.get(record.agency_id)
+        volumes.append(AgencyVolume(
+            agency_id=record.agency_id, agency_name=name if isinstance(name, str) else record.agency_id,
+            file_status=record.status, file_message=record.message, rows_read=record.rows_read,
+            rows_quarantined=record.rows_quarantined, reasons=counts))
+    return volumes
+
+
+def _sorted_quarantine(quarantine: pd.DataFrame) -> pd.DataFrame:
+    frame = quarantine[list(QUARANTINE_COLUMNS)].copy()
+    frame["row_number"] = frame["row_number"].astype("int64")
+    return frame.sort_values(["source", "row_number"], kind="stable").reset_index(drop=True)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def _manifest(config: AuditConfig, files: list[FileRecord], staging: Path, report_dir: Path) -> dict:
+    previous = report_dir / MANIFEST
+    supersedes = None
+    if previous.is_file():
+        old = json.loads(previous.read_text(encoding="utf-8"))
+        supersedes = {"run_id": old.get("run_id"), "manifest_sha256": sha256_path(previous),
+                      "kept_at": f"superseded/{_safe_name(old.get('run_id') or 'unknown')}/"}
+    conserved = all(f.conserved for f in files)
+    if not conserved:
+        broken = [f.path for f in files if not f.conserved]
+        raise RuntimeError(f"Row conservation failed for {', '.join(broken[:10])}: rows read != accepted + "
+                           "quarantined. This is a defect of the audit, not of the data; report it.")
+    return {
+        "run_id": config.run_id,
+        "audit_date": config.audit_date.isoformat(),
+        "generated_at": config.generated_at,
+        "code_version": config.code_version,
+        "landing": str(config.landing.resolve()),
+        "rulepack": {"name": config.rulepack.name, "sha256": config.rulepack.sha256},
+        "inputs": [{"path": f.path, "table": f.table, "agency_id": f.agency_id, "status": f.status,
+                    "sha256": f.sha256, "rows": f.rows_read, "rows_accepted": f.rows_accepted,
+                    "rows_quarantined": f.rows_quarantined, "message": f.message} for f in files],
+        "row_conservation": {"ok": conserved, "files": len(files),
+                             "rows_read": sum(f.rows_read for f in files),
+                             "rows_accepted": sum(f.rows_accepted for f in files),
+                             "rows_quarantined": sum(f.rows_quarantined for f in files)},
+        "history": {"store": str(config.store.resolve()),
+                    "days": [d.isoformat() for d in store.stored_days(config.store) if d < config.audit_date]},
+        "outputs": output_hashes(staging),
+        "supersedes": supersedes,
+    }
+
+
+def _safe_name(run_id: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_.+" else "_" for ch in run_id)
+
+
+def _swap_in(staging: Path, report_dir: Path, supersedes: dict | None) -> None:
+    """Publish the staged report; the one it replaces goes under superseded/<run id>/."""
+    if report_dir.exists():
+        kept = staging / "superseded"
+        kept.mkdir(exist_ok=True)
+        older = report_dir / "superseded"
+        if older.is_dir():
+            for child in older.iterdir():
+                os.replace(child, kept / child.name)
+            older.rmdir()
+        name = _safe_name((supersedes or {}).get("run_id") or "unknown")
+        target = kept / name
+        while target.exists():
+            target = kept / f"{name}.{uuid.uuid4().hex[:6]}"
+        os.replace(report_dir, target)
+    os.replace(staging, report_dir)

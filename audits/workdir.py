@@ -1,0 +1,90 @@
+"""Intermediate results of one run, on disk, so that each stage can run as its own Airflow task
+(possibly on another worker with the same shared storage) and tasks pass only paths and dates.
+
+    <out>/.work/<YYYY-MM-DD>/<run id>/
+        reference/<table>.parquet, reference/ingested.json   typed reference rows, records, DQ
+        agencies/<agency_id>.parquet|.aside.parquet|.json    one agency's typed file (per-agency task)
+        day/calls.parquet, day/quarantine.parquet, day/ingested.json
+        violations.parquet
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from audits.config import AuditConfig
+from audits.ingest import FileRecord, Ingested, StagedFile
+
+_SET_COLUMNS = ("purposes", "products")       # frozenset columns of contracts
+
+
+class WorkDir:
+    def __init__(self, config: AuditConfig):
+        safe_run = "".join(ch if ch.isalnum() or ch in "-_.+" else "_" for ch in config.run_id)
+        self.root = config.out / ".work" / config.audit_date.isoformat() / safe_run
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+        for parent in (self.root.parent, self.root.parent.parent):
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+
+    # frames ---------------------------------------------------------------------------
+    def save_frame(self, name: str, frame: pd.DataFrame) -> Path:
+        path = self.root / f"{name}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        out = frame.copy()
+        for column in _SET_COLUMNS:
+            if column in out:
+                out[column] = out[column].map(sorted)
+        staging = path.with_suffix(".parquet.tmp")
+        out.to_parquet(staging, index=False)
+        staging.replace(path)
+        return path
+
+    def load_frame(self, name: str) -> pd.DataFrame:
+        frame = pd.read_parquet(self.root / f"{name}.parquet")
+        for column in _SET_COLUMNS:
+            if column in frame:
+                frame[column] = frame[column].map(lambda items: frozenset(items) if items is not None else frozenset())
+        return frame
+
+    def save_json(self, name: str, document: object) -> None:
+        path = self.root / f"{name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document, ensure_ascii=False, default=str), encoding="utf-8")
+
+    def load_json(self, name: str) -> object:
+        return json.loads((self.root / f"{name}.json").read_text(encoding="utf-8"))
+
+    # ingested tables ------------------------------------------------------------------
+    def save_ingested(self, name: str, ingested: Ingested) -> None:
+        self.save_frame(f"{name}/accepted", ingested.accepted)
+        self.save_frame(f"{name}/quarantine", ingested.quarantine)
+        self.save_json(f"{name}/ingested", {"files": [dataclasses.asdict(f) for f in ingested.files],
+                                            "dq_results": ingested.dq_results})
+
+    def load_ingested(self, name: str) -> Ingested:
+        meta = self.load_json(f"{name}/ingested")
+        return Ingested(accepted=self.load_frame(f"{name}/accepted"),
+                        quarantine=self.load_frame(f"{name}/quarantine"),
+                        files=[FileRecord(**f) for f in meta["files"]], dq_results=meta["dq_results"])
+
+    def save_staged(self, agency_id: str, staged: StagedFile) -> None:
+        self.save_frame(f"agencies/{agency_id}", staged.typed)
+        self.save_frame(f"agencies/{agency_id}.aside", staged.set_aside)
+        self.save_json(f"agencies/{agency_id}", dataclasses.asdict(staged.record))
+
+    def load_staged(self) -> list[StagedFile]:
+        folder = self.root / "agencies"
+        agencies = sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+        return [StagedFile(record=FileRecord(**self.load_json(f"agencies/{a}")),
+                           typed=self.load_frame(f"agencies/{a}"),
+                           set_aside=self.load_frame(f"agencies/{a}.aside")) for a in agencies]
