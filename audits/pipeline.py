@@ -25,7 +25,7 @@ from audits.models import REFERENCE_TABLES
 from audits.report import AuditResult, publish_report
 from audits.rules import RuleInputs, run_rules
 from audits.rules.common import enrich_calls
-from audits.tables import agency_zones
+from audits.tables import agency_zones, contracts_in_force
 from audits.workdir import WorkDir
 
 Progress = Callable[[str], None]
@@ -61,6 +61,13 @@ def stage_reference(config: AuditConfig, *, progress: Progress | None = None) ->
 def delivered_agencies(config: AuditConfig) -> list[str]:
     files = list_cdr_files(config.landing, config.audit_date)
     return sorted(a for a in files if config.agencies is None or a in config.agencies)
+
+
+def expected_agencies(config: AuditConfig) -> list[str]:
+    """Agencies with a contract in force on the day (they owe a file); after stage_reference."""
+    contracts = WorkDir(config).load_ingested("reference/contracts").accepted
+    expected = contracts_in_force(contracts, config.audit_date).index
+    return sorted(a for a in expected if config.agencies is None or a in config.agencies)
 
 
 def stage_agency(config: AuditConfig, agency_id: str) -> str:

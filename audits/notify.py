@@ -1,0 +1,66 @@
+"""The morning e-mail: worst agencies, critical findings, data-quality failures, with the
+portfolio workbook attached. Built from a published report only (masked numbers, escaped text).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+WORST_SHOWN = 5
+CRITICAL_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    html: str
+    attachments: tuple[Path, ...]
+
+
+def compose_summary(report_dir: Path) -> Message:
+    """Subject, HTML body and attachments summarising the report in `report_dir`."""
+    scores = pd.read_csv(report_dir / "scores.csv", dtype={"agency_id": "str", "grade": "str"})
+    violations = pd.read_csv(report_dir / "violations.csv", dtype="str", keep_default_na=False)
+    audit_date = report_dir.name
+    critical = violations[violations["severity"] == "critical"]
+    failing_files = scores[scores["file_status"] != "ok"]
+    ranked = scores.assign(rank_key=scores["overall"].fillna(-1)).sort_values(["rank_key", "agency_id"])
+    escape = html.escape
+    lines = [
+        "<html><body style=\"font-family:sans-serif\">",
+        f"<h2>Vendor audit {escape(audit_date)}</h2>",
+        f"<p>{len(scores)} agencies, {int(scores['calls_audited'].sum())} calls audited, "
+        f"{len(violations)} findings of which <b>{len(critical)} critical</b>; "
+        f"{len(failing_files)} agency file(s) missing or unreadable.</p>",
+        "<h3>Worst agencies</h3><table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">",
+        "<tr><th>Agency</th><th>Grade</th><th>Score</th><th>Critical</th><th>Findings</th></tr>",
+    ]
+    for row in ranked.head(WORST_SHOWN).itertuples(index=False):
+        score = "not assessed" if pd.isna(row.overall) or not row.assessed else f"{row.overall:.1f}"
+        lines.append(f"<tr><td>{escape(str(row.agency_name))} ({escape(row.agency_id)})</td><td>{escape(row.grade)}</td>"
+                     f"<td>{score}</td><td>{int(row.critical_findings)}</td><td>{int(row.findings)}</td></tr>")
+    lines.append("</table>")
+    if len(critical):
+        lines += ["<h3>Critical findings</h3><ul>"]
+        for finding in critical.head(CRITICAL_SHOWN).itertuples(index=False):
+            lines.append(f"<li>{escape(finding.agency_id)} {escape(finding.rule_id)} call {escape(finding.call_id)} "
+                         f"to {escape(finding.callee_masked)} at {escape(finding.start_time)}: "
+                         f"{escape(finding.detail)}</li>")
+        if len(critical) > CRITICAL_SHOWN:
+            lines.append(f"<li>… and {len(critical) - CRITICAL_SHOWN} more in the report.</li>")
+        lines.append("</ul>")
+    if len(failing_files):
+        lines += ["<h3>Data-quality failures</h3><ul>"]
+        for row in failing_files.itertuples(index=False):
+            lines.append(f"<li>{escape(row.agency_id)}: file {escape(row.file_status)}</li>")
+        lines.append("</ul>")
+    lines += [f"<p>Portfolio: {escape((report_dir / 'index.html').resolve().as_uri())} "
+              "(summary.xlsx attached).</p>", "</body></html>"]
+    subject = (f"Vendor audit {audit_date}: {len(critical)} critical findings, "
+               f"worst {ranked.iloc[0]['agency_id'] if len(ranked) else '-'}")
+    attachments = tuple(p for p in (report_dir / "summary.xlsx",) if p.is_file())
+    return Message(subject=subject, html="\n".join(lines), attachments=attachments)
