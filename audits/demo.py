@@ -1,4 +1,5 @@
-"""`make demo`: a sample landing zone, audited day by day, end to end.
+"""`make demo`: a sample landing zone audited day by day by the real Airflow DAG (embedded:
+SQLite metadata, `airflow dags test`), end to end.
 
     python -m audits.demo --root data/demo --start 2026-11-21 --days 7 --calls-per-day 20000
 """
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 from audits.cli import main as cli
+from audits.localrun import run_days
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,20 +24,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--calls-per-day", type=int, default=20_000)
     args = parser.parse_args(argv)
-    landing, out, store = args.root / "landing", args.root / "reports", args.root / "store"
-    shutil.rmtree(args.root, ignore_errors=True)
+    for part in ("landing", "store", "reports"):
+        shutil.rmtree(args.root / part, ignore_errors=True)
     began = time.monotonic()
-    code = cli(["sample", "--landing", str(landing), "--start", args.start.isoformat(), "--days", str(args.days),
-                "--calls-per-day", str(args.calls_per_day)])
-    for offset in range(args.days):
-        if code:
-            return code
-        day = (args.start + dt.timedelta(days=offset)).isoformat()
-        code = cli(["run", "--date", day, "--landing", str(landing), "--out", str(out), "--store", str(store),
-                    "--run-id", f"demo__{day}"])
-    last = (args.start + dt.timedelta(days=args.days - 1)).isoformat()
-    print(f"\nDone in {time.monotonic() - began:.0f} s. Open the portfolio: {(out / last / 'index.html').resolve()}")
-    return code
+    code = cli(["sample", "--landing", str(args.root / "landing"), "--start", args.start.isoformat(),
+                "--days", str(args.days), "--calls-per-day", str(args.calls_per_day)])
+    if code:
+        return code
+    last = args.start + dt.timedelta(days=args.days - 1)
+    print(f"Running the Airflow DAG vendor_audit_nightly for {args.start} to {last} (embedded Airflow)...")
+    try:
+        run_days(args.root, args.start, last)
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    index = (args.root / "reports" / last.isoformat() / "index.html").resolve()
+    print(f"\nDone in {time.monotonic() - began:.0f} s. Open the portfolio: {index}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -99,7 +99,8 @@ def vendor_audit_nightly():
         done = set(expected_agencies(config)) <= set(delivered) or waited >= settings["landing_wait_minutes"]
         return PokeReturnValue(is_done=done, xcom_value=delivered)
 
-    @task(max_active_tis_per_dagrun=16)
+    @task(max_active_tis_per_dagrun=16,
+          doc_md="Read and type one agency's file: one mapped task per agency, spread over the workers.")
     def stage_agency(settings: dict, agency_id: str) -> str:
         """Read and type one agency's file (one mapped task per agency)."""
         from audits.pipeline import stage_agency as run_stage

@@ -1,0 +1,147 @@
+"""The Airflow DAG: it imports cleanly, has the expected graph, and a whole dag.test() run (twice,
+for a rerun) publishes a verifiable report and e-mails a masked summary to a real SMTP server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from email import policy
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="airflow-home-"))
+os.environ.update({
+    "AIRFLOW_HOME": str(AIRFLOW_HOME),
+    "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
+    "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+})
+
+from tests.landing import CUSTOMER, DAY, REFERENCE, call, make_landing  # noqa: E402
+
+EXPECTED_EDGES = {
+    ("resolve_run", "check_reference"), ("check_reference", "wait_for_landing"),
+    ("wait_for_landing", "stage_agency"), ("stage_agency", "validate_day"),
+    ("validate_day", "bank_wide_rules"), ("bank_wide_rules", "publish"), ("publish", "notify"),
+}
+
+
+@pytest.fixture(scope="module")
+def dag():
+    migrate = subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+                             capture_output=True, text=True, env=dict(os.environ))
+    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(str(REPO / "dags"))
+    assert bag.import_errors == {}
+    return bag.get_dag("vendor_audit_nightly")
+
+
+def test_dag_has_the_expected_tasks_and_edges(dag):
+    edges = {(task.task_id, down) for task in dag.tasks for down in task.downstream_task_ids}
+    assert EXPECTED_EDGES <= edges
+    assert {t.task_id for t in dag.tasks} == {a for a, _ in EXPECTED_EDGES} | {"notify"}
+    assert dag.doc_md and all(dag.get_task(t).doc_md for t in ("check_reference", "stage_agency", "publish"))
+    assert dag.get_task("stage_agency").retries == 2
+    assert dag.get_task("validate_day").trigger_rule == "none_failed"
+
+
+class _Inbox:
+    """A real SMTP server on localhost (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[email.message.EmailMessage] = []
+        inbox = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                inbox.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+                return "250 OK"
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+
+@pytest.fixture
+def inbox():
+    box = _Inbox()
+    box.controller.start()
+    yield box
+    box.controller.stop()
+
+
+def _landing(root: Path) -> Path:
+    contracts = REFERENCE["contracts"] + [dict(REFERENCE["contracts"][0], agency_id="AG02", contract_id="C2",
+                                               agency_name="<b>Pacific</b> Contact")]
+    landing = make_landing(root / "landing", {
+        DAY - dt.timedelta(days=1): {"AG01": [call("y1", "2026-11-26 10:00:00")]},
+        DAY: {"AG01": [call("c1", "2026-11-27 07:30:00"), call("c2", "2026-11-27 09:00:00", notes=f"tel {CUSTOMER}"),
+                       call("c3", "2026-11-27 09:10:00", callee_number="12345")]},
+    }, contracts=contracts)
+    return landing
+
+
+def _run(dag, root: Path, conn_file: Path | None = None, notify_to: str = ""):
+    conf = {"audit_date": DAY.isoformat(), "landing": str(root / "landing"), "out": str(root / "reports"),
+            "store": str(root / "store"), "landing_wait_minutes": 0, "notify_to": notify_to}
+    run = dag.test(run_conf=conf, conn_file_path=str(conn_file) if conn_file else None)
+    assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
+    return root / "reports" / DAY.isoformat()
+
+
+def test_full_run_rerun_verify_and_email(dag, tmp_path, inbox):
+    from audits.cli import main as cli
+
+    landing = _landing(tmp_path)
+    report = _run(dag, tmp_path)
+    for name in ("index.html", "summary.xlsx", "violations.csv", "quarantine.csv", "scores.csv", "manifest.json",
+                 "agencies/AG01.html", "agencies/AG01.xlsx", "agencies/AG02.html", "dq/cdr.json"):
+        assert (report / name).is_file(), name
+    first = {n: (report / n).read_bytes() for n in ("violations.csv", "quarantine.csv", "scores.csv")}
+    first_manifest = json.loads((report / "manifest.json").read_text())
+    scores = (report / "scores.csv").read_text()
+    assert "AG02" in scores and "missing" in scores                      # no file from AG02: not assessed
+    assert b"FREQ_CALLING_HOURS" in first["violations.csv"] and b"CONF_PII_IN_NOTES" in first["violations.csv"]
+    assert b"DQ_BAD_PHONE" in first["quarantine.csv"]
+
+    connections = tmp_path / "connections.json"
+    connections.write_text(json.dumps({"audit_smtp": {
+        "conn_type": "smtp", "host": "127.0.0.1", "port": inbox.port,
+        "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "audit@bank.example", "retry_limit": 0}}}))
+    report = _run(dag, tmp_path, connections, notify_to="compliance@bank.example, vendors@bank.example")
+    for name, content in first.items():
+        assert (report / name).read_bytes() == content, f"{name} differs on rerun"
+    manifest = json.loads((report / "manifest.json").read_text())
+    assert manifest["supersedes"]["run_id"] == first_manifest["run_id"]
+    kept = report / manifest["supersedes"]["kept_at"]
+    assert (kept / "manifest.json").is_file() and (kept / "violations.csv").read_bytes() == first["violations.csv"]
+
+    assert cli(["verify", str(report)]) == 0
+    contracts = landing / "reference" / "contracts.csv"
+    contracts.write_bytes(contracts.read_bytes().replace(b"L-1", b"L-2"))
+    assert cli(["verify", str(report)]) == 1
+
+    assert len(inbox.messages) == 1
+    message = inbox.messages[0]
+    assert message["Subject"].startswith(f"Vendor audit {DAY.isoformat()}")
+    assert set(message["To"].replace(" ", "").split(",")) == {"compliance@bank.example", "vendors@bank.example"}
+    body = next(part for part in message.walk() if part.get_content_type() == "text/html").get_content()
+    assert "CONF_PII_IN_NOTES" in body and "+86 138****5678" in body
+    assert CUSTOMER not in body and "<b>Pacific</b>" not in body
+    attachments = [part.get_filename() for part in message.walk() if part.get_filename()]
+    assert attachments == ["summary.xlsx"]
