@@ -1,0 +1,88 @@
+"""Rulepacks: both shipped packs load; a broken pack fails with a message naming the key."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from audits.config import RULEPACK_DIR, ConfigError, load_rulepack
+from audits.models import RULES_BY_ID
+
+
+@pytest.mark.parametrize("name", ["cn_bank", "us_collections"])
+def test_shipped_rulepacks_load_with_every_threshold(name):
+    pack = load_rulepack(name)
+    assert pack.name == name
+    assert pack.enabled_rules == frozenset(RULES_BY_ID)
+    assert set(pack.calling_hours) == {"marketing", "servicing", "collection"}
+    assert len(pack.sha256) == 64
+    assert abs(sum(pack.scoring.weights.values()) - 1) < 1e-9
+
+
+def test_cn_bank_defaults_are_those_of_rules_md():
+    pack = load_rulepack("cn_bank")
+    assert pack.calling_hours == {"marketing": (480, 1260), "servicing": (480, 1260), "collection": (480, 1320)}
+    assert pack.daily_cap == {"marketing": 3, "servicing": 5, "collection": 6}
+    assert pack.rolling_cap == {"marketing": 7, "servicing": 10, "collection": 20}
+    assert pack.cooling_off_days == {"marketing": 7}
+    assert pack.redial_gap_minutes == 5
+    assert pack.refusal_applies_to == {"marketing", "servicing"}
+    assert pack.caller_daily_cap == 200
+    assert pack.training_valid_days == 365
+    assert pack.attempt_dispositions == {"ANSWERED", "NO_ANSWER", "REJECTED", "VOICEMAIL"}
+
+
+def test_us_collections_differs_where_rules_md_says():
+    pack = load_rulepack("us_collections")
+    assert pack.calling_hours["collection"] == (480, 1260)
+    assert pack.daily_cap == {"marketing": 7, "servicing": 7, "collection": 7}
+    assert pack.rolling_cap == {"marketing": 7, "servicing": 7, "collection": 7}
+    assert pack.cooling_off_days == {"collection": 7}
+    assert pack.refusal_applies_to == {"collection"}
+
+
+def test_rulepack_by_path(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text((RULEPACK_DIR / "cn_bank.yaml").read_text().replace("name: cn_bank", "name: mine"))
+    assert load_rulepack(path).name == "mine"
+
+
+def _broken(tmp_path, change) -> str:
+    document = yaml.safe_load((RULEPACK_DIR / "cn_bank.yaml").read_text())
+    change(document)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError) as caught:
+        load_rulepack(path)
+    return str(caught.value)
+
+
+def test_unknown_key_is_named(tmp_path):
+    message = _broken(tmp_path, lambda d: d["rules"]["FREQ_DAILY_CAP"].update(cap_per_day=3))
+    assert "unknown key rules.FREQ_DAILY_CAP.cap_per_day" in message and "broken.yaml" in message
+
+
+def test_unknown_rule_id_is_named(tmp_path):
+    message = _broken(tmp_path, lambda d: d["rules"].update(FREQ_NIGHTLY={"enabled": True}))
+    assert "rules.FREQ_NIGHTLY: no such rule id" in message
+
+
+def test_bad_values_are_named(tmp_path):
+    assert "rules.FREQ_DAILY_CAP.caps.marketing must be a whole number" in _broken(
+        tmp_path, lambda d: d["rules"]["FREQ_DAILY_CAP"]["caps"].update(marketing="three"))
+    assert "windows.marketing: end must be after start" in _broken(
+        tmp_path, lambda d: d["rules"]["FREQ_CALLING_HOURS"]["windows"]["marketing"].update(end="07:00"))
+    assert "scoring.weights must add up to 1" in _broken(
+        tmp_path, lambda d: d["scoring"]["weights"].update(frequency=0.5))
+    assert "bank_timezone" in _broken(tmp_path, lambda d: d.update(bank_timezone="Mars/Olympus"))
+    assert "'telesales' is not a purpose" in _broken(
+        tmp_path, lambda d: d["rules"]["FREQ_AFTER_REFUSAL"].update(refusal_applies_to=["telesales"]))
+
+
+def test_unknown_name_and_invalid_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="Unknown rulepack 'nope'. Known rulepacks: cn_bank, us_collections"):
+        load_rulepack("nope")
+    path = tmp_path / "bad.yaml"
+    path.write_text("rules: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_rulepack(path)

@@ -1,0 +1,123 @@
+"""The CLI and the pipeline end to end on a literal landing zone: exit codes, report files,
+determinism, atomic publishing, and no unmasked personal data anywhere under <out>."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+
+import pytest
+
+from audits.cli import main as cli
+from audits.pipeline import run_audit
+from tests.landing import CUSTOMER, DAY, OTHER, call, config_for, make_landing
+
+NOTES_WITH_PII = f"客户身份证 11010519491231002X，卡号 4111111111111111，手机 {OTHER}"
+
+
+def _landing(tmp_path):
+    return make_landing(tmp_path / "landing", {DAY: {"AG01": [
+        call("c1", "2026-11-27 09:00:00", notes=NOTES_WITH_PII),
+        call("c2", "2026-11-27 21:30:00"),
+        call("c3", "2026-11-27 10:00:00", caller_number="+86 138 0000 1111", callee_number="1381234567"),
+    ]}})
+
+
+def _run_cli(tmp_path, *extra):
+    return cli(["run", "--date", DAY.isoformat(), "--landing", str(tmp_path / "landing"), "--out",
+                str(tmp_path / "out"), "--store", str(tmp_path / "store"), "--run-id", "r1", *extra])
+
+
+def test_cli_run_writes_the_report_and_exits_zero_with_findings(tmp_path, capsys):
+    _landing(tmp_path)
+    assert _run_cli(tmp_path) == 0
+    report = tmp_path / "out" / DAY.isoformat()
+    assert "Report:" in capsys.readouterr().out
+    header = (report / "violations.csv").read_text().splitlines()[0]
+    assert header == ("audit_date,agency_id,rule_id,family,severity,call_id,agent_id,campaign_id,"
+                      "callee_masked,callee_key,start_time,detail")
+    assert (report / "quarantine.csv").read_text().splitlines()[0] == \
+        "audit_date,source,agency_id,row_number,call_id,reasons,raw"
+    manifest = json.loads((report / "manifest.json").read_text())
+    assert manifest["row_conservation"]["ok"] is True
+    cdr = next(i for i in manifest["inputs"] if i["table"] == "cdr")
+    assert (cdr["rows"], cdr["rows_accepted"], cdr["rows_quarantined"]) == (3, 2, 1)
+    assert manifest["rulepack"]["name"] == "cn_bank" and len(manifest["rulepack"]["sha256"]) == 64
+    assert set(manifest["outputs"]) >= {"violations.csv", "quarantine.csv", "scores.csv", "index.html",
+                                        "summary.xlsx", "agencies/AG01.html", "agencies/AG01.xlsx"}
+    assert cli(["verify", str(report)]) == 0
+
+
+def test_violations_are_sorted_and_byte_identical_on_rerun(tmp_path):
+    _landing(tmp_path)
+    config = config_for(tmp_path)
+    first = run_audit(config).report_dir
+    violations = (first / "violations.csv").read_bytes()
+    rows = [line.split(",") for line in violations.decode().splitlines()[1:]]
+    keys = [(r[1], r[2], r[10], r[5]) for r in rows]
+    assert keys == sorted(keys)
+    second = run_audit(config).report_dir
+    assert (second / "violations.csv").read_bytes() == violations
+    assert (second / "superseded" / "test-run" / "violations.csv").read_bytes() == violations
+
+
+def test_no_unmasked_personal_data_under_out(tmp_path):
+    _landing(tmp_path)
+    assert _run_cli(tmp_path) == 0
+    secrets = [CUSTOMER, OTHER, "11010519491231002X", "4111111111111111", "13800001111", "1381234567"]
+    for path in (tmp_path / "out").rglob("*"):
+        if not path.is_file():
+            continue
+        texts = [path.read_bytes().decode("utf-8", "replace")]
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as archive:
+                texts = [archive.read(name).decode("utf-8", "replace") for name in archive.namelist()]
+        for text in texts:
+            digits_only = re.sub(r"[\s\-]", "", text)
+            for secret in secrets:
+                assert secret not in digits_only, f"{secret} in {path}"
+
+
+def test_failed_run_leaves_the_previous_report_intact(tmp_path, monkeypatch):
+    _landing(tmp_path)
+    config = config_for(tmp_path)
+    report = run_audit(config).report_dir
+    before = {p.relative_to(report): p.read_bytes() for p in report.rglob("*") if p.is_file()}
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("audits.rendering.write_reports", broken)
+    with pytest.raises(OSError, match="disk full"):
+        run_audit(config)
+    after = {p.relative_to(report): p.read_bytes() for p in report.rglob("*") if p.is_file()}
+    assert after == before
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(f".{DAY.isoformat()}.staging")]
+
+
+def test_cannot_audit_without_reference_data(tmp_path, capsys):
+    landing = _landing(tmp_path)
+    (landing / "reference" / "consents.csv").unlink()
+    assert _run_cli(tmp_path) == 2
+    message = capsys.readouterr().err
+    assert "Reference table consents is missing" in message and "data-contract.md" in message
+
+
+def test_unreadable_rulepack_and_missing_landing(tmp_path, capsys):
+    _landing(tmp_path)
+    assert _run_cli(tmp_path, "--rulepack", str(tmp_path / "nope.yaml")) == 2
+    assert "rulepack" in capsys.readouterr().err
+    assert cli(["run", "--date", DAY.isoformat(), "--landing", str(tmp_path / "absent"), "--out",
+                str(tmp_path / "out")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_verify_names_a_changed_output(tmp_path, capsys):
+    _landing(tmp_path)
+    assert _run_cli(tmp_path) == 0
+    report = tmp_path / "out" / DAY.isoformat()
+    with (report / "scores.csv").open("a") as handle:
+        handle.write("\n")
+    assert cli(["verify", str(report)]) == 1
+    assert "output scores.csv" in capsys.readouterr().err
