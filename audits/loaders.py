@@ -116,9 +116,14 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[tuple[int, str]], str]:
         malformed.append((int(row.number) - 1, mask_free_text(row.text)))
         return "skip"
 
+    if encoding == "gb18030":
+        payload = text.encode("utf-8")
+    else:                                          # already UTF-8: no second copy of the file
+        payload = data[3:] if encoding == "utf-8-sig" else data
+    del text
     try:
         table = pa_csv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(payload),
             read_options=pa_csv.ReadOptions(use_threads=False, column_names=header, skip_rows=1,
                                             block_size=1 << 24),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),

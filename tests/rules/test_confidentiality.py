@@ -43,6 +43,7 @@ CLEAN = "13900000999"          # assigned to AG01, consented: its call must rais
 AS = {name: f"1390000050{i}" for i, name in enumerate(("ended", "today", "future", "starts", "written", "none"), 1)}
 CS = {name: f"1390000060{i}" for i, name in enumerate(
     ("at", "after", "wd_at", "wd_after", "none", "offset", "offset_late", "renewed", "blank"), 1)}
+CS_ZONE = "13900000610"        # consented 09:00 in the bank's zone, called 08:00 Asia/Urumqi (= 10:00 bank)
 
 # notes -> does it hold an unmasked identifier?
 NOTES = {
@@ -87,6 +88,7 @@ def conf(tmp_path_factory):
         contract("AG08", "C8-new", contract_start="2026-06-01", nda_signed=""),   # latest start wins
         contract("AG09", "C9-old", contract_start="2026-01-01", nda_signed=""),
         contract("AG09", "C9-new", contract_start="2026-06-01"),
+        contract("AG10", timezone="Asia/Urumqi"),
     ]
     agents = [
         *REFERENCE["agents"],
@@ -96,7 +98,7 @@ def conf(tmp_path_factory):
         agent("AG01", "A_FUT", active_from=d1),
         agent("AG01", "A_RE", active_from="2024-01-01", active_to="2025-01-01"),
         agent("AG01", "A_RE", active_from="2026-03-01"),
-        *[agent(f"AG0{i}", "A1") for i in range(2, 10) if i != 4],
+        *[agent(f"AG{i:02d}", "A1") for i in range(2, 11) if i != 4],
         agent("AG04", "B1"),
     ]
     assignments = [
@@ -120,6 +122,7 @@ def conf(tmp_path_factory):
         consent(CS["renewed"], "2026-01-01 00:00:00", "2026-06-01 00:00:00"),
         consent(CS["renewed"], "2026-09-01 00:00:00"),
         consent(CS["blank"], ""),
+        consent(CS_ZONE, f"{D0} 09:00:00"),                                  # no offset: the bank's zone
     ]
     calls = [
         call("clean", AT, callee_number=CLEAN),
@@ -131,6 +134,7 @@ def conf(tmp_path_factory):
         call("cs_none_col", AT, callee_number=CS["none"], campaign_id="COL"),
         call("cs_none_srv", AT, callee_number=CS["none"], campaign_id="SRV"),
         call("cs_none_unknown", AT, callee_number=CS["none"], campaign_id="NOPE"),
+        call("cs_zone", f"{D0} 08:00:00", agency_id="AG10", callee_number=CS_ZONE),      # no offset: Urumqi
         # agents
         *[call(f"ag_{a}", AT, agent_id=a) for a in ("A1", "A_GONE", "A_LAST", "A_NEW", "A_FUT", "A_RE", "A_UNK")],
         call("ag_wrong_agency", AT, agency_id="AG04", agent_id="A1"),
@@ -140,7 +144,7 @@ def conf(tmp_path_factory):
         *[call(call_id, AT, notes=text) for call_id, (text, _) in NOTES.items()],
     ]
     reference = dict(contracts=contracts, agents=agents, assignments=assignments, consents=consents,
-                     caller_numbers=[caller(f"AG0{i}") for i in range(1, 10)])
+                     caller_numbers=[caller(f"AG{i:02d}") for i in range(1, 11)])
     return rule_inputs(tmp_path_factory.mktemp("conf"), calls, **reference)
 
 

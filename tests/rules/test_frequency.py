@@ -58,6 +58,8 @@ def hours(tmp_path_factory):
         call("h_col_215959", f"{D0} 21:59:59", campaign_id="COL"),
         call("h_col_2200", f"{D0} 22:00:00", campaign_id="COL"),
         call("h_unknown_0300", f"{D0} 03:00:00", campaign_id="NOPE"),     # no purpose: skipped
+        call("h_busy_0759", f"{D0} 07:59:59", disposition="BUSY"),        # any call, not only attempts
+        call("h_failed_2100", f"{D0} 21:00:00", disposition="FAILED"),
         # offsets written in the timestamp win over the agency's zone
         call("h_off_0800", f"{D0}T08:00:00+08:00"),
         call("h_off_0759", f"{D0}T07:59:59+08:00"),
@@ -79,16 +81,27 @@ def hours(tmp_path_factory):
         call("u_off_0759", f"{D0}T09:59:59+08:00", agency_id="AG02"),         # 07:59:59 Urumqi
         call("u_prev_2330", "2026-11-26 23:30:00", agency_id="AG02"),         # D 01:30 in the bank's zone
         call("u_tz_sh_0830", f"{D0} 06:30:00", agency_id="AG02", callee_tz="Asia/Shanghai"),
+        # the agency's zone: its contract in force on D, else its latest contract
+        call("z3_0630", f"{D0}T08:30:00+08:00", agency_id="AG03"),     # latest (ended) contract: Urumqi
+        call("z4_0830", f"{D0}T08:30:00+08:00", agency_id="AG04"),     # in force: Shanghai
     ]
-    return rule_inputs(tmp_path_factory.mktemp("hours"), calls, **two_agencies(timezone="Asia/Urumqi"))
+    reference = two_agencies(timezone="Asia/Urumqi")
+    reference["contracts"] += [
+        contract("AG03", "C3-old", contract_start="2025-01-01", contract_end=iso(-1)),
+        contract("AG03", "C3-last", contract_start="2025-06-01", contract_end=iso(-1), timezone="Asia/Urumqi"),
+        contract("AG04", "C4-now", contract_start="2026-01-01"),
+        contract("AG04", "C4-next", contract_start=iso(1), contract_end="2027-12-31", timezone="Asia/Urumqi"),
+    ]
+    return rule_inputs(tmp_path_factory.mktemp("hours"), calls, **reference)
 
 
 def test_calling_hours_boundaries(hours):
     assert ids(calls_outside_hours(hours)) == {
-        "h_0759", "h_2100", "h_srv_2100", "h_col_0759", "h_col_2200",
+        "h_0759", "h_2100", "h_srv_2100", "h_col_0759", "h_col_2200", "h_busy_0759", "h_failed_2100",
         "h_off_0759", "h_z_0759", "h_z_2100",
         "h_ny_2100", "h_urc_0759",
         "u_0759", "u_2100", "u_off_0759", "u_prev_2330",
+        "z3_0630",
     }
 
 
@@ -99,6 +112,7 @@ def test_calling_hours_detail_and_start_time_in_bank_zone(hours):
     assert "07:59" in first["detail"] and "08:00–21:00" in first["detail"] and "Asia/Shanghai" in first["detail"]
     collection = only(found, "h_col_2200")
     assert "22:00" in collection["detail"] and "08:00–22:00" in collection["detail"]
+    assert only(found, "u_prev_2330")["start_time"] == "2026-11-27T01:30:00+08:00"
     urumqi = only(found, "u_0759")
     assert urumqi["start_time"] == "2026-11-27T09:59:59+08:00"
     assert "07:59" in urumqi["detail"] and "Asia/Urumqi" in urumqi["detail"]
@@ -125,11 +139,21 @@ US_COOL_OLD = "+86 139 0000 0013"
 US_NUMBERS = ("+8613812345678", US_CUSTOMER, US_COOL, US_COOL_OLD)
 
 
+US_REFERENCE = dict(
+    contracts=[contract("AG01", "C1", timezone="America/New_York")],
+    caller_numbers=[caller("AG01", "+861065529988")],
+    assignments=[assignment("AG01", n) for n in US_NUMBERS],
+    consents=[consent(n) for n in US_NUMBERS],
+)
+
+
+def us_call(call_id, start, **fields):
+    """A call under us_collections: numbers written with their country code (default region US)."""
+    return call(call_id, start, caller_number="+861065529988", **{"callee_number": "+8613812345678", **fields})
+
+
 @pytest.fixture(scope="module")
 def us_day(tmp_path_factory):
-    def us_call(call_id, start, **fields):
-        return call(call_id, start, caller_number="+861065529988", **{"callee_number": "+8613812345678", **fields})
-
     def us_answered(call_id, start, outcome="RIGHT_PARTY", **fields):
         return answered(call_id, start, outcome, caller_number="+861065529988", **fields)
 
@@ -156,20 +180,25 @@ def us_day(tmp_path_factory):
         day(-33): [us_answered("e_conv_d7", "2026-10-25 12:00:00", campaign_id="COL", callee_number=US_COOL_OLD)],
     }
     assert day(-32).isoformat() == "2026-10-26"
-    reference = dict(
-        contracts=[contract("AG01", "C1", timezone="America/New_York")],
-        caller_numbers=[caller("AG01", "+861065529988")],
-        assignments=[assignment("AG01", n) for n in US_NUMBERS],
-        consents=[consent(n) for n in US_NUMBERS],
-    )
     return rule_inputs(tmp_path_factory.mktemp("us"), calls, earlier=earlier, day=US_D,
-                       rulepack="us_collections", **reference)
+                       rulepack="us_collections", **US_REFERENCE)
 
 
 def test_calling_hours_use_wall_clock_on_dst_day(us_day):
     found = calls_outside_hours(us_day)
     assert ids(found, "dst_") == {"dst_0730", "dst_2100"}
     assert "07:30" in only(found, "dst_0730")["detail"]
+    assert only(found, "dst_0730")["start_time"] == "2026-11-01T07:30:00-05:00"
+
+
+def test_calling_hours_use_wall_clock_on_spring_forward_day(tmp_path):
+    """2026-03-08: US clocks jump from 02:00 EST to 03:00 EDT."""
+    spring = "2026-03-08"
+    calls = [us_call(f"sp_{t.replace(':', '')}", f"{spring} {t}", campaign_id="COL")
+             for t in ("07:59:59", "08:00:00", "08:30:00", "20:59:59", "21:00:00")]
+    inputs = rule_inputs(tmp_path, calls, day=day(-264), rulepack="us_collections", **US_REFERENCE)
+    assert inputs.audit_date.isoformat() == spring
+    assert ids(calls_outside_hours(inputs)) == {"sp_075959", "sp_210000"}
 
 
 def test_refusal_applies_to_collection_only_under_us_collections(us_day):
@@ -211,8 +240,8 @@ def caps(tmp_path_factory):
         call("mk_busy", f"{D0} 09:20:00", disposition="BUSY"),
         call("mk_failed", f"{D0} 09:25:00", disposition="FAILED", agency_id="AG02"),
         call("mk_z", f"{D0} 09:30:00"),                          # 3rd: AG01 sorts before AG02
-        call("mk_a", f"{D0} 09:30:00", agency_id="AG02"),        # 4th despite the smaller call_id
-        call("mk_5", f"{D0} 09:40:00"),
+        call("mk_a", f"{D0}T01:30:00Z", agency_id="AG02"),       # same instant; 4th despite the smaller call_id
+        call("mk_5", f"{D0} 09:40:00", callee_number="+86 138 1234 5678"),    # CUSTOMER, written otherwise
         # CUSTOMER, collection (cap 6): six attempts, another purpose, no finding
         *[call(f"mc_{i}", f"{D0} 1{i}:00:00", campaign_id="COL", agency_id=("AG01", "AG02")[i % 2])
           for i in range(1, 7)],
@@ -220,7 +249,7 @@ def caps(tmp_path_factory):
         *[call(f"sv_{i}", f"{D0} 09:{i}0:00", campaign_id="SRV", callee_number=OTHER,
                agency_id=("AG01", "AG02")[i % 2]) for i in range(1, 5)],
         call("sv_b", f"{D0} 10:00:00", campaign_id="SRV", callee_number=OTHER),
-        call("sv_a", f"{D0} 10:00:00", campaign_id="SRV", callee_number=OTHER),
+        call("sv_a", f"{D0}T10:00:00+08:00", campaign_id="SRV", callee_number=OTHER),
         # N3, collection (cap 6), a BUSY in the middle does not count
         *[call(f"cl_{i}", f"{D0} 1{i}:00:00", campaign_id="COL", callee_number=N3) for i in range(1, 4)],
         call("cl_busy", f"{D0} 13:30:00", campaign_id="COL", callee_number=N3, disposition="BUSY"),
@@ -269,7 +298,7 @@ def test_caller_daily_cap_200_vs_201(caps):
 R1, R2 = "13900000101", "13900000102"
 C1, C2, C3, C4, C5, C6 = (f"1390000020{i}" for i in range(1, 7))
 F1, F2, F3, F4, F5 = (f"1390000030{i}" for i in range(1, 6))
-X = {i: f"139000004{i:02d}" for i in range(1, 11)}
+X = {i: f"139000004{i:02d}" for i in range(1, 13)}
 
 
 def _attempts(prefix: str, on: str, number: str, hours_: tuple[int, ...], **fields) -> list[dict]:
@@ -352,6 +381,11 @@ def history(tmp_path_factory):
         call("rd9_after", f"{D0} 10:04:00", callee_number=X[9]),
         call("rd10_z", f"{D0} 11:00:00", callee_number=X[10]),
         call("rd10_a", f"{D0} 11:00:00", callee_number=X[10], agency_id="AG02"),
+        # rapid redial does not depend on purpose: unknown campaigns count both ways
+        call("rd11_first", f"{D0} 10:00:00", callee_number=X[11], campaign_id="NOPE"),
+        call("rd11_next", f"{D0} 10:02:00", callee_number=X[11]),
+        call("rd12_first", f"{D0} 10:00:00", callee_number=X[12]),
+        call("rd12_next", f"{D0} 10:02:00", callee_number=X[12], campaign_id="NOPE"),
     ]
     return rule_inputs(tmp_path_factory.mktemp("history"), calls, earlier=earlier, **two_agencies())
 
@@ -384,7 +418,7 @@ def test_after_refusal_same_day_earlier_days_and_ties(history):
 def test_rapid_redial_gap_dispositions_midnight_and_ties(history):
     found = rapid_redials(history)
     assert ids(found, "rd") == {"rd1_0459", "rd5_vm", "rd5_third", "rd6_midnight", "rd8_other", "rd9_after",
-                                "rd10_a"}
+                                "rd10_a", "rd11_next", "rd12_next"}
     assert "5 min" in only(found, "rd1_0459")["detail"]
 
 

@@ -1,0 +1,163 @@
+"""Benchmark: one audit day of a large bank, stage by stage (wall time, CPU time, peak memory).
+
+    python benchmarks/run.py [--agencies 50] [--calls-per-day 10000000] [--days 7] [--root data/bench]
+
+Generates (or reuses) a landing zone of `days` days, brings the earlier days into the store
+(not timed: that is what the previous nights did), then audits the last day stage by stage and
+prints a table and writes JSON to benchmarks/results/. Not part of the tests; a tiny size of
+it runs in tests/test_benchmark.py to keep it working.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from audits import store  # noqa: E402
+from audits.config import AuditConfig, load_rulepack  # noqa: E402
+from audits.ingest import load_reference, missing_files, stage_cdr_file, validate_calls  # noqa: E402
+from audits.loaders import list_cdr_files  # noqa: E402
+from audits.models import Portfolio, Provenance  # noqa: E402
+from audits.pipeline import ingest_earlier_days, read_history  # noqa: E402
+from audits.rules import RuleInputs, run_rules  # noqa: E402
+from audits.rules.common import enrich_calls  # noqa: E402
+from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies  # noqa: E402
+from audits.tables import agency_zones  # noqa: E402
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class StageTimer:
+    """Wall, CPU and peak resident memory of each stage (memory sampled every 20 ms)."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    @contextmanager
+    def stage(self, name: str):
+        peak = [_rss_bytes()]
+        stop = threading.Event()
+
+        def sample():
+            while not stop.wait(0.02):
+                peak[0] = max(peak[0], _rss_bytes())
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            stop.set()
+            sampler.join()
+            peak[0] = max(peak[0], _rss_bytes())
+            self.rows.append({"stage": name, "wall_s": round(time.perf_counter() - wall, 2),
+                              "cpu_s": round(time.process_time() - cpu, 2),
+                              "peak_rss_mib": round(peak[0] / 2**20)})
+
+    def table(self) -> str:
+        lines = [f"{'stage':<12}{'wall s':>10}{'cpu s':>10}{'peak MiB':>10}"]
+        lines += [f"{r['stage']:<12}{r['wall_s']:>10.2f}{r['cpu_s']:>10.2f}{r['peak_rss_mib']:>10}" for r in self.rows]
+        total_wall = sum(r["wall_s"] for r in self.rows)
+        total_cpu = sum(r["cpu_s"] for r in self.rows)
+        lines.append(f"{'total':<12}{total_wall:>10.2f}{total_cpu:>10.2f}{max(r['peak_rss_mib'] for r in self.rows):>10}")
+        return "\n".join(lines)
+
+
+def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start: dt.date, seed: int = 11) -> dict:
+    from audits.rendering import default_templates_dir, write_reports
+    from audits.sample import write_sample_landing
+
+    landing, out = root / "landing", root / "reports"
+    last = start + dt.timedelta(days=days - 1)
+    marker = root / f"landing-{agencies}x{calls_per_day}x{days}.done"
+    if not marker.exists():
+        write_sample_landing(landing, start=start, days=days, agencies=agencies, calls_per_day=calls_per_day,
+                             seed=seed)
+        marker.write_text("ok")
+    config = AuditConfig(audit_date=last, landing=landing, out=out, store=root / "store",
+                         rulepack=load_rulepack("cn_bank"), run_id="benchmark", code_version="benchmark",
+                         generated_at="2026-01-01T00:00:00+00:00")
+    pack = config.rulepack
+    reference = load_reference(landing, audit_date=last, rulepack=pack)
+    tables = {name: ingested.accepted for name, ingested in reference.items()}
+    ingest_earlier_days(config, tables["contracts"], progress=lambda _m: None)
+
+    timer = StageTimer()
+    with timer.stage("load"):
+        zones = agency_zones(tables["contracts"], last, pack.bank_timezone)
+        staged = [stage_cdr_file(landing, path, agency_id=a, day=last, rulepack=pack,
+                                 local_zone=zones.get(a, pack.bank_timezone))
+                  for a, path in sorted(list_cdr_files(landing, last).items())]
+    with timer.stage("validation"):
+        today = validate_calls(staged, day=last)
+        today.files += missing_files(landing, day=last, contracts=tables["contracts"])
+    del staged
+    with timer.stage("store"):
+        store.write_day(config.store, last, today.accepted)
+        history = read_history(config, tables["campaigns"])
+        refusals = store.read_refusals_before(config.store, last)
+    with timer.stage("rules"):
+        calls = enrich_calls(today.accepted, tables["campaigns"], pack)
+        violations = run_rules(RuleInputs(
+            audit_date=last, calls=calls, history=history, refusals=refusals, contracts=tables["contracts"],
+            agents=tables["agents"], caller_numbers=tables["caller_numbers"], campaigns=tables["campaigns"],
+            assignments=tables["assignments"], consents=tables["consents"], rulepack=pack, secret=config.hmac_secret))
+    with timer.stage("scoring"):
+        volumes = [AgencyVolume(f.agency_id, f.agency_id, f.status, f.message, f.rows_read, f.rows_quarantined, ())
+                   for f in today.files]
+        scores = score_agencies(last, volumes, calls, violations, pack, history=_no_history())
+        provenance = Provenance("benchmark", last.isoformat(), pack.name, pack.sha256, "benchmark", "", ())
+        cards = build_scorecards(scores, volumes, calls, violations, pack, _no_history(), provenance)
+    with timer.stage("rendering"):
+        target = root / "rendered"
+        target.mkdir(parents=True, exist_ok=True)
+        write_reports(Portfolio(last.isoformat(), rank_worst_first(cards), provenance), target,
+                      templates_dir=default_templates_dir())
+    return {"agencies": agencies, "calls_per_day": calls_per_day, "days": days,
+            "calls_audited": int(len(calls)), "findings": int(len(violations)),
+            "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "stages": timer.rows, "table": timer.table()}
+
+
+def _no_history():
+    import pandas as pd
+
+    return pd.DataFrame(columns=["audit_date", "agency_id", "overall", "grade"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--agencies", type=int, default=50)
+    parser.add_argument("--calls-per-day", type=int, default=10_000_000)
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2026, 11, 21))
+    parser.add_argument("--root", type=Path, default=REPO / "data" / "bench")
+    args = parser.parse_args(argv)
+    result = benchmark(args.root, agencies=args.agencies, calls_per_day=args.calls_per_day, days=args.days,
+                       start=args.start)
+    print(result["table"])
+    results = REPO / "benchmarks" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / f"bench-{args.agencies}x{args.calls_per_day}-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    path.write_text(json.dumps({k: v for k, v in result.items() if k != "table"}, indent=2) + "\n")
+    print(f"JSON: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
