@@ -466,14 +466,17 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
     else:
         evidence_note = f"Showing all {fmt_int(total)} findings."
 
-    if card.assessed and card.overall is not None:
+    # A missing or unreadable file scores 0 on data quality and the overall is the weighted mean
+    # of what could be assessed (0, grade F): shown as such, never as full marks.
+    if card.overall is not None:
         overall, overall_css = fmt_score(card.overall), _score_css(card.overall)
         grade = grade_pill(card.grade)
     else:
         overall, overall_css = "not assessed", "score-na"
         grade = grade_pill("n/a")
     if not card.assessed:
-        grade_note = "Not assessed: no score or grade for this day."
+        grade_note = ("Calls not assessed: the agency's file is missing or unreadable, "
+                      "so data quality scores 0 and the other families are not assessed.")
     elif card.grade_capped:
         grade_note = "Grade capped at C by a critical finding."
     else:
@@ -535,7 +538,8 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
 def _index_row(rank: int, card: Scorecard) -> IndexRow:
     stem = agency_file_stem(card.agency_id)
     dq = card.data_quality
-    assessed = card.assessed and card.overall is not None
+    assessed = card.assessed
+    scored = card.overall is not None          # an unassessed agency still scores 0 (grade F)
     if dq.rows_quarantined:
         dq_note = f"{fmt_int(dq.rows_quarantined)} of {fmt_int(dq.rows_read)} rows quarantined"
     else:
@@ -546,10 +550,10 @@ def _index_row(rank: int, card: Scorecard) -> IndexRow:
         agency_name=card.agency_name,
         name_lang=lang_of(card.agency_name),
         assessed=assessed,
-        grade=grade_pill(card.grade if assessed else "n/a"),
-        grade_capped=assessed and card.grade_capped,
-        overall=fmt_score(card.overall) if assessed else "not assessed",
-        change=change_of(card.change_prev_day if assessed else None, "vs previous day"),
+        grade=grade_pill(card.grade if scored else "n/a"),
+        grade_capped=scored and card.grade_capped,
+        overall=fmt_score(card.overall) if scored else "not assessed",
+        change=change_of(card.change_prev_day if scored else None, "vs previous day"),
         critical=fmt_int(card.critical_findings),
         critical_css="crit-some" if card.critical_findings else "crit-none",
         findings=fmt_int(card.total_findings),
