@@ -20,12 +20,13 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import numpy as np
 import pandas as pd
-import phonenumbers
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from audits.arrowtext import extract_groups
 from audits.models import TABLE_COLUMNS
+from audits.phones import normalise_phones  # noqa: F401  (re-exported: loaders parse phone columns)
 from audits.privacy import mask_free_text
 
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)   # pandas 3 "str": null is NaN
@@ -227,9 +228,8 @@ def _normalise_columns(frame: pd.DataFrame, path: Path, table: str) -> pd.DataFr
 
 # --- typed values -----------------------------------------------------------------------
 
-_TIMESTAMP = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)"
-    r"(?:(Z)|([+-])(\d{2})(?::?(\d{2}))?)?$")
+_TIMESTAMP = (r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)"
+              r"(?:(?P<zulu>Z)|(?P<sign>[+-])(?P<hours>\d{2})(?::?(?P<minutes>\d{2}))?)?$")
 
 
 def parse_dates(values: pd.Series) -> pd.Series:
@@ -244,13 +244,13 @@ def parse_timestamps(values: pd.Series, local_zone: str | pd.Series) -> pd.Serie
     A local time that falls in a daylight-saving gap moves forward; an ambiguous one takes
     the first (daylight) occurrence.
     """
-    parts = values.str.extract(_TIMESTAMP.pattern)
-    local = pd.to_datetime(parts[0] + " " + parts[1].str.replace(",", ".", regex=False),
+    parts = extract_groups(values, _TIMESTAMP)
+    local = pd.to_datetime(parts["date"] + " " + parts["time"].str.replace(",", ".", regex=False),
                            format="ISO8601", errors="coerce")
-    has_offset = parts[2].notna() | parts[3].notna()
-    sign = parts[3].map({"+": 1, "-": -1}).astype("float64")
-    offset_minutes = (sign * (parts[4].astype("float64") * 60 + parts[5].fillna("0").astype("float64"))
-                      ).where(parts[3].notna(), 0.0)
+    has_offset = parts["zulu"].notna() | parts["sign"].notna()
+    sign = parts["sign"].map({"+": 1, "-": -1}).astype("float64")
+    offset_minutes = (sign * (parts["hours"].astype("float64") * 60
+                              + parts["minutes"].fillna("0").astype("float64"))).where(parts["sign"].notna(), 0.0)
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     with_offset = has_offset & local.notna()
     result[with_offset] = (local[with_offset] - pd.to_timedelta(offset_minutes[with_offset], unit="min")
@@ -291,24 +291,3 @@ def parse_lists(values: pd.Series, *, lower: bool = True) -> pd.Series:
         items = (item.strip() for item in text.split(";"))
         return frozenset((item.lower() if lower else item) for item in items if item)
     return values.map(split).astype(object)
-
-
-def normalise_phones(values: pd.Series, region: str) -> pd.Series:
-    """Phone numbers in any common written form -> E.164 text; bad numbers -> null.
-
-    A number is bad when `phonenumbers` cannot parse it or `is_valid_number` is false.
-    Each distinct written form is parsed once.
-    """
-    compact = values.str.replace(r"[\s\-().]", "", regex=True)
-    mapping = {text: _e164(text, region) for text in compact.dropna().unique()}
-    return compact.map(mapping).astype(TEXT)
-
-
-def _e164(text: str, region: str) -> str | None:
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

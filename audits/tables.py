@@ -70,7 +70,7 @@ def type_cdr(frame: pd.DataFrame, *, source: str, file_agency_id: str, local_zon
     typed["outcome_code"] = frame["outcome"].str.upper()
     typed["call_date"] = typed["start_utc"].dt.tz_convert(bank_zone).dt.strftime("%Y-%m-%d").astype(TEXT)
     typed["call_id_repeated"] = frame["call_id"].duplicated(keep="first") & frame["call_id"].notna()
-    zone_known = frame["callee_tz"].map(is_timezone).astype(bool)
+    zone_known = frame["callee_tz"].isin([z for z in frame["callee_tz"].dropna().unique() if is_timezone(z)])
     typed["callee_zone"] = frame["callee_tz"].where(zone_known, local_zone).astype(TEXT)
     typed["agency_zone"] = pd.Series(local_zone, index=frame.index, dtype=TEXT)
     return typed

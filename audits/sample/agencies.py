@@ -121,6 +121,7 @@ class Plan:
     campaigns: dict[str, tuple[str, str]]     # campaign id -> (purpose, product)
     missing: tuple[int, int] | None           # (day index, agency idx) with no file
     unreadable: tuple[int, int] | None        # (day index, agency idx) with a broken header
+    cap_host: int | None = None               # agency that gets volume for the caller-cap plant
 
     @property
     def last(self) -> dt.date:
@@ -162,8 +163,9 @@ def plan_agencies(n: int, start: dt.date, days: int, rng: np.random.Generator) -
         _choose_campaigns(agency, yymm, campaigns, rng)
         agency.contracts = _contracts(agency, start, start + dt.timedelta(days=days - 1), campaigns, rng)
     missing, unreadable = _file_plants(agencies, days)
-    return Plan(start=start, days=days, agencies=agencies, campaigns=campaigns,
-                missing=missing, unreadable=unreadable)
+    hosts = sorted((a for a in agencies if a.role != CLEAN), key=lambda a: (a.role != NORMAL, not a.in_force, a.idx))
+    return Plan(start=start, days=days, agencies=agencies, campaigns=campaigns, missing=missing,
+                unreadable=unreadable, cap_host=hosts[0].idx if hosts else None)
 
 
 def _identity(i: int) -> tuple[str, str, str]:

@@ -83,8 +83,7 @@ def daily_cap(pl: Planter, day: int) -> None:
 def rolling_7d(pl: Planter, day: int) -> None:
     """cap+1 attempts inside D-6..D, the last on D. With enough earlier days no day exceeds its
     daily cap (history only); with fewer, day D carries the rest and breaks the daily cap too."""
-    days = pl.plan.days
-    if (days >= 3 and day < 2) or (days == 2 and day < 1):
+    if pl.plan.days >= 3 and day < 2:
         return
     for i in range(pl.count("FREQ_ROLLING_7D")):
         options = []

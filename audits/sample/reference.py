@@ -61,10 +61,16 @@ class Landlines:
         return [f"{area}{first}{x:07d}" for x in local.tolist()]
 
 
-def purpose_volumes(plan: Plan, calls_per_day: int) -> np.ndarray:
-    """Expected background calls per day, shape (agencies, 3) in PURPOSE_CODES order."""
+def purpose_volumes(plan: Plan, calls_per_day: int, floor: int = 0) -> np.ndarray:
+    """Background calls per day, shape (agencies, 3) in PURPOSE_CODES order. The caller-cap
+    host gets at least `floor` calls when the total allows (small samples)."""
     weights = np.array([a.weight for a in plan.agencies])
     per_agency = apportion(calls_per_day, weights)
+    host = plan.cap_host
+    if host is not None and per_agency[host] < floor <= calls_per_day * 0.8 and len(weights) > 1:
+        rest = np.delete(np.arange(len(weights)), host)
+        per_agency[host] = floor
+        per_agency[rest] = apportion(calls_per_day - floor, weights[rest])
     out = np.zeros((len(plan.agencies), 3), dtype=np.int64)
     for a in plan.agencies:
         shares = agency_shares(plan, a.idx)
@@ -97,6 +103,7 @@ class Roster:
     def __init__(self, plan: Plan, volumes: np.ndarray, rng: np.random.Generator):
         self.ids: list[list[str]] = []
         self.cols: list[dict[str, list[int]]] = []
+        self._eligible: dict[tuple[int, int], np.ndarray] = {}
         for a in plan.agencies:
             needed = math.ceil(volumes[a.idx].sum() / CALLS_PER_AGENT) + 1
             size = math.ceil(needed / 9) + 1
@@ -118,6 +125,7 @@ class Roster:
     def add(self, agency: int, *, active_from: int, active_to: int = OPEN, trained_on: int = NEVER,
             agent_id: str | None = None) -> str:
         agent_id = agent_id or f"E{len(self.ids[agency]) + 1:04d}"
+        self._eligible.clear()
         self.ids[agency].append(agent_id)
         cols = self.cols[agency]
         cols["active_from"].append(active_from)
@@ -127,10 +135,13 @@ class Roster:
 
     def eligible(self, agency: int, day: int) -> np.ndarray:
         """Agents who are active and validly trained on the day (the background uses only these)."""
+        if (agency, day) in self._eligible:
+            return self._eligible[agency, day]
         cols = {k: np.asarray(v) for k, v in self.cols[agency].items()}
         ok = ((cols["active_from"] <= day) & (day <= cols["active_to"]) & (cols["trained_on"] <= day)
               & (day - cols["trained_on"] <= TRAINING_VALID_DAYS))
-        return np.asarray(self.ids[agency], dtype=object)[ok]
+        self._eligible[agency, day] = np.asarray(self.ids[agency], dtype=object)[ok]
+        return self._eligible[agency, day]
 
     def frame(self, plan: Plan) -> pd.DataFrame:
         parts = []

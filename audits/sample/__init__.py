@@ -1,0 +1,194 @@
+"""A realistic sample landing zone with planted violations and its ground truth.
+
+    write_sample_landing(Path("landing"), start=dt.date(2026, 11, 27), days=3)
+
+writes, exactly as data-contract.md section 1 describes:
+
+    reference/contracts.xlsx, agents.csv, caller_numbers.csv, campaigns.csv,
+              assignments.csv, consents.csv
+    cdr/<YYYY-MM-DD>/<agency_id>.csv | .csv.gz | .parquet
+    truth/<YYYY-MM-DD>.csv      agency_id, call_id, rule_id, row_number
+
+The truth lists every finding the cn_bank rulepack must report for the day (one row per call
+and rule; row_number blank) and every quarantined row (rule_id = its DQ code, row_number =
+1-based data row in the agency's file) and file-level problem (DQ_FILE_MISSING,
+DQ_FILE_UNREADABLE; call_id and row_number blank). Same arguments, same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from audits.sample.agencies import BANK_TZ, Plan, plan_agencies, zone_offset_s
+from audits.sample.assemble import CALLER_CAP, TRUTH_COLUMNS, assemble_day
+from audits.sample.calls import background_day
+from audits.sample.decoys import near_misses
+from audits.sample.dq import dq_rows
+from audits.sample.history import HISTORY_PLANTS
+from audits.sample.plants import SINGLE_PLANTS, Planter
+from audits.sample.reference import (PURPOSE_CODES, Callers, Landlines, Numbers, Pool, Roster, day_strings,
+                                     pool_sizes, purpose_volumes)
+from audits.sample.writer import (callee_strings, caller_forms, csv_bytes, encode_csv, parquet_bytes,
+                                  ts_strings, write_atomic, xlsx_bytes)
+
+CDR_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+CONTRACT_COLUMNS = ["agency_id", "agency_name", "contract_id", "contract_start", "contract_end",
+                    "permitted_purposes", "permitted_products", "licence_no", "licence_expiry",
+                    "nda_signed", "nda_expiry", "timezone"]
+
+
+def write_sample_landing(landing: Path, *, start: dt.date, days: int, agencies: int = 8,
+                         calls_per_day: int = 20_000, seed: int = 7,
+                         progress: Callable[[str], None] | None = None) -> dict:
+    """Write the sample landing zone and its truth; returns a summary:
+    {"days", "agencies", "calls", "files", "planted": {rule_id or DQ code: rows}}."""
+    if days < 1:
+        raise ValueError(f"days must be at least 1, got {days}")
+    if calls_per_day < 1:
+        raise ValueError(f"calls_per_day must be at least 1, got {calls_per_day}")
+    say = progress or (lambda message: None)
+    landing = Path(landing)
+    s_plan, s_ref, s_plant, s_days = np.random.SeedSequence(seed).spawn(4)
+    plan = plan_agencies(agencies, start, days, np.random.default_rng(s_plan))
+    rng = np.random.default_rng(s_ref)
+    cap_excess = int(min(max(1, round(3 * calls_per_day / 20_000)), 40))
+    floor = CALLER_CAP + cap_excess + 10
+    volumes = purpose_volumes(plan, calls_per_day, floor)
+    numbers = Numbers(rng)
+    roster = Roster(plan, volumes, rng)
+    callers = Callers(plan, volumes, Landlines(rng), rng)
+    sizes = pool_sizes(volumes, days)
+    pools = {p: Pool(p, plan, sizes[p], numbers, rng) for p in PURPOSE_CODES}
+    planter = Planter(plan, roster, callers, numbers, np.random.default_rng(s_plant), calls_per_day)
+    for day in range(days):
+        for plant in (*SINGLE_PLANTS, *HISTORY_PLANTS, near_misses, dq_rows):
+            plant(planter, day)
+    say(f"sample: {agencies} agencies, {days} day(s) from {start.isoformat()}, "
+        f"{calls_per_day:,} calls a day, seed {seed}")
+
+    calls, files, planted = 0, 0, Counter()
+    for day, day_seed in enumerate(s_days.spawn(days)):
+        day_rng = np.random.default_rng(day_seed)
+        rows = planter.calls[day]
+        counts = purpose_volumes(plan, max(0, calls_per_day - len(rows)), floor)
+        background = background_day(plan, pools, roster, day, counts, day_rng)
+        result = assemble_day(plan, callers, background, rows, day, day_rng, cap_excess)
+        folder = landing / "cdr" / plan.date(day).isoformat()
+        folder.mkdir(parents=True, exist_ok=True)
+        written = set()
+        for f in result.files:
+            path = folder / f"{f.agency.agency_id}{f.agency.suffix}"
+            if f.agency.fmt == "parquet":
+                data = parquet_bytes(f.header, f.columns)
+            else:
+                data = encode_csv(csv_bytes(f.header, f.columns, newline="\r\n" if f.agency.fmt == "gb18030" else "\n",
+                                            replace=f.replace), f.agency.fmt)
+            write_atomic(path, data)
+            written.add(path.name)
+            calls += len(f.columns[0])
+        files += len(result.files)
+        _remove_stale(folder, written)
+        truth = result.truth
+        write_atomic(landing / "truth" / f"{plan.date(day).isoformat()}.csv",
+                     csv_bytes(TRUTH_COLUMNS, [truth[c].astype(str).to_numpy(dtype=object) for c in TRUTH_COLUMNS]))
+        planted.update(truth["rule_id"].tolist())
+        say(f"{plan.date(day).isoformat()}: {sum(len(f.columns[0]) for f in result.files):,} rows in "
+            f"{len(result.files)} files, {len(truth):,} truth rows")
+
+    _write_reference(landing, plan, roster, callers, pools, planter, rng)
+    say(f"reference tables written to {landing / 'reference'}")
+    return {"days": days, "agencies": agencies, "calls": calls, "files": files,
+            "planted": dict(sorted(planted.items()))}
+
+
+def _remove_stale(folder: Path, written: set[str]) -> None:
+    """A rerun into the same landing zone must not leave another run's agency files behind."""
+    for path in folder.iterdir():
+        if path.is_file() and path.name.endswith(CDR_SUFFIXES) and path.name not in written:
+            path.unlink()
+
+
+def _write_reference(landing: Path, plan: Plan, roster: Roster, callers: Callers, pools: dict[str, Pool],
+                     planter: Planter, rng: np.random.Generator) -> None:
+    ref = landing / "reference"
+    for stale in ("contracts.csv", "contracts.csv.gz", "contracts.parquet"):
+        if (ref / stale).is_file():
+            (ref / stale).unlink()
+    contracts = pd.DataFrame([row for a in plan.agencies for row in a.contracts], columns=CONTRACT_COLUMNS)
+    write_atomic(ref / "contracts.xlsx",
+                 xlsx_bytes(contracts, sheet="contracts", stamp=(plan.start - dt.timedelta(days=1)).isoformat()))
+    _csv(ref / "agents.csv", roster.frame(plan))
+    forms = [caller_forms(r["number"])[0 if rng.random() < 0.8 else 3] for r in callers.rows]
+    _csv(ref / "caller_numbers.csv", callers.frame(plan, forms))
+    _csv(ref / "campaigns.csv", pd.DataFrame(
+        [(c, p, prod) for c, (p, prod) in sorted(plan.campaigns.items())], columns=["campaign_id", "purpose", "product"]))
+    _csv(ref / "assignments.csv", _assignments(plan, pools, planter, rng))
+    _csv(ref / "consents.csv", _consents(pools, planter, rng))
+
+
+def _csv(path: Path, frame: pd.DataFrame) -> None:
+    write_atomic(path, csv_bytes(list(frame.columns), [frame[c].astype(str).to_numpy(dtype=object) for c in frame.columns]))
+
+
+def _phones(number: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return callee_strings(number.astype(np.int64), np.where(rng.random(number.size) < 0.85, 0, 1))
+
+
+def _customer_ids(customer: np.ndarray) -> np.ndarray:
+    return ("C" + pd.Series(customer.astype(np.int64)).astype(str).str.zfill(9)).to_numpy(dtype=object)
+
+
+def _assignments(plan: Plan, pools: dict[str, Pool], planter: Planter, rng: np.random.Generator) -> pd.DataFrame:
+    ids = np.array([a.agency_id for a in plan.agencies], dtype=object)
+    parts = []
+    for pool in pools.values():
+        parts.append(pd.DataFrame({
+            "agency_id": ids[pool.agency], "campaign_id": pool.campaign, "customer_id": _customer_ids(pool.customer),
+            "phone": _phones(pool.number, rng), "assigned_from": day_strings(plan, pool.assigned_from),
+            "assigned_to": day_strings(plan, pool.assigned_to)}))
+        prior = np.flatnonzero(pool.prior)                  # an older entrustment, ended before the start
+        other = (pool.agency[prior] + 1) % len(plan.agencies)
+        first = np.array([plan.agencies[a].campaigns[0] for a in range(len(plan.agencies))], dtype=object)
+        ended = np.minimum(pool.assigned_from[prior], 0) - rng.integers(1, 60, prior.size)
+        parts.append(pd.DataFrame({
+            "agency_id": ids[other], "campaign_id": first[other], "customer_id": _customer_ids(pool.customer[prior]),
+            "phone": _phones(pool.number[prior], rng),
+            "assigned_from": day_strings(plan, ended - rng.integers(200, 600, prior.size)),
+            "assigned_to": day_strings(plan, ended)}))
+    rows = planter.assignments
+    if rows:
+        parts.append(pd.DataFrame({
+            "agency_id": ids[[r["agency"] for r in rows]], "campaign_id": [r["campaign"] for r in rows],
+            "customer_id": _customer_ids(np.array([r["customer"] for r in rows])),
+            "phone": _phones(np.array([r["number"] for r in rows]), rng),
+            "assigned_from": day_strings(plan, np.array([r["from"] for r in rows])),
+            "assigned_to": day_strings(plan, np.array([r["to"] for r in rows]))}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _consents(pools: dict[str, Pool], planter: Planter, rng: np.random.Generator) -> pd.DataFrame:
+    numbers, customers, given, withdrawn = [], [], [], []
+    for pool in pools.values():
+        rows = np.flatnonzero(pool.consent_ms != -1)
+        numbers.append(pool.number[rows])
+        customers.append(pool.customer[rows])
+        given.append(np.where(pool.consent_ms[rows] >= 0, pool.consent_ms[rows], -1))
+        withdrawn.append(pool.withdrawn_ms[rows])
+    rows = planter.consents
+    numbers.append(np.array([r["number"] for r in rows], dtype=np.int64))
+    customers.append(np.array([r["customer"] for r in rows], dtype=np.int64))
+    given.append(np.array([r["consent_ms"] for r in rows], dtype=np.int64))
+    withdrawn.append(np.array([r["withdrawn_ms"] for r in rows], dtype=np.int64))
+    number, given, withdrawn = np.concatenate(numbers), np.concatenate(given), np.concatenate(withdrawn)
+    style = np.array([0, 1, 4, 7])[rng.integers(0, 4, number.size)]
+    offset = np.full(number.size, zone_offset_s(BANK_TZ, dt.date(2000, 1, 1)))
+    return pd.DataFrame({
+        "customer_id": _customer_ids(np.concatenate(customers)), "phone": _phones(number, rng),
+        "marketing_consent_at": ts_strings(given, style, offset),
+        "marketing_withdrawn_at": ts_strings(withdrawn, style, offset)})
