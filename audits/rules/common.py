@@ -59,9 +59,25 @@ def active_on(frame: pd.DataFrame, start: str, end: str, day64: np.datetime64) -
     return (frame[start] <= day64) & (frame[end].isna() | (frame[end] >= day64))
 
 
-def pair_keys(left: pd.Series, right: pd.Series) -> pd.Series:
-    """One text key for a pair of columns, for fast membership tests."""
-    return left.astype("str") + "\x1f" + right.astype("str")
+def pairs_in(left: tuple[pd.Series, pd.Series], right: tuple[pd.Series, pd.Series]) -> np.ndarray:
+    """For each row of `left` (two aligned columns), whether the same pair occurs in `right`.
+
+    A hash join on both columns: no per-row string keys to build (that took seconds per
+    million calls).
+    """
+    probe = pd.DataFrame({"a": left[0].to_numpy(), "b": left[1].to_numpy()})
+    allowed = pd.DataFrame({"a": right[0].to_numpy(), "b": right[1].to_numpy()}).dropna().drop_duplicates()
+    joined = probe.merge(allowed.assign(hit=True), on=["a", "b"], how="left", sort=False)
+    return joined["hit"].notna().to_numpy()
+
+
+def map_pairs(left: tuple[pd.Series, pd.Series], right: tuple[pd.Series, pd.Series], values: pd.Series) -> pd.Series:
+    """For each row of `left`, the value of the matching pair in `right` (first wins); null if none."""
+    probe = pd.DataFrame({"a": left[0].to_numpy(), "b": left[1].to_numpy()})
+    table = pd.DataFrame({"a": right[0].to_numpy(), "b": right[1].to_numpy(), "value": values.to_numpy()})
+    table = table.dropna(subset=["a", "b"]).drop_duplicates(["a", "b"])
+    joined = probe.merge(table, on=["a", "b"], how="left", sort=False)
+    return pd.Series(joined["value"].to_numpy(), index=left[0].index)
 
 
 def empty_violations() -> pd.DataFrame:

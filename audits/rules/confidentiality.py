@@ -8,7 +8,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from audits.rules.common import RuleInputs, active_on, as_violations, pair_keys
+from audits.rules.common import RuleInputs, active_on, as_violations, pairs_in
 from audits.tables import contracts_in_force
 
 _DIGIT_RUN = re.compile(r"[0-9]+[Xx]?")
@@ -21,8 +21,7 @@ def calls_without_assignment(inputs: RuleInputs) -> pd.DataFrame:
     """CONF_UNASSIGNED: no assignment of the callee number to the agency holds on D."""
     calls, assignments = inputs.calls, inputs.assignments
     live = assignments[active_on(assignments, "assigned_from_date", "assigned_to_date", inputs.day64)]
-    assigned = pd.Index(pair_keys(live["agency_id"], live["phone_e164"]).unique())
-    hits = ~pair_keys(calls["agency_id"], calls["callee_e164"]).isin(assigned)
+    hits = ~pairs_in((calls["agency_id"], calls["callee_e164"]), (live["agency_id"], live["phone_e164"]))
     return as_violations(inputs, calls[hits], "CONF_UNASSIGNED",
                          "customer not assigned to this agency on " + inputs.audit_date.isoformat())
 
@@ -49,11 +48,10 @@ def calls_by_inactive_agents(inputs: RuleInputs) -> pd.DataFrame:
     """CONF_AGENT_NOT_ACTIVE: no roster row of the agency and agent is active on D."""
     calls, agents = inputs.calls, inputs.agents
     live = agents[active_on(agents, "active_from_date", "active_to_date", inputs.day64)]
-    active = pd.Index(pair_keys(live["agency_id"], live["agent_id"]).unique())
-    known = pd.Index(pair_keys(agents["agency_id"], agents["agent_id"]).unique())
-    keys = pair_keys(calls["agency_id"], calls["agent_id"])
-    rows = calls[~keys.isin(active)]
-    detail = pd.Series(np.where(keys[~keys.isin(active)].isin(known), "agent not active on the agency's roster on ",
+    active = pairs_in((calls["agency_id"], calls["agent_id"]), (live["agency_id"], live["agent_id"]))
+    rows = calls[~active]
+    known = pairs_in((rows["agency_id"], rows["agent_id"]), (agents["agency_id"], agents["agent_id"]))
+    detail = pd.Series(np.where(known, "agent not active on the agency's roster on ",
                                 "agent unknown to the agency's roster on "), index=rows.index, dtype="str")
     return as_violations(inputs, rows, "CONF_AGENT_NOT_ACTIVE", detail + inputs.audit_date.isoformat())
 

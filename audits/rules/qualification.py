@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audits.rules.common import RuleInputs, active_on, as_violations, pair_keys
+from audits.rules.common import RuleInputs, active_on, as_violations, map_pairs, pairs_in
 from audits.tables import contracts_in_force
 
 
@@ -42,10 +42,11 @@ def calls_out_of_scope(inputs: RuleInputs) -> pd.DataFrame:
     contracts = contracts_in_force(inputs.contracts, inputs.audit_date)
     covered = calls[calls["agency_id"].isin(contracts.index)]
     unknown = covered["purpose"].isna().to_numpy()
-    bad_purpose = ~unknown & ~pair_keys(covered["agency_id"], covered["purpose"]).isin(
-        _permitted(contracts, "purposes")).to_numpy()
-    bad_product = ~unknown & covered["product"].notna().to_numpy() & ~pair_keys(
-        covered["agency_id"], covered["product"]).isin(_permitted(contracts, "products")).to_numpy()
+    purposes, products = _permitted(contracts, "purposes"), _permitted(contracts, "products")
+    bad_purpose = ~unknown & ~pairs_in((covered["agency_id"], covered["purpose"]),
+                                       (purposes["agency_id"], purposes["purposes"]))
+    bad_product = ~unknown & covered["product"].notna().to_numpy() & ~pairs_in(
+        (covered["agency_id"], covered["product"]), (products["agency_id"], products["products"]))
     hits = unknown | bad_purpose | bad_product
     rows = covered[hits]
     detail = np.select(
@@ -56,10 +57,9 @@ def calls_out_of_scope(inputs: RuleInputs) -> pd.DataFrame:
     return as_violations(inputs, rows, "QUAL_OUT_OF_SCOPE", pd.Series(detail, index=rows.index, dtype="str"))
 
 
-def _permitted(contracts: pd.DataFrame, column: str) -> pd.Index:
-    """Keys 'agency\x1fitem' of every item a contract permits (one row per item)."""
-    items = contracts[["agency_id", column]].explode(column).dropna()
-    return pd.Index(pair_keys(items["agency_id"], items[column]).unique())
+def _permitted(contracts: pd.DataFrame, column: str) -> pd.DataFrame:
+    """(agency_id, item) for every item a contract in force permits (one row per item)."""
+    return contracts.reset_index(drop=True)[["agency_id", column]].explode(column).dropna()
 
 
 def calls_by_untrained_agents(inputs: RuleInputs) -> pd.DataFrame:
@@ -67,11 +67,11 @@ def calls_by_untrained_agents(inputs: RuleInputs) -> pd.DataFrame:
     trained_on within training_valid_days before D (blank or after D does not count)."""
     calls, agents = inputs.calls, inputs.agents
     day64, valid_days = inputs.day64, inputs.rulepack.training_valid_days
-    trained = agents["trained_on_date"].where(agents["trained_on_date"] <= day64)
-    latest = trained.groupby(pair_keys(agents["agency_id"], agents["agent_id"])).max()
-    keys = pair_keys(calls["agency_id"], calls["agent_id"])
-    on_roster = keys.isin(latest.index)
-    last = keys.map(latest)
+    trained = agents.assign(trained=agents["trained_on_date"].where(agents["trained_on_date"] <= day64))
+    latest = trained.groupby(["agency_id", "agent_id"], as_index=False)["trained"].max()
+    pair = (calls["agency_id"], calls["agent_id"])
+    on_roster = pd.Series(pairs_in(pair, (agents["agency_id"], agents["agent_id"])), index=calls.index)
+    last = pd.to_datetime(map_pairs(pair, (latest["agency_id"], latest["agent_id"]), latest["trained"]))
     age_days = (day64 - last).dt.days
     hits = on_roster & (last.isna() | (age_days > valid_days))
     rows = calls[hits]
@@ -86,7 +86,6 @@ def calls_from_unregistered_numbers(inputs: RuleInputs) -> pd.DataFrame:
     """QUAL_UNREGISTERED_CALLER_ID: the caller number is not registered to the agency on D."""
     calls, numbers = inputs.calls, inputs.caller_numbers
     live = numbers[active_on(numbers, "registered_from_date", "registered_to_date", inputs.day64)]
-    registered = pd.Index(pair_keys(live["agency_id"], live["caller_e164"]).unique())
-    rows = calls[~pair_keys(calls["agency_id"], calls["caller_e164"]).isin(registered)]
+    rows = calls[~pairs_in((calls["agency_id"], calls["caller_e164"]), (live["agency_id"], live["caller_e164"]))]
     return as_violations(inputs, rows, "QUAL_UNREGISTERED_CALLER_ID",
                          "caller number not registered to this agency on " + inputs.audit_date.isoformat())

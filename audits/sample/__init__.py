@@ -58,7 +58,9 @@ def write_sample_landing(landing: Path, *, start: dt.date, days: int, agencies: 
     plan = plan_agencies(agencies, start, days, np.random.default_rng(s_plan))
     rng = np.random.default_rng(s_ref)
     cap_excess = int(min(max(1, round(3 * calls_per_day / 20_000)), 40))
-    floor = CALLER_CAP + cap_excess + 10
+    floor = CALLER_CAP + cap_excess + 10                   # volume for the caller-cap plant ...
+    if calls_per_day >= 2 * (floor + CALLER_CAP + 50):     # ... and for its near miss (exactly 200)
+        floor += CALLER_CAP + 50
     volumes = purpose_volumes(plan, calls_per_day, floor)
     numbers = Numbers(rng)
     roster = Roster(plan, volumes, rng)
@@ -86,20 +88,20 @@ def write_sample_landing(landing: Path, *, start: dt.date, days: int, agencies: 
             path = folder / f"{f.agency.agency_id}{f.agency.suffix}"
             if f.agency.fmt == "parquet":
                 data = parquet_bytes(f.header, f.columns)
-            else:
-                data = encode_csv(csv_bytes(f.header, f.columns, newline="\r\n" if f.agency.fmt == "gb18030" else "\n",
-                                            replace=f.replace), f.agency.fmt)
+            else:                                      # Chinese Excel exports end lines with CRLF
+                newline = "\r\n" if f.agency.fmt == "gb18030" else "\n"
+                data = encode_csv(csv_bytes(f.header, f.columns, newline=newline, replace=f.replace), f.agency.fmt)
             write_atomic(path, data)
             written.add(path.name)
             calls += len(f.columns[0])
         files += len(result.files)
         _remove_stale(folder, written)
         truth = result.truth
-        write_atomic(landing / "truth" / f"{plan.date(day).isoformat()}.csv",
-                     csv_bytes(TRUTH_COLUMNS, [truth[c].astype(str).to_numpy(dtype=object) for c in TRUTH_COLUMNS]))
+        _csv(landing / "truth" / f"{plan.date(day).isoformat()}.csv", truth[TRUTH_COLUMNS])
         planted.update(truth["rule_id"].tolist())
         say(f"{plan.date(day).isoformat()}: {sum(len(f.columns[0]) for f in result.files):,} rows in "
             f"{len(result.files)} files, {len(truth):,} truth rows")
+        del background, result, truth                      # keep one day in memory at a time
 
     _write_reference(landing, plan, roster, callers, pools, planter, rng)
     say(f"reference tables written to {landing / 'reference'}")
@@ -126,14 +128,15 @@ def _write_reference(landing: Path, plan: Plan, roster: Roster, callers: Callers
     _csv(ref / "agents.csv", roster.frame(plan))
     forms = [caller_forms(r["number"])[0 if rng.random() < 0.8 else 3] for r in callers.rows]
     _csv(ref / "caller_numbers.csv", callers.frame(plan, forms))
-    _csv(ref / "campaigns.csv", pd.DataFrame(
-        [(c, p, prod) for c, (p, prod) in sorted(plan.campaigns.items())], columns=["campaign_id", "purpose", "product"]))
+    campaigns = [(c, p, prod) for c, (p, prod) in sorted(plan.campaigns.items())]
+    _csv(ref / "campaigns.csv", pd.DataFrame(campaigns, columns=["campaign_id", "purpose", "product"]))
     _csv(ref / "assignments.csv", _assignments(plan, pools, planter, rng))
     _csv(ref / "consents.csv", _consents(pools, planter, rng))
 
 
 def _csv(path: Path, frame: pd.DataFrame) -> None:
-    write_atomic(path, csv_bytes(list(frame.columns), [frame[c].astype(str).to_numpy(dtype=object) for c in frame.columns]))
+    columns = [frame[c].astype(str).to_numpy(dtype=object) for c in frame.columns]
+    write_atomic(path, csv_bytes(list(frame.columns), columns))
 
 
 def _phones(number: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -149,16 +152,16 @@ def _assignments(plan: Plan, pools: dict[str, Pool], planter: Planter, rng: np.r
     parts = []
     for pool in pools.values():
         parts.append(pd.DataFrame({
-            "agency_id": ids[pool.agency], "campaign_id": pool.campaign, "customer_id": _customer_ids(pool.customer),
-            "phone": _phones(pool.number, rng), "assigned_from": day_strings(plan, pool.assigned_from),
-            "assigned_to": day_strings(plan, pool.assigned_to)}))
+            "agency_id": ids[pool.agency], "campaign_id": pool.campaign,
+            "customer_id": _customer_ids(pool.customer), "phone": _phones(pool.number, rng),
+            "assigned_from": day_strings(plan, pool.assigned_from), "assigned_to": day_strings(plan, pool.assigned_to)}))
         prior = np.flatnonzero(pool.prior)                  # an older entrustment, ended before the start
         other = (pool.agency[prior] + 1) % len(plan.agencies)
         first = np.array([plan.agencies[a].campaigns[0] for a in range(len(plan.agencies))], dtype=object)
         ended = np.minimum(pool.assigned_from[prior], 0) - rng.integers(1, 60, prior.size)
         parts.append(pd.DataFrame({
-            "agency_id": ids[other], "campaign_id": first[other], "customer_id": _customer_ids(pool.customer[prior]),
-            "phone": _phones(pool.number[prior], rng),
+            "agency_id": ids[other], "campaign_id": first[other],
+            "customer_id": _customer_ids(pool.customer[prior]), "phone": _phones(pool.number[prior], rng),
             "assigned_from": day_strings(plan, ended - rng.integers(200, 600, prior.size)),
             "assigned_to": day_strings(plan, ended)}))
     rows = planter.assignments

@@ -163,7 +163,8 @@ def plan_agencies(n: int, start: dt.date, days: int, rng: np.random.Generator) -
         _choose_campaigns(agency, yymm, campaigns, rng)
         agency.contracts = _contracts(agency, start, start + dt.timedelta(days=days - 1), campaigns, rng)
     missing, unreadable = _file_plants(agencies, days)
-    hosts = sorted((a for a in agencies if a.role != CLEAN), key=lambda a: (a.role != NORMAL, not a.in_force, a.idx))
+    hosts = sorted((a for a in agencies if a.role != CLEAN),
+                   key=lambda a: (a.role != NORMAL, not a.in_force, a.idx))
     return Plan(start=start, days=days, agencies=agencies, campaigns=campaigns, missing=missing,
                 unreadable=unreadable, cap_host=hosts[0].idx if hosts else None)
 

@@ -45,7 +45,8 @@ class Day:
 def assemble_day(plan: Plan, callers: Callers, bg: pd.DataFrame, planted: list[dict], day: int,
                  rng: np.random.Generator, cap_excess: int) -> Day:
     dups = [p for p in planted if p.get("kind") == "dup"]
-    parts = [f for f in (bg, _plant_frame(plan, [p for p in planted if p.get("kind") != "dup"], day, rng)) if len(f)]
+    plants = _plant_frame(plan, [p for p in planted if p.get("kind") != "dup"], day, rng)
+    parts = [f for f in (bg, plants) if len(f)]
     frame = pd.concat(parts, ignore_index=True) if parts else empty_frame()
     frame = frame.astype({c: np.int64 for c in ("agency", "callee", "start_ms", "answer_ms", "end_ms", "style")})
     kept = _assign_callers(plan, callers, frame, day, rng, cap_excess)
@@ -63,7 +64,7 @@ def assemble_day(plan: Plan, callers: Callers, bg: pd.DataFrame, planted: list[d
         if (day, agency.idx) == plan.unreadable:
             header.remove("disposition")                      # a required column is absent
         columns = [text[c][np.where(source >= 0, source, -source - 1)] for c in header]
-        replace = _malformed(frame, source, columns, rng)
+        replace = _malformed(frame, source, columns)
         files.append(AgencyFile(agency, header, columns, replace))
         if (day, agency.idx) == plan.unreadable:
             truth.append(pd.DataFrame([[agency.agency_id, "", "DQ_FILE_UNREADABLE", ""]], columns=TRUTH_COLUMNS))
@@ -109,9 +110,9 @@ def _assign_callers(plan: Plan, callers: Callers, frame: pd.DataFrame, day: int,
     need = CALLER_CAP + cap_excess
     hosts = sorted((a for a in plan.agencies if a.role != CLEAN and plan.readable(day, a.idx)
                     and np.count_nonzero(background & (agency == a.idx)) >= need),
-                   key=lambda a: (a.role != NORMAL, a.idx))
+                   key=lambda a: (a.idx != plan.cap_host, a.role != NORMAL, a.idx))
     if cap_excess and hosts:
-        host = hosts[int(rng.integers(min(2, len(hosts))))]
+        host = hosts[0]
         pool = np.flatnonzero(background & (agency == host.idx))
         near = pool.size >= need + CALLER_CAP + 50
         chosen = rng.choice(pool, need + (CALLER_CAP if near else 0), replace=False)
@@ -137,7 +138,7 @@ def _order_and_ids(plan: Plan, frame: pd.DataFrame, day: int, rng: np.random.Gen
     stamp = plan.date(day).strftime("%Y%m%d")
     prefix = np.array([f"{a.abbr}{stamp}" if a.id_style == "prefixed" else f"{stamp}-"
                        for a in plan.agencies], dtype=object)[frame["agency"].to_numpy()]
-    pad = np.array([width if a.id_style == "prefixed" else width + 1 for a in plan.agencies])[frame["agency"].to_numpy()]
+    pad = np.array([width + (a.id_style != "prefixed") for a in plan.agencies])[frame["agency"].to_numpy()]
     digits = pd.Series(seq).astype(str)
     for w in np.unique(pad):
         rows = pad == w
@@ -213,8 +214,8 @@ def _with_duplicates(frame: pd.DataFrame, rows: np.ndarray, dups: list[dict], ke
     return np.asarray(sources)[order]
 
 
-def _malformed(frame: pd.DataFrame, source: np.ndarray, columns: list[np.ndarray],
-               rng: np.random.Generator) -> dict[int, str]:
+def _malformed(frame: pd.DataFrame, source: np.ndarray, columns: list[np.ndarray]) -> dict[int, str]:
+    """Planted malformed rows: the row's CSV line with one field too many or too few."""
     out = {}
     overrides = frame["override"].to_numpy(dtype=object)
     marked = frame["dq"].to_numpy(dtype=object) == "DQ_MALFORMED_ROW"
@@ -264,7 +265,7 @@ def _truth(agency: Agency, frame: pd.DataFrame, source: np.ndarray, text: dict[s
         parts.append(pd.DataFrame(planted, columns=["call_id", "rule_id"]))
     hits = audited & cap_hits[src]
     parts.append(pd.DataFrame({"call_id": call_id[hits], "rule_id": "FREQ_CALLER_DAILY_CAP"}))
-    found = pd.concat(parts, ignore_index=True).drop_duplicates() if parts else pd.DataFrame(columns=["call_id", "rule_id"])
+    found = pd.concat(parts, ignore_index=True).drop_duplicates()
     found["row_number"] = ""
     bad = ~audited
     quarantined = pd.DataFrame({"call_id": call_id[bad], "rule_id": dq[bad],

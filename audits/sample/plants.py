@@ -15,7 +15,7 @@ import numpy as np
 
 from audits.sample.agencies import BANK_TZ, CLEAN, Plan, day_midnight_ms, local_ms, zone_offset_s
 from audits.sample.calls import DISP_P, DISPOSITIONS, OUTCOME_P, OUTCOMES, SECOND_STYLES
-from audits.sample.notes import near_pii_note, pii_note
+from audits.sample.notes import pii_note
 from audits.sample.reference import NEVER, OPEN, PURPOSE_CODES, Callers, Numbers, Roster
 
 BASE_COUNTS = {  # cases per day at 20,000 calls a day
@@ -80,9 +80,9 @@ class Planter:
         """A fresh number assigned to each (agency, campaign); consent when marketing."""
         number, customer = self.numbers.one()
         for a, campaign in links:
+            since = -int(self.rng.integers(5, 300)) if assigned_from is None else assigned_from
             self.assignments.append({"agency": a, "campaign": campaign, "number": number, "customer": customer,
-                                     "from": -int(self.rng.integers(5, 300)) if assigned_from is None else assigned_from,
-                                     "to": assigned_to})
+                                     "from": since, "to": assigned_to})
         if consent is None:
             consent = any(self.plan.purpose(c) == "marketing" for _, c in links)
         if consent:
@@ -232,7 +232,8 @@ def no_consent(pl: Planter, day: int) -> None:
         elif variant == 2:                                 # consent given later that day
             pl.add_consent(number, customer, start + int(pl.rng.integers(1, 5 * H)) * 1000)
         elif variant == 3:                                 # withdrawn before the call
-            pl.add_consent(number, customer, start - 200 * DAY_MS, start - int(pl.rng.integers(60, 3 * 86_400)) * 1000)
+            withdrawn = start - int(pl.rng.integers(60, 3 * 86_400)) * 1000
+            pl.add_consent(number, customer, start - 200 * DAY_MS, withdrawn)
         elif variant == 4:                                 # withdrawn at the very second of the call
             pl.add_consent(number, customer, start - 90 * DAY_MS, start)
         pl.add(day, a, campaign, number, start, rules=rule)
@@ -249,7 +250,8 @@ def agent_not_active(pl: Planter, day: int) -> None:
         variant = i % 3
         if variant == 0:                                   # left before the day, training still valid
             agent = pl.roster.add(a, active_from=day - int(rng.integers(200, 600)),
-                                  active_to=day - int(rng.integers(1, 30)), trained_on=day - int(rng.integers(40, 300)))
+                                  active_to=day - int(rng.integers(1, 30)),
+                                  trained_on=day - int(rng.integers(40, 300)))
         elif variant == 1:                                 # starts after the day
             agent = pl.roster.add(a, active_from=day + int(rng.integers(1, 20)),
                                   trained_on=day - int(rng.integers(1, 30)))
@@ -330,12 +332,4 @@ def unregistered_caller(pl: Planter, day: int) -> None:
 
 SINGLE_PLANTS = (calling_hours, unassigned, no_consent, agent_not_active, pii_in_notes, out_of_scope,
                  agent_untrained, unregistered_caller)
-
-
-def near_pii(pl: Planter, day: int) -> None:
-    """Notes that look risky but hold no identifier under the rule's exact reading."""
-    hosts = pl.hosts(day)
-    if hosts:
-        _on_host(pl, day, pl.choice(hosts), (), notes=near_pii_note(pl.rng, pl.numbers.one()[0]),
-                 disp="ANSWERED", outcome="RIGHT_PARTY")
 

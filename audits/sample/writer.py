@@ -25,7 +25,8 @@ TS_STYLES = (
     (" ", "s", ""), ("T", "s", ""), ("T", "m", ""), (" ", "ms", ""), ("T", "s", "colon"),
     ("T", "s", "compact"), (" ", "s", "hours"), ("T", "s", "Z"), ("T", "ms", "colon"),
 )
-CALLEE_FORMS = 6          # 13812345678 | +86 138 1234 5678 | 0086-138-1234-5678 | +86138... | 138 1234 5678 | 138-1234-5678
+# 13812345678 | +86 138 1234 5678 | 0086-138-1234-5678 | +8613812345678 | 138 1234 5678 | 138-1234-5678
+CALLEE_FORMS = 6
 
 
 def _const(text: str, n: int) -> np.ndarray:
@@ -90,9 +91,10 @@ def callee_strings(national: np.ndarray, form: np.ndarray) -> np.ndarray:
         d = _digits(national[rows].astype(np.int64), 11)
         a, b, c = d[:, :3], d[:, 3:7], d[:, 7:]
         n = rows.size
-        parts = {0: [d], 1: [_const("+86 ", n), a, _const(" ", n), b, _const(" ", n), c],
-                 2: [_const("0086-", n), a, _const("-", n), b, _const("-", n), c], 3: [_const("+86", n), d],
-                 4: [a, _const(" ", n), b, _const(" ", n), c], 5: [a, _const("-", n), b, _const("-", n), c]}[int(f)]
+        space, dash = _const(" ", n), _const("-", n)
+        parts = {0: [d], 1: [_const("+86 ", n), a, space, b, space, c],
+                 2: [_const("0086-", n), a, dash, b, dash, c], 3: [_const("+86", n), d],
+                 4: [a, space, b, space, c], 5: [a, dash, b, dash, c]}[int(f)]
         out[rows] = _join(parts)
     return out
 
@@ -135,7 +137,8 @@ def csv_bytes(header: list[str], columns: list[np.ndarray], *, newline: str = "\
         mask = np.zeros(len(line), dtype=bool)
         keys = sorted(replace)
         mask[keys] = True
-        line = pc.replace_with_mask(line, pa.array(mask), pa.array([replace[k] for k in keys], type=pa.large_string()))
+        lines = pa.array([replace[k] for k in keys], type=pa.large_string())
+        line = pc.replace_with_mask(line, pa.array(mask), lines)
     line = pc.binary_join_element_wise(line, pa.scalar("", type=pa.large_string()),
                                        pa.scalar(newline, type=pa.large_string()))
     if isinstance(line, pa.ChunkedArray):
