@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from audits.config import Rulepack
-from audits.models import RULES_BY_ID, VIOLATION_COLUMNS
+from audits.models import PURPOSES, RULES_BY_ID, VIOLATION_COLUMNS
 from audits.privacy import mask_phones, phone_keys
 
 # Columns of an enriched call frame (the audit day's calls and the history alike).
@@ -35,6 +35,18 @@ class RuleInputs:
     rulepack: Rulepack
     secret: bytes
 
+    def __post_init__(self):
+        """Give calls, history and refusals one integer code per callee number (`number`):
+        grouping and joining on integers is several times faster than on text."""
+        if "number" in self.calls and "number" in self.history:
+            return
+        frames = (self.calls, self.history, self.refusals)
+        codes, _ = pd.factorize(pd.concat([f["callee_e164"] for f in frames], ignore_index=True))
+        start = 0
+        for name, frame in zip(("calls", "history", "refusals"), frames):
+            object.__setattr__(self, name, frame.assign(number=codes[start:start + len(frame)]))
+            start += len(frame)
+
     @property
     def day64(self) -> np.datetime64:
         return np.datetime64(self.audit_date, "ns")
@@ -46,6 +58,7 @@ def enrich_calls(calls: pd.DataFrame, campaigns: pd.DataFrame, rulepack: Rulepac
     catalogue = campaigns.drop_duplicates("campaign_id").set_index("campaign_id")
     enriched = calls.sort_values(ORDER, kind="stable").reset_index(drop=True)
     enriched["purpose"] = enriched["campaign_id"].map(catalogue["purpose_code"]).astype("str")
+    enriched["purpose_id"] = enriched["purpose"].map({p: i for i, p in enumerate(PURPOSES)}).fillna(-1).astype("int8")
     enriched["product"] = enriched["campaign_id"].map(catalogue["product"]).astype("str")
     enriched["is_attempt"] = enriched["disposition_code"].isin(rulepack.attempt_dispositions)
     enriched["is_conversation"] = (enriched["disposition_code"] == "ANSWERED") & enriched["outcome_code"].isin(
@@ -59,24 +72,24 @@ def active_on(frame: pd.DataFrame, start: str, end: str, day64: np.datetime64) -
     return (frame[start] <= day64) & (frame[end].isna() | (frame[end] >= day64))
 
 
-def pairs_in(left: tuple[pd.Series, pd.Series], right: tuple[pd.Series, pd.Series]) -> np.ndarray:
-    """For each row of `left` (two aligned columns), whether the same pair occurs in `right`.
+def pairs_in(left: tuple[pd.Series, ...], right: tuple[pd.Series, ...]) -> np.ndarray:
+    """For each row of `left` (aligned key columns), whether the same key occurs in `right`.
 
-    A hash join on both columns: no per-row string keys to build (that took seconds per
-    million calls).
+    A hash join on the columns: no per-row string keys or MultiIndex to build (that took
+    seconds per million calls).
     """
-    probe = pd.DataFrame({"a": left[0].to_numpy(), "b": left[1].to_numpy()})
-    allowed = pd.DataFrame({"a": right[0].to_numpy(), "b": right[1].to_numpy()}).dropna().drop_duplicates()
-    joined = probe.merge(allowed.assign(hit=True), on=["a", "b"], how="left", sort=False)
-    return joined["hit"].notna().to_numpy()
+    hit = map_pairs(left, right, pd.Series(True, index=right[0].index))
+    return hit.notna().to_numpy()
 
 
-def map_pairs(left: tuple[pd.Series, pd.Series], right: tuple[pd.Series, pd.Series], values: pd.Series) -> pd.Series:
-    """For each row of `left`, the value of the matching pair in `right` (first wins); null if none."""
-    probe = pd.DataFrame({"a": left[0].to_numpy(), "b": left[1].to_numpy()})
-    table = pd.DataFrame({"a": right[0].to_numpy(), "b": right[1].to_numpy(), "value": values.to_numpy()})
-    table = table.dropna(subset=["a", "b"]).drop_duplicates(["a", "b"])
-    joined = probe.merge(table, on=["a", "b"], how="left", sort=False)
+def map_pairs(left: tuple[pd.Series, ...], right: tuple[pd.Series, ...], values: pd.Series) -> pd.Series:
+    """For each row of `left`, the value of the matching key in `right` (first wins); null if none."""
+    names = [f"k{i}" for i in range(len(left))]
+    probe = pd.DataFrame({n: c.reset_index(drop=True) for n, c in zip(names, left)})
+    table = pd.DataFrame({**{n: c.reset_index(drop=True) for n, c in zip(names, right)},
+                          "value": values.reset_index(drop=True)})
+    table = table.dropna(subset=names).drop_duplicates(names)
+    joined = probe.merge(table, on=names, how="left", sort=False)
     return pd.Series(joined["value"].to_numpy(), index=left[0].index)
 
 
@@ -134,8 +147,8 @@ def earlier_calls_text(group_keys: list[str], frame: pd.DataFrame, hits: pd.Seri
     result = pd.Series("", index=frame.index[hits.to_numpy()], dtype="str")
     if result.empty:
         return result
-    hit_groups = pd.MultiIndex.from_frame(frame.loc[hits, group_keys].drop_duplicates())
-    involved = frame[pd.MultiIndex.from_frame(frame[group_keys]).isin(hit_groups)]
+    hit_rows = frame.loc[hits, group_keys]
+    involved = frame[pairs_in(tuple(frame[k] for k in group_keys), tuple(hit_rows[k] for k in group_keys))]
     labels = involved["start_utc"].dt.tz_convert(zone).dt.strftime("%m-%d %H:%M") + " " + involved["agency_id"]
     for _, positions in involved.groupby(group_keys, sort=False).groups.items():
         seen: list[str] = []

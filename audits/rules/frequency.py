@@ -11,7 +11,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from audits.rules.common import RuleInputs, as_violations, earlier_calls_text, local_clock, ordinal
+from audits.rules.common import RuleInputs, as_violations, earlier_calls_text, local_clock, map_pairs, ordinal
 
 _UNANSWERED = ["NO_ANSWER", "REJECTED", "VOICEMAIL"]
 
@@ -45,11 +45,11 @@ def attempts_over_daily_cap(inputs: RuleInputs) -> pd.DataFrame:
     calls = inputs.calls
     caps = inputs.rulepack.daily_cap
     attempts = calls[calls["is_attempt"] & calls["purpose"].isin(list(caps))]
-    position = attempts.groupby(["purpose", "callee_e164", "call_date"], sort=False).cumcount()
+    position = attempts.groupby(["purpose_id", "number", "call_date"], sort=False).cumcount()
     cap = attempts["purpose"].map(caps).astype("int64")      # int64 even with no attempts
     hits = position >= cap
     rows = attempts[hits]
-    earlier = earlier_calls_text(["purpose", "callee_e164", "call_date"], attempts, hits,
+    earlier = earlier_calls_text(["purpose_id", "number", "call_date"], attempts, hits,
                                  inputs.rulepack.bank_timezone)
     detail = (ordinal(position[hits] + 1) + " " + rows["purpose"] + " attempt to this number on "
               + rows["call_date"] + " (cap " + cap[hits].astype("str") + "); earlier: " + earlier)
@@ -65,12 +65,11 @@ def attempts_over_rolling_cap(inputs: RuleInputs) -> pd.DataFrame:
     history = inputs.history
     earlier = history[history["is_attempt"] & history["purpose"].isin(list(caps))
                       & (history["call_date"] >= first_day) & (history["call_date"] < inputs.audit_date.isoformat())]
-    counts = earlier.groupby(["purpose", "callee_e164"]).size()
+    counts = earlier.groupby(["purpose_id", "number"], as_index=False, sort=False).size()
     attempts = calls[calls["is_attempt"] & calls["purpose"].isin(list(caps))]
-    before_today = pd.Series(
-        counts.reindex(pd.MultiIndex.from_frame(attempts[["purpose", "callee_e164"]])).fillna(0).to_numpy(),
-        index=attempts.index).astype("int64")
-    position = before_today + attempts.groupby(["purpose", "callee_e164"], sort=False).cumcount()
+    before_today = map_pairs((attempts["purpose_id"], attempts["number"]),
+                             (counts["purpose_id"], counts["number"]), counts["size"]).fillna(0).astype("int64")
+    position = before_today + attempts.groupby(["purpose_id", "number"], sort=False).cumcount()
     cap = attempts["purpose"].map(caps).astype("int64")      # int64 even with no attempts
     hits = position >= cap
     rows = attempts[hits]
@@ -93,13 +92,12 @@ def attempts_in_cooling_off(inputs: RuleInputs) -> pd.DataFrame:
         {p: (inputs.audit_date - dt.timedelta(days=n - 1)).isoformat() for p, n in days.items()})
     past = history[history["is_conversation"] & history["purpose"].isin(list(days))
                    & (history["call_date"] >= window_start)]
-    last_past = past.groupby(["purpose", "callee_e164"])["call_date"].max()
+    last_past = past.groupby(["purpose_id", "number"], as_index=False, sort=False)["call_date"].max()
     judged = calls[calls["purpose"].isin(list(days))]
-    conversations_before = (judged.groupby(["purpose", "callee_e164"], sort=False)["is_conversation"].cumsum()
+    conversations_before = (judged.groupby(["purpose_id", "number"], sort=False)["is_conversation"].cumsum()
                             - judged["is_conversation"])
-    past_date = pd.Series(
-        last_past.reindex(pd.MultiIndex.from_frame(judged[["purpose", "callee_e164"]])).to_numpy(),
-        index=judged.index, dtype="str")
+    past_date = map_pairs((judged["purpose_id"], judged["number"]),
+                          (last_past["purpose_id"], last_past["number"]), last_past["call_date"]).astype("str")
     hits = judged["is_attempt"] & ((conversations_before > 0) | past_date.notna())
     rows = judged[hits]
     since = past_date[hits].where(conversations_before[hits] == 0, inputs.audit_date.isoformat())
@@ -116,13 +114,13 @@ def rapid_redials(inputs: RuleInputs) -> pd.DataFrame:
     if calls.empty:
         return as_violations(inputs, calls, "FREQ_RAPID_REDIAL", "")
     tail = history[history["start_utc"] >= calls["start_utc"].min() - gap]
-    columns = ["callee_e164", "start_utc", "agency_id", "is_attempt", "disposition_code"]
+    columns = ["number", "start_utc", "agency_id", "is_attempt", "disposition_code"]
     combined = pd.concat([tail[columns].assign(today=False), calls[columns].assign(today=True)],
                          ignore_index=True)
     unanswered_start = combined["start_utc"].where(combined["is_attempt"]
                                                    & combined["disposition_code"].isin(_UNANSWERED))
-    by_number = unanswered_start.groupby(combined["callee_e164"], sort=False)
-    previous = by_number.shift(1).groupby(combined["callee_e164"], sort=False).ffill()
+    by_number = unanswered_start.groupby(combined["number"], sort=False)
+    previous = by_number.shift(1).groupby(combined["number"], sort=False).ffill()
     since = combined["start_utc"] - previous
     hits_combined = combined["today"] & combined["is_attempt"] & (since < gap)
     offset = len(tail)
@@ -141,7 +139,7 @@ def attempts_after_refusal(inputs: RuleInputs) -> pd.DataFrame:
     answered with outcome REFUSED in any earlier call (any agency, purpose or day)."""
     calls, refusals = inputs.calls, inputs.refusals
     first_refusal = refusals.sort_values("start_utc").drop_duplicates("callee_e164").set_index("callee_e164")
-    refused_today_before = (calls.groupby("callee_e164", sort=False)["is_refusal"].cumsum()
+    refused_today_before = (calls.groupby("number", sort=False)["is_refusal"].cumsum()
                             - calls["is_refusal"]) > 0
     refused_earlier_day = calls["callee_e164"].isin(first_refusal.index)
     hits = (calls["is_attempt"] & calls["purpose"].isin(list(inputs.rulepack.refusal_applies_to))

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from audits.sample.agencies import BANK_TZ, Plan, plan_agencies, zone_offset_s
-from audits.sample.assemble import CALLER_CAP, TRUTH_COLUMNS, assemble_day
+from audits.sample.assemble import CALLER_CAP, TRUTH_COLUMNS, AgencyFile, assemble_day
 from audits.sample.calls import background_day
 from audits.sample.decoys import near_misses
 from audits.sample.dq import dq_rows
@@ -73,6 +73,8 @@ def write_sample_landing(landing: Path, *, start: dt.date, days: int, agencies: 
             plant(planter, day)
     say(f"sample: {agencies} agencies, {days} day(s) from {start.isoformat()}, "
         f"{calls_per_day:,} calls a day, seed {seed}")
+    _write_reference(landing, plan, roster, callers, pools, planter, rng)   # complete before any day
+    say(f"reference tables written to {landing / 'reference'}")
 
     calls, files, planted = 0, 0, Counter()
     for day, day_seed in enumerate(s_days.spawn(days)):
@@ -81,32 +83,33 @@ def write_sample_landing(landing: Path, *, start: dt.date, days: int, agencies: 
         counts = purpose_volumes(plan, max(0, calls_per_day - len(rows)), floor)
         background = background_day(plan, pools, roster, day, counts, day_rng)
         result = assemble_day(plan, callers, background, rows, day, day_rng, cap_excess)
-        folder = landing / "cdr" / plan.date(day).isoformat()
-        folder.mkdir(parents=True, exist_ok=True)
-        written = set()
-        for f in result.files:
-            path = folder / f"{f.agency.agency_id}{f.agency.suffix}"
-            if f.agency.fmt == "parquet":
-                data = parquet_bytes(f.header, f.columns)
-            else:                                      # Chinese Excel exports end lines with CRLF
-                newline = "\r\n" if f.agency.fmt == "gb18030" else "\n"
-                data = encode_csv(csv_bytes(f.header, f.columns, newline=newline, replace=f.replace), f.agency.fmt)
-            write_atomic(path, data)
-            written.add(path.name)
-            calls += len(f.columns[0])
-        files += len(result.files)
-        _remove_stale(folder, written)
-        truth = result.truth
-        _csv(landing / "truth" / f"{plan.date(day).isoformat()}.csv", truth[TRUTH_COLUMNS])
-        planted.update(truth["rule_id"].tolist())
-        say(f"{plan.date(day).isoformat()}: {sum(len(f.columns[0]) for f in result.files):,} rows in "
-            f"{len(result.files)} files, {len(truth):,} truth rows")
-        del background, result, truth                      # keep one day in memory at a time
-
-    _write_reference(landing, plan, roster, callers, pools, planter, rng)
-    say(f"reference tables written to {landing / 'reference'}")
+        written = _write_cdr(landing / "cdr" / plan.date(day).isoformat(), result.files)
+        _csv(landing / "truth" / f"{plan.date(day).isoformat()}.csv", result.truth[TRUTH_COLUMNS])
+        calls, files = calls + written, files + len(result.files)
+        planted.update(result.truth["rule_id"].tolist())
+        say(f"{plan.date(day).isoformat()}: {written:,} rows in {len(result.files)} files, "
+            f"{len(result.truth):,} truth rows")
+        del background, result                               # keep one day in memory at a time
     return {"days": days, "agencies": agencies, "calls": calls, "files": files,
             "planted": dict(sorted(planted.items()))}
+
+
+def _write_cdr(folder: Path, files: list[AgencyFile]) -> int:
+    """Write the day's agency files; returns the data rows written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows, written = 0, set()
+    for f in files:
+        path = folder / f"{f.agency.agency_id}{f.agency.suffix}"
+        if f.agency.fmt == "parquet":
+            data = parquet_bytes(f.header, f.columns)
+        else:                                                # Chinese Excel exports end lines with CRLF
+            newline = "\r\n" if f.agency.fmt == "gb18030" else "\n"
+            data = encode_csv(csv_bytes(f.header, f.columns, newline=newline, replace=f.replace), f.agency.fmt)
+        write_atomic(path, data)
+        written.add(path.name)
+        rows += len(f.columns[0])
+    _remove_stale(folder, written)
+    return rows
 
 
 def _remove_stale(folder: Path, written: set[str]) -> None:

@@ -3,8 +3,8 @@
 
 Each case dials one fresh number, possibly from two agencies (bank-wide counting) and over
 several days (history). Attempts of a case are >= 25 minutes apart unless the case is about
-rapid redial, and never conversations unless the case is about cooling-off, so each case
-fires only its own rule. Which call is "the n-th" follows the rules' order
+rapid redial, and conversations only where the case needs one (the cooling-off trigger, the
+refusal), so each case fires only its own rule. Which call is "the n-th" follows the rules' order
 (start_time, agency_id, call_id); a case never puts two of its calls from one agency at the
 same instant, so (start_time, agency_id) decides.
 """
@@ -22,14 +22,12 @@ ROLLING_CAP = {"marketing": 7, "servicing": 10, "collection": 20}
 MIN = 60_000
 
 
-def _run(pl: Planter, calls: list[dict], links: list[tuple[int, str]], number: int) -> list[dict]:
-    """Add the case's calls (dicts with day, agency, t, disp, outcome, rules) in order."""
+def _run(pl: Planter, calls: list[dict], links: list[tuple[int, str]], number: int) -> None:
+    """Add the case's calls (dicts with day, agency, t, disp, outcome, rules, tz)."""
     campaign = dict(links)
-    out = []
     for c in calls:
-        out.append(pl.add(c["day"], c["agency"], campaign[c["agency"]], number, c["t"], disp=c["disp"],
-                          outcome=c["outcome"], rules=tuple(c.get("rules", ())), callee_tz=c.get("tz", "")))
-    return out
+        pl.add(c["day"], c["agency"], campaign[c["agency"]], number, c["t"], disp=c["disp"],
+               outcome=c["outcome"], rules=tuple(c.get("rules", ())), callee_tz=c.get("tz", ""))
 
 
 def _order(pl: Planter, calls: list[dict]) -> list[dict]:
