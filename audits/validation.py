@@ -85,14 +85,14 @@ def validate_table(frame: pd.DataFrame, table: str, *, parameters: dict | None =
     suite = load_suite(table)
     if frame.empty:
         return Validation(reasons=pd.Series([], dtype="str"), result=_empty_result(table, suite))
-    batch = _batch_definition(table).get_batch(batch_parameters={"dataframe": frame})
+    batch = _batch_definition(table).get_batch(batch_parameters={"dataframe": _lean_frame(frame, suite)})
     result = batch.validate(suite, result_format=_RESULT_FORMAT, expectation_parameters=parameters or {})
     failed: dict[str, np.ndarray] = {}
     document = result.to_json_dict()
     for entry in document["results"]:
         reason = entry["expectation_config"]["meta"]["reason"]
-        if entry.get("exception_info", {}).get("raised_exception"):
-            message = entry["exception_info"].get("exception_message")
+        message = _exception_message(entry.get("exception_info") or {})
+        if message:
             raise RuntimeError(f"Expectation {entry['expectation_config']['type']} on table {table} "
                                f"could not run: {message}. Check expectations/{table}.json.")
         rows = np.asarray(entry["result"].get("unexpected_index_list") or [], dtype="int64")
@@ -100,6 +100,50 @@ def validate_table(frame: pd.DataFrame, table: str, *, parameters: dict | None =
         mask[rows] = True
         _strip_values(entry, rows, row_labels)
     return Validation(reasons=_join_reasons(failed, len(frame)), result=document)
+
+
+def _exception_message(info: dict) -> str:
+    """The message of an expectation that could not run ('' when it ran). GX reports it either
+    at the top level or per metric."""
+    if info.get("raised_exception"):
+        return str(info.get("exception_message"))
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return str(value.get("exception_message"))
+    return ""
+
+
+def _lean_frame(frame: pd.DataFrame, suite) -> pd.DataFrame:
+    """The columns the suite reads, text columns it only tests for nullity reduced to 1.0/NaN.
+
+    GX fingerprints (hashes) the whole batch and filters it for every row condition; on ten
+    million calls hashing and filtering ~20 text columns costs far more than the checks.
+    Nullity is kept exactly, so the suite's verdicts do not change.
+    """
+    used: dict[str, bool] = {}           # column -> only its nullity is read
+    for expectation in suite.expectations:
+        config = expectation.configuration
+        kwargs = config.kwargs
+        nullity_only = config.type == "expect_column_values_to_not_be_null"
+        for key in ("column", "column_A", "column_B"):
+            if key in kwargs:
+                used[kwargs[key]] = used.get(kwargs[key], True) and nullity_only
+        condition = kwargs.get("row_condition")
+        if condition is not None:
+            condition = condition if isinstance(condition, dict) else condition.dict()
+            name = (condition.get("column") or {}).get("name")
+            if not name or condition.get("type") != "nullity":
+                raise RuntimeError(f"Suite {suite.name}: only nullity row conditions are supported, got {condition}.")
+            used[name] = used.get(name, True)
+    lean = {}
+    for column, nullity_only in used.items():
+        if column not in frame:
+            continue                     # GX reports the missing column as an expectation error
+        values = frame[column]
+        if nullity_only and not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_datetime64_any_dtype(values):
+            values = pd.Series(np.where(values.isna().to_numpy(), np.nan, 1.0), index=frame.index)
+        lean[column] = values
+    return pd.DataFrame(lean, index=frame.index)
 
 
 def _join_reasons(failed: dict[str, np.ndarray], size: int) -> pd.Series:

@@ -178,3 +178,12 @@ def test_saved_results_load_back_as_gx_results_without_raw_values(tmp_path):
     assert [r.expectation_config.meta["reason"] for r in failed] == ["DQ_BAD_PHONE"]
     assert failed[0].result["partial_unexpected_index_list"] == [
         {"source": f"cdr/{DAY.isoformat()}/AG01.csv", "row_number": 1}]
+
+
+def test_an_expectation_that_cannot_run_stops_the_run_instead_of_passing_rows():
+    import pandas as pd
+
+    from audits.validation import validate_table
+
+    with pytest.raises(RuntimeError, match="could not run"):
+        validate_table(pd.DataFrame({"campaign_id": ["X"], "purpose_code": ["marketing"]}), "campaigns")
