@@ -23,7 +23,7 @@ from audits.ingest import load_calls, load_reference, missing_files, stage_cdr_f
 from audits.loaders import list_cdr_files
 from audits.models import REFERENCE_TABLES
 from audits.report import AuditResult, publish_report
-from audits.rules import RuleInputs, run_rules
+from audits.rules import RuleInputs, run_rules, sort_violations
 from audits.rules.common import enrich_calls
 from audits.tables import agency_zones, contracts_in_force
 from audits.workdir import WorkDir
@@ -94,8 +94,9 @@ def stage_day(config: AuditConfig) -> None:
     work.save_ingested("day", today)
 
 
-def stage_rules(config: AuditConfig) -> None:
-    """Every enabled rule, bank-wide, over the day's calls and the history."""
+def stage_rules(config: AuditConfig, *, partition: int = 0, partitions: int = 1) -> None:
+    """The rules, bank-wide, over the day's calls and the history: all of them, or one hash
+    partition of the numbers (then merge_rule_partitions joins the parts)."""
     work = WorkDir(config)
     tables = {t: work.load_ingested(f"reference/{t}").accepted for t in REFERENCE_TABLES}
     calls = day_calls(work, tables["campaigns"], config)
@@ -105,7 +106,16 @@ def stage_rules(config: AuditConfig) -> None:
         agents=tables["agents"], caller_numbers=tables["caller_numbers"], campaigns=tables["campaigns"],
         assignments=tables["assignments"], consents=tables["consents"], rulepack=config.rulepack,
         secret=config.hmac_secret)
-    work.save_frame("violations", run_rules(inputs))
+    found = run_rules(inputs, partition=partition, partitions=partitions)
+    work.save_frame("violations" if partitions == 1 else f"rules/part-{partition}-of-{partitions}", found)
+
+
+def merge_rule_partitions(config: AuditConfig, partitions: int) -> None:
+    """Join the findings of every rule partition into the day's violations."""
+    work = WorkDir(config)
+    if partitions > 1:
+        parts = [work.load_frame(f"rules/part-{k}-of-{partitions}") for k in range(partitions)]
+        work.save_frame("violations", sort_violations(parts))
 
 
 def stage_publish(config: AuditConfig) -> AuditResult:

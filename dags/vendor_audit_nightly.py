@@ -57,6 +57,9 @@ SMTP_CONNECTION = "audit_smtp"
         "landing_wait_minutes": Param(120, type="integer", minimum=0,
                                       description="Wait this long for late agencies, then go on without them."),
         "notify_to": Param(os.environ.get("VENDOR_AUDIT_NOTIFY_TO", ""), type="string"),
+        "rule_partitions": Param(int(os.environ.get("VENDOR_AUDIT_RULE_PARTITIONS", "1")), type="integer",
+                                 minimum=1, maximum=64,
+                                 description="Hash partitions of the numbers for the rules (one task each)."),
     },
 )
 def vendor_audit_nightly():
@@ -77,7 +80,8 @@ def vendor_audit_nightly():
         return {"audit_date": audit_date.isoformat(), "landing": params["landing"], "out": params["out"],
                 "store": params["store"], "rulepack": params["rulepack"], "run_id": context["run_id"],
                 "code_version": code_version(), "generated_at": pendulum.now("UTC").isoformat(),
-                "landing_wait_minutes": params["landing_wait_minutes"], "notify_to": params["notify_to"]}
+                "landing_wait_minutes": params["landing_wait_minutes"], "notify_to": params["notify_to"],
+                "rule_partitions": params["rule_partitions"]}
 
     @task
     def check_reference(settings: dict) -> dict:
@@ -115,11 +119,24 @@ def vendor_audit_nightly():
         stage_day(_config(settings))
 
     @task
-    def bank_wide_rules(settings: dict) -> None:
-        """Run every rule bank-wide: the customer experiences the bank's total."""
+    def rule_partitions(settings: dict) -> list[int]:
+        """The hash partitions of the callee numbers that the rules run over (param rule_partitions)."""
+        return list(range(int(settings["rule_partitions"])))
+
+    @task(doc_md="Run every rule bank-wide over one hash partition of the numbers: all calls to a "
+                 "number (from any agency) are judged together, so partitions can run on different workers.")
+    def bank_wide_rules(settings: dict, partition: int) -> None:
+        """Run every rule over one partition of the numbers."""
         from audits.pipeline import stage_rules
 
-        stage_rules(_config(settings))
+        stage_rules(_config(settings), partition=partition, partitions=int(settings["rule_partitions"]))
+
+    @task
+    def merge_findings(settings: dict) -> None:
+        """Join the partitions' findings into the day's violations."""
+        from audits.pipeline import merge_rule_partitions
+
+        merge_rule_partitions(_config(settings), int(settings["rule_partitions"]))
 
     @task
     def publish(settings: dict) -> str:
@@ -151,10 +168,13 @@ def vendor_audit_nightly():
     staged = stage_agency.partial(settings=settings).expand(agency_id=delivered)
     validated = validate_day(settings)
     staged >> validated
-    rules = bank_wide_rules(settings)
-    validated >> rules
+    partitions = rule_partitions(settings)
+    validated >> partitions
+    rules = bank_wide_rules.partial(settings=settings).expand(partition=partitions)
+    merged = merge_findings(settings)
+    rules >> merged
     report_dir = publish(settings)
-    rules >> report_dir
+    merged >> report_dir
     notify(settings, report_dir)
 
 

@@ -32,7 +32,8 @@ from tests.landing import CUSTOMER, DAY, REFERENCE, call, make_landing  # noqa: 
 EXPECTED_EDGES = {
     ("resolve_run", "check_reference"), ("check_reference", "wait_for_landing"),
     ("wait_for_landing", "stage_agency"), ("stage_agency", "validate_day"),
-    ("validate_day", "bank_wide_rules"), ("bank_wide_rules", "publish"), ("publish", "notify"),
+    ("validate_day", "rule_partitions"), ("rule_partitions", "bank_wide_rules"),
+    ("bank_wide_rules", "merge_findings"), ("merge_findings", "publish"), ("publish", "notify"),
 }
 
 
@@ -98,7 +99,8 @@ def _landing(root: Path) -> Path:
 
 def _run(dag, root: Path, conn_file: Path | None = None, notify_to: str = ""):
     conf = {"audit_date": DAY.isoformat(), "landing": str(root / "landing"), "out": str(root / "reports"),
-            "store": str(root / "store"), "landing_wait_minutes": 0, "notify_to": notify_to}
+            "store": str(root / "store"), "landing_wait_minutes": 0, "notify_to": notify_to,
+            "rule_partitions": 3}
     run = dag.test(run_conf=conf, conn_file_path=str(conn_file) if conn_file else None)
     assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
     return root / "reports" / DAY.isoformat()

@@ -7,9 +7,10 @@ offending call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from audits.models import RULES_BY_ID, VIOLATION_COLUMNS
@@ -38,13 +39,17 @@ from audits.rules.qualification import (
     calls_without_contract,
 )
 
-__all__ = ["RULES", "Rule", "RuleInputs", "run_rules"]
+__all__ = ["RULES", "Rule", "RuleInputs", "run_rules", "sort_violations"]
 
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule and the number its findings depend on: every call to the same callee number
+    (or from the same caller number) must be judged together."""
+
     rule_id: str
     find: Callable[[RuleInputs], pd.DataFrame]
+    key: str = "callee_e164"
 
 
 RULES: tuple[Rule, ...] = (
@@ -54,7 +59,7 @@ RULES: tuple[Rule, ...] = (
     Rule("FREQ_COOLING_OFF", attempts_in_cooling_off),
     Rule("FREQ_RAPID_REDIAL", rapid_redials),
     Rule("FREQ_AFTER_REFUSAL", attempts_after_refusal),
-    Rule("FREQ_CALLER_DAILY_CAP", calls_over_caller_cap),
+    Rule("FREQ_CALLER_DAILY_CAP", calls_over_caller_cap, key="caller_e164"),
     Rule("CONF_UNASSIGNED", calls_without_assignment),
     Rule("CONF_NO_CONSENT", marketing_without_consent),
     Rule("CONF_AGENT_NOT_ACTIVE", calls_by_inactive_agents),
@@ -69,17 +74,46 @@ RULES: tuple[Rule, ...] = (
 assert {rule.rule_id for rule in RULES} == set(RULES_BY_ID), "RULES and models.RULE_INFO disagree"
 
 
-def run_rules(inputs: RuleInputs, *, on_rule: Callable[[str], None] | None = None) -> pd.DataFrame:
-    """All enabled rules; findings sorted by agency_id, rule_id, start_time, call_id."""
+def run_rules(inputs: RuleInputs, *, partition: int = 0, partitions: int = 1,
+              on_rule: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """All enabled rules; findings sorted by agency_id, rule_id, start_time, call_id.
+
+    With partitions > 1, only the calls whose rule key (callee or caller number) hashes to
+    `partition` are judged, with the history of those numbers: the union of all partitions'
+    findings equals the single run's, so partitions can run as separate tasks on separate
+    workers (tests/rules/test_partitions.py).
+    """
     found = []
     for rule in RULES:
         if rule.rule_id in inputs.rulepack.enabled_rules:
-            found.append(rule.find(inputs))
+            found.append(rule.find(_partition(inputs, rule.key, partition, partitions)))
         if on_rule:
             on_rule(rule.rule_id)
-    found = [frame for frame in found if not frame.empty]
-    if not found:
+    return sort_violations([frame for frame in found if not frame.empty])
+
+
+def sort_violations(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate findings in the order of violations.csv."""
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:
         return empty_violations()
-    violations = pd.concat(found, ignore_index=True)
+    violations = pd.concat(frames, ignore_index=True)
     violations = violations.sort_values(["agency_id", "rule_id", "start_time", "call_id"], kind="stable")
     return violations.reset_index(drop=True)[list(VIOLATION_COLUMNS)]
+
+
+def partition_of(numbers: pd.Series, partitions: int) -> np.ndarray:
+    """Stable partition of each number (the same in every process and on every machine)."""
+    hashed = pd.util.hash_array(numbers.fillna("").astype(object).to_numpy(), categorize=True)
+    return (hashed % np.uint64(partitions)).astype("int64")
+
+
+def _partition(inputs: RuleInputs, key: str, partition: int, partitions: int) -> RuleInputs:
+    if partitions == 1:
+        return inputs
+    calls = inputs.calls[partition_of(inputs.calls[key], partitions) == partition].reset_index(drop=True)
+    history, refusals = inputs.history, inputs.refusals
+    if key == "callee_e164":
+        history = history[partition_of(history["callee_e164"], partitions) == partition].reset_index(drop=True)
+        refusals = refusals[partition_of(refusals["callee_e164"], partitions) == partition].reset_index(drop=True)
+    return replace(inputs, calls=calls, history=history, refusals=refusals)
