@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from audits.loaders import (
     read_table,
 )
 from audits.models import QUARANTINE_COLUMNS, REFERENCE_TABLES, TABLE_COLUMNS
+from audits.manifest import sha256_path
 from audits.privacy import mask_free_text
 from audits.tables import agency_zones, contracts_in_force, type_cdr, type_reference
 from audits.validation import validate_table
@@ -63,14 +63,6 @@ class Ingested:
     dq_results: dict[str, dict] = field(default_factory=dict)
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def load_reference(landing: Path, *, audit_date: dt.date, rulepack: Rulepack) -> dict[str, Ingested]:
     """All six reference tables, validated. Missing or unreadable -> AuditError."""
     loaded = {}
@@ -95,7 +87,7 @@ def load_reference(landing: Path, *, audit_date: dt.date, rulepack: Rulepack) ->
         agency = typed["agency_id"] if "agency_id" in typed else pd.Series("", index=typed.index)
         quarantine = _quarantine_rows(audit_date, source, raw.frame, validation.reasons, agency,
                                       call_ids=None, table=table, malformed=raw.malformed)
-        record = FileRecord(path=source, sha256=sha256_file(path), table=table, rows_read=raw.rows_read,
+        record = FileRecord(path=source, sha256=sha256_path(path), table=table, rows_read=raw.rows_read,
                             rows_accepted=int(validation.valid.sum()), rows_quarantined=len(quarantine))
         loaded[table] = Ingested(accepted=typed[validation.valid.to_numpy()].reset_index(drop=True),
                                  quarantine=quarantine, files=[record], dq_results={table: validation.result})
@@ -115,7 +107,7 @@ def stage_cdr_file(landing: Path, path: Path, *, agency_id: str, day: dt.date, l
                    rulepack: Rulepack) -> StagedFile:
     """Read and type one agency's file; an unreadable file is quarantined, never raised."""
     source = path.relative_to(landing).as_posix()
-    record = FileRecord(path=source, sha256=sha256_file(path), table="cdr", agency_id=agency_id)
+    record = FileRecord(path=source, sha256=sha256_path(path), table="cdr", agency_id=agency_id)
     try:
         raw = read_table(path, "cdr")
     except FileUnreadable as exc:

@@ -99,13 +99,7 @@ def stage_rules(config: AuditConfig, *, partition: int = 0, partitions: int = 1)
     partition of the numbers (then merge_rule_partitions joins the parts)."""
     work = WorkDir(config)
     tables = {t: work.load_ingested(f"reference/{t}").accepted for t in REFERENCE_TABLES}
-    calls = day_calls(work, tables["campaigns"], config)
-    inputs = RuleInputs(
-        audit_date=config.audit_date, calls=calls, history=read_history(config, tables["campaigns"]),
-        refusals=store.read_refusals_before(config.store, config.audit_date), contracts=tables["contracts"],
-        agents=tables["agents"], caller_numbers=tables["caller_numbers"], campaigns=tables["campaigns"],
-        assignments=tables["assignments"], consents=tables["consents"], rulepack=config.rulepack,
-        secret=config.hmac_secret)
+    inputs = rule_inputs(config, tables, work.load_ingested("day").accepted)
     found = run_rules(inputs, partition=partition, partitions=partitions)
     work.save_frame("violations" if partitions == 1 else f"rules/part-{partition}-of-{partitions}", found)
 
@@ -127,6 +121,19 @@ def stage_publish(config: AuditConfig) -> AuditResult:
     result = publish_report(config, reference, today, calls, work.load_frame("violations"))
     work.remove()
     return result
+
+
+def rule_inputs(config: AuditConfig, tables: dict[str, pd.DataFrame], accepted: pd.DataFrame) -> RuleInputs:
+    """What the rules read: the day's accepted calls (enriched), the history the store holds
+    for the look-back, earlier refusals, and the reference tables."""
+    return RuleInputs(
+        audit_date=config.audit_date,
+        calls=enrich_calls(accepted if not accepted.empty else _no_calls(), tables["campaigns"], config.rulepack),
+        history=read_history(config, tables["campaigns"]),
+        refusals=store.read_refusals_before(config.store, config.audit_date), contracts=tables["contracts"],
+        agents=tables["agents"], caller_numbers=tables["caller_numbers"], campaigns=tables["campaigns"],
+        assignments=tables["assignments"], consents=tables["consents"], rulepack=config.rulepack,
+        secret=config.hmac_secret)
 
 
 def day_calls(work: WorkDir, campaigns: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:

@@ -29,9 +29,8 @@ from audits.config import AuditConfig, load_rulepack  # noqa: E402
 from audits.ingest import load_reference, missing_files, stage_cdr_file, validate_calls  # noqa: E402
 from audits.loaders import list_cdr_files  # noqa: E402
 from audits.models import Portfolio, Provenance  # noqa: E402
-from audits.pipeline import ingest_earlier_days, read_history  # noqa: E402
-from audits.rules import RuleInputs, run_rules  # noqa: E402
-from audits.rules.common import enrich_calls  # noqa: E402
+from audits.pipeline import ingest_earlier_days, rule_inputs  # noqa: E402
+from audits.rules import run_rules  # noqa: E402
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies  # noqa: E402
 from audits.tables import agency_zones  # noqa: E402
 
@@ -109,14 +108,10 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
     del staged
     with timer.stage("store"):
         store.write_day(config.store, last, today.accepted)
-        history = read_history(config, tables["campaigns"])
-        refusals = store.read_refusals_before(config.store, last)
+        inputs = rule_inputs(config, tables, today.accepted)
     with timer.stage("rules"):
-        calls = enrich_calls(today.accepted, tables["campaigns"], pack)
-        violations = run_rules(RuleInputs(
-            audit_date=last, calls=calls, history=history, refusals=refusals, contracts=tables["contracts"],
-            agents=tables["agents"], caller_numbers=tables["caller_numbers"], campaigns=tables["campaigns"],
-            assignments=tables["assignments"], consents=tables["consents"], rulepack=pack, secret=config.hmac_secret))
+        violations = run_rules(inputs)
+        calls = inputs.calls
     with timer.stage("scoring"):
         volumes = [AgencyVolume(f.agency_id, f.agency_id, f.status, f.message, f.rows_read, f.rows_quarantined, ())
                    for f in today.files]

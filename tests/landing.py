@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 from audits.config import AuditConfig, load_rulepack
 from audits.ingest import load_calls, load_reference
 from audits.models import TABLE_COLUMNS
-from audits.pipeline import ingest_earlier_days, read_history
+from audits.pipeline import ingest_earlier_days
+from audits.pipeline import rule_inputs as pipeline_rule_inputs
 from audits.rules import RuleInputs
-from audits.rules.common import enrich_calls
-from audits import store
 
 DAY = dt.date(2026, 11, 27)
 CUSTOMER = "13812345678"          # valid CN mobile
@@ -99,9 +99,4 @@ def rule_inputs(tmp_path: Path, calls: list[dict], *, earlier: dict[dt.date, lis
     ingest_earlier_days(config, tables["contracts"], progress=lambda _m: None)
     today = load_calls(config.landing, day=day, contracts=tables["contracts"], rulepack=config.rulepack)
     assert today.quarantine.empty, f"test calls were quarantined: {today.quarantine.to_dict('records')}"
-    return RuleInputs(
-        audit_date=day, calls=enrich_calls(today.accepted, tables["campaigns"], config.rulepack),
-        history=read_history(config, tables["campaigns"]), refusals=store.read_refusals_before(config.store, day),
-        contracts=tables["contracts"], agents=tables["agents"], caller_numbers=tables["caller_numbers"],
-        campaigns=tables["campaigns"], assignments=tables["assignments"], consents=tables["consents"],
-        rulepack=config.rulepack, secret=b"test-secret")
+    return replace(pipeline_rule_inputs(config, tables, today.accepted), secret=b"test-secret")

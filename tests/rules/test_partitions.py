@@ -8,12 +8,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from audits import store
 from audits.config import AuditConfig, load_rulepack
 from audits.ingest import load_calls, load_reference
-from audits.pipeline import ingest_earlier_days, read_history
-from audits.rules import RuleInputs, partition_of, run_rules, sort_violations
-from audits.rules.common import enrich_calls
+from audits.pipeline import ingest_earlier_days, rule_inputs
+from audits.rules import partition_of, run_rules, sort_violations
 from audits.sample import write_sample_landing
 
 START, DAYS = dt.date(2026, 11, 21), 3
@@ -29,12 +27,7 @@ def inputs(tmp_path_factory):
     tables = {t: i.accepted for t, i in load_reference(config.landing, audit_date=day, rulepack=config.rulepack).items()}
     ingest_earlier_days(config, tables["contracts"], progress=lambda _m: None)
     today = load_calls(config.landing, day=day, contracts=tables["contracts"], rulepack=config.rulepack)
-    return RuleInputs(
-        audit_date=day, calls=enrich_calls(today.accepted, tables["campaigns"], config.rulepack),
-        history=read_history(config, tables["campaigns"]), refusals=store.read_refusals_before(config.store, day),
-        contracts=tables["contracts"], agents=tables["agents"], caller_numbers=tables["caller_numbers"],
-        campaigns=tables["campaigns"], assignments=tables["assignments"], consents=tables["consents"],
-        rulepack=config.rulepack, secret=b"partition-test")
+    return rule_inputs(config, tables, today.accepted)
 
 
 @pytest.mark.parametrize("partitions", [2, 5])
