@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--store", type=Path, default=Path("data/store"))
     run.add_argument("--rulepack", default="cn_bank", help="a rulepack name (cn_bank, us_collections) or a YAML path")
     run.add_argument("--run-id", default=None, help="identifier of this run (default: manual__<UTC time>)")
+    run.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
+                     help="processes for the per-agency files and the rule partitions (default: one per core)")
     run.set_defaults(handler=_run)
 
     verify = commands.add_parser("verify", help="re-hash a report's inputs and outputs against its manifest")
@@ -81,7 +83,7 @@ def _run(args) -> int:
         audit_date=args.date, landing=args.landing, out=args.out, store=args.store, rulepack=rulepack,
         hmac_secret=hmac_secret_from_environment(),
         run_id=args.run_id or f"manual__{now.strftime('%Y%m%dT%H%M%SZ')}",
-        code_version=code_version(), generated_at=now.isoformat(),
+        code_version=code_version(), generated_at=now.isoformat(), workers=args.workers,
     )
     if not args.landing.is_dir():
         return _fail(f"Cannot audit {args.date}: the landing zone {args.landing} does not exist. "

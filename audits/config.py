@@ -86,6 +86,7 @@ class AuditConfig:
     generated_at: str = ""                           # ISO timestamp of the run, for provenance
     show_progress: bool = False
     agencies: tuple[str, ...] | None = field(default=None)   # restrict to these (None = all)
+    workers: int = 1                                          # processes for run_audit's parallel stages
 
     @property
     def report_dir(self) -> Path:

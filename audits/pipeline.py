@@ -13,6 +13,7 @@ DAG passes only dates and paths.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 from typing import Callable
 
 import pandas as pd
@@ -32,19 +33,49 @@ Progress = Callable[[str], None]
 
 
 def run_audit(config: AuditConfig, *, progress: Progress | None = None) -> AuditResult:
-    """Every stage in this process, in order."""
+    """Every stage on this machine, in order; the per-agency files and the rule partitions
+    run in `config.workers` processes (as the DAG spreads them over Airflow workers)."""
     say = progress or (lambda _message: None)
     say("loading reference data and history")
     agencies = stage_reference(config, progress=say)
-    for agency_id in agencies:
-        say(f"reading calls of {agency_id}")
-        stage_agency(config, agency_id)
+    say(f"reading calls of {len(agencies)} agencies")
+    in_processes(stage_agency, [(config, agency_id) for agency_id in agencies], config.workers)
     say(f"validating calls of {config.audit_date}")
     stage_day(config)
     say("running rules")
-    stage_rules(config)
+    stage_rules(config, workers=config.workers)
     say("scoring and rendering")
     return stage_publish(config)
+
+
+def in_processes(function: Callable, arguments: list[tuple], workers: int) -> list:
+    """function(*args) for each args, in up to `workers` forked processes (here when 1)."""
+    if workers <= 1 or len(arguments) <= 1:
+        return [function(*args) for args in arguments]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(min(workers, len(arguments))) as pool:
+        return pool.starmap(function, arguments)
+
+
+_SHARED_INPUTS: RuleInputs | None = None
+
+
+def run_rules_in_processes(inputs: RuleInputs, workers: int) -> pd.DataFrame:
+    """run_rules over `workers` hash partitions in forked processes that inherit `inputs`
+    (nothing large is copied or pickled); equal to run_rules(inputs)."""
+    global _SHARED_INPUTS
+    if workers <= 1:
+        return run_rules(inputs)
+    _SHARED_INPUTS = inputs
+    try:
+        parts = in_processes(_run_shared_partition, [(k, workers) for k in range(workers)], workers)
+    finally:
+        _SHARED_INPUTS = None
+    return sort_violations(parts)
+
+
+def _run_shared_partition(partition: int, partitions: int) -> pd.DataFrame:
+    return run_rules(_SHARED_INPUTS, partition=partition, partitions=partitions)
 
 
 def stage_reference(config: AuditConfig, *, progress: Progress | None = None) -> list[str]:
@@ -94,13 +125,16 @@ def stage_day(config: AuditConfig) -> None:
     work.save_ingested("day", today)
 
 
-def stage_rules(config: AuditConfig, *, partition: int = 0, partitions: int = 1) -> None:
-    """The rules, bank-wide, over the day's calls and the history: all of them, or one hash
-    partition of the numbers (then merge_rule_partitions joins the parts)."""
+def stage_rules(config: AuditConfig, *, partition: int = 0, partitions: int = 1, workers: int = 1) -> None:
+    """The rules, bank-wide, over the day's calls and the history: all of them (in `workers`
+    processes), or one hash partition of the numbers (then merge_rule_partitions joins the parts)."""
     work = WorkDir(config)
     tables = {t: work.load_ingested(f"reference/{t}").accepted for t in REFERENCE_TABLES}
     inputs = rule_inputs(config, tables, work.load_ingested("day").accepted)
-    found = run_rules(inputs, partition=partition, partitions=partitions)
+    if partitions == 1:
+        found = run_rules_in_processes(inputs, workers)
+    else:
+        found = run_rules(inputs, partition=partition, partitions=partitions)
     work.save_frame("violations" if partitions == 1 else f"rules/part-{partition}-of-{partitions}", found)
 
 

@@ -26,13 +26,13 @@ sys.path.insert(0, str(REPO))
 
 from audits import store  # noqa: E402
 from audits.config import AuditConfig, load_rulepack  # noqa: E402
-from audits.ingest import load_reference, missing_files, stage_cdr_file, validate_calls  # noqa: E402
+from audits.ingest import load_reference, missing_files, validate_calls  # noqa: E402
 from audits.loaders import list_cdr_files  # noqa: E402
 from audits.models import Portfolio, Provenance  # noqa: E402
-from audits.pipeline import ingest_earlier_days, rule_inputs  # noqa: E402
-from audits.rules import run_rules  # noqa: E402
+from audits.pipeline import (  # noqa: E402
+    in_processes, ingest_earlier_days, rule_inputs, run_rules_in_processes, stage_agency)
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies  # noqa: E402
-from audits.tables import agency_zones  # noqa: E402
+from audits.workdir import WorkDir  # noqa: E402
 
 
 def _rss_bytes() -> int:
@@ -77,7 +77,8 @@ class StageTimer:
         return "\n".join(lines)
 
 
-def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start: dt.date, seed: int = 11) -> dict:
+def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start: dt.date, seed: int = 11,
+              workers: int = os.cpu_count() or 1) -> dict:
     from audits.rendering import default_templates_dir, write_reports
     from audits.sample import write_sample_landing
 
@@ -90,18 +91,20 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
         marker.write_text("ok")
     config = AuditConfig(audit_date=last, landing=landing, out=out, store=root / "store",
                          rulepack=load_rulepack("cn_bank"), run_id="benchmark", code_version="benchmark",
-                         generated_at="2026-01-01T00:00:00+00:00")
+                         generated_at="2026-01-01T00:00:00+00:00", workers=workers)
     pack = config.rulepack
     reference = load_reference(landing, audit_date=last, rulepack=pack)
     tables = {name: ingested.accepted for name, ingested in reference.items()}
     ingest_earlier_days(config, tables["contracts"], progress=lambda _m: None)
 
     timer = StageTimer()
-    with timer.stage("load"):
-        zones = agency_zones(tables["contracts"], last, pack.bank_timezone)
-        staged = [stage_cdr_file(landing, path, agency_id=a, day=last, rulepack=pack,
-                                 local_zone=zones.get(a, pack.bank_timezone))
-                  for a, path in sorted(list_cdr_files(landing, last).items())]
+    work = WorkDir(config)
+    for table, ingested in reference.items():
+        work.save_ingested(f"reference/{table}", ingested)
+    with timer.stage("load"):           # one process per core, as run_audit does
+        agencies = sorted(list_cdr_files(landing, last))
+        in_processes(stage_agency, [(config, a) for a in agencies], config.workers)
+        staged = work.load_staged()
     with timer.stage("validation"):
         today = validate_calls(staged, day=last)
         today.files += missing_files(landing, day=last, contracts=tables["contracts"])
@@ -109,9 +112,10 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
     with timer.stage("store"):
         store.write_day(config.store, last, today.accepted)
         inputs = rule_inputs(config, tables, today.accepted)
-    with timer.stage("rules"):
-        violations = run_rules(inputs)
+    with timer.stage("rules"):          # hash partitions of the numbers, one process each
+        violations = run_rules_in_processes(inputs, config.workers)
         calls = inputs.calls
+    work.remove()
     with timer.stage("scoring"):
         volumes = [AgencyVolume(f.agency_id, f.agency_id, f.status, f.message, f.rows_read, f.rows_quarantined, ())
                    for f in today.files]
@@ -123,7 +127,7 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
         target.mkdir(parents=True, exist_ok=True)
         write_reports(Portfolio(last.isoformat(), rank_worst_first(cards), provenance), target,
                       templates_dir=default_templates_dir())
-    return {"agencies": agencies, "calls_per_day": calls_per_day, "days": days,
+    return {"agencies": agencies, "calls_per_day": calls_per_day, "days": days, "workers": workers,
             "calls_audited": int(len(calls)), "findings": int(len(violations)),
             "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "stages": timer.rows, "table": timer.table()}
@@ -142,9 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2026, 11, 21))
     parser.add_argument("--root", type=Path, default=REPO / "data" / "bench")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     result = benchmark(args.root, agencies=args.agencies, calls_per_day=args.calls_per_day, days=args.days,
-                       start=args.start)
+                       start=args.start, workers=args.workers)
     print(result["table"])
     results = REPO / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)

@@ -89,3 +89,18 @@ def test_row_conservation_holds_for_every_file(audited):
         assert manifest["row_conservation"]["ok"]
         for entry in manifest["inputs"]:
             assert entry["rows"] == entry["rows_accepted"] + entry["rows_quarantined"], entry["path"]
+
+
+def test_parallel_run_gives_the_same_report_as_the_serial_run(audited):
+    from dataclasses import replace
+
+    root, reports = audited
+    day = START + dt.timedelta(days=DAYS - 1)
+    serial = {n: (reports[day] / n).read_bytes() for n in ("violations.csv", "quarantine.csv", "scores.csv")}
+    config = AuditConfig(audit_date=day, landing=root / "landing", out=root / "out", store=root / "store",
+                         rulepack=load_rulepack("cn_bank"), run_id="parallel",
+                         generated_at="2026-11-28T02:00:00+00:00")
+    parallel = run_audit(replace(config, workers=2)).report_dir
+    for name, content in serial.items():
+        assert (parallel / name).read_bytes() == content, name
+    assert (parallel / "superseded" / f"truth-{DAYS - 1}" / "violations.csv").read_bytes() == serial["violations.csv"]
