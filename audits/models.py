@@ -239,7 +239,7 @@ class Scorecard:
     top_agents: tuple[tuple[str, int], ...]
     top_callers: tuple[tuple[str, int], ...]     # masked caller numbers
     findings_by_hour: tuple[int, ...]            # 24 counts, bank's local hour of start_time
-    findings: tuple[Finding, ...]                # all findings, sorted as violations.csv
+    findings: tuple[Finding, ...]                # evidence: up to 2,000 per rule, in violations.csv order
     trend: tuple[TrendPoint, ...]                # oldest first, up to 30 days, includes today
     change_prev_day: float | None
     change_prev_7d: float | None                 # against the mean of the previous 7 days

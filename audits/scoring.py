@@ -28,6 +28,10 @@ from audits.models import (
 )
 
 FAMILIES = ("confidentiality", "frequency", "qualification")
+# Findings carried into a scorecard (and its workbook) per rule: enough evidence to act on and
+# to discuss with the agency; an agency-wide finding (an expired NDA) would otherwise put every
+# call of the day into the workbook. violations.csv always lists every finding.
+EVIDENCE_PER_RULE = 2000
 SCORE_COLUMNS = (
     "audit_date", "agency_id", "agency_name", "assessed", "file_status", "rows_read", "rows_quarantined",
     "calls_audited", "findings", "critical_findings", "calls_confidentiality", "calls_frequency",
@@ -180,7 +184,8 @@ def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: p
             findings=tuple(Finding(rule_id=v.rule_id, severity=v.severity, call_id=v.call_id, agent_id=v.agent_id,
                                    campaign_id=v.campaign_id, callee_masked=v.callee_masked,
                                    callee_key=v.callee_key, start_time=v.start_time, detail=v.detail)
-                           for v in mine.itertuples(index=False)),
+                           for v in mine.groupby("rule_id", sort=False).head(EVIDENCE_PER_RULE)
+                           .itertuples(index=False)),
             trend=trend, change_prev_day=_none(row.change_prev_day), change_prev_7d=_none(row.change_prev_7d),
             data_quality=DataQuality(file_status=volume.file_status, file_message=volume.file_message,
                                      rows_read=volume.rows_read,

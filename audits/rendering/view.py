@@ -456,13 +456,17 @@ def _evidence_row(f: Finding) -> EvidenceRow:
 
 def scorecard_view(card: Scorecard) -> ScorecardView:
     stem = agency_file_stem(card.agency_id)
-    total = len(card.findings)
-    shown = card.findings[:EVIDENCE_LIMIT]
+    total = max(card.total_findings, len(card.findings))
+    in_workbook = len(card.findings)
+    severity_rank = {"critical": 0, "major": 1, "minor": 2}
+    shown = sorted(card.findings, key=lambda f: severity_rank.get(f.severity, 3))[:EVIDENCE_LIMIT]
     if total == 0:
         evidence_note = "No findings on this day."
     elif total > EVIDENCE_LIMIT:
-        evidence_note = (f"Showing {len(shown)} of {fmt_int(total)} findings; "
-                         "the full list is in the workbook.")
+        evidence_note = (f"Showing {len(shown)} of {fmt_int(total)} findings, the gravest first; "
+                         + ("the full list is in the workbook." if in_workbook == total else
+                            f"the workbook lists {fmt_int(in_workbook)} (a sample of every rule) and "
+                            "violations.csv of this report lists them all."))
     else:
         evidence_note = f"Showing all {fmt_int(total)} findings."
 

@@ -139,9 +139,22 @@ def test_evidence_is_capped_at_50_with_a_pointer_to_the_workbook(assessed_card, 
     doc = parse(html)
     assert doc.rows["evidence"] == 50
     assert doc.ids["evidence-note"].startswith(
-        "Showing 50 of 60 findings; the full list is in the workbook.")
+        "Showing 50 of 60 findings, the gravest first; the full list is in the workbook.")
     assert 'href="AG001.xlsx"' in html
-    assert "C00049" in html and "C00050" not in html
+    critical = [f.call_id for f in assessed_card.findings if f.severity == "critical"]
+    assert critical and all(call_id in html for call_id in critical)
+    others = [f.call_id for f in assessed_card.findings if f.severity != "critical"]
+    assert sum(call_id in html for call_id in others) == 50 - len(critical)
+
+
+def test_sampled_evidence_points_to_violations_csv(assessed_card, templates_dir):
+    from dataclasses import replace
+
+    sampled = replace(assessed_card, total_findings=250_000)
+    doc = parse(render_scorecard_html(sampled, templates_dir=templates_dir))
+    assert doc.ids["evidence-note"].startswith(
+        "Showing 50 of 250,000 findings, the gravest first; the workbook lists 60 (a sample of every rule) "
+        "and violations.csv of this report lists them all.")
 
 
 def test_small_evidence_is_shown_whole(hostile_card, templates_dir):

@@ -1,0 +1,120 @@
+"""Scoring: the published formula at its boundaries, with literal volumes and findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from audits.config import load_rulepack
+from audits.models import Provenance
+from audits.rules.common import empty_violations
+from audits.scoring import (
+    EVIDENCE_PER_RULE,
+    AgencyVolume,
+    build_scorecards,
+    family_score,
+    grade_for,
+    rank_worst_first,
+    score_agencies,
+)
+
+PACK = load_rulepack("cn_bank")
+DAY = dt.date(2026, 11, 27)
+NO_HISTORY = pd.DataFrame(columns=["audit_date", "agency_id", "overall", "grade"])
+
+
+def _calls(agency: str, n: int) -> pd.DataFrame:
+    return pd.DataFrame({"agency_id": agency, "call_id": [f"{agency}-{i}" for i in range(n)],
+                         "caller_e164": "+861065529988", "purpose": "marketing", "is_attempt": True})
+
+
+def _violations(rows: list[tuple[str, str, str, str, str]]) -> pd.DataFrame:
+    frame = empty_violations()
+    if rows:
+        frame = pd.DataFrame([{**dict.fromkeys(frame.columns, ""), "agency_id": a, "call_id": c, "rule_id": r,
+                               "family": f, "severity": s, "start_time": "2026-11-27T09:00:00+08:00"}
+                              for a, c, r, f, s in rows])
+    return frame
+
+
+def _volume(agency: str, rows: int, quarantined: int = 0, status: str = "ok") -> AgencyVolume:
+    return AgencyVolume(agency, agency, status, "", rows, quarantined, ())
+
+
+def test_family_score_formula_and_floor():
+    assert family_score(0.0, 0.05) == 100.0
+    assert family_score(0.01, 0.05) == 80.0
+    assert family_score(0.05, 0.05) == 0.0
+    assert family_score(0.5, 0.05) == 0.0
+    assert family_score(None, 0.05) is None
+
+
+@pytest.mark.parametrize("overall, grade", [(100, "A"), (90, "A"), (89.99, "B"), (80, "B"), (79.99, "C"),
+                                            (70, "C"), (60, "D"), (59.99, "F"), (0, "F"), (None, "n/a")])
+def test_grade_bands(overall, grade):
+    assert grade_for(overall, PACK) == grade
+
+
+def test_weighted_overall_and_critical_cap():
+    # 100 calls: 1 call with a major frequency finding (rate 1% -> 80), 1 with a critical
+    # confidentiality finding (-> 80); qualification 100; data quality 0 of 100 rows -> 100.
+    violations = _violations([("AG01", "AG01-1", "FREQ_DAILY_CAP", "frequency", "major"),
+                              ("AG01", "AG01-2", "CONF_PII_IN_NOTES", "confidentiality", "critical"),
+                              ("AG01", "AG01-2", "CONF_UNASSIGNED", "confidentiality", "critical")])
+    scores = score_agencies(DAY, [_volume("AG01", 100)], _calls("AG01", 100), violations, PACK, NO_HISTORY)
+    row = scores.iloc[0]
+    assert (row.score_confidentiality, row.score_frequency, row.score_qualification, row.score_data_quality) == \
+        (80.0, 80.0, 100.0, 100.0)
+    assert row.overall == pytest.approx(0.35 * 80 + 0.30 * 80 + 0.25 * 100 + 0.10 * 100)   # 87.0
+    assert row.grade == "C" and row.grade_capped                      # B capped at C by a critical
+    assert row.calls_confidentiality == 1 and row.critical_findings == 2 and row.findings == 3
+
+
+def test_critical_does_not_lift_a_worse_grade():
+    violations = _violations([("AG01", f"AG01-{i}", "CONF_UNASSIGNED", "confidentiality", "critical")
+                              for i in range(10)])
+    row = score_agencies(DAY, [_volume("AG01", 100)], _calls("AG01", 100), violations, PACK, NO_HISTORY).iloc[0]
+    assert row.score_confidentiality == 0.0 and row.grade == "D" and not row.grade_capped   # 65.0
+
+
+def test_missing_file_scores_zero_and_other_families_are_not_assessed():
+    scores = score_agencies(DAY, [_volume("AG02", 0, status="missing")], _calls("AG01", 0),
+                            empty_violations(), PACK, NO_HISTORY)
+    row = scores.iloc[0]
+    assert row.score_data_quality == 0.0
+    assert pd.isna(row.score_confidentiality) and pd.isna(row.score_frequency) and pd.isna(row.score_qualification)
+    assert row.overall == 0.0 and row.grade == "F" and not row.assessed
+
+
+def test_data_quality_rate_uses_rows_read():
+    row = score_agencies(DAY, [_volume("AG01", 200, quarantined=4)], _calls("AG01", 196),
+                         empty_violations(), PACK, NO_HISTORY).iloc[0]
+    assert row.score_data_quality == 60.0                               # 2% of rows -> 100*(1-0.4)
+
+
+def test_changes_against_previous_day_and_previous_seven_days():
+    history = pd.DataFrame({"audit_date": [(DAY - dt.timedelta(days=d)).isoformat() for d in (1, 2, 3, 8)],
+                            "agency_id": "AG01", "overall": [90.0, 80.0, 70.0, 10.0], "grade": "A"})
+    row = score_agencies(DAY, [_volume("AG01", 10)], _calls("AG01", 10), empty_violations(), PACK, history).iloc[0]
+    assert row.overall == 100.0
+    assert row.change_prev_day == 10.0                                  # against 90
+    assert row.change_prev_7d == 20.0                                   # against mean(90, 80, 70); day 8 is out
+
+
+def test_scorecards_rank_worst_first_and_sample_evidence_per_rule():
+    rows = [("AG01", f"AG01-{i}", "CONF_NDA_NOT_IN_FORCE", "confidentiality", "major")
+            for i in range(EVIDENCE_PER_RULE + 5)]
+    rows.append(("AG01", "AG01-x", "FREQ_DAILY_CAP", "frequency", "major"))
+    violations = _violations(rows)
+    volumes = [_volume("AG01", EVIDENCE_PER_RULE + 5), _volume("AG02", 10), _volume("AG03", 0, status="missing")]
+    calls = pd.concat([_calls("AG01", EVIDENCE_PER_RULE + 5), _calls("AG02", 10)], ignore_index=True)
+    scores = score_agencies(DAY, volumes, calls, violations, PACK, NO_HISTORY)
+    provenance = Provenance("r", DAY.isoformat(), PACK.name, PACK.sha256, "test", "", ())
+    calls["is_attempt"] = True
+    cards = build_scorecards(scores, volumes, calls, violations, PACK, NO_HISTORY, provenance)
+    first = next(c for c in cards if c.agency_id == "AG01")
+    assert first.total_findings == EVIDENCE_PER_RULE + 6
+    assert len(first.findings) == EVIDENCE_PER_RULE + 1                 # every rule keeps evidence
+    assert [c.agency_id for c in rank_worst_first(cards)] == ["AG03", "AG01", "AG02"]
