@@ -15,8 +15,9 @@ from pathlib import Path
 from audits.models import Portfolio
 
 from .html import default_templates_dir, render_index_html, render_scorecard_html
-from .view import agency_file_stem
-from .xlsx import write_scorecard_workbook, write_summary_workbook
+from .formatting import agency_file_stem
+from .xlsx import write_scorecard_workbook
+from .xlsx_summary import write_summary_workbook
 
 __all__ = [
     "default_templates_dir",

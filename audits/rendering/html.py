@@ -9,7 +9,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from audits.models import Portfolio, Scorecard
 
-from .view import index_view, scorecard_view
+from .index_view import index_view
+from .view import scorecard_view
 
 
 def default_templates_dir() -> Path:

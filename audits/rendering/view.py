@@ -1,127 +1,42 @@
-"""Scorecard -> presentation-ready values.
+"""Scorecard -> the presentation-ready values of one agency's page.
 
-Everything a template or a workbook shows is decided here: number formats, percentages,
-arrows, colour classes, the evidence cap, file names. Templates only loop over these values.
-Colour classes are chosen from fixed tables, never built from input text.
+Everything the scorecard template shows is decided here (the workbooks reuse a few texts):
+grade bands, family bars, evidence rows and their cap, notes under the charts. The template
+only loops over these values.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
-import re
 from dataclasses import dataclass
-from datetime import datetime
 
 from markupsafe import Markup
 
-from audits.models import DataQuality, Finding, Portfolio, Provenance, Scorecard
+from audits.models import DataQuality, Finding, Provenance, Scorecard
 
 from . import charts
-
-EVIDENCE_LIMIT = 50
-DASH = "\u2014"
-MINUS = "\u2212"
-
-FAMILY_LABELS = {
-    "confidentiality": "Confidentiality",
-    "frequency": "Frequency",
-    "qualification": "Qualification",
-    "data_quality": "Data quality",
-}
-SEVERITY_CLASSES = {"critical": "sev-critical", "major": "sev-major", "minor": "sev-minor"}
-GRADE_CLASSES = {"A": "grade-a", "B": "grade-b", "C": "grade-c", "D": "grade-d", "F": "grade-f"}
-FILE_STATUS = {
-    "ok": ("OK", "status-ok"),
-    "missing": ("File missing", "status-bad"),
-    "unreadable": ("File unreadable", "status-bad"),
-}
-DQ_DESCRIPTIONS = {
-    "DQ_MISSING_FIELD": "A required column is blank",
-    "DQ_BAD_TIMESTAMP": "A timestamp or time zone cannot be read",
-    "DQ_TIME_ORDER": "End before start, or answer outside start..end",
-    "DQ_BAD_PHONE": "A phone number is not a valid number",
-    "DQ_BAD_ENUM": "Disposition or outcome outside its set",
-    "DQ_DUPLICATE_CALL_ID": "A call_id already seen in the same file",
-    "DQ_AGENCY_MISMATCH": "The row's agency differs from the file's agency",
-    "DQ_OUT_OF_DAY": "The call date is not the audit date",
-    "DQ_MALFORMED_ROW": "A CSV line with the wrong number of fields",
-    "DQ_FILE_MISSING": "The agency delivered no file",
-    "DQ_FILE_UNREADABLE": "The file could not be read",
-}
-_AGENCY_STEM = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_CJK = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0002fa1f]")
-
-
-# --- small formatters -------------------------------------------------------------------
-
-
-def fmt_int(value: int) -> str:
-    return f"{value:,}"
-
-
-def fmt_score(value: float | None) -> str:
-    return DASH if value is None or not math.isfinite(value) else f"{value:.1f}"
-
-
-def fmt_rate(value: float | None) -> str:
-    return DASH if value is None or not math.isfinite(value) else f"{value * 100:.2f}%"
-
-
-def fmt_weight(value: float) -> str:
-    return f"{value:.2f}"
-
-
-def family_label(family: str) -> str:
-    return FAMILY_LABELS.get(family, family.replace("_", " ").capitalize())
-
-
-def lang_of(text: str) -> str:
-    """The language tag for a display name: Chinese names get `zh` so screen readers cope."""
-    return "zh" if _CJK.search(text) else ""
-
-
-def agency_file_stem(agency_id: str) -> str:
-    """The file name (without suffix) of an agency's scorecard.
-
-    The data contract restricts agency_id to [A-Za-z0-9_-]{1,64}; anything else is made safe
-    (and kept unique with a short hash) so a bad id can never write outside agencies/.
-    """
-    if _AGENCY_STEM.fullmatch(agency_id):
-        return agency_id
-    cleaned = re.sub(r"[^A-Za-z0-9_-]", "_", agency_id)[:48] or "agency"
-    digest = hashlib.sha256(agency_id.encode("utf-8")).hexdigest()[:8]
-    return f"{cleaned}-{digest}"
-
-
-def parse_timestamp(value: str) -> datetime | None:
-    """ISO 8601 with offset -> naive wall-clock time of that offset (None when unreadable)."""
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        return datetime.fromisoformat(text).replace(tzinfo=None)
-    except ValueError:
-        return None
+from .formatting import (
+    DASH,
+    DQ_DESCRIPTIONS,
+    EVIDENCE_LIMIT,
+    GRADE_CLASSES,
+    Change,
+    Pill,
+    agency_file_stem,
+    change_of,
+    family_label,
+    fmt_int,
+    fmt_rate,
+    fmt_score,
+    fmt_weight,
+    grade_pill,
+    lang_of,
+    parse_timestamp,
+    severity_pill,
+    status_pill,
+)
 
 
 # --- view values ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Pill:
-    text: str
-    css: str
-
-
-@dataclass(frozen=True)
-class Change:
-    label: str        # "vs previous day"
-    arrow: str        # ▲ ▼ → or ""
-    text: str         # "+2.1" / "−3.4" / "0.0" / "—"
-    css: str          # change-up | change-down | change-flat | change-none
-    spoken: str       # "up 2.1 points vs previous day"
-    value: float | None
 
 
 @dataclass(frozen=True)
@@ -252,78 +167,7 @@ class ScorecardView:
     provenance: ProvenanceView
 
 
-@dataclass(frozen=True)
-class IndexRow:
-    rank: str
-    agency_id: str
-    agency_name: str
-    name_lang: str
-    assessed: bool
-    grade: Pill
-    grade_capped: bool
-    overall: str
-    change: Change
-    critical: str
-    critical_css: str
-    findings: str
-    calls: str
-    dq_status: Pill
-    dq_note: str
-    html_href: str
-    xlsx_href: str
-
-
-@dataclass(frozen=True)
-class Totals:
-    agencies: str
-    assessed: str
-    not_assessed: str
-    calls: str
-    findings: str
-    critical: str
-    critical_css: str
-    agencies_with_critical: str
-    line: str
-
-
-@dataclass(frozen=True)
-class IndexView:
-    page_title: str
-    audit_date: str
-    rows: tuple[IndexRow, ...]
-    totals: Totals
-    grade_counts: tuple[tuple[Pill, str], ...]
-    provenance: ProvenanceView
-
-
 # --- builders ---------------------------------------------------------------------------
-
-
-def grade_pill(grade: str) -> Pill:
-    if grade in GRADE_CLASSES:
-        return Pill(grade, GRADE_CLASSES[grade])
-    return Pill("n/a" if grade in ("", "n/a") else grade, "grade-na")
-
-
-def severity_pill(severity: str) -> Pill:
-    return Pill(severity, SEVERITY_CLASSES.get(severity, "sev-other"))
-
-
-def status_pill(status: str) -> Pill:
-    text, css = FILE_STATUS.get(status, (status, "status-bad"))
-    return Pill(text, css)
-
-
-def change_of(value: float | None, label: str) -> Change:
-    if value is None or not math.isfinite(value):
-        return Change(label, "", DASH, "change-none", f"no earlier score to compare {label}", None)
-    if abs(value) < 0.05:
-        return Change(label, "\u2192", "0.0", "change-flat", f"unchanged {label}", value)
-    if value > 0:
-        return Change(label, "\u25b2", f"+{value:.1f}", "change-up",
-                      f"up {value:.1f} points {label}", value)
-    return Change(label, "\u25bc", f"{MINUS}{abs(value):.1f}", "change-down",
-                  f"down {abs(value):.1f} points {label}", value)
 
 
 def grade_bands(card: Scorecard) -> tuple[GradeBand, ...]:
@@ -537,72 +381,3 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
         data_quality=data_quality_view(card.data_quality),
         provenance=provenance_view(card.provenance),
     )
-
-
-def _index_row(rank: int, card: Scorecard) -> IndexRow:
-    stem = agency_file_stem(card.agency_id)
-    dq = card.data_quality
-    assessed = card.assessed
-    scored = card.overall is not None          # an unassessed agency still scores 0 (grade F)
-    if dq.rows_quarantined:
-        dq_note = f"{fmt_int(dq.rows_quarantined)} of {fmt_int(dq.rows_read)} rows quarantined"
-    else:
-        dq_note = ""
-    return IndexRow(
-        rank=str(rank),
-        agency_id=card.agency_id,
-        agency_name=card.agency_name,
-        name_lang=lang_of(card.agency_name),
-        assessed=assessed,
-        grade=grade_pill(card.grade if scored else "n/a"),
-        grade_capped=scored and card.grade_capped,
-        overall=fmt_score(card.overall) if scored else "not assessed",
-        change=change_of(card.change_prev_day if scored else None, "vs previous day"),
-        critical=fmt_int(card.critical_findings),
-        critical_css="crit-some" if card.critical_findings else "crit-none",
-        findings=fmt_int(card.total_findings),
-        calls=fmt_int(card.calls_audited),
-        dq_status=status_pill(dq.file_status),
-        dq_note=dq_note,
-        html_href=f"agencies/{stem}.html",
-        xlsx_href=f"agencies/{stem}.xlsx",
-    )
-
-
-def index_view(portfolio: Portfolio) -> IndexView:
-    cards = portfolio.scorecards
-    rows = tuple(_index_row(i, card) for i, card in enumerate(cards, 1))
-    n_assessed = sum(1 for r in rows if r.assessed)
-    calls = sum(c.calls_audited for c in cards)
-    findings = sum(c.total_findings for c in cards)
-    critical = sum(c.critical_findings for c in cards)
-    with_critical = sum(1 for c in cards if c.critical_findings)
-    line = (f"{fmt_int(len(cards))} agencies ({fmt_int(len(cards) - n_assessed)} not assessed) "
-            f"\u00b7 {fmt_int(calls)} calls audited \u00b7 {fmt_int(findings)} findings "
-            f"\u00b7 {fmt_int(critical)} critical")
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[r.grade.text] = counts.get(r.grade.text, 0) + 1
-    order = ["A", "B", "C", "D", "F", "n/a"]
-    grade_counts = tuple((grade_pill(g), fmt_int(counts[g]))
-                         for g in order + sorted(set(counts) - set(order)) if g in counts)
-    return IndexView(
-        page_title=f"Vendor compliance audit \u2014 {portfolio.audit_date}",
-        audit_date=portfolio.audit_date,
-        rows=rows,
-        totals=Totals(
-            agencies=fmt_int(len(cards)),
-            assessed=fmt_int(n_assessed),
-            not_assessed=fmt_int(len(cards) - n_assessed),
-            calls=fmt_int(calls),
-            findings=fmt_int(findings),
-            critical=fmt_int(critical),
-            critical_css="crit-some" if critical else "crit-none",
-            agencies_with_critical=fmt_int(with_critical),
-            line=line,
-        ),
-        grade_counts=grade_counts,
-        provenance=provenance_view(portfolio.provenance),
-    )
-
-

@@ -11,7 +11,7 @@ from audits.rendering import (
     write_reports,
 )
 from audits.rendering.html import environment
-from audits.rendering.view import agency_file_stem
+from audits.rendering.formatting import agency_file_stem
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}

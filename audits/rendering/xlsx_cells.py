@@ -1,0 +1,221 @@
+"""The cells, sheet layout and file plumbing both workbooks are built from (openpyxl).
+
+Safety: every text that comes from the inputs is written as a string cell (data_type "s",
+never a formula); text starting with = + - @ tab or CR also gets Excel's quote prefix (the
+stored form of a leading apostrophe), so editing the cell in Excel cannot turn it into a
+formula either. Characters XML cannot hold are replaced.
+
+Stability: the workbook's created/modified properties and every zip entry's timestamp come
+from provenance.generated_at, so the same Scorecard gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import warnings
+import zipfile
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from audits.models import Provenance
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+MAX_CELL_TEXT = 32767
+
+SCORE_FMT = "0.0"
+RATE_FMT = "0.00%"
+WEIGHT_FMT = "0.00"
+INT_FMT = "#,##0"
+CHANGE_FMT = '"\u25b2 "+0.0;"\u25bc "-0.0;"\u2192 "0.0'
+DATETIME_FMT = "yyyy-mm-dd hh:mm:ss"
+
+_INK = "1C2733"
+_NAVY = "1F3A5F"
+TITLE = Font(bold=True, size=14, color=_INK)
+HEADING = Font(bold=True, size=12, color=_NAVY)
+LABEL = Font(bold=True, color="5B6B7B")
+BIG = Font(bold=True, size=16, color=_INK)
+BIG_WHITE = Font(bold=True, size=16, color="FFFFFF")
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor=_NAVY)
+CARD_FILL = PatternFill("solid", fgColor="EEF1F4")
+CENTER = Alignment(horizontal="center", vertical="center")
+GRADE_FILLS = {g: PatternFill("solid", fgColor=c) for g, c in
+              {"A": "1E7B4A", "B": "4F8A3C", "C": "B7791F", "D": "C2571A", "F": "B42318"}.items()}
+_TABLE_STYLE = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+_EPOCH = datetime(1980, 1, 1)
+
+
+# --- cells --------------------------------------------------------------------------------
+
+
+def clean_text(value: str) -> str:
+    """Text Excel can store: no XML-illegal characters, at most 32,767 characters."""
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)[:MAX_CELL_TEXT]
+
+
+def text_cell(ws, value: str, *, font: Font | None = None, fill: PatternFill | None = None,
+              alignment: Alignment | None = None) -> WriteOnlyCell:
+    """A string cell that can never be read as a formula."""
+    text = clean_text(value)
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"
+    if text.startswith(FORMULA_PREFIXES):
+        cell.quotePrefix = True
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if alignment is not None:
+        cell.alignment = alignment
+    return cell
+
+
+def safe(ws, value: str):
+    """Input text for bulk rows: a plain value when harmless, else a protected cell.
+
+    openpyxl reads a plain string starting with "=" as a formula and "#N/A" and friends as
+    error values; those become explicit string cells.
+    """
+    text = clean_text(value)
+    if text.startswith(FORMULA_PREFIXES) or text in ERROR_CODES:
+        return text_cell(ws, text)
+    return text
+
+
+def num_cell(ws, value: float | int | None, number_format: str, *,
+             font: Font | None = None, fill: PatternFill | None = None,
+             alignment: Alignment | None = None):
+    """A number with its format; None (an empty cell) for a missing or non-finite value."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    cell = WriteOnlyCell(ws, value=value)
+    cell.number_format = number_format
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if alignment is not None:
+        cell.alignment = alignment
+    return cell
+
+
+def header_cells(ws, names: Sequence[str]) -> list[WriteOnlyCell]:
+    return [text_cell(ws, name, font=_HEADER_FONT, fill=_HEADER_FILL) for name in names]
+
+
+def layout_sheet(ws, widths: Sequence[float], *, landscape: bool = False) -> None:
+    """Column widths and print setup (fit to one page wide); before the first row."""
+    for idx, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(idx)].width = width
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    if landscape:
+        ws.page_setup.orientation = "landscape"
+
+
+def add_table(ws, name: str, headers: Sequence[str], first_row: int, n_rows: int) -> None:
+    """An Excel table over headers + n_rows (at least one, possibly blank, data row)."""
+    last_row = first_row + max(n_rows, 1)
+    ref = f"A{first_row}:{get_column_letter(len(headers))}{last_row}"
+    table = Table(displayName=name, ref=ref, tableStyleInfo=_TABLE_STYLE,
+                  autoFilter=AutoFilter(ref=ref))
+    table.tableColumns = [TableColumn(id=i, name=h) for i, h in enumerate(headers, 1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "add table columns manually": done above
+        ws.add_table(table)
+
+
+class Rows:
+    """Appends rows to a write-only sheet and remembers the row number."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.row = 0
+
+    def add(self, values: Iterable = ()) -> int:
+        self.ws.append(list(values))
+        self.row += 1
+        return self.row
+
+
+# --- workbook plumbing ----------------------------------------------------------------------
+
+
+def _generated_at(prov: Provenance) -> datetime:
+    """provenance.generated_at as naive UTC (falls back to the audit date, then 1980-01-01)."""
+    for text in (prov.generated_at, prov.audit_date):
+        raw = text.strip()
+        if raw.endswith(("Z", "z")):
+            raw = raw[:-1] + "+00:00"
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            continue
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        if moment >= _EPOCH:
+            return moment.replace(microsecond=0)
+    return _EPOCH
+
+
+def new_workbook(title: str, prov: Provenance) -> Workbook:
+    wb = Workbook(write_only=True)
+    moment = _generated_at(prov)
+    props = wb.properties
+    props.creator = "audits"
+    props.lastModifiedBy = "audits"
+    props.title = clean_text(title)
+    props.created = moment
+    props.modified = moment
+    return wb
+
+
+class _StableZip(zipfile.ZipFile):
+    """A zip whose entries all carry one fixed timestamp and mode."""
+
+    def __init__(self, file, date_time: tuple[int, int, int, int, int, int]):
+        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self._date_time = date_time
+
+    def _info(self, arcname: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(arcname, date_time=self._date_time)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        return info
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            zinfo_or_arcname = self._info(zinfo_or_arcname)
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        info = self._info(arcname or os.path.basename(filename))
+        with open(filename, "rb") as src, self.open(info, "w", force_zip64=True) as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+
+
+def save_workbook(wb: Workbook, path: Path, prov: Provenance) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    stamp = _generated_at(prov).timetuple()[:6]
+    with open(tmp, "wb") as fh:
+        ExcelWriter(wb, _StableZip(fh, stamp)).save()  # not wb.save(): it stamps "now"
+    os.replace(tmp, path)

@@ -1,0 +1,79 @@
+"""Portfolio -> summary.xlsx: the Ranking sheet (like index.html) and the Provenance sheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl.styles import Font
+
+from audits.models import Portfolio
+
+from .formatting import agency_file_stem, status_pill
+from .xlsx import provenance_sheet
+from .xlsx_cells import (
+    CHANGE_FMT,
+    INT_FMT,
+    SCORE_FMT,
+    TITLE,
+    Rows,
+    add_table,
+    header_cells,
+    layout_sheet,
+    new_workbook,
+    num_cell,
+    safe,
+    save_workbook,
+    text_cell,
+)
+
+
+RANKING_HEADERS = ("Rank", "Agency ID", "Agency name", "Grade", "Overall score",
+                   "Change vs previous day", "Change vs previous 7 days", "Critical findings",
+                   "Findings", "Calls audited", "Data quality", "Rows quarantined", "Workbook")
+
+
+def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
+    """Ranking (like index.html) and Provenance sheets for the whole portfolio."""
+    wb = new_workbook(f"Vendor compliance audit {portfolio.audit_date}", portfolio.provenance)
+    ws = wb.create_sheet("Ranking")
+    layout_sheet(ws, (7, 16, 34, 8, 14, 22, 24, 17, 11, 14, 16, 17, 26), landscape=True)
+    ws.freeze_panes = "A4"
+    rows = Rows(ws)
+    cards = portfolio.scorecards
+    rows.add([text_cell(ws, f"Vendor compliance audit \u2014 {portfolio.audit_date}", font=TITLE)])
+    n_assessed = sum(1 for c in cards if c.assessed and c.overall is not None)
+    rows.add([text_cell(ws, f"{len(cards)} agencies, {len(cards) - n_assessed} not assessed; "
+                            "ranked worst first.")])
+    first = rows.add(header_cells(ws, RANKING_HEADERS))
+    for rank, card in enumerate(cards, 1):
+        assessed = card.assessed and card.overall is not None
+        target = f"agencies/{agency_file_stem(card.agency_id)}.xlsx"
+        link = text_cell(ws, target, font=Font(color="1F4E79", underline="single"))
+        link.hyperlink = target
+        rows.add([
+            rank, safe(ws, card.agency_id), safe(ws, card.agency_name),
+            safe(ws, card.grade if assessed else "n/a"),
+            num_cell(ws, card.overall, SCORE_FMT) if assessed else "not assessed",
+            num_cell(ws, card.change_prev_day, CHANGE_FMT) if assessed else None,
+            num_cell(ws, card.change_prev_7d, CHANGE_FMT) if assessed else None,
+            card.critical_findings, card.total_findings,
+            num_cell(ws, card.calls_audited, INT_FMT),
+            safe(ws, status_pill(card.data_quality.file_status).text),
+            card.data_quality.rows_quarantined, link,
+        ])
+    add_table(ws, "Ranking", RANKING_HEADERS, first, len(cards))
+    if not cards:
+        rows.add()
+    rows.add()
+    bold = Font(bold=True)
+    rows.add([text_cell(ws, "Totals", font=bold), None, text_cell(ws, f"{len(cards)} agencies"),
+              None, None, None, None,
+              num_cell(ws, sum(c.critical_findings for c in cards), INT_FMT, font=bold),
+              num_cell(ws, sum(c.total_findings for c in cards), INT_FMT, font=bold),
+              num_cell(ws, sum(c.calls_audited for c in cards), INT_FMT, font=bold),
+              None,
+              num_cell(ws, sum(c.data_quality.rows_quarantined for c in cards), INT_FMT,
+                       font=bold)])
+    provenance_sheet(wb, portfolio.provenance)
+    save_workbook(wb, path, portfolio.provenance)
+    return Path(path)
