@@ -89,7 +89,7 @@ def load_reference(landing: Path, *, audit_date: dt.date, rulepack: Rulepack) ->
                                       call_ids=None, table=table, malformed=raw.malformed)
         record = FileRecord(path=source, sha256=sha256_path(path), table=table, rows_read=raw.rows_read,
                             rows_accepted=int(validation.valid.sum()), rows_quarantined=len(quarantine))
-        loaded[table] = Ingested(accepted=typed[validation.valid.to_numpy()].reset_index(drop=True),
+        loaded[table] = Ingested(accepted=_accepted(typed, validation.valid),
                                  quarantine=quarantine, files=[record], dq_results={table: validation.result})
     return loaded
 
@@ -156,7 +156,7 @@ def validate_calls(staged: list[StagedFile], *, day: dt.date) -> Ingested:
         if record.status == "ok":
             record.rows_accepted = int(accepted_per_file.get(record.path, 0))
             record.rows_quarantined = int(quarantined_per_file.get(record.path, 0))
-    accepted = calls[validation.valid.to_numpy()].reset_index(drop=True)
+    accepted = _accepted(calls, validation.valid)
     return Ingested(accepted=accepted, quarantine=quarantine, files=records, dq_results={"cdr": validation.result})
 
 
@@ -172,6 +172,12 @@ def load_calls(landing: Path, *, day: dt.date, contracts: pd.DataFrame, rulepack
     ingested = validate_calls(staged, day=day)
     ingested.files += missing_files(landing, day=day, contracts=contracts, agencies=agencies)
     return ingested
+
+
+def _accepted(frame: pd.DataFrame, valid: pd.Series) -> pd.DataFrame:
+    """The valid rows; the frame itself (no copy) when every row is valid."""
+    mask = valid.to_numpy()
+    return frame if mask.all() else frame[mask].reset_index(drop=True)
 
 
 def _quarantine_rows(day: dt.date, source: str | None, frame: pd.DataFrame, reasons: pd.Series,

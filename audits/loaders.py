@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -218,12 +219,25 @@ def _normalise_columns(frame: pd.DataFrame, path: Path, table: str) -> pd.DataFr
     out = {}
     for column in required + optional:
         if column in frame.columns:
-            values = frame[column].str.strip()
-            out[column] = values.mask(values == "")
+            out[column] = _trimmed_or_null(frame[column])
         else:
             out[column] = pd.Series(pd.NA, index=frame.index, dtype=TEXT)
     out[ROW] = frame[ROW]
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+
+
+def _trimmed_or_null(values: pd.Series) -> pd.Series:
+    """Trimmed text, blank = null; a column that needs neither is passed through uncopied."""
+    array = pa.array(values)
+    needs_trim = bool(pc.any(pc.match_substring_regex(array, r"^\s|\s$")).as_py())
+    if needs_trim:
+        array = pc.utf8_trim_whitespace(array)
+    blank = pc.equal(array, "")
+    if pc.any(blank).as_py():
+        array = pc.if_else(blank, pa.scalar(None, array.type), array)
+    elif not needs_trim:
+        return values
+    return pd.Series(array, index=values.index, dtype=TEXT)
 
 
 # --- typed values -----------------------------------------------------------------------

@@ -29,7 +29,7 @@ _DUPLICATE_KEYS = {
 
 def type_reference(table: str, frame: pd.DataFrame, *, bank_zone: str, region: str) -> pd.DataFrame:
     """Add the typed columns and flags that the suite of a reference table expects."""
-    typed = frame.copy()
+    typed = frame.copy(deep=False)     # new columns only; the raw text is shared, not copied
     for column in _DATE_COLUMNS.get(table, ()):
         typed[f"{column}_date"] = parse_dates(frame[column])
     if table == "contracts":
@@ -59,7 +59,7 @@ def type_cdr(frame: pd.DataFrame, *, source: str, file_agency_id: str, local_zon
     call_date is the bank-zone date of start_time; callee_zone is callee_tz when it is a
     known zone, else the agency's zone.
     """
-    typed = frame.copy()
+    typed = frame.copy(deep=False)     # new columns only; the raw text is shared, not copied
     typed["source"] = pd.Series(source, index=frame.index, dtype=TEXT)
     typed["file_agency_id"] = pd.Series(file_agency_id, index=frame.index, dtype=TEXT)
     for column in ("start_time", "answer_time", "end_time"):
