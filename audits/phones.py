@@ -28,23 +28,27 @@ _TYPE_DESCS = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_num
 
 
 def normalise_phones(values: pd.Series, region: str) -> pd.Series:
-    """E.164 text for each value; null where the number is bad (or blank)."""
-    compact = strip_separators(values)
-    distinct = pd.Series(compact.dropna().unique(), dtype=values.dtype)
-    e164 = pd.Series(pd.NA, index=distinct.index, dtype=object)
-    decided = pd.Series(False, index=distinct.index)
+    """E.164 text for each value; null where the number is bad (or blank).
+
+    Each distinct written form is judged once; the verdicts are spread back by position.
+    """
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    codes, uniques = pd.factorize(strip_separators(values))
+    distinct = pd.Series(uniques, dtype=text)
+    e164 = pd.Series(np.nan, index=distinct.index, dtype=text)
+    decided = np.zeros(len(distinct), dtype=bool)
     if region in _FAST_SHAPES and len(distinct):
         pattern, country = _FAST_SHAPES[region]
         national = extract_groups(distinct, pattern)["national"]
         shaped = national.notna()
         valid = shaped & valid_national_numbers(national.where(shaped, ""), region)
-        e164[valid] = "+" + country + national[valid]
-        decided = shaped
-    texts, results = distinct.tolist(), e164.tolist()
-    for position in np.flatnonzero(~decided.to_numpy()):
-        results[position] = _parse_one(texts[position], region)
-    mapping = dict(zip(texts, results))
-    return compact.map(mapping).astype(values.dtype)
+        e164 = ("+" + country + national).where(valid).astype(text)
+        decided = shaped.to_numpy()
+    undecided = np.flatnonzero(~decided)
+    if len(undecided):
+        texts = distinct.iloc[undecided].tolist()
+        e164.iloc[undecided] = [_parse_one(t, region) for t in texts]
+    return pd.Series(e164.array.take(codes, allow_fill=True), index=values.index, dtype=text)
 
 
 def valid_national_numbers(national: pd.Series, region: str) -> pd.Series:
