@@ -28,8 +28,15 @@ from audits.loaders import (
 from audits.models import QUARANTINE_COLUMNS, REFERENCE_TABLES, TABLE_COLUMNS
 from audits.manifest import sha256_path
 from audits.privacy import mask_free_text
-from audits.tables import agency_zones, contracts_in_force, type_cdr, type_reference
-from audits.validation import validate_table
+from audits.tables import (
+    CALL_COLUMNS_KEPT,
+    REFERENCE_COLUMNS_KEPT,
+    agency_zones,
+    contracts_in_force,
+    type_cdr,
+    type_reference,
+)
+from audits.validation import batch_frame, validate_table
 
 
 class AuditError(Exception):
@@ -89,7 +96,7 @@ def load_reference(landing: Path, *, audit_date: dt.date, rulepack: Rulepack) ->
                                       call_ids=None, table=table, malformed=raw.malformed)
         record = FileRecord(path=source, sha256=sha256_path(path), table=table, rows_read=raw.rows_read,
                             rows_accepted=int(validation.valid.sum()), rows_quarantined=len(quarantine))
-        loaded[table] = Ingested(accepted=_accepted(typed, validation.valid),
+        loaded[table] = Ingested(accepted=_accepted(typed, validation.valid, REFERENCE_COLUMNS_KEPT.get(table)),
                                  quarantine=quarantine, files=[record], dq_results={table: validation.result})
     return loaded
 
@@ -138,25 +145,37 @@ def missing_files(landing: Path, *, day: dt.date, contracts: pd.DataFrame,
 
 
 def validate_calls(staged: list[StagedFile], *, day: dt.date) -> Ingested:
-    """All agencies' typed rows validated in one batch; quarantine and per-file counts."""
+    """All agencies' typed rows validated in one batch; quarantine and per-file counts.
+
+    The batch holds only the columns the suite reads (validation.batch_frame), and the
+    accepted calls only the columns later stages read (tables.CALL_COLUMNS_KEPT): ten million
+    calls must fit in a few GiB.
+    """
     records = [s.record for s in staged]
     quarantines = [s.set_aside for s in staged]
     frames = [s.typed for s in staged if not s.typed.empty]
     if not frames:
         return Ingested(accepted=pd.DataFrame(), quarantine=_concat(quarantines), files=records, dq_results={})
-    calls = pd.concat(frames, ignore_index=True)
-    validation = validate_table(calls, "cdr", row_labels=calls[["source", ROW]],
+    batch = pd.concat([batch_frame(frame, "cdr") for frame in frames], ignore_index=True)
+    labels = pd.concat([frame[["source", ROW]] for frame in frames], ignore_index=True)
+    validation = validate_table(batch, "cdr", row_labels=labels,
                                 parameters={"audit_dates": [day.isoformat()], "known_timezones": sorted(_ZONES)})
-    quarantines.append(_quarantine_rows(day, None, calls, validation.reasons, calls["file_agency_id"],
-                                        call_ids=calls["call_id"], table="cdr", malformed=[]))
+    del batch, labels
+    accepted_parts = []
+    offsets = np.cumsum([0] + [len(frame) for frame in frames])
+    for frame, start, stop in zip(frames, offsets[:-1], offsets[1:]):
+        reasons = validation.reasons.iloc[start:stop].reset_index(drop=True)
+        quarantines.append(_quarantine_rows(day, None, frame, reasons, frame["file_agency_id"],
+                                            call_ids=frame["call_id"], table="cdr", malformed=[]))
+        accepted_parts.append(frame.loc[(reasons == "").to_numpy(), list(CALL_COLUMNS_KEPT)])
     quarantine = _concat(quarantines)
-    accepted_per_file = calls.loc[validation.valid.to_numpy(), "source"].value_counts()
+    accepted = pd.concat(accepted_parts, ignore_index=True)
+    accepted_per_file = accepted["source"].value_counts()
     quarantined_per_file = quarantine["source"].value_counts()
     for record in records:
         if record.status == "ok":
             record.rows_accepted = int(accepted_per_file.get(record.path, 0))
             record.rows_quarantined = int(quarantined_per_file.get(record.path, 0))
-    accepted = _accepted(calls, validation.valid)
     return Ingested(accepted=accepted, quarantine=quarantine, files=records, dq_results={"cdr": validation.result})
 
 
@@ -174,9 +193,11 @@ def load_calls(landing: Path, *, day: dt.date, contracts: pd.DataFrame, rulepack
     return ingested
 
 
-def _accepted(frame: pd.DataFrame, valid: pd.Series) -> pd.DataFrame:
-    """The valid rows; the frame itself (no copy) when every row is valid."""
+def _accepted(frame: pd.DataFrame, valid: pd.Series, columns: tuple[str, ...] | None) -> pd.DataFrame:
+    """The valid rows (only `columns`, when given); no copy when nothing is dropped."""
     mask = valid.to_numpy()
+    if columns is not None:
+        frame = frame[list(columns)]
     return frame if mask.all() else frame[mask].reset_index(drop=True)
 
 

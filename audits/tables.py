@@ -14,6 +14,18 @@ import pandas as pd
 from audits.loaders import TEXT, is_timezone, normalise_phones, parse_dates, parse_lists, parse_timestamps
 from audits.models import PURPOSES
 
+# Columns of accepted rows that later stages read (rules, store, scoring); the raw text of the
+# other columns is only needed to quarantine a failing row, and is dropped after validation.
+CALL_COLUMNS_KEPT = ("call_id", "agency_id", "agent_id", "campaign_id", "caller_e164", "callee_e164", "start_utc",
+                     "disposition_code", "outcome_code", "call_date", "notes", "callee_zone", "agency_zone",
+                     "source", "row_number")
+REFERENCE_COLUMNS_KEPT = {
+    "agents": ("agency_id", "agent_id", "active_from_date", "active_to_date", "trained_on_date"),
+    "caller_numbers": ("agency_id", "caller_e164", "registered_from_date", "registered_to_date"),
+    "assignments": ("agency_id", "phone_e164", "assigned_from_date", "assigned_to_date"),
+    "consents": ("phone_e164", "marketing_consent_utc", "marketing_withdrawn_utc"),
+}
+
 _DATE_COLUMNS = {
     "contracts": ("contract_start", "contract_end", "licence_expiry", "nda_signed", "nda_expiry"),
     "agents": ("active_from", "active_to", "trained_on"),

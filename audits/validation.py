@@ -55,6 +55,11 @@ def load_suite(table: str, directory: Path = EXPECTATIONS_DIR):
 
 
 @functools.cache
+def _suite(table: str):
+    return load_suite(table)
+
+
+@functools.cache
 def _batch_definition(table: str):
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -82,7 +87,7 @@ def validate_table(frame: pd.DataFrame, table: str, *, parameters: dict | None =
     `row_labels` (same index; e.g. source and row_number) name the rows kept as examples in
     the saved result, instead of raw values (which may hold personal data).
     """
-    suite = load_suite(table)
+    suite = _suite(table)
     if frame.empty:
         return Validation(reasons=pd.Series([], dtype="str"), result=_empty_result(table, suite))
     batch = _batch_definition(table).get_batch(batch_parameters={"dataframe": _lean_frame(frame, suite)})
@@ -100,6 +105,11 @@ def validate_table(frame: pd.DataFrame, table: str, *, parameters: dict | None =
         mask[rows] = True
         _strip_values(entry, rows, row_labels)
     return Validation(reasons=_join_reasons(failed, len(frame)), result=document)
+
+
+def batch_frame(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """The lean frame the suite of `table` is run on (see _lean_frame)."""
+    return _lean_frame(frame, _suite(table))
 
 
 def _exception_message(info: dict) -> str:
