@@ -84,9 +84,12 @@ def run_rules(inputs: RuleInputs, *, partition: int = 0, partitions: int = 1,
     workers (tests/rules/test_partitions.py).
     """
     found = []
+    sliced: dict[str, RuleInputs] = {}          # one slice per key, shared by the rules using it
     for rule in RULES:
         if rule.rule_id in inputs.rulepack.enabled_rules:
-            found.append(rule.find(_partition(inputs, rule.key, partition, partitions)))
+            if rule.key not in sliced:
+                sliced[rule.key] = _partition(inputs, rule.key, partition, partitions)
+            found.append(rule.find(sliced[rule.key]))
         if on_rule:
             on_rule(rule.rule_id)
     return sort_violations([frame for frame in found if not frame.empty])
@@ -104,7 +107,8 @@ def sort_violations(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def partition_of(numbers: pd.Series, partitions: int) -> np.ndarray:
     """Stable partition of each number (the same in every process and on every machine)."""
-    hashed = pd.util.hash_array(numbers.fillna("").astype(object).to_numpy(), categorize=True)
+    codes, uniques = pd.factorize(numbers.fillna(""))
+    hashed = pd.util.hash_array(np.asarray(uniques, dtype=object), categorize=False)[codes]
     return (hashed % np.uint64(partitions)).astype("int64")
 
 
