@@ -195,8 +195,8 @@ def read_history(config: AuditConfig, campaigns: pd.DataFrame) -> pd.DataFrame:
     pack = config.rulepack
     lookback = max(pack.rolling_window_days - 1, max(pack.cooling_off_days.values(), default=1) - 1, 1)
     days = [config.audit_date - dt.timedelta(days=n) for n in range(lookback, 0, -1)]
-    history = store.read_days(config.store, days)
-    return enrich_calls(history, campaigns, pack)
+    history = store.read_days(config.store, days, columns=store.HISTORY_COLUMNS)
+    return enrich_calls(history, campaigns, pack, in_order=True)       # days in order, each in call order
 
 
 def _no_calls() -> pd.DataFrame:

@@ -22,6 +22,9 @@ import pyarrow.parquet as pq
 
 STORED_COLUMNS = ("call_id", "agency_id", "agent_id", "campaign_id", "caller_e164", "callee_e164",
                   "start_utc", "disposition_code", "outcome_code", "call_date")
+# What the history rules read of earlier days.
+HISTORY_COLUMNS = ("call_id", "agency_id", "campaign_id", "callee_e164", "start_utc", "disposition_code",
+                   "outcome_code", "call_date")
 REFUSAL_COLUMNS = ("callee_e164", "start_utc", "agency_id", "call_id")
 
 
@@ -43,7 +46,8 @@ def stored_days(store: Path) -> list[dt.date]:
 
 def write_day(store: Path, day: dt.date, calls: pd.DataFrame) -> None:
     """Replace day D's partitions with these validated calls (all agencies)."""
-    frame = calls.loc[:, list(STORED_COLUMNS)].reset_index(drop=True)
+    frame = (calls.loc[:, list(STORED_COLUMNS)].sort_values(["start_utc", "agency_id", "call_id"], kind="stable")
+             .reset_index(drop=True))                                   # call order: history needs no sort
     refusals = frame.loc[(frame["disposition_code"] == "ANSWERED") & (frame["outcome_code"] == "REFUSED"),
                          list(REFUSAL_COLUMNS)]
     _replace_partition(_partition(store, "refusals", day), "refusals.parquet", refusals)

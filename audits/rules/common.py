@@ -52,11 +52,15 @@ class RuleInputs:
         return np.datetime64(self.audit_date, "ns")
 
 
-def enrich_calls(calls: pd.DataFrame, campaigns: pd.DataFrame, rulepack: Rulepack) -> pd.DataFrame:
+def enrich_calls(calls: pd.DataFrame, campaigns: pd.DataFrame, rulepack: Rulepack, *,
+                 in_order: bool = False) -> pd.DataFrame:
     """Add purpose/product (null for an unknown campaign), attempt and conversation flags;
-    sort into call order (start_time, agency_id, call_id)."""
+    sort into call order (start_time, agency_id, call_id) unless the calls are `in_order`
+    already (the store keeps each day in call order)."""
     catalogue = campaigns.drop_duplicates("campaign_id").set_index("campaign_id")
-    enriched = calls.sort_values(ORDER, kind="stable").reset_index(drop=True)
+    if not (in_order and calls["start_utc"].is_monotonic_increasing):      # a guard for older stores
+        calls = calls.sort_values(ORDER, kind="stable")
+    enriched = calls.reset_index(drop=True)
     enriched["purpose"] = enriched["campaign_id"].map(catalogue["purpose_code"]).astype("str")
     enriched["purpose_id"] = enriched["purpose"].map({p: i for i, p in enumerate(PURPOSES)}).fillna(-1).astype("int8")
     enriched["product"] = enriched["campaign_id"].map(catalogue["product"]).astype("str")
