@@ -61,14 +61,26 @@ def enrich_calls(calls: pd.DataFrame, campaigns: pd.DataFrame, rulepack: Rulepac
     if not (in_order and calls["start_utc"].is_monotonic_increasing):      # a guard for older stores
         calls = calls.sort_values(ORDER, kind="stable")
     enriched = calls.reset_index(drop=True)
-    enriched["purpose"] = enriched["campaign_id"].map(catalogue["purpose_code"]).astype("str")
-    enriched["purpose_id"] = enriched["purpose"].map({p: i for i, p in enumerate(PURPOSES)}).fillna(-1).astype("int8")
-    enriched["product"] = enriched["campaign_id"].map(catalogue["product"]).astype("str")
+    # Look each distinct campaign up once and spread by position (Series.map on millions of
+    # text keys is ~20x slower).
+    codes, campaign_ids = pd.factorize(enriched["campaign_id"])
+    known = pd.Index(campaign_ids)
+    purpose = known.map(catalogue["purpose_code"]).to_numpy(dtype=object)
+    purpose_id = pd.Series(purpose).map({p: i for i, p in enumerate(PURPOSES)}).fillna(-1).to_numpy("int8")
+    enriched["purpose"] = _spread(purpose, codes)
+    enriched["purpose_id"] = np.where(codes >= 0, purpose_id[codes] if len(purpose_id) else -1, -1).astype("int8")
+    enriched["product"] = _spread(known.map(catalogue["product"]).to_numpy(dtype=object), codes)
     enriched["is_attempt"] = enriched["disposition_code"].isin(rulepack.attempt_dispositions)
     enriched["is_conversation"] = (enriched["disposition_code"] == "ANSWERED") & enriched["outcome_code"].isin(
         ["RIGHT_PARTY", "REFUSED", "COMPLAINT"])
     enriched["is_refusal"] = (enriched["disposition_code"] == "ANSWERED") & (enriched["outcome_code"] == "REFUSED")
     return enriched
+
+
+def _spread(values: np.ndarray, codes: np.ndarray) -> pd.Series:
+    """values[code] for each code, as text; code -1 (no key) and missing values -> null."""
+    text = pd.Series(values, dtype="str")
+    return pd.Series(text.array.take(codes, allow_fill=True), dtype="str")
 
 
 def active_on(frame: pd.DataFrame, start: str, end: str, day64: np.datetime64) -> pd.Series:
