@@ -12,7 +12,6 @@ import csv
 import datetime as dt
 import gzip
 import io
-import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,6 @@ import pyarrow.parquet as pq
 
 from audits.arrowtext import extract_groups
 from audits.models import TABLE_COLUMNS
-from audits.phones import normalise_phones  # noqa: F401  (re-exported: loaders parse phone columns)
 from audits.privacy import mask_free_text
 
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)   # pandas 3 "str": null is NaN

@@ -11,7 +11,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from audits.loaders import TEXT, is_timezone, normalise_phones, parse_dates, parse_lists, parse_timestamps
+from audits.loaders import TEXT, is_timezone, parse_dates, parse_lists, parse_timestamps
+from audits.phones import normalise_phones
 from audits.models import PURPOSES
 
 # Columns of accepted rows that later stages read (rules, store, scoring); the raw text of the

@@ -12,12 +12,12 @@ import pytest
 from audits.loaders import (
     FileUnreadable,
     list_cdr_files,
-    normalise_phones,
     parse_dates,
     parse_lists,
     parse_timestamps,
     read_table,
 )
+from audits.phones import normalise_phones
 
 HEADER = "call_id,agency_id,agent_id,campaign_id,caller_number,callee_number,start_time,answer_time,end_time,disposition,outcome,notes,callee_tz\n"
 ROW = "c1,AG01,A1,MKT,01065529988,13812345678,2026-11-27 09:00:00,,2026-11-27 09:01:00,NO_ANSWER,,客户说月底还款,\n"
