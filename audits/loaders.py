@@ -103,28 +103,42 @@ def read_table(path: Path, table: str) -> RawTable:
 def _read_csv(path: Path) -> tuple[pd.DataFrame, list[tuple[int, str]], str]:
     data = _read_bytes(path)
     text, encoding = _decode(data, path)
-    if not text.strip():
+    if not text or text.isspace():
         raise FileUnreadable(f"{path}: the file is empty; expected a header row and data rows.")
-    header_line = text.splitlines()[0]
+    header_line = text[:text.find("\n")].rstrip("\r") if "\n" in text[:65536] else text.splitlines()[0]
     header = [h.strip().lower() for h in next(csv.reader([header_line]))]
     if len(set(header)) != len(header):
         duplicated = sorted({h for h in header if header.count(h) > 1})
         raise FileUnreadable(f"{path}: header names a column twice: {', '.join(duplicated)}.")
-    malformed: list[tuple[int, str]] = []
-
-    def on_invalid(row) -> str:
-        malformed.append((int(row.number) - 1, mask_free_text(row.text)))
-        return "skip"
-
     if encoding == "gb18030":
         payload = text.encode("utf-8")
     else:                                          # already UTF-8: no second copy of the file
         payload = data[3:] if encoding == "utf-8-sig" else data
     del text
+    # Parse with threads; a file with malformed lines is parsed again on one thread, where
+    # Arrow can say which line each one was.
+    table, malformed = _parse_csv(payload, header, path, threads=True)
+    if malformed and any(number is None for number, _ in malformed):
+        table, malformed = _parse_csv(payload, header, path, threads=False)
+    frame = table.to_pandas(types_mapper={pa.string(): TEXT}.get)
+    total = len(frame) + len(malformed)
+    bad_rows = np.array([number for number, _ in malformed], dtype="int64")
+    frame[ROW] = np.setdiff1d(np.arange(1, total + 1, dtype="int64"), bad_rows, assume_unique=True)
+    return frame, sorted(malformed), encoding
+
+
+def _parse_csv(payload: bytes, header: list[str], path: Path, *, threads: bool):
+    """All columns as text; malformed lines as (data row number or None, masked text)."""
+    malformed: list[tuple[int | None, str]] = []
+
+    def on_invalid(row) -> str:
+        malformed.append((None if row.number is None else int(row.number) - 1, mask_free_text(row.text)))
+        return "skip"
+
     try:
         table = pa_csv.read_csv(
             io.BytesIO(payload),
-            read_options=pa_csv.ReadOptions(use_threads=False, column_names=header, skip_rows=1,
+            read_options=pa_csv.ReadOptions(use_threads=threads, column_names=header, skip_rows=1,
                                             block_size=1 << 24),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
             convert_options=pa_csv.ConvertOptions(column_types={h: pa.string() for h in header},
@@ -132,12 +146,7 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[tuple[int, str]], str]:
         )
     except (pa.ArrowInvalid, ValueError) as exc:
         raise FileUnreadable(f"{path}: not a readable CSV file ({mask_free_text(str(exc))}).") from None
-    frame = table.to_pandas(types_mapper={pa.string(): TEXT}.get)
-    total = len(frame) + len(malformed)
-    bad_rows = {number for number, _ in malformed}
-    frame[ROW] = np.array([n for n in range(1, total + 1) if n not in bad_rows] if bad_rows
-                          else np.arange(1, total + 1), dtype="int64")
-    return frame, sorted(malformed), encoding
+    return table, malformed
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -30,25 +30,27 @@ _TYPE_DESCS = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_num
 def normalise_phones(values: pd.Series, region: str) -> pd.Series:
     """E.164 text for each value; null where the number is bad (or blank).
 
-    Each distinct written form is judged once; the verdicts are spread back by position.
+    The dominant shape is judged vectorised row by row (deduplicating millions of mostly
+    distinct numbers first costs more than it saves); every other distinct written form goes
+    through phonenumbers once.
     """
     text = pd.StringDtype("pyarrow", na_value=np.nan)
-    codes, uniques = pd.factorize(strip_separators(values))
-    distinct = pd.Series(uniques, dtype=text)
-    e164 = pd.Series(np.nan, index=distinct.index, dtype=text)
-    decided = np.zeros(len(distinct), dtype=bool)
-    if region in _FAST_SHAPES and len(distinct):
+    compact = strip_separators(values).astype(text)
+    e164 = pd.Series(np.nan, index=values.index, dtype=text)
+    decided = compact.isna().to_numpy().copy()
+    if region in _FAST_SHAPES and len(compact):
         pattern, country = _FAST_SHAPES[region]
-        national = extract_groups(distinct, pattern)["national"]
+        national = extract_groups(compact, pattern)["national"]
         shaped = national.notna()
         valid = shaped & valid_national_numbers(national.where(shaped, ""), region)
         e164 = ("+" + country + national).where(valid).astype(text)
-        decided = shaped.to_numpy()
-    undecided = np.flatnonzero(~decided)
-    if len(undecided):
-        texts = distinct.iloc[undecided].tolist()
-        e164.iloc[undecided] = [_parse_one(t, region) for t in texts]
-    return pd.Series(e164.array.take(codes, allow_fill=True), index=values.index, dtype=text)
+        decided |= shaped.to_numpy()
+    rest = np.flatnonzero(~decided)
+    if len(rest):
+        codes, forms = pd.factorize(compact.iloc[rest])
+        verdicts = pd.Series([_parse_one(form, region) for form in forms], dtype=text)
+        e164.iloc[rest] = verdicts.array.take(codes, allow_fill=True)
+    return e164
 
 
 def valid_national_numbers(national: pd.Series, region: str) -> pd.Series:
@@ -57,12 +59,13 @@ def valid_national_numbers(national: pd.Series, region: str) -> pd.Series:
     lengths = national.str.len()
 
     def matches(desc) -> pd.Series:
+        hit = pd.Series(False, index=national.index)
         if desc is None or not desc.national_number_pattern:
-            return pd.Series(False, index=national.index)
-        hit = national.str.fullmatch(desc.national_number_pattern).fillna(False).astype(bool)
-        if desc.possible_length:
-            hit &= lengths.isin(desc.possible_length)
-        return hit
+            return hit
+        candidates = lengths.isin(desc.possible_length) if desc.possible_length else lengths > 0
+        if candidates.any():                 # the regex only where the length can match
+            hit[candidates] = national[candidates].str.fullmatch(desc.national_number_pattern).fillna(False)
+        return hit.astype(bool)
 
     any_type = pd.Series(False, index=national.index)
     for name in _TYPE_DESCS:
