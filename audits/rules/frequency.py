@@ -11,7 +11,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from audits.rules.common import RuleInputs, as_violations, earlier_calls_text, local_clock, map_pairs, ordinal
+from audits.models import PURPOSES
+from audits.rules.common import RuleInputs, as_violations, earlier_calls_text, local_clock, ordinal
 
 _UNANSWERED = ["NO_ANSWER", "REJECTED", "VOICEMAIL"]
 
@@ -59,22 +60,21 @@ def attempts_over_daily_cap(inputs: RuleInputs) -> pd.DataFrame:
 def attempts_over_rolling_cap(inputs: RuleInputs) -> pd.DataFrame:
     """FREQ_ROLLING_7D: the (cap+1)-th and later attempt of a purpose to a number among calls
     dated D-6..D (window_days), earlier days from the store."""
-    calls, pack = inputs.calls, inputs.rulepack
+    calls, pack, day = inputs.calls, inputs.rulepack, inputs.audit_date
     caps = pack.rolling_cap
-    first_day = (inputs.audit_date - dt.timedelta(days=pack.rolling_window_days - 1)).isoformat()
+    first_day = (day - dt.timedelta(days=pack.rolling_window_days - 1)).isoformat()
     history = inputs.history
-    earlier = history[history["is_attempt"] & history["purpose"].isin(list(caps))
-                      & (history["call_date"] >= first_day) & (history["call_date"] < inputs.audit_date.isoformat())]
-    counts = earlier.groupby(["purpose_id", "number"], as_index=False, sort=False).size()
+    earlier = (history["is_attempt"].to_numpy() & history["purpose_id"].isin(_purpose_ids(caps)).to_numpy()
+               & history["call_date"].isin(_days_before(day, pack.rolling_window_days - 1)).to_numpy())
     attempts = calls[calls["is_attempt"] & calls["purpose"].isin(list(caps))]
-    before_today = map_pairs((attempts["purpose_id"], attempts["number"]),
-                             (counts["purpose_id"], counts["number"]), counts["size"]).fillna(0).astype("int64")
-    position = before_today + attempts.groupby(["purpose_id", "number"], sort=False).cumcount()
+    keys = number_purpose_keys(attempts)
+    before_today = pd.Series(count_in(number_purpose_keys(history)[earlier], keys), index=attempts.index)
+    position = before_today + attempts.groupby(keys, sort=False).cumcount()
     cap = attempts["purpose"].map(caps).astype("int64")      # int64 even with no attempts
     hits = position >= cap
     rows = attempts[hits]
     detail = (ordinal(position[hits] + 1) + " " + rows["purpose"] + " attempt to this number in the "
-              + str(pack.rolling_window_days) + " days " + first_day + " to " + inputs.audit_date.isoformat()
+              + str(pack.rolling_window_days) + " days " + first_day + " to " + day.isoformat()
               + " (cap " + cap[hits].astype("str") + "; " + before_today[hits].astype("str")
               + " on earlier days)")
     return as_violations(inputs, rows, "FREQ_ROLLING_7D", detail)
@@ -84,26 +84,52 @@ def attempts_in_cooling_off(inputs: RuleInputs) -> pd.DataFrame:
     """FREQ_COOLING_OFF: an attempt of a purpose with cooling_off_days N while an earlier
     conversation of that purpose with the number is dated within the last N days (its own
     date being day 1)."""
-    calls, days = inputs.calls, inputs.rulepack.cooling_off_days
+    calls, days, day = inputs.calls, inputs.rulepack.cooling_off_days, inputs.audit_date
     if not days:
         return as_violations(inputs, calls.iloc[:0], "FREQ_COOLING_OFF", "")
     history = inputs.history
-    window_start = history["purpose"].map(
-        {p: (inputs.audit_date - dt.timedelta(days=n - 1)).isoformat() for p, n in days.items()})
-    past = history[history["is_conversation"] & history["purpose"].isin(list(days))
-                   & (history["call_date"] >= window_start)]
-    last_past = past.groupby(["purpose_id", "number"], as_index=False, sort=False)["call_date"].max()
+    in_window = np.zeros(len(history), dtype=bool)
+    for purpose, n in days.items():          # a conversation dated D-(n-1)..D-1 still blocks D
+        in_window |= ((history["purpose"] == purpose).to_numpy()
+                      & history["call_date"].isin(_days_before(day, n - 1)).to_numpy())
+    past = history[history["is_conversation"].to_numpy() & in_window]
+    last_past = past.groupby(number_purpose_keys(past), sort=True)["call_date"].max()
     judged = calls[calls["purpose"].isin(list(days))]
-    conversations_before = (judged.groupby(["purpose_id", "number"], sort=False)["is_conversation"].cumsum()
-                            - judged["is_conversation"])
-    past_date = map_pairs((judged["purpose_id"], judged["number"]),
-                          (last_past["purpose_id"], last_past["number"]), last_past["call_date"]).astype("str")
+    keys = number_purpose_keys(judged)
+    conversations_before = judged.groupby(keys, sort=False)["is_conversation"].cumsum() - judged["is_conversation"]
+    position = np.clip(np.searchsorted(last_past.index.to_numpy(), keys), 0, max(len(last_past) - 1, 0))
+    found = (last_past.index.to_numpy()[position] == keys) if len(last_past) else np.zeros(len(keys), dtype=bool)
+    past_date = pd.Series(np.where(found, last_past.to_numpy(dtype=object)[position] if len(last_past) else None,
+                                   None), index=judged.index, dtype="str")
     hits = judged["is_attempt"] & ((conversations_before > 0) | past_date.notna())
     rows = judged[hits]
-    since = past_date[hits].where(conversations_before[hits] == 0, inputs.audit_date.isoformat())
+    since = past_date[hits].where(conversations_before[hits] == 0, day.isoformat())
     detail = (rows["purpose"] + " attempt within " + rows["purpose"].map(days).astype("str")
               + " days of a conversation with this number on " + since)
     return as_violations(inputs, rows, "FREQ_COOLING_OFF", detail)
+
+
+def number_purpose_keys(frame: pd.DataFrame) -> np.ndarray:
+    """One integer per (callee number, purpose) pair, for fast grouping and look-ups."""
+    return frame["number"].to_numpy("int64") * 4 + frame["purpose_id"].to_numpy("int64") + 1
+
+
+def count_in(population: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """How often each key occurs in `population`."""
+    unique, counts = np.unique(population, return_counts=True)
+    if not len(unique):
+        return np.zeros(len(keys), dtype="int64")
+    position = np.clip(np.searchsorted(unique, keys), 0, len(unique) - 1)
+    return np.where(unique[position] == keys, counts[position], 0).astype("int64")
+
+
+def _purpose_ids(purposes) -> list[int]:
+    return [PURPOSES.index(p) for p in purposes]
+
+
+def _days_before(day: dt.date, n: int) -> list[str]:
+    """The n call dates before `day` (ISO text)."""
+    return [(day - dt.timedelta(days=k)).isoformat() for k in range(1, n + 1)]
 
 
 def rapid_redials(inputs: RuleInputs) -> pd.DataFrame:
