@@ -34,7 +34,6 @@ class RuleInputs:
     consents: pd.DataFrame
     rulepack: Rulepack
     secret: bytes
-    numbers: pd.Index | None = None   # callee number of each `number` code (set on creation)
 
     def __post_init__(self):
         """Give calls, history and refusals one integer code per callee number (`number`):
@@ -42,8 +41,7 @@ class RuleInputs:
         if "number" in self.calls and "number" in self.history:
             return
         frames = (self.calls, self.history, self.refusals)
-        codes, numbers = pd.factorize(pd.concat([f["callee_e164"] for f in frames], ignore_index=True))
-        object.__setattr__(self, "numbers", pd.Index(numbers))
+        codes, _ = pd.factorize(pd.concat([f["callee_e164"] for f in frames], ignore_index=True))
         start = 0
         for name, frame in zip(("calls", "history", "refusals"), frames):
             object.__setattr__(self, name, frame.assign(number=codes[start:start + len(frame)]))

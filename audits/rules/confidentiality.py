@@ -21,14 +21,7 @@ def calls_without_assignment(inputs: RuleInputs) -> pd.DataFrame:
     """CONF_UNASSIGNED: no assignment of the callee number to the agency holds on D."""
     calls, assignments = inputs.calls, inputs.assignments
     live = assignments[active_on(assignments, "assigned_from_date", "assigned_to_date", inputs.day64)]
-    # Integer keys (agency code, number code): millions of assignments against millions of calls.
-    agencies = pd.Index(calls["agency_id"].unique())
-    size = len(inputs.numbers) + 1
-    call_keys = agencies.get_indexer(calls["agency_id"]).astype("int64") * size + calls["number"].to_numpy("int64")
-    live_agency = agencies.get_indexer(live["agency_id"]).astype("int64")
-    live_number = inputs.numbers.get_indexer(live["phone_e164"]).astype("int64")
-    known = (live_agency >= 0) & (live_number >= 0)
-    hits = ~np.isin(call_keys, live_agency[known] * size + live_number[known])
+    hits = ~pairs_in((calls["agency_id"], calls["callee_e164"]), (live["agency_id"], live["phone_e164"]))
     return as_violations(inputs, calls[hits], "CONF_UNASSIGNED",
                          "customer not assigned to this agency on " + inputs.audit_date.isoformat())
 
