@@ -76,6 +76,12 @@ def text_cell(ws, value: str, *, font: Font | None = None, fill: PatternFill | N
     cell.data_type = "s"
     if text.startswith(FORMULA_PREFIXES):
         cell.quotePrefix = True
+    return _styled(cell, font, fill, alignment)
+
+
+def _styled(cell: WriteOnlyCell, font: Font | None, fill: PatternFill | None,
+            alignment: Alignment | None) -> WriteOnlyCell:
+    """The cell with whichever of font, fill and alignment are given."""
     if font is not None:
         cell.font = font
     if fill is not None:
@@ -105,13 +111,7 @@ def num_cell(ws, value: float | int | None, number_format: str, *,
         return None
     cell = WriteOnlyCell(ws, value=value)
     cell.number_format = number_format
-    if font is not None:
-        cell.font = font
-    if fill is not None:
-        cell.fill = fill
-    if alignment is not None:
-        cell.alignment = alignment
-    return cell
+    return _styled(cell, font, fill, alignment)
 
 
 def header_cells(ws, names: Sequence[str]) -> list[WriteOnlyCell]:
