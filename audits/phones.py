@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from audits.arrowtext import extract_groups, strip_separators
 
@@ -81,3 +83,14 @@ def _parse_one(text: str, region: str) -> str | None:
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def e164_integers(e164: pd.Series) -> np.ndarray:
+    """Each E.164 number as one int64 (its digits; at most 15, so it fits), -1 when null.
+
+    Grouping and joining millions of calls on integers is several times faster, and far
+    leaner, than on text.
+    """
+    array = pa.array(e164 if isinstance(e164.dtype, pd.StringDtype) else e164.astype("str"), type=pa.string())
+    digits = pc.utf8_slice_codeunits(array, 1)
+    return pc.fill_null(pc.cast(digits, pa.int64()), -1).to_numpy(zero_copy_only=False)

@@ -25,7 +25,7 @@ from audits.loaders import list_cdr_files
 from audits.models import REFERENCE_TABLES
 from audits.report import AuditResult, publish_report
 from audits.rules import RuleInputs, run_rules, sort_violations
-from audits.rules.common import enrich_calls
+from audits.rules.common import compact_history, enrich_calls
 from audits.tables import agency_zones, contracts_in_force
 from audits.workdir import WorkDir
 
@@ -191,12 +191,11 @@ def ingest_earlier_days(config: AuditConfig, contracts: pd.DataFrame, *, progres
 
 
 def read_history(config: AuditConfig, campaigns: pd.DataFrame) -> pd.DataFrame:
-    """Earlier days the history rules look at (rolling window, cooling-off, redial), enriched."""
+    """Earlier days the history rules look at (rolling window, cooling-off, redial), compact."""
     pack = config.rulepack
     lookback = max(pack.rolling_window_days - 1, max(pack.cooling_off_days.values(), default=1) - 1, 1)
     days = [config.audit_date - dt.timedelta(days=n) for n in range(lookback, 0, -1)]
-    history = store.read_days(config.store, days, columns=store.HISTORY_COLUMNS)
-    return enrich_calls(history, campaigns, pack, in_order=True)       # days in order, each in call order
+    return compact_history(store.read_history(config.store, days), config.audit_date, campaigns, pack)
 
 
 def _no_calls() -> pd.DataFrame:

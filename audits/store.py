@@ -20,11 +20,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from audits.phones import e164_integers
+
 STORED_COLUMNS = ("call_id", "agency_id", "agent_id", "campaign_id", "caller_e164", "callee_e164",
-                  "start_utc", "disposition_code", "outcome_code", "call_date")
-# What the history rules read of earlier days.
-HISTORY_COLUMNS = ("call_id", "agency_id", "campaign_id", "callee_e164", "start_utc", "disposition_code",
-                   "outcome_code", "call_date")
+                  "start_utc", "disposition_code", "outcome_code", "call_date", "callee_number")
+# What the history rules read of earlier days (callee_number: the E.164 digits as int64).
+HISTORY_COLUMNS = ("callee_number", "start_utc", "campaign_id", "disposition_code", "outcome_code")
+_CODED = ("campaign_id", "disposition_code", "outcome_code")      # few distinct values: read as dictionaries
 REFUSAL_COLUMNS = ("callee_e164", "start_utc", "agency_id", "call_id")
 
 
@@ -46,6 +48,7 @@ def stored_days(store: Path) -> list[dt.date]:
 
 def write_day(store: Path, day: dt.date, calls: pd.DataFrame) -> None:
     """Replace day D's partitions with these validated calls (all agencies)."""
+    calls = calls.assign(callee_number=e164_integers(calls["callee_e164"]))
     frame = (calls.loc[:, list(STORED_COLUMNS)].sort_values(["start_utc", "agency_id", "call_id"], kind="stable")
              .reset_index(drop=True))                                   # call order: history needs no sort
     refusals = frame.loc[(frame["disposition_code"] == "ANSWERED") & (frame["outcome_code"] == "REFUSED"),
@@ -67,13 +70,22 @@ def _replace_partition(folder: Path, name: str, frame: pd.DataFrame) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def read_days(store: Path, days: list[dt.date], columns: tuple[str, ...] = STORED_COLUMNS) -> pd.DataFrame:
-    """Stored calls of these days (those the store has), only the columns asked for."""
-    frames = [pq.read_table(_partition(store, "calls", d) / "calls.parquet", columns=list(columns)).to_pandas()
-              for d in days if has_day(store, d)]
-    if not frames:
-        return _empty(columns)
-    return pd.concat(frames, ignore_index=True)
+def read_history(store: Path, days: list[dt.date]) -> list[tuple[dt.date, pa.Table]]:
+    """The HISTORY_COLUMNS of each stored day, as Arrow tables (text columns with few distinct
+    values dictionary-encoded, so that a day of ten million calls stays a few hundred MiB)."""
+    tables = []
+    for day in days:
+        path = _partition(store, "calls", day) / "calls.parquet"
+        if not path.is_file():
+            continue
+        names = pq.read_schema(path).names
+        columns = [c if c in names else "callee_e164" for c in HISTORY_COLUMNS]    # stores before callee_number
+        table = pq.read_table(path, columns=columns, read_dictionary=list(_CODED))
+        if "callee_number" not in names:
+            numbers = e164_integers(table.column("callee_e164").to_pandas())
+            table = table.drop_columns(["callee_e164"]).append_column("callee_number", pa.array(numbers))
+        tables.append((day, table.select(list(HISTORY_COLUMNS))))
+    return tables
 
 
 def read_refusals_before(store: Path, day: dt.date) -> pd.DataFrame:

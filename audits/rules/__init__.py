@@ -49,7 +49,7 @@ class Rule:
 
     rule_id: str
     find: Callable[[RuleInputs], pd.DataFrame]
-    key: str = "callee_e164"
+    key: str = "number"          # the callee number (integer); or caller_e164
 
 
 RULES: tuple[Rule, ...] = (
@@ -106,9 +106,13 @@ def sort_violations(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def partition_of(numbers: pd.Series, partitions: int) -> np.ndarray:
-    """Stable partition of each number (the same in every process and on every machine)."""
-    codes, uniques = pd.factorize(numbers.fillna(""))
-    hashed = pd.util.hash_array(np.asarray(uniques, dtype=object), categorize=False)[codes]
+    """Stable partition of each number, integer or text (the same in every process and on
+    every machine: pandas' hash has a fixed key)."""
+    if pd.api.types.is_integer_dtype(numbers.dtype):
+        hashed = pd.util.hash_array(numbers.to_numpy("int64"))
+    else:
+        codes, uniques = pd.factorize(numbers.fillna(""))
+        hashed = pd.util.hash_array(np.asarray(uniques, dtype=object), categorize=False)[codes]
     return (hashed % np.uint64(partitions)).astype("int64")
 
 
@@ -117,7 +121,7 @@ def _partition(inputs: RuleInputs, key: str, partition: int, partitions: int) ->
         return inputs
     calls = inputs.calls[partition_of(inputs.calls[key], partitions) == partition].reset_index(drop=True)
     history, refusals = inputs.history, inputs.refusals
-    if key == "callee_e164":
-        history = history[partition_of(history["callee_e164"], partitions) == partition].reset_index(drop=True)
-        refusals = refusals[partition_of(refusals["callee_e164"], partitions) == partition].reset_index(drop=True)
+    if key == "number":
+        history = history[partition_of(history["number"], partitions) == partition].reset_index(drop=True)
+        refusals = refusals[partition_of(refusals["number"], partitions) == partition].reset_index(drop=True)
     return replace(inputs, calls=calls, history=history, refusals=refusals)

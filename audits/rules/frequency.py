@@ -14,8 +14,6 @@ import pandas as pd
 from audits.models import PURPOSES
 from audits.rules.common import RuleInputs, as_violations, earlier_calls_text, local_clock, ordinal
 
-_UNANSWERED = ["NO_ANSWER", "REJECTED", "VOICEMAIL"]
-
 
 def calls_outside_hours(inputs: RuleInputs) -> pd.DataFrame:
     """FREQ_CALLING_HOURS: callee-local start before `start` or at/after `end` of the purpose's window."""
@@ -65,7 +63,7 @@ def attempts_over_rolling_cap(inputs: RuleInputs) -> pd.DataFrame:
     first_day = (day - dt.timedelta(days=pack.rolling_window_days - 1)).isoformat()
     history = inputs.history
     earlier = (history["is_attempt"].to_numpy() & history["purpose_id"].isin(_purpose_ids(caps)).to_numpy()
-               & history["call_date"].isin(_days_before(day, pack.rolling_window_days - 1)).to_numpy())
+               & (history["days_ago"].to_numpy() <= pack.rolling_window_days - 1))
     attempts = calls[calls["is_attempt"] & calls["purpose"].isin(list(caps))]
     keys = number_purpose_keys(attempts)
     before_today = pd.Series(count_in(number_purpose_keys(history)[earlier], keys), index=attempts.index)
@@ -90,10 +88,12 @@ def attempts_in_cooling_off(inputs: RuleInputs) -> pd.DataFrame:
     history = inputs.history
     in_window = np.zeros(len(history), dtype=bool)
     for purpose, n in days.items():          # a conversation dated D-(n-1)..D-1 still blocks D
-        in_window |= ((history["purpose"] == purpose).to_numpy()
-                      & history["call_date"].isin(_days_before(day, n - 1)).to_numpy())
+        in_window |= ((history["purpose_id"] == PURPOSES.index(purpose)).to_numpy()
+                      & (history["days_ago"].to_numpy() <= n - 1))
     past = history[history["is_conversation"].to_numpy() & in_window]
-    last_past = past.groupby(number_purpose_keys(past), sort=True)["call_date"].max()
+    latest = past.groupby(number_purpose_keys(past), sort=True)["days_ago"].min()
+    last_past = pd.Series([(day - dt.timedelta(days=int(n))).isoformat() for n in latest.to_numpy()],
+                          index=latest.index, dtype=object)
     judged = calls[calls["purpose"].isin(list(days))]
     keys = number_purpose_keys(judged)
     conversations_before = judged.groupby(keys, sort=False)["is_conversation"].cumsum() - judged["is_conversation"]
@@ -115,21 +115,16 @@ def number_purpose_keys(frame: pd.DataFrame) -> np.ndarray:
 
 
 def count_in(population: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """How often each key occurs in `population`."""
-    unique, counts = np.unique(population, return_counts=True)
-    if not len(unique):
-        return np.zeros(len(keys), dtype="int64")
-    position = np.clip(np.searchsorted(unique, keys), 0, len(unique) - 1)
-    return np.where(unique[position] == keys, counts[position], 0).astype("int64")
+    """How often each key occurs in `population` (a hash look-up of the population in the
+    distinct keys: no sort of the population, which is the larger side)."""
+    codes, distinct = pd.factorize(keys)
+    position = pd.Index(distinct).get_indexer(population)
+    counts = np.bincount(position[position >= 0], minlength=len(distinct))
+    return counts[codes].astype("int64") if len(codes) else np.zeros(0, dtype="int64")
 
 
 def _purpose_ids(purposes) -> list[int]:
     return [PURPOSES.index(p) for p in purposes]
-
-
-def _days_before(day: dt.date, n: int) -> list[str]:
-    """The n call dates before `day` (ISO text)."""
-    return [(day - dt.timedelta(days=k)).isoformat() for k in range(1, n + 1)]
 
 
 def rapid_redials(inputs: RuleInputs) -> pd.DataFrame:
@@ -140,11 +135,10 @@ def rapid_redials(inputs: RuleInputs) -> pd.DataFrame:
     if calls.empty:
         return as_violations(inputs, calls, "FREQ_RAPID_REDIAL", "")
     tail = history[history["start_utc"] >= calls["start_utc"].min() - gap]
-    columns = ["number", "start_utc", "agency_id", "is_attempt", "disposition_code"]
+    columns = ["number", "start_utc", "is_attempt", "is_unanswered"]
     combined = pd.concat([tail[columns].assign(today=False), calls[columns].assign(today=True)],
                          ignore_index=True)
-    unanswered_start = combined["start_utc"].where(combined["is_attempt"]
-                                                   & combined["disposition_code"].isin(_UNANSWERED))
+    unanswered_start = combined["start_utc"].where(combined["is_attempt"] & combined["is_unanswered"])
     by_number = unanswered_start.groupby(combined["number"], sort=False)
     previous = by_number.shift(1).groupby(combined["number"], sort=False).ffill()
     since = combined["start_utc"] - previous
