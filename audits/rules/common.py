@@ -45,11 +45,13 @@ class RuleInputs:
 
     def __post_init__(self):
         """Give the calls and refusals the callee number as an integer (`number`, as the history
-        has it): grouping and joining on integers is several times faster than on text."""
-        for name in ("calls", "refusals"):
+        has it), and the assignments and consents their phone so: grouping and joining on
+        integers is several times faster than on text."""
+        for name, column in (("calls", "callee_e164"), ("refusals", "callee_e164"),
+                             ("assignments", "phone_e164"), ("consents", "phone_e164")):
             frame = getattr(self, name)
             if "number" not in frame:
-                object.__setattr__(self, name, frame.assign(number=e164_integers(frame["callee_e164"])))
+                object.__setattr__(self, name, frame.assign(number=e164_integers(frame[column])))
 
     @property
     def day64(self) -> np.datetime64:
@@ -94,7 +96,7 @@ def compact_history(days: list[tuple[dt.date, pa.Table]], audit_date: dt.date, c
         disposition, outcome = table.column("disposition_code"), table.column("outcome_code")
         parts.append(pd.DataFrame({
             "number": table.column("callee_number").to_numpy(),
-            "start_utc": table.column("start_utc").to_pandas().to_numpy(),
+            "start_utc": table.column("start_utc").to_pandas().array,
             "days_ago": np.full(table.num_rows, (audit_date - day).days, dtype="int16"),
             "purpose_id": _dictionary_lookup(table.column("campaign_id"),
                                              lambda c: purpose_ids.get(catalogue.get(c), -1), -1).astype("int8"),
@@ -108,10 +110,7 @@ def compact_history(days: list[tuple[dt.date, pa.Table]], audit_date: dt.date, c
                              "start_utc": pd.Series([], dtype="datetime64[ns, UTC]"),
                              "days_ago": np.array([], dtype="int16"), "purpose_id": np.array([], dtype="int8"),
                              **{flag: np.array([], dtype=bool) for flag in HISTORY_FRAME_COLUMNS[4:]}})
-    history = pd.concat(parts, ignore_index=True)
-    history["start_utc"] = history["start_utc"].dt.tz_localize("UTC") if history["start_utc"].dt.tz is None \
-        else history["start_utc"]
-    return history
+    return pd.concat(parts, ignore_index=True)
 
 
 def _dictionary_lookup(column: pa.ChunkedArray, lookup, missing) -> np.ndarray:
@@ -148,6 +147,18 @@ def pairs_in(left: tuple[pd.Series, ...], right: tuple[pd.Series, ...]) -> np.nd
     """
     hit = map_pairs(left, right, pd.Series(True, index=right[0].index))
     return hit.notna().to_numpy()
+
+
+def agency_numbers_in(calls: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    """For each call, whether (its agency_id, its callee `number`) is a pair of `pairs`
+    (columns agency_id, number): one int64 key per pair, number * agencies + agency."""
+    agencies = pd.Index(pd.unique(calls["agency_id"].dropna()))
+    if len(agencies) * 10**15 >= 2**63:                      # too many agencies for one int64 key
+        return pairs_in((calls["agency_id"], calls["number"]), (pairs["agency_id"], pairs["number"]))
+    wanted = agencies.get_indexer(pairs["agency_id"])
+    keys = pairs["number"].to_numpy("int64")[wanted >= 0] * len(agencies) + wanted[wanted >= 0]
+    probe = calls["number"].to_numpy("int64") * len(agencies) + agencies.get_indexer(calls["agency_id"])
+    return pd.Series(probe).isin(keys).to_numpy() & calls["agency_id"].notna().to_numpy()
 
 
 def map_pairs(left: tuple[pd.Series, ...], right: tuple[pd.Series, ...], values: pd.Series) -> pd.Series:

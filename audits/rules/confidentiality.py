@@ -8,7 +8,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from audits.rules.common import RuleInputs, active_on, as_violations, pairs_in
+from audits.rules.common import RuleInputs, active_on, agency_numbers_in, as_violations, pairs_in
 from audits.tables import contracts_in_force
 
 _DIGIT_RUN = re.compile(r"[0-9]+[Xx]?")
@@ -21,7 +21,7 @@ def calls_without_assignment(inputs: RuleInputs) -> pd.DataFrame:
     """CONF_UNASSIGNED: no assignment of the callee number to the agency holds on D."""
     calls, assignments = inputs.calls, inputs.assignments
     live = assignments[active_on(assignments, "assigned_from_date", "assigned_to_date", inputs.day64)]
-    hits = ~pairs_in((calls["agency_id"], calls["callee_e164"]), (live["agency_id"], live["phone_e164"]))
+    hits = ~agency_numbers_in(calls, live)
     return as_violations(inputs, calls[hits], "CONF_UNASSIGNED",
                          "customer not assigned to this agency on " + inputs.audit_date.isoformat())
 
@@ -31,9 +31,8 @@ def marketing_without_consent(inputs: RuleInputs) -> pd.DataFrame:
     withdrawn by then."""
     calls, consents = inputs.calls, inputs.consents
     marketing = calls[calls["purpose"] == "marketing"]
-    pairs = marketing[["callee_e164", "start_utc"]].reset_index().merge(
-        consents[["phone_e164", "marketing_consent_utc", "marketing_withdrawn_utc"]],
-        left_on="callee_e164", right_on="phone_e164", how="inner")
+    pairs = marketing[["number", "start_utc"]].reset_index().merge(
+        consents[["number", "marketing_consent_utc", "marketing_withdrawn_utc"]], on="number", how="inner")
     in_force = ((pairs["marketing_consent_utc"] <= pairs["start_utc"])
                 & (pairs["marketing_withdrawn_utc"].isna() | (pairs["marketing_withdrawn_utc"] > pairs["start_utc"])))
     consented = pd.Index(pairs.loc[in_force, "index"].unique())
