@@ -161,20 +161,21 @@ def validate_calls(staged: list[StagedFile], *, day: dt.date) -> Ingested:
     validation = validate_table(batch, "cdr", row_labels=labels,
                                 parameters={"audit_dates": [day.isoformat()], "known_timezones": sorted(_ZONES)})
     del batch, labels
-    accepted_parts = []
+    accepted_parts, accepted_per_file = [], {}
     offsets = np.cumsum([0] + [len(frame) for frame in frames])
     for frame, start, stop in zip(frames, offsets[:-1], offsets[1:]):
         reasons = validation.reasons.iloc[start:stop].reset_index(drop=True)
         quarantines.append(_quarantine_rows(day, None, frame, reasons, frame["file_agency_id"],
                                             call_ids=frame["call_id"], table="cdr", malformed=[]))
-        accepted_parts.append(frame.loc[(reasons == "").to_numpy(), list(CALL_COLUMNS_KEPT)])
+        valid = (reasons == "").to_numpy()
+        accepted_parts.append(frame.loc[valid, list(CALL_COLUMNS_KEPT)])
+        accepted_per_file[frame["source"].iloc[0]] = int(valid.sum())      # one file per frame
     quarantine = _concat(quarantines)
     accepted = pd.concat(accepted_parts, ignore_index=True)
-    accepted_per_file = accepted["source"].value_counts()
     quarantined_per_file = quarantine["source"].value_counts()
     for record in records:
         if record.status == "ok":
-            record.rows_accepted = int(accepted_per_file.get(record.path, 0))
+            record.rows_accepted = accepted_per_file.get(record.path, 0)
             record.rows_quarantined = int(quarantined_per_file.get(record.path, 0))
     return Ingested(accepted=accepted, quarantine=quarantine, files=records, dq_results={"cdr": validation.result})
 

@@ -201,7 +201,7 @@ def read_history(config: AuditConfig, campaigns: pd.DataFrame) -> pd.DataFrame:
 def _no_calls() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in (
         "call_id", "agency_id", "agent_id", "campaign_id", "caller_e164", "callee_e164", "disposition_code",
-        "outcome_code", "call_date", "notes", "callee_zone", "agency_zone")})
+        "outcome_code", "call_date", "notes", "callee_zone")})
     frame["start_utc"] = pd.Series([], dtype="datetime64[ns, UTC]")
     return frame
 

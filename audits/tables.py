@@ -18,8 +18,7 @@ from audits.models import PURPOSES
 # Columns of accepted rows that later stages read (rules, store, scoring); the raw text of the
 # other columns is only needed to quarantine a failing row, and is dropped after validation.
 CALL_COLUMNS_KEPT = ("call_id", "agency_id", "agent_id", "campaign_id", "caller_e164", "callee_e164", "start_utc",
-                     "disposition_code", "outcome_code", "call_date", "notes", "callee_zone", "agency_zone",
-                     "source", "row_number")
+                     "disposition_code", "outcome_code", "call_date", "notes", "callee_zone")
 REFERENCE_COLUMNS_KEPT = {
     "agents": ("agency_id", "agent_id", "active_from_date", "active_to_date", "trained_on_date"),
     "caller_numbers": ("agency_id", "caller_e164", "registered_from_date", "registered_to_date"),
@@ -85,7 +84,6 @@ def type_cdr(frame: pd.DataFrame, *, source: str, file_agency_id: str, local_zon
     typed["call_id_repeated"] = frame["call_id"].duplicated(keep="first") & frame["call_id"].notna()
     zone_known = frame["callee_tz"].isin([z for z in frame["callee_tz"].dropna().unique() if is_timezone(z)])
     typed["callee_zone"] = frame["callee_tz"].where(zone_known, local_zone).astype(TEXT)
-    typed["agency_zone"] = pd.Series(local_zone, index=frame.index, dtype=TEXT)
     return typed
 
 
