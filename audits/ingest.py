@@ -11,6 +11,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,7 @@ from audits.tables import (
     type_cdr,
     type_reference,
 )
-from audits.validation import batch_frame, validate_table
+from audits.validation import batch_frame, suite_columns, validate_table
 
 
 class AuditError(Exception):
@@ -144,16 +145,26 @@ def missing_files(landing: Path, *, day: dt.date, contracts: pd.DataFrame,
             for agency_id in sorted(expected - delivered)]
 
 
-def validate_calls(staged: list[StagedFile], *, day: dt.date) -> Ingested:
+def validation_columns() -> list[str]:
+    """The typed columns validate_calls reads of a staged file when its rows all pass: what the
+    suite checks and what the accepted calls keep. Staged files can be loaded with only these
+    (the rest is the raw text a quarantined row shows; see validate_calls' `full_rows`)."""
+    return sorted(set(suite_columns("cdr")) | set(CALL_COLUMNS_KEPT) | {"source", ROW, "file_agency_id"})
+
+
+def validate_calls(staged: list[StagedFile], *, day: dt.date,
+                   full_rows: Callable[[int, np.ndarray], pd.DataFrame] | None = None) -> Ingested:
     """All agencies' typed rows validated in one batch; quarantine and per-file counts.
 
     The batch holds only the columns the suite reads (validation.batch_frame), and the
     accepted calls only the columns later stages read (tables.CALL_COLUMNS_KEPT): ten million
-    calls must fit in a few GiB.
+    calls must fit in a few GiB. Staged files may hold only validation_columns(); then
+    full_rows(i, positions) gives every column of those rows of staged[i] for the quarantine.
     """
     records = [s.record for s in staged]
     quarantines = [s.set_aside for s in staged]
-    frames = [s.typed for s in staged if not s.typed.empty]
+    present = [index for index, s in enumerate(staged) if not s.typed.empty]
+    frames = [staged[index].typed for index in present]
     if not frames:
         return Ingested(accepted=pd.DataFrame(), quarantine=_concat(quarantines), files=records, dq_results={})
     batch = pd.concat([batch_frame(frame, "cdr") for frame in frames], ignore_index=True)
@@ -163,11 +174,18 @@ def validate_calls(staged: list[StagedFile], *, day: dt.date) -> Ingested:
     del batch, labels
     accepted_parts, accepted_per_file = [], {}
     offsets = np.cumsum([0] + [len(frame) for frame in frames])
-    for frame, start, stop in zip(frames, offsets[:-1], offsets[1:]):
+    raw_columns = TABLE_COLUMNS["cdr"][0] + TABLE_COLUMNS["cdr"][1]
+    for index, frame, start, stop in zip(present, frames, offsets[:-1], offsets[1:]):
         reasons = validation.reasons.iloc[start:stop].reset_index(drop=True)
-        quarantines.append(_quarantine_rows(day, None, frame, reasons, frame["file_agency_id"],
-                                            call_ids=frame["call_id"], table="cdr", malformed=[]))
         valid = (reasons == "").to_numpy()
+        failing = np.flatnonzero(~valid)
+        if len(failing):
+            rows = frame if set(raw_columns) <= set(frame.columns) else full_rows(index, failing)
+            if rows is not frame:                              # only the failing rows, renumbered
+                reasons = reasons.iloc[failing].reset_index(drop=True)
+                rows = rows.reset_index(drop=True)
+            quarantines.append(_quarantine_rows(day, None, rows, reasons, rows["file_agency_id"],
+                                                call_ids=rows["call_id"], table="cdr", malformed=[]))
         accepted_parts.append(frame.loc[valid, list(CALL_COLUMNS_KEPT)])
         accepted_per_file[frame["source"].iloc[0]] = int(valid.sum())      # one file per frame
     quarantine = _concat(quarantines)

@@ -20,7 +20,8 @@ import pandas as pd
 
 from audits import store
 from audits.config import AuditConfig
-from audits.ingest import load_calls, load_reference, missing_files, stage_cdr_file, validate_calls
+from audits.ingest import (load_calls, load_reference, missing_files, stage_cdr_file, validate_calls,
+                           validation_columns)
 from audits.loaders import list_cdr_files
 from audits.models import REFERENCE_TABLES
 from audits.report import AuditResult, publish_report
@@ -117,7 +118,7 @@ def stage_day(config: AuditConfig) -> None:
     """Validate every staged agency file in one batch; write the store partition of the day."""
     work = WorkDir(config)
     contracts = work.load_ingested("reference/contracts").accepted
-    today = validate_calls(work.load_staged(), day=config.audit_date)
+    today = validate_calls(work.load_staged(validation_columns()), day=config.audit_date, full_rows=work.staged_rows)
     today.files += missing_files(config.landing, day=config.audit_date, contracts=contracts,
                                  agencies=config.agencies)
     if not today.accepted.empty:

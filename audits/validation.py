@@ -123,14 +123,14 @@ def _exception_message(info: dict) -> str:
     return ""
 
 
-def _lean_frame(frame: pd.DataFrame, suite) -> pd.DataFrame:
-    """The columns the suite reads, text columns it only tests for nullity reduced to 1.0/NaN.
+def suite_columns(table: str) -> list[str]:
+    """The columns the suite of `table` reads."""
+    return list(_used_columns(_suite(table)))
 
-    GX fingerprints (hashes) the whole batch and filters it for every row condition; on ten
-    million calls hashing and filtering ~20 text columns costs far more than the checks.
-    Nullity is kept exactly, so the suite's verdicts do not change.
-    """
-    used: dict[str, bool] = {}           # column -> only its nullity is read
+
+def _used_columns(suite) -> dict[str, bool]:
+    """Each column the suite reads -> whether only its nullity is read."""
+    used: dict[str, bool] = {}
     for expectation in suite.expectations:
         config = expectation.configuration
         kwargs = config.kwargs
@@ -145,8 +145,18 @@ def _lean_frame(frame: pd.DataFrame, suite) -> pd.DataFrame:
             if not name or condition.get("type") != "nullity":
                 raise RuntimeError(f"Suite {suite.name}: only nullity row conditions are supported, got {condition}.")
             used[name] = used.get(name, True)
+    return used
+
+
+def _lean_frame(frame: pd.DataFrame, suite) -> pd.DataFrame:
+    """The columns the suite reads, text columns it only tests for nullity reduced to 1.0/NaN.
+
+    GX fingerprints (hashes) the whole batch and filters it for every row condition; on ten
+    million calls hashing and filtering ~20 text columns costs far more than the checks.
+    Nullity is kept exactly, so the suite's verdicts do not change.
+    """
     lean = {}
-    for column, nullity_only in used.items():
+    for column, nullity_only in _used_columns(suite).items():
         if column not in frame:
             continue                     # GX reports the missing column as an expectation error
         values = frame[column]

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from audits.config import AuditConfig
 from audits.ingest import FileRecord, Ingested, StagedFile
@@ -49,8 +50,13 @@ class WorkDir:
         staging.replace(path)
         return path
 
-    def load_frame(self, name: str) -> pd.DataFrame:
-        frame = pd.read_parquet(self.root / f"{name}.parquet")
+    def load_frame(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """A saved frame, or only those of `columns` it has."""
+        path = self.root / f"{name}.parquet"
+        if columns is not None:
+            names = set(pq.read_schema(path).names)
+            columns = [c for c in columns if c in names]
+        frame = pd.read_parquet(path, columns=columns)
         for column in _SET_COLUMNS:
             if column in frame:
                 frame[column] = frame[column].map(lambda items: frozenset(items) if items is not None else frozenset())
@@ -82,9 +88,16 @@ class WorkDir:
         self.save_frame(f"agencies/{agency_id}.aside", staged.set_aside)
         self.save_json(f"agencies/{agency_id}", dataclasses.asdict(staged.record))
 
-    def load_staged(self) -> list[StagedFile]:
+    def staged_agencies(self) -> list[str]:
         folder = self.root / "agencies"
-        agencies = sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+        return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
+    def load_staged(self, columns: list[str] | None = None) -> list[StagedFile]:
+        """Every staged agency file (typed frames with only `columns`, when given)."""
         return [StagedFile(record=FileRecord(**self.load_json(f"agencies/{a}")),
-                           typed=self.load_frame(f"agencies/{a}"),
-                           set_aside=self.load_frame(f"agencies/{a}.aside")) for a in agencies]
+                           typed=self.load_frame(f"agencies/{a}", columns),
+                           set_aside=self.load_frame(f"agencies/{a}.aside")) for a in self.staged_agencies()]
+
+    def staged_rows(self, index: int, positions) -> pd.DataFrame:
+        """Every column of these rows (0-based positions) of the index-th staged agency file."""
+        return self.load_frame(f"agencies/{self.staged_agencies()[index]}").iloc[positions]

@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 from audits import store  # noqa: E402
 from audits.config import AuditConfig, load_rulepack  # noqa: E402
-from audits.ingest import load_reference, missing_files, validate_calls  # noqa: E402
+from audits.ingest import load_reference, missing_files, validate_calls, validation_columns  # noqa: E402
 from audits.loaders import list_cdr_files  # noqa: E402
 from audits.models import Portfolio, Provenance  # noqa: E402
 from audits.pipeline import (  # noqa: E402
@@ -123,9 +123,9 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
     with timer.stage("load"):           # one process per core, as run_audit does
         agencies = sorted(list_cdr_files(landing, last))
         in_processes(stage_agency, [(config, a) for a in agencies], config.workers)
-        staged = work.load_staged()
+        staged = work.load_staged(validation_columns())
     with timer.stage("validation"):
-        today = validate_calls(staged, day=last)
+        today = validate_calls(staged, day=last, full_rows=work.staged_rows)
         today.files += missing_files(landing, day=last, contracts=tables["contracts"])
     del staged
     with timer.stage("store"):
