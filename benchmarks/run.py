@@ -99,14 +99,14 @@ class StageTimer:
 def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start: dt.date, seed: int = 11,
               workers: int = os.cpu_count() or 1) -> dict:
     from audits.rendering import default_templates_dir, write_reports
-    from audits.sample import write_sample_landing
+    from benchmarks.landing import write_bulk_landing
 
     landing, out = root / "landing", root / "reports"
     last = start + dt.timedelta(days=days - 1)
-    marker = root / f"landing-{agencies}x{calls_per_day}x{days}.done"
+    marker = root / f"bulk-landing-{agencies}x{calls_per_day}x{days}-seed{seed}.done"
     if not marker.exists():
-        write_sample_landing(landing, start=start, days=days, agencies=agencies, calls_per_day=calls_per_day,
-                             seed=seed)
+        write_bulk_landing(landing, start=start, days=days, agencies=agencies, calls_per_day=calls_per_day,
+                           seed=seed)
         marker.write_text("ok")
     config = AuditConfig(audit_date=last, landing=landing, out=out, store=root / "store",
                          rulepack=load_rulepack("cn_bank"), run_id="benchmark", code_version="benchmark",
