@@ -80,11 +80,20 @@ def type_cdr(frame: pd.DataFrame, *, source: str, file_agency_id: str, local_zon
     typed["callee_e164"] = normalise_phones(frame["callee_number"], region)
     typed["disposition_code"] = frame["disposition"].str.upper()
     typed["outcome_code"] = frame["outcome"].str.upper()
-    typed["call_date"] = typed["start_utc"].dt.tz_convert(bank_zone).dt.strftime("%Y-%m-%d").astype(TEXT)
+    typed["call_date"] = local_dates(typed["start_utc"], bank_zone)
     typed["call_id_repeated"] = frame["call_id"].duplicated(keep="first") & frame["call_id"].notna()
     zone_known = frame["callee_tz"].isin([z for z in frame["callee_tz"].dropna().unique() if is_timezone(z)])
     typed["callee_zone"] = frame["callee_tz"].where(zone_known, local_zone).astype(TEXT)
     return typed
+
+
+def local_dates(instants: pd.Series, zone: str) -> pd.Series:
+    """'YYYY-MM-DD' of each instant in `zone` (null for NaT). A file spans a day or two, so
+    each distinct date is formatted once (strftime per row costs seconds a million)."""
+    days = instants.dt.tz_convert(zone).dt.tz_localize(None).to_numpy().astype("datetime64[D]")
+    codes, distinct = pd.factorize(days)
+    text = pd.Series(np.datetime_as_string(distinct, unit="D"), dtype=TEXT)
+    return pd.Series(text.array.take(codes, allow_fill=True), index=instants.index, dtype=TEXT)
 
 
 def contracts_in_force(contracts: pd.DataFrame, day: dt.date) -> pd.DataFrame:
