@@ -236,15 +236,16 @@ def _normalise_columns(frame: pd.DataFrame, path: Path, table: str) -> pd.DataFr
 def _trimmed_or_null(values: pd.Series) -> pd.Series:
     """Trimmed text, blank = null; a column that needs neither is passed through uncopied."""
     array = pa.array(values)
-    needs_trim = bool(pc.any(pc.match_substring_regex(array, r"^\s|\s$")).as_py())
-    if needs_trim:
-        array = pc.utf8_trim_whitespace(array)
-    blank = pc.equal(array, "")
+    if not pa.types.is_string(array.type) and not pa.types.is_large_string(array.type):
+        array = array.cast(pa.string())
+    trimmed = pc.utf8_trim_whitespace(array)
+    needs_trim = pc.sum(pc.binary_length(trimmed)).as_py() != pc.sum(pc.binary_length(array)).as_py()
+    blank = pc.equal(trimmed, "")
     if pc.any(blank).as_py():
-        array = pc.if_else(blank, pa.scalar(None, array.type), array)
+        trimmed = pc.if_else(blank, pa.scalar(None, trimmed.type), trimmed)
     elif not needs_trim:
         return values
-    return pd.Series(array, index=values.index, dtype=TEXT)
+    return pd.Series(trimmed, index=values.index, dtype=TEXT)
 
 
 # --- typed values -----------------------------------------------------------------------
@@ -277,25 +278,29 @@ def parse_timestamps(values: pd.Series, local_zone: str | pd.Series) -> pd.Serie
     """
     array = pa.array(values if isinstance(values.dtype, pd.StringDtype) else values.astype("str"), type=pa.string())
     zones = local_zone if isinstance(local_zone, pd.Series) else pd.Series(local_zone, index=values.index)
-    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    utc = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")      # naive numpy: no per-row boxing
     general = pc.fill_null(pc.invert(pc.is_null(array)), False).to_numpy(zero_copy_only=False).copy()
     for pattern, target in ((_PLAIN_NAIVE, pa.timestamp("ns")), (_PLAIN_OFFSET, pa.timestamp("ns", "UTC"))):
         rows = pc.fill_null(pc.match_substring_regex(array, pattern), False).to_numpy(zero_copy_only=False)
         if not rows.any():
             continue
         try:
-            instants = pc.cast(pc.filter(array, pa.array(rows)), target).to_pandas()
+            instants = pc.cast(pc.filter(array, pa.array(rows)), target)
         except pa.ArrowInvalid:
             continue                                           # left to the general path
         general &= ~rows
+        naive = pc.cast(instants, pa.timestamp("ns")).to_numpy(zero_copy_only=False)    # UTC when it had a zone
         if target.tz is not None:
-            result[rows] = instants.to_numpy()
+            utc[rows] = naive
         else:
-            naive = pd.Series(instants.to_numpy(), index=values.index[rows])
-            result[rows] = _localised(naive, zones[rows])
+            utc[rows] = _as_naive_utc(_localised(pd.Series(naive, index=values.index[rows]), zones[rows]))
     if general.any():
-        result[general] = _parse_generally(values[general], zones[general])
-    return result
+        utc[general] = _as_naive_utc(_parse_generally(values[general], zones[general]))
+    return pd.Series(utc, index=values.index).dt.tz_localize("UTC")
+
+
+def _as_naive_utc(instants: pd.Series) -> np.ndarray:
+    return instants.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
 
 
 def _localised(local: pd.Series, zones: pd.Series) -> pd.Series:
