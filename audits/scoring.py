@@ -214,10 +214,11 @@ def _denominators(calls: pd.DataFrame) -> dict[tuple[str, str], int]:
         "attempts_with_purpose": calls["is_attempt"] & known,
         "marketing": calls["purpose"] == "marketing",
     }
+    codes, agencies = pd.factorize(calls["agency_id"])           # one hash of the agency ids, not one per kind
     out = {}
     for kind, mask in kinds.items():
-        for agency, n in calls.loc[mask.to_numpy(), "agency_id"].value_counts().items():
-            out[(agency, kind)] = int(n)
+        counts = np.bincount(codes[mask.to_numpy() & (codes >= 0)], minlength=len(agencies))
+        out.update({(agency, kind): int(n) for agency, n in zip(agencies, counts) if n})
     return out
 
 
