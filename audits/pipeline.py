@@ -12,6 +12,7 @@ DAG passes only dates and paths.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import multiprocessing
 from typing import Callable
@@ -20,7 +21,7 @@ import pandas as pd
 
 from audits import store
 from audits.config import AuditConfig
-from audits.ingest import (load_calls, load_reference, missing_files, stage_cdr_file, validate_calls,
+from audits.ingest import (load_reference, missing_files, stage_cdr_file, validate_calls,
                            validation_columns)
 from audits.loaders import list_cdr_files
 from audits.models import REFERENCE_TABLES
@@ -104,13 +105,16 @@ def expected_agencies(config: AuditConfig) -> list[str]:
 
 def stage_agency(config: AuditConfig, agency_id: str) -> str:
     """Read and type one agency's file of the day; returns the agency id."""
-    work = WorkDir(config)
-    contracts = work.load_ingested("reference/contracts").accepted
+    contracts = WorkDir(config).load_ingested("reference/contracts").accepted
     pack = config.rulepack
     zone = agency_zones(contracts, config.audit_date, pack.bank_timezone).get(agency_id, pack.bank_timezone)
-    path = list_cdr_files(config.landing, config.audit_date)[agency_id]
-    work.save_staged(agency_id, stage_cdr_file(config.landing, path, agency_id=agency_id, day=config.audit_date,
-                                               local_zone=zone, rulepack=pack))
+    return _stage_file(config, agency_id, list_cdr_files(config.landing, config.audit_date)[agency_id], zone)
+
+
+def _stage_file(config: AuditConfig, agency_id: str, path, zone: str) -> str:
+    staged = stage_cdr_file(config.landing, path, agency_id=agency_id, day=config.audit_date, local_zone=zone,
+                            rulepack=config.rulepack)
+    WorkDir(config).save_staged(agency_id, staged)
     return agency_id
 
 
@@ -184,11 +188,26 @@ def ingest_earlier_days(config: AuditConfig, contracts: pd.DataFrame, *, progres
     ingested = []
     for earlier in (d for d in days if d < config.audit_date and not store.has_day(config.store, d)):
         progress(f"ingesting earlier day {earlier} into the store")
-        calls = load_calls(config.landing, day=earlier, contracts=contracts, rulepack=config.rulepack).accepted
+        calls = _validated_calls_of(dataclasses.replace(config, audit_date=earlier), contracts)
         if not calls.empty:
             store.write_day(config.store, earlier, calls)
             ingested.append(earlier)
     return ingested
+
+
+def _validated_calls_of(config: AuditConfig, contracts: pd.DataFrame) -> pd.DataFrame:
+    """Every agency's accepted calls of config.audit_date, staged per agency in
+    config.workers processes and validated in one batch, as the audit day is."""
+    bank = config.rulepack.bank_timezone
+    zones = agency_zones(contracts, config.audit_date, bank)
+    files = sorted(list_cdr_files(config.landing, config.audit_date).items())
+    work = WorkDir(config)
+    try:
+        in_processes(_stage_file, [(config, a, path, zones.get(a, bank)) for a, path in files], config.workers)
+        return validate_calls(work.load_staged(validation_columns()), day=config.audit_date,
+                              full_rows=work.staged_rows).accepted
+    finally:
+        work.remove()
 
 
 def read_history(config: AuditConfig, campaigns: pd.DataFrame) -> pd.DataFrame:
