@@ -218,19 +218,20 @@ def local_clock(start_utc: pd.Series, zones: pd.Series) -> pd.Series:
     return out
 
 
-def earlier_calls_text(group_keys: list[str], frame: pd.DataFrame, hits: pd.Series,
+def earlier_calls_text(keys: np.ndarray, frame: pd.DataFrame, hits: pd.Series,
                        zone: str, limit: int = 8) -> pd.Series:
-    """For each hit row, 'HH:MM AGxx, …' of the earlier rows of its group (frame in call order).
+    """For each hit row, 'HH:MM AGxx, …' of the earlier rows of its group (frame in call order;
+    `keys`: one integer group key per row).
 
     Only groups that hold a hit are visited, so the cost follows the findings, not the calls.
     """
     result = pd.Series("", index=frame.index[hits.to_numpy()], dtype="str")
     if result.empty:
         return result
-    hit_rows = frame.loc[hits, group_keys]
-    involved = frame[pairs_in(tuple(frame[k] for k in group_keys), tuple(hit_rows[k] for k in group_keys))]
+    in_hit_group = pd.Series(keys).isin(pd.unique(keys[hits.to_numpy()])).to_numpy()
+    involved = frame[in_hit_group]
     labels = involved["start_utc"].dt.tz_convert(zone).dt.strftime("%m-%d %H:%M") + " " + involved["agency_id"]
-    for _, positions in involved.groupby(group_keys, sort=False).groups.items():
+    for _, positions in involved.groupby(keys[in_hit_group], sort=False).groups.items():
         seen: list[str] = []
         for position in positions:
             if position in result.index:

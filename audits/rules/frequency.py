@@ -44,12 +44,12 @@ def attempts_over_daily_cap(inputs: RuleInputs) -> pd.DataFrame:
     calls = inputs.calls
     caps = inputs.rulepack.daily_cap
     attempts = calls[calls["is_attempt"] & calls["purpose"].isin(list(caps))]
-    position = attempts.groupby(["purpose_id", "number", "call_date"], sort=False).cumcount()
+    keys = number_purpose_date_keys(attempts)
+    position = attempts.groupby(keys, sort=False).cumcount()
     cap = attempts["purpose"].map(caps).astype("int64")      # int64 even with no attempts
     hits = position >= cap
     rows = attempts[hits]
-    earlier = earlier_calls_text(["purpose_id", "number", "call_date"], attempts, hits,
-                                 inputs.rulepack.bank_timezone)
+    earlier = earlier_calls_text(keys, attempts, hits, inputs.rulepack.bank_timezone)
     detail = (ordinal(position[hits] + 1) + " " + rows["purpose"] + " attempt to this number on "
               + rows["call_date"] + " (cap " + cap[hits].astype("str") + "); earlier: " + earlier)
     return as_violations(inputs, rows, "FREQ_DAILY_CAP", detail)
@@ -112,6 +112,13 @@ def attempts_in_cooling_off(inputs: RuleInputs) -> pd.DataFrame:
 def number_purpose_keys(frame: pd.DataFrame) -> np.ndarray:
     """One integer per (callee number, purpose) pair, for fast grouping and look-ups."""
     return frame["number"].to_numpy("int64") * 4 + frame["purpose_id"].to_numpy("int64") + 1
+
+
+def number_purpose_date_keys(frame: pd.DataFrame) -> np.ndarray:
+    """One integer per (callee number, purpose, call date); the day's calls have one or two
+    dates, so this stays far inside int64."""
+    dates, distinct = pd.factorize(frame["call_date"], use_na_sentinel=False)
+    return number_purpose_keys(frame) * max(len(distinct), 1) + dates
 
 
 def count_in(population: np.ndarray, keys: np.ndarray) -> np.ndarray:
