@@ -165,22 +165,22 @@ def attempts_after_refusal(inputs: RuleInputs) -> pd.DataFrame:
     """FREQ_AFTER_REFUSAL: an attempt of a purpose in refusal_applies_to to a number that
     answered with outcome REFUSED in any earlier call (any agency, purpose or day)."""
     calls, refusals = inputs.calls, inputs.refusals
-    first_refusal = refusals.sort_values("start_utc").drop_duplicates("callee_e164").set_index("callee_e164")
+    first_refusal = refusals.sort_values("start_utc", kind="stable").drop_duplicates("number").set_index("number")
     refused_today_before = (calls.groupby("number", sort=False)["is_refusal"].cumsum()
                             - calls["is_refusal"]) > 0
-    refused_earlier_day = calls["callee_e164"].isin(first_refusal.index)
+    refused_earlier_day = calls["number"].isin(first_refusal.index)
     hits = (calls["is_attempt"] & calls["purpose"].isin(list(inputs.rulepack.refusal_applies_to))
             & (refused_earlier_day | refused_today_before))
     rows = calls[hits]
     if rows.empty:
         return as_violations(inputs, rows, "FREQ_AFTER_REFUSAL", "")
     zone = inputs.rulepack.bank_timezone
-    today_first = calls[calls["is_refusal"]].drop_duplicates("callee_e164").set_index("callee_e164")
+    today_first = calls[calls["is_refusal"]].drop_duplicates("number").set_index("number")
     when = pd.concat([first_refusal[["start_utc", "agency_id"]],
                       today_first.loc[~today_first.index.isin(first_refusal.index), ["start_utc", "agency_id"]]])
-    refused_at = rows["callee_e164"].map(when["start_utc"]).dt.tz_convert(zone).dt.strftime("%Y-%m-%d %H:%M")
+    refused_at = rows["number"].map(when["start_utc"]).dt.tz_convert(zone).dt.strftime("%Y-%m-%d %H:%M")
     detail = ("attempt after this number refused further calls on " + refused_at + " ("
-              + rows["callee_e164"].map(when["agency_id"]) + ")")
+              + rows["number"].map(when["agency_id"]) + ")")
     return as_violations(inputs, rows, "FREQ_AFTER_REFUSAL", detail)
 
 
