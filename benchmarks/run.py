@@ -30,7 +30,7 @@ from audits.ingest import load_reference, missing_files, validate_calls, validat
 from audits.loaders import list_cdr_files  # noqa: E402
 from audits.models import Portfolio, Provenance  # noqa: E402
 from audits.pipeline import (  # noqa: E402
-    in_processes, ingest_earlier_days, rule_inputs, run_rules_in_processes, stage_agency)
+    in_processes, ingest_earlier_days, release_memory, rule_inputs, run_rules_in_processes, stage_agency)
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies  # noqa: E402
 from audits.workdir import WorkDir  # noqa: E402
 
@@ -120,6 +120,7 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
     work = WorkDir(config)
     for table, ingested in reference.items():
         work.save_ingested(f"reference/{table}", ingested)
+    release_memory()
     with timer.stage("load"):           # one process per core, as run_audit does
         agencies = sorted(list_cdr_files(landing, last))
         in_processes(stage_agency, [(config, a) for a in agencies], config.workers)
@@ -128,14 +129,17 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
         today = validate_calls(staged, day=last, full_rows=work.staged_rows)
         today.files += missing_files(landing, day=last, contracts=tables["contracts"])
     del staged
+    release_memory()
     with timer.stage("store"):
         store.write_day(config.store, last, today.accepted)
         inputs = rule_inputs(config, tables, today.accepted)
         today.accepted = None                                  # as in the DAG: the rules hold the calls
+    release_memory()
     with timer.stage("rules"):          # hash partitions of the numbers, one process each
         violations = run_rules_in_processes(inputs, config.workers)
         calls = inputs.calls
     work.remove()
+    release_memory()
     with timer.stage("scoring"):
         volumes = [AgencyVolume(f.agency_id, f.agency_id, f.status, f.message, f.rows_read, f.rows_quarantined, ())
                    for f in today.files]
