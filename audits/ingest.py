@@ -73,7 +73,14 @@ class Ingested:
 
 def load_reference(landing: Path, *, audit_date: dt.date, rulepack: Rulepack) -> dict[str, Ingested]:
     """All six reference tables, validated. Missing or unreadable -> AuditError."""
-    loaded = {}
+    paths = reference_paths(landing)
+    return {table: load_reference_table(landing, table, paths[table], audit_date=audit_date, rulepack=rulepack)
+            for table in REFERENCE_TABLES}
+
+
+def reference_paths(landing: Path) -> dict[str, Path]:
+    """The file of each reference table; AuditError naming the first one missing."""
+    paths = {}
     for table in REFERENCE_TABLES:
         path = find_table_file(landing / "reference", table, REFERENCE_SUFFIXES)
         if path is None:
@@ -82,24 +89,29 @@ def load_reference(landing: Path, *, audit_date: dt.date, rulepack: Rulepack) ->
                 f"under {landing}.",
                 "The audit needs all six reference tables (contracts, agents, caller_numbers, campaigns, "
                 "assignments, consents); see data-contract.md §1."]))
-        try:
-            raw = read_table(path, table)
-        except FileUnreadable as exc:
-            raise AuditError(f"Reference table {table} cannot be read: {exc}\n"
-                             "Fix or re-export the file; no agency can be audited without it.") from None
-        typed = type_reference(table, raw.frame, bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
-        source = path.relative_to(landing).as_posix()
-        labels = pd.DataFrame({"source": source, "row_number": typed[ROW]})
-        validation = validate_table(typed, table, parameters={"known_timezones": sorted(_ZONES)},
-                                    row_labels=labels)
-        agency = typed["agency_id"] if "agency_id" in typed else pd.Series("", index=typed.index)
-        quarantine = _quarantine_rows(audit_date, source, raw.frame, validation.reasons, agency,
-                                      call_ids=None, table=table, malformed=raw.malformed)
-        record = FileRecord(path=source, sha256=sha256_path(path), table=table, rows_read=raw.rows_read,
-                            rows_accepted=int(validation.valid.sum()), rows_quarantined=len(quarantine))
-        loaded[table] = Ingested(accepted=_accepted(typed, validation.valid, REFERENCE_COLUMNS_KEPT.get(table)),
-                                 quarantine=quarantine, files=[record], dq_results={table: validation.result})
-    return loaded
+        paths[table] = path
+    return paths
+
+
+def load_reference_table(landing: Path, table: str, path: Path, *, audit_date: dt.date,
+                         rulepack: Rulepack) -> Ingested:
+    """One reference table read, typed and validated. Unreadable -> AuditError."""
+    try:
+        raw = read_table(path, table)
+    except FileUnreadable as exc:
+        raise AuditError(f"Reference table {table} cannot be read: {exc}\n"
+                         "Fix or re-export the file; no agency can be audited without it.") from None
+    typed = type_reference(table, raw.frame, bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
+    source = path.relative_to(landing).as_posix()
+    labels = pd.DataFrame({"source": source, "row_number": typed[ROW]})
+    validation = validate_table(typed, table, parameters={"known_timezones": sorted(_ZONES)}, row_labels=labels)
+    agency = typed["agency_id"] if "agency_id" in typed else pd.Series("", index=typed.index)
+    quarantine = _quarantine_rows(audit_date, source, raw.frame, validation.reasons, agency,
+                                  call_ids=None, table=table, malformed=raw.malformed)
+    record = FileRecord(path=source, sha256=sha256_path(path), table=table, rows_read=raw.rows_read,
+                        rows_accepted=int(validation.valid.sum()), rows_quarantined=len(quarantine))
+    return Ingested(accepted=_accepted(typed, validation.valid, REFERENCE_COLUMNS_KEPT.get(table)),
+                    quarantine=quarantine, files=[record], dq_results={table: validation.result})
 
 
 @dataclass

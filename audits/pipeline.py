@@ -22,9 +22,9 @@ from typing import Callable
 import pandas as pd
 import pyarrow as pa
 
-from audits import store
+from audits import store, validation
 from audits.config import AuditConfig
-from audits.ingest import (load_reference, missing_files, stage_cdr_file, validate_calls,
+from audits.ingest import (load_reference_table, missing_files, reference_paths, stage_cdr_file, validate_calls,
                            validation_columns)
 from audits.loaders import list_cdr_files
 from audits.models import REFERENCE_TABLES
@@ -102,12 +102,26 @@ def _run_shared_partition(partition: int, partitions: int) -> pd.DataFrame:
 def stage_reference(config: AuditConfig, *, progress: Progress | None = None) -> list[str]:
     """Validate the reference tables (AuditError when unusable), fill the store with earlier
     days, and return the agencies that delivered a file for the day."""
-    work = WorkDir(config)
-    reference = load_reference(config.landing, audit_date=config.audit_date, rulepack=config.rulepack)
-    for table, ingested in reference.items():
-        work.save_ingested(f"reference/{table}", ingested)
-    ingest_earlier_days(config, reference["contracts"].accepted, progress=progress or (lambda _m: None))
+    stage_reference_tables(config)
+    contracts = WorkDir(config).load_ingested("reference/contracts").accepted
+    ingest_earlier_days(config, contracts, progress=progress or (lambda _m: None))
     return delivered_agencies(config)
+
+
+def stage_reference_tables(config: AuditConfig) -> None:
+    """Read, type and validate the six reference tables into the work directory, the largest
+    first, in config.workers processes. AuditError when one is missing or unreadable."""
+    paths = reference_paths(config.landing)
+    validation.prepare([*REFERENCE_TABLES, "cdr"])
+    largest_first = sorted(REFERENCE_TABLES, key=lambda table: -paths[table].stat().st_size)
+    in_processes(_stage_reference_table, [(config, table, paths[table]) for table in largest_first], config.workers)
+
+
+def _stage_reference_table(config: AuditConfig, table: str, path) -> str:
+    ingested = load_reference_table(config.landing, table, path, audit_date=config.audit_date,
+                                    rulepack=config.rulepack)
+    WorkDir(config).save_ingested(f"reference/{table}", ingested)
+    return table
 
 
 def delivered_agencies(config: AuditConfig) -> list[str]:

@@ -79,6 +79,14 @@ def _context():
     return gx.get_context(mode="ephemeral")
 
 
+def prepare(tables) -> None:
+    """Import Great Expectations and build the suites and batch definitions of these tables
+    now (seconds, once), so that forked workers inherit them instead of each paying it."""
+    for table in tables:
+        _suite(table)
+        _batch_definition(table)
+
+
 def validate_table(frame: pd.DataFrame, table: str, *, parameters: dict | None = None,
                    row_labels: pd.DataFrame | None = None) -> Validation:
     """Validate `frame` (typed, with a RangeIndex) against the suite of `table`.

@@ -26,11 +26,12 @@ sys.path.insert(0, str(REPO))
 
 from audits import store  # noqa: E402
 from audits.config import AuditConfig, load_rulepack  # noqa: E402
-from audits.ingest import load_reference, missing_files, validate_calls, validation_columns  # noqa: E402
+from audits.ingest import missing_files, validate_calls, validation_columns  # noqa: E402
 from audits.loaders import list_cdr_files  # noqa: E402
-from audits.models import Portfolio, Provenance  # noqa: E402
+from audits.models import REFERENCE_TABLES, Portfolio, Provenance  # noqa: E402
 from audits.pipeline import (  # noqa: E402
-    in_processes, ingest_earlier_days, release_memory, rule_inputs, run_rules_in_processes, stage_agency)
+    in_processes, ingest_earlier_days, release_memory, rule_inputs, run_rules_in_processes, stage_agency,
+    stage_reference_tables)
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies  # noqa: E402
 from audits.workdir import WorkDir  # noqa: E402
 
@@ -113,25 +114,24 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
                          generated_at="2026-01-01T00:00:00+00:00", workers=workers)
     pack = config.rulepack
     timer = StageTimer()
-    with timer.stage("reference"):      # the six reference tables, read, typed and validated
-        reference = load_reference(landing, audit_date=last, rulepack=pack)
-        tables = {name: ingested.accepted for name, ingested in reference.items()}
-    ingest_earlier_days(config, tables["contracts"], progress=lambda _m: None)   # untimed: earlier nights
     work = WorkDir(config)
-    for table, ingested in reference.items():
-        work.save_ingested(f"reference/{table}", ingested)
+    with timer.stage("reference"):      # the six reference tables, read, typed and validated
+        stage_reference_tables(config)
+    contracts = work.load_ingested("reference/contracts").accepted
+    ingest_earlier_days(config, contracts, progress=lambda _m: None)   # untimed: earlier nights
     release_memory()
     with timer.stage("load"):           # one process per core, as run_audit does
-        agencies = sorted(list_cdr_files(landing, last))
-        in_processes(stage_agency, [(config, a) for a in agencies], config.workers)
+        agency_ids = sorted(list_cdr_files(landing, last))
+        in_processes(stage_agency, [(config, a) for a in agency_ids], config.workers)
         staged = work.load_staged(validation_columns())
     with timer.stage("validation"):
         today = validate_calls(staged, day=last, full_rows=work.staged_rows)
-        today.files += missing_files(landing, day=last, contracts=tables["contracts"])
+        today.files += missing_files(landing, day=last, contracts=contracts)
     del staged
     release_memory()
     with timer.stage("store"):
         store.write_day(config.store, last, today.accepted)
+        tables = {table: work.load_ingested(f"reference/{table}").accepted for table in REFERENCE_TABLES}
         inputs = rule_inputs(config, tables, today.accepted)
         today.accepted = None                                  # as in the DAG: the rules hold the calls
     release_memory()
