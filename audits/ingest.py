@@ -37,7 +37,7 @@ from audits.tables import (
     type_cdr,
     type_reference,
 )
-from audits.validation import batch_frame, suite_columns, validate_table
+from audits.validation import batch_frame, nullity_only_columns, suite_columns, validate_table
 
 
 class AuditError(Exception):
@@ -164,14 +164,27 @@ def validation_columns() -> list[str]:
     return sorted(set(suite_columns("cdr")) | set(CALL_COLUMNS_KEPT) | {"source", ROW, "file_agency_id"})
 
 
+def lean_for_validation(typed: pd.DataFrame) -> pd.DataFrame:
+    """A staged file's typed frame as validate_calls needs it when full_rows is given: text
+    columns the suite reads only for nullity become 1.0/NaN (8 bytes, not the text; the same
+    verdicts). Applied per agency file as it is loaded, so the day never holds that text."""
+    keep = set(CALL_COLUMNS_KEPT) | {"source", ROW, "file_agency_id"}
+    lean = typed.copy(deep=False)
+    for column in nullity_only_columns("cdr"):
+        if column in lean and column not in keep and not pd.api.types.is_numeric_dtype(lean[column]):
+            lean[column] = np.where(lean[column].isna().to_numpy(), np.nan, 1.0)
+    return lean
+
+
 def validate_calls(staged: list[StagedFile], *, day: dt.date,
                    full_rows: Callable[[int, np.ndarray], pd.DataFrame] | None = None) -> Ingested:
     """All agencies' typed rows validated in one batch; quarantine and per-file counts.
 
     The batch holds only the columns the suite reads (validation.batch_frame), and the
     accepted calls only the columns later stages read (tables.CALL_COLUMNS_KEPT): ten million
-    calls must fit in a few GiB. Staged files may hold only validation_columns(); then
-    full_rows(i, positions) gives every column of those rows of staged[i] for the quarantine.
+    calls must fit in a few GiB. When full_rows is given, staged files may hold only
+    validation_columns() (lean_for_validation), and full_rows(i, positions) gives every
+    column of those rows of staged[i] for the quarantine.
     """
     records = [s.record for s in staged]
     quarantines = [s.set_aside for s in staged]
@@ -186,13 +199,12 @@ def validate_calls(staged: list[StagedFile], *, day: dt.date,
     del batch, labels
     accepted_parts, accepted_per_file = [], {}
     offsets = np.cumsum([0] + [len(frame) for frame in frames])
-    raw_columns = TABLE_COLUMNS["cdr"][0] + TABLE_COLUMNS["cdr"][1]
     for index, frame, start, stop in zip(present, frames, offsets[:-1], offsets[1:]):
         reasons = validation.reasons.iloc[start:stop].reset_index(drop=True)
         valid = (reasons == "").to_numpy()
         failing = np.flatnonzero(~valid)
         if len(failing):
-            rows = frame if set(raw_columns) <= set(frame.columns) else full_rows(index, failing)
+            rows = frame if full_rows is None else full_rows(index, failing)
             if rows is not frame:                              # only the failing rows, renumbered
                 reasons = reasons.iloc[failing].reset_index(drop=True)
                 rows = rows.reset_index(drop=True)

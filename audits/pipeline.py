@@ -24,8 +24,8 @@ import pyarrow as pa
 
 from audits import store, validation
 from audits.config import AuditConfig
-from audits.ingest import (load_reference_table, missing_files, reference_paths, stage_cdr_file, validate_calls,
-                           validation_columns)
+from audits.ingest import (lean_for_validation, load_reference_table, missing_files, reference_paths,
+                           stage_cdr_file, validate_calls, validation_columns)
 from audits.loaders import list_cdr_files
 from audits.models import REFERENCE_TABLES
 from audits.report import AuditResult, publish_report
@@ -155,7 +155,8 @@ def stage_day(config: AuditConfig) -> None:
     """Validate every staged agency file in one batch; write the store partition of the day."""
     work = WorkDir(config)
     contracts = work.load_ingested("reference/contracts").accepted
-    today = validate_calls(work.load_staged(validation_columns()), day=config.audit_date, full_rows=work.staged_rows)
+    today = validate_calls(work.load_staged(validation_columns(), lean_for_validation), day=config.audit_date,
+                           full_rows=work.staged_rows)
     today.files += missing_files(config.landing, day=config.audit_date, contracts=contracts,
                                  agencies=config.agencies)
     if not today.accepted.empty:
@@ -238,7 +239,7 @@ def _validated_calls_of(config: AuditConfig, contracts: pd.DataFrame) -> pd.Data
     work = WorkDir(config)
     try:
         in_processes(_stage_file, [(config, a, path, zones.get(a, bank)) for a, path in files], config.workers)
-        return validate_calls(work.load_staged(validation_columns()), day=config.audit_date,
+        return validate_calls(work.load_staged(validation_columns(), lean_for_validation), day=config.audit_date,
                               full_rows=work.staged_rows).accepted
     finally:
         work.remove()

@@ -136,6 +136,11 @@ def suite_columns(table: str) -> list[str]:
     return list(_used_columns(_suite(table)))
 
 
+def nullity_only_columns(table: str) -> list[str]:
+    """The columns of which the suite of `table` reads only whether they are null."""
+    return [column for column, nullity_only in _used_columns(_suite(table)).items() if nullity_only]
+
+
 def _used_columns(suite) -> dict[str, bool]:
     """Each column the suite reads -> whether only its nullity is read."""
     used: dict[str, bool] = {}

@@ -14,6 +14,7 @@ import dataclasses
 import json
 import shutil
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -92,10 +93,13 @@ class WorkDir:
         folder = self.root / "agencies"
         return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
 
-    def load_staged(self, columns: list[str] | None = None) -> list[StagedFile]:
-        """Every staged agency file (typed frames with only `columns`, when given)."""
+    def load_staged(self, columns: list[str] | None = None,
+                    reduce: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> list[StagedFile]:
+        """Every staged agency file: typed frames with only `columns` (when given), each passed
+        through `reduce` as soon as it is read."""
+        reduce = reduce or (lambda frame: frame)
         return [StagedFile(record=FileRecord(**self.load_json(f"agencies/{a}")),
-                           typed=self.load_frame(f"agencies/{a}", columns),
+                           typed=reduce(self.load_frame(f"agencies/{a}", columns)),
                            set_aside=self.load_frame(f"agencies/{a}.aside")) for a in self.staged_agencies()]
 
     def staged_rows(self, index: int, positions) -> pd.DataFrame:

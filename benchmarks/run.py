@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 from audits import store  # noqa: E402
 from audits.config import AuditConfig, load_rulepack  # noqa: E402
-from audits.ingest import missing_files, validate_calls, validation_columns  # noqa: E402
+from audits.ingest import lean_for_validation, missing_files, validate_calls, validation_columns  # noqa: E402
 from audits.loaders import list_cdr_files  # noqa: E402
 from audits.models import REFERENCE_TABLES, Portfolio, Provenance  # noqa: E402
 from audits.pipeline import (  # noqa: E402
@@ -123,7 +123,7 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
     with timer.stage("load"):           # one process per core, as run_audit does
         agency_ids = sorted(list_cdr_files(landing, last))
         in_processes(stage_agency, [(config, a) for a in agency_ids], config.workers)
-        staged = work.load_staged(validation_columns())
+        staged = work.load_staged(validation_columns(), lean_for_validation)
     with timer.stage("validation"):
         today = validate_calls(staged, day=last, full_rows=work.staged_rows)
         today.files += missing_files(landing, day=last, contracts=contracts)
