@@ -31,6 +31,7 @@ from audits.manifest import sha256_path
 from audits.privacy import mask_free_text
 from audits.tables import (
     CALL_COLUMNS_KEPT,
+    in_order,
     REFERENCE_COLUMNS_KEPT,
     agency_zones,
     contracts_in_force,
@@ -181,7 +182,7 @@ def validate_calls(staged: list[StagedFile], *, day: dt.date,
     """All agencies' typed rows validated in one batch; quarantine and per-file counts.
 
     The batch holds only the columns the suite reads (validation.batch_frame), and the
-    accepted calls only the columns later stages read (tables.CALL_COLUMNS_KEPT): ten million
+    accepted calls, in call order, only the columns later stages read (CALL_COLUMNS_KEPT): ten million
     calls must fit in a few GiB. When full_rows is given, staged files may hold only
     validation_columns() (lean_for_validation), and full_rows(i, positions) gives every
     column of those rows of staged[i] for the quarantine.
@@ -213,7 +214,7 @@ def validate_calls(staged: list[StagedFile], *, day: dt.date,
         accepted_parts.append(frame.loc[valid, list(CALL_COLUMNS_KEPT)])
         accepted_per_file[frame["source"].iloc[0]] = int(valid.sum())      # one file per frame
     quarantine = _concat(quarantines)
-    accepted = pd.concat(accepted_parts, ignore_index=True)
+    accepted = in_order(pd.concat(accepted_parts, ignore_index=True))      # the store and the rules sort no more
     quarantined_per_file = quarantine["source"].value_counts()
     for record in records:
         if record.status == "ok":

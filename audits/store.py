@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audits.phones import e164_integers
-from audits.tables import call_order
+from audits.tables import in_order
 
 STORED_COLUMNS = ("call_id", "agency_id", "agent_id", "campaign_id", "caller_e164", "callee_e164",
                   "start_utc", "disposition_code", "outcome_code", "call_date", "callee_number")
@@ -50,7 +50,7 @@ def stored_days(store: Path) -> list[dt.date]:
 def write_day(store: Path, day: dt.date, calls: pd.DataFrame) -> None:
     """Replace day D's partitions with these validated calls (all agencies)."""
     calls = calls.assign(callee_number=e164_integers(calls["callee_e164"]))
-    frame = calls.loc[:, list(STORED_COLUMNS)].iloc[call_order(calls)].reset_index(drop=True)   # history needs no sort
+    frame = in_order(calls.loc[:, list(STORED_COLUMNS)])                # history needs no sort
     refusals = frame.loc[(frame["disposition_code"] == "ANSWERED") & (frame["outcome_code"] == "REFUSED"),
                          list(REFUSAL_COLUMNS)]
     _replace_partition(_partition(store, "refusals", day), "refusals.parquet", refusals)

@@ -99,6 +99,27 @@ def call_order(calls: pd.DataFrame) -> np.ndarray:
     return pc.sort_indices(keys, sort_keys=[(name, "ascending", "at_end") for name in keys.column_names]).to_numpy()
 
 
+def in_call_order(calls: pd.DataFrame) -> bool:
+    """Whether the rows are already in call order (one vectorised pass over adjacent rows)."""
+    if len(calls) < 2:
+        return True
+    keys = [pa.array(calls[name]) for name in ("start_utc", "agency_id", "call_id")]
+    if any(key.null_count for key in keys):
+        return False
+    before, after = [key[:-1] for key in keys], [key[1:] for key in keys]
+    ordered = pc.less_equal(before[2], after[2])                  # from the last key to the first
+    for k in (1, 0):
+        ordered = pc.or_(pc.less(before[k], after[k]), pc.and_(pc.equal(before[k], after[k]), ordered))
+    return bool(pc.all(ordered).as_py())
+
+
+def in_order(calls: pd.DataFrame) -> pd.DataFrame:
+    """The calls in call order, with a RangeIndex (no copy when they already are)."""
+    if in_call_order(calls):
+        return calls.reset_index(drop=True)
+    return calls.iloc[call_order(calls)].reset_index(drop=True)
+
+
 def local_dates(instants: pd.Series, zone: str) -> pd.Series:
     """'YYYY-MM-DD' of each instant in `zone` (null for NaT). A file spans a day or two, so
     each distinct date is formatted once (strftime per row costs seconds a million)."""

@@ -14,7 +14,7 @@ from audits.config import Rulepack
 from audits.models import PURPOSES, RULES_BY_ID, VIOLATION_COLUMNS
 from audits.phones import e164_integers
 from audits.privacy import mask_phones, phone_keys
-from audits.tables import call_order
+from audits.tables import in_order
 
 # Columns of an enriched call frame (the audit day's calls and the history alike).
 CALL_COLUMNS = ("call_id", "agency_id", "agent_id", "campaign_id", "caller_e164", "callee_e164",
@@ -63,8 +63,7 @@ def enrich_calls(calls: pd.DataFrame, campaigns: pd.DataFrame, rulepack: Rulepac
     """Add purpose/product (null for an unknown campaign), attempt, conversation and
     unanswered flags; sort into call order (start_time, agency_id, call_id)."""
     catalogue = campaigns.drop_duplicates("campaign_id").set_index("campaign_id")
-    calls = calls.iloc[call_order(calls)]
-    enriched = calls.reset_index(drop=True)
+    enriched = in_order(calls)
     # Look each distinct campaign up once and spread by position (Series.map on millions of
     # text keys is ~20x slower).
     codes, campaign_ids = pd.factorize(enriched["campaign_id"])
