@@ -38,7 +38,7 @@ from audits.tables import (
     type_cdr,
     type_reference,
 )
-from audits.validation import batch_frame, nullity_only_columns, suite_columns, validate_table
+from audits.validation import batch_frame, merge_results, nullity_only_columns, suite_columns, validate_table
 
 
 class AuditError(Exception):
@@ -177,42 +177,54 @@ def lean_for_validation(typed: pd.DataFrame) -> pd.DataFrame:
     return lean
 
 
-def validate_calls(staged: list[StagedFile], *, day: dt.date,
-                   full_rows: Callable[[int, np.ndarray], pd.DataFrame] | None = None) -> Ingested:
-    """All agencies' typed rows validated in one batch; quarantine and per-file counts.
+# Rows per Great Expectations batch: GX copies and filters its batch per expectation, so its
+# memory follows the batch; whole agency files are batched together up to about this many.
+CHUNK_ROWS = 2_000_000
 
-    The batch holds only the columns the suite reads (validation.batch_frame), and the
-    accepted calls, in call order, only the columns later stages read (CALL_COLUMNS_KEPT): ten million
-    calls must fit in a few GiB. When full_rows is given, staged files may hold only
+
+def validate_calls(staged: list[StagedFile], *, day: dt.date,
+                   full_rows: Callable[[int, np.ndarray], pd.DataFrame] | None = None,
+                   chunk_rows: int = CHUNK_ROWS) -> Ingested:
+    """All agencies' typed rows validated in batches of whole files (one batch up to
+    chunk_rows rows; one merged result); quarantine and per-file counts.
+
+    A batch holds only the columns the suite reads (validation.batch_frame), and the
+    accepted calls, in call order, only the columns later stages read (CALL_COLUMNS_KEPT):
+    ten million calls must fit in a few GiB. The typed frames are released (emptied) as
+    their batch is done. When full_rows is given, staged files may hold only
     validation_columns() (lean_for_validation), and full_rows(i, positions) gives every
     column of those rows of staged[i] for the quarantine.
     """
     records = [s.record for s in staged]
     quarantines = [s.set_aside for s in staged]
     present = [index for index, s in enumerate(staged) if not s.typed.empty]
-    frames = [staged[index].typed for index in present]
-    if not frames:
+    if not present:
         return Ingested(accepted=pd.DataFrame(), quarantine=_concat(quarantines), files=records, dq_results={})
-    batch = pd.concat([batch_frame(frame, "cdr") for frame in frames], ignore_index=True)
-    labels = pd.concat([frame[["source", ROW]] for frame in frames], ignore_index=True)
-    validation = validate_table(batch, "cdr", row_labels=labels,
-                                parameters={"audit_dates": [day.isoformat()], "known_timezones": sorted(_ZONES)})
-    del batch, labels
-    accepted_parts, accepted_per_file = [], {}
-    offsets = np.cumsum([0] + [len(frame) for frame in frames])
-    for index, frame, start, stop in zip(present, frames, offsets[:-1], offsets[1:]):
-        reasons = validation.reasons.iloc[start:stop].reset_index(drop=True)
-        valid = (reasons == "").to_numpy()
-        failing = np.flatnonzero(~valid)
-        if len(failing):
-            rows = frame if full_rows is None else full_rows(index, failing)
-            if rows is not frame:                              # only the failing rows, renumbered
-                reasons = reasons.iloc[failing].reset_index(drop=True)
-                rows = rows.reset_index(drop=True)
-            quarantines.append(_quarantine_rows(day, None, rows, reasons, rows["file_agency_id"],
-                                                call_ids=rows["call_id"], table="cdr", malformed=[]))
-        accepted_parts.append(frame.loc[valid, list(CALL_COLUMNS_KEPT)])
-        accepted_per_file[frame["source"].iloc[0]] = int(valid.sum())      # one file per frame
+    parameters = {"audit_dates": [day.isoformat()], "known_timezones": sorted(_ZONES)}
+    accepted_parts, accepted_per_file, results = [], {}, []
+    for chunk in _chunks(present, [len(s.typed) for s in staged], chunk_rows):
+        frames = [staged[index].typed for index in chunk]
+        batch = pd.concat([batch_frame(frame, "cdr") for frame in frames], ignore_index=True)
+        labels = pd.concat([frame[["source", ROW]] for frame in frames], ignore_index=True)
+        validation = validate_table(batch, "cdr", row_labels=labels, parameters=parameters)
+        results.append(validation.result)
+        del batch, labels
+        offsets = np.cumsum([0] + [len(frame) for frame in frames])
+        for index, frame, start, stop in zip(chunk, frames, offsets[:-1], offsets[1:]):
+            reasons = validation.reasons.iloc[start:stop].reset_index(drop=True)
+            valid = (reasons == "").to_numpy()
+            failing = np.flatnonzero(~valid)
+            if len(failing):
+                rows = frame if full_rows is None else full_rows(index, failing)
+                if rows is not frame:                              # only the failing rows, renumbered
+                    reasons = reasons.iloc[failing].reset_index(drop=True)
+                    rows = rows.reset_index(drop=True)
+                quarantines.append(_quarantine_rows(day, None, rows, reasons, rows["file_agency_id"],
+                                                    call_ids=rows["call_id"], table="cdr", malformed=[]))
+            accepted_parts.append(frame.loc[valid, list(CALL_COLUMNS_KEPT)])
+            accepted_per_file[frame["source"].iloc[0]] = int(valid.sum())      # one file per frame
+            staged[index].typed = pd.DataFrame()                               # released
+        del frames
     quarantine = _concat(quarantines)
     accepted = in_order(pd.concat(accepted_parts, ignore_index=True))      # the store and the rules sort no more
     quarantined_per_file = quarantine["source"].value_counts()
@@ -220,7 +232,21 @@ def validate_calls(staged: list[StagedFile], *, day: dt.date,
         if record.status == "ok":
             record.rows_accepted = accepted_per_file.get(record.path, 0)
             record.rows_quarantined = int(quarantined_per_file.get(record.path, 0))
-    return Ingested(accepted=accepted, quarantine=quarantine, files=records, dq_results={"cdr": validation.result})
+    return Ingested(accepted=accepted, quarantine=quarantine, files=records,
+                    dq_results={"cdr": merge_results(results)})
+
+
+def _chunks(indexes: list[int], sizes: list[int], limit: int) -> list[list[int]]:
+    """Consecutive groups of indexes whose sizes add up to about `limit` (a larger single
+    file is a group of its own)."""
+    groups, current, rows = [], [], 0
+    for index in indexes:
+        if current and rows + sizes[index] > limit:
+            groups.append(current)
+            current, rows = [], 0
+        current.append(index)
+        rows += sizes[index]
+    return groups + [current] if current else groups
 
 
 def load_calls(landing: Path, *, day: dt.date, contracts: pd.DataFrame, rulepack: Rulepack,

@@ -115,6 +115,47 @@ def validate_table(frame: pd.DataFrame, table: str, *, parameters: dict | None =
     return Validation(reasons=_join_reasons(failed, len(frame)), result=document)
 
 
+def merge_results(documents: list[dict]) -> dict:
+    """One validation result for batches of the same suite validated one by one: counts
+    added, percentages and successes recomputed, example rows joined (up to the usual few).
+    A single result is returned as it is."""
+    if len(documents) == 1:
+        return documents[0]
+    merged = json.loads(json.dumps(documents[0]))
+    for position, entry in enumerate(merged["results"]):
+        parts = [document["results"][position]["result"] for document in documents]
+        result = entry["result"]
+        for key in ("element_count", "unexpected_count", "missing_count"):
+            if key in result:
+                result[key] = sum(part.get(key, 0) for part in parts)
+        examples = [row for part in parts for row in part.get("partial_unexpected_index_list", [])]
+        if examples:
+            result["partial_unexpected_index_list"] = examples[:_PARTIAL_ROWS_KEPT]
+        total, unexpected = result.get("element_count", 0), result.get("unexpected_count", 0)
+        present = total - result.get("missing_count", 0)
+        if "missing_count" in result:
+            result["missing_percent"] = _percent(result["missing_count"], total)
+            result["unexpected_percent_total"] = _percent(unexpected, total)
+            result["unexpected_percent_nonmissing"] = _percent(unexpected, present)
+            result["unexpected_percent"] = _percent(unexpected, present)
+        elif "unexpected_percent" in result:
+            result["unexpected_percent"] = _percent(unexpected, total)
+        mostly = entry["expectation_config"]["kwargs"].get("mostly")
+        entry["success"] = (all(document["results"][position]["success"] for document in documents)
+                            if mostly is None else present == 0 or unexpected / present <= 1 - mostly)
+    successful = sum(1 for entry in merged["results"] if entry["success"])
+    evaluated = len(merged["results"])
+    merged["statistics"].update(evaluated_expectations=evaluated, successful_expectations=successful,
+                                unsuccessful_expectations=evaluated - successful,
+                                success_percent=_percent(successful, evaluated))
+    merged["success"] = successful == evaluated
+    return merged
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return part / whole * 100 if whole else None
+
+
 def batch_frame(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """The lean frame the suite of `table` is run on (see _lean_frame)."""
     return _lean_frame(frame, _suite(table))

@@ -187,3 +187,41 @@ def test_an_expectation_that_cannot_run_stops_the_run_instead_of_passing_rows():
 
     with pytest.raises(RuntimeError, match="could not run"):
         validate_table(pd.DataFrame({"campaign_id": ["X"], "purpose_code": ["marketing"]}), "campaigns")
+
+
+def test_batches_of_files_give_the_result_of_one_batch(tmp_path):
+    """validate_calls batches whole files (CHUNK_ROWS); one file per batch must quarantine,
+    accept and report exactly what one batch of all files does."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from audits.ingest import stage_cdr_file, validate_calls
+    from audits.loaders import list_cdr_files
+    from audits.sample import write_sample_landing
+
+    day = dt.date(2026, 11, 27)
+    landing = tmp_path / "landing"
+    write_sample_landing(landing, start=day, days=1, agencies=4, calls_per_day=3000, seed=5)
+
+    def staged():
+        return [stage_cdr_file(landing, path, agency_id=agency, day=day, local_zone="Asia/Shanghai", rulepack=PACK)
+                for agency, path in sorted(list_cdr_files(landing, day).items())]
+
+    one = validate_calls(staged(), day=day)
+    many = validate_calls(staged(), day=day, chunk_rows=1)
+    assert one.quarantine["source"].nunique() >= 2                    # failing rows in several batches
+    pd.testing.assert_frame_equal(one.accepted, many.accepted)
+    pd.testing.assert_frame_equal(one.quarantine, many.quarantine)
+    assert [f.rows_accepted for f in one.files] == [f.rows_accepted for f in many.files]
+    whole, merged = one.dq_results["cdr"], many.dq_results["cdr"]
+    assert merged["statistics"] == whole["statistics"] and merged["success"] == whole["success"]
+    for a, b in zip(whole["results"], merged["results"]):
+        assert a["success"] == b["success"], a["expectation_config"]
+        for key, value in a["result"].items():
+            if key == "partial_unexpected_index_list":
+                assert len(b["result"][key]) == len(value)
+            elif isinstance(value, float):
+                assert b["result"][key] == pytest.approx(value), key
+            else:
+                assert b["result"][key] == value, key
