@@ -12,21 +12,19 @@ DAG passes only dates and paths.
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import datetime as dt
-import gc
 import multiprocessing
 from typing import Callable
 
 import pandas as pd
-import pyarrow as pa
 
 from audits import store, validation
 from audits.config import AuditConfig
 from audits.ingest import (lean_for_validation, load_reference_table, missing_files, reference_paths,
                            stage_cdr_file, validate_calls, validation_columns)
 from audits.loaders import list_cdr_files
+from audits.memory import release_memory
 from audits.models import REFERENCE_TABLES
 from audits.report import AuditResult, publish_report
 from audits.rules import RuleInputs, run_rules, sort_violations
@@ -54,19 +52,6 @@ def run_audit(config: AuditConfig, *, progress: Progress | None = None) -> Audit
     release_memory()
     say("scoring and rendering")
     return stage_publish(config)
-
-
-def release_memory() -> None:
-    """Hand memory freed by a stage back to the system before the next one forks workers:
-    Arrow's allocator and glibc's keep freed pages for reuse, and forked workers would
-    otherwise start from a parent that looks gigabytes larger than what it holds. (Under
-    Airflow each stage is its own task process and starts clean.)"""
-    gc.collect()
-    pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):                  # not glibc: nothing to trim
-        pass
 
 
 def in_processes(function: Callable, arguments: list[tuple], workers: int) -> list:

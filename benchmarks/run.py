@@ -30,8 +30,8 @@ from audits.ingest import lean_for_validation, missing_files, validate_calls, va
 from audits.loaders import list_cdr_files  # noqa: E402
 from audits.models import REFERENCE_TABLES, Portfolio, Provenance  # noqa: E402
 from audits.pipeline import (  # noqa: E402
-    in_processes, ingest_earlier_days, release_memory, rule_inputs, run_rules_in_processes, stage_agency,
-    stage_reference_tables)
+    in_processes, ingest_earlier_days, rule_inputs, run_rules_in_processes, stage_agency, stage_reference_tables)
+from audits.memory import release_memory  # noqa: E402
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies  # noqa: E402
 from audits.workdir import WorkDir  # noqa: E402
 

@@ -30,14 +30,14 @@ def marketing_without_consent(inputs: RuleInputs) -> pd.DataFrame:
     """CONF_NO_CONSENT: a marketing call with no consent given at or before its start and not
     withdrawn by then."""
     calls, consents = inputs.calls, inputs.consents
-    marketing = calls[calls["purpose"] == "marketing"]
-    pairs = marketing[["number", "start_utc"]].reset_index().merge(
+    marketing = calls.loc[calls["purpose"] == "marketing", ["number", "start_utc"]]
+    pairs = marketing.reset_index().merge(
         consents[["number", "marketing_consent_utc", "marketing_withdrawn_utc"]], on="number", how="inner")
     in_force = ((pairs["marketing_consent_utc"] <= pairs["start_utc"])
                 & (pairs["marketing_withdrawn_utc"].isna() | (pairs["marketing_withdrawn_utc"] > pairs["start_utc"])))
     consented = pd.Index(pairs.loc[in_force, "index"].unique())
     withdrawn = pd.Index(pairs.loc[pairs["marketing_withdrawn_utc"] <= pairs["start_utc"], "index"].unique())
-    rows = marketing[~marketing.index.isin(consented)]
+    rows = calls.loc[marketing.index[~marketing.index.isin(consented)]]
     detail = pd.Series(np.where(rows.index.isin(withdrawn), "marketing call after the customer withdrew consent",
                                 "marketing call without recorded consent"), index=rows.index, dtype="str")
     return as_violations(inputs, rows, "CONF_NO_CONSENT", detail)

@@ -43,12 +43,13 @@ def attempts_over_daily_cap(inputs: RuleInputs) -> pd.DataFrame:
     """FREQ_DAILY_CAP: the (cap+1)-th and later attempt of a purpose to a number on the call date."""
     calls = inputs.calls
     caps = inputs.rulepack.daily_cap
-    attempts = calls[calls["is_attempt"] & calls["purpose"].isin(list(caps))]
+    attempts = calls.loc[calls["is_attempt"] & calls["purpose"].isin(list(caps)),      # only what is read
+                         ["number", "purpose_id", "purpose", "call_date", "start_utc", "agency_id"]]
     keys = number_purpose_date_keys(attempts)
     position = attempts.groupby(keys, sort=False).cumcount()
     cap = attempts["purpose"].map(caps).astype("int64")      # int64 even with no attempts
     hits = position >= cap
-    rows = attempts[hits]
+    rows = calls.loc[attempts.index[hits.to_numpy()]]
     earlier = earlier_calls_text(keys, attempts, hits, inputs.rulepack.bank_timezone)
     detail = (ordinal(position[hits] + 1) + " " + rows["purpose"] + " attempt to this number on "
               + rows["call_date"] + " (cap " + cap[hits].astype("str") + "); earlier: " + earlier)
@@ -64,13 +65,13 @@ def attempts_over_rolling_cap(inputs: RuleInputs) -> pd.DataFrame:
     history = inputs.history
     earlier = (history["is_attempt"].to_numpy() & history["purpose_id"].isin(_purpose_ids(caps)).to_numpy()
                & (history["days_ago"].to_numpy() <= pack.rolling_window_days - 1))
-    attempts = calls[calls["is_attempt"] & calls["purpose"].isin(list(caps))]
+    attempts = calls.loc[calls["is_attempt"] & calls["purpose"].isin(list(caps)), ["number", "purpose_id", "purpose"]]
     keys = number_purpose_keys(attempts)
     before_today = pd.Series(count_in(number_purpose_keys(history)[earlier], keys), index=attempts.index)
     position = before_today + attempts.groupby(keys, sort=False).cumcount()
     cap = attempts["purpose"].map(caps).astype("int64")      # int64 even with no attempts
     hits = position >= cap
-    rows = attempts[hits]
+    rows = calls.loc[attempts.index[hits.to_numpy()]]
     detail = (ordinal(position[hits] + 1) + " " + rows["purpose"] + " attempt to this number in the "
               + str(pack.rolling_window_days) + " days " + first_day + " to " + day.isoformat()
               + " (cap " + cap[hits].astype("str") + "; " + before_today[hits].astype("str")
@@ -94,7 +95,8 @@ def attempts_in_cooling_off(inputs: RuleInputs) -> pd.DataFrame:
     latest = past.groupby(number_purpose_keys(past), sort=True)["days_ago"].min()
     last_past = pd.Series([(day - dt.timedelta(days=int(n))).isoformat() for n in latest.to_numpy()],
                           index=latest.index, dtype=object)
-    judged = calls[calls["purpose"].isin(list(days))]
+    judged = calls.loc[calls["purpose"].isin(list(days)), ["number", "purpose_id", "purpose", "is_attempt",
+                                                           "is_conversation"]]
     keys = number_purpose_keys(judged)
     conversations_before = judged.groupby(keys, sort=False)["is_conversation"].cumsum() - judged["is_conversation"]
     position = np.clip(np.searchsorted(last_past.index.to_numpy(), keys), 0, max(len(last_past) - 1, 0))
@@ -102,7 +104,7 @@ def attempts_in_cooling_off(inputs: RuleInputs) -> pd.DataFrame:
     past_date = pd.Series(np.where(found, last_past.to_numpy(dtype=object)[position] if len(last_past) else None,
                                    None), index=judged.index, dtype="str")
     hits = judged["is_attempt"] & ((conversations_before > 0) | past_date.notna())
-    rows = judged[hits]
+    rows = calls.loc[judged.index[hits.to_numpy()]]
     since = past_date[hits].where(conversations_before[hits] == 0, day.isoformat())
     detail = (rows["purpose"] + " attempt within " + rows["purpose"].map(days).astype("str")
               + " days of a conversation with this number on " + since)

@@ -40,7 +40,7 @@ def calls_out_of_scope(inputs: RuleInputs) -> pd.DataFrame:
     """
     calls = inputs.calls
     contracts = contracts_in_force(inputs.contracts, inputs.audit_date)
-    covered = calls[calls["agency_id"].isin(contracts.index)]
+    covered = calls.loc[calls["agency_id"].isin(contracts.index), ["agency_id", "purpose", "product"]]
     unknown = covered["purpose"].isna().to_numpy()
     purposes, products = _permitted(contracts, "purposes"), _permitted(contracts, "products")
     bad_purpose = ~unknown & ~pairs_in((covered["agency_id"], covered["purpose"]),
@@ -48,7 +48,7 @@ def calls_out_of_scope(inputs: RuleInputs) -> pd.DataFrame:
     bad_product = ~unknown & covered["product"].notna().to_numpy() & ~pairs_in(
         (covered["agency_id"], covered["product"]), (products["agency_id"], products["products"]))
     hits = unknown | bad_purpose | bad_product
-    rows = covered[hits]
+    rows = calls.loc[covered.index[hits]]
     detail = np.select(
         [unknown[hits], bad_purpose[hits]],
         ["campaign " + rows["campaign_id"] + " is unknown",
