@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import multiprocessing
 from typing import Callable
 
@@ -55,12 +56,21 @@ def run_audit(config: AuditConfig, *, progress: Progress | None = None) -> Audit
 
 
 def in_processes(function: Callable, arguments: list[tuple], workers: int) -> list:
-    """function(*args) for each args, in up to `workers` forked processes (here when 1)."""
+    """function(*args) for each args, in up to `workers` forked processes (here when 1).
+
+    The parent's objects are frozen out of the garbage collector while the workers run, so
+    that the workers' collections do not write to (and so copy) the parent's pages.
+    """
     if workers <= 1 or len(arguments) <= 1:
         return [function(*args) for args in arguments]
     context = multiprocessing.get_context("fork")
-    with context.Pool(min(workers, len(arguments))) as pool:
-        return pool.starmap(function, arguments)
+    gc.collect()
+    gc.freeze()
+    try:
+        with context.Pool(min(workers, len(arguments))) as pool:
+            return pool.starmap(function, arguments)
+    finally:
+        gc.unfreeze()
 
 
 _SHARED_INPUTS: RuleInputs | None = None

@@ -13,7 +13,6 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from audits.memory import release_memory
 from audits.models import RULES_BY_ID, VIOLATION_COLUMNS
 from audits.rules.common import RuleInputs, empty_violations
 from audits.rules.confidentiality import (
@@ -91,8 +90,6 @@ def run_rules(inputs: RuleInputs, *, partition: int = 0, partitions: int = 1,
             if rule.key not in sliced:
                 sliced[rule.key] = _partition(inputs, rule.key, partition, partitions)
             found.append(rule.find(sliced[rule.key]))
-            if len(inputs.calls) >= 1_000_000:      # a big day: each rule's intermediates go before the next's
-                release_memory()
         if on_rule:
             on_rule(rule.rule_id)
     return sort_violations([frame for frame in found if not frame.empty])

@@ -152,7 +152,8 @@ def pairs_in(left: tuple[pd.Series, ...], right: tuple[pd.Series, ...]) -> np.nd
 def pair_keys(left: tuple[pd.Series, ...], right: tuple[pd.Series, ...]) -> tuple[np.ndarray, np.ndarray]:
     """One int64 per row of `left` and of `right`, equal exactly when the tuples are equal;
     -1 for a row with a null, or (left) with a value `right` does not have. Each column is
-    looked up in the distinct values of its (small) right side, so `left` is hashed once."""
+    factorised (Arrow's dictionary encoding: fast on text) and its distinct values looked up
+    in those of `right`."""
     left_keys = np.zeros(len(left[0]), dtype="int64")
     right_keys = np.zeros(len(right[0]), dtype="int64")
     left_bad = np.zeros(len(left_keys), dtype=bool)
@@ -160,7 +161,10 @@ def pair_keys(left: tuple[pd.Series, ...], right: tuple[pd.Series, ...]) -> tupl
     width = 1
     for left_column, right_column in zip(left, right):
         right_codes, distinct = pd.factorize(right_column)
-        left_codes = pd.Index(distinct).get_indexer(left_column) if len(distinct) else np.full(len(left_keys), -1)
+        own_codes, own_distinct = pd.factorize(left_column)
+        lookup = np.append(pd.Index(distinct).get_indexer(own_distinct) if len(distinct) else
+                           np.full(len(own_distinct), -1), -1)          # position -1 (null) -> -1
+        left_codes = lookup[own_codes]
         size = len(distinct) + 1
         if width * size >= 2**62:
             raise ValueError("too many distinct key values for one int64 key")
