@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import gc
-import multiprocessing
 from typing import Callable
 
 import pandas as pd
@@ -25,7 +23,7 @@ from audits.config import AuditConfig
 from audits.ingest import (lean_for_validation, load_reference_table, missing_files, reference_paths,
                            stage_cdr_file, validate_calls, validation_columns)
 from audits.loaders import list_cdr_files
-from audits.memory import release_memory
+from audits.workers import in_processes, release_memory
 from audits.models import REFERENCE_TABLES
 from audits.report import AuditResult, publish_report
 from audits.rules import RuleInputs, run_rules, sort_violations
@@ -53,24 +51,6 @@ def run_audit(config: AuditConfig, *, progress: Progress | None = None) -> Audit
     release_memory()
     say("scoring and rendering")
     return stage_publish(config)
-
-
-def in_processes(function: Callable, arguments: list[tuple], workers: int) -> list:
-    """function(*args) for each args, in up to `workers` forked processes (here when 1).
-
-    The parent's objects are frozen out of the garbage collector while the workers run, so
-    that the workers' collections do not write to (and so copy) the parent's pages.
-    """
-    if workers <= 1 or len(arguments) <= 1:
-        return [function(*args) for args in arguments]
-    context = multiprocessing.get_context("fork")
-    gc.collect()
-    gc.freeze()
-    try:
-        with context.Pool(min(workers, len(arguments))) as pool:
-            return pool.starmap(function, arguments)
-    finally:
-        gc.unfreeze()
 
 
 _SHARED_INPUTS: RuleInputs | None = None

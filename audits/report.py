@@ -63,7 +63,8 @@ def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: I
             inputs=tuple(InputFile(path=f.path, sha256=f.sha256, rows=f.rows_read) for f in files))
         cards = build_scorecards(scores, volumes, calls, violations, config.rulepack, prior, provenance)
         write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
-                                provenance=provenance), staging, templates_dir=default_templates_dir())
+                                provenance=provenance), staging, templates_dir=default_templates_dir(),
+                      workers=config.workers)
         manifest = _manifest(config, files, staging, report_dir)
         write_manifest(staging, manifest)
         _swap_in(staging, report_dir, manifest.get("supersedes"))

@@ -30,8 +30,8 @@ from audits.ingest import lean_for_validation, missing_files, validate_calls, va
 from audits.loaders import list_cdr_files  # noqa: E402
 from audits.models import REFERENCE_TABLES, Portfolio, Provenance  # noqa: E402
 from audits.pipeline import (  # noqa: E402
-    in_processes, ingest_earlier_days, rule_inputs, run_rules_in_processes, stage_agency, stage_reference_tables)
-from audits.memory import release_memory  # noqa: E402
+    ingest_earlier_days, rule_inputs, run_rules_in_processes, stage_agency, stage_reference_tables)
+from audits.workers import in_processes, release_memory  # noqa: E402
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies  # noqa: E402
 from audits.workdir import WorkDir  # noqa: E402
 
@@ -150,7 +150,7 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
         target = root / "rendered"
         target.mkdir(parents=True, exist_ok=True)
         write_reports(Portfolio(last.isoformat(), rank_worst_first(cards), provenance), target,
-                      templates_dir=default_templates_dir())
+                      templates_dir=default_templates_dir(), workers=workers)
     return {"agencies": agencies, "calls_per_day": calls_per_day, "days": days, "workers": workers,
             "calls_audited": int(len(calls)), "findings": int(len(violations)),
             "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

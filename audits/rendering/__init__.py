@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from audits.models import Portfolio
+from audits.workers import in_processes
 
 from .html import default_templates_dir, render_index_html, render_scorecard_html
 from .formatting import agency_file_stem
@@ -36,9 +37,19 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _write_scorecard(card, agencies_dir: Path, templates_dir: Path | None) -> list[Path]:
+    stem = agency_file_stem(card.agency_id)
+    html_path = agencies_dir / f"{stem}.html"
+    _write_text(html_path, render_scorecard_html(card, templates_dir=templates_dir))
+    xlsx_path = agencies_dir / f"{stem}.xlsx"
+    write_scorecard_workbook(card, xlsx_path)
+    return [html_path, xlsx_path]
+
+
 def write_reports(portfolio: Portfolio, out_dir: Path, *,
-                  templates_dir: Path | None = None) -> list[Path]:
-    """Write the portfolio's HTML and XLSX reports under out_dir; return the paths, sorted."""
+                  templates_dir: Path | None = None, workers: int = 1) -> list[Path]:
+    """Write the portfolio's HTML and XLSX reports under out_dir (the scorecards in `workers`
+    processes); return the paths, sorted."""
     out_dir = Path(out_dir)
     agencies_dir = out_dir / "agencies"
     agencies_dir.mkdir(parents=True, exist_ok=True)
@@ -54,14 +65,9 @@ def write_reports(portfolio: Portfolio, out_dir: Path, *,
             )
         stems[stem] = card.agency_id
 
-    written: list[Path] = []
-    for card in portfolio.scorecards:
-        stem = agency_file_stem(card.agency_id)
-        html_path = agencies_dir / f"{stem}.html"
-        _write_text(html_path, render_scorecard_html(card, templates_dir=templates_dir))
-        xlsx_path = agencies_dir / f"{stem}.xlsx"
-        write_scorecard_workbook(card, xlsx_path)
-        written += [html_path, xlsx_path]
+    written = [path for paths in in_processes(_write_scorecard, [(card, agencies_dir, templates_dir)
+                                                                  for card in portfolio.scorecards], workers)
+               for path in paths]
 
     index_path = out_dir / "index.html"
     _write_text(index_path, render_index_html(portfolio, templates_dir=templates_dir))

@@ -283,9 +283,9 @@ def test_rendering_is_deterministic(
         render_index_html(portfolio, templates_dir=templates_dir)
 
 
-def test_write_reports_writes_every_file_and_is_byte_stable(portfolio, templates_dir, tmp_path):
+def test_write_reports_writes_every_file_and_is_byte_stable_in_workers_too(portfolio, templates_dir, tmp_path):
     first = write_reports(portfolio, tmp_path / "one", templates_dir=templates_dir)
-    second = write_reports(portfolio, tmp_path / "two", templates_dir=templates_dir)
+    second = write_reports(portfolio, tmp_path / "two", templates_dir=templates_dir, workers=2)   # forked workers
     names = [p.relative_to(tmp_path / "one").as_posix() for p in first]
     assert names == sorted([
         "agencies/AG001.html", "agencies/AG001.xlsx", "agencies/AG002.html",

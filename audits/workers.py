@@ -1,0 +1,45 @@
+"""Worker processes on this machine: fan-out by fork, and memory handed back between stages.
+
+Under Airflow the same fan-out is mapped tasks on several workers; here (run_audit, the
+benchmark, rendering) it is forked processes that inherit the parent's frames.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import multiprocessing
+from typing import Callable
+
+import pyarrow as pa
+
+
+def in_processes(function: Callable, arguments: list[tuple], workers: int) -> list:
+    """function(*args) for each args, in up to `workers` forked processes (here when 1).
+
+    The parent's objects are frozen out of the garbage collector while the workers run, so
+    that the workers' collections do not write to (and so copy) the parent's pages.
+    """
+    if workers <= 1 or len(arguments) <= 1:
+        return [function(*args) for args in arguments]
+    context = multiprocessing.get_context("fork")
+    gc.collect()
+    gc.freeze()
+    try:
+        with context.Pool(min(workers, len(arguments))) as pool:
+            return pool.starmap(function, arguments)
+    finally:
+        gc.unfreeze()
+
+
+def release_memory() -> None:
+    """Hand memory freed by a stage back to the system before the next one forks workers:
+    Arrow's allocator and glibc's keep freed pages for reuse, and forked workers would
+    otherwise start from a parent that looks gigabytes larger than what it holds. (Under
+    Airflow each stage is its own task process and starts clean.)"""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):                  # not glibc: nothing to trim
+        pass
