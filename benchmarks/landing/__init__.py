@@ -1,0 +1,119 @@
+"""A large landing zone for the performance benchmark: lean, fast, deterministic.
+
+    write_bulk_landing(Path("data/bench/landing"), start=dt.date(2026, 11, 21), days=7)
+
+writes the layout of data-contract.md section 1: reference/contracts.xlsx, agents.csv,
+caller_numbers.csv, campaigns.csv, assignments.csv, consents.csv, and
+cdr/<YYYY-MM-DD>/<agency_id>.csv (a few .csv.gz, .parquet, BOM and GB18030 files). Unlike
+audits.sample it plants nothing and writes no truth: it is a large bank's ordinary traffic,
+in which a low share of calls breaks a rule the way real dialers do. Customers' state (7-day
+attempts, cooling-off, refusals) is carried from day to day, so the rolling rules see history.
+One agency-day is generated and written at a time with numpy and pyarrow compute (no Python
+loop over rows); memory held between agency-days is the dialer's state, 10 bytes a customer.
+The same arguments give the same bytes.
+
+plan.py fixes the agencies, campaigns and customers' traits; dialler.py decides each day's calls
+and carries the dialer's state; cdr.py turns them into an agency's file; reference.py writes the
+six reference tables; text.py renders values the ways agencies write them.
+
+Assumptions (a large Chinese bank; counts scale with calls_per_day = N; the dialer keeps to the
+thresholds of rulepack cn_bank, read from its YAML):
+- Agencies: all in the bank's zone (Asia/Shanghai); sizes lognormal (sd 0.25), a day's volume
+  +-3 %, exactly N calls a day in all. Half are collection agencies (two collection campaigns,
+  one servicing), 40 % full service (marketing, servicing, collection), 10 % telemarketing (two
+  marketing, one servicing): about 64 % collection, 19 % servicing, 17 % marketing calls.
+  Contracts in force over the whole period (40 % also have an earlier, ended contract),
+  purposes and products exactly those of their campaigns, licence and NDA valid throughout.
+- Agents: 400 per 200,000 daily calls (power dialers: ~500 calls an agent a day), all active
+  and trained within 365 days of every day (runs of up to 360 days), plus 5 % who left.
+- Caller IDs: fixed lines (Shanghai, Beijing, Guangzhou, Shenzhen), one per 125 daily calls,
+  picked with mildly uneven weights, so a busy line now and then passes 200 calls a day;
+  plus 5 % retired lines.
+- Customers: about 1.16 N distinct valid mobile numbers, each assigned to one agency and
+  campaign, sized from calls per customer per day of 0.35 (marketing), 0.9 (servicing), 1.4
+  (collection) (CUSTOMERS_PER_DAY_CALL). A smaller base does not fit the rules: 0.45 N
+  customers means 2.2 calls per customer a day, 15 a week, more than the 7-day caps of
+  marketing (7) and servicing (10) allow and near collection's (20), so FREQ_ROLLING_7D and
+  FREQ_COOLING_OFF would flag most calls of the later days. Assignments: one current row per
+  customer (from 1-400 days before the start; 3 % end after the last day) and, for 10 %, an
+  earlier ended row with another agency: about 1.27 N rows. Consents: every marketing
+  customer (94 % consented before the start, 2 % consent during the period, 2 % withdraw
+  during it, 1 % withdrew earlier, 1 % never consented) and 10 % of the others: ~0.56 N rows.
+- Dialer: each day and campaign it calls the customers it may call, picked by a lasting
+  weight (gamma, mean 1), 1 + Poisson(lambda x weight) calls each (lambda 0.35, 0.5, 1.2:
+  mostly 1-3), 30 min-3 h apart (4 % redialled after 1-5 min), inside the purpose's
+  callee-local calling hours (0.2 % of customer-days start up to 25 min early, 0.1 % end
+  late). It keeps the daily and 7-day caps, cooling-off, refusals and consent, and stops a
+  customer's day after a conversation, except for 1 % of customers a day (stale lists) and
+  3 % of calls after a conversation (collection 10 %). That is where the findings come from:
+  about 1.4 % of the calls of the 7th day (mostly FREQ_RAPID_REDIAL, FREQ_COOLING_OFF and
+  FREQ_CALLING_HOURS; a few FREQ_AFTER_REFUSAL, CONF_NO_CONSENT, FREQ_ROLLING_7D,
+  FREQ_CALLER_DAILY_CAP, FREQ_DAILY_CAP, CONF_PII_IN_NOTES); no qualification findings.
+- Calls: ANSWERED ~35 %, NO_ANSWER ~30 %, REJECTED ~12 %, VOICEMAIL ~10 %, BUSY ~8 %,
+  FAILED ~5 %; outcomes only on answered calls (2 % left blank), answer_time only then,
+  start <= answer <= end. Notes blank on ~2/3 (else short Chinese text; 1 in 50,000 holds a
+  full mobile number); callee_tz blank on 98 %, else Asia/Shanghai or (0.3 %) Asia/Urumqi.
+  call_id = <agency>-<yyyymmdd>-<sequence in start-time order>.
+- Deliveries vary by agency: timestamp styles (space or T; seconds, minutes or milliseconds;
+  no offset, +08:00, +0800 or Z), phone forms (13812345678, +86 138 1234 5678,
+  +8613812345678, 0086-138-1234-5678, and 3 % 138 1234 5678), lower-case enums, quoted or
+  bare fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from audits.config import load_rulepack
+from benchmarks.landing.cdr import CDR_SUFFIXES, agency_day, write_cdr
+from benchmarks.landing.dialler import State
+from benchmarks.landing.plan import apportion, plan_agencies
+from benchmarks.landing.reference import write_reference
+from benchmarks.landing.text import MOBILE_PREFIXES
+
+
+def write_bulk_landing(landing: Path, *, start: dt.date, days: int, agencies: int = 50,
+                       calls_per_day: int = 10_000_000, seed: int = 11,
+                       progress: Callable[[str], None] | None = None) -> dict:
+    """Write the landing zone; returns {"days", "agencies", "calls", "files", "customers",
+    "reference": {table: rows}}."""
+    if days < 1 or agencies < 1 or calls_per_day < 0:
+        raise ValueError(f"need days >= 1, agencies >= 1 and calls_per_day >= 0; got {days}, {agencies}, "
+                         f"{calls_per_day}")
+    say = progress or (lambda message: None)
+    landing, pack = Path(landing), load_rulepack("cn_bank")
+    s_plan, s_static, s_days = np.random.SeedSequence(seed).spawn(3)
+    rng = np.random.default_rng(s_plan)
+    plan = plan_agencies(agencies, calls_per_day, start, rng, s_static)
+    numbers = (rng.permutation(MOBILE_PREFIXES), int(rng.integers(10**8)), int(rng.integers(10**7)))
+    say(f"bulk landing: {agencies} agencies, {days} day(s) from {start.isoformat()}, {calls_per_day:,} calls "
+        f"a day, seed {seed}")
+    reference = write_reference(landing / "reference", plan, start, days, numbers, pack.bank_timezone, rng)
+    say("reference: " + ", ".join(f"{table} {rows:,}" for table, rows in reference.items()) + " rows")
+    states = [State(np.zeros((a.customers, pack.rolling_window_days), np.int8),
+                    np.full(a.customers, -1, np.int16), np.zeros(a.customers, bool)) for a in plan]
+    weights = np.array([a.weight for a in plan])
+    calls = files = 0
+    for d, day_seed in enumerate(s_days.spawn(days)):
+        date = start + dt.timedelta(days=d)
+        rngs = [np.random.default_rng(s) for s in day_seed.spawn(agencies + 1)]
+        volumes = apportion(calls_per_day, weights * rngs[-1].lognormal(0.0, 0.03, agencies))
+        folder, written = landing / "cdr" / date.isoformat(), set()
+        folder.mkdir(parents=True, exist_ok=True)
+        for agency, state, volume, day_rng in zip(plan, states, volumes, rngs):
+            table = agency_day(agency, state, d, days, date, int(volume), numbers, pack, day_rng)
+            path = folder / f"{agency.agency_id}{agency.suffix}"
+            write_cdr(path, table, agency)
+            written.add(path.name)
+            calls += table.num_rows
+        for stale in folder.iterdir():                 # another run's files must not stay behind
+            if stale.name.endswith(CDR_SUFFIXES) and stale.name not in written:
+                stale.unlink()
+        files += len(written)
+        say(f"{date.isoformat()}: {int(volumes.sum()):,} calls in {len(written)} files")
+    return {"days": days, "agencies": agencies, "calls": calls, "files": files,
+            "customers": sum(a.customers for a in plan), "reference": reference}
