@@ -84,12 +84,15 @@ def run_rules(inputs: RuleInputs, *, partition: int = 0, partitions: int = 1,
     workers (tests/rules/test_partitions.py).
     """
     found = []
+    enabled = [rule for rule in RULES if rule.rule_id in inputs.rulepack.enabled_rules]
+    last_use = {rule.key: position for position, rule in enumerate(enabled)}
     sliced: dict[str, RuleInputs] = {}          # one slice per key, shared by the rules using it
-    for rule in RULES:
-        if rule.rule_id in inputs.rulepack.enabled_rules:
-            if rule.key not in sliced:
-                sliced[rule.key] = _partition(inputs, rule.key, partition, partitions)
-            found.append(rule.find(sliced[rule.key]))
+    for position, rule in enumerate(enabled):
+        if rule.key not in sliced:
+            sliced[rule.key] = _partition(inputs, rule.key, partition, partitions)
+        found.append(rule.find(sliced[rule.key]))
+        if last_use[rule.key] == position:
+            del sliced[rule.key]                # a partition's copy of the calls is gigabytes at 10M
         if on_rule:
             on_rule(rule.rule_id)
     return sort_violations([frame for frame in found if not frame.empty])

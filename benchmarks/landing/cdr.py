@@ -29,6 +29,7 @@ CDR_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 
 def agency_day(agency: Agency, state: State, d: int, days: int, date: dt.date, volume: int, numbers: tuple,
                pack: Rulepack, rng: np.random.Generator) -> pa.Table:
+    """The agency's calls of day d (date) as a table of CDR_COLUMNS, in the agency's own forms."""
     traits = customer_traits(agency, days)
     cust, start_s, disp, outcome, purpose = dial_day(agency, state, traits, d, volume, pack, rng)
     n = cust.size
