@@ -26,7 +26,7 @@ from audits.loaders import list_cdr_files
 from audits.workers import in_processes, release_memory
 from audits.models import REFERENCE_TABLES
 from audits.report import AuditResult, publish_report
-from audits.rules import RuleInputs, run_rules, sort_violations
+from audits.rules import RuleInputs, partition_owners, run_rules, sort_violations
 from audits.rules.common import compact_history, enrich_calls
 from audits.tables import agency_zones, contracts_in_force
 from audits.workdir import WorkDir
@@ -53,25 +53,33 @@ def run_audit(config: AuditConfig, *, progress: Progress | None = None) -> Audit
     return stage_publish(config)
 
 
-_SHARED_INPUTS: RuleInputs | None = None
+# Calls per rule partition when one machine runs them: a worker's memory follows its
+# partition (its share of the calls and history, and the rules' intermediates), so a big day
+# is cut into more partitions than workers, each worker taking several in turn.
+CALLS_PER_PARTITION = 1_500_000
+_SHARED: tuple | None = None
 
 
 def run_rules_in_processes(inputs: RuleInputs, workers: int) -> pd.DataFrame:
-    """run_rules over `workers` hash partitions in forked processes that inherit `inputs`
+    """run_rules over hash partitions in `workers` forked processes that inherit `inputs`
     (nothing large is copied or pickled); equal to run_rules(inputs)."""
-    global _SHARED_INPUTS
+    global _SHARED
     if workers <= 1:
         return run_rules(inputs)
-    _SHARED_INPUTS = inputs
+    partitions = max(workers, -(-len(inputs.calls) // CALLS_PER_PARTITION))
+    _SHARED = (inputs, partition_owners(inputs, partitions))
     try:
-        parts = in_processes(_run_shared_partition, [(k, workers) for k in range(workers)], workers)
+        parts = in_processes(_run_shared_partition, [(k, partitions) for k in range(partitions)], workers)
     finally:
-        _SHARED_INPUTS = None
+        _SHARED = None
     return sort_violations(parts)
 
 
 def _run_shared_partition(partition: int, partitions: int) -> pd.DataFrame:
-    return run_rules(_SHARED_INPUTS, partition=partition, partitions=partitions)
+    inputs, owners = _SHARED
+    found = run_rules(inputs, partition=partition, partitions=partitions, owners=owners)
+    release_memory()                       # before this worker takes its next partition
+    return found
 
 
 def stage_reference(config: AuditConfig, *, progress: Progress | None = None) -> list[str]:

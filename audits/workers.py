@@ -26,7 +26,7 @@ def in_processes(function: Callable, arguments: list[tuple], workers: int) -> li
     gc.collect()
     gc.freeze()
     try:
-        with context.Pool(min(workers, len(arguments))) as pool:
+        with context.Pool(min(workers, len(arguments)), maxtasksperchild=1) as pool:   # memory back per task
             return pool.starmap(function, arguments)
     finally:
         gc.unfreeze()

@@ -39,7 +39,7 @@ from audits.rules.qualification import (
     calls_without_contract,
 )
 
-__all__ = ["RULES", "Rule", "RuleInputs", "run_rules", "sort_violations"]
+__all__ = ["RULES", "Rule", "RuleInputs", "partition_owners", "run_rules", "sort_violations"]
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,15 @@ assert {rule.rule_id for rule in RULES} == set(RULES_BY_ID), "RULES and models.R
 
 
 def run_rules(inputs: RuleInputs, *, partition: int = 0, partitions: int = 1,
-              on_rule: Callable[[str], None] | None = None) -> pd.DataFrame:
+              on_rule: Callable[[str], None] | None = None,
+              owners: dict[tuple[str, str], np.ndarray] | None = None) -> pd.DataFrame:
     """All enabled rules; findings sorted by agency_id, rule_id, start_time, call_id.
 
     With partitions > 1, only the calls whose rule key (callee or caller number) hashes to
     `partition` are judged, with the history of those numbers: the union of all partitions'
     findings equals the single run's, so partitions can run as separate tasks on separate
-    workers (tests/rules/test_partitions.py).
+    workers (tests/rules/test_partitions.py). `owners` (partition_owners) saves each
+    partition hashing every number again when one process runs several.
     """
     found = []
     enabled = [rule for rule in RULES if rule.rule_id in inputs.rulepack.enabled_rules]
@@ -89,7 +91,7 @@ def run_rules(inputs: RuleInputs, *, partition: int = 0, partitions: int = 1,
     sliced: dict[str, RuleInputs] = {}          # one slice per key, shared by the rules using it
     for position, rule in enumerate(enabled):
         if rule.key not in sliced:
-            sliced[rule.key] = _partition(inputs, rule.key, partition, partitions)
+            sliced[rule.key] = _partition(inputs, rule.key, partition, partitions, owners)
         found.append(rule.find(sliced[rule.key]))
         if last_use[rule.key] == position:
             del sliced[rule.key]                # a partition's copy of the calls is gigabytes at 10M
@@ -119,12 +121,27 @@ def partition_of(numbers: pd.Series, partitions: int) -> np.ndarray:
     return (hashed % np.uint64(partitions)).astype("int64")
 
 
-def _partition(inputs: RuleInputs, key: str, partition: int, partitions: int) -> RuleInputs:
+def partition_owners(inputs: RuleInputs, partitions: int) -> dict[tuple[str, str], np.ndarray]:
+    """The partition of every row of the calls (by callee and by caller number), the history
+    and the refusals: computed once, for run_rules' `owners`."""
+    return {("calls", "number"): partition_of(inputs.calls["number"], partitions),
+            ("calls", "caller_e164"): partition_of(inputs.calls["caller_e164"], partitions),
+            ("history", "number"): partition_of(inputs.history["number"], partitions),
+            ("refusals", "number"): partition_of(inputs.refusals["number"], partitions)}
+
+
+def _partition(inputs: RuleInputs, key: str, partition: int, partitions: int,
+               owners: dict[tuple[str, str], np.ndarray] | None = None) -> RuleInputs:
     if partitions == 1:
         return inputs
-    calls = inputs.calls[partition_of(inputs.calls[key], partitions) == partition].reset_index(drop=True)
+
+    def mine(name: str, column: str) -> np.ndarray:
+        owner = owners[(name, column)] if owners else partition_of(getattr(inputs, name)[column], partitions)
+        return owner == partition
+
+    calls = inputs.calls[mine("calls", key)].reset_index(drop=True)
     history, refusals = inputs.history, inputs.refusals
     if key == "number":
-        history = history[partition_of(history["number"], partitions) == partition].reset_index(drop=True)
-        refusals = refusals[partition_of(refusals["number"], partitions) == partition].reset_index(drop=True)
+        history = history[mine("history", "number")].reset_index(drop=True)
+        refusals = refusals[mine("refusals", "number")].reset_index(drop=True)
     return replace(inputs, calls=calls, history=history, refusals=refusals)
