@@ -53,23 +53,23 @@ def run_audit(config: AuditConfig, *, progress: Progress | None = None) -> Audit
     return stage_publish(config)
 
 
-# Calls per rule partition when one machine runs them: a worker's memory follows its
-# partition (its share of the calls and history, and the rules' intermediates), so a big day
-# is cut into more partitions than workers, each worker taking several in turn.
-CALLS_PER_PARTITION = 1_500_000
 _SHARED: tuple | None = None
 
 
 def run_rules_in_processes(inputs: RuleInputs, workers: int) -> pd.DataFrame:
-    """run_rules over hash partitions in `workers` forked processes that inherit `inputs`
-    (nothing large is copied or pickled); equal to run_rules(inputs)."""
+    """run_rules over `workers` hash partitions in forked processes that inherit `inputs`
+    (nothing large is copied or pickled); equal to run_rules(inputs).
+
+    One partition per worker: more, smaller partitions lower a worker's memory little (the
+    inputs it shares with the parent dominate) and repeat the reference-side work of every
+    rule per partition (measured at 10M calls: 7 partitions, 50.5 s -> 81.6 s, 14.4 -> 11.1 GiB).
+    """
     global _SHARED
     if workers <= 1:
         return run_rules(inputs)
-    partitions = max(workers, -(-len(inputs.calls) // CALLS_PER_PARTITION))
-    _SHARED = (inputs, partition_owners(inputs, partitions))
+    _SHARED = (inputs, partition_owners(inputs, workers))
     try:
-        parts = in_processes(_run_shared_partition, [(k, partitions) for k in range(partitions)], workers)
+        parts = in_processes(_run_shared_partition, [(k, workers) for k in range(workers)], workers)
     finally:
         _SHARED = None
     return sort_violations(parts)
@@ -77,9 +77,7 @@ def run_rules_in_processes(inputs: RuleInputs, workers: int) -> pd.DataFrame:
 
 def _run_shared_partition(partition: int, partitions: int) -> pd.DataFrame:
     inputs, owners = _SHARED
-    found = run_rules(inputs, partition=partition, partitions=partitions, owners=owners)
-    release_memory()                       # before this worker takes its next partition
-    return found
+    return run_rules(inputs, partition=partition, partitions=partitions, owners=owners)
 
 
 def stage_reference(config: AuditConfig, *, progress: Progress | None = None) -> list[str]:

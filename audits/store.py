@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -70,10 +71,10 @@ def _replace_partition(folder: Path, name: str, frame: pd.DataFrame) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def read_history(store: Path, days: list[dt.date]) -> list[tuple[dt.date, pa.Table]]:
-    """The HISTORY_COLUMNS of each stored day, as Arrow tables (text columns with few distinct
-    values dictionary-encoded, so that a day of ten million calls stays a few hundred MiB)."""
-    tables = []
+def read_history(store: Path, days: list[dt.date]) -> Iterator[tuple[dt.date, pa.Table]]:
+    """The HISTORY_COLUMNS of each stored day, in the order given, as Arrow tables (text
+    columns with few distinct values dictionary-encoded), one at a time: a day of ten million
+    calls is a few hundred MiB while it is being reduced."""
     for day in days:
         path = _partition(store, "calls", day) / "calls.parquet"
         if not path.is_file():
@@ -84,8 +85,7 @@ def read_history(store: Path, days: list[dt.date]) -> list[tuple[dt.date, pa.Tab
         if "callee_number" not in names:
             numbers = e164_integers(table.column("callee_e164").to_pandas())
             table = table.drop_columns(["callee_e164"]).append_column("callee_number", pa.array(numbers))
-        tables.append((day, table.select(list(HISTORY_COLUMNS))))
-    return tables
+        yield day, table.select(list(HISTORY_COLUMNS))
 
 
 def read_refusals_before(store: Path, day: dt.date) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,36 +82,36 @@ def enrich_calls(calls: pd.DataFrame, campaigns: pd.DataFrame, rulepack: Rulepac
     return enriched
 
 
-def compact_history(days: list[tuple[dt.date, pa.Table]], audit_date: dt.date, campaigns: pd.DataFrame,
+def compact_history(days: Iterable[tuple[dt.date, pa.Table]], audit_date: dt.date, campaigns: pd.DataFrame,
                     rulepack: Rulepack) -> pd.DataFrame:
-    """Earlier days' stored calls (store.read_history) reduced to HISTORY_FRAME_COLUMNS: the
-    callee number, start, days before the audit day, purpose (as of today's campaigns, like
-    enrich_calls) and the attempt / conversation / unanswered flags. About 20 bytes a call
-    instead of ~130 as text: six earlier days of ten million calls fit in ~1.2 GiB.
-    Each stored day is in call order, and days are given oldest first."""
+    """Earlier days' stored calls (store.read_history, oldest day first, each in call order)
+    reduced to HISTORY_FRAME_COLUMNS: the callee number, start, days before the audit day,
+    purpose (as of today's campaigns, like enrich_calls) and the attempt / conversation /
+    unanswered flags. About 20 bytes a call instead of ~130 as text: six earlier days of ten
+    million calls fit in ~1.2 GiB. Each day's table is reduced and let go before the next is
+    read, and the columns are joined one at a time (no frame-wide concatenation)."""
     catalogue = campaigns.drop_duplicates("campaign_id").set_index("campaign_id")["purpose_code"]
     purpose_ids = {p: i for i, p in enumerate(PURPOSES)}
-    parts = []
     attempt, unanswered = set(rulepack.attempt_dispositions), set(UNANSWERED)
-    for day, table in sorted(days, key=lambda item: item[0]):
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in HISTORY_FRAME_COLUMNS}
+    for day, table in days:
         disposition, outcome = table.column("disposition_code"), table.column("outcome_code")
-        parts.append(pd.DataFrame({
-            "number": table.column("callee_number").to_numpy(),
-            "start_utc": table.column("start_utc").to_pandas().array,
-            "days_ago": np.full(table.num_rows, (audit_date - day).days, dtype="int16"),
-            "purpose_id": _dictionary_lookup(table.column("campaign_id"),
-                                             lambda c: purpose_ids.get(catalogue.get(c), -1), -1).astype("int8"),
-            "is_attempt": _dictionary_lookup(disposition, lambda d: d in attempt, False),
-            "is_conversation": (_dictionary_lookup(disposition, lambda d: d == "ANSWERED", False)
-                                & _dictionary_lookup(outcome, lambda o: o in CONVERSATION_OUTCOMES, False)),
-            "is_unanswered": _dictionary_lookup(disposition, lambda d: d in unanswered, False),
-        }))
-    if not parts:
-        return pd.DataFrame({"number": np.array([], dtype="int64"),
-                             "start_utc": pd.Series([], dtype="datetime64[ns, UTC]"),
-                             "days_ago": np.array([], dtype="int16"), "purpose_id": np.array([], dtype="int8"),
-                             **{flag: np.array([], dtype=bool) for flag in HISTORY_FRAME_COLUMNS[4:]}})
-    return pd.concat(parts, ignore_index=True)
+        parts["number"].append(table.column("callee_number").to_numpy())
+        parts["start_utc"].append(pc.cast(table.column("start_utc"), pa.timestamp("ns")).to_numpy())
+        parts["days_ago"].append(np.full(table.num_rows, (audit_date - day).days, dtype="int16"))
+        parts["purpose_id"].append(_dictionary_lookup(
+            table.column("campaign_id"), lambda c: purpose_ids.get(catalogue.get(c), -1), -1).astype("int8"))
+        parts["is_attempt"].append(_dictionary_lookup(disposition, lambda d: d in attempt, False))
+        parts["is_conversation"].append(_dictionary_lookup(disposition, lambda d: d == "ANSWERED", False)
+                                        & _dictionary_lookup(outcome, lambda o: o in CONVERSATION_OUTCOMES, False))
+        parts["is_unanswered"].append(_dictionary_lookup(disposition, lambda d: d in unanswered, False))
+        del table, disposition, outcome
+    empty = {"number": "int64", "start_utc": "datetime64[ns]", "days_ago": "int16", "purpose_id": "int8"}
+    columns = {name: (np.concatenate(parts.pop(name)) if parts[name] else np.array([], dtype=empty.get(name, bool)))
+               for name in HISTORY_FRAME_COLUMNS}
+    history = pd.DataFrame(columns, copy=False)
+    history["start_utc"] = history["start_utc"].dt.tz_localize("UTC")
+    return history
 
 
 def _dictionary_lookup(column: pa.ChunkedArray, lookup, missing) -> np.ndarray:

@@ -48,11 +48,9 @@ def test_partition_of_is_stable_and_spreads():
         partition_of(pd.Series(["+8613812345678"], dtype="str"), 4).tolist()
 
 
-def test_more_partitions_than_workers_in_processes_equal_the_single_run(inputs, monkeypatch):
-    """A big day is cut into more partitions than workers (CALLS_PER_PARTITION); the forked
-    workers take several each, from owners computed once."""
-    from audits import pipeline
 
-    monkeypatch.setattr(pipeline, "CALLS_PER_PARTITION", len(inputs.calls) // 5)
-    assert -(-len(inputs.calls) // pipeline.CALLS_PER_PARTITION) >= 5
-    pd.testing.assert_frame_equal(pipeline.run_rules_in_processes(inputs, workers=2), run_rules(inputs))
+def test_rules_in_worker_processes_equal_the_single_run(inputs):
+    """run_rules_in_processes: forked workers, one partition each, owners hashed once."""
+    from audits.pipeline import run_rules_in_processes
+
+    pd.testing.assert_frame_equal(run_rules_in_processes(inputs, workers=3), run_rules(inputs))
