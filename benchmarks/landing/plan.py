@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from audits.sample.reference import apportion   # the sample generator's largest-remainder split
+
 PURPOSES = ("marketing", "servicing", "collection")
 CAMPAIGN_PREFIX = ("MKT", "SRV", "COL")
 PRODUCTS = (("CREDIT_CARD", "PERSONAL_LOAN", "WEALTH_MGMT", "MORTGAGE"),
@@ -103,17 +105,6 @@ def customer_traits(agency: Agency, days: int) -> dict[str, np.ndarray]:
             "consent_day": np.select([kind == 1, kind == 4], [day, NEVER], -1),
             "withdraw_day": np.select([kind == 2, kind == 3], [day, -1], NEVER),
             "line_weight": rng.gamma(40.0, 1.0, agency.lines)}
-
-
-def apportion(total: int, weights: np.ndarray) -> np.ndarray:
-    """Split an integer total by weights (largest remainder), deterministic."""
-    weights = np.asarray(weights, dtype=float)
-    exact = total * weights / weights.sum()
-    base = np.floor(exact).astype(np.int64)
-    rest = int(total - base.sum())
-    if rest:
-        base[np.lexsort((np.arange(exact.size), -(exact - base)))[:rest]] += 1
-    return base
 
 
 def utc_offset(zone: str, date: dt.date) -> int:
