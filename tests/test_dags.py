@@ -3,10 +3,12 @@ for a rerun) publishes a verifiable report and e-mails a masked summary to a rea
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import email
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,7 +19,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="airflow-home-"))
+AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="airflow-home-"))     # set before airflow is imported ...
+atexit.register(shutil.rmtree, AIRFLOW_HOME, ignore_errors=True)  # ... and gone with the test process
 os.environ.update({
     "AIRFLOW_HOME": str(AIRFLOW_HOME),
     "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
