@@ -26,7 +26,7 @@ from audits.loaders import list_cdr_files
 from audits.workers import in_processes, release_memory
 from audits.models import REFERENCE_TABLES
 from audits.report import AuditResult, publish_report
-from audits.rules import RuleInputs, partition_inputs, partition_owners, run_rules, sort_violations
+from audits.rules import RuleInputs, partition_owners, run_rules, sort_violations
 from audits.rules.common import compact_history, enrich_calls
 from audits.tables import agency_zones, contracts_in_force
 from audits.workdir import WorkDir
@@ -53,45 +53,31 @@ def run_audit(config: AuditConfig, *, progress: Progress | None = None) -> Audit
     return stage_publish(config)
 
 
-_SHARED: list[RuleInputs] | None = None
+_SHARED: tuple | None = None
 
 
 def run_rules_in_processes(inputs: RuleInputs, workers: int) -> pd.DataFrame:
-    """run_rules over `workers` hash partitions of the callee numbers in forked processes;
-    equal to run_rules(inputs)."""
-    return rules_in_processes(lambda: inputs, workers)
+    """run_rules over `workers` hash partitions in forked processes that inherit `inputs`
+    (nothing large is copied or pickled); equal to run_rules(inputs).
 
-
-def rules_in_processes(load_inputs: Callable[[], RuleInputs], workers: int) -> pd.DataFrame:
-    """run_rules(load_inputs()) with `workers` processes. The caller-number rule runs here on
-    all calls; then the inputs are split into one partition of the callee numbers per worker
-    and let go (when load_inputs keeps no reference), so the forked workers share one copy of
-    the calls and history instead of each copying its part: ten million calls and six days of
-    history are ~4 GiB.
-
-    One partition per worker: more, smaller partitions lower a worker's memory little and
-    repeat the reference-side work of every rule per partition (measured at 10M calls: 7
-    partitions, 50.5 s -> 81.6 s, 14.4 -> 11.1 GiB).
+    One partition per worker: more, smaller partitions lower a worker's memory little (the
+    inputs it shares with the parent dominate) and repeat the reference-side work of every
+    rule per partition (measured at 10M calls: 7 partitions, 50.5 s -> 81.6 s, 14.4 -> 11.1 GiB).
     """
     global _SHARED
     if workers <= 1:
-        return run_rules(load_inputs())
-    inputs = load_inputs()
-    by_caller = run_rules(inputs, key="caller_e164")
-    owners = partition_owners(inputs, workers)
-    parts = [partition_inputs(inputs, "number", k, workers, owners) for k in range(workers)]
-    del inputs, owners
-    release_memory()
-    _SHARED = parts
+        return run_rules(inputs)
+    _SHARED = (inputs, partition_owners(inputs, workers))
     try:
-        found = in_processes(_run_shared_part, [(k,) for k in range(workers)], workers)
+        parts = in_processes(_run_shared_partition, [(k, workers) for k in range(workers)], workers)
     finally:
         _SHARED = None
-    return sort_violations([by_caller, *found])
+    return sort_violations(parts)
 
 
-def _run_shared_part(part: int) -> pd.DataFrame:
-    return run_rules(_SHARED[part], key="number")
+def _run_shared_partition(partition: int, partitions: int) -> pd.DataFrame:
+    inputs, owners = _SHARED
+    return run_rules(inputs, partition=partition, partitions=partitions, owners=owners)
 
 
 def stage_reference(config: AuditConfig, *, progress: Progress | None = None) -> list[str]:
@@ -164,14 +150,11 @@ def stage_rules(config: AuditConfig, *, partition: int = 0, partitions: int = 1,
     processes), or one hash partition of the numbers (then merge_rule_partitions joins the parts)."""
     work = WorkDir(config)
     tables = {t: work.load_ingested(f"reference/{t}").accepted for t in REFERENCE_TABLES}
-
-    def load_inputs() -> RuleInputs:
-        return rule_inputs(config, tables, work.load_ingested("day").accepted)
-
+    inputs = rule_inputs(config, tables, work.load_ingested("day").accepted)
     if partitions == 1:
-        found = rules_in_processes(load_inputs, workers)
+        found = run_rules_in_processes(inputs, workers)
     else:
-        found = run_rules(load_inputs(), partition=partition, partitions=partitions)
+        found = run_rules(inputs, partition=partition, partitions=partitions)
     work.save_frame("violations" if partitions == 1 else f"rules/part-{partition}-of-{partitions}", found)
 
 

@@ -30,7 +30,7 @@ from audits.ingest import lean_for_validation, missing_files, validate_calls, va
 from audits.loaders import list_cdr_files  # noqa: E402
 from audits.models import REFERENCE_TABLES, Portfolio, Provenance  # noqa: E402
 from audits.pipeline import (  # noqa: E402
-    day_calls, ingest_earlier_days, rule_inputs, rules_in_processes, stage_agency, stage_reference_tables)
+    ingest_earlier_days, rule_inputs, run_rules_in_processes, stage_agency, stage_reference_tables)
 from audits.workers import in_processes, release_memory  # noqa: E402
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies  # noqa: E402
 from audits.workdir import WorkDir  # noqa: E402
@@ -124,29 +124,28 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
         agency_ids = sorted(list_cdr_files(landing, last))
         in_processes(stage_agency, [(config, a) for a in agency_ids], config.workers)
         staged = work.load_staged(validation_columns(), lean_for_validation)
-    with timer.stage("validation"):     # as stage_day: validate, then hand the day over on disk
+    with timer.stage("validation"):
         today = validate_calls(staged, day=last, full_rows=work.staged_rows)
         today.files += missing_files(landing, day=last, contracts=contracts)
-        work.save_ingested("day", today)
     del staged
     release_memory()
     with timer.stage("store"):
         store.write_day(config.store, last, today.accepted)
-        today.accepted = None                                  # as in the DAG: the next stage reads it back
         tables = {table: work.load_ingested(f"reference/{table}").accepted for table in REFERENCE_TABLES}
+        inputs = rule_inputs(config, tables, today.accepted)
+        today.accepted = None                                  # as in the DAG: the rules hold the calls
     release_memory()
-    with timer.stage("rules"):          # caller rule here, then one partition of the numbers per process
-        violations = rules_in_processes(lambda: rule_inputs(config, tables, work.load_ingested("day").accepted),
-                                        config.workers)
+    with timer.stage("rules"):          # hash partitions of the numbers, one process each
+        violations = run_rules_in_processes(inputs, config.workers)
+        calls = inputs.calls
+    work.remove()
     release_memory()
-    with timer.stage("scoring"):        # as stage_publish: the day's calls read back
-        calls = day_calls(work, tables["campaigns"], config)
+    with timer.stage("scoring"):
         volumes = [AgencyVolume(f.agency_id, f.agency_id, f.status, f.message, f.rows_read, f.rows_quarantined, ())
                    for f in today.files]
         scores = score_agencies(last, volumes, calls, violations, pack, history=_no_history())
         provenance = Provenance("benchmark", last.isoformat(), pack.name, pack.sha256, "benchmark", "", ())
         cards = build_scorecards(scores, volumes, calls, violations, pack, _no_history(), provenance)
-    work.remove()
     with timer.stage("rendering"):
         target = root / "rendered"
         target.mkdir(parents=True, exist_ok=True)

@@ -39,7 +39,7 @@ from audits.rules.qualification import (
     calls_without_contract,
 )
 
-__all__ = ["RULES", "Rule", "RuleInputs", "partition_inputs", "partition_owners", "run_rules", "sort_violations"]
+__all__ = ["RULES", "Rule", "RuleInputs", "partition_owners", "run_rules", "sort_violations"]
 
 
 @dataclass(frozen=True)
@@ -76,23 +76,22 @@ assert {rule.rule_id for rule in RULES} == set(RULES_BY_ID), "RULES and models.R
 
 def run_rules(inputs: RuleInputs, *, partition: int = 0, partitions: int = 1,
               on_rule: Callable[[str], None] | None = None,
-              owners: dict[tuple[str, str], np.ndarray] | None = None, key: str | None = None) -> pd.DataFrame:
+              owners: dict[tuple[str, str], np.ndarray] | None = None) -> pd.DataFrame:
     """All enabled rules; findings sorted by agency_id, rule_id, start_time, call_id.
 
     With partitions > 1, only the calls whose rule key (callee or caller number) hashes to
     `partition` are judged, with the history of those numbers: the union of all partitions'
     findings equals the single run's, so partitions can run as separate tasks on separate
     workers (tests/rules/test_partitions.py). `owners` (partition_owners) saves each
-    partition hashing every number again when one process runs several. With `key`, only the
-    rules keyed on it ("number" or "caller_e164").
+    partition hashing every number again when one process runs several.
     """
     found = []
-    enabled = [rule for rule in RULES if rule.rule_id in inputs.rulepack.enabled_rules and key in (None, rule.key)]
+    enabled = [rule for rule in RULES if rule.rule_id in inputs.rulepack.enabled_rules]
     last_use = {rule.key: position for position, rule in enumerate(enabled)}
     sliced: dict[str, RuleInputs] = {}          # one slice per key, shared by the rules using it
     for position, rule in enumerate(enabled):
         if rule.key not in sliced:
-            sliced[rule.key] = partition_inputs(inputs, rule.key, partition, partitions, owners)
+            sliced[rule.key] = _partition(inputs, rule.key, partition, partitions, owners)
         found.append(rule.find(sliced[rule.key]))
         if last_use[rule.key] == position:
             del sliced[rule.key]                # a partition's copy of the calls is gigabytes at 10M
@@ -131,10 +130,8 @@ def partition_owners(inputs: RuleInputs, partitions: int) -> dict[tuple[str, str
             ("refusals", "number"): partition_of(inputs.refusals["number"], partitions)}
 
 
-def partition_inputs(inputs: RuleInputs, key: str, partition: int, partitions: int,
-                     owners: dict[tuple[str, str], np.ndarray] | None = None) -> RuleInputs:
-    """The inputs of one hash partition of `key`'s numbers (calls; for "number" also the
-    history and refusals of those numbers); copies."""
+def _partition(inputs: RuleInputs, key: str, partition: int, partitions: int,
+               owners: dict[tuple[str, str], np.ndarray] | None = None) -> RuleInputs:
     if partitions == 1:
         return inputs
 
