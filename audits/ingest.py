@@ -38,7 +38,8 @@ from audits.tables import (
     type_cdr,
     type_reference,
 )
-from audits.validation import batch_frame, merge_results, nullity_only_columns, suite_columns, validate_table
+from audits.validation import (batch_frame, merge_results, nullity, nullity_only_columns, suite_columns,
+                               validate_table)
 
 
 class AuditError(Exception):
@@ -173,7 +174,7 @@ def lean_for_validation(typed: pd.DataFrame) -> pd.DataFrame:
     lean = typed.copy(deep=False)
     for column in nullity_only_columns("cdr"):
         if column in lean and column not in keep and not pd.api.types.is_numeric_dtype(lean[column]):
-            lean[column] = np.where(lean[column].isna().to_numpy(), np.nan, 1.0)
+            lean[column] = nullity(lean[column])
     return lean
 
 

@@ -20,16 +20,16 @@ import pandas as pd
 
 from audits import store, validation
 from audits.config import AuditConfig
-from audits.ingest import (lean_for_validation, load_reference_table, missing_files, reference_paths,
+from audits.ingest import (Ingested, lean_for_validation, load_reference_table, missing_files, reference_paths,
                            stage_cdr_file, validate_calls, validation_columns)
 from audits.loaders import list_cdr_files
-from audits.workers import in_processes, release_memory
 from audits.models import REFERENCE_TABLES
 from audits.report import AuditResult, publish_report
 from audits.rules import RuleInputs, partition_owners, run_rules, sort_violations
 from audits.rules.common import compact_history, enrich_calls
 from audits.tables import agency_zones, contracts_in_force
 from audits.workdir import WorkDir
+from audits.workers import in_processes, release_memory
 
 Progress = Callable[[str], None]
 
@@ -136,13 +136,19 @@ def stage_day(config: AuditConfig) -> None:
     """Validate every staged agency file in one batch; write the store partition of the day."""
     work = WorkDir(config)
     contracts = work.load_ingested("reference/contracts").accepted
-    today = validate_calls(work.load_staged(validation_columns(), lean_for_validation), day=config.audit_date,
-                           full_rows=work.staged_rows)
+    today = _validate_staged(work, config.audit_date)
     today.files += missing_files(config.landing, day=config.audit_date, contracts=contracts,
                                  agencies=config.agencies)
     if not today.accepted.empty:
         store.write_day(config.store, config.audit_date, today.accepted)
     work.save_ingested("day", today)
+
+
+def _validate_staged(work: WorkDir, day: dt.date) -> Ingested:
+    """The staged agency files of the work directory, loaded lean and validated in batches;
+    raw text is read back only for quarantined rows."""
+    return validate_calls(work.load_staged(validation_columns(), lean_for_validation), day=day,
+                          full_rows=work.staged_rows)
 
 
 def stage_rules(config: AuditConfig, *, partition: int = 0, partitions: int = 1, workers: int = 1) -> None:
@@ -220,8 +226,7 @@ def _validated_calls_of(config: AuditConfig, contracts: pd.DataFrame) -> pd.Data
     work = WorkDir(config)
     try:
         in_processes(_stage_file, [(config, a, path, zones.get(a, bank)) for a, path in files], config.workers)
-        return validate_calls(work.load_staged(validation_columns(), lean_for_validation), day=config.audit_date,
-                              full_rows=work.staged_rows).accepted
+        return _validate_staged(work, config.audit_date).accepted
     finally:
         work.remove()
 

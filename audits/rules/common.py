@@ -192,11 +192,11 @@ def map_pairs(left: tuple[pd.Series, ...], right: tuple[pd.Series, ...], values:
     left_keys, right_keys = pair_keys(left, right)
     usable = np.flatnonzero(right_keys >= 0)
     first, position = np.unique(right_keys[usable], return_index=True)
-    found = pd.Index(first).get_indexer(left_keys) if len(first) else np.full(len(left_keys), -1)
-    found = np.where(left_keys >= 0, found, -1)
+    if not len(first):
+        return pd.Series(None, index=left[0].index, dtype=values.dtype)         # nothing to match
+    found = np.where(left_keys >= 0, pd.Index(first).get_indexer(left_keys), -1)
     picked = values.iloc[usable[position]].reset_index(drop=True)
-    result = picked.take(np.maximum(found, 0)) if len(picked) else pd.Series([None] * len(found), dtype=values.dtype)
-    return pd.Series(result.to_numpy(), index=left[0].index).where(found >= 0)
+    return pd.Series(picked.take(np.maximum(found, 0)).to_numpy(), index=left[0].index).where(found >= 0)
 
 
 def empty_violations() -> pd.DataFrame:

@@ -92,20 +92,17 @@ def attempts_in_cooling_off(inputs: RuleInputs) -> pd.DataFrame:
         in_window |= ((history["purpose_id"] == PURPOSES.index(purpose)).to_numpy()
                       & (history["days_ago"].to_numpy() <= n - 1))
     past = history[history["is_conversation"].to_numpy() & in_window]
-    latest = past.groupby(number_purpose_keys(past), sort=True)["days_ago"].min()
-    last_past = pd.Series([(day - dt.timedelta(days=int(n))).isoformat() for n in latest.to_numpy()],
-                          index=latest.index, dtype=object)
+    latest = past.groupby(number_purpose_keys(past), sort=False)["days_ago"].min()   # days ago, per key
     judged = calls.loc[calls["purpose"].isin(list(days)), ["number", "purpose_id", "purpose", "is_attempt",
                                                            "is_conversation"]]
     keys = number_purpose_keys(judged)
     conversations_before = judged.groupby(keys, sort=False)["is_conversation"].cumsum() - judged["is_conversation"]
-    position = np.clip(np.searchsorted(last_past.index.to_numpy(), keys), 0, max(len(last_past) - 1, 0))
-    found = (last_past.index.to_numpy()[position] == keys) if len(last_past) else np.zeros(len(keys), dtype=bool)
-    past_date = pd.Series(np.where(found, last_past.to_numpy(dtype=object)[position] if len(last_past) else None,
-                                   None), index=judged.index, dtype="str")
-    hits = judged["is_attempt"] & ((conversations_before > 0) | past_date.notna())
+    past_days_ago = pd.Series(latest.reindex(keys).to_numpy(), index=judged.index)    # NaN: none in the window
+    hits = judged["is_attempt"] & ((conversations_before > 0) | past_days_ago.notna())
     rows = calls.loc[judged.index[hits.to_numpy()]]
-    since = past_date[hits].where(conversations_before[hits] == 0, day.isoformat())
+    since_days = past_days_ago[hits]
+    since = since_days.map({n: (day - dt.timedelta(days=int(n))).isoformat() for n in since_days.dropna().unique()}
+                           ).astype("str").where(conversations_before[hits] == 0, day.isoformat())
     detail = (rows["purpose"] + " attempt within " + rows["purpose"].map(days).astype("str")
               + " days of a conversation with this number on " + since)
     return as_violations(inputs, rows, "FREQ_COOLING_OFF", detail)
