@@ -8,6 +8,7 @@ offending call.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from collections.abc import Iterable
 from typing import Callable
 
 import numpy as np
@@ -39,7 +40,7 @@ from audits.rules.qualification import (
     calls_without_contract,
 )
 
-__all__ = ["RULES", "Rule", "RuleInputs", "partition_owners", "run_rules", "sort_violations"]
+__all__ = ["RULES", "Rule", "RuleInputs", "rule_groups", "run_rules", "sort_violations"]
 
 
 @dataclass(frozen=True)
@@ -49,55 +50,68 @@ class Rule:
 
     rule_id: str
     find: Callable[[RuleInputs], pd.DataFrame]
+    cost: float                  # seconds per ten million calls (benchmark profile): balances rule_groups
     key: str = "number"          # the callee number (integer); or caller_e164
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("FREQ_CALLING_HOURS", calls_outside_hours),
-    Rule("FREQ_DAILY_CAP", attempts_over_daily_cap),
-    Rule("FREQ_ROLLING_7D", attempts_over_rolling_cap),
-    Rule("FREQ_COOLING_OFF", attempts_in_cooling_off),
-    Rule("FREQ_RAPID_REDIAL", rapid_redials),
-    Rule("FREQ_AFTER_REFUSAL", attempts_after_refusal),
-    Rule("FREQ_CALLER_DAILY_CAP", calls_over_caller_cap, key="caller_e164"),
-    Rule("CONF_UNASSIGNED", calls_without_assignment),
-    Rule("CONF_NO_CONSENT", marketing_without_consent),
-    Rule("CONF_AGENT_NOT_ACTIVE", calls_by_inactive_agents),
-    Rule("CONF_NDA_NOT_IN_FORCE", calls_under_lapsed_nda),
-    Rule("CONF_PII_IN_NOTES", calls_with_pii_in_notes),
-    Rule("QUAL_NO_CONTRACT", calls_without_contract),
-    Rule("QUAL_LICENCE_INVALID", calls_under_invalid_licence),
-    Rule("QUAL_OUT_OF_SCOPE", calls_out_of_scope),
-    Rule("QUAL_AGENT_UNTRAINED", calls_by_untrained_agents),
-    Rule("QUAL_UNREGISTERED_CALLER_ID", calls_from_unregistered_numbers),
+    Rule("FREQ_CALLING_HOURS", calls_outside_hours, 9.8),
+    Rule("FREQ_DAILY_CAP", attempts_over_daily_cap, 6.3),
+    Rule("FREQ_ROLLING_7D", attempts_over_rolling_cap, 13.3),
+    Rule("FREQ_COOLING_OFF", attempts_in_cooling_off, 1.7),
+    Rule("FREQ_RAPID_REDIAL", rapid_redials, 6.6),
+    Rule("FREQ_AFTER_REFUSAL", attempts_after_refusal, 3.4),
+    Rule("FREQ_CALLER_DAILY_CAP", calls_over_caller_cap, 2.0, key="caller_e164"),
+    Rule("CONF_UNASSIGNED", calls_without_assignment, 3.9),
+    Rule("CONF_NO_CONSENT", marketing_without_consent, 1.4),
+    Rule("CONF_AGENT_NOT_ACTIVE", calls_by_inactive_agents, 0.5),
+    Rule("CONF_NDA_NOT_IN_FORCE", calls_under_lapsed_nda, 0.1),
+    Rule("CONF_PII_IN_NOTES", calls_with_pii_in_notes, 1.4),
+    Rule("QUAL_NO_CONTRACT", calls_without_contract, 0.2),
+    Rule("QUAL_LICENCE_INVALID", calls_under_invalid_licence, 0.1),
+    Rule("QUAL_OUT_OF_SCOPE", calls_out_of_scope, 1.3),
+    Rule("QUAL_AGENT_UNTRAINED", calls_by_untrained_agents, 1.4),
+    Rule("QUAL_UNREGISTERED_CALLER_ID", calls_from_unregistered_numbers, 1.1),
 )
 assert {rule.rule_id for rule in RULES} == set(RULES_BY_ID), "RULES and models.RULE_INFO disagree"
 
 
 def run_rules(inputs: RuleInputs, *, partition: int = 0, partitions: int = 1,
               on_rule: Callable[[str], None] | None = None,
-              owners: dict[tuple[str, str], np.ndarray] | None = None) -> pd.DataFrame:
-    """All enabled rules; findings sorted by agency_id, rule_id, start_time, call_id.
+              only: frozenset[str] | None = None) -> pd.DataFrame:
+    """All enabled rules (or those of them in `only`); findings sorted by agency_id, rule_id,
+    start_time, call_id.
 
     With partitions > 1, only the calls whose rule key (callee or caller number) hashes to
     `partition` are judged, with the history of those numbers: the union of all partitions'
     findings equals the single run's, so partitions can run as separate tasks on separate
-    workers (tests/rules/test_partitions.py). `owners` (partition_owners) saves each
-    partition hashing every number again when one process runs several.
+    workers (tests/rules/test_partitions.py).
     """
     found = []
-    enabled = [rule for rule in RULES if rule.rule_id in inputs.rulepack.enabled_rules]
+    enabled = [rule for rule in RULES if rule.rule_id in inputs.rulepack.enabled_rules
+               and (only is None or rule.rule_id in only)]
     last_use = {rule.key: position for position, rule in enumerate(enabled)}
     sliced: dict[str, RuleInputs] = {}          # one slice per key, shared by the rules using it
     for position, rule in enumerate(enabled):
         if rule.key not in sliced:
-            sliced[rule.key] = _partition(inputs, rule.key, partition, partitions, owners)
+            sliced[rule.key] = _partition(inputs, rule.key, partition, partitions)
         found.append(rule.find(sliced[rule.key]))
         if last_use[rule.key] == position:
             del sliced[rule.key]                # a partition's copy of the calls is gigabytes at 10M
         if on_rule:
             on_rule(rule.rule_id)
     return sort_violations([frame for frame in found if not frame.empty])
+
+
+def rule_groups(enabled: Iterable[str], groups: int) -> list[frozenset[str]]:
+    """The enabled rule ids in at most `groups` groups of about equal cost (longest first,
+    each to the cheapest group so far): one group per worker, all on the same inputs."""
+    load = [(0.0, k, set()) for k in range(groups)]
+    for rule in sorted((r for r in RULES if r.rule_id in set(enabled)), key=lambda r: (-r.cost, r.rule_id)):
+        cost, k, members = min(load, key=lambda entry: (entry[0], entry[1]))
+        members.add(rule.rule_id)
+        load[k] = (cost + rule.cost, k, members)
+    return [frozenset(members) for _, _, members in load if members]
 
 
 def sort_violations(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -121,23 +135,12 @@ def partition_of(numbers: pd.Series, partitions: int) -> np.ndarray:
     return (hashed % np.uint64(partitions)).astype("int64")
 
 
-def partition_owners(inputs: RuleInputs, partitions: int) -> dict[tuple[str, str], np.ndarray]:
-    """The partition of every row of the calls (by callee and by caller number), the history
-    and the refusals: computed once, for run_rules' `owners`."""
-    return {("calls", "number"): partition_of(inputs.calls["number"], partitions),
-            ("calls", "caller_e164"): partition_of(inputs.calls["caller_e164"], partitions),
-            ("history", "number"): partition_of(inputs.history["number"], partitions),
-            ("refusals", "number"): partition_of(inputs.refusals["number"], partitions)}
-
-
-def _partition(inputs: RuleInputs, key: str, partition: int, partitions: int,
-               owners: dict[tuple[str, str], np.ndarray] | None = None) -> RuleInputs:
+def _partition(inputs: RuleInputs, key: str, partition: int, partitions: int) -> RuleInputs:
     if partitions == 1:
         return inputs
 
     def mine(name: str, column: str) -> np.ndarray:
-        owner = owners[(name, column)] if owners else partition_of(getattr(inputs, name)[column], partitions)
-        return owner == partition
+        return partition_of(getattr(inputs, name)[column], partitions) == partition
 
     calls = inputs.calls[mine("calls", key)].reset_index(drop=True)
     history, refusals = inputs.history, inputs.refusals

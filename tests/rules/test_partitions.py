@@ -50,7 +50,20 @@ def test_partition_of_is_stable_and_spreads():
 
 
 def test_rules_in_worker_processes_equal_the_single_run(inputs):
-    """run_rules_in_processes: forked workers, one partition each, owners hashed once."""
+    """run_rules_in_processes: forked workers, one group of rules each, inputs shared."""
     from audits.pipeline import run_rules_in_processes
 
     pd.testing.assert_frame_equal(run_rules_in_processes(inputs, workers=3), run_rules(inputs))
+
+
+def test_rule_groups_cover_the_enabled_rules_once_at_about_equal_cost():
+    from audits.rules import RULES, rule_groups
+
+    enabled = {rule.rule_id for rule in RULES} - {"FREQ_ROLLING_7D"}
+    groups = rule_groups(enabled, 2)
+    assert len(groups) == 2 and groups[0].isdisjoint(groups[1]) and groups[0] | groups[1] == enabled
+    cost = {rule.rule_id: rule.cost for rule in RULES}
+    totals = sorted(sum(cost[r] for r in group) for group in groups)
+    assert totals[1] - totals[0] <= max(cost.values())
+    assert rule_groups(enabled, 1) == [frozenset(enabled)]
+    assert len(rule_groups({"QUAL_NO_CONTRACT"}, 4)) == 1
