@@ -48,15 +48,34 @@ def mask_e164(number: str) -> str:
     """'+8613812345678' -> '+86 138****5678'; the middle of the national number is hidden."""
     if not isinstance(number, str) or not number:
         return ""
-    try:
-        parsed = phonenumbers.parse(number, None)
-        country, national = str(parsed.country_code), phonenumbers.national_significant_number(parsed)
-    except phonenumbers.NumberParseException:
-        country, national = "", number.lstrip("+")
+    country, national = _split_e164(number)
     size = len(national)
     head, tail = (3, 4) if size >= 10 else (2, 2) if size >= 8 else (0, 2)
     masked = national[:head] + "*" * (size - head - tail) + national[size - tail:]
     return f"+{country} {masked}" if country else masked
+
+
+_CALLING_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+
+
+def _split_e164(number: str) -> tuple[str, str]:
+    """(country calling code, national significant number); ('', digits) when unparseable.
+
+    A canonical E.164 number (what normalise_phones writes) is '+', a calling code and the
+    national significant number, and calling codes are prefix-free: the split is read off
+    directly, as phonenumbers' parser would find it, at a fraction of its cost (masking the
+    findings of ten million calls parsed 140,000 numbers: 5 s). Anything else is parsed.
+    """
+    digits = number[1:]
+    if number[:1] == "+" and digits.isascii() and digits.isdigit() and 8 <= len(digits) <= 15:
+        for size in (1, 2, 3):
+            if digits[:size] in _CALLING_CODES:
+                return digits[:size], digits[size:]
+    try:
+        parsed = phonenumbers.parse(number, None)
+        return str(parsed.country_code), phonenumbers.national_significant_number(parsed)
+    except phonenumbers.NumberParseException:
+        return "", number.lstrip("+")
 
 
 def mask_phones(numbers: pd.Series) -> pd.Series:

@@ -13,24 +13,19 @@ import pandas as pd
 
 from audits.models import PURPOSES
 from audits.rules.common import RuleInputs, as_violations, earlier_calls_text, local_clock, ordinal
+from audits.rules.grouping import count_in, previous_flagged, running_count, running_sum_before
 
 
 def calls_outside_hours(inputs: RuleInputs) -> pd.DataFrame:
     """FREQ_CALLING_HOURS: callee-local start before `start` or at/after `end` of the purpose's window."""
     calls = inputs.calls
     windows = inputs.rulepack.calling_hours
-    judged = calls["purpose"].isin(list(windows))
-    seconds = pd.Series(np.nan, index=calls.index)
-    for zone in calls.loc[judged, "callee_zone"].unique():
-        rows = judged & (calls["callee_zone"] == zone)
-        local = calls.loc[rows, "start_utc"].dt.tz_convert(zone)
-        # wall-clock seconds since local midnight (not elapsed time: on a DST day they differ)
-        seconds[rows] = (local.dt.hour * 3600 + local.dt.minute * 60 + local.dt.second
-                         + local.dt.microsecond / 1e6).astype("float64")
-    # float64 even when no call has a known purpose (an empty str map would not compare)
-    start = calls["purpose"].map({p: w[0] * 60 for p, w in windows.items()}).astype("float64")
-    end = calls["purpose"].map({p: w[1] * 60 for p, w in windows.items()}).astype("float64")
-    hits = judged & ((seconds < start) | (seconds >= end))
+    slot = purpose_slots(calls)
+    opens = per_purpose({p: w[0] * 60 * _NS for p, w in windows.items()}, -1)[slot]
+    closes = per_purpose({p: w[1] * 60 * _NS for p, w in windows.items()}, -1)[slot]
+    judged = opens >= 0
+    clock = wall_clock_ns(calls["start_utc"], calls["callee_zone"], judged)
+    hits = judged & ((clock < opens) | (clock >= closes))
     rows = calls[hits]
     window_text = rows["purpose"].map({p: f"{s // 60:02d}:{s % 60:02d}–{e // 60:02d}:{e % 60:02d}"
                                        for p, (s, e) in windows.items()})
@@ -39,20 +34,52 @@ def calls_outside_hours(inputs: RuleInputs) -> pd.DataFrame:
     return as_violations(inputs, rows, "FREQ_CALLING_HOURS", detail)
 
 
+_NS = 1_000_000_000
+_DAY_NS = 86_400 * _NS
+
+
+def wall_clock_ns(start_utc: pd.Series, zones: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """Nanoseconds since local midnight on the wall clock of each row's zone (not elapsed
+    time: on a DST day they differ); -1 outside `rows`. One conversion per distinct zone."""
+    clock = np.full(len(start_utc), -1, dtype="int64")
+    codes, distinct = pd.factorize(zones)
+    instants = start_utc.array.as_unit("ns")
+    for code, zone in enumerate(distinct):
+        mine = rows & (codes == code)
+        if mine.any():
+            clock[mine] = instants[mine].tz_convert(zone).tz_localize(None).asi8 % _DAY_NS
+    return clock
+
+
+def purpose_slots(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's purpose_id + 1: a position in per_purpose tables (0: unknown campaign)."""
+    return frame["purpose_id"].to_numpy("int64") + 1
+
+
+def per_purpose(values: dict[str, int], missing: int) -> np.ndarray:
+    """A table from purpose_slots to the purpose's value (`missing` for purposes without
+    one and for unknown campaigns): an array look-up per row instead of a text map."""
+    table = np.full(len(PURPOSES) + 1, missing, dtype="int64")
+    for purpose, value in values.items():
+        table[PURPOSES.index(purpose) + 1] = value
+    return table
+
+
 def attempts_over_daily_cap(inputs: RuleInputs) -> pd.DataFrame:
     """FREQ_DAILY_CAP: the (cap+1)-th and later attempt of a purpose to a number on the call date."""
     calls = inputs.calls
-    caps = inputs.rulepack.daily_cap
-    attempts = calls.loc[calls["is_attempt"] & calls["purpose"].isin(list(caps)),      # only what is read
-                         ["number", "purpose_id", "purpose", "call_date", "start_utc", "agency_id"]]
+    caps = per_purpose(inputs.rulepack.daily_cap, -1)[purpose_slots(calls)]
+    capped = calls["is_attempt"].to_numpy() & (caps >= 0)
+    attempts = calls.loc[capped, ["number", "purpose_id", "call_date", "start_utc", "agency_id"]]  # only what is read
     keys = number_purpose_date_keys(attempts)
-    position = attempts.groupby(keys, sort=False).cumcount()
-    cap = attempts["purpose"].map(caps).astype("int64")      # int64 even with no attempts
+    position = running_count(keys)
+    cap = caps[capped]
     hits = position >= cap
-    rows = calls.loc[attempts.index[hits.to_numpy()]]
-    earlier = earlier_calls_text(keys, attempts, hits, inputs.rulepack.bank_timezone)
-    detail = (ordinal(position[hits] + 1) + " " + rows["purpose"] + " attempt to this number on "
-              + rows["call_date"] + " (cap " + cap[hits].astype("str") + "); earlier: " + earlier)
+    rows = calls.loc[attempts.index[hits]]
+    earlier = earlier_calls_text(keys, attempts, pd.Series(hits, index=attempts.index), inputs.rulepack.bank_timezone)
+    detail = (ordinal(pd.Series(position[hits] + 1, index=rows.index)) + " " + rows["purpose"]
+              + " attempt to this number on " + rows["call_date"] + " (cap "
+              + pd.Series(cap[hits], index=rows.index).astype("str") + "); earlier: " + earlier)
     return as_violations(inputs, rows, "FREQ_DAILY_CAP", detail)
 
 
@@ -60,22 +87,27 @@ def attempts_over_rolling_cap(inputs: RuleInputs) -> pd.DataFrame:
     """FREQ_ROLLING_7D: the (cap+1)-th and later attempt of a purpose to a number among calls
     dated D-6..D (window_days), earlier days from the store."""
     calls, pack, day = inputs.calls, inputs.rulepack, inputs.audit_date
-    caps = pack.rolling_cap
     first_day = (day - dt.timedelta(days=pack.rolling_window_days - 1)).isoformat()
     history = inputs.history
-    earlier = (history["is_attempt"].to_numpy() & history["purpose_id"].isin(_purpose_ids(caps)).to_numpy()
+    caps = per_purpose(pack.rolling_cap, -1)
+    earlier = (history["is_attempt"].to_numpy() & (caps[purpose_slots(history)] >= 0)
                & (history["days_ago"].to_numpy() <= pack.rolling_window_days - 1))
-    attempts = calls.loc[calls["is_attempt"] & calls["purpose"].isin(list(caps)), ["number", "purpose_id", "purpose"]]
+    cap_of_call = caps[purpose_slots(calls)]
+    capped = calls["is_attempt"].to_numpy() & (cap_of_call >= 0)
+    attempts = calls.loc[capped, ["number", "purpose_id"]]
     keys = number_purpose_keys(attempts)
-    before_today = pd.Series(count_in(number_purpose_keys(history)[earlier], keys), index=attempts.index)
-    position = before_today + attempts.groupby(keys, sort=False).cumcount()
-    cap = attempts["purpose"].map(caps).astype("int64")      # int64 even with no attempts
+    before_today = count_in(number_purpose_keys(history)[earlier], keys)
+    position = before_today + running_count(keys)
+    cap = cap_of_call[capped]
     hits = position >= cap
-    rows = calls.loc[attempts.index[hits.to_numpy()]]
-    detail = (ordinal(position[hits] + 1) + " " + rows["purpose"] + " attempt to this number in the "
-              + str(pack.rolling_window_days) + " days " + first_day + " to " + day.isoformat()
-              + " (cap " + cap[hits].astype("str") + "; " + before_today[hits].astype("str")
-              + " on earlier days)")
+    rows = calls.loc[attempts.index[hits]]
+
+    def text(values: np.ndarray) -> pd.Series:
+        return pd.Series(values[hits], index=rows.index).astype("str")
+
+    detail = (ordinal(pd.Series(position[hits] + 1, index=rows.index)) + " " + rows["purpose"]
+              + " attempt to this number in the " + str(pack.rolling_window_days) + " days " + first_day
+              + " to " + day.isoformat() + " (cap " + text(cap) + "; " + text(before_today) + " on earlier days)")
     return as_violations(inputs, rows, "FREQ_ROLLING_7D", detail)
 
 
@@ -87,16 +119,16 @@ def attempts_in_cooling_off(inputs: RuleInputs) -> pd.DataFrame:
     if not days:
         return as_violations(inputs, calls.iloc[:0], "FREQ_COOLING_OFF", "")
     history = inputs.history
-    in_window = np.zeros(len(history), dtype=bool)
-    for purpose, n in days.items():          # a conversation dated D-(n-1)..D-1 still blocks D
-        in_window |= ((history["purpose_id"] == PURPOSES.index(purpose)).to_numpy()
-                      & (history["days_ago"].to_numpy() <= n - 1))
-    past = history[history["is_conversation"].to_numpy() & in_window]
+    blocking_days_ago = per_purpose({p: n - 1 for p, n in days.items()}, -1)   # D-(n-1)..D-1 still block D
+    in_window = history["is_conversation"].to_numpy() & (
+        history["days_ago"].to_numpy() <= blocking_days_ago[purpose_slots(history)])
+    past = history.loc[in_window, ["number", "purpose_id", "days_ago"]]
     latest = past.groupby(number_purpose_keys(past), sort=False)["days_ago"].min()   # days ago, per key
-    judged = calls.loc[calls["purpose"].isin(list(days)), ["number", "purpose_id", "purpose", "is_attempt",
-                                                           "is_conversation"]]
+    judged = calls.loc[per_purpose(dict.fromkeys(days, 1), 0)[purpose_slots(calls)] > 0,
+                       ["number", "purpose_id", "purpose", "is_attempt", "is_conversation"]]
     keys = number_purpose_keys(judged)
-    conversations_before = judged.groupby(keys, sort=False)["is_conversation"].cumsum() - judged["is_conversation"]
+    conversations_before = pd.Series(running_sum_before(keys, judged["is_conversation"].to_numpy()),
+                                      index=judged.index)
     past_days_ago = pd.Series(latest.reindex(keys).to_numpy(), index=judged.index)    # NaN: none in the window
     hits = judged["is_attempt"] & ((conversations_before > 0) | past_days_ago.notna())
     rows = calls.loc[judged.index[hits.to_numpy()]]
@@ -120,39 +152,27 @@ def number_purpose_date_keys(frame: pd.DataFrame) -> np.ndarray:
     return number_purpose_keys(frame) * max(len(distinct), 1) + dates
 
 
-def count_in(population: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """How often each key occurs in `population` (a hash look-up of the population in the
-    distinct keys: no sort of the population, which is the larger side)."""
-    codes, distinct = pd.factorize(keys)
-    position = pd.Index(distinct).get_indexer(population)
-    counts = np.bincount(position[position >= 0], minlength=len(distinct))
-    return counts[codes].astype("int64") if len(codes) else np.zeros(0, dtype="int64")
-
-
-def _purpose_ids(purposes) -> list[int]:
-    return [PURPOSES.index(p) for p in purposes]
-
-
 def rapid_redials(inputs: RuleInputs) -> pd.DataFrame:
     """FREQ_RAPID_REDIAL: an attempt less than redial_gap_minutes after the start of an earlier
     NO_ANSWER/REJECTED/VOICEMAIL attempt to the number (any agency or purpose, across midnight)."""
     calls, history = inputs.calls, inputs.history
-    gap = pd.Timedelta(minutes=inputs.rulepack.redial_gap_minutes)
+    gap = pd.Timedelta(minutes=inputs.rulepack.redial_gap_minutes).as_unit("ns")
     if calls.empty:
         return as_violations(inputs, calls, "FREQ_RAPID_REDIAL", "")
     tail = history[history["start_utc"] >= calls["start_utc"].min() - gap]
-    columns = ["number", "start_utc", "is_attempt", "is_unanswered"]
-    combined = pd.concat([tail[columns].assign(today=False), calls[columns].assign(today=True)],
-                         ignore_index=True)
-    unanswered_start = combined["start_utc"].where(combined["is_attempt"] & combined["is_unanswered"])
-    by_number = unanswered_start.groupby(combined["number"], sort=False)
-    previous = by_number.shift(1).groupby(combined["number"], sort=False).ffill()
-    since = combined["start_utc"] - previous
-    hits_combined = combined["today"] & combined["is_attempt"] & (since < gap)
-    offset = len(tail)
-    hit_positions = np.flatnonzero(hits_combined.to_numpy()) - offset
+
+    def both(column: str, dtype: str) -> np.ndarray:
+        return np.concatenate([tail[column].to_numpy(dtype), calls[column].to_numpy(dtype)])
+
+    start = np.concatenate([tail["start_utc"].array.as_unit("ns").asi8, calls["start_utc"].array.as_unit("ns").asi8])
+    attempt = both("is_attempt", "bool")
+    previous = previous_flagged(both("number", "int64"), attempt & both("is_unanswered", "bool"))
+    since = start - start[np.maximum(previous, 0)]
+    hits_combined = attempt & (previous >= 0) & (since < gap.value)
+    hits_combined[:len(tail)] = False                      # the tail is context: only day D is judged
+    hit_positions = np.flatnonzero(hits_combined) - len(tail)
     rows = calls.iloc[hit_positions]
-    seconds = since[hits_combined].dt.total_seconds().astype("int64").to_numpy()
+    seconds = since[hits_combined] // 1_000_000_000
     detail = pd.Series((seconds // 60).astype(str), index=rows.index, dtype="str") + " min " + pd.Series(
         (seconds % 60).astype(str), index=rows.index, dtype="str") + (
         f" s after an unanswered attempt to this number (gap must be at least "
@@ -165,11 +185,10 @@ def attempts_after_refusal(inputs: RuleInputs) -> pd.DataFrame:
     answered with outcome REFUSED in any earlier call (any agency, purpose or day)."""
     calls, refusals = inputs.calls, inputs.refusals
     first_refusal = refusals.sort_values("start_utc", kind="stable").drop_duplicates("number").set_index("number")
-    refused_today_before = (calls.groupby("number", sort=False)["is_refusal"].cumsum()
-                            - calls["is_refusal"]) > 0
+    refused_today_before = running_sum_before(calls["number"].to_numpy("int64"), calls["is_refusal"].to_numpy()) > 0
     refused_earlier_day = calls["number"].isin(first_refusal.index)
-    hits = (calls["is_attempt"] & calls["purpose"].isin(list(inputs.rulepack.refusal_applies_to))
-            & (refused_earlier_day | refused_today_before))
+    applies = per_purpose(dict.fromkeys(inputs.rulepack.refusal_applies_to, 1), 0)[purpose_slots(calls)] > 0
+    hits = calls["is_attempt"] & applies & (refused_earlier_day | refused_today_before)
     rows = calls[hits]
     if rows.empty:
         return as_violations(inputs, rows, "FREQ_AFTER_REFUSAL", "")
