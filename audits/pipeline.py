@@ -157,8 +157,8 @@ def stage_rules(config: AuditConfig, *, partition: int = 0, partitions: int = 1,
     """The rules, bank-wide, over the day's calls and the history: all of them (in `workers`
     processes), or one hash partition of the numbers (then merge_rule_partitions joins the parts)."""
     work = WorkDir(config)
-    tables = {t: work.load_ingested(f"reference/{t}").accepted for t in REFERENCE_TABLES}
-    inputs = rule_inputs(config, tables, work.load_ingested("day").accepted)
+    inputs = rule_inputs(config, {t: work.load_ingested(f"reference/{t}").accepted for t in REFERENCE_TABLES},
+                         work.load_ingested("day").accepted)          # the loaded frames go with the call
     if partitions == 1:
         found = run_rules_in_processes(inputs, workers)
     else:

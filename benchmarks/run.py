@@ -131,8 +131,8 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
     release_memory()
     with timer.stage("store"):
         store.write_day(config.store, last, today.accepted)
-        tables = {table: work.load_ingested(f"reference/{table}").accepted for table in REFERENCE_TABLES}
-        inputs = rule_inputs(config, tables, today.accepted)
+        inputs = rule_inputs(config, {table: work.load_ingested(f"reference/{table}").accepted
+                                      for table in REFERENCE_TABLES}, today.accepted)
         today.accepted = None                                  # as in the DAG: the rules hold the calls
     release_memory()
     with timer.stage("rules"):          # hash partitions of the numbers, one process each

@@ -48,12 +48,16 @@ class RuleInputs:
     def __post_init__(self):
         """Give the calls and refusals the callee number as an integer (`number`, as the history
         has it), and the assignments and consents their phone so: grouping and joining on
-        integers is several times faster than on text."""
+        integers is several times faster than on text. The assignments and consents then
+        drop the text (no rule reads it; ~0.4 GiB for 18 million rows)."""
         for name, column in (("calls", "callee_e164"), ("refusals", "callee_e164"),
                              ("assignments", "phone_e164"), ("consents", "phone_e164")):
             frame = getattr(self, name)
             if "number" not in frame:
-                object.__setattr__(self, name, frame.assign(number=e164_integers(frame[column])))
+                frame = frame.assign(number=e164_integers(frame[column]))
+                if name in ("assignments", "consents"):
+                    frame = frame.drop(columns=[column])
+                object.__setattr__(self, name, frame)
 
     @property
     def day64(self) -> np.datetime64:
@@ -175,16 +179,21 @@ def pair_keys(left: tuple[pd.Series, ...], right: tuple[pd.Series, ...]) -> tupl
     return np.where(left_bad, -1, left_keys), np.where(right_bad, -1, right_keys)
 
 
-def agency_numbers_in(calls: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+def agency_numbers_in(calls: pd.DataFrame, pairs: pd.DataFrame, among: np.ndarray | None = None) -> np.ndarray:
     """For each call, whether (its agency_id, its callee `number`) is a pair of `pairs`
-    (columns agency_id, number): one int64 key per pair, number * agencies + agency."""
-    agencies = pd.Index(pd.unique(calls["agency_id"].dropna()))
+    (columns agency_id, number; only the rows `among`, when given): one int64 key per pair,
+    number * agencies + agency. Agencies are looked up once per distinct value, not per row."""
+    call_agency, agencies = pd.factorize(calls["agency_id"])
+    among = np.ones(len(pairs), dtype=bool) if among is None else np.asarray(among, dtype=bool)
     if len(agencies) * 10**15 >= 2**63:                      # too many agencies for one int64 key
-        return pairs_in((calls["agency_id"], calls["number"]), (pairs["agency_id"], pairs["number"]))
-    wanted = agencies.get_indexer(pairs["agency_id"])
-    keys = pairs["number"].to_numpy("int64")[wanted >= 0] * len(agencies) + wanted[wanted >= 0]
-    probe = calls["number"].to_numpy("int64") * len(agencies) + agencies.get_indexer(calls["agency_id"])
-    return pd.Series(probe).isin(keys).to_numpy() & calls["agency_id"].notna().to_numpy()
+        chosen = pairs[among]
+        return pairs_in((calls["agency_id"], calls["number"]), (chosen["agency_id"], chosen["number"]))
+    pair_codes, pair_agencies = pd.factorize(pairs["agency_id"])
+    pair_agency = np.append(pd.Index(agencies).get_indexer(pair_agencies), -1)[pair_codes]
+    usable = among & (pair_agency >= 0)
+    keys = pairs["number"].to_numpy("int64")[usable] * len(agencies) + pair_agency[usable]
+    probe = calls["number"].to_numpy("int64") * len(agencies) + call_agency
+    return pd.Series(probe).isin(keys).to_numpy() & (call_agency >= 0)
 
 
 def map_pairs(left: tuple[pd.Series, ...], right: tuple[pd.Series, ...], values: pd.Series) -> pd.Series:

@@ -20,8 +20,8 @@ _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 def calls_without_assignment(inputs: RuleInputs) -> pd.DataFrame:
     """CONF_UNASSIGNED: no assignment of the callee number to the agency holds on D."""
     calls, assignments = inputs.calls, inputs.assignments
-    live = assignments[active_on(assignments, "assigned_from_date", "assigned_to_date", inputs.day64)]
-    hits = ~agency_numbers_in(calls, live)
+    live = active_on(assignments, "assigned_from_date", "assigned_to_date", inputs.day64).to_numpy()
+    hits = ~agency_numbers_in(calls, assignments, among=live)
     return as_violations(inputs, calls[hits], "CONF_UNASSIGNED",
                          "customer not assigned to this agency on " + inputs.audit_date.isoformat())
 
