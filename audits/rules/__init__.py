@@ -55,23 +55,23 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("FREQ_CALLING_HOURS", calls_outside_hours, 9.8),
-    Rule("FREQ_DAILY_CAP", attempts_over_daily_cap, 6.3),
-    Rule("FREQ_ROLLING_7D", attempts_over_rolling_cap, 13.3),
-    Rule("FREQ_COOLING_OFF", attempts_in_cooling_off, 1.7),
-    Rule("FREQ_RAPID_REDIAL", rapid_redials, 6.6),
-    Rule("FREQ_AFTER_REFUSAL", attempts_after_refusal, 3.4),
-    Rule("FREQ_CALLER_DAILY_CAP", calls_over_caller_cap, 2.0, key="caller_e164"),
-    Rule("CONF_UNASSIGNED", calls_without_assignment, 3.9),
+    Rule("FREQ_CALLING_HOURS", calls_outside_hours, 0.6),
+    Rule("FREQ_DAILY_CAP", attempts_over_daily_cap, 1.8),
+    Rule("FREQ_ROLLING_7D", attempts_over_rolling_cap, 4.5),
+    Rule("FREQ_COOLING_OFF", attempts_in_cooling_off, 1.4),
+    Rule("FREQ_RAPID_REDIAL", rapid_redials, 4.0),
+    Rule("FREQ_AFTER_REFUSAL", attempts_after_refusal, 1.5),
+    Rule("FREQ_CALLER_DAILY_CAP", calls_over_caller_cap, 1.5, key="caller_e164"),
+    Rule("CONF_UNASSIGNED", calls_without_assignment, 1.7),
     Rule("CONF_NO_CONSENT", marketing_without_consent, 1.4),
-    Rule("CONF_AGENT_NOT_ACTIVE", calls_by_inactive_agents, 0.5),
+    Rule("CONF_AGENT_NOT_ACTIVE", calls_by_inactive_agents, 1.0),
     Rule("CONF_NDA_NOT_IN_FORCE", calls_under_lapsed_nda, 0.1),
-    Rule("CONF_PII_IN_NOTES", calls_with_pii_in_notes, 1.4),
-    Rule("QUAL_NO_CONTRACT", calls_without_contract, 0.2),
+    Rule("CONF_PII_IN_NOTES", calls_with_pii_in_notes, 1.1),
+    Rule("QUAL_NO_CONTRACT", calls_without_contract, 0.1),
     Rule("QUAL_LICENCE_INVALID", calls_under_invalid_licence, 0.1),
-    Rule("QUAL_OUT_OF_SCOPE", calls_out_of_scope, 1.3),
-    Rule("QUAL_AGENT_UNTRAINED", calls_by_untrained_agents, 1.4),
-    Rule("QUAL_UNREGISTERED_CALLER_ID", calls_from_unregistered_numbers, 1.1),
+    Rule("QUAL_OUT_OF_SCOPE", calls_out_of_scope, 1.4),
+    Rule("QUAL_AGENT_UNTRAINED", calls_by_untrained_agents, 1.1),
+    Rule("QUAL_UNREGISTERED_CALLER_ID", calls_from_unregistered_numbers, 0.9),
 )
 assert {rule.rule_id for rule in RULES} == set(RULES_BY_ID), "RULES and models.RULE_INFO disagree"
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from audits.models import PURPOSES
 from audits.rules.common import RuleInputs, as_violations, earlier_calls_text, local_clock, ordinal
-from audits.rules.grouping import count_in, previous_flagged, running_count, running_sum_before
+from audits.rules.grouping import group_keys, previous_flagged, running_count, running_sum_before
 
 
 def calls_outside_hours(inputs: RuleInputs) -> pd.DataFrame:
@@ -96,8 +96,9 @@ def attempts_over_rolling_cap(inputs: RuleInputs) -> pd.DataFrame:
     capped = calls["is_attempt"].to_numpy() & (cap_of_call >= 0)
     attempts = calls.loc[capped, ["number", "purpose_id"]]
     keys = number_purpose_keys(attempts)
-    before_today = count_in(number_purpose_keys(history)[earlier], keys)
-    position = before_today + running_count(keys)
+    groups = group_keys(keys)
+    before_today = groups.count_in(number_purpose_keys(history)[earlier])
+    position = before_today + groups.running_count()
     cap = cap_of_call[capped]
     hits = position >= cap
     rows = calls.loc[attempts.index[hits]]
@@ -185,7 +186,7 @@ def attempts_after_refusal(inputs: RuleInputs) -> pd.DataFrame:
     answered with outcome REFUSED in any earlier call (any agency, purpose or day)."""
     calls, refusals = inputs.calls, inputs.refusals
     first_refusal = refusals.sort_values("start_utc", kind="stable").drop_duplicates("number").set_index("number")
-    refused_today_before = running_sum_before(calls["number"].to_numpy("int64"), calls["is_refusal"].to_numpy()) > 0
+    refused_today_before = _refused_earlier_today(calls["number"].to_numpy("int64"), calls["is_refusal"].to_numpy())
     refused_earlier_day = calls["number"].isin(first_refusal.index)
     applies = per_purpose(dict.fromkeys(inputs.rulepack.refusal_applies_to, 1), 0)[purpose_slots(calls)] > 0
     hits = calls["is_attempt"] & applies & (refused_earlier_day | refused_today_before)
@@ -200,6 +201,15 @@ def attempts_after_refusal(inputs: RuleInputs) -> pd.DataFrame:
     detail = ("attempt after this number refused further calls on " + refused_at + " ("
               + rows["number"].map(when["agency_id"]) + ")")
     return as_violations(inputs, rows, "FREQ_AFTER_REFUSAL", detail)
+
+
+def _refused_earlier_today(numbers: np.ndarray, refusals: np.ndarray) -> np.ndarray:
+    """For each call, whether an earlier call of the day to its number was refused; only the
+    numbers refused today are sorted (a few percent of the calls)."""
+    involved = np.flatnonzero(pd.Series(numbers).isin(pd.unique(numbers[refusals])).to_numpy())
+    refused_before = np.zeros(len(numbers), dtype=bool)
+    refused_before[involved] = running_sum_before(numbers[involved], refusals[involved]) > 0
+    return refused_before
 
 
 def calls_over_caller_cap(inputs: RuleInputs) -> pd.DataFrame:

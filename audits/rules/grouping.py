@@ -32,6 +32,19 @@ class KeyGroups:
         values[self.order] = sorted_values
         return values
 
+    def running_count(self) -> np.ndarray:
+        """For each row, how many earlier rows have its key (groupby(keys).cumcount())."""
+        return self.unsort(np.arange(len(self.order)) - self.start)
+
+    def count_in(self, population: np.ndarray) -> np.ndarray:
+        """For each row, how often its key occurs in `population` (both sides sorted: a hash
+        look-up of 40 million history rows took 5 s, the sorts 1.5 s)."""
+        population = np.sort(np.asarray(population, dtype="int64"))
+        first = self.first_of_group
+        distinct = self.sorted_keys[first]
+        counts = np.searchsorted(population, distinct, "right") - np.searchsorted(population, distinct, "left")
+        return self.unsort(counts[np.cumsum(first) - 1].astype("int64"))
+
 
 def group_keys(keys: np.ndarray) -> KeyGroups:
     keys = np.asarray(keys, dtype="int64")
@@ -45,9 +58,7 @@ def group_keys(keys: np.ndarray) -> KeyGroups:
 
 
 def running_count(keys: np.ndarray) -> np.ndarray:
-    """For each row, how many earlier rows have its key (groupby(keys).cumcount())."""
-    groups = group_keys(keys)
-    return groups.unsort(np.arange(len(groups.order)) - groups.start)
+    return group_keys(keys).running_count()
 
 
 def running_sum_before(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -73,11 +84,4 @@ def previous_flagged(keys: np.ndarray, flags: np.ndarray) -> np.ndarray:
 
 
 def count_in(population: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """For each key, how often it occurs in `population` (both sorted; no hash table of the
-    larger side: a hash look-up of 40 million history rows took 5 s, the sorts 1.5 s)."""
-    population = np.sort(np.asarray(population, dtype="int64"))
-    groups = group_keys(keys)
-    distinct = groups.sorted_keys[groups.first_of_group]
-    counts = np.searchsorted(population, distinct, "right") - np.searchsorted(population, distinct, "left")
-    group_number = np.cumsum(groups.first_of_group) - 1
-    return groups.unsort(counts[group_number].astype("int64"))
+    return group_keys(keys).count_in(population)
