@@ -238,7 +238,8 @@ def read_history(config: AuditConfig, campaigns: pd.DataFrame) -> pd.DataFrame:
     pack = config.rulepack
     lookback = max(pack.rolling_window_days - 1, max(pack.cooling_off_days.values(), default=1) - 1, 1)
     days = [config.audit_date - dt.timedelta(days=n) for n in range(lookback, 0, -1)]
-    return compact_history(store.read_history(config.store, days), config.audit_date, campaigns, pack)
+    return compact_history(store.read_history(config.store, days), config.audit_date, campaigns, pack,
+                           rows=store.history_rows(config.store, days))
 
 
 def _no_calls() -> pd.DataFrame:
