@@ -25,7 +25,7 @@ def calls_outside_hours(inputs: RuleInputs) -> pd.DataFrame:
     closes = per_purpose({p: w[1] * 60 * _NS for p, w in windows.items()}, -1)[slot]
     judged = opens >= 0
     clock = wall_clock_ns(calls["start_utc"], calls["callee_zone"], judged)
-    hits = judged & ((clock < opens) | (clock >= closes))
+    hits = judged & (clock >= 0) & ((clock < opens) | (clock >= closes))      # -1: no zone, not judged
     rows = calls[hits]
     window_text = rows["purpose"].map({p: f"{s // 60:02d}:{s % 60:02d}–{e // 60:02d}:{e % 60:02d}"
                                        for p, (s, e) in windows.items()})
