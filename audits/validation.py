@@ -223,7 +223,11 @@ def _lean_frame(frame: pd.DataFrame, suite) -> pd.DataFrame:
         if nullity_only and not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_datetime64_any_dtype(values):
             values = nullity(values)
         lean[column] = values
-    return pd.DataFrame(lean, index=frame.index)
+    if not lean:
+        return pd.DataFrame(index=frame.index)
+    # concat, not DataFrame(dict): the dict constructor copies same-typed columns into one block
+    # (1.6 s and ~1 GiB for twelve million reference rows); concat keeps each column as it is
+    return pd.concat(list(lean.values()), axis=1, keys=list(lean))
 
 
 def _join_reasons(failed: dict[str, np.ndarray], size: int) -> pd.Series:
