@@ -99,6 +99,31 @@ def call_order(calls: pd.DataFrame) -> np.ndarray:
     return pc.sort_indices(keys, sort_keys=[(name, "ascending", "at_end") for name in keys.column_names]).to_numpy()
 
 
+def rows_in_call_order(parts: list[tuple[pd.DataFrame, np.ndarray]]) -> pd.DataFrame:
+    """The chosen rows (positions) of each frame, concatenated in call order, copied once.
+
+    All rows are sorted on the key columns as they lie (Arrow's multi-key sort over the
+    frames' own arrays), the unchosen ones dropped from the order, and each column is made
+    contiguous and taken in that order: filtering, concatenating and then sorting copied ten
+    million calls three times (~11 s); this takes ~3 s. (Taking from the 50-odd chunks
+    directly is several times slower than joining them first.)"""
+    table = pa.concat_tables([pa.Table.from_pandas(frame, preserve_index=False) for frame, _ in parts],
+                             promote_options="permissive")
+    chosen = np.zeros(table.num_rows, dtype=bool)
+    offsets = np.cumsum([0] + [len(frame) for frame, _ in parts])
+    for (_, rows), offset in zip(parts, offsets[:-1]):
+        chosen[np.asarray(rows, dtype="int64") + offset] = True
+    keys = table.select(["start_utc", "agency_id", "call_id"])
+    order = pc.sort_indices(keys, sort_keys=[(name, "ascending", "at_end") for name in keys.column_names]).to_numpy()
+    order = pa.array(order[chosen[order]])
+    columns = {}
+    for name in table.column_names:
+        column = table.column(name)
+        whole = column.combine_chunks() if column.num_chunks > 1 else column
+        columns[name] = whole.take(order)
+    return pa.table(columns).to_pandas()
+
+
 def in_call_order(calls: pd.DataFrame) -> bool:
     """Whether the rows are already in call order (one vectorised pass over adjacent rows)."""
     if len(calls) < 2:
