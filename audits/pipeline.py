@@ -158,7 +158,7 @@ def stage_rules(config: AuditConfig, *, partition: int = 0, partitions: int = 1,
     processes), or one hash partition of the numbers (then merge_rule_partitions joins the parts)."""
     work = WorkDir(config)
     inputs = rule_inputs(config, {t: work.load_ingested(f"reference/{t}").accepted for t in REFERENCE_TABLES},
-                         work.load_ingested("day").accepted)          # the loaded frames go with the call
+                         work.load_ingested("day").accepted)   # held by `inputs` only: ~0.4 GiB less at 10M
     if partitions == 1:
         found = run_rules_in_processes(inputs, workers)
     else:

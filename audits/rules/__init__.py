@@ -7,8 +7,8 @@ offending call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
