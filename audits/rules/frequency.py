@@ -97,7 +97,7 @@ def attempts_over_rolling_cap(inputs: RuleInputs) -> pd.DataFrame:
     attempts = calls.loc[capped, ["number", "purpose_id"]]
     keys = number_purpose_keys(attempts)
     groups = group_keys(keys)
-    before_today = groups.count_in(number_purpose_keys(history)[earlier])
+    before_today = groups.count_in(_masked_keys(history, earlier))
     position = before_today + groups.running_count()
     cap = cap_of_call[capped]
     hits = position >= cap
@@ -144,6 +144,16 @@ def attempts_in_cooling_off(inputs: RuleInputs) -> pd.DataFrame:
 def number_purpose_keys(frame: pd.DataFrame) -> np.ndarray:
     """One integer per (callee number, purpose) pair, for fast grouping and look-ups."""
     return frame["number"].to_numpy("int64") * 4 + frame["purpose_id"].to_numpy("int64") + 1
+
+
+def _masked_keys(frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """number_purpose_keys of the `rows` of a large frame, masked before widening and computed
+    in place: for 40 of 60 million history rows, ~0.7 GiB at the peak instead of ~1.9 GiB."""
+    keys = frame["number"].to_numpy()[rows].astype("int64", copy=False)
+    keys *= 4
+    keys += frame["purpose_id"].to_numpy()[rows]
+    keys += 1
+    return keys
 
 
 def number_purpose_date_keys(frame: pd.DataFrame) -> np.ndarray:

@@ -21,6 +21,7 @@ def test_previous_flagged_finds_the_latest_earlier_flagged_row_of_the_key():
 
 def test_count_in_counts_each_key_in_the_population():
     assert count_in(np.array([4, 4, 2, 9, 4]), np.array([4, 1, 2, 4])).tolist() == [3, 0, 1, 3]
+    assert count_in([9, 2, 9], np.array([9, 3])).tolist() == [2, 0]                    # any sequence
 
 
 def test_empty_keys():
