@@ -98,7 +98,7 @@ class StageTimer:
 
 
 def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start: dt.date, seed: int = 11,
-              workers: int = os.cpu_count() or 1) -> dict:
+              workers: int = os.cpu_count() or 1, rule_costs: bool = False) -> dict:
     from audits.rendering import default_templates_dir, write_reports
     from benchmarks.landing import write_bulk_landing
 
@@ -135,9 +135,11 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
                                       for table in REFERENCE_TABLES}, today.accepted)
         today.accepted = None                                  # as in the DAG: the rules hold the calls
     release_memory()
-    with timer.stage("rules"):          # hash partitions of the numbers, one process each
+    with timer.stage("rules"):          # groups of rules of about equal cost, one process each
         violations = run_rules_in_processes(inputs, config.workers)
-        calls = inputs.calls
+    costs = rule_seconds(inputs) if rule_costs else {}       # untimed: each rule alone, for Rule.cost
+    calls = inputs.calls
+    del inputs                          # as in the DAG: publishing reads only the day's calls
     work.remove()
     release_memory()
     with timer.stage("scoring"):
@@ -152,9 +154,23 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
         write_reports(Portfolio(last.isoformat(), rank_worst_first(cards), provenance), target,
                       templates_dir=default_templates_dir(), workers=workers)
     return {"agencies": agencies, "calls_per_day": calls_per_day, "days": days, "workers": workers,
-            "calls_audited": int(len(calls)), "findings": int(len(violations)),
+            "calls_audited": int(len(calls)), "findings": int(len(violations)), "rule_seconds": costs,
             "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "stages": timer.rows, "table": timer.table()}
+
+
+def rule_seconds(inputs) -> dict[str, float]:
+    """Wall seconds of each enabled rule run alone in this process: where the rules stage's
+    time goes, and the figures behind Rule.cost (which balances the rules over workers)."""
+    from audits.rules import RULES
+
+    seconds = {}
+    for rule in RULES:
+        if rule.rule_id in inputs.rulepack.enabled_rules:
+            began = time.perf_counter()
+            rule.find(inputs)
+            seconds[rule.rule_id] = round(time.perf_counter() - began, 2)
+    return seconds
 
 
 def _no_history():
@@ -171,10 +187,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2026, 11, 21))
     parser.add_argument("--root", type=Path, default=REPO / "data" / "bench")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--rule-costs", action="store_true",
+                        help="after the rules stage, time each rule alone (untimed in the table; adds a minute at 10M)")
     args = parser.parse_args(argv)
     result = benchmark(args.root, agencies=args.agencies, calls_per_day=args.calls_per_day, days=args.days,
-                       start=args.start, workers=args.workers)
+                       start=args.start, workers=args.workers, rule_costs=args.rule_costs)
     print(result["table"])
+    for rule_id, seconds in result["rule_seconds"].items():
+        print(f"  {rule_id:<30}{seconds:>8.2f} s")
     results = REPO / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
     path = results / f"bench-{args.agencies}x{args.calls_per_day}-{time.strftime('%Y%m%dT%H%M%S')}.json"

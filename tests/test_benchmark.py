@@ -13,9 +13,11 @@ def test_benchmark_runs_every_stage_at_a_tiny_size(tmp_path):
     spec = importlib.util.spec_from_file_location("bench", REPO / "benchmarks" / "run.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    result = bench.benchmark(tmp_path, agencies=6, calls_per_day=3000, days=3, start=dt.date(2026, 11, 21))
+    result = bench.benchmark(tmp_path, agencies=6, calls_per_day=3000, days=3, start=dt.date(2026, 11, 21),
+                             rule_costs=True)
     assert [row["stage"] for row in result["stages"]] == ["reference", "load", "validation", "store", "rules",
                                                           "scoring", "rendering"]
     assert all(row["wall_s"] >= 0 and row["peak_mib"] > 0 for row in result["stages"])
     assert result["calls_audited"] > 2000 and result["findings"] > 0
     assert (tmp_path / "rendered" / "index.html").is_file()
+    assert len(result["rule_seconds"]) == 17 and all(seconds >= 0 for seconds in result["rule_seconds"].values())

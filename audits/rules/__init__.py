@@ -50,7 +50,7 @@ class Rule:
 
     rule_id: str
     find: Callable[[RuleInputs], pd.DataFrame]
-    cost: float                  # seconds per ten million calls (benchmark profile): balances rule_groups
+    cost: float                  # seconds at 10M calls (benchmarks/run.py --rule-costs): balances rule_groups
     key: str = "number"          # the callee number (integer); or caller_e164
 
 
