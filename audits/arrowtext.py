@@ -11,6 +11,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
+def as_arrow_text(values: pd.Series) -> pa.Array:
+    """A text column as one Arrow string array (any dtype converted to text first)."""
+    return pa.array(values if isinstance(values.dtype, pd.StringDtype) else values.astype("str"), type=pa.string())
+
+
 def extract_groups(values: pd.Series, pattern: str) -> pd.DataFrame:
     """One text column per named group `(?P<name>…)` of `pattern`; null where it does not match
     (or where a group took no part in the match)."""

@@ -31,10 +31,10 @@ from audits.manifest import sha256_path
 from audits.privacy import mask_free_text
 from audits.tables import (
     CALL_COLUMNS_KEPT,
-    rows_in_call_order,
     REFERENCE_COLUMNS_KEPT,
     agency_zones,
     contracts_in_force,
+    rows_in_call_order,
     type_cdr,
     type_reference,
 )

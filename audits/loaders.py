@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from audits.arrowtext import extract_groups
+from audits.arrowtext import as_arrow_text, extract_groups
 from audits.models import TABLE_COLUMNS
 from audits.privacy import mask_free_text
 
@@ -276,7 +276,7 @@ def parse_timestamps(values: pd.Series, local_zone: str | pd.Series) -> pd.Serie
     The common shapes are cast by Arrow; the rest (and any batch Arrow refuses, e.g. 30
     February) take the general path, so both give the same instants (tests/test_loaders.py).
     """
-    array = pa.array(values if isinstance(values.dtype, pd.StringDtype) else values.astype("str"), type=pa.string())
+    array = as_arrow_text(values)
     zones = local_zone if isinstance(local_zone, pd.Series) else pd.Series(local_zone, index=values.index)
     utc = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")      # naive numpy: no per-row boxing
     general = pc.fill_null(pc.invert(pc.is_null(array)), False).to_numpy(zero_copy_only=False).copy()

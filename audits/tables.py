@@ -7,8 +7,6 @@ null where its raw text did not parse, so "raw given but typed null" is a bad va
 from __future__ import annotations
 
 import datetime as dt
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -17,12 +15,14 @@ import pyarrow.compute as pc
 
 from audits.loaders import TEXT, is_timezone, parse_dates, parse_lists, parse_timestamps
 from audits.phones import normalise_phones
+from audits.workers import in_threads
 from audits.models import PURPOSES
 
 # Columns of accepted rows that later stages read (rules, store, scoring); the raw text of the
 # other columns is only needed to quarantine a failing row, and is dropped after validation.
 CALL_COLUMNS_KEPT = ("call_id", "agency_id", "agent_id", "campaign_id", "caller_e164", "callee_e164", "start_utc",
                      "disposition_code", "outcome_code", "call_date", "notes", "callee_zone")
+_CALL_ORDER = ("start_utc", "agency_id", "call_id")      # call order: every rule counts calls in it
 REFERENCE_COLUMNS_KEPT = {
     "agents": ("agency_id", "agent_id", "active_from_date", "active_to_date", "trained_on_date"),
     "caller_numbers": ("agency_id", "caller_e164", "registered_from_date", "registered_to_date"),
@@ -97,8 +97,13 @@ def call_order(calls: pd.DataFrame) -> np.ndarray:
     by code point either way)."""
     if calls.empty:
         return np.arange(0)
-    keys = pa.table({name: pa.array(calls[name]) for name in ("start_utc", "agency_id", "call_id")})
-    return pc.sort_indices(keys, sort_keys=[(name, "ascending", "at_end") for name in keys.column_names]).to_numpy()
+    return _call_order_of(pa.table({name: pa.array(calls[name]) for name in _CALL_ORDER}))
+
+
+def _call_order_of(table: pa.Table) -> np.ndarray:
+    """Positions sorting an Arrow table's rows by _CALL_ORDER, nulls last."""
+    return pc.sort_indices(table.select(list(_CALL_ORDER)),
+                           sort_keys=[(name, "ascending", "at_end") for name in _CALL_ORDER]).to_numpy()
 
 
 def rows_in_call_order(parts: list[tuple[pd.DataFrame, np.ndarray]]) -> pd.DataFrame:
@@ -116,24 +121,21 @@ def rows_in_call_order(parts: list[tuple[pd.DataFrame, np.ndarray]]) -> pd.DataF
     offsets = np.cumsum([0] + [len(frame) for frame, _ in parts])
     for (_, rows), offset in zip(parts, offsets[:-1]):
         chosen[np.asarray(rows, dtype="int64") + offset] = True
-    keys = table.select(["start_utc", "agency_id", "call_id"])
-    order = pc.sort_indices(keys, sort_keys=[(name, "ascending", "at_end") for name in keys.column_names]).to_numpy()
+    order = _call_order_of(table)
     order = pa.array(order[chosen[order]])
 
     def taken(name: str) -> pa.Array:
         column = table.column(name)
         return (column.combine_chunks() if column.num_chunks > 1 else column).take(order)
 
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:    # Arrow takes without the GIL
-        columns = dict(zip(table.column_names, pool.map(taken, table.column_names)))
-    return pa.table(columns).to_pandas()
+    return pa.table(dict(zip(table.column_names, in_threads(taken, table.column_names)))).to_pandas()
 
 
 def in_call_order(calls: pd.DataFrame) -> bool:
     """Whether the rows are already in call order (one vectorised pass over adjacent rows)."""
     if len(calls) < 2:
         return True
-    keys = [pa.array(calls[name]) for name in ("start_utc", "agency_id", "call_id")]
+    keys = [pa.array(calls[name]) for name in _CALL_ORDER]
     if any(key.null_count for key in keys):
         return False
     before, after = [key[:-1] for key in keys], [key[1:] for key in keys]

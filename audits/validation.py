@@ -219,8 +219,8 @@ def nullity(values: pd.Series) -> pd.Series:
 def _lean_frame(frame: pd.DataFrame, suite) -> pd.DataFrame:
     """The columns the suite reads, text columns it only tests for nullity reduced to 1.0/NaN.
 
-    GX fingerprints (hashes) the whole batch and filters it for every row condition; on ten
-    million calls hashing and filtering ~20 text columns costs far more than the checks.
+    GX copies and filters the batch for every row condition; on ten million calls doing that
+    to ~20 text columns costs far more than the checks.
     Nullity is kept exactly, so the suite's verdicts do not change.
     """
     lean = {}

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -23,6 +21,7 @@ import pyarrow.parquet as pq
 
 from audits.config import AuditConfig
 from audits.ingest import FileRecord, Ingested, StagedFile
+from audits.workers import in_threads
 
 _SET_COLUMNS = ("purposes", "products")       # frozenset columns of contracts
 
@@ -106,9 +105,7 @@ class WorkDir:
                               typed=reduce(self.load_frame(f"agencies/{agency_id}", columns)),
                               set_aside=self.load_frame(f"agencies/{agency_id}.aside"))
 
-        # Arrow decodes Parquet without the GIL: threads read ten million calls in 4.3 s, not 7.4 s
-        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-            return list(pool.map(load, self.staged_agencies()))
+        return in_threads(load, self.staged_agencies())     # ten million calls read in 4.3 s, not 7.4 s
 
     def staged_rows(self, index: int, positions) -> pd.DataFrame:
         """Every column of these rows (0-based positions) of the index-th staged agency file."""

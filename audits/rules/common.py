@@ -17,10 +17,6 @@ from audits.phones import e164_integers
 from audits.privacy import mask_phones, phone_keys
 from audits.tables import in_order
 
-# Columns of an enriched call frame (the audit day's calls and the history alike).
-CALL_COLUMNS = ("call_id", "agency_id", "agent_id", "campaign_id", "caller_e164", "callee_e164",
-                "start_utc", "disposition_code", "outcome_code", "call_date")
-ORDER = ["start_utc", "agency_id", "call_id"]
 # Columns of the compact history (compact_history): what the history rules need of earlier days.
 HISTORY_FRAME_COLUMNS = ("number", "start_utc", "days_ago", "purpose_id", "is_attempt", "is_conversation",
                          "is_unanswered")
@@ -172,10 +168,7 @@ def pair_keys(left: tuple[pd.Series, ...], right: tuple[pd.Series, ...]) -> tupl
     width = 1
     for left_column, right_column in zip(left, right):
         right_codes, distinct = pd.factorize(right_column)
-        own_codes, own_distinct = pd.factorize(left_column)
-        lookup = np.append(pd.Index(distinct).get_indexer(own_distinct) if len(distinct) else
-                           np.full(len(own_distinct), -1), -1)          # position -1 (null) -> -1
-        left_codes = lookup[own_codes]
+        left_codes = positions_in(left_column, distinct)
         size = len(distinct) + 1
         if width * size >= 2**62:
             raise ValueError("too many distinct key values for one int64 key")
@@ -183,6 +176,14 @@ def pair_keys(left: tuple[pd.Series, ...], right: tuple[pd.Series, ...]) -> tupl
         left_bad |= left_codes < 0
         right_bad |= right_codes < 0
     return np.where(left_bad, -1, left_keys), np.where(right_bad, -1, right_keys)
+
+
+def positions_in(values: pd.Series, distinct) -> np.ndarray:
+    """Each value's position in `distinct` (unique values), -1 for a null or a value not there:
+    looked up once per distinct value of `values`, not once per row."""
+    codes, own_distinct = pd.factorize(values)
+    found = pd.Index(distinct).get_indexer(own_distinct) if len(distinct) else np.full(len(own_distinct), -1)
+    return np.append(found, -1)[codes]                                  # code -1 (null) -> -1
 
 
 def agency_numbers_in(calls: pd.DataFrame, pairs: pd.DataFrame, among: np.ndarray | None = None) -> np.ndarray:
@@ -194,8 +195,7 @@ def agency_numbers_in(calls: pd.DataFrame, pairs: pd.DataFrame, among: np.ndarra
     if len(agencies) * 10**15 >= 2**63:                      # too many agencies for one int64 key
         chosen = pairs[among]
         return pairs_in((calls["agency_id"], calls["number"]), (chosen["agency_id"], chosen["number"]))
-    pair_codes, pair_agencies = pd.factorize(pairs["agency_id"])
-    pair_agency = np.append(pd.Index(agencies).get_indexer(pair_agencies), -1)[pair_codes]
+    pair_agency = positions_in(pairs["agency_id"], agencies)
     usable = among & (pair_agency >= 0)
     keys = pairs["number"].to_numpy("int64")[usable] * len(agencies) + pair_agency[usable]
     probe = calls["number"].to_numpy("int64") * len(agencies) + call_agency
