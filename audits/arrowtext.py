@@ -10,6 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+_TEXT = pd.StringDtype("pyarrow", na_value=float("nan"))
+
 
 def as_arrow_text(values: pd.Series) -> pa.Array:
     """A text column as one Arrow string array (any dtype converted to text first)."""
@@ -26,12 +28,15 @@ def extract_groups(values: pd.Series, pattern: str) -> pd.DataFrame:
     for index, field in enumerate(matched.type):
         column = pc.struct_field(matched, [index])
         column = pc.if_else(hit, column, pa.scalar(None, column.type))
-        columns[field.name] = pd.Series(column.to_pandas(), index=values.index).replace("", None)
-    return pd.DataFrame(columns, index=values.index).astype(pd.StringDtype("pyarrow", na_value=float("nan")))
+        # Positional: the i-th match belongs to the i-th row of `values`, whatever its label
+        # (a Series passed with index= would be reindexed by label; an array is taken as is).
+        column = pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
+        columns[field.name] = pd.array(column, dtype=_TEXT)
+    return pd.DataFrame(columns, index=values.index)
 
 
 def strip_separators(values: pd.Series) -> pd.Series:
     """Remove white space, dashes, dots and brackets (how people write phone numbers)."""
     array = pa.array(values if isinstance(values.dtype, pd.StringDtype) else values.astype("str"))
     stripped = pc.replace_substring_regex(array, r"[\s\-().]", "")
-    return pd.Series(stripped.to_pandas(), index=values.index).astype(values.dtype)
+    return pd.Series(pd.array(stripped, dtype=_TEXT), index=values.index).astype(values.dtype)
