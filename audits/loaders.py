@@ -251,7 +251,7 @@ def _trimmed_or_null(values: pd.Series) -> pd.Series:
 # --- typed values -----------------------------------------------------------------------
 
 _TIMESTAMP = (r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)"
-              r"(?:(?P<zulu>Z)|(?P<sign>[+-])(?P<hours>\d{2})(?::?(?P<minutes>\d{2}))?)?$")
+              r"(?:(?P<zulu>Z)|(?P<sign>[+-])(?P<hours>[01]\d|2[0-3])(?::?(?P<minutes>[0-5]\d))?)?$")
 
 
 def parse_dates(values: pd.Series) -> pd.Series:
@@ -268,16 +268,20 @@ _PLAIN_OFFSET = _PLAIN + r"(?:Z|[+-](?:0\d|1[0-4])(?::?[0-5]\d)?)$"
 
 def parse_timestamps(values: pd.Series, local_zone: str | pd.Series) -> pd.Series:
     """ISO 8601 text -> UTC instants. Text without an offset is local time in `local_zone`
-    (one IANA name, or one per row). Unparseable text, or a zone that is not IANA -> NaT.
+    (one IANA name, or one per row, taken by position). Unparseable text, or a zone that is
+    not IANA -> NaT.
 
     A local time that falls in a daylight-saving gap moves forward; an ambiguous one takes
     the first (daylight) occurrence.
 
     The common shapes are cast by Arrow; the rest (and any batch Arrow refuses, e.g. 30
-    February) take the general path, so both give the same instants (tests/test_loaders.py).
+    February) take the general path, so both give the same instants. Every step works on
+    positions (numpy arrays), never on labels: `values` may be any subset of a frame, in any
+    order (tests/test_timestamps_properties.py proves both paths equal a per-value oracle).
     """
     array = as_arrow_text(values)
-    zones = local_zone if isinstance(local_zone, pd.Series) else pd.Series(local_zone, index=values.index)
+    zones = (np.asarray(local_zone.to_numpy(dtype=object, na_value=None)) if isinstance(local_zone, pd.Series)
+             else np.full(len(values), local_zone, dtype=object))
     utc = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")      # naive numpy: no per-row boxing
     general = pc.fill_null(pc.invert(pc.is_null(array)), False).to_numpy(zero_copy_only=False).copy()
     for pattern, target in ((_PLAIN_NAIVE, pa.timestamp("ns")), (_PLAIN_OFFSET, pa.timestamp("ns", "UTC"))):
@@ -290,49 +294,52 @@ def parse_timestamps(values: pd.Series, local_zone: str | pd.Series) -> pd.Serie
             continue                                           # left to the general path
         general &= ~rows
         naive = pc.cast(instants, pa.timestamp("ns")).to_numpy(zero_copy_only=False)    # UTC when it had a zone
-        if target.tz is not None:
-            utc[rows] = naive
-        else:
-            utc[rows] = _as_naive_utc(_localised(pd.Series(naive, index=values.index[rows]), zones[rows]))
+        utc[rows] = naive if target.tz is not None else _localised(naive, zones[rows])
     if general.any():
-        utc[general] = _as_naive_utc(_parse_generally(values[general], zones[general]))
+        utc[general] = _parse_generally(array.filter(pa.array(general)), zones[general])
     return pd.Series(utc, index=values.index).dt.tz_localize("UTC")
 
 
-def _as_naive_utc(instants: pd.Series) -> np.ndarray:
-    return instants.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-
-
-def _localised(local: pd.Series, zones: pd.Series) -> pd.Series:
-    """Naive local times in their zones (per row) -> UTC; NaT where the zone is not IANA."""
-    result = pd.Series(pd.NaT, index=local.index, dtype="datetime64[ns, UTC]")
-    known = local.notna()
-    for zone in zones[known].dropna().unique():
-        rows = known & (zones == zone)
+def _localised(local: np.ndarray, zones: np.ndarray) -> np.ndarray:
+    """Naive local times (datetime64[ns]) in their zones (per position) -> naive UTC
+    datetime64[ns]; NaT where the time is NaT or the zone is not IANA."""
+    utc = np.full(len(local), np.datetime64("NaT"), dtype="datetime64[ns]")
+    known = ~np.isnat(local)
+    for zone in pd.unique(zones[known]):
         if not is_timezone(zone):
             continue
-        localized = local[rows].dt.tz_localize(zone, ambiguous=np.ones(int(rows.sum()), dtype=bool),
-                                               nonexistent="shift_forward")
-        result[rows] = localized.dt.tz_convert("UTC")
-    return result
+        rows = known & (zones == zone)
+        wall = local[rows].astype("datetime64[ns]")
+        # A time in a gap moves forward to the gap's end. pandas' "shift_forward" assumes an
+        # hour-long gap (Lord Howe's 30-minute gap came out at 03:00, not 02:30), so the gap's
+        # end is found as the last instant before it (shift_backward, exact) plus 1 ns.
+        localized = pd.DatetimeIndex(wall).tz_localize(
+            zone, ambiguous=np.ones(len(wall), dtype=bool), nonexistent="shift_backward")
+        instants = localized.tz_convert("UTC").tz_localize(None).to_numpy().copy()
+        in_gap = localized.tz_localize(None).to_numpy() != wall
+        instants[in_gap] += np.timedelta64(1, "ns")
+        utc[rows] = instants
+    return utc
 
 
-def _parse_generally(values: pd.Series, zones: pd.Series) -> pd.Series:
-    """parse_timestamps for any text: split by regex, parsed by pandas."""
-    parts = extract_groups(values, _TIMESTAMP)
+def _parse_generally(array: pa.Array, zones: np.ndarray) -> np.ndarray:
+    """parse_timestamps for any text (an Arrow array; zones per position): split by regex,
+    parsed by pandas -> naive UTC datetime64[ns]."""
+    parts = extract_groups(pd.Series(pd.array(array, dtype=TEXT)), _TIMESTAMP)
     local = pd.to_datetime(parts["date"] + " " + parts["time"].str.replace(",", ".", regex=False),
-                           format="ISO8601", errors="coerce")
-    has_offset = parts["zulu"].notna() | parts["sign"].notna()
-    sign = parts["sign"].map({"+": 1, "-": -1}).astype("float64")
-    offset_minutes = (sign * (parts["hours"].astype("float64") * 60
-                              + parts["minutes"].fillna("0").astype("float64"))).where(parts["sign"].notna(), 0.0)
-    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
-    with_offset = has_offset & local.notna()
-    result[with_offset] = (local[with_offset] - pd.to_timedelta(offset_minutes[with_offset], unit="min")
-                           ).dt.tz_localize("UTC")
-    naive = ~has_offset & local.notna()
-    result[naive] = _localised(local[naive], zones[naive])
-    return result
+                           format="ISO8601", errors="coerce").to_numpy()
+    has_sign = parts["sign"].notna().to_numpy()
+    has_offset = parts["zulu"].notna().to_numpy() | has_sign
+    sign = np.where(parts["sign"].to_numpy(dtype=object, na_value="+") == "-", -1, 1)
+    offset_minutes = np.where(has_sign, sign * (parts["hours"].astype("float64").fillna(0).to_numpy() * 60
+                                                + parts["minutes"].astype("float64").fillna(0).to_numpy()), 0)
+    utc = np.full(len(array), np.datetime64("NaT"), dtype="datetime64[ns]")
+    parsed = ~np.isnat(local)
+    with_offset = has_offset & parsed
+    utc[with_offset] = local[with_offset] - (offset_minutes[with_offset] * 60_000_000_000).astype("timedelta64[ns]")
+    naive = ~has_offset & parsed
+    utc[naive] = _localised(local[naive], zones[naive])
+    return utc
 
 
 _ZONES = frozenset(available_timezones())
