@@ -320,7 +320,9 @@ def _arrow_text(column: pa.ChunkedArray, kind: str | None) -> pd.Series:
 def _read_xlsx(path: Path, table: str, max_bytes: int) -> tuple[pd.DataFrame, str]:
     """The first sheet as text, its first row the header. Formulas are read as the values the
     workbook saved for them; a formula without a saved value keeps its formula text and flags
-    its row (FORMULA_WITHOUT_VALUE), and the returned note says how to fix the workbook."""
+    its row (FORMULA_WITHOUT_VALUE), and the returned note says how to fix the workbook.
+    (A formula whose saved value is empty text reads like one without a value, openpyxl giving
+    None for both; it is flagged too: a contract cell computed as blank deserves a look.)"""
     try:
         with zipfile.ZipFile(path) as archive:
             if sum(member.file_size for member in archive.infolist()) > max_bytes:
