@@ -14,7 +14,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from audits.config import DEVELOPMENT_HMAC_SECRET, AuditConfig, ConfigError, load_rulepack
+from audits.config import DEFAULT_MAX_FILE_BYTES, DEVELOPMENT_HMAC_SECRET, AuditConfig, ConfigError, load_rulepack
 
 SECRET_VARIABLE = "AUDIT_HMAC_SECRET"
 EXIT_CANNOT_AUDIT = 2
@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--run-id", default=None, help="identifier of this run (default: manual__<UTC time>)")
     run.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
                      help="processes for the per-agency files and the rule partitions (default: one per core)")
+    run.add_argument("--max-file-gib", type=_positive_number, default=DEFAULT_MAX_FILE_BYTES / 1024 ** 3,
+                     help="the most one landing file may hold once decompressed, in GiB; a larger file is "
+                          "DQ_FILE_UNREADABLE (default: %(default)g)")
     run.set_defaults(handler=_run)
 
     verify = commands.add_parser("verify", help="re-hash a report's inputs and outputs against its manifest")
@@ -84,6 +87,7 @@ def _run(args) -> int:
         hmac_secret=hmac_secret_from_environment(),
         run_id=args.run_id or f"manual__{now.strftime('%Y%m%dT%H%M%SZ')}",
         code_version=code_version(), generated_at=now.isoformat(), workers=args.workers,
+        max_file_bytes=int(args.max_file_gib * 1024 ** 3),
     )
     if not args.landing.is_dir():
         return _fail(f"Cannot audit {args.date}: the landing zone {args.landing} does not exist. "
@@ -162,6 +166,16 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a number above 0")
+    return value
 
 
 def _positive(text: str) -> int:

@@ -19,6 +19,10 @@ from audits.models import DISPOSITIONS, PURPOSES, RULES_BY_ID, SCORED_FAMILIES
 RULEPACK_DIR = Path(__file__).parent / "rulepacks"
 DEFAULT_RULEPACK = "cn_bank"
 DEVELOPMENT_HMAC_SECRET = b"development-only-secret-do-not-use-in-production"
+# The most bytes one landing file may hold once decompressed (CSV text, Parquet pages, an XLSX's
+# parts): ten million calls are ~2 GiB of CSV, so 4 GiB leaves room while a compression bomb
+# (a few MB that inflate to many GiB) is refused before it exhausts memory.
+DEFAULT_MAX_FILE_BYTES = 4 * 1024 ** 3
 
 
 class ConfigError(ValueError):
@@ -87,6 +91,7 @@ class AuditConfig:
     show_progress: bool = False
     agencies: tuple[str, ...] | None = field(default=None)   # restrict to these (None = all)
     workers: int = 1                                          # processes for run_audit's parallel stages
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES              # per landing file, once decompressed
 
     @property
     def report_dir(self) -> Path:

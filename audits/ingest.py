@@ -16,15 +16,15 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from audits.config import Rulepack
+from audits.config import DEFAULT_MAX_FILE_BYTES, Rulepack
 from audits.loaders import (
     _ZONES,
     REFERENCE_SUFFIXES,
     ROW,
     FileUnreadable,
     find_table_file,
-    list_cdr_files,
     read_table,
+    scan_cdr_folder,
 )
 from audits.models import QUARANTINE_COLUMNS, REFERENCE_TABLES, TABLE_COLUMNS
 from audits.manifest import sha256_path
@@ -54,7 +54,7 @@ class FileRecord:
     sha256: str
     table: str
     agency_id: str = ""
-    status: str = "ok"         # ok | unreadable | missing
+    status: str = "ok"         # ok | unreadable | missing | ignored (not an agency file)
     message: str = ""
     rows_read: int = 0
     rows_accepted: int = 0
@@ -73,10 +73,12 @@ class Ingested:
     dq_results: dict[str, dict] = field(default_factory=dict)
 
 
-def load_reference(landing: Path, *, audit_date: dt.date, rulepack: Rulepack) -> dict[str, Ingested]:
+def load_reference(landing: Path, *, audit_date: dt.date, rulepack: Rulepack,
+                   max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> dict[str, Ingested]:
     """All six reference tables, validated. Missing or unreadable -> AuditError."""
     paths = reference_paths(landing)
-    return {table: load_reference_table(landing, table, paths[table], audit_date=audit_date, rulepack=rulepack)
+    return {table: load_reference_table(landing, table, paths[table], audit_date=audit_date, rulepack=rulepack,
+                                        max_bytes=max_bytes)
             for table in REFERENCE_TABLES}
 
 
@@ -96,10 +98,14 @@ def reference_paths(landing: Path) -> dict[str, Path]:
 
 
 def load_reference_table(landing: Path, table: str, path: Path, *, audit_date: dt.date,
-                         rulepack: Rulepack) -> Ingested:
+                         rulepack: Rulepack, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Ingested:
     """One reference table read, typed and validated. Unreadable -> AuditError."""
     try:
-        raw = read_table(path, table)
+        sha256 = sha256_path(path)
+        raw = read_table(path, table, max_bytes=max_bytes)
+    except OSError as exc:
+        raise AuditError(f"Reference table {table} cannot be read: {path}: {exc.strerror or exc}.\n"
+                         "Make it a readable file; no agency can be audited without it.") from None
     except FileUnreadable as exc:
         raise AuditError(f"Reference table {table} cannot be read: {exc}\n"
                          "Fix or re-export the file; no agency can be audited without it.") from None
@@ -110,7 +116,7 @@ def load_reference_table(landing: Path, table: str, path: Path, *, audit_date: d
     agency = typed["agency_id"] if "agency_id" in typed else pd.Series("", index=typed.index)
     quarantine = _quarantine_rows(audit_date, source, raw.frame, validation.reasons, agency,
                                   call_ids=None, table=table, malformed=raw.malformed)
-    record = FileRecord(path=source, sha256=sha256_path(path), table=table, rows_read=raw.rows_read,
+    record = FileRecord(path=source, sha256=sha256, table=table, rows_read=raw.rows_read, message=raw.note,
                         rows_accepted=int(validation.valid.sum()), rows_quarantined=len(quarantine))
     return Ingested(accepted=_accepted(typed, validation.valid, REFERENCE_COLUMNS_KEPT.get(table)),
                     quarantine=quarantine, files=[record], dq_results={table: validation.result})
@@ -123,33 +129,77 @@ class StagedFile:
     record: FileRecord
     typed: pd.DataFrame          # typed rows (empty when unreadable)
     set_aside: pd.DataFrame      # quarantine rows found while reading (malformed lines, unreadable file)
+    others: list[FileRecord] = field(default_factory=list)   # the agency's other files of the day (a conflict)
 
 
 def stage_cdr_file(landing: Path, path: Path, *, agency_id: str, day: dt.date, local_zone: str,
-                   rulepack: Rulepack) -> StagedFile:
-    """Read and type one agency's file; an unreadable file is quarantined, never raised."""
-    source = path.relative_to(landing).as_posix()
-    record = FileRecord(path=source, sha256=sha256_path(path), table="cdr", agency_id=agency_id)
+                   rulepack: Rulepack, others: tuple[Path, ...] = (),
+                   max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> StagedFile:
+    """Read and type one agency's file; an unreadable file is quarantined, never raised.
+
+    `others` are more files the agency delivered for the same day (`AG17.csv` and
+    `AG17.parquet`): which one holds the day's calls cannot be known, so none is audited;
+    each is recorded (manifest) and quarantined with a message naming them all.
+    """
+    if others:
+        return _conflict(landing, (path, *others), agency_id=agency_id, day=day)
+    record = FileRecord(path=_source(landing, path), sha256="", table="cdr", agency_id=agency_id)
     try:
-        raw = read_table(path, "cdr")
+        record.sha256 = sha256_path(path)   # OSError for a directory, a FIFO, a dangling link, no permission
+        raw = read_table(path, "cdr", max_bytes=max_bytes)
+    except OSError as exc:
+        return _unreadable(record, day, f"{path}: cannot be read ({exc.strerror or exc}); deliver the day's "
+                                        "calls as one regular file that the audit can read.")
     except FileUnreadable as exc:
-        record.status, record.message = "unreadable", str(exc)
-        record.rows_read = record.rows_quarantined = 0 if exc.rows is None else len(exc.rows)
-        return StagedFile(record=record, typed=pd.DataFrame(),
-                          set_aside=_unreadable_rows(day, source, agency_id, str(exc), exc.rows))
-    typed = type_cdr(raw.frame, source=source, file_agency_id=agency_id, local_zone=local_zone,
+        return _unreadable(record, day, str(exc), exc)
+    typed = type_cdr(raw.frame, source=record.path, file_agency_id=agency_id, local_zone=local_zone,
                      bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
     record.rows_read = raw.rows_read
-    set_aside = _quarantine_rows(day, source, raw.frame.iloc[:0], pd.Series([], dtype="str"),
+    set_aside = _quarantine_rows(day, record.path, raw.frame.iloc[:0], pd.Series([], dtype="str"),
                                  pd.Series([], dtype="str"), call_ids=None, table="cdr",
                                  malformed=raw.malformed, file_agency=agency_id)
     return StagedFile(record=record, typed=typed, set_aside=set_aside)
 
 
+def _source(landing: Path, path: Path) -> str:
+    return path.relative_to(landing).as_posix()
+
+
+def _unreadable(record: FileRecord, day: dt.date, message: str,
+                exc: FileUnreadable | None = None) -> StagedFile:
+    """The staged form of a file that cannot be audited: every row it let us read quarantined
+    (or one line for the file), so rows read = rows quarantined."""
+    record.status, record.message = "unreadable", message
+    record.rows_read = record.rows_quarantined = 0 if exc is None else exc.rows_read
+    rows, malformed = (None, []) if exc is None else (exc.rows, exc.malformed)
+    return StagedFile(record=record, typed=pd.DataFrame(),
+                      set_aside=_unreadable_rows(day, record.path, record.agency_id, message, rows, malformed))
+
+
+def _conflict(landing: Path, paths: tuple[Path, ...], *, agency_id: str, day: dt.date) -> StagedFile:
+    """Several files of one agency for one day: each recorded (its hash, so verify covers it)
+    and quarantined as one line, none read."""
+    names = ", ".join(path.name for path in paths)
+    message = (f"{len(paths)} files delivered for {agency_id} on {day.isoformat()} ({names}); which one holds "
+               f"the day's calls cannot be known, so none was audited. Deliver exactly one file, "
+               f"{agency_id}.csv, .csv.gz or .parquet, and rerun the day.")
+    staged = [_unreadable(FileRecord(path=_source(landing, path), sha256=_sha256_or_blank(path), table="cdr",
+                                     agency_id=agency_id), day, message) for path in paths]
+    return StagedFile(record=staged[0].record, typed=pd.DataFrame(), set_aside=_concat([s.set_aside for s in staged]),
+                      others=[s.record for s in staged[1:]])
+
+
+def _sha256_or_blank(path: Path) -> str:
+    try:
+        return sha256_path(path)
+    except OSError:
+        return ""
+
+
 def missing_files(landing: Path, *, day: dt.date, contracts: pd.DataFrame,
                   agencies: tuple[str, ...] | None = None) -> list[FileRecord]:
     """DQ_FILE_MISSING: agencies with a contract in force on the day but no file."""
-    delivered = set(list_cdr_files(landing, day))
+    delivered = set(scan_cdr_folder(landing, day).files)
     in_force = contracts_in_force(contracts, day)
     expected = set(in_force.index) if agencies is None else set(in_force.index) & set(agencies)
     return [FileRecord(path=f"cdr/{day.isoformat()}/{agency_id}.csv", sha256="", table="cdr",
@@ -157,6 +207,17 @@ def missing_files(landing: Path, *, day: dt.date, contracts: pd.DataFrame,
                        message=f"no CDR file delivered for {day.isoformat()} although contract "
                                f"{in_force.loc[agency_id, 'contract_id']} is in force")
             for agency_id in sorted(expected - delivered)]
+
+
+def stray_files(landing: Path, *, day: dt.date) -> list[FileRecord]:
+    """Entries of the day's CDR folder that are not agency files (`X.aside.csv`, `.csv`,
+    `notes.txt`, a folder): not audited, but recorded (status "ignored", hashed when they are
+    files) so that the manifest and the portfolio show everything that was delivered."""
+    return [FileRecord(path=_source(landing, path), sha256=_sha256_or_blank(path), table="cdr", status="ignored",
+                       message=f"{path.name!r} is not an agency file, so it was not audited: a CDR file is named "
+                               "<agency_id>.csv, .csv.gz or .parquet, the agency_id being 1 to 64 letters, digits, "
+                               "'_' or '-'. Rename it (or remove it) and rerun the day if it holds calls.")
+            for path in scan_cdr_folder(landing, day).strays]
 
 
 def validation_columns() -> list[str]:
@@ -196,11 +257,13 @@ def validate_calls(staged: list[StagedFile], *, day: dt.date,
     validation_columns() (lean_for_validation), and full_rows(i, positions) gives every
     column of those rows of staged[i] for the quarantine.
     """
-    records = [s.record for s in staged]
+    records = [s.record for s in staged] + [other for s in staged for other in s.others]
     quarantines = [s.set_aside for s in staged]
     present = [index for index, s in enumerate(staged) if not s.typed.empty]
-    if not present:
-        return Ingested(accepted=pd.DataFrame(), quarantine=_concat(quarantines), files=records, dq_results={})
+    if not present:          # no file with a readable row (say, every line malformed): nothing to validate
+        quarantine = _concat(quarantines)
+        _count_rows(records, {}, quarantine)
+        return Ingested(accepted=pd.DataFrame(), quarantine=quarantine, files=records, dq_results={})
     parameters = {"audit_dates": [day.isoformat()], "known_timezones": sorted(_ZONES)}
     accepted_parts, accepted_per_file, results = [], {}, []
     for chunk in _chunks(present, [len(s.typed) for s in staged], chunk_rows):
@@ -228,13 +291,18 @@ def validate_calls(staged: list[StagedFile], *, day: dt.date,
         del frames
     quarantine = _concat(quarantines)
     accepted = rows_in_call_order(accepted_parts)          # the store and the rules sort no more
+    _count_rows(records, accepted_per_file, quarantine)
+    return Ingested(accepted=accepted, quarantine=quarantine, files=records,
+                    dq_results={"cdr": merge_results(results)})
+
+
+def _count_rows(records: list[FileRecord], accepted_per_file: dict[str, int], quarantine: pd.DataFrame) -> None:
+    """Rows accepted and quarantined of each readable file (an unreadable one has its counts)."""
     quarantined_per_file = quarantine["source"].value_counts()
     for record in records:
         if record.status == "ok":
             record.rows_accepted = accepted_per_file.get(record.path, 0)
             record.rows_quarantined = int(quarantined_per_file.get(record.path, 0))
-    return Ingested(accepted=accepted, quarantine=quarantine, files=records,
-                    dq_results={"cdr": merge_results(results)})
 
 
 def _chunks(indexes: list[int], sizes: list[int], limit: int) -> list[list[int]]:
@@ -253,14 +321,15 @@ def _chunks(indexes: list[int], sizes: list[int], limit: int) -> list[list[int]]
 def load_calls(landing: Path, *, day: dt.date, contracts: pd.DataFrame, rulepack: Rulepack,
                agencies: tuple[str, ...] | None = None) -> Ingested:
     """The day's CDR files of every agency (or of `agencies`), validated in one batch, plus a
-    record for each agency whose file is missing."""
-    files = list_cdr_files(landing, day)
+    record for each agency whose file is missing and for each entry that is not an agency file."""
+    files = scan_cdr_folder(landing, day).files
     zones = agency_zones(contracts, day, rulepack.bank_timezone)
-    staged = [stage_cdr_file(landing, path, agency_id=agency_id, day=day, rulepack=rulepack,
+    staged = [stage_cdr_file(landing, paths[0], others=paths[1:], agency_id=agency_id, day=day, rulepack=rulepack,
                              local_zone=zones.get(agency_id, rulepack.bank_timezone))
-              for agency_id, path in sorted(files.items()) if agencies is None or agency_id in agencies]
+              for agency_id, paths in sorted(files.items()) if agencies is None or agency_id in agencies]
     ingested = validate_calls(staged, day=day)
     ingested.files += missing_files(landing, day=day, contracts=contracts, agencies=agencies)
+    ingested.files += stray_files(landing, day=day)
     return ingested
 
 
@@ -298,18 +367,21 @@ def _quarantine_rows(day: dt.date, source: str | None, frame: pd.DataFrame, reas
 
 
 def _unreadable_rows(day: dt.date, source: str, agency_id: str, message: str,
-                     rows: pd.DataFrame | None) -> pd.DataFrame:
-    if rows is None or rows.empty:
+                     rows: pd.DataFrame | None, malformed: list[tuple[int, str]] = ()) -> pd.DataFrame:
+    if (rows is None or rows.empty) and not malformed:
         return pd.DataFrame([{"audit_date": day.isoformat(), "source": source, "agency_id": agency_id,
                               "row_number": 0, "call_id": "", "reasons": "DQ_FILE_UNREADABLE",
                               "raw": mask_free_text(message)}])[list(QUARANTINE_COLUMNS)]
+    rows = pd.DataFrame({ROW: pd.Series([], dtype="int64")}) if rows is None else rows
     values = [c for c in rows.columns if c != ROW]
     return pd.DataFrame({
         "audit_date": day.isoformat(), "source": source, "agency_id": agency_id,
-        "row_number": rows[ROW].astype("int64"),
-        "call_id": rows["call_id"].fillna("").astype("str") if "call_id" in rows else "",
+        "row_number": np.concatenate([rows[ROW].to_numpy(dtype="int64"),
+                                      np.array([n for n, _ in malformed], dtype="int64")]),
+        "call_id": (rows["call_id"].fillna("").astype("str").tolist() if "call_id" in rows else [""] * len(rows))
+                   + [""] * len(malformed),
         "reasons": "DQ_FILE_UNREADABLE",
-        "raw": [_masked_line(v) for v in rows[values].itertuples(index=False)],
+        "raw": [_masked_line(v) for v in rows[values].itertuples(index=False)] + [text for _, text in malformed],
     })[list(QUARANTINE_COLUMNS)]
 
 

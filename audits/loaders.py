@@ -1,5 +1,5 @@
 """The only code that reads landing files: CSV (UTF-8, UTF-8 BOM, GB18030; plain or .gz),
-Parquet and, for contracts, XLSX. It also parses the contract's value types (dates,
+Parquet and, for reference tables, XLSX. It also parses the contract's value types (dates,
 timestamps, phone numbers, lists) into typed columns next to the raw text.
 
 A file is read as text first (every column a string, trimmed, blank = null) so that a bad
@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
-import io
+import os
+import re
+import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,25 +27,40 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from audits.arrowtext import as_arrow_text, extract_groups
-from audits.models import TABLE_COLUMNS
+from audits.config import DEFAULT_MAX_FILE_BYTES
+from audits.models import COLUMN_KINDS, REFERENCE_TABLES, TABLE_COLUMNS
 from audits.privacy import mask_free_text
 
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)   # pandas 3 "str": null is NaN
 ROW = "row_number"                # 1-based data row number in its file (header not counted)
+# Reference rows only: True where an XLSX cell of a contract column holds a formula whose value
+# was never saved (the workbook was written by a program that does not compute formulas). The
+# suites quarantine such a row (DQ_MISSING_FIELD): its value is unknown, not blank.
+FORMULA_WITHOUT_VALUE = "formula_without_value"
 CDR_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 REFERENCE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".xlsx")
+AGENCY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")            # data-contract.md §1, contracts.agency_id
+_SEPARATOR_HINT = re.compile(rb"\s*sep=.?\s*", re.IGNORECASE)   # Excel's "sep=," first line
+_GZIP_CHUNK = 1 << 20
 
 
 class FileUnreadable(Exception):
     """A file that cannot be parsed at all; the message names the file and what was expected.
 
     `rows` holds the file's rows as text when they could be read (a required column is
-    absent), so that each can be quarantined; None when the file could not be parsed.
+    absent) and `malformed` its lines with the wrong number of fields, so that each can be
+    quarantined; rows is None when the file could not be parsed.
     """
 
-    def __init__(self, message: str, rows: pd.DataFrame | None = None):
+    def __init__(self, message: str, rows: pd.DataFrame | None = None,
+                 malformed: list[tuple[int, str]] | None = None):
         super().__init__(message)
         self.rows = rows
+        self.malformed = malformed or []
+
+    @property
+    def rows_read(self) -> int:
+        return (0 if self.rows is None else len(self.rows)) + len(self.malformed)
 
 
 @dataclass
@@ -54,6 +71,7 @@ class RawTable:
     frame: pd.DataFrame
     malformed: list[tuple[int, str]] = field(default_factory=list)   # (row_number, raw line)
     encoding: str = "utf-8"
+    note: str = ""                 # what the file's owner must fix although the file was read
 
     @property
     def rows_read(self) -> int:
@@ -63,58 +81,144 @@ class RawTable:
 # --- finding files ----------------------------------------------------------------------
 
 def find_table_file(folder: Path, stem: str, suffixes: tuple[str, ...]) -> Path | None:
-    """The file `<folder>/<stem><suffix>` for the first suffix that exists."""
+    """The file `<folder>/<stem><suffix>` for the first suffix that exists, the suffix in any
+    case (`contracts.XLSX`), as agency files are found."""
+    files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
     for suffix in suffixes:
-        candidate = folder / f"{stem}{suffix}"
-        if candidate.is_file():
-            return candidate
+        for path in files:
+            if path.name[: len(stem)] == stem and path.name[len(stem):].lower() == suffix:
+                return path
+    return None
+
+
+@dataclass(frozen=True)
+class DayFolder:
+    """What `<landing>/cdr/<day>/` holds, by name: each agency's file(s), and the rest."""
+
+    files: dict[str, tuple[Path, ...]]     # agency_id -> its files by name (several: a conflict)
+    strays: tuple[Path, ...]               # entries that are not <agency_id>.csv|.csv.gz|.parquet
+
+
+def scan_cdr_folder(landing: Path, day: dt.date) -> DayFolder:
+    """Every entry of the day's CDR folder, by name only. An entry named like an agency file
+    is that agency's even when it is a directory or cannot be opened (staging finds it
+    unreadable), and every other entry is a stray: nothing delivered goes unreported."""
+    folder = landing / "cdr" / day.isoformat()
+    files: dict[str, list[Path]] = {}
+    strays = []
+    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+        agency_id = agency_of_file(path.name)
+        if agency_id is None:
+            strays.append(path)
+        else:
+            files.setdefault(agency_id, []).append(path)
+    return DayFolder(files={a: tuple(paths) for a, paths in files.items()}, strays=tuple(strays))
+
+
+def agency_of_file(name: str) -> str | None:
+    """`AG01` for `AG01.csv`, `AG01.csv.gz` or `AG01.parquet` (the suffix in any case); None for
+    a name that is not an agency id plus a known suffix (`X.aside.csv`, `.csv`, `notes.txt`)."""
+    lower = name.lower()
+    for suffix in sorted(CDR_SUFFIXES, key=len, reverse=True):
+        if lower.endswith(suffix):
+            stem = name[: -len(suffix)]
+            return stem if AGENCY_ID.fullmatch(stem) else None
     return None
 
 
 def list_cdr_files(landing: Path, day: dt.date) -> dict[str, Path]:
-    """agency_id -> CDR file of the day (one per agency; .csv before .csv.gz before .parquet)."""
-    folder = landing / "cdr" / day.isoformat()
-    if not folder.is_dir():
-        return {}
-    found: dict[str, Path] = {}
-    for path in sorted(folder.iterdir()):
-        for suffix in CDR_SUFFIXES:
-            if path.name.endswith(suffix) and path.is_file():
-                found.setdefault(path.name[: -len(suffix)], path)
-                break
-    return found
+    """agency_id -> CDR file of the day (the first by name when an agency delivered several)."""
+    return {agency_id: paths[0] for agency_id, paths in scan_cdr_folder(landing, day).files.items()}
 
 
 # --- reading text -----------------------------------------------------------------------
 
-def read_table(path: Path, table: str) -> RawTable:
-    """Read a landing file of `table` as text. Raises FileUnreadable with a clear message."""
+def read_table(path: Path, table: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> RawTable:
+    """Read a landing file of `table` as text. Raises FileUnreadable with a clear message.
+
+    `max_bytes` caps what one file may hold once decompressed (CSV text, Parquet's
+    uncompressed pages, an XLSX's unzipped parts): a larger file is unreadable, and a
+    compressed one is never inflated past the cap.
+    """
     name = path.name.lower()
+    note = ""
     if name.endswith(".parquet"):
-        frame, malformed, encoding = _read_parquet(path), [], "parquet"
+        frame, malformed, encoding = _read_parquet(path, table, max_bytes), [], "parquet"
     elif name.endswith(".xlsx"):
-        frame, malformed, encoding = _read_xlsx(path), [], "xlsx"
+        (frame, note), malformed, encoding = _read_xlsx(path, table, max_bytes), [], "xlsx"
     else:
-        frame, malformed, encoding = _read_csv(path)
-    frame = _normalise_columns(frame, path, table)
-    return RawTable(path=path, frame=frame, malformed=malformed, encoding=encoding)
+        frame, malformed, encoding = _read_csv(path, max_bytes)
+    frame = _normalise_columns(frame, path, table, malformed)
+    return RawTable(path=path, frame=frame, malformed=malformed, encoding=encoding, note=note)
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, list[tuple[int, str]], str]:
-    data = _read_bytes(path)
+def _column_keys(names: list[object], path: Path) -> list[str]:
+    """Column names as the contract spells them: trimmed and case-folded. Two names that
+    become one (`callee_number` and `Callee_Number `) make the file unreadable, as a name
+    written twice does: which column holds the data cannot be known. A blank name gets a
+    placeholder that is never a contract column."""
+    keys = [str(name).strip().casefold() if isinstance(name, str) or pd.notna(name) else "" for name in names]
+    keys = [key or f"(blank column {index})" for index, key in enumerate(keys, 1)]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        spelled = [" and ".join(repr(mask_free_text(str(names[i]))) for i, key in enumerate(keys) if key == name)
+                   for name in repeated]
+        raise FileUnreadable("\n".join([
+            f"{path}: the header names a column twice: {'; '.join(spelled)}.",
+            "Column names are compared trimmed and ignoring case: keep one column of each name and "
+            "deliver the file again."]))
+    return keys
+
+
+def _too_large(path: Path, max_bytes: int, what: str) -> FileUnreadable:
+    return FileUnreadable("\n".join([
+        f"{path}: the file {what} more than {max_bytes:,} bytes, the limit for one landing file "
+        "(AuditConfig.max_file_bytes; `run --max-file-gib`).",
+        "A file this large is most likely damaged or hostile (a compression bomb); check it, and raise "
+        "the limit only if it is genuine."]))
+
+
+def _read_csv(path: Path, max_bytes: int) -> tuple[pd.DataFrame, list[tuple[int, str]], str]:
+    data = _read_bytes(path, max_bytes)
     text, encoding = _decode(data, path)
     if not text or text.isspace():
         raise FileUnreadable(f"{path}: the file is empty; expected a header row and data rows.")
-    header_line = text[:text.find("\n")].rstrip("\r") if "\n" in text[:65536] else text.splitlines()[0]
-    header = [h.strip().lower() for h in next(csv.reader([header_line]))]
-    if len(set(header)) != len(header):
-        duplicated = sorted({h for h in header if header.count(h) > 1})
-        raise FileUnreadable(f"{path}: header names a column twice: {', '.join(duplicated)}.")
     if encoding == "gb18030":
         payload = text.encode("utf-8")
     else:                                          # already UTF-8: no second copy of the file
         payload = data[3:] if encoding == "utf-8-sig" else data
-    del text
+    del text, data
+    first_end = _line_end(payload)
+    if first_end <= 16 and _SEPARATOR_HINT.fullmatch(payload[:first_end]):
+        # Excel's separator hint: the header is on line 2. The file is not audited (the
+        # contract wants the header first, and the hint may name another separator), but its
+        # rows are read and counted so that each is quarantined.
+        hint = bytes(payload[:first_end]).decode("utf-8").strip()
+        frame, malformed = _parse_csv_with_header(payload[first_end + 1:], path)
+        raise FileUnreadable("\n".join([
+            f"{path}: line 1 is a spreadsheet's separator hint ({hint!r}), not the header row.",
+            "Delete that line so that the header comes first (data-contract.md §1) and deliver the file again."]),
+            rows=frame, malformed=malformed)
+    frame, malformed = _parse_csv_with_header(payload, path)
+    return frame, malformed, encoding
+
+
+def _line_end(payload: bytes | bytearray) -> int:
+    """Offset of the first newline (the length when there is none)."""
+    end = payload.find(b"\n")
+    return len(payload) if end < 0 else end
+
+
+def _parse_csv_with_header(payload: bytes | bytearray, path: Path) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """UTF-8 CSV whose first line is the header -> text frame with ROW, and malformed lines."""
+    header_line = bytes(payload[:_line_end(payload)]).decode("utf-8").rstrip("\r")
+    try:
+        names = next(csv.reader([header_line]), [])
+    except csv.Error as exc:                        # e.g. a first line over csv's field limit
+        raise FileUnreadable("\n".join([
+            f"{path}: line 1 cannot be read as a CSV header row ({exc}).",
+            "Expected the column names on line 1 (data-contract.md §1); deliver the file again."])) from None
+    header = _column_keys(names, path)
     # Parse with threads; a file with malformed lines is parsed again on one thread, where
     # Arrow can say which line each one was.
     table, malformed = _parse_csv(payload, header, path, threads=True)
@@ -124,10 +228,10 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[tuple[int, str]], str]:
     total = len(frame) + len(malformed)
     bad_rows = np.array([number for number, _ in malformed], dtype="int64")
     frame[ROW] = np.setdiff1d(np.arange(1, total + 1, dtype="int64"), bad_rows, assume_unique=True)
-    return frame, sorted(malformed), encoding
+    return frame, sorted(malformed)
 
 
-def _parse_csv(payload: bytes, header: list[str], path: Path, *, threads: bool):
+def _parse_csv(payload: bytes | bytearray, header: list[str], path: Path, *, threads: bool):
     """All columns as text; malformed lines as (data row number or None, masked text)."""
     malformed: list[tuple[int | None, str]] = []
 
@@ -137,7 +241,7 @@ def _parse_csv(payload: bytes, header: list[str], path: Path, *, threads: bool):
 
     try:
         table = pa_csv.read_csv(
-            io.BytesIO(payload),
+            pa.BufferReader(pa.py_buffer(payload)),
             read_options=pa_csv.ReadOptions(use_threads=threads, column_names=header, skip_rows=1,
                                             block_size=1 << 24),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
@@ -149,18 +253,27 @@ def _parse_csv(payload: bytes, header: list[str], path: Path, *, threads: bool):
     return table, malformed
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, max_bytes: int) -> bytes | bytearray:
+    """The file's bytes, a .gz decompressed as a stream: never more than max_bytes in memory."""
     try:
-        data = path.read_bytes()
-        if path.name.lower().endswith(".gz"):
-            data = gzip.decompress(data)
+        with path.open("rb") as handle:
+            if not path.name.lower().endswith(".gz"):
+                if os.fstat(handle.fileno()).st_size > max_bytes:
+                    raise _too_large(path, max_bytes, "holds")
+                return handle.read()
+            data = bytearray()
+            with gzip.GzipFile(fileobj=handle) as stream:
+                while chunk := stream.read(_GZIP_CHUNK):
+                    data += chunk
+                    if len(data) > max_bytes:
+                        raise _too_large(path, max_bytes, "decompresses to")
+            return data
     except (OSError, EOFError, zlib.error) as exc:
         raise FileUnreadable(f"{path}: cannot decompress or read the file ({exc}); "
                              "expected a complete gzip-compressed CSV.") from None
-    return data
 
 
-def _decode(data: bytes, path: Path) -> tuple[str, str]:
+def _decode(data: bytes | bytearray, path: Path) -> tuple[str, str]:
     """UTF-8 (with or without BOM) first, GB18030 (Chinese Excel exports) second."""
     try:
         return data.decode("utf-8-sig"), ("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
@@ -173,38 +286,115 @@ def _decode(data: bytes, path: Path) -> tuple[str, str]:
                                  "save the file as UTF-8 CSV.") from None
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read_parquet(path: Path, table: str, max_bytes: int) -> pd.DataFrame:
     try:
-        table = pq.read_table(path)
+        parquet = pq.ParquetFile(path)
+        metadata = parquet.metadata
+        if sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)) > max_bytes:
+            raise _too_large(path, max_bytes, "decompresses to")
+        data = parquet.read()
     except (OSError, pa.ArrowException) as exc:
         raise FileUnreadable(f"{path}: not a readable Parquet file ({exc}).") from None
-    frame = pd.DataFrame({
-        name.strip().lower(): _text_column(column.to_pandas())
-        for name, column in zip(table.column_names, table.columns)
-    })
+    keys = _column_keys(data.column_names, path)
+    kinds = COLUMN_KINDS.get(table, {})
+    frame = pd.DataFrame({key: _arrow_text(column, kinds.get(key)) for key, column in zip(keys, data.columns)})
     frame[ROW] = np.arange(1, len(frame) + 1, dtype="int64")
     return frame
 
 
-def _read_xlsx(path: Path) -> pd.DataFrame:
+def _arrow_text(column: pa.ChunkedArray, kind: str | None) -> pd.Series:
+    """A Parquet column as text. Dates and times are cast by Arrow: a timestamp column keeps
+    its time even at midnight (`2026-11-27 00:00:00` is a timestamp, not a date), and a date
+    column takes a naive midnight as its date."""
+    if pa.types.is_timestamp(column.type):
+        text = pc.cast(column, pa.string())
+        if kind == "date" and column.type.tz is None:
+            midnight = pc.equal(pc.floor_temporal(column, unit="day"), column)
+            text = pc.if_else(midnight, pc.cast(pc.cast(column, pa.date32()), pa.string()), text)
+        return pd.Series(pd.array(text, dtype=TEXT))
+    if pa.types.is_date(column.type) or pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return pd.Series(pd.array(pc.cast(column, pa.string()), dtype=TEXT))
+    return _text_column(column.to_pandas(), kind)
+
+
+def _read_xlsx(path: Path, table: str, max_bytes: int) -> tuple[pd.DataFrame, str]:
+    """The first sheet as text, its first row the header. Formulas are read as the values the
+    workbook saved for them; a formula without a saved value keeps its formula text and flags
+    its row (FORMULA_WITHOUT_VALUE), and the returned note says how to fix the workbook.
+    (A formula whose saved value is empty text reads like one without a value, openpyxl giving
+    None for both; it is flagged too: a contract cell computed as blank deserves a look.)"""
     try:
-        frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+        with zipfile.ZipFile(path) as archive:
+            if sum(member.file_size for member in archive.infolist()) > max_bytes:
+                raise _too_large(path, max_bytes, "decompresses to")
+        values = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl")
+        formulas = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl",
+                                 engine_kwargs={"data_only": False})
+    except FileUnreadable:
+        raise
+    except Exception as exc:  # zipfile and openpyxl raise many kinds for a broken workbook
         raise FileUnreadable(f"{path}: not a readable XLSX workbook ({type(exc).__name__}: {exc}).") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    frame = pd.DataFrame({c: _text_column(frame[c]) for c in frame.columns})
+    if formulas.empty:
+        raise FileUnreadable(f"{path}: the first sheet is empty; expected a header row and data rows.")
+    values = values.reindex(index=formulas.index, columns=formulas.columns)   # a trailing formula-only row
+    keys = _column_keys(list(values.iloc[0]), path)
+    kinds = COLUMN_KINDS.get(table, {})
+    body, formula_body = values.iloc[1:].reset_index(drop=True), formulas.iloc[1:].reset_index(drop=True)
+    frame = pd.DataFrame({key: _text_column(body[column], kinds.get(key)) for key, column in zip(keys, body.columns)})
+    unsaved = body.isna() & formula_body.map(_is_formula).astype(bool)
+    unsaved.columns = keys
+    contract = [key for key in keys if key in TABLE_COLUMNS[table][0] + TABLE_COLUMNS[table][1]]
+    cells = []
+    for key in contract:
+        rows = np.flatnonzero(unsaved[key].to_numpy())
+        if len(rows):
+            frame.loc[rows, key] = formula_body.iloc[rows, keys.index(key)].map(_formula_text).to_numpy()
+            cells += [(row, keys.index(key)) for row in rows]
+    frame[FORMULA_WITHOUT_VALUE] = unsaved[contract].any(axis=1).to_numpy()
     frame[ROW] = np.arange(1, len(frame) + 1, dtype="int64")
-    return frame
+    return frame, _unsaved_formulas_note(path, sorted(cells))
 
 
-def _text_column(values: pd.Series) -> pd.Series:
-    """Any column as text; Excel/Parquet dates and datetimes become ISO strings."""
+def _is_formula(value: object) -> bool:
+    return (isinstance(value, str) and value.startswith("=")) or type(value).__name__.endswith("Formula")
+
+
+def _formula_text(value: object) -> str:
+    return value if isinstance(value, str) else str(getattr(value, "text", "") or "=?")
+
+
+def _unsaved_formulas_note(path: Path, cells: list[tuple[int, int]]) -> str:
+    """What to do about formulas without saved values; cells as (0-based data row, column)."""
+    if not cells:
+        return ""
+    names = [f"{_column_letters(column)}{row + 2}" for row, column in cells]
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    return "\n".join([
+        f"{path}: {len(names)} cell(s) hold a formula whose value was never saved ({shown}).",
+        "The workbook must be saved by a spreadsheet program (Excel, LibreOffice Calc) so that each formula's "
+        "value is stored; until then the rows of those cells are quarantined (DQ_MISSING_FIELD)."])
+
+
+def _column_letters(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA: a spreadsheet's column name."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def _text_column(values: pd.Series, kind: str | None = None) -> pd.Series:
+    """Any column as text; Excel/Parquet dates and datetimes become ISO strings. A naive
+    midnight becomes a bare date, except in a timestamp column (`kind`, COLUMN_KINDS), where
+    the time is kept: there midnight is a time like any other."""
     def as_text(value: object) -> object:
         if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
             return None
         if isinstance(value, (pd.Timestamp, dt.datetime)):
-            return value.date().isoformat() if value.time() == dt.time(0) and value.tzinfo is None \
-                else value.isoformat()
+            midnight = value.time() == dt.time(0) and value.tzinfo is None
+            return value.date().isoformat() if midnight and kind != "timestamp" else value.isoformat()
         if isinstance(value, dt.date):
             return value.isoformat()
         if isinstance(value, float) and value.is_integer():
@@ -215,20 +405,26 @@ def _text_column(values: pd.Series) -> pd.Series:
     return values.astype(TEXT)
 
 
-def _normalise_columns(frame: pd.DataFrame, path: Path, table: str) -> pd.DataFrame:
+def _normalise_columns(frame: pd.DataFrame, path: Path, table: str,
+                       malformed: list[tuple[int, str]]) -> pd.DataFrame:
     required, optional = TABLE_COLUMNS[table]
     missing = [c for c in required if c not in frame.columns]
     if missing:
+        found = [c for c in frame.columns if c not in (ROW, FORMULA_WITHOUT_VALUE)]
         raise FileUnreadable(
             f"{path}: required column {', '.join(missing)} is absent. "
             f"Expected columns: {', '.join(required + optional)}; found: "
-            f"{', '.join(c for c in frame.columns if c != ROW) or 'none'}.", rows=frame)
+            f"{', '.join(found) or 'none'}.", rows=frame[found + [ROW]], malformed=malformed)
     out = {}
     for column in required + optional:
         if column in frame.columns:
             out[column] = _trimmed_or_null(frame[column])
         else:
             out[column] = pd.Series(pd.NA, index=frame.index, dtype=TEXT)
+    if table in REFERENCE_TABLES:
+        flags = (frame[FORMULA_WITHOUT_VALUE].to_numpy(dtype=bool) if FORMULA_WITHOUT_VALUE in frame
+                 else np.zeros(len(frame), dtype=bool))
+        out[FORMULA_WITHOUT_VALUE] = pd.Series(flags, index=frame.index)
     out[ROW] = frame[ROW]
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
@@ -254,8 +450,15 @@ _TIMESTAMP = (r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:
               r"(?:(?P<zulu>Z)|(?P<sign>[+-])(?P<hours>[01]\d|2[0-3])(?::?(?P<minutes>[0-5]\d))?)?$")
 
 
+# A date written with its midnight time, as spreadsheets export a date cell ('2026-12-31 00:00').
+_MIDNIGHT = r"^(\d{4}-\d{2}-\d{2})[T ]00:00(?::00(?:\.0+)?)?$"
+
+
 def parse_dates(values: pd.Series) -> pd.Series:
-    """'YYYY-MM-DD' -> datetime64 (midnight, naive); anything else -> NaT."""
+    """'YYYY-MM-DD' -> datetime64 (midnight, naive); so is 'YYYY-MM-DD 00:00[:00]' (a date
+    with its midnight time: the same day); anything else -> NaT, a date with any other time too."""
+    if values.str.len().gt(10).any():
+        values = values.str.replace(_MIDNIGHT, r"\1", regex=True)
     return pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
 
 

@@ -4,8 +4,11 @@ verification: an auditor proves that a report matches its inputs by re-hashing b
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import stat
 from pathlib import Path
 
 MANIFEST = "manifest.json"
@@ -16,8 +19,16 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def sha256_path(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    """sha256 of a regular file. Anything else raises OSError: a directory, a dangling link, a
+    file without read permission, and a FIFO or device (opened without waiting for a writer)."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, socket or device)", str(path))
+        digest = hashlib.sha256()
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -58,6 +69,9 @@ def verify_report(report_dir: Path) -> list[str]:
                 problems.append(f"input {entry['path']}: was missing at audit time but exists now "
                                 "(delivered late); rerun the audit for this day.")
             continue
+        if not entry.get("sha256"):      # not a readable file at audit time (a directory, FIFO, no permission)
+            problems += _readable_now(landing / entry["path"], f"input {entry['path']}")
+            continue
         problems += _compare(landing / entry["path"], entry["sha256"], f"input {entry['path']}",
                              "the input changed after the audit; the report no longer matches its inputs")
     rulepack = manifest.get("rulepack", {})
@@ -74,6 +88,14 @@ def verify_report(report_dir: Path) -> list[str]:
     if not conservation.get("ok", False):
         problems.append("row conservation failed at audit time: some rows were neither audited nor quarantined.")
     return problems
+
+
+def _readable_now(path: Path, label: str) -> list[str]:
+    try:
+        sha256_path(path)
+    except OSError:
+        return []
+    return [f"{label}: could not be read at audit time but is a readable file now; rerun the audit for this day."]
 
 
 def _compare(path: Path, expected: str, label: str, meaning: str) -> list[str]:

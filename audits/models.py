@@ -250,7 +250,16 @@ class Scorecard:
 
 
 @dataclass(frozen=True)
+class IgnoredFile:
+    """An entry of a day's CDR folder that is not an agency file, so nobody's calls were read from it."""
+
+    path: str                # relative to the landing zone
+    reason: str
+
+
+@dataclass(frozen=True)
 class Portfolio:
     audit_date: str
     scorecards: tuple[Scorecard, ...]    # ranked worst first: not assessed, then overall ascending
     provenance: Provenance
+    ignored_files: tuple[IgnoredFile, ...] = ()     # delivered but not agency files (manifest status "ignored")

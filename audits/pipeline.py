@@ -21,8 +21,8 @@ import pandas as pd
 from audits import store, validation
 from audits.config import AuditConfig
 from audits.ingest import (Ingested, lean_for_validation, load_reference_table, missing_files, reference_paths,
-                           stage_cdr_file, validate_calls, validation_columns)
-from audits.loaders import list_cdr_files
+                           stage_cdr_file, stray_files, validate_calls, validation_columns)
+from audits.loaders import list_cdr_files, scan_cdr_folder
 from audits.models import REFERENCE_TABLES
 from audits.report import AuditResult, publish_report
 from audits.rules import RuleInputs, rule_groups, run_rules, sort_violations
@@ -102,7 +102,7 @@ def stage_reference_tables(config: AuditConfig) -> None:
 
 def _stage_reference_table(config: AuditConfig, table: str, path) -> str:
     ingested = load_reference_table(config.landing, table, path, audit_date=config.audit_date,
-                                    rulepack=config.rulepack)
+                                    rulepack=config.rulepack, max_bytes=config.max_file_bytes)
     WorkDir(config).save_ingested(f"reference/{table}", ingested)
     return table
 
@@ -124,12 +124,13 @@ def stage_agency(config: AuditConfig, agency_id: str) -> str:
     contracts = WorkDir(config).load_ingested("reference/contracts").accepted
     pack = config.rulepack
     zone = agency_zones(contracts, config.audit_date, pack.bank_timezone).get(agency_id, pack.bank_timezone)
-    return _stage_file(config, agency_id, list_cdr_files(config.landing, config.audit_date)[agency_id], zone)
+    return _stage_file(config, agency_id, scan_cdr_folder(config.landing, config.audit_date).files[agency_id], zone)
 
 
-def _stage_file(config: AuditConfig, agency_id: str, path, zone: str) -> str:
-    staged = stage_cdr_file(config.landing, path, agency_id=agency_id, day=config.audit_date, local_zone=zone,
-                            rulepack=config.rulepack)
+def _stage_file(config: AuditConfig, agency_id: str, paths: tuple, zone: str) -> str:
+    """Stage the agency's file of the day (`paths`: more than one is a conflict, see stage_cdr_file)."""
+    staged = stage_cdr_file(config.landing, paths[0], others=paths[1:], agency_id=agency_id, day=config.audit_date,
+                            local_zone=zone, rulepack=config.rulepack, max_bytes=config.max_file_bytes)
     WorkDir(config).save_staged(agency_id, staged)
     return agency_id
 
@@ -141,6 +142,7 @@ def stage_day(config: AuditConfig) -> None:
     today = _validate_staged(work, config.audit_date)
     today.files += missing_files(config.landing, day=config.audit_date, contracts=contracts,
                                  agencies=config.agencies)
+    today.files += stray_files(config.landing, day=config.audit_date)
     if not today.accepted.empty:
         store.write_day(config.store, config.audit_date, today.accepted)
     work.save_ingested("day", today)
@@ -224,10 +226,10 @@ def _validated_calls_of(config: AuditConfig, contracts: pd.DataFrame) -> pd.Data
     config.workers processes and validated in one batch, as the audit day is."""
     bank = config.rulepack.bank_timezone
     zones = agency_zones(contracts, config.audit_date, bank)
-    files = sorted(list_cdr_files(config.landing, config.audit_date).items())
+    files = sorted(scan_cdr_folder(config.landing, config.audit_date).files.items())
     work = WorkDir(config)
     try:
-        in_processes(_stage_file, [(config, a, path, zones.get(a, bank)) for a, path in files], config.workers)
+        in_processes(_stage_file, [(config, a, paths, zones.get(a, bank)) for a, paths in files], config.workers)
         return _validate_staged(work, config.audit_date).accepted
     finally:
         work.remove()

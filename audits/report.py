@@ -4,6 +4,7 @@ and published atomically. A rerun keeps the report it replaces under superseded/
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -18,7 +19,7 @@ from audits import store
 from audits.config import AuditConfig
 from audits.ingest import FileRecord, Ingested
 from audits.manifest import MANIFEST, output_hashes, sha256_path, write_manifest
-from audits.models import QUARANTINE_COLUMNS, VIOLATION_COLUMNS, InputFile, Portfolio, Provenance
+from audits.models import QUARANTINE_COLUMNS, VIOLATION_COLUMNS, IgnoredFile, InputFile, Portfolio, Provenance
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies
 
 
@@ -62,8 +63,9 @@ def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: I
             generated_at=config.generated_at,
             inputs=tuple(InputFile(path=f.path, sha256=f.sha256, rows=f.rows_read) for f in files))
         cards = build_scorecards(scores, volumes, calls, violations, config.rulepack, prior, provenance)
+        ignored = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files if f.status == "ignored")
         write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
-                                provenance=provenance), staging, templates_dir=default_templates_dir(),
+                                provenance=provenance, ignored_files=ignored), staging, templates_dir=default_templates_dir(),
                       workers=config.workers)
         manifest = _manifest(config, files, staging, report_dir)
         write_manifest(staging, manifest)
@@ -91,18 +93,33 @@ def _agency_volumes(config: AuditConfig, contracts: pd.DataFrame, today: Ingeste
     names = (contracts.sort_values(["agency_id", "contract_start_date"]).drop_duplicates("agency_id", keep="last")
              .set_index("agency_id")["agency_name"])
     reasons = today.quarantine.assign(reason=today.quarantine["reasons"].str.split(";")).explode("reason")
-    volumes = []
+    volumes: dict[str, AgencyVolume] = {}
     for record in today.files:
+        if record.status == "ignored":       # not an agency file: listed by the manifest and the portfolio
+            continue
         mine = reasons[reasons["source"] == record.path]
         counts = tuple(sorted((str(r), int(n)) for r, n in mine["reason"].value_counts().items()))
         if record.status == "missing":
             counts = (("DQ_FILE_MISSING", 1),)
         name = names.get(record.agency_id)
-        volumes.append(AgencyVolume(
+        volume = AgencyVolume(
             agency_id=record.agency_id, agency_name=name if isinstance(name, str) else record.agency_id,
             file_status=record.status, file_message=record.message, rows_read=record.rows_read,
-            rows_quarantined=record.rows_quarantined, reasons=counts))
-    return volumes
+            rows_quarantined=record.rows_quarantined, reasons=counts)
+        earlier = volumes.get(record.agency_id)
+        volumes[record.agency_id] = volume if earlier is None else _together(earlier, volume)
+    return list(volumes.values())
+
+
+def _together(first: AgencyVolume, second: AgencyVolume) -> AgencyVolume:
+    """One agency's volume over two of its files (several files for a day: all unreadable)."""
+    reasons: dict[str, int] = dict(first.reasons)
+    for reason, count in second.reasons:
+        reasons[reason] = reasons.get(reason, 0) + count
+    return dataclasses.replace(
+        first, file_status=first.file_status if first.file_status != "ok" else second.file_status,
+        rows_read=first.rows_read + second.rows_read, rows_quarantined=first.rows_quarantined + second.rows_quarantined,
+        reasons=tuple(sorted(reasons.items())))
 
 
 def _sorted_quarantine(quarantine: pd.DataFrame) -> pd.DataFrame:

@@ -88,7 +88,8 @@ class WorkDir:
     def save_staged(self, agency_id: str, staged: StagedFile) -> None:
         self.save_frame(f"agencies/{agency_id}", staged.typed)
         self.save_frame(f"agencies/{agency_id}.aside", staged.set_aside)
-        self.save_json(f"agencies/{agency_id}", dataclasses.asdict(staged.record))
+        self.save_json(f"agencies/{agency_id}", {**dataclasses.asdict(staged.record),
+                                                  "others": [dataclasses.asdict(o) for o in staged.others]})
 
     def staged_agencies(self) -> list[str]:
         folder = self.root / "agencies"
@@ -101,7 +102,9 @@ class WorkDir:
         reduce = reduce or (lambda frame: frame)
 
         def load(agency_id: str) -> StagedFile:
-            return StagedFile(record=FileRecord(**self.load_json(f"agencies/{agency_id}")),
+            record = self.load_json(f"agencies/{agency_id}")
+            others = [FileRecord(**other) for other in record.pop("others", [])]
+            return StagedFile(record=FileRecord(**record), others=others,
                               typed=reduce(self.load_frame(f"agencies/{agency_id}", columns)),
                               set_aside=self.load_frame(f"agencies/{agency_id}.aside"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audits.models import Portfolio, Scorecard
+from audits.models import IgnoredFile, Portfolio, Scorecard
 
 from .formatting import (
     Change,
@@ -65,6 +65,7 @@ class IndexView:
     totals: Totals
     grade_counts: tuple[tuple[Pill, str], ...]
     provenance: ProvenanceView
+    ignored_files: tuple[IgnoredFile, ...]     # delivered, not agency files: listed, not audited
 
 
 # --- builders ---------------------------------------------------------------------------
@@ -134,4 +135,5 @@ def index_view(portfolio: Portfolio) -> IndexView:
         ),
         grade_counts=grade_counts,
         provenance=provenance_view(portfolio.provenance),
+        ignored_files=portfolio.ignored_files,
     )

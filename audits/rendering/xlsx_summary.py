@@ -74,6 +74,11 @@ def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
               None,
               num_cell(ws, sum(c.data_quality.rows_quarantined for c in cards), INT_FMT,
                        font=bold)])
+    if portfolio.ignored_files:
+        rows.add()
+        rows.add([text_cell(ws, "Files not audited (not agency files)", font=bold)])
+        for ignored in portfolio.ignored_files:
+            rows.add([None, safe(ws, ignored.path), safe(ws, ignored.reason)])
     provenance_sheet(wb, portfolio.provenance)
     save_workbook(wb, path, portfolio.provenance)
     return Path(path)
