@@ -30,6 +30,7 @@ from audits.privacy import mask_free_text
 
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)   # pandas 3 "str": null is NaN
 ROW = "row_number"                # 1-based data row number in its file (header not counted)
+EXTRA = "extra:"                  # prefix of a delivered column the contract does not know
 CDR_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 REFERENCE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".xlsx")
 
@@ -48,12 +49,15 @@ class FileUnreadable(Exception):
 
 @dataclass
 class RawTable:
-    """A landing file read as text: one string column per contract column, plus ROW."""
+    """A landing file read as text: one string column per contract column, plus ROW, plus each
+    column the contract does not know (named EXTRA + its name, untouched, read only for the
+    quarantine's `raw`); `delivered` names the file's own columns in the file's order."""
 
     path: Path
     frame: pd.DataFrame
     malformed: list[tuple[int, str]] = field(default_factory=list)   # (row_number, raw line)
     encoding: str = "utf-8"
+    delivered: tuple[str, ...] = ()
 
     @property
     def rows_read(self) -> int:
@@ -96,8 +100,10 @@ def read_table(path: Path, table: str) -> RawTable:
         frame, malformed, encoding = _read_xlsx(path), [], "xlsx"
     else:
         frame, malformed, encoding = _read_csv(path)
+    known = set(TABLE_COLUMNS[table][0] + TABLE_COLUMNS[table][1])
+    delivered = tuple(c if c in known else EXTRA + c for c in frame.columns if c != ROW)
     frame = _normalise_columns(frame, path, table)
-    return RawTable(path=path, frame=frame, malformed=malformed, encoding=encoding)
+    return RawTable(path=path, frame=frame, malformed=malformed, encoding=encoding, delivered=delivered)
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, list[tuple[int, str]], str]:
@@ -230,6 +236,9 @@ def _normalise_columns(frame: pd.DataFrame, path: Path, table: str) -> pd.DataFr
         else:
             out[column] = pd.Series(pd.NA, index=frame.index, dtype=TEXT)
     out[ROW] = frame[ROW]
+    for column in frame.columns:           # not in the contract: kept as delivered, for quarantine raw
+        if column not in out:
+            out[EXTRA + column] = frame[column]
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 

@@ -3,6 +3,7 @@ determinism, atomic publishing, and no unmasked personal data anywhere under <ou
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import zipfile
@@ -86,6 +87,20 @@ def test_no_unmasked_personal_data_under_out(tmp_path):
             digits_only = re.sub(r"[\s\-]", "", text)
             for secret in secrets:
                 assert secret not in digits_only, f"{secret} in {path}"
+
+
+def test_quarantine_csv_raw_is_the_row_as_delivered_through_the_staged_files(tmp_path):
+    from tests.test_validation import DELIVERED, DELIVERED_RAW
+
+    landing = make_landing(tmp_path / "landing")
+    path = landing / "cdr" / DAY.isoformat() / "AG01.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(DELIVERED)
+    report = run_audit(config_for(tmp_path)).report_dir
+    with (report / "quarantine.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["call_id"], r["reasons"], r["raw"]) for r in rows] == DELIVERED_RAW
+    assert b"\x00" not in (report / "quarantine.csv").read_bytes()
 
 
 def test_failed_run_leaves_the_previous_report_intact(tmp_path, monkeypatch):
