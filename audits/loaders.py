@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import gzip
 import io
+import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ import pyarrow.parquet as pq
 
 from audits.arrowtext import as_arrow_text, extract_groups
 from audits.models import TABLE_COLUMNS
-from audits.privacy import mask_free_text
+from audits.privacy import column_names_for_message, mask_free_text
 
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)   # pandas 3 "str": null is NaN
 ROW = "row_number"                # 1-based data row number in its file (header not counted)
@@ -45,6 +46,19 @@ class FileUnreadable(Exception):
     def __init__(self, message: str, rows: pd.DataFrame | None = None):
         super().__init__(message)
         self.rows = rows
+
+
+_KNOWN_NAMES = frozenset(c for required, optional in TABLE_COLUMNS.values() for c in required + optional)
+
+
+def _error_text(exc: BaseException) -> str:
+    """A library's error text as a message may show it: its first line, without the row text
+    Arrow appends ("Expected 13 columns, got 5: <the row>") or the values libraries quote,
+    numbers masked, at most 200 characters. File content never reaches a message whole."""
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    text = re.sub(r"(got \d+):.*", r"\1", text)
+    text = re.sub(r"'[^']*'?|\"[^\"]*\"?", "'...'", text)
+    return mask_free_text(text)[:200]
 
 
 @dataclass
@@ -115,7 +129,8 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[tuple[int, str]], str]:
     header = [h.strip().lower() for h in next(csv.reader([header_line]))]
     if len(set(header)) != len(header):
         duplicated = sorted({h for h in header if header.count(h) > 1})
-        raise FileUnreadable(f"{path}: header names a column twice: {', '.join(duplicated)}.")
+        names = column_names_for_message(duplicated, known=_KNOWN_NAMES, among=header)
+        raise FileUnreadable(f"{path}: header names a column twice: {names}.")
     if encoding == "gb18030":
         payload = text.encode("utf-8")
     else:                                          # already UTF-8: no second copy of the file
@@ -151,7 +166,7 @@ def _parse_csv(payload: bytes, header: list[str], path: Path, *, threads: bool):
                                                   strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, ValueError) as exc:
-        raise FileUnreadable(f"{path}: not a readable CSV file ({mask_free_text(str(exc))}).") from None
+        raise FileUnreadable(f"{path}: not a readable CSV file ({_error_text(exc)}).") from None
     return table, malformed
 
 
@@ -161,7 +176,7 @@ def _read_bytes(path: Path) -> bytes:
         if path.name.lower().endswith(".gz"):
             data = gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as exc:
-        raise FileUnreadable(f"{path}: cannot decompress or read the file ({exc}); "
+        raise FileUnreadable(f"{path}: cannot decompress or read the file ({_error_text(exc)}); "
                              "expected a complete gzip-compressed CSV.") from None
     return data
 
@@ -183,7 +198,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowException) as exc:
-        raise FileUnreadable(f"{path}: not a readable Parquet file ({exc}).") from None
+        raise FileUnreadable(f"{path}: not a readable Parquet file ({_error_text(exc)}).") from None
     frame = pd.DataFrame({
         name.strip().lower(): _text_column(column.to_pandas())
         for name, column in zip(table.column_names, table.columns)
@@ -196,7 +211,7 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        raise FileUnreadable(f"{path}: not a readable XLSX workbook ({type(exc).__name__}: {exc}).") from None
+        raise FileUnreadable(f"{path}: not a readable XLSX workbook ({type(exc).__name__}: {_error_text(exc)}).") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     frame = pd.DataFrame({c: _text_column(frame[c]) for c in frame.columns})
     frame[ROW] = np.arange(1, len(frame) + 1, dtype="int64")
@@ -228,7 +243,8 @@ def _normalise_columns(frame: pd.DataFrame, path: Path, table: str) -> pd.DataFr
         raise FileUnreadable(
             f"{path}: required column {', '.join(missing)} is absent. "
             f"Expected columns: {', '.join(required + optional)}; found: "
-            f"{', '.join(c for c in frame.columns if c != ROW) or 'none'}.", rows=frame)
+            f"{column_names_for_message([c for c in frame.columns if c != ROW], known=required + optional)}.",
+            rows=frame)
     out = {}
     for column in required + optional:
         if column in frame.columns:

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Collection, Iterable
 
 import pandas as pd
 import phonenumbers
@@ -43,6 +44,34 @@ def mask_free_text(text: str) -> str:
         return text
     folded = unicodedata.normalize("NFKC", text)
     return _FREE_TEXT.sub(lambda m: m.group(1) or _mask_digits(m.group(2)), folded)
+
+
+_NAME_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,39}")
+
+
+def column_names_for_message(names: Iterable[str], *, known: Collection[str],
+                             among: Iterable[str] | None = None, limit: int = 10) -> str:
+    """Column names of a file as an error message may show them.
+
+    A file without a header row makes its first data row the "header", so its names may be
+    phone, ID or card numbers, or customers' names. Known (contract) names are shown; another
+    name only when the header (`among`, default `names`) holds a known name and it looks like
+    a column name (ASCII, at most 40 characters, no number masking would hide). The rest are
+    counted, never shown: "call_id, calle_number and 2 names not shown".
+    """
+    names = list(names)
+    header_like = any(name in known for name in (names if among is None else among))
+
+    def showable(name: str) -> bool:
+        return name in known or (header_like and bool(_NAME_LIKE.fullmatch(name)) and mask_free_text(name) == name)
+
+    shown = [name for name in names if showable(name)][:limit]
+    hidden = len(names) - len(shown)
+    text = " and ".join(part for part in (", ".join(shown), f"{hidden} name{'s' * (hidden != 1)} not shown"
+                                          if hidden else "") if part) or "none"
+    if names and not header_like:
+        text += " (none is a column name the contract knows: is the header row missing?)"
+    return text
 
 
 def _mask_digits(run: str) -> str:

@@ -145,3 +145,55 @@ def test_verify_names_a_changed_output(tmp_path, capsys):
         handle.write("\n")
     assert cli(["verify", str(report)]) == 1
     assert "output scores.csv" in capsys.readouterr().err
+
+
+# --- unreadable files: messages name columns and lines, never row content (issue 13, row 4) --
+
+HEADERLESS = {   # the first line is a data row; the second variant repeats a value (a "duplicated column")
+    "unique": "c1,AG01,A1,MKT,01065529988,13912345678,2026-11-27 09:00:00,2026-11-27 09:00:30,"
+              "2026-11-27 09:01:00,ANSWERED,RIGHT_PARTY,ID 11010519491231002X,Asia/Shanghai\n",
+    "repeated": "c1,AG01,A1,MKT,13912345678,13912345678,2026-11-27 09:00:00,,2026-11-27 09:00:00,NO_ANSWER,,"
+                "11010519491231002X,11010519491231002X\n",
+}
+ROW_SECRETS = ("13912345678", "11010519491231002X", "01065529988")
+
+
+def _texts_under(folder):
+    for path in folder.rglob("*"):
+        if path.is_file() and path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as archive:
+                yield from ((f"{path}!{name}", archive.read(name).decode("utf-8", "replace"))
+                            for name in archive.namelist())
+        elif path.is_file():
+            yield str(path), path.read_bytes().decode("utf-8", "replace")
+
+
+def _leaks(text):
+    compact = re.sub(r"[\s\-]", "", text).upper()
+    return [secret for secret in ROW_SECRETS if secret in compact]
+
+
+@pytest.mark.parametrize("first_line", HEADERLESS.values(), ids=HEADERLESS.keys())
+def test_headerless_cdr_file_puts_no_row_content_in_any_output(tmp_path, capsys, first_line):
+    landing = make_landing(tmp_path / "landing")
+    path = landing / "cdr" / DAY.isoformat() / "AG01.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(first_line + first_line.replace("c1,", "c2,", 1), encoding="utf-8")
+    assert _run_cli(tmp_path, "--workers", "1") == 0
+    captured = capsys.readouterr()
+    report = tmp_path / "out" / DAY.isoformat()
+    leaks = {name: _leaks(text) for name, text in [("stdout", captured.out), ("stderr", captured.err),
+                                                   *_texts_under(tmp_path / "out")]}
+    assert {name: found for name, found in leaks.items() if found} == {}
+    message = next(i["message"] for i in json.loads((report / "manifest.json").read_text())["inputs"]
+                   if i["table"] == "cdr")
+    assert "AG01.csv" in message and "is the header row missing?" in message
+
+
+def test_headerless_reference_table_puts_no_row_content_on_stderr(tmp_path, capsys):
+    landing = _landing(tmp_path)
+    (landing / "reference" / "consents.csv").write_text("K1,13912345678,2026-01-01 10:00,\n", encoding="utf-8")
+    assert _run_cli(tmp_path) == 2
+    err = capsys.readouterr().err
+    assert _leaks(err) == []
+    assert "Reference table consents cannot be read" in err and "is the header row missing?" in err
