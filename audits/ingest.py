@@ -282,7 +282,8 @@ def _quarantine_rows(day: dt.date, source: str | None, frame: pd.DataFrame, reas
                      malformed: list[tuple[int, str]], file_agency: str = "",
                      delivered: Sequence[str] = ()) -> pd.DataFrame:
     """quarantine.csv rows for failing rows (reasons != '') and malformed lines; `raw` is the
-    row as delivered (the `delivered` columns of `frame`, in the file's order), masked."""
+    row as delivered (the `delivered` columns of `frame`, in the file's order), masked.
+    (Control characters such as NUL stay; csvcells writes them as control pictures.)"""
     failing = np.flatnonzero(reasons.to_numpy() != "")
     columns = list(delivered) or list(TABLE_COLUMNS[table][0] + TABLE_COLUMNS[table][1])
     rows = frame.iloc[failing]
@@ -299,7 +300,7 @@ def _quarantine_rows(day: dt.date, source: str | None, frame: pd.DataFrame, reas
     if malformed:
         lines = pd.DataFrame({"audit_date": day.isoformat(), "source": source, "agency_id": file_agency,
                               "row_number": [n for n, _ in malformed], "call_id": "",
-                              "reasons": "DQ_MALFORMED_ROW", "raw": [_visible(text) for _, text in malformed]})
+                              "reasons": "DQ_MALFORMED_ROW", "raw": [text for _, text in malformed]})
         out = pd.concat([out, lines], ignore_index=True)
     return out[list(QUARANTINE_COLUMNS)]
 
@@ -309,7 +310,7 @@ def _unreadable_rows(day: dt.date, source: str, agency_id: str, message: str,
     if rows is None or rows.empty:
         return pd.DataFrame([{"audit_date": day.isoformat(), "source": source, "agency_id": agency_id,
                               "row_number": 0, "call_id": "", "reasons": "DQ_FILE_UNREADABLE",
-                              "raw": _visible(mask_free_text(message))}])[list(QUARANTINE_COLUMNS)]
+                              "raw": mask_free_text(message)}])[list(QUARANTINE_COLUMNS)]
     values = [c for c in rows.columns if c != ROW]
     return pd.DataFrame({
         "audit_date": day.isoformat(), "source": source, "agency_id": agency_id,
@@ -325,16 +326,7 @@ def _masked_line(values) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="").writerow(
         ["" if not isinstance(v, str) else mask_free_text(v) for v in values])
-    return _visible(buffer.getvalue())
-
-
-# Control characters other than tab and line breaks (NUL above all, which CSV readers and
-# spreadsheets choke on) are shown as their Unicode control pictures: NUL as U+2400.
-_CONTROL_PICTURES = {code: 0x2400 + code for code in range(32) if chr(code) not in "\t\n\r"} | {0x7F: 0x2421}
-
-
-def _visible(text: str) -> str:
-    return text.translate(_CONTROL_PICTURES)
+    return buffer.getvalue()
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

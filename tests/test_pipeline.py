@@ -90,7 +90,7 @@ def test_no_unmasked_personal_data_under_out(tmp_path):
 
 
 def test_quarantine_csv_raw_is_the_row_as_delivered_through_the_staged_files(tmp_path):
-    from tests.test_validation import DELIVERED, DELIVERED_RAW
+    from tests.test_validation import DELIVERED, DELIVERED_CSV
 
     landing = make_landing(tmp_path / "landing")
     path = landing / "cdr" / DAY.isoformat() / "AG01.csv"
@@ -99,7 +99,7 @@ def test_quarantine_csv_raw_is_the_row_as_delivered_through_the_staged_files(tmp
     report = run_audit(config_for(tmp_path)).report_dir
     with (report / "quarantine.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert [(r["call_id"], r["reasons"], r["raw"]) for r in rows] == DELIVERED_RAW
+    assert [(r["call_id"], r["reasons"], r["raw"]) for r in rows] == DELIVERED_CSV
     assert b"\x00" not in (report / "quarantine.csv").read_bytes()
 
 

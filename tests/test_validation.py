@@ -99,8 +99,10 @@ DELIVERED = (b"call_id,vendor_ref,agency_id,agent_id,campaign_id,caller_number,c
              b"c2,R-2,AG01,A1,MKT,01065529988,13812345678,2026-11-27 10:00:00,2026-11-27 10:00:00,NO_ANSWER,\n"
              b"c3,R-3,AG01\x00,13812345678\n")                                  # malformed: 4 fields
 DELIVERED_RAW = [("c1", "DQ_BAD_ENUM", "c1,R-1,AG01,A1,MKT,*******9988,*******5678,2026-11-27 09:00:00,"
-                                       "2026-11-27 09:00:00,PICKED_UP,hello\u2400world"),
-                 ("", "DQ_MALFORMED_ROW", "c3,R-3,AG01\u2400,*******5678")]
+                                       "2026-11-27 09:00:00,PICKED_UP,hello\x00world"),
+                 ("", "DQ_MALFORMED_ROW", "c3,R-3,AG01\x00,*******5678")]
+# quarantine.csv writes NUL (like any control character) as its control picture, U+2400
+DELIVERED_CSV = [(call_id, reasons, raw.replace("\x00", "\u2400")) for call_id, reasons, raw in DELIVERED_RAW]
 
 
 def test_quarantine_raw_is_the_row_as_delivered(tmp_path):
@@ -123,7 +125,7 @@ def test_reference_quarantine_raw_is_the_row_as_delivered(tmp_path):
         b"A2,south\x00,AG01,2025-02-30,\n")
     quarantine = load_reference(landing, audit_date=DAY, rulepack=PACK)["agents"].quarantine
     assert quarantine[["row_number", "reasons", "raw"]].values.tolist() == [
-        [2, "DQ_BAD_DATE", "A2,south\u2400,AG01,2025-02-30,"]]
+        [2, "DQ_BAD_DATE", "A2,south\x00,AG01,2025-02-30,"]]
 
 
 def test_malformed_row_is_quarantined_whole_and_counted(tmp_path):
