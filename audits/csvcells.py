@@ -17,15 +17,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-_FORMULA_PREFIX = r"[=+\-@\t\r]"           # = + - @ tab CR (OWASP)
-_STARTS_LIKE_A_FORMULA = "^" + _FORMULA_PREFIX
+_FORMULA_PREFIXES = pa.array(["=", "+", "-", "@", "\t", "\r"])      # OWASP
 _NOT_A_FORMULA = (r"^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"      # a number
                   r"|\+\d{1,3} [0-9*]+)$")                                  # a masked phone: +86 138****5678
-_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
-_CONTROL_PICTURES = {code: 0x2400 + code for code in range(32) if chr(code) not in "\t\n\r"} | {0x7F: 0x2421}
-_NEUTRALISED = "^'" + _FORMULA_PREFIX
+_CONTROLS = [chr(code) for code in (*range(32), 0x7F) if chr(code) not in "\t\n\r"]
+_ANY_CONTROL = "[" + "".join(f"\\x{ord(ch):02x}" for ch in _CONTROLS) + "]"
+_NEUTRALISED = r"^'[=+\-@\t\r]"
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -36,31 +39,48 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 def read_csv(path: Path, **options) -> pd.DataFrame:
     """A CSV written by write_csv, its neutralised text cells as they were."""
     frame = pd.read_csv(path, **options)
-    for column in _text_columns(frame):
-        values = frame[column]
-        quoted = values.str.contains(_NEUTRALISED, regex=True).fillna(False).astype(bool)
-        if quoted.any():
-            frame[column] = values.where(~quoted, values.str.slice(1))
+    for column in frame.columns:
+        text = _text(frame[column])
+        if text is None:
+            continue
+        quoted = pc.fill_null(pc.match_substring_regex(text, _NEUTRALISED), False)
+        if pc.any(quoted).as_py():
+            restored = pc.if_else(quoted, pc.utf8_slice_codeunits(text, 1), text)
+            frame[column] = pd.Series(pd.array(restored, dtype=_TEXT), index=frame.index)
     return frame
 
 
 def formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A shallow copy of `frame` whose text cells a spreadsheet cannot run (module docstring)."""
+    """A shallow copy of `frame` whose text cells a spreadsheet cannot run (module docstring).
+    Arrow kernels over whole columns; only the rare cells that need it are rewritten."""
     out = frame.copy(deep=False)
-    for column in _text_columns(frame):
-        values = frame[column]
-        controls = values.str.contains(_CONTROLS, regex=True).fillna(False).astype(bool)
-        if controls.any():
-            values = values.where(~controls, values.str.translate(_CONTROL_PICTURES))
-        risky = (values.str.contains(_STARTS_LIKE_A_FORMULA, regex=True).fillna(False).astype(bool)
-                 & ~values.str.contains(_NOT_A_FORMULA, regex=True).fillna(False).astype(bool))
-        if risky.any():
-            values = values.where(~risky, "'" + values)
-        if values is not frame[column]:
-            out[column] = values
+    for column in frame.columns:
+        text = _text(frame[column])
+        if text is None:
+            continue
+        controls = pc.fill_null(pc.match_substring_regex(text, _ANY_CONTROL), False)
+        risky = pc.fill_null(pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=_FORMULA_PREFIXES), False)
+        if not pc.any(controls).as_py() and not pc.any(risky).as_py():
+            continue
+        if pc.any(controls).as_py():
+            pictured = pc.filter(text, controls)
+            for ch in _CONTROLS:
+                pictured = pc.replace_substring(pictured, ch, chr(0x2400 + ord(ch) if ch != "\x7f" else 0x2421))
+            text = pc.replace_with_mask(text, controls, pictured)
+        risky = pc.and_(risky, pc.invert(pc.fill_null(pc.match_substring_regex(text, _NOT_A_FORMULA), False)))
+        text = pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
+        out[column] = pd.Series(pd.array(text, dtype=_TEXT), index=frame.index)
     return out
 
 
-def _text_columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns
-            if pd.api.types.is_string_dtype(frame[c]) or pd.api.types.is_object_dtype(frame[c])]
+def _text(values: pd.Series) -> pa.Array | None:
+    """A column's text as one Arrow array; None for a column that is not text."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    if not (pd.api.types.is_string_dtype(values) or pd.api.types.is_object_dtype(values)):
+        return None
+    try:
+        return pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):     # mixed objects: their text, as to_csv writes it
+        return pa.array(values.map(lambda v: v if v is None or isinstance(v, str) or pd.isna(v) else str(v)),
+                        type=pa.string(), from_pandas=True)
