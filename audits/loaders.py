@@ -211,7 +211,8 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        raise FileUnreadable(f"{path}: not a readable XLSX workbook ({type(exc).__name__}: {_error_text(exc)}).") from None
+        raise FileUnreadable(f"{path}: not a readable XLSX workbook "
+                             f"({type(exc).__name__}: {_error_text(exc)}).") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     frame = pd.DataFrame({c: _text_column(frame[c]) for c in frame.columns})
     frame[ROW] = np.arange(1, len(frame) + 1, dtype="int64")

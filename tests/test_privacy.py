@@ -115,7 +115,8 @@ _MOBILES = st.builds(lambda head, rest: head + rest, st.sampled_from(["138", "13
                      st.text(alphabet="0123456789", min_size=8, max_size=8)).filter(
     lambda n: phonenumbers.is_valid_number(phonenumbers.parse(n, "CN")))
 _IDS = st.builds(_prc_id, st.sampled_from(["110105", "310104", "440305"]),
-                 st.dates(dt.date(1940, 1, 1), dt.date(2008, 12, 31)), st.text(alphabet="0123456789", min_size=3, max_size=3))
+                 st.dates(dt.date(1940, 1, 1), dt.date(2008, 12, 31)),
+                 st.text(alphabet="0123456789", min_size=3, max_size=3))
 _CARDS = st.builds(lambda prefix, body: _luhn_completed(prefix + body), st.sampled_from(["4", "51", "62", "37"]),
                    st.text(alphabet="0123456789", min_size=12, max_size=14))
 
