@@ -11,7 +11,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,10 @@ class FileRecord:
     rows_read: int = 0
     rows_accepted: int = 0
     rows_quarantined: int = 0
+    # The file's columns in its order (frame names; RawTable.delivered), so that a quarantined
+    # row shows as delivered. Work files only, never published: a headerless file's "header"
+    # is a data row.
+    delivered_columns: list[str] = field(default_factory=list)
 
     @property
     def conserved(self) -> bool:
@@ -115,7 +119,7 @@ def load_reference_table(landing: Path, table: str, path: Path, *, audit_date: d
     validation = validate_table(typed, table, parameters={"known_timezones": sorted(_ZONES)}, row_labels=labels)
     agency = typed["agency_id"] if "agency_id" in typed else pd.Series("", index=typed.index)
     quarantine = _quarantine_rows(audit_date, source, raw.frame, validation.reasons, agency,
-                                  call_ids=None, table=table, malformed=raw.malformed)
+                                  call_ids=None, table=table, malformed=raw.malformed, delivered=raw.delivered)
     record = FileRecord(path=source, sha256=sha256, table=table, rows_read=raw.rows_read, message=raw.note,
                         rows_accepted=int(validation.valid.sum()), rows_quarantined=len(quarantine))
     return Ingested(accepted=_accepted(typed, validation.valid, REFERENCE_COLUMNS_KEPT.get(table)),
@@ -154,7 +158,7 @@ def stage_cdr_file(landing: Path, path: Path, *, agency_id: str, day: dt.date, l
         return _unreadable(record, day, str(exc), exc)
     typed = type_cdr(raw.frame, source=record.path, file_agency_id=agency_id, local_zone=local_zone,
                      bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
-    record.rows_read = raw.rows_read
+    record.rows_read, record.delivered_columns = raw.rows_read, list(raw.delivered)
     set_aside = _quarantine_rows(day, record.path, raw.frame.iloc[:0], pd.Series([], dtype="str"),
                                  pd.Series([], dtype="str"), call_ids=None, table="cdr",
                                  malformed=raw.malformed, file_agency=agency_id)
@@ -284,7 +288,8 @@ def validate_calls(staged: list[StagedFile], *, day: dt.date,
                     reasons = reasons.iloc[failing].reset_index(drop=True)
                     rows = rows.reset_index(drop=True)
                 quarantines.append(_quarantine_rows(day, None, rows, reasons, rows["file_agency_id"],
-                                                    call_ids=rows["call_id"], table="cdr", malformed=[]))
+                                                    call_ids=rows["call_id"], table="cdr", malformed=[],
+                                                    delivered=staged[index].record.delivered_columns))
             accepted_parts.append((frame[list(CALL_COLUMNS_KEPT)], np.flatnonzero(valid)))   # no copy yet
             accepted_per_file[frame["source"].iloc[0]] = int(valid.sum())      # one file per frame
             staged[index].typed = pd.DataFrame()                               # released
@@ -343,10 +348,13 @@ def _accepted(frame: pd.DataFrame, valid: pd.Series, columns: tuple[str, ...] | 
 
 def _quarantine_rows(day: dt.date, source: str | None, frame: pd.DataFrame, reasons: pd.Series,
                      agency: pd.Series, *, call_ids: pd.Series | None, table: str,
-                     malformed: list[tuple[int, str]], file_agency: str = "") -> pd.DataFrame:
-    """quarantine.csv rows for failing rows (reasons != '') and malformed lines."""
+                     malformed: list[tuple[int, str]], file_agency: str = "",
+                     delivered: Sequence[str] = ()) -> pd.DataFrame:
+    """quarantine.csv rows for failing rows (reasons != '') and malformed lines; `raw` is the
+    row as delivered (the `delivered` columns of `frame`, in the file's order), masked.
+    (Control characters such as NUL stay; csvcells writes them as control pictures.)"""
     failing = np.flatnonzero(reasons.to_numpy() != "")
-    columns = [c for c in TABLE_COLUMNS[table][0] + TABLE_COLUMNS[table][1]]
+    columns = list(delivered) or list(TABLE_COLUMNS[table][0] + TABLE_COLUMNS[table][1])
     rows = frame.iloc[failing]
     sources = rows["source"] if source is None else pd.Series(source, index=rows.index)
     out = pd.DataFrame({

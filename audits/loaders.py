@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from audits.arrowtext import as_arrow_text, extract_groups
 from audits.config import DEFAULT_MAX_FILE_BYTES
 from audits.models import COLUMN_KINDS, REFERENCE_TABLES, TABLE_COLUMNS
-from audits.privacy import mask_free_text
+from audits.privacy import column_names_for_message, mask_free_text
 
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)   # pandas 3 "str": null is NaN
 ROW = "row_number"                # 1-based data row number in its file (header not counted)
@@ -37,6 +37,7 @@ ROW = "row_number"                # 1-based data row number in its file (header 
 # was never saved (the workbook was written by a program that does not compute formulas). The
 # suites quarantine such a row (DQ_MISSING_FIELD): its value is unknown, not blank.
 FORMULA_WITHOUT_VALUE = "formula_without_value"
+EXTRA = "extra:"                  # prefix of a delivered column the contract does not know
 CDR_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 REFERENCE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".xlsx")
 AGENCY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")            # data-contract.md §1, contracts.agency_id
@@ -63,15 +64,31 @@ class FileUnreadable(Exception):
         return (0 if self.rows is None else len(self.rows)) + len(self.malformed)
 
 
+_KNOWN_NAMES = frozenset(c for required, optional in TABLE_COLUMNS.values() for c in required + optional)
+
+
+def _error_text(exc: BaseException) -> str:
+    """A library's error text as a message may show it: its first line, without the row text
+    Arrow appends ("Expected 13 columns, got 5: <the row>") or the values libraries quote,
+    numbers masked, at most 200 characters. File content never reaches a message whole."""
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    text = re.sub(r"(got \d+):.*", r"\1", text)
+    text = re.sub(r"'[^']*'?|\"[^\"]*\"?", "'...'", text)
+    return mask_free_text(text)[:200]
+
+
 @dataclass
 class RawTable:
-    """A landing file read as text: one string column per contract column, plus ROW."""
+    """A landing file read as text: one string column per contract column, plus ROW, plus each
+    column the contract does not know (named EXTRA + its name, untouched, read only for the
+    quarantine's `raw`); `delivered` names the file's own columns in the file's order."""
 
     path: Path
     frame: pd.DataFrame
     malformed: list[tuple[int, str]] = field(default_factory=list)   # (row_number, raw line)
     encoding: str = "utf-8"
     note: str = ""                 # what the file's owner must fix although the file was read
+    delivered: tuple[str, ...] = ()
 
     @property
     def rows_read(self) -> int:
@@ -148,8 +165,10 @@ def read_table(path: Path, table: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTE
         (frame, note), malformed, encoding = _read_xlsx(path, table, max_bytes), [], "xlsx"
     else:
         frame, malformed, encoding = _read_csv(path, max_bytes)
+    known = set(TABLE_COLUMNS[table][0] + TABLE_COLUMNS[table][1])
+    delivered = tuple(c if c in known else EXTRA + c for c in frame.columns if c not in (ROW, FORMULA_WITHOUT_VALUE))
     frame = _normalise_columns(frame, path, table, malformed)
-    return RawTable(path=path, frame=frame, malformed=malformed, encoding=encoding, note=note)
+    return RawTable(path=path, frame=frame, malformed=malformed, encoding=encoding, note=note, delivered=delivered)
 
 
 def _column_keys(names: list[object], path: Path) -> list[str]:
@@ -161,10 +180,13 @@ def _column_keys(names: list[object], path: Path) -> list[str]:
     keys = [key or f"(blank column {index})" for index, key in enumerate(keys, 1)]
     repeated = sorted({key for key in keys if keys.count(key) > 1})
     if repeated:
-        spelled = [" and ".join(repr(mask_free_text(str(names[i]))) for i, key in enumerate(keys) if key == name)
-                   for name in repeated]
+        # Spellings of a contract column are shown as written; any other name may be a data
+        # value (a headerless file), so it is shown only as column_names_for_message allows.
+        spelled = "; ".join(
+            " and ".join(repr(str(names[i])) for i, key in enumerate(keys) if key == name) if name in _KNOWN_NAMES
+            else column_names_for_message([name], known=_KNOWN_NAMES, among=keys) for name in repeated)
         raise FileUnreadable("\n".join([
-            f"{path}: the header names a column twice: {'; '.join(spelled)}.",
+            f"{path}: the header names a column twice: {spelled}.",
             "Column names are compared trimmed and ignoring case: keep one column of each name and "
             "deliver the file again."]))
     return keys
@@ -249,7 +271,7 @@ def _parse_csv(payload: bytes | bytearray, header: list[str], path: Path, *, thr
                                                   strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, ValueError) as exc:
-        raise FileUnreadable(f"{path}: not a readable CSV file ({mask_free_text(str(exc))}).") from None
+        raise FileUnreadable(f"{path}: not a readable CSV file ({_error_text(exc)}).") from None
     return table, malformed
 
 
@@ -269,7 +291,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes | bytearray:
                         raise _too_large(path, max_bytes, "decompresses to")
             return data
     except (OSError, EOFError, zlib.error) as exc:
-        raise FileUnreadable(f"{path}: cannot decompress or read the file ({exc}); "
+        raise FileUnreadable(f"{path}: cannot decompress or read the file ({_error_text(exc)}); "
                              "expected a complete gzip-compressed CSV.") from None
 
 
@@ -294,7 +316,7 @@ def _read_parquet(path: Path, table: str, max_bytes: int) -> pd.DataFrame:
             raise _too_large(path, max_bytes, "decompresses to")
         data = parquet.read()
     except (OSError, pa.ArrowException) as exc:
-        raise FileUnreadable(f"{path}: not a readable Parquet file ({exc}).") from None
+        raise FileUnreadable(f"{path}: not a readable Parquet file ({_error_text(exc)}).") from None
     keys = _column_keys(data.column_names, path)
     kinds = COLUMN_KINDS.get(table, {})
     frame = pd.DataFrame({key: _arrow_text(column, kinds.get(key)) for key, column in zip(keys, data.columns)})
@@ -333,7 +355,7 @@ def _read_xlsx(path: Path, table: str, max_bytes: int) -> tuple[pd.DataFrame, st
     except FileUnreadable:
         raise
     except Exception as exc:  # zipfile and openpyxl raise many kinds for a broken workbook
-        raise FileUnreadable(f"{path}: not a readable XLSX workbook ({type(exc).__name__}: {exc}).") from None
+        raise FileUnreadable(f"{path}: not a readable XLSX workbook ({type(exc).__name__}: {_error_text(exc)}).") from None
     if formulas.empty:
         raise FileUnreadable(f"{path}: the first sheet is empty; expected a header row and data rows.")
     values = values.reindex(index=formulas.index, columns=formulas.columns)   # a trailing formula-only row
@@ -414,7 +436,8 @@ def _normalise_columns(frame: pd.DataFrame, path: Path, table: str,
         raise FileUnreadable(
             f"{path}: required column {', '.join(missing)} is absent. "
             f"Expected columns: {', '.join(required + optional)}; found: "
-            f"{', '.join(found) or 'none'}.", rows=frame[found + [ROW]], malformed=malformed)
+            f"{column_names_for_message(found, known=required + optional)}.", rows=frame[found + [ROW]],
+            malformed=malformed)
     out = {}
     for column in required + optional:
         if column in frame.columns:
@@ -426,6 +449,9 @@ def _normalise_columns(frame: pd.DataFrame, path: Path, table: str,
                  else np.zeros(len(frame), dtype=bool))
         out[FORMULA_WITHOUT_VALUE] = pd.Series(flags, index=frame.index)
     out[ROW] = frame[ROW]
+    for column in frame.columns:           # not in the contract: kept as delivered, for quarantine raw
+        if column not in out:
+            out[EXTRA + column] = frame[column]
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from audits.csvcells import read_csv
+
 WORST_SHOWN = 5
 CRITICAL_SHOWN = 10
 
@@ -23,8 +25,8 @@ class Message:
 
 def compose_summary(report_dir: Path) -> Message:
     """Subject, HTML body and attachments summarising the report in `report_dir`."""
-    scores = pd.read_csv(report_dir / "scores.csv", dtype={"agency_id": "str", "grade": "str"})
-    violations = pd.read_csv(report_dir / "violations.csv", dtype="str", keep_default_na=False)
+    scores = read_csv(report_dir / "scores.csv", dtype={"agency_id": "str", "grade": "str"})
+    violations = read_csv(report_dir / "violations.csv", dtype="str", keep_default_na=False)
     audit_date = report_dir.name
     critical = violations[violations["severity"] == "critical"]
     failing_files = scores[scores["file_status"] != "ok"]

@@ -10,24 +10,68 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Collection, Iterable
 
 import pandas as pd
 import phonenumbers
 
-_DATE_TIME = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?"
-_DIGIT_RUN = r"\+?\d(?:[ \-]?\d){6,}"          # seven or more digits, single spaces/dashes allowed
-_FREE_TEXT = re.compile(f"({_DATE_TIME})|({_DIGIT_RUN}[Xx]?)")
+# What may stand between the digit groups of a written phone, ID or card number: white space
+# (tabs, no-break and ideographic spaces), dots, dashes of every kind, slashes, brackets,
+# tildes, underscores and invisible characters (soft hyphen, zero-width space, word joiner):
+# phonenumbers accepts any run of its punctuation between digits, so a run of any length.
+SEPARATORS = ("\\s.\\-\u2010-\u2015\u2212\u30fc\ufe58\ufe63\uff0d\u00b7/\\\\()\\[\\]{}\u3010\u3011"
+              "\u3014\u3015~\u2053\u223c\uff5e_\u00ad\u200b-\u200d\u2060\ufeff")
+_SEP = f"[{SEPARATORS}]"
+# A date or timestamp stays readable only when it is clearly one: a plausible calendar date
+# (19xx/20xx, month 01-12, day 01-31), not continued by separators and digits on either side
+# (digits before it are caught by the digit run, which starts first and takes the date in).
+# Atomic, so that a timestamp followed by digits is not shortened until the rest looks apart.
+_DATE_TIME = (r"(?>(?<!\d)(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+              r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?)"
+              f"(?!{_SEP}*\\d)")
+_DIGIT_RUN = rf"\+?\d(?:{_SEP}*\d){{6,}}[Xx]?"      # seven or more digits, any separators between
+_FREE_TEXT = re.compile(f"({_DATE_TIME})|({_DIGIT_RUN})")
 
 
 def mask_free_text(text: str) -> str:
     """Mask every run of 7+ digits (phones, IDs, cards) in text, keeping its last 4 digits.
 
-    Dates and timestamps are left readable. Full-width digits are folded first (NFKC).
+    A run's digit groups may be joined by any mix of SEPARATORS (`138.0013.8000`,
+    `+86 (138) 0013-8000`, `4111-1111 1111.1111`, tabs). Dates and timestamps that are clearly
+    dates are left readable. Full-width digits and punctuation are folded first (NFKC).
     """
     if not text:
         return text
     folded = unicodedata.normalize("NFKC", text)
     return _FREE_TEXT.sub(lambda m: m.group(1) or _mask_digits(m.group(2)), folded)
+
+
+_NAME_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,39}")
+
+
+def column_names_for_message(names: Iterable[str], *, known: Collection[str],
+                             among: Iterable[str] | None = None, limit: int = 10) -> str:
+    """Column names of a file as an error message may show them.
+
+    A file without a header row makes its first data row the "header", so its names may be
+    phone, ID or card numbers, or customers' names. Known (contract) names are shown; another
+    name only when the header (`among`, default `names`) holds a known name and it looks like
+    a column name (ASCII, at most 40 characters, no number masking would hide). The rest are
+    counted, never shown: "call_id, calle_number and 2 names not shown".
+    """
+    names = list(names)
+    header_like = any(name in known for name in (names if among is None else among))
+
+    def showable(name: str) -> bool:
+        return name in known or (header_like and bool(_NAME_LIKE.fullmatch(name)) and mask_free_text(name) == name)
+
+    shown = [name for name in names if showable(name)][:limit]
+    hidden = len(names) - len(shown)
+    text = " and ".join(part for part in (", ".join(shown), f"{hidden} name{'s' * (hidden != 1)} not shown"
+                                          if hidden else "") if part) or "none"
+    if names and not header_like:
+        text += " (none is a column name the contract knows: is the header row missing?)"
+    return text
 
 
 def _mask_digits(run: str) -> str:

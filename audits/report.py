@@ -17,6 +17,7 @@ import pandas as pd
 
 from audits import store
 from audits.config import AuditConfig
+from audits.csvcells import read_csv, write_csv
 from audits.ingest import FileRecord, Ingested
 from audits.manifest import MANIFEST, output_hashes, sha256_path, write_manifest
 from audits.models import QUARANTINE_COLUMNS, VIOLATION_COLUMNS, IgnoredFile, InputFile, Portfolio, Provenance
@@ -46,12 +47,12 @@ def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: I
         quarantine = pd.concat([today.quarantine] + [i.quarantine for i in reference.values()],
                                ignore_index=True)
         quarantine = _sorted_quarantine(quarantine)
-        _write_csv(violations[list(VIOLATION_COLUMNS)], staging / "violations.csv")
-        _write_csv(quarantine, staging / "quarantine.csv")
+        write_csv(violations[list(VIOLATION_COLUMNS)], staging / "violations.csv")
+        write_csv(quarantine, staging / "quarantine.csv")
         volumes = _agency_volumes(config, reference["contracts"].accepted, today)
         prior = read_prior_scores(config)
         scores = score_agencies(config.audit_date, volumes, calls, violations, config.rulepack, prior)
-        _write_csv(scores, staging / "scores.csv")
+        write_csv(scores, staging / "scores.csv")
         (staging / "dq").mkdir()
         for name, result in {**{k: v for i in reference.values() for k, v in i.dq_results.items()},
                              **today.dq_results}.items():
@@ -83,7 +84,7 @@ def read_prior_scores(config: AuditConfig) -> pd.DataFrame:
     for back in range(1, config.rulepack.scoring.trend_days):
         path = config.out / (config.audit_date - dt.timedelta(days=back)).isoformat() / "scores.csv"
         if path.is_file():
-            frames.append(pd.read_csv(path, dtype={"audit_date": "str", "agency_id": "str", "grade": "str"}))
+            frames.append(read_csv(path, dtype={"audit_date": "str", "agency_id": "str", "grade": "str"}))
     if not frames:
         return pd.DataFrame(columns=["audit_date", "agency_id", "overall", "grade"])
     return pd.concat(frames, ignore_index=True)
@@ -126,10 +127,6 @@ def _sorted_quarantine(quarantine: pd.DataFrame) -> pd.DataFrame:
     frame = quarantine[list(QUARANTINE_COLUMNS)].copy()
     frame["row_number"] = frame["row_number"].astype("int64")
     return frame.sort_values(["source", "row_number"], kind="stable").reset_index(drop=True)
-
-
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
 def _manifest(config: AuditConfig, files: list[FileRecord], staging: Path, report_dir: Path) -> dict:

@@ -184,3 +184,33 @@ def test_dates_and_lists():
     lists = parse_lists(pd.Series(["Marketing; collection;", None], dtype="str"))
     assert lists.iloc[0] == frozenset({"marketing", "collection"})
     assert lists.iloc[1] == frozenset()
+
+
+def test_arrow_error_text_loses_the_row_it_quotes():
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    from audits.loaders import _error_text
+
+    with pytest.raises(pa.ArrowInvalid) as caught:       # Arrow's own message quotes the row
+        pa_csv.read_csv(io.BytesIO(b"a,b\nc1,13912345678,11010519491231002X\n"))
+    assert "13912345678" in str(caught.value)
+    assert _error_text(caught.value) == "CSV parse error: Expected 2 columns, got 3"
+    assert _error_text(ValueError("could not convert string to float: '13912345678 Zhang'")) == \
+        "could not convert string to float: '...'"
+
+
+def test_unknown_column_names_are_shown_only_when_the_header_is_a_header(tmp_path):
+    path = tmp_path / "agents.csv"
+    path.write_text("agency_id,agent,active_from,13912345678\nAG01,A1,2025-01-01,x\n", encoding="utf-8")
+    with pytest.raises(FileUnreadable) as caught:
+        read_table(path, "agents")
+    assert str(caught.value).endswith("found: agency_id, agent, active_from and 1 name not shown.")
+    path.write_text("AG01,Zhang San,2025-01-01\nAG01,A1,2025-01-01\n", encoding="utf-8")    # no header row
+    with pytest.raises(FileUnreadable) as caught:
+        read_table(path, "agents")
+    assert "zhang" not in str(caught.value)
+    assert str(caught.value).endswith("found: 3 names not shown (none is a column name the contract knows: "
+                                      "is the header row missing?).")

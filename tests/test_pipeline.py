@@ -3,6 +3,7 @@ determinism, atomic publishing, and no unmasked personal data anywhere under <ou
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import zipfile
@@ -88,6 +89,20 @@ def test_no_unmasked_personal_data_under_out(tmp_path):
                 assert secret not in digits_only, f"{secret} in {path}"
 
 
+def test_quarantine_csv_raw_is_the_row_as_delivered_through_the_staged_files(tmp_path):
+    from tests.test_validation import DELIVERED, DELIVERED_CSV
+
+    landing = make_landing(tmp_path / "landing")
+    path = landing / "cdr" / DAY.isoformat() / "AG01.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(DELIVERED)
+    report = run_audit(config_for(tmp_path)).report_dir
+    with (report / "quarantine.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["call_id"], r["reasons"], r["raw"]) for r in rows] == DELIVERED_CSV
+    assert b"\x00" not in (report / "quarantine.csv").read_bytes()
+
+
 def test_failed_run_leaves_the_previous_report_intact(tmp_path, monkeypatch):
     _landing(tmp_path)
     config = config_for(tmp_path)
@@ -130,3 +145,85 @@ def test_verify_names_a_changed_output(tmp_path, capsys):
         handle.write("\n")
     assert cli(["verify", str(report)]) == 1
     assert "output scores.csv" in capsys.readouterr().err
+
+
+# --- unreadable files: messages name columns and lines, never row content (issue 13, row 4) --
+
+HEADERLESS = {   # the first line is a data row; the second variant repeats a value (a "duplicated column")
+    "unique": "c1,AG01,A1,MKT,01065529988,13912345678,2026-11-27 09:00:00,2026-11-27 09:00:30,"
+              "2026-11-27 09:01:00,ANSWERED,RIGHT_PARTY,ID 11010519491231002X,Asia/Shanghai\n",
+    "repeated": "c1,AG01,A1,MKT,13912345678,13912345678,2026-11-27 09:00:00,,2026-11-27 09:00:00,NO_ANSWER,,"
+                "11010519491231002X,11010519491231002X\n",
+}
+ROW_SECRETS = ("13912345678", "11010519491231002X", "01065529988")
+
+
+def _texts_under(folder):
+    for path in folder.rglob("*"):
+        if path.is_file() and path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as archive:
+                yield from ((f"{path}!{name}", archive.read(name).decode("utf-8", "replace"))
+                            for name in archive.namelist())
+        elif path.is_file():
+            yield str(path), path.read_bytes().decode("utf-8", "replace")
+
+
+def _leaks(text):
+    compact = re.sub(r"[\s\-]", "", text).upper()
+    return [secret for secret in ROW_SECRETS if secret in compact]
+
+
+@pytest.mark.parametrize("first_line", HEADERLESS.values(), ids=HEADERLESS.keys())
+def test_headerless_cdr_file_puts_no_row_content_in_any_output(tmp_path, capsys, first_line):
+    landing = make_landing(tmp_path / "landing")
+    path = landing / "cdr" / DAY.isoformat() / "AG01.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(first_line + first_line.replace("c1,", "c2,", 1), encoding="utf-8")
+    assert _run_cli(tmp_path, "--workers", "1") == 0
+    captured = capsys.readouterr()
+    report = tmp_path / "out" / DAY.isoformat()
+    leaks = {name: _leaks(text) for name, text in [("stdout", captured.out), ("stderr", captured.err),
+                                                   *_texts_under(tmp_path / "out")]}
+    assert {name: found for name, found in leaks.items() if found} == {}
+    message = next(i["message"] for i in json.loads((report / "manifest.json").read_text())["inputs"]
+                   if i["table"] == "cdr")
+    assert "AG01.csv" in message and "is the header row missing?" in message
+
+
+def test_headerless_reference_table_puts_no_row_content_on_stderr(tmp_path, capsys):
+    landing = _landing(tmp_path)
+    (landing / "reference" / "consents.csv").write_text("K1,13912345678,2026-01-01 10:00,\n", encoding="utf-8")
+    assert _run_cli(tmp_path) == 2
+    err = capsys.readouterr().err
+    assert _leaks(err) == []
+    assert "Reference table consents cannot be read" in err and "is the header row missing?" in err
+
+
+# --- CSV injection: no CSV under <out> holds a cell a spreadsheet would run (issue 13, row 22) --
+
+def test_no_csv_cell_under_out_can_run_as_a_formula(tmp_path):
+    from tests.landing import REFERENCE
+
+    hyperlink = '=HYPERLINK("http://evil.example/?q=1","open")'
+    contracts = [dict(REFERENCE["contracts"][0], agency_name=hyperlink)]
+    make_landing(tmp_path / "landing", {DAY: {"AG01": [
+        call("=1+2", "2026-11-27 10:00:00", agent_id="@SUM(A1)", campaign_id="+cmd|' /C calc'!A0"),
+        call("-2+3+cmd|' /C calc'!A0", "2026-11-27 11:00:00", disposition="=1+2"),      # quarantined
+    ]}}, contracts=contracts)
+    assert _run_cli(tmp_path) == 0
+    report = tmp_path / "out" / DAY.isoformat()
+    cells = {}
+    for path in sorted((tmp_path / "out").rglob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as handle:
+            cells[path.name] = [cell for row in csv.reader(handle) for cell in row]
+    assert set(cells) == {"violations.csv", "quarantine.csv", "scores.csv"}
+    runnable = {name: [c for c in found if c[:1] in ("=", "+", "-", "@", "\t", "\r")
+                       and not re.fullmatch(r"[+-]?\d+(\.\d*)?(e[+-]?\d+)?|\+\d{1,3} [\d*]+", c)]
+                for name, found in cells.items()}
+    assert {name: found for name, found in runnable.items() if found} == {}
+    assert {"'=1+2", "'@SUM(A1)", "'+cmd|' /C calc'!A0"} <= set(cells["violations.csv"])
+    assert "+86 138****5678" in cells["violations.csv"]                     # the audit's masked phone as is
+    assert {"'-2+3+cmd|' /C calc'!A0"} <= set(cells["quarantine.csv"])
+    assert any(c.startswith("'-2+3+cmd") and "=1+2" in c for c in cells["quarantine.csv"])   # raw
+    assert "'" + hyperlink in cells["scores.csv"]
+    assert cli(["verify", str(report)]) == 0

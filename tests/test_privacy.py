@@ -1,7 +1,12 @@
 """Masking of phone numbers: readable enough to recognise, never the whole number."""
 
+import datetime as dt
+import unicodedata
+
 import phonenumbers
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from audits.privacy import mask_e164, mask_free_text
 
@@ -47,3 +52,103 @@ def test_fast_split_equals_phonenumbers_on_every_regions_example_numbers():
 
 def test_free_text_keeps_dates_and_last_four_digits():
     assert mask_free_text("call 13812345678 on 2026-11-27") == "call *******5678 on 2026-11-27"
+
+
+# --- free text: every written form of a phone, ID or card number (issue 13, row 3) ---------
+
+@pytest.mark.parametrize("text, masked", [
+    ("138.0013.8000", "***.****.8000"),
+    ("138  0013  8000", "***  ****  8000"),
+    ("+86.138.0013.8000", "+**.***.****.8000"),
+    ("138\t0013\t8000", "***\t****\t8000"),
+    ("138 - 0013 - 8000", "*** - **** - 8000"),
+    ("(+86) 138/0013/8000", "(+**) ***/****/8000"),
+    ("１３８ ００１３ ８０００", "*** **** 8000"),                   # full-width digits and space
+    ("卡号 4111.1111.1111.1111 已核实", "卡号 ****.****.****.1111 已核实"),
+    ("ID 110105-19491231-002X", "ID ******-********-002X"),
+])
+def test_free_text_masks_numbers_with_any_separators(text, masked):
+    assert mask_free_text(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "call back 2026-11-27 09:00:00, not before",
+    "answered 2026-11-27T09:00:00+08:00 by A1",
+    "start 2026-11-27 11:00:00,5",
+])
+def test_free_text_keeps_timestamps_that_are_clearly_timestamps(text):
+    assert mask_free_text(text) == text
+
+
+def test_a_date_joined_to_other_digits_is_masked_with_them():
+    # "1949-12-31" inside an ID, or a date run on into a phone, is not clearly a date
+    assert mask_free_text("110105 1949-12-31 002X") == "****** ****-**-** 002X"
+    assert "13800138000" not in mask_free_text("2026-11-27 13800138000").replace("*", "")
+    assert mask_free_text("1380-01-38") == "****-01-38"                     # not a plausible date
+
+
+# Generated identifiers, written the ways people write them, inside arbitrary text. The oracle
+# is independent of the masking's own separator list: it strips every character the writer
+# may have put between digit groups and looks for any 7 consecutive digits of the original.
+_GAPS = [" ", "  ", "\t", ".", "-", " - ", "/", "(", ")", "[", "]", "_", "~", "\u3000", "\u00a0", "\uff0d",
+         "\u2014", "\u2212", "\u00ad", "\u200b", "\uff0e", "\uff0f", " / ", ") ", "\t-\t"]
+_GAP_CHARS = set("".join(_GAPS)) | set(unicodedata.normalize("NFKC", "".join(_GAPS)))
+_TEXT = st.text(alphabet=st.sampled_from(sorted(set("abcXx客户卡号手机:;,#*'\"+=0123456789") | _GAP_CHARS)),
+                max_size=12)
+
+
+def _luhn_completed(body: str) -> str:
+    total = 0
+    for position, digit in enumerate(reversed(body)):
+        value = int(digit) * (2 if position % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return body + str((10 - total % 10) % 10)
+
+
+def _prc_id(area: str, born: dt.date, sequence: str) -> str:
+    body = f"{area}{born:%Y%m%d}{sequence}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+
+
+_MOBILES = st.builds(lambda head, rest: head + rest, st.sampled_from(["138", "139", "150", "158", "186", "177"]),
+                     st.text(alphabet="0123456789", min_size=8, max_size=8)).filter(
+    lambda n: phonenumbers.is_valid_number(phonenumbers.parse(n, "CN")))
+_IDS = st.builds(_prc_id, st.sampled_from(["110105", "310104", "440305"]),
+                 st.dates(dt.date(1940, 1, 1), dt.date(2008, 12, 31)),
+                 st.text(alphabet="0123456789", min_size=3, max_size=3))
+_CARDS = st.builds(lambda prefix, body: _luhn_completed(prefix + body), st.sampled_from(["4", "51", "62", "37"]),
+                   st.text(alphabet="0123456789", min_size=12, max_size=14))
+
+
+@st.composite
+def _written(draw, number: str) -> str:
+    """`number` split into groups joined by random separators, some digits full-width."""
+    if len(number) == 11 and draw(st.booleans()):
+        number = draw(st.sampled_from(["+86", "0086", "86", "(+86)", "+86 "])) + number
+    out, position = [], 0
+    while position < len(number):
+        size = draw(st.integers(1, 6))
+        group = number[position:position + size]
+        if draw(st.booleans()):
+            group = "".join(chr(ord(ch) + 0xFEE0) if ch.isdigit() and draw(st.booleans()) else ch for ch in group)
+        out.append(group)
+        position += size
+        if position < len(number):
+            out.append(draw(st.sampled_from(_GAPS)) if draw(st.booleans()) else "")
+    return "".join(out)
+
+
+def _digits_of(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch not in _GAP_CHARS)
+
+
+@given(data=st.data(), number=st.one_of(_MOBILES, _IDS, _CARDS), before=_TEXT, after=_TEXT)
+def test_no_seven_digits_of_a_written_number_survive_masking(data, number, before, after):
+    written = data.draw(_written(number))
+    digits = number.rstrip("X")
+    windows = {digits[i:i + 7] for i in range(len(digits) - 6)}
+    assume(not any(w in _digits_of(before) or w in _digits_of(after) for w in windows))
+    masked = mask_free_text(before + written + after)
+    stripped = _digits_of(masked)
+    assert not [w for w in windows if w in stripped], (before + written + after, masked)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -77,6 +78,54 @@ def test_quarantine_raw_is_masked(tmp_path):
         assert secret not in raw
     assert "2026-11-27 09:00:00" in raw                  # timestamps stay readable
     assert "5678" in raw                                  # last four digits kept for investigators
+
+
+def test_quarantine_raw_masks_numbers_written_with_any_separators(tmp_path):
+    rows = [call("c1", "2026-11-27 09:00:00", disposition="PICKED_UP", callee_number="138  0013  8000",
+                 notes="card 4111.1111.1111.1111, tel +86.138.0013.8000 or 138\t0013\t8000 or 138 - 0013 - 8000")]
+    raw = ingest(tmp_path, rows).quarantine.loc[0, "raw"]
+    compact = re.sub(r"[\s.+-]", "", raw)
+    for secret in ("13800138000", "4111111111111111"):
+        assert not [secret[i:i + 7] for i in range(len(secret) - 6) if secret[i:i + 7] in compact], raw
+    assert "2026-11-27 09:00:00" in raw
+
+
+# A CDR file as an agency delivered it: its own column order, a column the contract does not
+# know (vendor_ref), optional columns left out, a NUL byte in the notes.
+DELIVERED = (b"call_id,vendor_ref,agency_id,agent_id,campaign_id,caller_number,callee_number,start_time,"
+             b"end_time,disposition,notes\n"
+             b"c1,R-1,AG01,A1,MKT,01065529988,13812345678,2026-11-27 09:00:00,2026-11-27 09:00:00,PICKED_UP,"
+             b"hello\x00world\n"
+             b"c2,R-2,AG01,A1,MKT,01065529988,13812345678,2026-11-27 10:00:00,2026-11-27 10:00:00,NO_ANSWER,\n"
+             b"c3,R-3,AG01\x00,13812345678\n")                                  # malformed: 4 fields
+DELIVERED_RAW = [("c1", "DQ_BAD_ENUM", "c1,R-1,AG01,A1,MKT,*******9988,*******5678,2026-11-27 09:00:00,"
+                                       "2026-11-27 09:00:00,PICKED_UP,hello\x00world"),
+                 ("", "DQ_MALFORMED_ROW", "c3,R-3,AG01\x00,*******5678")]
+# quarantine.csv writes NUL (like any control character) as its control picture, U+2400
+DELIVERED_CSV = [(call_id, reasons, raw.replace("\x00", "\u2400")) for call_id, reasons, raw in DELIVERED_RAW]
+
+
+def test_quarantine_raw_is_the_row_as_delivered(tmp_path):
+    landing = make_landing(tmp_path / "landing")
+    path = landing / "cdr" / DAY.isoformat() / "AG01.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(DELIVERED)
+    tables = load_reference(landing, audit_date=DAY, rulepack=PACK)
+    ingested = load_calls(landing, day=DAY, contracts=tables["contracts"].accepted, rulepack=PACK)
+    assert sorted(ingested.quarantine[["call_id", "reasons", "raw"]].itertuples(index=False, name=None)) \
+        == sorted(DELIVERED_RAW)
+    assert ingested.accepted["call_id"].tolist() == ["c2"]
+
+
+def test_reference_quarantine_raw_is_the_row_as_delivered(tmp_path):
+    landing = make_landing(tmp_path / "landing")
+    (landing / "reference" / "agents.csv").write_bytes(
+        b"agent_id,team,agency_id,active_from,trained_on\n"
+        b"A1,north,AG01,2025-01-01,2026-06-01\n"
+        b"A2,south\x00,AG01,2025-02-30,\n")
+    quarantine = load_reference(landing, audit_date=DAY, rulepack=PACK)["agents"].quarantine
+    assert quarantine[["row_number", "reasons", "raw"]].values.tolist() == [
+        [2, "DQ_BAD_DATE", "A2,south\x00,AG01,2025-02-30,"]]
 
 
 def test_malformed_row_is_quarantined_whole_and_counted(tmp_path):
