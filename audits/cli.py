@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 from audits.config import DEVELOPMENT_HMAC_SECRET, AuditConfig, ConfigError, load_rulepack
+from audits.version import code_version            # the DAG imports it from here too
 
 SECRET_VARIABLE = "AUDIT_HMAC_SECRET"
 EXIT_CANNOT_AUDIT = 2
@@ -119,24 +119,6 @@ def hmac_secret_from_environment() -> bytes:
               "are NOT private: set a secret before auditing real data.", file=sys.stderr)
         return DEVELOPMENT_HMAC_SECRET
     return secret.encode()
-
-
-def code_version() -> str:
-    """git describe of the checkout when there is one, else the package version."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        described = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=12"],
-                                   capture_output=True, text=True, timeout=5, check=True).stdout.strip()
-        if described:
-            return f"git:{described}"
-    except (OSError, subprocess.SubprocessError):
-        pass
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return f"vendor-audit {version('vendor-audit')}"
-    except PackageNotFoundError:
-        return "unknown"
 
 
 @contextmanager
