@@ -12,6 +12,7 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from audits.config import DEVELOPMENT_HMAC_SECRET, AuditConfig, ConfigError, load_rulepack
 from audits.version import code_version            # the DAG imports it from here too
@@ -79,15 +80,15 @@ def _run(args) -> int:
     except ConfigError as exc:
         return _fail(f"Cannot audit: the rulepack is unusable. {exc}")
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    refusal = _cannot_audit_day(args.date, args.landing, now, rulepack.bank_timezone)
+    if refusal:
+        return _fail(f"Cannot audit {args.date}: {refusal}")
     config = AuditConfig(
         audit_date=args.date, landing=args.landing, out=args.out, store=args.store, rulepack=rulepack,
         hmac_secret=hmac_secret_from_environment(),
         run_id=args.run_id or f"manual__{now.strftime('%Y%m%dT%H%M%SZ')}",
         code_version=code_version(), generated_at=now.isoformat(), workers=args.workers,
     )
-    if not args.landing.is_dir():
-        return _fail(f"Cannot audit {args.date}: the landing zone {args.landing} does not exist. "
-                     "Pass --landing with the folder that holds reference/ and cdr/ (data-contract.md §1).")
     try:
         with _progress() as say:
             result = run_audit(config, progress=say)
@@ -97,6 +98,31 @@ def _run(args) -> int:
           f"{result.findings} findings, {result.rows_quarantined} rows quarantined.")
     print(f"Report: {result.report_dir / 'index.html'}")
     return 0
+
+
+def _cannot_audit_day(day: dt.date, landing: Path, now: dt.datetime, bank_timezone: str) -> str:
+    """Why the CLI refuses to audit `day` from `landing` ("" when it can).
+
+    Here, not in run_audit: the DAG's sensor decides for itself how long to wait for late
+    files. A future day, or a day without cdr/<day>/, would otherwise give a report with every
+    agency DQ_FILE_MISSING and exit 0. To document a day on which nothing was delivered,
+    create the empty folder cdr/<day>/ and run again.
+    """
+    where = "Pass --landing with the folder that holds reference/ and cdr/ (data-contract.md §1)."
+    if not landing.exists():
+        return f"the landing zone {landing} does not exist. {where}"
+    if not landing.is_dir():
+        return f"the landing zone {landing} is a file, not a folder. {where}"
+    today = now.astimezone(ZoneInfo(bank_timezone)).date()
+    if day > today:
+        return (f"the date is in the future: today is {today} in the bank's time zone ({bank_timezone}). "
+                "No calls of that day can have landed yet.")
+    folder = landing / "cdr" / day.isoformat()
+    if not folder.is_dir():
+        return (f"there is no CDR folder {folder}, so no agency's calls for that day have landed. Check --date "
+                "and --landing; if the files are late, run again when they have landed. To report the day with "
+                "every agency's file missing, create the empty folder and run again.")
+    return ""
 
 
 def _verify(args) -> int:
