@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="processes for the per-agency files and the rule partitions (default: one per core)")
     run.set_defaults(handler=_run)
 
-    verify = commands.add_parser("verify", help="re-hash a report's inputs and outputs against its manifest")
+    verify = commands.add_parser("verify", help="check a report against its manifest, its inputs and itself")
     verify.add_argument("report", type=Path, help="DIR/<YYYY-MM-DD>")
     verify.set_defaults(handler=_verify)
     return parser
@@ -126,15 +126,22 @@ def _cannot_audit_day(day: dt.date, landing: Path, now: dt.datetime, bank_timezo
 
 
 def _verify(args) -> int:
-    from audits.manifest import verify_report
+    from audits.verification import verify_report
 
-    problems = verify_report(args.report)
-    if problems:
-        print(f"{args.report}: {len(problems)} mismatch(es) with the manifest:", file=sys.stderr)
-        for problem in problems:
+    result = verify_report(args.report)
+    for note in result.notes:
+        print(f"{args.report}: not checked: {note}", file=sys.stderr)
+    if result.problems:
+        print(f"{args.report}: {len(result.problems)} problem(s); the report does not match its manifest, inputs "
+              "or itself:", file=sys.stderr)
+        for problem in result.problems:
             print(f"  - {problem}", file=sys.stderr)
         return EXIT_VERIFY_FAILED
-    print(f"{args.report}: every input and output matches its manifest.")
+    print(f"{args.report}: verified. Every output is listed and matches its sha256, no other file is present; the "
+          "inputs match and are all the landing zone holds for the day, and their rows were counted again; row "
+          "conservation and the scores were recomputed; the rulepack matches"
+          + (f"; {result.superseded} superseded report(s) verified by their own manifests." if result.superseded
+             else "."))
     return 0
 
 

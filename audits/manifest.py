@@ -1,5 +1,5 @@
-"""The report's manifest (inputs, rulepack, code, row conservation, output hashes) and its
-verification: an auditor proves that a report matches its inputs by re-hashing both.
+"""The report's manifest (inputs, rulepack, code, row conservation, output hashes): writing and
+hashing. Verifying a report against it is audits.verification.
 """
 
 from __future__ import annotations
@@ -38,48 +38,3 @@ def write_manifest(report_dir: Path, manifest: dict) -> None:
     staging = report_dir / f".{MANIFEST}.tmp"
     staging.write_text(text, encoding="utf-8")
     staging.replace(report_dir / MANIFEST)
-
-
-def verify_report(report_dir: Path) -> list[str]:
-    """Every mismatch between the manifest and the files on disk ([] = the report is intact).
-
-    Inputs are re-hashed in the landing zone recorded in the manifest; outputs in the report.
-    """
-    path = report_dir / MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        return [f"{path}: cannot read the manifest ({exc})."]
-    problems = []
-    landing = Path(manifest.get("landing", ""))
-    for entry in manifest.get("inputs", []):
-        if entry.get("status") == "missing":
-            if (landing / entry["path"]).exists():
-                problems.append(f"input {entry['path']}: was missing at audit time but exists now "
-                                "(delivered late); rerun the audit for this day.")
-            continue
-        problems += _compare(landing / entry["path"], entry["sha256"], f"input {entry['path']}",
-                             "the input changed after the audit; the report no longer matches its inputs")
-    rulepack = manifest.get("rulepack", {})
-    if rulepack.get("path"):
-        problems += _compare(Path(rulepack["path"]), rulepack.get("sha256", ""), f"rulepack {rulepack['path']}",
-                             "the rulepack changed after the audit")
-    recorded = manifest.get("outputs", {})
-    on_disk = output_hashes(report_dir)
-    for relative, digest in recorded.items():
-        problems += _compare(report_dir / relative, digest, f"output {relative}", "the report was altered")
-    for extra in sorted(set(on_disk) - set(recorded)):
-        problems.append(f"output {extra}: not listed in the manifest (added after the audit).")
-    conservation = manifest.get("row_conservation", {})
-    if not conservation.get("ok", False):
-        problems.append("row conservation failed at audit time: some rows were neither audited nor quarantined.")
-    return problems
-
-
-def _compare(path: Path, expected: str, label: str, meaning: str) -> list[str]:
-    if not path.is_file():
-        return [f"{label}: file not found at {path}."]
-    actual = sha256_path(path)
-    if actual != expected:
-        return [f"{label}: sha256 {actual[:12]}… differs from the manifest's {expected[:12]}…; {meaning}."]
-    return []
