@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 MANIFEST = "manifest.json"
@@ -38,3 +39,27 @@ def write_manifest(report_dir: Path, manifest: dict) -> None:
     staging = report_dir / f".{MANIFEST}.tmp"
     staging.write_text(text, encoding="utf-8")
     staging.replace(report_dir / MANIFEST)
+
+
+def hash_mismatch(path: Path, expected: str, label: str, meaning: str) -> list[str]:
+    """[] when the file at `path` has sha256 `expected`, else the one problem, labelled."""
+    if not path.is_file():
+        return [f"{label}: file not found at {path}."]
+    try:
+        actual = sha256_path(path)
+    except OSError as exc:
+        return [f"{label}: cannot be read at {path} ({exc.strerror})."]
+    if actual != expected:
+        return [f"{label}: sha256 {actual[:12]}… differs from the manifest's {expected[:12]}…; {meaning}."]
+    return []
+
+
+def whole_number(value) -> int | None:
+    """A count as the manifest (JSON) or a report CSV (text) holds it; None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        return int(value)
+    return None
