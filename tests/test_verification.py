@@ -25,7 +25,12 @@ AG01 = f"cdr/{DAY}/AG01.csv"
 
 def _landing(tmp_path: Path, *, earlier: bool = False) -> Path:
     """AG01: a finding and a quarantined row; AG02: three findings on one call; AG03: no file;
-    with `earlier`, a call of the day before (a partition in the store)."""
+    AG05: rows without the contract's columns; AG06: an empty file; with `earlier`, a call of
+    the day before (a partition in the store)."""
+    folder = tmp_path / "landing" / "cdr" / DAY.isoformat()
+    folder.mkdir(parents=True)
+    (folder / "AG05.csv").write_text("id,when\n1,2026-11-27\n2,2026-11-27\n", encoding="utf-8")
+    (folder / "AG06.csv").write_text("", encoding="utf-8")
     return make_landing(tmp_path / "landing", {
         **({EARLIER: {"AG01": [call("e1", f"{EARLIER} 10:00:00")]}} if earlier else {}),
         DAY: {"AG01": [call("c1", f"{DAY} 09:00:00"), call("c2", f"{DAY} 21:30:00"),
