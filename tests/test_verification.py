@@ -240,3 +240,19 @@ def test_history_partitions_listed_in_the_manifest_are_rehashed(tmp_path, capsys
     _save(report, manifest)
     code, output = _verify(report, capsys)
     assert code == 0 and "not reachable from here" in output
+
+
+def test_a_finding_downgraded_with_its_counts_is_caught(report, capsys):
+    # CONF_UNASSIGNED is critical; relabelled major in violations.csv and scores.csv together.
+    violations = (report / "violations.csv").read_text(encoding="utf-8")
+    (report / "violations.csv").write_text(violations.replace("CONF_UNASSIGNED,confidentiality,critical",
+                                                              "CONF_UNASSIGNED,confidentiality,major"),
+                                           encoding="utf-8")
+    scores = pd.read_csv(report / "scores.csv", dtype="str", keep_default_na=False)
+    scores.loc[scores["agency_id"] == "AG02", "critical_findings"] = "0"
+    scores.to_csv(report / "scores.csv", index=False, lineterminator="\n")
+    _rehash(report, "violations.csv", "scores.csv")
+    code, output = _verify(report, capsys)
+    assert code == 1
+    assert "findings of CONF_UNASSIGNED with family 'confidentiality' and severity 'major', which are not " \
+        "that rule's" in output

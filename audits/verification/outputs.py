@@ -13,7 +13,7 @@ import pandas as pd
 
 from audits.config import Rulepack
 from audits.manifest import MANIFEST, hash_mismatch, whole_number
-from audits.models import REFERENCE_TABLES
+from audits.models import REFERENCE_TABLES, RULES_BY_ID
 
 SIGNATURE = "manifest.sig"                   # written beside the manifest when a signing key is set (review.md)
 ALWAYS_WRITTEN = ("violations.csv", "quarantine.csv", "scores.csv", "index.html", "summary.xlsx")
@@ -31,7 +31,7 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
     problems = _check_outputs(report_dir, manifest, superseded=superseded)
     day = str(manifest["audit_date"])
     tables = {}
-    for name, columns in (("violations.csv", ("audit_date", "agency_id", "family", "severity", "call_id")),
+    for name, columns in (("violations.csv", ("audit_date", "agency_id", "rule_id", "family", "severity", "call_id")),
                           ("quarantine.csv", ("audit_date", "source", "row_number")),
                           ("scores.csv", ("audit_date", "agency_id", "file_status", *_COUNTS, *_RECOMPUTED))):
         tables[name] = _read_output_csv(report_dir / name, columns, problems)
@@ -39,6 +39,8 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
             wrong = tables[name]["audit_date"] != day
             if wrong.any():
                 problems.append(f"output {name}: {int(wrong.sum())} row(s) dated other than {day}.")
+    if tables["violations.csv"] is not None:
+        problems += _check_rule_metadata(tables["violations.csv"], rulepack)
     if tables["quarantine.csv"] is not None:
         problems += _check_conservation(manifest, tables["quarantine.csv"])
     if tables["scores.csv"] is not None:
@@ -194,6 +196,22 @@ def _agency_records(manifest: dict) -> dict[str, dict]:
     return records
 
 
+def _check_rule_metadata(violations: pd.DataFrame, rulepack: Rulepack | None) -> list[str]:
+    """Each finding's family and severity are its rule's, and the rule was enabled."""
+    problems = []
+    known = pd.DataFrame([(i.rule_id, i.family.value, i.severity.value) for i in RULES_BY_ID.values()],
+                         columns=["rule_id", "family", "severity"])
+    pairs = violations[["rule_id", "family", "severity"]].drop_duplicates()
+    wrong = pairs.merge(known, how="left", indicator=True).query("_merge == 'left_only'")
+    for row in wrong.itertuples(index=False):
+        problems.append(f"output violations.csv: findings of {row.rule_id} with family {row.family!r} and severity "
+                        f"{row.severity!r}, which are not that rule's.")
+    if rulepack is not None:
+        for rule_id in sorted(set(pairs["rule_id"]) & set(RULES_BY_ID) - rulepack.enabled_rules):
+            problems.append(f"output violations.csv: findings of {rule_id}, which the rulepack disables.")
+    return problems
+
+
 def _check_scores_against_violations(scores: pd.DataFrame, violations: pd.DataFrame) -> list[str]:
     """Per agency: findings, critical findings and calls with a finding per family, counted
     again in violations.csv."""
@@ -230,14 +248,15 @@ def _check_recomputed_scores(day: str, scores: pd.DataFrame, violations: pd.Data
 
     rows = scores.drop_duplicates("agency_id")
     counts = rows[["rows_read", "rows_quarantined", "calls_audited"]].apply(pd.to_numeric, errors="coerce")
-    if counts.isna().any().any():
+    if counts.isna().any().any() or (counts < 0).any().any() or (counts % 1 != 0).any().any():
         return ["output scores.csv: rows_read, rows_quarantined and calls_audited must be whole numbers."]
     volumes = [AgencyVolume(agency_id=a, agency_name="", file_status=s, file_message="", rows_read=int(r),
                             rows_quarantined=int(q), reasons=())
                for a, s, r, q in zip(rows["agency_id"], rows["file_status"], counts["rows_read"],
                                      counts["rows_quarantined"])]
-    agencies = rows["agency_id"].to_numpy()
-    calls = pd.DataFrame({"agency_id": np.repeat(agencies, counts["calls_audited"].astype("int64").to_numpy())})
+    per_agency = counts["calls_audited"].astype("int64").to_numpy()      # one code per audited call, not its text
+    calls = pd.DataFrame({"agency_id": pd.Categorical.from_codes(np.repeat(np.arange(len(rows)), per_agency),
+                                                                 categories=rows["agency_id"].to_numpy())})
     expected = score_agencies(dt.date.fromisoformat(day), volumes, calls, violations, rulepack,
                               pd.DataFrame(columns=["audit_date", "agency_id", "overall", "grade"]))
     expected = pd.read_csv(_as_csv(expected[["agency_id", *_RECOMPUTED]]), dtype="str", keep_default_na=False,
