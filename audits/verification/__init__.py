@@ -122,6 +122,9 @@ def _check_superseded(report_dir: Path, manifest: dict, result: Verification) ->
         older = _read_manifest(child, result.problems, f"superseded/{child.name}: ")
         if older is None:
             break
+        if older["audit_date"] != manifest["audit_date"]:
+            result.problems.append(f"superseded/{child.name}: a report of {older['audit_date']}, not of "
+                                   f"{manifest['audit_date']}.")
         rulepack = check_rulepack(older, [])        # its scores recomputed if its rulepack is unchanged
         result.problems += [f"superseded/{child.name}: {p}"
                             for p in check_report_files(child, older, rulepack, superseded=True)]
