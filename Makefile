@@ -11,8 +11,9 @@ DEMO   ?= data/demo
 DAYS   ?= 7
 START  ?= 2026-11-21
 CALLS  ?= 20000
+BUILD_COMMIT ?= audits/build_commit.txt
 
-.PHONY: demo test tools benchmark clean
+.PHONY: demo test tools benchmark clean build-commit
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found %d.%d); set PYTHON=/path/to/python3.11" % sys.version_info[:2])'
@@ -22,16 +23,23 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The commit the code is built from, for the manifest's code_version (audits/version.py reads
+# it; git is never called at run time, where it may belong to another account). Refreshed on
+# every make, since the install is editable; git-ignored; package data for `pip install .`.
+build-commit:
+	@commit=$$(git describe --always --dirty --abbrev=12 2>/dev/null || true); \
+	if [ "$$commit" != "$$(cat $(BUILD_COMMIT) 2>/dev/null)" ]; then printf '%s\n' "$$commit" > $(BUILD_COMMIT); fi
+
+demo: $(STAMP) build-commit
 	$(BIN)/python -m audits.demo --root $(DEMO) --start $(START) --days $(DAYS) --calls-per-day $(CALLS)
 
 tools:
 	@sh .ci/install-os-tools
 
-test: $(STAMP) tools
+test: $(STAMP) tools build-commit
 	$(BIN)/python -m pytest -n 2 -q
 
-benchmark: $(STAMP)
+benchmark: $(STAMP) build-commit
 	$(BIN)/python benchmarks/run.py
 
 clean:

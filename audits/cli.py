@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from audits.config import DEFAULT_MAX_FILE_BYTES, DEVELOPMENT_HMAC_SECRET, AuditConfig, ConfigError, load_rulepack
+from audits.version import code_version            # the DAG imports it from here too
 
 SECRET_VARIABLE = "AUDIT_HMAC_SECRET"
 EXIT_CANNOT_AUDIT = 2
@@ -55,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
                           "DQ_FILE_UNREADABLE (default: %(default)g)")
     run.set_defaults(handler=_run)
 
-    verify = commands.add_parser("verify", help="re-hash a report's inputs and outputs against its manifest")
+    verify = commands.add_parser("verify", help="check a report against its manifest, its inputs and itself")
     verify.add_argument("report", type=Path, help="DIR/<YYYY-MM-DD>")
     verify.set_defaults(handler=_verify)
     return parser
@@ -82,6 +83,9 @@ def _run(args) -> int:
     except ConfigError as exc:
         return _fail(f"Cannot audit: the rulepack is unusable. {exc}")
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    refusal = _cannot_audit_day(args.date, args.landing, now, rulepack.bank_timezone)
+    if refusal:
+        return _fail(f"Cannot audit {args.date}: {refusal}")
     config = AuditConfig(
         audit_date=args.date, landing=args.landing, out=args.out, store=args.store, rulepack=rulepack,
         hmac_secret=hmac_secret_from_environment(),
@@ -89,9 +93,6 @@ def _run(args) -> int:
         code_version=code_version(), generated_at=now.isoformat(), workers=args.workers,
         max_file_bytes=int(args.max_file_gib * 1024 ** 3),
     )
-    if not args.landing.is_dir():
-        return _fail(f"Cannot audit {args.date}: the landing zone {args.landing} does not exist. "
-                     "Pass --landing with the folder that holds reference/ and cdr/ (data-contract.md §1).")
     try:
         with _progress() as say:
             result = run_audit(config, progress=say)
@@ -103,16 +104,48 @@ def _run(args) -> int:
     return 0
 
 
-def _verify(args) -> int:
-    from audits.manifest import verify_report
+def _cannot_audit_day(day: dt.date, landing: Path, now: dt.datetime, bank_timezone: str) -> str:
+    """Why the CLI refuses to audit `day` from `landing` ("" when it can).
 
-    problems = verify_report(args.report)
-    if problems:
-        print(f"{args.report}: {len(problems)} mismatch(es) with the manifest:", file=sys.stderr)
-        for problem in problems:
+    Here, not in run_audit: the DAG's sensor decides for itself how long to wait for late
+    files. A future day, or a day without cdr/<day>/, would otherwise give a report with every
+    agency DQ_FILE_MISSING and exit 0. To document a day on which nothing was delivered,
+    create the empty folder cdr/<day>/ and run again.
+    """
+    where = "Pass --landing with the folder that holds reference/ and cdr/ (data-contract.md §1)."
+    if not landing.exists():
+        return f"the landing zone {landing} does not exist. {where}"
+    if not landing.is_dir():
+        return f"the landing zone {landing} is a file, not a folder. {where}"
+    today = now.astimezone(ZoneInfo(bank_timezone)).date()
+    if day > today:
+        return (f"the date is in the future: today is {today} in the bank's time zone ({bank_timezone}). "
+                "No calls of that day can have landed yet.")
+    folder = landing / "cdr" / day.isoformat()
+    if not folder.is_dir():
+        return (f"there is no CDR folder {folder}, so no agency's calls for that day have landed. Check --date "
+                "and --landing; if the files are late, run again when they have landed. To report the day with "
+                "every agency's file missing, create the empty folder and run again.")
+    return ""
+
+
+def _verify(args) -> int:
+    from audits.verification import verify_report
+
+    result = verify_report(args.report)
+    for note in result.notes:
+        print(f"{args.report}: not checked: {note}", file=sys.stderr)
+    if result.problems:
+        print(f"{args.report}: {len(result.problems)} problem(s); the report does not match its manifest, inputs "
+              "or itself:", file=sys.stderr)
+        for problem in result.problems:
             print(f"  - {problem}", file=sys.stderr)
         return EXIT_VERIFY_FAILED
-    print(f"{args.report}: every input and output matches its manifest.")
+    print(f"{args.report}: verified. Every output is listed and matches its sha256, no other file is present; the "
+          "inputs match and are all the landing zone holds for the day, and their rows were counted again; row "
+          "conservation and the scores were recomputed; the rulepack matches"
+          + (f"; {result.superseded} superseded report(s) verified by their own manifests." if result.superseded
+             else "."))
     return 0
 
 
@@ -123,24 +156,6 @@ def hmac_secret_from_environment() -> bytes:
               "are NOT private: set a secret before auditing real data.", file=sys.stderr)
         return DEVELOPMENT_HMAC_SECRET
     return secret.encode()
-
-
-def code_version() -> str:
-    """git describe of the checkout when there is one, else the package version."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        described = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=12"],
-                                   capture_output=True, text=True, timeout=5, check=True).stdout.strip()
-        if described:
-            return f"git:{described}"
-    except (OSError, subprocess.SubprocessError):
-        pass
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return f"vendor-audit {version('vendor-audit')}"
-    except PackageNotFoundError:
-        return "unknown"
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +19,7 @@ from audits.models import DISPOSITIONS, PURPOSES, RULES_BY_ID, SCORED_FAMILIES
 
 RULEPACK_DIR = Path(__file__).parent / "rulepacks"
 DEFAULT_RULEPACK = "cn_bank"
+BUILTIN_PREFIX = "builtin:"
 DEVELOPMENT_HMAC_SECRET = b"development-only-secret-do-not-use-in-production"
 # The most bytes one landing file may hold once decompressed (CSV text, Parquet pages, an XLSX's
 # parts): ten million calls are ~2 GiB of CSV, so 4 GiB leaves room while a compression bomb
@@ -57,6 +59,9 @@ class Rulepack:
     caller_daily_cap: int
     training_valid_days: int
     scoring: Scoring
+    # Where it was loaded from, so that `verify` can re-hash it: "builtin:<stem>" for a packaged
+    # rulepack (audits/rulepacks/<stem>.yaml), else the file's absolute path.
+    source: str = ""
 
     def threshold_text(self, rule_id: str) -> str:
         """Human text of a rule's thresholds, for scorecards."""
@@ -122,9 +127,10 @@ _SCORING_KEYS = {"tolerances", "weights", "grade_bands", "critical_grade_cap", "
 def load_rulepack(name_or_path: str | Path) -> Rulepack:
     """Load a rulepack by name (audits/rulepacks/<name>.yaml) or by file path."""
     path = Path(name_or_path)
-    if not path.suffix:
-        path = RULEPACK_DIR / f"{name_or_path}.yaml"
-        if not path.exists():
+    builtin = not path.suffix
+    if builtin:
+        path = rulepack_file(f"{BUILTIN_PREFIX}{name_or_path}")
+        if path is None or not path.is_file():
             known = ", ".join(sorted(p.stem for p in RULEPACK_DIR.glob("*.yaml")))
             raise ConfigError(f"Unknown rulepack {str(name_or_path)!r}. Known rulepacks: {known}; "
                               "or pass the path of a YAML file.")
@@ -135,13 +141,23 @@ def load_rulepack(name_or_path: str | Path) -> Rulepack:
         raise ConfigError(f"Cannot read rulepack {path}: {exc.strerror}.") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"Rulepack {path} is not valid YAML: {exc}") from exc
+    source = f"{BUILTIN_PREFIX}{path.stem}" if builtin else str(path.resolve())
     try:
-        return _parse_rulepack(document, sha256=hashlib.sha256(raw_bytes).hexdigest())
+        return _parse_rulepack(document, sha256=hashlib.sha256(raw_bytes).hexdigest(), source=source)
     except ConfigError as exc:
         raise ConfigError(f"Rulepack {path}: {exc}") from None
 
 
-def _parse_rulepack(doc: object, *, sha256: str) -> Rulepack:
+def rulepack_file(source: str) -> Path | None:
+    """The file a Rulepack.source names: the packaged file of a built-in name (None for a name
+    that is not a plain file stem: never a path out of audits/rulepacks/), else the path itself."""
+    if source.startswith(BUILTIN_PREFIX):
+        name = source[len(BUILTIN_PREFIX):]
+        return RULEPACK_DIR / f"{name}.yaml" if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name) else None
+    return Path(source)
+
+
+def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
     doc = _mapping(doc, "the document")
     _no_unknown_keys(doc, _TOP_KEYS, "")
     rules = _mapping(doc.get("rules", {}), "rules")
@@ -195,7 +211,7 @@ def _parse_rulepack(doc: object, *, sha256: str) -> Rulepack:
         sha256=sha256,
         description=str(doc.get("description", "")),
         bank_timezone=_timezone(doc.get("bank_timezone", "Asia/Shanghai"), "bank_timezone"),
-        default_region=_text(doc.get("default_region", "CN"), "default_region").upper(),
+        default_region=_region(doc.get("default_region", "CN"), "default_region"),
         attempt_dispositions=frozenset(
             _choice(d, DISPOSITIONS, "attempt_dispositions")
             for d in _list(doc.get("attempt_dispositions", ["ANSWERED", "NO_ANSWER", "REJECTED", "VOICEMAIL"]),
@@ -223,6 +239,7 @@ def _parse_rulepack(doc: object, *, sha256: str) -> Rulepack:
                         critical_grade_cap=cap,
                         trend_days=int(_number(scoring_doc.get("trend_days", 30), "scoring.trend_days",
                                                1, 366, integer=True))),
+        source=source,
     )
 
 
@@ -304,6 +321,18 @@ def _clock(value: object, key: str) -> int:
     if not 0 <= total <= 24 * 60 or not 0 <= int(minutes) < 60:
         raise ConfigError(f"{key} must be between 00:00 and 24:00, got {value!r}.")
     return total
+
+
+def _region(value: object, key: str) -> str:
+    """A region phonenumbers can parse national numbers of: an unknown one (say XX) would make
+    every phone number invalid and quarantine every call, with the run "succeeding"."""
+    import phonenumbers
+
+    region = _text(value, key).upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(f"{key}: {value!r} is not a region whose phone numbers can be parsed; use an ISO 3166 "
+                          "two-letter code that phonenumbers supports (e.g. CN, US, GB).")
+    return region
 
 
 def _timezone(value: object, key: str) -> str:

@@ -1,5 +1,5 @@
-"""The report's manifest (inputs, rulepack, code, row conservation, output hashes) and its
-verification: an auditor proves that a report matches its inputs by re-hashing both.
+"""The report's manifest (inputs, rulepack, code, row conservation, output hashes): writing and
+hashing. Verifying a report against it is audits.verification.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -51,57 +52,35 @@ def write_manifest(report_dir: Path, manifest: dict) -> None:
     staging.replace(report_dir / MANIFEST)
 
 
-def verify_report(report_dir: Path) -> list[str]:
-    """Every mismatch between the manifest and the files on disk ([] = the report is intact).
-
-    Inputs are re-hashed in the landing zone recorded in the manifest; outputs in the report.
-    """
-    path = report_dir / MANIFEST
+def hash_mismatch(path: Path, expected: str, label: str, meaning: str) -> list[str]:
+    """[] when the file at `path` has sha256 `expected`, else the one problem, labelled."""
+    if not path.is_file():
+        return [f"{label}: file not found at {path}."]
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        return [f"{path}: cannot read the manifest ({exc})."]
-    problems = []
-    landing = Path(manifest.get("landing", ""))
-    for entry in manifest.get("inputs", []):
-        if entry.get("status") == "missing":
-            if (landing / entry["path"]).exists():
-                problems.append(f"input {entry['path']}: was missing at audit time but exists now "
-                                "(delivered late); rerun the audit for this day.")
-            continue
-        if not entry.get("sha256"):      # not a readable file at audit time (a directory, FIFO, no permission)
-            problems += _readable_now(landing / entry["path"], f"input {entry['path']}")
-            continue
-        problems += _compare(landing / entry["path"], entry["sha256"], f"input {entry['path']}",
-                             "the input changed after the audit; the report no longer matches its inputs")
-    rulepack = manifest.get("rulepack", {})
-    if rulepack.get("path"):
-        problems += _compare(Path(rulepack["path"]), rulepack.get("sha256", ""), f"rulepack {rulepack['path']}",
-                             "the rulepack changed after the audit")
-    recorded = manifest.get("outputs", {})
-    on_disk = output_hashes(report_dir)
-    for relative, digest in recorded.items():
-        problems += _compare(report_dir / relative, digest, f"output {relative}", "the report was altered")
-    for extra in sorted(set(on_disk) - set(recorded)):
-        problems.append(f"output {extra}: not listed in the manifest (added after the audit).")
-    conservation = manifest.get("row_conservation", {})
-    if not conservation.get("ok", False):
-        problems.append("row conservation failed at audit time: some rows were neither audited nor quarantined.")
-    return problems
+        actual = sha256_path(path)
+    except OSError as exc:
+        return [f"{label}: cannot be read at {path} ({exc.strerror})."]
+    if actual != expected:
+        return [f"{label}: sha256 {actual[:12]}… differs from the manifest's {expected[:12]}…; {meaning}."]
+    return []
 
 
-def _readable_now(path: Path, label: str) -> list[str]:
+def whole_number(value) -> int | None:
+    """A count as the manifest (JSON) or a report CSV (text) holds it; None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        return int(value)
+    return None
+
+
+def readable_now(path: Path, label: str) -> list[str]:
+    """[] while a file that could not be read at audit time (a directory, a FIFO, no
+    permission) still cannot be; else the problem: it should be audited now."""
     try:
         sha256_path(path)
     except OSError:
         return []
     return [f"{label}: could not be read at audit time but is a readable file now; rerun the audit for this day."]
-
-
-def _compare(path: Path, expected: str, label: str, meaning: str) -> list[str]:
-    if not path.is_file():
-        return [f"{label}: file not found at {path}."]
-    actual = sha256_path(path)
-    if actual != expected:
-        return [f"{label}: sha256 {actual[:12]}… differs from the manifest's {expected[:12]}…; {meaning}."]
-    return []

@@ -147,7 +147,8 @@ def _manifest(config: AuditConfig, files: list[FileRecord], staging: Path, repor
         "generated_at": config.generated_at,
         "code_version": config.code_version,
         "landing": str(config.landing.resolve()),
-        "rulepack": {"name": config.rulepack.name, "sha256": config.rulepack.sha256},
+        "rulepack": {"name": config.rulepack.name, "sha256": config.rulepack.sha256,
+                     "source": config.rulepack.source},            # re-hashed by verify
         "inputs": [{"path": f.path, "table": f.table, "agency_id": f.agency_id, "status": f.status,
                     "sha256": f.sha256, "rows": f.rows_read, "rows_accepted": f.rows_accepted,
                     "rows_quarantined": f.rows_quarantined, "message": f.message} for f in files],

@@ -1,0 +1,153 @@
+"""verify, what the report was made from: inputs re-hashed, re-listed and re-counted in the
+landing zone; the rulepack re-hashed; the store's history partitions re-hashed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from audits.config import Rulepack
+from audits.manifest import hash_mismatch, readable_now, whole_number
+from audits.models import REFERENCE_TABLES
+
+
+def check_landing(manifest: dict) -> list[str]:
+    """Inputs re-hashed and re-counted; the landing zone re-listed for the day."""
+    from audits.loaders import REFERENCE_SUFFIXES, find_table_file, scan_cdr_folder
+
+    landing = Path(str(manifest["landing"]))
+    if not landing.is_dir():
+        return [f"landing zone {landing}: not found, so the inputs cannot be re-hashed or re-listed; run verify "
+                "where the landing zone of the audit is reachable."]
+    problems = []
+    inputs = manifest["inputs"]
+    for entry in inputs:
+        path, table = str(entry.get("path")), entry.get("table")
+        if table not in (*REFERENCE_TABLES, "cdr"):
+            problems.append(f"input {path}: table {table!r} is not an input table.")
+            continue
+        if entry.get("status") == "missing":
+            continue
+        file = landing / path
+        if ".." in Path(path).parts or Path(path).is_absolute():
+            problems.append(f"input {path}: not a path inside the landing zone.")
+            continue
+        if not entry.get("sha256"):      # not a readable file at audit time (a directory, FIFO, no permission)
+            problems += readable_now(file, f"input {path}")
+            continue
+        mismatch = hash_mismatch(file, str(entry.get("sha256")), f"input {path}",
+                                 "the input changed after the audit; the report no longer matches its inputs")
+        if mismatch or entry.get("status") == "ignored":        # a stray file is hashed, never read
+            problems += mismatch
+            continue
+        rows = _rows_in(file, table)
+        if isinstance(rows, str):
+            problems.append(f"input {path}: {rows}")
+        elif rows != whole_number(entry.get("rows")):
+            problems.append(f"input {path}: {rows} rows read again from the file; the manifest says "
+                            f"{entry.get('rows')!r}.")
+    for table in REFERENCE_TABLES:
+        recorded = [str(e.get("path")) for e in inputs if e.get("table") == table]
+        chosen = find_table_file(landing / "reference", table, REFERENCE_SUFFIXES)
+        now = chosen.relative_to(landing).as_posix() if chosen else None
+        if not recorded:
+            problems.append(f"reference table {table}: no input in the manifest, yet no audit runs without it.")
+        elif now is not None and now not in recorded:
+            problems.append(f"reference table {table}: an audit now reads {now}, not {recorded[0]} as recorded "
+                            "(a file added or removed after the audit); rerun the audit for this day.")
+    day = dt.date.fromisoformat(str(manifest["audit_date"]))
+    delivered = {str(e.get("path")) for e in inputs if e.get("table") == "cdr" and e.get("status") != "missing"}
+    recorded_missing = {str(e.get("path")) for e in inputs if e.get("table") == "cdr" and e.get("status") == "missing"}
+    folder = scan_cdr_folder(landing, day)
+    found = sorted((agency, file) for agency, files in folder.files.items() for file in files)
+    for agency, file in found + [("(not an agency file)", stray) for stray in folder.strays]:
+        path = file.relative_to(landing).as_posix()
+        if path in recorded_missing:
+            problems.append(f"input {path}: was missing at audit time but exists now (delivered late, or the "
+                            "manifest was altered); rerun the audit for this day.")
+        elif path not in delivered:
+            problems.append(f"input {path}: agency {agency}'s file of the day is in the landing zone but not an "
+                            "input of the manifest (delivered after the audit, or dropped from the manifest); "
+                            "rerun the audit for this day.")
+    return problems
+
+
+def _rows_in(path: Path, table: str) -> int | str:
+    """Rows read from an input file exactly as the audit counts them (its own reader): a file
+    that cannot be read into rows counts 0, one whose rows are all quarantined counts them."""
+    from audits.loaders import FileUnreadable, read_table
+
+    try:
+        return read_table(path, table).rows_read
+    except FileUnreadable as exc:
+        return exc.rows_read
+    except (OSError, MemoryError) as exc:
+        return f"cannot be read again to count its rows ({type(exc).__name__})."
+
+
+def check_rulepack(manifest: dict, problems: list[str]) -> Rulepack | None:
+    """The rulepack re-hashed where it was loaded from; the Rulepack when it matches (for
+    recomputing scores), else None."""
+    from audits.config import ConfigError, load_rulepack, rulepack_file
+
+    recorded = manifest["rulepack"]
+    source = str(recorded.get("source") or "")
+    file = rulepack_file(source) if source else None
+    if file is None:
+        problems.append(f"rulepack {recorded.get('name')!r}: the manifest does not say which file it was loaded "
+                        "from, so it cannot be re-hashed.")
+        return None
+    mismatch = hash_mismatch(file, str(recorded.get("sha256")), f"rulepack {source}",
+                             "the rulepack changed after the audit")
+    if mismatch:
+        problems += mismatch
+        return None
+    try:
+        return load_rulepack(file)
+    except ConfigError as exc:
+        problems.append(f"rulepack {source}: no longer loads ({exc}).")
+        return None
+
+
+def check_history(manifest: dict) -> tuple[list[str], list[str]]:
+    """Store partitions the audit read (a `history` list of {date, path, rows, sha256}; a path
+    relative to the recorded store), re-hashed when the store is reachable from here: problems,
+    and notes on what could not be checked. A manifest without such a list lists none."""
+    history = manifest.get("history")
+    entries = history if isinstance(history, list) else \
+        history.get("partitions") if isinstance(history, dict) and isinstance(history.get("partitions"), list) else []
+    problems: list[str] = []
+    notes: list[str] = []
+    store = manifest.get("store") or (history.get("store") if isinstance(history, dict) else None)
+    root = Path(str(store)) if store else None
+    if entries and root is not None and not root.is_dir():
+        notes.append(f"store {root} is not reachable from here: the {len(entries)} history partition(s) the "
+                     "audit read were not re-hashed.")
+        return problems, notes
+    for entry in entries:
+        if not isinstance(entry, dict) or not entry.get("path"):
+            problems.append(f"history: malformed entry {entry!r}.")
+            continue
+        path = Path(str(entry["path"]))
+        if not path.is_absolute():
+            if root is None:
+                notes.append(f"history {entry['path']}: relative path and no store recorded; not re-hashed.")
+                continue
+            path = root / path
+        label = f"history partition {entry.get('date', '')} ({path})"
+        mismatch = hash_mismatch(path, str(entry.get("sha256")), label,
+                                 "the store changed after the audit; rebuild it from the landing zone and rerun")
+        if mismatch:
+            problems += mismatch
+            continue
+        if "rows" in entry:
+            try:
+                rows = pq.read_metadata(path).num_rows
+            except (OSError, ValueError) as exc:
+                problems.append(f"{label}: not a readable Parquet file ({type(exc).__name__}).")
+                continue
+            if rows != whole_number(entry.get("rows")):
+                problems.append(f"{label}: {rows} rows; the manifest says {entry.get('rows')!r}.")
+    return problems, notes

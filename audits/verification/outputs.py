@@ -1,0 +1,275 @@
+"""verify, the report's own files: outputs against the manifest (listed, hashed, none added,
+none removed with its entry) and the report's CSVs against each other and the manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from audits.config import Rulepack
+from audits.manifest import MANIFEST, hash_mismatch, whole_number
+from audits.models import REFERENCE_TABLES, RULES_BY_ID
+
+SIGNATURE = "manifest.sig"                   # written beside the manifest when a signing key is set (review.md)
+ALWAYS_WRITTEN = ("violations.csv", "quarantine.csv", "scores.csv", "index.html", "summary.xlsx")
+_FAMILIES = ("confidentiality", "frequency", "qualification")
+_COUNTS = ("rows_read", "rows_quarantined", "calls_audited", "findings", "critical_findings",
+           *(f"calls_{f}" for f in _FAMILIES))
+_RECOMPUTED = ("assessed", *(f"score_{f}" for f in (*_FAMILIES, "data_quality")), "overall", "grade",
+               "grade_capped")
+_NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r])")        # a CSV cell kept from being read as a formula
+
+
+def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | None, *,
+                       superseded: bool) -> list[str]:
+    """Outputs against the manifest, and the report's CSVs against each other and the manifest."""
+    problems = _check_outputs(report_dir, manifest, superseded=superseded)
+    day = str(manifest["audit_date"])
+    tables = {}
+    for name, columns in (("violations.csv", ("audit_date", "agency_id", "rule_id", "family", "severity", "call_id")),
+                          ("quarantine.csv", ("audit_date", "source", "row_number")),
+                          ("scores.csv", ("audit_date", "agency_id", "file_status", *_COUNTS, *_RECOMPUTED))):
+        tables[name] = _read_output_csv(report_dir / name, columns, problems)
+        if tables[name] is not None:
+            wrong = tables[name]["audit_date"] != day
+            if wrong.any():
+                problems.append(f"output {name}: {int(wrong.sum())} row(s) dated other than {day}.")
+    if tables["violations.csv"] is not None:
+        problems += _check_rule_metadata(tables["violations.csv"], rulepack)
+    if tables["quarantine.csv"] is not None:
+        problems += _check_conservation(manifest, tables["quarantine.csv"])
+    if tables["scores.csv"] is not None:
+        problems += _check_scores_against_inputs(manifest, tables["scores.csv"])
+        if tables["violations.csv"] is not None:
+            problems += _check_scores_against_violations(tables["scores.csv"], tables["violations.csv"])
+            if rulepack is not None:
+                problems += _check_recomputed_scores(day, tables["scores.csv"], tables["violations.csv"], rulepack)
+    return problems
+
+
+def _check_outputs(report_dir: Path, manifest: dict, *, superseded: bool) -> list[str]:
+    problems = []
+    recorded = manifest["outputs"]
+    for relative, digest in sorted(recorded.items()):
+        parts = Path(relative).parts
+        if Path(relative).is_absolute() or ".." in parts or not parts or parts[0] == "superseded" \
+                or relative in (MANIFEST, SIGNATURE):
+            problems.append(f"output {relative}: not a path a report writes its outputs at.")
+            continue
+        problems += hash_mismatch(report_dir / relative, str(digest), f"output {relative}", "the report was altered")
+    present = set()
+    for path in report_dir.rglob("*"):
+        relative = path.relative_to(report_dir).as_posix()
+        if path.is_file() and relative not in (MANIFEST, SIGNATURE) \
+                and (superseded or not relative.startswith("superseded/")):
+            present.add(relative)
+    for extra in sorted(present - set(recorded)):
+        problems.append(f"output {extra}: present but not listed in the manifest (added after the audit).")
+    for name in sorted(_required_outputs(manifest) - set(recorded) - present):
+        problems.append(f"output {name}: absent and not listed in the manifest, although every report has it "
+                        "(removed with its manifest entry).")
+    return problems
+
+
+def _required_outputs(manifest: dict) -> set[str]:
+    """The outputs every report of these inputs has: the CSVs, the portfolio, a DQ result per
+    reference table (and for the calls once any was validated), a scorecard pair per agency."""
+    from audits.rendering.formatting import agency_file_stem
+
+    inputs = manifest["inputs"]
+    required = set(ALWAYS_WRITTEN) | {f"dq/{e.get('table')}.json" for e in inputs if e.get("table") in REFERENCE_TABLES}
+    if any(e.get("table") == "cdr" and whole_number(e.get("rows_accepted")) for e in inputs):
+        required.add("dq/cdr.json")
+    for agency in _agency_records(manifest):
+        stem = agency_file_stem(agency)
+        required |= {f"agencies/{stem}.html", f"agencies/{stem}.xlsx"}
+    return required
+
+
+def _read_output_csv(path: Path, columns: tuple[str, ...], problems: list[str]) -> pd.DataFrame | None:
+    """The columns of a report CSV as text (None, with a problem, when it cannot be read)."""
+    label = f"output {path.name}"
+    if not path.is_file():
+        return None                                  # named by the output check
+    try:
+        frame = pd.read_csv(path, dtype="str", keep_default_na=False, usecols=lambda c: c in columns,
+                            encoding="utf-8")
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        problems.append(f"{label}: not a readable CSV ({type(exc).__name__}).")
+        return None
+    absent = [c for c in columns if c not in frame.columns]
+    if absent:
+        problems.append(f"{label}: column(s) {', '.join(absent)} absent.")
+        return None
+    for column in ("agency_id", "call_id"):
+        if column in frame:
+            frame[column] = frame[column].str.replace(_NEUTRALISED, "", regex=True)
+    return frame
+
+
+def _check_conservation(manifest: dict, quarantine: pd.DataFrame) -> list[str]:
+    """Row conservation recomputed: per input and in total, and against quarantine.csv (a line
+    numbered 0 stands for a file that could not be read into rows and is not a row)."""
+    problems = []
+    inputs = manifest["inputs"]
+    counted = quarantine.loc[quarantine["row_number"] != "0", "source"].value_counts()
+    totals = {"rows_read": 0, "rows_accepted": 0, "rows_quarantined": 0}
+    paths = [str(e.get("path")) for e in inputs]
+    for duplicate in sorted({p for p in paths if paths.count(p) > 1}):
+        problems.append(f"input {duplicate}: listed more than once in the manifest.")
+    for entry in inputs:
+        label = f"input {entry.get('path')}"
+        rows, accepted, quarantined = (whole_number(entry.get(k)) for k in ("rows", "rows_accepted", "rows_quarantined"))
+        if None in (rows, accepted, quarantined):
+            problems.append(f"{label}: rows, rows_accepted and rows_quarantined must be whole numbers.")
+            continue
+        totals["rows_read"] += rows
+        totals["rows_accepted"] += accepted
+        totals["rows_quarantined"] += quarantined
+        if rows != accepted + quarantined:
+            problems.append(f"{label}: row conservation broken: {rows} rows read, {accepted} accepted + "
+                            f"{quarantined} quarantined.")
+        in_file = int(counted.get(str(entry.get("path")), 0))
+        if in_file != quarantined:
+            problems.append(f"{label}: the manifest says {quarantined} row(s) quarantined; quarantine.csv holds "
+                            f"{in_file}.")
+        if entry.get("status") == "missing" and (rows or entry.get("sha256")):
+            problems.append(f"{label}: recorded as missing, yet with rows or a sha256.")
+    for source in sorted(set(quarantine["source"]) - set(paths)):
+        problems.append(f"output quarantine.csv: rows from {source}, which is not an input of the manifest.")
+    recorded = manifest["row_conservation"]
+    expected = {"ok": True, "files": len(inputs), **totals}
+    for key, value in expected.items():
+        if recorded.get(key) != value:
+            problems.append(f"row_conservation.{key}: the manifest says {recorded.get(key)!r}; recomputed from "
+                            f"the inputs it is {value!r}.")
+    return problems
+
+
+def _check_scores_against_inputs(manifest: dict, scores: pd.DataFrame) -> list[str]:
+    """One scores.csv row per agency of the manifest's CDR inputs, with their status and row counts."""
+    problems = []
+    records = _agency_records(manifest)
+    agencies = list(scores["agency_id"])
+    for agency in sorted({a for a in agencies if agencies.count(a) > 1}):
+        problems.append(f"output scores.csv: agency {agency} has more than one row.")
+    for agency in sorted(set(records) - set(agencies)):
+        problems.append(f"output scores.csv: no row for agency {agency}, whose file is an input of the manifest.")
+    for agency in sorted(set(agencies) - set(records)):
+        problems.append(f"output scores.csv: a row for agency {agency}, which has no input in the manifest.")
+    for row in scores.drop_duplicates("agency_id").itertuples(index=False):
+        record = records.get(row.agency_id)
+        if record is None:
+            continue
+        claims = {"rows_read": (whole_number(row.rows_read), record["rows"]),
+                  "rows_quarantined": (whole_number(row.rows_quarantined), record["rows_quarantined"]),
+                  "calls_audited": (whole_number(row.calls_audited), record["calls"])}
+        if len(record["statuses"]) == 1:
+            claims["file_status"] = (row.file_status, next(iter(record["statuses"])))
+        for column, (in_scores, in_manifest) in claims.items():
+            if in_scores != in_manifest:
+                problems.append(f"output scores.csv: agency {row.agency_id} {column} is {in_scores!r}; its input "
+                                f"{', '.join(record['paths'])} in the manifest says {in_manifest!r}.")
+    return problems
+
+
+def _agency_records(manifest: dict) -> dict[str, dict]:
+    """The manifest's CDR inputs per agency (an input without an agency id is no agency's file):
+    paths, statuses, rows read and quarantined, calls accepted from readable files."""
+    records: dict[str, dict] = {}
+    for entry in manifest["inputs"]:
+        if entry.get("table") != "cdr" or not entry.get("agency_id"):
+            continue
+        record = records.setdefault(str(entry["agency_id"]), {"paths": [], "statuses": set(), "rows": 0,
+                                                              "rows_quarantined": 0, "calls": 0})
+        record["paths"].append(str(entry.get("path")))
+        record["statuses"].add(str(entry.get("status")))
+        record["rows"] += whole_number(entry.get("rows")) or 0
+        record["rows_quarantined"] += whole_number(entry.get("rows_quarantined")) or 0
+        if entry.get("status") == "ok":
+            record["calls"] += whole_number(entry.get("rows_accepted")) or 0
+    return records
+
+
+def _check_rule_metadata(violations: pd.DataFrame, rulepack: Rulepack | None) -> list[str]:
+    """Each finding's family and severity are its rule's, and the rule was enabled."""
+    problems = []
+    known = pd.DataFrame([(i.rule_id, i.family.value, i.severity.value) for i in RULES_BY_ID.values()],
+                         columns=["rule_id", "family", "severity"])
+    pairs = violations[["rule_id", "family", "severity"]].drop_duplicates()
+    wrong = pairs.merge(known, how="left", indicator=True).query("_merge == 'left_only'")
+    for row in wrong.itertuples(index=False):
+        problems.append(f"output violations.csv: findings of {row.rule_id} with family {row.family!r} and severity "
+                        f"{row.severity!r}, which are not that rule's.")
+    if rulepack is not None:
+        for rule_id in sorted(set(pairs["rule_id"]) & set(RULES_BY_ID) - rulepack.enabled_rules):
+            problems.append(f"output violations.csv: findings of {rule_id}, which the rulepack disables.")
+    return problems
+
+
+def _check_scores_against_violations(scores: pd.DataFrame, violations: pd.DataFrame) -> list[str]:
+    """Per agency: findings, critical findings and calls with a finding per family, counted
+    again in violations.csv."""
+    problems = []
+    counted = pd.DataFrame({
+        "findings": violations.groupby("agency_id").size(),
+        "critical_findings": violations[violations["severity"] == "critical"].groupby("agency_id").size(),
+        **{f"calls_{f}": violations[violations["family"] == f].groupby("agency_id")["call_id"].nunique()
+           for f in _FAMILIES}}).fillna(0).astype("int64")
+    for agency in sorted(set(counted.index) - set(scores["agency_id"])):
+        problems.append(f"output violations.csv: findings of agency {agency}, which has no row in scores.csv.")
+    for row in scores.drop_duplicates("agency_id").itertuples(index=False):
+        for column in counted.columns:
+            expected = int(counted[column].get(row.agency_id, 0))
+            if whole_number(getattr(row, column)) != expected:
+                problems.append(f"output scores.csv: agency {row.agency_id} {column} is {getattr(row, column)!r}; "
+                                f"violations.csv holds {expected}.")
+        audited = whole_number(row.calls_audited) or 0
+        if row.file_status != "ok" and int(counted["findings"].get(row.agency_id, 0)):
+            problems.append(f"output violations.csv: findings of agency {row.agency_id}, whose file was "
+                            f"{row.file_status} (no call of it was audited).")
+        for family in _FAMILIES:
+            if int(counted[f"calls_{family}"].get(row.agency_id, 0)) > audited:
+                problems.append(f"output violations.csv: more {family} calls of agency {row.agency_id} with "
+                                f"findings than the {audited} calls scores.csv says were audited.")
+    return problems
+
+
+def _check_recomputed_scores(day: str, scores: pd.DataFrame, violations: pd.DataFrame,
+                             rulepack: Rulepack) -> list[str]:
+    """The scores and grades of scores.csv recomputed from its own counts and violations.csv
+    with the recorded rulepack (trends aside: they read other days' reports)."""
+    from audits.scoring import AgencyVolume, score_agencies
+
+    rows = scores.drop_duplicates("agency_id")
+    counts = rows[["rows_read", "rows_quarantined", "calls_audited"]].apply(pd.to_numeric, errors="coerce")
+    if counts.isna().any().any() or (counts < 0).any().any() or (counts % 1 != 0).any().any():
+        return ["output scores.csv: rows_read, rows_quarantined and calls_audited must be whole numbers."]
+    volumes = [AgencyVolume(agency_id=a, agency_name="", file_status=s, file_message="", rows_read=int(r),
+                            rows_quarantined=int(q), reasons=())
+               for a, s, r, q in zip(rows["agency_id"], rows["file_status"], counts["rows_read"],
+                                     counts["rows_quarantined"])]
+    per_agency = counts["calls_audited"].astype("int64").to_numpy()      # one code per audited call, not its text
+    calls = pd.DataFrame({"agency_id": pd.Categorical.from_codes(np.repeat(np.arange(len(rows)), per_agency),
+                                                                 categories=rows["agency_id"].to_numpy())})
+    expected = score_agencies(dt.date.fromisoformat(day), volumes, calls, violations, rulepack,
+                              pd.DataFrame(columns=["audit_date", "agency_id", "overall", "grade"]))
+    expected = pd.read_csv(_as_csv(expected[["agency_id", *_RECOMPUTED]]), dtype="str", keep_default_na=False,
+                           ).set_index("agency_id")
+    problems = []
+    for have in rows[["agency_id", *_RECOMPUTED]].itertuples(index=False):
+        for column in _RECOMPUTED:
+            want = expected.at[have.agency_id, column]
+            if getattr(have, column) != want:
+                problems.append(f"output scores.csv: agency {have.agency_id} {column} is {getattr(have, column)!r}; "
+                                f"recomputed from its counts it is {want!r}.")
+    return problems
+
+
+def _as_csv(frame: pd.DataFrame) -> io.StringIO:
+    return io.StringIO(frame.to_csv(index=False, lineterminator="\n"))
