@@ -307,7 +307,9 @@ def _unreadable_rows(day: dt.date, source: str, agency_id: str, message: str,
     return pd.DataFrame({
         "audit_date": day.isoformat(), "source": source, "agency_id": agency_id,
         "row_number": rows[ROW].astype("int64"),
-        "call_id": rows["call_id"].fillna("").astype("str") if "call_id" in rows else "",
+        # The rows come as read, before trimming (the file failed before it): call_id is
+        # trimmed here as everywhere else, so " C1" quarantines as "C1".
+        "call_id": rows["call_id"].str.strip().fillna("").astype("str") if "call_id" in rows else "",
         "reasons": "DQ_FILE_UNREADABLE",
         "raw": [_masked_line(v) for v in rows[values].itertuples(index=False)],
     })[list(QUARANTINE_COLUMNS)]
