@@ -83,20 +83,20 @@ def timestamp_form(text: str, zone: str | None, rng: random.Random) -> str:
         minutes = 0 if zulu else (1 if sign == "+" else -1) * (int(oh) * 60 + int(om or 0))
         utc = wall - dt.timedelta(minutes=minutes)
     else:
-        utc = _utc_of_local(wall, zone)
+        utc = utc_of_local(wall, zone)
         if utc is None:                            # no zone, or a DST gap or fold: stay naive
             return _written(wall, fraction, None, rng)
     choices = list(_OFFSETS_MINUTES) + ([None] * 3 if zone else [])
     offset = rng.choice(choices)
     if offset is None:
         local = utc.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
-        if _utc_of_local(local, zone) == utc:
+        if utc_of_local(local, zone) == utc:
             return _written(local, fraction, None, rng)
         offset = 0
     return _written(utc + dt.timedelta(minutes=offset), fraction, offset, rng)
 
 
-def _utc_of_local(wall: dt.datetime, zone: str | None) -> dt.datetime | None:
+def utc_of_local(wall: dt.datetime, zone: str | None) -> dt.datetime | None:
     """The UTC instant of a local wall time, None when the zone is unknown or the wall time is
     skipped or repeated there (a daylight-saving change)."""
     if not zone:
@@ -127,21 +127,21 @@ def _written(local: dt.datetime, fraction: str, offset: int | None, rng: random.
 def phone_form(text: str, rng: random.Random, region: str = REGION) -> str:
     """The same number in another written form that phonenumbers maps to the same valid
     number; text that is not a valid number is returned as it is."""
-    e164 = _e164(text, region)
+    e164 = e164_of(text, region)
     if e164 is None:
         return text
     candidates = list(_phone_candidates(e164))
     while candidates:                   # checked one at a time: parsing every form is slow
         form = candidates.pop(rng.randrange(len(candidates)))
-        if _e164(form, region) == e164:
+        if e164_of(form, region) == e164:
             return form
     return text
 
 
 def phone_forms(text: str, region: str = REGION) -> list[str]:
     """Every written form phone_form may give for `text` (empty when it is not a valid number)."""
-    e164 = _e164(text, region)
-    return [] if e164 is None else [f for f in _phone_candidates(e164) if _e164(f, region) == e164]
+    e164 = e164_of(text, region)
+    return [] if e164 is None else [f for f in _phone_candidates(e164) if e164_of(f, region) == e164]
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -161,7 +161,7 @@ def _phone_candidates(e164: str) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _e164(text: str, region: str) -> str | None:
+def e164_of(text: str, region: str) -> str | None:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -357,7 +357,8 @@ def rewrite_landing(source: Path, target: Path, *, seed: int) -> Forms:
             fmt = "csv"
         crlf = rng.random() < 0.5
         suffix = {"csv.gz": ".csv.gz", "parquet": ".parquet"}.get(fmt, ".csv")
-        _write(target / "cdr" / path.parent.name / f"{agency}{suffix}", file_bytes(header, rows, fmt, crlf=crlf, rng=rng))
+        data = file_bytes(header, rows, fmt, crlf=crlf, rng=rng)
+        _write(target / "cdr" / path.parent.name / f"{agency}{suffix}", data)
         forms.saw(f"cdr as {fmt}", "CRLF" if crlf and fmt != "parquet" else "LF")
     return forms
 
