@@ -386,8 +386,10 @@ def _unreadable_rows(day: dt.date, source: str, agency_id: str, message: str,
         "audit_date": day.isoformat(), "source": source, "agency_id": agency_id,
         "row_number": np.concatenate([rows[ROW].to_numpy(dtype="int64"),
                                       np.array([n for n, _ in malformed], dtype="int64")]),
-        "call_id": (rows["call_id"].fillna("").astype("str").tolist() if "call_id" in rows else [""] * len(rows))
-                   + [""] * len(malformed),
+        # The rows come as read, before trimming (the file failed before it): call_id is
+        # trimmed here as everywhere else, so " C1" quarantines as "C1".
+        "call_id": (rows["call_id"].str.strip().fillna("").astype("str").tolist() if "call_id" in rows
+                    else [""] * len(rows)) + [""] * len(malformed),
         "reasons": "DQ_FILE_UNREADABLE",
         "raw": [_masked_line(v) for v in rows[values].itertuples(index=False)] + [text for _, text in malformed],
     })[list(QUARANTINE_COLUMNS)]
