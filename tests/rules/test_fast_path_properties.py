@@ -1,0 +1,333 @@
+"""The rules' vectorised shortcuts against plain per-value oracles written from rules.md.
+
+Each property draws inputs that mix the shapes the code meets (nulls, repeated keys, keys of
+-1, several zones, non-ASCII digits, non-contiguous and shuffled indexes) and compares the
+fast path with a loop that is obviously right. Run longer with HYPOTHESIS_PROFILE=thorough.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import phonenumbers
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from audits.privacy import mask_e164
+from audits.rules.common import agency_numbers_in, local_clock, map_pairs, pairs_in, positions_in
+from audits.rules.confidentiality import pii_kinds
+from audits.rules.frequency import wall_clock_ns
+from audits.rules.grouping import count_in, previous_flagged, running_count, running_sum_before
+from audits.tables import call_order, in_call_order, local_dates
+
+ZONES = ("Asia/Shanghai", "America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kathmandu", "UTC")
+_keys = st.lists(st.sampled_from([-1, 0, 1, 7, 13_800_138_000, 2**40 + 3, -5]), min_size=0, max_size=60)
+
+
+# --- grouping by sort: running counts, sums, look-ups (frequency rules) -----------------------
+
+@given(_keys)
+def test_running_count_is_groupby_cumcount(keys):
+    seen: dict[int, int] = {}
+    expected = []
+    for key in keys:
+        expected.append(seen.get(key, 0))
+        seen[key] = seen.get(key, 0) + 1
+    assert running_count(np.array(keys, dtype="int64")).tolist() == expected
+
+
+@given(_keys.flatmap(lambda k: st.tuples(st.just(k), st.lists(st.integers(0, 5), min_size=len(k),
+                                                                 max_size=len(k)))))
+def test_running_sum_before_is_a_per_key_sum_of_earlier_rows(drawn):
+    keys, values = drawn
+    totals: dict[int, int] = {}
+    expected = []
+    for key, value in zip(keys, values):
+        expected.append(totals.get(key, 0))
+        totals[key] = totals.get(key, 0) + value
+    assert running_sum_before(np.array(keys, dtype="int64"), np.array(values, dtype="int64")).tolist() == expected
+
+
+@given(_keys.flatmap(lambda k: st.tuples(st.just(k), st.lists(st.booleans(), min_size=len(k), max_size=len(k)))))
+def test_previous_flagged_is_the_latest_earlier_flagged_row_of_the_key(drawn):
+    keys, flags = drawn
+    latest: dict[int, int] = {}
+    expected = []
+    for position, (key, flag) in enumerate(zip(keys, flags)):
+        expected.append(latest.get(key, -1))
+        if flag:
+            latest[key] = position
+    assert previous_flagged(np.array(keys, dtype="int64"), np.array(flags, dtype=bool)).tolist() == expected
+
+
+@given(_keys, _keys)
+def test_count_in_counts_each_key_in_the_population(keys, population):
+    expected = [population.count(key) for key in keys]
+    assert count_in(np.array(population, dtype="int64"), np.array(keys, dtype="int64")).tolist() == expected
+
+
+# --- wall clock and dates per zone ---------------------------------------------------------
+
+_instants = st.lists(st.one_of(st.none(), st.integers(1_735_000_000 * 10**9, 1_830_000_000 * 10**9)),
+                     min_size=1, max_size=30)
+
+
+def _wall_ns(ns: int, zone: str) -> int:
+    local = dt.datetime.fromtimestamp(ns // 10**9, ZoneInfo(zone))
+    return (local.hour * 3600 + local.minute * 60 + local.second) * 10**9 + ns % 10**9
+
+
+@st.composite
+def _timed_rows(draw):
+    instants = draw(_instants)
+    size = len(instants)
+    zones = draw(st.lists(st.one_of(st.sampled_from(ZONES), st.none()), min_size=size, max_size=size))
+    judged = draw(st.lists(st.booleans(), min_size=size, max_size=size))
+    labels = draw(st.permutations(list(range(0, 3 * size, 3))))
+    return instants, zones, judged, labels
+
+
+def _utc(instants, labels) -> pd.Series:
+    values = np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "ns") for v in instants],
+                      dtype="datetime64[ns]")
+    return pd.Series(values, index=labels).dt.tz_localize("UTC")
+
+
+@given(_timed_rows())
+def test_wall_clock_is_each_rows_local_time_since_midnight(drawn):
+    instants, zones, judged, labels = drawn
+    assume(all(v is not None for v in instants))                 # calls always have a start
+    clock = wall_clock_ns(_utc(instants, labels), pd.Series(zones, index=labels, dtype=object), np.array(judged))
+    expected = [_wall_ns(ns, zone) if ok and zone else -1 for ns, zone, ok in zip(instants, zones, judged)]
+    assert clock.tolist() == expected
+
+
+@given(_timed_rows())
+def test_local_clock_is_hh_mm_in_each_rows_zone(drawn):
+    instants, zones, _, labels = drawn
+    assume(all(v is not None for v in instants))
+    text = local_clock(_utc(instants, labels), pd.Series(zones, index=labels, dtype=object))
+    expected = ["" if zone is None else dt.datetime.fromtimestamp(ns // 10**9, ZoneInfo(zone)).strftime("%H:%M")
+                for ns, zone in zip(instants, zones)]
+    assert list(text.index) == labels
+    assert text.tolist() == expected
+
+
+@given(_timed_rows(), st.sampled_from(ZONES))
+def test_local_dates_are_each_instants_date_in_the_bank_zone(drawn, zone):
+    instants, _, _, labels = drawn
+    dates = local_dates(_utc(instants, labels), zone)
+    expected = [None if ns is None else dt.datetime.fromtimestamp(ns // 10**9, ZoneInfo(zone)).date().isoformat()
+                for ns in instants]
+    assert list(dates.index) == labels
+    assert [None if pd.isna(v) else v for v in dates] == expected
+
+
+# --- call order -------------------------------------------------------------------------
+
+@st.composite
+def _calls(draw):
+    size = draw(st.integers(0, 25))
+    starts = draw(st.lists(st.one_of(st.none(), st.integers(0, 4).map(lambda m: 1_795_000_000 * 10**9 + m * 60 * 10**9)),
+                           min_size=size, max_size=size))
+    agencies = draw(st.lists(st.sampled_from(["AG01", "AG02", "AG10", "ag01", "代理"]), min_size=size, max_size=size))
+    ids = draw(st.lists(st.sampled_from(["C1", "C10", "C2", "c1", "é"]), min_size=size, max_size=size))
+    labels = draw(st.permutations(list(range(100, 100 + 2 * size, 2))))
+    frame = pd.DataFrame({"start_utc": _utc(starts, labels), "agency_id": pd.Series(agencies, index=labels, dtype="str"),
+                          "call_id": pd.Series(ids, index=labels, dtype="str")})
+    return frame, list(zip(starts, agencies, ids))
+
+
+def _oracle_order(rows) -> list[int]:
+    """Call order (start, agency, call id), nulls last; text by code point, as rules.md sorts."""
+    return sorted(range(len(rows)), key=lambda i: (rows[i][0] is None, rows[i][0] or 0, rows[i][1], rows[i][2]))
+
+
+@given(_calls())
+def test_call_order_sorts_as_the_spec_says(drawn):
+    frame, rows = drawn
+    order = call_order(frame)
+    assert [rows[i] for i in order] == [rows[i] for i in _oracle_order(rows)]      # ties may permute equal rows
+
+
+@given(_calls())
+def test_in_call_order_is_true_exactly_for_sorted_calls_without_nulls(drawn):
+    frame, rows = drawn
+    ordered = [rows[i] for i in _oracle_order(rows)] == rows and all(r[0] is not None for r in rows)
+    assert in_call_order(frame) == (ordered or len(rows) < 2)
+
+
+# --- key look-ups (confidentiality and qualification rules) ----------------------------------
+
+_ids = st.one_of(st.none(), st.sampled_from(["AG01", "AG02", "ag01", "E1", "E2", ""]))
+
+
+@st.composite
+def _pairs(draw):
+    left_size, right_size = draw(st.integers(0, 20)), draw(st.integers(0, 20))
+    left = [tuple(draw(_ids) for _ in range(2)) for _ in range(left_size)]
+    right = [tuple(draw(_ids) for _ in range(2)) for _ in range(right_size)]
+    values = draw(st.lists(st.integers(0, 99), min_size=right_size, max_size=right_size))
+    left_labels = draw(st.permutations(list(range(7, 7 + 3 * left_size, 3))))
+    right_labels = draw(st.permutations(list(range(50, 50 + 5 * right_size, 5))))
+    return left, right, values, left_labels, right_labels
+
+
+def _columns(rows, labels, width=2):
+    return tuple(pd.Series([row[k] for row in rows], index=labels, dtype="str") for k in range(width))
+
+
+@given(_pairs())
+def test_pairs_in_is_tuple_membership_without_nulls(drawn):
+    left, right, _, left_labels, right_labels = drawn
+    known = {row for row in right if None not in row}
+    expected = [None not in row and row in known for row in left]
+    assert pairs_in(_columns(left, left_labels), _columns(right, right_labels)).tolist() == expected
+
+
+@given(_pairs())
+def test_map_pairs_takes_the_first_matching_rows_value(drawn):
+    left, right, values, left_labels, right_labels = drawn
+    first: dict[tuple, int] = {}
+    for row, value in zip(right, values):
+        if None not in row:
+            first.setdefault(row, value)
+    expected = [first.get(row) if None not in row else None for row in left]
+    mapped = map_pairs(_columns(left, left_labels), _columns(right, right_labels),
+                       pd.Series(values, index=right_labels, dtype="float64"))
+    assert list(mapped.index) == left_labels
+    assert [None if pd.isna(v) else int(v) for v in mapped] == expected
+
+
+@given(st.lists(_ids, max_size=20), st.lists(_ids.filter(lambda v: v is not None), unique=True, max_size=6))
+def test_positions_in_is_index_of_or_minus_one(values, distinct):
+    expected = [distinct.index(v) if v is not None and v in distinct else -1 for v in values]
+    assert positions_in(pd.Series(values, dtype="str"), distinct).tolist() == expected
+
+
+@given(st.lists(st.tuples(st.sampled_from(["AG01", "AG02", "AG03"]), st.sampled_from([-1, 5, 6, 10**14])), max_size=20),
+       st.lists(st.tuples(st.one_of(st.none(), st.sampled_from(["AG01", "AG02", "AG09"])), st.sampled_from([5, 6, 10**14])),
+                max_size=20))
+def test_agency_numbers_in_is_pair_membership(calls, pairs):
+    known = {pair for pair in pairs if pair[0] is not None}
+    expected = [call in known for call in calls]
+    call_frame = pd.DataFrame({"agency_id": pd.array([a for a, _ in calls], dtype="str"),
+                               "number": np.array([n for _, n in calls], dtype="int64")}, index=range(5, 5 + len(calls)))
+    pair_frame = pd.DataFrame({"agency_id": pd.Series([a for a, _ in pairs], dtype="str"),
+                               "number": np.array([n for _, n in pairs], dtype="int64")})
+    assert agency_numbers_in(call_frame, pair_frame).tolist() == expected
+
+
+# --- PII in notes ------------------------------------------------------------------------
+
+def _mod11_2_check(body: str) -> str:
+    """ISO 7064 MOD 11-2 check character of 17 digits (weights 2^(17-i) mod 11)."""
+    total = sum(int(d) * pow(2, 17 - i, 11) for i, d in enumerate(body))
+    value = (12 - total % 11) % 11
+    return "X" if value == 10 else str(value)
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        n = int(d) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+def oracle_pii(text: str) -> set[str]:
+    """rules.md CONF_PII_IN_NOTES, one character at a time."""
+    folded = unicodedata.normalize("NFKC", text)
+    kinds: set[str] = set()
+    i = 0
+    while i < len(folded):
+        if not ("0" <= folded[i] <= "9"):
+            i += 1
+            continue
+        j = i
+        while j < len(folded) and "0" <= folded[j] <= "9":
+            j += 1
+        run = folded[i:j]
+        after = folded[j] if j < len(folded) else ""
+        if (len(run) == 18 and _mod11_2_check(run[:17]) == run[17]) or \
+                (len(run) == 17 and after in "Xx" and after and _mod11_2_check(run) == "X"):
+            kinds.add("PRC resident ID")
+        if 13 <= len(run) <= 19 and _luhn_ok(run):
+            kinds.add("card number")
+        if len(run) == 11 and run[0] == "1" and run[1] in "3456789":
+            kinds.add("mobile number")
+        i = j
+    return kinds
+
+
+def _with_check(body: str) -> str:
+    return body + _mod11_2_check(body)
+
+
+def _luhn_completed(body: str) -> str:
+    for last in "0123456789":
+        if _luhn_ok(body + last):
+            return body + last
+    raise AssertionError
+
+
+_digits = st.text(alphabet="0123456789", min_size=1, max_size=20)
+_piece = st.one_of(
+    _digits,
+    st.from_regex(r"1[3-9]\d{9}", fullmatch=True),
+    st.from_regex(r"\d{17}", fullmatch=True).map(_with_check),
+    st.from_regex(r"\d{17}", fullmatch=True).map(lambda b: _with_check(b).lower()),
+    st.from_regex(r"\d{12,18}", fullmatch=True).map(_luhn_completed),
+    st.sampled_from([" ", "-", "X", "x", "号码", "：", "．", "\u3000", "١٢٣", "²", "①", "ID", "卡"]),
+    _digits.map(lambda d: d.translate(str.maketrans("0123456789", "０１２３４５６７８９"))),
+)
+
+
+@given(st.lists(_piece, min_size=1, max_size=8).map("".join))
+def test_pii_kinds_equal_the_per_character_oracle(text):
+    found = {kind for kind in pii_kinds(text).split(", ") if kind}
+    assert found == oracle_pii(text)
+
+
+@pytest.mark.parametrize("text, kinds", [
+    ("客户身份证11010519491231002X已核实", {"PRC resident ID"}),
+    ("card 4111111111111111", {"card number"}),
+    ("手机１３８００１３８０００", {"mobile number"}),
+    ("138-0013-8000", set()),                                   # runs are not joined across hyphens
+    ("4111 1111 1111 1111", set()),
+    ("1380013800", set()),                                      # 10 digits
+])
+def test_pii_literals(text, kinds):
+    assert {kind for kind in pii_kinds(text).split(", ") if kind} == kinds == oracle_pii(text)
+
+
+# --- masking by split (findings' callee_masked) -----------------------------------------
+
+def _oracle_mask(number: str) -> str:
+    parsed = phonenumbers.parse(number, None)
+    national = phonenumbers.national_significant_number(parsed)
+    size = len(national)
+    head, tail = (3, 4) if size >= 10 else (2, 2) if size >= 8 else (0, 2)
+    return f"+{parsed.country_code} " + national[:head] + "*" * (size - head - tail) + national[size - tail:]
+
+
+_REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
+
+
+@given(st.sampled_from(_REGIONS), st.sampled_from(["mobile", "fixed_line", "toll_free"]),
+       st.text(alphabet="0123456789", min_size=0, max_size=4))
+def test_mask_by_split_equals_masking_what_phonenumbers_parses(region, kind, tail):
+    example = getattr(phonenumbers, f"example_number_for_type")(region, getattr(phonenumbers.PhoneNumberType,
+                                                                                kind.upper()))
+    assume(example is not None)
+    national = phonenumbers.national_significant_number(example)
+    changed = national[: len(national) - len(tail)] + tail
+    number = phonenumbers.parse(f"+{example.country_code}{changed}", None)
+    assume(phonenumbers.is_valid_number(number))
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    assert mask_e164(e164) == _oracle_mask(e164)
