@@ -11,6 +11,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _TEXT = pd.StringDtype("pyarrow", na_value=float("nan"))
+# White space as Python's str.isspace() knows it (RE2's \s is ASCII only: an ideographic or
+# no-break space stayed in), dashes, dots and brackets.
+_SEPARATORS = r"[\s\x{0B}\x{1C}-\x{1F}\x{85}\pZ\-().]"
 
 
 def as_arrow_text(values: pd.Series) -> pa.Array:
@@ -38,5 +41,5 @@ def extract_groups(values: pd.Series, pattern: str) -> pd.DataFrame:
 def strip_separators(values: pd.Series) -> pd.Series:
     """Remove white space, dashes, dots and brackets (how people write phone numbers)."""
     array = pa.array(values if isinstance(values.dtype, pd.StringDtype) else values.astype("str"))
-    stripped = pc.replace_substring_regex(array, r"[\s\-().]", "")
+    stripped = pc.replace_substring_regex(array, _SEPARATORS, "")
     return pd.Series(pd.array(stripped, dtype=_TEXT), index=values.index).astype(values.dtype)

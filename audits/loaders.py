@@ -467,7 +467,7 @@ def _trimmed_or_null(values: pd.Series) -> pd.Series:
         trimmed = pc.if_else(blank, pa.scalar(None, trimmed.type), trimmed)
     elif not needs_trim:
         return values
-    return pd.Series(trimmed, index=values.index, dtype=TEXT)
+    return pd.Series(pd.array(trimmed, dtype=TEXT), index=values.index)     # by position, not label
 
 
 # --- typed values -----------------------------------------------------------------------
