@@ -322,8 +322,7 @@ _REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 @given(st.sampled_from(_REGIONS), st.sampled_from(["mobile", "fixed_line", "toll_free"]),
        st.text(alphabet="0123456789", min_size=0, max_size=4))
 def test_mask_by_split_equals_masking_what_phonenumbers_parses(region, kind, tail):
-    example = getattr(phonenumbers, f"example_number_for_type")(region, getattr(phonenumbers.PhoneNumberType,
-                                                                                kind.upper()))
+    example = phonenumbers.example_number_for_type(region, getattr(phonenumbers.PhoneNumberType, kind.upper()))
     assume(example is not None)
     national = phonenumbers.national_significant_number(example)
     changed = national[: len(national) - len(tail)] + tail
