@@ -46,3 +46,19 @@ def test_relative_or_empty_paths_are_refused_naming_the_param_and_the_variable(p
 
 def test_absolute_paths_are_accepted():
     shared_paths({"landing": "/srv/audit/landing", "out": "/srv/audit/reports"}, "VENDOR_AUDIT_DATA")
+
+
+def test_the_embedded_run_passes_absolute_data_paths_and_a_secret(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    from audits.config import DEVELOPMENT_HMAC_SECRET
+    from audits.localrun import airflow_environment
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AUDIT_HMAC_SECRET", raising=False)
+    env = airflow_environment(Path("demo"))
+    assert env["VENDOR_AUDIT_DATA"] == str(tmp_path / "demo")
+    assert env["AUDIT_HMAC_SECRET"] == DEVELOPMENT_HMAC_SECRET.decode()
+    assert "development secret" in capsys.readouterr().err
+    monkeypatch.setenv("AUDIT_HMAC_SECRET", "bank-secret")
+    assert airflow_environment(Path("demo"))["AUDIT_HMAC_SECRET"] == "bank-secret"
