@@ -9,6 +9,11 @@ from pathlib import PurePath
 from zoneinfo import ZoneInfo
 
 from audits.config import ConfigError
+from audits.ingest import AuditError
+
+# What a retry cannot fix: an unusable rulepack or setting (a relative path, mixed HMAC keys) and
+# unusable reference data. The DAG fails these at once; any other error (I/O, connections) is retried.
+PERMANENT_ERRORS = (AuditError, ConfigError)
 
 
 def audited_day(scheduled_at: dt.datetime, bank_timezone: str) -> dt.date:

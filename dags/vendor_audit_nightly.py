@@ -251,12 +251,11 @@ def _fail_without_retry():
     mixed HMAC keys) fail the task at once; anything else (I/O, connections) is retried as usual."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from audits.config import ConfigError
-    from audits.ingest import AuditError
+    from audits.deployment import PERMANENT_ERRORS
 
     try:
         yield
-    except (AuditError, ConfigError) as exc:
+    except PERMANENT_ERRORS as exc:
         raise AirflowFailException(f"{exc}\nNot retried: fix the cause above, then clear this task.") from exc
 
 
