@@ -16,6 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from audits.cli import SECRET_VARIABLE
+from audits.config import DEVELOPMENT_HMAC_SECRET
+
 DAG_ID = "vendor_audit_nightly"
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,8 +34,15 @@ def airflow_environment(root: Path) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
-        "VENDOR_AUDIT_DATA": str(root.resolve()),
+        "VENDOR_AUDIT_DATA": str(root.resolve()),      # absolute: the DAG refuses relative data paths
     })
+    if not env.get(SECRET_VARIABLE):
+        # Under Airflow a missing secret fails every task; this embedded run is one process tree on one
+        # machine (no worker can hold another key), so it keeps the CLI's behaviour instead.
+        print(f"WARNING: {SECRET_VARIABLE} is not set; the embedded run uses the development secret for "
+              "callee_key. Keys made with it are NOT private: set a secret before auditing real data.",
+              file=sys.stderr)
+        env[SECRET_VARIABLE] = DEVELOPMENT_HMAC_SECRET.decode()
     return env
 
 

@@ -66,3 +66,18 @@ def compose_summary(report_dir: Path) -> Message:
                f"worst {ranked.iloc[0]['agency_id'] if len(ranked) else '-'}")
     attachments = tuple(p for p in (report_dir / "summary.xlsx",) if p.is_file())
     return Message(subject=subject, html="\n".join(lines), attachments=attachments)
+
+
+def sender_address(configured: str, connection_default: str | None, host: str) -> str:
+    """The From address: the configured one (param notify_from / env VENDOR_AUDIT_NOTIFY_FROM), else
+    the SMTP connection's `from_email` extra, else vendor-audit@<host> (SMTP refuses an empty sender)."""
+    return configured.strip() or (connection_default or "").strip() or f"vendor-audit@{host}"
+
+
+def undelivered(report_dir: Path, connection_id: str, error: BaseException) -> str:
+    """What a failed e-mail says: the report is published all the same, where, and what to fix."""
+    return (f"The report of {report_dir.name} IS PUBLISHED at {report_dir} (check it with `python -m audits "
+            f"verify {report_dir}`); only the e-mail summary failed: {type(error).__name__}: {error}. Check the "
+            f"SMTP connection {connection_id} (host, port, and its extras: disable_ssl for a server without "
+            "implicit TLS on connect, disable_tls for one without STARTTLS, from_email), then clear the notify "
+            "task; the audit itself need not run again.")

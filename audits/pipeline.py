@@ -19,11 +19,12 @@ from typing import Callable
 import pandas as pd
 
 from audits import store, validation
-from audits.config import AuditConfig
+from audits.config import AuditConfig, ConfigError
 from audits.ingest import (Ingested, lean_for_validation, load_reference_table, missing_files, reference_paths,
                            stage_cdr_file, stray_files, validate_calls, validation_columns)
 from audits.loaders import list_cdr_files, scan_cdr_folder
 from audits.models import REFERENCE_TABLES
+from audits.privacy import key_fingerprint
 from audits.report import AuditResult, publish_report
 from audits.rules import RuleInputs, rule_groups, run_rules, sort_violations
 from audits.rules.common import compact_history, enrich_calls
@@ -165,7 +166,9 @@ def stage_rules(config: AuditConfig, *, partition: int = 0, partitions: int = 1,
         found = run_rules_in_processes(inputs, workers)
     else:
         found = run_rules(inputs, partition=partition, partitions=partitions)
-    work.save_frame("violations" if partitions == 1 else f"rules/part-{partition}-of-{partitions}", found)
+    name = "violations" if partitions == 1 else f"rules/part-{partition}-of-{partitions}"
+    work.save_frame(name, found)
+    work.save_json(f"{name}.keys", {name: key_fingerprint(config.hmac_secret)})   # which key made callee_key
 
 
 def merge_rule_partitions(config: AuditConfig, partitions: int) -> None:
@@ -174,6 +177,10 @@ def merge_rule_partitions(config: AuditConfig, partitions: int) -> None:
     if partitions > 1:
         parts = [work.load_frame(f"rules/part-{k}-of-{partitions}") for k in range(partitions)]
         work.save_frame("violations", sort_violations(parts))
+        keys = {}
+        for k in range(partitions):
+            keys.update(work.load_json(f"rules/part-{k}-of-{partitions}.keys"))
+        work.save_json("violations.keys", keys)
 
 
 def stage_publish(config: AuditConfig) -> AuditResult:
@@ -181,10 +188,25 @@ def stage_publish(config: AuditConfig) -> AuditResult:
     work = WorkDir(config)
     reference = {t: work.load_ingested(f"reference/{t}") for t in REFERENCE_TABLES}
     today = work.load_ingested("day")
+    same_key_throughout(work.load_json("violations.keys"), config)
     calls = day_calls(work, reference["campaigns"].accepted, config)
     result = publish_report(config, reference, today, calls, work.load_frame("violations"))
     work.remove()
     return result
+
+
+def same_key_throughout(keys_used: dict[str, str], config: AuditConfig) -> None:
+    """ConfigError when the stages of a run computed callee_key with different HMAC keys
+    (`keys_used`: stage -> key fingerprint) or with another key than this one: the workers do
+    not share one AUDIT_HMAC_SECRET, and the report would join nothing across them."""
+    mine = key_fingerprint(config.hmac_secret)
+    if set(keys_used.values()) <= {mine}:
+        return
+    used = ", ".join(f"{stage}: {fp}" for stage, fp in sorted(keys_used.items()))
+    raise ConfigError(
+        f"callee_key was computed with different HMAC keys in run {config.run_id} (key fingerprints {used}; "
+        f"publishing here with {mine}). Not published. Give every worker the same AUDIT_HMAC_SECRET, then rerun "
+        "the rule tasks (bank_wide_rules, merge_findings) and publish.")
 
 
 def rule_inputs(config: AuditConfig, tables: dict[str, pd.DataFrame], accepted: pd.DataFrame) -> RuleInputs:

@@ -132,6 +132,15 @@ def phone_keys(numbers: pd.Series, secret: bytes) -> pd.Series:
     return _map_unique(numbers, lambda n: hmac.new(secret, n.encode(), hashlib.sha256).hexdigest())
 
 
+KEY_FINGERPRINT_LABEL = b"vendor-audit callee_key fingerprint v1\x00"
+
+
+def key_fingerprint(secret: bytes) -> str:
+    """16 hex digits naming the HMAC key of callee_key without revealing it: sha256 over a fixed
+    label and the key. Two runs (or two workers) with equal fingerprints used the same key."""
+    return hashlib.sha256(KEY_FINGERPRINT_LABEL + secret).hexdigest()[:16]
+
+
 def _map_unique(values: pd.Series, function) -> pd.Series:
     uniques = values.dropna().unique()
     mapping = {value: function(value) for value in uniques}

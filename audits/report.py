@@ -21,6 +21,7 @@ from audits.csvcells import read_csv, write_csv
 from audits.ingest import FileRecord, Ingested
 from audits.manifest import MANIFEST, output_hashes, sha256_path, write_manifest
 from audits.models import QUARANTINE_COLUMNS, VIOLATION_COLUMNS, IgnoredFile, InputFile, Portfolio, Provenance
+from audits.privacy import key_fingerprint
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies
 
 
@@ -146,6 +147,7 @@ def _manifest(config: AuditConfig, files: list[FileRecord], staging: Path, repor
         "audit_date": config.audit_date.isoformat(),
         "generated_at": config.generated_at,
         "code_version": config.code_version,
+        "callee_key_fingerprint": key_fingerprint(config.hmac_secret),   # names the HMAC key, never reveals it
         "landing": str(config.landing.resolve()),
         "rulepack": {"name": config.rulepack.name, "sha256": config.rulepack.sha256,
                      "source": config.rulepack.source},            # re-hashed by verify

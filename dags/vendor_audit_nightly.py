@@ -13,7 +13,13 @@ manifest that `python -m audits verify` can check.
 **Params** (Trigger DAG w/ config): `audit_date` (YYYY-MM-DD, default: the previous local day),
 `rulepack` (`cn_bank`, `us_collections` or a YAML path), `landing`, `out`, `store`,
 `landing_wait_minutes` (how long to wait for late agencies before auditing without them),
-`notify_to` (comma-separated e-mail addresses; the SMTP connection is `audit_smtp`).
+`notify_to` (comma-separated e-mail addresses; the SMTP connection is `audit_smtp`), `notify_from`
+(the sender; env `VENDOR_AUDIT_NOTIFY_FROM`, else the connection's `from_email` extra).
+
+**Deployment**: `VENDOR_AUDIT_DATA` must be an absolute path on storage shared by the dag-processor
+and every worker (landing/, reports/, store/ under it), and every worker needs the same
+`AUDIT_HMAC_SECRET`. Errors a retry cannot fix (a bad rulepack, a missing reference table, a
+relative path, a missing secret) fail the task at once; I/O and connection errors are retried.
 
 **Reruns** of a day publish a new report and keep the old one under `superseded/<run id>/`;
 violations, quarantine and scores are byte-identical for the same inputs.
@@ -23,14 +29,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
+from contextlib import contextmanager
 
 import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, PokeReturnValue, dag, get_current_context, task
 
 BANK_TIMEZONE = os.environ.get("VENDOR_AUDIT_TIMEZONE", "Asia/Shanghai")
 SCHEDULE = os.environ.get("VENDOR_AUDIT_SCHEDULE", "0 2 * * *")
-DATA_ROOT = os.environ.get("VENDOR_AUDIT_DATA", "data")
+DATA_ROOT = os.environ.get("VENDOR_AUDIT_DATA", "")     # absolute, shared by every process: checked by each task
 SMTP_CONNECTION = "audit_smtp"
+SECRET_VARIABLE = "AUDIT_HMAC_SECRET"
+
+
+def _under_data_root(name: str) -> str:
+    return f"{DATA_ROOT.rstrip('/')}/{name}" if DATA_ROOT else ""
 
 
 @dag(
@@ -51,12 +64,18 @@ SMTP_CONNECTION = "audit_smtp"
         "audit_date": Param(None, type=["null", "string"], format="date",
                             description="Business day to audit; default the previous local day."),
         "rulepack": Param("cn_bank", type="string", description="Rulepack name or YAML path."),
-        "landing": Param(f"{DATA_ROOT}/landing", type="string"),
-        "out": Param(f"{DATA_ROOT}/reports", type="string"),
-        "store": Param(f"{DATA_ROOT}/store", type="string"),
+        "landing": Param(_under_data_root("landing"), type="string",
+                         description="Absolute path shared by every worker (default $VENDOR_AUDIT_DATA/landing)."),
+        "out": Param(_under_data_root("reports"), type="string",
+                     description="Absolute path shared by every worker (default $VENDOR_AUDIT_DATA/reports)."),
+        "store": Param(_under_data_root("store"), type="string",
+                       description="Absolute path shared by every worker (default $VENDOR_AUDIT_DATA/store)."),
         "landing_wait_minutes": Param(120, type="integer", minimum=0,
                                       description="Wait this long for late agencies, then go on without them."),
         "notify_to": Param(os.environ.get("VENDOR_AUDIT_NOTIFY_TO", ""), type="string"),
+        "notify_from": Param(os.environ.get("VENDOR_AUDIT_NOTIFY_FROM", ""), type="string",
+                             description="Sender address; empty: the connection's from_email extra, else "
+                                         "vendor-audit@<this host>."),
         "rule_partitions": Param(int(os.environ.get("VENDOR_AUDIT_RULE_PARTITIONS", "1")), type="integer",
                                  minimum=1, maximum=64,
                                  description="Hash partitions of the numbers for the rules (one task each)."),
@@ -66,21 +85,25 @@ def vendor_audit_nightly():
     @task
     def resolve_run() -> dict:
         """Settle the run's date, paths and rulepack; everything after reads only this."""
-        from audits.config import load_rulepack
         from audits.cli import code_version
+        from audits.config import load_rulepack
+        from audits.deployment import audited_day, shared_paths
 
         context = get_current_context()
         params = context["params"]
-        if params.get("audit_date"):
-            audit_date = dt.date.fromisoformat(params["audit_date"])
-        else:
-            logical = context["logical_date"] or context["dag_run"].run_after
-            audit_date = pendulum.instance(logical).in_timezone(BANK_TIMEZONE).date() - dt.timedelta(days=1)
-        load_rulepack(params["rulepack"])            # fail here, clearly, on a broken rulepack
+        with _fail_without_retry():
+            shared_paths({name: params[name] for name in ("landing", "out", "store")}, "VENDOR_AUDIT_DATA")
+            if params.get("audit_date"):
+                audit_date = dt.date.fromisoformat(params["audit_date"])
+            else:
+                audit_date = audited_day(context["logical_date"] or context["dag_run"].run_after, BANK_TIMEZONE)
+            load_rulepack(params["rulepack"])            # fail here, clearly, on a broken rulepack
+            _hmac_secret()                               # and on a worker without the key
         return {"audit_date": audit_date.isoformat(), "landing": params["landing"], "out": params["out"],
                 "store": params["store"], "rulepack": params["rulepack"], "run_id": context["run_id"],
                 "code_version": code_version(), "generated_at": pendulum.now("UTC").isoformat(),
                 "landing_wait_minutes": params["landing_wait_minutes"], "notify_to": params["notify_to"],
+                "notify_from": params.get("notify_from", ""),
                 "rule_partitions": params["rule_partitions"]}
 
     @task
@@ -88,20 +111,25 @@ def vendor_audit_nightly():
         """Validate the reference tables and bring earlier landing days into the store."""
         from audits.pipeline import stage_reference
 
-        stage_reference(_config(settings))
+        with _fail_without_retry():
+            stage_reference(_config(settings))
         return settings
 
     @task.sensor(poke_interval=60, timeout=6 * 3600, mode="reschedule")
     def wait_for_landing(settings: dict) -> PokeReturnValue:
         """Wait until every agency with a contract in force delivered, or the wait is over."""
+        from audits.deployment import landing_wait_over
         from audits.pipeline import delivered_agencies, expected_agencies
 
-        config = _config(settings)
-        delivered = delivered_agencies(config)
-        started = get_current_context()["dag_run"].start_date or pendulum.now("UTC")
-        waited = (pendulum.now("UTC") - pendulum.instance(started)).total_seconds() / 60
-        done = set(expected_agencies(config)) <= set(delivered) or waited >= settings["landing_wait_minutes"]
-        return PokeReturnValue(is_done=done, xcom_value=delivered)
+        with _fail_without_retry():
+            config = _config(settings)
+            delivered = delivered_agencies(config)
+            expected = expected_agencies(config)
+        run = get_current_context()["dag_run"]
+        # from when the run was due, not when it started: a backfilled day whose deadline is past never waits
+        due = run.run_after or run.data_interval_end or run.start_date
+        over = landing_wait_over(pendulum.now("UTC"), pendulum.instance(due), settings["landing_wait_minutes"])
+        return PokeReturnValue(is_done=set(expected) <= set(delivered) or over, xcom_value=delivered)
 
     @task(max_active_tis_per_dagrun=16,
           doc_md="Read and type one agency's file: one mapped task per agency, spread over the workers.")
@@ -109,14 +137,16 @@ def vendor_audit_nightly():
         """Read and type one agency's file (one mapped task per agency)."""
         from audits.pipeline import stage_agency as run_stage
 
-        return run_stage(_config(settings), agency_id)
+        with _fail_without_retry():
+            return run_stage(_config(settings), agency_id)
 
     @task(trigger_rule="none_failed")
     def validate_day(settings: dict) -> None:
         """Validate all agencies' rows in one Great Expectations batch; quarantine; store the day."""
         from audits.pipeline import stage_day
 
-        stage_day(_config(settings))
+        with _fail_without_retry():
+            stage_day(_config(settings))
 
     @task
     def rule_partitions(settings: dict) -> list[int]:
@@ -129,28 +159,31 @@ def vendor_audit_nightly():
         """Run every rule over one partition of the numbers."""
         from audits.pipeline import stage_rules
 
-        stage_rules(_config(settings), partition=partition, partitions=int(settings["rule_partitions"]))
+        with _fail_without_retry():
+            stage_rules(_config(settings), partition=partition, partitions=int(settings["rule_partitions"]))
 
     @task
     def merge_findings(settings: dict) -> None:
         """Join the partitions' findings into the day's violations."""
         from audits.pipeline import merge_rule_partitions
 
-        merge_rule_partitions(_config(settings), int(settings["rule_partitions"]))
+        with _fail_without_retry():
+            merge_rule_partitions(_config(settings), int(settings["rule_partitions"]))
 
     @task
     def publish(settings: dict) -> str:
         """Scores, scorecards and manifest; publish the report atomically. Returns its folder."""
         from audits.pipeline import stage_publish
 
-        return str(stage_publish(_config(settings)).report_dir)
+        with _fail_without_retry():
+            return str(stage_publish(_config(settings)).report_dir)
 
     @task(retries=1)
     def notify(settings: dict, report_dir: str) -> str:
         """E-mail the summary (masked numbers only) through the SMTP connection `audit_smtp`."""
         from pathlib import Path
 
-        from audits.notify import compose_summary
+        from audits.notify import compose_summary, sender_address, undelivered
 
         recipients = [a.strip() for a in settings["notify_to"].split(",") if a.strip()]
         if not recipients:
@@ -158,10 +191,14 @@ def vendor_audit_nightly():
         message = compose_summary(Path(report_dir))
         from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-        with SmtpHook(smtp_conn_id=SMTP_CONNECTION) as hook:
-            hook.send_email_smtp(to=recipients, subject=message.subject, html_content=message.html,
-                                 files=[str(p) for p in message.attachments])
-        return f"sent to {len(recipients)} recipient(s)"
+        try:
+            with SmtpHook(smtp_conn_id=SMTP_CONNECTION) as hook:
+                sender = sender_address(settings.get("notify_from", ""), hook.from_email, socket.getfqdn())
+                hook.send_email_smtp(to=recipients, subject=message.subject, html_content=message.html,
+                                     files=[str(p) for p in message.attachments], from_email=sender)
+        except Exception as exc:        # the run fails (notify is its leaf), saying the report is published
+            raise RuntimeError(undelivered(Path(report_dir), SMTP_CONNECTION, exc)) from exc
+        return f"sent to {len(recipients)} recipient(s) from {sender}"
 
     settings = check_reference(resolve_run())
     delivered = wait_for_landing(settings)
@@ -182,14 +219,44 @@ def _config(settings: dict):
     """AuditConfig from the run's settings; the secret comes from the environment here, at the edge."""
     from pathlib import Path
 
-    from audits.cli import hmac_secret_from_environment
     from audits.config import AuditConfig, load_rulepack
+    from audits.deployment import shared_paths
 
+    shared_paths({name: settings[name] for name in ("landing", "out", "store")}, "VENDOR_AUDIT_DATA")
     return AuditConfig(
         audit_date=dt.date.fromisoformat(settings["audit_date"]), landing=Path(settings["landing"]),
         out=Path(settings["out"]), store=Path(settings["store"]), rulepack=load_rulepack(settings["rulepack"]),
-        hmac_secret=hmac_secret_from_environment(), run_id=settings["run_id"],
+        hmac_secret=_hmac_secret(), run_id=settings["run_id"],
         code_version=settings["code_version"], generated_at=settings["generated_at"])
+
+
+def _hmac_secret() -> bytes:
+    """The callee_key secret of this worker. Unlike the CLI, never the development key: a worker
+    without it would key numbers differently from the others (publish compares key fingerprints)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    secret = os.environ.get(SECRET_VARIABLE, "")
+    if not secret:
+        raise AirflowFailException(
+            f"{SECRET_VARIABLE} is not set on worker {socket.gethostname()}: callee_key needs the bank's HMAC "
+            f"secret, the same on every worker, and the development key is never used under Airflow. Set "
+            f"{SECRET_VARIABLE} in this worker's environment (or a secrets backend that exports it), restart it, "
+            "and clear this task.")
+    return secret.encode()
+
+
+@contextmanager
+def _fail_without_retry():
+    """Errors a retry cannot fix (bad rulepack or setting, unusable reference data, a relative path,
+    mixed HMAC keys) fail the task at once; anything else (I/O, connections) is retried as usual."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from audits.deployment import PERMANENT_ERRORS
+
+    try:
+        yield
+    except PERMANENT_ERRORS as exc:
+        raise AirflowFailException(f"{exc}\nNot retried: fix the cause above, then clear this task.") from exc
 
 
 vendor_audit_nightly()

@@ -27,8 +27,10 @@ os.environ.update({
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
     "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+    "AUDIT_HMAC_SECRET": "dag-test-secret",          # under Airflow a worker without it fails its tasks
 })
 
+from audits.privacy import key_fingerprint  # noqa: E402
 from tests.landing import CUSTOMER, DAY, REFERENCE, call, make_landing  # noqa: E402
 
 EXPECTED_EDGES = {
@@ -99,10 +101,10 @@ def _landing(root: Path) -> Path:
     return landing
 
 
-def _run(dag, root: Path, conn_file: Path | None = None, notify_to: str = ""):
+def _run(dag, root: Path, conn_file: Path | None = None, notify_to: str = "", notify_from: str = ""):
     conf = {"audit_date": DAY.isoformat(), "landing": str(root / "landing"), "out": str(root / "reports"),
             "store": str(root / "store"), "landing_wait_minutes": 0, "notify_to": notify_to,
-            "rule_partitions": 3}
+            "notify_from": notify_from, "rule_partitions": 3}
     run = dag.test(run_conf=conf, conn_file_path=str(conn_file) if conn_file else None)
     assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
     return root / "reports" / DAY.isoformat()
@@ -126,12 +128,14 @@ def test_full_run_rerun_verify_and_email(dag, tmp_path, inbox):
     connections = tmp_path / "connections.json"
     connections.write_text(json.dumps({"audit_smtp": {
         "conn_type": "smtp", "host": "127.0.0.1", "port": inbox.port,
-        "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "audit@bank.example", "retry_limit": 0}}}))
-    report = _run(dag, tmp_path, connections, notify_to="compliance@bank.example, vendors@bank.example")
+        "extra": {"disable_tls": True, "disable_ssl": True, "retry_limit": 0}}}))   # no from_email extra
+    report = _run(dag, tmp_path, connections, notify_to="compliance@bank.example, vendors@bank.example",
+                  notify_from="audit@bank.example")
     for name, content in first.items():
         assert (report / name).read_bytes() == content, f"{name} differs on rerun"
     manifest = json.loads((report / "manifest.json").read_text())
     assert manifest["supersedes"]["run_id"] == first_manifest["run_id"]
+    assert manifest["callee_key_fingerprint"] == key_fingerprint(b"dag-test-secret")
     kept = report / manifest["supersedes"]["kept_at"]
     assert (kept / "manifest.json").is_file() and (kept / "violations.csv").read_bytes() == first["violations.csv"]
 
@@ -142,6 +146,7 @@ def test_full_run_rerun_verify_and_email(dag, tmp_path, inbox):
 
     assert len(inbox.messages) == 1
     message = inbox.messages[0]
+    assert message["From"] == "audit@bank.example"
     assert message["Subject"].startswith(f"Vendor audit {DAY.isoformat()}")
     assert set(message["To"].replace(" ", "").split(",")) == {"compliance@bank.example", "vendors@bank.example"}
     body = next(part for part in message.walk() if part.get_content_type() == "text/html").get_content()
@@ -149,3 +154,102 @@ def test_full_run_rerun_verify_and_email(dag, tmp_path, inbox):
     assert CUSTOMER not in body and "<b>Pacific</b>" not in body
     attachments = [part.get_filename() for part in message.walk() if part.get_filename()]
     assert attachments == ["summary.xlsx"]
+
+
+def _settings(root: Path, **changes) -> dict:
+    """What resolve_run hands the other tasks, for calling one task's function directly."""
+    return {"audit_date": DAY.isoformat(), "landing": str(root / "landing"), "out": str(root / "reports"),
+            "store": str(root / "store"), "rulepack": "cn_bank", "run_id": "manual__test", "code_version": "test",
+            "generated_at": "2026-11-28T02:00:00+00:00", "landing_wait_minutes": 0, "notify_to": "",
+            "notify_from": "", "rule_partitions": 1, **changes}
+
+
+def test_a_bad_rulepack_fails_the_task_without_retries(dag, tmp_path):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    _landing(tmp_path)
+    rulepack = tmp_path / "broken.yaml"
+    rulepack.write_text("name: [unclosed\n")
+    with pytest.raises(AirflowFailException, match="Not retried"):
+        dag.get_task("check_reference").python_callable(_settings(tmp_path, rulepack=str(rulepack)))
+
+
+def test_a_missing_reference_table_fails_the_task_without_retries(dag, tmp_path):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    (_landing(tmp_path) / "reference" / "consents.csv").unlink()
+    with pytest.raises(AirflowFailException, match="consents is missing"):
+        dag.get_task("check_reference").python_callable(_settings(tmp_path))
+
+
+@pytest.mark.parametrize("param", ["landing", "out", "store"])
+def test_a_relative_data_path_fails_the_task_naming_the_param(dag, tmp_path, param):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    _landing(tmp_path)
+    with pytest.raises(AirflowFailException) as failed:
+        dag.get_task("check_reference").python_callable(_settings(tmp_path, **{param: f"data/{param}"}))
+    assert f"`{param}`" in str(failed.value) and "VENDOR_AUDIT_DATA" in str(failed.value)
+
+
+def test_the_data_params_default_under_vendor_audit_data_and_are_empty_without_it(dag):
+    root = os.environ.get("VENDOR_AUDIT_DATA", "")
+    defaults = {name: dag.params[name] for name in ("landing", "out", "store")}
+    assert defaults == ({"landing": f"{root}/landing", "out": f"{root}/reports", "store": f"{root}/store"} if root
+                        else {"landing": "", "out": "", "store": ""})      # never relative to a working directory
+
+
+def test_a_worker_without_the_hmac_secret_fails_its_task(dag, tmp_path, monkeypatch):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    _landing(tmp_path)
+    monkeypatch.delenv("AUDIT_HMAC_SECRET")
+    with pytest.raises(AirflowFailException, match="AUDIT_HMAC_SECRET is not set on worker"):
+        dag.get_task("check_reference").python_callable(_settings(tmp_path))
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_failed_email_fails_notify_saying_the_report_is_published(dag, tmp_path, monkeypatch):
+    from audits.cli import main as cli
+
+    _landing(tmp_path)
+    report = _run(dag, tmp_path)
+    with socket.socket() as probe:                      # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("AIRFLOW_CONN_AUDIT_SMTP", json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
+        "extra": {"disable_ssl": True, "disable_tls": True, "retry_limit": 0, "timeout": 5}}))
+    with pytest.raises(RuntimeError) as failed:
+        dag.get_task("notify").python_callable(_settings(tmp_path, notify_to="compliance@bank.example"), str(report))
+    message = str(failed.value)
+    assert "IS PUBLISHED" in message and str(report) in message and "audit_smtp" in message
+    assert cli(["verify", str(report)]) == 0
+
+
+def test_sender_defaults_to_the_connection_then_to_this_host():
+    from audits.notify import sender_address
+
+    assert sender_address(" audit@bank.example ", "conn@bank.example", "worker1") == "audit@bank.example"
+    assert sender_address("", "conn@bank.example", "worker1") == "conn@bank.example"
+    assert sender_address("", None, "worker1.bank.example") == "vendor-audit@worker1.bank.example"
+
+
+def test_the_documented_backfill_audits_exactly_the_days_named(dag):
+    """README: `airflow backfill create --dag-id vendor_audit_nightly --from-date 2026-11-02T02:00:00+08:00
+    --to-date 2026-12-01T02:00:00+08:00` audits 1 to 30 November (logical dates are the runs' 02:00
+    in the bank's zone; both ends inclusive). Bare dates are UTC midnights and audit 1 to 29 November."""
+    from airflow._shared.timezones.timezone import parse as parsedate      # what the backfill CLI parses with
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    from audits.deployment import audited_day
+
+    serialized = DagSerialization.from_dict(DagSerialization.to_dict(dag))
+
+    def audited(first: str, last: str) -> list[dt.date]:
+        infos = serialized.iter_dagrun_infos_between(parsedate(first), parsedate(last))
+        return [audited_day(info.logical_date, "Asia/Shanghai") for info in infos]
+
+    november = [dt.date(2026, 11, 1) + dt.timedelta(days=n) for n in range(30)]
+    assert audited("2026-11-02T02:00:00+08:00", "2026-12-01T02:00:00+08:00") == november
+    assert audited("2026-11-01", "2026-11-30") == november[:-1]

@@ -4,6 +4,7 @@ determinism, atomic publishing, and no unmasked personal data anywhere under <ou
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import re
 import zipfile
@@ -11,7 +12,10 @@ import zipfile
 import pytest
 
 from audits.cli import main as cli
-from audits.pipeline import run_audit
+from audits.config import ConfigError
+from audits.pipeline import (delivered_agencies, merge_rule_partitions, run_audit, stage_agency, stage_day,
+                             stage_publish, stage_reference, stage_rules)
+from audits.privacy import key_fingerprint
 from tests.landing import CUSTOMER, DAY, OTHER, call, config_for, make_landing
 
 NOTES_WITH_PII = f"客户身份证 11010519491231002X，卡号 4111111111111111，手机 {OTHER}"
@@ -227,3 +231,34 @@ def test_no_csv_cell_under_out_can_run_as_a_formula(tmp_path):
     assert any(c.startswith("'-2+3+cmd") and "=1+2" in c for c in cells["quarantine.csv"])   # raw
     assert "'" + hyperlink in cells["scores.csv"]
     assert cli(["verify", str(report)]) == 0
+
+
+def test_manifest_records_the_key_fingerprint_and_never_the_key(tmp_path):
+    _landing(tmp_path)
+    config = dataclasses.replace(config_for(tmp_path), hmac_secret=b"bank-secret-for-the-test")
+    report = run_audit(config).report_dir
+    manifest = json.loads((report / "manifest.json").read_text())
+    assert manifest["callee_key_fingerprint"] == key_fingerprint(b"bank-secret-for-the-test")
+    assert "bank-secret-for-the-test" not in json.dumps(manifest)
+
+
+@pytest.mark.parametrize("partitions", [1, 2])
+def test_publish_refuses_callee_keys_made_with_another_workers_key(tmp_path, partitions):
+    # A worker started without (or with another) AUDIT_HMAC_SECRET ran one rule partition: the
+    # report would key the same number two ways, so nothing is published.
+    _landing(tmp_path)
+    good = dataclasses.replace(config_for(tmp_path), hmac_secret=b"shared-secret")
+    stray = dataclasses.replace(good, hmac_secret=b"development-key")
+    stage_reference(good)
+    for agency in delivered_agencies(good):
+        stage_agency(good, agency)
+    stage_day(good)
+    for partition in range(partitions):
+        stage_rules(stray if partition == partitions - 1 else good, partition=partition, partitions=partitions)
+    merge_rule_partitions(good, partitions)
+    with pytest.raises(ConfigError) as refused:
+        stage_publish(good)
+    message = str(refused.value)
+    assert key_fingerprint(b"shared-secret") in message and key_fingerprint(b"development-key") in message
+    assert "AUDIT_HMAC_SECRET" in message and "shared-secret" not in message
+    assert not (tmp_path / "out" / DAY.isoformat()).exists()

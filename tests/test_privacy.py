@@ -1,6 +1,7 @@
 """Masking of phone numbers: readable enough to recognise, never the whole number."""
 
 import datetime as dt
+import hashlib
 import unicodedata
 
 import phonenumbers
@@ -8,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from audits.privacy import mask_e164, mask_free_text
+from audits.privacy import key_fingerprint, mask_e164, mask_free_text
 
 
 @pytest.mark.parametrize("number, masked", [
@@ -152,3 +153,10 @@ def test_no_seven_digits_of_a_written_number_survive_masking(data, number, befor
     masked = mask_free_text(before + written + after)
     stripped = _digits_of(masked)
     assert not [w for w in windows if w in stripped], (before + written + after, masked)
+
+
+def test_key_fingerprint_names_the_key_without_revealing_it():
+    first = key_fingerprint(b"bank-secret-1")
+    assert first == key_fingerprint(b"bank-secret-1") and len(first) == 16 and int(first, 16) >= 0
+    assert first != key_fingerprint(b"bank-secret-2")
+    assert "bank-secret" not in first and first != hashlib.sha256(b"bank-secret-1").hexdigest()[:16]

@@ -1,0 +1,51 @@
+"""What running under a scheduler settles, as pure functions the DAG calls: which day a run
+audits, how long it waits for late agencies, and that its folders are shared by every process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import PurePath
+from zoneinfo import ZoneInfo
+
+from audits.config import ConfigError
+from audits.ingest import AuditError
+
+# What a retry cannot fix: an unusable rulepack or setting (a relative path, mixed HMAC keys) and
+# unusable reference data. The DAG fails these at once; any other error (I/O, connections) is retried.
+PERMANENT_ERRORS = (AuditError, ConfigError)
+
+
+def audited_day(scheduled_at: dt.datetime, bank_timezone: str) -> dt.date:
+    """The business day a run scheduled at `scheduled_at` audits: the bank-local day before."""
+    return scheduled_at.astimezone(ZoneInfo(bank_timezone)).date() - dt.timedelta(days=1)
+
+
+def landing_deadline(scheduled_at: dt.datetime, wait_minutes: int) -> dt.datetime:
+    """The moment a run stops waiting for late agencies: its scheduled time plus the wait.
+
+    Measured from when the run was due (Airflow's run_after / data interval end), never from when
+    it started: a backfill of last month is due long ago, so it never waits for a missing file.
+    """
+    return scheduled_at + dt.timedelta(minutes=wait_minutes)
+
+
+def landing_wait_over(now: dt.datetime, scheduled_at: dt.datetime, wait_minutes: int) -> bool:
+    """True once the run's landing deadline has passed (or is now)."""
+    return now >= landing_deadline(scheduled_at, wait_minutes)
+
+
+def shared_paths(paths: dict[str, str], environment_variable: str) -> None:
+    """ConfigError unless every path (param name -> path) is absolute.
+
+    Under a scheduler the dag-processor and each worker run in their own working directory, so a
+    relative landing/out/store names a different folder in each process.
+    """
+    for name, path in paths.items():
+        if not path or not PurePath(path).is_absolute():
+            shown = f"{path!r}, a relative path" if path else "empty"
+            raise ConfigError(
+                f"Param `{name}` is {shown}. Under Airflow, landing, out and store must be absolute paths on "
+                f"storage shared by the dag-processor and every worker: set {environment_variable} to such a "
+                f"path in the environment of all of them (the params default to {environment_variable}/landing, "
+                f"/reports and /store), or pass an absolute `{name}` in the run's conf.")

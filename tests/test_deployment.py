@@ -1,0 +1,64 @@
+"""Pure arithmetic of a scheduled run (audits.deployment): the day a run audits, the landing
+deadline counted from when the run was due, and folders that every process must share."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from audits.config import ConfigError
+from audits.deployment import audited_day, landing_deadline, landing_wait_over, shared_paths
+
+UTC = dt.timezone.utc
+
+
+def test_a_run_due_at_two_in_shanghai_audits_the_previous_local_day():
+    due = dt.datetime(2026, 11, 27, 18, 0, tzinfo=UTC)             # 2026-11-28 02:00 in Asia/Shanghai
+    assert audited_day(due, "Asia/Shanghai") == dt.date(2026, 11, 27)
+    assert audited_day(dt.datetime(2026, 11, 28, 7, 0, tzinfo=UTC), "America/New_York") == dt.date(2026, 11, 27)
+
+
+def test_the_landing_deadline_counts_from_when_the_run_was_due():
+    due = dt.datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
+    assert landing_deadline(due, 120) == dt.datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
+    assert not landing_wait_over(dt.datetime(2026, 11, 27, 19, 59, tzinfo=UTC), due, 120)
+    assert landing_wait_over(dt.datetime(2026, 11, 27, 20, 0, tzinfo=UTC), due, 120)
+    assert landing_wait_over(due, due, 0)
+
+
+def test_a_backfilled_day_whose_deadline_passed_never_waits():
+    # A backfill started on 1 December for 3 November: the run was due on 3/4 November, so the
+    # wait is over at its first poke, however recently the run itself started.
+    due = dt.datetime(2026, 11, 3, 18, 0, tzinfo=UTC)
+    started = dt.datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    assert landing_wait_over(started, due, 120)
+
+
+@pytest.mark.parametrize("path", ["data/landing", "landing", "./data", ""])
+def test_relative_or_empty_paths_are_refused_naming_the_param_and_the_variable(path):
+    with pytest.raises(ConfigError) as refused:
+        shared_paths({"landing": "/srv/audit/landing", "store": path}, "VENDOR_AUDIT_DATA")
+    message = str(refused.value)
+    assert "`store`" in message and "VENDOR_AUDIT_DATA" in message and "absolute" in message
+    assert "every worker" in message and "dag-processor" in message
+
+
+def test_absolute_paths_are_accepted():
+    shared_paths({"landing": "/srv/audit/landing", "out": "/srv/audit/reports"}, "VENDOR_AUDIT_DATA")
+
+
+def test_the_embedded_run_passes_absolute_data_paths_and_a_secret(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    from audits.config import DEVELOPMENT_HMAC_SECRET
+    from audits.localrun import airflow_environment
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AUDIT_HMAC_SECRET", raising=False)
+    env = airflow_environment(Path("demo"))
+    assert env["VENDOR_AUDIT_DATA"] == str(tmp_path / "demo")
+    assert env["AUDIT_HMAC_SECRET"] == DEVELOPMENT_HMAC_SECRET.decode()
+    assert "development secret" in capsys.readouterr().err
+    monkeypatch.setenv("AUDIT_HMAC_SECRET", "bank-secret")
+    assert airflow_environment(Path("demo"))["AUDIT_HMAC_SECRET"] == "bank-secret"
