@@ -1,4 +1,4 @@
-"""`python -m audits sample|run|verify` (data-contract.md §4).
+"""`python -m audits sample|run|verify|cases|case` (data-contract.md §4, cases.md §6).
 
 The CLI is where the environment and the clock are read: it builds an AuditConfig and
 passes it down.
@@ -59,6 +59,20 @@ def _parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", help="check a report against its manifest, its inputs and itself")
     verify.add_argument("report", type=Path, help="DIR/<YYYY-MM-DD>")
     verify.set_defaults(handler=_verify)
+
+    cases = commands.add_parser("cases", help="print the case register of a day (masked)")
+    cases.add_argument("--store", type=Path, required=True)
+    cases.add_argument("--agency", default=None, help="only this agency's cases")
+    cases.add_argument("--status", type=_statuses, default=None, help="comma-separated: new,reopened,open,quiet,resolved")
+    cases.add_argument("--as-of", type=_date, default=None,
+                       help="the register of the latest audited day on or before this date (default: the latest)")
+    cases.add_argument("--format", choices=("table", "csv"), default="table")
+    cases.set_defaults(handler=_cases)
+
+    case = commands.add_parser("case", help="one case's history: every finding day, counts, status (masked)")
+    case.add_argument("case_id")
+    case.add_argument("--store", type=Path, required=True)
+    case.set_defaults(handler=_case)
     return parser
 
 
@@ -147,6 +161,51 @@ def _verify(args) -> int:
           + (f"; {result.superseded} superseded report(s) verified by their own manifests." if result.superseded
              else "."))
     return 0
+
+
+def _cases(args) -> int:
+    from audits.cases.lookup import NoCases, register_as_of
+    from audits.cases.text import register_table
+    from audits.csvcells import formula_safe
+
+    try:
+        day, register = register_as_of(args.store, args.as_of)
+    except NoCases as exc:
+        return _fail(f"No cases to show: {exc}")
+    if args.as_of and day != args.as_of:
+        print(f"note: {args.as_of} was not audited; showing the register of {day}, the latest audited day before it.",
+              file=sys.stderr)
+    if args.agency:
+        register = register[register["agency_id"] == args.agency]
+    if args.status:
+        register = register[register["status"].isin(args.status)]
+    if args.format == "csv":
+        formula_safe(register).to_csv(sys.stdout, index=False, lineterminator="\n")
+    else:
+        print(register_table(register, day))
+    return 0
+
+
+def _case(args) -> int:
+    from audits.cases.lookup import NoCases, case_history
+    from audits.cases.text import history_table
+
+    try:
+        history = case_history(args.store, args.case_id)
+    except NoCases as exc:
+        return _fail(f"No such case: {exc}")
+    print(history_table(history))
+    return 0
+
+
+def _statuses(text: str) -> tuple[str, ...]:
+    from audits.cases.lifecycle import STATUSES
+
+    chosen = tuple(s.strip().lower() for s in text.split(",") if s.strip())
+    unknown = [s for s in chosen if s not in STATUSES]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"{text!r}: statuses are {', '.join(STATUSES)} (comma-separated)")
+    return chosen
 
 
 def hmac_secret_from_environment() -> bytes:

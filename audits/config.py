@@ -41,6 +41,14 @@ class Scoring:
 
 
 @dataclass(frozen=True)
+class CaseSettings:
+    """The rulepack's `cases` section (cases.md §2-3)."""
+
+    resolve_after_days: int = 7        # a case without findings for this many days is resolved
+    max_exception_days: int = 90       # the longest an accepted exception may run
+
+
+@dataclass(frozen=True)
 class Rulepack:
     name: str
     sha256: str
@@ -59,6 +67,7 @@ class Rulepack:
     caller_daily_cap: int
     training_valid_days: int
     scoring: Scoring
+    cases: CaseSettings = field(default_factory=CaseSettings)
     # Where it was loaded from, so that `verify` can re-hash it: "builtin:<stem>" for a packaged
     # rulepack (audits/rulepacks/<stem>.yaml), else the file's absolute path.
     source: str = ""
@@ -110,7 +119,7 @@ def _hhmm(minutes: int) -> str:
 # --- loading a rulepack -----------------------------------------------------------------
 
 _TOP_KEYS = {"name", "description", "bank_timezone", "default_region", "attempt_dispositions",
-             "rules", "scoring"}
+             "rules", "scoring", "cases"}
 _RULE_KEYS = {
     "FREQ_CALLING_HOURS": {"enabled", "windows"},
     "FREQ_DAILY_CAP": {"enabled", "caps"},
@@ -122,6 +131,7 @@ _RULE_KEYS = {
     "QUAL_AGENT_UNTRAINED": {"enabled", "training_valid_days"},
 }
 _SCORING_KEYS = {"tolerances", "weights", "grade_bands", "critical_grade_cap", "trend_days"}
+_CASES_KEYS = {"resolve_after_days", "max_exception_days"}
 
 
 def load_rulepack(name_or_path: str | Path) -> Rulepack:
@@ -206,6 +216,14 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
     if cap not in {g for g, _ in bands}:
         raise ConfigError(f"scoring.critical_grade_cap {cap!r} is not one of the grade bands.")
 
+    cases_doc = _mapping(doc.get("cases") or {}, "cases")
+    _no_unknown_keys(cases_doc, _CASES_KEYS, "cases.")
+    cases = CaseSettings(
+        resolve_after_days=int(_number(cases_doc.get("resolve_after_days", 7), "cases.resolve_after_days",
+                                       1, 3660, integer=True)),
+        max_exception_days=int(_number(cases_doc.get("max_exception_days", 90), "cases.max_exception_days",
+                                       1, 3660, integer=True)))
+
     return Rulepack(
         name=_text(doc.get("name"), "name"),
         sha256=sha256,
@@ -239,6 +257,7 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
                         critical_grade_cap=cap,
                         trend_days=int(_number(scoring_doc.get("trend_days", 30), "scoring.trend_days",
                                                1, 366, integer=True))),
+        cases=cases,
         source=source,
     )
 

@@ -67,6 +67,7 @@ ENUM_VALUES: dict[str, tuple[str, ...]] = {
 VIOLATION_COLUMNS = (
     "audit_date", "agency_id", "rule_id", "family", "severity", "call_id", "agent_id",
     "campaign_id", "callee_masked", "callee_key", "start_time", "detail",
+    "case_id", "decision",      # cases.md §4: appended; decision blank until exceptions and disputes
 )
 QUARANTINE_COLUMNS = ("audit_date", "source", "agency_id", "row_number", "call_id", "reasons", "raw")
 
@@ -93,57 +94,86 @@ class Family(str, Enum):
     DATA_QUALITY = "data_quality"
 
 
+class SubjectKind(str, Enum):
+    """What a rule's findings are about, so what one case of the rule covers (cases.md §1)."""
+
+    AGENCY = "agency"            # subject empty: one case per agency
+    AGENT = "agent"              # agent_id
+    CALLER = "caller"            # keyed hash of the caller number (E.164)
+    CAMPAIGN = "campaign"        # campaign_id
+    CUSTOMER = "customer"        # callee_key
+
+
 @dataclass(frozen=True)
 class RuleInfo:
-    """What a rule is called, which family it scores in and how grave it is."""
+    """What a rule is called, which family it scores in, how grave it is and what its cases
+    are about."""
 
     rule_id: str
     family: Family
     severity: Severity
     title: str
     source: str
+    subject: SubjectKind
 
 
 RULE_INFO: tuple[RuleInfo, ...] = (
     RuleInfo("FREQ_CALLING_HOURS", Family.FREQUENCY, Severity.MAJOR,
              "Call outside permitted calling hours",
-             "CBA collection guideline (2026), GB/T 45251-2025; 12 CFR 1006.6(b)(1)(i); 47 CFR 64.1200(c)(1)"),
+             "CBA collection guideline (2026), GB/T 45251-2025; 12 CFR 1006.6(b)(1)(i); 47 CFR 64.1200(c)(1)",
+             SubjectKind.CAMPAIGN),
     RuleInfo("FREQ_DAILY_CAP", Family.FREQUENCY, Severity.MAJOR,
              "Attempts per number per day over the cap",
-             "CBA 2026; Fla. Stat. 501.616(6)(b); Reg F comment 14(b)(2)(i)-2"),
+             "CBA 2026; Fla. Stat. 501.616(6)(b); Reg F comment 14(b)(2)(i)-2",
+             SubjectKind.CUSTOMER),
     RuleInfo("FREQ_ROLLING_7D", Family.FREQUENCY, Severity.MAJOR,
-             "Attempts per number in 7 days over the cap", "12 CFR 1006.14(b)(2)(i)(A); bank policy"),
+             "Attempts per number in 7 days over the cap", "12 CFR 1006.14(b)(2)(i)(A); bank policy",
+             SubjectKind.CUSTOMER),
     RuleInfo("FREQ_COOLING_OFF", Family.FREQUENCY, Severity.MAJOR,
              "Attempt inside the cooling-off period after a conversation",
-             "12 CFR 1006.14(b)(2)(i)(B); bank policy"),
+             "12 CFR 1006.14(b)(2)(i)(B); bank policy",
+             SubjectKind.CUSTOMER),
     RuleInfo("FREQ_RAPID_REDIAL", Family.FREQUENCY, Severity.MINOR,
-             "Redial soon after an unanswered attempt", "Reg F comment 14(b)(2)(i)-2.i"),
+             "Redial soon after an unanswered attempt", "Reg F comment 14(b)(2)(i)-2.i",
+             SubjectKind.CUSTOMER),
     RuleInfo("FREQ_AFTER_REFUSAL", Family.FREQUENCY, Severity.CRITICAL,
              "Attempt after the customer refused further calls",
-             "Consumer Rights Protection Law art. 29; Implementing Regulation (2024) art. 24; 12 CFR 1006.14(h)"),
+             "Consumer Rights Protection Law art. 29; Implementing Regulation (2024) art. 24; 12 CFR 1006.14(h)",
+             SubjectKind.CUSTOMER),
     RuleInfo("FREQ_CALLER_DAILY_CAP", Family.FREQUENCY, Severity.MINOR,
-             "Calls per caller number per day over the cap", "bank policy"),
+             "Calls per caller number per day over the cap", "bank policy",
+             SubjectKind.CALLER),
     RuleInfo("CONF_UNASSIGNED", Family.CONFIDENTIALITY, Severity.CRITICAL,
-             "Customer not assigned to this agency", "PIPL art. 21, art. 6"),
+             "Customer not assigned to this agency", "PIPL art. 21, art. 6",
+             SubjectKind.CUSTOMER),
     RuleInfo("CONF_NO_CONSENT", Family.CONFIDENTIALITY, Severity.CRITICAL,
              "Marketing call without consent in force",
-             "Consumer Rights Protection Law art. 29; PIPL arts. 13-15; 47 CFR 64.1200"),
+             "Consumer Rights Protection Law art. 29; PIPL arts. 13-15; 47 CFR 64.1200",
+             SubjectKind.CAMPAIGN),
     RuleInfo("CONF_AGENT_NOT_ACTIVE", Family.CONFIDENTIALITY, Severity.MAJOR,
-             "Agent unknown or not active on the day", "PIPL art. 51(4)"),
+             "Agent unknown or not active on the day", "PIPL art. 51(4)",
+             SubjectKind.AGENT),
     RuleInfo("CONF_NDA_NOT_IN_FORCE", Family.CONFIDENTIALITY, Severity.MAJOR,
-             "Confidentiality agreement not in force", "PIPL art. 21"),
+             "Confidentiality agreement not in force", "PIPL art. 21",
+             SubjectKind.AGENCY),
     RuleInfo("CONF_PII_IN_NOTES", Family.CONFIDENTIALITY, Severity.CRITICAL,
-             "Unmasked personal identifier in the notes", "PIPL arts. 28, 51(3)"),
+             "Unmasked personal identifier in the notes", "PIPL arts. 28, 51(3)",
+             SubjectKind.AGENT),
     RuleInfo("QUAL_NO_CONTRACT", Family.QUALIFICATION, Severity.CRITICAL,
-             "No contract in force", "PIPL art. 21; CBIRC consumer-protection measures (2022) art. 41"),
+             "No contract in force", "PIPL art. 21; CBIRC consumer-protection measures (2022) art. 41",
+             SubjectKind.AGENCY),
     RuleInfo("QUAL_LICENCE_INVALID", Family.QUALIFICATION, Severity.MAJOR,
-             "Licence missing or expired", "MIIT 2018 action plan; Fla. Stat. 501.616(4)"),
+             "Licence missing or expired", "MIIT 2018 action plan; Fla. Stat. 501.616(4)",
+             SubjectKind.AGENCY),
     RuleInfo("QUAL_OUT_OF_SCOPE", Family.QUALIFICATION, Severity.MAJOR,
-             "Campaign outside the contract's purposes or products", "PIPL art. 21 para. 2; CFPB bulletin 2016-02"),
+             "Campaign outside the contract's purposes or products", "PIPL art. 21 para. 2; CFPB bulletin 2016-02",
+             SubjectKind.CAMPAIGN),
     RuleInfo("QUAL_AGENT_UNTRAINED", Family.QUALIFICATION, Severity.MINOR,
-             "Agent's compliance training missing or stale", "GB/T 45251-2025; 47 CFR 64.1200(d)(2)"),
+             "Agent's compliance training missing or stale", "GB/T 45251-2025; 47 CFR 64.1200(d)(2)",
+             SubjectKind.AGENT),
     RuleInfo("QUAL_UNREGISTERED_CALLER_ID", Family.QUALIFICATION, Severity.MAJOR,
-             "Caller ID not registered", "Anti-Telecom-Fraud Law (2022) art. 13; 47 CFR 64.1601(e)"),
+             "Caller ID not registered", "Anti-Telecom-Fraud Law (2022) art. 13; 47 CFR 64.1601(e)",
+             SubjectKind.CALLER),
 )
 RULES_BY_ID: dict[str, RuleInfo] = {info.rule_id: info for info in RULE_INFO}
 SCORED_FAMILIES = (Family.CONFIDENTIALITY, Family.FREQUENCY, Family.QUALIFICATION, Family.DATA_QUALITY)

@@ -19,6 +19,7 @@ from typing import Callable
 import pandas as pd
 
 from audits import store, validation
+from audits.cases.daily import record_cases
 from audits.config import AuditConfig, ConfigError
 from audits.ingest import (Ingested, lean_for_validation, load_reference_table, missing_files, reference_paths,
                            stage_cdr_file, stray_files, validate_calls, validation_columns)
@@ -190,7 +191,10 @@ def stage_publish(config: AuditConfig) -> AuditResult:
     today = work.load_ingested("day")
     same_key_throughout(work.load_json("violations.keys"), config)
     calls = day_calls(work, reference["campaigns"].accepted, config)
-    result = publish_report(config, reference, today, calls, work.load_frame("violations"))
+    violations = work.load_frame("violations")
+    cases = record_cases(config.store, config.audit_date, violations, calls,
+                         resolve_after_days=config.rulepack.cases.resolve_after_days)
+    result = publish_report(config, reference, today, calls, violations, cases=cases)
     work.remove()
     return result
 

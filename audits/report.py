@@ -36,7 +36,8 @@ class AuditResult:
 
 
 def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: Ingested,
-                   calls: pd.DataFrame, violations: pd.DataFrame) -> AuditResult:
+                   calls: pd.DataFrame, violations: pd.DataFrame, *,
+                   cases: pd.DataFrame | None = None) -> AuditResult:
     from audits.rendering import default_templates_dir, write_reports
 
     report_dir = config.report_dir
@@ -50,6 +51,8 @@ def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: I
         quarantine = _sorted_quarantine(quarantine)
         write_csv(violations[list(VIOLATION_COLUMNS)], staging / "violations.csv")
         write_csv(quarantine, staging / "quarantine.csv")
+        if cases is not None:                                   # the day's case register (cases.md §4)
+            write_csv(cases, staging / "cases.csv")
         volumes = _agency_volumes(config, reference["contracts"].accepted, today)
         prior = read_prior_scores(config)
         scores = score_agencies(config.audit_date, volumes, calls, violations, config.rulepack, prior)

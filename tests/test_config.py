@@ -101,3 +101,17 @@ def test_rulepack_records_where_it_came_from(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text((RULEPACK_DIR / "cn_bank.yaml").read_text())
     assert load_rulepack(path).source == str(path.resolve())
+
+
+@pytest.mark.parametrize("name", ["cn_bank", "us_collections"])
+def test_cases_section_is_read_from_both_rulepacks(name):
+    pack = load_rulepack(name)
+    assert (pack.cases.resolve_after_days, pack.cases.max_exception_days) == (7, 90)
+
+
+def test_cases_section_keys_and_values_are_checked(tmp_path):
+    assert "unknown key cases.resolve_days" in _broken(tmp_path, lambda d: d["cases"].update(resolve_days=3))
+    assert "cases.resolve_after_days must be a whole number" in _broken(
+        tmp_path, lambda d: d["cases"].update(resolve_after_days=2.5))
+    assert "cases.max_exception_days must be between 1 and 3660" in _broken(
+        tmp_path, lambda d: d["cases"].update(max_exception_days=0))

@@ -41,7 +41,7 @@ def test_cli_run_writes_the_report_and_exits_zero_with_findings(tmp_path, capsys
     assert "Report:" in capsys.readouterr().out
     header = (report / "violations.csv").read_text().splitlines()[0]
     assert header == ("audit_date,agency_id,rule_id,family,severity,call_id,agent_id,campaign_id,"
-                      "callee_masked,callee_key,start_time,detail")
+                      "callee_masked,callee_key,start_time,detail,case_id,decision")
     assert (report / "quarantine.csv").read_text().splitlines()[0] == \
         "audit_date,source,agency_id,row_number,call_id,reasons,raw"
     manifest = json.loads((report / "manifest.json").read_text())
@@ -49,7 +49,7 @@ def test_cli_run_writes_the_report_and_exits_zero_with_findings(tmp_path, capsys
     cdr = next(i for i in manifest["inputs"] if i["table"] == "cdr")
     assert (cdr["rows"], cdr["rows_accepted"], cdr["rows_quarantined"]) == (3, 2, 1)
     assert manifest["rulepack"]["name"] == "cn_bank" and len(manifest["rulepack"]["sha256"]) == 64
-    assert set(manifest["outputs"]) >= {"violations.csv", "quarantine.csv", "scores.csv", "index.html",
+    assert set(manifest["outputs"]) >= {"violations.csv", "quarantine.csv", "scores.csv", "cases.csv", "index.html",
                                         "summary.xlsx", "agencies/AG01.html", "agencies/AG01.xlsx"}
     assert cli(["verify", str(report)]) == 0
 
@@ -220,7 +220,7 @@ def test_no_csv_cell_under_out_can_run_as_a_formula(tmp_path):
     for path in sorted((tmp_path / "out").rglob("*.csv")):
         with path.open(newline="", encoding="utf-8") as handle:
             cells[path.name] = [cell for row in csv.reader(handle) for cell in row]
-    assert set(cells) == {"violations.csv", "quarantine.csv", "scores.csv"}
+    assert set(cells) == {"violations.csv", "quarantine.csv", "scores.csv", "cases.csv"}
     runnable = {name: [c for c in found if c[:1] in ("=", "+", "-", "@", "\t", "\r")
                        and not re.fullmatch(r"[+-]?\d+(\.\d*)?(e[+-]?\d+)?|\+\d{1,3} [\d*]+", c)]
                 for name, found in cells.items()}

@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from audits.cases.keys import case_ids, subjects
 from audits.config import Rulepack
 from audits.models import PURPOSES, RULES_BY_ID, VIOLATION_COLUMNS
 from audits.phones import e164_integers
@@ -226,6 +227,8 @@ def as_violations(inputs: RuleInputs, rows: pd.DataFrame, rule_id: str, detail: 
     size = len(rows)
     local = rows["start_utc"].dt.tz_convert(inputs.rulepack.bank_timezone)
     start_text = local.dt.strftime("%Y-%m-%dT%H:%M:%S%z").str.replace(r"(\d\d)(\d\d)$", r"\1:\2", regex=True)
+    callee_keys = phone_keys(rows["callee_e164"], inputs.secret)
+    subject = subjects(rows, rule_id, callee_keys=callee_keys, secret=inputs.secret)
     return pd.DataFrame({
         "audit_date": np.full(size, inputs.audit_date.isoformat(), dtype=object),
         "agency_id": rows["agency_id"].to_numpy(),
@@ -236,9 +239,11 @@ def as_violations(inputs: RuleInputs, rows: pd.DataFrame, rule_id: str, detail: 
         "agent_id": rows["agent_id"].to_numpy(),
         "campaign_id": rows["campaign_id"].to_numpy(),
         "callee_masked": mask_phones(rows["callee_e164"]).to_numpy(),
-        "callee_key": phone_keys(rows["callee_e164"], inputs.secret).to_numpy(),
+        "callee_key": callee_keys.to_numpy(),
         "start_time": start_text.to_numpy(),
         "detail": (detail.to_numpy() if isinstance(detail, pd.Series) else np.full(size, detail, dtype=object)),
+        "case_id": case_ids(rows["agency_id"], rule_id, subject),
+        "decision": np.full(size, "", dtype=object),      # accepted / dismissed / disputed: not yet (cases.md §3)
     }).astype("str")
 
 

@@ -41,6 +41,7 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
                 problems.append(f"output {name}: {int(wrong.sum())} row(s) dated other than {day}.")
     if tables["violations.csv"] is not None:
         problems += _check_rule_metadata(tables["violations.csv"], rulepack)
+        problems += _check_cases(report_dir, day, manifest)
     if tables["quarantine.csv"] is not None:
         problems += _check_conservation(manifest, tables["quarantine.csv"])
     if tables["scores.csv"] is not None:
@@ -50,6 +51,51 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
             if rulepack is not None:
                 problems += _check_recomputed_scores(day, tables["scores.csv"], tables["violations.csv"], rulepack)
     return problems
+
+
+def _check_cases(report_dir: Path, day: str, manifest: dict) -> list[str]:
+    """cases.csv (cases.md §4) against violations.csv: a report whose findings carry case_id
+    (every report since cases; earlier ones have neither) lists every case of its findings,
+    with exactly their count on the day, in the register's columns."""
+    from audits.cases.lifecycle import STATUSES
+    from audits.cases.summary import CASE_COLUMNS
+
+    with (report_dir / "violations.csv").open(encoding="utf-8") as handle:
+        if "case_id" not in handle.readline().rstrip("\n").split(","):
+            return []
+    path = report_dir / "cases.csv"
+    if not path.is_file():
+        listed = "cases.csv" in manifest["outputs"]
+        return [] if listed else ["output cases.csv: absent and not listed in the manifest, although violations.csv "
+                                  "has case_id (removed with its manifest entry)."]
+    with path.open(encoding="utf-8") as handle:
+        header = handle.readline().rstrip("\n").split(",")
+    if header != list(CASE_COLUMNS):
+        return [f"output cases.csv: columns are {', '.join(header)}; expected {', '.join(CASE_COLUMNS)}."]
+    problems: list[str] = []
+    cases = _read_output_csv(path, ("audit_date", "case_id", "status", "findings_today"), problems)
+    findings = _read_output_csv(report_dir / "violations.csv", ("case_id",), problems)
+    if cases is None or findings is None:
+        return problems
+    if (cases["audit_date"] != day).any():
+        problems.append(f"output cases.csv: {int((cases['audit_date'] != day).sum())} row(s) dated other than {day}.")
+    unknown = sorted(set(cases["status"]) - set(STATUSES))
+    if unknown:
+        problems.append(f"output cases.csv: unknown status(es) {', '.join(unknown[:10])}.")
+    if cases["case_id"].duplicated().any():
+        problems.append("output cases.csv: a case_id is listed more than once.")
+    expected = findings["case_id"].value_counts()
+    listed = pd.to_numeric(cases.set_index("case_id")["findings_today"], errors="coerce")
+    listed = listed[~listed.index.duplicated()]
+    for case_id, count in expected.items():
+        if case_id not in listed.index:
+            problems.append(f"output cases.csv: case {case_id} of violations.csv is not listed.")
+        elif listed[case_id] != count:
+            problems.append(f"output cases.csv: case {case_id} findings_today is {listed[case_id]:g}; "
+                            f"violations.csv holds {count}.")
+    for case_id in listed.index[(listed > 0) & ~listed.index.isin(expected.index)]:
+        problems.append(f"output cases.csv: case {case_id} has findings today but none in violations.csv.")
+    return problems[:50]
 
 
 def _check_outputs(report_dir: Path, manifest: dict, *, superseded: bool) -> list[str]:

@@ -1,0 +1,105 @@
+"""What the pipeline calls: the day's case counts from its findings, the day's snapshot built
+on the store's chain (rebuilding forward any day whose predecessor was rerun), and its register."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from audits.cases.casestore import (ChainLink, case_days, counts_sha256, read_counts, read_link, read_snapshot,
+                                    write_case_day)
+from audits.cases.lifecycle import COUNT_COLUMNS, advance, empty_counts
+from audits.cases.summary import case_register
+from audits.models import RULES_BY_ID, SubjectKind
+from audits.privacy import mask_phones
+
+
+def record_cases(store: Path, day: dt.date, violations: pd.DataFrame, calls: pd.DataFrame, *,
+                 resolve_after_days: int) -> pd.DataFrame:
+    """Store the day's case counts and snapshot; return the day's register (cases.csv rows)."""
+    snapshot = build_snapshot(store, day, day_counts(violations, calls), resolve_after_days=resolve_after_days)
+    return case_register(snapshot, day, resolve_after_days=resolve_after_days)
+
+
+def day_counts(violations: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
+    """One row per case with findings in `violations` (violations.csv order): its display bits,
+    findings, distinct calls and the start of its latest finding. The caller number of a caller
+    case comes from the day's calls (violations.csv holds only its keyed hash, in case_id)."""
+    if violations.empty:
+        return empty_counts()
+    kind = violations["rule_id"].map({rule_id: info.subject.value for rule_id, info in RULES_BY_ID.items()})
+    display = np.select(
+        [kind == SubjectKind.AGENCY.value, kind == SubjectKind.AGENT.value, kind == SubjectKind.CAMPAIGN.value,
+         kind == SubjectKind.CUSTOMER.value],
+        [violations["agency_id"].to_numpy(dtype=object), violations["agent_id"].to_numpy(dtype=object),
+         violations["campaign_id"].to_numpy(dtype=object), violations["callee_masked"].to_numpy(dtype=object)],
+        "").astype(object)
+    callers = (kind == SubjectKind.CALLER.value).to_numpy()
+    if callers.any():
+        display[callers] = _masked_callers(violations[callers], calls)
+    frame = pd.DataFrame({"case_id": violations["case_id"].to_numpy(dtype=object),
+                          "agency_id": violations["agency_id"].to_numpy(dtype=object),
+                          "rule_id": violations["rule_id"].to_numpy(dtype=object),
+                          "subject_kind": kind.to_numpy(dtype=object), "subject_display": display,
+                          "call_id": violations["call_id"].to_numpy(dtype=object),
+                          "start_time": violations["start_time"].to_numpy(dtype=object)})
+    grouped = frame.groupby("case_id", sort=True)
+    counts = grouped[["agency_id", "rule_id", "subject_kind", "subject_display"]].first()
+    counts["findings"] = grouped.size().astype("int64")
+    counts["calls"] = grouped["call_id"].nunique().astype("int64")
+    counts["last_call"] = grouped["start_time"].max()
+    return counts.reset_index()[list(COUNT_COLUMNS)]
+
+
+def _masked_callers(findings: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
+    """The masked caller number of each finding, looked up by (agency_id, call_id) in the day's calls."""
+    numbers = calls[["agency_id", "call_id", "caller_e164"]].drop_duplicates(["agency_id", "call_id"])
+    joined = findings[["agency_id", "call_id"]].merge(numbers, on=["agency_id", "call_id"], how="left")
+    return mask_phones(joined["caller_e164"].astype(object)).to_numpy(dtype=object)
+
+
+def build_snapshot(store: Path, day: dt.date, counts: pd.DataFrame, *, resolve_after_days: int,
+                   write: bool = True) -> pd.DataFrame:
+    """Day `day`'s snapshot from the latest audited day before it and `counts`; stored with the
+    counts when `write`.
+
+    Cheap per night: it reads the chain links of earlier days (one small JSON each) and one
+    snapshot. Where a link no longer matches its predecessor (an earlier day was rerun, or
+    audited for the first time, after it was built), that day and every later one before
+    `day` are rebuilt from their stored counts, so a rerun gives what a run of the days in
+    order would. Later days than `day` are left as they are until one of them (or a later
+    day) runs. A day's counts are its findings as last audited: a rerun of an earlier day that
+    changes a later day's findings (the history rules) needs that later day rerun too.
+    """
+    previous_day, previous_digest, previous = None, "", None
+    rebuilding = False
+    for earlier in (d for d in case_days(store) if d < day):
+        link = read_link(store, earlier)
+        fresh = _link(earlier, previous_day, previous_digest, link.counts_sha256, resolve_after_days)
+        if not rebuilding and link == fresh:
+            previous_day, previous_digest = earlier, link.digest
+            continue
+        if not rebuilding:
+            rebuilding, previous = True, read_snapshot(store, previous_day)
+        earlier_counts = read_counts(store, earlier)
+        previous = advance(previous, earlier_counts, earlier, resolve_after_days=resolve_after_days)
+        if write:
+            write_case_day(store, fresh, earlier_counts, previous)
+        previous_day, previous_digest = earlier, fresh.digest
+    if previous is None:
+        previous = read_snapshot(store, previous_day)
+    snapshot = advance(previous, counts, day, resolve_after_days=resolve_after_days)
+    if write:
+        write_case_day(store, _link(day, previous_day, previous_digest, counts_sha256(counts), resolve_after_days),
+                       counts, snapshot)
+    return snapshot
+
+
+def _link(day: dt.date, previous_day: dt.date | None, previous_digest: str, counts_digest: str,
+          resolve_after_days: int) -> ChainLink:
+    return ChainLink(day=day.isoformat(), previous_day=previous_day.isoformat() if previous_day else "",
+                     previous_digest=previous_digest, counts_sha256=counts_digest,
+                     resolve_after_days=resolve_after_days)

@@ -1,0 +1,51 @@
+"""Reading cases back from the store for a person at a terminal (`python -m audits cases|case`):
+the register as of a day, and one case's history. Read-only: a stale chain is rebuilt in
+memory, never written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from audits.cases.casestore import case_days, read_counts, read_link
+from audits.cases.daily import build_snapshot
+from audits.cases.lifecycle import advance, empty_snapshot
+from audits.cases.summary import case_register
+
+
+class NoCases(LookupError):
+    """The store holds no cases (for the day asked, or at all)."""
+
+
+def register_as_of(store: Path, as_of: dt.date | None = None) -> tuple[dt.date, pd.DataFrame]:
+    """The register (cases.csv rows) of the latest audited day on or before `as_of` (default:
+    the latest), and that day."""
+    days = [d for d in case_days(store) if as_of is None or d <= as_of]
+    if not days:
+        raise NoCases(f"the store {store} holds no cases" + (f" on or before {as_of}" if as_of else "")
+                      + ": run the audit of a day with --store pointing here first.")
+    day = days[-1]
+    settings = read_link(store, day).resolve_after_days
+    snapshot = build_snapshot(store, day, read_counts(store, day), resolve_after_days=settings, write=False)
+    return day, case_register(snapshot, day, resolve_after_days=settings)
+
+
+def case_history(store: Path, case_id: str) -> pd.DataFrame:
+    """The case's snapshot row on every audited day from its first finding on (days after its
+    resolution was shown are left out until it reopens), with that day's date in `day`. Replayed
+    from the case's own counts: cases are independent, so this equals the stored chain."""
+    days = case_days(store)
+    if not days:
+        raise NoCases(f"the store {store} holds no cases: run the audit of a day with --store pointing here first.")
+    settings = read_link(store, days[-1]).resolve_after_days
+    snapshot, rows = empty_snapshot(), []
+    for day in days:
+        snapshot = advance(snapshot, read_counts(store, day, case_id), day, resolve_after_days=settings)
+        if not snapshot.empty and (snapshot["status"].iat[0] != "resolved" or snapshot["resolved_on"].iat[0] == day.isoformat()):
+            rows.append(snapshot.assign(day=day.isoformat()))
+    if not rows:
+        raise NoCases(f"no case {case_id} in the store {store}. Case ids look like C-3f9a0c12d4e5 "
+                      "(cases.csv of a report, or `python -m audits cases`).")
+    return pd.concat(rows, ignore_index=True)
