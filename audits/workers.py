@@ -27,10 +27,19 @@ def in_processes(function: Callable, arguments: list[tuple], workers: int) -> li
     context = multiprocessing.get_context("fork")
     gc.collect()
     gc.freeze()
+    pool = context.Pool(min(workers, len(arguments)), maxtasksperchild=1)     # memory back per task
     try:
-        with context.Pool(min(workers, len(arguments)), maxtasksperchild=1) as pool:   # memory back per task
-            return pool.starmap(function, arguments)
+        results = pool.starmap(function, arguments)
+        # close + join, not terminate (what `with Pool()` does): with maxtasksperchild the pool's
+        # handler thread may be forking a replacement worker while terminate() joins, and that
+        # worker then waits for a task forever (a whole test run hung so, under load).
+        pool.close()
+        return results
+    except BaseException:
+        pool.terminate()
+        raise
     finally:
+        pool.join()
         gc.unfreeze()
 
 
