@@ -1,7 +1,8 @@
 """End-to-end differential test of the whole rule engine (issue 12, item 3): random small landing
 zones audited by run_audit and by the plain oracle of tests/oracle/ (written from the spec, not
-from audits/) must give exactly the same findings (agency_id, rule_id, call_id) and the same
-quarantine (source, agency_id, row_number, reasons), day by day.
+from audits/) must give exactly the same findings (agency_id, rule_id, call_id, and the call's
+start_time to the second) and the same quarantine (source, agency_id, row_number, reasons), day by
+day.
 
 CI runs a few derandomised examples (about a minute). Search longer locally with
     HYPOTHESIS_PROFILE=thorough PYTHONPATH=$PWD .venv/bin/python -m pytest -p no:xdist -q tests/test_oracle.py
@@ -52,6 +53,8 @@ def test_run_audit_equals_the_plain_oracle(world):
 
         # the first day audited on its own (the store then holds it), the days between ingested by
         # the audit day's run as the pipeline does; or every earlier day ingested by that run
+        if world.walls:
+            event("wall clocks in a daylight-saving gap or overlap")
         audited = sorted({world.days[0], world.days[-1]}) if world.audit_first_day else world.days[-1:]
         problems = []
         for day in audited:
@@ -59,9 +62,13 @@ def test_run_audit_equals_the_plain_oracle(world):
                                  rulepack=rulepack, hmac_secret=b"oracle", run_id=f"oracle-{day}",
                                  code_version="test", generated_at="2026-12-01T02:00:00+00:00")
             report = run_audit(config).report_dir
-            expected = findings(day, calls_by_day, reference, pack)
+            # each finding with its call's start (to the second, as violations.csv writes it): a
+            # timestamp taken from another row shows even where the findings happen to agree
+            starts = {(c.agency_id, c.call_id): c.start for c in calls_by_day[day]}
+            expected = {(a, rule_id, call_id, _second(starts[a, call_id]))
+                        for a, rule_id, call_id in findings(day, calls_by_day, reference, pack)}
             got = _violations(report)
-            for rule_id in {rule_id for _agency, rule_id, _call in expected}:
+            for rule_id in {finding[1] for finding in expected}:
                 event(f"fires {rule_id}")
             for boundary in _boundaries(day, calls_by_day, reference, pack):
                 event(f"boundary: {boundary}")
@@ -101,8 +108,13 @@ def _boundaries(day: dt.date, calls_by_day: dict, reference, pack: Pack) -> set[
     return seen
 
 
-def _violations(report: Path) -> set[tuple[str, str, str]]:
-    return {(r["agency_id"], r["rule_id"], r["call_id"]) for r in read_rows(report / "violations.csv")}
+def _second(instant: dt.datetime) -> str:
+    return instant.astimezone(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def _violations(report: Path) -> set[tuple[str, str, str, str]]:
+    return {(r["agency_id"], r["rule_id"], r["call_id"], _second(dt.datetime.fromisoformat(r["start_time"])))
+            for r in read_rows(report / "violations.csv")}
 
 
 def _quarantine(report: Path) -> set[Quarantined]:
@@ -124,7 +136,7 @@ def _row_of(day: dt.date, landing: Path, item) -> str:
         path, number = landing / item.source, item.row_number
         rows = read_rows(path)
         return ",".join(rows[number - 1].values()) if 0 < number <= len(rows) else "?"
-    agency_id, _rule, call_id = item
+    agency_id, _rule, call_id, _start = item
     path = landing / "cdr" / day.isoformat() / f"{agency_id}.csv"
     with path.open(newline="", encoding="utf-8") as handle:
         return " | ".join(f"row {n}: " + ",".join(r) for n, r in enumerate(csv.reader(handle)) if r and r[0] == call_id)
@@ -135,12 +147,15 @@ def test_the_oracle_reads_values_as_the_contract_says():
     from tests.oracle import validity as v
     assert {v.phone(t, "CN") for t in ("13812345678", "+86 138 1234 5678", "0086-138-1234-5678")} == {"+8613812345678"}
     assert v.phone("12345", "CN") is None and v.phone("phone?", "CN") is None
-    instant = dt.datetime(2026, 11, 27, 2, 0, 30, 500000, tzinfo=dt.timezone.utc)
+    instant = dt.datetime(2026, 11, 27, 2, 0, 30, 500000, tzinfo=dt.UTC)
     assert {v.timestamp(t, "Asia/Shanghai") for t in (
         "2026-11-27 10:00:30.5", "2026-11-27T10:00:30,5", "2026-11-27T02:00:30.500Z", "2026-11-27 10:00:30.5+08",
         "2026-11-27 10:00:30.5+0800", "2026-11-27T11:00:30.5+09:00")} == {instant}
-    assert v.timestamp("2026-11-27 10:00", "Asia/Shanghai") == dt.datetime(2026, 11, 27, 2, tzinfo=dt.timezone.utc)
+    assert v.timestamp("2026-11-27 10:00", "Asia/Shanghai") == dt.datetime(2026, 11, 27, 2, tzinfo=dt.UTC)
     assert [v.timestamp(t, "Asia/Shanghai") for t in ("2026-02-30 10:00", "2026-13-45 10:00", "2026-11-27")] == [None] * 3
     assert v.enum(" answered ", v.DISPOSITIONS) == "ANSWERED" and v.enum("PICKED_UP", v.DISPOSITIONS) is None
     assert v.pii_in("客户身份证 11010519491231002X") and v.pii_in("卡号 4111111111111111") and v.pii_in("手机１３８１２３４５６７８")
     assert not v.pii_in("11010519491231002Y 4111111111111112 138 1234 5678 138123456789 12812345678")
+    new_york = "America/New_York"
+    assert v.timestamp("2026-03-08 02:30:00", new_york) == dt.datetime(2026, 3, 8, 7, tzinfo=dt.UTC)      # gap: 03:00 EDT
+    assert v.timestamp("2026-11-01 01:30:00", new_york) == dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.UTC)  # first: EDT

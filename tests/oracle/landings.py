@@ -20,15 +20,15 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from hypothesis import strategies as st
 
-from tests.oracle.validity import DISPOSITIONS, OUTCOMES, PURPOSES, id_check_character, luhn_ok
+from tests.oracle.validity import PURPOSES, id_check_character, luhn_ok, wall_clock
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 BANK_ZONES = ("Asia/Shanghai", "Europe/London")
 ZONES = ("Asia/Shanghai", "Asia/Tokyo", "America/New_York", "Europe/London", "Asia/Kolkata")
 AUDIT_DAYS = (dt.date(2026, 11, 27),
-              dt.date(2026, 11, 2),      # New York left daylight saving on 1 November
-              dt.date(2026, 3, 9),       # New York entered it on 8 March
-              dt.date(2026, 3, 30))      # London entered it on 29 March
+              dt.date(2026, 11, 1), dt.date(2026, 11, 2),      # New York leaves daylight saving on 1 November
+              dt.date(2026, 3, 8), dt.date(2026, 3, 9),        # New York enters it on 8 March
+              dt.date(2026, 3, 29), dt.date(2026, 3, 30))      # London enters it on 29 March
 EARLIER = (1, 2, 3, 6, 7, 8)             # earlier days, as days before the audit day
 FAR_PAST, FAR_FUTURE = dt.date(2020, 1, 1), dt.date(2030, 12, 31)
 AGENCIES = ("AG01", "AG02", "AG_03", "AG-04")
@@ -80,6 +80,7 @@ class World:
     cdr: dict[dt.date, dict[str, list[dict[str, str]]]]
     audit_first_day: bool                                 # before the audit day (else ingested by its run)
     calls: int = field(default=0)
+    walls: int = field(default=0)                         # naive start times around a DST change
 
     def write(self, landing: Path) -> Path:
         for table, rows in self.reference.items():
@@ -371,7 +372,7 @@ def worlds(draw) -> World:
     gap = dt.timedelta(minutes=pack["rules"]["FREQ_RAPID_REDIAL"]["redial_gap_minutes"])
     deltas = [dt.timedelta(seconds=s) for s in (-1, -0.25, 0, 0, 0.5, 1)]
     cdr: dict[dt.date, dict[str, list[dict[str, str]]]] = {}
-    total = 0
+    total, all_facts = 0, []
     for day in days:
         delivering = [a for a in agencies if draw(st.integers(0, 9)) > 0] or agencies[:1]
         if draw(st.integers(0, 4)) == 0:
@@ -391,7 +392,7 @@ def worlds(draw) -> World:
                 zone_name, local_day = draw(st.sampled_from(transitions))
                 wall = dt.datetime.combine(local_day, dt.time.fromisoformat(
                     draw(st.sampled_from(TRANSITIONS[zone_name, local_day]))))
-                start = wall.replace(tzinfo=ZoneInfo(zone_name)).astimezone(UTC)       # fold=0
+                start = wall_clock(wall, zone_name)
             elif kind == "redial" and facts:
                 before = draw(st.sampled_from(facts))
                 callee = before["callee"]
@@ -427,6 +428,7 @@ def worlds(draw) -> World:
                 if draw(st.integers(0, 7)) == 0 else [],
                 seed=draw(st.integers(0, 2**32 - 1))))
         total += len(facts)
+        all_facts += facts
         files: dict[str, list[tuple[float, dict[str, str]]]] = {}
         for fact in facts:
             position, row = _render(fact, zones[fact["agency"]], facts, delivering)
@@ -434,7 +436,8 @@ def worlds(draw) -> World:
         cdr[day] = {agency: [row for _, row in sorted(rows, key=lambda pair: pair[0])]
                     for agency, rows in sorted(files.items())}
     return World(days=days, bank_zone=bank_zone, rulepack=pack, reference=reference, cdr=cdr,
-                 audit_first_day=draw(st.booleans()), calls=total)
+                 audit_first_day=draw(st.booleans()), calls=total,
+                 walls=sum(bool(row.get("wall")) for row in all_facts))
 
 
 FAULTS = ("blank", "bad_timestamp", "bad_phone", "bad_enum", "duplicate", "mismatch", "time_order",

@@ -94,25 +94,23 @@ def rules_broken(call: Call, earlier: list[Call], day: dt.date, reference: Refer
         start, end = pack.windows[purpose]
         if second_of_day < start or second_of_day >= end:
             broken.append("FREQ_CALLING_HOURS")
-    if attempt and purpose in pack.daily_cap:
-        if len(attempts_of_purpose(today)) >= pack.daily_cap[purpose]:
-            broken.append("FREQ_DAILY_CAP")
-    if attempt and purpose in pack.rolling_cap:
-        window = [e for e in same_number if (day - e.day).days < pack.rolling_days]
-        if len(attempts_of_purpose(window)) >= pack.rolling_cap[purpose]:
-            broken.append("FREQ_ROLLING_7D")
-    if attempt and purpose in pack.cooling_off_days:
-        if any(e.disposition == "ANSWERED" and e.outcome in CONVERSATION_OUTCOMES
-               and purpose_of(e, reference) == purpose
-               and (day - e.day).days < pack.cooling_off_days[purpose] for e in same_number):
-            broken.append("FREQ_COOLING_OFF")
+    if attempt and purpose in pack.daily_cap and len(attempts_of_purpose(today)) >= pack.daily_cap[purpose]:
+        broken.append("FREQ_DAILY_CAP")
+    window = [e for e in same_number if (day - e.day).days < pack.rolling_days]          # D-6..D with 7
+    if attempt and purpose in pack.rolling_cap and len(attempts_of_purpose(window)) >= pack.rolling_cap[purpose]:
+        broken.append("FREQ_ROLLING_7D")
+    # the conversation's date is day 1: with 7, a conversation on the 5th blocks the 5th to the 11th
+    if attempt and purpose in pack.cooling_off_days and any(
+            e.disposition == "ANSWERED" and e.outcome in CONVERSATION_OUTCOMES and purpose_of(e, reference) == purpose
+            and (day - e.day).days < pack.cooling_off_days[purpose] for e in same_number):
+        broken.append("FREQ_COOLING_OFF")
     if attempt and any(e.disposition in pack.attempts and e.disposition in UNANSWERED
                        and call.start - e.start < pack.redial_gap for e in same_number):
         broken.append("FREQ_RAPID_REDIAL")
     # "answered with outcome REFUSED": disposition ANSWERED and outcome REFUSED (README decision)
-    if attempt and purpose in pack.refusal_applies_to:
-        if any(e.disposition == "ANSWERED" and e.outcome == "REFUSED" for e in same_number):
-            broken.append("FREQ_AFTER_REFUSAL")
+    if attempt and purpose in pack.refusal_applies_to and any(
+            e.disposition == "ANSWERED" and e.outcome == "REFUSED" for e in same_number):
+        broken.append("FREQ_AFTER_REFUSAL")
     same_caller_today = [e for e in earlier if e.day == day and e.caller == call.caller]
     if len(same_caller_today) >= pack.caller_cap:
         broken.append("FREQ_CALLER_DAILY_CAP")

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DISPOSITIONS = ("ANSWERED", "NO_ANSWER", "BUSY", "REJECTED", "VOICEMAIL", "FAILED")
 OUTCOMES = ("RIGHT_PARTY", "WRONG_PARTY", "REFUSED", "COMPLAINT")
 PURPOSES = ("marketing", "collection", "servicing")
@@ -29,8 +29,7 @@ def blank(text: str | None) -> bool:
 
 def timestamp(text: str, zone: str) -> dt.datetime | None:
     """The instant (UTC) a timestamp cell names, or None when it is not a timestamp. A value
-    without an offset is local time in `zone`: fold=0, so an ambiguous time takes the first
-    (daylight) occurrence and a time in a daylight-saving gap moves forward by the gap (README)."""
+    without an offset is local time in `zone` (wall_clock)."""
     if not _TIMESTAMP.fullmatch(text):
         return None
     try:
@@ -38,8 +37,24 @@ def timestamp(text: str, zone: str) -> dt.datetime | None:
     except ValueError:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(zone))
+        return wall_clock(value, zone)
     return value.astimezone(UTC)
+
+
+def wall_clock(local: dt.datetime, zone: str) -> dt.datetime:
+    """The instant of a naive wall-clock time in `zone` (README): an ambiguous time takes the
+    first (daylight) occurrence (fold=0); a time in a daylight-saving gap moves forward to the
+    first wall time that exists, the end of the gap (02:30 in a 02:00-03:00 gap is 03:00).
+    The README's "moves forward" could also mean "by the gap's length" (03:30, as java.time and
+    PostgreSQL do); the audit moves to the end of the gap and so does this oracle."""
+    tz = ZoneInfo(zone)
+
+    def exists(wall: dt.datetime) -> bool:
+        return wall.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None) == wall
+
+    while not exists(local):
+        local = local.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    return local.replace(tzinfo=tz).astimezone(UTC)
 
 
 def date(text: str) -> dt.date | None:
