@@ -26,10 +26,9 @@ from tests.oracle import landings
 from tests.oracle.loading import Quarantined, load_day, load_reference, read_rows
 from tests.oracle.rules import Pack, findings
 
-# Each example audits up to four days (a few seconds each): a handful in CI, many more when the
-# thorough profile is loaded (conftest.py).
-# CI does not shrink a failure (each step audits again; the assertion already names every differing
-# finding and row); the thorough profile does.
+# Each example runs one or two audits (a few seconds each): a handful in CI, many more when the
+# thorough profile is loaded (conftest.py). CI does not shrink a failure (each step audits again;
+# the assertion already names every differing finding and row, with its input row); thorough does.
 THOROUGH = settings.default.max_examples > 100
 EXAMPLES = 200 if THOROUGH else 10
 PHASES = tuple(Phase) if THOROUGH else (Phase.explicit, Phase.reuse, Phase.generate)
@@ -51,10 +50,10 @@ def test_run_audit_equals_the_plain_oracle(world):
         for day in world.days:
             calls_by_day[day], quarantine_by_day[day] = load_day(landing, day, reference, region="CN")
 
-        # the first day audited on its own (the store then holds it), the days between ingested by
-        # the audit day's run as the pipeline does; or every earlier day ingested by that run
         if world.walls:
             event("wall clocks in a daylight-saving gap or overlap")
+        # the first day audited on its own (the store then holds it), the days between ingested by
+        # the audit day's run as the pipeline does; or every earlier day ingested by that run
         audited = sorted({world.days[0], world.days[-1]}) if world.audit_first_day else world.days[-1:]
         problems = []
         for day in audited:

@@ -251,7 +251,7 @@ def rulepacks(draw) -> dict:
             "FREQ_RAPID_REDIAL": {"redial_gap_minutes": draw(st.sampled_from([1, 2.5, 5, 30]))},
             "FREQ_AFTER_REFUSAL": {"refusal_applies_to": draw(st.lists(st.sampled_from(PURPOSES), min_size=1,
                                                                        max_size=3, unique=True))},
-            "FREQ_CALLER_DAILY_CAP": {"cap": draw(st.integers(2, 25))},
+            "FREQ_CALLER_DAILY_CAP": {"cap": draw(st.integers(1, 12))},
             "QUAL_AGENT_UNTRAINED": {"training_valid_days": draw(st.sampled_from([0, 30, 365]))},
         },
     }
