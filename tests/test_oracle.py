@@ -134,7 +134,7 @@ def _row_of(day: dt.date, landing: Path, item) -> str:
     if isinstance(item, Quarantined):
         path, number = landing / item.source, item.row_number
         rows = read_rows(path)
-        return ",".join(rows[number - 1].values()) if 0 < number <= len(rows) else "?"
+        return ",".join(rows[number - 1].values()) if 0 < number <= len(rows) and rows[number - 1] else "?"
     agency_id, _rule, call_id, _start = item
     path = landing / "cdr" / day.isoformat() / f"{agency_id}.csv"
     with path.open(newline="", encoding="utf-8") as handle:

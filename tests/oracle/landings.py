@@ -109,11 +109,15 @@ class World:
 
 
 def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, str]]) -> None:
+    """RFC 4180 CSV; a row marked "fields": "extra" or "short" gets one field too many or too few."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(columns), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            values = [row.get(c, "") for c in columns]
+            fields = row.get("fields")
+            writer.writerow(values + ["extra"] if fields == "extra" else values[:-1] if fields == "short" else values)
 
 
 def _csv_line(row: dict[str, str], columns: tuple[str, ...]) -> str:
@@ -441,7 +445,7 @@ def worlds(draw) -> World:
 
 
 FAULTS = ("blank", "bad_timestamp", "bad_phone", "bad_enum", "duplicate", "mismatch", "time_order",
-          "out_of_day", "bad_zone")
+          "out_of_day", "bad_zone", "malformed")
 
 
 def _render(fact: dict, zone: str, facts: list[dict], agencies: list[str]) -> tuple[float, dict[str, str]]:
@@ -486,4 +490,6 @@ def _render(fact: dict, zone: str, facts: list[dict], agencies: list[str]) -> tu
         row["agency_id"] = rnd.choice([a for a in agencies if a != fact["agency"]] + [fact["agency"].lower(), "AG99"])
     if "bad_zone" in faults:
         row["callee_tz"] = BAD_ZONE
+    if "malformed" in faults:
+        row["fields"] = rnd.choice(["extra", "short"])
     return rnd.random(), row

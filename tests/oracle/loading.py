@@ -103,9 +103,11 @@ class Quarantined:
     reasons: tuple[str, ...]
 
 
-def read_rows(path: Path) -> list[dict[str, str]]:
+def read_rows(path: Path) -> list[dict[str, str] | None]:
+    """The data rows of a CSV file by column name; None for a row with the wrong number of fields."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        return list(csv.DictReader(handle))
+        header, *records = list(csv.reader(handle))
+    return [dict(zip(header, record)) if len(record) == len(header) else None for record in records]
 
 
 # --- reference tables --------------------------------------------------------------------
@@ -224,6 +226,10 @@ def load_day(landing: Path, day: dt.date, reference: Reference, *,
         zone = reference.agency_zone(agency, day)
         seen: set[str] = set()
         for number, row in enumerate(read_rows(path), start=1):
+            if row is None:                  # quarantined whole, never read as a shifted row
+                quarantine.append(Quarantined(f"cdr/{day.isoformat()}/{path.name}", agency, number,
+                                              ("DQ_MALFORMED_ROW",)))
+                continue
             reasons, call = judge_row(row, agency=agency, day=day, zone=zone, bank_zone=reference.bank_zone,
                                       region=region, seen=seen)
             if reasons:
