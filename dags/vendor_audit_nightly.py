@@ -66,11 +66,12 @@ def vendor_audit_nightly():
     @task
     def resolve_run() -> dict:
         """Settle the run's date, paths and rulepack; everything after reads only this."""
-        from audits.config import load_rulepack
+        from audits.config import check_run_id, load_rulepack
         from audits.cli import code_version
 
         context = get_current_context()
         params = context["params"]
+        check_run_id(context["run_id"])              # it names the run's work folder: never ".." or a path
         if params.get("audit_date"):
             audit_date = dt.date.fromisoformat(params["audit_date"])
         else:
@@ -145,6 +146,14 @@ def vendor_audit_nightly():
 
         return str(stage_publish(_config(settings)).report_dir)
 
+    @task(trigger_rule="all_done", retries=0)
+    def discard_work(settings: dict) -> None:
+        """Remove the run's work files (full numbers) whatever happened upstream: failed or not,
+        they never outlive the run."""
+        from audits.pipeline import discard_work as discard
+
+        discard(_config(settings))
+
     @task(retries=1)
     def notify(settings: dict, report_dir: str) -> str:
         """E-mail the summary (masked numbers only) through the SMTP connection `audit_smtp`."""
@@ -176,6 +185,7 @@ def vendor_audit_nightly():
     report_dir = publish(settings)
     merged >> report_dir
     notify(settings, report_dir)
+    [staged, validated, rules, merged, report_dir] >> discard_work(settings)   # a leaf with notify: the run's state stays true
 
 
 def _config(settings: dict):
@@ -189,7 +199,7 @@ def _config(settings: dict):
         audit_date=dt.date.fromisoformat(settings["audit_date"]), landing=Path(settings["landing"]),
         out=Path(settings["out"]), store=Path(settings["store"]), rulepack=load_rulepack(settings["rulepack"]),
         hmac_secret=hmac_secret_from_environment(), run_id=settings["run_id"],
-        code_version=settings["code_version"], generated_at=settings["generated_at"])
+        code_version=settings["code_version"], generated_at=settings["generated_at"], orchestrated=True)
 
 
 vendor_audit_nightly()

@@ -1,0 +1,166 @@
+"""Advisory locks between runs: one lock file per thing guarded (a report date, the store, a
+run's work directory), held with fcntl.flock.
+
+flock locks belong to an open file, so the kernel drops them when the holding process dies
+(kill -9 included): a lock is never left stale. They work on a local file system and on a
+POSIX file system shared by the workers that supports locks (NFSv4: Linux maps flock to NFS
+byte-range locks; not every FUSE or SMB mount does). A holder writes who it is
+(run id, pid, host, since) into the lock file, so that a run that has to wait, or gives up,
+names the holder.
+
+Within one process the same lock is re-entrant (a run holding the day lock may publish, which
+takes it again); a forked worker inherits its parent's locks with the open file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import fcntl
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_POLL_SECONDS = 0.2
+_held: dict[str, list] = {}            # real path -> [fd, exclusive, depth], this process (and its forks)
+_guard = threading.Lock()
+
+
+class LockTimeout(Exception):
+    """A lock stayed held by another run for longer than the run was willing to wait."""
+
+
+def holder_text(path: Path) -> str:
+    """Who holds (or last held) the lock, in words, from what the holder wrote into the file."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        info = {}
+    if not info:
+        return "another process (it did not say which)"
+    return (f"run {info.get('run_id') or '?'} (pid {info.get('pid', '?')} on {info.get('host', '?')}, "
+            f"since {info.get('since', '?')})")
+
+
+@contextmanager
+def hold(path: Path, *, what: str, run_id: str = "", exclusive: bool = True,
+         wait_seconds: float = 0.0) -> Iterator[None]:
+    """Hold the lock file `path` (created when absent) for the block.
+
+    Waits up to `wait_seconds` for other holders, logging once (a warning: on stderr when
+    nothing configured logging) whom it waits for; then raises LockTimeout naming the holder.
+    `what` says what the lock guards, for those messages ("the report of 2026-11-27").
+    """
+    key = os.path.realpath(path)
+    with _guard:
+        mine = _held.get(key)
+        if mine is not None:
+            if exclusive and not mine[1]:
+                raise RuntimeError(f"lock {path} is held shared by this process; it cannot be upgraded")
+            mine[2] += 1
+    if mine is not None:
+        try:
+            yield
+        finally:
+            with _guard:
+                mine[2] -= 1
+        return
+    fd = _acquire(Path(path), what=what, exclusive=exclusive, wait_seconds=wait_seconds)
+    _write_holder(fd, run_id)                   # shared holders too: a waiting writer names one of them
+    with _guard:
+        _held[key] = [fd, exclusive, 1]
+    try:
+        yield
+    finally:
+        with _guard:
+            entry = _held[key]
+            entry[2] -= 1
+            done = entry[2] == 0
+            if done:
+                del _held[key]
+        if done:
+            if exclusive:
+                os.ftruncate(fd, 0)             # nobody holds it now
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+def try_exclusive(path: Path) -> int | None:
+    """An open file descriptor holding `path` exclusively, or None at once when anyone holds it
+    (this process included). The caller releases it with release()."""
+    if os.path.realpath(path) in _held:
+        return None
+    try:
+        return _acquire(Path(path), what="", exclusive=True, wait_seconds=0.0, quiet=True)
+    except (LockTimeout, FileNotFoundError):
+        return None
+
+
+def release(fd: int, *, unlink: Path | None = None) -> None:
+    """Release a lock from try_exclusive, first removing its file when `unlink` names it (safe:
+    _acquire re-checks that the file it locked is still the one at its path)."""
+    if unlink is not None:
+        try:
+            unlink.unlink()
+        except FileNotFoundError:
+            pass
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+
+
+def _acquire(path: Path, *, what: str, exclusive: bool, wait_seconds: float, quiet: bool = False) -> int:
+    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+    deadline = time.monotonic() + max(wait_seconds, 0.0)
+    announced = False
+    while True:
+        if not quiet:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            if time.monotonic() >= deadline:
+                if quiet:
+                    raise LockTimeout(str(path)) from None
+                waited = f" after waiting {wait_seconds:g} s" if wait_seconds > 0 else ""
+                raise LockTimeout(
+                    f"{what[:1].upper()}{what[1:]} is locked by {holder_text(path)}{waited} (lock file {path}). "
+                    "Wait until that run ends and run again (or raise the wait with --lock-wait); "
+                    "a lock whose process died frees itself, so do not delete the file.") from None
+            if not announced:
+                log.warning("Waiting up to %g s for %s, locked by %s (lock file %s).",
+                            wait_seconds, what, holder_text(path), path)
+                announced = True
+            time.sleep(_POLL_SECONDS)
+            continue
+        if _same_file(fd, path):
+            return fd
+        fcntl.flock(fd, fcntl.LOCK_UN)                # the file was removed or replaced meanwhile
+        os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        on_disk = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (on_disk.st_dev, on_disk.st_ino)
+
+
+def _write_holder(fd: int, run_id: str) -> None:
+    info = {"run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
+            "since": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()}
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(info).encode(), 0)
