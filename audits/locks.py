@@ -46,8 +46,8 @@ def holder_text(path: Path) -> str:
         info = {}
     if not info:
         return "another process (it did not say which)"
-    return (f"run {info.get('run_id') or '?'} (pid {info.get('pid', '?')} on {info.get('host', '?')}, "
-            f"since {info.get('since', '?')})")
+    who = f"run {info['run_id']}" if info.get("run_id") else "a process"
+    return f"{who} (pid {info.get('pid', '?')} on {info.get('host', '?')}, since {info.get('since', '?')})"
 
 
 @contextmanager
@@ -74,7 +74,8 @@ def hold(path: Path, *, what: str, run_id: str = "", exclusive: bool = True,
                 mine[2] -= 1
         return
     fd = _acquire(Path(path), what=what, exclusive=exclusive, wait_seconds=wait_seconds)
-    _write_holder(fd, run_id)                   # shared holders too: a waiting writer names one of them
+    if exclusive or os.fstat(fd).st_size == 0:
+        _write_holder(fd, run_id)               # shared: the first reader, so that a waiting writer names one
     with _guard:
         _held[key] = [fd, exclusive, 1]
     try:
@@ -135,7 +136,7 @@ def _acquire(path: Path, *, what: str, exclusive: bool, wait_seconds: float, qui
                     raise LockTimeout(str(path)) from None
                 waited = f" after waiting {wait_seconds:g} s" if wait_seconds > 0 else ""
                 raise LockTimeout(
-                    f"{what[:1].upper()}{what[1:]} is locked by {holder_text(path)}{waited} (lock file {path}). "
+                    f"{what} is locked by {holder_text(path)}{waited} (lock file {path}). "
                     "Wait until that run ends and run again (or raise the wait with --lock-wait); "
                     "a lock whose process died frees itself, so do not delete the file.") from None
             if not announced:

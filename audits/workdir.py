@@ -204,10 +204,11 @@ def purge_orphans(store: Path) -> list[Path]:
         runs = {p.name[: -len(".lock")] if p.name.endswith(".lock") else p.name for p in day.iterdir()}
         for run in sorted(runs):
             folder, lock_path = day / run, day / f"{run}.lock"
+            touched = [p.stat().st_mtime for p in (folder, lock_path) if p.exists()]   # before locking creates it
             fd = locks.try_exclusive(lock_path)
             if fd is None:
                 continue
-            orphan = not folder.is_dir() or _orphaned(folder, lock_path, now)
+            orphan = not folder.is_dir() or _orphaned(folder, max(touched, default=0.0), now)
             if orphan and folder.is_dir():
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(folder)
@@ -219,14 +220,13 @@ def purge_orphans(store: Path) -> list[Path]:
     return removed
 
 
-def _orphaned(folder: Path, lock_path: Path, now: float) -> bool:
+def _orphaned(folder: Path, last_active: float, now: float) -> bool:
     try:
         owner = json.loads((folder / "owner.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         owner = {}
     if owner and not owner.get("orchestrated", True):
         return True
-    last_active = max(p.stat().st_mtime for p in (folder, lock_path) if p.exists())
     return now - last_active > ORPHANED_AFTER_SECONDS
 
 
