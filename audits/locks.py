@@ -8,8 +8,9 @@ byte-range locks; not every FUSE or SMB mount does). A holder writes who it is
 (run id, pid, host, since) into the lock file, so that a run that has to wait, or gives up,
 names the holder.
 
-Within one process the same lock is re-entrant (a run holding the day lock may publish, which
-takes it again); a forked worker inherits its parent's locks with the open file.
+Within one thread the same lock is re-entrant (a run holding the day lock may publish, which
+takes it again); other threads are other holders; a forked worker inherits its parent's locks
+with the open file.
 """
 
 from __future__ import annotations
@@ -29,9 +30,15 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-_POLL_SECONDS = 0.2
-_held: dict[str, list] = {}            # real path -> [fd, exclusive, depth], this process (and its forks)
-_guard = threading.Lock()
+_POLL_SECONDS = (0.005, 0.1)         # first and longest pause between tries while another run holds a lock
+_ANNOUNCE_AFTER_SECONDS = 1.0        # a wait longer than this is logged (once), naming the holder
+_local = threading.local()           # .held: real path -> [fd, exclusive, depth], of this thread (and its forks)
+
+
+def _held() -> dict[str, list]:
+    if not hasattr(_local, "held"):
+        _local.held = {}
+    return _local.held
 
 
 class LockTimeout(Exception):
@@ -59,35 +66,27 @@ def hold(path: Path, *, what: str, run_id: str = "", exclusive: bool = True,
     nothing configured logging) whom it waits for; then raises LockTimeout naming the holder.
     `what` says what the lock guards, for those messages ("the report of 2026-11-27").
     """
-    key = os.path.realpath(path)
-    with _guard:
-        mine = _held.get(key)
-        if mine is not None:
-            if exclusive and not mine[1]:
-                raise RuntimeError(f"lock {path} is held shared by this process; it cannot be upgraded")
-            mine[2] += 1
+    key, held = os.path.realpath(path), _held()
+    mine = held.get(key)
     if mine is not None:
+        if exclusive and not mine[1]:
+            raise RuntimeError(f"lock {path} is held shared by this thread; it cannot be upgraded")
+        mine[2] += 1
         try:
             yield
         finally:
-            with _guard:
-                mine[2] -= 1
+            mine[2] -= 1
         return
     fd = _acquire(Path(path), what=what, exclusive=exclusive, wait_seconds=wait_seconds)
     if exclusive or os.fstat(fd).st_size == 0:
         _write_holder(fd, run_id)               # shared: the first reader, so that a waiting writer names one
-    with _guard:
-        _held[key] = [fd, exclusive, 1]
+    held[key] = [fd, exclusive, 1]
     try:
         yield
     finally:
-        with _guard:
-            entry = _held[key]
-            entry[2] -= 1
-            done = entry[2] == 0
-            if done:
-                del _held[key]
-        if done:
+        held[key][2] -= 1
+        if held[key][2] == 0:
+            del held[key]
             if exclusive:
                 os.ftruncate(fd, 0)             # nobody holds it now
             fcntl.flock(fd, fcntl.LOCK_UN)
@@ -97,7 +96,7 @@ def hold(path: Path, *, what: str, run_id: str = "", exclusive: bool = True,
 def try_exclusive(path: Path) -> int | None:
     """An open file descriptor holding `path` exclusively, or None at once when anyone holds it
     (this process included). The caller releases it with release()."""
-    if os.path.realpath(path) in _held:
+    if os.path.realpath(path) in _held():
         return None
     try:
         return _acquire(Path(path), what="", exclusive=True, wait_seconds=0.0, quiet=True)
@@ -119,8 +118,10 @@ def release(fd: int, *, unlink: Path | None = None) -> None:
 
 def _acquire(path: Path, *, what: str, exclusive: bool, wait_seconds: float, quiet: bool = False) -> int:
     mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-    deadline = time.monotonic() + max(wait_seconds, 0.0)
+    started = time.monotonic()
+    deadline = started + max(wait_seconds, 0.0)
     announced = False
+    pause = _POLL_SECONDS[0]
     while True:
         if not quiet:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,11 +140,12 @@ def _acquire(path: Path, *, what: str, exclusive: bool, wait_seconds: float, qui
                     f"{what} is locked by {holder_text(path)}{waited} (lock file {path}). "
                     "Wait until that run ends and run again (or raise the wait with --lock-wait); "
                     "a lock whose process died frees itself, so do not delete the file.") from None
-            if not announced:
+            if not announced and time.monotonic() - started >= _ANNOUNCE_AFTER_SECONDS:
                 log.warning("Waiting up to %g s for %s, locked by %s (lock file %s).",
                             wait_seconds, what, holder_text(path), path)
                 announced = True
-            time.sleep(_POLL_SECONDS)
+            time.sleep(min(pause, max(deadline - time.monotonic(), 0.0)))
+            pause = min(pause * 2, _POLL_SECONDS[1])
             continue
         if _same_file(fd, path):
             return fd

@@ -108,28 +108,37 @@ def test_a_day_is_written_whole_or_not_at_all(tmp_path, monkeypatch, failing):
 
 # --- concurrent runs (issue 17, deployment finding 5) -------------------------------------------
 
-def _write_repeatedly(root: str, rows: int, seconds: float, failures) -> None:
-    end = time.monotonic() + seconds
+def _write_repeatedly(root: str, rows: int, seconds: float, report) -> None:
+    failures, writes, end = [], 0, time.monotonic() + seconds
     while time.monotonic() < end:
         try:
             store.write_day(Path(root), D, _calls(D, rows))
+            writes += 1
+            time.sleep(0.01)                                            # a run does other work between writes
         except Exception as exc:                                        # noqa: BLE001 - counted, then asserted
-            failures.put(f"writer: {type(exc).__name__}: {exc}")
+            failures.append(f"writer: {type(exc).__name__}: {exc}")
+    report.put((writes, len(failures), failures[:3]))                  # one message: a full queue blocks exit
 
 
-def _read_repeatedly(root: str, seconds: float, failures) -> None:
-    end = time.monotonic() + seconds
+def _read_repeatedly(root: str, seconds: float, report) -> None:
+    failures, reads, end = [], 0, time.monotonic() + seconds
+    calls = Path(root) / "calls" / f"call_date={D}" / "calls.parquet"
     while time.monotonic() < end:
         try:
             if not store.has_day(Path(root), D):
-                failures.put("reader: has_day false")
-            with store.reading(Path(root)):
+                failures.append("reader: has_day false")
+            if pq.read_table(calls).num_rows not in (7, 11):                 # a reader without the lock
+                failures.append("reader: a half-written calls.parquet")
+            with store.reading(Path(root)):                                 # the audit's readers
                 rows = store.check_days(Path(root), [D])[0]["rows"]
                 read = sum(t.num_rows for _, t in store.read_history(Path(root), [D]))
             if rows != read or rows not in (7, 11):
-                failures.put(f"reader: record {rows} rows, read {read}")
+                failures.append(f"reader: record {rows} rows, read {read}")
+            reads += 1
+            time.sleep(0.001)
         except Exception as exc:                                        # noqa: BLE001
-            failures.put(f"reader: {type(exc).__name__}: {exc}")
+            failures.append(f"reader: {type(exc).__name__}: {exc}")
+    report.put((reads, len(failures), failures[:3]))
 
 
 def test_two_writers_and_a_reader_never_see_a_day_missing_or_half_written(tmp_path):
@@ -137,18 +146,17 @@ def test_two_writers_and_a_reader_never_see_a_day_missing_or_half_written(tmp_pa
     writers and a reader: `Directory not empty`, FileNotFoundError, has_day false, staging left."""
     store.write_day(tmp_path, D, _calls(D, 7))
     context = multiprocessing.get_context("fork")
-    failures = context.Queue()
-    processes = [context.Process(target=_write_repeatedly, args=(str(tmp_path), 7, 3.0, failures)),
-                 context.Process(target=_write_repeatedly, args=(str(tmp_path), 11, 3.0, failures)),
-                 context.Process(target=_read_repeatedly, args=(str(tmp_path), 3.0, failures))]
+    report = context.Queue()
+    processes = [context.Process(target=_write_repeatedly, args=(str(tmp_path), 7, 3.0, report)),
+                 context.Process(target=_write_repeatedly, args=(str(tmp_path), 11, 3.0, report)),
+                 context.Process(target=_read_repeatedly, args=(str(tmp_path), 3.0, report))]
     for process in processes:
         process.start()
+    results = [report.get(timeout=60) for _ in processes]
     for process in processes:
-        process.join(60)
-    found = []
-    while not failures.empty():
-        found.append(failures.get())
-    assert found == []
+        process.join(10)
+    assert [(count, examples) for _, count, examples in results] == [(0, [])] * 3
+    assert all(done > 10 for done, _, _ in results), results          # each process did its part
     leftovers = [p.name for p in tmp_path.rglob("*") if p.name.startswith(".") and p.name != ".lock"]
     assert leftovers == []
     assert store.check_days(tmp_path, [D])[0]["rows"] in (7, 11)
