@@ -231,8 +231,11 @@ def recover_publishes(out: Path, *, run_id: str = "", days: list[str] | None = N
 
 def _recover(staging: Path, report_dir: Path) -> str:
     manifest = staging / MANIFEST
-    if manifest.is_file():
+    try:
         supersedes = json.loads(manifest.read_text(encoding="utf-8")).get("supersedes") or {}
+    except (OSError, ValueError, AttributeError):
+        supersedes = None                              # no manifest (or not a finished one): unfinished
+    if supersedes is not None:
         current = report_dir / MANIFEST
         if not report_dir.exists() or (current.is_file() and sha256_path(current) == supersedes.get("manifest_sha256")) \
                 or (not current.is_file() and not supersedes):

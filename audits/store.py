@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 import os
+import shutil
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -107,6 +108,7 @@ def write_day(store: Path, day: dt.date, calls: pd.DataFrame, *, run_id: str = "
 
 
 def _replace_day(store: Path, day: dt.date, frames: dict[str, pd.DataFrame], run_id: str) -> None:
+    _sweep(store, day)
     token = uuid.uuid4().hex
     aside: dict[str, Path] = {}
     record = {"date": day.isoformat(), "run_id": run_id}
@@ -130,6 +132,17 @@ def _replace_day(store: Path, day: dt.date, frames: dict[str, pd.DataFrame], run
     for kind in frames:
         os.replace(aside[kind], _partition(store, kind, day) / FILES[kind])
     os.replace(aside[RECORD], _record_path(store, day))
+
+
+def _sweep(store: Path, day: dt.date) -> None:
+    """Remove what killed writers of day D left (under the writer's lock, nobody else writes):
+    files written aside here, and the hidden folders of versions before whole-day writes."""
+    for kind in FILES:
+        folder = _partition(store, kind, day)
+        for left in (folder.glob(".*.tmp") if folder.is_dir() else ()):
+            left.unlink(missing_ok=True)
+        for left in (folder.parent.glob(f".{folder.name}.*") if folder.parent.is_dir() else ()):
+            shutil.rmtree(left, ignore_errors=True)
 
 
 def check_days(store: Path, days: list[dt.date]) -> list[dict]:

@@ -160,3 +160,17 @@ def test_two_writers_and_a_reader_never_see_a_day_missing_or_half_written(tmp_pa
     leftovers = [p.name for p in tmp_path.rglob("*") if p.name.startswith(".") and p.name != ".lock"]
     assert leftovers == []
     assert store.check_days(tmp_path, [D])[0]["rows"] in (7, 11)
+
+
+def test_a_rewrite_of_a_day_sweeps_what_a_killed_writer_left(tmp_path):
+    store.write_day(tmp_path, D, _calls(D, 8))
+    left = [tmp_path / "calls" / f"call_date={D}" / ".calls.parquet.0badc0de.tmp",
+            tmp_path / "refusals" / f"call_date={D}" / ".refusals.parquet.0badc0de.tmp"]
+    for path in left:
+        path.write_bytes(b"PAR1 13812345678")                           # full numbers, half written
+    older = tmp_path / "calls" / f".call_date={D}.0badc0de" / "calls.parquet"   # the layout before records
+    older.parent.mkdir()
+    older.write_bytes(b"PAR1")
+    store.write_day(tmp_path, D, _calls(D, 4))
+    assert [p.exists() for p in left + [older.parent]] == [False, False, False]
+    assert store.check_days(tmp_path, [D])[0]["rows"] == 4
