@@ -16,8 +16,8 @@ import pytest
 
 from audits.cli import main as cli
 from audits.config import ConfigError, check_run_id
-from audits.pipeline import run_audit, stage_agency, stage_day, stage_reference
 from audits.models import TABLE_COLUMNS
+from audits.pipeline import run_audit, stage_agency, stage_day, stage_reference
 from tests.landing import DAY, REFERENCE, call, config_for, make_landing, write_csv
 
 CDR_COLUMNS = list(TABLE_COLUMNS["cdr"][0] + TABLE_COLUMNS["cdr"][1])
