@@ -10,6 +10,7 @@ import ctypes
 import gc
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable
 
@@ -28,10 +29,18 @@ def in_processes(function: Callable, arguments: list[tuple], workers: int) -> li
     gc.collect()
     gc.freeze()
     try:
-        with context.Pool(min(workers, len(arguments)), maxtasksperchild=1) as pool:   # memory back per task
+        with context.Pool(min(workers, len(arguments)), initializer=_dies_on_terminate,
+                          maxtasksperchild=1) as pool:                                 # memory back per task
             return pool.starmap(function, arguments)
     finally:
         gc.unfreeze()
+
+
+def _dies_on_terminate() -> None:
+    """A worker ends on SIGTERM, whatever handler it inherited: leaving the pool terminates the
+    workers still idle, and a handler that returns (Airflow's task runner installs one that
+    ignores SIGTERM in forked children) would leave that wait hanging for ever."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def in_threads(function: Callable, items: Iterable) -> list:

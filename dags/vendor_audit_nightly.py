@@ -172,7 +172,8 @@ def vendor_audit_nightly():
                                  files=[str(p) for p in message.attachments])
         return f"sent to {len(recipients)} recipient(s)"
 
-    settings = check_reference(resolve_run())
+    resolved = resolve_run()
+    settings = check_reference(resolved)
     delivered = wait_for_landing(settings)
     staged = stage_agency.partial(settings=settings).expand(agency_id=delivered)
     validated = validate_day(settings)
@@ -185,7 +186,9 @@ def vendor_audit_nightly():
     report_dir = publish(settings)
     merged >> report_dir
     notify(settings, report_dir)
-    [staged, validated, rules, merged, report_dir] >> discard_work(settings)   # a leaf with notify: the run's state stays true
+    # Last, whatever failed (from resolve_run's settings: check_reference may be what failed); a
+    # leaf beside notify, so the run's state stays that of its work.
+    [staged, validated, rules, merged, report_dir] >> discard_work(resolved)
 
 
 def _config(settings: dict):

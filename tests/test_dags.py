@@ -37,7 +37,7 @@ EXPECTED_EDGES = {
     ("validate_day", "rule_partitions"), ("rule_partitions", "bank_wide_rules"),
     ("bank_wide_rules", "merge_findings"), ("merge_findings", "publish"), ("publish", "notify"),
     ("stage_agency", "discard_work"), ("validate_day", "discard_work"), ("bank_wide_rules", "discard_work"),
-    ("merge_findings", "discard_work"), ("publish", "discard_work"),
+    ("merge_findings", "discard_work"), ("publish", "discard_work"), ("resolve_run", "discard_work"),
 }
 
 
