@@ -31,15 +31,18 @@ def in_processes(function: Callable, arguments: list[tuple], workers: int) -> li
     try:
         with context.Pool(min(workers, len(arguments)), initializer=_dies_on_terminate,
                           maxtasksperchild=1) as pool:                                 # memory back per task
-            return pool.starmap(function, arguments)
+            results = pool.starmap(function, arguments)
+            pool.close()        # idle workers end on their own; the `with` alone would SIGTERM them
+            pool.join()
+            return results
     finally:
         gc.unfreeze()
 
 
 def _dies_on_terminate() -> None:
-    """A worker ends on SIGTERM, whatever handler it inherited: leaving the pool terminates the
-    workers still idle, and a handler that returns (Airflow's task runner installs one that
-    ignores SIGTERM in forked children) would leave that wait hanging for ever."""
+    """A worker ends on SIGTERM, whatever handler it inherited (Airflow's task runner installs
+    one that returns in forked children): a pool left on an error terminates its workers, and
+    an idle one that ignored it would hang that wait for ever."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
