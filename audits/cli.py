@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from audits.config import DEFAULT_MAX_FILE_BYTES, DEVELOPMENT_HMAC_SECRET, AuditConfig, ConfigError, load_rulepack
+from audits.config import (DEFAULT_MAX_FILE_BYTES, DEVELOPMENT_HMAC_SECRET, AuditConfig, ConfigError, check_run_id,
+                           load_rulepack)
 from audits.version import code_version            # the DAG imports it from here too
 
 SECRET_VARIABLE = "AUDIT_HMAC_SECRET"
@@ -48,7 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, required=True)
     run.add_argument("--store", type=Path, default=Path("data/store"))
     run.add_argument("--rulepack", default="cn_bank", help="a rulepack name (cn_bank, us_collections) or a YAML path")
-    run.add_argument("--run-id", default=None, help="identifier of this run (default: manual__<UTC time>)")
+    run.add_argument("--run-id", type=_run_id, default=None,
+                     help="identifier of this run: letters, digits and _ . : + - "
+                          "(default: manual__<UTC time to the microsecond>-<pid>, unique)")
+    run.add_argument("--lock-wait", type=float, default=1800.0, metavar="SECONDS",
+                     help="how long to wait while another run holds this day's report or the store (default 1800)")
     run.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
                      help="processes for the per-agency files and the rule partitions (default: one per core)")
     run.add_argument("--max-file-gib", type=_positive_number, default=DEFAULT_MAX_FILE_BYTES / 1024 ** 3,
@@ -90,28 +96,37 @@ def _sample(args) -> int:
 
 def _run(args) -> int:
     from audits.ingest import AuditError
+    from audits.locks import LockTimeout
     from audits.pipeline import run_audit
 
     try:
         rulepack = load_rulepack(args.rulepack)
     except ConfigError as exc:
         return _fail(f"Cannot audit: the rulepack is unusable. {exc}")
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    started = dt.datetime.now(dt.timezone.utc)
+    now = started.replace(microsecond=0)
     refusal = _cannot_audit_day(args.date, args.landing, now, rulepack.bank_timezone)
     if refusal:
         return _fail(f"Cannot audit {args.date}: {refusal}")
     config = AuditConfig(
         audit_date=args.date, landing=args.landing, out=args.out, store=args.store, rulepack=rulepack,
-        hmac_secret=hmac_secret_from_environment(),
-        run_id=args.run_id or f"manual__{now.strftime('%Y%m%dT%H%M%SZ')}",
+        hmac_secret=hmac_secret_from_environment(), run_id=args.run_id or default_run_id(started),
         code_version=code_version(), generated_at=now.isoformat(), workers=args.workers,
-        max_file_bytes=int(args.max_file_gib * 1024 ** 3),
+        max_file_bytes=int(args.max_file_gib * 1024 ** 3), lock_wait_seconds=args.lock_wait,
     )
+    for option, folder in (("--out", args.out), ("--store", args.store)):
+        if folder.exists() and not folder.is_dir():
+            return _fail(f"Cannot audit {args.date}: {option} {folder} is a file, not a folder. Pass a folder "
+                         "(it is created when absent); nothing was written.")
     try:
         with _progress() as say:
             result = run_audit(config, progress=say)
-    except (AuditError, ConfigError) as exc:
+    except (AuditError, ConfigError, LockTimeout) as exc:
         return _fail(f"Cannot audit {args.date}: {exc}")
+    except OSError as exc:
+        return _fail(f"Cannot audit {args.date}: {_os_problem(exc)} Nothing was published: the previous report of "
+                     f"{args.date}, if any, is unchanged, and the store holds whole days only (a day is written "
+                     "whole or not at all); the run's work files were removed. Fix that, then run again.")
     print(f"Audited {result.calls_audited} calls of {result.agencies} agencies on {args.date}: "
           f"{result.findings} findings, {result.rows_quarantined} rows quarantined.")
     print(f"Report: {result.report_dir / 'index.html'}")
@@ -208,6 +223,25 @@ def _statuses(text: str) -> tuple[str, ...]:
     return chosen
 
 
+def default_run_id(started: dt.datetime) -> str:
+    """manual__<UTC time to the microsecond>-<pid>: two runs started in the same second differ."""
+    return f"manual__{started.strftime('%Y%m%dT%H%M%S.%fZ')}-{os.getpid()}"
+
+
+def _os_problem(exc: OSError) -> str:
+    """An OSError in words: what, where, and what to do (paths only, never file content)."""
+    where = f" at {exc.filename}" if exc.filename else ""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    advice = {errno.ENOSPC: "free space on that file system", errno.EDQUOT: "free space or raise the quota",
+              errno.EROFS: "that file system is read-only: pass a writable folder",
+              errno.EACCES: "give this user write access there, or pass another folder",
+              errno.EPERM: "give this user write access there, or pass another folder",
+              errno.ENOTDIR: "a file stands where a folder is needed: remove it or pass another folder",
+              errno.EEXIST: "a file stands where a folder is needed: remove it or pass another folder",
+              }.get(exc.errno, "check that path and the file system")
+    return f"{what}{where} ({advice})."
+
+
 def hmac_secret_from_environment() -> bytes:
     secret = os.environ.get(SECRET_VARIABLE, "")
     if not secret:
@@ -250,6 +284,13 @@ def _positive_number(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError("must be a number above 0")
     return value
+
+
+def _run_id(text: str) -> str:
+    try:
+        return check_run_id(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(text: str) -> int:

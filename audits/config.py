@@ -106,10 +106,29 @@ class AuditConfig:
     agencies: tuple[str, ...] | None = field(default=None)   # restrict to these (None = all)
     workers: int = 1                                          # processes for run_audit's parallel stages
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES              # per landing file, once decompressed
+    orchestrated: bool = False        # True under Airflow: stages are separate tasks, the work outlives each process
+    lock_wait_seconds: float = 1800.0     # how long to wait for another run's lock on the day or the store
+
+    def __post_init__(self) -> None:
+        check_run_id(self.run_id)
 
     @property
     def report_dir(self) -> Path:
         return self.out / self.audit_date.isoformat()
+
+
+# A run id names folders (work directory, superseded/<run id>/): letters, digits and _ . : + -
+# (what Airflow's run ids use), never "." or "..", which would name a parent folder.
+RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9_.:+-]{1,200}")
+
+
+def check_run_id(run_id: str) -> str:
+    """The run id, or ConfigError when it cannot safely name a folder."""
+    if not isinstance(run_id, str) or not RUN_ID_PATTERN.fullmatch(run_id) or run_id in (".", ".."):
+        raise ConfigError(f"run id {str(run_id)[:80]!r} is not usable: a run id names folders, so it must be 1-200 "
+                          "characters from letters, digits and _ . : + - and not '.' or '..' "
+                          "(for example manual__20261128T020000Z).")
+    return run_id
 
 
 def _hhmm(minutes: int) -> str:

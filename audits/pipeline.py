@@ -7,13 +7,16 @@
     stage_publish     scores, scorecards, manifest; the report published atomically
 
 Stages hand over through the run's work directory (audits.workdir), never in memory, so the
-DAG passes only dates and paths.
+DAG passes only dates and paths. Every stage holds the work directory while it runs (so no
+other run's purge takes it); run_audit also holds the day's report lock for the whole run, the
+DAG only while it publishes; the store has its own lock (audits.store).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from typing import Callable
 
 import pandas as pd
@@ -26,11 +29,11 @@ from audits.ingest import (Ingested, lean_for_validation, load_reference_table, 
 from audits.loaders import list_cdr_files, scan_cdr_folder
 from audits.models import REFERENCE_TABLES
 from audits.privacy import key_fingerprint
-from audits.report import AuditResult, publish_report
+from audits.report import AuditResult, publish_report, publishing, recover_publishes
 from audits.rules import RuleInputs, rule_groups, run_rules, sort_violations
 from audits.rules.common import compact_history, enrich_calls
 from audits.tables import agency_zones, contracts_in_force
-from audits.workdir import WorkDir
+from audits.workdir import WorkDir, purge_legacy, purge_orphans
 from audits.workers import in_processes, release_memory
 
 Progress = Callable[[str], None]
@@ -40,19 +43,24 @@ def run_audit(config: AuditConfig, *, progress: Progress | None = None) -> Audit
     """Every stage on this machine, in order; the per-agency files and the rule partitions
     run in `config.workers` processes (as the DAG spreads them over Airflow workers)."""
     say = progress or (lambda _message: None)
-    say("loading reference data and history")
-    agencies = stage_reference(config, progress=say)
-    release_memory()
-    say(f"reading calls of {len(agencies)} agencies")
-    in_processes(stage_agency, [(config, agency_id) for agency_id in agencies], config.workers)
-    say(f"validating calls of {config.audit_date}")
-    stage_day(config)
-    release_memory()
-    say("running rules")
-    stage_rules(config, workers=config.workers)
-    release_memory()
-    say("scoring and rendering")
-    return stage_publish(config)
+    work = WorkDir(config)
+    with publishing(config), work.in_use():        # one run of a day at a time; its work is its own
+        try:
+            say("loading reference data and history")
+            agencies = stage_reference(config, progress=say)
+            release_memory()
+            say(f"reading calls of {len(agencies)} agencies")
+            in_processes(stage_agency, [(config, agency_id) for agency_id in agencies], config.workers)
+            say(f"validating calls of {config.audit_date}")
+            stage_day(config)
+            release_memory()
+            say("running rules")
+            stage_rules(config, workers=config.workers)
+            release_memory()
+            say("scoring and rendering")
+            return stage_publish(config)
+        finally:
+            work.remove()                          # failed or not: work files never outlive the run
 
 
 _SHARED: RuleInputs | None = None
@@ -85,12 +93,20 @@ def _run_shared_group(group: frozenset[str]) -> pd.DataFrame:
 
 
 def stage_reference(config: AuditConfig, *, progress: Progress | None = None) -> list[str]:
-    """Validate the reference tables (AuditError when unusable), fill the store with earlier
-    days, and return the agencies that delivered a file for the day."""
-    stage_reference_tables(config)
-    contracts = WorkDir(config).load_ingested("reference/contracts").accepted
-    ingest_earlier_days(config, contracts, progress=progress or (lambda _m: None))
-    return delivered_agencies(config)
+    """The first stage of an attempt: start the run's work afresh, purge what dead runs left,
+    finish or roll back interrupted publishes; then validate the reference tables (AuditError
+    when unusable), fill the store with earlier days, and return the agencies that delivered a
+    file for the day."""
+    work = WorkDir(config)
+    with work.in_use():
+        work.claim()
+        purge_orphans(config.store)
+        purge_legacy(config.out)
+        recover_publishes(config.out, run_id=config.run_id)
+        stage_reference_tables(config)
+        contracts = work.load_ingested("reference/contracts").accepted
+        ingest_earlier_days(config, contracts, progress=progress or (lambda _m: None))
+        return delivered_agencies(config)
 
 
 def stage_reference_tables(config: AuditConfig) -> None:
@@ -116,38 +132,72 @@ def delivered_agencies(config: AuditConfig) -> list[str]:
 
 def expected_agencies(config: AuditConfig) -> list[str]:
     """Agencies with a contract in force on the day (they owe a file); after stage_reference."""
-    contracts = WorkDir(config).load_ingested("reference/contracts").accepted
+    work = WorkDir(config)
+    with work.in_use():
+        contracts = work.load_ingested("reference/contracts").accepted
     expected = contracts_in_force(contracts, config.audit_date).index
     return sorted(a for a in expected if config.agencies is None or a in config.agencies)
 
 
 def stage_agency(config: AuditConfig, agency_id: str) -> str:
     """Read and type one agency's file of the day; returns the agency id."""
-    contracts = WorkDir(config).load_ingested("reference/contracts").accepted
-    pack = config.rulepack
-    zone = agency_zones(contracts, config.audit_date, pack.bank_timezone).get(agency_id, pack.bank_timezone)
-    return _stage_file(config, agency_id, scan_cdr_folder(config.landing, config.audit_date).files[agency_id], zone)
+    work = WorkDir(config)
+    with work.in_use():
+        contracts = work.load_ingested("reference/contracts").accepted
+        pack = config.rulepack
+        zone = agency_zones(contracts, config.audit_date, pack.bank_timezone).get(agency_id, pack.bank_timezone)
+        return _stage_file(config, agency_id, scan_cdr_folder(config.landing, config.audit_date).files[agency_id],
+                           zone)
 
 
 def _stage_file(config: AuditConfig, agency_id: str, paths: tuple, zone: str) -> str:
     """Stage the agency's file of the day (`paths`: more than one is a conflict, see stage_cdr_file)."""
+    stamp = input_stamps(paths)                         # before reading: a change while reading shows later
     staged = stage_cdr_file(config.landing, paths[0], others=paths[1:], agency_id=agency_id, day=config.audit_date,
                             local_zone=zone, rulepack=config.rulepack, max_bytes=config.max_file_bytes)
-    WorkDir(config).save_staged(agency_id, staged)
+    WorkDir(config).save_staged(agency_id, staged, stamp)
     return agency_id
+
+
+def input_stamps(paths) -> list[dict]:
+    """input_stamp of each of an agency's files of the day."""
+    return [input_stamp(path) for path in paths]
+
+
+def input_stamp(path) -> dict:
+    """What identifies a landing file's content cheaply: path, inode, size and modification
+    time (a file delivered again, by atomic rename or rewrite, changes at least one)."""
+    status = os.stat(path)
+    return {"path": str(path), "inode": status.st_ino, "size": status.st_size, "mtime_ns": status.st_mtime_ns}
 
 
 def stage_day(config: AuditConfig) -> None:
     """Validate every staged agency file in one batch; write the store partition of the day."""
     work = WorkDir(config)
-    contracts = work.load_ingested("reference/contracts").accepted
-    today = _validate_staged(work, config.audit_date)
-    today.files += missing_files(config.landing, day=config.audit_date, contracts=contracts,
-                                 agencies=config.agencies)
-    today.files += stray_files(config.landing, day=config.audit_date)
-    if not today.accepted.empty:
-        store.write_day(config.store, config.audit_date, today.accepted)
-    work.save_ingested("day", today)
+    with work.in_use():
+        contracts = work.load_ingested("reference/contracts").accepted
+        _current_staging(config, work)
+        today = _validate_staged(work, config.audit_date)
+        today.files += missing_files(config.landing, day=config.audit_date, contracts=contracts,
+                                     agencies=config.agencies)
+        today.files += stray_files(config.landing, day=config.audit_date)
+        store.write_day(config.store, config.audit_date, today.accepted if not today.accepted.empty else _no_calls(),
+                        run_id=config.run_id, wait_seconds=config.lock_wait_seconds)   # an empty day too
+        work.save_ingested("day", today)
+
+
+def _current_staging(config: AuditConfig, work: WorkDir) -> None:
+    """Make the staged agency files exactly those of the files in the landing zone now: a
+    staged file whose input was withdrawn is dropped, one whose input changed since it was
+    staged (or that arrived after the others were staged) is staged again, here."""
+    files = scan_cdr_folder(config.landing, config.audit_date).files
+    current = {a: paths for a, paths in files.items() if config.agencies is None or a in config.agencies}
+    for agency_id in work.staged_agencies():
+        paths = current.get(agency_id)
+        if paths is None or work.staged_stamp(agency_id) != input_stamps(paths):
+            work.drop_staged(agency_id)
+    for agency_id in sorted(set(current) - set(work.staged_agencies())):
+        stage_agency(config, agency_id)
 
 
 def _validate_staged(work: WorkDir, day: dt.date) -> Ingested:
@@ -161,41 +211,48 @@ def stage_rules(config: AuditConfig, *, partition: int = 0, partitions: int = 1,
     """The rules, bank-wide, over the day's calls and the history: all of them (in `workers`
     processes), or one hash partition of the numbers (then merge_rule_partitions joins the parts)."""
     work = WorkDir(config)
-    inputs = rule_inputs(config, {t: work.load_ingested(f"reference/{t}").accepted for t in REFERENCE_TABLES},
-                         work.load_ingested("day").accepted)   # held by `inputs` only: ~0.4 GiB less at 10M
-    if partitions == 1:
-        found = run_rules_in_processes(inputs, workers)
-    else:
-        found = run_rules(inputs, partition=partition, partitions=partitions)
-    name = "violations" if partitions == 1 else f"rules/part-{partition}-of-{partitions}"
-    work.save_frame(name, found)
-    work.save_json(f"{name}.keys", {name: key_fingerprint(config.hmac_secret)})   # which key made callee_key
+    with work.in_use():
+        read: list[dict] = []
+        inputs = rule_inputs(config, {t: work.load_ingested(f"reference/{t}").accepted for t in REFERENCE_TABLES},
+                             work.load_ingested("day").accepted, read=read)   # held by `inputs` only: ~0.4 GiB less at 10M
+        work.save_json("history", read)
+        if partitions == 1:
+            found = run_rules_in_processes(inputs, workers)
+        else:
+            found = run_rules(inputs, partition=partition, partitions=partitions)
+        name = "violations" if partitions == 1 else f"rules/part-{partition}-of-{partitions}"
+        work.save_frame(name, found)
+        work.save_json(f"{name}.keys", {name: key_fingerprint(config.hmac_secret)})   # which key made callee_key
 
 
 def merge_rule_partitions(config: AuditConfig, partitions: int) -> None:
     """Join the findings of every rule partition into the day's violations."""
     work = WorkDir(config)
     if partitions > 1:
-        parts = [work.load_frame(f"rules/part-{k}-of-{partitions}") for k in range(partitions)]
-        work.save_frame("violations", sort_violations(parts))
-        keys = {}
-        for k in range(partitions):
-            keys.update(work.load_json(f"rules/part-{k}-of-{partitions}.keys"))
-        work.save_json("violations.keys", keys)
+        with work.in_use():
+            parts = [work.load_frame(f"rules/part-{k}-of-{partitions}") for k in range(partitions)]
+            work.save_frame("violations", sort_violations(parts))
+            keys = {}
+            for k in range(partitions):
+                keys.update(work.load_json(f"rules/part-{k}-of-{partitions}.keys"))
+            work.save_json("violations.keys", keys)
 
 
 def stage_publish(config: AuditConfig) -> AuditResult:
-    """Scores, scorecards and manifest; publish the report; clear the work directory."""
+    """Scores, scorecards and manifest; publish the report (holding the day's report lock);
+    clear the work directory."""
     work = WorkDir(config)
-    reference = {t: work.load_ingested(f"reference/{t}") for t in REFERENCE_TABLES}
-    today = work.load_ingested("day")
-    same_key_throughout(work.load_json("violations.keys"), config)
-    calls = day_calls(work, reference["campaigns"].accepted, config)
-    violations = work.load_frame("violations")
-    cases = record_cases(config.store, config.audit_date, violations, calls,
-                         resolve_after_days=config.rulepack.cases.resolve_after_days)
-    result = publish_report(config, reference, today, calls, violations, cases=cases)
-    work.remove()
+    with publishing(config), work.in_use():
+        reference = {t: work.load_ingested(f"reference/{t}") for t in REFERENCE_TABLES}
+        today = work.load_ingested("day")
+        same_key_throughout(work.load_json("violations.keys"), config)
+        calls = day_calls(work, reference["campaigns"].accepted, config)
+        violations = work.load_frame("violations")
+        cases = record_cases(config.store, config.audit_date, violations, calls,
+                             resolve_after_days=config.rulepack.cases.resolve_after_days)
+        result = publish_report(config, reference, today, calls, violations, cases=cases,
+                                history=work.load_json("history"))
+        work.remove()
     return result
 
 
@@ -213,15 +270,25 @@ def same_key_throughout(keys_used: dict[str, str], config: AuditConfig) -> None:
         "the rule tasks (bank_wide_rules, merge_findings) and publish.")
 
 
-def rule_inputs(config: AuditConfig, tables: dict[str, pd.DataFrame], accepted: pd.DataFrame) -> RuleInputs:
+def discard_work(config: AuditConfig) -> None:
+    """Remove the run's work directory whatever happened (the DAG's last task)."""
+    WorkDir(config).remove()
+
+
+def rule_inputs(config: AuditConfig, tables: dict[str, pd.DataFrame], accepted: pd.DataFrame, *,
+                read: list[dict] | None = None) -> RuleInputs:
     """What the rules read: the day's accepted calls (enriched), the history the store holds
-    for the look-back, earlier refusals, and the reference tables."""
+    for the look-back, earlier refusals, and the reference tables. The store partitions read
+    are checked against what was written (StoreError otherwise) and, when `read` is given,
+    appended to it for the manifest."""
     calls = enrich_calls(accepted if not accepted.empty else _no_calls(), tables["campaigns"], config.rulepack)
+    with store.reading(config.store, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
+        history = read_history(config, tables["campaigns"], read=read)
+        refusals = store.read_refusals_before(config.store, config.audit_date)
     return RuleInputs(
         audit_date=config.audit_date,
         calls=calls.drop(columns=["disposition_code", "outcome_code"]),      # read into the flags; ~0.3 GiB at 10M
-        history=read_history(config, tables["campaigns"]),
-        refusals=store.read_refusals_before(config.store, config.audit_date), contracts=tables["contracts"],
+        history=history, refusals=refusals, contracts=tables["contracts"],
         agents=tables["agents"], caller_numbers=tables["caller_numbers"], campaigns=tables["campaigns"],
         assignments=tables["assignments"], consents=tables["consents"], rulepack=config.rulepack,
         secret=config.hmac_secret)
@@ -239,10 +306,13 @@ def ingest_earlier_days(config: AuditConfig, contracts: pd.DataFrame, *, progres
                   if p.is_dir() and _is_iso_date(p.name)) if folder.is_dir() else []
     ingested = []
     for earlier in (d for d in days if d < config.audit_date and not store.has_day(config.store, d)):
-        progress(f"ingesting earlier day {earlier} into the store")
-        calls = _validated_calls_of(dataclasses.replace(config, audit_date=earlier), contracts)
-        if not calls.empty:
-            store.write_day(config.store, earlier, calls)
+        # Under the store's lock, checked again: concurrent runs (a backfill) ingest each day once.
+        with store.writing(config.store, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
+            if store.has_day(config.store, earlier):
+                continue
+            progress(f"ingesting earlier day {earlier} into the store")
+            calls = _validated_calls_of(dataclasses.replace(config, audit_date=earlier), contracts)
+            store.write_day(config.store, earlier, calls if not calls.empty else _no_calls(), run_id=config.run_id)
             ingested.append(earlier)
     return ingested
 
@@ -254,20 +324,27 @@ def _validated_calls_of(config: AuditConfig, contracts: pd.DataFrame) -> pd.Data
     zones = agency_zones(contracts, config.audit_date, bank)
     files = sorted(scan_cdr_folder(config.landing, config.audit_date).files.items())
     work = WorkDir(config)
-    try:
-        in_processes(_stage_file, [(config, a, paths, zones.get(a, bank)) for a, paths in files], config.workers)
-        return _validate_staged(work, config.audit_date).accepted
-    finally:
-        work.remove()
+    with work.in_use():
+        try:
+            work.claim()
+            in_processes(_stage_file, [(config, a, paths, zones.get(a, bank)) for a, paths in files], config.workers)
+            return _validate_staged(work, config.audit_date).accepted
+        finally:
+            work.remove()
 
 
-def read_history(config: AuditConfig, campaigns: pd.DataFrame) -> pd.DataFrame:
-    """Earlier days the history rules look at (rolling window, cooling-off, redial), compact."""
+def read_history(config: AuditConfig, campaigns: pd.DataFrame, *, read: list[dict] | None = None) -> pd.DataFrame:
+    """Earlier days the history rules look at (rolling window, cooling-off, redial), compact;
+    each stored day checked against its record first (StoreError on a mismatch)."""
     pack = config.rulepack
     lookback = max(pack.rolling_window_days - 1, max(pack.cooling_off_days.values(), default=1) - 1, 1)
     days = [config.audit_date - dt.timedelta(days=n) for n in range(lookback, 0, -1)]
-    return compact_history(store.read_history(config.store, days), config.audit_date, campaigns, pack,
-                           rows=store.history_rows(config.store, days))
+    with store.reading(config.store, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
+        checked = store.check_days(config.store, days)
+        if read is not None:
+            read.extend(checked)
+        return compact_history(store.read_history(config.store, [dt.date.fromisoformat(c["date"]) for c in checked]),
+                               config.audit_date, campaigns, pack, rows=sum(c["rows"] for c in checked))
 
 
 def _no_calls() -> pd.DataFrame:

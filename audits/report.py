@@ -1,5 +1,12 @@
 """The day's report: CSVs, data-quality results, scorecards and the manifest, written aside
 and published atomically. A rerun keeps the report it replaces under superseded/<run id>/.
+
+Publishing is recoverable at every instant. The report is written into <out>/.<date>.staging-*
+and its manifest written last; then renames only (the old report's superseded/ entries into the
+new one, the old report under the new superseded/, the new report into place). A staging
+folder with a manifest is therefore a finished report that a kill may have caught mid-swap:
+the next run (recover_publishes) finishes the swap; one without a manifest is discarded.
+Runs of one day publish one at a time (the day's lock, `publishing`).
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audits import store
+from audits import locks
 from audits.config import AuditConfig
 from audits.csvcells import read_csv, write_csv
 from audits.ingest import FileRecord, Ingested
@@ -35,13 +42,30 @@ class AuditResult:
     manifest: dict
 
 
+def publishing(config: AuditConfig):
+    """Hold the lock of the day's report (waiting up to config.lock_wait_seconds for another
+    run of the same day): one run of a day publishes at a time."""
+    config.out.mkdir(parents=True, exist_ok=True)
+    day = config.audit_date.isoformat()
+    return locks.hold(config.out / f".{day}.lock", what=f"the report of {day} in {config.out}",
+                      run_id=config.run_id, wait_seconds=config.lock_wait_seconds)
+
+
 def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: Ingested,
                    calls: pd.DataFrame, violations: pd.DataFrame, *,
-                   cases: pd.DataFrame | None = None) -> AuditResult:
+                   cases: pd.DataFrame | None = None, history: list[dict] = ()) -> AuditResult:
+    """Write the report aside and publish it, holding the day's lock, after finishing any
+    publish of the day that a kill interrupted; `history`: the store partitions the rules read."""
+    with publishing(config):
+        recover_publishes(config.out, run_id=config.run_id, days=[config.audit_date.isoformat()])
+        return _publish(config, reference, today, calls, violations, cases, list(history))
+
+
+def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingested, calls: pd.DataFrame,
+             violations: pd.DataFrame, cases: pd.DataFrame | None, history: list[dict]) -> AuditResult:
     from audits.rendering import default_templates_dir, write_reports
 
     report_dir = config.report_dir
-    report_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = report_dir.parent / f".{report_dir.name}.staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
@@ -72,12 +96,12 @@ def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: I
         write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
                                 provenance=provenance, ignored_files=ignored), staging, templates_dir=default_templates_dir(),
                       workers=config.workers)
-        manifest = _manifest(config, files, staging, report_dir)
-        write_manifest(staging, manifest)
-        _swap_in(staging, report_dir, manifest.get("supersedes"))
+        manifest = _manifest(config, files, staging, report_dir, history)
+        write_manifest(staging, manifest)                # last: the staged report is complete
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    _swap_in(staging, report_dir)                        # interrupted, recover_publishes finishes it
     return AuditResult(report_dir=report_dir, agencies=len(scores), calls_audited=len(calls),
                        findings=len(violations), rows_quarantined=len(quarantine), manifest=manifest)
 
@@ -133,7 +157,8 @@ def _sorted_quarantine(quarantine: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["source", "row_number"], kind="stable").reset_index(drop=True)
 
 
-def _manifest(config: AuditConfig, files: list[FileRecord], staging: Path, report_dir: Path) -> dict:
+def _manifest(config: AuditConfig, files: list[FileRecord], staging: Path, report_dir: Path,
+              history: list[dict]) -> dict:
     previous = report_dir / MANIFEST
     supersedes = None
     if previous.is_file():
@@ -161,8 +186,9 @@ def _manifest(config: AuditConfig, files: list[FileRecord], staging: Path, repor
                              "rows_read": sum(f.rows_read for f in files),
                              "rows_accepted": sum(f.rows_accepted for f in files),
                              "rows_quarantined": sum(f.rows_quarantined for f in files)},
-        "history": {"store": str(config.store.resolve()),
-                    "days": [d.isoformat() for d in store.stored_days(config.store) if d < config.audit_date]},
+        "store": str(config.store.resolve()),
+        # Each store partition the rules read, as checked against the store's record.
+        "history": [{"date": h["date"], "path": h["path"], "rows": h["rows"], "sha256": h["sha256"]} for h in history],
         "outputs": output_hashes(staging),
         "supersedes": supersedes,
     }
@@ -172,19 +198,68 @@ def _safe_name(run_id: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_.+" else "_" for ch in run_id)
 
 
-def _swap_in(staging: Path, report_dir: Path, supersedes: dict | None) -> None:
-    """Publish the staged report; the one it replaces goes under superseded/<run id>/."""
+def _swap_in(staging: Path, report_dir: Path) -> None:
+    """Publish the staged (complete) report; the one it replaces goes under superseded/<run id>/.
+    Renames only, each step safe to take again: recover_publishes calls this to finish a swap
+    that a kill interrupted, from whichever step it reached."""
+    supersedes = json.loads((staging / MANIFEST).read_text(encoding="utf-8")).get("supersedes")
     if report_dir.exists():
         kept = staging / "superseded"
         kept.mkdir(exist_ok=True)
         older = report_dir / "superseded"
         if older.is_dir():
-            for child in older.iterdir():
-                os.replace(child, kept / child.name)
+            for child in sorted(older.iterdir()):
+                os.replace(child, _free(kept, child.name))
             older.rmdir()
-        name = _safe_name((supersedes or {}).get("run_id") or "unknown")
-        target = kept / name
-        while target.exists():
-            target = kept / f"{name}.{uuid.uuid4().hex[:6]}"
-        os.replace(report_dir, target)
+        os.replace(report_dir, _free(kept, _safe_name((supersedes or {}).get("run_id") or "unknown")))
     os.replace(staging, report_dir)
+
+
+def _free(folder: Path, name: str) -> Path:
+    target = folder / name
+    while target.exists():
+        target = folder / f"{name}.{uuid.uuid4().hex[:6]}"
+    return target
+
+
+def recover_publishes(out: Path, *, run_id: str = "", days: list[str] | None = None) -> list[str]:
+    """Finish or roll back publishes that a kill interrupted, for `days` (default: every day
+    with a staging folder under <out>) whose report lock is free (or held by this process).
+
+    A staging folder with its manifest is a complete report: its swap is finished when the
+    report at the final path is still the one it supersedes, or is absent (killed between the
+    renames: the old report is already inside the staging folder). Otherwise (incomplete, or a
+    newer report has been published since) it is removed. Returns what it did, in words."""
+    if not out.is_dir():
+        return []
+    pending: dict[str, list[Path]] = {}
+    for path in out.iterdir():
+        if path.name.startswith(".") and ".staging-" in path.name and path.is_dir():
+            day = path.name[1:].split(".staging-", 1)[0]
+            if days is None or day in days:
+                pending.setdefault(day, []).append(path)
+    done = []
+    for day, stagings in sorted(pending.items()):
+        try:
+            with locks.hold(out / f".{day}.lock", what=f"the report of {day}", run_id=run_id, wait_seconds=0):
+                for staging in sorted(stagings, key=lambda p: p.stat().st_mtime):
+                    done.append(_recover(staging, out / day))
+        except locks.LockTimeout:
+            continue                                   # that day is being published right now
+    return done
+
+
+def _recover(staging: Path, report_dir: Path) -> str:
+    manifest = staging / MANIFEST
+    try:
+        supersedes = json.loads(manifest.read_text(encoding="utf-8")).get("supersedes") or {}
+    except (OSError, ValueError, AttributeError):
+        supersedes = None                              # no manifest (or not a finished one): unfinished
+    if supersedes is not None:
+        current = report_dir / MANIFEST
+        if not report_dir.exists() or (current.is_file() and sha256_path(current) == supersedes.get("manifest_sha256")) \
+                or (not current.is_file() and not supersedes):
+            _swap_in(staging, report_dir)
+            return f"finished the interrupted publish of {report_dir}"
+    shutil.rmtree(staging, ignore_errors=True)
+    return f"removed the unfinished report {staging}"

@@ -3,26 +3,40 @@ a compact per-day index of refusals (the refusal rule looks back forever; readin
 file per day beats rescanning every call).
 
     <store>/calls/call_date=YYYY-MM-DD/calls.parquet
+    <store>/calls/call_date=YYYY-MM-DD/partition.json      what was written: rows and sha256 of both files
     <store>/refusals/call_date=YYYY-MM-DD/refusals.parquet
+    <store>/.lock                                           writers exclusive, readers shared (audits.locks)
 
-Writing day D replaces only D's partitions, atomically (write aside, then rename).
+A day is written whole or not at all: both files are written aside first (all that needs
+space), then the day's record is removed, each file renamed into place (a rename replaces a
+file atomically, so no file is ever missing or half-written) and the record written last. A
+day is in the store when its record is; a day whose files do not match their record was
+changed after it was written (or its write was interrupted between the renames) and stops
+the run that reads it. Writers hold the store lock exclusively and readers share it, so no
+reader sees a day half-replaced and no two runs ingest the same day.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from audits import locks
+from audits.ingest import AuditError
+from audits.manifest import sha256_path
 from audits.phones import e164_integers
 from audits.tables import in_order
+from audits.workers import in_threads
 
 STORED_COLUMNS = ("call_id", "agency_id", "agent_id", "campaign_id", "caller_e164", "callee_e164",
                   "start_utc", "disposition_code", "outcome_code", "call_date", "callee_number")
@@ -30,45 +44,158 @@ STORED_COLUMNS = ("call_id", "agency_id", "agent_id", "campaign_id", "caller_e16
 HISTORY_COLUMNS = ("callee_number", "start_utc", "campaign_id", "disposition_code", "outcome_code")
 _CODED = ("campaign_id", "disposition_code", "outcome_code")      # few distinct values: read as dictionaries
 REFUSAL_COLUMNS = ("callee_e164", "start_utc", "agency_id", "call_id")
+FILES = {"calls": "calls.parquet", "refusals": "refusals.parquet"}
+RECORD = "partition.json"
+LOCK = ".lock"
+LOCK_WAIT_SECONDS = 1800.0
+
+
+class StoreError(AuditError):
+    """A store partition that does not match what the audit wrote; the message says how to rebuild it."""
 
 
 def _partition(store: Path, kind: str, day: dt.date) -> Path:
     return store / kind / f"call_date={day.isoformat()}"
 
 
+def _record_path(store: Path, day: dt.date) -> Path:
+    return _partition(store, "calls", day) / RECORD
+
+
+@contextmanager
+def writing(store: Path, *, run_id: str = "", wait_seconds: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Hold the store's lock exclusively (one writer at a time, no readers)."""
+    store.mkdir(parents=True, exist_ok=True)
+    with locks.hold(store / LOCK, what=f"the store {store}", run_id=run_id, wait_seconds=wait_seconds):
+        yield
+
+
+@contextmanager
+def reading(store: Path, *, run_id: str = "", wait_seconds: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Hold the store's lock shared (readers together, no writer); nothing to hold without a store."""
+    if not store.is_dir():
+        yield
+        return
+    with locks.hold(store / LOCK, what=f"the store {store}", run_id=run_id, exclusive=False,
+                    wait_seconds=wait_seconds):
+        yield
+
+
 def has_day(store: Path, day: dt.date) -> bool:
-    return (_partition(store, "calls", day) / "calls.parquet").is_file()
+    """Whether the store holds day D whole (its record is written; check_days compares the files)."""
+    with reading(store):
+        return _record_path(store, day).is_file()
 
 
 def stored_days(store: Path) -> list[dt.date]:
     folder = store / "calls"
     if not folder.is_dir():
         return []
-    return sorted(dt.date.fromisoformat(p.name.split("=", 1)[1]) for p in folder.iterdir()
-                  if p.name.startswith("call_date=") and (p / "calls.parquet").is_file())
+    with reading(store):
+        return sorted(dt.date.fromisoformat(p.name.split("=", 1)[1]) for p in folder.iterdir()
+                      if p.name.startswith("call_date=") and (p / RECORD).is_file())
 
 
-def write_day(store: Path, day: dt.date, calls: pd.DataFrame) -> None:
-    """Replace day D's partitions with these validated calls (all agencies)."""
+def write_day(store: Path, day: dt.date, calls: pd.DataFrame, *, run_id: str = "",
+              wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
+    """Replace day D's partitions with these validated calls (all agencies; none is a day too)."""
     calls = calls.assign(callee_number=e164_integers(calls["callee_e164"]))
     frame = in_order(calls.loc[:, list(STORED_COLUMNS)])                # history needs no sort
     refusals = frame.loc[(frame["disposition_code"] == "ANSWERED") & (frame["outcome_code"] == "REFUSED"),
                          list(REFUSAL_COLUMNS)]
-    _replace_partition(_partition(store, "refusals", day), "refusals.parquet", refusals)
-    _replace_partition(_partition(store, "calls", day), "calls.parquet", frame)
+    with writing(store, run_id=run_id, wait_seconds=wait_seconds):
+        _replace_day(store, day, {"calls": frame, "refusals": refusals}, run_id)
 
 
-def _replace_partition(folder: Path, name: str, frame: pd.DataFrame) -> None:
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = folder.parent / f".{folder.name}.{uuid.uuid4().hex}"
-    staging.mkdir()
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    pq.write_table(table, staging / name, compression="zstd")
-    retired = folder.parent / f".{folder.name}.old.{uuid.uuid4().hex}"
-    if folder.exists():
-        os.replace(folder, retired)
-    os.replace(staging, folder)
-    shutil.rmtree(retired, ignore_errors=True)
+def _replace_day(store: Path, day: dt.date, frames: dict[str, pd.DataFrame], run_id: str) -> None:
+    _sweep(store, day)
+    token = uuid.uuid4().hex
+    aside: dict[str, Path] = {}
+    record = {"date": day.isoformat(), "run_id": run_id}
+    try:
+        for kind, frame in frames.items():
+            folder = _partition(store, kind, day)
+            folder.mkdir(parents=True, exist_ok=True)
+            aside[kind] = folder / f".{FILES[kind]}.{token}.tmp"
+            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), aside[kind], compression="zstd")
+            record[kind] = {"path": f"{kind}/{folder.name}/{FILES[kind]}", "rows": len(frame),
+                            "sha256": sha256_path(aside[kind])}
+        aside[RECORD] = _record_path(store, day).with_name(f".{RECORD}.{token}.tmp")
+        aside[RECORD].write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    except BaseException:
+        for path in aside.values():
+            path.unlink(missing_ok=True)
+        raise
+    # Nothing below needs space. Killed between these renames, the day has no record (or one
+    # its files do not match): the next run ingests it again from the landing zone, or stops.
+    _record_path(store, day).unlink(missing_ok=True)
+    for kind in frames:
+        os.replace(aside[kind], _partition(store, kind, day) / FILES[kind])
+    os.replace(aside[RECORD], _record_path(store, day))
+
+
+def _sweep(store: Path, day: dt.date) -> None:
+    """Remove what killed writers of day D left (under the writer's lock, nobody else writes):
+    files written aside here, and the hidden folders of versions before whole-day writes."""
+    for kind in FILES:
+        folder = _partition(store, kind, day)
+        for left in (folder.glob(".*.tmp") if folder.is_dir() else ()):
+            left.unlink(missing_ok=True)
+        for left in (folder.parent.glob(f".{folder.name}.*") if folder.parent.is_dir() else ()):
+            shutil.rmtree(left, ignore_errors=True)
+
+
+def check_days(store: Path, days: list[dt.date]) -> list[dict]:
+    """For each stored day among `days` (in order): {"date", "path", "rows", "sha256"} of its
+    calls, after checking both its files against its record. StoreError on any mismatch."""
+    checked = in_threads(lambda day: _check_day(store, day), days)       # sha256 of a big day: ~1 s
+    return [entry for entry in checked if entry is not None]
+
+
+def _check_day(store: Path, day: dt.date, kinds: tuple[str, ...] = ("calls", "refusals")) -> dict | None:
+    record_path = _record_path(store, day)
+    if not record_path.is_file():
+        present = [_partition(store, kind, day) / FILES[kind] for kind in kinds]
+        present = [path for path in present if path.exists()]
+        if present:
+            raise StoreError(_rebuild(day, f"store partition {present[0].parent} has no record of what was written "
+                                           f"({RECORD}): its write was interrupted, or an older version wrote it."))
+        return None
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        entries = {kind: record[kind] for kind in kinds}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StoreError(_rebuild(day, f"the store's record {record_path} is unreadable ({exc}).")) from None
+    for kind, entry in entries.items():
+        path = _partition(store, kind, day) / FILES[kind]
+        rows = _rows(path)
+        digest = sha256_path(path) if path.is_file() else None
+        if rows != entry.get("rows") or digest != entry.get("sha256"):
+            now = "missing" if digest is None else (f"{rows if rows is not None else 'unreadable'} rows, "
+                                                    f"sha256 {digest[:12]}…")
+            raise StoreError(_rebuild(day, f"store partition {path} does not match what the audit wrote: the "
+                                           f"record says {entry.get('rows')} rows, sha256 "
+                                           f"{str(entry.get('sha256'))[:12]}…; the file has {now}. It was "
+                                           "changed, emptied or truncated after it was written."))
+    calls = entries.get("calls")
+    return None if calls is None else {"date": day.isoformat(), "path": str(_partition(store, "calls", day).resolve()
+                                                                             / FILES["calls"]),
+                                       "rows": calls["rows"], "sha256": calls["sha256"]}
+
+
+def _rows(path: Path) -> int | None:
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except (OSError, pa.ArrowException):
+        return None
+
+
+def _rebuild(day: dt.date, problem: str) -> str:
+    return (f"{problem} The audit will not use history it cannot trust. Rebuild day {day.isoformat()} from the "
+            f"landing zone: with its CDR files in <landing>/cdr/{day.isoformat()}/, run "
+            f"`python -m audits run --date {day.isoformat()} …` again (it rewrites that day's partitions), "
+            f"or delete the folders call_date={day.isoformat()} under <store>/calls and <store>/refusals so that "
+            "the next run ingests the day again.")
 
 
 def read_history(store: Path, days: list[dt.date],
@@ -76,7 +203,8 @@ def read_history(store: Path, days: list[dt.date],
     """The HISTORY_COLUMNS of each stored day, in the order given, as Arrow tables of up to
     `batch_rows` calls each (in call order; text columns with few distinct values
     dictionary-encoded), one at a time: reading a whole day of ten million calls at once held
-    ~300 MiB per day in Arrow's pool on top of the compact history being built."""
+    ~300 MiB per day in Arrow's pool on top of the compact history being built. The caller
+    checks the days first (check_days) and holds the store's lock (reading) while it reads."""
     for day in days:
         path = _partition(store, "calls", day) / "calls.parquet"
         if not path.is_file():
@@ -99,15 +227,16 @@ def history_rows(store: Path, days: list[dt.date]) -> int:
 
 
 def read_refusals_before(store: Path, day: dt.date) -> pd.DataFrame:
-    """Every stored refusal dated before `day` (one small file per day)."""
+    """Every stored refusal dated before `day` (one small file per day, each checked against
+    its day's record: StoreError on a mismatch)."""
     folder = store / "refusals"
-    frames = []
-    if folder.is_dir():
-        for partition in sorted(folder.iterdir()):
-            if partition.name.startswith("call_date=") and partition.name.split("=", 1)[1] < day.isoformat():
-                path = partition / "refusals.parquet"
-                if path.is_file():
-                    frames.append(pq.read_table(path).to_pandas())
+    with reading(store):
+        days = sorted(dt.date.fromisoformat(p.name.split("=", 1)[1]) for p in folder.iterdir()
+                      if p.name.startswith("call_date=") and p.name.split("=", 1)[1] < day.isoformat()
+                      and (p / FILES["refusals"]).is_file()) if folder.is_dir() else []
+        in_threads(lambda earlier: _check_day(store, earlier, ("refusals",)), days)
+        frames = [pq.read_table(_partition(store, "refusals", earlier) / FILES["refusals"]).to_pandas()
+                  for earlier in days]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return _empty(REFUSAL_COLUMNS)

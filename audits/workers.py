@@ -10,6 +10,7 @@ import ctypes
 import gc
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable
 
@@ -27,12 +28,14 @@ def in_processes(function: Callable, arguments: list[tuple], workers: int) -> li
     context = multiprocessing.get_context("fork")
     gc.collect()
     gc.freeze()
-    pool = context.Pool(min(workers, len(arguments)), maxtasksperchild=1)     # memory back per task
+    pool = context.Pool(min(workers, len(arguments)), initializer=_dies_on_terminate,
+                        maxtasksperchild=1)                                    # memory back per task
     try:
         results = pool.starmap(function, arguments)
-        # close + join, not terminate (what `with Pool()` does): with maxtasksperchild the pool's
-        # handler thread may be forking a replacement worker while terminate() joins, and that
-        # worker then waits for a task forever (a whole test run hung so, under load).
+        # close + join, not terminate (what `with Pool()` does): terminate() SIGTERMs idle workers,
+        # which may ignore it (a handler inherited from Airflow's task runner), and with
+        # maxtasksperchild the handler thread may be forking a replacement worker while it joins;
+        # either way a whole test run hung for good.
         pool.close()
         return results
     except BaseException:
@@ -41,6 +44,13 @@ def in_processes(function: Callable, arguments: list[tuple], workers: int) -> li
     finally:
         pool.join()
         gc.unfreeze()
+
+
+def _dies_on_terminate() -> None:
+    """A worker ends on SIGTERM, whatever handler it inherited (Airflow's task runner installs
+    one that returns in forked children): a pool left on an error terminates its workers, and
+    an idle one that ignored it would hang that wait for ever."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def in_threads(function: Callable, items: Iterable) -> list:

@@ -86,12 +86,13 @@ def vendor_audit_nightly():
     def resolve_run() -> dict:
         """Settle the run's date, paths and rulepack; everything after reads only this."""
         from audits.cli import code_version
-        from audits.config import load_rulepack
+        from audits.config import check_run_id, load_rulepack
         from audits.deployment import audited_day, shared_paths
 
         context = get_current_context()
         params = context["params"]
         with _fail_without_retry():
+            check_run_id(context["run_id"])          # it names the run's work folder: never ".." or a path
             shared_paths({name: params[name] for name in ("landing", "out", "store")}, "VENDOR_AUDIT_DATA")
             if params.get("audit_date"):
                 audit_date = dt.date.fromisoformat(params["audit_date"])
@@ -178,6 +179,14 @@ def vendor_audit_nightly():
         with _fail_without_retry():
             return str(stage_publish(_config(settings)).report_dir)
 
+    @task(trigger_rule="all_done", retries=0)
+    def discard_work(settings: dict) -> None:
+        """Remove the run's work files (full numbers) whatever happened upstream: failed or not,
+        they never outlive the run."""
+        from audits.pipeline import discard_work as discard
+
+        discard(_config(settings))
+
     @task(retries=1)
     def notify(settings: dict, report_dir: str) -> str:
         """E-mail the summary (masked numbers only) through the SMTP connection `audit_smtp`."""
@@ -200,7 +209,8 @@ def vendor_audit_nightly():
             raise RuntimeError(undelivered(Path(report_dir), SMTP_CONNECTION, exc)) from exc
         return f"sent to {len(recipients)} recipient(s) from {sender}"
 
-    settings = check_reference(resolve_run())
+    resolved = resolve_run()
+    settings = check_reference(resolved)
     delivered = wait_for_landing(settings)
     staged = stage_agency.partial(settings=settings).expand(agency_id=delivered)
     validated = validate_day(settings)
@@ -213,6 +223,9 @@ def vendor_audit_nightly():
     report_dir = publish(settings)
     merged >> report_dir
     notify(settings, report_dir)
+    # Last, whatever failed (from resolve_run's settings: check_reference may be what failed); a
+    # leaf beside notify, so the run's state stays that of its work.
+    [staged, validated, rules, merged, report_dir] >> discard_work(resolved)
 
 
 def _config(settings: dict):
@@ -227,7 +240,7 @@ def _config(settings: dict):
         audit_date=dt.date.fromisoformat(settings["audit_date"]), landing=Path(settings["landing"]),
         out=Path(settings["out"]), store=Path(settings["store"]), rulepack=load_rulepack(settings["rulepack"]),
         hmac_secret=_hmac_secret(), run_id=settings["run_id"],
-        code_version=settings["code_version"], generated_at=settings["generated_at"])
+        code_version=settings["code_version"], generated_at=settings["generated_at"], orchestrated=True)
 
 
 def _hmac_secret() -> bytes:

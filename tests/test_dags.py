@@ -38,6 +38,8 @@ EXPECTED_EDGES = {
     ("wait_for_landing", "stage_agency"), ("stage_agency", "validate_day"),
     ("validate_day", "rule_partitions"), ("rule_partitions", "bank_wide_rules"),
     ("bank_wide_rules", "merge_findings"), ("merge_findings", "publish"), ("publish", "notify"),
+    ("stage_agency", "discard_work"), ("validate_day", "discard_work"), ("bank_wide_rules", "discard_work"),
+    ("merge_findings", "discard_work"), ("publish", "discard_work"), ("resolve_run", "discard_work"),
 }
 
 
@@ -56,10 +58,11 @@ def dag():
 def test_dag_has_the_expected_tasks_and_edges(dag):
     edges = {(task.task_id, down) for task in dag.tasks for down in task.downstream_task_ids}
     assert EXPECTED_EDGES <= edges
-    assert {t.task_id for t in dag.tasks} == {a for a, _ in EXPECTED_EDGES} | {"notify"}
+    assert {t.task_id for t in dag.tasks} == {a for a, _ in EXPECTED_EDGES} | {"notify", "discard_work"}
     assert dag.doc_md and all(dag.get_task(t).doc_md for t in ("check_reference", "stage_agency", "publish"))
     assert dag.get_task("stage_agency").retries == 2
     assert dag.get_task("validate_day").trigger_rule == "none_failed"
+    assert dag.get_task("discard_work").trigger_rule == "all_done"          # work files go, failed or not
 
 
 class _Inbox:
@@ -124,6 +127,8 @@ def test_full_run_rerun_verify_and_email(dag, tmp_path, inbox):
     assert "AG02" in scores and "missing" in scores                      # no file from AG02: not assessed
     assert b"FREQ_CALLING_HOURS" in first["violations.csv"] and b"CONF_PII_IN_NOTES" in first["violations.csv"]
     assert b"DQ_BAD_PHONE" in first["quarantine.csv"]
+    assert not (tmp_path / "store" / ".work").exists() and not (tmp_path / "reports" / ".work").exists()
+    assert [h["date"] for h in first_manifest["history"]] == [(DAY - dt.timedelta(days=1)).isoformat()]
 
     connections = tmp_path / "connections.json"
     connections.write_text(json.dumps({"audit_smtp": {

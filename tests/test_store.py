@@ -1,8 +1,17 @@
-"""The store's history, read in batches, compacts to the same frame as read whole."""
+"""The store: history read in batches compacts to the same frame as read whole; a day is
+written whole or not at all, with a record of what was written that every read checks; and
+concurrent writers and readers never see a day missing or half-replaced."""
 
 import datetime as dt
+import errno
+import hashlib
+import json
+import multiprocessing
+import time
+from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from audits import store
@@ -42,3 +51,126 @@ def test_history_in_batches_equals_history_read_whole(tmp_path):
     assert str(whole["start_utc"].dtype) == "datetime64[ns, UTC]"
     with pytest.raises(ValueError, match="more history"):
         compact_history(store.read_history(tmp_path, days), D, CAMPAIGNS, pack, rows - 1)
+
+
+# --- what the store wrote, checked on read (issue 13 rows 6 and 16) -----------------------------
+
+def test_a_day_records_what_was_written_and_is_checked_against_it(tmp_path):
+    store.write_day(tmp_path, D, _calls(D, 8))
+    record = json.loads((tmp_path / "calls" / f"call_date={D}" / "partition.json").read_text())
+    calls = tmp_path / "calls" / f"call_date={D}" / "calls.parquet"
+    assert record["calls"] == {"path": f"calls/call_date={D}/calls.parquet", "rows": 8,
+                               "sha256": hashlib.sha256(calls.read_bytes()).hexdigest()}
+    assert record["refusals"]["rows"] == 2
+    assert store.check_days(tmp_path, [D - dt.timedelta(days=1), D]) == [
+        {"date": D.isoformat(), "path": str(calls.resolve()), "rows": 8, "sha256": record["calls"]["sha256"]}]
+    pq.write_table(pq.read_table(calls).slice(0, 0), calls)            # emptied
+    with pytest.raises(store.StoreError, match=f"call_date={D}.*record says 8 rows.*file has 0 rows"):
+        store.check_days(tmp_path, [D])
+    with pytest.raises(store.StoreError, match="Rebuild day 2026-11-27 from the landing zone"):
+        store.check_days(tmp_path, [D])
+
+
+def test_a_truncated_refusals_file_stops_the_refusal_look_back(tmp_path):
+    store.write_day(tmp_path, D - dt.timedelta(days=3), _calls(D - dt.timedelta(days=3), 8))
+    assert len(store.read_refusals_before(tmp_path, D)) == 2
+    refusals = tmp_path / "refusals" / f"call_date={D - dt.timedelta(days=3)}" / "refusals.parquet"
+    refusals.write_bytes(refusals.read_bytes()[:100])
+    with pytest.raises(store.StoreError, match="unreadable rows"):
+        store.read_refusals_before(tmp_path, D)
+
+
+@pytest.mark.parametrize("failing", ["calls", "refusals"])
+def test_a_day_is_written_whole_or_not_at_all(tmp_path, monkeypatch, failing):
+    """Issue 13 row 16: out of disk while writing a day left a refusals partition written
+    without its calls partition (and hidden staging folders)."""
+    real_write = pq.write_table
+
+    def out_of_disk(table, where, *args, **kwargs):
+        if f"/{failing}/" in str(where):
+            raise OSError(errno.ENOSPC, "No space left on device", str(where))
+        return real_write(table, where, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "write_table", out_of_disk)
+    with pytest.raises(OSError, match="No space left"):
+        store.write_day(tmp_path, D, _calls(D, 8))
+    assert [p for p in tmp_path.rglob("*") if p.is_file() and p.name != ".lock"] == []
+    assert not store.has_day(tmp_path, D)
+    monkeypatch.setattr(pq, "write_table", real_write)
+    store.write_day(tmp_path, D, _calls(D, 8))
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    monkeypatch.setattr(pq, "write_table", out_of_disk)
+    with pytest.raises(OSError, match="No space left"):
+        store.write_day(tmp_path, D, _calls(D, 4))                       # a rerun of the day
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+    assert store.check_days(tmp_path, [D])[0]["rows"] == 8
+
+
+# --- concurrent runs (issue 17, deployment finding 5) -------------------------------------------
+
+def _write_repeatedly(root: str, rows: int, seconds: float, report) -> None:
+    failures, writes, end = [], 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            store.write_day(Path(root), D, _calls(D, rows))
+            writes += 1
+            time.sleep(0.01)                                            # a run does other work between writes
+        except Exception as exc:                                        # noqa: BLE001 - counted, then asserted
+            failures.append(f"writer: {type(exc).__name__}: {exc}")
+    report.put((writes, len(failures), failures[:3]))                  # one message: a full queue blocks exit
+
+
+def _read_repeatedly(root: str, seconds: float, report) -> None:
+    failures, reads, end = [], 0, time.monotonic() + seconds
+    calls = Path(root) / "calls" / f"call_date={D}" / "calls.parquet"
+    while time.monotonic() < end:
+        try:
+            if not store.has_day(Path(root), D):
+                failures.append("reader: has_day false")
+            if pq.read_table(calls).num_rows not in (7, 11):                 # a reader without the lock
+                failures.append("reader: a half-written calls.parquet")
+            with store.reading(Path(root)):                                 # the audit's readers
+                rows = store.check_days(Path(root), [D])[0]["rows"]
+                read = sum(t.num_rows for _, t in store.read_history(Path(root), [D]))
+            if rows != read or rows not in (7, 11):
+                failures.append(f"reader: record {rows} rows, read {read}")
+            reads += 1
+            time.sleep(0.001)
+        except Exception as exc:                                        # noqa: BLE001
+            failures.append(f"reader: {type(exc).__name__}: {exc}")
+    report.put((reads, len(failures), failures[:3]))
+
+
+def test_two_writers_and_a_reader_never_see_a_day_missing_or_half_written(tmp_path):
+    """Issue 17 finding 5: replacing a partition (check, rename, rename) failed under two
+    writers and a reader: `Directory not empty`, FileNotFoundError, has_day false, staging left."""
+    store.write_day(tmp_path, D, _calls(D, 7))
+    context = multiprocessing.get_context("fork")
+    report = context.Queue()
+    processes = [context.Process(target=_write_repeatedly, args=(str(tmp_path), 7, 3.0, report)),
+                 context.Process(target=_write_repeatedly, args=(str(tmp_path), 11, 3.0, report)),
+                 context.Process(target=_read_repeatedly, args=(str(tmp_path), 3.0, report))]
+    for process in processes:
+        process.start()
+    results = [report.get(timeout=60) for _ in processes]
+    for process in processes:
+        process.join(10)
+    assert [(count, examples) for _, count, examples in results] == [(0, [])] * 3
+    assert all(done > 10 for done, _, _ in results), results          # each process did its part
+    leftovers = [p.name for p in tmp_path.rglob("*") if p.name.startswith(".") and p.name != ".lock"]
+    assert leftovers == []
+    assert store.check_days(tmp_path, [D])[0]["rows"] in (7, 11)
+
+
+def test_a_rewrite_of_a_day_sweeps_what_a_killed_writer_left(tmp_path):
+    store.write_day(tmp_path, D, _calls(D, 8))
+    left = [tmp_path / "calls" / f"call_date={D}" / ".calls.parquet.0badc0de.tmp",
+            tmp_path / "refusals" / f"call_date={D}" / ".refusals.parquet.0badc0de.tmp"]
+    for path in left:
+        path.write_bytes(b"PAR1 13812345678")                           # full numbers, half written
+    older = tmp_path / "calls" / f".call_date={D}.0badc0de" / "calls.parquet"   # the layout before records
+    older.parent.mkdir()
+    older.write_bytes(b"PAR1")
+    store.write_day(tmp_path, D, _calls(D, 4))
+    assert [p.exists() for p in left + [older.parent]] == [False, False, False]
+    assert store.check_days(tmp_path, [D])[0]["rows"] == 4
