@@ -127,7 +127,12 @@ def _read_repeatedly(root: str, seconds: float, report) -> None:
         try:
             if not store.has_day(Path(root), D):
                 failures.append("reader: has_day false")
-            if pq.read_table(calls).num_rows not in (7, 11):                 # a reader without the lock
+            # A reader without the lock, through one open handle (os.replace keeps what it opened
+            # whole; pq.read_table(path) stats and then opens, and may pair one file's size with
+            # the next file's bytes: "Page was smaller than expected", a reader-side race).
+            with calls.open("rb") as handle:
+                unlocked_rows = pq.ParquetFile(handle).read().num_rows
+            if unlocked_rows not in (7, 11):
                 failures.append("reader: a half-written calls.parquet")
             with store.reading(Path(root)):                                 # the audit's readers
                 rows = store.check_days(Path(root), [D])[0]["rows"]
