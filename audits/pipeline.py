@@ -167,7 +167,13 @@ def input_stamps(paths) -> list[dict]:
 def input_stamp(path) -> dict:
     """What identifies a landing file's content cheaply: path, inode, size and modification
     time (a file delivered again, by atomic rename or rewrite, changes at least one)."""
-    status = os.stat(path)
+    try:
+        status = os.stat(path)
+    except OSError:                      # a dangling link, no permission: staging finds it unreadable
+        try:
+            status = os.lstat(path)
+        except OSError:
+            return {"path": str(path), "inode": None, "size": None, "mtime_ns": None}
     return {"path": str(path), "inode": status.st_ino, "size": status.st_size, "mtime_ns": status.st_mtime_ns}
 
 
