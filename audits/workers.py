@@ -12,45 +12,82 @@ import multiprocessing
 import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import wait
 from typing import Callable, Iterable
 
 import pyarrow as pa
 
 
 def in_processes(function: Callable, arguments: list[tuple], workers: int) -> list:
-    """function(*args) for each args, in up to `workers` forked processes (here when 1).
+    """function(*args) for each args, in up to `workers` forked processes (here when 1), a fresh
+    process per task (its memory goes back to the system when it ends); results in order. The
+    first error raised by a task is raised here once the running tasks have ended (no more are
+    started).
 
     The parent's objects are frozen out of the garbage collector while the workers run, so
     that the workers' collections do not write to (and so copy) the parent's pages.
+
+    Not multiprocessing.Pool: with maxtasksperchild its handler thread forks replacement
+    workers while terminate() joins them, and such a worker waits for a task for ever (whole
+    test runs hung so, on success and on a task's error). Here every process is started,
+    read and joined by this function alone.
     """
     if workers <= 1 or len(arguments) <= 1:
         return [function(*args) for args in arguments]
     context = multiprocessing.get_context("fork")
+    results: list = [None] * len(arguments)
+    waiting = list(enumerate(arguments))[::-1]
+    running: dict = {}                                   # receiving end -> (task index, process)
+    error: BaseException | None = None
     gc.collect()
     gc.freeze()
-    pool = context.Pool(min(workers, len(arguments)), initializer=_dies_on_terminate,
-                        maxtasksperchild=1)                                    # memory back per task
     try:
-        results = pool.starmap(function, arguments)
-        # close + join, not terminate (what `with Pool()` does): terminate() SIGTERMs idle workers,
-        # which may ignore it (a handler inherited from Airflow's task runner), and with
-        # maxtasksperchild the handler thread may be forking a replacement worker while it joins;
-        # either way a whole test run hung for good.
-        pool.close()
+        while waiting or running:
+            while waiting and error is None and len(running) < workers:
+                index, args = waiting.pop()
+                receive, send = context.Pipe(duplex=False)
+                process = context.Process(target=_run_task, args=(send, function, args), daemon=True)
+                process.start()
+                send.close()
+                running[receive] = (index, process)
+            if not running:
+                break
+            for ready in wait(list(running)):
+                index, process = running.pop(ready)
+                try:
+                    succeeded, value = ready.recv()
+                except EOFError:
+                    succeeded, value = False, RuntimeError(f"a worker process died (exit code {process.exitcode})")
+                ready.close()
+                process.join()
+                if succeeded:
+                    results[index] = value
+                elif error is None:
+                    error = value
+        if error is not None:
+            raise error
         return results
-    except BaseException:
-        pool.terminate()
-        raise
     finally:
-        pool.join()
+        for receive, (_, process) in running.items():      # only when interrupted
+            process.kill()
+            process.join()
+            receive.close()
         gc.unfreeze()
 
 
-def _dies_on_terminate() -> None:
-    """A worker ends on SIGTERM, whatever handler it inherited (Airflow's task runner installs
-    one that returns in forked children): a pool left on an error terminates its workers, and
-    an idle one that ignored it would hang that wait for ever."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+def _run_task(send, function: Callable, args: tuple) -> None:
+    """In the forked worker: run one task and send (succeeded, result or exception) back."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)        # Airflow's task runner leaves a handler that returns
+    try:
+        outcome = (True, function(*args))
+    except BaseException as exc:                          # noqa: BLE001 - handed to the parent
+        outcome = (False, exc)
+    try:
+        send.send(outcome)
+    except Exception as exc:                              # noqa: BLE001 - an unpicklable result or error
+        send.send((False, RuntimeError(f"{type(exc).__name__} sending a task's outcome: {exc}")))
+    finally:
+        send.close()
 
 
 def in_threads(function: Callable, items: Iterable) -> list:

@@ -58,3 +58,20 @@ def test_workers_end_although_the_parent_ignores_sigterm():
         process.communicate()
         out = "hung"
     assert out.strip() == "done"
+
+
+def test_an_error_in_one_task_ends_every_worker_and_is_raised_each_time():
+    """The fresh-clone CI run hung here: a task's error made Pool.terminate() race a replacement
+    worker. Many tries, each must end with the task's own error."""
+    faulthandler.dump_traceback_later(120, exit=True)
+    try:
+        for _ in range(25):
+            with pytest.raises(ValueError, match="three"):
+                in_processes(_fail_on_three, [(n,) for n in range(8)], 2)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang():
+    with pytest.raises(RuntimeError, match="worker process died"):
+        in_processes(os._exit, [(3,), (0,)], 2)
