@@ -26,7 +26,7 @@ from audits.loaders import (
     read_table,
     scan_cdr_folder,
 )
-from audits.models import QUARANTINE_COLUMNS, REFERENCE_TABLES, TABLE_COLUMNS
+from audits.models import DECISION_TABLES, QUARANTINE_COLUMNS, REFERENCE_TABLES, TABLE_COLUMNS
 from audits.manifest import sha256_path
 from audits.privacy import mask_free_text
 from audits.tables import (
@@ -101,9 +101,33 @@ def reference_paths(landing: Path) -> dict[str, Path]:
     return paths
 
 
+def decision_paths(landing: Path) -> dict[str, Path]:
+    """The file of each decision table delivered (optional, cases.md §3), found as the required
+    tables are. An entry of that name that is not a regular file (a folder, a dangling link) is
+    returned too, so that reading it fails loudly: decisions silently not applied would change
+    scores unseen."""
+    folder = landing / "reference"
+    entries = sorted(folder.iterdir()) if folder.is_dir() else []
+    found = {}
+    for table in DECISION_TABLES:
+        path = find_table_file(folder, table, REFERENCE_SUFFIXES)
+        if path is None:
+            path = next((p for suffix in REFERENCE_SUFFIXES for p in entries
+                         if p.name[:len(table)] == table and p.name[len(table):].lower() == suffix), None)
+        if path is not None:
+            found[table] = path
+    return found
+
+
 def load_reference_table(landing: Path, table: str, path: Path, *, audit_date: dt.date,
-                         rulepack: Rulepack, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Ingested:
-    """One reference table read, typed and validated. Unreadable -> AuditError."""
+                         rulepack: Rulepack, max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+                         typing: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                         parameters: dict | None = None) -> Ingested:
+    """One reference table read, typed and validated. Unreadable -> AuditError.
+
+    `typing` adds the columns and flags a suite judges beyond what type_reference gives (the
+    decision tables' flags need the rule registry, the HMAC key and the known cases);
+    `parameters` fill more of the suite's `$PARAMETER`s."""
     try:
         sha256 = sha256_path(path)
         raw = read_table(path, table, max_bytes=max_bytes)
@@ -114,9 +138,12 @@ def load_reference_table(landing: Path, table: str, path: Path, *, audit_date: d
         raise AuditError(f"Reference table {table} cannot be read: {exc}\n"
                          "Fix or re-export the file; no agency can be audited without it.") from None
     typed = type_reference(table, raw.frame, bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
+    if typing is not None:
+        typed = typing(typed)
     source = path.relative_to(landing).as_posix()
     labels = pd.DataFrame({"source": source, "row_number": typed[ROW]})
-    validation = validate_table(typed, table, parameters={"known_timezones": sorted(_ZONES)}, row_labels=labels)
+    validation = validate_table(typed, table, parameters={"known_timezones": sorted(_ZONES), **(parameters or {})},
+                                row_labels=labels)
     agency = typed["agency_id"] if "agency_id" in typed else pd.Series("", index=typed.index)
     quarantine = _quarantine_rows(audit_date, source, raw.frame, validation.reasons, agency,
                                   call_ids=None, table=table, malformed=raw.malformed, delivered=raw.delivered)

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from audits.arrowtext import as_arrow_text, extract_groups
 from audits.config import DEFAULT_MAX_FILE_BYTES
-from audits.models import COLUMN_KINDS, REFERENCE_TABLES, TABLE_COLUMNS
+from audits.models import COLUMN_KINDS, DECISION_TABLES, REFERENCE_TABLES, TABLE_COLUMNS
 from audits.privacy import column_names_for_message, mask_free_text
 
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)   # pandas 3 "str": null is NaN
@@ -444,7 +444,7 @@ def _normalise_columns(frame: pd.DataFrame, path: Path, table: str,
             out[column] = _trimmed_or_null(frame[column])
         else:
             out[column] = pd.Series(pd.NA, index=frame.index, dtype=TEXT)
-    if table in REFERENCE_TABLES:
+    if table in REFERENCE_TABLES or table in DECISION_TABLES:
         flags = (frame[FORMULA_WITHOUT_VALUE].to_numpy(dtype=bool) if FORMULA_WITHOUT_VALUE in frame
                  else np.zeros(len(frame), dtype=bool))
         out[FORMULA_WITHOUT_VALUE] = pd.Series(flags, index=frame.index)

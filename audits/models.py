@@ -17,6 +17,8 @@ CONVERSATION_OUTCOMES = frozenset({"RIGHT_PARTY", "REFUSED", "COMPLAINT"})
 UNANSWERED_DISPOSITIONS = frozenset({"NO_ANSWER", "REJECTED", "VOICEMAIL"})
 
 REFERENCE_TABLES = ("contracts", "agents", "caller_numbers", "campaigns", "assignments", "consents")
+# Optional reference tables of decisions made by people (cases.md §3): read when present.
+DECISION_TABLES = ("exceptions", "disputes")
 
 # Raw columns of each input table; the first list is required (non-blank), the second optional.
 TABLE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -38,6 +40,14 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          "start_time", "end_time", "disposition"),
         ("answer_time", "outcome", "notes", "callee_tz"),
     ),
+    "exceptions": (
+        ("exception_id", "agency_id", "rule_id", "valid_from", "valid_to", "approved_by", "approved_on", "reason"),
+        ("subject",),
+    ),
+    "disputes": (
+        ("dispute_id", "case_id", "raised_by", "raised_on", "status"),
+        ("decided_by", "decided_on", "note"),
+    ),
 }
 
 # Typed kind of each column that is not plain text.
@@ -54,12 +64,15 @@ COLUMN_KINDS: dict[str, dict[str, str]] = {
     "cdr": {"caller_number": "phone", "callee_number": "phone", "start_time": "timestamp",
             "answer_time": "timestamp", "end_time": "timestamp", "disposition": "enum",
             "outcome": "enum", "callee_tz": "timezone"},
+    "exceptions": {"valid_from": "date", "valid_to": "date", "approved_on": "date"},
+    "disputes": {"raised_on": "date", "status": "enum", "decided_on": "date"},
 }
 
 ENUM_VALUES: dict[str, tuple[str, ...]] = {
     "purpose": PURPOSES,
     "disposition": DISPOSITIONS,
     "outcome": OUTCOMES,
+    "status": ("open", "upheld", "rejected"),       # disputes.csv (cases.md §3)
 }
 
 # --- outputs --------------------------------------------------------------------------
@@ -277,6 +290,10 @@ class Scorecard:
     provenance: Provenance
     grade_bands: tuple[tuple[str, float], ...] = field(default=(("A", 90.0), ("B", 80.0),
                                                                ("C", 70.0), ("D", 60.0)))
+    # over every finding, accepted and dismissed ones included (cases.md §3-4); equal to
+    # overall and grade when no decision applies
+    overall_before_decisions: float | None = None
+    grade_before_decisions: str = ""
 
 
 @dataclass(frozen=True)

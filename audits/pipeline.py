@@ -22,7 +22,8 @@ from typing import Callable
 import pandas as pd
 
 from audits import store, validation
-from audits.cases.daily import record_cases
+from audits.cases.daily import cases_of_day
+from audits.cases.decisioninputs import check_decision_tables
 from audits.config import AuditConfig, ConfigError
 from audits.ingest import (Ingested, lean_for_validation, load_reference_table, missing_files, reference_paths,
                            stage_cdr_file, stray_files, validate_calls, validation_columns)
@@ -104,6 +105,7 @@ def stage_reference(config: AuditConfig, *, progress: Progress | None = None) ->
         purge_legacy(config.out)
         recover_publishes(config.out, run_id=config.run_id)
         stage_reference_tables(config)
+        check_decision_tables(config)              # exceptions/disputes: unreadable stops the run now
         contracts = work.load_ingested("reference/contracts").accepted
         ingest_earlier_days(config, contracts, progress=progress or (lambda _m: None))
         return delivered_agencies(config)
@@ -253,10 +255,9 @@ def stage_publish(config: AuditConfig) -> AuditResult:
         today = work.load_ingested("day")
         same_key_throughout(work.load_json("violations.keys"), config)
         calls = day_calls(work, reference["campaigns"].accepted, config)
-        violations = work.load_frame("violations")
-        cases = record_cases(config.store, config.audit_date, violations, calls,
-                             resolve_after_days=config.rulepack.cases.resolve_after_days)
-        result = publish_report(config, reference, today, calls, violations, cases=cases,
+        day_cases = cases_of_day(config, work.load_frame("violations"), calls)     # decisions applied
+        reference.update(day_cases.inputs)                                         # exceptions, disputes
+        result = publish_report(config, reference, today, calls, day_cases.violations, cases=day_cases.register,
                                 history=work.load_json("history"))
         work.remove()
     return result

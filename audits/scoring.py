@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from audits.cases.decisions import counted_findings
 from audits.config import Rulepack
 from audits.privacy import mask_phones
 from audits.models import (
@@ -38,6 +39,7 @@ SCORE_COLUMNS = (
     "calls_audited", "findings", "critical_findings", "calls_confidentiality", "calls_frequency",
     "calls_qualification", "score_confidentiality", "score_frequency", "score_qualification",
     "score_data_quality", "overall", "grade", "grade_capped", "change_prev_day", "change_prev_7d",
+    "overall_before_decisions", "grade_before_decisions",          # cases.md §4: appended
 )
 # Which calls each rule looks at (the denominator shown per rule on the scorecard).
 _EVALUATED = {
@@ -78,7 +80,21 @@ def grade_for(overall: float | None, rulepack: Rulepack) -> str:
 
 def score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.DataFrame,
                    violations: pd.DataFrame, rulepack: Rulepack, history: pd.DataFrame) -> pd.DataFrame:
-    """scores.csv rows, one per agency, sorted by agency_id. `history` = earlier scores.csv rows."""
+    """scores.csv rows, one per agency, sorted by agency_id. `history` = earlier scores.csv rows.
+
+    Every count and score is over the findings that count: accepted and dismissed findings
+    (`decision`, cases.md §3) do not; overall and grade before decisions are over all findings."""
+    counted = counted_findings(violations)
+    scores = _score_agencies(audit_date, volumes, calls, counted, rulepack, history)
+    before = scores if counted is violations else _score_agencies(audit_date, volumes, calls, violations, rulepack,
+                                                                  history)
+    scores["overall_before_decisions"] = before["overall"].to_numpy()
+    scores["grade_before_decisions"] = before["grade"].to_numpy()
+    return scores[list(SCORE_COLUMNS)]
+
+
+def _score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.DataFrame,
+                    violations: pd.DataFrame, rulepack: Rulepack, history: pd.DataFrame) -> pd.DataFrame:
     scoring = rulepack.scoring
     audited = calls.groupby("agency_id").size() if not calls.empty else pd.Series(dtype="int64")
     affected = (violations.drop_duplicates(["agency_id", "family", "call_id"])
@@ -115,7 +131,7 @@ def score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.D
             "overall": overall, "grade": grade, "grade_capped": capped,
             "change_prev_day": change_day, "change_prev_7d": change_week,
         })
-    return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
+    return pd.DataFrame(rows, columns=list(SCORE_COLUMNS[:-2]))
 
 
 def _better(grade: str, cap: str, rulepack: Rulepack) -> bool:
@@ -190,6 +206,8 @@ def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: p
                                      rows_quarantined=volume.rows_quarantined, reasons=volume.reasons),
             provenance=provenance,
             grade_bands=tuple((g, float(f)) for g, f in rulepack.scoring.grade_bands),
+            overall_before_decisions=_none(row.overall_before_decisions),
+            grade_before_decisions=str(row.grade_before_decisions),
         ))
     return cards
 

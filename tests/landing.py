@@ -10,7 +10,7 @@ from pathlib import Path
 
 from audits.config import AuditConfig, load_rulepack
 from audits.ingest import load_calls, load_reference
-from audits.models import TABLE_COLUMNS
+from audits.models import DECISION_TABLES, TABLE_COLUMNS
 from audits.pipeline import ingest_earlier_days
 from audits.pipeline import rule_inputs as pipeline_rule_inputs
 from audits.rules import RuleInputs
@@ -72,6 +72,13 @@ def make_landing(root: Path, days: dict[dt.date, dict[str, list[dict]]] | None =
         rows = reference.get(table, default_rows)
         required, optional = TABLE_COLUMNS[table]
         write_csv(root / "reference" / f"{table}.csv", rows, list(required + optional))
+    for table in DECISION_TABLES:                  # optional: written only when given
+        path = root / "reference" / f"{table}.csv"
+        if table in reference:
+            required, optional = TABLE_COLUMNS[table]
+            write_csv(path, reference[table], list(required + optional))
+        elif path.exists():
+            path.unlink()
     for day, agencies in (days or {}).items():
         for agency, rows in agencies.items():
             write_csv(root / "cdr" / day.isoformat() / f"{agency}.csv", rows,

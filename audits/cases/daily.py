@@ -1,9 +1,11 @@
 """What the pipeline calls: the day's case counts from its findings, the day's snapshot built
-on the store's chain (rebuilding forward any day whose predecessor was rerun), and its register."""
+on the store's chain (rebuilding forward any day whose predecessor was rerun), its register, and
+the decisions of exceptions.csv and disputes.csv applied to both."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +13,41 @@ import pandas as pd
 
 from audits.cases.casestore import (ChainLink, case_days, counts_sha256, read_counts, read_link, read_snapshot,
                                     write_case_day)
+from audits.cases.decisioninputs import load_decision_tables
+from audits.cases.decisions import decide_cases, overlay_register, with_decisions
 from audits.cases.lifecycle import COUNT_COLUMNS, advance, empty_counts
 from audits.cases.summary import case_register
+from audits.config import AuditConfig
+from audits.ingest import Ingested
 from audits.models import RULES_BY_ID, SubjectKind
 from audits.privacy import mask_phones
+
+
+@dataclass(frozen=True)
+class DayCases:
+    """The day's cases with their decisions (cases.md §2-4)."""
+
+    violations: pd.DataFrame             # the day's findings, `decision` filled
+    register: pd.DataFrame               # cases.csv rows, decision / exception_id / dispute_id filled
+    inputs: dict[str, Ingested]          # the decision tables delivered, validated (manifest, quarantine, dq/)
+
+
+def cases_of_day(config: AuditConfig, violations: pd.DataFrame, calls: pd.DataFrame) -> DayCases:
+    """Store the day's case counts and snapshot; read the decision tables (a dispute must name
+    a case of the snapshot: every case seen up to the day) and apply them to the findings and
+    the register. The lifecycle counts every finding, decided or not."""
+    day, settings = config.audit_date, config.rulepack.cases
+    snapshot = build_snapshot(config.store, day, day_counts(violations, calls),
+                              resolve_after_days=settings.resolve_after_days)
+    inputs = load_decision_tables(config, known_cases=snapshot["case_id"])
+    decided = decide_cases(snapshot, _accepted(inputs, "exceptions"), _accepted(inputs, "disputes"), day)
+    register = case_register(snapshot, day, resolve_after_days=settings.resolve_after_days)
+    return DayCases(violations=with_decisions(violations, decided), register=overlay_register(register, decided),
+                    inputs=inputs)
+
+
+def _accepted(inputs: dict[str, Ingested], table: str) -> pd.DataFrame | None:
+    return inputs[table].accepted if table in inputs else None
 
 
 def record_cases(store: Path, day: dt.date, violations: pd.DataFrame, calls: pd.DataFrame, *,
