@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from audits.config import Rulepack
 from audits.manifest import hash_mismatch, readable_now, whole_number
-from audits.models import REFERENCE_TABLES
+from audits.models import DECISION_TABLES, REFERENCE_TABLES
 
 
 def check_landing(manifest: dict) -> list[str]:
@@ -28,7 +28,7 @@ def check_landing(manifest: dict) -> list[str]:
     in_conflict = {agency for agency in cdr_agencies if agency and cdr_agencies.count(agency) > 1}
     for entry in inputs:
         path, table = str(entry.get("path")), entry.get("table")
-        if table not in (*REFERENCE_TABLES, "cdr"):
+        if table not in (*REFERENCE_TABLES, *DECISION_TABLES, "cdr"):
             problems.append(f"input {path}: table {table!r} is not an input table.")
             continue
         if entry.get("status") == "missing":
@@ -60,6 +60,7 @@ def check_landing(manifest: dict) -> list[str]:
         elif now is not None and now not in recorded:
             problems.append(f"reference table {table}: an audit now reads {now}, not {recorded[0]} as recorded "
                             "(a file added or removed after the audit); rerun the audit for this day.")
+    problems += _decision_tables_listed(landing, inputs)
     day = dt.date.fromisoformat(str(manifest["audit_date"]))
     delivered = {str(e.get("path")) for e in inputs if e.get("table") == "cdr" and e.get("status") != "missing"}
     recorded_missing = {str(e.get("path")) for e in inputs if e.get("table") == "cdr" and e.get("status") == "missing"}
@@ -74,6 +75,24 @@ def check_landing(manifest: dict) -> list[str]:
             problems.append(f"input {path}: agency {agency}'s file of the day is in the landing zone but not an "
                             "input of the manifest (delivered after the audit, or dropped from the manifest); "
                             "rerun the audit for this day.")
+    return problems
+
+
+def _decision_tables_listed(landing: Path, inputs: list[dict]) -> list[str]:
+    """The optional decision tables (cases.md §3) an audit would read now are the ones recorded:
+    one delivered after the audit would change decisions and scores. (One recorded and gone
+    fails its re-hash.)"""
+    from audits.ingest import decision_paths
+
+    problems = []
+    present = decision_paths(landing)
+    for table in DECISION_TABLES:
+        recorded = [str(e.get("path")) for e in inputs if e.get("table") == table]
+        now = present[table].relative_to(landing).as_posix() if table in present else None
+        if now is not None and now not in recorded:
+            problems.append(f"reference table {table}: an audit now reads {now}, which the manifest does not list "
+                            "(delivered after the audit, or dropped from the manifest); its decisions would change "
+                            "the report: rerun the audit for this day.")
     return problems
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from audits.config import Rulepack
 from audits.manifest import MANIFEST, hash_mismatch, whole_number
-from audits.models import REFERENCE_TABLES, RULES_BY_ID
+from audits.models import DECISION_TABLES, REFERENCE_TABLES, RULES_BY_ID
 
 SIGNATURE = "manifest.sig"                   # written beside the manifest when a signing key is set (review.md)
 ALWAYS_WRITTEN = ("violations.csv", "quarantine.csv", "scores.csv", "index.html", "summary.xlsx")
@@ -23,6 +23,16 @@ _COUNTS = ("rows_read", "rows_quarantined", "calls_audited", "findings", "critic
 _RECOMPUTED = ("assessed", *(f"score_{f}" for f in (*_FAMILIES, "data_quality")), "overall", "grade",
                "grade_capped")
 _NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r])")        # a CSV cell kept from being read as a formula
+_BEFORE_DECISIONS = ("overall_before_decisions", "grade_before_decisions")   # scores.csv since decisions
+
+
+def _header(path: Path) -> list[str]:
+    """A report CSV's column names ([] when it cannot be read)."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return handle.readline().rstrip("\r\n").split(",")
+    except (OSError, UnicodeDecodeError):
+        return []
 
 
 def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | None, *,
@@ -31,9 +41,13 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
     problems = _check_outputs(report_dir, manifest, superseded=superseded)
     day = str(manifest["audit_date"])
     tables = {}
-    for name, columns in (("violations.csv", ("audit_date", "agency_id", "rule_id", "family", "severity", "call_id")),
+    decided = _header(report_dir / "violations.csv")[-1:] == ["decision"]        # reports since decisions
+    before = set(_BEFORE_DECISIONS) <= set(_header(report_dir / "scores.csv"))
+    for name, columns in (("violations.csv", ("audit_date", "agency_id", "rule_id", "family", "severity", "call_id",
+                                              *(("decision",) if decided else ()))),
                           ("quarantine.csv", ("audit_date", "source", "row_number")),
-                          ("scores.csv", ("audit_date", "agency_id", "file_status", *_COUNTS, *_RECOMPUTED))):
+                          ("scores.csv", ("audit_date", "agency_id", "file_status", *_COUNTS, *_RECOMPUTED,
+                                          *(_BEFORE_DECISIONS if before else ())))):
         tables[name] = _read_output_csv(report_dir / name, columns, problems)
         if tables[name] is not None:
             wrong = tables[name]["audit_date"] != day
@@ -50,6 +64,40 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
             problems += _check_scores_against_violations(tables["scores.csv"], tables["violations.csv"])
             if rulepack is not None:
                 problems += _check_recomputed_scores(day, tables["scores.csv"], tables["violations.csv"], rulepack)
+    return problems
+
+
+def _check_decisions(cases: pd.DataFrame, findings: pd.DataFrame, manifest: dict) -> list[str]:
+    """Decisions (cases.md §3) agree across violations.csv, cases.csv and the inputs: every
+    finding of a case on the day carries its case's decision (all have call date D), each
+    decision names the row that made it, and none comes from a table the audit did not read."""
+    from audits.cases.decisions import ACCEPTED, DECISIONS, DISMISSED, DISPUTED
+
+    problems = []
+    for name, frame in (("violations.csv", findings), ("cases.csv", cases)):
+        unknown = sorted(set(frame["decision"]) - {"", *DECISIONS})
+        if unknown:
+            problems.append(f"output {name}: unknown decision(s) {', '.join(unknown[:10])}.")
+    per_case = findings.drop_duplicates(["case_id", "decision"])
+    for case_id in sorted(per_case.loc[per_case["case_id"].duplicated(), "case_id"].unique())[:10]:
+        problems.append(f"output violations.csv: the findings of case {case_id} carry different decisions.")
+    listed = cases.drop_duplicates("case_id").set_index("case_id")
+    for row in per_case.drop_duplicates("case_id").itertuples(index=False):
+        if row.case_id in listed.index and listed.at[row.case_id, "decision"] != row.decision:
+            problems.append(f"output cases.csv: case {row.case_id} decision is {listed.at[row.case_id, 'decision']!r}; "
+                            f"its findings in violations.csv are {row.decision!r}.")
+    tables = {str(e.get("table")) for e in manifest["inputs"]}
+    for decision, column, table in ((ACCEPTED, "exception_id", "exceptions"), (DISMISSED, "dispute_id", "disputes"),
+                                    (DISPUTED, "dispute_id", "disputes")):
+        mine = cases[cases["decision"] == decision]
+        if (mine[column] == "").any():
+            problems.append(f"output cases.csv: a case {decision} without its {column}.")
+        if len(mine) and table not in tables:
+            problems.append(f"output cases.csv: cases {decision}, yet reference/{table} is not an input of the "
+                            "manifest.")
+    for column, table in (("exception_id", "exceptions"), ("dispute_id", "disputes")):
+        if (cases[column] != "").any() and table not in tables:
+            problems.append(f"output cases.csv: {column} given, yet reference/{table} is not an input of the manifest.")
     return problems
 
 
@@ -73,10 +121,12 @@ def _check_cases(report_dir: Path, day: str, manifest: dict) -> list[str]:
     if header != list(CASE_COLUMNS):
         return [f"output cases.csv: columns are {', '.join(header)}; expected {', '.join(CASE_COLUMNS)}."]
     problems: list[str] = []
-    cases = _read_output_csv(path, ("audit_date", "case_id", "status", "findings_today"), problems)
-    findings = _read_output_csv(report_dir / "violations.csv", ("case_id",), problems)
+    cases = _read_output_csv(path, ("audit_date", "case_id", "status", "findings_today", "decision", "exception_id",
+                                    "dispute_id"), problems)
+    findings = _read_output_csv(report_dir / "violations.csv", ("case_id", "decision"), problems)
     if cases is None or findings is None:
         return problems
+    problems += _check_decisions(cases, findings, manifest)
     if (cases["audit_date"] != day).any():
         problems.append(f"output cases.csv: {int((cases['audit_date'] != day).sum())} row(s) dated other than {day}.")
     unknown = sorted(set(cases["status"]) - set(STATUSES))
@@ -128,7 +178,8 @@ def _required_outputs(manifest: dict) -> set[str]:
     from audits.rendering.formatting import agency_file_stem
 
     inputs = manifest["inputs"]
-    required = set(ALWAYS_WRITTEN) | {f"dq/{e.get('table')}.json" for e in inputs if e.get("table") in REFERENCE_TABLES}
+    required = set(ALWAYS_WRITTEN) | {f"dq/{e.get('table')}.json" for e in inputs
+                                      if e.get("table") in (*REFERENCE_TABLES, *DECISION_TABLES)}
     if any(e.get("table") == "cdr" and whole_number(e.get("rows_accepted")) for e in inputs):
         required.add("dq/cdr.json")
     for agency in _agency_records(manifest):
@@ -260,7 +311,10 @@ def _check_rule_metadata(violations: pd.DataFrame, rulepack: Rulepack | None) ->
 
 def _check_scores_against_violations(scores: pd.DataFrame, violations: pd.DataFrame) -> list[str]:
     """Per agency: findings, critical findings and calls with a finding per family, counted
-    again in violations.csv."""
+    again in violations.csv over the findings that count (neither accepted nor dismissed)."""
+    from audits.cases.decisions import counted_findings
+
+    violations = counted_findings(violations)
     problems = []
     counted = pd.DataFrame({
         "findings": violations.groupby("agency_id").size(),
@@ -289,7 +343,8 @@ def _check_scores_against_violations(scores: pd.DataFrame, violations: pd.DataFr
 def _check_recomputed_scores(day: str, scores: pd.DataFrame, violations: pd.DataFrame,
                              rulepack: Rulepack) -> list[str]:
     """The scores and grades of scores.csv recomputed from its own counts and violations.csv
-    with the recorded rulepack (trends aside: they read other days' reports)."""
+    with the recorded rulepack (trends aside: they read other days' reports); those before
+    decisions too, where scores.csv has them."""
     from audits.scoring import AgencyVolume, score_agencies
 
     rows = scores.drop_duplicates("agency_id")
@@ -305,11 +360,12 @@ def _check_recomputed_scores(day: str, scores: pd.DataFrame, violations: pd.Data
                                                                  categories=rows["agency_id"].to_numpy())})
     expected = score_agencies(dt.date.fromisoformat(day), volumes, calls, violations, rulepack,
                               pd.DataFrame(columns=["audit_date", "agency_id", "overall", "grade"]))
-    expected = pd.read_csv(_as_csv(expected[["agency_id", *_RECOMPUTED]]), dtype="str", keep_default_na=False,
+    recomputed = _RECOMPUTED + tuple(c for c in _BEFORE_DECISIONS if c in scores)
+    expected = pd.read_csv(_as_csv(expected[["agency_id", *recomputed]]), dtype="str", keep_default_na=False,
                            ).set_index("agency_id")
     problems = []
-    for have in rows[["agency_id", *_RECOMPUTED]].itertuples(index=False):
-        for column in _RECOMPUTED:
+    for have in rows[["agency_id", *recomputed]].itertuples(index=False):
+        for column in recomputed:
             want = expected.at[have.agency_id, column]
             if getattr(have, column) != want:
                 problems.append(f"output scores.csv: agency {have.agency_id} {column} is {getattr(have, column)!r}; "
