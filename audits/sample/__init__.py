@@ -7,7 +7,9 @@ writes, exactly as data-contract.md section 1 describes:
     reference/contracts.xlsx, agents.csv, caller_numbers.csv, campaigns.csv,
               assignments.csv, consents.csv
     cdr/<YYYY-MM-DD>/<agency_id>.csv | .csv.gz | .parquet
+    reference/exceptions.csv, disputes.csv   decisions about planted cases (lifecycle.py)
     truth/<YYYY-MM-DD>.csv      agency_id, call_id, rule_id, row_number
+    truth/cases/<YYYY-MM-DD>.csv   the day's expected case register (lifecycle.py)
 
 The truth lists every finding the cn_bank rulepack must report for the day (one row per call
 and rule; row_number blank) and every quarantined row (rule_id = its DQ code, row_number =
@@ -31,6 +33,7 @@ from audits.sample.calls import background_day
 from audits.sample.decoys import near_misses
 from audits.sample.dq import dq_rows
 from audits.sample.history import HISTORY_PLANTS
+from audits.sample.lifecycle import CasePlants, subjects_of, write_case_truth
 from audits.sample.plants import SINGLE_PLANTS, Planter
 from audits.sample.reference import (PURPOSE_CODES, Callers, Landlines, Numbers, Pool, Roster, day_strings,
                                      pool_sizes, purpose_volumes)
@@ -68,15 +71,18 @@ def write_sample_landing(landing: Path, *, start: dt.date, days: int, agencies: 
     sizes = pool_sizes(volumes, days)
     pools = {p: Pool(p, plan, sizes[p], numbers, rng) for p in PURPOSE_CODES}
     planter = Planter(plan, roster, callers, numbers, np.random.default_rng(s_plant), calls_per_day)
+    cases = CasePlants.choose(plan)                        # cases over days, and decisions about them
     for day in range(days):
-        for plant in (*SINGLE_PLANTS, *HISTORY_PLANTS, near_misses, dq_rows):
+        for plant in (*SINGLE_PLANTS, *HISTORY_PLANTS, near_misses, dq_rows, cases.plant):
             plant(planter, day)
     say(f"sample: {agencies} agencies, {days} day(s) from {start.isoformat()}, "
         f"{calls_per_day:,} calls a day, seed {seed}")
     _write_reference(landing, plan, roster, callers, pools, planter, rng)   # complete before any day
+    for table, frame in cases.reference_tables().items():
+        _csv(landing / "reference" / f"{table}.csv", frame)
     say(f"reference tables written to {landing / 'reference'}")
 
-    calls, files, planted = 0, 0, Counter()
+    calls, files, planted, findings = 0, 0, Counter(), {}
     for day, day_seed in enumerate(s_days.spawn(days)):
         day_rng = np.random.default_rng(day_seed)
         rows = planter.calls[day]
@@ -87,9 +93,12 @@ def write_sample_landing(landing: Path, *, start: dt.date, days: int, agencies: 
         _csv(landing / "truth" / f"{plan.date(day).isoformat()}.csv", result.truth[TRUTH_COLUMNS])
         calls, files = calls + written, files + len(result.files)
         planted.update(result.truth["rule_id"].tolist())
+        rules = result.truth[~result.truth["rule_id"].str.startswith("DQ_")]
+        findings[day] = subjects_of(rules[["agency_id", "call_id", "rule_id"]], result.calls)
         say(f"{plan.date(day).isoformat()}: {written:,} rows in {len(result.files)} files, "
             f"{len(result.truth):,} truth rows")
         del background, result                               # keep one day in memory at a time
+    write_case_truth(landing, plan, cases.case_truth(findings), _csv)
     return {"days": days, "agencies": agencies, "calls": calls, "files": files,
             "planted": dict(sorted(planted.items()))}
 

@@ -40,6 +40,7 @@ class AgencyFile:
 class Day:
     files: list[AgencyFile]
     truth: pd.DataFrame
+    calls: pd.DataFrame | None = None     # agency_id, call_id, agent, campaign, callee, caller: case subjects
 
 
 def assemble_day(plan: Plan, callers: Callers, bg: pd.DataFrame, planted: list[dict], day: int,
@@ -73,7 +74,9 @@ def assemble_day(plan: Plan, callers: Callers, bg: pd.DataFrame, planted: list[d
     out = pd.concat(truth, ignore_index=True)
     order = pd.to_numeric(out["row_number"], errors="coerce").fillna(-1)
     out = out.assign(_n=order).sort_values(["agency_id", "rule_id", "call_id", "_n"], kind="stable")
-    return Day(files=files, truth=out.drop(columns="_n").reset_index(drop=True))
+    calls = pd.DataFrame({"agency_id": np.array([a.agency_id for a in plan.agencies], dtype=object)[frame["agency"].to_numpy()],
+                          **{c: frame[c].to_numpy() for c in ("call_id", "agent", "campaign", "callee", "caller")}})
+    return Day(files=files, truth=out.drop(columns="_n").reset_index(drop=True), calls=calls)
 
 
 def _plant_frame(plan: Plan, rows: list[dict], day: int, rng: np.random.Generator) -> pd.DataFrame:
