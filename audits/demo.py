@@ -1,7 +1,7 @@
 """`make demo`: a sample landing zone audited day by day by the real Airflow DAG (embedded:
 SQLite metadata, `airflow dags test`), end to end.
 
-    python -m audits.demo --root data/demo --start 2026-11-21 --days 7 --calls-per-day 20000
+    python -m audits.demo --root data/demo --start 2026-11-21 --days 10 --calls-per-day 20000
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m audits.demo")
     parser.add_argument("--root", type=Path, default=Path("data/demo"))
     parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2026, 11, 21))
-    parser.add_argument("--days", type=int, default=7)
+    # cn_bank resolves a case after 7 quiet days: 10 days show the sample's case resolving and reopening
+    parser.add_argument("--days", type=int, default=10)
     parser.add_argument("--calls-per-day", type=int, default=20_000)
     args = parser.parse_args(argv)
     for part in ("landing", "store", "reports"):

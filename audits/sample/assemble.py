@@ -74,7 +74,8 @@ def assemble_day(plan: Plan, callers: Callers, bg: pd.DataFrame, planted: list[d
     out = pd.concat(truth, ignore_index=True)
     order = pd.to_numeric(out["row_number"], errors="coerce").fillna(-1)
     out = out.assign(_n=order).sort_values(["agency_id", "rule_id", "call_id", "_n"], kind="stable")
-    calls = pd.DataFrame({"agency_id": np.array([a.agency_id for a in plan.agencies], dtype=object)[frame["agency"].to_numpy()],
+    agency_ids = np.array([a.agency_id for a in plan.agencies], dtype=object)
+    calls = pd.DataFrame({"agency_id": agency_ids[frame["agency"].to_numpy()],
                           **{c: frame[c].to_numpy() for c in ("call_id", "agent", "campaign", "callee", "caller")}})
     return Day(files=files, truth=out.drop(columns="_n").reset_index(drop=True), calls=calls)
 

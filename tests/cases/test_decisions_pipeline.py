@@ -8,6 +8,7 @@ import csv
 import dataclasses
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from audits.cases.keys import case_id
@@ -17,8 +18,6 @@ from audits.ingest import AuditError
 from audits.pipeline import run_audit
 from audits.privacy import phone_keys
 from tests.landing import DAY, REFERENCE, call, config_for, make_landing
-
-import pandas as pd
 
 DAYS = [dt.date(2026, 11, 26), dt.date(2026, 11, 27), dt.date(2026, 11, 28), dt.date(2026, 11, 29)]
 NUMBERS = [f"1381234{k:04d}" for k in range(100)]           # 100 customers of AG01, servicing
@@ -90,7 +89,7 @@ def test_every_bad_decision_row_is_quarantined_with_its_reason_and_the_good_ones
                                                                                 ("disputes", 6, 1, 5)]
     case = next(r for r in _rows(result.report_dir / "cases.csv") if r["case_id"] == E9)
     assert (case["decision"], case["exception_id"], case["dispute_id"]) == ("accepted", "X1", "D5")
-    assert (result.report_dir / "dq" / "exceptions.json").is_file() and (result.report_dir / "dq" / "disputes.json").is_file()
+    assert all((result.report_dir / "dq" / f"{table}.json").is_file() for table in ("exceptions", "disputes"))
     assert cli(["verify", str(result.report_dir)]) == 0
 
 
