@@ -191,11 +191,14 @@ def test_a_rerun_with_the_same_inputs_is_byte_identical(four_days):
     assert {name: (again / name).read_bytes() for name in first} == first
 
 
-def test_an_unreadable_decision_table_stops_the_run_before_any_work(tmp_path):
+def test_an_unreadable_decision_table_stops_the_run_before_any_work(tmp_path, capsys):
     make_landing(tmp_path / "landing", {DAY: {"AG01": [call("c1", "2026-11-27 10:00:00")]}})
-    (tmp_path / "landing" / "reference" / "disputes.csv").mkdir()
+    (tmp_path / "landing" / "reference" / "disputes.csv").mkdir()          # not a file: never silently skipped
     with pytest.raises(AuditError, match="Reference table disputes cannot be read"):
         run_audit(config_for(tmp_path))
+    assert cli(["run", "--date", DAY.isoformat(), "--landing", str(tmp_path / "landing"), "--out",
+                str(tmp_path / "out"), "--store", str(tmp_path / "store")]) == 2
+    assert "disputes" in capsys.readouterr().err
     assert not (tmp_path / "out" / DAY.isoformat()).exists()
 
 
