@@ -52,12 +52,13 @@ KINDS = {
     "campaigns": {"purpose": "enum"},
     "assignments": {"phone": "phone"},
     "consents": {"phone": "phone", "marketing_consent_at": "timestamp", "marketing_withdrawn_at": "timestamp"},
+    "disputes": {"status": "enum"},
 }
 # Rows that share these values keep their relative order when rows are shuffled: the first of
 # them is the one kept (DQ_DUPLICATE_CALL_ID, DQ_DUPLICATE_KEY), so its choice is a fact of the
 # file, not a written form.
 ORDER_KEYS = {"cdr": ("call_id",), "contracts": ("contract_id",), "agents": ("agency_id", "agent_id", "active_from"),
-              "campaigns": ("campaign_id",)}
+              "campaigns": ("campaign_id",), "exceptions": ("exception_id",), "disputes": ("dispute_id",)}
 FORMATS = ("csv", "csv.gz", "parquet", "gb18030", "bom")       # a CDR file's container and encoding
 
 _TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
@@ -335,12 +336,12 @@ def rewrite_landing(source: Path, target: Path, *, seed: int) -> Forms:
     forms = Forms()
     header, rows = read_rows(next((source / "reference").glob("contracts.*")))
     contracts = [dict(zip(header, row)) for row in rows]
-    for path in sorted((source / "reference").iterdir()):
+    for number, path in enumerate(sorted((source / "reference").iterdir())):
         table = path.name.split(".")[0]
         header, rows = read_rows(path)
         zone = BANK_ZONE if table == "consents" else None
         header, rows = rewrite_rows(table, header, rows, zone=zone, rng=rng, forms=forms)
-        fmt = rng.choice(["csv", "bom", "gb18030"])
+        fmt = ("csv", "bom", "gb18030")[number % 3]             # each form, whichever tables there are
         _write(target / "reference" / f"{table}.csv", file_bytes(header, rows, fmt, crlf=rng.random() < 0.5, rng=rng))
         forms.saw(f"reference as {fmt}")
     paths = sorted((source / "cdr").glob("*/*"))
