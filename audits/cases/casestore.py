@@ -4,6 +4,9 @@ built from them, beside the day's calls partition:
     <store>/cases/call_date=YYYY-MM-DD/counts.parquet     one row per case with findings (COUNT_COLUMNS)
     <store>/cases/call_date=YYYY-MM-DD/snapshot.parquet   every case as of the day (SNAPSHOT_COLUMNS)
     <store>/cases/call_date=YYYY-MM-DD/chain.json         what the snapshot was built from, and its digest
+    <store>/cases/call_date=YYYY-MM-DD/decisions.parquet  the day's decided cases (decisions.DECIDED_COLUMNS),
+                                                          for the command line; not part of the chain (decisions
+                                                          do not change the lifecycle), kept when the day is rebuilt
 
 A day's folder is written aside and renamed into place, so its three files change together.
 The chain digest of day D covers D's counts, the previous audited day and that day's digest,
@@ -30,6 +33,7 @@ from audits.cases.lifecycle import COUNT_COLUMNS, SNAPSHOT_COLUMNS, empty_counts
 
 FOLDER = "cases"
 CHAIN = "chain.json"
+DECISIONS = "decisions.parquet"
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ def write_case_day(store: Path, link: ChainLink, counts: pd.DataFrame, snapshot:
             pq.write_table(pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False),
                            staging / name, compression="zstd")
         (staging / CHAIN).write_text(json.dumps(asdict(link), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        if (folder / DECISIONS).is_file():          # a rebuilt day keeps the decisions it was audited with
+            shutil.copy2(folder / DECISIONS, staging / DECISIONS)
         retired = folder.parent / f".{folder.name}.old.{uuid.uuid4().hex}"
         if folder.exists():
             os.replace(folder, retired)
@@ -100,6 +106,29 @@ def write_case_day(store: Path, link: ChainLink, counts: pd.DataFrame, snapshot:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def write_decisions(store: Path, day: dt.date, decided: pd.DataFrame) -> None:
+    """The day's decided cases, beside its counts (written aside, then renamed into place)."""
+    folder = day_folder(store, day)
+    staging = folder / f".{DECISIONS}.{uuid.uuid4().hex}"
+    try:
+        pq.write_table(pa.Table.from_pandas(decided.reset_index(drop=True).astype(object), preserve_index=False),
+                       staging, compression="zstd")
+        os.replace(staging, folder / DECISIONS)
+    finally:
+        staging.unlink(missing_ok=True)
+
+
+def read_decisions(store: Path, day: dt.date, case_id: str | None = None) -> pd.DataFrame | None:
+    """The decided cases the day was audited with (one case's with `case_id`); None when the
+    store holds none for the day (audited before decisions were read)."""
+    path = day_folder(store, day) / DECISIONS
+    if not path.is_file():
+        return None
+    filters = [("case_id", "=", case_id)] if case_id is not None else None
+    frame = pq.read_table(path, filters=filters).to_pandas()
+    return frame.astype(object)
 
 
 def _read(path: Path, columns: tuple[str, ...], case_id: str | None) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from audits.cases.casestore import (ChainLink, case_days, counts_sha256, read_counts, read_link, read_snapshot,
-                                    write_case_day)
+                                    write_case_day, write_decisions)
 from audits.cases.decisioninputs import load_decision_tables
 from audits.cases.decisions import decide_cases, overlay_register, with_decisions
 from audits.cases.lifecycle import COUNT_COLUMNS, advance, empty_counts
@@ -41,6 +41,7 @@ def cases_of_day(config: AuditConfig, violations: pd.DataFrame, calls: pd.DataFr
                               resolve_after_days=settings.resolve_after_days)
     inputs = load_decision_tables(config, known_cases=snapshot["case_id"])
     decided = decide_cases(snapshot, _accepted(inputs, "exceptions"), _accepted(inputs, "disputes"), day)
+    write_decisions(config.store, day, decided)                   # for `python -m audits case|cases`
     register = case_register(snapshot, day, resolve_after_days=settings.resolve_after_days)
     return DayCases(violations=with_decisions(violations, decided), register=overlay_register(register, decided),
                     inputs=inputs)

@@ -9,10 +9,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from audits.cases.casestore import case_days, read_counts, read_link
+from audits.cases.casestore import case_days, read_counts, read_decisions, read_link
 from audits.cases.daily import build_snapshot
+from audits.cases.decisions import overlay_register
 from audits.cases.lifecycle import advance, empty_snapshot
 from audits.cases.summary import case_register
+
+
+def _decision_of(store: Path, day: dt.date, case_id: str) -> dict[str, str]:
+    """The case's decision, exception_id and dispute_id on the day ('' when none was stored)."""
+    decided = read_decisions(store, day, case_id)
+    if decided is None or decided.empty:
+        return {"decision": "", "exception_id": "", "dispute_id": ""}
+    return {c: str(decided[c].iat[0] or "") for c in ("decision", "exception_id", "dispute_id")}
 
 
 class NoCases(LookupError):
@@ -29,7 +38,9 @@ def register_as_of(store: Path, as_of: dt.date | None = None) -> tuple[dt.date, 
     day = days[-1]
     settings = read_link(store, day).resolve_after_days
     snapshot = build_snapshot(store, day, read_counts(store, day), resolve_after_days=settings, write=False)
-    return day, case_register(snapshot, day, resolve_after_days=settings)
+    register = case_register(snapshot, day, resolve_after_days=settings)
+    decided = read_decisions(store, day)
+    return day, register if decided is None else overlay_register(register, decided)
 
 
 def case_history(store: Path, case_id: str) -> pd.DataFrame:
@@ -44,7 +55,7 @@ def case_history(store: Path, case_id: str) -> pd.DataFrame:
     for day in days:
         snapshot = advance(snapshot, read_counts(store, day, case_id), day, resolve_after_days=settings)
         if not snapshot.empty and (snapshot["status"].iat[0] != "resolved" or snapshot["resolved_on"].iat[0] == day.isoformat()):
-            rows.append(snapshot.assign(day=day.isoformat()))
+            rows.append(snapshot.assign(day=day.isoformat(), **_decision_of(store, day, case_id)))
     if not rows:
         raise NoCases(f"no case {case_id} in the store {store}. Case ids look like C-3f9a0c12d4e5 "
                       "(cases.csv of a report, or `python -m audits cases`).")

@@ -10,12 +10,13 @@ import pandas as pd
 from audits.models import RULES_BY_ID
 
 _REGISTER = (("case_id", "CASE"), ("agency_id", "AGENCY"), ("severity", "SEVERITY"), ("status", "STATUS"),
+             ("decision", "DECISION"),
              ("rule_id", "RULE"), ("subject_display", "SUBJECT"), ("first_seen", "FIRST SEEN"),
              ("last_seen", "LAST SEEN"), ("days_open", "DAYS"), ("findings_today", "TODAY"),
              ("findings_episode", "EPISODE"))
 _HISTORY = (("day", "DAY"), ("status", "STATUS"), ("episode", "EPISODE"), ("first_seen", "FIRST SEEN"),
             ("findings_today", "FINDINGS"), ("calls_today", "CALLS"), ("findings_episode", "IN EPISODE"),
-            ("last_call", "LAST FINDING"))
+            ("last_call", "LAST FINDING"), ("decision", "DECISION"), ("decided_by", "DECIDED IN"))
 
 
 def register_table(register: pd.DataFrame, day: dt.date) -> str:
@@ -31,10 +32,17 @@ def history_table(history: pd.DataFrame) -> str:
     lines = [f"Case {last['case_id']}: {info.title}",
              f"  agency {last['agency_id']}, {last['subject_kind']} {last['subject_display']}",
              f"  rule {info.rule_id} ({info.family.value}, {info.severity.value})",
-             "  decisions: none recorded (exceptions and disputes are not read yet)", ""]
-    shown = history.assign(last_call=history["last_call"].fillna("").astype(str).str.replace("T", " ").str[:16],
+             "  decisions: " + _decisions_line(history), ""]
+    shown = history.assign(decided_by=(history["exception_id"] + " " + history["dispute_id"]).str.strip(),
+                           last_call=history["last_call"].fillna("").astype(str).str.replace("T", " ").str[:16],
                            findings_today=history["findings_today"].where(history["findings_today"] > 0, "-"))
     return "\n".join(lines) + "\n" + _table(shown, _HISTORY)
+
+
+def _decisions_line(history: pd.DataFrame) -> str:
+    """The exceptions and disputes that ever covered the case, by id, or 'none'."""
+    ids = [i for column in ("exception_id", "dispute_id") for i in dict.fromkeys(history[column]) if i]
+    return ", ".join(ids) + " (per day below)" if ids else "none recorded"
 
 
 def _table(frame: pd.DataFrame, columns: tuple[tuple[str, str], ...]) -> str:

@@ -211,3 +211,33 @@ def test_verify_names_a_decision_table_delivered_after_the_audit(tmp_path, capsy
     assert cli(["verify", str(report)]) == 1
     assert "reference table exceptions: an audit now reads reference/exceptions.csv, which the manifest does not " \
            "list" in capsys.readouterr().err
+
+
+def test_the_cli_shows_each_day_s_decision_of_a_case_and_the_register_s(four_days, capsys):
+    root, _ = four_days
+    store = str(root / "store")
+    capsys.readouterr()
+    assert cli(["case", E9, "--store", store]) == 0
+    history = capsys.readouterr().out
+    assert "  decisions: D1 (per day below)" in history
+    days = {line.split()[0]: line for line in history.splitlines() if line.startswith("2026-11-")}
+    assert days["2026-11-26"].split()[1:2] == ["new"] and days["2026-11-26"].rstrip().endswith("dismissed  D1")
+    assert days["2026-11-28"].rstrip().endswith("D1") and "dismissed" not in days["2026-11-28"]
+    assert cli(["cases", "--store", store, "--as-of", "2026-11-27", "--format", "csv"]) == 0
+    register = {r["case_id"]: r for r in csv.DictReader(capsys.readouterr().out.splitlines())}
+    assert (register[E7]["status"], register[E7]["decision"], register[E7]["dispute_id"]) == ("quiet", "disputed", "D2")
+
+
+def test_a_rebuilt_day_keeps_the_decisions_it_was_audited_with(tmp_path):
+    from audits.cases.casestore import ChainLink, read_decisions, write_case_day, write_decisions
+    from audits.cases.decisions import DECIDED_COLUMNS
+    from audits.cases.lifecycle import empty_counts, empty_snapshot
+
+    day = dt.date(2026, 11, 27)
+    link = ChainLink(day=day.isoformat(), previous_day="", previous_digest="", counts_sha256="x", resolve_after_days=7)
+    write_case_day(tmp_path, link, empty_counts(), empty_snapshot())
+    decided = pd.DataFrame([[E9, "accepted", "X1", "", "accepted under exception X1 to 2026-11-27"]],
+                           columns=list(DECIDED_COLUMNS))
+    write_decisions(tmp_path, day, decided)
+    write_case_day(tmp_path, dataclasses.replace(link, previous_digest="rebuilt"), empty_counts(), empty_snapshot())
+    assert read_decisions(tmp_path, day).values.tolist() == decided.values.tolist()
