@@ -100,8 +100,8 @@ def dispute_columns(frame: pd.DataFrame, *, known_cases: Collection[str] | None)
     decided = typed["status_code"].isin(("upheld", "rejected")).to_numpy()
     typed["decision_missing"] = decided & (frame["decided_by"].isna() | frame["decided_on"].isna()).to_numpy()
     case = frame["case_id"]
-    typed["case_known"] = (case.isna() | (True if known_cases is None else case.isin(pd.Index(known_cases)))
-                           ).to_numpy(dtype=bool)
+    typed["case_known"] = (np.ones(len(frame), dtype=bool) if known_cases is None
+                           else (case.isna() | case.isin(pd.Index(known_cases))).to_numpy(dtype=bool))
     typed["key_repeated"] = _repeated(frame, "dispute_id")
     return typed
 

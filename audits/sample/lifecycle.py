@@ -7,7 +7,7 @@ one case each, agent ids V901-V903 that nothing else uses) place a call on chose
                       the day after (when the sample has that many days: 10 with cn_bank's 7)
     V902  upheld      days 0-4; the agency disputed the case on day 1 and the bank upheld it on
                       day 2: findings up to day 2 are dismissed, later ones count again
-    V903  disputed    day 1 to the last day, always open; disputed by the agency since day 2
+    V903  disputed    day 1 to the last day; the agency disputed it on day 1, still open
 
 plus one exception: the bank accepted the NDA agency's lapsed NDA (CONF_NDA_NOT_IN_FORCE,
 every subject) from day 2 to day 4 (approved on day 1); with no NDA agency (fewer than four
@@ -115,7 +115,7 @@ class CasePlants:
             case = by_agent["V903"]
             self.disputes.append(dict(
                 dispute_id="DSP-0002", case_id=case_id(plan.agencies[case.agency].agency_id, NOT_ACTIVE, "V903"),
-                raised_by=f"{plan.agencies[case.agency].agency_id} operations desk", raised_on=day(2), status="open",
+                raised_by=f"{plan.agencies[case.agency].agency_id} operations desk", raised_on=day(1), status="open",
                 decided_by="", decided_on="", note="V903 is a supervisor listed on the management roster."))
         nda = next((a for a in plan.agencies if a.role == NDA), None)
         if nda is not None:
