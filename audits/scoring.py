@@ -41,6 +41,7 @@ SCORE_COLUMNS = (
     "score_data_quality", "overall", "grade", "grade_capped", "change_prev_day", "change_prev_7d",
     "overall_before_decisions", "grade_before_decisions",          # cases.md §4: appended
 )
+_BEFORE_DECISIONS = ("overall_before_decisions", "grade_before_decisions")
 # Which calls each rule looks at (the denominator shown per rule on the scorecard).
 _EVALUATED = {
     "FREQ_CALLING_HOURS": "with_purpose", "FREQ_DAILY_CAP": "attempts_with_purpose",
@@ -90,7 +91,7 @@ def score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.D
                                                                   history)
     scores["overall_before_decisions"] = before["overall"].to_numpy()
     scores["grade_before_decisions"] = before["grade"].to_numpy()
-    return scores[list(SCORE_COLUMNS)]
+    return scores[[c for c in SCORE_COLUMNS if c in scores]]
 
 
 def _score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.DataFrame,
@@ -131,7 +132,7 @@ def _score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.
             "overall": overall, "grade": grade, "grade_capped": capped,
             "change_prev_day": change_day, "change_prev_7d": change_week,
         })
-    return pd.DataFrame(rows, columns=list(SCORE_COLUMNS[:-2]))
+    return pd.DataFrame(rows, columns=[c for c in SCORE_COLUMNS if c not in _BEFORE_DECISIONS])
 
 
 def _better(grade: str, cap: str, rulepack: Rulepack) -> bool:
