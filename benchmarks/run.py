@@ -159,7 +159,7 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
                    for f in today.files]
         scores = score_agencies(last, volumes, calls, violations, pack, history=_no_history())
         provenance = Provenance("benchmark", last.isoformat(), pack.name, pack.sha256, "benchmark", "", ())
-        cards = build_scorecards(scores, volumes, calls, violations, pack, _no_history(), provenance)
+        cards = build_scorecards(scores, volumes, calls, violations, pack, _no_history(), provenance, cases=cases)
     with timer.stage("rendering"):
         target = root / "rendered"
         target.mkdir(parents=True, exist_ok=True)
