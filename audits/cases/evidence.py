@@ -3,11 +3,12 @@ order a compliance officer works them, each with the first of its findings of th
 evidence, so that a scorecard grows with its cases, not with its findings.
 
 Order on the scorecard: cases that began an episode today (new, reopened) first, then the
-cases still open (open, quiet), then those resolved today; within each, critical before
-major before minor, then by findings today and in the episode (most first), then case_id.
-Resolved cases go last although the spec says only "new and reopened first, then by severity
-and findings": a case resolved today needs no work, and a critical one must not push down a
-major case that is still producing findings.
+open cases (findings today and on earlier days), then the quiet ones (no finding today), then
+those resolved today; within each, critical before major before minor, then by findings today
+and in the episode (most first), then case_id. The spec says only "new and reopened first,
+then by severity and findings"; quiet and resolved cases go after the open ones so that a
+critical case without a finding today does not push down a systemic case producing a
+thousand findings a day, and a resolved one needs no work.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 from audits.models import CaseLine, Finding
 
 EVIDENCE_PER_CASE = 5         # calls of a case carried as evidence; the rest are counted
-_TIER = {"new": 0, "reopened": 0, "open": 1, "quiet": 1, "resolved": 2}
+_TIER = {"new": 0, "reopened": 0, "open": 1, "quiet": 2, "resolved": 3}
 _SEVERITY = {"critical": 0, "major": 1, "minor": 2}
 FINDING_FIELDS = ("rule_id", "severity", "call_id", "agent_id", "campaign_id", "callee_masked", "callee_key",
                   "start_time", "detail", "case_id", "decision")
@@ -28,7 +29,7 @@ def scorecard_order(register: pd.DataFrame) -> pd.DataFrame:
     """The register (cases.csv rows) sorted for the scorecards: agency, then the order above."""
     keys = pd.DataFrame({
         "agency": register["agency_id"].to_numpy(dtype=object),
-        "tier": register["status"].map(_TIER).fillna(3).to_numpy(),
+        "tier": register["status"].map(_TIER).fillna(4).to_numpy(),
         "severity": register["severity"].map(_SEVERITY).fillna(3).to_numpy(),
         "today": -register["findings_today"].to_numpy("int64"),
         "episode": -register["findings_episode"].to_numpy("int64"),

@@ -36,7 +36,7 @@ DECISION_PILLS = {
     "disputed": Pill("disputed", "decision-disputed"),
     "dismissed": Pill("dismissed", "decision-accepted"),
 }
-SUBJECT_LABELS = {"agency": "Agency", "agent": "Agent", "caller": "Caller number", "campaign": "Campaign",
+SUBJECT_LABELS = {"agency": "Agency, all calls", "agent": "Agent", "caller": "Caller number", "campaign": "Campaign",
                   "customer": "Customer"}
 _ANCHOR = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -77,7 +77,7 @@ class CaseRow:
     rule_id: str
     title: str
     subject_label: str       # "Customer"
-    subject: str             # masked; "all calls" for an agency case
+    subject: str             # masked (the agency id for an agency case)
     first_seen: str
     days_open: str
     findings_today: str
@@ -135,7 +135,7 @@ def case_row(case: CaseLine, agency_id: str = "", *, with_evidence: bool = False
         rule_id=case.rule_id,
         title=info.title if info else case.rule_id,
         subject_label=SUBJECT_LABELS.get(case.subject_kind, case.subject_kind),
-        subject="all calls" if case.subject_kind == "agency" else case.subject_display,
+        subject=case.subject_display,
         first_seen=case.first_seen,
         days_open=fmt_int(case.days_open) if case.days_open is not None else DASH,
         findings_today=fmt_int(case.findings_today),
