@@ -21,6 +21,8 @@ from .cases_view import OVERDUE_DAYS, CaseRow, case_counts, case_row, new_critic
 from .view import ProvenanceView, provenance_view
 
 
+NEW_CRITICAL_SHOWN = 50        # the page's list of new critical cases; summary.xlsx lists every one
+
 # --- view values ------------------------------------------------------------------------
 
 
@@ -73,6 +75,7 @@ class IndexView:
     provenance: ProvenanceView
     ignored_files: tuple[IgnoredFile, ...]     # delivered, not agency files: listed, not audited
     new_critical: tuple[CaseRow, ...]          # the day's new and reopened critical cases, every agency
+    new_critical_note: str                     # when there are more than the page lists
     overdue_days: int
     cases_line: str
 
@@ -118,6 +121,7 @@ def _index_row(rank: int, card: Scorecard) -> IndexRow:
 
 def index_view(portfolio: Portfolio) -> IndexView:
     cards = portfolio.scorecards
+    begun_critical = new_critical_cases(portfolio)
     rows = tuple(_index_row(i, card) for i, card in enumerate(cards, 1))
     n_assessed = sum(1 for r in rows if r.assessed)
     calls = sum(c.calls_audited for c in cards)
@@ -151,7 +155,9 @@ def index_view(portfolio: Portfolio) -> IndexView:
         grade_counts=grade_counts,
         provenance=provenance_view(portfolio.provenance),
         ignored_files=portfolio.ignored_files,
-        new_critical=tuple(case_row(case, agency_id=agency_id) for agency_id, case in new_critical_cases(portfolio)),
+        new_critical=tuple(case_row(case, agency_id=agency_id) for agency_id, case in begun_critical[:NEW_CRITICAL_SHOWN]),
+        new_critical_note=(f"The first {NEW_CRITICAL_SHOWN} of {fmt_int(len(begun_critical))}; summary.xlsx (sheet "
+                           "Cases) and cases.csv list them all." if len(begun_critical) > NEW_CRITICAL_SHOWN else ""),
         overdue_days=OVERDUE_DAYS,
         cases_line=_cases_line(cards),
     )
