@@ -35,18 +35,25 @@ def add_bulk_rows(ws, first_row: int, kinds: Sequence[str], rows: Iterable[Seque
     number of rows written."""
     letters = [get_column_letter(k) for k in range(1, len(kinds) + 1)]
     quote, stamp = _style_ids(ws)
-    writers = [_WRITERS[kind] for kind in kinds]
+    # Each distinct value's cell XML after its reference, made once per column: rule ids, details,
+    # case ids and agents repeat over thousands of rows.
+    columns = [(letter, _WRITERS[kind], {}) for letter, kind in zip(letters, kinds)]
     chunks = getattr(ws, BULK_ROWS, None)
     if chunks is None:
         chunks = []
         setattr(ws, BULK_ROWS, chunks)
     count = 0
     for offset, values in enumerate(rows):
-        number = first_row + offset
-        cells = "".join(write(f"{letter}{number}", value, quote, stamp)
-                        for write, letter, value in zip(writers, letters, values)
-                        if value is not None and value != "")
-        chunks.append(f'<row r="{number}">{cells}</row>')
+        number = str(first_row + offset)
+        cells = []
+        for (letter, write, made), value in zip(columns, values):
+            if value is None or value == "":
+                continue
+            tail = made.get(value)
+            if tail is None:
+                tail = made[value] = write(value, quote, stamp)
+            cells.append(f'<c r="{letter}{number}"{tail}')
+        chunks.append(f'<row r="{number}">{"".join(cells)}</row>')
         count += 1
     return count
 
@@ -61,22 +68,23 @@ def _style_ids(ws) -> tuple[int, int]:
     return quoted.style_id, stamped.style_id
 
 
-def _text(ref: str, value, quote: int, _stamp: int) -> str:
+# A cell's XML after `<c r="A2"`: attributes and content.
+def _text(value, quote: int, _stamp: int) -> str:
     text = clean_text(str(value))
     style = f' s="{quote}"' if text.startswith(FORMULA_PREFIXES) else ""
     space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text.translate(_ESCAPES)}</t></is></c>'
+    return f'{style} t="inlineStr"><is><t{space}>{text.translate(_ESCAPES)}</t></is></c>'
 
 
-def _int(ref: str, value, _quote: int, _stamp: int) -> str:
-    return f'<c r="{ref}" t="n"><v>{int(value)}</v></c>'
+def _int(value, _quote: int, _stamp: int) -> str:
+    return f' t="n"><v>{int(value)}</v></c>'
 
 
-def _timestamp(ref: str, value, quote: int, stamp: int) -> str:
+def _timestamp(value, quote: int, stamp: int) -> str:
     moment = parse_timestamp(value) if isinstance(value, str) else value if isinstance(value, datetime) else None
     if moment is None:
-        return _text(ref, value, quote, stamp)
-    return f'<c r="{ref}" s="{stamp}" t="n"><v>{to_excel(moment):.16g}</v></c>'
+        return _text(value, quote, stamp)
+    return f' s="{stamp}" t="n"><v>{to_excel(moment):.16g}</v></c>'
 
 
 _WRITERS = {TEXT: _text, INT: _int, TIMESTAMP: _timestamp}
