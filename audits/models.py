@@ -228,6 +228,31 @@ class Finding:
     callee_key: str
     start_time: str          # ISO 8601 with offset, bank's zone
     detail: str
+    case_id: str = ""        # cases.md §4
+    decision: str = ""       # blank, accepted, dismissed or disputed
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    """One case of the agency's register on the day (a cases.csv row, already masked), with the
+    first of its findings of the day as evidence."""
+
+    case_id: str
+    rule_id: str
+    family: str
+    severity: str
+    subject_kind: str        # SubjectKind value
+    subject_display: str     # masked
+    status: str              # new, reopened, open, quiet, resolved
+    decision: str            # blank, accepted, disputed (cases.md §2)
+    first_seen: str
+    last_seen: str
+    days_open: int | None    # None once resolved
+    findings_today: int
+    findings_episode: int
+    calls_today: int
+    summary: str
+    evidence: tuple[Finding, ...] = ()     # the case's first findings of the day, in violations.csv order
 
 
 @dataclass(frozen=True)
@@ -290,8 +315,10 @@ class Scorecard:
     provenance: Provenance
     grade_bands: tuple[tuple[str, float], ...] = field(default=(("A", 90.0), ("B", 80.0),
                                                                ("C", 70.0), ("D", 60.0)))
-    # over every finding, accepted and dismissed ones included (cases.md §3-4); equal to
-    # overall and grade when no decision applies
+    # Cases (cases.md §4): every case of the agency's register, in the order the scorecard shows them.
+    cases: tuple[CaseLine, ...] = ()
+    # The score and grade counting accepted and dismissed findings too; None when scores.csv has no
+    # overall_before_decisions (reports made before decisions were read).
     overall_before_decisions: float | None = None
     grade_before_decisions: str = ""
 

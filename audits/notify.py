@@ -1,5 +1,7 @@
-"""The morning e-mail: worst agencies, critical findings, data-quality failures, with the
-portfolio workbook attached. Built from a published report only (masked numbers, escaped text).
+"""The morning e-mail: worst agencies, the new and reopened critical cases, data-quality failures,
+with the portfolio workbook attached. Built from a published report only (masked numbers,
+escaped text): cases.csv, not violations.csv, so a day of half a million findings is still a
+short e-mail about the few things that began today.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from pathlib import Path
 import pandas as pd
 
 from audits.csvcells import read_csv
+from audits.privacy import mask_free_text
 
 WORST_SHOWN = 5
-CRITICAL_SHOWN = 10
+OVERDUE_DAYS = 7              # as on the portfolio (audits.rendering.cases_view.OVERDUE_DAYS)
+CRITICAL_SHOWN = 20           # new and reopened critical cases listed; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -26,18 +30,19 @@ class Message:
 def compose_summary(report_dir: Path) -> Message:
     """Subject, HTML body and attachments summarising the report in `report_dir`."""
     scores = read_csv(report_dir / "scores.csv", dtype={"agency_id": "str", "grade": "str"})
-    violations = read_csv(report_dir / "violations.csv", dtype="str", keep_default_na=False)
     audit_date = report_dir.name
-    critical = violations[violations["severity"] == "critical"]
+    cases = _cases(report_dir)
+    critical = begun_critical(cases)
     failing_files = scores[scores["file_status"] != "ok"]
     ranked = scores.assign(rank_key=scores["overall"].fillna(-1)).sort_values(["rank_key", "agency_id"])
     escape = html.escape
     lines = [
         "<html><body style=\"font-family:sans-serif\">",
         f"<h2>Vendor audit {escape(audit_date)}</h2>",
-        f"<p>{len(scores)} agencies, {int(scores['calls_audited'].sum())} calls audited, "
-        f"{len(violations)} findings of which <b>{len(critical)} critical</b>; "
+        f"<p>{len(scores)} agencies, {int(scores['calls_audited'].sum()):,} calls audited, "
+        f"{int(scores['findings'].sum()):,} findings ({int(scores['critical_findings'].sum()):,} critical); "
         f"{len(failing_files)} agency file(s) missing or unreadable.</p>",
+        f"<p>{_cases_line(cases, critical)}</p>",
         "<h3>Worst agencies</h3><table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">",
         "<tr><th>Agency</th><th>Grade</th><th>Score</th><th>Critical</th><th>Findings</th></tr>",
     ]
@@ -47,13 +52,13 @@ def compose_summary(report_dir: Path) -> Message:
                      f"<td>{score}</td><td>{int(row.critical_findings)}</td><td>{int(row.findings)}</td></tr>")
     lines.append("</table>")
     if len(critical):
-        lines += ["<h3>Critical findings</h3><ul>"]
-        for finding in critical.head(CRITICAL_SHOWN).itertuples(index=False):
-            lines.append(f"<li>{escape(finding.agency_id)} {escape(finding.rule_id)} call {escape(finding.call_id)} "
-                         f"to {escape(finding.callee_masked)} at {escape(finding.start_time)}: "
-                         f"{escape(finding.detail)}</li>")
+        lines += ["<h3>New and reopened critical cases</h3><ul>"]
+        for case in critical.head(CRITICAL_SHOWN).itertuples(index=False):       # the summary names rule and subject
+            lines.append(f"<li><b>{escape(case.agency_id)}</b> ({escape(case.status)}) "
+                         f"{escape(mask_free_text(case.summary))} <small>{escape(case.rule_id)}, case "
+                         f"{escape(case.case_id)}</small></li>")
         if len(critical) > CRITICAL_SHOWN:
-            lines.append(f"<li>… and {len(critical) - CRITICAL_SHOWN} more in the report.</li>")
+            lines.append(f"<li>… and {len(critical) - CRITICAL_SHOWN} more in cases.csv of the report.</li>")
         lines.append("</ul>")
     if len(failing_files):
         lines += ["<h3>Data-quality failures</h3><ul>"]
@@ -62,10 +67,43 @@ def compose_summary(report_dir: Path) -> Message:
         lines.append("</ul>")
     lines += [f"<p>Portfolio: {escape((report_dir / 'index.html').resolve().as_uri())} "
               "(summary.xlsx attached).</p>", "</body></html>"]
-    subject = (f"Vendor audit {audit_date}: {len(critical)} critical findings, "
+    subject = (f"Vendor audit {audit_date}: {len(critical)} new critical case{'' if len(critical) == 1 else 's'}, "
                f"worst {ranked.iloc[0]['agency_id'] if len(ranked) else '-'}")
     attachments = tuple(p for p in (report_dir / "summary.xlsx",) if p.is_file())
     return Message(subject=subject, html="\n".join(lines), attachments=attachments)
+
+
+def begun_critical(cases: pd.DataFrame) -> pd.DataFrame:
+    """The critical cases that began an episode on the day (new or reopened), new first, then
+    by findings today (most first), agency and case id."""
+    if cases.empty:
+        return cases
+    chosen = cases[(cases["severity"] == "critical") & cases["status"].isin(["new", "reopened"])]
+    order = chosen.assign(_reopened=chosen["status"] == "reopened", _today=-chosen["findings_today"].astype("int64"))
+    return order.sort_values(["_reopened", "_today", "agency_id", "case_id"], kind="stable").drop(
+        columns=["_reopened", "_today"])
+
+
+def _cases(report_dir: Path) -> pd.DataFrame:
+    """cases.csv of the report (text, blanks as ""); empty for a report made before cases."""
+    path = report_dir / "cases.csv"
+    if not path.is_file():
+        return pd.DataFrame(columns=["case_id", "agency_id", "rule_id", "severity", "subject_kind", "subject_display",
+                                     "status", "findings_today", "days_open", "decision", "summary"])
+    return read_csv(path, dtype="str", keep_default_na=False)
+
+
+def _cases_line(cases: pd.DataFrame, critical: pd.DataFrame) -> str:
+    """'Cases: 389 open, 52 new or reopened, 3 resolved today; 7 new critical; 1 critical open more than 7 days.'"""
+    if cases.empty:
+        return "No open cases."
+    status = cases["status"]
+    days = pd.to_numeric(cases["days_open"], errors="coerce")
+    overdue = ((cases["severity"] == "critical") & (status != "resolved") & (days > OVERDUE_DAYS)
+               & (cases["decision"] != "accepted")).sum()
+    return (f"Cases: {int((status != 'resolved').sum()):,} open, {int(status.isin(['new', 'reopened']).sum()):,} "
+            f"new or reopened, {int((status == 'resolved').sum()):,} resolved today; <b>{len(critical):,} new "
+            f"critical</b>; {int(overdue):,} critical open more than {OVERDUE_DAYS} days.")
 
 
 def sender_address(configured: str, connection_default: str | None, host: str) -> str:

@@ -91,7 +91,7 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
             rulepack_sha256=config.rulepack.sha256, code_version=config.code_version,
             generated_at=config.generated_at,
             inputs=tuple(InputFile(path=f.path, sha256=f.sha256, rows=f.rows_read) for f in files))
-        cards = build_scorecards(scores, volumes, calls, violations, config.rulepack, prior, provenance)
+        cards = build_scorecards(scores, volumes, calls, violations, config.rulepack, prior, provenance, cases=cases)
         ignored = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files if f.status == "ignored")
         write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
                                 provenance=provenance, ignored_files=ignored), staging, templates_dir=default_templates_dir(),

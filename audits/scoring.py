@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from audits.cases.decisions import counted_findings
+from audits.calllookup import call_column
+from audits.cases.evidence import agency_cases, as_findings
 from audits.config import Rulepack
 from audits.privacy import mask_phones
 from audits.models import (
@@ -27,7 +29,6 @@ from audits.models import (
     Scorecard,
     TrendPoint,
 )
-from audits.rules.common import map_pairs
 
 FAMILIES = ("confidentiality", "frequency", "qualification")
 # Findings carried into a scorecard (and its workbook) per rule: enough evidence to act on and
@@ -154,23 +155,32 @@ def _changes(history: pd.DataFrame, agency: str, audit_date: dt.date, overall: f
 
 def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: pd.DataFrame,
                      violations: pd.DataFrame, rulepack: Rulepack, history: pd.DataFrame,
-                     provenance: Provenance) -> list[Scorecard]:
-    """One presentation-ready Scorecard per scores row."""
+                     provenance: Provenance, *, cases: pd.DataFrame | None = None) -> list[Scorecard]:
+    """One presentation-ready Scorecard per scores row; `cases`: the day's case register
+    (cases.csv rows), shown on each agency's scorecard with its evidence.
+
+    Everything per finding is computed once over the whole day, grouped by agency (a
+    findings-heavy day holds half a million findings; a boolean mask per agency cost 50 passes
+    over them); Python objects are built only for the evidence kept (EVIDENCE_PER_RULE per
+    rule, a few per case), never per finding."""
     by_agency = {v.agency_id: v for v in volumes}
     denominators = _denominators(calls)
-    violations = violations.assign(caller_e164=_callers_of(violations, calls))
+    rule_counts = _counts(violations, ["agency_id", "rule_id"])
+    top_agents = _top(violations, "agent_id")
+    top_callers = _top(violations.assign(caller_e164=call_column(violations, calls, "caller_e164")), "caller_e164")
+    hours = _hours_by_agency(violations)
+    evidence = _evidence_by_agency(violations)
+    case_lines = agency_cases(cases, violations) if cases is not None else {}
     cards = []
     for row in scores.itertuples(index=False):
         agency = row.agency_id
         volume = by_agency[agency]
-        mine = violations[violations["agency_id"] == agency]
-        counts = mine.groupby("rule_id").size()
         rule_lines = tuple(
             RuleLine(rule_id=info.rule_id, family=info.family.value, severity=info.severity.value,
                      title=info.title, threshold=rulepack.threshold_text(info.rule_id),
                      evaluated=int(denominators.get((agency, _EVALUATED.get(info.rule_id, "all")), 0)),
-                     findings=int(counts.get(info.rule_id, 0)),
-                     rate=_rate(int(counts.get(info.rule_id, 0)),
+                     findings=rule_counts.get((agency, info.rule_id), 0),
+                     rate=_rate(rule_counts.get((agency, info.rule_id), 0),
                                 int(denominators.get((agency, _EVALUATED.get(info.rule_id, "all")), 0))))
             for info in RULE_INFO if info.rule_id in rulepack.enabled_rules)
         families = tuple(
@@ -182,24 +192,18 @@ def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: p
                 score=_none(row.score_data_quality),
                 rate=_rate(volume.rows_quarantined, volume.rows_read) if row.assessed else 1.0,
                 affected=volume.rows_quarantined),)
-        caller_counts = mine["caller_e164"].dropna().value_counts().head(10)
-        hours = np.bincount(mine["start_time"].str.slice(11, 13).astype(int), minlength=24) if len(mine) else \
-            np.zeros(24, dtype=int)
+        callers = top_callers.get(agency, ())
         trend = _trend(history, agency, row, rulepack.scoring.trend_days)
         cards.append(Scorecard(
             agency_id=agency, agency_name=volume.agency_name or agency, audit_date=row.audit_date,
             assessed=bool(row.assessed), calls_audited=int(row.calls_audited), overall=_none(row.overall),
             grade=row.grade, grade_capped=bool(row.grade_capped), critical_findings=int(row.critical_findings),
             total_findings=int(row.findings), families=families, rules=rule_lines,
-            top_agents=tuple((str(a), int(n)) for a, n in mine["agent_id"].value_counts().head(10).items()),
-            top_callers=tuple(zip(mask_phones(caller_counts.index.to_series()).tolist(),
-                                  (int(n) for n in caller_counts.to_numpy()))),
-            findings_by_hour=tuple(int(h) for h in hours[:24]),
-            findings=tuple(Finding(rule_id=v.rule_id, severity=v.severity, call_id=v.call_id, agent_id=v.agent_id,
-                                   campaign_id=v.campaign_id, callee_masked=v.callee_masked,
-                                   callee_key=v.callee_key, start_time=v.start_time, detail=v.detail)
-                           for v in mine.groupby("rule_id", sort=False).head(EVIDENCE_PER_RULE)
-                           .itertuples(index=False)),
+            top_agents=top_agents.get(agency, ()),
+            top_callers=tuple(zip(mask_phones(pd.Series([c for c, _ in callers], dtype=object)).tolist(),
+                                  (n for _, n in callers))),
+            findings_by_hour=hours.get(agency, (0,) * 24),
+            findings=evidence.get(agency, ()),
             trend=trend, change_prev_day=_none(row.change_prev_day), change_prev_7d=_none(row.change_prev_7d),
             data_quality=DataQuality(file_status=volume.file_status, file_message=volume.file_message,
                                      rows_read=volume.rows_read,
@@ -207,21 +211,58 @@ def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: p
                                      rows_quarantined=volume.rows_quarantined, reasons=volume.reasons),
             provenance=provenance,
             grade_bands=tuple((g, float(f)) for g, f in rulepack.scoring.grade_bands),
-            overall_before_decisions=_none(row.overall_before_decisions),
-            grade_before_decisions=str(row.grade_before_decisions),
+            cases=case_lines.get(agency, ()),
+            # scores.csv gains these with decisions (cases.md §4); absent before, so shown only when present
+            overall_before_decisions=_none(getattr(row, "overall_before_decisions", None)),
+            grade_before_decisions=_grade_text(getattr(row, "grade_before_decisions", "")),
         ))
     return cards
 
 
-def _callers_of(violations: pd.DataFrame, calls: pd.DataFrame) -> pd.Series:
-    """The caller number of each finding's call ((agency_id, call_id) is unique among accepted
-    calls). Only the calls with findings are looked at: joining ten million calls took seconds."""
-    if violations.empty or calls.empty:
-        return pd.Series(pd.NA, index=violations.index, dtype="str")
-    involved = calls.loc[calls["call_id"].isin(violations["call_id"].unique()), ["agency_id", "call_id", "caller_e164"]]
-    callers = map_pairs((violations["agency_id"], violations["call_id"]), (involved["agency_id"], involved["call_id"]),
-                        involved["caller_e164"])
-    return callers.astype("str")
+def _counts(violations: pd.DataFrame, keys: list[str]) -> dict[tuple, int]:
+    if violations.empty:
+        return {}
+    return {key: int(n) for key, n in violations.groupby(keys, sort=False).size().items()}
+
+
+def _top(violations: pd.DataFrame, column: str, n: int = 10) -> dict[str, tuple[tuple[str, int], ...]]:
+    """agency_id -> its `n` most frequent non-blank values of `column` among its findings, with
+    their counts (most first, then by value)."""
+    if violations.empty:
+        return {}
+    frame = violations[["agency_id", column]].dropna()
+    counts = frame.groupby(["agency_id", column], sort=False).size().rename("n").reset_index()
+    counts["minus"] = -counts["n"]
+    top = counts.sort_values(["agency_id", "minus", column], kind="stable").groupby("agency_id", sort=False).head(n)
+    out: dict[str, list[tuple[str, int]]] = {}
+    for agency, value, count in zip(top["agency_id"], top[column], top["n"]):
+        out.setdefault(agency, []).append((str(value), int(count)))
+    return {agency: tuple(pairs) for agency, pairs in out.items()}
+
+
+def _hours_by_agency(violations: pd.DataFrame) -> dict[str, tuple[int, ...]]:
+    """agency_id -> findings per bank-local hour of start_time (24 counts)."""
+    if violations.empty:
+        return {}
+    codes, agencies = pd.factorize(violations["agency_id"])
+    hours = violations["start_time"].str.slice(11, 13).astype("int64").to_numpy()
+    counts = np.bincount(codes * 24 + hours, minlength=len(agencies) * 24).reshape(len(agencies), 24)
+    return {agency: tuple(int(h) for h in counts[k]) for k, agency in enumerate(agencies)}
+
+
+def _evidence_by_agency(violations: pd.DataFrame) -> dict[str, tuple[Finding, ...]]:
+    """agency_id -> its first EVIDENCE_PER_RULE findings of each rule, in violations.csv order."""
+    if violations.empty:
+        return {}
+    kept = violations.groupby(["agency_id", "rule_id"], sort=False).head(EVIDENCE_PER_RULE)
+    out: dict[str, list[Finding]] = {}
+    for agency, finding in zip(kept["agency_id"].tolist(), as_findings(kept)):
+        out.setdefault(agency, []).append(finding)
+    return {agency: tuple(findings) for agency, findings in out.items()}
+
+
+def _grade_text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA else str(value)
 
 
 def rank_worst_first(cards: list[Scorecard]) -> tuple[Scorecard, ...]:

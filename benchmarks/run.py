@@ -1,11 +1,15 @@
 """Benchmark: one audit day of a large bank, stage by stage (wall time, CPU time, peak memory).
 
     python benchmarks/run.py [--agencies 50] [--calls-per-day 10000000] [--days 7] [--root data/bench]
+    python benchmarks/run.py --findings-heavy [0.44] --agencies 50 --calls-per-day 1000000 --days 3 --whole-run
 
 Generates (or reuses) a landing zone of `days` days, brings the earlier days into the store
 (not timed: that is what the previous nights did), then audits the last day stage by stage and
-prints a table and writes JSON to benchmarks/results/. Not part of the tests; a tiny size of
-it runs in tests/test_benchmark.py to keep it working.
+prints a table and writes JSON to benchmarks/results/. `--findings-heavy` makes the last day one
+on which agencies lose their contract, NDA or licence or their registrations lapse (about 45 %
+of the calls findings; benchmarks/landing/heavy.py); `--whole-run` then also times `python -m
+audits run` of that day end to end. Not part of the tests; a tiny size of it runs in
+tests/test_benchmark.py to keep it working.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import datetime as dt
 import json
 import os
 import resource
+import subprocess
 import sys
 import threading
 import time
@@ -25,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from audits import store  # noqa: E402
+from audits.cases.daily import record_cases  # noqa: E402
 from audits.config import AuditConfig, load_rulepack  # noqa: E402
 from audits.ingest import lean_for_validation, missing_files, validate_calls, validation_columns  # noqa: E402
 from audits.loaders import list_cdr_files  # noqa: E402
@@ -98,16 +104,20 @@ class StageTimer:
 
 
 def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start: dt.date, seed: int = 11,
-              workers: int = os.cpu_count() or 1, rule_costs: bool = False) -> dict:
+              workers: int = os.cpu_count() or 1, rule_costs: bool = False, findings_heavy: float = 0.0,
+              whole_run: bool = False) -> dict:
     from audits.rendering import default_templates_dir, write_reports
     from benchmarks.landing import write_bulk_landing
 
     landing, out = root / "landing", root / "reports"
     last = start + dt.timedelta(days=days - 1)
-    marker = root / f"bulk-landing-{agencies}x{calls_per_day}x{days}-seed{seed}.done"
+    shape = f"{agencies}x{calls_per_day}x{days}-seed{seed}" + (f"-heavy{findings_heavy:g}" if findings_heavy else "")
+    marker = root / f"bulk-landing-{shape}.done"
     if not marker.exists():
+        for stale in root.glob("bulk-landing-*.done"):          # another shape's landing is overwritten
+            stale.unlink()
         write_bulk_landing(landing, start=start, days=days, agencies=agencies, calls_per_day=calls_per_day,
-                           seed=seed)
+                           seed=seed, findings_heavy=findings_heavy)
         marker.write_text("ok")
     config = AuditConfig(audit_date=last, landing=landing, out=out, store=root / "store",
                          rulepack=load_rulepack("cn_bank"), run_id="benchmark", code_version="benchmark",
@@ -142,21 +152,40 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
     del inputs                          # as in the DAG: publishing reads only the day's calls
     work.remove()
     release_memory()
+    with timer.stage("cases"):          # the day's cases into the store's chain, and its register
+        cases = record_cases(config.store, last, violations, calls, resolve_after_days=pack.cases.resolve_after_days)
     with timer.stage("scoring"):
         volumes = [AgencyVolume(f.agency_id, f.agency_id, f.status, f.message, f.rows_read, f.rows_quarantined, ())
                    for f in today.files]
         scores = score_agencies(last, volumes, calls, violations, pack, history=_no_history())
         provenance = Provenance("benchmark", last.isoformat(), pack.name, pack.sha256, "benchmark", "", ())
-        cards = build_scorecards(scores, volumes, calls, violations, pack, _no_history(), provenance)
+        cards = build_scorecards(scores, volumes, calls, violations, pack, _no_history(), provenance, cases=cases)
     with timer.stage("rendering"):
         target = root / "rendered"
         target.mkdir(parents=True, exist_ok=True)
         write_reports(Portfolio(last.isoformat(), rank_worst_first(cards), provenance), target,
                       templates_dir=default_templates_dir(), workers=workers)
+    run_seconds = _whole_run(config) if whole_run else None
     return {"agencies": agencies, "calls_per_day": calls_per_day, "days": days, "workers": workers,
-            "calls_audited": int(len(calls)), "findings": int(len(violations)), "rule_seconds": costs,
+            "findings_heavy": findings_heavy, "calls_audited": int(len(calls)), "findings": int(len(violations)),
+            "calls_with_findings": int(len(violations.drop_duplicates(["agency_id", "call_id"]))),
+            "cases": int(len(cases)), "run_seconds": run_seconds, "rule_seconds": costs,
             "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "stages": timer.rows, "table": timer.table()}
+
+
+def _whole_run(config: AuditConfig) -> float:
+    """Wall seconds of `python -m audits run` of the benchmark's day (its earlier days in the store,
+    as on a normal night), in a fresh process with the same workers, into its own report folder."""
+    out = config.out.parent / "run-reports"
+    command = [sys.executable, "-m", "audits", "run", "--date", config.audit_date.isoformat(),
+               "--landing", str(config.landing), "--out", str(out), "--store", str(config.store),
+               "--workers", str(config.workers)]
+    environment = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                   "AUDIT_HMAC_SECRET": os.environ.get("AUDIT_HMAC_SECRET", "benchmark")}
+    began = time.perf_counter()
+    subprocess.run(command, check=True, env=environment, stdout=subprocess.DEVNULL)
+    return round(time.perf_counter() - began, 2)
 
 
 def rule_seconds(inputs) -> dict[str, float]:
@@ -185,19 +214,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls-per-day", type=int, default=10_000_000)
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2026, 11, 21))
-    parser.add_argument("--root", type=Path, default=REPO / "data" / "bench")
+    parser.add_argument("--root", type=Path, default=None, help="default data/bench (data/bench-heavy with "
+                        "--findings-heavy)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--rule-costs", action="store_true",
                         help="after the rules stage, time each rule alone (untimed in the table; adds a minute at 10M)")
+    parser.add_argument("--findings-heavy", type=float, nargs="?", const=0.44, default=0.0, metavar="SHARE",
+                        help="make the last day findings-heavy: agencies with SHARE of the calls (default 0.44, "
+                             "so ~45 %% of calls with a finding) lose their contract, NDA or licence or their "
+                             "registrations lapse")
+    parser.add_argument("--whole-run", action="store_true",
+                        help="also time `python -m audits run` of the last day end to end")
     args = parser.parse_args(argv)
-    result = benchmark(args.root, agencies=args.agencies, calls_per_day=args.calls_per_day, days=args.days,
-                       start=args.start, workers=args.workers, rule_costs=args.rule_costs)
+    root = args.root or REPO / "data" / ("bench-heavy" if args.findings_heavy else "bench")
+    result = benchmark(root, agencies=args.agencies, calls_per_day=args.calls_per_day, days=args.days,
+                       start=args.start, workers=args.workers, rule_costs=args.rule_costs,
+                       findings_heavy=args.findings_heavy, whole_run=args.whole_run)
     print(result["table"])
+    print(f"{result['calls_audited']:,} calls, {result['findings']:,} findings on "
+          f"{result['calls_with_findings'] / max(result['calls_audited'], 1):.1%} of the calls, "
+          f"{result['cases']:,} cases")
+    if result["run_seconds"] is not None:
+        print(f"python -m audits run, end to end: {result['run_seconds']:.2f} s")
     for rule_id, seconds in result["rule_seconds"].items():
         print(f"  {rule_id:<30}{seconds:>8.2f} s")
     results = REPO / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
-    path = results / f"bench-{args.agencies}x{args.calls_per_day}-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    kind = "heavy-" if args.findings_heavy else ""
+    path = results / f"bench-{kind}{args.agencies}x{args.calls_per_day}-{time.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps({k: v for k, v in result.items() if k != "table"}, indent=2) + "\n")
     print(f"JSON: {path}")
     return 0

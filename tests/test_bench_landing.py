@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from audits.config import load_rulepack
@@ -73,3 +74,48 @@ def test_the_same_seed_gives_the_same_bytes_and_another_seed_does_not(tmp_path):
     assert first == again
     assert set(other) == set(first)
     assert [path for path in first if first[path] != other[path] and path.startswith("cdr/")]
+
+
+def test_breakages_take_agencies_in_order_until_their_share_of_the_calls():
+    from benchmarks.landing.heavy import plan_breakages
+
+    ids = ["AG1", "AG2", "AG3", "AG4"]
+    weights = np.array([1.0, 1.0, 1.0, 1.0])
+    assert plan_breakages(ids, weights, 0.0) == {}
+    assert plan_breakages(ids, weights, 0.5) == {"AG1": "no_contract", "AG2": "unregistered_callers"}
+    assert plan_breakages(ids, weights, 0.51) == {"AG1": "no_contract", "AG2": "unregistered_callers",
+                                                  "AG3": "nda_expired"}
+    with pytest.raises(ValueError, match="share must lie in 0..1"):
+        plan_breakages(ids, weights, 1.5)
+
+
+def test_a_findings_heavy_landing_breaks_every_call_of_the_broken_agencies_on_the_last_day_only(tmp_path):
+    from audits.config import AuditConfig
+    from audits.pipeline import ingest_earlier_days, rule_inputs
+    from audits.rules import run_rules
+
+    landing = tmp_path / "landing"
+    summary = write_bulk_landing(landing, start=START, days=2, agencies=5, calls_per_day=2500, seed=5,
+                                 findings_heavy=1.0)
+    assert summary["broken"] == {"AG01": "no_contract", "AG02": "unregistered_callers", "AG03": "nda_expired",
+                                 "AG04": "agents_off_roster", "AG05": "licence_expired"}
+    rule_of = {"AG01": "QUAL_NO_CONTRACT", "AG02": "QUAL_UNREGISTERED_CALLER_ID", "AG03": "CONF_NDA_NOT_IN_FORCE",
+               "AG04": "CONF_AGENT_NOT_ACTIVE", "AG05": "QUAL_LICENCE_INVALID"}
+    pack = load_rulepack("cn_bank")
+    for day in DAYS:
+        config = AuditConfig(audit_date=day, landing=landing, out=tmp_path / "out", store=tmp_path / "store",
+                             rulepack=pack)
+        reference = load_reference(landing, audit_date=day, rulepack=pack)
+        assert all(ingested.quarantine.empty for ingested in reference.values())
+        tables = {name: ingested.accepted for name, ingested in reference.items()}
+        ingest_earlier_days(config, tables["contracts"], progress=lambda _m: None)
+        calls = load_calls(landing, day=day, contracts=tables["contracts"], rulepack=pack).accepted
+        found = run_rules(rule_inputs(config, tables, calls))
+        broken = found[found["rule_id"].isin(set(rule_of.values()))]
+        if day == DAYS[0]:
+            assert broken.empty, broken["rule_id"].value_counts().to_dict()       # the day before: all in order
+            continue
+        for agency, rule_id in rule_of.items():
+            mine = broken[broken["agency_id"] == agency]
+            assert set(mine["rule_id"]) == {rule_id}
+            assert set(mine["call_id"]) == set(calls.loc[calls["agency_id"] == agency, "call_id"])

@@ -16,8 +16,8 @@ def test_benchmark_runs_every_stage_at_a_tiny_size(tmp_path):
     result = bench.benchmark(tmp_path, agencies=6, calls_per_day=3000, days=3, start=dt.date(2026, 11, 21),
                              rule_costs=True)
     assert [row["stage"] for row in result["stages"]] == ["reference", "load", "validation", "store", "rules",
-                                                          "scoring", "rendering"]
+                                                          "cases", "scoring", "rendering"]
     assert all(row["wall_s"] >= 0 and row["peak_mib"] > 0 for row in result["stages"])
-    assert result["calls_audited"] > 2000 and result["findings"] > 0
+    assert result["calls_audited"] > 2000 and result["findings"] > 0 and result["cases"] > 0
     assert (tmp_path / "rendered" / "index.html").is_file()
     assert len(result["rule_seconds"]) == 17 and all(seconds >= 0 for seconds in result["rule_seconds"].values())

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from audits.calllookup import call_column
 from audits.cases.casestore import (ChainLink, case_days, counts_sha256, read_counts, read_link, read_snapshot,
                                     write_case_day, write_decisions)
 from audits.cases.decisioninputs import load_decision_tables
@@ -59,40 +60,49 @@ def record_cases(store: Path, day: dt.date, violations: pd.DataFrame, calls: pd.
 
 
 def day_counts(violations: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
-    """One row per case with findings in `violations` (violations.csv order): its display bits,
-    findings, distinct calls and the start of its latest finding. The caller number of a caller
-    case comes from the day's calls (violations.csv holds only its keyed hash, in case_id)."""
+    """One row per case with findings in `violations` (violations.csv order), sorted by case_id:
+    its display bits, findings, distinct calls and the start of its latest finding. The caller
+    number of a caller case comes from the day's calls (violations.csv holds only its keyed hash,
+    in case_id).
+
+    Counted over integer codes of the case ids; the display bits are read from each case's first
+    finding only (they are the same on every finding of a case), so text work and the calls
+    look-up grow with the cases, not with the findings."""
     if violations.empty:
         return empty_counts()
-    kind = violations["rule_id"].map({rule_id: info.subject.value for rule_id, info in RULES_BY_ID.items()})
+    codes, ids = pd.factorize(violations["case_id"], sort=True)
+    cases = len(ids)
+    order = np.argsort(codes, kind="stable")
+    first = order[np.searchsorted(codes[order], np.arange(cases))]
+    call_codes, distinct_calls = pd.factorize(violations["call_id"])
+    pairs = np.unique(codes.astype("int64") * (len(distinct_calls) + 1) + call_codes)
+    heads = violations.iloc[first].reset_index(drop=True)
+    kind = heads["rule_id"].map({rule_id: info.subject.value for rule_id, info in RULES_BY_ID.items()})
     display = np.select(
         [kind == SubjectKind.AGENCY.value, kind == SubjectKind.AGENT.value, kind == SubjectKind.CAMPAIGN.value,
          kind == SubjectKind.CUSTOMER.value],
-        [violations["agency_id"].to_numpy(dtype=object), violations["agent_id"].to_numpy(dtype=object),
-         violations["campaign_id"].to_numpy(dtype=object), violations["callee_masked"].to_numpy(dtype=object)],
+        [heads["agency_id"].to_numpy(dtype=object), heads["agent_id"].to_numpy(dtype=object),
+         heads["campaign_id"].to_numpy(dtype=object), heads["callee_masked"].to_numpy(dtype=object)],
         "").astype(object)
     callers = (kind == SubjectKind.CALLER.value).to_numpy()
     if callers.any():
-        display[callers] = _masked_callers(violations[callers], calls)
-    frame = pd.DataFrame({"case_id": violations["case_id"].to_numpy(dtype=object),
-                          "agency_id": violations["agency_id"].to_numpy(dtype=object),
-                          "rule_id": violations["rule_id"].to_numpy(dtype=object),
-                          "subject_kind": kind.to_numpy(dtype=object), "subject_display": display,
-                          "call_id": violations["call_id"].to_numpy(dtype=object),
-                          "start_time": violations["start_time"].to_numpy(dtype=object)})
-    grouped = frame.groupby("case_id", sort=True)
-    counts = grouped[["agency_id", "rule_id", "subject_kind", "subject_display"]].first()
-    counts["findings"] = grouped.size().astype("int64")
-    counts["calls"] = grouped["call_id"].nunique().astype("int64")
-    counts["last_call"] = grouped["start_time"].max()
-    return counts.reset_index()[list(COUNT_COLUMNS)]
+        display[callers] = _masked_callers(heads[callers], calls)
+    counts = pd.DataFrame({
+        "case_id": np.asarray(ids, dtype=object),
+        "agency_id": heads["agency_id"].to_numpy(dtype=object),
+        "rule_id": heads["rule_id"].to_numpy(dtype=object),
+        "subject_kind": kind.to_numpy(dtype=object),
+        "subject_display": display,
+        "findings": np.bincount(codes, minlength=cases).astype("int64"),
+        "calls": np.bincount(pairs // (len(distinct_calls) + 1), minlength=cases).astype("int64"),
+        "last_call": violations["start_time"].groupby(codes).max().to_numpy(dtype=object),
+    })
+    return counts[list(COUNT_COLUMNS)]
 
 
 def _masked_callers(findings: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     """The masked caller number of each finding, looked up by (agency_id, call_id) in the day's calls."""
-    numbers = calls[["agency_id", "call_id", "caller_e164"]].drop_duplicates(["agency_id", "call_id"])
-    joined = findings[["agency_id", "call_id"]].merge(numbers, on=["agency_id", "call_id"], how="left")
-    return mask_phones(joined["caller_e164"].astype(object)).to_numpy(dtype=object)
+    return mask_phones(call_column(findings, calls, "caller_e164")).to_numpy(dtype=object)
 
 
 def build_snapshot(store: Path, day: dt.date, counts: pd.DataFrame, *, resolve_after_days: int,

@@ -17,8 +17,11 @@ from .formatting import (
     lang_of,
     status_pill,
 )
+from .cases_view import OVERDUE_DAYS, CaseRow, case_counts, case_row, new_critical_cases
 from .view import ProvenanceView, provenance_view
 
+
+NEW_CRITICAL_SHOWN = 50        # the page's list of new critical cases; summary.xlsx lists every one
 
 # --- view values ------------------------------------------------------------------------
 
@@ -42,6 +45,11 @@ class IndexRow:
     dq_note: str
     html_href: str
     xlsx_href: str
+    cases_new: str                 # began today (new or reopened)
+    cases_open: str                # not resolved
+    cases_resolved: str            # resolved today
+    cases_overdue: str             # critical, open more than OVERDUE_DAYS days
+    cases_overdue_css: str
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,10 @@ class IndexView:
     grade_counts: tuple[tuple[Pill, str], ...]
     provenance: ProvenanceView
     ignored_files: tuple[IgnoredFile, ...]     # delivered, not agency files: listed, not audited
+    new_critical: tuple[CaseRow, ...]          # the day's new and reopened critical cases, every agency
+    new_critical_note: str                     # when there are more than the page lists
+    overdue_days: int
+    cases_line: str
 
 
 # --- builders ---------------------------------------------------------------------------
@@ -76,6 +88,7 @@ def _index_row(rank: int, card: Scorecard) -> IndexRow:
     dq = card.data_quality
     assessed = card.assessed
     scored = card.overall is not None          # an unassessed agency still scores 0 (grade F)
+    counts = case_counts(card.cases)
     if dq.rows_quarantined:
         dq_note = f"{fmt_int(dq.rows_quarantined)} of {fmt_int(dq.rows_read)} rows quarantined"
     else:
@@ -98,11 +111,17 @@ def _index_row(rank: int, card: Scorecard) -> IndexRow:
         dq_note=dq_note,
         html_href=f"agencies/{stem}.html",
         xlsx_href=f"agencies/{stem}.xlsx",
+        cases_new=fmt_int(counts.new),
+        cases_open=fmt_int(counts.open),
+        cases_resolved=fmt_int(counts.resolved),
+        cases_overdue=fmt_int(counts.critical_overdue),
+        cases_overdue_css="crit-some" if counts.critical_overdue else "crit-none",
     )
 
 
 def index_view(portfolio: Portfolio) -> IndexView:
     cards = portfolio.scorecards
+    begun_critical = new_critical_cases(portfolio)
     rows = tuple(_index_row(i, card) for i, card in enumerate(cards, 1))
     n_assessed = sum(1 for r in rows if r.assessed)
     calls = sum(c.calls_audited for c in cards)
@@ -136,4 +155,16 @@ def index_view(portfolio: Portfolio) -> IndexView:
         grade_counts=grade_counts,
         provenance=provenance_view(portfolio.provenance),
         ignored_files=portfolio.ignored_files,
+        new_critical=tuple(case_row(case, agency_id=agency_id) for agency_id, case in begun_critical[:NEW_CRITICAL_SHOWN]),
+        new_critical_note=(f"The first {NEW_CRITICAL_SHOWN} of {fmt_int(len(begun_critical))}; summary.xlsx (sheet "
+                           "Cases) and cases.csv list them all." if len(begun_critical) > NEW_CRITICAL_SHOWN else ""),
+        overdue_days=OVERDUE_DAYS,
+        cases_line=_cases_line(cards),
     )
+
+
+def _cases_line(cards: tuple[Scorecard, ...]) -> str:
+    counts = [case_counts(card.cases) for card in cards]
+    return (f"{fmt_int(sum(c.open for c in counts))} open cases, {fmt_int(sum(c.new for c in counts))} new or "
+            f"reopened today, {fmt_int(sum(c.resolved for c in counts))} resolved today; "
+            f"{fmt_int(sum(c.critical_overdue for c in counts))} critical open more than {OVERDUE_DAYS} days")

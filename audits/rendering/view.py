@@ -11,9 +11,21 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from audits.models import DataQuality, Finding, Provenance, Scorecard
+from audits.models import DataQuality, Provenance, Scorecard
 
 from . import charts
+from .cases_view import (
+    CASES_SHOWN,
+    EVIDENCE_CASES,
+    OVERDUE_DAYS,
+    CaseRow,
+    EvidenceGroup,
+    EvidenceRow,
+    case_counts,
+    counts_text,
+    evidence_row,
+    scorecard_cases,
+)
 from .formatting import (
     DASH,
     DQ_DESCRIPTIONS,
@@ -30,7 +42,6 @@ from .formatting import (
     fmt_weight,
     grade_pill,
     lang_of,
-    parse_timestamp,
     severity_pill,
     status_pill,
 )
@@ -77,19 +88,6 @@ class CountRow:
     label: str
     count: str
     share: str
-
-
-@dataclass(frozen=True)
-class EvidenceRow:
-    start: str
-    start_iso: str
-    rule_id: str
-    severity: Pill
-    call_id: str
-    agent_id: str
-    campaign_id: str
-    callee_masked: str
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -154,9 +152,16 @@ class ScorecardView:
     rules: tuple[RuleRow, ...]
     top_agents: tuple[CountRow, ...]
     top_callers: tuple[CountRow, ...]
-    evidence: tuple[EvidenceRow, ...]
+    evidence: tuple[EvidenceRow, ...]            # flat evidence of a scorecard without cases
     evidence_note: str
     evidence_truncated: bool
+    before_decisions: str                        # "Before decisions: 71.2, grade C"; "" when not known
+    cases: tuple[CaseRow, ...]
+    cases_note: str
+    cases_open: str                              # the Cases tile
+    cases_tile_note: str
+    cases_overdue: str                           # "1 critical open more than 7 days", "" when none
+    evidence_groups: tuple[EvidenceGroup, ...]   # evidence under its case (when the card has cases)
     workbook_href: str
     index_href: str
     trend_svg: Markup
@@ -282,24 +287,37 @@ def _count_rows(pairs: tuple[tuple[str, int], ...], total: int) -> tuple[CountRo
     return tuple(CountRow(label, fmt_int(count), _share(count, total)) for label, count in pairs)
 
 
-def _evidence_row(f: Finding) -> EvidenceRow:
-    parsed = parse_timestamp(f.start_time)
-    shown = parsed.strftime("%Y-%m-%d %H:%M:%S") if parsed else f.start_time
-    return EvidenceRow(
-        start=shown,
-        start_iso=f.start_time,
-        rule_id=f.rule_id,
-        severity=severity_pill(f.severity),
-        call_id=f.call_id,
-        agent_id=f.agent_id,
-        campaign_id=f.campaign_id,
-        callee_masked=f.callee_masked,
-        detail=f.detail,
-    )
+def _cases_note(card: Scorecard) -> str:
+    if not card.cases:
+        return "No cases on this day."
+    note = counts_text(case_counts(card.cases))
+    if len(card.cases) > CASES_SHOWN:
+        note += (f" Showing the first {CASES_SHOWN} of {fmt_int(len(card.cases))} cases; the workbook's Cases sheet "
+                 "and cases.csv of this report list them all.")
+    return note
+
+
+def _grouped_evidence_note(card: Scorecard, groups: tuple[EvidenceGroup, ...]) -> str:
+    if not groups:
+        return "No findings on this day."
+    with_findings = sum(1 for c in card.cases if c.findings_today)
+    scope = (f"The first calls of the first {EVIDENCE_CASES} cases with findings today (of {fmt_int(with_findings)})"
+             if with_findings > len(groups) else "The first calls of each case with findings today")
+    return (f"{scope}, in call order. The workbook's Findings sheet holds up to 2,000 findings of each rule with "
+            "their case; violations.csv of this report lists every finding.")
+
+
+def _before_decisions(card: Scorecard) -> str:
+    if card.overall_before_decisions is None:
+        return ""
+    grade = f", grade {card.grade_before_decisions}" if card.grade_before_decisions else ""
+    return f"Before decisions: {fmt_score(card.overall_before_decisions)}{grade}"
 
 
 def scorecard_view(card: Scorecard) -> ScorecardView:
     stem = agency_file_stem(card.agency_id)
+    case_rows, groups = scorecard_cases(card.cases)
+    counts = case_counts(card.cases)
     total = max(card.total_findings, len(card.findings))
     in_workbook = len(card.findings)
     severity_rank = {"critical": 0, "major": 1, "minor": 2}
@@ -369,9 +387,18 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
         ),
         top_agents=_count_rows(card.top_agents, card.total_findings),
         top_callers=_count_rows(card.top_callers, card.total_findings),
-        evidence=tuple(_evidence_row(f) for f in shown),
-        evidence_note=evidence_note,
-        evidence_truncated=total > EVIDENCE_LIMIT,
+        evidence=() if card.cases else tuple(evidence_row(f) for f in shown),
+        evidence_note=_grouped_evidence_note(card, groups) if card.cases else evidence_note,
+        evidence_truncated=not card.cases and total > EVIDENCE_LIMIT,
+        before_decisions=_before_decisions(card),
+        cases=case_rows,
+        cases_note=_cases_note(card),
+        cases_open=fmt_int(counts.open),
+        cases_tile_note=(f"{fmt_int(counts.new)} new or reopened \u00b7 {fmt_int(counts.resolved)} resolved today"
+                         if card.cases else "No cases on this day."),
+        cases_overdue=(f"{fmt_int(counts.critical_overdue)} critical open more than {OVERDUE_DAYS} days"
+                       if counts.critical_overdue else ""),
+        evidence_groups=groups,
         workbook_href=f"{stem}.xlsx",
         index_href="../index.html",
         trend_svg=charts.trend_svg(card.trend, bands=card.grade_bands),

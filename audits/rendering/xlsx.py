@@ -1,7 +1,7 @@
 """Scorecard -> the per-agency XLSX workbook (openpyxl, write-only so 100k findings stay cheap).
 
-Summary, Rules, Findings, Data quality and Provenance sheets; how a cell is kept safe and
-the file byte-stable is in xlsx_cells.
+Summary, Cases (xlsx_cases), Rules, Findings, Data quality and Provenance sheets; how a cell is
+kept safe and the file byte-stable is in xlsx_cells, how long tables are written fast in xlsx_bulk.
 """
 
 from __future__ import annotations
@@ -14,15 +14,17 @@ from openpyxl.chart.data_source import AxDataSource, StrRef
 
 from audits.models import RULES_BY_ID, DataQuality, Provenance, Scorecard
 
-from .formatting import DQ_DESCRIPTIONS, family_label, parse_timestamp, status_pill
+from .formatting import DQ_DESCRIPTIONS, family_label, status_pill
 from .view import grade_bands_text, not_assessed_message
+from .xlsx_bulk import TEXT, TIMESTAMP, add_bulk_rows
+from .cases_view import case_counts, counts_text
+from .xlsx_cases import cases_sheet
 from .xlsx_cells import (
     BIG,
     BIG_WHITE,
     CARD_FILL,
     CENTER,
     CHANGE_FMT,
-    DATETIME_FMT,
     GRADE_FILLS,
     HEADING,
     INT_FMT,
@@ -44,10 +46,11 @@ from .xlsx_cells import (
 
 
 def write_scorecard_workbook(card: Scorecard, path: Path) -> Path:
-    """Summary, Rules, Findings, Data quality and Provenance sheets for one agency."""
+    """Summary, Cases, Rules, Findings, Data quality and Provenance sheets for one agency."""
     wb = new_workbook(f"Compliance scorecard {card.agency_id} {card.audit_date}",
                       card.provenance)
     _summary_sheet(wb, card)
+    cases_sheet(wb, card)
     _rules_sheet(wb, card)
     _findings_sheet(wb, card)
     _data_quality_sheet(wb, card.data_quality)
@@ -96,6 +99,14 @@ def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
     else:
         rows.add()
     rows.add([text_cell(ws, "Grade bands: " + grade_bands_text(card))])
+    if card.overall_before_decisions is not None:         # scores.csv's before-decisions score (cases.md §3)
+        rows.add([text_cell(ws, "Score before decisions", font=LABEL),
+                  num_cell(ws, card.overall_before_decisions, SCORE_FMT),
+                  text_cell(ws, card.grade_before_decisions),
+                  text_cell(ws, "counting findings under accepted exceptions and upheld disputes")])
+    rows.add([text_cell(ws, "Cases", font=LABEL),
+              text_cell(ws, counts_text(case_counts(card.cases)) + (" Every case is on the Cases sheet."
+                                                                    if card.cases else ""))])
     rows.add()
 
     rows.add([text_cell(ws, "Score by family", font=HEADING)])
@@ -160,28 +171,24 @@ def _rules_sheet(wb: Workbook, card: Scorecard) -> None:
 
 
 FINDING_HEADERS = ("Start time (bank time)", "Rule ID", "Family", "Severity", "Call ID",
-                   "Agent ID", "Campaign ID", "Callee (masked)", "Callee key", "Detail")
+                   "Agent ID", "Campaign ID", "Callee (masked)", "Callee key", "Detail", "Case ID", "Decision")
+_FINDING_KINDS = (TIMESTAMP,) + (TEXT,) * 11
 
 
 def _findings_sheet(wb: Workbook, card: Scorecard) -> None:
+    """The evidence kept per rule (scoring.EVIDENCE_PER_RULE), each finding with its case: written
+    as bulk rows (xlsx_bulk), so 2,000 findings of a rule cost milliseconds, not seconds."""
     ws = wb.create_sheet("Findings")
-    layout_sheet(ws, (21, 28, 16, 10, 20, 14, 16, 18, 24, 90), landscape=True)
+    layout_sheet(ws, (21, 28, 16, 10, 20, 14, 16, 18, 24, 90, 16, 11), landscape=True)
     ws.freeze_panes = "A2"
     rows = Rows(ws)
     rows.add(header_cells(ws, FINDING_HEADERS))
     families = {rule.rule_id: family_label(rule.family) for rule in card.rules}
     for rule_id, info in RULES_BY_ID.items():
         families.setdefault(rule_id, family_label(info.family.value))
-    for f in card.findings:
-        moment = parse_timestamp(f.start_time)
-        start = (num_cell(ws, moment, DATETIME_FMT) if moment is not None
-                 else safe(ws, f.start_time))
-        ws.append([
-            start, safe(ws, f.rule_id), safe(ws, families.get(f.rule_id, "")),
-            safe(ws, f.severity),
-            safe(ws, f.call_id), safe(ws, f.agent_id), safe(ws, f.campaign_id),
-            safe(ws, f.callee_masked), safe(ws, f.callee_key), safe(ws, f.detail),
-        ])
+    add_bulk_rows(ws, rows.row + 1, _FINDING_KINDS, (
+        (f.start_time, f.rule_id, families.get(f.rule_id, ""), f.severity, f.call_id, f.agent_id, f.campaign_id,
+         f.callee_masked, f.callee_key, f.detail, f.case_id, f.decision) for f in card.findings))
     add_table(ws, "Findings", FINDING_HEADERS, 1, len(card.findings))
 
 

@@ -58,6 +58,7 @@ GRADE_FILLS = {g: PatternFill("solid", fgColor=c) for g, c in
               {"A": "1E7B4A", "B": "4F8A3C", "C": "B7791F", "D": "C2571A", "F": "B42318"}.items()}
 _TABLE_STYLE = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
 _EPOCH = datetime(1980, 1, 1)
+BULK_ROWS = "_audits_bulk_rows"     # a sheet's rows written as XML text (xlsx_bulk), spliced in by save_workbook
 
 
 # --- cells --------------------------------------------------------------------------------
@@ -188,11 +189,13 @@ def new_workbook(title: str, prov: Provenance) -> Workbook:
 
 
 class _StableZip(zipfile.ZipFile):
-    """A zip whose entries all carry one fixed timestamp and mode."""
+    """A zip whose entries all carry one fixed timestamp and mode; `splices`: sheet XML rows
+    (xlsx_bulk) to insert at the end of the sheetData of the named worksheet entries."""
 
-    def __init__(self, file, date_time: tuple[int, int, int, int, int, int]):
+    def __init__(self, file, date_time: tuple[int, int, int, int, int, int], splices: dict[str, str] | None = None):
         super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
         self._date_time = date_time
+        self._splices = splices or {}
 
     def _info(self, arcname: str) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(arcname, date_time=self._date_time)
@@ -206,9 +209,24 @@ class _StableZip(zipfile.ZipFile):
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
     def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
-        info = self._info(arcname or os.path.basename(filename))
+        name = arcname or os.path.basename(filename)
+        info = self._info(name)
         with open(filename, "rb") as src, self.open(info, "w", force_zip64=True) as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
+            if name in self._splices:
+                dst.write(_spliced(src.read(), self._splices[name].encode("utf-8")))
+            else:
+                shutil.copyfileobj(src, dst, 1 << 20)
+
+
+def _spliced(sheet: bytes, rows: bytes) -> bytes:
+    """The worksheet XML with `rows` appended to its sheetData."""
+    end = sheet.rfind(b"</sheetData>")
+    if end >= 0:
+        return sheet[:end] + rows + sheet[end:]
+    empty = sheet.rfind(b"<sheetData/>")
+    if empty < 0:
+        raise ValueError("worksheet XML without sheetData: cannot add its rows")
+    return sheet[:empty] + b"<sheetData>" + rows + b"</sheetData>" + sheet[empty + len(b"<sheetData/>"):]
 
 
 def save_workbook(wb: Workbook, path: Path, prov: Provenance) -> None:
@@ -216,6 +234,9 @@ def save_workbook(wb: Workbook, path: Path, prov: Provenance) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     stamp = _generated_at(prov).timetuple()[:6]
+    # openpyxl names the k-th worksheet's entry sheet<k>.xml (ExcelWriter._write_worksheets)
+    splices = {f"xl/worksheets/sheet{k}.xml": "".join(getattr(ws, BULK_ROWS))
+               for k, ws in enumerate(wb.worksheets, 1) if getattr(ws, BULK_ROWS, None)}
     with open(tmp, "wb") as fh:
-        ExcelWriter(wb, _StableZip(fh, stamp)).save()  # not wb.save(): it stamps "now"
+        ExcelWriter(wb, _StableZip(fh, stamp, splices)).save()  # not wb.save(): it stamps "now"
     os.replace(tmp, path)

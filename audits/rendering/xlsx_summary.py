@@ -1,4 +1,5 @@
-"""Portfolio -> summary.xlsx: the Ranking sheet (like index.html) and the Provenance sheet."""
+"""Portfolio -> summary.xlsx: the Ranking sheet (like index.html), the Cases sheet (xlsx_cases)
+and the Provenance sheet."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from audits.models import Portfolio
 
 from .formatting import agency_file_stem, status_pill
 from .xlsx import provenance_sheet
+from .xlsx_cases import portfolio_cases_sheet
 from .xlsx_cells import (
     CHANGE_FMT,
     INT_FMT,
@@ -33,7 +35,7 @@ RANKING_HEADERS = ("Rank", "Agency ID", "Agency name", "Grade", "Overall score",
 
 
 def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
-    """Ranking (like index.html) and Provenance sheets for the whole portfolio."""
+    """Ranking (like index.html), Cases and Provenance sheets for the whole portfolio."""
     wb = new_workbook(f"Vendor compliance audit {portfolio.audit_date}", portfolio.provenance)
     ws = wb.create_sheet("Ranking")
     layout_sheet(ws, (7, 16, 34, 8, 14, 22, 24, 17, 11, 14, 16, 17, 26), landscape=True)
@@ -79,6 +81,7 @@ def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
         rows.add([text_cell(ws, "Files not audited (not agency files)", font=bold)])
         for ignored in portfolio.ignored_files:
             rows.add([None, safe(ws, ignored.path), safe(ws, ignored.reason)])
+    portfolio_cases_sheet(wb, portfolio)
     provenance_sheet(wb, portfolio.provenance)
     save_workbook(wb, path, portfolio.provenance)
     return Path(path)

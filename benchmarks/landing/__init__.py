@@ -10,7 +10,9 @@ in which a low share of calls breaks a rule the way real dialers do. Customers' 
 attempts, cooling-off, refusals) is carried from day to day, so the rolling rules see history.
 One agency-day is generated and written at a time with numpy and pyarrow compute (no Python
 loop over rows); memory held between agency-days is the dialer's state, 10 bytes a customer.
-The same arguments give the same bytes.
+The same arguments give the same bytes. `findings_heavy` (a share of the calls, e.g. 0.44) makes
+the last day findings-heavy: agencies lose their contract, NDA or licence, or their callers' or
+agents' registrations lapse, on that day (heavy.py).
 
 plan.py fixes the agencies, campaigns and customers' traits; dialler.py decides each day's calls
 and carries the dialer's state; cdr.py turns them into an agency's file; reference.py writes the
@@ -71,16 +73,17 @@ import numpy as np
 from audits.config import load_rulepack
 from benchmarks.landing.cdr import CDR_SUFFIXES, agency_day, write_cdr
 from benchmarks.landing.dialler import State
+from benchmarks.landing.heavy import plan_breakages
 from benchmarks.landing.plan import apportion, plan_agencies
 from benchmarks.landing.reference import write_reference
 from benchmarks.landing.text import MOBILE_PREFIXES
 
 
 def write_bulk_landing(landing: Path, *, start: dt.date, days: int, agencies: int = 50,
-                       calls_per_day: int = 10_000_000, seed: int = 11,
+                       calls_per_day: int = 10_000_000, seed: int = 11, findings_heavy: float = 0.0,
                        progress: Callable[[str], None] | None = None) -> dict:
     """Write the landing zone; returns {"days", "agencies", "calls", "files", "customers",
-    "reference": {table: rows}}."""
+    "reference": {table: rows}, "broken": {agency_id: breakage on the last day}}."""
     if days < 1 or agencies < 1 or calls_per_day < 0:
         raise ValueError(f"need days >= 1, agencies >= 1 and calls_per_day >= 0; got {days}, {agencies}, "
                          f"{calls_per_day}")
@@ -92,7 +95,8 @@ def write_bulk_landing(landing: Path, *, start: dt.date, days: int, agencies: in
     numbers = (rng.permutation(MOBILE_PREFIXES), int(rng.integers(10**8)), int(rng.integers(10**7)))
     say(f"bulk landing: {agencies} agencies, {days} day(s) from {start.isoformat()}, {calls_per_day:,} calls "
         f"a day, seed {seed}")
-    reference = write_reference(landing / "reference", plan, start, days, numbers, pack.bank_timezone, rng)
+    broken = plan_breakages([a.agency_id for a in plan], np.array([a.weight for a in plan]), findings_heavy)
+    reference = write_reference(landing / "reference", plan, start, days, numbers, pack.bank_timezone, rng, broken)
     say("reference: " + ", ".join(f"{table} {rows:,}" for table, rows in reference.items()) + " rows")
     states = [State(np.zeros((a.customers, pack.rolling_window_days), np.int8),
                     np.full(a.customers, -1, np.int16), np.zeros(a.customers, bool)) for a in plan]
@@ -116,4 +120,4 @@ def write_bulk_landing(landing: Path, *, start: dt.date, days: int, agencies: in
         files += len(written)
         say(f"{date.isoformat()}: {int(volumes.sum()):,} calls in {len(written)} files")
     return {"days": days, "agencies": agencies, "calls": calls, "files": files,
-            "customers": sum(a.customers for a in plan), "reference": reference}
+            "customers": sum(a.customers for a in plan), "reference": reference, "broken": broken}

@@ -48,8 +48,11 @@ class _CsvFile:
 
 
 def write_reference(folder: Path, plan: list[Agency], start: dt.date, days: int, numbers: tuple, zone: str,
-                    rng: np.random.Generator) -> dict[str, int]:
-    """The six reference tables, valid over start .. start + days - 1. Offsets are days from the start."""
+                    rng: np.random.Generator, broken: dict[str, str] | None = None) -> dict[str, int]:
+    """The six reference tables, valid over start .. start + days - 1, but for the agencies in
+    `broken` (agency_id -> a kind of heavy.BREAKAGES), whose standing breaks on the last day.
+    Offsets are days from the start."""
+    broken = broken or {}
     folder.mkdir(parents=True, exist_ok=True)
     for stale in ("contracts.csv", "contracts.csv.gz", "contracts.parquet"):   # they would win over .xlsx
         (folder / stale).unlink(missing_ok=True)
@@ -73,6 +76,7 @@ def write_reference(folder: Path, plan: list[Agency], start: dt.date, days: int,
                "licence_expiry": "" if rng.random() < 0.2 else dt.date(end.year + 1, 6, 30).isoformat(),
                "nda_signed": (begin - dt.timedelta(days=int(rng.integers(0, 21)))).isoformat(),
                "nda_expiry": "" if rng.random() < 0.5 else end.isoformat(), "timezone": zone}
+        row.update(_broken_contract(broken.get(a.agency_id), last))
         if a.idx % 5 in (1, 3):                        # an earlier contract, ended, kept (effective dating)
             before_end = begin - dt.timedelta(days=1)
             before_start = before_end - dt.timedelta(days=int(rng.integers(365, 901)))
@@ -95,8 +99,9 @@ def write_reference(folder: Path, plan: list[Agency], start: dt.date, days: int,
     for a in plan:
         r = np.random.default_rng(a.seeds[1])
         traits = customer_traits(a, days)
-        _write_agents(files["agents"], a, days, r, dates)
-        _write_lines(files["caller_numbers"], a, days, numbers, r, dates)
+        _write_agents(files["agents"], a, days, r, dates, broken.get(a.agency_id) == "agents_off_roster")
+        _write_lines(files["caller_numbers"], a, days, numbers, r, dates,
+                     broken.get(a.agency_id) == "unregistered_callers")
         m = a.customers
         index = a.first_customer + np.arange(m)
         customer_id = pc.binary_join_element_wise("C", pc.utf8_lpad(as_text(index + 1), 9, "0"), "")
@@ -135,8 +140,16 @@ def write_reference(folder: Path, plan: list[Agency], start: dt.date, days: int,
     return counts
 
 
-def _write_agents(out: _CsvFile, a: Agency, days: int, r: np.random.Generator, dates) -> None:
-    """Active agents, trained within 365 days of every day (runs up to 360 days), and 5 % who left."""
+def _broken_contract(breakage: str | None, last: dt.date) -> dict[str, str]:
+    """The contract fields that make it break on the last day (the day before, it still holds)."""
+    before = (last - dt.timedelta(days=1)).isoformat()
+    return {"no_contract": {"contract_end": before}, "nda_expired": {"nda_expiry": before},
+            "licence_expired": {"licence_expiry": before}}.get(breakage, {})
+
+
+def _write_agents(out: _CsvFile, a: Agency, days: int, r: np.random.Generator, dates, off_roster: bool) -> None:
+    """Active agents, trained within 365 days of every day (runs up to 360 days), and 5 % who left;
+    `off_roster`: the active agents' rows end the day before the last day."""
     n, gone = a.agents, math.ceil(a.agents * 0.05)
     joined = r.integers(20, 1501, n)                   # days before the start
     trained = r.integers(1, np.maximum(2, np.minimum(joined - 3, 361 - days) + 1))
@@ -144,12 +157,15 @@ def _write_agents(out: _CsvFile, a: Agency, days: int, r: np.random.Generator, d
     left_joined = left + r.integers(100, 1201, gone)
     out.write({"agency_id": pa.repeat(a.agency_id, n + gone), "agent_id": agent_ids(n + gone),
                "active_from": dates(-np.concatenate([joined, left_joined])),
-               "active_to": dates(-np.concatenate([np.zeros(n, np.int64), left]), np.arange(n + gone) < n),
+               "active_to": dates(np.concatenate([np.full(n, days - 2 if off_roster else 0, np.int64), -left]),
+                                  np.arange(n + gone) < (0 if off_roster else n)),
                "trained_on": dates(-np.concatenate([trained, left_joined - r.integers(3, 31, gone)]))})
 
 
-def _write_lines(out: _CsvFile, a: Agency, days: int, numbers: tuple, r: np.random.Generator, dates) -> None:
-    """Lines in use (10 % with an end date after the last day) and 5 % retired ones."""
+def _write_lines(out: _CsvFile, a: Agency, days: int, numbers: tuple, r: np.random.Generator, dates,
+                 lapsed: bool) -> None:
+    """Lines in use (10 % with an end date after the last day) and 5 % retired ones; `lapsed`: the
+    registrations of the lines in use end the day before the last day."""
     lines, retired = a.lines, math.ceil(a.lines * 1.05) - a.lines
     total = lines + retired
     ended = r.integers(1, 301, retired)
@@ -158,5 +174,6 @@ def _write_lines(out: _CsvFile, a: Agency, days: int, numbers: tuple, r: np.rand
                                            line_forms(a, numbers, 3, total)),
                "registered_from": dates(-np.concatenate([r.integers(30, 901, lines),
                                                           ended + r.integers(100, 901, retired)])),
-               "registered_to": dates(np.concatenate([(days - 1) + r.integers(1, 366, lines), -ended]),
-                                      np.concatenate([r.random(lines) < 0.9, np.zeros(retired, bool)]))})
+               "registered_to": dates(np.concatenate([np.where(lapsed, days - 2, (days - 1) + r.integers(1, 366, lines)),
+                                                      -ended]),
+                                      np.concatenate([(r.random(lines) < 0.9) & (not lapsed), np.zeros(retired, bool)]))})

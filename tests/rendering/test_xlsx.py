@@ -32,14 +32,14 @@ def _row_starting(values, cells):
 def test_scorecard_workbook_has_the_sheets_tables_and_panes(tmp_path, assessed_card):
     path = write_scorecard_workbook(assessed_card, tmp_path / "AG001.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Summary", "Rules", "Findings", "Data quality", "Provenance"]
+    assert wb.sheetnames == ["Summary", "Cases", "Rules", "Findings", "Data quality", "Provenance"]
     for ws in wb.worksheets:
         assert len(ws.title) <= 31 and not INVALID_TITLE.search(ws.title)
 
     findings = wb["Findings"]
     assert findings.freeze_panes == "A2"
     assert list(findings.tables) == ["Findings"]
-    assert findings.tables["Findings"].ref == "A1:J61"
+    assert findings.tables["Findings"].ref == "A1:L61"
     assert findings.tables["Findings"].autoFilter is not None
     assert [c.value for c in findings[1]] == list(FINDING_HEADERS)
     assert findings.max_row == 61
@@ -52,7 +52,7 @@ def test_scorecard_workbook_has_the_sheets_tables_and_panes(tmp_path, assessed_c
         "marketing 3, servicing 5, collection 6", 1180, 30, 0.0254]
 
     names = [name for ws in wb.worksheets for name in ws.tables]
-    assert len(names) == len(set(names)) == 4
+    assert len(names) == len(set(names)) == 5
 
 
 def test_table_headers_match_their_column_names(tmp_path, assessed_card, portfolio):
@@ -85,7 +85,7 @@ def test_summary_sheet_cards_families_and_trend_chart(tmp_path, assessed_card):
     assert len(ws._charts) == 1
     with zipfile.ZipFile(path) as zf:
         chart = zf.read("xl/charts/chart1.xml").decode()
-    assert "lineChart" in chart and "<cat><strRef><f>'Summary'!$A$19:$A$48</f>" in chart
+    assert "lineChart" in chart and "<cat><strRef><f>'Summary'!$A$20:$A$49</f>" in chart
 
 
 def test_not_assessed_workbook_has_no_score(tmp_path, missing_card):
@@ -99,7 +99,7 @@ def test_not_assessed_workbook_has_no_score(tmp_path, missing_card):
         "not assessed", "not assessed", "not assessed", 0.0]
     assert any(isinstance(v, str) and missing_card.data_quality.file_message in v for v in flat)
     findings = wb["Findings"]
-    assert findings.tables["Findings"].ref == "A1:J2"   # an empty table keeps one blank row
+    assert findings.tables["Findings"].ref == "A1:L2"   # an empty table keeps one blank row
     dq = {row[0]: row[1] for row in wb["Data quality"].iter_rows(values_only=True) if row[0]}
     assert dq["File status"] == "File missing" and dq["Rows read"] == 0
 
@@ -151,7 +151,7 @@ def test_illegal_xml_characters_are_replaced(tmp_path, hostile_card):
 def test_summary_workbook_ranks_like_the_index(tmp_path, portfolio):
     path = write_summary_workbook(portfolio, tmp_path / "summary.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Ranking", "Provenance"]
+    assert wb.sheetnames == ["Ranking", "Cases", "Provenance"]
     ws = wb["Ranking"]
     assert ws.freeze_panes == "A4"
     table = ws.tables["Ranking"]
@@ -196,7 +196,7 @@ def test_many_findings_stream_into_the_findings_table(tmp_path, assessed_card):
     with zipfile.ZipFile(path) as zf:
         tables = [zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/tables/")]
     table = next(t for t in tables if 'displayName="Findings"' in t)
-    assert 'ref="A1:J20001"' in table
+    assert 'ref="A1:L20001"' in table
 
 
 def test_error_code_text_stays_text(tmp_path, hostile_card):

@@ -1,0 +1,85 @@
+"""Each agency's cases as its scorecard shows them (cases.md §4): the register's rows in the
+order a compliance officer works them, each with the first of its findings of the day as
+evidence, so that a scorecard grows with its cases, not with its findings.
+
+Order on the scorecard: cases that began an episode today (new, reopened) first, then the
+open cases (findings today and on earlier days), then the quiet ones (no finding today), then
+those resolved today; within each, critical before major before minor, then by findings today
+and in the episode (most first), then case_id. The spec says only "new and reopened first,
+then by severity and findings"; quiet and resolved cases go after the open ones so that a
+critical case without a finding today does not push down a systemic case producing a
+thousand findings a day, and a resolved one needs no work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from audits.models import CaseLine, Finding
+
+EVIDENCE_PER_CASE = 5         # calls of a case carried as evidence; the rest are counted
+_TIER = {"new": 0, "reopened": 0, "open": 1, "quiet": 2, "resolved": 3}
+_SEVERITY = {"critical": 0, "major": 1, "minor": 2}
+FINDING_FIELDS = ("rule_id", "severity", "call_id", "agent_id", "campaign_id", "callee_masked", "callee_key",
+                  "start_time", "detail", "case_id", "decision")
+
+
+def scorecard_order(register: pd.DataFrame) -> pd.DataFrame:
+    """The register (cases.csv rows) sorted for the scorecards: agency, then the order above."""
+    keys = pd.DataFrame({
+        "agency": register["agency_id"].to_numpy(dtype=object),
+        "tier": register["status"].map(_TIER).fillna(4).to_numpy(),
+        "severity": register["severity"].map(_SEVERITY).fillna(3).to_numpy(),
+        "today": -register["findings_today"].to_numpy("int64"),
+        "episode": -register["findings_episode"].to_numpy("int64"),
+        "case": register["case_id"].to_numpy(dtype=object),
+    })
+    order = keys.sort_values(list(keys.columns), kind="stable").index.to_numpy()
+    return register.iloc[order].reset_index(drop=True)
+
+
+def as_findings(frame: pd.DataFrame) -> list[Finding]:
+    """Finding objects of violation rows (columns missing from `frame` are blank), built column-wise."""
+    columns = [_texts(frame, name) for name in FINDING_FIELDS]
+    return list(map(Finding, *columns))
+
+
+def agency_cases(register: pd.DataFrame, violations: pd.DataFrame, *,
+                 per_case: int = EVIDENCE_PER_CASE) -> dict[str, tuple[CaseLine, ...]]:
+    """agency_id -> its CaseLines in scorecard order, each with the case's first `per_case`
+    findings of the day (violations.csv order: by rule, start time, call id) as evidence.
+    Python objects are built per case and per evidence row only, never per finding."""
+    if register is None or register.empty:
+        return {}
+    ordered = scorecard_order(register)
+    evidence: dict[str, list[Finding]] = {}
+    if not violations.empty and per_case > 0:
+        first = violations.groupby("case_id", sort=False).head(per_case)
+        for finding in as_findings(first):
+            evidence.setdefault(finding.case_id, []).append(finding)
+    days = ordered["days_open"].astype("Int64")
+    lines: dict[str, list[CaseLine]] = {}
+    for row, days_open in zip(ordered[["case_id", "agency_id", "rule_id", "family", "severity", "subject_kind",
+                                       "subject_display", "status", "decision", "first_seen", "last_seen",
+                                       "findings_today", "findings_episode", "calls_today", "summary"]]
+                              .itertuples(index=False), days.to_numpy(dtype=object, na_value=None)):
+        lines.setdefault(row.agency_id, []).append(CaseLine(
+            case_id=row.case_id, rule_id=row.rule_id, family=row.family, severity=row.severity,
+            subject_kind=row.subject_kind, subject_display=_text(row.subject_display), status=row.status,
+            decision=_text(row.decision), first_seen=_text(row.first_seen), last_seen=_text(row.last_seen),
+            days_open=None if days_open is None else int(days_open), findings_today=int(row.findings_today),
+            findings_episode=int(row.findings_episode), calls_today=int(row.calls_today), summary=_text(row.summary),
+            evidence=tuple(evidence.get(row.case_id, ()))))
+    return {agency: tuple(cases) for agency, cases in lines.items()}
+
+
+def _texts(frame: pd.DataFrame, name: str) -> list[str]:
+    if name not in frame.columns:
+        return [""] * len(frame)
+    values = frame[name].to_numpy(dtype=object, na_value="")
+    return values.tolist()
+
+
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA else str(value)

@@ -1,0 +1,180 @@
+"""Cases -> the presentation-ready values the scorecard, the portfolio and the workbooks show.
+
+What counts as new, open, resolved and overdue on the portfolio is decided here, once:
+
+- new: cases whose episode began today (status new or reopened; reopened ones are also counted
+  on their own);
+- open: every case not resolved (new, reopened, open, quiet): the agency's backlog, today's new
+  ones included;
+- resolved: cases resolved today;
+- critical open > 7 days: critical cases not resolved whose days_open exceeds OVERDUE_DAYS
+  (8 days and more), unless the bank accepted the risk (decision `accepted`): an exception in
+  force is a decision, not a backlog.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from audits.models import RULES_BY_ID, CaseLine, Finding, Portfolio
+
+from .formatting import DASH, Pill, agency_file_stem, fmt_int, parse_timestamp, severity_pill
+
+OVERDUE_DAYS = 7
+CASES_SHOWN = 100             # case lines on a scorecard page; the workbook's Cases sheet lists every one
+EVIDENCE_CASES = 25           # cases whose first calls the page shows as evidence
+STATUS_PILLS = {
+    "new": Pill("new", "case-new"),
+    "reopened": Pill("reopened", "case-reopened"),
+    "open": Pill("open", "case-open"),
+    "quiet": Pill("quiet", "case-quiet"),
+    "resolved": Pill("resolved", "case-resolved"),
+}
+DECISION_PILLS = {
+    "accepted": Pill("accepted", "decision-accepted"),
+    "disputed": Pill("disputed", "decision-disputed"),
+    "dismissed": Pill("dismissed", "decision-accepted"),
+}
+SUBJECT_LABELS = {"agency": "Agency, all calls", "agent": "Agent", "caller": "Caller number", "campaign": "Campaign",
+                  "customer": "Customer"}
+_ANCHOR = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    new: int                 # began an episode today (new or reopened)
+    reopened: int
+    open: int                # not resolved, today's new ones included
+    resolved: int            # resolved today
+    critical_overdue: int    # critical, open more than OVERDUE_DAYS days, not accepted
+    total: int
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    start: str
+    start_iso: str
+    rule_id: str
+    severity: Pill
+    call_id: str
+    agent_id: str
+    campaign_id: str
+    callee_masked: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case_id: str
+    agency_id: str
+    anchor: str              # id of its line in the scorecard's cases table
+    evidence_anchor: str     # id of its evidence group on the scorecard; "" when the page shows none
+    href: str                # its line on its scorecard, from the portfolio ("" without agency_id)
+    status: Pill
+    decision: Pill | None
+    severity: Pill
+    rule_id: str
+    title: str
+    subject_label: str       # "Customer"
+    subject: str             # masked (the agency id for an agency case)
+    first_seen: str
+    days_open: str
+    findings_today: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class EvidenceGroup:
+    case: CaseRow
+    rows: tuple[EvidenceRow, ...]
+    more: str                # "and 1,364 more calls", "" when every call is shown
+
+
+def is_overdue(case: CaseLine) -> bool:
+    """A critical case open more than OVERDUE_DAYS days that the bank has not accepted."""
+    return (case.severity == "critical" and case.status != "resolved" and case.days_open is not None
+            and case.days_open > OVERDUE_DAYS and case.decision != "accepted")
+
+
+def case_counts(cases: tuple[CaseLine, ...]) -> CaseCounts:
+    statuses = [c.status for c in cases]
+    return CaseCounts(
+        new=sum(s in ("new", "reopened") for s in statuses),
+        reopened=statuses.count("reopened"),
+        open=sum(s != "resolved" for s in statuses),
+        resolved=statuses.count("resolved"),
+        critical_overdue=sum(is_overdue(c) for c in cases),
+        total=len(cases),
+    )
+
+
+def counts_text(counts: CaseCounts) -> str:
+    """'12 open (3 new, 1 reopened), 2 resolved today; 1 critical open more than 7 days'."""
+    if not counts.total:
+        return "No cases."
+    begun = [f"{fmt_int(counts.new - counts.reopened)} new"] + (
+        [f"{fmt_int(counts.reopened)} reopened"] if counts.reopened else [])
+    text = f"{fmt_int(counts.open)} open ({', '.join(begun)}), {fmt_int(counts.resolved)} resolved today"
+    if counts.critical_overdue:
+        text += f"; {fmt_int(counts.critical_overdue)} critical open more than {OVERDUE_DAYS} days"
+    return text + "."
+
+
+def case_row(case: CaseLine, agency_id: str = "", *, with_evidence: bool = False) -> CaseRow:
+    info = RULES_BY_ID.get(case.rule_id)
+    return CaseRow(
+        case_id=case.case_id,
+        agency_id=agency_id,
+        anchor=anchor_of(case.case_id),
+        evidence_anchor=anchor_of(case.case_id, "evidence") if with_evidence else "",
+        href=f"agencies/{agency_file_stem(agency_id)}.html#{anchor_of(case.case_id)}" if agency_id else "",
+        status=STATUS_PILLS.get(case.status, Pill(case.status, "case-quiet")),
+        decision=DECISION_PILLS.get(case.decision, Pill(case.decision, "decision-accepted")) if case.decision else None,
+        severity=severity_pill(case.severity),
+        rule_id=case.rule_id,
+        title=info.title if info else case.rule_id,
+        subject_label=SUBJECT_LABELS.get(case.subject_kind, case.subject_kind),
+        subject=case.subject_display,
+        first_seen=case.first_seen,
+        days_open=fmt_int(case.days_open) if case.days_open is not None else DASH,
+        findings_today=fmt_int(case.findings_today),
+        summary=case.summary,
+    )
+
+
+def anchor_of(case_id: str, kind: str = "case") -> str:
+    """The element id of a case's line ("case-…") or of its evidence ("evidence-…") on its scorecard."""
+    return f"{kind}-" + _ANCHOR.sub("_", case_id)
+
+
+def evidence_row(f: Finding) -> EvidenceRow:
+    parsed = parse_timestamp(f.start_time)
+    shown = parsed.strftime("%Y-%m-%d %H:%M:%S") if parsed else f.start_time
+    return EvidenceRow(start=shown, start_iso=f.start_time, rule_id=f.rule_id, severity=severity_pill(f.severity),
+                       call_id=f.call_id, agent_id=f.agent_id, campaign_id=f.campaign_id,
+                       callee_masked=f.callee_masked, detail=f.detail)
+
+
+def more_text(case: CaseLine) -> str:
+    more = case.findings_today - len(case.evidence)
+    return f"and {fmt_int(more)} more call{'' if more == 1 else 's'}" if more > 0 else ""
+
+
+def scorecard_cases(cases: tuple[CaseLine, ...]) -> tuple[tuple[CaseRow, ...], tuple[EvidenceGroup, ...]]:
+    """The case lines the page lists (the first CASES_SHOWN, in the scorecard's order) and the
+    evidence groups of the first EVIDENCE_CASES of them that have findings today."""
+    with_evidence = [c for c in cases[:CASES_SHOWN] if c.evidence][:EVIDENCE_CASES]
+    anchored = {c.case_id for c in with_evidence}
+    rows = tuple(case_row(c, with_evidence=c.case_id in anchored) for c in cases[:CASES_SHOWN])
+    by_id = {row.case_id: row for row in rows}
+    groups = tuple(EvidenceGroup(case=by_id[c.case_id], rows=tuple(evidence_row(f) for f in c.evidence),
+                                 more=more_text(c)) for c in with_evidence)
+    return rows, groups
+
+
+def new_critical_cases(portfolio: Portfolio) -> tuple[tuple[str, CaseLine], ...]:
+    """(agency_id, case) of every critical case that began an episode today (new or reopened),
+    by agency_id, then in the scorecard's order."""
+    return tuple((card.agency_id, case) for card in sorted(portfolio.scorecards, key=lambda c: c.agency_id)
+                 for case in card.cases if case.severity == "critical" and case.status in ("new", "reopened"))

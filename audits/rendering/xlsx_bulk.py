@@ -1,0 +1,90 @@
+"""Bulk rows of a write-only sheet, written as sheet XML text: the workbooks' long tables
+(Findings, Cases).
+
+openpyxl makes a cell object per value and writes it through lxml, ~15 µs a cell: a
+findings-heavy day's 50 workbooks, each with up to 2,000 findings per rule, spent most of
+their rendering time there. Here a row is one string in the XML openpyxl itself writes
+(inline strings, numbers, styles by index), ~1 µs a cell, and the rows are spliced into the
+sheet's XML when the workbook is saved (save_workbook in xlsx_cells), after the rows
+appended the ordinary way. The same safety as xlsx_cells.text_cell: every text is a string
+cell (t="inlineStr", never a formula), text starting with = + - @ tab or CR gets Excel's quote
+prefix, characters XML cannot hold are replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
+
+from .formatting import parse_timestamp
+from .xlsx_cells import BULK_ROWS, DATETIME_FMT, FORMULA_PREFIXES, clean_text
+
+TEXT, INT, TIMESTAMP = "text", "int", "timestamp"     # column kinds
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+def add_bulk_rows(ws, first_row: int, kinds: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """Write `rows` (values per column as `kinds` says: TEXT str, INT int, TIMESTAMP an ISO 8601
+    text shown as a date-time at its offset's wall clock, or as text when unreadable; None or ""
+    = empty cell) as sheet rows `first_row`, `first_row` + 1, ... Call it after the sheet's last
+    ordinary row (`first_row` is the row after it) and append nothing afterwards. Returns the
+    number of rows written."""
+    letters = [get_column_letter(k) for k in range(1, len(kinds) + 1)]
+    quote, stamp = _style_ids(ws)
+    # Each distinct value's cell XML after its reference, made once per column: rule ids, details,
+    # case ids and agents repeat over thousands of rows.
+    columns = [(letter, _WRITERS[kind], {}) for letter, kind in zip(letters, kinds)]
+    chunks = getattr(ws, BULK_ROWS, None)
+    if chunks is None:
+        chunks = []
+        setattr(ws, BULK_ROWS, chunks)
+    count = 0
+    for offset, values in enumerate(rows):
+        number = str(first_row + offset)
+        cells = []
+        for (letter, write, made), value in zip(columns, values):
+            if value is None or value == "":
+                continue
+            tail = made.get(value)
+            if tail is None:
+                tail = made[value] = write(value, quote, stamp)
+            cells.append(f'<c r="{letter}{number}"{tail}')
+        chunks.append(f'<row r="{number}">{"".join(cells)}</row>')
+        count += 1
+    return count
+
+
+def _style_ids(ws) -> tuple[int, int]:
+    """The workbook's style indexes of a quote-prefixed text cell and of a date-time cell
+    (registered in its style table as openpyxl registers a styled cell's)."""
+    quoted = WriteOnlyCell(ws, value="")
+    quoted.quotePrefix = True
+    stamped = WriteOnlyCell(ws, value=0)
+    stamped.number_format = DATETIME_FMT
+    return quoted.style_id, stamped.style_id
+
+
+# A cell's XML after `<c r="A2"`: attributes and content.
+def _text(value, quote: int, _stamp: int) -> str:
+    text = clean_text(str(value))
+    style = f' s="{quote}"' if text.startswith(FORMULA_PREFIXES) else ""
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f'{style} t="inlineStr"><is><t{space}>{text.translate(_ESCAPES)}</t></is></c>'
+
+
+def _int(value, _quote: int, _stamp: int) -> str:
+    return f' t="n"><v>{int(value)}</v></c>'
+
+
+def _timestamp(value, quote: int, stamp: int) -> str:
+    moment = parse_timestamp(value) if isinstance(value, str) else value if isinstance(value, datetime) else None
+    if moment is None:
+        return _text(value, quote, stamp)
+    return f' s="{stamp}" t="n"><v>{to_excel(moment):.16g}</v></c>'
+
+
+_WRITERS = {TEXT: _text, INT: _int, TIMESTAMP: _timestamp}

@@ -1,0 +1,68 @@
+"""The workbooks' case sheets: "Cases" of an agency's workbook (every case of its register) and
+"Cases" of summary.xlsx (case counts per agency and the day's new critical cases)."""
+
+from __future__ import annotations
+
+from openpyxl import Workbook
+
+from audits.models import RULES_BY_ID, Portfolio, Scorecard
+
+from .cases_view import OVERDUE_DAYS, SUBJECT_LABELS, case_counts, case_row, new_critical_cases
+from .formatting import family_label
+from .xlsx_bulk import INT, TEXT, add_bulk_rows
+from .xlsx_cells import HEADING, TITLE, Rows, add_table, header_cells, layout_sheet, safe, text_cell
+
+CASE_HEADERS = ("Case ID", "Status", "Decision", "Severity", "Rule ID", "Rule", "Family", "Subject kind", "Subject",
+                "First seen", "Last seen", "Days open", "Findings today", "Findings in episode", "Calls today",
+                "Summary")
+_CASE_KINDS = (TEXT,) * 11 + (INT,) * 4 + (TEXT,)
+AGENCY_CASE_HEADERS = ("Agency ID", "Agency name", "New", "Reopened", "Open", "Resolved today",
+                       f"Critical open > {OVERDUE_DAYS} days")
+NEW_CRITICAL_HEADERS = ("Agency ID", "Case ID", "Status", "Rule ID", "Rule", "Subject kind", "Subject",
+                        "Findings today", "Summary")
+
+
+def cases_sheet(wb: Workbook, card: Scorecard) -> None:
+    """Every case of the agency's register, in the scorecard's order (bulk rows: a broken
+    reference file can give an agency thousands of customer cases)."""
+    ws = wb.create_sheet("Cases")
+    layout_sheet(ws, (16, 10, 11, 10, 28, 44, 16, 14, 20, 12, 12, 10, 14, 18, 12, 100), landscape=True)
+    ws.freeze_panes = "A2"
+    rows = Rows(ws)
+    rows.add(header_cells(ws, CASE_HEADERS))
+    add_bulk_rows(ws, rows.row + 1, _CASE_KINDS, (
+        (c.case_id, c.status, c.decision, c.severity, c.rule_id,
+         RULES_BY_ID[c.rule_id].title if c.rule_id in RULES_BY_ID else "", family_label(c.family),
+         SUBJECT_LABELS.get(c.subject_kind, c.subject_kind), c.subject_display, c.first_seen, c.last_seen,
+         c.days_open, c.findings_today, c.findings_episode, c.calls_today, c.summary) for c in card.cases))
+    add_table(ws, "Cases", CASE_HEADERS, 1, len(card.cases))
+
+
+def portfolio_cases_sheet(wb: Workbook, portfolio: Portfolio) -> None:
+    """Case counts per agency (in the ranking's order) and the day's new critical cases."""
+    ws = wb.create_sheet("Cases")
+    layout_sheet(ws, (16, 34, 16, 11, 28, 44, 16, 14, 100), landscape=True)
+    rows = Rows(ws)
+    rows.add([text_cell(ws, f"Cases \u2014 {portfolio.audit_date}", font=TITLE)])
+    rows.add([text_cell(ws, "New: began today (new or reopened). Open: not resolved, today's new included. "
+                            f"Critical open > {OVERDUE_DAYS} days: not counting cases the bank accepted.")])
+    rows.add()
+    rows.add([text_cell(ws, "Cases by agency", font=HEADING)])
+    first = rows.add(header_cells(ws, AGENCY_CASE_HEADERS))
+    for card in portfolio.scorecards:
+        counts = case_counts(card.cases)
+        rows.add([safe(ws, card.agency_id), safe(ws, card.agency_name), counts.new, counts.reopened, counts.open,
+                  counts.resolved, counts.critical_overdue])
+    add_table(ws, "CasesByAgency", AGENCY_CASE_HEADERS, first, len(portfolio.scorecards))
+    if not portfolio.scorecards:
+        rows.add()
+    rows.add()
+    rows.add([text_cell(ws, "New critical cases", font=HEADING)])
+    first = rows.add(header_cells(ws, NEW_CRITICAL_HEADERS))
+    critical = new_critical_cases(portfolio)
+    for agency_id, case in critical:
+        row = case_row(case)
+        rows.add([safe(ws, agency_id), safe(ws, case.case_id), safe(ws, case.status), safe(ws, case.rule_id),
+                  safe(ws, row.title), safe(ws, row.subject_label), safe(ws, row.subject), case.findings_today,
+                  safe(ws, case.summary)])
+    add_table(ws, "NewCriticalCases", NEW_CRITICAL_HEADERS, first, len(critical))

@@ -1,0 +1,65 @@
+"""The morning e-mail: the new and reopened critical cases of cases.csv, masked, not raw findings."""
+
+from __future__ import annotations
+
+from audits.cases.summary import CASE_COLUMNS
+from audits.csvcells import write_csv
+from audits.notify import compose_summary
+from audits.scoring import SCORE_COLUMNS
+
+import pandas as pd
+
+
+def _scores() -> pd.DataFrame:
+    row = {c: 0 for c in SCORE_COLUMNS}
+    row.update(audit_date="2026-11-27", agency_id="AG05", agency_name="Pacific", assessed=True, file_status="ok",
+               calls_audited=1400, findings=1369, critical_findings=1369, overall=74.6, grade="C")
+    return pd.DataFrame([row], columns=list(SCORE_COLUMNS))
+
+
+def _case(case_id, status, severity, summary, *, days_open="1", decision="", today="1", display="+86 138****5678"):
+    row = {c: "" for c in CASE_COLUMNS}
+    row.update(audit_date="2026-11-27", case_id=case_id, agency_id="AG05", rule_id="FREQ_AFTER_REFUSAL",
+               family="frequency", severity=severity, subject_kind="customer", subject_display=display,
+               status=status, decision=decision, days_open=days_open, findings_today=today, summary=summary)
+    return row
+
+
+def _report(tmp_path, cases) -> object:
+    report = tmp_path / "2026-11-27"
+    report.mkdir()
+    write_csv(_scores(), report / "scores.csv")
+    write_csv(pd.DataFrame(cases, columns=list(CASE_COLUMNS)), report / "cases.csv")
+    # a raw finding the e-mail must not list (it used to list critical findings one by one)
+    write_csv(pd.DataFrame([{"audit_date": "2026-11-27", "agency_id": "AG05", "rule_id": "QUAL_NO_CONTRACT",
+                             "severity": "critical", "call_id": "RAW-CALL-1", "detail": "raw finding detail"}]),
+              report / "violations.csv")
+    return report
+
+
+def test_lists_new_and_reopened_critical_cases_only_masked(tmp_path):
+    report = _report(tmp_path, [
+        _case("C-new00000001", "new", "critical", "Called after refusing: customer +86 138****5678; 3 calls.", today="3"),
+        _case("C-reopened001", "reopened", "critical", "Reopened after refusing, customer 13812345678 again."),
+        _case("C-open0000001", "open", "critical", "An open critical case.", days_open="9"),
+        _case("C-newmajor001", "new", "major", "A new major case."),
+        _case("C-accepted001", "open", "critical", "Accepted and old.", days_open="30", decision="accepted"),
+    ])
+    message = compose_summary(report)
+    assert message.subject == "Vendor audit 2026-11-27: 2 new critical cases, worst AG05"
+    body = message.html
+    assert "New and reopened critical cases" in body
+    assert body.index("C-new00000001") < body.index("C-reopened001")
+    assert "(new) Called after refusing: customer +86 138****5678; 3 calls." in body
+    assert "C-open0000001" not in body and "C-newmajor001" not in body and "C-accepted001" not in body
+    assert "13812345678" not in body and "*******5678 again" in body       # a full number in a summary is masked
+    assert "RAW-CALL-1" not in body and "raw finding detail" not in body
+    assert ("Cases: 5 open, 3 new or reopened, 0 resolved today; <b>2 new critical</b>; "
+            "1 critical open more than 7 days.") in body
+
+
+def test_a_day_without_new_critical_cases_says_so_in_the_subject(tmp_path):
+    report = _report(tmp_path, [_case("C-open0000001", "open", "critical", "Open.", days_open="2")])
+    message = compose_summary(report)
+    assert message.subject == "Vendor audit 2026-11-27: 0 new critical cases, worst AG05"
+    assert "New and reopened critical cases" not in message.html
