@@ -19,12 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from audits.manifest import MANIFEST, SIGNATURE, sha256_bytes, sha256_path
 from audits.signing import signature_problems
 from audits.verification.packs import FolderFiles, listed_file_problems
+
+if TYPE_CHECKING:                     # only audits.signing imports cryptography
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 
 def days_between(first: dt.date, last: dt.date) -> list[dt.date]:

@@ -19,14 +19,16 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from audits.manifest import MANIFEST, SIGNATURE
 from audits.signing import signature_problems
 from audits.verification import Verification, verify_report
 from audits.verification.chain import verify_chain
 from audits.verification.packs import KINDS, verify_pack_or_review
+
+if TYPE_CHECKING:                     # only audits.signing imports cryptography
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 
 class UsageError(ValueError):

@@ -19,11 +19,13 @@ import json
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from audits.manifest import MANIFEST, SIGNATURE, sha256_path
 from audits.signing import signature_problems
+
+if TYPE_CHECKING:                     # only audits.signing imports cryptography
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 KINDS = ("review", "share_pack")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
