@@ -70,8 +70,8 @@ def verify_path(path: Path, *, public_key: Ed25519PublicKey | None = None,
         result.problems[:0] = signature_problems(manifest_path.read_bytes(),
                                                  signature.read_bytes() if signature.is_file() else None, public_key)
     elif signature.is_file():
-        result.notes.append(f"{SIGNATURE} present but not checked: pass --public-key with the bank's public key to "
-                            "check who made this report.")
+        result.notes.append(f"the signature ({SIGNATURE}): pass --public-key with the bank's public key to check "
+                            "who made this report.")
     return Verified("report", result)
 
 

@@ -146,10 +146,10 @@ def _verify_source(source, public_key: Ed25519PublicKey | None, *, expect: str |
         if public_key is not None:
             problems += signature_problems(data, signature, public_key)
         elif signature is not None:
-            notes.append(f"{SIGNATURE} present but not checked: pass --public-key with the bank's public key to check "
-                         "who made this.")
+            notes.append(f"the signature ({SIGNATURE}): pass --public-key with the bank's public key to check who "
+                         "made this.")
         else:
-            notes.append(f"no {SIGNATURE}: unsigned, so this shows the files are intact, not who made them.")
+            notes.append(f"who made this: it has no {SIGNATURE} (unsigned); its files are intact by its manifest.")
     return problems, notes, kind
 
 
