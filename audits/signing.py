@@ -112,15 +112,18 @@ def _read_key_file(path: Path, what: str) -> bytes:
         raise SigningKeyError(f"{what} file {path} cannot be read ({exc.strerror or type(exc).__name__}).") from None
 
 
-def signing_key_from_environment(environ: Mapping[str, str] | None = None) -> Ed25519PrivateKey | None:
-    """The key in the file named by AUDIT_SIGNING_KEY; None, saying so on stderr, when it is unset.
+def signing_key_from_environment(environ: Mapping[str, str] | None = None, *,
+                                 announce: bool = True) -> Ed25519PrivateKey | None:
+    """The key in the file named by AUDIT_SIGNING_KEY; None when it is unset, saying so on stderr
+    when `announce` (False: only checking that a configured key is usable).
 
     For the edges only (the CLI, a DAG task), once per run: the caller passes the key down and
     signs every manifest of the run with it, so the notice appears once. A variable that is set
     but names no usable key is an error (SigningKeyError), never an unsigned run."""
     name = (os.environ if environ is None else environ).get(SIGNING_KEY_VARIABLE, "").strip()
     if not name:
-        print(UNSIGNED_NOTICE, file=sys.stderr)
+        if announce:
+            print(UNSIGNED_NOTICE, file=sys.stderr)
         return None
     try:
         return load_signing_key(Path(name))

@@ -283,8 +283,7 @@ def _signing_key(*, announce: bool):
     from airflow.sdk import Connection
     from airflow.sdk.exceptions import AirflowNotFoundException
 
-    from audits.signing import (SIGNING_CONNECTION, SIGNING_KEY_VARIABLE, signing_key_from_connection,
-                                signing_key_from_environment)
+    from audits.signing import SIGNING_CONNECTION, signing_key_from_connection, signing_key_from_environment
 
     try:
         connection = Connection.get(SIGNING_CONNECTION)
@@ -292,9 +291,7 @@ def _signing_key(*, announce: bool):
         connection = None
     if connection is not None:
         return signing_key_from_connection(connection.password, connection.extra_dejson)
-    if not announce and not os.environ.get(SIGNING_KEY_VARIABLE, "").strip():
-        return None
-    return signing_key_from_environment()
+    return signing_key_from_environment(announce=announce)
 
 
 @contextmanager

@@ -116,6 +116,8 @@ def test_write_manifest_signs_the_bytes_it_writes(tmp_path):
 def test_without_the_variable_there_is_no_key_and_stderr_says_so(capsys):
     assert signing_key_from_environment({}) is None
     assert capsys.readouterr().err.count("AUDIT_SIGNING_KEY is not set") == 1
+    assert signing_key_from_environment({"AUDIT_SIGNING_KEY": " "}, announce=False) is None   # checking only
+    assert capsys.readouterr().err == ""
 
 
 @pytest.mark.parametrize("content, says", [
