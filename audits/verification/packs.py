@@ -29,6 +29,7 @@ if TYPE_CHECKING:                     # only audits.signing imports cryptography
 
 KINDS = ("review", "share_pack")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_MAX_READ = 64 * 1024 ** 2            # the largest manifest.json or manifest.sig read whole from a zip
 
 
 class FolderFiles:
@@ -60,7 +61,14 @@ class ZipFiles:
         return sorted(info.filename for info in self.entries)
 
     def read(self, name: str) -> bytes | None:
-        return self.archive.read(name) if name in self.archive.NameToInfo else None
+        """A small entry's bytes (the manifest, its signature); ValueError when it would inflate
+        beyond _MAX_READ (zip's sizes bound what it inflates), so no pack can exhaust memory."""
+        info = self.archive.NameToInfo.get(name)
+        if info is None:
+            return None
+        if info.file_size > _MAX_READ:
+            raise ValueError(f"{name} would inflate to {info.file_size} bytes; no manifest is that large")
+        return self.archive.read(info)
 
     def sha256(self, name: str) -> str | None:
         if name not in self.archive.NameToInfo:
