@@ -121,7 +121,7 @@ def _run(args) -> int:
     if refusal:
         return _fail(f"Cannot audit {args.date}: {refusal}")
     try:
-        signing_key = signing_key_from_environment()      # None: unsigned, said once on stderr
+        signing_key = signing_key_from_environment(announce=False)     # None: unsigned (said once, if published)
     except ConfigError as exc:
         return _fail(f"Cannot audit {args.date}: {exc}")
     config = AuditConfig(
@@ -152,10 +152,14 @@ def _run(args) -> int:
 
 
 def _say_signed_and_linked(result, signing_key, out: Path) -> None:
-    from audits.signing import SIGNATURE, public_key_fingerprint, unlinked_note
+    """After publishing: signed with which key, or (once, on stderr) that the manifest is unsigned;
+    and whether the chain of manifests starts here."""
+    from audits.signing import SIGNATURE, UNSIGNED_NOTICE, public_key_fingerprint, unlinked_note
 
     if signing_key is not None:
         print(f"Signed: {result.report_dir / SIGNATURE} (key fingerprint {public_key_fingerprint(signing_key)[:16]}…).")
+    else:
+        print(UNSIGNED_NOTICE, file=sys.stderr)
     note = unlinked_note(result.manifest, out)
     if note:
         print(note, file=sys.stderr)
