@@ -1,4 +1,4 @@
-"""`python -m audits sample|run|verify|cases|case` (data-contract.md §4, cases.md §6).
+"""`python -m audits sample|run|verify|keygen|cases|case` (data-contract.md §4, cases.md §6, review.md §3).
 
 The CLI is where the environment and the clock are read: it builds an AuditConfig and
 passes it down.
@@ -62,9 +62,20 @@ def _parser() -> argparse.ArgumentParser:
                           "DQ_FILE_UNREADABLE (default: %(default)g)")
     run.set_defaults(handler=_run)
 
-    verify = commands.add_parser("verify", help="check a report against its manifest, its inputs and itself")
-    verify.add_argument("report", type=Path, help="DIR/<YYYY-MM-DD>")
+    verify = commands.add_parser("verify", help="check a report, review or share pack against its manifest (and "
+                                                "signature), or the chain of daily reports")
+    verify.add_argument("report", type=Path, metavar="PATH",
+                        help="DIR/<YYYY-MM-DD>, a review folder, a share pack (.zip or extracted), or with --chain DIR")
+    verify.add_argument("--public-key", type=Path, default=None, metavar="FILE",
+                        help="the bank's public key (PEM): every manifest checked must be signed by it")
+    verify.add_argument("--chain", type=_date_range, default=None, metavar="FROM..TO",
+                        help="with PATH the reports root: check the chain of daily manifests over these days")
     verify.set_defaults(handler=_verify)
+
+    keygen = commands.add_parser("keygen", help="write a key pair to sign manifests: DIR/signing-key.pem (private, "
+                                                "0600) and DIR/signing-key.pub.pem")
+    keygen.add_argument("folder", type=Path, metavar="DIR")
+    keygen.set_defaults(handler=_keygen)
 
     cases = commands.add_parser("cases", help="print the case register of a day (masked)")
     cases.add_argument("--store", type=Path, required=True)
@@ -98,6 +109,7 @@ def _run(args) -> int:
     from audits.ingest import AuditError
     from audits.locks import LockTimeout
     from audits.pipeline import run_audit
+    from audits.signing import signing_key_from_environment
 
     try:
         rulepack = load_rulepack(args.rulepack)
@@ -108,11 +120,16 @@ def _run(args) -> int:
     refusal = _cannot_audit_day(args.date, args.landing, now, rulepack.bank_timezone)
     if refusal:
         return _fail(f"Cannot audit {args.date}: {refusal}")
+    try:
+        signing_key = signing_key_from_environment(announce=False)     # None: unsigned (said once, if published)
+    except ConfigError as exc:
+        return _fail(f"Cannot audit {args.date}: {exc}")
     config = AuditConfig(
         audit_date=args.date, landing=args.landing, out=args.out, store=args.store, rulepack=rulepack,
         hmac_secret=hmac_secret_from_environment(), run_id=args.run_id or default_run_id(started),
         code_version=code_version(), generated_at=now.isoformat(), workers=args.workers,
         max_file_bytes=int(args.max_file_gib * 1024 ** 3), lock_wait_seconds=args.lock_wait,
+        signing_key=signing_key,
     )
     for option, folder in (("--out", args.out), ("--store", args.store)):
         if folder.exists() and not folder.is_dir():
@@ -130,7 +147,22 @@ def _run(args) -> int:
     print(f"Audited {result.calls_audited} calls of {result.agencies} agencies on {args.date}: "
           f"{result.findings} findings, {result.rows_quarantined} rows quarantined.")
     print(f"Report: {result.report_dir / 'index.html'}")
+    _say_signed_and_linked(result, signing_key, args.out)
     return 0
+
+
+def _say_signed_and_linked(result, signing_key, out: Path) -> None:
+    """After publishing: signed with which key, or (once, on stderr) that the manifest is unsigned;
+    and whether the chain of manifests starts here."""
+    from audits.signing import SIGNATURE, UNSIGNED_NOTICE, public_key_fingerprint, unlinked_note
+
+    if signing_key is not None:
+        print(f"Signed: {result.report_dir / SIGNATURE} (key fingerprint {public_key_fingerprint(signing_key)[:16]}…).")
+    else:
+        print(UNSIGNED_NOTICE, file=sys.stderr)
+    note = unlinked_note(result.manifest, out)
+    if note:
+        print(note, file=sys.stderr)
 
 
 def _cannot_audit_day(day: dt.date, landing: Path, now: dt.datetime, bank_timezone: str) -> str:
@@ -159,22 +191,58 @@ def _cannot_audit_day(day: dt.date, landing: Path, now: dt.datetime, bank_timezo
 
 
 def _verify(args) -> int:
-    from audits.verification import verify_report
+    from audits.signing import SigningKeyError, load_public_key, public_key_fingerprint
+    from audits.verification.dispatch import UsageError, verify_path
 
-    result = verify_report(args.report)
+    try:
+        public_key = load_public_key(args.public_key) if args.public_key else None
+        verified = verify_path(args.report, public_key=public_key, chain=args.chain)
+    except (SigningKeyError, UsageError) as exc:
+        return _fail(f"Cannot verify: {exc}")
+    result = verified.result
     for note in result.notes:
         print(f"{args.report}: not checked: {note}", file=sys.stderr)
     if result.problems:
-        print(f"{args.report}: {len(result.problems)} problem(s); the report does not match its manifest, inputs "
-              "or itself:", file=sys.stderr)
+        what = {"report": "the report does not match its manifest, inputs or itself",
+                "chain": "the chain of daily reports is broken",
+                }.get(verified.kind, "it does not match its manifest")
+        print(f"{args.report}: {len(result.problems)} problem(s); {what}:", file=sys.stderr)
         for problem in result.problems:
             print(f"  - {problem}", file=sys.stderr)
         return EXIT_VERIFY_FAILED
-    print(f"{args.report}: verified. Every output is listed and matches its sha256, no other file is present; the "
-          "inputs match and are all the landing zone holds for the day, and their rows were counted again; row "
-          "conservation and the scores were recomputed; the rulepack matches"
-          + (f"; {result.superseded} superseded report(s) verified by their own manifests." if result.superseded
-             else "."))
+    signed = (f" Signed by the given public key (fingerprint {public_key_fingerprint(public_key)[:16]}…)."
+              if public_key is not None else "")
+    if verified.kind == "chain":
+        first, last = args.chain
+        print(f"{args.report}: chain verified from {first} to {last}: every day has a published report whose "
+              "outputs match its manifest, and each names the manifest published for the day before." + signed)
+    elif verified.kind == "report":
+        print(f"{args.report}: verified. Every output is listed and matches its sha256, no other file is present; the "
+              "inputs match and are all the landing zone holds for the day, and their rows were counted again; row "
+              "conservation and the scores were recomputed; the rulepack matches"
+              + (f"; {result.superseded} superseded report(s) verified by their own manifests." if result.superseded
+                 else ".") + signed)
+    else:
+        what = "share pack" if verified.kind == "share_pack" else "review"
+        print(f"{args.report}: {what} verified. Every file is listed in its manifest and matches its sha256, and no "
+              "other file is present." + signed)
+    return 0
+
+
+def _keygen(args) -> int:
+    from audits.signing import SIGNING_KEY_VARIABLE, write_key_pair
+
+    try:
+        pair = write_key_pair(args.folder)
+    except FileExistsError as exc:
+        return _fail(f"Cannot write a key pair: {exc}")
+    except OSError as exc:
+        return _fail(f"Cannot write a key pair: {_os_problem(exc)}")
+    print(f"Private key: {pair.private} (mode 0600; keep it secret, back it up, and set "
+          f"{SIGNING_KEY_VARIABLE}={pair.private} where the audit runs).")
+    print(f"Public key:  {pair.public} (give it to whoever verifies: "
+          "python -m audits verify PATH --public-key FILE).")
+    print(f"Fingerprint: {pair.fingerprint} (sha256 of the public key, as manifest.sig names it).")
     return 0
 
 
@@ -267,6 +335,16 @@ def _progress():
 def _fail(message: str) -> int:
     print(message, file=sys.stderr)
     return EXIT_CANNOT_AUDIT
+
+
+def _date_range(text: str) -> tuple[dt.date, dt.date]:
+    first, separator, last = text.partition("..")
+    if not separator:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a range FROM..TO (YYYY-MM-DD..YYYY-MM-DD)")
+    first, last = _date(first.strip()), _date(last.strip())
+    if last < first:
+        raise argparse.ArgumentTypeError(f"{text!r}: TO is before FROM")
+    return first, last
 
 
 def _date(text: str) -> dt.date:

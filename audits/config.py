@@ -108,6 +108,9 @@ class AuditConfig:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES              # per landing file, once decompressed
     orchestrated: bool = False        # True under Airflow: stages are separate tasks, the work outlives each process
     lock_wait_seconds: float = 1800.0     # how long to wait for another run's lock on the day or the store
+    # Ed25519PrivateKey that signs the manifest (audits.signing), None = unsigned; read at the edge (CLI, DAG),
+    # never printed (repr=False) nor compared.
+    signing_key: object | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_run_id(self.run_id)

@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"        # beside the manifest it signs, never listed in it (audits.signing)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -36,19 +37,32 @@ def sha256_path(path: Path) -> str:
 
 
 def output_hashes(report_dir: Path) -> dict[str, str]:
-    """sha256 of every file of the report (relative path -> hash), superseded reports excluded."""
+    """sha256 of every file of the report (relative path -> hash), superseded reports, the manifest
+    and its signature excluded."""
     hashes = {}
     for path in sorted(report_dir.rglob("*")):
         relative = path.relative_to(report_dir).as_posix()
-        if path.is_file() and relative != MANIFEST and not relative.startswith("superseded/"):
+        if path.is_file() and relative not in (MANIFEST, SIGNATURE) and not relative.startswith("superseded/"):
             hashes[relative] = sha256_path(path)
     return hashes
 
 
-def write_manifest(report_dir: Path, manifest: dict) -> None:
-    text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+def manifest_bytes(manifest: dict) -> bytes:
+    """manifest.json as written: UTF-8 JSON, two-space indent, a final newline (these exact bytes
+    are what a signature covers)."""
+    return (json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+
+
+def write_manifest(report_dir: Path, manifest: dict, *, signing_key=None) -> None:
+    """Write report_dir/manifest.json (atomically); with `signing_key`, manifest.sig first, so
+    that a folder holding its manifest is always complete, signature included."""
+    data = manifest_bytes(manifest)
+    if signing_key is not None:
+        from audits.signing import write_signature
+
+        write_signature(report_dir, data, signing_key)
     staging = report_dir / f".{MANIFEST}.tmp"
-    staging.write_text(text, encoding="utf-8")
+    staging.write_bytes(data)
     staging.replace(report_dir / MANIFEST)
 
 

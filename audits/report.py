@@ -30,6 +30,7 @@ from audits.manifest import MANIFEST, output_hashes, sha256_path, write_manifest
 from audits.models import QUARANTINE_COLUMNS, VIOLATION_COLUMNS, IgnoredFile, InputFile, Portfolio, Provenance
 from audits.privacy import key_fingerprint
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies
+from audits.signing import previous_manifest
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
                                 provenance=provenance, ignored_files=ignored), staging, templates_dir=default_templates_dir(),
                       workers=config.workers)
         manifest = _manifest(config, files, staging, report_dir, history)
-        write_manifest(staging, manifest)                # last: the staged report is complete
+        write_manifest(staging, manifest, signing_key=config.signing_key)   # last (its signature just before)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -191,6 +192,7 @@ def _manifest(config: AuditConfig, files: list[FileRecord], staging: Path, repor
         "history": [{"date": h["date"], "path": h["path"], "rows": h["rows"], "sha256": h["sha256"]} for h in history],
         "outputs": output_hashes(staging),
         "supersedes": supersedes,
+        "previous_manifest": previous_manifest(config.out, config.audit_date),   # the chain (review.md §3)
     }
 
 

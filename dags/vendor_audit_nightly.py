@@ -21,15 +21,22 @@ and every worker (landing/, reports/, store/ under it), and every worker needs t
 `AUDIT_HMAC_SECRET`. Errors a retry cannot fix (a bad rulepack, a missing reference table, a
 relative path, a missing secret) fail the task at once; I/O and connection errors are retried.
 
+**Signing**: when a key is configured, `publish` signs the manifest (`manifest.sig`, Ed25519): the
+connection `audit_signing_key` (PEM private key in its password, or extra `private_key` / `key_file`),
+else the PEM file named by the env var `AUDIT_SIGNING_KEY` on the worker; else the report is unsigned
+and the `publish` log says so.
+
 **Reruns** of a day publish a new report and keep the old one under `superseded/<run id>/`;
 violations, quarantine and scores are byte-identical for the same inputs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import socket
+import sys
 from contextlib import contextmanager
 
 import pendulum
@@ -100,6 +107,7 @@ def vendor_audit_nightly():
                 audit_date = audited_day(context["logical_date"] or context["dag_run"].run_after, BANK_TIMEZONE)
             load_rulepack(params["rulepack"])            # fail here, clearly, on a broken rulepack
             _hmac_secret()                               # and on a worker without the key
+            _signing_key(announce=False)                 # and on a signing key configured but unusable
         return {"audit_date": audit_date.isoformat(), "landing": params["landing"], "out": params["out"],
                 "store": params["store"], "rulepack": params["rulepack"], "run_id": context["run_id"],
                 "code_version": code_version(), "generated_at": pendulum.now("UTC").isoformat(),
@@ -173,11 +181,18 @@ def vendor_audit_nightly():
 
     @task
     def publish(settings: dict) -> str:
-        """Scores, scorecards and manifest; publish the report atomically. Returns its folder."""
+        """Scores, scorecards and manifest (signed when a key is configured); publish the report
+        atomically. Returns its folder."""
         from audits.pipeline import stage_publish
+        from audits.signing import unlinked_note
 
         with _fail_without_retry():
-            return str(stage_publish(_config(settings)).report_dir)
+            config = dataclasses.replace(_config(settings), signing_key=_signing_key(announce=True))
+            result = stage_publish(config)
+        note = unlinked_note(result.manifest, config.out)
+        if note:
+            print(note, file=sys.stderr)
+        return str(result.report_dir)
 
     @task(trigger_rule="all_done", retries=0)
     def discard_work(settings: dict) -> None:
@@ -256,6 +271,27 @@ def _hmac_secret() -> bytes:
             f"{SECRET_VARIABLE} in this worker's environment (or a secrets backend that exports it), restart it, "
             "and clear this task.")
     return secret.encode()
+
+
+def _signing_key(*, announce: bool):
+    """The key that signs the manifest (review.md §3), or None: the Airflow connection
+    `audit_signing_key` when defined (the PEM private key in its password, or its extra as
+    `private_key` PEM text or `key_file` a path every worker reads), else the PEM file named by
+    the environment variable AUDIT_SIGNING_KEY, else None: the manifest is unsigned, which the
+    task log says once when `announce`. A key configured but unusable is a ConfigError (the task
+    fails without retry, naming where the key was looked for, never its content)."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from audits.signing import SIGNING_CONNECTION, signing_key_from_connection, signing_key_from_environment
+
+    try:
+        connection = Connection.get(SIGNING_CONNECTION)
+    except AirflowNotFoundException:
+        connection = None
+    if connection is not None:
+        return signing_key_from_connection(connection.password, connection.extra_dejson)
+    return signing_key_from_environment(announce=announce)
 
 
 @contextmanager

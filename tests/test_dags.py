@@ -258,3 +258,58 @@ def test_the_documented_backfill_audits_exactly_the_days_named(dag):
     november = [dt.date(2026, 11, 1) + dt.timedelta(days=n) for n in range(30)]
     assert audited("2026-11-02T02:00:00+08:00", "2026-12-01T02:00:00+08:00") == november
     assert audited("2026-11-01", "2026-11-30") == november[:-1]
+
+
+def _signing_hook(dag):
+    """The DAG file's _signing_key (the module DagBag loaded, reached through a task's globals)."""
+    return dag.get_task("publish").python_callable.__globals__["_signing_key"]
+
+
+def test_the_signing_key_comes_from_the_connection_else_the_variable_else_none(dag, tmp_path, monkeypatch, capsys):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from audits.config import ConfigError
+    from audits.signing import public_key_fingerprint
+
+    hook = _signing_hook(dag)
+    monkeypatch.delenv("AUDIT_SIGNING_KEY", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_AUDIT_SIGNING_KEY", raising=False)
+    capsys.readouterr()
+    assert hook(announce=False) is None and "not set" not in capsys.readouterr().err   # resolve_run: silent
+    assert hook(announce=True) is None and capsys.readouterr().err.count("AUDIT_SIGNING_KEY is not set") == 1
+
+    by_variable, by_connection = (Ed25519PrivateKey.from_private_bytes(bytes([n]) * 32) for n in (1, 2))
+    pem = {key: key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()).decode() for key in (by_variable, by_connection)}
+    (tmp_path / "k.pem").write_text(pem[by_variable])
+    monkeypatch.setenv("AUDIT_SIGNING_KEY", str(tmp_path / "k.pem"))
+    assert public_key_fingerprint(hook(announce=False)) == public_key_fingerprint(by_variable)
+    monkeypatch.setenv("AIRFLOW_CONN_AUDIT_SIGNING_KEY", json.dumps({"conn_type": "generic",
+                                                                     "password": pem[by_connection]}))
+    assert public_key_fingerprint(hook(announce=True)) == public_key_fingerprint(by_connection)   # first
+    monkeypatch.setenv("AIRFLOW_CONN_AUDIT_SIGNING_KEY", json.dumps({"conn_type": "generic", "password": "oops"}))
+    with pytest.raises(ConfigError, match="audit_signing_key") as failed:     # publish/resolve_run: no retry
+        hook(announce=False)
+    assert "oops" not in str(failed.value)
+
+
+def test_a_run_with_the_signing_connection_publishes_a_signed_report(dag, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from audits.cli import main as cli
+
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    (tmp_path / "bank.pub.pem").write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    connections = tmp_path / "connections.json"
+    connections.write_text(json.dumps({"audit_signing_key": {"conn_type": "generic", "password": pem}}))
+    _landing(tmp_path)
+    report = _run(dag, tmp_path, connections)
+    assert (report / "manifest.sig").is_file()
+    assert cli(["verify", str(report), "--public-key", str(tmp_path / "bank.pub.pem")]) == 0
+    assert json.loads((report / "manifest.json").read_text())["previous_manifest"]["audit_date"] == \
+        (DAY - dt.timedelta(days=1)).isoformat()
