@@ -38,6 +38,8 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          "start_time", "end_time", "disposition"),
         ("answer_time", "outcome", "notes", "callee_tz"),
     ),
+    # signals.md §1: complaints received on a day (optional; `text` is personal data, never output)
+    "complaints": (("complaint_id", "received_at", "phone", "channel", "category"), ("agency_id", "text")),
 }
 
 # Typed kind of each column that is not plain text.
@@ -54,12 +56,15 @@ COLUMN_KINDS: dict[str, dict[str, str]] = {
     "cdr": {"caller_number": "phone", "callee_number": "phone", "start_time": "timestamp",
             "answer_time": "timestamp", "end_time": "timestamp", "disposition": "enum",
             "outcome": "enum", "callee_tz": "timezone"},
+    "complaints": {"received_at": "timestamp", "phone": "phone", "channel": "enum", "category": "enum"},
 }
 
 ENUM_VALUES: dict[str, tuple[str, ...]] = {
     "purpose": PURPOSES,
     "disposition": DISPOSITIONS,
     "outcome": OUTCOMES,
+    "channel": ("hotline", "regulator", "app", "branch", "other"),        # complaints (signals.md §1)
+    "category": ("harassment", "privacy", "misconduct", "other"),
 }
 
 # --- outputs --------------------------------------------------------------------------
@@ -253,6 +258,19 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class ComplaintRate:
+    """Complaints linked to an agency over the last `window_days` days per 10,000 distinct
+    numbers it attempted in those days (signals.md §1): an indicator, not a scored family."""
+
+    window_days: int
+    complaints: int                      # complaints linked to the agency, received in the window
+    numbers: int                         # distinct numbers it attempted in the window
+    rate_per_10k: float | None           # None when it attempted no number
+    regulator: int                       # of those complaints, how many came through the regulator
+    trend: tuple[tuple[str, float | None], ...] = ()   # (audit_date, rate) oldest first, today last
+
+
+@dataclass(frozen=True)
 class Scorecard:
     agency_id: str
     agency_name: str
@@ -277,6 +295,7 @@ class Scorecard:
     provenance: Provenance
     grade_bands: tuple[tuple[str, float], ...] = field(default=(("A", 90.0), ("B", 80.0),
                                                                ("C", 70.0), ("D", 60.0)))
+    complaints: ComplaintRate | None = None      # signals.md §1: an indicator beside the score
 
 
 @dataclass(frozen=True)

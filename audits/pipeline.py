@@ -32,6 +32,8 @@ from audits.privacy import key_fingerprint
 from audits.report import AuditResult, publish_report, publishing, recover_publishes
 from audits.rules import RuleInputs, rule_groups, run_rules, sort_violations
 from audits.rules.common import compact_history, enrich_calls
+from audits.signals.complaints import complaint_signals
+from audits.signals.effects import escalated
 from audits.tables import agency_zones, contracts_in_force
 from audits.workdir import WorkDir, purge_legacy, purge_orphans
 from audits.workers import in_processes, release_memory
@@ -256,8 +258,10 @@ def stage_publish(config: AuditConfig) -> AuditResult:
         violations = work.load_frame("violations")
         cases = record_cases(config.store, config.audit_date, violations, calls,
                              resolve_after_days=config.rulepack.cases.resolve_after_days)
+        signals = complaint_signals(config, contracts=reference["contracts"].accepted, violations=violations)
+        cases = escalated(cases, signals.case_complaints)        # signals.md §1: complaints escalate cases
         result = publish_report(config, reference, today, calls, violations, cases=cases,
-                                history=work.load_json("history"))
+                                history=work.load_json("history"), signals=signals)
         work.remove()
     return result
 
