@@ -43,6 +43,8 @@ from audits.signals.reach import Reach
 FOLDER = "signals"
 COMPLAINT_RECORD_COLUMNS = ("complaint_id", "channel", "category", "status", "linked_agencies", "linked_case_ids")
 FINDING_COLUMNS = ("callee_key", "agency_id", "case_id", "findings")
+FINDING_SCHEMA = pa.schema([("callee_key", pa.string()), ("agency_id", pa.string()), ("case_id", pa.string()),
+                            ("findings", pa.int64())])
 
 
 def _folder(root: Path, kind: str, day: dt.date) -> Path:
@@ -186,7 +188,8 @@ def reach_days(root: Path) -> list[dt.date]:
 
 def write_findings(root: Path, day: dt.date, findings: pd.DataFrame, *, key_fingerprint: str) -> None:
     """Day D's findings per (callee_key, agency, case) with their count."""
-    table = pa.Table.from_pandas(findings[list(FINDING_COLUMNS)].reset_index(drop=True), preserve_index=False)
+    table = pa.Table.from_pandas(findings[list(FINDING_COLUMNS)].reset_index(drop=True), preserve_index=False,
+                                 schema=FINDING_SCHEMA)          # typed even when empty: the look-up filters on it
     _replace_folder(_folder(root, "findings", day), {
         "findings.parquet": lambda path: pq.write_table(table, path, compression="zstd"),
         "findings.json": _json({"date": day.isoformat(), "key_fingerprint": key_fingerprint,
@@ -214,7 +217,8 @@ def read_findings(root: Path, days: list[dt.date], callee_keys: list[str], *, ke
 
 def write_complaints(root: Path, day: dt.date, records: pd.DataFrame) -> None:
     table = pa.Table.from_pandas(records[list(COMPLAINT_RECORD_COLUMNS)].reset_index(drop=True).astype(str),
-                                 preserve_index=False)
+                                 preserve_index=False,
+                                 schema=pa.schema([(c, pa.string()) for c in COMPLAINT_RECORD_COLUMNS]))
     _replace_folder(_folder(root, "complaints", day), {
         "complaints.parquet": lambda path: pq.write_table(table, path, compression="zstd")})
 
