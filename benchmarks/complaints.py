@@ -44,10 +44,18 @@ def _partition(root: Path, day: dt.date, numbers: np.ndarray, agencies: np.ndarr
     (folder / store.RECORD).write_text(json.dumps({"calls": {"rows": len(numbers), "sha256": digest}}))
 
 
+def _calls(rng, calls: int, customers: int):
+    """Numbers and agencies of a day's calls: each customer is assigned to one agency, and 5 %
+    of calls are another agency's (customers moved between agencies, shared lists)."""
+    customer = rng.integers(0, customers, calls)
+    agency = np.where(rng.random(calls) < 0.95, customer % len(AGENCIES), rng.integers(0, len(AGENCIES), calls))
+    return 8613000000000 + customer, agency
+
+
 def _fake_day(root: Path, day: dt.date, rng, calls: int, customers: int) -> None:
     """An earlier day: a record and its stored index (no partition: never read when the index is current)."""
-    numbers = 8613000000000 + rng.integers(0, customers, calls)
-    index = day_numbers(numbers, rng.integers(0, len(AGENCIES), calls), rng.random(calls) < 0.9, AGENCIES)
+    numbers, agencies = _calls(rng, calls, customers)
+    index = day_numbers(numbers, agencies, rng.random(calls) < 0.9, AGENCIES)
     folder = root / "calls" / f"call_date={day}"
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(day.isoformat().encode()).hexdigest()
@@ -73,8 +81,8 @@ def main() -> None:
     print(f"building a synthetic store in {root} ...", flush=True)
     for back in range(1, 15):
         _fake_day(root, DAY - dt.timedelta(days=back), rng, n, customers)
-    previous = 8613000000000 + rng.integers(0, customers, 2 * n)
-    keys = np.sort((previous << AGENCY_BITS) | rng.integers(0, len(AGENCIES), 2 * n))
+    previous, agencies = _calls(rng, 3 * n, customers)               # ~29 days of a customer base called ~monthly
+    keys = np.sort((previous << AGENCY_BITS) | agencies)
     keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
     first = (DAY - dt.timedelta(days=29) - dt.date(1970, 1, 1)).days
     state = Reach(keys=keys, last_day=rng.integers(first, first + 29, len(keys)).astype(np.int32), agencies=AGENCIES)
@@ -82,9 +90,9 @@ def main() -> None:
     digests = {d.isoformat(): signalstore.calls_digest(root, d) for d in window}
     signalstore.write_reach(root, DAY - dt.timedelta(days=1), state,
                             {"window_days": 30, "attempt_dispositions": sorted(ATTEMPTS), "days": digests})
-    numbers = 8613000000000 + rng.integers(0, customers, n)
+    numbers, agencies = _calls(rng, n, customers)
     dispositions = np.array(["ANSWERED", "NO_ANSWER", "BUSY", "REJECTED"], dtype=object)[rng.integers(0, 4, n)]
-    _partition(root, DAY, numbers, rng.integers(0, len(AGENCIES), n), dispositions)
+    _partition(root, DAY, numbers, agencies, dispositions)
     complained = np.unique(numbers[rng.integers(0, n, args.complaints)])
     print(f"previous reach: {len(keys):,} keys; day {DAY}: {n:,} calls", flush=True)
 

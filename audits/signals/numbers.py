@@ -66,20 +66,20 @@ def day_numbers(numbers: np.ndarray, codes: np.ndarray, attempt: np.ndarray, age
         raise ValueError(f"{len(agencies)} agencies called on one day; the number index holds at most "
                          f"{AGENCY_MASK + 1}.")
     known = numbers >= 0
-    keys = (numbers[known] << AGENCY_BITS) | codes[known]
-    distinct, calls = _counted(np.sort(keys))
-    attempted, attempts_of = _counted(np.sort(keys[attempt[known]]))
-    attempts = np.zeros(len(distinct), dtype=np.int64)
-    attempts[np.searchsorted(distinct, attempted)] = attempts_of
-    return DayNumbers(keys=distinct, calls=_small(calls), attempts=_small(attempts), agencies=agencies)
-
-
-def _counted(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values of a sorted array and how often each occurs."""
-    if not len(ordered):
-        return ordered, np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    return ordered[starts], np.diff(np.append(starts, len(ordered)))
+    # One sort of (key, attempt) as uint64 (digits < 2^50, so 50 + 13 + 1 bits fit): runs of a
+    # key are its calls, the set low bits in a run its attempts.
+    flagged = ((numbers[known].astype(np.uint64) << np.uint64(AGENCY_BITS + 1))
+               | (codes[known].astype(np.uint64) << np.uint64(1)) | attempt[known].astype(np.uint64))
+    ordered = np.sort(flagged)
+    pairs = ordered >> np.uint64(1)
+    if not len(pairs):
+        return DayNumbers(keys=np.zeros(0, dtype=np.int64), calls=np.zeros(0, dtype=np.uint8),
+                          attempts=np.zeros(0, dtype=np.uint8), agencies=agencies)
+    starts = np.flatnonzero(np.concatenate(([True], pairs[1:] != pairs[:-1])))
+    calls = np.diff(np.append(starts, len(pairs)))
+    attempts = np.add.reduceat((ordered & np.uint64(1)).astype(np.int64), starts)
+    return DayNumbers(keys=pairs[starts].astype(np.int64), calls=_small(calls), attempts=_small(attempts),
+                      agencies=agencies)
 
 
 def _small(counts: np.ndarray) -> np.ndarray:

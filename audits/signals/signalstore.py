@@ -173,8 +173,8 @@ def read_reach(root: Path, day: dt.date) -> tuple[Reach, dict] | None:
 def write_reach(root: Path, day: dt.date, state: Reach, record: dict) -> None:
     table = pa.table({"key": pa.array(state.keys, pa.int64()), "last_day": pa.array(state.last_day, pa.int32())})
     _replace_folder(_folder(root, "reach", day), {
-        # sorted keys delta-encode to a few bytes each
-        "reach.parquet": lambda path: pq.write_table(table, path, compression="zstd", use_dictionary=False,
+        # sorted keys delta-encode to a few bytes each; LZ4 reads back ~3x faster than zstd
+        "reach.parquet": lambda path: pq.write_table(table, path, compression="lz4", use_dictionary=False,
                                                      column_encoding={"key": "DELTA_BINARY_PACKED"}),
         "reach.json": _json({**record, "date": day.isoformat(), "agencies": list(state.agencies),
                              "rows": int(len(state.keys))})})
