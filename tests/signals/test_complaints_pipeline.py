@@ -8,22 +8,22 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
-import io
 import datetime as dt
+import io
 import logging
+import os
 
+import pandas as pd
 import pytest
 
 from audits.cases.keys import case_id
+from audits.cli import SECRET_VARIABLE
 from audits.cli import main as cli
-from audits.config import DEVELOPMENT_HMAC_SECRET
 from audits.notify import compose_summary
 from audits.pipeline import run_audit
 from audits.privacy import phone_keys
 from audits.verification import verify_report
-from tests.landing import CALLER, DAY, REFERENCE, call, config_for, make_landing, write_csv
-
-import pandas as pd
+from tests.landing import DAY, REFERENCE, call, config_for, make_landing, write_csv
 
 D = DAY                                        # 2026-11-27
 EARLIER = D - dt.timedelta(days=1)
@@ -45,6 +45,7 @@ OLD_30 = "13800000008"        # AG01 on D-30: outside the 30-day rate window
 OLD_29 = "13800000009"        # AG01 on D-29: inside it
 FRESH = "13800000010"         # AG01 today, not assigned: a new critical case, not escalated
 AG02_CALLER = "02161234567"
+SECRET = b"complaints-test-secret"
 SECRET_NAME = "Zhang Xiaoming"
 SECRET_PHONE = "13612345678"
 COMPLAINT_COLUMNS = ["complaint_id", "received_at", "phone", "channel", "category", "agency_id", "text"]
@@ -117,15 +118,25 @@ def reports(tmp_path_factory):
     _landing(root)
     logs, printed = _Capture(), io.StringIO()
     logging.getLogger().addHandler(logs)
+    before = os.environ.get(SECRET_VARIABLE)
+    os.environ[SECRET_VARIABLE] = SECRET.decode()        # both days keyed alike, whatever other tests set
     try:
-        earlier = run_audit(config_for(root, EARLIER)).report_dir
+        earlier = run_audit(_config(root, EARLIER)).report_dir
         with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):      # the CLI, as run
             assert cli(["run", "--date", D.isoformat(), "--landing", str(root / "landing"), "--out",
                         str(root / "out"), "--store", str(root / "store"), "--run-id", "test-run"]) == 0
         today = root / "out" / D.isoformat()
     finally:
         logging.getLogger().removeHandler(logs)
+        if before is None:
+            os.environ.pop(SECRET_VARIABLE, None)
+        else:
+            os.environ[SECRET_VARIABLE] = before
     return root, earlier, today, logs.text + printed.getvalue()
+
+
+def _config(root, day):
+    return dataclasses.replace(config_for(root, day), hmac_secret=SECRET)
 
 
 class _Capture(logging.Handler):
@@ -144,7 +155,7 @@ def _rows(path) -> dict[str, dict]:
 
 
 def _key(number: str) -> str:
-    return phone_keys(pd.Series(["+86" + number]), DEVELOPMENT_HMAC_SECRET).iat[0]
+    return phone_keys(pd.Series(["+86" + number]), SECRET).iat[0]
 
 
 def test_each_complaint_gets_its_status_and_linked_agencies(reports):
@@ -301,5 +312,5 @@ def test_an_unreadable_complaints_file_quarantines_its_rows_and_the_audit_goes_o
 def test_a_rerun_gives_byte_identical_complaints_and_scores(reports):
     root, _, today, _ = reports
     before = {n: (today / n).read_bytes() for n in ("complaints.csv", "scores.csv", "cases.csv")}
-    again = run_audit(dataclasses.replace(config_for(root, D), run_id="rerun")).report_dir
+    again = run_audit(dataclasses.replace(_config(root, D), run_id="rerun")).report_dir
     assert {n: (again / n).read_bytes() for n in before} == before
