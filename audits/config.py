@@ -49,6 +49,14 @@ class CaseSettings:
 
 
 @dataclass(frozen=True)
+class ComplaintSettings:
+    """The rulepack's `complaints` section (signals.md §1)."""
+
+    lookback_days: int = 14            # a complaint of day D links to calls dated D - lookback_days .. D
+    window_days: int = 30              # complaints received in the last N days count in the rate and escalate cases
+
+
+@dataclass(frozen=True)
 class Rulepack:
     name: str
     sha256: str
@@ -68,6 +76,7 @@ class Rulepack:
     training_valid_days: int
     scoring: Scoring
     cases: CaseSettings = field(default_factory=CaseSettings)
+    complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
     # Where it was loaded from, so that `verify` can re-hash it: "builtin:<stem>" for a packaged
     # rulepack (audits/rulepacks/<stem>.yaml), else the file's absolute path.
     source: str = ""
@@ -141,7 +150,7 @@ def _hhmm(minutes: int) -> str:
 # --- loading a rulepack -----------------------------------------------------------------
 
 _TOP_KEYS = {"name", "description", "bank_timezone", "default_region", "attempt_dispositions",
-             "rules", "scoring", "cases"}
+             "rules", "scoring", "cases", "complaints"}
 _RULE_KEYS = {
     "FREQ_CALLING_HOURS": {"enabled", "windows"},
     "FREQ_DAILY_CAP": {"enabled", "caps"},
@@ -154,6 +163,7 @@ _RULE_KEYS = {
 }
 _SCORING_KEYS = {"tolerances", "weights", "grade_bands", "critical_grade_cap", "trend_days"}
 _CASES_KEYS = {"resolve_after_days", "max_exception_days"}
+_COMPLAINTS_KEYS = {"lookback_days", "window_days"}
 
 
 def load_rulepack(name_or_path: str | Path) -> Rulepack:
@@ -246,6 +256,8 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
         max_exception_days=int(_number(cases_doc.get("max_exception_days", 90), "cases.max_exception_days",
                                        1, 3660, integer=True)))
 
+    complaints = _complaint_settings(doc.get("complaints") or {})
+
     return Rulepack(
         name=_text(doc.get("name"), "name"),
         sha256=sha256,
@@ -280,8 +292,19 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
                         trend_days=int(_number(scoring_doc.get("trend_days", 30), "scoring.trend_days",
                                                1, 366, integer=True))),
         cases=cases,
+        complaints=complaints,
         source=source,
     )
+
+
+def _complaint_settings(value: object) -> ComplaintSettings:
+    """The `complaints` section: unknown keys refused, each value a whole number of days."""
+    section = _mapping(value, "complaints")
+    _no_unknown_keys(section, _COMPLAINTS_KEYS, "complaints.")
+    return ComplaintSettings(
+        lookback_days=int(_number(section.get("lookback_days", 14), "complaints.lookback_days", 0, 366,
+                                  integer=True)),
+        window_days=int(_number(section.get("window_days", 30), "complaints.window_days", 1, 366, integer=True)))
 
 
 def _mapping(value: object, key: str) -> dict:

@@ -48,6 +48,8 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("dispute_id", "case_id", "raised_by", "raised_on", "status"),
         ("decided_by", "decided_on", "note"),
     ),
+    # signals.md §1: complaints received on a day (optional; `text` is personal data, never output)
+    "complaints": (("complaint_id", "received_at", "phone", "channel", "category"), ("agency_id", "text")),
 }
 
 # Typed kind of each column that is not plain text.
@@ -66,6 +68,7 @@ COLUMN_KINDS: dict[str, dict[str, str]] = {
             "outcome": "enum", "callee_tz": "timezone"},
     "exceptions": {"valid_from": "date", "valid_to": "date", "approved_on": "date"},
     "disputes": {"raised_on": "date", "status": "enum", "decided_on": "date"},
+    "complaints": {"received_at": "timestamp", "phone": "phone", "channel": "enum", "category": "enum"},
 }
 
 ENUM_VALUES: dict[str, tuple[str, ...]] = {
@@ -73,6 +76,8 @@ ENUM_VALUES: dict[str, tuple[str, ...]] = {
     "disposition": DISPOSITIONS,
     "outcome": OUTCOMES,
     "status": ("open", "upheld", "rejected"),       # disputes.csv (cases.md §3)
+    "channel": ("hotline", "regulator", "app", "branch", "other"),        # complaints (signals.md §1)
+    "category": ("harassment", "privacy", "misconduct", "other"),
 }
 
 # --- outputs --------------------------------------------------------------------------
@@ -291,6 +296,19 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class ComplaintRate:
+    """Complaints linked to an agency over the last `window_days` days per 10,000 distinct
+    numbers it attempted in those days (signals.md §1): an indicator, not a scored family."""
+
+    window_days: int
+    complaints: int                      # complaints linked to the agency, received in the window
+    numbers: int                         # distinct numbers it attempted in the window
+    rate_per_10k: float | None           # None when it attempted no number
+    regulator: int                       # of those complaints, how many came through the regulator
+    trend: tuple[tuple[str, float | None], ...] = ()   # (audit_date, rate) oldest first, today last
+
+
+@dataclass(frozen=True)
 class Scorecard:
     agency_id: str
     agency_name: str
@@ -321,6 +339,7 @@ class Scorecard:
     # overall_before_decisions (reports made before decisions were read).
     overall_before_decisions: float | None = None
     grade_before_decisions: str = ""
+    complaints: ComplaintRate | None = None      # signals.md §1: an indicator beside the score
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ def compose_summary(report_dir: Path) -> Message:
     lines = [
         "<html><body style=\"font-family:sans-serif\">",
         f"<h2>Vendor audit {escape(audit_date)}</h2>",
+        *regulator_complaints_html(report_dir),       # signals.md §1: first thing the reader sees
         f"<p>{len(scores)} agencies, {int(scores['calls_audited'].sum()):,} calls audited, "
         f"{int(scores['findings'].sum()):,} findings ({int(scores['critical_findings'].sum()):,} critical); "
         f"{len(failing_files)} agency file(s) missing or unreadable.</p>",
@@ -67,7 +68,10 @@ def compose_summary(report_dir: Path) -> Message:
         lines.append("</ul>")
     lines += [f"<p>Portfolio: {escape((report_dir / 'index.html').resolve().as_uri())} "
               "(summary.xlsx attached).</p>", "</body></html>"]
-    subject = (f"Vendor audit {audit_date}: {len(critical)} new critical case{'' if len(critical) == 1 else 's'}, "
+    regulator = len(regulator_complaints(report_dir))
+    subject = (f"Vendor audit {audit_date}: " + (f"{regulator} regulator complaint{'s' * (regulator != 1)}, "
+                                                 if regulator else "")
+               + f"{len(critical)} new critical case{'' if len(critical) == 1 else 's'}, "
                f"worst {ranked.iloc[0]['agency_id'] if len(ranked) else '-'}")
     attachments = tuple(p for p in (report_dir / "summary.xlsx",) if p.is_file())
     return Message(subject=subject, html="\n".join(lines), attachments=attachments)
@@ -104,6 +108,33 @@ def _cases_line(cases: pd.DataFrame, critical: pd.DataFrame) -> str:
     return (f"Cases: {int((status != 'resolved').sum()):,} open, {int(status.isin(['new', 'reopened']).sum()):,} "
             f"new or reopened, {int((status == 'resolved').sum()):,} resolved today; <b>{len(critical):,} new "
             f"critical</b>; {int(overdue):,} critical open more than {OVERDUE_DAYS} days.")
+def regulator_complaints(report_dir: Path) -> pd.DataFrame:
+    """complaints.csv rows received through the regulator and linked to an agency (by a call or
+    by name); none when the report has no complaints.csv."""
+    path = report_dir / "complaints.csv"
+    if not path.is_file():
+        return pd.DataFrame()
+    complaints = read_csv(path, dtype="str", keep_default_na=False)
+    return complaints[(complaints["channel"] == "regulator") & (complaints["linked_agencies"] != "")]
+
+
+def regulator_complaints_html(report_dir: Path) -> list[str]:
+    """The e-mail's opening section: every regulator complaint linked to an agency (masked
+    number, agencies, cases; never the customer's words)."""
+    rows = regulator_complaints(report_dir)
+    if rows.empty:
+        return []
+    escape = html.escape
+    lines = [f"<h3 style=\"color:#b3261e\">Regulator complaints ({len(rows)})</h3><ul>"]
+    for row in rows.itertuples(index=False):
+        cases = f"; cases {escape(row.linked_case_ids.replace(';', ', '))}" if row.linked_case_ids else ""
+        calls = f"{int(row.calls_in_window)} call(s) in the look-back window" if row.status == "linked" else \
+            "named by the customer, no call found"
+        lines.append(f"<li><b>{escape(row.complaint_id)}</b> received {escape(row.received_at)} ({escape(row.category)}) "
+                     f"from {escape(row.callee_masked)}: agencies {escape(row.linked_agencies.replace(';', ', '))}; "
+                     f"{calls}{cases}.</li>")
+    lines.append("</ul>")
+    return lines
 
 
 def sender_address(configured: str, connection_default: str | None, host: str) -> str:

@@ -33,6 +33,8 @@ from audits.privacy import key_fingerprint
 from audits.report import AuditResult, publish_report, publishing, recover_publishes
 from audits.rules import RuleInputs, rule_groups, run_rules, sort_violations
 from audits.rules.common import compact_history, enrich_calls
+from audits.signals.complaints import complaint_signals
+from audits.signals.effects import escalated
 from audits.tables import agency_zones, contracts_in_force
 from audits.workdir import WorkDir, purge_legacy, purge_orphans
 from audits.workers import in_processes, release_memory
@@ -257,8 +259,10 @@ def stage_publish(config: AuditConfig) -> AuditResult:
         calls = day_calls(work, reference["campaigns"].accepted, config)
         day_cases = cases_of_day(config, work.load_frame("violations"), calls)     # decisions applied
         reference.update(day_cases.inputs)                                         # exceptions, disputes
-        result = publish_report(config, reference, today, calls, day_cases.violations, cases=day_cases.register,
-                                history=work.load_json("history"))
+        signals = complaint_signals(config, contracts=reference["contracts"].accepted, violations=day_cases.violations)
+        cases = escalated(day_cases.register, signals.case_complaints)   # signals.md §1: complaints escalate cases
+        result = publish_report(config, reference, today, calls, day_cases.violations, cases=cases,
+                                history=work.load_json("history"), signals=signals)
         work.remove()
     return result
 

@@ -31,6 +31,8 @@ from audits.models import QUARANTINE_COLUMNS, VIOLATION_COLUMNS, IgnoredFile, In
 from audits.privacy import key_fingerprint
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies
 from audits.signing import previous_manifest
+from audits.signals.complaints import ComplaintSignals
+from audits.signals.effects import with_complaint_columns, with_complaint_rates
 
 
 @dataclass(frozen=True)
@@ -54,25 +56,30 @@ def publishing(config: AuditConfig):
 
 def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: Ingested,
                    calls: pd.DataFrame, violations: pd.DataFrame, *,
-                   cases: pd.DataFrame | None = None, history: list[dict] = ()) -> AuditResult:
+                   cases: pd.DataFrame | None = None, history: list[dict] = (),
+                   signals: ComplaintSignals | None = None) -> AuditResult:
     """Write the report aside and publish it, holding the day's lock, after finishing any
-    publish of the day that a kill interrupted; `history`: the store partitions the rules read."""
+    publish of the day that a kill interrupted; `history`: the store partitions the rules read;
+    `signals`: the day's complaints (signals.md §1)."""
     with publishing(config):
         recover_publishes(config.out, run_id=config.run_id, days=[config.audit_date.isoformat()])
-        return _publish(config, reference, today, calls, violations, cases, list(history))
+        return _publish(config, reference, today, calls, violations, cases, list(history), signals)
 
 
 def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingested, calls: pd.DataFrame,
-             violations: pd.DataFrame, cases: pd.DataFrame | None, history: list[dict]) -> AuditResult:
+             violations: pd.DataFrame, cases: pd.DataFrame | None, history: list[dict],
+             signals: ComplaintSignals | None = None) -> AuditResult:
     from audits.rendering import default_templates_dir, write_reports
 
     report_dir = config.report_dir
     staging = report_dir.parent / f".{report_dir.name}.staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
-        files = [record for ingested in reference.values() for record in ingested.files] + today.files
-        quarantine = pd.concat([today.quarantine] + [i.quarantine for i in reference.values()],
-                               ignore_index=True)
+        feeds = [signals.ingested] if signals is not None else []       # the complaints feed, when read
+        files = [record for ingested in reference.values() for record in ingested.files] + today.files + \
+            [record for ingested in feeds for record in ingested.files]
+        quarantine = pd.concat([today.quarantine] + [i.quarantine for i in reference.values()]
+                               + [i.quarantine for i in feeds], ignore_index=True)
         quarantine = _sorted_quarantine(quarantine)
         write_csv(violations[list(VIOLATION_COLUMNS)], staging / "violations.csv")
         write_csv(quarantine, staging / "quarantine.csv")
@@ -81,10 +88,13 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         volumes = _agency_volumes(config, reference["contracts"].accepted, today)
         prior = read_prior_scores(config)
         scores = score_agencies(config.audit_date, volumes, calls, violations, config.rulepack, prior)
+        if signals is not None:                                 # signals.md §1: complaints and their rate
+            write_csv(signals.register, staging / "complaints.csv")
+            scores = with_complaint_columns(scores, signals.rates)
         write_csv(scores, staging / "scores.csv")
         (staging / "dq").mkdir()
         for name, result in {**{k: v for i in reference.values() for k, v in i.dq_results.items()},
-                             **today.dq_results}.items():
+                             **today.dq_results, **{k: v for i in feeds for k, v in i.dq_results.items()}}.items():
             (staging / "dq" / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False,
                                                                     default=str) + "\n", encoding="utf-8")
         provenance = Provenance(
@@ -93,6 +103,9 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
             generated_at=config.generated_at,
             inputs=tuple(InputFile(path=f.path, sha256=f.sha256, rows=f.rows_read) for f in files))
         cards = build_scorecards(scores, volumes, calls, violations, config.rulepack, prior, provenance, cases=cases)
+        if signals is not None:
+            cards = with_complaint_rates(cards, signals.rates, prior, window_days=signals.window_days,
+                                         trend_days=config.rulepack.scoring.trend_days)
         ignored = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files if f.status == "ignored")
         write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
                                 provenance=provenance, ignored_files=ignored), staging, templates_dir=default_templates_dir(),

@@ -53,12 +53,14 @@ KINDS = {
     "assignments": {"phone": "phone"},
     "consents": {"phone": "phone", "marketing_consent_at": "timestamp", "marketing_withdrawn_at": "timestamp"},
     "disputes": {"status": "enum"},
+    "complaints": {"phone": "phone", "received_at": "timestamp", "channel": "enum", "category": "enum"},
 }
 # Rows that share these values keep their relative order when rows are shuffled: the first of
 # them is the one kept (DQ_DUPLICATE_CALL_ID, DQ_DUPLICATE_KEY), so its choice is a fact of the
 # file, not a written form.
 ORDER_KEYS = {"cdr": ("call_id",), "contracts": ("contract_id",), "agents": ("agency_id", "agent_id", "active_from"),
-              "campaigns": ("campaign_id",), "exceptions": ("exception_id",), "disputes": ("dispute_id",)}
+              "campaigns": ("campaign_id",), "exceptions": ("exception_id",), "disputes": ("dispute_id",),
+              "complaints": ("complaint_id",)}
 FORMATS = ("csv", "csv.gz", "parquet", "gb18030", "bom")       # a CDR file's container and encoding
 
 _TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
@@ -344,6 +346,12 @@ def rewrite_landing(source: Path, target: Path, *, seed: int) -> Forms:
         fmt = ("csv", "bom", "gb18030")[number % 3]             # each form, whichever tables there are
         _write(target / "reference" / f"{table}.csv", file_bytes(header, rows, fmt, crlf=rng.random() < 0.5, rng=rng))
         forms.saw(f"reference as {fmt}")
+    for path in sorted((source / "complaints").glob("*.csv")):         # signals.md §1: bank-zone timestamps
+        header, rows = read_rows(path)
+        header, rows = rewrite_rows("complaints", header, rows, zone=BANK_ZONE, rng=rng, forms=forms)
+        fmt = rng.choice(["csv", "bom", "gb18030"])
+        _write(target / "complaints" / path.name, file_bytes(header, rows, fmt, crlf=rng.random() < 0.5, rng=rng))
+        forms.saw(f"complaints as {fmt}")
     paths = sorted((source / "cdr").glob("*/*"))
     for number, path in enumerate(paths):
         day, agency = dt.date.fromisoformat(path.parent.name), path.name.split(".")[0]

@@ -70,7 +70,7 @@ def test_the_rewrite_uses_every_form(audited):
 def test_findings_and_scores_are_byte_identical(audited, offset):
     _, reports = audited
     day = START + dt.timedelta(days=offset)
-    for name in ("violations.csv", "scores.csv"):
+    for name in ("violations.csv", "scores.csv", "complaints.csv"):
         written = (reports["written", day] / name).read_bytes()
         assert written.count(b"\n") > 3, name                  # a comparison of something
         assert (reports["rewritten", day] / name).read_bytes() == written, name

@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from audits.models import Portfolio, Scorecard
 
+from .complaints_view import complaint_rows, complaints_panel
 from .index_view import index_view
 from .view import scorecard_view
 
@@ -38,9 +39,9 @@ def environment(templates_dir: Path | None = None) -> Environment:
 
 def render_scorecard_html(card: Scorecard, *, templates_dir: Path | None = None) -> str:
     template = environment(templates_dir).get_template("scorecard.html")
-    return template.render(view=scorecard_view(card))
+    return template.render(view=scorecard_view(card), complaints=complaints_panel(card))
 
 
 def render_index_html(portfolio: Portfolio, *, templates_dir: Path | None = None) -> str:
     template = environment(templates_dir).get_template("index.html")
-    return template.render(view=index_view(portfolio))
+    return template.render(view=index_view(portfolio), complaints=complaint_rows(portfolio))

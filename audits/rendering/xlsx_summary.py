@@ -12,6 +12,7 @@ from audits.models import Portfolio
 from .formatting import agency_file_stem, status_pill
 from .xlsx import provenance_sheet
 from .xlsx_cases import portfolio_cases_sheet
+from .xlsx_complaints import portfolio_complaints_sheet
 from .xlsx_cells import (
     CHANGE_FMT,
     INT_FMT,
@@ -82,6 +83,7 @@ def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
         for ignored in portfolio.ignored_files:
             rows.add([None, safe(ws, ignored.path), safe(ws, ignored.reason)])
     portfolio_cases_sheet(wb, portfolio)
+    portfolio_complaints_sheet(wb, portfolio.scorecards)     # signals.md §1, when the report carries rates
     provenance_sheet(wb, portfolio.provenance)
     save_workbook(wb, path, portfolio.provenance)
     return Path(path)

@@ -10,6 +10,7 @@ writes, exactly as data-contract.md section 1 describes:
     reference/exceptions.csv, disputes.csv   decisions about planted cases (lifecycle.py)
     truth/<YYYY-MM-DD>.csv      agency_id, call_id, rule_id, row_number
     truth/cases/<YYYY-MM-DD>.csv   the day's expected case register (lifecycle.py)
+    complaints/<YYYY-MM-DD>.csv, truth/<YYYY-MM-DD>-complaints.csv   planted complaints (sample/complaints.py)
 
 The truth lists every finding the cn_bank rulepack must report for the day (one row per call
 and rule; row_number blank) and every quarantined row (rule_id = its DQ code, row_number =
@@ -30,6 +31,7 @@ import pandas as pd
 from audits.sample.agencies import BANK_TZ, Plan, plan_agencies, zone_offset_s
 from audits.sample.assemble import CALLER_CAP, TRUTH_COLUMNS, AgencyFile, assemble_day
 from audits.sample.calls import background_day
+from audits.sample.complaints import ComplaintPlanter
 from audits.sample.decoys import near_misses
 from audits.sample.dq import dq_rows
 from audits.sample.history import HISTORY_PLANTS
@@ -57,7 +59,7 @@ def write_sample_landing(landing: Path, *, start: dt.date, days: int, agencies: 
         raise ValueError(f"calls_per_day must be at least 1, got {calls_per_day}")
     say = progress or (lambda message: None)
     landing = Path(landing)
-    s_plan, s_ref, s_plant, s_days = np.random.SeedSequence(seed).spawn(4)
+    s_plan, s_ref, s_plant, s_days, s_complaints = np.random.SeedSequence(seed).spawn(5)   # the first four as before
     plan = plan_agencies(agencies, start, days, np.random.default_rng(s_plan))
     rng = np.random.default_rng(s_ref)
     cap_excess = int(min(max(1, round(3 * calls_per_day / 20_000)), 40))
@@ -82,6 +84,7 @@ def write_sample_landing(landing: Path, *, start: dt.date, days: int, agencies: 
         _csv(landing / "reference" / f"{table}.csv", frame)
     say(f"reference tables written to {landing / 'reference'}")
 
+    complaints = ComplaintPlanter(plan, numbers, np.random.default_rng(s_complaints))
     calls, files, planted, findings = 0, 0, Counter(), {}
     for day, day_seed in enumerate(s_days.spawn(days)):
         day_rng = np.random.default_rng(day_seed)
@@ -91,6 +94,8 @@ def write_sample_landing(landing: Path, *, start: dt.date, days: int, agencies: 
         result = assemble_day(plan, callers, background, rows, day, day_rng, cap_excess)
         written = _write_cdr(landing / "cdr" / plan.date(day).isoformat(), result.files)
         _csv(landing / "truth" / f"{plan.date(day).isoformat()}.csv", result.truth[TRUTH_COLUMNS])
+        complaints.record_day(day, result.files, result.truth)            # signals.md §3
+        complaints.write_day(landing, day)
         calls, files = calls + written, files + len(result.files)
         planted.update(result.truth["rule_id"].tolist())
         rules = result.truth[~result.truth["rule_id"].str.startswith("DQ_")]

@@ -34,6 +34,7 @@ class AgencyFile:
     header: list[str]
     columns: list[np.ndarray]
     replace: dict[int, str] = field(default_factory=dict)     # data row index -> malformed line
+    callee: np.ndarray | None = None                         # each data row's callee (national number)
 
 
 @dataclass
@@ -66,7 +67,8 @@ def assemble_day(plan: Plan, callers: Callers, bg: pd.DataFrame, planted: list[d
             header.remove("disposition")                      # a required column is absent
         columns = [text[c][np.where(source >= 0, source, -source - 1)] for c in header]
         replace = _malformed(frame, source, columns)
-        files.append(AgencyFile(agency, header, columns, replace))
+        callee = frame["callee"].to_numpy(dtype=np.int64)[np.where(source >= 0, source, -source - 1)]
+        files.append(AgencyFile(agency, header, columns, replace, callee))
         if (day, agency.idx) == plan.unreadable:
             truth.append(pd.DataFrame([[agency.agency_id, "", "DQ_FILE_UNREADABLE", ""]], columns=TRUTH_COLUMNS))
         else:

@@ -28,7 +28,7 @@ def check_landing(manifest: dict) -> list[str]:
     in_conflict = {agency for agency in cdr_agencies if agency and cdr_agencies.count(agency) > 1}
     for entry in inputs:
         path, table = str(entry.get("path")), entry.get("table")
-        if table not in (*REFERENCE_TABLES, *DECISION_TABLES, "cdr"):
+        if table not in (*REFERENCE_TABLES, *DECISION_TABLES, "cdr", "complaints"):
             problems.append(f"input {path}: table {table!r} is not an input table.")
             continue
         if entry.get("status") == "missing":
@@ -62,6 +62,7 @@ def check_landing(manifest: dict) -> list[str]:
                             "(a file added or removed after the audit); rerun the audit for this day.")
     problems += _decision_tables_listed(landing, inputs)
     day = dt.date.fromisoformat(str(manifest["audit_date"]))
+    problems += _complaints_listed(landing, day, manifest)
     delivered = {str(e.get("path")) for e in inputs if e.get("table") == "cdr" and e.get("status") != "missing"}
     recorded_missing = {str(e.get("path")) for e in inputs if e.get("table") == "cdr" and e.get("status") == "missing"}
     folder = scan_cdr_folder(landing, day)
@@ -94,6 +95,19 @@ def _decision_tables_listed(landing: Path, inputs: list[dict]) -> list[str]:
                             "(delivered after the audit, or dropped from the manifest); its decisions would change "
                             "the report: rerun the audit for this day.")
     return problems
+def _complaints_listed(landing: Path, day: dt.date, manifest: dict) -> list[str]:
+    """The day's complaints file (signals.md §1) is an input exactly when it is in the landing
+    zone now. Reports of versions before complaints (no complaints.csv among their outputs)
+    never read one, so a file there now is not theirs to list."""
+    from audits.signals.feed import complaints_file
+
+    recorded = [str(e.get("path")) for e in manifest["inputs"] if e.get("table") == "complaints"]
+    found = complaints_file(landing, day)
+    now = found.relative_to(landing).as_posix() if found else None
+    if now is None or now in recorded or "complaints.csv" not in manifest["outputs"]:
+        return []
+    return [f"input {now}: the day's complaints file is in the landing zone but not an input of the manifest "
+            "(delivered after the audit, or dropped from the manifest); rerun the audit for this day."]
 
 
 def _rows_in(path: Path, table: str) -> int | str:

@@ -56,6 +56,7 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
     if tables["violations.csv"] is not None:
         problems += _check_rule_metadata(tables["violations.csv"], rulepack)
         problems += _check_cases(report_dir, day, manifest)
+    problems += _check_complaints(report_dir, day, manifest)
     if tables["quarantine.csv"] is not None:
         problems += _check_conservation(manifest, tables["quarantine.csv"])
     if tables["scores.csv"] is not None:
@@ -107,6 +108,7 @@ def _check_cases(report_dir: Path, day: str, manifest: dict) -> list[str]:
     with exactly their count on the day, in the register's columns."""
     from audits.cases.lifecycle import STATUSES
     from audits.cases.summary import CASE_COLUMNS
+    from audits.signals.effects import CASE_COLUMN as CASE_COMPLAINTS
 
     with (report_dir / "violations.csv").open(encoding="utf-8") as handle:
         if "case_id" not in handle.readline().rstrip("\n").split(","):
@@ -118,8 +120,9 @@ def _check_cases(report_dir: Path, day: str, manifest: dict) -> list[str]:
                                   "has case_id (removed with its manifest entry)."]
     with path.open(encoding="utf-8") as handle:
         header = handle.readline().rstrip("\n").split(",")
-    if header != list(CASE_COLUMNS):
-        return [f"output cases.csv: columns are {', '.join(header)}; expected {', '.join(CASE_COLUMNS)}."]
+    if header not in (list(CASE_COLUMNS), [*CASE_COLUMNS, CASE_COMPLAINTS]):     # complaints: signals.md §1
+        return [f"output cases.csv: columns are {', '.join(header)}; expected {', '.join(CASE_COLUMNS)} "
+                f"(then {CASE_COMPLAINTS})."]
     problems: list[str] = []
     cases = _read_output_csv(path, ("audit_date", "case_id", "status", "findings_today", "decision", "exception_id",
                                     "dispute_id"), problems)
@@ -146,6 +149,41 @@ def _check_cases(report_dir: Path, day: str, manifest: dict) -> list[str]:
     for case_id in listed.index[(listed > 0) & ~listed.index.isin(expected.index)]:
         problems.append(f"output cases.csv: case {case_id} has findings today but none in violations.csv.")
     return problems[:50]
+
+
+def _check_complaints(report_dir: Path, day: str, manifest: dict) -> list[str]:
+    """complaints.csv (signals.md §1) against the manifest: one row per complaint accepted from
+    the day's complaints input, in the file's columns, each with a known status. Required when
+    a complaints file was read; a report without one may hold the header alone."""
+    from audits.signals.linking import COMPLAINT_COLUMNS, STATUSES
+
+    feeds = [e for e in manifest["inputs"] if e.get("table") == "complaints"]
+    path = report_dir / "complaints.csv"
+    if not path.is_file():
+        listed = "complaints.csv" in manifest["outputs"]
+        return [] if listed or not feeds else [
+            "output complaints.csv: absent and not listed in the manifest, although a complaints file was read "
+            "(removed with its manifest entry)."]
+    with path.open(encoding="utf-8") as handle:
+        header = handle.readline().rstrip("\n").split(",")
+    if header != list(COMPLAINT_COLUMNS):
+        return [f"output complaints.csv: columns are {', '.join(header)}; expected {', '.join(COMPLAINT_COLUMNS)}."]
+    problems: list[str] = []
+    rows = _read_output_csv(path, ("audit_date", "complaint_id", "status"), problems)
+    if rows is None:
+        return problems
+    if (rows["audit_date"] != day).any():
+        problems.append(f"output complaints.csv: {int((rows['audit_date'] != day).sum())} row(s) dated other than {day}.")
+    unknown = sorted(set(rows["status"]) - set(STATUSES))
+    if unknown:
+        problems.append(f"output complaints.csv: unknown status(es) {', '.join(unknown[:10])}.")
+    if rows["complaint_id"].duplicated().any():
+        problems.append("output complaints.csv: a complaint_id is listed more than once.")
+    accepted = sum(whole_number(e.get("rows_accepted")) or 0 for e in feeds)
+    if len(rows) != accepted:
+        problems.append(f"output complaints.csv: {len(rows)} complaint(s); the manifest's complaints input has "
+                        f"{accepted} accepted row(s).")
+    return problems
 
 
 def _check_outputs(report_dir: Path, manifest: dict, *, superseded: bool) -> list[str]:
@@ -182,6 +220,8 @@ def _required_outputs(manifest: dict) -> set[str]:
                                       if e.get("table") in (*REFERENCE_TABLES, *DECISION_TABLES)}
     if any(e.get("table") == "cdr" and whole_number(e.get("rows_accepted")) for e in inputs):
         required.add("dq/cdr.json")
+    if any(e.get("table") == "complaints" and e.get("status") == "ok" for e in inputs):
+        required |= {"complaints.csv", "dq/complaints.json"}
     for agency in _agency_records(manifest):
         stem = agency_file_stem(agency)
         required |= {f"agencies/{stem}.html", f"agencies/{stem}.xlsx"}

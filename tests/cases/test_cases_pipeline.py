@@ -38,7 +38,7 @@ def test_cases_csv_has_one_line_per_case_however_many_calls(tmp_path):
     _agency_without_contract(tmp_path)
     report = run_audit(config_for(tmp_path)).report_dir
     cases = _rows(report / "cases.csv")
-    assert list(cases[0]) == list(CASE_COLUMNS)
+    assert list(cases[0]) == [*CASE_COLUMNS, "complaints"]          # signals.md §1 appends complaints
     by_rule = {row["rule_id"]: row for row in cases if row["agency_id"] == "AG02"}
     no_contract = by_rule["QUAL_NO_CONTRACT"]
     assert (no_contract["case_id"], no_contract["subject_kind"], no_contract["subject_display"], no_contract["status"],

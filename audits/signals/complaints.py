@@ -1,0 +1,136 @@
+"""Complaints for one audited day (signals.md §1), what the publish stage calls: the feed
+validated, each complaint linked to the calls of its number in the look-back window and to
+their cases, the day's records stored, and per agency the complaints and distinct numbers
+attempted over the last window_days days.
+
+Cost at ten million calls a day: the day's number index is built once from the day's calls
+partition (three columns read, two integer sorts); each complaint costs a binary search per
+window day in memory-mapped indexes; the rolling reach merges one sorted day into the previous
+state. No earlier day's calls are read unless its index is missing or stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from audits import store
+from audits.config import AuditConfig
+from audits.ingest import Ingested
+from audits.privacy import key_fingerprint, phone_keys
+from audits.signals import signalstore
+from audits.signals.effects import complaint_rates, complaints_per_case
+from audits.signals.feed import load_complaints
+from audits.signals.linking import complaint_numbers, link_complaints
+from audits.signals.numbers import DayNumbers, calls_to
+from audits.signals.reach import Reach, advanced, numbers_per_agency, within
+
+EPOCH = dt.date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class ComplaintSignals:
+    ingested: Ingested               # the feed: accepted complaints, quarantine, file record, GX result
+    register: pd.DataFrame           # complaints.csv rows (linking.COMPLAINT_COLUMNS)
+    case_complaints: pd.Series       # case_id -> complaints linked to it, received in the window
+    rates: pd.DataFrame              # per agency (effects.RATE_COLUMNS)
+    window_days: int
+
+
+def complaint_signals(config: AuditConfig, *, contracts: pd.DataFrame, violations: pd.DataFrame) -> ComplaintSignals:
+    """Everything complaints add to day D's report; stores D's findings by number, number
+    index, reach and complaint records (under the store's lock)."""
+    day, pack, root = config.audit_date, config.rulepack, config.store
+    settings = pack.complaints
+    fingerprint = key_fingerprint(config.hmac_secret)
+    attempts = pack.attempt_dispositions
+    with store.writing(root, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
+        ingested = load_complaints(config.landing, day, rulepack=pack, known_agencies=contracts["agency_id"],
+                                   earlier_ids=signalstore.complaint_ids_before(root, day),
+                                   max_bytes=config.max_file_bytes)
+        signalstore.write_findings(root, day, findings_by_number(violations), key_fingerprint=fingerprint)
+        # Day D's calls partition was written by this run's validation stage: not hashed again here.
+        today = signalstore.day_index(root, day, attempt_dispositions=attempts, checked=True)
+        complaints = ingested.accepted
+        lookback = [day - dt.timedelta(days=n) for n in range(settings.lookback_days, -1, -1)]
+        numbers = np.unique(complaint_numbers(complaints))       # a handful: np.unique is fine here
+        calls = calls_in_window(root, lookback, numbers, attempts, today=today)
+        keys = sorted(set(link_keys(complaints, config.hmac_secret)))
+        findings = signalstore.read_findings(root, lookback, keys, key_fingerprint=fingerprint)
+        register = link_complaints(complaints, calls, findings, day=day, secret=config.hmac_secret,
+                                   bank_timezone=pack.bank_timezone)
+        signalstore.write_complaints(root, day, register)
+        reach = rolling_reach(root, day, window_days=settings.window_days, attempt_dispositions=attempts, today=today)
+        window = [day - dt.timedelta(days=n) for n in range(settings.window_days - 1, 0, -1)]
+        recent = pd.concat([signalstore.read_complaints(root, window).drop(columns="day"),
+                            register[list(signalstore.COMPLAINT_RECORD_COLUMNS)].astype(object)], ignore_index=True)
+        signalstore.prune(root, day, keep_days=max(settings.lookback_days, settings.window_days) + 1)
+    return ComplaintSignals(ingested=ingested, register=register, case_complaints=complaints_per_case(recent),
+                            rates=complaint_rates(recent, numbers_per_agency(reach)),
+                            window_days=settings.window_days)
+
+
+def findings_by_number(violations: pd.DataFrame) -> pd.DataFrame:
+    """The day's findings per (callee_key, agency, case), counted: what later complaints link to."""
+    columns = ["callee_key", "agency_id", "case_id"]
+    if violations.empty:
+        return pd.DataFrame({**{c: pd.Series([], dtype=object) for c in columns},
+                             "findings": pd.Series([], dtype="int64")})
+    return violations.groupby(columns, sort=True).size().rename("findings").reset_index()
+
+
+def link_keys(complaints: pd.DataFrame, secret: bytes) -> list[str]:
+    return phone_keys(complaints["phone_e164"], secret).tolist() if len(complaints) else []
+
+
+def calls_in_window(root, days: list[dt.date], numbers: np.ndarray, attempt_dispositions: frozenset[str], *,
+                    today: DayNumbers) -> pd.DataFrame:
+    """One row per (call date, number, agency) with calls to `numbers` on `days` (the last is
+    the audit day, whose index is `today`)."""
+    frames = []
+    for day in days if len(numbers) else []:
+        index = today if day == days[-1] else signalstore.day_index(root, day, attempt_dispositions=attempt_dispositions)
+        which, codes, calls = calls_to(index, numbers)
+        if len(which):
+            frames.append(pd.DataFrame({"call_date": day.isoformat(), "callee_number": numbers[which],
+                                        "agency_id": np.asarray(index.agencies, dtype=object)[codes],
+                                        "calls": calls}))
+    if not frames:
+        return pd.DataFrame({"call_date": pd.Series([], dtype=object), "callee_number": pd.Series([], dtype="int64"),
+                             "agency_id": pd.Series([], dtype=object), "calls": pd.Series([], dtype="int64")})
+    return pd.concat(frames, ignore_index=True)
+
+
+def rolling_reach(root, day: dt.date, *, window_days: int, attempt_dispositions: frozenset[str],
+                  today: DayNumbers) -> Reach:
+    """The keys attempted on D − window_days + 1 .. D with their last day (reach.py), from the
+    latest stored state of the window whose days are still as the store holds them (checked
+    against each day's calls partition record), the later days merged in; stored as D's state."""
+    first = day - dt.timedelta(days=window_days - 1)
+    days = [first + dt.timedelta(days=n) for n in range(window_days)]
+    digests = {d.isoformat(): signalstore.calls_digest(root, d) for d in days}
+    wanted = {"window_days": window_days, "attempt_dispositions": sorted(attempt_dispositions)}
+    state, start = Reach.empty(), first
+    for earlier in sorted((d for d in signalstore.reach_days(root) if first <= d <= day), reverse=True):
+        stored = signalstore.read_reach(root, earlier)
+        if stored is None:
+            continue
+        reach, record = stored
+        recorded = record.get("days") or {}
+        if all(record.get(k) == v for k, v in wanted.items()) and all(
+                recorded.get(d.isoformat(), "absent") == digests[d.isoformat()] for d in days if d <= earlier):
+            state, start = within(reach, first_kept=_number(first)), earlier + dt.timedelta(days=1)
+            break
+    while start <= day:
+        index = today if start == day else signalstore.day_index(root, start, attempt_dispositions=attempt_dispositions)
+        state = advanced(state, index, _number(start), first_kept=_number(first))
+        start += dt.timedelta(days=1)
+    signalstore.write_reach(root, day, state, {**wanted, "days": digests})
+    return state
+
+
+def _number(day: dt.date) -> int:
+    return (day - EPOCH).days

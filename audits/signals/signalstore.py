@@ -1,0 +1,256 @@
+"""The signals' part of the store, beside the calls partitions it is derived from:
+
+    <store>/signals/numbers/call_date=D/   keys.npy, calls.npy, attempts.npy, index.json
+        the day's (number, agency) index (numbers.py), built from calls/call_date=D; index.json
+        records the calls partition's sha256 and the attempt dispositions it was built with, so
+        a day rerun or ingested again is rebuilt, never read stale
+    <store>/signals/reach/call_date=D/     reach.parquet, reach.json
+        the rolling reach as of D (reach.py); reach.json records the calls partition sha256 of
+        every day of its window, so a state built before a rerun of one of them is not used
+    <store>/signals/findings/call_date=D/  findings.parquet, findings.json
+        the day's findings by callee_key (agency, case, findings), for linking later complaints
+        to cases; findings.json records the HMAC key's fingerprint
+    <store>/signals/complaints/day=D/      complaints.parquet
+        the complaints received on D as linked (no phone number, no text): the rate's
+        numerator, escalation, and complaint ids unique across days
+
+Each day's folder is written aside and renamed into place. Callers hold the store's lock
+(audits.store.writing). Indexes and states are caches of the calls partitions: those older
+than the windows need are pruned, and rebuilt from the partitions if a rerun of an old day
+needs them again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from audits import store
+from audits.phones import e164_integers
+from audits.signals.numbers import DayNumbers, agency_codes, day_numbers, distinct_agencies
+from audits.signals.reach import Reach
+
+FOLDER = "signals"
+COMPLAINT_RECORD_COLUMNS = ("complaint_id", "channel", "category", "status", "linked_agencies", "linked_case_ids")
+FINDING_COLUMNS = ("callee_key", "agency_id", "case_id", "findings")
+FINDING_SCHEMA = pa.schema([("callee_key", pa.string()), ("agency_id", pa.string()), ("case_id", pa.string()),
+                            ("findings", pa.int64())])
+
+
+def _folder(root: Path, kind: str, day: dt.date) -> Path:
+    prefix = "day" if kind == "complaints" else "call_date"
+    return root / FOLDER / kind / f"{prefix}={day.isoformat()}"
+
+
+def _days_of(root: Path, kind: str) -> list[dt.date]:
+    folder = root / FOLDER / kind
+    if not folder.is_dir():
+        return []
+    return sorted(dt.date.fromisoformat(p.name.split("=", 1)[1]) for p in folder.iterdir()
+                  if "=" in p.name and not p.name.startswith("."))
+
+
+def _replace_folder(folder: Path, writers: dict[str, Callable[[Path], None]]) -> None:
+    """Write the files aside (each writer gets its path), then rename the folder into place."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = folder.parent / f".{folder.name}.{uuid.uuid4().hex}"
+    staging.mkdir()
+    try:
+        for name, write in writers.items():
+            write(staging / name)
+        retired = folder.parent / f".{folder.name}.old.{uuid.uuid4().hex}"
+        if folder.exists():
+            os.replace(folder, retired)
+        os.replace(staging, folder)
+        shutil.rmtree(retired, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _json(document: dict) -> Callable[[Path], None]:
+    return lambda path: path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def calls_digest(root: Path, day: dt.date) -> str | None:
+    """The sha256 of day D's calls partition as the store recorded it (None: not stored)."""
+    record = _read_json(root / "calls" / f"call_date={day.isoformat()}" / store.RECORD)
+    try:
+        return str(record["calls"]["sha256"]) if record else None
+    except (KeyError, TypeError):
+        return None
+
+
+# --- the day's number index ---------------------------------------------------------------
+
+def day_index(root: Path, day: dt.date, *, attempt_dispositions: frozenset[str], checked: bool = False) -> DayNumbers:
+    """Day D's number index: the stored one when it was built from the calls partition as it
+    is now, else built from that partition (checked against its record first, unless `checked`)
+    and stored. A day the store does not hold called nobody."""
+    digest = calls_digest(root, day)
+    if digest is None:
+        return DayNumbers.empty()
+    folder = _folder(root, "numbers", day)
+    record = _read_json(folder / "index.json")
+    if record and record.get("calls_sha256") == digest and record.get("attempt_dispositions") == sorted(
+            attempt_dispositions):
+        return DayNumbers(keys=np.load(folder / "keys.npy", mmap_mode="r"),
+                          calls=np.load(folder / "calls.npy", mmap_mode="r"),
+                          attempts=np.load(folder / "attempts.npy", mmap_mode="r"),
+                          agencies=tuple(record["agencies"]))
+    if not checked:
+        store.check_days(root, [day])                # StoreError when the partition was altered
+    index = _index_of_partition(root, day, attempt_dispositions)
+    _replace_folder(folder, {
+        "keys.npy": lambda path: np.save(path, index.keys), "calls.npy": lambda path: np.save(path, index.calls),
+        "attempts.npy": lambda path: np.save(path, index.attempts),
+        "index.json": _json({"date": day.isoformat(), "calls_sha256": digest, "rows": int(len(index.keys)),
+                             "attempt_dispositions": sorted(attempt_dispositions),
+                             "agencies": list(index.agencies)})})
+    return index
+
+
+def _index_of_partition(root: Path, day: dt.date, attempt_dispositions: frozenset[str]) -> DayNumbers:
+    path = root / "calls" / f"call_date={day.isoformat()}" / store.FILES["calls"]
+    with pq.ParquetFile(path, read_dictionary=["agency_id", "disposition_code"]) as parquet:
+        names = parquet.schema_arrow.names
+        number_column = "callee_number" if "callee_number" in names else "callee_e164"   # stores before callee_number
+        table = parquet.read(columns=[number_column, "agency_id", "disposition_code"])
+    if number_column == "callee_number":
+        numbers = table.column("callee_number").to_numpy().astype(np.int64)
+    else:
+        numbers = e164_integers(table.column("callee_e164").to_pandas())
+    agencies = distinct_agencies(table.column("agency_id"))
+    codes = agency_codes(table.column("agency_id"), agencies)
+    attempt = np.concatenate([_attempt_flags(chunk, attempt_dispositions)
+                              for chunk in table.column("disposition_code").chunks]) if table.num_rows else \
+        np.zeros(0, dtype=bool)
+    return day_numbers(numbers, codes, attempt, agencies)
+
+
+def _attempt_flags(chunk: pa.Array, attempt_dispositions: frozenset[str]) -> np.ndarray:
+    if pa.types.is_dictionary(chunk.type):
+        lookup = np.array([value in attempt_dispositions for value in chunk.dictionary.to_pylist()], dtype=bool)
+        return lookup[chunk.indices.to_numpy(zero_copy_only=False)] if len(lookup) else np.zeros(len(chunk), bool)
+    return np.isin(np.asarray(chunk.to_pylist(), dtype=object), list(attempt_dispositions))
+
+
+# --- the rolling reach ---------------------------------------------------------------------
+
+def read_reach(root: Path, day: dt.date) -> tuple[Reach, dict] | None:
+    """The stored reach of day D and its record (None when absent or unreadable)."""
+    folder = _folder(root, "reach", day)
+    record = _read_json(folder / "reach.json")
+    if record is None:
+        return None
+    try:
+        table = pq.read_table(folder / "reach.parquet")
+    except (OSError, pa.ArrowException):
+        return None
+    return Reach(keys=table.column("key").to_numpy().astype(np.int64),
+                 last_day=table.column("last_day").to_numpy().astype(np.int32),
+                 agencies=tuple(record.get("agencies", ()))), record
+
+
+def write_reach(root: Path, day: dt.date, state: Reach, record: dict) -> None:
+    table = pa.table({"key": pa.array(state.keys, pa.int64()), "last_day": pa.array(state.last_day, pa.int32())})
+    _replace_folder(_folder(root, "reach", day), {
+        # sorted keys delta-encode to a few bytes each; LZ4 reads back ~3x faster than zstd
+        "reach.parquet": lambda path: pq.write_table(table, path, compression="lz4", use_dictionary=False,
+                                                     column_encoding={"key": "DELTA_BINARY_PACKED"}),
+        "reach.json": _json({**record, "date": day.isoformat(), "agencies": list(state.agencies),
+                             "rows": int(len(state.keys))})})
+
+
+def reach_days(root: Path) -> list[dt.date]:
+    return _days_of(root, "reach")
+
+
+# --- findings by number ----------------------------------------------------------------------
+
+def write_findings(root: Path, day: dt.date, findings: pd.DataFrame, *, key_fingerprint: str) -> None:
+    """Day D's findings per (callee_key, agency, case) with their count."""
+    table = pa.Table.from_pandas(findings[list(FINDING_COLUMNS)].reset_index(drop=True), preserve_index=False,
+                                 schema=FINDING_SCHEMA)          # typed even when empty: the look-up filters on it
+    _replace_folder(_folder(root, "findings", day), {
+        "findings.parquet": lambda path: pq.write_table(table, path, compression="zstd"),
+        "findings.json": _json({"date": day.isoformat(), "key_fingerprint": key_fingerprint,
+                                "rows": int(len(findings))})})
+
+
+def read_findings(root: Path, days: list[dt.date], callee_keys: list[str], *, key_fingerprint: str) -> pd.DataFrame:
+    """The stored findings of these days on calls to these callee_keys, with `call_date`. A day
+    stored with another HMAC key is left out (its keys cannot match)."""
+    frames = []
+    for day in days:
+        folder = _folder(root, "findings", day)
+        record = _read_json(folder / "findings.json")
+        if not record or record.get("key_fingerprint") != key_fingerprint or not callee_keys:
+            continue
+        table = pq.read_table(folder / "findings.parquet", filters=[("callee_key", "in", callee_keys)])
+        frames.append(table.to_pandas().assign(call_date=day.isoformat()))
+    if not frames:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in (*FINDING_COLUMNS, "call_date")}).astype(
+            {"findings": "int64"})
+    return pd.concat(frames, ignore_index=True)
+
+
+# --- the days' complaints --------------------------------------------------------------------
+
+def write_complaints(root: Path, day: dt.date, records: pd.DataFrame) -> None:
+    table = pa.Table.from_pandas(records[list(COMPLAINT_RECORD_COLUMNS)].reset_index(drop=True).astype(str),
+                                 preserve_index=False,
+                                 schema=pa.schema([(c, pa.string()) for c in COMPLAINT_RECORD_COLUMNS]))
+    _replace_folder(_folder(root, "complaints", day), {
+        "complaints.parquet": lambda path: pq.write_table(table, path, compression="zstd")})
+
+
+def read_complaints(root: Path, days: list[dt.date]) -> pd.DataFrame:
+    """The stored complaints of these days (those stored), with `day`."""
+    frames = []
+    for day in days:
+        path = _folder(root, "complaints", day) / "complaints.parquet"
+        if path.is_file():
+            frames.append(pq.read_table(path).to_pandas().assign(day=day.isoformat()))
+    if not frames:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in (*COMPLAINT_RECORD_COLUMNS, "day")})
+    return pd.concat(frames, ignore_index=True).astype(object)
+
+
+def complaint_ids_before(root: Path, day: dt.date) -> np.ndarray:
+    """Every complaint id stored for a day before D (ids are unique across days)."""
+    ids = [pq.read_table(_folder(root, "complaints", earlier) / "complaints.parquet", columns=["complaint_id"])
+           .column("complaint_id").to_numpy(zero_copy_only=False)
+           for earlier in _days_of(root, "complaints") if earlier < day
+           and (_folder(root, "complaints", earlier) / "complaints.parquet").is_file()]
+    return np.concatenate(ids).astype(object) if ids else np.zeros(0, dtype=object)
+
+
+# --- retention --------------------------------------------------------------------------------
+
+def prune(root: Path, day: dt.date, *, keep_days: int) -> None:
+    """Remove number indexes and reach states dated more than `keep_days` days before D: later
+    nights do not read them, and a rerun of an old day rebuilds what it needs."""
+    first = day - dt.timedelta(days=keep_days)
+    for kind in ("numbers", "reach"):
+        for earlier in _days_of(root, kind):
+            if earlier < first:
+                shutil.rmtree(_folder(root, kind, earlier), ignore_errors=True)
