@@ -14,6 +14,7 @@ from audits.csvcells import read_csv
 
 WORST_SHOWN = 5
 CRITICAL_SHOWN = 10
+WARNINGS_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ def compose_summary(report_dir: Path) -> Message:
         if len(critical) > CRITICAL_SHOWN:
             lines.append(f"<li>… and {len(critical) - CRITICAL_SHOWN} more in the report.</li>")
         lines.append("</ul>")
+    lines += agency_warning_lines(report_dir)
     if len(failing_files):
         lines += ["<h3>Data-quality failures</h3><ul>"]
         for row in failing_files.itertuples(index=False):
@@ -66,6 +68,27 @@ def compose_summary(report_dir: Path) -> Message:
                f"worst {ranked.iloc[0]['agency_id'] if len(ranked) else '-'}")
     attachments = tuple(p for p in (report_dir / "summary.xlsx",) if p.is_file())
     return Message(subject=subject, html="\n".join(lines), attachments=attachments)
+
+
+def agency_warning_lines(report_dir: Path) -> list[str]:
+    """The agency-level early warnings of the report (warnings.csv, highest z first), as HTML
+    lines; none when there are none (or the report predates warnings.csv)."""
+    path = report_dir / "warnings.csv"
+    if not path.is_file():
+        return []
+    warnings = read_csv(path, dtype="str", keep_default_na=False)
+    agencies = warnings[warnings["level"] == "agency"]
+    if agencies.empty:
+        return []
+    agencies = agencies.assign(_z=pd.to_numeric(agencies["z"])).sort_values(["_z", "agency_id", "metric"],
+                                                                            ascending=[False, True, True])
+    lines = ["<h3>Early warnings (agencies)</h3><ul>"]
+    for row in agencies.head(WARNINGS_SHOWN).itertuples(index=False):
+        lines.append(f"<li>{html.escape(row.agency_id)} {html.escape(row.metric)} ({html.escape(row.basis)}): "
+                     f"{html.escape(row.detail)}</li>")
+    if len(agencies) > WARNINGS_SHOWN:
+        lines.append(f"<li>… and {len(agencies) - WARNINGS_SHOWN} more in the report.</li>")
+    return lines + ["</ul>"]
 
 
 def sender_address(configured: str, connection_default: str | None, host: str) -> str:

@@ -11,6 +11,7 @@ from audits.models import Portfolio, Scorecard
 
 from .index_view import index_view
 from .view import scorecard_view
+from .warnings_view import warning_rows
 
 
 def default_templates_dir() -> Path:
@@ -38,9 +39,9 @@ def environment(templates_dir: Path | None = None) -> Environment:
 
 def render_scorecard_html(card: Scorecard, *, templates_dir: Path | None = None) -> str:
     template = environment(templates_dir).get_template("scorecard.html")
-    return template.render(view=scorecard_view(card))
+    return template.render(view=scorecard_view(card), warnings=warning_rows(card.warnings))
 
 
 def render_index_html(portfolio: Portfolio, *, templates_dir: Path | None = None) -> str:
     template = environment(templates_dir).get_template("index.html")
-    return template.render(view=index_view(portfolio))
+    return template.render(view=index_view(portfolio), warnings=warning_rows(portfolio.warnings))

@@ -16,6 +16,7 @@ from audits.models import RULES_BY_ID, DataQuality, Provenance, Scorecard
 
 from .formatting import DQ_DESCRIPTIONS, family_label, parse_timestamp, status_pill
 from .view import grade_bands_text, not_assessed_message
+from .xlsx_warnings import warnings_sheet
 from .xlsx_cells import (
     BIG,
     BIG_WHITE,
@@ -51,6 +52,7 @@ def write_scorecard_workbook(card: Scorecard, path: Path) -> Path:
     _rules_sheet(wb, card)
     _findings_sheet(wb, card)
     _data_quality_sheet(wb, card.data_quality)
+    warnings_sheet(wb, card.warnings, f"Early warnings of {card.agency_id} and its agents on {card.audit_date}.")
     provenance_sheet(wb, card.provenance)
     save_workbook(wb, path, card.provenance)
     return Path(path)

@@ -10,6 +10,7 @@ from audits.models import Portfolio
 
 from .formatting import agency_file_stem, status_pill
 from .xlsx import provenance_sheet
+from .xlsx_warnings import warnings_sheet
 from .xlsx_cells import (
     CHANGE_FMT,
     INT_FMT,
@@ -79,6 +80,8 @@ def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
         rows.add([text_cell(ws, "Files not audited (not agency files)", font=bold)])
         for ignored in portfolio.ignored_files:
             rows.add([None, safe(ws, ignored.path), safe(ws, ignored.reason)])
+    warnings_sheet(wb, portfolio.warnings, f"Early warnings of {portfolio.audit_date}: agencies first, then agents, "
+                                           "highest z first.")
     provenance_sheet(wb, portfolio.provenance)
     save_workbook(wb, path, portfolio.provenance)
     return Path(path)
