@@ -132,3 +132,15 @@ def test_new_in_window_ignores_agencies_absent_from_the_day():
                     number=np.array([5, 5]), last_day=np.array([10, 10], np.int32))
     assert new_in_window(window, np.array(["AG1", "AG2"], dtype=object), np.array([0, 1]), np.array([5, 5]),
                          since=dt.date(1970, 1, 11)).tolist() == [False, True]
+
+
+def test_talk_time_is_whole_milliseconds_and_missing_without_both_times():
+    from audits.tables import talk_milliseconds
+
+    answer = pd.Series(pd.to_datetime(["2026-11-27T01:00:00Z", "2026-11-27T01:00:00.0000005Z", None,
+                                       "2026-11-27T01:00:05Z", "2026-11-27T01:00:00+08:00"], format="ISO8601", utc=True))
+    end = pd.Series(pd.to_datetime(["2026-11-27T01:00:09.9999999Z", "2026-11-27T01:00:10.0000005Z",
+                                    "2026-11-27T01:00:05Z", "2026-11-27T01:00:04Z", "2026-11-26T17:00:10Z"], utc=True,
+                                   format="ISO8601"))
+    # 9.9999999 s is short of 10 s: 9,999 ms; an end before the answer (quarantined) has none
+    assert talk_milliseconds(answer, end).tolist() == [9_999, 10_000, -1, -1, 10_000]
