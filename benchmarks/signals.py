@@ -34,7 +34,6 @@ from audits import store  # noqa: E402
 from audits.config import load_rulepack  # noqa: E402
 from audits.signals import daily, signalstore  # noqa: E402
 from audits.signals.metrics import day_counts  # noqa: E402
-from audits.signals.numbers import advance  # noqa: E402
 from audits.signals.warnings import day_warnings  # noqa: E402
 
 DISPOSITIONS = np.array(["ANSWERED", "NO_ANSWER", "BUSY", "REJECTED", "VOICEMAIL", "FAILED"], dtype=object)
@@ -135,10 +134,8 @@ def benchmark(root: Path, *, calls_per_day: int, agencies: int, days: int, start
     # record_day's parts, once more on the same day (the window before it is unchanged)
     settings = daily.Settings.of(rulepack)
     window, _ = _timed(steps, "  window before the day (read, checked)", daily.window_before, store_dir, day, settings)
-    found = _timed(steps, "  counts per agency and agent, new numbers", day_counts, calls, findings, window=window,
-                   new_since=day - dt.timedelta(days=28), short_answer_ms=10_000, judged=frozenset(settings.judged))
-    _timed(steps, "  window after the day", advance, window, found.agency_ids, found.pair_agency, found.pair_number,
-           day=day, keep_from=day - dt.timedelta(days=27))
+    _timed(steps, "  counts, new numbers, window after the day", day_counts, calls, findings, window=window, day=day,
+           new_numbers_days=28, short_answer_ms=10_000, judged=frozenset(settings.judged))
     steps.append(total)
     return {"calls_per_day": calls_per_day, "agencies": agencies, "agents": int((counts.counts["level"] == "agent").sum()),
             "baseline_days": len(history), "window_pairs": int(len(window)), "warnings": len(warnings),

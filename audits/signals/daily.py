@@ -60,10 +60,9 @@ def record_day(store_dir: Path, day: dt.date, calls: pd.DataFrame, findings: pd.
     settings = Settings.of(rulepack)
     days = settings.new_numbers_days
     window, sources = window_before(store_dir, day, settings)
-    counts = day_counts(calls, findings, window=window, new_since=day - dt.timedelta(days=days),
+    counts = day_counts(calls, findings, window=window, day=day, new_numbers_days=days,
                         short_answer_ms=settings.short_answer_ms, judged=frozenset(settings.judged))
     keep_from = day - dt.timedelta(days=days - 1)
-    after = advance(window, counts.agency_ids, counts.pair_agency, counts.pair_number, day=day, keep_from=keep_from)
     calls_record = store.day_record(store_dir, day) or {}
     record = {"date": day.isoformat(), "run_id": run_id,
               "calls_sha256": (calls_record.get("calls") or {}).get("sha256"),
@@ -71,7 +70,7 @@ def record_day(store_dir: Path, day: dt.date, calls: pd.DataFrame, findings: pd.
               "window": {"from": keep_from.isoformat(),
                          "sources": {d: token for d, token in sources.items() if d >= keep_from.isoformat()}}}
     signalstore.write_day(store_dir, day, record, counts.counts,
-                          (counts.agency_ids, counts.pair_agency, counts.pair_number), after)
+                          (counts.agency_ids, counts.pair_agency, counts.pair_number), counts.window)
     return counts
 
 

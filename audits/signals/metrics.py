@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from audits.models import WARNING_METRICS
 from audits.phones import e164_integers
-from audits.signals.numbers import Window, distinct_pairs, new_in_window, pairs_in
+from audits.signals.numbers import Window, attempted, new_and_after
 
 AGENCY, AGENT = "agency", "agent"
 ENTITY_COLUMNS = ("level", "agency_id", "agent_id")
@@ -52,14 +52,16 @@ class DayCounts:
     agency_ids: np.ndarray
     pair_agency: np.ndarray
     pair_number: np.ndarray
+    window: Window              # what each agency attempted in the new_numbers_days up to the day
 
 
-def day_counts(calls: pd.DataFrame, findings: pd.DataFrame, *, window: Window, new_since: dt.date,
-               short_answer_ms: int, judged: frozenset[str]) -> DayCounts:
+def day_counts(calls: pd.DataFrame, findings: pd.DataFrame, *, window: Window, day: dt.date,
+               new_numbers_days: int, short_answer_ms: int, judged: frozenset[str]) -> DayCounts:
     """Counts per agency and agent of the day's calls (enriched: is_attempt, is_conversation,
     is_refusal; talk_ms; in any order) and findings (violations.csv rows). `window`: what each
-    agency attempted before the day; a number is new when the window holds no attempt of the
-    agency to it on `new_since` or later. `judged`: the rule ids the rulepack runs."""
+    agency attempted in the new_numbers_days before the day (a number is new when it holds no
+    attempt of the agency to it); the window after the day comes back with the counts.
+    `judged`: the rule ids the rulepack runs."""
     agency_code, agency_ids = _codes(calls["agency_id"])
     agent_code, agent_ids = _codes(calls["agent_id"])
     entity, entity_agency, entity_agent = _entities(agency_code, agent_code, len(agency_ids), agent_ids)
@@ -89,13 +91,14 @@ def day_counts(calls: pd.DataFrame, findings: pd.DataFrame, *, window: Window, n
             counts[name] = per_entity(hit & attempt if name == "unassigned" else hit).astype(np.float64)
 
     number = calls["number"].to_numpy(dtype=np.int64) if "number" in calls else e164_integers(calls["callee_e164"])
-    pair_entity, pair_number = distinct_pairs(entity[attempt], number[attempt])
-    pair_agency = entity_agency[pair_entity]
-    agency_pair, agency_number = distinct_pairs(pair_agency, pair_number)
-    agency_new = new_in_window(window, agency_ids, agency_pair, agency_number, since=new_since)
-    agent_new = pairs_in(pair_agency, pair_number, agency_pair[agency_new], agency_number[agency_new])
-    counts["numbers"] = np.bincount(pair_entity, minlength=n).astype(np.int64)
-    counts["new_numbers"] = np.bincount(pair_entity[agent_new], minlength=n).astype(np.int64)
+    first_agent = np.searchsorted(entity_agency, np.arange(len(agency_ids)))
+    pairs = attempted(agency_code[attempt], entity[attempt], first_agent, number[attempt])
+    agency_pair, agency_number = pairs.agency, pairs.number
+    agency_new, after = new_and_after(window, agency_ids, agency_pair, agency_number,
+                                      since=day - dt.timedelta(days=new_numbers_days), day=day,
+                                      keep_from=day - dt.timedelta(days=new_numbers_days - 1))
+    counts["numbers"] = np.bincount(pairs.agent, minlength=n).astype(np.int64)
+    counts["new_numbers"] = np.bincount(pairs.agent[agency_new[pairs.pair]], minlength=n).astype(np.int64)
 
     agents = pd.DataFrame({"level": AGENT, "agency_id": agency_ids[entity_agency], "agent_id": entity_agent,
                            **counts})
@@ -108,7 +111,7 @@ def day_counts(calls: pd.DataFrame, findings: pd.DataFrame, *, window: Window, n
                         np.concatenate([np.arange(len(agency_ids)), entity_agency])))
     frame = frame.iloc[order].reset_index(drop=True)
     return DayCounts(counts=frame.astype({c: "str" for c in ENTITY_COLUMNS}), agency_ids=agency_ids,
-                     pair_agency=agency_pair.astype(np.int32), pair_number=agency_number)
+                     pair_agency=agency_pair.astype(np.int32), pair_number=agency_number, window=after)
 
 
 def metric_values(counts: pd.DataFrame) -> pd.DataFrame:
@@ -183,10 +186,12 @@ def _flagged_calls(calls: pd.DataFrame, findings: pd.DataFrame, rule_ids: set[st
     if not rule_ids or mine.empty or calls.empty:
         return {}
     wanted = pa.array(pd.unique(mine["call_id"].to_numpy(dtype=object)), type=pa.string())
-    candidate = np.flatnonzero(np.asarray(pc.is_in(pa.array(calls["call_id"]), value_set=wanted)
-                                          .to_numpy(zero_copy_only=False), dtype=bool))
-    keys = pd.MultiIndex.from_arrays([calls["agency_id"].to_numpy(dtype=object)[candidate],
-                                      calls["call_id"].to_numpy(dtype=object)[candidate]])
+    call_ids = pa.array(calls["call_id"])
+    candidate = np.flatnonzero(np.asarray(pc.is_in(call_ids, value_set=wanted).to_numpy(zero_copy_only=False),
+                                          dtype=bool))
+    taken = pa.array(candidate)                 # only the candidates become Python text, not the day's calls
+    keys = pd.MultiIndex.from_arrays([pa.array(calls["agency_id"]).take(taken).to_numpy(zero_copy_only=False),
+                                      call_ids.take(taken).to_numpy(zero_copy_only=False)])
     flagged = {}
     for rule_id in sorted(rule_ids):
         rows = mine[mine["rule_id"] == rule_id]

@@ -45,6 +45,86 @@ class Window:
         return Window(np.array([], dtype=object), np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int32))
 
 
+@dataclass(frozen=True)
+class Attempted:
+    """A day's distinct (agency, number) pairs, sorted, and its distinct (agent, number) pairs,
+    each pointing at its agency pair."""
+
+    agency: np.ndarray          # per agency pair: agency code
+    number: np.ndarray          # per agency pair
+    agent: np.ndarray           # per agent pair: agent (entity) code
+    pair: np.ndarray            # per agent pair: index of its agency pair
+
+
+def attempted(agency: np.ndarray, agent: np.ndarray, first_agent: np.ndarray, number: np.ndarray) -> Attempted:
+    """The distinct pairs of the day's attempts (agency code, agent code, number of each), with one
+    sort of (agency, number, agent within the agency) keys. Agents are numbered agency by agency:
+    first_agent[a] is the first agent code of agency a."""
+    if len(agency) == 0:
+        empty = np.zeros(0, np.int64)
+        return Attempted(empty, empty, empty, empty)
+    local = agent - first_agent[agency]
+    pair_packing = _packing([agency], [number])
+    local_bits = max(int(local.max()).bit_length(), 1)
+    if pair_packing is None or pair_packing.bits + local_bits + int(agency.max()).bit_length() > 62:
+        agency_pair, agency_number = distinct_pairs(agency, number)          # rare: the general way
+        agent_pair, agent_number = distinct_pairs(agent, number)
+        pair = np.searchsorted(_pack_general(agency_pair, agency_number),
+                               _pack_general(first_agency(first_agent, agent_pair), agent_number))
+        return Attempted(agency_pair, agency_number, agent_pair, pair)
+    keys = np.sort((_pack(pair_packing, agency, number) << local_bits) | local)
+    new_agent_pair = np.empty(len(keys), dtype=bool)
+    new_agent_pair[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=new_agent_pair[1:])
+    pair_keys = keys >> local_bits
+    new_pair = np.empty(len(keys), dtype=bool)
+    new_pair[0] = True
+    np.not_equal(pair_keys[1:], pair_keys[:-1], out=new_pair[1:])
+    pair_agency, pair_number = _unpack(pair_packing, pair_keys[new_pair])
+    distinct = keys[new_agent_pair]
+    agent_agency = distinct >> (local_bits + pair_packing.bits)
+    agent_code = first_agent[agent_agency] + (distinct & ((1 << local_bits) - 1))
+    return Attempted(pair_agency, pair_number, agent_code, (np.cumsum(new_pair) - 1)[new_agent_pair])
+
+
+def first_agency(first_agent: np.ndarray, agent: np.ndarray) -> np.ndarray:
+    """The agency code of each agent code (agents numbered agency by agency)."""
+    return np.searchsorted(first_agent, agent, side="right") - 1
+
+
+def new_and_after(window: Window, agency_ids: np.ndarray, agency: np.ndarray, number: np.ndarray, *,
+                  since: dt.date, day: dt.date, keep_from: dt.date) -> tuple[np.ndarray, Window]:
+    """For the day's distinct (agency, number) pairs (sorted, codes into agency_ids): whether
+    each is new (no attempt in the window on `since` or later), and the window after the day
+    (new_in_window and advance in one pass: one packing, one binary search)."""
+    labels = np.array(sorted(set(window.agency_ids.tolist()) | set(agency_ids.tolist())), dtype=object)
+    old_agency, new_agency = _recoded(window, labels), _recode(agency_ids, labels)[agency] if len(agency) else \
+        np.zeros(0, np.int64)
+    packing = _packing([old_agency, new_agency], [window.number, number])
+    if packing is None:                                   # rare: the general way
+        is_new = new_in_window(window, agency_ids, agency, number, since=since)
+        return is_new, advance(window, agency_ids, agency, number, day=day, keep_from=keep_from)
+    old = _pack(packing, old_agency, window.number)
+    if len(old) > 1 and not (old[1:] > old[:-1]).all():
+        raise ValueError("a stored window is not sorted by agency and number")
+    today = _pack(packing, new_agency, number)
+    at = np.minimum(np.searchsorted(old, today), max(len(old) - 1, 0))
+    seen = (old[at] == today) if len(old) else np.zeros(len(today), dtype=bool)
+    is_new = ~(seen & (window.last_day[at] >= day_number(since)) if len(old) else seen)
+    keep = window.last_day >= day_number(keep_from)
+    keep[at[seen]] = False                                # attempted again today: its row is today's now
+    kept, kept_last = old[keep], window.last_day[keep]
+    where = np.searchsorted(kept, today)
+    merged = np.insert(kept, where, today)
+    last = np.insert(kept_last, where, np.int32(day_number(day)))
+    merged_agency, merged_number = _unpack(packing, merged)
+    used = np.flatnonzero(np.bincount(merged_agency, minlength=len(labels)))
+    relabel = np.full(len(labels), -1, np.int64)
+    relabel[used] = np.arange(len(used))
+    return is_new, Window(agency_ids=labels[used], agency=relabel[merged_agency].astype(np.int32),
+                          number=merged_number, last_day=last.astype(np.int32))
+
+
 def distinct_pairs(high: np.ndarray, low: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct (high, low) pairs, sorted by high then low. high: non-negative int codes;
     low: int64."""
@@ -108,7 +188,7 @@ def advance(window: Window, agency_ids: np.ndarray, agency: np.ndarray, number: 
         order = np.argsort(_pack(packing, all_agency, all_number), kind="stable")
     else:
         order = np.lexsort((all_number, all_agency))
-    used = np.unique(all_agency)                    # drop labels no row uses any more
+    used = np.flatnonzero(np.bincount(all_agency, minlength=len(labels)))     # drop labels no row uses any more
     relabel = np.full(len(labels), -1, np.int64)
     relabel[used] = np.arange(len(used))
     return Window(agency_ids=labels[used], agency=relabel[all_agency[order]].astype(np.int32),
@@ -156,7 +236,14 @@ def _packing(highs: list[np.ndarray], lows: list[np.ndarray]) -> _Packing | None
 
 
 def _pack(packing: _Packing, high: np.ndarray, low: np.ndarray) -> np.ndarray:
-    return (high.astype(np.int64) << packing.bits) | (low.astype(np.int64) - packing.base)
+    return (high.astype(np.int64, copy=False) << packing.bits) | (low.astype(np.int64, copy=False) - packing.base)
+
+
+def _pack_general(high: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """Sortable keys of pairs that do not fit one int64: a structured array (compared field by field)."""
+    keys = np.empty(len(high), dtype=[("high", np.int64), ("low", np.int64)])
+    keys["high"], keys["low"] = high, low
+    return keys
 
 
 def _unpack(packing: _Packing, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -93,7 +93,8 @@ def read_counts(store: Path, day: dt.date, record: dict) -> pd.DataFrame:
     """The day's counts, checked against its record (StoreError when they differ)."""
     path = _checked(store, day, record, METRICS)
     frame = pq.read_table(path).to_pandas()
-    return frame.astype({c: "str" for c in ENTITY_COLUMNS})
+    text = {c: "str" for c in ENTITY_COLUMNS if frame[c].dtype != "str"}
+    return frame.astype(text) if text else frame
 
 
 def read_pairs(store: Path, day: dt.date, record: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

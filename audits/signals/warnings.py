@@ -67,19 +67,19 @@ def _history_baseline(today: pd.DataFrame, history: list[tuple[dt.date, pd.DataF
                       day: dt.date):
     """Per metric: median, MAD and number of the entity's baseline days, and whether enough."""
     earliest = day - dt.timedelta(days=settings.baseline_days)
-    usable = [(d, counts) for d, counts in history if earliest <= d < day]
+    usable = [counts.assign(_day=column) for column, (_, counts) in
+              enumerate((d, c) for d, c in history if earliest <= d < day)]
     cube = np.full((len(WARNING_METRICS), len(today), len(usable)), np.nan)
-    keys = today[list(ENTITY_COLUMNS)].assign(_row=np.arange(len(today)))
-    for column, (_, counts) in enumerate(usable):
-        if counts.empty:
-            continue
-        found = counts[list(ENTITY_COLUMNS)].reset_index(drop=True).assign(_at=np.arange(len(counts)))
-        joined = keys.merge(found, on=list(ENTITY_COLUMNS), how="inner")
-        values = metric_values(counts.reset_index(drop=True))
-        active = counts["attempts"].to_numpy(dtype=np.float64) >= settings.min_attempts
+    if usable:                                           # every earlier day's rows at once: one join
+        earlier = pd.concat(usable, ignore_index=True)
+        keys = pd.MultiIndex.from_frame(today[list(ENTITY_COLUMNS)])
+        row = keys.get_indexer(pd.MultiIndex.from_frame(earlier[list(ENTITY_COLUMNS)]))
+        found = row >= 0
+        values = metric_values(earlier)
+        active = earlier["attempts"].to_numpy(dtype=np.float64) >= settings.min_attempts
+        column = earlier["_day"].to_numpy()[found]
         for k, metric in enumerate(WARNING_METRICS):
-            day_values = np.where(active, values[metric].to_numpy(), np.nan)
-            cube[k, joined["_row"].to_numpy(), column] = day_values[joined["_at"].to_numpy()]
+            cube[k, row[found], column] = np.where(active, values[metric].to_numpy(), np.nan)[found]
     out = ({}, {}, {}, {})
     for k, metric in enumerate(WARNING_METRICS):
         median, mad, count = row_median_mad(cube[k])

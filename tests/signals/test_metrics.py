@@ -51,8 +51,8 @@ def test_counts_follow_the_definitions():
                      ("AG1", "c5", "CONF_UNASSIGNED"),
                      ("AG2", "c2", "CONF_UNASSIGNED"),       # another agency's call id: not AG1's c2
                      ("AG1", "c3", "FREQ_CALLING_HOURS"))    # off hours counts every call
-    result = day_counts(day, found, window=Window.empty(), new_since=DAY - dt.timedelta(days=28),
-                        short_answer_ms=10_000, judged=BOTH)
+    result = day_counts(day, found, window=Window.empty(), day=DAY, new_numbers_days=28, short_answer_ms=10_000,
+                        judged=BOTH)
     rows = by_entity(result)
     assert list(result.counts["level"]) == ["agency", "agent", "agent", "agency", "agent"]
     e1 = rows[("AG1", "E1")]
@@ -74,7 +74,7 @@ def test_counts_follow_the_definitions():
 
 def test_a_rule_the_rulepack_disables_leaves_its_share_undefined():
     day = calls(("c1", "AG1", "E1", 8613800000001, "NO_ANSWER", None, -1))
-    result = day_counts(day, findings(), window=Window.empty(), new_since=DAY, short_answer_ms=10_000,
+    result = day_counts(day, findings(), window=Window.empty(), day=DAY, new_numbers_days=28, short_answer_ms=10_000,
                         judged=frozenset({"FREQ_CALLING_HOURS"}))
     values = metric_values(result.counts)
     assert values["unassigned_share"].isna().all() and (values["off_hours_share"] == 0).all()
@@ -90,7 +90,7 @@ def test_new_numbers_are_new_to_the_agency_within_the_window():
                 ("c2", "AG1", "E2", 8613800000002, "NO_ANSWER", None, -1),
                 ("c3", "AG1", "E2", 8613800000003, "NO_ANSWER", None, -1),
                 ("c4", "AG1", "E2", 8613800000001, "BUSY", None, -1))
-    result = day_counts(day, findings(), window=window, new_since=DAY - dt.timedelta(days=28), short_answer_ms=10_000,
+    result = day_counts(day, findings(), window=window, day=DAY, new_numbers_days=28, short_answer_ms=10_000,
                         judged=BOTH)
     rows = by_entity(result)
     assert (rows[("AG1", "")]["numbers"], rows[("AG1", "")]["new_numbers"]) == (3, 2)
@@ -144,3 +144,46 @@ def test_talk_time_is_whole_milliseconds_and_missing_without_both_times():
                                    format="ISO8601"))
     # 9.9999999 s is short of 10 s: 9,999 ms; an end before the answer (quarantined) has none
     assert talk_milliseconds(answer, end).tolist() == [9_999, 10_000, -1, -1, 10_000]
+
+
+def _plain_numbers(frame: pd.DataFrame, seen: set[tuple[str, int]]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(numbers, new numbers) per agency ("") and agent, one value at a time from the definitions."""
+    out = {}
+    attempts = frame[frame["is_attempt"]]
+    for (agency, agent), rows in [((a, ""), attempts[attempts["agency_id"] == a]) for a in set(frame["agency_id"])] + \
+            [((a, e), attempts[(attempts["agency_id"] == a) & (attempts["agent_id"] == e)])
+             for a, e in set(zip(frame["agency_id"], frame["agent_id"]))]:
+        numbers = set(rows["number"].tolist())
+        out[(agency, agent)] = (len(numbers), sum((agency, n) not in seen for n in numbers))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("packed", [True, False])
+def test_numbers_and_new_numbers_equal_a_plain_reading(seed, packed, monkeypatch):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    pool = np.array([8613800000000 + k for k in range(40)] + [12025550100, 447700900123, 999999999999999])
+    day = calls(*[(f"c{k}", f"AG{int(rng.integers(0, 4))}", f"E{int(rng.integers(0, 5))}", int(rng.choice(pool)),
+                   str(rng.choice(["ANSWERED", "NO_ANSWER", "BUSY", "FAILED"])), None, -1) for k in range(n)])
+    rows = [(f"AG{int(rng.integers(0, 5))}", int(rng.choice(pool)), int(rng.integers(-35, 0))) for _ in range(60)]
+    labels = np.array(sorted({a for a, _, _ in rows}), dtype=object)
+    rows = sorted(set((labels.tolist().index(a), x, d) for a, x, d in rows))
+    rows = list({(a, x): (a, x, d) for a, x, d in rows}.values())              # one row per pair (latest wins)
+    rows.sort()
+    window = Window(agency_ids=labels, agency=np.array([r[0] for r in rows], np.int32),
+                    number=np.array([r[1] for r in rows], np.int64),
+                    last_day=np.array([day_number(DAY) + r[2] for r in rows], np.int32))
+    seen = {(labels[a], x) for a, x, d in rows if d >= -28}
+    if not packed:
+        monkeypatch.setattr(numbers_module, "_packing", lambda highs, lows: None)
+    result = day_counts(day, findings(), window=window, day=DAY, new_numbers_days=28, short_answer_ms=10_000,
+                        judged=BOTH)
+    got = {(r["agency_id"], r["agent_id"]): (r["numbers"], r["new_numbers"]) for r in result.counts.to_dict("records")}
+    assert got == _plain_numbers(day, seen)
+    after = {(result.window.agency_ids[a], int(x)): int(d) for a, x, d in
+             zip(result.window.agency, result.window.number, result.window.last_day)}
+    expected = {(labels[a], x): day_number(DAY) + d for a, x, d in rows if d >= -27}
+    expected.update({(a, int(x)): day_number(DAY) for a, x in
+                     zip(day.loc[day["is_attempt"], "agency_id"], day.loc[day["is_attempt"], "number"])})
+    assert after == expected
