@@ -332,16 +332,17 @@ def record_ingested_signals(config: AuditConfig, day: dt.date, accepted: pd.Data
     """The early warnings' counts of an ingested earlier day, as its audit records them: the two
     rules they read (CONF_UNASSIGNED, FREQ_CALLING_HOURS) judge the day's calls alone, so they
     run here on it; `tables` caches the run's reference tables across days. Under the store's lock."""
-    if not tables:
+    if not tables:                       # not the consents: neither rule reads them (millions of rows)
         work = WorkDir(config)
-        tables.update({t: work.load_ingested(f"reference/{t}").accepted for t in REFERENCE_TABLES})
+        tables.update({t: work.load_ingested(f"reference/{t}").accepted for t in REFERENCE_TABLES if t != "consents"})
+        tables["consents"] = pd.DataFrame({"phone_e164": pd.Series([], dtype="str")})
     calls = enrich_calls(accepted if not accepted.empty else _no_calls(), tables["campaigns"], config.rulepack)
     inputs = RuleInputs(
         audit_date=day, calls=calls,
         history=compact_history(iter(()), day, tables["campaigns"], config.rulepack, rows=0),
         refusals=_no_calls()[["callee_e164", "start_utc", "agency_id", "call_id"]], contracts=tables["contracts"],
         agents=tables["agents"], caller_numbers=tables["caller_numbers"], campaigns=tables["campaigns"],
-        assignments=tables["assignments"], consents=tables["consents"].iloc[:0], rulepack=config.rulepack,
+        assignments=tables["assignments"], consents=tables["consents"], rulepack=config.rulepack,
         secret=config.hmac_secret)
     tables["assignments"] = inputs.assignments            # with its phones as integers: computed once
     findings = run_rules(inputs, only=frozenset(signals.FINDING_COUNTS.values()))

@@ -11,7 +11,7 @@ window, its pairs and window written) and the baseline and warnings over the ear
 prints wall and CPU time per step and writes them as JSON to benchmarks/results/. The calls
 are shaped like benchmarks/landing's: one agent per 500 calls a day, 1.3 customers per daily
 call, each entrusted to one agency, ~1.2 attempts per number a day, 0.1 % unassigned, 0.3 %
-off hours. Not part of the tests (tests/test_benchmark.py runs a tiny size).
+off hours. Not part of the tests (tests/signals/test_benchmark_signals.py runs a tiny size).
 """
 
 from __future__ import annotations
