@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from audits.models import DISPOSITIONS, PURPOSES, RULES_BY_ID, SCORED_FAMILIES
+from audits.models import DISPOSITIONS, PURPOSES, RULES_BY_ID, SCORED_FAMILIES, WARNING_METRICS
 
 RULEPACK_DIR = Path(__file__).parent / "rulepacks"
 DEFAULT_RULEPACK = "cn_bank"
@@ -48,6 +48,28 @@ class CaseSettings:
     max_exception_days: int = 90       # the longest an accepted exception may run
 
 
+# Default floors of the early warnings' z (signals.md §2), in each metric's own unit: the least
+# spread a baseline is taken to have. Sized so that the sampling noise of an agent at the least
+# volume judged (50 attempts, ~15 conversations) does not reach z 4 by chance.
+DEFAULT_WARNING_FLOORS = {"attempts": 25.0, "numbers": 25.0, "intensity": 0.25, "unassigned_share": 0.02,
+                          "off_hours_share": 0.02, "short_answer_share": 0.05, "refusal_rate": 0.10,
+                          "new_numbers_share": 0.10}
+
+
+@dataclass(frozen=True)
+class WarningSettings:
+    """The rulepack's `warnings` section (signals.md §2)."""
+
+    z: float = 4.0                       # warn when z >= this (high side only)
+    baseline_days: int = 28              # calendar days before D whose metrics make the baseline
+    min_baseline_days: int = 10          # of them, days with >= min_attempts needed for a baseline
+    min_attempts: int = 50               # attempts an entity needs on a day to be judged or to count
+    min_peers: int = 10                  # other agents of the agency (>= min_attempts) for a peer comparison
+    short_answer_seconds: float = 10.0   # an answered call shorter than this is a short answer
+    new_numbers_days: int = 28           # "new": not attempted by the agency in this many previous days
+    floors: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WARNING_FLOORS))
+
+
 @dataclass(frozen=True)
 class ComplaintSettings:
     """The rulepack's `complaints` section (signals.md §1)."""
@@ -77,6 +99,7 @@ class Rulepack:
     scoring: Scoring
     cases: CaseSettings = field(default_factory=CaseSettings)
     complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
+    warnings: WarningSettings = field(default_factory=WarningSettings)
     # Where it was loaded from, so that `verify` can re-hash it: "builtin:<stem>" for a packaged
     # rulepack (audits/rulepacks/<stem>.yaml), else the file's absolute path.
     source: str = ""
@@ -150,7 +173,7 @@ def _hhmm(minutes: int) -> str:
 # --- loading a rulepack -----------------------------------------------------------------
 
 _TOP_KEYS = {"name", "description", "bank_timezone", "default_region", "attempt_dispositions",
-             "rules", "scoring", "cases", "complaints"}
+             "rules", "scoring", "cases", "complaints", "warnings"}
 _RULE_KEYS = {
     "FREQ_CALLING_HOURS": {"enabled", "windows"},
     "FREQ_DAILY_CAP": {"enabled", "caps"},
@@ -164,6 +187,8 @@ _RULE_KEYS = {
 _SCORING_KEYS = {"tolerances", "weights", "grade_bands", "critical_grade_cap", "trend_days"}
 _CASES_KEYS = {"resolve_after_days", "max_exception_days"}
 _COMPLAINTS_KEYS = {"lookback_days", "window_days"}
+_WARNINGS_KEYS = {"z", "baseline_days", "min_baseline_days", "min_attempts", "min_peers", "short_answer_seconds",
+                  "new_numbers_days", "floors"}
 
 
 def load_rulepack(name_or_path: str | Path) -> Rulepack:
@@ -293,6 +318,7 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
                                                1, 366, integer=True))),
         cases=cases,
         complaints=complaints,
+        warnings=_warning_settings(doc.get("warnings")),
         source=source,
     )
 
@@ -305,6 +331,33 @@ def _complaint_settings(value: object) -> ComplaintSettings:
         lookback_days=int(_number(section.get("lookback_days", 14), "complaints.lookback_days", 0, 366,
                                   integer=True)),
         window_days=int(_number(section.get("window_days", 30), "complaints.window_days", 1, 366, integer=True)))
+def _warning_settings(value: object) -> WarningSettings:
+    """The `warnings` section; every key optional (WarningSettings' defaults)."""
+    doc = _mapping(value or {}, "warnings")
+    _no_unknown_keys(doc, _WARNINGS_KEYS, "warnings.")
+    default = WarningSettings()
+
+    def whole(key: str, low: int, high: int) -> int:
+        return int(_number(doc.get(key, getattr(default, key)), f"warnings.{key}", low, high, integer=True))
+
+    z = _number(doc.get("z", default.z), "warnings.z", 0.5, 1000)
+    baseline_days = whole("baseline_days", 1, 366)
+    min_baseline_days = whole("min_baseline_days", 1, 366)
+    if min_baseline_days > baseline_days:
+        raise ConfigError(f"warnings.min_baseline_days ({min_baseline_days}) cannot exceed warnings.baseline_days "
+                          f"({baseline_days}): no baseline could ever be formed.")
+    seconds = _number(doc.get("short_answer_seconds", default.short_answer_seconds),
+                      "warnings.short_answer_seconds", 0.001, 3600)
+    if abs(seconds * 1000 - round(seconds * 1000)) > 1e-6:     # talk times are compared in whole milliseconds
+        raise ConfigError(f"warnings.short_answer_seconds must be a whole number of milliseconds, got {seconds!r}.")
+    floors_doc = _mapping(doc.get("floors") or {}, "warnings.floors")
+    _no_unknown_keys(floors_doc, set(WARNING_METRICS), "warnings.floors.")
+    floors = {m: _number(floors_doc.get(m, default.floors[m]), f"warnings.floors.{m}", 1e-9, 1e9)
+              for m in WARNING_METRICS}
+    return WarningSettings(z=z, baseline_days=baseline_days, min_baseline_days=min_baseline_days,
+                           min_attempts=whole("min_attempts", 1, 10**9), min_peers=whole("min_peers", 1, 10**6),
+                           short_answer_seconds=seconds, new_numbers_days=whole("new_numbers_days", 1, 366),
+                           floors=floors)
 
 
 def _mapping(value: object, key: str) -> dict:

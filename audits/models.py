@@ -98,6 +98,12 @@ DQ_REFERENCE_REASONS = ("DQ_DATE_ORDER", "DQ_DUPLICATE_KEY", "DQ_BAD_DATE", "DQ_
                         "DQ_BAD_KEY")
 DQ_FILE_REASONS = ("DQ_FILE_MISSING", "DQ_FILE_UNREADABLE")
 
+# Early warnings (signals.md §2): the metrics per entity and day, in this order, and warnings.csv.
+WARNING_METRICS = ("attempts", "numbers", "intensity", "unassigned_share", "off_hours_share",
+                   "short_answer_share", "refusal_rate", "new_numbers_share")
+WARNING_COLUMNS = ("audit_date", "level", "agency_id", "agent_id", "metric", "value", "baseline", "z", "basis",
+                   "detail")
+
 
 class Severity(str, Enum):
     CRITICAL = "critical"
@@ -309,6 +315,21 @@ class ComplaintRate:
 
 
 @dataclass(frozen=True)
+class EarlyWarning:
+    """One row of warnings.csv, as the reports show it (signals.md §2)."""
+
+    level: str               # "agency" | "agent"
+    agency_id: str
+    agent_id: str            # "" for an agency
+    metric: str              # one of WARNING_METRICS
+    value: str               # as written in warnings.csv
+    baseline: str
+    z: float
+    basis: str               # "history" | "peers"
+    detail: str              # one sentence
+
+
+@dataclass(frozen=True)
 class Scorecard:
     agency_id: str
     agency_name: str
@@ -340,6 +361,7 @@ class Scorecard:
     overall_before_decisions: float | None = None
     grade_before_decisions: str = ""
     complaints: ComplaintRate | None = None      # signals.md §1: an indicator beside the score
+    warnings: tuple[EarlyWarning, ...] = ()      # the agency's and its agents' early warnings, by z
 
 
 @dataclass(frozen=True)
@@ -356,3 +378,4 @@ class Portfolio:
     scorecards: tuple[Scorecard, ...]    # ranked worst first: not assessed, then overall ascending
     provenance: Provenance
     ignored_files: tuple[IgnoredFile, ...] = ()     # delivered but not agency files (manifest status "ignored")
+    warnings: tuple[EarlyWarning, ...] = ()         # every early warning: agencies first, then agents, by z

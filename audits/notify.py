@@ -18,6 +18,7 @@ from audits.privacy import mask_free_text
 WORST_SHOWN = 5
 OVERDUE_DAYS = 7              # as on the portfolio (audits.rendering.cases_view.OVERDUE_DAYS)
 CRITICAL_SHOWN = 20           # new and reopened critical cases listed; the rest are counted
+WARNINGS_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ def compose_summary(report_dir: Path) -> Message:
         if len(critical) > CRITICAL_SHOWN:
             lines.append(f"<li>… and {len(critical) - CRITICAL_SHOWN} more in cases.csv of the report.</li>")
         lines.append("</ul>")
+    lines += agency_warning_lines(report_dir)
     if len(failing_files):
         lines += ["<h3>Data-quality failures</h3><ul>"]
         for row in failing_files.itertuples(index=False):
@@ -108,6 +110,8 @@ def _cases_line(cases: pd.DataFrame, critical: pd.DataFrame) -> str:
     return (f"Cases: {int((status != 'resolved').sum()):,} open, {int(status.isin(['new', 'reopened']).sum()):,} "
             f"new or reopened, {int((status == 'resolved').sum()):,} resolved today; <b>{len(critical):,} new "
             f"critical</b>; {int(overdue):,} critical open more than {OVERDUE_DAYS} days.")
+
+
 def regulator_complaints(report_dir: Path) -> pd.DataFrame:
     """complaints.csv rows received through the regulator and linked to an agency (by a call or
     by name); none when the report has no complaints.csv."""
@@ -135,6 +139,27 @@ def regulator_complaints_html(report_dir: Path) -> list[str]:
                      f"{calls}{cases}.</li>")
     lines.append("</ul>")
     return lines
+
+
+def agency_warning_lines(report_dir: Path) -> list[str]:
+    """The agency-level early warnings of the report (warnings.csv, highest z first), as HTML
+    lines; none when there are none (or the report predates warnings.csv)."""
+    path = report_dir / "warnings.csv"
+    if not path.is_file():
+        return []
+    warnings = read_csv(path, dtype="str", keep_default_na=False)
+    agencies = warnings[warnings["level"] == "agency"]
+    if agencies.empty:
+        return []
+    agencies = agencies.assign(_z=pd.to_numeric(agencies["z"])).sort_values(["_z", "agency_id", "metric"],
+                                                                            ascending=[False, True, True])
+    lines = ["<h3>Early warnings (agencies)</h3><ul>"]
+    for row in agencies.head(WARNINGS_SHOWN).itertuples(index=False):
+        lines.append(f"<li>{html.escape(row.agency_id)} {html.escape(row.metric)} ({html.escape(row.basis)}): "
+                     f"{html.escape(row.detail)}</li>")
+    if len(agencies) > WARNINGS_SHOWN:
+        lines.append(f"<li>… and {len(agencies) - WARNINGS_SHOWN} more in the report.</li>")
+    return lines + ["</ul>"]
 
 
 def sender_address(configured: str, connection_default: str | None, host: str) -> str:

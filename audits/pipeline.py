@@ -35,6 +35,7 @@ from audits.rules import RuleInputs, rule_groups, run_rules, sort_violations
 from audits.rules.common import compact_history, enrich_calls
 from audits.signals.complaints import complaint_signals
 from audits.signals.effects import escalated
+from audits.signals.daily import early_warnings
 from audits.tables import agency_zones, contracts_in_force
 from audits.workdir import WorkDir, purge_legacy, purge_orphans
 from audits.workers import in_processes, release_memory
@@ -259,10 +260,13 @@ def stage_publish(config: AuditConfig) -> AuditResult:
         calls = day_calls(work, reference["campaigns"].accepted, config)
         day_cases = cases_of_day(config, work.load_frame("violations"), calls)     # decisions applied
         reference.update(day_cases.inputs)                                         # exceptions, disputes
-        signals = complaint_signals(config, contracts=reference["contracts"].accepted, violations=day_cases.violations)
+        violations = day_cases.violations
+        signals = complaint_signals(config, contracts=reference["contracts"].accepted, violations=violations)
         cases = escalated(day_cases.register, signals.case_complaints)   # signals.md §1: complaints escalate cases
-        result = publish_report(config, reference, today, calls, day_cases.violations, cases=cases,
-                                history=work.load_json("history"), signals=signals)
+        warnings, baseline = early_warnings(config, calls, violations)     # signals.md §2
+        result = publish_report(config, reference, today, calls, violations, cases=cases,
+                                history=work.load_json("history"), signals=signals, warnings=warnings,
+                                warnings_baseline=baseline)
         work.remove()
     return result
 
@@ -316,6 +320,7 @@ def ingest_earlier_days(config: AuditConfig, contracts: pd.DataFrame, *, progres
     days = sorted(dt.date.fromisoformat(p.name) for p in folder.iterdir()
                   if p.is_dir() and _is_iso_date(p.name)) if folder.is_dir() else []
     ingested = []
+    tables: dict[str, pd.DataFrame] = {}                 # what the early warnings' counts need, loaded once
     for earlier in (d for d in days if d < config.audit_date and not store.has_day(config.store, d)):
         # Under the store's lock, checked again: concurrent runs (a backfill) ingest each day once.
         with store.writing(config.store, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
@@ -324,8 +329,31 @@ def ingest_earlier_days(config: AuditConfig, contracts: pd.DataFrame, *, progres
             progress(f"ingesting earlier day {earlier} into the store")
             calls = _validated_calls_of(dataclasses.replace(config, audit_date=earlier), contracts)
             store.write_day(config.store, earlier, calls if not calls.empty else _no_calls(), run_id=config.run_id)
+            record_ingested_signals(config, earlier, calls, tables)
             ingested.append(earlier)
     return ingested
+
+
+def record_ingested_signals(config: AuditConfig, day: dt.date, accepted: pd.DataFrame,
+                            tables: dict[str, pd.DataFrame]) -> None:
+    """The early warnings' counts of an ingested earlier day, as its audit records them: the two
+    rules they read (CONF_UNASSIGNED, FREQ_CALLING_HOURS) judge the day's calls alone, so they
+    run here on it; `tables` caches the run's reference tables across days. Under the store's lock."""
+    if not tables:                       # not the consents: neither rule reads them (millions of rows)
+        work = WorkDir(config)
+        tables.update({t: work.load_ingested(f"reference/{t}").accepted for t in REFERENCE_TABLES if t != "consents"})
+        tables["consents"] = pd.DataFrame({"phone_e164": pd.Series([], dtype="str")})
+    calls = enrich_calls(accepted if not accepted.empty else _no_calls(), tables["campaigns"], config.rulepack)
+    inputs = RuleInputs(
+        audit_date=day, calls=calls,
+        history=compact_history(iter(()), day, tables["campaigns"], config.rulepack, rows=0),
+        refusals=_no_calls()[["callee_e164", "start_utc", "agency_id", "call_id"]], contracts=tables["contracts"],
+        agents=tables["agents"], caller_numbers=tables["caller_numbers"], campaigns=tables["campaigns"],
+        assignments=tables["assignments"], consents=tables["consents"], rulepack=config.rulepack,
+        secret=config.hmac_secret)
+    tables["assignments"] = inputs.assignments            # with its phones as integers: computed once
+    findings = run_rules(inputs, only=frozenset(signals.FINDING_COUNTS.values()))
+    signals.record_day(config.store, day, calls, findings, config.rulepack, run_id=config.run_id)
 
 
 def _validated_calls_of(config: AuditConfig, contracts: pd.DataFrame) -> pd.DataFrame:

@@ -27,12 +27,14 @@ from audits.config import AuditConfig
 from audits.csvcells import read_csv, write_csv
 from audits.ingest import FileRecord, Ingested
 from audits.manifest import MANIFEST, output_hashes, sha256_path, write_manifest
-from audits.models import QUARANTINE_COLUMNS, VIOLATION_COLUMNS, IgnoredFile, InputFile, Portfolio, Provenance
+from audits.models import (QUARANTINE_COLUMNS, VIOLATION_COLUMNS, WARNING_COLUMNS, IgnoredFile, InputFile, Portfolio,
+                           Provenance)
 from audits.privacy import key_fingerprint
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies
 from audits.signing import previous_manifest
 from audits.signals.complaints import ComplaintSignals
 from audits.signals.effects import with_complaint_columns, with_complaint_rates
+from audits.signals.presentation import portfolio_warnings, with_warnings
 
 
 @dataclass(frozen=True)
@@ -57,18 +59,22 @@ def publishing(config: AuditConfig):
 def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: Ingested,
                    calls: pd.DataFrame, violations: pd.DataFrame, *,
                    cases: pd.DataFrame | None = None, history: list[dict] = (),
-                   signals: ComplaintSignals | None = None) -> AuditResult:
+                   signals: ComplaintSignals | None = None, warnings: pd.DataFrame | None = None,
+                   warnings_baseline: list[dict] = ()) -> AuditResult:
     """Write the report aside and publish it, holding the day's lock, after finishing any
     publish of the day that a kill interrupted; `history`: the store partitions the rules read;
-    `signals`: the day's complaints (signals.md §1)."""
+    `signals`: the day's complaints (signals.md §1); `warnings`: the early warnings (warnings.csv
+    rows), `warnings_baseline` the days they read (signals.md §2)."""
     with publishing(config):
         recover_publishes(config.out, run_id=config.run_id, days=[config.audit_date.isoformat()])
-        return _publish(config, reference, today, calls, violations, cases, list(history), signals)
+        return _publish(config, reference, today, calls, violations, cases, list(history), signals,
+                        warnings, list(warnings_baseline))
 
 
 def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingested, calls: pd.DataFrame,
              violations: pd.DataFrame, cases: pd.DataFrame | None, history: list[dict],
-             signals: ComplaintSignals | None = None) -> AuditResult:
+             signals: ComplaintSignals | None = None, warnings: pd.DataFrame | None = None,
+             warnings_baseline: list[dict] = ()) -> AuditResult:
     from audits.rendering import default_templates_dir, write_reports
 
     report_dir = config.report_dir
@@ -85,6 +91,8 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         write_csv(quarantine, staging / "quarantine.csv")
         if cases is not None:                                   # the day's case register (cases.md §4)
             write_csv(cases, staging / "cases.csv")
+        if warnings is not None:                                # early warnings (signals.md §2)
+            write_csv(warnings[list(WARNING_COLUMNS)], staging / "warnings.csv")
         volumes = _agency_volumes(config, reference["contracts"].accepted, today)
         prior = read_prior_scores(config)
         scores = score_agencies(config.audit_date, volumes, calls, violations, config.rulepack, prior)
@@ -106,11 +114,14 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         if signals is not None:
             cards = with_complaint_rates(cards, signals.rates, prior, window_days=signals.window_days,
                                          trend_days=config.rulepack.scoring.trend_days)
+        cards = with_warnings(cards, warnings)
         ignored = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files if f.status == "ignored")
         write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
-                                provenance=provenance, ignored_files=ignored), staging, templates_dir=default_templates_dir(),
-                      workers=config.workers)
+                                provenance=provenance, ignored_files=ignored, warnings=portfolio_warnings(warnings)),
+                      staging, templates_dir=default_templates_dir(), workers=config.workers)
         manifest = _manifest(config, files, staging, report_dir, history)
+        if warnings is not None:       # verify then requires warnings.csv; the baseline days' counts it read
+            manifest["early_warnings"] = {"rows": len(warnings), "baseline": list(warnings_baseline)}
         write_manifest(staging, manifest, signing_key=config.signing_key)   # last (its signature just before)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -87,6 +87,15 @@ def has_day(store: Path, day: dt.date) -> bool:
         return _record_path(store, day).is_file()
 
 
+def day_record(store: Path, day: dt.date) -> dict | None:
+    """What the store recorded writing for day D (rows and sha256 of its files), or None when
+    it holds no record of D. Read as is: check_days compares it with the files."""
+    try:
+        return json.loads(_record_path(store, day).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def stored_days(store: Path) -> list[dt.date]:
     folder = store / "calls"
     if not folder.is_dir():

@@ -21,7 +21,8 @@ from audits.models import PURPOSES
 # Columns of accepted rows that later stages read (rules, store, scoring); the raw text of the
 # other columns is only needed to quarantine a failing row, and is dropped after validation.
 CALL_COLUMNS_KEPT = ("call_id", "agency_id", "agent_id", "campaign_id", "caller_e164", "callee_e164", "start_utc",
-                     "disposition_code", "outcome_code", "call_date", "notes", "callee_zone")
+                     "disposition_code", "outcome_code", "call_date", "notes", "callee_zone",
+                     "talk_ms")          # end - answer (early warnings' short answers); 4 bytes, not two timestamps
 _CALL_ORDER = ("start_utc", "agency_id", "call_id")      # call order: every rule counts calls in it
 REFERENCE_COLUMNS_KEPT = {
     "agents": ("agency_id", "agent_id", "active_from_date", "active_to_date", "trained_on_date"),
@@ -80,6 +81,7 @@ def type_cdr(frame: pd.DataFrame, *, source: str, file_agency_id: str, local_zon
     typed["file_agency_id"] = pd.Series(file_agency_id, index=frame.index, dtype=TEXT)
     for column in ("start_time", "answer_time", "end_time"):
         typed[column.replace("_time", "_utc")] = parse_timestamps(frame[column], local_zone)
+    typed["talk_ms"] = talk_milliseconds(typed["answer_utc"], typed["end_utc"])
     typed["caller_e164"] = normalise_phones(frame["caller_number"], region)
     typed["callee_e164"] = normalise_phones(frame["callee_number"], region)
     typed["disposition_code"] = frame["disposition"].str.upper()
@@ -89,6 +91,17 @@ def type_cdr(frame: pd.DataFrame, *, source: str, file_agency_id: str, local_zon
     zone_known = frame["callee_tz"].isin([z for z in frame["callee_tz"].dropna().unique() if is_timezone(z)])
     typed["callee_zone"] = frame["callee_tz"].where(zone_known, local_zone).astype(TEXT)
     return typed
+
+
+def talk_milliseconds(answer_utc: pd.Series, end_utc: pd.Series) -> np.ndarray:
+    """end - answer in whole milliseconds (truncated; int32, at most ~24 days), -1 where either
+    is missing or end is before answer (a DQ_TIME_ORDER row). Whole milliseconds keep the
+    comparison with a threshold of whole milliseconds exact: floor(t) < n exactly when t < n."""
+    answer = answer_utc.to_numpy(dtype="datetime64[ns]").view("int64")
+    end = end_utc.to_numpy(dtype="datetime64[ns]").view("int64")
+    known = ~(pd.isna(answer_utc).to_numpy() | pd.isna(end_utc).to_numpy())
+    talk = np.where(known, end - np.where(known, answer, 0), -1)
+    return np.where(known & (talk >= 0), np.minimum(talk // 1_000_000, np.iinfo(np.int32).max), -1).astype(np.int32)
 
 
 def call_order(calls: pd.DataFrame) -> np.ndarray:

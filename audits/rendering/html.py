@@ -12,6 +12,7 @@ from audits.models import Portfolio, Scorecard
 from .complaints_view import complaint_rows, complaints_panel
 from .index_view import index_view
 from .view import scorecard_view
+from .warnings_view import warning_rows
 
 
 def default_templates_dir() -> Path:
@@ -39,9 +40,11 @@ def environment(templates_dir: Path | None = None) -> Environment:
 
 def render_scorecard_html(card: Scorecard, *, templates_dir: Path | None = None) -> str:
     template = environment(templates_dir).get_template("scorecard.html")
-    return template.render(view=scorecard_view(card), complaints=complaints_panel(card))
+    return template.render(view=scorecard_view(card), complaints=complaints_panel(card),
+                           warnings=warning_rows(card.warnings))
 
 
 def render_index_html(portfolio: Portfolio, *, templates_dir: Path | None = None) -> str:
     template = environment(templates_dir).get_template("index.html")
-    return template.render(view=index_view(portfolio), complaints=complaint_rows(portfolio))
+    return template.render(view=index_view(portfolio), complaints=complaint_rows(portfolio),
+                           warnings=warning_rows(portfolio.warnings))

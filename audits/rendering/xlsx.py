@@ -20,6 +20,7 @@ from .xlsx_bulk import TEXT, TIMESTAMP, add_bulk_rows
 from .cases_view import case_counts, counts_text
 from .xlsx_cases import cases_sheet
 from .xlsx_complaints import agency_complaints_sheet
+from .xlsx_warnings import warnings_sheet
 from .xlsx_cells import (
     BIG,
     BIG_WHITE,
@@ -56,6 +57,7 @@ def write_scorecard_workbook(card: Scorecard, path: Path) -> Path:
     _findings_sheet(wb, card)
     _data_quality_sheet(wb, card.data_quality)
     agency_complaints_sheet(wb, card)                 # signals.md §1, when the report carries the rate
+    warnings_sheet(wb, card.warnings, f"Early warnings of {card.agency_id} and its agents on {card.audit_date}.")
     provenance_sheet(wb, card.provenance)
     save_workbook(wb, path, card.provenance)
     return Path(path)

@@ -13,6 +13,7 @@ from .formatting import agency_file_stem, status_pill
 from .xlsx import provenance_sheet
 from .xlsx_cases import portfolio_cases_sheet
 from .xlsx_complaints import portfolio_complaints_sheet
+from .xlsx_warnings import warnings_sheet
 from .xlsx_cells import (
     CHANGE_FMT,
     INT_FMT,
@@ -84,6 +85,8 @@ def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
             rows.add([None, safe(ws, ignored.path), safe(ws, ignored.reason)])
     portfolio_cases_sheet(wb, portfolio)
     portfolio_complaints_sheet(wb, portfolio.scorecards)     # signals.md §1, when the report carries rates
+    warnings_sheet(wb, portfolio.warnings, f"Early warnings of {portfolio.audit_date}: agencies first, then agents, "
+                                           "highest z first.")
     provenance_sheet(wb, portfolio.provenance)
     save_workbook(wb, path, portfolio.provenance)
     return Path(path)

@@ -11,11 +11,14 @@ writes, exactly as data-contract.md section 1 describes:
     truth/<YYYY-MM-DD>.csv      agency_id, call_id, rule_id, row_number
     truth/cases/<YYYY-MM-DD>.csv   the day's expected case register (lifecycle.py)
     complaints/<YYYY-MM-DD>.csv, truth/<YYYY-MM-DD>-complaints.csv   planted complaints (sample/complaints.py)
+    truth/<YYYY-MM-DD>-warnings.csv   level, agency_id, agent_id, metric (anomalies.py)
 
 The truth lists every finding the cn_bank rulepack must report for the day (one row per call
 and rule; row_number blank) and every quarantined row (rule_id = its DQ code, row_number =
 1-based data row in the agency's file) and file-level problem (DQ_FILE_MISSING,
-DQ_FILE_UNREADABLE; call_id and row_number blank). Same arguments, same bytes.
+DQ_FILE_UNREADABLE; call_id and row_number blank). The warnings truth lists every early
+warning the cn_bank rulepack must raise that day (anomalies.py; none without `anomalies`).
+Same arguments, same bytes.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from audits.sample.agencies import BANK_TZ, Plan, plan_agencies, zone_offset_s
+from audits.sample.anomalies import Anomalies
 from audits.sample.assemble import CALLER_CAP, TRUTH_COLUMNS, AgencyFile, assemble_day
 from audits.sample.calls import background_day
 from audits.sample.complaints import ComplaintPlanter
@@ -49,7 +53,7 @@ CONTRACT_COLUMNS = ["agency_id", "agency_name", "contract_id", "contract_start",
 
 
 def write_sample_landing(landing: Path, *, start: dt.date, days: int, agencies: int = 8,
-                         calls_per_day: int = 20_000, seed: int = 7,
+                         calls_per_day: int = 20_000, seed: int = 7, anomalies: bool = True,
                          progress: Callable[[str], None] | None = None) -> dict:
     """Write the sample landing zone and its truth; returns a summary:
     {"days", "agencies", "calls", "files", "planted": {rule_id or DQ code: rows}}."""
@@ -59,7 +63,7 @@ def write_sample_landing(landing: Path, *, start: dt.date, days: int, agencies: 
         raise ValueError(f"calls_per_day must be at least 1, got {calls_per_day}")
     say = progress or (lambda message: None)
     landing = Path(landing)
-    s_plan, s_ref, s_plant, s_days, s_complaints = np.random.SeedSequence(seed).spawn(5)   # the first four as before
+    s_plan, s_ref, s_plant, s_days, s_complaints, s_anomalies = np.random.SeedSequence(seed).spawn(6)   # the first four as before
     plan = plan_agencies(agencies, start, days, np.random.default_rng(s_plan))
     rng = np.random.default_rng(s_ref)
     cap_excess = int(min(max(1, round(3 * calls_per_day / 20_000)), 40))
@@ -77,6 +81,8 @@ def write_sample_landing(landing: Path, *, start: dt.date, days: int, agencies: 
     for day in range(days):
         for plant in (*SINGLE_PLANTS, *HISTORY_PLANTS, near_misses, dq_rows, cases.plant):
             plant(planter, day)
+    unusual = Anomalies.plant(plan, planter, roster, volumes, days if anomalies else 0,      # 0 days: none
+                              np.random.default_rng(s_anomalies))
     say(f"sample: {agencies} agencies, {days} day(s) from {start.isoformat()}, "
         f"{calls_per_day:,} calls a day, seed {seed}")
     _write_reference(landing, plan, roster, callers, pools, planter, rng)   # complete before any day
@@ -89,13 +95,16 @@ def write_sample_landing(landing: Path, *, start: dt.date, days: int, agencies: 
     for day, day_seed in enumerate(s_days.spawn(days)):
         day_rng = np.random.default_rng(day_seed)
         rows = planter.calls[day]
-        counts = purpose_volumes(plan, max(0, calls_per_day - len(rows)), floor)
-        background = background_day(plan, pools, roster, day, counts, day_rng)
+        counts = purpose_volumes(plan, max(0, calls_per_day - len(rows) + unusual.planted_rows(day)), floor)
+        unusual.make_room(counts, day)
+        background = unusual.on_background(background_day(plan, pools, roster, day, counts, day_rng), day)
+        unusual.observe(day, background, rows)
         result = assemble_day(plan, callers, background, rows, day, day_rng, cap_excess)
         written = _write_cdr(landing / "cdr" / plan.date(day).isoformat(), result.files)
         _csv(landing / "truth" / f"{plan.date(day).isoformat()}.csv", result.truth[TRUTH_COLUMNS])
         complaints.record_day(day, result.files, result.truth)            # signals.md §3
         complaints.write_day(landing, day)
+        _csv(landing / "truth" / f"{plan.date(day).isoformat()}-warnings.csv", unusual.truth_frame(day))
         calls, files = calls + written, files + len(result.files)
         planted.update(result.truth["rule_id"].tolist())
         rules = result.truth[~result.truth["rule_id"].str.startswith("DQ_")]

@@ -104,6 +104,7 @@ class Roster:
         self.ids: list[list[str]] = []
         self.cols: list[dict[str, list[int]]] = []
         self._eligible: dict[tuple[int, int], np.ndarray] = {}
+        self.reserved: set[tuple[int, str]] = set()      # (agency, agent) kept for a plant: never in the background
         for a in plan.agencies:
             needed = math.ceil(volumes[a.idx].sum() / CALLS_PER_AGENT) + 1
             size = math.ceil(needed / 9) + 1
@@ -133,6 +134,11 @@ class Roster:
         cols["trained_on"].append(trained_on)
         return agent_id
 
+    def reserve(self, agency: int, agent_id: str) -> None:
+        """Keep an agent for a plant: background calls and other plants never use it."""
+        self.reserved.add((agency, agent_id))
+        self._eligible.clear()
+
     def eligible(self, agency: int, day: int) -> np.ndarray:
         """Agents who are active and validly trained on the day (the background uses only these)."""
         if (agency, day) in self._eligible:
@@ -140,6 +146,8 @@ class Roster:
         cols = {k: np.asarray(v) for k, v in self.cols[agency].items()}
         ok = ((cols["active_from"] <= day) & (day <= cols["active_to"]) & (cols["trained_on"] <= day)
               & (day - cols["trained_on"] <= TRAINING_VALID_DAYS))
+        if self.reserved:
+            ok &= ~np.isin(np.asarray(self.ids[agency], dtype=object), [i for a, i in self.reserved if a == agency])
         self._eligible[agency, day] = np.asarray(self.ids[agency], dtype=object)[ok]
         return self._eligible[agency, day]
 

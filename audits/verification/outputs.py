@@ -57,6 +57,7 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
         problems += _check_rule_metadata(tables["violations.csv"], rulepack)
         problems += _check_cases(report_dir, day, manifest)
     problems += _check_complaints(report_dir, day, manifest)
+    problems += _check_warnings(report_dir, day, manifest)
     if tables["quarantine.csv"] is not None:
         problems += _check_conservation(manifest, tables["quarantine.csv"])
     if tables["scores.csv"] is not None:
@@ -183,6 +184,35 @@ def _check_complaints(report_dir: Path, day: str, manifest: dict) -> list[str]:
     if len(rows) != accepted:
         problems.append(f"output complaints.csv: {len(rows)} complaint(s); the manifest's complaints input has "
                         f"{accepted} accepted row(s).")
+
+def _check_warnings(report_dir: Path, day: str, manifest: dict) -> list[str]:
+    """warnings.csv (signals.md §2) of a report whose manifest has `early_warnings` (every report
+    since early warnings; earlier ones have neither): its columns, its date, its vocabulary and
+    its row count as the manifest records it."""
+    from audits.models import WARNING_COLUMNS, WARNING_METRICS
+
+    recorded = manifest.get("early_warnings")
+    if recorded is None:
+        return []
+    path = report_dir / "warnings.csv"
+    if not path.is_file():
+        return []                           # absent: _check_outputs names it (required)
+    problems: list[str] = []
+    frame = _read_output_csv(path, tuple(WARNING_COLUMNS), problems)
+    if frame is None:
+        return problems
+    with open(path, encoding="utf-8", newline="") as handle:
+        header = handle.readline().rstrip("\r\n").split(",")
+    if header != list(WARNING_COLUMNS):
+        problems.append(f"output warnings.csv: columns are {', '.join(header)}; expected {', '.join(WARNING_COLUMNS)}.")
+    for column, allowed in (("audit_date", {day}), ("level", {"agency", "agent"}), ("metric", set(WARNING_METRICS)),
+                            ("basis", {"history", "peers"})):
+        wrong = sorted(set(frame[column]) - allowed) if column in frame else []
+        if wrong:
+            problems.append(f"output warnings.csv: {column} holds {', '.join(map(str, wrong[:10]))}, not "
+                            f"{' or '.join(sorted(allowed))}.")
+    if whole_number((recorded or {}).get("rows")) != len(frame):
+        problems.append(f"output warnings.csv: {len(frame)} rows; the manifest records {recorded.get('rows')}.")
     return problems
 
 
@@ -222,6 +252,8 @@ def _required_outputs(manifest: dict) -> set[str]:
         required.add("dq/cdr.json")
     if any(e.get("table") == "complaints" and e.get("status") == "ok" for e in inputs):
         required |= {"complaints.csv", "dq/complaints.json"}
+    if manifest.get("early_warnings") is not None:
+        required.add("warnings.csv")
     for agency in _agency_records(manifest):
         stem = agency_file_stem(agency)
         required |= {f"agencies/{stem}.html", f"agencies/{stem}.xlsx"}

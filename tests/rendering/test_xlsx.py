@@ -33,6 +33,7 @@ def test_scorecard_workbook_has_the_sheets_tables_and_panes(tmp_path, assessed_c
     path = write_scorecard_workbook(assessed_card, tmp_path / "AG001.xlsx")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["Summary", "Cases", "Rules", "Findings", "Data quality", "Provenance"]
+    assert wb.sheetnames == ["Summary", "Rules", "Findings", "Data quality", "Early warnings", "Provenance"]
     for ws in wb.worksheets:
         assert len(ws.title) <= 31 and not INVALID_TITLE.search(ws.title)
 
@@ -152,6 +153,7 @@ def test_summary_workbook_ranks_like_the_index(tmp_path, portfolio):
     path = write_summary_workbook(portfolio, tmp_path / "summary.xlsx")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["Ranking", "Cases", "Provenance"]
+    assert wb.sheetnames == ["Ranking", "Early warnings", "Provenance"]
     ws = wb["Ranking"]
     assert ws.freeze_panes == "A4"
     table = ws.tables["Ranking"]

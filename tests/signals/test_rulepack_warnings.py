@@ -1,0 +1,57 @@
+"""The rulepacks' `warnings` section: commented defaults in both shipped rulepacks, every key
+optional, unknown keys and bad values refused with the key named."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from audits.config import DEFAULT_WARNING_FLOORS, RULEPACK_DIR, ConfigError, WarningSettings, load_rulepack
+
+
+@pytest.mark.parametrize("name", ["cn_bank", "us_collections"])
+def test_both_rulepacks_carry_the_defaults_each_commented(name):
+    pack = load_rulepack(name)
+    assert pack.warnings == WarningSettings()
+    assert pack.warnings.floors == DEFAULT_WARNING_FLOORS
+    text = (RULEPACK_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+    section = text[text.index("\nwarnings:") + 1:]
+    values = [line for line in section.splitlines()[1:] if ":" in line and not line.strip().startswith("#")
+              and line.strip() not in ("floors:",)]
+    assert len(values) == 15 and all("#" in line for line in values)
+
+
+def _pack(tmp_path, warnings) -> object:
+    document = yaml.safe_load((RULEPACK_DIR / "cn_bank.yaml").read_text(encoding="utf-8"))
+    document["warnings"] = warnings
+    path = tmp_path / "pack.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return load_rulepack(path)
+
+
+def _refused(tmp_path, warnings) -> str:
+    with pytest.raises(ConfigError) as caught:
+        _pack(tmp_path, warnings)
+    return str(caught.value)
+
+
+def test_keys_are_optional_and_read(tmp_path):
+    assert _pack(tmp_path, None).warnings == WarningSettings()
+    pack = _pack(tmp_path, {"z": 3.5, "min_peers": 5, "short_answer_seconds": 7.5, "floors": {"attempts": 40}})
+    assert (pack.warnings.z, pack.warnings.min_peers, pack.warnings.short_answer_seconds) == (3.5, 5, 7.5)
+    assert pack.warnings.floors == {**DEFAULT_WARNING_FLOORS, "attempts": 40.0}
+
+
+@pytest.mark.parametrize("warnings, message", [
+    ({"zz": 4}, "unknown key warnings.zz"),
+    ({"floors": {"volume": 3}}, "unknown key warnings.floors.volume"),
+    ({"floors": {"attempts": 0}}, "warnings.floors.attempts must be between"),
+    ({"z": "four"}, "warnings.z must be a number"),
+    ({"baseline_days": 28.5}, "warnings.baseline_days must be a whole number"),
+    ({"min_baseline_days": 30}, "warnings.min_baseline_days (30) cannot exceed warnings.baseline_days (28)"),
+    ({"min_attempts": 0}, "warnings.min_attempts must be between 1"),
+    ({"short_answer_seconds": 9.0005}, "warnings.short_answer_seconds must be a whole number of milliseconds"),
+    ({"floors": [1, 2]}, "warnings.floors must be a mapping"),
+])
+def test_unknown_keys_and_bad_values_are_named(tmp_path, warnings, message):
+    assert message in _refused(tmp_path, warnings)
