@@ -184,6 +184,8 @@ def _check_complaints(report_dir: Path, day: str, manifest: dict) -> list[str]:
     if len(rows) != accepted:
         problems.append(f"output complaints.csv: {len(rows)} complaint(s); the manifest's complaints input has "
                         f"{accepted} accepted row(s).")
+    return problems
+
 
 def _check_warnings(report_dir: Path, day: str, manifest: dict) -> list[str]:
     """warnings.csv (signals.md §2) of a report whose manifest has `early_warnings` (every report
