@@ -35,7 +35,7 @@ from audits.rules import RuleInputs, rule_groups, run_rules, sort_violations
 from audits.rules.common import compact_history, enrich_calls
 from audits.signals.complaints import complaint_signals
 from audits.signals.effects import escalated
-from audits.signals.daily import early_warnings
+from audits.signals import daily as warning_signals
 from audits.tables import agency_zones, contracts_in_force
 from audits.workdir import WorkDir, purge_legacy, purge_orphans
 from audits.workers import in_processes, release_memory
@@ -263,7 +263,7 @@ def stage_publish(config: AuditConfig) -> AuditResult:
         violations = day_cases.violations
         signals = complaint_signals(config, contracts=reference["contracts"].accepted, violations=violations)
         cases = escalated(day_cases.register, signals.case_complaints)   # signals.md §1: complaints escalate cases
-        warnings, baseline = early_warnings(config, calls, violations)     # signals.md §2
+        warnings, baseline = warning_signals.early_warnings(config, calls, violations)     # signals.md §2
         result = publish_report(config, reference, today, calls, violations, cases=cases,
                                 history=work.load_json("history"), signals=signals, warnings=warnings,
                                 warnings_baseline=baseline)
@@ -352,8 +352,8 @@ def record_ingested_signals(config: AuditConfig, day: dt.date, accepted: pd.Data
         assignments=tables["assignments"], consents=tables["consents"], rulepack=config.rulepack,
         secret=config.hmac_secret)
     tables["assignments"] = inputs.assignments            # with its phones as integers: computed once
-    findings = run_rules(inputs, only=frozenset(signals.FINDING_COUNTS.values()))
-    signals.record_day(config.store, day, calls, findings, config.rulepack, run_id=config.run_id)
+    findings = run_rules(inputs, only=frozenset(warning_signals.FINDING_COUNTS.values()))
+    warning_signals.record_day(config.store, day, calls, findings, config.rulepack, run_id=config.run_id)
 
 
 def _validated_calls_of(config: AuditConfig, contracts: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,6 @@ sample's own calls, the quarantined rows of truth/<D>.csv left out.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -29,7 +29,6 @@ the day (new, open, quiet, reopened, or resolved that day), sorted by agency, ru
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -95,6 +95,8 @@ def _decision_tables_listed(landing: Path, inputs: list[dict]) -> list[str]:
                             "(delivered after the audit, or dropped from the manifest); its decisions would change "
                             "the report: rerun the audit for this day.")
     return problems
+
+
 def _complaints_listed(landing: Path, day: dt.date, manifest: dict) -> list[str]:
     """The day's complaints file (signals.md §1) is an input exactly when it is in the landing
     zone now. Reports of versions before complaints (no complaints.csv among their outputs)
