@@ -102,6 +102,7 @@ def _review_parser(commands) -> None:
 
 
 def _review(args) -> int:
+    from audits.ingest import AuditError
     from audits.locks import LockTimeout
     from audits.review import period as periods
     from audits.review.build import ReviewConfig, ReviewError, run_review
@@ -121,7 +122,7 @@ def _review(args) -> int:
                           lock_wait_seconds=args.lock_wait)
     try:
         result = run_review(config)
-    except (ReviewError, ConfigError, LockTimeout) as exc:
+    except (ReviewError, ConfigError, AuditError, LockTimeout) as exc:     # AuditError: a store partition changed
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"Cannot review {period.label}: {_os_problem(exc)} Nothing was published.")

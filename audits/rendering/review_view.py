@@ -6,12 +6,14 @@ texts); the templates only loop over them.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from markupsafe import Markup
 
 from audits.models import TrendPoint
 from audits.review.cards import PeriodScorecard, ReviewPortfolio, ReviewProvenance
+from audits.review.dailies import days_text
 from audits.review.sla import MET, NOT_MET, ClauseResult
 
 from . import charts
@@ -101,6 +103,7 @@ class ProvenanceView:
     code_version: str
     data_as_of: str
     daily_manifests: tuple[tuple[str, str], ...]
+    rulepack_note: str
 
 
 @dataclass(frozen=True)
@@ -208,12 +211,13 @@ def missing_note(days: tuple[str, ...]) -> str:
     if not days:
         return ""
     return (f"{len(days)} day{'' if len(days) == 1 else 's'} of the period had no published report and "
-            f"{'is' if len(days) == 1 else 'are'} not part of this review: {', '.join(days)}.")
+            f"{'is' if len(days) == 1 else 'are'} not part of this review: "
+            f"{days_text([dt.date.fromisoformat(d) for d in days])}.")
 
 
 def provenance_view(prov: ReviewProvenance) -> ProvenanceView:
     return ProvenanceView(prov.period, prov.rulepack_name, prov.rulepack_sha256, prov.code_version, prov.data_as_of,
-                          prov.daily_manifests)
+                          prov.daily_manifests, prov.rulepack_note)
 
 
 def period_span(card_period) -> str:
@@ -268,10 +272,7 @@ def review_scorecard_view(card: PeriodScorecard, *, in_pack: bool = False) -> Re
         trend_note=(f"Daily overall score over the {card.period.days} days of the period"
                     + (f"; {gaps} day{'' if gaps == 1 else 's'} without a score (crossed; the line breaks there)."
                        if gaps else ".")),
-        daily=tuple(DayRow(p.date, p.status, fmt_int(p.calls) if p.status.startswith(("assessed", "not assessed"))
-                           else DASH, fmt_int(p.findings), fmt_int(p.critical), fmt_score(p.overall),
-                           grade_pill(p.grade if p.overall is not None else "n/a"), p.status == "assessed")
-                    for p in card.daily),
+        daily=tuple(_day_row(p) for p in card.daily),
         cases_opened=fmt_int(card.cases_opened), cases_resolved=fmt_int(card.cases_resolved),
         cases_open=fmt_int(card.cases_open_at_end),
         top_cases=tuple(CaseRow(c.case_id, c.rule_id, c.title, severity_pill(c.severity),
@@ -320,6 +321,13 @@ def review_index_view(portfolio: ReviewPortfolio) -> ReviewIndexView:
         sla_not_met=fmt_int(len(rows) - met), sla_not_met_css="crit-some" if len(rows) > met else "crit-none",
         sla_clauses=portfolio.sla_clauses,
         provenance=provenance_view(portfolio.provenance))
+
+
+def _day_row(point) -> DayRow:
+    reported = point.status.startswith(("assessed", "not assessed"))
+    counts = (fmt_int(point.calls), fmt_int(point.findings), fmt_int(point.critical)) if reported else (DASH,) * 3
+    return DayRow(point.date, point.status, *counts, fmt_score(point.overall),
+                  grade_pill(point.grade if point.overall is not None else "n/a"), point.status == "assessed")
 
 
 def _family_row(family, assessed_any: bool) -> FamilyRow:

@@ -154,7 +154,8 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
     data_as_of = max((m.generated_at for m in manifests), default="")
     provenance = ReviewProvenance(period=period.label, rulepack_name=rulepack.name, rulepack_sha256=rulepack.sha256,
                                   code_version=config.code_version, data_as_of=data_as_of,
-                                  daily_manifests=tuple((m.date.isoformat(), m.sha256) for m in manifests))
+                                  daily_manifests=tuple((m.date.isoformat(), m.sha256) for m in manifests),
+                                  rulepack_note=_rulepack_note(manifests, rulepack))
     comparisons = compare(scores)
     cards = []
     for row in scores.itertuples(index=False):
@@ -311,6 +312,17 @@ def _daily_rulepacks(manifests) -> list[dict]:
         key = (str(m.rulepack.get("name", "")), str(m.rulepack.get("sha256", "")))
         seen[key] = seen.get(key, 0) + 1
     return [{"name": n, "sha256": s, "days": d} for (n, s), d in sorted(seen.items())]
+
+
+def _rulepack_note(manifests, rulepack: Rulepack) -> str:
+    """Words when some daily reports were audited with another rulepack (or another version of
+    it) than the one the review scores and judges the SLA with; "" otherwise."""
+    other = [m.date.isoformat() for m in manifests if m.rulepack.get("sha256") != rulepack.sha256]
+    if not other:
+        return ""
+    return (f"{len(other)} of the {len(manifests)} daily reports were audited with another rulepack or version "
+            f"({', '.join(sorted({str(m.rulepack.get('name', '?')) for m in manifests}))}) than the one this review "
+            f"scores with ({rulepack.name}, sha256 {rulepack.sha256[:12]}…); their findings stand as audited.")
 
 
 def _stem(agency_id: str) -> str:

@@ -115,6 +115,7 @@ class ReviewProvenance:
     code_version: str
     data_as_of: str              # the latest generation time of the daily reports read
     daily_manifests: tuple[tuple[str, str], ...]     # (date, sha256 of its manifest.json)
+    rulepack_note: str = ""      # when daily reports were audited with another rulepack than the review scores with
 
 
 @dataclass(frozen=True)

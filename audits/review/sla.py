@@ -33,13 +33,15 @@ def judge(sla: SlaSettings, *, overall: float | None, open_critical_days: int, c
     return (
         _overall(sla.min_overall_score, overall),
         _at_most("max_open_critical_days", sla.max_open_critical_days, open_critical_days,
-                 f"No critical case open longer than {_n(sla.max_open_critical_days)} days at period end",
+                 f"No critical case open longer than {_days(sla.max_open_critical_days)} at period end"
+                 if sla.max_open_critical_days is not None else "",
                  "Longest open critical case",
                  lambda a, m: (f"longest open critical case {_days(a)}" if a else "no critical case open")
                  + _by(m, "day", "over the limit", "within it")),
         _complaints(sla.max_complaint_rate_per_10k, complaints, complaint_rate),
         _at_most("max_not_assessed_days", sla.max_not_assessed_days, not_assessed_days,
-                 f"At most {_n(sla.max_not_assessed_days)} days not assessed", "Days not assessed",
+                 f"At most {_days(sla.max_not_assessed_days)} not assessed" if sla.max_not_assessed_days is not None
+                 else "", "Days not assessed",
                  lambda a, m: f"{_days(a)} not assessed" + _by(m, "day", "over the limit", "within it")),
     )
 
