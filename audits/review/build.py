@@ -271,7 +271,7 @@ def _peer_rows(peers, label: str) -> pd.DataFrame:
              for f in peers.figures]
     if not peers.available:
         rows[0]["quartile"] = peers.note
-    return pd.DataFrame(rows, columns=list(packs.PEER_COLUMNS))
+    return pd.DataFrame(rows, columns=list(packs.PEER_COLUMNS), dtype=object)   # a rank stays a whole number
 
 
 def _agency_names(scores: pd.DataFrame) -> dict[str, str]:
