@@ -257,7 +257,7 @@ def review_scorecard_view(card: PeriodScorecard, *, in_pack: bool = False) -> Re
         not_assessed_note=(f"Not assessed on {len(card.not_assessed_dates)} day"
                            f"{'' if len(card.not_assessed_dates) == 1 else 's'} (file missing or unreadable): "
                            f"{', '.join(card.not_assessed_dates)}." if card.not_assessed_dates else ""),
-        overall=fmt_score(card.overall) if scored else "not assessed",
+        overall=fmt_overall(card.overall) if scored else "not assessed",
         overall_css=_score_css(card.overall), grade=grade_pill(card.grade if scored else "n/a"),
         grade_note=grade_note, grade_bands=tuple(bands),
         sla_result=sla_pill(card.sla_result), sla_rows=tuple(sla_row(c) for c in card.sla),
@@ -303,7 +303,7 @@ def review_index_view(portfolio: ReviewPortfolio) -> ReviewIndexView:
         scored = card.overall is not None
         rows.append(IndexRow(
             rank=str(rank), agency_id=card.agency_id, agency_name=card.agency_name, name_lang=lang_of(card.agency_name),
-            grade=grade_pill(card.grade if scored else "n/a"), overall=fmt_score(card.overall) if scored else DASH,
+            grade=grade_pill(card.grade if scored else "n/a"), overall=fmt_overall(card.overall) if scored else DASH,
             sla=sla_pill(card.sla_result),
             sla_failed="; ".join(c.label for c in card.sla if c.result == NOT_MET),
             days=f"{card.days_audited} / {card.days_not_assessed}", calls=fmt_int(card.calls_audited),
@@ -321,6 +321,11 @@ def review_index_view(portfolio: ReviewPortfolio) -> ReviewIndexView:
         sla_not_met=fmt_int(len(rows) - met), sla_not_met_css="crit-some" if len(rows) > met else "crit-none",
         sla_clauses=portfolio.sla_clauses,
         provenance=provenance_view(portfolio.provenance))
+
+
+def fmt_overall(value: float | None) -> str:
+    """A period's overall score with the two decimals the SLA judges (84.99 is not 85.0)."""
+    return DASH if value is None else f"{value:.2f}"
 
 
 def _day_row(point) -> DayRow:
@@ -346,7 +351,7 @@ def _family_row(family, assessed_any: bool) -> FamilyRow:
 def _figure(key: str, value: float | None) -> str:
     if value is None:
         return DASH
-    return fmt_score(value) if key == "overall" else fmt_rate(value)
+    return fmt_overall(value) if key == "overall" else fmt_rate(value)
 
 
 def _score_css(score: float | None) -> str:

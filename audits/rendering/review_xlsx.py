@@ -41,6 +41,7 @@ from .xlsx_cells import (
     text_cell,
 )
 
+OVERALL_FMT = "0.00"          # the period's overall score as the SLA judges it (84.99 is not 85.0)
 _RED = Font(bold=True, color="B42318")
 _GREEN = Font(bold=True, color="1E7B4A")
 
@@ -58,7 +59,8 @@ def write_review_scorecard_workbook(card: PeriodScorecard, path: Path) -> Path:
     _summary(wb, card)
     _table(wb, "Daily", "Daily", ("Day", "Status", "Calls", "Findings", "Critical", "Overall score", "Grade"),
            (12, 26, 12, 12, 10, 14, 8),
-           [(d.date, d.status, d.calls, d.findings, d.critical, (d.overall, SCORE_FMT), d.grade or "")
+           [(d.date, d.status, *((d.calls, d.findings, d.critical) if d.status.startswith(("assessed", "not assessed"))
+                                  else ((None, INT_FMT),) * 3), (d.overall, SCORE_FMT), d.grade or "")
             for d in card.daily])
     _table(wb, "Cases", "Cases", ("Case ID", "Rule ID", "Severity", "Subject", "Status at period end", "Decision",
                                   "First seen", "Last seen", "Days open", "Opened in period", "Resolved on",
@@ -100,7 +102,7 @@ def write_review_summary_workbook(portfolio: ReviewPortfolio, path: Path) -> Pat
         link = text_cell(ws, target, font=Font(color="1F4E79", underline="single"))
         link.hyperlink = target
         rows.add([rank, safe(ws, card.agency_id), safe(ws, card.agency_name), safe(ws, card.grade),
-                  num_cell(ws, card.overall, SCORE_FMT), text_cell(ws, card.sla_result, font=_sla_font(card.sla_result)),
+                  num_cell(ws, card.overall, OVERALL_FMT), text_cell(ws, card.sla_result, font=_sla_font(card.sla_result)),
                   card.days_audited, card.days_not_assessed, num_cell(ws, card.calls_audited, INT_FMT), card.findings,
                   card.critical_findings, num_cell(ws, card.complaint_rate, "0.00"), card.cases_open_at_end, link])
     add_table(ws, "Ranking", headers, first, len(portfolio.scorecards))
@@ -142,7 +144,7 @@ def _summary(wb, card: PeriodScorecard) -> None:
     big = {"font": BIG, "alignment": CENTER}
     fill = GRADE_FILLS.get(card.grade)
     ws.row_dimensions[rows.row + 1].height = 30
-    rows.add([num_cell(ws, card.overall, SCORE_FMT, **big) if card.overall is not None
+    rows.add([num_cell(ws, card.overall, OVERALL_FMT, **big) if card.overall is not None
               else text_cell(ws, "not assessed", **big),
               text_cell(ws, card.grade, font=BIG_WHITE if fill else BIG, fill=fill, alignment=CENTER),
               text_cell(ws, card.sla_result, font=_sla_font(card.sla_result), alignment=CENTER),
@@ -205,7 +207,7 @@ def _peers(wb, card: PeriodScorecard) -> None:
     headers = ("Figure", "This agency", "Lower quartile", "Median", "Upper quartile", "Position")
     first = rows.add(header_cells(ws, headers))
     for f in card.peers.figures:
-        fmt = SCORE_FMT if f.key == "overall" else RATE_FMT
+        fmt = OVERALL_FMT if f.key == "overall" else RATE_FMT
         rows.add([text_cell(ws, f.label), num_cell(ws, f.own, fmt), num_cell(ws, f.q1, fmt),
                   num_cell(ws, f.median, fmt), num_cell(ws, f.q3, fmt), text_cell(ws, f.quartile)])
     add_table(ws, "Peers", headers, first, len(card.peers.figures))
