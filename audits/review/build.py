@@ -225,7 +225,10 @@ def _stream_findings(out: Path, manifests, agencies: dict[str, str], pack_root: 
         for agency, rows in frame[columns].groupby("agency_id", sort=True):
             folder = pack_root / _stem(agency)
             folder.mkdir(parents=True, exist_ok=True)
-            packs.append_csv(packs.redact_frame(rows, packs.redactor(agency, agencies)), folder / "findings.csv")
+            # Only `detail` can name another agency (the earlier calls a frequency rule counted, who
+            # heard a refusal); every other cell of the row is the agency's own call.
+            rows = rows.assign(detail=packs.redactor(agency, agencies)(rows["detail"]))
+            packs.append_csv(rows, folder / "findings.csv")
     summed = (pd.concat(decisions, ignore_index=True).groupby(["agency_id", "case_id", "decision"], sort=True)
               ["findings"].sum().reset_index()) if decisions else decision_counts(pd.DataFrame())
     return family, summed
