@@ -119,32 +119,8 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
     family_findings, decisions = _stream_findings(out, manifests, agencies, pack_root)
     numbers, partitions = numbers_called(config.store, audited, rulepack.attempt_dispositions)
 
-    totals = agency_totals(daily_scores)
-    scores = totals.merge(period_scores(totals, rulepack), on="agency_id", how="left")
-    for family in FAMILIES:
-        scores[f"findings_{family}"] = [int(family_findings.get((a, family), 0)) for a in scores["agency_id"]]
-    scores["findings"] = scores[[f"findings_{f}" for f in FAMILIES]].sum(axis=1).astype("int64")
     cases = period_cases(daily_cases, period.label, decisions=decisions, complaints=complaints)
-    longest = open_critical_days(cases)
-    linked = _complaints_per_agency(complaints)
-    scores["complaints"] = [None if complaints is None else int(linked.get(a, 0)) for a in scores["agency_id"]]
-    scores["numbers_called"] = [int(numbers.get(a, 0)) for a in scores["agency_id"]]
-    scores["complaint_rate_per_10k"] = [None if c is None else complaint_rate(c, n)
-                                        for c, n in zip(scores["complaints"], scores["numbers_called"])]
-    scores["open_critical_days"] = [int(longest.get(a, 0)) for a in scores["agency_id"]]
-    clauses = {row.agency_id: sla_rules.judge(
-        rulepack.review.sla, overall=_none(row.overall), open_critical_days=int(row.open_critical_days),
-        complaints=None if _none(row.complaints) is None else int(row.complaints),
-        complaint_rate=_none(row.complaint_rate_per_10k), not_assessed_days=int(row.days_not_assessed))
-        for row in scores.itertuples(index=False)}
-    for k, clause in enumerate(sla_rules.CLAUSES):
-        scores[f"sla_{clause}"] = [clauses[a][k].result for a in scores["agency_id"]]
-    scores["sla_overall"] = [sla_rules.overall_result(clauses[a]) for a in scores["agency_id"]]
-    scores["sla_failed"] = [sla_rules.failed_text(clauses[a]) for a in scores["agency_id"]]
-    scores["period"] = period.label
-    scores["days_in_period"] = len(period.days)
-    scores["days_without_report"] = len(missing)
-    scores = scores[list(REVIEW_SCORE_COLUMNS)]
+    scores, clauses = _scores(daily_scores, family_findings, cases, complaints, numbers, rulepack, period, missing)
     write_csv(scores, staging / "scores.csv")
     write_csv(cases, staging / "cases.csv")
 
@@ -179,7 +155,18 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
                      config, period, data_as_of)
     packs.remove_folder(pack_root)
 
-    manifest = {
+    manifest = _manifest(config, manifests, missing, partitions, len(complaint_days), len(warning_days),
+                         data_as_of, staging)
+    not_met = tuple(a for a, r in zip(scores["agency_id"], scores["sla_overall"]) if r == sla_rules.NOT_MET)
+    return manifest, {"agencies": len(scores), "sla_not_met": not_met}
+
+
+def _manifest(config: ReviewConfig, manifests, missing: list[dt.date], partitions: list[dict], complaint_days: int,
+              warning_days: int, data_as_of: str, staging: Path) -> dict:
+    """The review's manifest.json (its `supersedes` is added when it is published): what it read
+    (daily manifests, store partitions), with what (rulepack, code) and what it wrote (`outputs`)."""
+    period, rulepack, out = config.period, config.rulepack, config.out
+    return {
         "kind": "review",
         "period": period.label,
         "period_kind": period.kind,
@@ -193,15 +180,44 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
         "missing_days": [d.isoformat() for d in missing],
         "allow_missing_days": config.allow_missing_days,
         "daily_rulepacks": _daily_rulepacks(manifests),
-        "complaint_days": len(complaint_days),
-        "warning_days": len(warning_days),
+        "complaint_days": complaint_days,
+        "warning_days": warning_days,
         "store": str(config.store.resolve()),
         "history": [{"date": p["date"], "path": p["path"], "rows": p["rows"], "sha256": p["sha256"]}
                     for p in partitions],
         "outputs": output_hashes(staging),
     }
-    not_met = tuple(a for a, r in zip(scores["agency_id"], scores["sla_overall"]) if r == sla_rules.NOT_MET)
-    return manifest, {"agencies": len(scores), "sla_not_met": not_met}
+
+
+def _scores(daily_scores: pd.DataFrame, family_findings: dict, cases: pd.DataFrame, complaints: pd.DataFrame | None,
+            numbers: dict[str, int], rulepack: Rulepack, period: Period, missing: list[dt.date]):
+    """Review scores.csv (REVIEW_SCORE_COLUMNS) and each agency's SLA clauses."""
+    totals = agency_totals(daily_scores)
+    scores = totals.merge(period_scores(totals, rulepack), on="agency_id", how="left")
+    agencies = scores["agency_id"]
+    for family in FAMILIES:
+        scores[f"findings_{family}"] = [int(family_findings.get((a, family), 0)) for a in agencies]
+    scores["findings"] = scores[[f"findings_{f}" for f in FAMILIES]].sum(axis=1).astype("int64")
+    longest = open_critical_days(cases)
+    linked = _complaints_per_agency(complaints)
+    scores["complaints"] = [None if complaints is None else int(linked.get(a, 0)) for a in agencies]
+    scores["numbers_called"] = [int(numbers.get(a, 0)) for a in agencies]
+    scores["complaint_rate_per_10k"] = [None if c is None else complaint_rate(c, n)
+                                        for c, n in zip(scores["complaints"], scores["numbers_called"])]
+    scores["open_critical_days"] = [int(longest.get(a, 0)) for a in agencies]
+    clauses = {row.agency_id: sla_rules.judge(
+        rulepack.review.sla, overall=_none(row.overall), open_critical_days=int(row.open_critical_days),
+        complaints=None if _none(row.complaints) is None else int(row.complaints),
+        complaint_rate=_none(row.complaint_rate_per_10k), not_assessed_days=int(row.days_not_assessed))
+        for row in scores.itertuples(index=False)}
+    for k, clause in enumerate(sla_rules.CLAUSES):
+        scores[f"sla_{clause}"] = [clauses[a][k].result for a in agencies]
+    scores["sla_overall"] = [sla_rules.overall_result(clauses[a]) for a in agencies]
+    scores["sla_failed"] = [sla_rules.failed_text(clauses[a]) for a in agencies]
+    scores["period"] = period.label
+    scores["days_in_period"] = len(period.days)
+    scores["days_without_report"] = len(missing)
+    return scores[list(REVIEW_SCORE_COLUMNS)], clauses
 
 
 def _stream_findings(out: Path, manifests, agencies: dict[str, str], pack_root: Path):
