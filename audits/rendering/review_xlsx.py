@@ -19,6 +19,7 @@ from .formatting import agency_file_stem, family_label
 from .review_view import missing_note
 from .xlsx_cells import (
     BIG,
+    BIG_WHITE,
     CARD_FILL,
     CENTER,
     GRADE_FILLS,
@@ -29,7 +30,6 @@ from .xlsx_cells import (
     SCORE_FMT,
     TITLE,
     WEIGHT_FMT,
-    BIG_WHITE,
     Rows,
     add_table,
     header_cells,

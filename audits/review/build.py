@@ -25,7 +25,8 @@ from audits.config import Rulepack
 from audits.csvcells import write_csv
 from audits.manifest import output_hashes
 from audits.models import VIOLATION_COLUMNS
-from audits.review import dailies, packs, publish, sla as sla_rules
+from audits.review import dailies, packs, publish
+from audits.review import sla as sla_rules
 from audits.review.cards import PeriodInfo, ReviewPortfolio, ReviewProvenance
 from audits.review.dailies import ReviewError
 from audits.review.peers import compare

@@ -43,10 +43,10 @@ def missing_days(out: Path, period: Period) -> list[dt.date]:
 
 def missing_days_message(out: Path, period: Period, missing: list[dt.date]) -> str:
     return "\n".join([
-        f"Cannot review {period.label}: {len(missing)} of its {len(period.days)} days have no published report "
-        f"in {out}: {days_text(missing)}.",
-        "Audit those days first (python -m audits run --date D ..., or the nightly DAG), then review again; or "
-        "pass --allow-missing-days to review without them (every scorecard then names the missing days).",
+        (f"Cannot review {period.label}: {len(missing)} of its {len(period.days)} days have no published report "
+         f"in {out}: {days_text(missing)}."),
+        ("Audit those days first (python -m audits run --date D ..., or the nightly DAG), then review again; or "
+         "pass --allow-missing-days to review without them (every scorecard then names the missing days)."),
     ])
 
 

@@ -29,7 +29,6 @@ def _sign(manifest_path: Path) -> None:
     `signing`) is merged; the merge replaces this body with its call, e.g.
     `audits.signing.sign_manifest(manifest_path)` (unsigned, with one note on stderr, when
     AUDIT_SIGNING_KEY is not set)."""
-    return None
 
 
 def holding(reviews: Path, label: str, *, wait_seconds: float = LOCK_WAIT_SECONDS):

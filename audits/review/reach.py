@@ -59,7 +59,7 @@ def numbers_called(store: Path, days: list[dt.date], attempt_dispositions: froze
                 agency = str(labels[code_run[0]])
                 fresh = np.unique(number_run)
                 seen[agency] = fresh if agency not in seen else np.union1d(seen[agency], fresh)
-    return {agency: int(len(values)) for agency, values in sorted(seen.items())}, partitions
+    return {agency: len(values) for agency, values in sorted(seen.items())}, partitions
 
 
 def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

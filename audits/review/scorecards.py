@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from audits.config import Rulepack
 from audits.models import RULES_BY_ID
 from audits.review import sla as sla_rules
-from audits.review.cards import (DayPoint, DisputeOutcome, ExceptionUse, PeriodCase, PeriodComplaint, PeriodFamily,
-                                 PeriodInfo, PeriodScorecard, PeriodWarning, ReviewProvenance)
+from audits.review.cards import (
+    DayPoint,
+    DisputeOutcome,
+    ExceptionUse,
+    PeriodCase,
+    PeriodComplaint,
+    PeriodFamily,
+    PeriodInfo,
+    PeriodScorecard,
+    PeriodWarning,
+    ReviewProvenance,
+)
 from audits.review.peers import PeerComparison
 from audits.review.period_cases import OPEN_STATUSES
 from audits.scoring import FAMILIES
@@ -117,6 +129,6 @@ def _disputes(cases: pd.DataFrame) -> tuple[DisputeOutcome, ...]:
 
 
 def _number(value) -> float | None:
-    if value is None or value == "" or (isinstance(value, float) and value != value) or value is pd.NA:
+    if value is None or value == "" or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     return float(value)

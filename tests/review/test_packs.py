@@ -192,4 +192,4 @@ def test_a_review_that_changes_keeps_the_one_it_replaces(sample_month, tmp_path)
 def test_review_csvs_are_formula_safe_and_masked(sample_month, name):
     text = (sample_month.review / name).read_text(encoding="utf-8")
     assert not re.search(r"(?<![0-9*])1[3-9][0-9]{9}(?![0-9])", text)       # no full mobile number
-    assert not re.search(r"^[=+\-@]", text, re.M)
+    assert not re.search(r"^[=+\-@]", text, re.MULTILINE)
