@@ -1,4 +1,4 @@
-"""`python -m audits sample|run|verify|keygen|cases|case` (data-contract.md §4, cases.md §6, review.md §3).
+"""`python -m audits sample|run|verify|keygen|cases|case|review` (data-contract.md §4, cases.md §6, review.md).
 
 The CLI is where the environment and the clock are read: it builds an AuditConfig and
 passes it down.
@@ -90,7 +90,61 @@ def _parser() -> argparse.ArgumentParser:
     case.add_argument("case_id")
     case.add_argument("--store", type=Path, required=True)
     case.set_defaults(handler=_case)
+    _review_parser(commands)
     return parser
+
+
+def _review_parser(commands) -> None:
+    """`review`: the month's or quarter's period scorecards and share packs (review.md)."""
+    review = commands.add_parser("review", help="period scorecards, SLA and agency share packs of a month or quarter")
+    which = review.add_mutually_exclusive_group(required=True)
+    which.add_argument("--month", metavar="YYYY-MM", help="a calendar month, e.g. 2026-11")
+    which.add_argument("--quarter", metavar="YYYY-Qn", help="a calendar quarter, e.g. 2026-Q4")
+    review.add_argument("--out", type=Path, required=True, help="the reports root that holds the daily <YYYY-MM-DD>/ "
+                                                                "reports; the review goes to <out>/reviews/<period>/")
+    review.add_argument("--store", type=Path, required=True)
+    review.add_argument("--rulepack", default="cn_bank", help="a rulepack name (cn_bank, us_collections) or a YAML path")
+    review.add_argument("--allow-missing-days", action="store_true",
+                        help="review even when days of the period have no published report (every scorecard names "
+                             "them)")
+    review.add_argument("--lock-wait", type=float, default=1800.0, metavar="SECONDS",
+                        help="how long to wait while another run writes the same review (default 1800)")
+    review.set_defaults(handler=_review)
+
+
+def _review(args) -> int:
+    from audits.ingest import AuditError
+    from audits.locks import LockTimeout
+    from audits.review import period as periods
+    from audits.review.build import ReviewConfig, ReviewError, run_review
+
+    label = args.month or args.quarter
+    try:
+        period = periods.month(args.month) if args.month else periods.quarter(args.quarter)
+        rulepack = load_rulepack(args.rulepack)
+    except (periods.PeriodError, ConfigError) as exc:
+        return _fail(f"Cannot review {label}: {exc}")
+    for option, folder in (("--out", args.out), ("--store", args.store)):
+        if not folder.is_dir():
+            return _fail(f"Cannot review {period.label}: {option} {folder} is not a folder. Pass the folder the daily "
+                         f"runs used for {option}.")
+    config = ReviewConfig(period=period, out=args.out, store=args.store, rulepack=rulepack,
+                          code_version=code_version(), allow_missing_days=args.allow_missing_days,
+                          lock_wait_seconds=args.lock_wait)
+    try:
+        result = run_review(config)
+    except (ReviewError, ConfigError, AuditError, LockTimeout) as exc:     # AuditError: a store partition changed
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"Cannot review {period.label}: {_os_problem(exc)} Nothing was published.")
+    if result.missing_days:
+        print(f"note: {len(result.missing_days)} day(s) without a report are not part of the review (named on every "
+              "scorecard).", file=sys.stderr)
+    print(f"Reviewed {period.label}: {result.agencies} agencies over {result.days_read} audited day(s); SLA not met by "
+          f"{len(result.sla_not_met)}{': ' + ', '.join(result.sla_not_met) if result.sla_not_met else ''}. "
+          f"{result.outcome[:1].upper()}{result.outcome[1:]}.")
+    print(f"Review: {result.review_dir / 'index.html'}")
+    return 0
 
 
 def _sample(args) -> int:

@@ -79,6 +79,24 @@ class ComplaintSettings:
 
 
 @dataclass(frozen=True)
+class SlaSettings:
+    """The rulepack's `review.sla` (review.md §1): what an agency's period must meet. A clause
+    left out takes its default; a clause set to null is not part of the SLA (None here)."""
+
+    min_overall_score: float | None = 85.0           # period overall score at least this
+    max_open_critical_days: int | None = 7           # no critical case open longer at period end
+    max_complaint_rate_per_10k: float | None = 5.0   # complaints per 10,000 numbers called, at most
+    max_not_assessed_days: int | None = 1            # days with the agency's file missing or unreadable
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    """The rulepack's `review` section: the monthly/quarterly review (review.md)."""
+
+    sla: SlaSettings = field(default_factory=SlaSettings)
+
+
+@dataclass(frozen=True)
 class Rulepack:
     name: str
     sha256: str
@@ -100,6 +118,7 @@ class Rulepack:
     cases: CaseSettings = field(default_factory=CaseSettings)
     complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
     warnings: WarningSettings = field(default_factory=WarningSettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
     # Where it was loaded from, so that `verify` can re-hash it: "builtin:<stem>" for a packaged
     # rulepack (audits/rulepacks/<stem>.yaml), else the file's absolute path.
     source: str = ""
@@ -173,7 +192,7 @@ def _hhmm(minutes: int) -> str:
 # --- loading a rulepack -----------------------------------------------------------------
 
 _TOP_KEYS = {"name", "description", "bank_timezone", "default_region", "attempt_dispositions",
-             "rules", "scoring", "cases", "complaints", "warnings"}
+             "rules", "scoring", "cases", "complaints", "warnings", "review"}
 _RULE_KEYS = {
     "FREQ_CALLING_HOURS": {"enabled", "windows"},
     "FREQ_DAILY_CAP": {"enabled", "caps"},
@@ -189,6 +208,7 @@ _CASES_KEYS = {"resolve_after_days", "max_exception_days"}
 _COMPLAINTS_KEYS = {"lookback_days", "window_days"}
 _WARNINGS_KEYS = {"z", "baseline_days", "min_baseline_days", "min_attempts", "min_peers", "short_answer_seconds",
                   "new_numbers_days", "floors"}
+_REVIEW_KEYS = {"sla"}
 
 
 def load_rulepack(name_or_path: str | Path) -> Rulepack:
@@ -319,6 +339,7 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
         cases=cases,
         complaints=complaints,
         warnings=_warning_settings(doc.get("warnings")),
+        review=_review_settings(doc.get("review")),
         source=source,
     )
 
@@ -358,6 +379,26 @@ def _warning_settings(value: object) -> WarningSettings:
                            min_attempts=whole("min_attempts", 1, 10**9), min_peers=whole("min_peers", 1, 10**6),
                            short_answer_seconds=seconds, new_numbers_days=whole("new_numbers_days", 1, 366),
                            floors=floors)
+
+
+def _review_settings(value: object) -> ReviewSettings:
+    """`review.sla`: each clause optional (its default), null to leave it out of the SLA."""
+    review = _mapping(value or {}, "review")
+    _no_unknown_keys(review, _REVIEW_KEYS, "review.")
+    sla = _mapping(review.get("sla") or {}, "review.sla")
+    defaults = SlaSettings()
+    _no_unknown_keys(sla, set(defaults.__dataclass_fields__), "review.sla.")
+    limits = {"min_overall_score": (0, 100, False), "max_open_critical_days": (0, 3660, True),
+              "max_complaint_rate_per_10k": (0, 10_000, False), "max_not_assessed_days": (0, 92, True)}
+    clauses = {}
+    for key, (low, high, integer) in limits.items():
+        raw = sla.get(key, getattr(defaults, key))
+        if raw is None:
+            clauses[key] = None
+            continue
+        number = _number(raw, f"review.sla.{key}", low, high, integer=integer)
+        clauses[key] = int(number) if integer else number
+    return ReviewSettings(sla=SlaSettings(**clauses))
 
 
 def _mapping(value: object, key: str) -> dict:

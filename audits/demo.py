@@ -40,8 +40,18 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     index = (args.root / "reports" / last.isoformat() / "index.html").resolve()
-    print(f"\nDone in {time.monotonic() - began:.0f} s. Open the portfolio: {index}")
+    review = _review_month(args.root, last)
+    print(f"\nDone in {time.monotonic() - began:.0f} s. Open the portfolio: {index}"
+          + (f"\nThe month's review (its other days were not audited): {review}" if review else ""))
     return 0
+
+
+def _review_month(root: Path, last: dt.date) -> Path | None:
+    """The review of the demo's month so far (python -m audits review --allow-missing-days)."""
+    month = f"{last:%Y-%m}"
+    code = cli(["review", "--month", month, "--out", str(root / "reports"), "--store", str(root / "store"),
+                "--allow-missing-days"])
+    return (root / "reports" / "reviews" / month / "index.html").resolve() if code == 0 else None
 
 
 if __name__ == "__main__":

@@ -80,6 +80,28 @@ def grade_for(overall: float | None, rulepack: Rulepack) -> str:
     return "F"
 
 
+def score_totals(*, readable: bool, calls_audited: int, calls_by_family: dict[str, int], rows_read: int,
+                 rows_quarantined: int, critical_findings: int,
+                 rulepack: Rulepack) -> tuple[dict[str, float | None], float | None, str, bool]:
+    """The formula (module docstring) over one agency's totals, of a day or of a period (the
+    review sums the days' totals and scores them here): (scores per family including
+    data_quality, overall, grade, grade capped by a critical finding). `readable`: False when
+    no usable file was delivered (data quality scores 0, the other families are not assessed)."""
+    scoring = rulepack.scoring
+    scores = {f: (family_score(calls_by_family.get(f, 0) / calls_audited, scoring.tolerances[f])
+                  if readable and calls_audited else None) for f in FAMILIES}
+    dq_rate = (rows_quarantined / rows_read) if readable and rows_read else (None if readable else 1.0)
+    scores["data_quality"] = 0.0 if not readable else family_score(dq_rate, scoring.tolerances["data_quality"])
+    weighted = [(scoring.weights[f], s) for f, s in scores.items() if s is not None]
+    weight_total = sum(w for w, _ in weighted)
+    overall = round(sum(w * s for w, s in weighted) / weight_total, 2) if weight_total else None
+    grade = grade_for(overall, rulepack)
+    capped = False
+    if critical_findings and grade != "n/a" and _better(grade, scoring.critical_grade_cap, rulepack):
+        grade, capped = scoring.critical_grade_cap, True
+    return scores, overall, grade, capped
+
+
 def score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.DataFrame,
                    violations: pd.DataFrame, rulepack: Rulepack, history: pd.DataFrame) -> pd.DataFrame:
     """scores.csv rows, one per agency, sorted by agency_id. `history` = earlier scores.csv rows.
@@ -97,7 +119,6 @@ def score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.D
 
 def _score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.DataFrame,
                     violations: pd.DataFrame, rulepack: Rulepack, history: pd.DataFrame) -> pd.DataFrame:
-    scoring = rulepack.scoring
     audited = calls.groupby("agency_id").size() if not calls.empty else pd.Series(dtype="int64")
     affected = (violations.drop_duplicates(["agency_id", "family", "call_id"])
                 .groupby(["agency_id", "family"]).size())
@@ -109,19 +130,10 @@ def _score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.
         readable = volume.file_status == "ok"
         n_calls = int(audited.get(agency, 0))
         counts = {f: int(affected.get((agency, f), 0)) for f in FAMILIES}
-        scores = {f: (family_score(counts[f] / n_calls, scoring.tolerances[f]) if readable and n_calls else None)
-                  for f in FAMILIES}
-        dq_rate = (volume.rows_quarantined / volume.rows_read) if readable and volume.rows_read else (
-            None if readable else 1.0)
-        scores["data_quality"] = 0.0 if not readable else family_score(dq_rate, scoring.tolerances["data_quality"])
-        weighted = [(scoring.weights[f], s) for f, s in scores.items() if s is not None]
-        weight_total = sum(w for w, _ in weighted)
-        overall = round(sum(w * s for w, s in weighted) / weight_total, 2) if weight_total else None
-        grade = grade_for(overall, rulepack)
-        capped = False
         n_critical = int(critical.get(agency, 0))
-        if n_critical and grade != "n/a" and _better(grade, scoring.critical_grade_cap, rulepack):
-            grade, capped = scoring.critical_grade_cap, True
+        scores, overall, grade, capped = score_totals(
+            readable=readable, calls_audited=n_calls, calls_by_family=counts, rows_read=volume.rows_read,
+            rows_quarantined=volume.rows_quarantined, critical_findings=n_critical, rulepack=rulepack)
         change_day, change_week = _changes(history, agency, audit_date, overall)
         rows.append({
             "audit_date": audit_date.isoformat(), "agency_id": agency, "agency_name": volume.agency_name,

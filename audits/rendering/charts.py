@@ -48,8 +48,9 @@ def _parse_day(text: str) -> date | None:
 
 
 def trend_svg(points: tuple[TrendPoint, ...], *,
-              bands: tuple[tuple[str, float], ...] = ()) -> Markup:
-    """Line of the overall score over (up to) 30 days; a gap for not-assessed or missing days."""
+              bands: tuple[tuple[str, float], ...] = (), title: str = "Overall score, last 30 days") -> Markup:
+    """Line of the overall score over (up to) 30 days; a gap for not-assessed or missing days.
+    `title`: the chart's accessible title (a review charts its period)."""
     left, right, top, bottom = 34, 46, 14, 30
     plot_w, plot_h = TREND_W - left - right, TREND_H - top - bottom
     points = tuple(p if p.overall is None or math.isfinite(p.overall)
@@ -58,7 +59,7 @@ def trend_svg(points: tuple[TrendPoint, ...], *,
     desc = (f"{len(points)} days from {points[0].audit_date} to {points[-1].audit_date}; "
             f"{len(points) - len(scored)} not assessed."
             if points else "No history yet.")
-    out = _svg_open("trend", TREND_W, TREND_H, "Overall score, last 30 days", desc)
+    out = _svg_open("trend", TREND_W, TREND_H, title, desc)
     # zoom to 50..100 when every score is comfortably inside it; the axis says so
     low = 50 if scored and min(p.overall for p in scored) >= 55 else 0  # type: ignore[type-var]
     ticks = range(low, 101, 10) if low else range(0, 101, 25)

@@ -1,0 +1,83 @@
+"""Publishing a review folder `<out>/reviews/<period>/`: written aside, then renamed into place,
+one review of a period at a time (`<out>/reviews/.<period>.lock`).
+
+A rerun over the same reports builds the same bytes: then the published review is left as it
+is. A review that differs (a day was rerun, a report added) replaces it and keeps the one it
+replaces under `superseded/<first 12 hex of its manifest's sha256>/`, named by the new
+manifest's `supersedes`, as daily reports do.
+
+Signing goes through `_sign`, the one call site for review and share-pack manifests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from audits import locks
+from audits.manifest import MANIFEST, sha256_path
+
+LOCK_WAIT_SECONDS = 1800.0
+
+
+def _sign(manifest_path: Path) -> None:
+    """Sign `manifest_path` (Ed25519, `manifest.sig` beside it): every review and share-pack
+    manifest is signed here and nowhere else. A documented no-op until audits.signing (branch
+    `signing`) is merged; the merge replaces this body with its call, e.g.
+    `audits.signing.sign_manifest(manifest_path)` (unsigned, with one note on stderr, when
+    AUDIT_SIGNING_KEY is not set)."""
+
+
+def holding(reviews: Path, label: str, *, wait_seconds: float = LOCK_WAIT_SECONDS):
+    reviews.mkdir(parents=True, exist_ok=True)
+    return locks.hold(reviews / f".{label}.lock", what=f"the review {label} in {reviews}", wait_seconds=wait_seconds)
+
+
+def staging_folder(reviews: Path, label: str) -> Path:
+    """A fresh folder to build the review in, after finishing or removing what an interrupted
+    run of the same period left (the caller holds the period's lock)."""
+    final = reviews / label
+    for left in sorted(reviews.glob(f".{label}.staging-*")):
+        if not final.exists() and (left / MANIFEST).is_file():
+            os.replace(left, final)                     # killed between the two renames of a publish
+        else:
+            shutil.rmtree(left, ignore_errors=True)
+    staging = reviews / f".{label}.staging-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    return staging
+
+
+def publish(staging: Path, final: Path, manifest: dict) -> str:
+    """Write the manifest (signed) and put the staged review in place. Returns what happened."""
+    previous = final / MANIFEST
+    if previous.is_file():
+        old = json.loads(previous.read_text(encoding="utf-8"))
+        if {k: v for k, v in old.items() if k != "supersedes"} == manifest:
+            shutil.rmtree(staging, ignore_errors=True)
+            return "unchanged: the published review already holds exactly these outputs"
+        kept = f"superseded/{sha256_path(previous)[:12]}/"
+        manifest = {**manifest, "supersedes": {"manifest_sha256": sha256_path(previous), "kept_at": kept}}
+    else:
+        manifest = {**manifest, "supersedes": None}
+    write_json(staging / MANIFEST, manifest)
+    _sign(staging / MANIFEST)
+    if final.exists():
+        into = staging / "superseded"
+        into.mkdir(exist_ok=True)
+        older = final / "superseded"
+        if older.is_dir():
+            for child in sorted(older.iterdir()):
+                os.replace(child, into / child.name)
+            older.rmdir()
+        os.replace(final, staging / manifest["supersedes"]["kept_at"].rstrip("/"))
+    os.replace(staging, final)
+    return "published" if manifest["supersedes"] is None else f"published; the previous review is kept at " \
+                                                               f"{manifest['supersedes']['kept_at']}"
+
+
+def write_json(path: Path, document: dict) -> None:
+    """JSON as the daily manifest writes it (indented, UTF-8, key order as given)."""
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

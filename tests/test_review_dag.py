@@ -1,0 +1,79 @@
+"""The monthly review DAG: it imports cleanly, has the expected graph and schedule, a scheduled
+run on the 1st of a quarter's next month reviews the month and the quarter, and a period with
+unaudited days fails at once (not retried) naming them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from tests.review.reports import publish_day, score, store_day
+from tests.test_dags import REPO        # sets the same Airflow home and settings as the nightly DAG's tests
+
+DAYS = ("2027-03-30", "2027-03-31")
+
+
+@pytest.fixture(scope="module")
+def dag():
+    migrate = subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+                             capture_output=True, text=True, env=dict(os.environ), check=False)
+    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(str(REPO / "dags"))
+    assert bag.import_errors == {}
+    return bag.get_dag("vendor_review_monthly")
+
+
+def test_review_dag_has_the_expected_tasks_schedule_and_params(dag):
+    edges = {(task.task_id, down) for task in dag.tasks for down in task.downstream_task_ids}
+    assert edges == {("resolve_periods", "wait_for_reports"), ("wait_for_reports", "review"),
+                     ("resolve_periods", "review")}
+    assert dag.timetable.expression == "0 6 1 * *"              # 06:00 on the 1st ...
+    assert "Asia/Shanghai" in str(dag.timetable.timezone)        # ... in the bank's time zone
+    assert set(dag.params) == {"period", "month", "quarter", "rulepack", "out", "store", "allow_missing_days",
+                               "reports_wait_minutes"}
+    assert dag.get_task("wait_for_reports").mode == "reschedule"
+    assert dag.doc_md and dag.get_task("review").doc_md and dag.get_task("review").retries == 2
+
+
+def test_the_dag_imports_only_the_review_and_config_layer():
+    import ast
+
+    tree = ast.parse((REPO / "dags" / "vendor_review_monthly.py").read_text(encoding="utf-8"))
+    ours = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("audits")}
+    assert ours and all(m.startswith(("audits.review", "audits.config", "audits.cli", "audits.deployment"))
+                        for m in ours)
+
+
+def _reports(root: Path) -> dict:
+    out, store = root / "reports", root / "store"
+    for day in DAYS:
+        publish_day(out, day, [score(day, "AG01", calls=10), score(day, "AG02", calls=20, conf=1)])
+        store_day(store, day, {"AG01": 5, "AG02": 7})
+    # every param given: dag.test() on one DAG object keeps an earlier run's conf as defaults
+    return {"out": str(out), "store": str(store), "reports_wait_minutes": 0, "period": "month", "month": None,
+            "quarter": None, "allow_missing_days": False, "rulepack": "cn_bank"}
+
+
+def test_a_scheduled_run_after_a_quarter_reviews_the_month_and_the_quarter(dag, tmp_path):
+    conf = {**_reports(tmp_path), "allow_missing_days": True}
+    run = dag.test(logical_date=pendulum.datetime(2027, 4, 1, 6, tz="Asia/Shanghai"), run_conf=conf)
+    assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
+    for label in ("2027-03", "2027-Q1"):
+        review = tmp_path / "reports" / "reviews" / label
+        assert (review / "manifest.json").is_file() and (review / "share" / "AG02.zip").is_file(), label
+
+
+def test_unaudited_days_fail_the_review_at_once(dag, tmp_path):
+    conf = {**_reports(tmp_path), "month": "2027-03"}
+    run = dag.test(run_conf=conf)
+    review = next(ti for ti in run.get_task_instances() if ti.task_id == "review")
+    assert str(review.state) in ("failed", "TaskInstanceState.FAILED") and review.try_number == 1
+    assert not (tmp_path / "reports" / "reviews" / "2027-03").exists()
+
