@@ -128,9 +128,15 @@ def _review(args) -> int:
         if not folder.is_dir():
             return _fail(f"Cannot review {period.label}: {option} {folder} is not a folder. Pass the folder the daily "
                          f"runs used for {option}.")
+    from audits.signing import signing_key_from_environment
+
+    try:
+        signing_key = signing_key_from_environment(announce=True)     # None: unsigned, said once on stderr
+    except ConfigError as exc:
+        return _fail(f"Cannot review {period.label}: {exc}")
     config = ReviewConfig(period=period, out=args.out, store=args.store, rulepack=rulepack,
                           code_version=code_version(), allow_missing_days=args.allow_missing_days,
-                          lock_wait_seconds=args.lock_wait)
+                          lock_wait_seconds=args.lock_wait, signing_key=signing_key)
     try:
         result = run_review(config)
     except (ReviewError, ConfigError, AuditError, LockTimeout) as exc:     # AuditError: a store partition changed

@@ -130,12 +130,31 @@ def vendor_review_monthly():
             result = run_review(ReviewConfig(
                 period=parse(period["kind"], period["label"]), out=Path(settings["out"]),
                 store=Path(settings["store"]), rulepack=load_rulepack(settings["rulepack"]),
-                code_version=settings["code_version"], allow_missing_days=settings["allow_missing_days"]))
+                code_version=settings["code_version"], allow_missing_days=settings["allow_missing_days"],
+                signing_key=_signing_key()))
         return str(result.review_dir)
 
     settings = resolve_periods()
     periods = wait_for_reports(settings)
     review.partial(settings=settings).expand(period=periods)
+
+
+def _signing_key():
+    """The key that signs the review's and share packs' manifests (review.md §3), looked up as the
+    nightly DAG does: the Airflow connection `audit_signing_key`, else the PEM file named by
+    AUDIT_SIGNING_KEY, else None (unsigned, said once in the task log)."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from audits.signing import SIGNING_CONNECTION, signing_key_from_connection, signing_key_from_environment
+
+    try:
+        connection = Connection.get(SIGNING_CONNECTION)
+    except AirflowNotFoundException:
+        connection = None
+    if connection is not None:
+        return signing_key_from_connection(connection.password, connection.extra_dejson)
+    return signing_key_from_environment(announce=True)
 
 
 @contextmanager

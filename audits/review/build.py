@@ -15,7 +15,7 @@ read, so a rerun over the same reports writes the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +59,7 @@ class ReviewConfig:
     code_version: str = "unknown"
     allow_missing_days: bool = False
     lock_wait_seconds: float = publish.LOCK_WAIT_SECONDS
+    signing_key: object = field(default=None, repr=False, compare=False)   # Ed25519PrivateKey; None: unsigned
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def run_review(config: ReviewConfig) -> ReviewResult:
         staging = publish.staging_folder(reviews, period.label)
         try:
             manifest, summary = _build(config, audited, missing, staging)
-            outcome = publish.publish(staging, reviews / period.label, manifest)
+            outcome = publish.publish(staging, reviews / period.label, manifest, config.signing_key)
         except BaseException:
             packs.remove_folder(staging)
             raise
@@ -279,7 +280,7 @@ def _finish_pack(folder: Path, target: Path, card, config: ReviewConfig, period:
         "rulepack": {"name": config.rulepack.name, "sha256": config.rulepack.sha256},
         "outputs": packs.pack_outputs(folder),
     })
-    publish._sign(folder / "manifest.json")
+    publish._sign(folder / "manifest.json", config.signing_key)
     packs.zip_folder(folder, target)
 
 

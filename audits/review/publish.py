@@ -23,12 +23,12 @@ from audits.manifest import MANIFEST, sha256_path
 LOCK_WAIT_SECONDS = 1800.0
 
 
-def _sign(manifest_path: Path) -> None:
-    """Sign `manifest_path` (Ed25519, `manifest.sig` beside it): every review and share-pack
-    manifest is signed here and nowhere else. A documented no-op until audits.signing (branch
-    `signing`) is merged; the merge replaces this body with its call, e.g.
-    `audits.signing.sign_manifest(manifest_path)` (unsigned, with one note on stderr, when
-    AUDIT_SIGNING_KEY is not set)."""
+def _sign(manifest_path: Path, signing_key) -> None:
+    """Sign `manifest_path` (Ed25519, `manifest.sig` beside it; review.md §3): every review and
+    share-pack manifest is signed here and nowhere else. Without a key (None) it stays unsigned."""
+    from audits.signing import sign_manifest
+
+    sign_manifest(manifest_path, signing_key)
 
 
 def holding(reviews: Path, label: str, *, wait_seconds: float = LOCK_WAIT_SECONDS):
@@ -50,7 +50,7 @@ def staging_folder(reviews: Path, label: str) -> Path:
     return staging
 
 
-def publish(staging: Path, final: Path, manifest: dict) -> str:
+def publish(staging: Path, final: Path, manifest: dict, signing_key=None) -> str:
     """Write the manifest (signed) and put the staged review in place. Returns what happened."""
     previous = final / MANIFEST
     if previous.is_file():
@@ -63,7 +63,7 @@ def publish(staging: Path, final: Path, manifest: dict) -> str:
     else:
         manifest = {**manifest, "supersedes": None}
     write_json(staging / MANIFEST, manifest)
-    _sign(staging / MANIFEST)
+    _sign(staging / MANIFEST, signing_key)
     if final.exists():
         into = staging / "superseded"
         into.mkdir(exist_ok=True)

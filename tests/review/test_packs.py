@@ -193,3 +193,26 @@ def test_review_csvs_are_formula_safe_and_masked(sample_month, name):
     text = (sample_month.review / name).read_text(encoding="utf-8")
     assert not re.search(r"(?<![0-9*])1[3-9][0-9]{9}(?![0-9])", text)       # no full mobile number
     assert not re.search(r"^[=+\-@]", text, re.MULTILINE)
+
+
+def test_a_signed_review_and_its_packs_verify_with_the_key_and_fail_with_another(sample_month, tmp_path, monkeypatch):
+    """review.md §3: with AUDIT_SIGNING_KEY set, the review's manifest and every pack's manifest
+    are signed; verify passes them with the bank's public key and fails them with another key."""
+    import shutil
+
+    from audits.cli import main as cli
+
+    out = tmp_path / "reports"
+    shutil.copytree(sample_month.out, out, ignore=shutil.ignore_patterns("reviews"))
+    assert cli(["keygen", str(tmp_path / "bank")]) == 0
+    assert cli(["keygen", str(tmp_path / "other")]) == 0
+    monkeypatch.setenv("AUDIT_SIGNING_KEY", str(tmp_path / "bank" / "signing-key.pem"))
+    assert cli(["review", "--month", "2026-11", "--out", str(out), "--store", str(sample_month.store),
+                "--allow-missing-days"]) == 0
+    review = out / "reviews" / "2026-11"
+    packs = sorted((review / "share").glob("*.zip"))
+    assert (review / "manifest.sig").is_file() and packs
+    bank, other = tmp_path / "bank" / "signing-key.pub.pem", tmp_path / "other" / "signing-key.pub.pem"
+    for path in (review, *packs):
+        assert cli(["verify", str(path), "--public-key", str(bank)]) == 0, path
+        assert cli(["verify", str(path), "--public-key", str(other)]) == 1, path
