@@ -30,6 +30,7 @@ from audits.manifest import MANIFEST, output_hashes, sha256_path, write_manifest
 from audits.models import QUARANTINE_COLUMNS, VIOLATION_COLUMNS, IgnoredFile, InputFile, Portfolio, Provenance
 from audits.privacy import key_fingerprint
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies
+from audits.sources.landing import input_source, sources_of_day
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ def _manifest(config: AuditConfig, files: list[FileRecord], staging: Path, repor
         broken = [f.path for f in files if not f.conserved]
         raise RuntimeError(f"Row conservation failed for {', '.join(broken[:10])}: rows read != accepted + "
                            "quarantined. This is a defect of the audit, not of the data; report it.")
+    pulled = sources_of_day(config.landing, config.audit_date)     # where `pull` got each input (sources.md §2)
     return {
         "run_id": config.run_id,
         "audit_date": config.audit_date.isoformat(),
@@ -181,7 +183,8 @@ def _manifest(config: AuditConfig, files: list[FileRecord], staging: Path, repor
                      "source": config.rulepack.source},            # re-hashed by verify
         "inputs": [{"path": f.path, "table": f.table, "agency_id": f.agency_id, "status": f.status,
                     "sha256": f.sha256, "rows": f.rows_read, "rows_accepted": f.rows_accepted,
-                    "rows_quarantined": f.rows_quarantined, "message": f.message} for f in files],
+                    "rows_quarantined": f.rows_quarantined, "message": f.message,
+                    **input_source(pulled, f.path, f.sha256)} for f in files],
         "row_conservation": {"ok": conserved, "files": len(files),
                              "rows_read": sum(f.rows_read for f in files),
                              "rows_accepted": sum(f.rows_accepted for f in files),
