@@ -140,6 +140,9 @@ def pull_file(source: Source, remote: Remote, spot: Landing, *, day: dt.date, no
     if known and guard and (refusal := guard(known)):
         raise PullRefused(refusal)
 
+    # Only now is the day's folder made: a cdr/<D>/ folder says the day was delivered (`run`
+    # refuses a day without one), so nothing that has not landed may create it.
+    spot.target.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_name(spot.target, spot.stem)
     try:
         got = _download(remote, location, temporary)
@@ -174,6 +177,7 @@ def land_export(source: Source, spot: Landing, *, day: dt.date, now: dt.datetime
     """Land what `export` writes into a temporary file (a query's result): atomically, validated
     first, and not at all when it equals the landed file."""
     remove_leftovers(spot.target.parent, spot.stem)
+    spot.target.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_name(spot.target, spot.stem)
     described = source.described(day)
     try:

@@ -65,7 +65,6 @@ def pull_agency(settings: PullSettings, agency_id: str) -> Outcome:
     spot = Landing(landing=settings.landing, target=cdr_target(settings.landing, day, agency_id, source.suffix_on(day)),
                    stem=agency_id, existing=agency_files(settings.landing, day, agency_id),
                    record=record_path(settings.landing, day, "cdr", agency_id))
-    spot.target.parent.mkdir(parents=True, exist_ok=True)
     with _remote(source) as remote:
         outcome = pull_file(source, remote, spot, day=day, now=settings.now,
                             guard=_audited_day_guard(settings, agency_id, spot, source, audited))
@@ -86,7 +85,6 @@ def pull_reference(settings: PullSettings, table: str) -> Outcome:
     spot = Landing(landing=settings.landing, target=reference_target(settings.landing, table, source.suffix_on(settings.day)),
                    stem=table, existing=table_files(settings.landing, table),
                    record=record_path(settings.landing, settings.day, "reference", table))
-    spot.target.parent.mkdir(parents=True, exist_ok=True)
     validate = _readable_as(table, source.name)
     if source.kind == "sql":
         from audits.sources.sql import export_query

@@ -15,9 +15,10 @@ from audits.sources.connections import connection_secrets, error_text, get_conne
 from audits.sources.fetch import PullError, PullRefused
 
 POSTGRES_TYPES = ("postgres", "postgresql")
-# Errors of the query itself (syntax, an unknown table or column, no privilege, a bad cast): the
-# query must be fixed, so they are not retried. Connection errors are.
-_QUERY_ERRORS = {"ProgrammingError", "DataError", "IntegrityError", "NotSupportedError"}
+# Errors of the query itself, by SQLSTATE class: 42 syntax, unknown table or column, no privilege;
+# 22 a bad value or cast; 25 a write in the read-only transaction; 0A not supported. The query
+# must be fixed, so they are not retried. Connection errors (08, 57) and the rest are.
+_QUERY_ERROR_CLASSES = ("42", "22", "25", "0A")
 
 
 def export_query(connection_id: str, query: str, *, table: str, name: str, path: Path) -> None:
@@ -56,8 +57,8 @@ def export_query(connection_id: str, query: str, *, table: str, name: str, path:
             os.fsync(sink.fileno())
         database.rollback()
     except Exception as exc:
-        kinds = {k.__name__ for k in type(exc).__mro__}
-        if kinds & _QUERY_ERRORS:
+        state = str(getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None) or "")
+        if state[:2] in _QUERY_ERROR_CLASSES:
             raise PullRefused(f"{name}: the query failed: {error_text(exc, secrets)}. Fix reference.{table}.query "
                               "in sources.yaml; not retried.") from None
         if isinstance(exc, OSError):
