@@ -13,12 +13,14 @@ skipped when they are not installed.
 
 from __future__ import annotations
 
+import atexit
 import getpass
 import glob
 import os
 import pwd
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -65,9 +67,9 @@ def _tail(log: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     if process.poll() is None:
-        process.terminate()
+        process.send_signal(sig)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -93,17 +95,20 @@ class SshServer:
     port: int
     user: str
     host_public_key: str           # "ssh-ed25519 AAAA…": the connection's `host_key` extra
-    user_private_key: str          # OpenSSH PEM text (encrypted with `user_key_passphrase`)
+    plain_private_key: str         # OpenSSH PEM text of a key without passphrase (quick to load)
+    user_private_key: str          # OpenSSH PEM text of a key encrypted with `user_key_passphrase`
     user_key_passphrase: str
     log: Path
     process: subprocess.Popen = field(repr=False)
 
-    def connection(self, **extra) -> dict:
-        """An Airflow connection (JSON form of AIRFLOW_CONN_<ID>) for this server."""
+    def connection(self, *, passphrase: bool = False, **extra) -> dict:
+        """An Airflow connection (JSON form of AIRFLOW_CONN_<ID>) for this server: the private key
+        in the extras (with `passphrase`, the encrypted one and its passphrase: loading it takes
+        paramiko about a second), the server's host key checked."""
+        key = ({"private_key": self.user_private_key, "private_key_passphrase": self.user_key_passphrase}
+               if passphrase else {"private_key": self.plain_private_key})
         return {"conn_type": "sftp", "host": "127.0.0.1", "port": self.port, "login": self.user,
-                "extra": {"private_key": self.user_private_key,
-                          "private_key_passphrase": self.user_key_passphrase,
-                          "host_key": self.host_public_key, "look_for_keys": "false", **extra}}
+                "extra": {**key, "host_key": self.host_public_key, "look_for_keys": "false", **extra}}
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -132,11 +137,13 @@ def start_sshd(folder: Path, *, user: str | None = None) -> SshServer:
     folder.mkdir(parents=True, exist_ok=True)
     user = user or getpass.getuser()
     passphrase = secrets.token_urlsafe(18)
-    host_key, user_key = folder / "ssh_host_ed25519_key", folder / "user_ed25519"
-    for key, secret in ((host_key, ""), (user_key, passphrase)):
+    host_key, user_key, plain_key = (folder / "ssh_host_ed25519_key", folder / "user_ed25519",
+                                     folder / "plain_ed25519")
+    for key, secret in ((host_key, ""), (user_key, passphrase), (plain_key, "")):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", secret, "-C", "", "-f", str(key)],
                        check=True, capture_output=True)
-    (folder / "authorized_keys").write_text((folder / "user_ed25519.pub").read_text())
+    (folder / "authorized_keys").write_text((folder / "user_ed25519.pub").read_text()
+                                            + (folder / "plain_ed25519.pub").read_text())
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)      # sshd's privilege-separation folder
     port = free_port()
@@ -156,10 +163,12 @@ def start_sshd(folder: Path, *, user: str | None = None) -> SshServer:
     with open(log, "ab") as sink:
         process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=sink, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL)
+    atexit.register(_stop, process)              # never outlives the test process
     _wait_for_port(port, process, log, "sshd")
     return SshServer(folder=folder, port=port, user=user,
                      host_public_key=" ".join((folder / "ssh_host_ed25519_key.pub").read_text().split()[:2]),
-                     user_private_key=user_key.read_text(), user_key_passphrase=passphrase, log=log,
+                     plain_private_key=plain_key.read_text(), user_private_key=user_key.read_text(),
+                     user_key_passphrase=passphrase, log=log,
                      process=process)
 
 
@@ -219,8 +228,8 @@ class PostgresServer:
             connection.execute(sql)
 
     def stop(self) -> None:
-        """Stop the server and remove its cluster (the folder start_postgres made)."""
-        _stop(self.process)
+        """Stop the server (fast shutdown: open sessions are ended) and remove its cluster."""
+        _stop(self.process, signal.SIGINT)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -234,35 +243,36 @@ def start_postgres(folder: Path | None = None, *, database: str = "postgres") ->
         raise RuntimeError(reason)
     binaries = postgres_bin()
     root = Path(tempfile.mkdtemp(prefix="pg-", dir=folder))
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        account = pwd.getpwnam(UNPRIVILEGED)
+    # As root, initdb and postgres run as `nobody` (set by Popen itself, so that the process we
+    # hold and signal is postgres, not a wrapper such as runuser).
+    account = pwd.getpwnam(UNPRIVILEGED) if os.geteuid() == 0 else None
+    as_user = dict(user=account.pw_uid, group=account.pw_gid, extra_groups=[]) if account else {}
+    if account:
         os.chmod(root, 0o700)
         os.chown(root, account.pw_uid, account.pw_gid)
-        for parent in Path(root).parents:     # nobody must reach the folder
-            if parent == Path(tempfile.gettempdir()) or parent == Path("/"):
+        for parent in root.parents:           # nobody must reach the folder
+            if parent in (Path(tempfile.gettempdir()), Path("/")):
                 break
             os.chmod(parent, os.stat(parent).st_mode | 0o011)
-        as_user = ["runuser", "-u", UNPRIVILEGED, "--"]
     password = secrets.token_urlsafe(18)
     secret_file = root / "pwfile"
     secret_file.write_text(password + "\n")
-    if as_user:
-        os.chown(secret_file, account.pw_uid, account.pw_gid)
     data, log = root / "data", root / "postgres.log"
-    subprocess.run([*as_user, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "scram-sha-256",
+    log.touch()
+    for path in (secret_file, log) if account else ():
+        os.chown(path, account.pw_uid, account.pw_gid)
+    subprocess.run([str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "scram-sha-256",
                     f"--pwfile={secret_file}", "-E", "UTF8", "--locale=C", "--no-sync"],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, cwd=root, **as_user)
     secret_file.unlink()
     port = free_port()
     with open(log, "ab") as sink:
-        if as_user:
-            os.chown(log, account.pw_uid, account.pw_gid)
         process = subprocess.Popen(
-            [*as_user, str(binaries / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
+            [str(binaries / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
              "-k", str(root), "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
              "-c", "log_connections=on", "-c", "log_statement=all"],
-            stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=root, **as_user)
+    atexit.register(_stop, process, signal.SIGINT)
     _wait_for_port(port, process, log, "postgres")
     server = PostgresServer(folder=root, port=port, user="postgres", password=password, database="postgres",
                             log=log, process=process)
