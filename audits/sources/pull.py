@@ -46,10 +46,15 @@ class Failure:
     retryable: bool
 
 
-def sources_config(landing: Path, path: str | Path | None) -> SourcesConfig:
+def sources_config(landing: Path, path: str | Path | None, *, absolute: bool = False) -> SourcesConfig:
     """The sources to pull: `path`, else <landing>/sources.yaml when it exists, else none (every
-    file is expected in the landing zone already). An explicit path that is missing is ConfigError."""
+    file is expected in the landing zone already). An explicit path that is missing is ConfigError,
+    and so is a relative one when `absolute` (under Airflow each worker has its own working folder)."""
     if path:
+        if absolute and not Path(path).is_absolute():
+            raise ConfigError(f"Param `sources` is {str(path)!r}, a relative path: pass the absolute path of "
+                              "sources.yaml on storage every worker reads (or leave it empty for "
+                              "<landing>/sources.yaml).")
         return load_sources(Path(path))
     default = Path(landing) / DEFAULT_SOURCES
     return load_sources(default) if default.exists() else parse_sources(None)
