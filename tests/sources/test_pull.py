@@ -445,3 +445,51 @@ def test_credentials_never_reach_logs_messages_or_files(tmp_path, sshd, postgres
     assert caplog.text                                  # the hooks did log (at DEBUG): and none of it leaks
     for secret in secrets:
         assert secret not in said and secret.encode() not in files
+
+
+# --- the command line and the landing zone's own rules ------------------------------------------
+
+def test_agency_pulls_only_that_agency_and_a_bad_sources_file_or_agency_exits_2(tmp_path, capsys):
+    landing = make_landing(tmp_path / "landing")
+    drop = tmp_path / "drop"
+    _put(drop / f"ag02_{COMPACT}.csv", _cdr("AG02", "b1"))
+    _put(drop / "agents.csv", b"not,the,agents,table\n")
+    sources = _sources(tmp_path / "sources.yaml", {
+        "AG01": {"kind": "local", "path": f"{drop}/ag01_{{date:%Y%m%d}}.csv"},
+        "AG02": {"kind": "local", "path": f"{drop}/ag02_{{date:%Y%m%d}}.csv"}},
+        {"agents": {"kind": "local", "path": f"{drop}/agents.csv"}})
+    code, out, err = _pull(capsys, landing, sources, "--agency", "AG02")
+    assert (code, err) == (0, "") and _landed(landing) == {"AG02.csv": _cdr("AG02", "b1")}
+    assert "reference.agents" not in out
+
+    code, _, err = _pull(capsys, landing, sources, "--agency", "AG09")
+    assert code == 2 and "no source for agency AG09" in err
+    sources.write_text("cdr:\n  AG01:\n    kind: local\n    path: /x/{date:%Y%m%d}.csv\n    retry: 3\n")
+    code, _, err = _pull(capsys, landing, sources)
+    assert code == 2 and "unknown key cdr.AG01.retry for kind local" in err
+
+
+def test_a_reference_file_that_cannot_be_read_as_its_table_is_not_landed(tmp_path, capsys):
+    landing = make_landing(tmp_path / "landing")
+    kept = (landing / "reference" / "agents.csv").read_bytes()
+    drop = tmp_path / "drop"
+    _put(drop / "agents.csv", b"employee,badge\nE1,7\n")
+    sources = _sources(tmp_path / "sources.yaml", {}, {"agents": {"kind": "local", "path": f"{drop}/agents.csv"}})
+    code, _, err = _pull(capsys, landing, sources)
+    assert code == 1 and "cannot be read as the agents table" in err and "left as it was" in err
+    assert (landing / "reference" / "agents.csv").read_bytes() == kept
+    assert sorted(p.name for p in (landing / "reference").iterdir()) == sorted(
+        f"{t}.csv" for t in REFERENCE)                                    # no temporary file left
+
+
+def test_a_pull_replaces_the_agencys_file_under_another_name_and_clears_leftovers(tmp_path, capsys):
+    landing = make_landing(tmp_path / "landing", {DAY: {"AG01": [call("old", f"{D} 09:00:00")]}})
+    day = landing / "cdr" / D
+    _put(day / ".AG01.pull-0123456789ab.csv.gz", b"half a file from a killed pull")
+    drop = tmp_path / "drop"
+    data = gzip.compress(_cdr("AG01", "a1"), mtime=0)
+    _put(drop / f"{COMPACT}.csv.gz", data)
+    sources = _sources(tmp_path / "sources.yaml", {"AG01": {"kind": "local", "path": f"{drop}/{{date:%Y%m%d}}.csv.gz"}})
+    code, out, _ = _pull(capsys, landing, sources, "--out", str(tmp_path / "out"))
+    assert code == 0 and "replaced  cdr.AG01" in out and "removed AG01.csv" in out
+    assert _landed(landing) == {"AG01.csv.gz": data}                     # one file per agency, no leftover
