@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from audits import locks
 from audits.config import ConfigError
 from audits.loaders import FileUnreadable, read_table
 from audits.manifest import sha256_path
@@ -22,6 +23,7 @@ from audits.sources.landing import (AuditedDay, agency_files, audited_day, cdr_t
                                     reference_target, table_files)
 
 DEFAULT_SOURCES = "sources.yaml"      # <landing>/sources.yaml
+LOCK_WAIT_SECONDS = 900.0             # for another pull of the same file (a large file over a slow line)
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def pull_agency(settings: PullSettings, agency_id: str) -> Outcome:
     spot = Landing(landing=settings.landing, target=cdr_target(settings.landing, day, agency_id, source.suffix_on(day)),
                    stem=agency_id, existing=agency_files(settings.landing, day, agency_id),
                    record=record_path(settings.landing, day, "cdr", agency_id))
-    with _remote(source) as remote:
+    with _one_at_a_time(spot, source), _remote(source) as remote:
         outcome = pull_file(source, remote, spot, day=day, now=settings.now,
                             guard=_audited_day_guard(settings, agency_id, spot, source, audited))
     if audited is not None and outcome.status in ("landed", "replaced") and \
@@ -94,11 +96,11 @@ def pull_reference(settings: PullSettings, table: str) -> Outcome:
     if source.kind == "sql":
         from audits.sources.sql import export_query
 
-        with _translated(source, (OSError,)):
+        with _one_at_a_time(spot, source), _translated(source, (OSError,)):
             return land_export(source, spot, day=settings.day, now=settings.now, validate=validate,
                                export=lambda path: export_query(source.connection, source.query, table=table,
                                                                 name=source.name, path=path))
-    with _remote(source) as remote:
+    with _one_at_a_time(spot, source), _remote(source) as remote:
         return pull_file(source, remote, spot, day=settings.day, now=settings.now, validate=validate)
 
 
@@ -183,6 +185,19 @@ def _readable_as(table: str, name: str):
             raise PullError(f"{name}: the pulled file cannot be read as the {table} table: {exc} reference/{table} "
                             "was left as it was; fix the source.") from None
     return validate
+
+
+@contextmanager
+def _one_at_a_time(spot: Landing, source: Source) -> Iterator[None]:
+    """One pull of a file at a time (a CLI pull beside the DAG's, a rerun beside a run): each
+    would otherwise remove the other's temporary file as a leftover."""
+    spot.record.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with locks.hold(spot.record.with_suffix(".lock"), what=f"the pull of {source.name}",
+                        wait_seconds=LOCK_WAIT_SECONDS):
+            yield
+    except locks.LockTimeout as exc:
+        raise PullError(f"{source.name}: {exc}") from None
 
 
 @contextmanager

@@ -493,3 +493,23 @@ def test_a_pull_replaces_the_agencys_file_under_another_name_and_clears_leftover
     code, out, _ = _pull(capsys, landing, sources, "--out", str(tmp_path / "out"))
     assert code == 0 and "replaced  cdr.AG01" in out and "removed AG01.csv" in out
     assert _landed(landing) == {"AG01.csv.gz": data}                     # one file per agency, no leftover
+
+
+def test_one_pull_of_a_file_at_a_time(tmp_path, capsys, monkeypatch):
+    from audits import locks
+    from audits.sources import pull
+
+    landing = make_landing(tmp_path / "landing")
+    drop = tmp_path / "drop"
+    _put(drop / f"{COMPACT}.csv", _cdr("AG01", "a1"))
+    sources = _sources(tmp_path / "sources.yaml", {"AG01": {"kind": "local", "path": f"{drop}/{{date:%Y%m%d}}.csv"}})
+    monkeypatch.setattr(pull, "LOCK_WAIT_SECONDS", 0.2)
+    lock = landing / "sources" / D / "cdr" / "AG01.lock"
+    lock.parent.mkdir(parents=True)
+    descriptor = locks.try_exclusive(lock)              # another pull of AG01 is under way
+    try:
+        code, _, err = _pull(capsys, landing, sources)
+    finally:
+        locks.release(descriptor)
+    assert code == 1 and "cdr.AG01:" in err and "the pull of cdr.AG01" in err and _landed(landing) == {}
+    assert _pull(capsys, landing, sources)[0] == 0 and _landed(landing) == {"AG01.csv": _cdr("AG01", "a1")}
