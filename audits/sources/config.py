@@ -157,7 +157,8 @@ def _source(entry: object, key: str, *, kinds: tuple[str, ...], suffixes: tuple[
     allowed = _KEYS[kind]
     unknown = sorted(str(k) for k in entry if k not in allowed)
     if unknown:
-        raise ConfigError(f"unknown key {key}.{unknown[0]} for kind {kind}. Allowed here: {', '.join(sorted(allowed))}.")
+        raise ConfigError(f"unknown key {key}.{unknown[0]} for kind {kind}. "
+                          f"Allowed here: {', '.join(sorted(allowed))}.")
     for name in _REQUIRED[kind]:
         if entry.get(name) is None:
             raise ConfigError(f"{key}.{name} is required for kind {kind}.")

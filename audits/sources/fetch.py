@@ -86,8 +86,9 @@ class Outcome:
     rerun: bool = False       # the landed file of an audited day changed: the day must be rerun
 
 
-# A guard is given the landed files and the source's sha256 and returns "" to let the pull go
-# on, or why not (the message of PullRefused). Reference tables have none.
+# A guard is given the source's sha256 and returns "" to let the pull change the landed file, or
+# why not (the message of PullRefused): an audited day's CDR files (pull.py). Reference tables
+# have none.
 Guard = Callable[[str], str]
 
 
@@ -167,9 +168,9 @@ def pull_file(source: Source, remote: Remote, spot: Landing, *, day: dt.date, no
     _write(spot, described, stat, got, now, {})
     others = [p.name for p in spot.existing if p != spot.target]
     extra = f" (removed {', '.join(others)}, the earlier file under another name)" if others else ""
-    return Outcome(source.name, "replaced" if replaced else "landed",
-                   f"{'replaced' if replaced else 'landed'} {spot.relative} (sha256 {got}) from {source_text(described)}"
-                   + extra, spot.relative, got, True)
+    status = "replaced" if replaced else "landed"
+    return Outcome(source.name, status, f"{status} {spot.relative} (sha256 {got}) from {source_text(described)}{extra}",
+                   spot.relative, got, True)
 
 
 def land_export(source: Source, spot: Landing, *, day: dt.date, now: dt.datetime,
@@ -195,8 +196,8 @@ def land_export(source: Source, spot: Landing, *, day: dt.date, now: dt.datetime
     finally:
         temporary.unlink(missing_ok=True)
     _write(spot, described, None, got, now, {})
-    return Outcome(source.name, "replaced" if replaced else "landed",
-                   f"{'replaced' if replaced else 'landed'} {spot.relative} (sha256 {got}) from {source_text(described)}",
+    status = "replaced" if replaced else "landed"
+    return Outcome(source.name, status, f"{status} {spot.relative} (sha256 {got}) from {source_text(described)}",
                    spot.relative, got, True)
 
 

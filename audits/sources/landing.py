@@ -53,7 +53,8 @@ def table_files(landing: Path, table: str) -> tuple[Path, ...]:
     named as the audit finds them (the suffix in any case)."""
     folder = landing / "reference"
     entries = sorted(folder.iterdir()) if folder.is_dir() else ()
-    return tuple(p for p in entries if p.name[: len(table)] == table and p.name[len(table):].lower() in REFERENCE_SUFFIXES)
+    return tuple(p for p in entries
+                 if p.name[: len(table)] == table and p.name[len(table):].lower() in REFERENCE_SUFFIXES)
 
 
 def put_in_place(temporary: Path, target: Path, others: tuple[Path, ...]) -> list[Path]:
@@ -160,7 +161,8 @@ def audited_day(out: Path, day: dt.date) -> AuditedDay | None:
     except (OSError, ValueError, KeyError, TypeError):
         return AuditedDay(report=report, run_id="(manifest unreadable)", inputs={}, readable=False)
     inputs: dict[str, dict[str, str]] = {}
-    for entry in entries if isinstance(entries, list) else ():
-        if isinstance(entry, dict) and entry.get("table") == "cdr" and entry.get("status") not in ("missing", "ignored"):
-            inputs.setdefault(str(entry.get("agency_id")), {})[str(entry.get("path"))] = str(entry.get("sha256") or "")
+    read = [e for e in (entries if isinstance(entries, list) else ()) if isinstance(e, dict)
+            and e.get("table") == "cdr" and e.get("status") not in ("missing", "ignored")]
+    for entry in read:
+        inputs.setdefault(str(entry.get("agency_id")), {})[str(entry.get("path"))] = str(entry.get("sha256") or "")
     return AuditedDay(report=report, run_id=str(document.get("run_id") or ""), inputs=inputs)

@@ -69,10 +69,11 @@ def pull_agency(settings: PullSettings, agency_id: str) -> Outcome:
         raise ConfigError(f"agency {agency_id} has no entry under cdr: in sources.yaml.")
     day = settings.day
     audited = audited_day(settings.out, day) if settings.out else None
-    spot = Landing(landing=settings.landing, target=cdr_target(settings.landing, day, agency_id, source.suffix_on(day)),
-                   stem=agency_id, existing=agency_files(settings.landing, day, agency_id),
-                   record=record_path(settings.landing, day, "cdr", agency_id))
-    with _one_at_a_time(spot, source), _remote(source) as remote:
+    record = record_path(settings.landing, day, "cdr", agency_id)
+    with _one_at_a_time(record, source), _remote(source) as remote:
+        target = cdr_target(settings.landing, day, agency_id, source.suffix_on(day))
+        spot = Landing(landing=settings.landing, target=target, stem=agency_id,
+                       existing=agency_files(settings.landing, day, agency_id), record=record)
         outcome = pull_file(source, remote, spot, day=day, now=settings.now,
                             guard=_audited_day_guard(settings, agency_id, spot, source, audited))
     if audited is not None and outcome.status in ("landed", "replaced") and \
@@ -89,18 +90,21 @@ def pull_reference(settings: PullSettings, table: str) -> Outcome:
     source = settings.sources.reference.get(table)
     if source is None:
         raise ConfigError(f"reference table {table} has no entry under reference: in sources.yaml.")
-    spot = Landing(landing=settings.landing, target=reference_target(settings.landing, table, source.suffix_on(settings.day)),
-                   stem=table, existing=table_files(settings.landing, table),
-                   record=record_path(settings.landing, settings.day, "reference", table))
+    record = record_path(settings.landing, settings.day, "reference", table)
+    target = reference_target(settings.landing, table, source.suffix_on(settings.day))
     validate = _readable_as(table, source.name)
     if source.kind == "sql":
         from audits.sources.sql import export_query
 
-        with _one_at_a_time(spot, source), _translated(source, (OSError,)):
+        with _one_at_a_time(record, source), _translated(source, (OSError,)):
+            spot = Landing(landing=settings.landing, target=target, stem=table,
+                           existing=table_files(settings.landing, table), record=record)
             return land_export(source, spot, day=settings.day, now=settings.now, validate=validate,
                                export=lambda path: export_query(source.connection, source.query, table=table,
                                                                 name=source.name, path=path))
-    with _one_at_a_time(spot, source), _remote(source) as remote:
+    with _one_at_a_time(record, source), _remote(source) as remote:
+        spot = Landing(landing=settings.landing, target=target, stem=table,
+                       existing=table_files(settings.landing, table), record=record)
         return pull_file(source, remote, spot, day=settings.day, now=settings.now, validate=validate)
 
 
@@ -109,7 +113,8 @@ def pull_references(settings: PullSettings) -> tuple[list[Outcome], list[Failure
     return _each(settings.sources.reference, lambda table: pull_reference(settings, table))
 
 
-def pull_agencies(settings: PullSettings, agencies: tuple[str, ...] | None = None) -> tuple[list[Outcome], list[Failure]]:
+def pull_agencies(settings: PullSettings,
+                  agencies: tuple[str, ...] | None = None) -> tuple[list[Outcome], list[Failure]]:
     """Every agency of sources.yaml (or these), each on its own: one unreachable server never
     keeps the others from being pulled."""
     chosen = {a: s for a, s in settings.sources.cdr.items() if agencies is None or a in agencies}
@@ -188,12 +193,13 @@ def _readable_as(table: str, name: str):
 
 
 @contextmanager
-def _one_at_a_time(spot: Landing, source: Source) -> Iterator[None]:
+def _one_at_a_time(record: Path, source: Source) -> Iterator[None]:
     """One pull of a file at a time (a CLI pull beside the DAG's, a rerun beside a run): each
-    would otherwise remove the other's temporary file as a leftover."""
-    spot.record.parent.mkdir(parents=True, exist_ok=True)
+    would otherwise remove the other's temporary file as a leftover. The lock sits beside the
+    file's pull record."""
+    record.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with locks.hold(spot.record.with_suffix(".lock"), what=f"the pull of {source.name}",
+        with locks.hold(record.with_suffix(".lock"), what=f"the pull of {source.name}",
                         wait_seconds=LOCK_WAIT_SECONDS):
             yield
     except locks.LockTimeout as exc:

@@ -233,7 +233,8 @@ def test_an_unreachable_server_fails_only_its_agency_with_a_clear_message(tmp_pa
     assert _landed(landing) == {"AG02.csv": _cdr("AG02", "b1")}
     assert f"cdr.AG01: cannot connect to the SFTP server 127.0.0.1:{port} (connection sftp_down)" in err
     assert "Connection refused" in err or "Unable to connect" in err
-    assert "cdr.AG03: Airflow connection 'sftp_undefined' is not defined" in err and "AIRFLOW_CONN_SFTP_UNDEFINED" in err
+    assert "cdr.AG03: Airflow connection 'sftp_undefined' is not defined" in err
+    assert "AIRFLOW_CONN_SFTP_UNDEFINED" in err
 
 
 def test_in_the_dag_a_connection_failure_is_retried_and_an_undefined_connection_is_not(tmp_path, sshd, monkeypatch):
@@ -424,7 +425,8 @@ def test_credentials_never_reach_logs_messages_or_files(tmp_path, sshd, postgres
     _put(drop / f"{COMPACT}.csv", _cdr("AG01", "a1"))
     wrong_password = "Wr0ng-Pa55word-xyz"
     _connect(monkeypatch, "sftp_ag01", sshd.connection(passphrase=True))
-    _connect(monkeypatch, "sftp_bad_key", sshd.connection(passphrase=True, private_key_passphrase="not-the-passphrase-42"))
+    _connect(monkeypatch, "sftp_bad_key",
+             sshd.connection(passphrase=True, private_key_passphrase="not-the-passphrase-42"))
     _connect(monkeypatch, "vendor_db", postgres.connection())
     _connect(monkeypatch, "vendor_db_bad", dict(postgres.connection(), password=wrong_password))
     sources = _sources(tmp_path / "sources.yaml", {
