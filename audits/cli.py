@@ -1,4 +1,5 @@
-"""`python -m audits sample|run|verify|keygen|cases|case|review` (data-contract.md §4, cases.md §6, review.md).
+"""`python -m audits sample|run|verify|keygen|cases|case|review|pull` (data-contract.md §4, cases.md §6,
+review.md, sources.md).
 
 The CLI is where the environment and the clock are read: it builds an AuditConfig and
 passes it down.
@@ -22,6 +23,7 @@ from audits.version import code_version            # the DAG imports it from her
 SECRET_VARIABLE = "AUDIT_HMAC_SECRET"
 EXIT_CANNOT_AUDIT = 2
 EXIT_VERIFY_FAILED = 1
+EXIT_PULL_FAILED = 1          # some sources failed; the others were pulled
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +93,19 @@ def _parser() -> argparse.ArgumentParser:
     case.add_argument("--store", type=Path, required=True)
     case.set_defaults(handler=_case)
     _review_parser(commands)
+
+    pull = commands.add_parser("pull", help="pull the day's files from their sources into the landing zone")
+    pull.add_argument("--date", type=_date, required=True)
+    pull.add_argument("--landing", type=Path, required=True)
+    pull.add_argument("--sources", type=Path, default=None, help="sources.yaml (default: <landing>/sources.yaml)")
+    pull.add_argument("--out", type=Path, default=None,
+                      help="the reports folder, to know which days were audited (without it, pull changes no file "
+                           "already landed)")
+    pull.add_argument("--replace", action="store_true",
+                      help="replace an audited day's landed file that differs from its source (then rerun the day)")
+    pull.add_argument("--agency", action="append", default=None, metavar="ID",
+                      help="pull only this agency's CDR file, no reference table (repeatable)")
+    pull.set_defaults(handler=_pull)
     return parser
 
 
@@ -339,6 +354,36 @@ def _case(args) -> int:
         return _fail(f"No such case: {exc}")
     print(history_table(history))
     return 0
+
+
+def _pull(args) -> int:
+    """Exit 0 when every source was pulled or is not there yet, 1 when some failed (the others
+    were pulled), 2 when nothing can be pulled (sources.yaml unusable, no landing zone)."""
+    from audits.sources.pull import PullSettings, pull_agencies, pull_references, sources_config
+
+    if not args.landing.is_dir():
+        return _fail(f"Cannot pull: the landing zone {args.landing} is not a folder. Pass --landing with the folder "
+                     "that holds reference/ and cdr/ (data-contract.md §1).")
+    try:
+        sources = sources_config(args.landing, args.sources)
+    except ConfigError as exc:
+        return _fail(f"Cannot pull: {exc}")
+    unknown = sorted(set(args.agency or ()) - set(sources.cdr))
+    if unknown:
+        return _fail(f"Cannot pull: no source for agency {', '.join(unknown)} under cdr: in the sources file "
+                     f"(agencies there: {', '.join(sorted(sources.cdr)) or 'none'}).")
+    settings = PullSettings(landing=args.landing, day=args.date, sources=sources, out=args.out, replace=args.replace,
+                            now=dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+    outcomes, failures = ([], []) if args.agency else pull_references(settings)
+    more_outcomes, more_failures = pull_agencies(settings, tuple(args.agency) if args.agency else None)
+    for outcome in outcomes + more_outcomes:
+        print(f"{outcome.status:<9} {outcome.name}: {outcome.message}")
+    for failure in failures + more_failures:
+        print(f"FAILED    {failure.message}" + ("" if failure.retryable else "\n          (pull again once fixed)"),
+              file=sys.stderr)
+    if not (outcomes or more_outcomes or failures or more_failures):
+        print(f"nothing to pull: no sources in {args.sources or args.landing / 'sources.yaml'}")
+    return EXIT_PULL_FAILED if failures or more_failures else 0
 
 
 def _statuses(text: str) -> tuple[str, ...]:

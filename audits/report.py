@@ -35,6 +35,7 @@ from audits.signing import previous_manifest
 from audits.signals.complaints import ComplaintSignals
 from audits.signals.effects import with_complaint_columns, with_complaint_rates
 from audits.signals.presentation import portfolio_warnings, with_warnings
+from audits.sources.landing import input_source, sources_of_day
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,7 @@ def _manifest(config: AuditConfig, files: list[FileRecord], staging: Path, repor
         broken = [f.path for f in files if not f.conserved]
         raise RuntimeError(f"Row conservation failed for {', '.join(broken[:10])}: rows read != accepted + "
                            "quarantined. This is a defect of the audit, not of the data; report it.")
+    pulled = sources_of_day(config.landing, config.audit_date)     # where `pull` got each input (sources.md §2)
     return {
         "run_id": config.run_id,
         "audit_date": config.audit_date.isoformat(),
@@ -206,7 +208,8 @@ def _manifest(config: AuditConfig, files: list[FileRecord], staging: Path, repor
                      "source": config.rulepack.source},            # re-hashed by verify
         "inputs": [{"path": f.path, "table": f.table, "agency_id": f.agency_id, "status": f.status,
                     "sha256": f.sha256, "rows": f.rows_read, "rows_accepted": f.rows_accepted,
-                    "rows_quarantined": f.rows_quarantined, "message": f.message} for f in files],
+                    "rows_quarantined": f.rows_quarantined, "message": f.message,
+                    **input_source(pulled, f.path, f.sha256)} for f in files],
         "row_conservation": {"ok": conserved, "files": len(files),
                              "rows_read": sum(f.rows_read for f in files),
                              "rows_accepted": sum(f.rows_accepted for f in files),

@@ -16,6 +16,12 @@ manifest that `python -m audits verify` can check.
 `notify_to` (comma-separated e-mail addresses; the SMTP connection is `audit_smtp`), `notify_from`
 (the sender; env `VENDOR_AUDIT_NOTIFY_FROM`, else the connection's `from_email` extra).
 
+**Sources** (`sources`, default `<landing>/sources.yaml`; none: files are expected in the landing zone):
+`pull_sources` pulls each agency's file of the day from its SFTP server, path or object store (one
+mapped task per agency, retried with back-off on connection errors) and `pull_reference` the reference
+tables (SQL or files) before `check_reference`; a file not there yet is pulled while `wait_for_landing`
+waits. `replace_landed` lets a pull replace a landed file of an already audited day (then rerun it).
+
 **Deployment**: `VENDOR_AUDIT_DATA` must be an absolute path on storage shared by the dag-processor
 and every worker (landing/, reports/, store/ under it), and every worker needs the same
 `AUDIT_HMAC_SECRET`. Errors a retry cannot fix (a bad rulepack, a missing reference table, a
@@ -40,6 +46,7 @@ import sys
 from contextlib import contextmanager
 
 import pendulum
+from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import CronTriggerTimetable, Param, PokeReturnValue, dag, get_current_context, task
 
 BANK_TIMEZONE = os.environ.get("VENDOR_AUDIT_TIMEZONE", "Asia/Shanghai")
@@ -86,6 +93,11 @@ def _under_data_root(name: str) -> str:
         "rule_partitions": Param(int(os.environ.get("VENDOR_AUDIT_RULE_PARTITIONS", "1")), type="integer",
                                  minimum=1, maximum=64,
                                  description="Hash partitions of the numbers for the rules (one task each)."),
+        "sources": Param("", type="string",
+                         description="Absolute path of sources.yaml; empty: <landing>/sources.yaml, if present."),
+        "replace_landed": Param(False, type="boolean",
+                                description="Let the pull replace a landed file of an audited day that differs "
+                                            "from its source (then this run audits the day again)."),
     },
 )
 def vendor_audit_nightly():
@@ -113,7 +125,42 @@ def vendor_audit_nightly():
                 "code_version": code_version(), "generated_at": pendulum.now("UTC").isoformat(),
                 "landing_wait_minutes": params["landing_wait_minutes"], "notify_to": params["notify_to"],
                 "notify_from": params.get("notify_from", ""),
-                "rule_partitions": params["rule_partitions"]}
+                "rule_partitions": params["rule_partitions"],
+                "sources": params.get("sources", ""), "replace_landed": bool(params.get("replace_landed", False))}
+
+    @task
+    def source_agencies(settings: dict) -> list[str]:
+        """The agencies whose file of the day is pulled from a source (sources.yaml; none without one)."""
+        with _fail_without_retry():
+            return sorted(_sources(settings).cdr)
+
+    @task(retries=3, retry_delay=dt.timedelta(minutes=1), retry_exponential_backoff=True,
+          max_active_tis_per_dagrun=16,
+          doc_md="Pull one agency's file of the day into the landing zone (one mapped task per agency): a "
+                 "connection error is retried with back-off and never holds up the other agencies; a file not "
+                 "there yet is not an error (wait_for_landing pulls it once it is).")
+    def pull_sources(settings: dict, agency_id: str) -> str:
+        """Pull one agency's CDR file of the day from its source."""
+        from audits.sources.pull import pull_agency
+
+        with _fail_without_retry():
+            outcome = pull_agency(_pull_settings(settings), agency_id)
+        return f"{outcome.status}: {outcome.message}"
+
+    @task(retries=3, retry_delay=dt.timedelta(minutes=1), retry_exponential_backoff=True)
+    def pull_reference(settings: dict) -> list[str]:
+        """Pull the reference tables that sources.yaml names (vendor database, SFTP, paths)."""
+        from audits.config import ConfigError
+        from audits.sources.pull import pull_references
+
+        with _fail_without_retry():
+            outcomes, failures = pull_references(_pull_settings(settings))
+            if failures:
+                message = "\n".join(f.message for f in failures)
+                if all(not f.retryable for f in failures):
+                    raise ConfigError(message)
+                raise RuntimeError(message)
+        return [f"{o.status}: {o.message}" for o in outcomes]
 
     @task
     def check_reference(settings: dict) -> dict:
@@ -132,6 +179,7 @@ def vendor_audit_nightly():
 
         with _fail_without_retry():
             config = _config(settings)
+            _pull_late(settings, delivered_agencies(config))     # files not there when pull_sources ran
             delivered = delivered_agencies(config)
             expected = expected_agencies(config)
         run = get_current_context()["dag_run"]
@@ -225,7 +273,13 @@ def vendor_audit_nightly():
         return f"sent to {len(recipients)} recipient(s) from {sender}"
 
     resolved = resolve_run()
+    pulled = pull_sources.partial(settings=resolved).expand(agency_id=source_agencies(resolved))
+    # check_reference waits for every pull to end, but a pull that failed (a server down after its
+    # retries) does not stop the audit: that agency is DQ_FILE_MISSING unless it lands meanwhile.
+    sources_pulled = EmptyOperator(task_id="sources_pulled", trigger_rule="all_done")
+    pulled >> sources_pulled
     settings = check_reference(resolved)
+    [sources_pulled, pull_reference(resolved)] >> settings
     delivered = wait_for_landing(settings)
     staged = stage_agency.partial(settings=settings).expand(agency_id=delivered)
     validated = validate_day(settings)
@@ -256,6 +310,43 @@ def _config(settings: dict):
         out=Path(settings["out"]), store=Path(settings["store"]), rulepack=load_rulepack(settings["rulepack"]),
         hmac_secret=_hmac_secret(), run_id=settings["run_id"],
         code_version=settings["code_version"], generated_at=settings["generated_at"], orchestrated=True)
+
+
+def _sources(settings: dict):
+    """The run's sources.yaml (param `sources`, else <landing>/sources.yaml if present)."""
+    from pathlib import Path
+
+    from audits.sources.pull import sources_config
+
+    return sources_config(Path(settings["landing"]), settings.get("sources") or None, absolute=True)
+
+
+def _pull_settings(settings: dict):
+    """What a pull needs: the run's day and folders, its sources, and whether it may replace."""
+    from pathlib import Path
+
+    from audits.sources.pull import PullSettings
+
+    return PullSettings(landing=Path(settings["landing"]), day=dt.date.fromisoformat(settings["audit_date"]),
+                        sources=_sources(settings), out=Path(settings["out"]),
+                        replace=bool(settings.get("replace_landed")), now=pendulum.now("UTC"))
+
+
+def _pull_late(settings: dict, delivered: list[str]) -> None:
+    """Pull the sources of agencies that have not delivered yet, each on its own; a failure is
+    logged and the sensor goes on waiting (the agency's pull_sources task shows the first one)."""
+    import logging
+
+    from audits.sources.pull import pull_agencies
+
+    pulling = _pull_settings(settings)
+    late = tuple(sorted(set(pulling.sources.cdr) - set(delivered)))
+    if late:
+        outcomes, failures = pull_agencies(pulling, late)
+        for outcome in outcomes:
+            logging.getLogger(__name__).info("%s: %s", outcome.name, outcome.message)
+        for failure in failures:
+            logging.getLogger(__name__).warning("%s", failure.message)
 
 
 def _hmac_secret() -> bytes:

@@ -34,6 +34,9 @@ from audits.privacy import key_fingerprint  # noqa: E402
 from tests.landing import CUSTOMER, DAY, REFERENCE, call, make_landing  # noqa: E402
 
 EXPECTED_EDGES = {
+    ("resolve_run", "source_agencies"), ("source_agencies", "pull_sources"), ("resolve_run", "pull_sources"),
+    ("pull_sources", "sources_pulled"), ("sources_pulled", "check_reference"),
+    ("resolve_run", "pull_reference"), ("pull_reference", "check_reference"),
     ("resolve_run", "check_reference"), ("check_reference", "wait_for_landing"),
     ("wait_for_landing", "stage_agency"), ("stage_agency", "validate_day"),
     ("validate_day", "rule_partitions"), ("rule_partitions", "bank_wide_rules"),
@@ -313,3 +316,104 @@ def test_a_run_with_the_signing_connection_publishes_a_signed_report(dag, tmp_pa
     assert cli(["verify", str(report), "--public-key", str(tmp_path / "bank.pub.pem")]) == 0
     assert json.loads((report / "manifest.json").read_text())["previous_manifest"]["audit_date"] == \
         (DAY - dt.timedelta(days=1)).isoformat()
+
+
+# --- pulling sources (sources.md) -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory):
+    from tests.servers import missing_sshd, start_sshd
+
+    if missing_sshd():
+        pytest.skip(missing_sshd())
+    server = start_sshd(tmp_path_factory.mktemp("sshd"))
+    yield server
+    server.stop()
+
+
+def _sourced_landing(root: Path, drop: Path, sources: dict) -> Path:
+    """Reference data for AG01..AG03 and no CDR file: the night's files are in `drop`, pulled."""
+    import yaml
+
+    contracts = [dict(REFERENCE["contracts"][0], agency_id=a, contract_id=f"C-{a}") for a in ("AG01", "AG02", "AG03")]
+    landing = make_landing(root / "landing", contracts=contracts)
+    (landing / "sources.yaml").write_text(yaml.safe_dump({"cdr": sources}))
+    drop.mkdir(parents=True, exist_ok=True)
+    return landing
+
+
+def _drop_cdr(path: Path, agency_id: str, call_id: str) -> Path:
+    from audits.models import TABLE_COLUMNS
+    from tests.landing import write_csv
+
+    return write_csv(path, [call(call_id, "2026-11-27 10:00:00", agency_id=agency_id)],
+                     list(TABLE_COLUMNS["cdr"][0] + TABLE_COLUMNS["cdr"][1]))
+
+
+def test_pull_sources_is_mapped_per_agency_and_comes_before_check_reference(dag):
+    pull = dag.get_task("pull_sources")
+    assert pull.retries == 3 and pull.retry_exponential_backoff                 # connection errors, with back-off
+    assert dag.get_task("pull_reference").retries == 3
+    assert dag.get_task("sources_pulled").trigger_rule == "all_done"    # a failed agency never stops the audit
+    assert dag.get_task("check_reference").trigger_rule == "all_success"        # a failed reference pull does
+    assert {"sources", "replace_landed"} <= set(dag.params)
+
+
+@pytest.mark.slow
+def test_a_run_pulls_each_agency_first_and_one_failing_source_does_not_stop_it(dag, tmp_path, sshd, monkeypatch):
+    drop = tmp_path / "drop"
+    landing = _sourced_landing(tmp_path, drop, {
+        "AG01": {"kind": "sftp", "connection": "sftp_ag01", "path": f"{drop}/ag01_{{date:%Y%m%d}}.csv"},
+        "AG02": {"kind": "local", "path": f"{drop}/ag02_{{date:%Y%m%d}}.csv"},
+        "AG03": {"kind": "sftp", "connection": "sftp_not_defined", "path": f"{drop}/ag03_{{date:%Y%m%d}}.csv"}})
+    ag01 = _drop_cdr(drop / "ag01_20261127.csv", "AG01", "a1").read_bytes()
+    ag02 = _drop_cdr(drop / "ag02_20261127.csv", "AG02", "b1").read_bytes()
+    _drop_cdr(drop / "ag03_20261127.csv", "AG03", "c1")
+    monkeypatch.setenv("AIRFLOW_CONN_SFTP_AG01", json.dumps(sshd.connection()))
+    (tmp_path / "landing").mkdir(exist_ok=True)
+
+    report = _run(dag, tmp_path)                          # succeeds: AG03's pull failed, the audit went on
+    assert (landing / "cdr" / "2026-11-27" / "AG01.csv").read_bytes() == ag01
+    assert (landing / "cdr" / "2026-11-27" / "AG02.csv").read_bytes() == ag02
+    inputs = {e["agency_id"]: e for e in json.loads((report / "manifest.json").read_text())["inputs"]
+              if e["table"] == "cdr"}
+    assert inputs["AG01"]["source"]["connection"] == "sftp_ag01" and inputs["AG02"]["source"]["kind"] == "local"
+    assert inputs["AG03"]["status"] == "missing" and "source" not in inputs["AG03"]
+    assert "sftp_ag01" in json.dumps(inputs) and sshd.user_key_passphrase not in (report / "manifest.json").read_text()
+
+
+def test_a_pull_task_fails_without_retry_on_a_permanent_error_and_retries_a_connection_error(dag, tmp_path, sshd,
+                                                                                             monkeypatch):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from tests.servers import closed_port
+
+    drop = tmp_path / "drop"
+    _sourced_landing(tmp_path, drop, {
+        "AG01": {"kind": "sftp", "connection": "sftp_down", "path": f"{drop}/{{date:%Y%m%d}}.csv"},
+        "AG02": {"kind": "sftp", "connection": "sftp_not_defined", "path": f"{drop}/{{date:%Y%m%d}}.csv"}})
+    monkeypatch.setenv("AIRFLOW_CONN_SFTP_DOWN", json.dumps(dict(sshd.connection(), port=closed_port())))
+    pull = dag.get_task("pull_sources").python_callable
+    assert dag.get_task("source_agencies").python_callable(_settings(tmp_path)) == ["AG01", "AG02"]
+    with pytest.raises(Exception) as retried:
+        pull(_settings(tmp_path), "AG01")
+    assert not isinstance(retried.value, AirflowFailException) and "cannot connect" in str(retried.value)
+    with pytest.raises(AirflowFailException, match="'sftp_not_defined' is not defined"):
+        pull(_settings(tmp_path), "AG02")
+    with pytest.raises(AirflowFailException, match="Param `sources` is 'conf/sources.yaml', a relative path"):
+        dag.get_task("source_agencies").python_callable(_settings(tmp_path, sources="conf/sources.yaml"))
+
+
+def test_a_file_not_there_at_pull_time_is_pulled_while_the_sensor_waits(dag, tmp_path):
+    drop = tmp_path / "drop"
+    landing = _sourced_landing(tmp_path, drop, {
+        "AG01": {"kind": "local", "path": f"{drop}/{{date:%Y%m%d}}.csv", "ready_marker": f"{drop}/{{date:%Y%m%d}}.ok"}})
+    settings = _settings(tmp_path)
+    source = _drop_cdr(drop / "20261127.csv", "AG01", "a1")
+    said = dag.get_task("pull_sources").python_callable(settings, "AG01")
+    assert said.startswith("waiting: ready marker") and not (landing / "cdr").exists()
+
+    (drop / "20261127.ok").touch()                      # the agency finished; the sensor's next poke pulls it
+    pull_late = dag.get_task("wait_for_landing").python_callable.__globals__["_pull_late"]
+    pull_late(settings, [])
+    assert (landing / "cdr" / "2026-11-27" / "AG01.csv").read_bytes() == source.read_bytes()

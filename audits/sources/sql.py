@@ -1,0 +1,102 @@
+"""`kind: sql`: a reference table from the vendor-management database, through
+apache-airflow-providers-postgres' PostgresHook and an Airflow connection. The query runs in a
+read-only transaction and its result streams to CSV with PostgreSQL's COPY (no row passes
+through Python). Imported lazily, inside functions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+from audits.models import TABLE_COLUMNS
+from audits.sources.connections import connection_secrets, error_text, get_connection
+from audits.sources.fetch import PullError, PullRefused
+
+POSTGRES_TYPES = ("postgres", "postgresql")
+# Errors of the query itself, by SQLSTATE class: 42 syntax, unknown table or column, no privilege;
+# 22 a bad value or cast; 25 a write in the read-only transaction; 0A not supported. The query
+# must be fixed, so they are not retried. Connection errors (08, 57) and the rest are.
+_QUERY_ERROR_CLASSES = ("42", "22", "25", "0A")
+
+
+def export_query(connection_id: str, query: str, *, table: str, name: str, path: Path) -> None:
+    """Write the query's result to `path` (created new) as UTF-8 CSV with a header, then check
+    that its columns are the table's contract columns (all required ones, no others)."""
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    secrets = connection_secrets(connection_id)
+    try:
+        connection_type = get_connection(connection_id).conn_type
+    except LookupError as exc:
+        raise PullRefused(f"{name}: {exc}") from None
+    if connection_type not in POSTGRES_TYPES:
+        raise PullRefused(f"{name}: Airflow connection {connection_id!r} is of type {connection_type!r}; kind sql "
+                          "reads PostgreSQL (connection type postgres).")
+    try:
+        database = PostgresHook(postgres_conn_id=connection_id).get_conn()
+    except Exception as exc:
+        if "authentication failed" in str(exc) or "no password supplied" in str(exc):
+            raise PullRefused(f"{name}: the database of connection {connection_id!r} refused the login: "
+                              f"{error_text(exc, secrets)}. Check the connection's login and password; not "
+                              "retried.") from None
+        raise PullError(f"{name}: cannot connect to the database of connection {connection_id!r}: "
+                        f"{error_text(exc, secrets)}.") from None
+    copy = f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')"
+    try:
+        _read_only(database)
+        with database.cursor() as cursor, open(path, "xb") as sink:
+            if hasattr(cursor, "copy"):                       # psycopg 3
+                with cursor.copy(copy) as stream:
+                    for block in stream:
+                        sink.write(block)
+            else:                                             # psycopg2
+                cursor.copy_expert(copy, sink)
+            sink.flush()
+            os.fsync(sink.fileno())
+        database.rollback()
+    except Exception as exc:
+        state = str(getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None) or "")
+        if state[:2] in _QUERY_ERROR_CLASSES:
+            raise PullRefused(f"{name}: the query failed: {error_text(exc, secrets)}. Fix reference.{table}.query "
+                              "in sources.yaml; not retried.") from None
+        if isinstance(exc, OSError):
+            raise
+        raise PullError(f"{name}: the query could not be run to the end: {error_text(exc, secrets)}.") from None
+    finally:
+        database.close()
+    _check_columns(path, table, name)
+
+
+def _read_only(database) -> None:
+    """Run the query in a read-only transaction: a query that writes fails instead."""
+    if hasattr(database, "set_session"):                      # psycopg2
+        database.set_session(readonly=True)
+    else:                                                     # psycopg 3
+        database.read_only = True
+
+
+def _check_columns(path: Path, table: str, name: str) -> None:
+    """The result's header must be the table's contract columns: every required one, no other
+    (a column the contract does not know has no place in the landing zone); and rows."""
+    required, optional = TABLE_COLUMNS[table]
+    with open(path, "rb") as handle:
+        header = handle.readline().decode("utf-8", errors="replace")
+        has_rows = bool(handle.read(1))
+    columns = next(csv.reader(io.StringIO(header)), [])
+    names = [c.strip().lower() for c in columns]
+    missing = [c for c in required if c not in names]
+    unknown = [c for c in columns if c.strip().lower() not in (*required, *optional)]
+    if missing or unknown:
+        lines = [f"{name}: the query returns columns that are not those of {table}"]
+        if missing:
+            lines.append(f"missing: {', '.join(missing)}")
+        if unknown:
+            lines.append(f"not in the contract: {', '.join(unknown[:10])}")
+        lines.append(f"Select {', '.join(required + optional)} (the optional ones may be left out), in the "
+                     "contract's formats (dates YYYY-MM-DD, lists as ';'-separated text); not retried.")
+        raise PullRefused("\n".join(lines))
+    if not has_rows:
+        raise PullError(f"{name}: the query returned no rows; reference/{table} was left as it was. Reference "
+                        "tables are effective-dated and never lose rows: check the vendor database.")
