@@ -1,0 +1,279 @@
+"""The DAG under a real Airflow deployment in miniature: scheduler, dag-processor and API server
+(LocalExecutor) on a throwaway PostgreSQL metadata database, AIRFLOW_HOME in a temp dir, the
+repository's dags/ folder. A triggered run of a sample day publishes the same CSVs as the CLI;
+clearing only `publish` rebuilds what it needs; a cleared publish that fails fails the DagRun.
+
+Every process the test starts runs in its own process group and is killed at the end (with
+any task process it left), whatever happened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.pg_server import free_port, postgres_bin, postgres_server  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+DAG_ID = "vendor_audit_nightly"
+DAY = dt.date(2026, 11, 27)
+SECRET = "scheduler-test-secret"
+RUN_SECONDS = 300                      # a sample day takes ~1 min here; generous for a busy 2-core CI
+COMPARED = ("violations.csv", "quarantine.csv", "scores.csv", "cases.csv")
+
+
+class Deployment:
+    """The three services, started against one metadata database; stop() kills them all."""
+
+    def __init__(self, home: Path, database_url: str):
+        self.home = home
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "VENDOR_AUDIT"))}
+        self.env.update({
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base}/execution/",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database_url,
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(self.port),
+            "AIRFLOW__API__BASE_URL": self.base,
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__API_AUTH__JWT_SECRET": "scheduler-test-jwt-secret",
+            "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "AUDIT_HMAC_SECRET": SECRET,
+            "PYTHONPATH": str(REPO),
+            # VENDOR_AUDIT_DATA deliberately unset: the scheduled run that unpausing creates fails
+            # at once in resolve_run (no shared data folder), without retries.
+        })
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def migrate(self) -> None:
+        done = subprocess.run([AIRFLOW, "db", "migrate"], env=self.env, capture_output=True, text=True,
+                              timeout=240)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    def start(self) -> None:
+        for name in ("api-server", "scheduler", "dag-processor"):
+            log = open(self.home / f"{name}.log", "wb")
+            self.processes[name] = subprocess.Popen([AIRFLOW, name], env=self.env, stdout=log,
+                                                    stderr=subprocess.STDOUT, start_new_session=True,
+                                                    cwd=self.home)
+        self.wait_for(lambda: self._get(f"/api/v2/dags/{DAG_ID}", ok=(200, 404)) is not None, 120,
+                      "the API server to answer")
+        self.wait_for(lambda: self._get(f"/api/v2/dags/{DAG_ID}", ok=(200,)) is not None, 120,
+                      "the dag-processor to parse the DAG")
+
+    def stop(self) -> None:
+        """SIGTERM to every service's process group, then SIGKILL to the groups and to any
+        descendant (a task process in a session of its own) still alive."""
+        pids = set()
+        for process in self.processes.values():
+            pids |= _descendants(process.pid)
+        for process in self.processes.values():
+            _signal_group(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                pass
+        for process in self.processes.values():
+            _signal_group(process.pid, signal.SIGKILL)
+            process.wait()
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    # REST API (all users are admins here) ---------------------------------------------
+    def _request(self, method: str, path: str, body: dict | None = None, ok=(200,)):
+        import httpx
+
+        try:
+            response = httpx.request(method, self.base + path, json=body, timeout=30)
+        except httpx.TransportError:
+            return None
+        if response.status_code not in ok:
+            if ok == (200,) and method == "GET":
+                return None
+            raise AssertionError(f"{method} {path}: {response.status_code} {response.text[:2000]}")
+        return response.json() if response.content else {}
+
+    def _get(self, path: str, ok=(200,)):
+        return self._request("GET", path, ok=ok)
+
+    def unpause(self) -> None:
+        self._request("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
+
+    def trigger(self, run_id: str, conf: dict) -> None:
+        self._request("POST", f"/api/v2/dags/{DAG_ID}/dagRuns",
+                      {"dag_run_id": run_id, "logical_date": None, "conf": conf})
+
+    def runs(self) -> list[dict]:
+        return self._get(f"/api/v2/dags/{DAG_ID}/dagRuns?limit=100")["dag_runs"]
+
+    def run_state(self, run_id: str) -> str:
+        return self._get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}")["state"]
+
+    def task_states(self, run_id: str) -> dict[str, dict]:
+        found = self._get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances?limit=100")
+        return {f"{t['task_id']}" + (f"[{t['map_index']}]" if t["map_index"] >= 0 else ""): t
+                for t in found["task_instances"]}
+
+    def clear(self, run_id: str, task_ids: list[str]) -> None:
+        """Clear only these tasks of the run (no upstream, no downstream), as an operator would."""
+        self._request("POST", f"/api/v2/dags/{DAG_ID}/clearTaskInstances",
+                      {"dry_run": False, "dag_run_id": run_id, "task_ids": task_ids, "only_failed": False,
+                       "include_upstream": False, "include_downstream": False, "reset_dag_runs": True})
+
+    def wait_finished(self, run_id: str, seconds: float = RUN_SECONDS) -> str:
+        self.wait_for(lambda: self.run_state(run_id) in ("success", "failed"), seconds,
+                      f"run {run_id} to finish", explain=lambda: self.explain(run_id))
+        return self.run_state(run_id)
+
+    def explain(self, run_id: str) -> str:
+        lines = [f"run {run_id}: {self.run_state(run_id)}"]
+        for task, info in sorted(self.task_states(run_id).items()):
+            lines.append(f"  {task}: {info['state']} (try {info['try_number']})")
+        for log in sorted(self.home.glob("logs/**/*.log"))[-40:]:
+            text = log.read_text(errors="replace")
+            if "ERROR" in text or "Traceback" in text:
+                lines.append(f"--- {log.relative_to(self.home)}\n{text[-3000:]}")
+        for name in self.processes:
+            lines.append(f"--- {name}.log\n{(self.home / f'{name}.log').read_text(errors='replace')[-1500:]}")
+        return "\n".join(lines)
+
+    @staticmethod
+    def wait_for(condition, seconds: float, what: str, explain=None) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                if condition():
+                    return
+            except (KeyError, TypeError):
+                pass
+            time.sleep(1)
+        raise AssertionError(f"timed out after {seconds:g} s waiting for {what}\n" + (explain() if explain else ""))
+
+
+def _descendants(root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+@pytest.fixture(scope="module")
+def deployment(postgres_server):  # noqa: F811
+    database = postgres_server.create_database("airflow_scheduler_test")
+    home = Path(tempfile.mkdtemp(prefix="airflow-scheduler-"))
+    airflow = Deployment(home, database)
+    try:
+        airflow.migrate()
+        airflow.start()
+        airflow.unpause()
+        yield airflow
+    finally:
+        airflow.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def sample_root():
+    from audits.sample import write_sample_landing
+
+    root = Path(tempfile.mkdtemp(prefix="scheduler-sample-"))
+    write_sample_landing(root / "landing", start=DAY - dt.timedelta(days=1), days=2, agencies=3,
+                         calls_per_day=400, seed=11)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _cli_report(root: Path) -> Path:
+    env = {**os.environ, "AUDIT_HMAC_SECRET": SECRET, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-m", "audits", "run", "--date", DAY.isoformat(),
+                           "--landing", str(root / "landing"), "--out", str(root / "cli-reports"),
+                           "--store", str(root / "cli-store"), "--workers", "1"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return root / "cli-reports" / DAY.isoformat()
+
+
+RUN_ID = "scheduler_test_run"
+
+
+def test_a_triggered_run_under_the_scheduler_publishes_what_the_cli_does(deployment, sample_root):
+    started = time.monotonic()
+    conf = {"audit_date": DAY.isoformat(), "landing": str(sample_root / "landing"),
+            "out": str(sample_root / "reports"), "store": str(sample_root / "store"),
+            "landing_wait_minutes": 0, "rule_partitions": 2}
+    deployment.trigger(RUN_ID, conf)
+    assert deployment.wait_finished(RUN_ID) == "success", deployment.explain(RUN_ID)
+    print(f"scheduler run: {time.monotonic() - started:.0f} s")
+
+    report = sample_root / "reports" / DAY.isoformat()
+    cli = _cli_report(sample_root)
+    for name in COMPARED:
+        assert (report / name).read_bytes() == (cli / name).read_bytes(), f"{name} differs from the CLI's"
+    for dq in sorted((cli / "dq").iterdir()):
+        assert (report / "dq" / dq.name).read_bytes() == dq.read_bytes(), f"dq/{dq.name} differs"
+    ours, theirs = (json.loads((d / "manifest.json").read_text()) for d in (report, cli))
+    # Equal: what was audited and how. Different by design: run_id, generated_at, the store's
+    # path (history paths), and the hashes of HTML/XLSX, which show the run id and time.
+    for key in ("audit_date", "inputs", "row_conservation", "rulepack", "code_version", "callee_key_fingerprint",
+                "landing"):
+        assert ours[key] == theirs[key], key
+    assert [{k: h[k] for k in ("date", "rows", "sha256")} for h in ours["history"]] == \
+           [{k: h[k] for k in ("date", "rows", "sha256")} for h in theirs["history"]]
+    assert {k: v for k, v in ours["outputs"].items() if k in COMPARED} == \
+           {k: v for k, v in theirs["outputs"].items() if k in COMPARED}
+    assert ours["run_id"] == RUN_ID and not (sample_root / "store" / ".work").exists()
+
+    from audits.cli import main as audits_cli
+    assert audits_cli(["verify", str(report)]) == 0
+
+    # The run that unpausing created for the latest 02:00 has no shared data folder
+    # (VENDOR_AUDIT_DATA unset): it failed at once in resolve_run, without a retry.
+    scheduled = [r for r in deployment.runs() if r["run_type"] == "scheduled"]
+    assert scheduled, "unpausing created no scheduled run"
+    assert deployment.wait_finished(scheduled[0]["dag_run_id"], 120) == "failed"
+    resolve = deployment.task_states(scheduled[0]["dag_run_id"])["resolve_run"]
+    assert resolve["state"] == "failed" and resolve["try_number"] == 1
