@@ -121,9 +121,11 @@ def vendor_audit_nightly():
         """Wait until every agency with a contract in force delivered, or the wait is over."""
         from audits.deployment import landing_wait_over
         from audits.pipeline import delivered_agencies, expected_agencies
+        from audits.restore import rebuild_missing
 
         with _fail_without_retry():
             config = _config(settings)
+            rebuild_missing(config, needs="reference")       # a cleared task whose run's work was removed
             delivered = delivered_agencies(config)
             expected = expected_agencies(config)
         run = get_current_context()["dag_run"]
@@ -137,17 +139,21 @@ def vendor_audit_nightly():
     def stage_agency(settings: dict, agency_id: str) -> str:
         """Read and type one agency's file (one mapped task per agency)."""
         from audits.pipeline import stage_agency as run_stage
+        from audits.restore import rebuild_missing
 
         with _fail_without_retry():
-            return run_stage(_config(settings), agency_id)
+            rebuild_missing(config := _config(settings), needs="reference")
+            return run_stage(config, agency_id)
 
     @task(trigger_rule="none_failed")
     def validate_day(settings: dict) -> None:
         """Validate all agencies' rows in one Great Expectations batch; quarantine; store the day."""
         from audits.pipeline import stage_day
+        from audits.restore import rebuild_missing
 
         with _fail_without_retry():
-            stage_day(_config(settings))
+            rebuild_missing(config := _config(settings), needs="reference")
+            stage_day(config)
 
     @task
     def rule_partitions(settings: dict) -> list[int]:
@@ -159,33 +165,49 @@ def vendor_audit_nightly():
     def bank_wide_rules(settings: dict, partition: int) -> None:
         """Run every rule over one partition of the numbers."""
         from audits.pipeline import stage_rules
+        from audits.restore import rebuild_missing
 
         with _fail_without_retry():
-            stage_rules(_config(settings), partition=partition, partitions=int(settings["rule_partitions"]))
+            rebuild_missing(config := _config(settings), needs="day")
+            stage_rules(config, partition=partition, partitions=int(settings["rule_partitions"]))
 
     @task
     def merge_findings(settings: dict) -> None:
         """Join the partitions' findings into the day's violations."""
-        from audits.pipeline import merge_rule_partitions
+        from audits.restore import merge_or_rebuild
 
         with _fail_without_retry():
-            merge_rule_partitions(_config(settings), int(settings["rule_partitions"]))
+            merge_or_rebuild(_config(settings), int(settings["rule_partitions"]))
 
     @task
     def publish(settings: dict) -> str:
         """Scores, scorecards and manifest; publish the report atomically. Returns its folder."""
         from audits.pipeline import stage_publish
+        from audits.restore import rebuild_missing
 
         with _fail_without_retry():
-            return str(stage_publish(_config(settings)).report_dir)
+            rebuild_missing(config := _config(settings), needs="rules")
+            return str(stage_publish(config).report_dir)
 
-    @task(trigger_rule="all_done", retries=0)
+    @task(retries=0)
     def discard_work(settings: dict) -> None:
         """Remove the run's work files (full numbers) whatever happened upstream: failed or not,
-        they never outlive the run."""
-        from audits.pipeline import discard_work as discard
+        they never outlive the run. Then fail if any task before it failed: the teardown of
+        resolve_run, it is cleared with any task and so says what the run's state is."""
+        from airflow.sdk.exceptions import AirflowFailException
 
-        discard(_config(settings))
+        from audits.deployment import failed_tasks, run_failed_message
+        from audits.pipeline import discard_work as discard
+        from audits.workdir import WorkDir
+
+        config = _config(settings)
+        discard(config)
+        context = get_current_context()
+        ti = context["ti"]
+        upstream = sorted(context["task"].get_flat_relative_ids(upstream=True))
+        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id], task_ids=upstream).get(ti.run_id, {})
+        if failed := failed_tasks(states):
+            raise AirflowFailException(run_failed_message(failed, str(WorkDir(config).root)))
 
     @task(retries=1)
     def notify(settings: dict, report_dir: str) -> str:
@@ -223,9 +245,13 @@ def vendor_audit_nightly():
     report_dir = publish(settings)
     merged >> report_dir
     notify(settings, report_dir)
-    # Last, whatever failed (from resolve_run's settings: check_reference may be what failed); a
-    # leaf beside notify, so the run's state stays that of its work.
-    [staged, validated, rules, merged, report_dir] >> discard_work(resolved)
+    # Last, whatever failed (from resolve_run's settings: check_reference may be what failed). The
+    # teardown of resolve_run: clearing any task between them (publish alone, one stage_agency)
+    # clears both, so the work is removed again and discard_work's state, which fails when a task
+    # before it failed, decides the run's (on_failure_fail_dagrun) with notify's.
+    discarded = discard_work(resolved)
+    [staged, validated, rules, merged, report_dir] >> discarded
+    discarded.as_teardown(setups=resolved, on_failure_fail_dagrun=True)
 
 
 def _config(settings: dict):

@@ -62,7 +62,8 @@ def test_dag_has_the_expected_tasks_and_edges(dag):
     assert dag.doc_md and all(dag.get_task(t).doc_md for t in ("check_reference", "stage_agency", "publish"))
     assert dag.get_task("stage_agency").retries == 2
     assert dag.get_task("validate_day").trigger_rule == "none_failed"
-    assert dag.get_task("discard_work").trigger_rule == "all_done"          # work files go, failed or not
+    assert dag.get_task("discard_work").trigger_rule == "all_done_setup_success"   # work files go, failed or not
+    assert dag.get_task("discard_work").is_teardown and dag.get_task("resolve_run").is_setup
 
 
 class _Inbox:
