@@ -259,3 +259,45 @@ def test_the_documented_backfill_audits_exactly_the_days_named(dag):
     november = [dt.date(2026, 11, 1) + dt.timedelta(days=n) for n in range(30)]
     assert audited("2026-11-02T02:00:00+08:00", "2026-12-01T02:00:00+08:00") == november
     assert audited("2026-11-01", "2026-11-30") == november[:-1]
+
+
+def test_tasks_run_alone_after_the_run_removed_its_work_rebuild_it(dag, tmp_path):
+    """Deployment finding 2: a run's work is gone once it published; one stage_agency, merge_findings
+    (of 3 partitions) or publish cleared alone rebuilds what it needs and publishes the same CSVs."""
+    from audits.cli import main as cli
+
+    _landing(tmp_path)
+    report = _run(dag, tmp_path)
+    first = {n: (report / n).read_bytes() for n in ("violations.csv", "quarantine.csv", "scores.csv")}
+    work = tmp_path / "store" / ".work"
+    assert not work.exists()
+
+    settings = _settings(tmp_path, rule_partitions=3)
+    assert dag.get_task("stage_agency").python_callable(settings, "AG01") == "AG01"
+    shutil.rmtree(work)                                   # what discard_work does after it
+    dag.get_task("merge_findings").python_callable(settings)
+    shutil.rmtree(work)
+    assert dag.get_task("publish").python_callable(settings) == str(report)
+    for name, content in first.items():
+        assert (report / name).read_bytes() == content, f"{name} differs after the rebuild"
+    assert json.loads((report / "manifest.json").read_text())["run_id"] == "manual__test"
+    assert cli(["verify", str(report)]) == 0
+    assert not work.exists()                              # publish removed the work it rebuilt
+
+
+def test_rebuilding_a_run_s_work_happens_once_for_concurrent_tasks(tmp_path):
+    """Mapped tasks cleared together find the work gone at the same time: one rebuilds, under a
+    lock; the others find it done."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from audits.config import AuditConfig, load_rulepack
+    from audits.restore import rebuild_missing
+
+    _landing(tmp_path)
+    config = AuditConfig(audit_date=DAY, landing=tmp_path / "landing", out=tmp_path / "reports",
+                         store=tmp_path / "store", rulepack=load_rulepack("cn_bank"), hmac_secret=b"s",
+                         run_id="manual__rebuild", orchestrated=True)
+    with ThreadPoolExecutor(3) as pool:
+        rebuilt = list(pool.map(lambda _: rebuild_missing(config, needs="day"), range(3)))
+    assert sorted(rebuilt) == [[], [], ["reference", "day"]]
+    assert rebuild_missing(config, needs="rules") == ["rules"]
