@@ -66,3 +66,10 @@ def run_failed_message(failed: list[str], work: str) -> str:
     return (f"The run did not finish: {shown} failed or could not run (see their logs). Its work files were "
             f"removed ({work}). Fix the cause, then clear the failed task: a cleared task rebuilds what it needs "
             "from the landing zone.")
+
+
+def earlier_run_message(run_id: str, audit_date: str) -> str:
+    """What a run's publish waits for: a run of an earlier day (by logical date) still running."""
+    return (f"Waiting for run {run_id} (an earlier day) to finish before publishing {audit_date}: this day's "
+            "trends (change_prev_day, change_prev_7d) and cases build on the earlier days' reports. A backfill "
+            "runs its days at once; their reports come out oldest first.")

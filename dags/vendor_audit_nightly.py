@@ -179,6 +179,18 @@ def vendor_audit_nightly():
         with _fail_without_retry():
             merge_or_rebuild(_config(settings), int(settings["rule_partitions"]))
 
+    @task.sensor(poke_interval=15, timeout=6 * 3600, mode="reschedule")
+    def wait_for_earlier_days(settings: dict) -> PokeReturnValue:
+        """Wait while a run of an earlier day is still running (a backfill runs days at once): the
+        day's trends and cases build on the earlier days' reports and case days, so publishing
+        after them gives what running the days one after another gives."""
+        from audits.deployment import earlier_run_message
+
+        earlier = get_current_context()["ti"].get_previous_dagrun(state="running")
+        if earlier is not None:
+            print(earlier_run_message(earlier.run_id, settings["audit_date"]))
+        return PokeReturnValue(is_done=earlier is None)
+
     @task
     def publish(settings: dict) -> str:
         """Scores, scorecards and manifest; publish the report atomically. Returns its folder."""
@@ -243,7 +255,7 @@ def vendor_audit_nightly():
     merged = merge_findings(settings)
     rules >> merged
     report_dir = publish(settings)
-    merged >> report_dir
+    merged >> wait_for_earlier_days(resolved) >> report_dir
     notify(settings, report_dir)
     # Last, whatever failed (from resolve_run's settings: check_reference may be what failed). The
     # teardown of resolve_run: clearing any task between them (publish alone, one stage_agency)

@@ -40,6 +40,8 @@ EXPECTED_EDGES = {
     ("bank_wide_rules", "merge_findings"), ("merge_findings", "publish"), ("publish", "notify"),
     ("stage_agency", "discard_work"), ("validate_day", "discard_work"), ("bank_wide_rules", "discard_work"),
     ("merge_findings", "discard_work"), ("publish", "discard_work"), ("resolve_run", "discard_work"),
+    ("resolve_run", "wait_for_earlier_days"), ("merge_findings", "wait_for_earlier_days"),
+    ("wait_for_earlier_days", "publish"),
 }
 
 

@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 DAG_ID = "vendor_audit_nightly"
 DAY = dt.date(2026, 11, 27)
+DAYS = [DAY - dt.timedelta(days=1), DAY]
 SECRET = "scheduler-test-secret"
 RUN_SECONDS = 300                      # a sample day takes ~1 min here; generous for a busy 2-core CI
 COMPARED = ("violations.csv", "quarantine.csv", "scores.csv", "cases.csv")
@@ -125,9 +126,9 @@ class Deployment:
     def unpause(self) -> None:
         self._request("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
 
-    def trigger(self, run_id: str, conf: dict) -> None:
-        self._request("POST", f"/api/v2/dags/{DAG_ID}/dagRuns",
-                      {"dag_run_id": run_id, "logical_date": None, "conf": conf})
+    def backfill(self, first: str, last: str, conf: dict, max_active_runs: int) -> None:
+        self._request("POST", "/api/v2/backfills", {"dag_id": DAG_ID, "from_date": first, "to_date": last,
+                                                    "dag_run_conf": conf, "max_active_runs": max_active_runs})
 
     def runs(self) -> list[dict]:
         return self._get(f"/api/v2/dags/{DAG_ID}/dagRuns?limit=100")["dag_runs"]
@@ -221,54 +222,81 @@ def sample_root():
     from audits.sample import write_sample_landing
 
     root = Path(tempfile.mkdtemp(prefix="scheduler-sample-"))
-    write_sample_landing(root / "landing", start=DAY - dt.timedelta(days=1), days=2, agencies=3,
+    write_sample_landing(root / "landing", start=DAYS[0] - dt.timedelta(days=1), days=len(DAYS) + 1, agencies=3,
                          calls_per_day=400, seed=11)
     yield root
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _cli_report(root: Path) -> Path:
+def _cli_reports(root: Path) -> Path:
+    """The CLI's reports of DAYS, one day after the other (oldest first), in a store of their own."""
     env = {**os.environ, "AUDIT_HMAC_SECRET": SECRET, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-m", "audits", "run", "--date", DAY.isoformat(),
-                           "--landing", str(root / "landing"), "--out", str(root / "cli-reports"),
-                           "--store", str(root / "cli-store"), "--workers", "1"],
-                          env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return root / "cli-reports" / DAY.isoformat()
+    for day in DAYS:
+        done = subprocess.run([sys.executable, "-m", "audits", "run", "--date", day.isoformat(),
+                               "--landing", str(root / "landing"), "--out", str(root / "cli-reports"),
+                               "--store", str(root / "cli-store"), "--workers", "1"],
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+    return root / "cli-reports"
 
 
-RUN_ID = "scheduler_test_run"
+def _due(day: dt.date) -> str:
+    """The README's backfill bound for auditing `day`: the run due at 02:00 bank time the day after."""
+    return f"{day + dt.timedelta(days=1)}T02:00:00+08:00"
 
 
-def test_a_triggered_run_under_the_scheduler_publishes_what_the_cli_does(deployment, sample_root):
+def _backfill_runs(deployment: Deployment) -> dict[str, str]:
+    """Audited day -> run id of the backfill's runs."""
+    from audits.deployment import audited_day
+
+    runs = {}
+    for run in deployment.runs():
+        if run["run_type"] == "backfill":
+            logical = dt.datetime.fromisoformat(run["logical_date"].replace("Z", "+00:00"))
+            runs[audited_day(logical, "Asia/Shanghai").isoformat()] = run["dag_run_id"]
+    return runs
+
+
+def test_a_parallel_backfill_under_the_scheduler_publishes_what_the_cli_does_day_by_day(deployment, sample_root):
+    """Two days backfilled at once (the README's command: logical dates at the runs' 02:00 in the
+    bank's zone) give, day by day, the CSVs of the CLI run one day after the other, trends and
+    cases included (deployment finding 6: each publish waits for the earlier days' runs)."""
     started = time.monotonic()
-    conf = {"audit_date": DAY.isoformat(), "landing": str(sample_root / "landing"),
-            "out": str(sample_root / "reports"), "store": str(sample_root / "store"),
-            "landing_wait_minutes": 0, "rule_partitions": 2}
-    deployment.trigger(RUN_ID, conf)
-    assert deployment.wait_finished(RUN_ID) == "success", deployment.explain(RUN_ID)
-    print(f"scheduler run: {time.monotonic() - started:.0f} s")
+    conf = {"landing": str(sample_root / "landing"), "out": str(sample_root / "reports"),
+            "store": str(sample_root / "store"), "rule_partitions": 2}
+    deployment.backfill(_due(DAYS[0]), _due(DAYS[-1]), conf, max_active_runs=len(DAYS))
+    deployment.wait_for(lambda: len(_backfill_runs(deployment)) == len(DAYS), 60, "the backfill's runs")
+    runs = _backfill_runs(deployment)
+    assert sorted(runs) == [d.isoformat() for d in DAYS]
+    for day, run_id in runs.items():
+        assert deployment.wait_finished(run_id) == "success", deployment.explain(run_id)
+    print(f"backfill of {len(DAYS)} days: {time.monotonic() - started:.0f} s")
 
-    report = sample_root / "reports" / DAY.isoformat()
-    cli = _cli_report(sample_root)
-    for name in COMPARED:
-        assert (report / name).read_bytes() == (cli / name).read_bytes(), f"{name} differs from the CLI's"
-    for dq in sorted((cli / "dq").iterdir()):
-        assert (report / "dq" / dq.name).read_bytes() == dq.read_bytes(), f"dq/{dq.name} differs"
-    ours, theirs = (json.loads((d / "manifest.json").read_text()) for d in (report, cli))
-    # Equal: what was audited and how. Different by design: run_id, generated_at, the store's
-    # path (history paths), and the hashes of HTML/XLSX, which show the run id and time.
-    for key in ("audit_date", "inputs", "row_conservation", "rulepack", "code_version", "callee_key_fingerprint",
-                "landing"):
-        assert ours[key] == theirs[key], key
-    assert [{k: h[k] for k in ("date", "rows", "sha256")} for h in ours["history"]] == \
-           [{k: h[k] for k in ("date", "rows", "sha256")} for h in theirs["history"]]
-    assert {k: v for k, v in ours["outputs"].items() if k in COMPARED} == \
-           {k: v for k, v in theirs["outputs"].items() if k in COMPARED}
-    assert ours["run_id"] == RUN_ID and not (sample_root / "store" / ".work").exists()
+    cli_reports = _cli_reports(sample_root)
+    scores = (cli_reports / DAY.isoformat() / "scores.csv").read_text().splitlines()
+    change = scores[0].split(",").index("change_prev_day")
+    assert any(line.split(",")[change] for line in scores[1:]), "no trend to compare: the test would prove nothing"
+    for day in DAYS:
+        report, cli = sample_root / "reports" / day.isoformat(), cli_reports / day.isoformat()
+        for name in COMPARED:
+            assert (report / name).read_bytes() == (cli / name).read_bytes(), f"{day} {name} differs from the CLI's"
+        for dq in sorted((cli / "dq").iterdir()):
+            assert (report / "dq" / dq.name).read_bytes() == dq.read_bytes(), f"{day} dq/{dq.name} differs"
+        ours, theirs = (json.loads((d / "manifest.json").read_text()) for d in (report, cli))
+        # Equal: what was audited and how. Different by design: run_id, generated_at, the store's
+        # path (history paths), and the hashes of HTML/XLSX, which show the run id and time.
+        for key in ("audit_date", "inputs", "row_conservation", "rulepack", "code_version",
+                    "callee_key_fingerprint", "landing"):
+            assert ours[key] == theirs[key], f"{day} manifest {key}"
+        assert [{k: h[k] for k in ("date", "rows", "sha256")} for h in ours["history"]] == \
+               [{k: h[k] for k in ("date", "rows", "sha256")} for h in theirs["history"]]
+        assert {k: v for k, v in ours["outputs"].items() if k in COMPARED} == \
+               {k: v for k, v in theirs["outputs"].items() if k in COMPARED}
+        assert ours["run_id"] == runs[day.isoformat()]
+    assert not (sample_root / "store" / ".work").exists()
 
     from audits.cli import main as audits_cli
-    assert audits_cli(["verify", str(report)]) == 0
+    assert audits_cli(["verify", str(sample_root / "reports" / DAY.isoformat())]) == 0
 
     # The run that unpausing created for the latest 02:00 has no shared data folder
     # (VENDOR_AUDIT_DATA unset): it failed at once in resolve_run, without a retry.
@@ -279,19 +307,19 @@ def test_a_triggered_run_under_the_scheduler_publishes_what_the_cli_does(deploym
     assert resolve["state"] == "failed" and resolve["try_number"] == 1
 
 
-def _clear_and_wait(deployment: Deployment, task_ids: list, rerun: list[str]) -> dict[str, dict]:
-    """Clear only `task_ids` of RUN_ID; wait until every task in `rerun` ran again and the run ended."""
-    before = deployment.task_states(RUN_ID)
-    deployment.clear(RUN_ID, task_ids)
+def _clear_and_wait(deployment: Deployment, run_id: str, task_ids: list, rerun: list[str]) -> dict[str, dict]:
+    """Clear only `task_ids` of the run; wait until every task in `rerun` ran again and the run ended."""
+    before = deployment.task_states(run_id)
+    deployment.clear(run_id, task_ids)
 
     def ran_again() -> bool:
-        now = deployment.task_states(RUN_ID)
+        now = deployment.task_states(run_id)
         return all(now[t]["try_number"] > before[t]["try_number"] and now[t]["state"] in ("success", "failed",
                                                                                           "upstream_failed")
-                   for t in rerun) and deployment.run_state(RUN_ID) in ("success", "failed")
+                   for t in rerun) and deployment.run_state(run_id) in ("success", "failed")
 
-    deployment.wait_for(ran_again, RUN_SECONDS, f"the cleared {task_ids} to run", lambda: deployment.explain(RUN_ID))
-    return deployment.task_states(RUN_ID)
+    deployment.wait_for(ran_again, RUN_SECONDS, f"the cleared {task_ids} to run", lambda: deployment.explain(run_id))
+    return deployment.task_states(run_id)
 
 
 def test_clearing_one_task_rebuilds_its_work_and_a_failed_publish_fails_the_run(deployment, sample_root):
@@ -299,19 +327,20 @@ def test_clearing_one_task_rebuilds_its_work_and_a_failed_publish_fails_the_run(
     stage_agency, or only publish, reruns that task (with resolve_run and discard_work, its setup
     and teardown) on work rebuilt from the landing zone. A cleared publish that fails makes the
     DagRun fail, though notify, the other leaf, stays green from the first run."""
-    if deployment.run_state(RUN_ID) != "success":
-        pytest.skip("needs the run of the test before")
+    run_id = _backfill_runs(deployment).get(DAY.isoformat())
+    if run_id is None or deployment.run_state(run_id) != "success":
+        pytest.skip("needs the backfill of the test before")
     report = sample_root / "reports" / DAY.isoformat()
     cli = sample_root / "cli-reports" / DAY.isoformat()
     started = time.monotonic()
 
-    states = _clear_and_wait(deployment, [["stage_agency", 0]], rerun=["stage_agency[0]", "discard_work"])
-    assert deployment.run_state(RUN_ID) == "success", deployment.explain(RUN_ID)
+    states = _clear_and_wait(deployment, run_id, [["stage_agency", 0]], rerun=["stage_agency[0]", "discard_work"])
+    assert deployment.run_state(run_id) == "success", deployment.explain(run_id)
     assert states["stage_agency[1]"]["try_number"] == 1 and states["publish"]["try_number"] == 1
 
     first = json.loads((report / "manifest.json").read_text())
-    states = _clear_and_wait(deployment, ["publish"], rerun=["resolve_run", "publish", "discard_work"])
-    assert deployment.run_state(RUN_ID) == "success", deployment.explain(RUN_ID)
+    states = _clear_and_wait(deployment, run_id, ["publish"], rerun=["resolve_run", "publish", "discard_work"])
+    assert deployment.run_state(run_id) == "success", deployment.explain(run_id)
     assert states["notify"]["try_number"] == 1 and states["validate_day"]["try_number"] == 1
     manifest = json.loads((report / "manifest.json").read_text())
     assert manifest["supersedes"]["manifest_sha256"] != first["outputs"].get("manifest.json")
@@ -323,10 +352,10 @@ def test_clearing_one_task_rebuilds_its_work_and_a_failed_publish_fails_the_run(
     consents = sample_root / "landing" / "reference" / "consents.csv"
     consents.rename(consents.with_name("consents.aside"))        # publish cannot rebuild: it fails, not retried
     try:
-        states = _clear_and_wait(deployment, ["publish"], rerun=["publish", "discard_work"])
+        states = _clear_and_wait(deployment, run_id, ["publish"], rerun=["publish", "discard_work"])
     finally:
         consents.with_name("consents.aside").rename(consents)
-    assert deployment.run_state(RUN_ID) == "failed", deployment.explain(RUN_ID)
+    assert deployment.run_state(run_id) == "failed", deployment.explain(run_id)
     assert states["publish"]["state"] == "failed" and states["discard_work"]["state"] == "failed"
     assert states["notify"]["state"] == "success"                 # the leaf that used to keep the run green
     assert not (sample_root / "store" / ".work").exists()
