@@ -23,8 +23,9 @@ class Message:
     attachments: tuple[Path, ...]
 
 
-def compose_summary(report_dir: Path) -> Message:
-    """Subject, HTML body and attachments summarising the report in `report_dir`."""
+def compose_summary(report_dir: Path, *, base_url: str = "") -> Message:
+    """Subject, HTML body and attachments summarising the report in `report_dir`; the portfolio
+    link is under `base_url` when given (see portfolio_link)."""
     scores = read_csv(report_dir / "scores.csv", dtype={"agency_id": "str", "grade": "str"})
     violations = read_csv(report_dir / "violations.csv", dtype="str", keep_default_na=False)
     audit_date = report_dir.name
@@ -60,12 +61,21 @@ def compose_summary(report_dir: Path) -> Message:
         for row in failing_files.itertuples(index=False):
             lines.append(f"<li>{escape(row.agency_id)}: file {escape(row.file_status)}</li>")
         lines.append("</ul>")
-    lines += [f"<p>Portfolio: {escape((report_dir / 'index.html').resolve().as_uri())} "
-              "(summary.xlsx attached).</p>", "</body></html>"]
+    link = escape(portfolio_link(report_dir, base_url))
+    lines += [f"<p>Portfolio: <a href=\"{link}\">{link}</a> (summary.xlsx attached).</p>", "</body></html>"]
     subject = (f"Vendor audit {audit_date}: {len(critical)} critical findings, "
                f"worst {ranked.iloc[0]['agency_id'] if len(ranked) else '-'}")
     attachments = tuple(p for p in (report_dir / "summary.xlsx",) if p.is_file())
     return Message(subject=subject, html="\n".join(lines), attachments=attachments)
+
+
+def portfolio_link(report_dir: Path, base_url: str) -> str:
+    """Where readers open the day's portfolio: `<base_url>/<YYYY-MM-DD>/index.html` when the reports
+    folder is served at `base_url` (param report_base_url / env VENDOR_AUDIT_REPORT_URL), else the
+    file:// path, which opens only where that path is mounted (the publishing worker)."""
+    if base_url.strip():
+        return f"{base_url.strip().rstrip('/')}/{report_dir.name}/index.html"
+    return (report_dir / "index.html").resolve().as_uri()
 
 
 def sender_address(configured: str, connection_default: str | None, host: str) -> str:

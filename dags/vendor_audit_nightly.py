@@ -14,7 +14,9 @@ manifest that `python -m audits verify` can check.
 `rulepack` (`cn_bank`, `us_collections` or a YAML path), `landing`, `out`, `store`,
 `landing_wait_minutes` (how long to wait for late agencies before auditing without them),
 `notify_to` (comma-separated e-mail addresses; the SMTP connection is `audit_smtp`), `notify_from`
-(the sender; env `VENDOR_AUDIT_NOTIFY_FROM`, else the connection's `from_email` extra).
+(the sender; env `VENDOR_AUDIT_NOTIFY_FROM`, else the connection's `from_email` extra),
+`report_base_url` (where the reports folder is served, for the e-mail's link; env
+`VENDOR_AUDIT_REPORT_URL`).
 
 **Deployment**: `VENDOR_AUDIT_DATA` must be an absolute path on storage shared by the dag-processor
 and every worker (landing/, reports/, store/ under it), and every worker needs the same
@@ -73,6 +75,9 @@ def _under_data_root(name: str) -> str:
         "landing_wait_minutes": Param(120, type="integer", minimum=0,
                                       description="Wait this long for late agencies, then go on without them."),
         "notify_to": Param(os.environ.get("VENDOR_AUDIT_NOTIFY_TO", ""), type="string"),
+        "report_base_url": Param(os.environ.get("VENDOR_AUDIT_REPORT_URL", ""), type="string",
+                                 description="URL at which the reports folder is served, for the e-mail's link; "
+                                             "empty: a file:// path on the publishing worker."),
         "notify_from": Param(os.environ.get("VENDOR_AUDIT_NOTIFY_FROM", ""), type="string",
                              description="Sender address; empty: the connection's from_email extra, else "
                                          "vendor-audit@<this host>."),
@@ -105,6 +110,7 @@ def vendor_audit_nightly():
                 "code_version": code_version(), "generated_at": pendulum.now("UTC").isoformat(),
                 "landing_wait_minutes": params["landing_wait_minutes"], "notify_to": params["notify_to"],
                 "notify_from": params.get("notify_from", ""),
+                "report_base_url": params.get("report_base_url", ""),
                 "rule_partitions": params["rule_partitions"]}
 
     @task
@@ -231,7 +237,7 @@ def vendor_audit_nightly():
         recipients = [a.strip() for a in settings["notify_to"].split(",") if a.strip()]
         if not recipients:
             return "no recipients configured (param notify_to); nothing sent"
-        message = compose_summary(Path(report_dir))
+        message = compose_summary(Path(report_dir), base_url=settings.get("report_base_url", ""))
         from airflow.providers.smtp.hooks.smtp import SmtpHook
 
         try:

@@ -107,10 +107,11 @@ def _landing(root: Path) -> Path:
     return landing
 
 
-def _run(dag, root: Path, conn_file: Path | None = None, notify_to: str = "", notify_from: str = ""):
+def _run(dag, root: Path, conn_file: Path | None = None, notify_to: str = "", notify_from: str = "",
+         report_base_url: str = ""):
     conf = {"audit_date": DAY.isoformat(), "landing": str(root / "landing"), "out": str(root / "reports"),
             "store": str(root / "store"), "landing_wait_minutes": 0, "notify_to": notify_to,
-            "notify_from": notify_from, "rule_partitions": 3}
+            "notify_from": notify_from, "rule_partitions": 3, "report_base_url": report_base_url}
     run = dag.test(run_conf=conf, conn_file_path=str(conn_file) if conn_file else None)
     assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
     return root / "reports" / DAY.isoformat()
@@ -138,7 +139,7 @@ def test_full_run_rerun_verify_and_email(dag, tmp_path, inbox):
         "conn_type": "smtp", "host": "127.0.0.1", "port": inbox.port,
         "extra": {"disable_tls": True, "disable_ssl": True, "retry_limit": 0}}}))   # no from_email extra
     report = _run(dag, tmp_path, connections, notify_to="compliance@bank.example, vendors@bank.example",
-                  notify_from="audit@bank.example")
+                  notify_from="audit@bank.example", report_base_url="https://audit.bank.example/reports/")
     for name, content in first.items():
         assert (report / name).read_bytes() == content, f"{name} differs on rerun"
     manifest = json.loads((report / "manifest.json").read_text())
@@ -160,6 +161,8 @@ def test_full_run_rerun_verify_and_email(dag, tmp_path, inbox):
     body = next(part for part in message.walk() if part.get_content_type() == "text/html").get_content()
     assert "CONF_PII_IN_NOTES" in body and "+86 138****5678" in body
     assert CUSTOMER not in body and "<b>Pacific</b>" not in body
+    assert f'href="https://audit.bank.example/reports/{DAY.isoformat()}/index.html"' in body   # not a worker's file://
+    assert "file://" not in body
     attachments = [part.get_filename() for part in message.walk() if part.get_filename()]
     assert attachments == ["summary.xlsx"]
 
