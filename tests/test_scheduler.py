@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -91,7 +92,7 @@ class Deployment:
             pids |= _descendants(process.pid)
         for process in self.processes.values():
             _signal_group(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 5
         for process in self.processes.values():
             try:
                 process.wait(timeout=max(deadline - time.monotonic(), 0.1))
@@ -228,16 +229,15 @@ def sample_root():
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _cli_reports(root: Path) -> Path:
-    """The CLI's reports of DAYS, one day after the other (oldest first), in a store of their own."""
-    env = {**os.environ, "AUDIT_HMAC_SECRET": SECRET, "PYTHONPATH": str(REPO)}
-    for day in DAYS:
-        done = subprocess.run([sys.executable, "-m", "audits", "run", "--date", day.isoformat(),
-                               "--landing", str(root / "landing"), "--out", str(root / "cli-reports"),
-                               "--store", str(root / "cli-store"), "--workers", "1"],
-                              env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr[-3000:]
-    return root / "cli-reports"
+def _start_cli_reports(root: Path) -> subprocess.Popen:
+    """The CLI's reports of DAYS, one day after the other (oldest first), in a store of their own;
+    started beside the backfill (the machine waits on Airflow's task start-ups meanwhile)."""
+    runs = [[sys.executable, "-m", "audits", "run", "--date", day.isoformat(), "--landing", str(root / "landing"),
+             "--out", str(root / "cli-reports"), "--store", str(root / "cli-store"), "--workers", "1"]
+            for day in DAYS]
+    script = " && ".join(shlex.join(run) for run in runs)
+    return subprocess.Popen(["sh", "-c", script], env={**os.environ, "AUDIT_HMAC_SECRET": SECRET, "PYTHONPATH": str(REPO)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def _due(day: dt.date) -> str:
@@ -257,7 +257,8 @@ def _backfill_runs(deployment: Deployment) -> dict[str, str]:
     return runs
 
 
-def test_a_parallel_backfill_under_the_scheduler_publishes_what_the_cli_does_day_by_day(deployment, sample_root):
+def test_a_parallel_backfill_under_the_scheduler_publishes_what_the_cli_does_day_by_day(deployment, sample_root,
+                                                                                       request):
     """Two days backfilled at once (the README's command: logical dates at the runs' 02:00 in the
     bank's zone) give, day by day, the CSVs of the CLI run one day after the other, trends and
     cases included (deployment finding 6: each publish waits for the earlier days' runs)."""
@@ -265,6 +266,8 @@ def test_a_parallel_backfill_under_the_scheduler_publishes_what_the_cli_does_day
     conf = {"landing": str(sample_root / "landing"), "out": str(sample_root / "reports"),
             "store": str(sample_root / "store"), "rule_partitions": 2}
     deployment.backfill(_due(DAYS[0]), _due(DAYS[-1]), conf, max_active_runs=len(DAYS))
+    cli_run = _start_cli_reports(sample_root)
+    request.addfinalizer(lambda: _signal_group(cli_run.pid, signal.SIGKILL))     # ended, even on a failure
     deployment.wait_for(lambda: len(_backfill_runs(deployment)) == len(DAYS), 60, "the backfill's runs")
     runs = _backfill_runs(deployment)
     assert sorted(runs) == [d.isoformat() for d in DAYS]
@@ -272,7 +275,9 @@ def test_a_parallel_backfill_under_the_scheduler_publishes_what_the_cli_does_day
         assert deployment.wait_finished(run_id) == "success", deployment.explain(run_id)
     print(f"backfill of {len(DAYS)} days: {time.monotonic() - started:.0f} s")
 
-    cli_reports = _cli_reports(sample_root)
+    _, errors = cli_run.communicate(timeout=300)
+    assert cli_run.returncode == 0, errors[-3000:]
+    cli_reports = sample_root / "cli-reports"
     scores = (cli_reports / DAY.isoformat() / "scores.csv").read_text().splitlines()
     change = scores[0].split(",").index("change_prev_day")
     assert any(line.split(",")[change] for line in scores[1:]), "no trend to compare: the test would prove nothing"
@@ -323,20 +328,16 @@ def _clear_and_wait(deployment: Deployment, run_id: str, task_ids: list, rerun: 
 
 
 def test_clearing_one_task_rebuilds_its_work_and_a_failed_publish_fails_the_run(deployment, sample_root):
-    """Deployment finding 2. The run's work was removed when it published: clearing one mapped
-    stage_agency, or only publish, reruns that task (with resolve_run and discard_work, its setup
-    and teardown) on work rebuilt from the landing zone. A cleared publish that fails makes the
-    DagRun fail, though notify, the other leaf, stays green from the first run."""
+    """Deployment finding 2. The run's work was removed when it published: clearing only publish
+    reruns it (with resolve_run and discard_work, its setup and teardown) on work rebuilt from the
+    landing zone (one stage_agency alone: tests/test_dags.py). A cleared publish that fails makes
+    the DagRun fail, though notify, the other leaf, stays green from the first run."""
     run_id = _backfill_runs(deployment).get(DAY.isoformat())
     if run_id is None or deployment.run_state(run_id) != "success":
         pytest.skip("needs the backfill of the test before")
     report = sample_root / "reports" / DAY.isoformat()
     cli = sample_root / "cli-reports" / DAY.isoformat()
     started = time.monotonic()
-
-    states = _clear_and_wait(deployment, run_id, [["stage_agency", 0]], rerun=["stage_agency[0]", "discard_work"])
-    assert deployment.run_state(run_id) == "success", deployment.explain(run_id)
-    assert states["stage_agency[1]"]["try_number"] == 1 and states["publish"]["try_number"] == 1
 
     first = json.loads((report / "manifest.json").read_text())
     states = _clear_and_wait(deployment, run_id, ["publish"], rerun=["resolve_run", "publish", "discard_work"])
@@ -359,4 +360,4 @@ def test_clearing_one_task_rebuilds_its_work_and_a_failed_publish_fails_the_run(
     assert states["publish"]["state"] == "failed" and states["discard_work"]["state"] == "failed"
     assert states["notify"]["state"] == "success"                 # the leaf that used to keep the run green
     assert not (sample_root / "store" / ".work").exists()
-    print(f"three clears: {time.monotonic() - started:.0f} s")
+    print(f"two clears: {time.monotonic() - started:.0f} s")
