@@ -265,6 +265,7 @@ def vendor_audit_nightly():
     merged = merge_findings(settings)
     rules >> merged
     report_dir = publish(settings)
+    merged >> report_dir
     merged >> wait_for_earlier_days(resolved) >> report_dir
     notify(settings, report_dir)
     # Last, whatever failed (from resolve_run's settings: check_reference may be what failed). The
