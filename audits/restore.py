@@ -63,7 +63,7 @@ def rebuild_missing(config: AuditConfig, *, needs: str) -> list[str]:
 
 
 def _rebuild(config: AuditConfig, work: WorkDir, step: str) -> None:
-    from audits import pipeline        # the stages; they never call back here
+    from audits import pipeline  # the stages; they never call back here
 
     if step == "reference":
         if not work.root.is_dir():

@@ -56,6 +56,7 @@ class PostgresServer:
         self.port = free_port()
         self.user = "postgres"
         self.process: subprocess.Popen | None = None
+        self._log = None
         self._account = pwd.getpwnam("nobody") if os.geteuid() == 0 else None
 
     def _as_owner(self) -> dict:
@@ -64,7 +65,7 @@ class PostgresServer:
             return {}
         return {"user": self._account.pw_uid, "group": self._account.pw_gid, "extra_groups": []}
 
-    def start(self) -> "PostgresServer":
+    def start(self) -> PostgresServer:
         self.socket_dir.mkdir()
         if self._account is not None:
             for path in (self.root, self.socket_dir):
@@ -75,11 +76,12 @@ class PostgresServer:
             capture_output=True, text=True, cwd=self.root, **self._as_owner())
         if initdb.returncode != 0:
             raise RuntimeError(f"initdb failed: {initdb.stderr[-2000:]}")
+        self._log = open(self.root / "postgres.log", "wb")      # noqa: SIM115 (closed by stop)
         self.process = subprocess.Popen(
             [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port), "-h", "127.0.0.1",
              "-k", str(self.socket_dir), "-c", "fsync=off", "-c", "synchronous_commit=off",
              "-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=64MB"],
-            stdout=subprocess.DEVNULL, stderr=open(self.root / "postgres.log", "wb"), cwd=self.root,
+            stdout=subprocess.DEVNULL, stderr=self._log, cwd=self.root,
             start_new_session=True, **self._as_owner())
         deadline = time.monotonic() + START_SECONDS
         while not self._accepting():
@@ -128,9 +130,11 @@ class PostgresServer:
             except ProcessLookupError:
                 pass
             self.process.wait()
+        if self._log is not None:
+            self._log.close()
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> "PostgresServer":
+    def __enter__(self) -> PostgresServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -75,10 +75,10 @@ class Deployment:
 
     def start(self) -> None:
         for name in ("api-server", "scheduler", "dag-processor"):
-            log = open(self.home / f"{name}.log", "wb")
-            self.processes[name] = subprocess.Popen([AIRFLOW, name], env=self.env, stdout=log,
-                                                    stderr=subprocess.STDOUT, start_new_session=True,
-                                                    cwd=self.home)
+            with open(self.home / f"{name}.log", "wb") as log:      # the child keeps its own copy
+                self.processes[name] = subprocess.Popen([AIRFLOW, name], env=self.env, stdout=log,
+                                                        stderr=subprocess.STDOUT, start_new_session=True,
+                                                        cwd=self.home)
         self.wait_for(lambda: self._get(f"/api/v2/dags/{DAG_ID}", ok=(200, 404)) is not None, 120,
                       "the API server to answer")
         self.wait_for(lambda: self._get(f"/api/v2/dags/{DAG_ID}", ok=(200,)) is not None, 120,
@@ -252,7 +252,7 @@ def _backfill_runs(deployment: Deployment) -> dict[str, str]:
     runs = {}
     for run in deployment.runs():
         if run["run_type"] == "backfill":
-            logical = dt.datetime.fromisoformat(run["logical_date"].replace("Z", "+00:00"))
+            logical = dt.datetime.fromisoformat(run["logical_date"])
             runs[audited_day(logical, "Asia/Shanghai").isoformat()] = run["dag_run_id"]
     return runs
 
