@@ -59,13 +59,13 @@ def failed_tasks(states: dict[str, str | None]) -> list[str]:
     return sorted(name for name, state in states.items() if state in ("failed", "upstream_failed"))
 
 
-def run_failed_message(failed: list[str], work: str) -> str:
+def run_failed_message(failed: list[str]) -> str:
     """Why the run's last task fails: the DagRun must not look green when its work did not finish
     (a cleared task that failed again leaves the other leaves as they were)."""
     shown = ", ".join(failed[:10]) + (f" and {len(failed) - 10} more" if len(failed) > 10 else "")
     return (f"The run did not finish: {shown} failed or could not run (see their logs). Its work files were "
-            f"removed ({work}). Fix the cause, then clear the failed task: a cleared task rebuilds what it needs "
-            "from the landing zone.")
+            "removed. Fix the cause, then clear the failed task: a cleared task rebuilds what it needs from the "
+            "landing zone.")
 
 
 def earlier_run_message(run_id: str, audit_date: str) -> str:

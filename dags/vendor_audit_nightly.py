@@ -220,16 +220,14 @@ def vendor_audit_nightly():
 
         from audits.deployment import failed_tasks, run_failed_message
         from audits.pipeline import discard_work as discard
-        from audits.workdir import WorkDir
 
-        config = _config(settings)
-        discard(config)
+        discard(_config(settings))
         context = get_current_context()
         ti = context["ti"]
         upstream = sorted(context["task"].get_flat_relative_ids(upstream=True))
         states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id], task_ids=upstream).get(ti.run_id, {})
         if failed := failed_tasks(states):
-            raise AirflowFailException(run_failed_message(failed, str(WorkDir(config).root)))
+            raise AirflowFailException(run_failed_message(failed))
 
     @task(retries=1)
     def notify(settings: dict, report_dir: str) -> str:

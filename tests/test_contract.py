@@ -82,4 +82,4 @@ def test_the_dag_calls_only_the_pipeline_and_config_layer():
     names = _imports(REPO / "dags" / "vendor_audit_nightly.py")
     ours = {n for n in names if n.startswith("audits")}
     assert ours <= {"audits.pipeline", "audits.config", "audits.cli", "audits.notify",
-                    "audits.deployment"}
+                    "audits.deployment", "audits.restore"}
