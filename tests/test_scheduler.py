@@ -1,7 +1,8 @@
 """The DAG under a real Airflow deployment in miniature: scheduler, dag-processor and API server
 (LocalExecutor) on a throwaway PostgreSQL metadata database, AIRFLOW_HOME in a temp dir, the
-repository's dags/ folder. A triggered run of a sample day publishes the same CSVs as the CLI;
-clearing only `publish` rebuilds what it needs; a cleared publish that fails fails the DagRun.
+repository's dags/ folder. A backfill of two sample days, run at once, publishes day by day the
+CSVs of the CLI run one day after the other; clearing only `publish` rebuilds what it needs; a
+cleared publish that fails fails the DagRun. About 2 minutes on an idle 2-core machine.
 
 Every process the test starts runs in its own process group and is killed at the end (with
 any task process it left), whatever happened.
@@ -257,8 +258,15 @@ def _backfill_runs(deployment: Deployment) -> dict[str, str]:
     return runs
 
 
-def test_a_parallel_backfill_under_the_scheduler_publishes_what_the_cli_does_day_by_day(deployment, sample_root,
-                                                                                       request):
+def test_the_dag_under_a_real_scheduler(deployment, sample_root, request):
+    """One test, so that pytest-xdist never splits it over two workers (each would start its own
+    deployment): a parallel backfill, then clearing one of its runs' publish."""
+    runs = _parallel_backfill_publishes_what_the_cli_does_day_by_day(deployment, sample_root, request)
+    _clearing_only_publish_rebuilds_its_work_and_a_failed_publish_fails_the_run(deployment, sample_root,
+                                                                                 runs[DAY.isoformat()])
+
+
+def _parallel_backfill_publishes_what_the_cli_does_day_by_day(deployment, sample_root, request) -> dict[str, str]:
     """Two days backfilled at once (the README's command: logical dates at the runs' 02:00 in the
     bank's zone) give, day by day, the CSVs of the CLI run one day after the other, trends and
     cases included (deployment finding 6: each publish waits for the earlier days' runs)."""
@@ -310,6 +318,7 @@ def test_a_parallel_backfill_under_the_scheduler_publishes_what_the_cli_does_day
     assert deployment.wait_finished(scheduled[0]["dag_run_id"], 120) == "failed"
     resolve = deployment.task_states(scheduled[0]["dag_run_id"])["resolve_run"]
     assert resolve["state"] == "failed" and resolve["try_number"] == 1
+    return runs
 
 
 def _clear_and_wait(deployment: Deployment, run_id: str, task_ids: list, rerun: list[str]) -> dict[str, dict]:
@@ -327,14 +336,11 @@ def _clear_and_wait(deployment: Deployment, run_id: str, task_ids: list, rerun: 
     return deployment.task_states(run_id)
 
 
-def test_clearing_one_task_rebuilds_its_work_and_a_failed_publish_fails_the_run(deployment, sample_root):
+def _clearing_only_publish_rebuilds_its_work_and_a_failed_publish_fails_the_run(deployment, sample_root, run_id):
     """Deployment finding 2. The run's work was removed when it published: clearing only publish
     reruns it (with resolve_run and discard_work, its setup and teardown) on work rebuilt from the
     landing zone (one stage_agency alone: tests/test_dags.py). A cleared publish that fails makes
     the DagRun fail, though notify, the other leaf, stays green from the first run."""
-    run_id = _backfill_runs(deployment).get(DAY.isoformat())
-    if run_id is None or deployment.run_state(run_id) != "success":
-        pytest.skip("needs the backfill of the test before")
     report = sample_root / "reports" / DAY.isoformat()
     cli = sample_root / "cli-reports" / DAY.isoformat()
     started = time.monotonic()
