@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 
 from audits.config import ConfigError
 from audits.ingest import AuditError
+from audits.workdir import WorkMissing
 
-# What a retry cannot fix: an unusable rulepack or setting (a relative path, mixed HMAC keys) and
-# unusable reference data. The DAG fails these at once; any other error (I/O, connections) is retried.
-PERMANENT_ERRORS = (AuditError, ConfigError)
+# What a retry cannot fix: an unusable rulepack or setting (a relative path, mixed HMAC keys),
+# unusable reference data, and a stage input missing from the run's work directory. The DAG fails
+# these at once; any other error (I/O, connections) is retried.
+PERMANENT_ERRORS = (AuditError, ConfigError, WorkMissing)
 
 
 def audited_day(scheduled_at: dt.datetime, bank_timezone: str) -> dt.date:
@@ -49,3 +51,25 @@ def shared_paths(paths: dict[str, str], environment_variable: str) -> None:
                 f"storage shared by the dag-processor and every worker: set {environment_variable} to such a "
                 f"path in the environment of all of them (the params default to {environment_variable}/landing, "
                 f"/reports and /store), or pass an absolute `{name}` in the run's conf.")
+
+
+def failed_tasks(states: dict[str, str | None]) -> list[str]:
+    """The tasks of a run that failed or could not run because one upstream failed, from
+    Airflow's task states (task id, or `<task id>_<map index>` -> state)."""
+    return sorted(name for name, state in states.items() if state in ("failed", "upstream_failed"))
+
+
+def run_failed_message(failed: list[str]) -> str:
+    """Why the run's last task fails: the DagRun must not look green when its work did not finish
+    (a cleared task that failed again leaves the other leaves as they were)."""
+    shown = ", ".join(failed[:10]) + (f" and {len(failed) - 10} more" if len(failed) > 10 else "")
+    return (f"The run did not finish: {shown} failed or could not run (see their logs). Its work files were "
+            "removed. Fix the cause, then clear the failed task: a cleared task rebuilds what it needs from the "
+            "landing zone.")
+
+
+def earlier_run_message(run_id: str, audit_date: str) -> str:
+    """What a run's publish waits for: a run of an earlier day (by logical date) still running."""
+    return (f"Waiting for run {run_id} (an earlier day) to finish before publishing {audit_date}: this day's "
+            "trends (change_prev_day, change_prev_7d) and cases build on the earlier days' reports. A backfill "
+            "runs its days at once; their reports come out oldest first.")

@@ -28,8 +28,9 @@ class Message:
     attachments: tuple[Path, ...]
 
 
-def compose_summary(report_dir: Path) -> Message:
-    """Subject, HTML body and attachments summarising the report in `report_dir`."""
+def compose_summary(report_dir: Path, *, base_url: str = "") -> Message:
+    """Subject, HTML body and attachments summarising the report in `report_dir`; the portfolio
+    link is under `base_url` when given (see portfolio_link)."""
     scores = read_csv(report_dir / "scores.csv", dtype={"agency_id": "str", "grade": "str"})
     audit_date = report_dir.name
     cases = _cases(report_dir)
@@ -68,8 +69,8 @@ def compose_summary(report_dir: Path) -> Message:
         for row in failing_files.itertuples(index=False):
             lines.append(f"<li>{escape(row.agency_id)}: file {escape(row.file_status)}</li>")
         lines.append("</ul>")
-    lines += [f"<p>Portfolio: {escape((report_dir / 'index.html').resolve().as_uri())} "
-              "(summary.xlsx attached).</p>", "</body></html>"]
+    link = escape(portfolio_link(report_dir, base_url))
+    lines += [f"<p>Portfolio: <a href=\"{link}\">{link}</a> (summary.xlsx attached).</p>", "</body></html>"]
     regulator = len(regulator_complaints(report_dir))
     subject = (f"Vendor audit {audit_date}: " + (f"{regulator} regulator complaint{'s' * (regulator != 1)}, "
                                                  if regulator else "")
@@ -160,6 +161,15 @@ def agency_warning_lines(report_dir: Path) -> list[str]:
     if len(agencies) > WARNINGS_SHOWN:
         lines.append(f"<li>… and {len(agencies) - WARNINGS_SHOWN} more in the report.</li>")
     return lines + ["</ul>"]
+
+
+def portfolio_link(report_dir: Path, base_url: str) -> str:
+    """Where readers open the day's portfolio: `<base_url>/<YYYY-MM-DD>/index.html` when the reports
+    folder is served at `base_url` (param report_base_url / env VENDOR_AUDIT_REPORT_URL), else the
+    file:// path, which opens only where that path is mounted (the publishing worker)."""
+    if base_url.strip():
+        return f"{base_url.strip().rstrip('/')}/{report_dir.name}/index.html"
+    return (report_dir / "index.html").resolve().as_uri()
 
 
 def sender_address(configured: str, connection_default: str | None, host: str) -> str:

@@ -79,6 +79,7 @@ class WorkDir:
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
         self.lock_path.unlink(missing_ok=True)
+        self.root.with_name(f"{self.config.run_id}.rebuild.lock").unlink(missing_ok=True)   # audits.restore's
         for parent in (self.root.parent, self.root.parent.parent):
             try:
                 parent.rmdir()

@@ -14,7 +14,9 @@ manifest that `python -m audits verify` can check.
 `rulepack` (`cn_bank`, `us_collections` or a YAML path), `landing`, `out`, `store`,
 `landing_wait_minutes` (how long to wait for late agencies before auditing without them),
 `notify_to` (comma-separated e-mail addresses; the SMTP connection is `audit_smtp`), `notify_from`
-(the sender; env `VENDOR_AUDIT_NOTIFY_FROM`, else the connection's `from_email` extra).
+(the sender; env `VENDOR_AUDIT_NOTIFY_FROM`, else the connection's `from_email` extra),
+`report_base_url` (where the reports folder is served, for the e-mail's link; env
+`VENDOR_AUDIT_REPORT_URL`).
 
 **Sources** (`sources`, default `<landing>/sources.yaml`; none: files are expected in the landing zone):
 `pull_sources` pulls each agency's file of the day from its SFTP server, path or object store (one
@@ -87,6 +89,9 @@ def _under_data_root(name: str) -> str:
         "landing_wait_minutes": Param(120, type="integer", minimum=0,
                                       description="Wait this long for late agencies, then go on without them."),
         "notify_to": Param(os.environ.get("VENDOR_AUDIT_NOTIFY_TO", ""), type="string"),
+        "report_base_url": Param(os.environ.get("VENDOR_AUDIT_REPORT_URL", ""), type="string",
+                                 description="URL at which the reports folder is served, for the e-mail's link; "
+                                             "empty: a file:// path on the publishing worker."),
         "notify_from": Param(os.environ.get("VENDOR_AUDIT_NOTIFY_FROM", ""), type="string",
                              description="Sender address; empty: the connection's from_email extra, else "
                                          "vendor-audit@<this host>."),
@@ -125,6 +130,7 @@ def vendor_audit_nightly():
                 "code_version": code_version(), "generated_at": pendulum.now("UTC").isoformat(),
                 "landing_wait_minutes": params["landing_wait_minutes"], "notify_to": params["notify_to"],
                 "notify_from": params.get("notify_from", ""),
+                "report_base_url": params.get("report_base_url", ""),
                 "rule_partitions": params["rule_partitions"],
                 "sources": params.get("sources", ""), "replace_landed": bool(params.get("replace_landed", False))}
 
@@ -176,9 +182,11 @@ def vendor_audit_nightly():
         """Wait until every agency with a contract in force delivered, or the wait is over."""
         from audits.deployment import landing_wait_over
         from audits.pipeline import delivered_agencies, expected_agencies
+        from audits.restore import rebuild_missing
 
         with _fail_without_retry():
             config = _config(settings)
+            rebuild_missing(config, needs="reference")       # a cleared task whose run's work was removed
             _pull_late(settings, delivered_agencies(config))     # files not there when pull_sources ran
             delivered = delivered_agencies(config)
             expected = expected_agencies(config)
@@ -193,17 +201,21 @@ def vendor_audit_nightly():
     def stage_agency(settings: dict, agency_id: str) -> str:
         """Read and type one agency's file (one mapped task per agency)."""
         from audits.pipeline import stage_agency as run_stage
+        from audits.restore import rebuild_missing
 
         with _fail_without_retry():
-            return run_stage(_config(settings), agency_id)
+            rebuild_missing(config := _config(settings), needs="reference")
+            return run_stage(config, agency_id)
 
     @task(trigger_rule="none_failed")
     def validate_day(settings: dict) -> None:
         """Validate all agencies' rows in one Great Expectations batch; quarantine; store the day."""
         from audits.pipeline import stage_day
+        from audits.restore import rebuild_missing
 
         with _fail_without_retry():
-            stage_day(_config(settings))
+            rebuild_missing(config := _config(settings), needs="reference")
+            stage_day(config)
 
     @task
     def rule_partitions(settings: dict) -> list[int]:
@@ -215,40 +227,70 @@ def vendor_audit_nightly():
     def bank_wide_rules(settings: dict, partition: int) -> None:
         """Run every rule over one partition of the numbers."""
         from audits.pipeline import stage_rules
+        from audits.restore import rebuild_missing
 
         with _fail_without_retry():
-            stage_rules(_config(settings), partition=partition, partitions=int(settings["rule_partitions"]))
+            rebuild_missing(config := _config(settings), needs="day")
+            stage_rules(config, partition=partition, partitions=int(settings["rule_partitions"]))
 
     @task
     def merge_findings(settings: dict) -> None:
         """Join the partitions' findings into the day's violations."""
-        from audits.pipeline import merge_rule_partitions
+        from audits.restore import merge_or_rebuild
 
         with _fail_without_retry():
-            merge_rule_partitions(_config(settings), int(settings["rule_partitions"]))
+            merge_or_rebuild(_config(settings), int(settings["rule_partitions"]))
+
+    @task.sensor(poke_interval=15, timeout=6 * 3600, mode="reschedule")
+    def wait_for_earlier_days(settings: dict) -> PokeReturnValue:
+        """Wait while a run of an earlier day is still running (a backfill runs days at once): the
+        day's trends and cases build on the earlier days' reports and case days, so publishing
+        after them gives what running the days one after another gives. Scheduled and backfill
+        runs only: a manual run (a rerun, `airflow dags test`) is published when it is done."""
+        from audits.deployment import earlier_run_message
+
+        context = get_current_context()
+        if context["dag_run"].run_type not in ("scheduled", "backfill"):
+            return PokeReturnValue(is_done=True)
+        earlier = context["ti"].get_previous_dagrun(state="running")
+        if earlier is not None:
+            print(earlier_run_message(earlier.run_id, settings["audit_date"]))
+        return PokeReturnValue(is_done=earlier is None)
 
     @task
     def publish(settings: dict) -> str:
         """Scores, scorecards and manifest (signed when a key is configured); publish the report
         atomically. Returns its folder."""
         from audits.pipeline import stage_publish
+        from audits.restore import rebuild_missing
         from audits.signing import unlinked_note
 
         with _fail_without_retry():
             config = dataclasses.replace(_config(settings), signing_key=_signing_key(announce=True))
+            rebuild_missing(config, needs="rules")          # a cleared task whose run's work was removed
             result = stage_publish(config)
         note = unlinked_note(result.manifest, config.out)
         if note:
             print(note, file=sys.stderr)
         return str(result.report_dir)
 
-    @task(trigger_rule="all_done", retries=0)
+    @task(retries=0)
     def discard_work(settings: dict) -> None:
         """Remove the run's work files (full numbers) whatever happened upstream: failed or not,
-        they never outlive the run."""
+        they never outlive the run. Then fail if any task before it failed: the teardown of
+        resolve_run, it is cleared with any task and so says what the run's state is."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from audits.deployment import failed_tasks, run_failed_message
         from audits.pipeline import discard_work as discard
 
         discard(_config(settings))
+        context = get_current_context()
+        ti = context["ti"]
+        upstream = sorted(context["task"].get_flat_relative_ids(upstream=True))
+        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id], task_ids=upstream).get(ti.run_id, {})
+        if failed := failed_tasks(states):
+            raise AirflowFailException(run_failed_message(failed))
 
     @task(retries=1)
     def notify(settings: dict, report_dir: str) -> str:
@@ -260,7 +302,7 @@ def vendor_audit_nightly():
         recipients = [a.strip() for a in settings["notify_to"].split(",") if a.strip()]
         if not recipients:
             return "no recipients configured (param notify_to); nothing sent"
-        message = compose_summary(Path(report_dir))
+        message = compose_summary(Path(report_dir), base_url=settings.get("report_base_url", ""))
         from airflow.providers.smtp.hooks.smtp import SmtpHook
 
         try:
@@ -291,10 +333,15 @@ def vendor_audit_nightly():
     rules >> merged
     report_dir = publish(settings)
     merged >> report_dir
+    merged >> wait_for_earlier_days(resolved) >> report_dir
     notify(settings, report_dir)
-    # Last, whatever failed (from resolve_run's settings: check_reference may be what failed); a
-    # leaf beside notify, so the run's state stays that of its work.
-    [staged, validated, rules, merged, report_dir] >> discard_work(resolved)
+    # Last, whatever failed (from resolve_run's settings: check_reference may be what failed). The
+    # teardown of resolve_run: clearing any task between them (publish alone, one stage_agency)
+    # clears both, so the work is removed again and discard_work's state, which fails when a task
+    # before it failed, decides the run's (on_failure_fail_dagrun) with notify's.
+    discarded = discard_work(resolved)
+    [staged, validated, rules, merged, report_dir] >> discarded
+    discarded.as_teardown(setups=resolved, on_failure_fail_dagrun=True)
 
 
 def _config(settings: dict):

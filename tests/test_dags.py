@@ -43,6 +43,8 @@ EXPECTED_EDGES = {
     ("bank_wide_rules", "merge_findings"), ("merge_findings", "publish"), ("publish", "notify"),
     ("stage_agency", "discard_work"), ("validate_day", "discard_work"), ("bank_wide_rules", "discard_work"),
     ("merge_findings", "discard_work"), ("publish", "discard_work"), ("resolve_run", "discard_work"),
+    ("resolve_run", "wait_for_earlier_days"), ("merge_findings", "wait_for_earlier_days"),
+    ("wait_for_earlier_days", "publish"),
 }
 
 
@@ -65,7 +67,8 @@ def test_dag_has_the_expected_tasks_and_edges(dag):
     assert dag.doc_md and all(dag.get_task(t).doc_md for t in ("check_reference", "stage_agency", "publish"))
     assert dag.get_task("stage_agency").retries == 2
     assert dag.get_task("validate_day").trigger_rule == "none_failed"
-    assert dag.get_task("discard_work").trigger_rule == "all_done"          # work files go, failed or not
+    assert dag.get_task("discard_work").trigger_rule == "all_done_setup_success"   # work files go, failed or not
+    assert dag.get_task("discard_work").is_teardown and dag.get_task("resolve_run").is_setup
 
 
 class _Inbox:
@@ -107,10 +110,11 @@ def _landing(root: Path) -> Path:
     return landing
 
 
-def _run(dag, root: Path, conn_file: Path | None = None, notify_to: str = "", notify_from: str = ""):
+def _run(dag, root: Path, conn_file: Path | None = None, notify_to: str = "", notify_from: str = "",
+         report_base_url: str = ""):
     conf = {"audit_date": DAY.isoformat(), "landing": str(root / "landing"), "out": str(root / "reports"),
             "store": str(root / "store"), "landing_wait_minutes": 0, "notify_to": notify_to,
-            "notify_from": notify_from, "rule_partitions": 3}
+            "notify_from": notify_from, "rule_partitions": 3, "report_base_url": report_base_url}
     run = dag.test(run_conf=conf, conn_file_path=str(conn_file) if conn_file else None)
     assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
     return root / "reports" / DAY.isoformat()
@@ -138,7 +142,7 @@ def test_full_run_rerun_verify_and_email(dag, tmp_path, inbox):
         "conn_type": "smtp", "host": "127.0.0.1", "port": inbox.port,
         "extra": {"disable_tls": True, "disable_ssl": True, "retry_limit": 0}}}))   # no from_email extra
     report = _run(dag, tmp_path, connections, notify_to="compliance@bank.example, vendors@bank.example",
-                  notify_from="audit@bank.example")
+                  notify_from="audit@bank.example", report_base_url="https://audit.bank.example/reports/")
     for name, content in first.items():
         assert (report / name).read_bytes() == content, f"{name} differs on rerun"
     manifest = json.loads((report / "manifest.json").read_text())
@@ -160,6 +164,8 @@ def test_full_run_rerun_verify_and_email(dag, tmp_path, inbox):
     body = next(part for part in message.walk() if part.get_content_type() == "text/html").get_content()
     assert "CONF_PII_IN_NOTES" in body and "+86 138****5678" in body
     assert CUSTOMER not in body and "<b>Pacific</b>" not in body
+    assert f'href="https://audit.bank.example/reports/{DAY.isoformat()}/index.html"' in body   # not a worker's file://
+    assert "file://" not in body
     attachments = [part.get_filename() for part in message.walk() if part.get_filename()]
     assert attachments == ["summary.xlsx"]
 
@@ -417,3 +423,45 @@ def test_a_file_not_there_at_pull_time_is_pulled_while_the_sensor_waits(dag, tmp
     pull_late = dag.get_task("wait_for_landing").python_callable.__globals__["_pull_late"]
     pull_late(settings, [])
     assert (landing / "cdr" / "2026-11-27" / "AG01.csv").read_bytes() == source.read_bytes()
+
+
+def test_tasks_run_alone_after_the_run_removed_its_work_rebuild_it(dag, tmp_path):
+    """Deployment finding 2: a run's work is gone once it published; one stage_agency, merge_findings
+    (of 3 partitions) or publish cleared alone rebuilds what it needs and publishes the same CSVs."""
+    from audits.cli import main as cli
+
+    _landing(tmp_path)
+    report = _run(dag, tmp_path)
+    first = {n: (report / n).read_bytes() for n in ("violations.csv", "quarantine.csv", "scores.csv")}
+    work = tmp_path / "store" / ".work"
+    assert not work.exists()
+
+    settings = _settings(tmp_path, rule_partitions=3)
+    assert dag.get_task("stage_agency").python_callable(settings, "AG01") == "AG01"
+    shutil.rmtree(work)                                   # what discard_work does after it
+    dag.get_task("merge_findings").python_callable(settings)
+    shutil.rmtree(work)
+    assert dag.get_task("publish").python_callable(settings) == str(report)
+    for name, content in first.items():
+        assert (report / name).read_bytes() == content, f"{name} differs after the rebuild"
+    assert json.loads((report / "manifest.json").read_text())["run_id"] == "manual__test"
+    assert cli(["verify", str(report)]) == 0
+    assert not work.exists()                              # publish removed the work it rebuilt
+
+
+def test_rebuilding_a_run_s_work_happens_once_for_concurrent_tasks(tmp_path):
+    """Mapped tasks cleared together find the work gone at the same time: one rebuilds, under a
+    lock; the others find it done."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from audits.config import AuditConfig, load_rulepack
+    from audits.restore import rebuild_missing
+
+    _landing(tmp_path)
+    config = AuditConfig(audit_date=DAY, landing=tmp_path / "landing", out=tmp_path / "reports",
+                         store=tmp_path / "store", rulepack=load_rulepack("cn_bank"), hmac_secret=b"s",
+                         run_id="manual__rebuild", orchestrated=True)
+    with ThreadPoolExecutor(3) as pool:
+        rebuilt = list(pool.map(lambda _: rebuild_missing(config, needs="day"), range(3)))
+    assert sorted(rebuilt) == [[], [], ["reference", "day"]]
+    assert rebuild_missing(config, needs="rules") == ["rules"]
