@@ -162,7 +162,7 @@ def test_full_run_rerun_verify_and_email(dag, tmp_path, inbox):
     assert message["Subject"].startswith(f"Vendor audit {DAY.isoformat()}")
     assert set(message["To"].replace(" ", "").split(",")) == {"compliance@bank.example", "vendors@bank.example"}
     body = next(part for part in message.walk() if part.get_content_type() == "text/html").get_content()
-    assert "CONF_PII_IN_NOTES" in body and "+86 138****5678" in body
+    assert "CONF_PII_IN_NOTES" in body and "Unmasked personal identifier in the notes: agent A1" in body   # a case
     assert CUSTOMER not in body and "<b>Pacific</b>" not in body
     assert f'href="https://audit.bank.example/reports/{DAY.isoformat()}/index.html"' in body   # not a worker's file://
     assert "file://" not in body

@@ -46,6 +46,28 @@ def _write_scorecard(card, agencies_dir: Path, templates_dir: Path | None) -> li
     return [html_path, xlsx_path]
 
 
+def _write_scorecards(cards, agencies_dir: Path, templates_dir: Path | None) -> list[Path]:
+    return [path for card in cards for path in _write_scorecard(card, agencies_dir, templates_dir)]
+
+
+def scorecard_batches(cards, workers: int) -> list[tuple]:
+    """The scorecards in at most `workers` batches of about equal work (rows written: evidence
+    and cases), largest first into the lightest batch. One forked process per batch, not per
+    scorecard: forking the publishing process (a day's calls and findings in memory) cost more
+    CPU than rendering a small scorecard."""
+    batches: list[list] = [[] for _ in range(max(1, min(workers, len(cards))))]
+    loads = [0] * len(batches)
+    for card in sorted(cards, key=lambda c: (-_weight(c), c.agency_id)):
+        lightest = loads.index(min(loads))
+        batches[lightest].append(card)
+        loads[lightest] += _weight(card)
+    return [tuple(batch) for batch in batches if batch]
+
+
+def _weight(card) -> int:
+    return 200 + len(card.findings) + len(card.cases)          # a fixed part: the page, the sheets, the charts
+
+
 def write_reports(portfolio: Portfolio, out_dir: Path, *,
                   templates_dir: Path | None = None, workers: int = 1) -> list[Path]:
     """Write the portfolio's HTML and XLSX reports under out_dir (the scorecards in `workers`
@@ -65,8 +87,9 @@ def write_reports(portfolio: Portfolio, out_dir: Path, *,
             )
         stems[stem] = card.agency_id
 
-    written = [path for paths in in_processes(_write_scorecard, [(card, agencies_dir, templates_dir)
-                                                                  for card in portfolio.scorecards], workers)
+    batches = scorecard_batches(portfolio.scorecards, workers)
+    written = [path for paths in in_processes(_write_scorecards, [(batch, agencies_dir, templates_dir)
+                                                                   for batch in batches], workers)
                for path in paths]
 
     index_path = out_dir / "index.html"

@@ -121,6 +121,28 @@ def counts_text(counts: CaseCounts) -> str:
     return text + "."
 
 
+def cases_note(cases: tuple[CaseLine, ...]) -> str:
+    """The line above a scorecard's cases table."""
+    if not cases:
+        return "No cases on this day."
+    note = counts_text(case_counts(cases))
+    if len(cases) > CASES_SHOWN:
+        note += (f" Showing the first {CASES_SHOWN} of {fmt_int(len(cases))} cases; the workbook's Cases sheet "
+                 "and cases.csv of this report list them all.")
+    return note
+
+
+def grouped_evidence_note(cases: tuple[CaseLine, ...], groups: tuple[EvidenceGroup, ...]) -> str:
+    """The line above the evidence grouped by case."""
+    if not groups:
+        return "No findings on this day."
+    with_findings = sum(1 for c in cases if c.findings_today)
+    scope = (f"The first calls of the first {EVIDENCE_CASES} cases with findings today (of {fmt_int(with_findings)})"
+             if with_findings > len(groups) else "The first calls of each case with findings today")
+    return (f"{scope}, in call order. The workbook's Findings sheet holds up to 2,000 findings of each rule with "
+            "their case; violations.csv of this report lists every finding.")
+
+
 def case_row(case: CaseLine, agency_id: str = "", *, with_evidence: bool = False) -> CaseRow:
     info = RULES_BY_ID.get(case.rule_id)
     return CaseRow(

@@ -15,15 +15,14 @@ from audits.models import DataQuality, Provenance, Scorecard
 
 from . import charts
 from .cases_view import (
-    CASES_SHOWN,
-    EVIDENCE_CASES,
     OVERDUE_DAYS,
     CaseRow,
     EvidenceGroup,
     EvidenceRow,
     case_counts,
-    counts_text,
+    cases_note,
     evidence_row,
+    grouped_evidence_note,
     scorecard_cases,
 )
 from .formatting import (
@@ -287,26 +286,6 @@ def _count_rows(pairs: tuple[tuple[str, int], ...], total: int) -> tuple[CountRo
     return tuple(CountRow(label, fmt_int(count), _share(count, total)) for label, count in pairs)
 
 
-def _cases_note(card: Scorecard) -> str:
-    if not card.cases:
-        return "No cases on this day."
-    note = counts_text(case_counts(card.cases))
-    if len(card.cases) > CASES_SHOWN:
-        note += (f" Showing the first {CASES_SHOWN} of {fmt_int(len(card.cases))} cases; the workbook's Cases sheet "
-                 "and cases.csv of this report list them all.")
-    return note
-
-
-def _grouped_evidence_note(card: Scorecard, groups: tuple[EvidenceGroup, ...]) -> str:
-    if not groups:
-        return "No findings on this day."
-    with_findings = sum(1 for c in card.cases if c.findings_today)
-    scope = (f"The first calls of the first {EVIDENCE_CASES} cases with findings today (of {fmt_int(with_findings)})"
-             if with_findings > len(groups) else "The first calls of each case with findings today")
-    return (f"{scope}, in call order. The workbook's Findings sheet holds up to 2,000 findings of each rule with "
-            "their case; violations.csv of this report lists every finding.")
-
-
 def _before_decisions(card: Scorecard) -> str:
     if card.overall_before_decisions is None:
         return ""
@@ -388,11 +367,11 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
         top_agents=_count_rows(card.top_agents, card.total_findings),
         top_callers=_count_rows(card.top_callers, card.total_findings),
         evidence=() if card.cases else tuple(evidence_row(f) for f in shown),
-        evidence_note=_grouped_evidence_note(card, groups) if card.cases else evidence_note,
+        evidence_note=grouped_evidence_note(card.cases, groups) if card.cases else evidence_note,
         evidence_truncated=not card.cases and total > EVIDENCE_LIMIT,
         before_decisions=_before_decisions(card),
         cases=case_rows,
-        cases_note=_cases_note(card),
+        cases_note=cases_note(card.cases),
         cases_open=fmt_int(counts.open),
         cases_tile_note=(f"{fmt_int(counts.new)} new or reopened \u00b7 {fmt_int(counts.resolved)} resolved today"
                          if card.cases else "No cases on this day."),
