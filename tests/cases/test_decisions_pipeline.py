@@ -172,7 +172,8 @@ def test_scores_leave_out_accepted_and_dismissed_findings_and_keep_the_score_bef
                "score_frequency", "overall", "grade", "grade_capped", "overall_before_decisions",
                "grade_before_decisions")
     rows = {day: _rows(reports[day] / "scores.csv")[0] for day in DAYS}
-    assert list(rows[DAYS[0]])[-2:] == ["overall_before_decisions", "grade_before_decisions"]
+    assert list(rows[DAYS[0]])[-4:] == ["overall_before_decisions", "grade_before_decisions",     # data-contract.md
+                                        "complaints_30d", "complaint_rate_per_10k"]
     table = {day: tuple(rows[day][c] for c in columns) for day in DAYS}
     # 26th: E9 dismissed, E7 disputed (counts): conf 1/100 -> 80; before, 2/100 -> 60
     assert table[DAYS[0]] == ("1", "0", "1", "0", "80.0", "100.0", "93.0", "A", "False", "86.0", "B")
