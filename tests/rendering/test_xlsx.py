@@ -32,8 +32,7 @@ def _row_starting(values, cells):
 def test_scorecard_workbook_has_the_sheets_tables_and_panes(tmp_path, assessed_card):
     path = write_scorecard_workbook(assessed_card, tmp_path / "AG001.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Summary", "Cases", "Rules", "Findings", "Data quality", "Provenance"]
-    assert wb.sheetnames == ["Summary", "Rules", "Findings", "Data quality", "Early warnings", "Provenance"]
+    assert wb.sheetnames == ["Summary", "Cases", "Rules", "Findings", "Data quality", "Early warnings", "Provenance"]
     for ws in wb.worksheets:
         assert len(ws.title) <= 31 and not INVALID_TITLE.search(ws.title)
 
