@@ -118,3 +118,34 @@ def test_scorecards_rank_worst_first_and_sample_evidence_per_rule():
     assert first.total_findings == EVIDENCE_PER_RULE + 6
     assert len(first.findings) == EVIDENCE_PER_RULE + 1                 # every rule keeps evidence
     assert [c.agency_id for c in rank_worst_first(cards)] == ["AG03", "AG01", "AG02"]
+
+
+def test_scorecards_carry_the_score_before_decisions_only_when_scores_have_it():
+    volumes = [_volume("AG01", 10)]
+    calls = _calls("AG01", 10)
+    scores = score_agencies(DAY, volumes, calls, empty_violations(), PACK, NO_HISTORY)
+    provenance = Provenance("r", DAY.isoformat(), PACK.name, PACK.sha256, "test", "", ())
+    (plain,) = build_scorecards(scores, volumes, calls, empty_violations(), PACK, NO_HISTORY, provenance)
+    assert plain.overall_before_decisions is None and plain.grade_before_decisions == ""
+    decided = scores.assign(overall_before_decisions=[71.5], grade_before_decisions=["C"])
+    (card,) = build_scorecards(decided, volumes, calls, empty_violations(), PACK, NO_HISTORY, provenance)
+    assert (card.overall, card.overall_before_decisions, card.grade_before_decisions) == (100.0, 71.5, "C")
+
+
+def test_scorecards_top_agents_callers_and_hours_per_agency_from_one_pass():
+    rows = [("AG01", f"AG01-{i}", "FREQ_DAILY_CAP", "frequency", "major") for i in range(3)]
+    rows += [("AG02", "AG02-0", "FREQ_DAILY_CAP", "frequency", "major")]
+    violations = _violations(rows).assign(agent_id=["E2", "E1", "E2", "E9"],
+                                          start_time=["2026-11-27T09:00:00+08:00", "2026-11-27T21:30:00+08:00",
+                                                      "2026-11-27T09:59:00+08:00", "2026-11-27T00:10:00+08:00"])
+    volumes = [_volume("AG01", 3), _volume("AG02", 1)]
+    calls = pd.concat([_calls("AG01", 3), _calls("AG02", 1)], ignore_index=True)
+    calls.loc[calls["call_id"] == "AG01-1", "caller_e164"] = "+862112345678"
+    scores = score_agencies(DAY, volumes, calls, violations, PACK, NO_HISTORY)
+    provenance = Provenance("r", DAY.isoformat(), PACK.name, PACK.sha256, "test", "", ())
+    first, second = build_scorecards(scores, volumes, calls, violations, PACK, NO_HISTORY, provenance)
+    assert first.top_agents == (("E2", 2), ("E1", 1)) and second.top_agents == (("E9", 1),)
+    assert first.top_callers == (("+86 106***9988", 2), ("+86 211***5678", 1))
+    assert first.findings_by_hour[9] == 2 and first.findings_by_hour[21] == 1 and sum(first.findings_by_hour) == 3
+    assert second.findings_by_hour[0] == 1 and sum(second.findings_by_hour) == 1
+    assert [f.call_id for f in first.findings] == ["AG01-0", "AG01-1", "AG01-2"]
