@@ -37,7 +37,7 @@ from audits.signals.complaints import complaint_signals
 from audits.signals.effects import escalated
 from audits.signals import daily as warning_signals
 from audits.tables import agency_zones, contracts_in_force
-from audits.workdir import WorkDir, purge_legacy, purge_orphans
+from audits.workdir import WorkDir, WorkMissing, purge_legacy, purge_orphans
 from audits.workers import in_processes, release_memory
 
 Progress = Callable[[str], None]
@@ -340,8 +340,14 @@ def record_ingested_signals(config: AuditConfig, day: dt.date, accepted: pd.Data
     rules they read (CONF_UNASSIGNED, FREQ_CALLING_HOURS) judge the day's calls alone, so they
     run here on it; `tables` caches the run's reference tables across days. Under the store's lock."""
     if not tables:                       # not the consents: neither rule reads them (millions of rows)
-        work = WorkDir(config)
-        tables.update({t: work.load_ingested(f"reference/{t}").accepted for t in REFERENCE_TABLES if t != "consents"})
+        work, needed = WorkDir(config), [t for t in REFERENCE_TABLES if t != "consents"]
+        try:
+            tables.update({t: work.load_ingested(f"reference/{t}").accepted for t in needed})
+        except WorkMissing:              # called outside a run's stages (a backfill tool): read them here
+            paths = reference_paths(config.landing)
+            tables.update({t: load_reference_table(config.landing, t, paths[t], audit_date=config.audit_date,
+                                                   rulepack=config.rulepack, max_bytes=config.max_file_bytes).accepted
+                           for t in needed})
         tables["consents"] = pd.DataFrame({"phone_e164": pd.Series([], dtype="str")})
     calls = enrich_calls(accepted if not accepted.empty else _no_calls(), tables["campaigns"], config.rulepack)
     inputs = RuleInputs(
