@@ -2,7 +2,8 @@
 (LocalExecutor) on a throwaway PostgreSQL metadata database, AIRFLOW_HOME in a temp dir, the
 repository's dags/ folder. A backfill of two sample days, run at once, publishes day by day the
 CSVs of the CLI run one day after the other; clearing only `publish` rebuilds what it needs; a
-cleared publish that fails fails the DagRun. About 2 minutes on an idle 2-core machine.
+cleared publish that fails fails the DagRun. About 110 s of CPU (5 min wall on a 2-core machine
+shared with a dozen other busy processes).
 
 Every process the test starts runs in its own process group and is killed at the end (with
 any task process it left), whatever happened.
