@@ -12,6 +12,7 @@ or the `postgres_server` fixture (one server per test session). Skips when the b
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pwd
 import shutil
@@ -27,6 +28,7 @@ import pytest
 SEARCH = ("/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin",
           "/usr/local/bin", "/usr/bin")
 START_SECONDS = 30
+PR_SET_PDEATHSIG = 1                 # linux/prctl.h
 
 
 def postgres_bin() -> Path | None:
@@ -36,6 +38,15 @@ def postgres_bin() -> Path | None:
             return Path(folder)
     found = shutil.which("initdb")
     return Path(found).parent if found and shutil.which("postgres") else None
+
+
+def die_with_parent(sig: int = signal.SIGINT):
+    """A preexec_fn: the child gets `sig` when the test process dies, even by os._exit or SIGKILL
+    (a pytest-xdist worker killed by its watchdog runs no finalizer), so no server outlives it."""
+    def preexec() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    return preexec
 
 
 def free_port() -> int:
@@ -82,7 +93,7 @@ class PostgresServer:
              "-k", str(self.socket_dir), "-c", "fsync=off", "-c", "synchronous_commit=off",
              "-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=64MB"],
             stdout=subprocess.DEVNULL, stderr=self._log, cwd=self.root,
-            start_new_session=True, **self._as_owner())
+            start_new_session=True, preexec_fn=die_with_parent(signal.SIGINT), **self._as_owner())
         deadline = time.monotonic() + START_SECONDS
         while not self._accepting():
             if self.process.poll() is not None or time.monotonic() > deadline:

@@ -2,7 +2,8 @@
 (LocalExecutor) on a throwaway PostgreSQL metadata database, AIRFLOW_HOME in a temp dir, the
 repository's dags/ folder. A backfill of two sample days, run at once, publishes day by day the
 CSVs of the CLI run one day after the other; clearing only `publish` rebuilds what it needs; a
-cleared publish that fails fails the DagRun. About 2 minutes on an idle 2-core machine.
+cleared publish that fails fails the DagRun. About 110 s of CPU (5 min wall on a 2-core machine
+shared with a dozen other busy processes).
 
 Every process the test starts runs in its own process group and is killed at the end (with
 any task process it left), whatever happened.
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pg_server import free_port, postgres_bin, postgres_server  # noqa: F401  (fixture)
+from tests.pg_server import die_with_parent, free_port, postgres_server  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +80,7 @@ class Deployment:
             with open(self.home / f"{name}.log", "wb") as log:      # the child keeps its own copy
                 self.processes[name] = subprocess.Popen([AIRFLOW, name], env=self.env, stdout=log,
                                                         stderr=subprocess.STDOUT, start_new_session=True,
-                                                        cwd=self.home)
+                                                        preexec_fn=die_with_parent(signal.SIGTERM), cwd=self.home)
         self.wait_for(lambda: self._get(f"/api/v2/dags/{DAG_ID}", ok=(200, 404)) is not None, 120,
                       "the API server to answer")
         self.wait_for(lambda: self._get(f"/api/v2/dags/{DAG_ID}", ok=(200,)) is not None, 120,
