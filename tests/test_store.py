@@ -110,7 +110,7 @@ def test_a_day_is_written_whole_or_not_at_all(tmp_path, monkeypatch, failing):
 
 def _write_repeatedly(root: str, rows: int, seconds: float, report) -> None:
     failures, writes, end = [], 0, time.monotonic() + seconds
-    while time.monotonic() < end:
+    while time.monotonic() < end or (writes < 11 and time.monotonic() < end + 30):   # a loaded machine: go on
         try:
             store.write_day(Path(root), D, _calls(D, rows))
             writes += 1
@@ -123,7 +123,7 @@ def _write_repeatedly(root: str, rows: int, seconds: float, report) -> None:
 def _read_repeatedly(root: str, seconds: float, report) -> None:
     failures, reads, end = [], 0, time.monotonic() + seconds
     calls = Path(root) / "calls" / f"call_date={D}" / "calls.parquet"
-    while time.monotonic() < end:
+    while time.monotonic() < end or (reads < 11 and time.monotonic() < end + 30):     # a loaded machine: go on
         try:
             if not store.has_day(Path(root), D):
                 failures.append("reader: has_day false")
@@ -157,7 +157,7 @@ def test_two_writers_and_a_reader_never_see_a_day_missing_or_half_written(tmp_pa
                  context.Process(target=_read_repeatedly, args=(str(tmp_path), 3.0, report))]
     for process in processes:
         process.start()
-    results = [report.get(timeout=60) for _ in processes]
+    results = [report.get(timeout=120) for _ in processes]
     for process in processes:
         process.join(10)
     assert [(count, examples) for _, count, examples in results] == [(0, [])] * 3

@@ -26,7 +26,7 @@ def _fail_on_three(x: int) -> int:
 
 
 def test_results_come_back_in_order_and_the_pool_ends_every_time():
-    faulthandler.dump_traceback_later(120, exit=True)       # a hang fails the run instead of stalling CI
+    faulthandler.dump_traceback_later(600, exit=True)       # a hang fails the run instead of stalling CI
     try:
         for _ in range(40):
             assert in_processes(_double, [(n,) for n in range(7)], 2) == [0, 2, 4, 6, 8, 10, 12]
@@ -63,7 +63,7 @@ def test_workers_end_although_the_parent_ignores_sigterm():
 def test_an_error_in_one_task_ends_every_worker_and_is_raised_each_time():
     """The fresh-clone CI run hung here: a task's error made Pool.terminate() race a replacement
     worker. Many tries, each must end with the task's own error."""
-    faulthandler.dump_traceback_later(120, exit=True)
+    faulthandler.dump_traceback_later(600, exit=True)
     try:
         for _ in range(25):
             with pytest.raises(ValueError, match="three"):
