@@ -72,19 +72,33 @@ def attempted(agency: np.ndarray, agent: np.ndarray, first_agent: np.ndarray, nu
         pair = np.searchsorted(_pack_general(agency_pair, agency_number),
                                _pack_general(first_agency(first_agent, agent_pair), agent_number))
         return Attempted(agency_pair, agency_number, agent_pair, pair)
-    keys = np.sort((_pack(pair_packing, agency, number) << local_bits) | local)
-    new_agent_pair = np.empty(len(keys), dtype=bool)
-    new_agent_pair[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=new_agent_pair[1:])
-    pair_keys = keys >> local_bits
-    new_pair = np.empty(len(keys), dtype=bool)
-    new_pair[0] = True
-    np.not_equal(pair_keys[1:], pair_keys[:-1], out=new_pair[1:])
+    keys = agency.astype(np.int64)                  # built and sorted in place: ten million keys are 80 MB each copy
+    keys <<= pair_packing.bits
+    keys += number
+    keys -= pair_packing.base
+    keys <<= local_bits
+    keys |= local
+    keys.sort()
+    distinct = keys[_firsts(keys)]                  # the distinct (agency, number, agent) keys
+    del keys
+    pair_keys = distinct >> local_bits
+    new_pair = _firsts(pair_keys)
     pair_agency, pair_number = _unpack(pair_packing, pair_keys[new_pair])
-    distinct = keys[new_agent_pair]
-    agent_agency = distinct >> (local_bits + pair_packing.bits)
-    agent_code = first_agent[agent_agency] + (distinct & ((1 << local_bits) - 1))
-    return Attempted(pair_agency, pair_number, agent_code, (np.cumsum(new_pair) - 1)[new_agent_pair])
+    del pair_keys
+    pair = np.cumsum(new_pair)
+    pair -= 1
+    distinct &= (1 << local_bits) - 1               # the agent within its agency
+    agent_code = first_agent[pair_agency[pair]] + distinct
+    return Attempted(pair_agency, pair_number, agent_code, pair)
+
+
+def _firsts(ordered: np.ndarray) -> np.ndarray:
+    """Whether each element of a sorted array differs from the one before it (the first is True)."""
+    first = np.empty(len(ordered), dtype=bool)
+    if len(ordered):
+        first[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return first
 
 
 def first_agency(first_agent: np.ndarray, agent: np.ndarray) -> np.ndarray:
@@ -236,7 +250,11 @@ def _packing(highs: list[np.ndarray], lows: list[np.ndarray]) -> _Packing | None
 
 
 def _pack(packing: _Packing, high: np.ndarray, low: np.ndarray) -> np.ndarray:
-    return (high.astype(np.int64, copy=False) << packing.bits) | (low.astype(np.int64, copy=False) - packing.base)
+    keys = high.astype(np.int64)                    # in place from here: one array allocated, not three
+    keys <<= packing.bits
+    keys += low
+    keys -= packing.base
+    return keys
 
 
 def _pack_general(high: np.ndarray, low: np.ndarray) -> np.ndarray:
@@ -247,4 +265,6 @@ def _pack_general(high: np.ndarray, low: np.ndarray) -> np.ndarray:
 
 
 def _unpack(packing: _Packing, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return keys >> packing.bits, (keys & ((1 << packing.bits) - 1)) + packing.base
+    low = keys & ((1 << packing.bits) - 1)
+    low += packing.base
+    return keys >> packing.bits, low

@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 from audits.models import WARNING_METRICS
 from audits.phones import e164_integers
 from audits.signals.attempted import Window, attempted, new_and_after
+from audits.workers import in_threads
 
 AGENCY, AGENT = "agency", "agent"
 ENTITY_COLUMNS = ("level", "agency_id", "agent_id")
@@ -62,8 +63,15 @@ def day_counts(calls: pd.DataFrame, findings: pd.DataFrame, *, window: Window, d
     agency attempted in the new_numbers_days before the day (a number is new when it holds no
     attempt of the agency to it); the window after the day comes back with the counts.
     `judged`: the rule ids the rulepack runs."""
-    agency_code, agency_ids = _codes(calls["agency_id"])
-    agent_code, agent_ids = _codes(calls["agent_id"])
+    # The text work runs in Arrow without the GIL: two threads, one per core (~1 s less at ten million).
+    tasks = {"agency": lambda: _codes(calls["agency_id"]), "agent": lambda: _codes(calls["agent_id"]),
+             "number": lambda: (calls["number"].to_numpy(dtype=np.int64) if "number" in calls
+                                else e164_integers(calls["callee_e164"])),
+             "flagged": lambda: _flagged_calls(calls, findings, {r for r in FINDING_COUNTS.values() if r in judged}),
+             "answered": lambda: np.asarray(pc.equal(pa.array(calls["disposition_code"]), "ANSWERED")
+                                            .to_numpy(zero_copy_only=False), dtype=bool)}
+    done = dict(zip(tasks, in_threads(lambda task: task(), list(tasks.values()))))
+    (agency_code, agency_ids), (agent_code, agent_ids) = done["agency"], done["agent"]
     entity, entity_agency, entity_agent = _entities(agency_code, agent_code, len(agency_ids), agent_ids)
     n = len(entity_agency)
 
@@ -72,8 +80,7 @@ def day_counts(calls: pd.DataFrame, findings: pd.DataFrame, *, window: Window, d
 
     attempt = calls["is_attempt"].to_numpy(dtype=bool)
     talk = calls["talk_ms"].to_numpy(dtype=np.int64) if "talk_ms" in calls else np.full(len(calls), -1, np.int64)
-    answered = pc.equal(pa.array(calls["disposition_code"]), "ANSWERED").to_numpy(zero_copy_only=False)
-    answered = np.asarray(answered, dtype=bool) & (talk >= 0)
+    answered = done["answered"] & (talk >= 0)
     counts = {
         "calls": np.bincount(entity, minlength=n).astype(np.int64),
         "attempts": per_entity(attempt),
@@ -82,7 +89,7 @@ def day_counts(calls: pd.DataFrame, findings: pd.DataFrame, *, window: Window, d
         "conversations": per_entity(calls["is_conversation"].to_numpy(dtype=bool)),
         "refusals": per_entity(calls["is_refusal"].to_numpy(dtype=bool)),
     }
-    flagged = _flagged_calls(calls, findings, {r for r in FINDING_COUNTS.values() if r in judged})
+    flagged = done["flagged"]
     for name, rule_id in FINDING_COUNTS.items():
         if rule_id not in judged:
             counts[name] = np.full(n, np.nan)
@@ -90,7 +97,7 @@ def day_counts(calls: pd.DataFrame, findings: pd.DataFrame, *, window: Window, d
             hit = flagged.get(rule_id, np.zeros(len(calls), dtype=bool))
             counts[name] = per_entity(hit & attempt if name == "unassigned" else hit).astype(np.float64)
 
-    number = calls["number"].to_numpy(dtype=np.int64) if "number" in calls else e164_integers(calls["callee_e164"])
+    number = done["number"]
     first_agent = np.searchsorted(entity_agency, np.arange(len(agency_ids)))
     pairs = attempted(agency_code[attempt], entity[attempt], first_agent, number[attempt])
     agency_pair, agency_number = pairs.agency, pairs.number
