@@ -59,10 +59,15 @@ def failed_tasks(states: dict[str, str | None]) -> list[str]:
     return sorted(name for name, state in states.items() if state in ("failed", "upstream_failed"))
 
 
-def run_failed_message(failed: list[str]) -> str:
+def run_failed_message(failed: list[str], *, published: bool = False) -> str:
     """Why the run's last task fails: the DagRun must not look green when its work did not finish
-    (a cleared task that failed again leaves the other leaves as they were)."""
+    (a cleared task that failed again leaves the other leaves as they were), nor when a pull
+    failed although the report was published without that agency's file."""
     shown = ", ".join(failed[:10]) + (f" and {len(failed) - 10} more" if len(failed) > 10 else "")
+    if published:
+        return (f"The report IS PUBLISHED, but {shown} failed (see their logs): an agency whose pull failed is "
+                "reported DQ_FILE_MISSING. Fix the cause (the source's connection or file), then clear the failed "
+                "task and the tasks after it to audit the day again with that file.")
     return (f"The run did not finish: {shown} failed or could not run (see their logs). Its work files were "
             "removed. Fix the cause, then clear the failed task: a cleared task rebuilds what it needs from the "
             "landing zone.")

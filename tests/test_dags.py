@@ -378,7 +378,14 @@ def test_a_run_pulls_each_agency_first_and_one_failing_source_does_not_stop_it(d
     monkeypatch.setenv("AIRFLOW_CONN_SFTP_AG01", json.dumps(sshd.connection()))
     (tmp_path / "landing").mkdir(exist_ok=True)
 
-    report = _run(dag, tmp_path)                          # succeeds: AG03's pull failed, the audit went on
+    conf = {"audit_date": DAY.isoformat(), "landing": str(tmp_path / "landing"), "out": str(tmp_path / "reports"),
+            "store": str(tmp_path / "store"), "landing_wait_minutes": 0, "notify_to": "", "notify_from": "",
+            "rule_partitions": 1, "report_base_url": ""}
+    run = dag.test(run_conf=conf)
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    report = tmp_path / "reports" / DAY.isoformat()
+    # AG03's pull failed: the audit went on and published, and the run says a task failed
+    assert "failed" in str(run.state) and "success" in states["publish"] and "failed" in states["discard_work"]
     assert (landing / "cdr" / "2026-11-27" / "AG01.csv").read_bytes() == ag01
     assert (landing / "cdr" / "2026-11-27" / "AG02.csv").read_bytes() == ag02
     inputs = {e["agency_id"]: e for e in json.loads((report / "manifest.json").read_text())["inputs"]

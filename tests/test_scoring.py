@@ -125,7 +125,8 @@ def test_scorecards_carry_the_score_before_decisions_only_when_scores_have_it():
     calls = _calls("AG01", 10)
     scores = score_agencies(DAY, volumes, calls, empty_violations(), PACK, NO_HISTORY)
     provenance = Provenance("r", DAY.isoformat(), PACK.name, PACK.sha256, "test", "", ())
-    (plain,) = build_scorecards(scores, volumes, calls, empty_violations(), PACK, NO_HISTORY, provenance)
+    earlier = scores.drop(columns=["overall_before_decisions", "grade_before_decisions"])   # a report before decisions
+    (plain,) = build_scorecards(earlier, volumes, calls, empty_violations(), PACK, NO_HISTORY, provenance)
     assert plain.overall_before_decisions is None and plain.grade_before_decisions == ""
     decided = scores.assign(overall_before_decisions=[71.5], grade_before_decisions=["C"])
     (card,) = build_scorecards(decided, volumes, calls, empty_violations(), PACK, NO_HISTORY, provenance)

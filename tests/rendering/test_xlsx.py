@@ -52,7 +52,7 @@ def test_scorecard_workbook_has_the_sheets_tables_and_panes(tmp_path, assessed_c
         "marketing 3, servicing 5, collection 6", 1180, 30, 0.0254]
 
     names = [name for ws in wb.worksheets for name in ws.tables]
-    assert len(names) == len(set(names)) == 5
+    assert len(names) == len(set(names)) == 6      # Cases, Rules, Findings, DataQualityReasons, EarlyWarnings, Inputs
 
 
 def test_table_headers_match_their_column_names(tmp_path, assessed_card, portfolio):
