@@ -20,7 +20,7 @@ from audits.verification import verify_report
 
 PACK = load_rulepack("cn_bank")
 START = dt.date(2026, 10, 1)
-SAMPLE = dict(agencies=5, calls_per_day=16_000, seed=5)      # most agents make 50+ attempts a day
+SAMPLE = dict(agencies=5, calls_per_day=16_000, seed=1)      # most agents make 50+ attempts a day
 
 
 def _config(root, day: dt.date, run_id: str) -> AuditConfig:
@@ -51,8 +51,8 @@ def anomalous(tmp_path_factory):
 @pytest.mark.slow
 def test_the_planted_warnings_are_recovered_exactly(anomalous):
     root, reports = anomalous
-    assert _truth(root, START + dt.timedelta(days=11)) == {("agent", "AG02", "E0035", "attempts"),
-                                                           ("agent", "AG02", "E0035", "numbers")}
+    assert _truth(root, START + dt.timedelta(days=11)) == {("agent", "AG02", "E0001", "attempts"),
+                                                           ("agent", "AG02", "E0001", "numbers")}
     assert _truth(root, START + dt.timedelta(days=12)) == {("agency", "AG04", "", "unassigned_share")}
     for day, report in reports.items():
         published = pd.read_csv(report / "warnings.csv", dtype=str, keep_default_na=False)
