@@ -27,6 +27,8 @@ def call_positions(findings: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     if len(findings) * 8 < len(calls):       # a few findings (one per caller case): probe the calls for them first
         candidates = np.flatnonzero(pc.is_in(call_ids, value_set=_text(findings["call_id"]), skip_nulls=True)
                                     .to_numpy(zero_copy_only=False))
+        if not len(candidates):                # none of the findings' call ids is among the calls
+            return np.full(len(findings), -1, dtype="int64")
         agencies, call_ids = agencies.take(candidates), call_ids.take(candidates)
     found = pc.index_in(_keys(findings), value_set=_join(agencies, call_ids), skip_nulls=True)
     positions = found.fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
