@@ -38,7 +38,7 @@ from audits.signals.effects import escalated
 from audits.signals import daily as warning_signals
 from audits.tables import agency_zones, contracts_in_force
 from audits.workdir import WorkDir, WorkMissing, purge_legacy, purge_orphans
-from audits.workers import in_processes, release_memory
+from audits.workers import in_processes, release_memory, reuse_freed_memory
 
 Progress = Callable[[str], None]
 
@@ -101,6 +101,7 @@ def stage_reference(config: AuditConfig, *, progress: Progress | None = None) ->
     finish or roll back interrupted publishes; then validate the reference tables (AuditError
     when unusable), fill the store with earlier days, and return the agencies that delivered a
     file for the day."""
+    reuse_freed_memory()
     work = WorkDir(config)
     with work.in_use():
         work.claim()
@@ -184,6 +185,7 @@ def input_stamp(path) -> dict:
 
 def stage_day(config: AuditConfig) -> None:
     """Validate every staged agency file in one batch; write the store partition of the day."""
+    reuse_freed_memory()
     work = WorkDir(config)
     with work.in_use():
         contracts = work.load_ingested("reference/contracts").accepted
@@ -221,6 +223,7 @@ def _validate_staged(work: WorkDir, day: dt.date) -> Ingested:
 def stage_rules(config: AuditConfig, *, partition: int = 0, partitions: int = 1, workers: int = 1) -> None:
     """The rules, bank-wide, over the day's calls and the history: all of them (in `workers`
     processes), or one hash partition of the numbers (then merge_rule_partitions joins the parts)."""
+    reuse_freed_memory()
     work = WorkDir(config)
     with work.in_use():
         read: list[dict] = []
@@ -252,6 +255,7 @@ def merge_rule_partitions(config: AuditConfig, partitions: int) -> None:
 def stage_publish(config: AuditConfig) -> AuditResult:
     """Scores, scorecards and manifest; publish the report (holding the day's report lock);
     clear the work directory."""
+    reuse_freed_memory()
     work = WorkDir(config)
     with publishing(config), work.in_use():
         reference = {t: work.load_ingested(f"reference/{t}") for t in REFERENCE_TABLES}

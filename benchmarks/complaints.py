@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audits import store
+from audits.workers import reuse_freed_memory
 from audits.signals import signalstore
 from audits.signals.complaints import calls_in_window, rolling_reach
 from audits.signals.numbers import AGENCY_BITS, day_numbers
@@ -75,6 +76,7 @@ def main() -> None:
     parser.add_argument("--complaints", type=int, default=200)
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
+    reuse_freed_memory()                                  # as stage_publish does
     root = Path(args.dir or tempfile.mkdtemp(prefix="complaints-bench-"))
     rng = np.random.default_rng(7)
     n, customers = args.calls, args.customers

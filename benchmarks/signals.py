@@ -36,6 +36,7 @@ from audits.signals import daily  # noqa: E402
 from audits.signals import metricstore as signalstore  # noqa: E402
 from audits.signals.metrics import day_counts  # noqa: E402
 from audits.signals.warnings import day_warnings  # noqa: E402
+from audits.workers import reuse_freed_memory  # noqa: E402
 
 DISPOSITIONS = np.array(["ANSWERED", "NO_ANSWER", "BUSY", "REJECTED", "VOICEMAIL", "FAILED"], dtype=object)
 DISPOSITION_P = (0.35, 0.30, 0.08, 0.12, 0.10, 0.05)
@@ -109,6 +110,7 @@ def _timed(steps: list[dict], name: str, function, *args, **kwargs):
 def benchmark(root: Path, *, calls_per_day: int, agencies: int, days: int, start: dt.date, seed: int = 5,
               say=print) -> dict:
     """Fill `root`'s store with `days` days of counts (untimed), then time the next day's warnings."""
+    reuse_freed_memory()                                     # as stage_publish does
     rulepack = load_rulepack("cn_bank")
     rng = np.random.default_rng(seed)
     customers = Customers(calls_per_day, agencies, rng)

@@ -75,3 +75,34 @@ def test_an_error_in_one_task_ends_every_worker_and_is_raised_each_time():
 def test_a_worker_that_dies_is_an_error_not_a_hang():
     with pytest.raises(RuntimeError, match="worker process died"):
         in_processes(os._exit, [(3,), (0,)], 2)
+
+
+_FAULTS_OF_A_SECOND_ARRAY = """
+import resource, sys
+import numpy as np
+from audits.workers import reuse_freed_memory
+if sys.argv[1] == "reuse":
+    assert reuse_freed_memory() and reuse_freed_memory()      # once per process, then a no-op
+first = np.ones(25_000_000)          # 200 MB, freed before the next one
+first = None
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+second = np.ones(25_000_000)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def test_memory_freed_by_a_stage_is_reused_without_page_faults():
+    """reuse_freed_memory: a large array freed and allocated again costs no fresh pages (by
+    default glibc unmaps it and the kernel zeroes every page of the next one on first touch)."""
+    if sys.platform != "linux" or not os.path.exists("/proc/self"):
+        pytest.skip("glibc's mallopt on Linux")
+
+    def faults(mode: str) -> int:
+        run = subprocess.run([sys.executable, "-c", _FAULTS_OF_A_SECOND_ARRAY, mode], capture_output=True,
+                             text=True, cwd=REPO, check=True)
+        return int(run.stdout.strip())
+
+    fresh = faults("default")
+    if fresh < 40:
+        pytest.skip(f"this C library reuses freed memory already ({fresh} page faults by default)")
+    assert faults("reuse") < 10 < fresh
