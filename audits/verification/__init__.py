@@ -15,7 +15,8 @@ and of the landing zone, and a report passes only when they all agree:
 - scores.csv against violations.csv (findings, critical findings, calls per family per agency)
   and its scores and grades recomputed from those counts with the recorded rulepack;
 - the rulepack re-hashed (the file it was loaded from, or the packaged file of a built-in name);
-- history partitions re-hashed when the manifest lists them and the store is reachable;
+- history partitions and the early warnings' baseline counts re-hashed when the manifest lists
+  them and the store is reachable;
 - superseded/: every folder is a report this one superseded, found by its manifest's sha256
   along the `supersedes` chain, and verified by its own manifest (outputs and their
   agreement; not its inputs, which may rightly have changed since).
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audits.manifest import MANIFEST, sha256_path
-from audits.verification.inputs import check_history, check_landing, check_rulepack
+from audits.verification.inputs import check_history, check_landing, check_rulepack, check_warning_baseline
 from audits.verification.outputs import check_report_files
 
 
@@ -57,9 +58,10 @@ def verify_report(report_dir: Path) -> Verification:
     rulepack = check_rulepack(manifest, result.problems)
     result.problems += check_report_files(report_dir, manifest, rulepack, superseded=False)
     result.problems += check_landing(manifest)
-    problems, notes = check_history(manifest)
-    result.problems += problems
-    result.notes += notes
+    for check in (check_history, check_warning_baseline):
+        problems, notes = check(manifest)
+        result.problems += problems
+        result.notes += notes
     _check_superseded(report_dir, manifest, result)
     return result
 

@@ -1,5 +1,6 @@
 """verify, what the report was made from: inputs re-hashed, re-listed and re-counted in the
-landing zone; the rulepack re-hashed; the store's history partitions re-hashed."""
+landing zone; the rulepack re-hashed; the store's history partitions and the early warnings'
+baseline counts re-hashed."""
 
 from __future__ import annotations
 
@@ -189,3 +190,33 @@ def check_history(manifest: dict) -> tuple[list[str], list[str]]:
             if rows != whole_number(entry.get("rows")):
                 problems.append(f"{label}: {rows} rows; the manifest says {entry.get('rows')!r}.")
     return problems, notes
+
+
+def check_warning_baseline(manifest: dict) -> tuple[list[str], list[str]]:
+    """The earlier days' early-warning counts the audit read (`early_warnings.baseline`: {date,
+    sha256} of each <store>/signals/metrics/call_date=D/metrics.parquet), re-hashed when the
+    store is reachable: problems, and notes on what could not be checked."""
+    warnings = manifest.get("early_warnings")
+    entries = warnings.get("baseline") if isinstance(warnings, dict) else None
+    if not isinstance(entries, list) or not entries:
+        return [], []
+    store = manifest.get("store")
+    history = manifest.get("history")
+    if not store and isinstance(history, dict):
+        store = history.get("store")
+    root = Path(str(store)) if store else None
+    if root is None or not root.is_dir():
+        return [], [f"store {root or '(not recorded)'} is not reachable from here: the early warnings' "
+                    f"{len(entries)} baseline day(s) were not re-hashed."]
+    problems = []
+    for entry in entries:
+        day = entry.get("date") if isinstance(entry, dict) else None
+        if not isinstance(day, str) or not isinstance(entry.get("sha256"), str):
+            problems.append(f"early_warnings.baseline: malformed entry {entry!r}.")
+            continue
+        path = root / "signals" / "metrics" / f"call_date={day}" / "metrics.parquet"
+        problems += hash_mismatch(path, entry["sha256"], f"early-warning baseline counts of {day} ({path})",
+                                  "the day's counts changed after this audit read them (an earlier day rerun "
+                                  "since, or the store altered); rerun this day to judge it on the store as it "
+                                  "is now")
+    return problems, []

@@ -66,3 +66,28 @@ def test_the_e_mail_lists_agency_warnings_highest_z_first(tmp_path):
                         "&lt;i&gt;20%&lt;/i&gt;.</li>")
     assert lines[2].startswith("<li>AG02 attempts (history)") and len(lines) == 4
     assert agency_warning_lines(tmp_path / "nowhere") == []
+
+
+def test_the_baseline_counts_the_warnings_read_are_re_hashed(tmp_path, capsys):
+    from tests.test_verification import EARLIER
+    _landing(tmp_path, earlier=True)
+    report = _run(tmp_path)
+    baseline = _manifest(report)["early_warnings"]["baseline"]
+    assert [entry["date"] for entry in baseline] == [EARLIER.isoformat()]
+    assert _verify(report, capsys)[0] == 0
+    counts = tmp_path / "store" / "signals" / "metrics" / f"call_date={EARLIER}" / "metrics.parquet"
+    counts.write_bytes(counts.read_bytes() + b"\0")
+    code, text = _verify(report, capsys)
+    assert code == 1 and f"early-warning baseline counts of {EARLIER}" in text and "differs from the manifest" in text
+    counts.unlink()
+    code, text = _verify(report, capsys)
+    assert code == 1 and "file not found" in text
+
+
+def test_baseline_counts_of_an_unreachable_store_are_a_note_not_a_failure(tmp_path, capsys):
+    import shutil
+    _landing(tmp_path, earlier=True)
+    report = _run(tmp_path)
+    shutil.rmtree(tmp_path / "store")
+    code, text = _verify(report, capsys)
+    assert code == 0 and "baseline day(s) were not re-hashed" in text
