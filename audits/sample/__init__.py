@@ -113,8 +113,10 @@ def write_sample_landing(landing: Path, *, start: dt.date, days: int, agencies: 
             f"{len(result.truth):,} truth rows")
         del background, result                               # keep one day in memory at a time
     write_case_truth(landing, plan, cases.case_truth(findings), _csv)
+    for reason in unusual.not_planted:                         # the truth files say none; say why
+        say(f"sample: {reason}")
     return {"days": days, "agencies": agencies, "calls": calls, "files": files,
-            "planted": dict(sorted(planted.items()))}
+            "planted": dict(sorted(planted.items())), "anomalies_not_planted": list(unusual.not_planted)}
 
 
 def _write_cdr(folder: Path, files: list[AgencyFile]) -> int:

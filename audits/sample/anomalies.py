@@ -51,6 +51,7 @@ class Anomalies:
     team_split: np.ndarray | None = None       # calls per purpose the team makes (PURPOSE_CODES order)
     attempts: dict[tuple[int, int, str], int] = field(default_factory=dict)   # (day, agency, agent) -> attempts
     truth: dict[int, list[tuple[str, str, str, str]]] = field(default_factory=dict)
+    not_planted: list[str] = field(default_factory=list)    # why an anomaly asked for was left out
 
     # --- before the days are generated ------------------------------------------------------
 
@@ -60,12 +61,17 @@ class Anomalies:
         """Decide the anomalies and plant the temporary team's calls (after every other plant)."""
         found = Anomalies(plan=plan, roster=roster, rng=rng)
         if days < MIN_DAYS:
+            if days:
+                found.not_planted.append(f"no early-warning anomaly: {days} day(s) are fewer than the {MIN_DAYS} "
+                                         "a baseline needs")
             return found
         found.volume_day, day = days - 3, days - 2
         hosts = [a for a in plan.agencies if a.role != CLEAN and a.in_force and plan.readable(day, a.idx)
                  and volumes[a.idx].sum() >= 250
                  and sum(plan.readable(d, a.idx) for d in range(max(0, day - BASELINE_DAYS), day)) >= 12]
         if not hosts:
+            found.not_planted.append("no unassigned-share anomaly: no agency with a contract in force has 12 "
+                                     f"readable days before day {day + 1} and 250 calls a day")
             return found
         agency = sorted(hosts, key=lambda a: (a.role != NORMAL, -volumes[a.idx].sum(), a.idx))[0]
         total = int(round(TEAM_SHARE * volumes[agency.idx].sum()))
@@ -110,6 +116,8 @@ class Anomalies:
             return background
         choice = self._jumping_agent(day)
         if choice is None:
+            self.not_planted.append(f"no volume anomaly: on day {day + 1} no agent has {MIN_BASELINE_DAYS} of the "
+                                    f"{BASELINE_DAYS} days before with {MIN_ATTEMPTS} attempts or more")
             return background
         agency, agent, usual = choice
         mine = (background["agency"].to_numpy() == agency)

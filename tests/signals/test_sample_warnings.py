@@ -109,3 +109,24 @@ def test_forty_days_without_anomalies_give_no_warning(tmp_path):
             judged[level] += sum(n >= 10 for n in based.values())
         history.append((day, counts))
     assert judged["agency"] >= 100 and judged["agent"] >= 2000, judged    # not vacuous
+
+
+def test_the_sample_says_which_anomaly_it_could_not_plant(tmp_path):
+    """A sample too small for an agent baseline states why its truth files hold no volume
+    warning (the generator plants only what it can state the truth of)."""
+    said = []
+    summary = write_sample_landing(tmp_path / "small" / "landing", start=START, days=14, agencies=5, calls_per_day=600, seed=1,
+                                   progress=said.append)
+    reasons = summary["anomalies_not_planted"]
+    assert reasons == ["no unassigned-share anomaly: no agency with a contract in force has 12 readable days before "
+                       "day 13 and 250 calls a day",
+                       "no volume anomaly: on day 12 no agent has 10 of the 28 days before with 50 attempts or more"]
+    assert [f"sample: {reason}" for reason in reasons] == [line for line in said if "anomaly" in line]
+    for day in range(14):
+        assert _truth(tmp_path / "small", START + dt.timedelta(days=day)) == set()
+    short = write_sample_landing(tmp_path / "short", start=START, days=3, agencies=5, calls_per_day=600, seed=1)
+    assert short["anomalies_not_planted"] == ["no early-warning anomaly: 3 day(s) are fewer than the 14 a baseline "
+                                              "needs"]
+    with_enough = write_sample_landing(tmp_path / "none", start=START, days=3, agencies=5, calls_per_day=600, seed=1,
+                                       anomalies=False)
+    assert with_enough["anomalies_not_planted"] == []
