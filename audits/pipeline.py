@@ -265,9 +265,11 @@ def stage_publish(config: AuditConfig) -> AuditResult:
         day_cases = cases_of_day(config, work.load_frame("violations"), calls)     # decisions applied
         reference.update(day_cases.inputs)                                         # exceptions, disputes
         violations = day_cases.violations
-        signals = complaint_signals(config, contracts=reference["contracts"].accepted, violations=violations)
+        signals = complaint_signals(config, contracts=reference["contracts"].accepted, violations=violations,
+                                    calls=calls)
         cases = escalated(day_cases.register, signals.case_complaints)   # signals.md §1: complaints escalate cases
-        warnings, baseline = warning_signals.early_warnings(config, calls, violations)     # signals.md §2
+        warnings, baseline = warning_signals.early_warnings(config, calls, violations,     # signals.md §2
+                                                            numbers=signals.numbers)
         result = publish_report(config, reference, today, calls, violations, cases=cases,
                                 history=work.load_json("history"), signals=signals, warnings=warnings,
                                 warnings_baseline=baseline)

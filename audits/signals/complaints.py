@@ -4,9 +4,9 @@ their cases, the day's records stored, and per agency the complaints and distinc
 attempted over the last window_days days.
 
 Cost at ten million calls a day: the day's number index is built once from the day's calls
-partition (three columns read, two integer sorts); each complaint costs a binary search per
-window day in memory-mapped indexes; the rolling reach merges one sorted day into the previous
-state. No earlier day's calls are read unless its index is missing or stale.
+(one integer sort; daynumbers.py, shared with the early warnings); each complaint costs a binary
+search per window day in memory-mapped indexes; the rolling reach merges one sorted day into the
+previous state. No earlier day's calls are read unless its index is missing or stale.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from audits.signals import signalstore
 from audits.signals.effects import complaint_rates, complaints_per_case
 from audits.signals.feed import load_complaints
 from audits.signals.linking import complaint_numbers, link_complaints
+from audits.signals.daynumbers import NumbersOfDay, call_keys, numbers_of_day, state_days
 from audits.signals.numbers import DayNumbers, calls_to
-from audits.signals.reach import Reach, advanced, numbers_per_agency, within
-
-EPOCH = dt.date(1970, 1, 1)
+from audits.signals.reach import numbers_per_agency
 
 
 @dataclass(frozen=True)
@@ -38,11 +37,14 @@ class ComplaintSignals:
     case_complaints: pd.Series       # case_id -> complaints linked to it, received in the window
     rates: pd.DataFrame              # per agency (effects.RATE_COLUMNS)
     window_days: int
+    numbers: NumbersOfDay            # the day's numbers, which the early warnings count too
 
 
-def complaint_signals(config: AuditConfig, *, contracts: pd.DataFrame, violations: pd.DataFrame) -> ComplaintSignals:
+def complaint_signals(config: AuditConfig, *, contracts: pd.DataFrame, violations: pd.DataFrame,
+                      calls: pd.DataFrame | None = None) -> ComplaintSignals:
     """Everything complaints add to day D's report; stores D's findings by number, number
-    index, reach and complaint records (under the store's lock)."""
+    index, reach and complaint records (under the store's lock). `calls`: the day's enriched
+    calls, which this run wrote to D's partition (its number index is then built from them)."""
     day, pack, root = config.audit_date, config.rulepack, config.store
     settings = pack.complaints
     fingerprint = key_fingerprint(config.hmac_secret)
@@ -53,24 +55,26 @@ def complaint_signals(config: AuditConfig, *, contracts: pd.DataFrame, violation
                                    max_bytes=config.max_file_bytes)
         signalstore.write_findings(root, day, findings_by_number(violations), key_fingerprint=fingerprint)
         # Day D's calls partition was written by this run's validation stage: not hashed again here.
-        today = signalstore.day_index(root, day, attempt_dispositions=attempts, checked=True)
+        numbers = numbers_of_day(root, day, days=state_days(pack), attempt_dispositions=attempts, checked=True,
+                                 keys=call_keys(calls) if calls is not None else None)
+        today = numbers.index
         complaints = ingested.accepted
         lookback = [day - dt.timedelta(days=n) for n in range(settings.lookback_days, -1, -1)]
-        numbers = np.unique(complaint_numbers(complaints))       # a handful: np.unique is fine here
-        calls = calls_in_window(root, lookback, numbers, attempts, today=today)
+        complained = np.unique(complaint_numbers(complaints))       # a handful: np.unique is fine here
+        calls = calls_in_window(root, lookback, complained, attempts, today=today)
         keys = sorted(set(link_keys(complaints, config.hmac_secret)))
         findings = signalstore.read_findings(root, lookback, keys, key_fingerprint=fingerprint)
         register = link_complaints(complaints, calls, findings, day=day, secret=config.hmac_secret,
                                    bank_timezone=pack.bank_timezone)
         signalstore.write_complaints(root, day, register)
-        reach = rolling_reach(root, day, window_days=settings.window_days, attempt_dispositions=attempts, today=today)
+        reach = numbers.reach_within(settings.window_days)
         window = [day - dt.timedelta(days=n) for n in range(settings.window_days - 1, 0, -1)]
         recent = pd.concat([signalstore.read_complaints(root, window).drop(columns="day"),
                             register[list(signalstore.COMPLAINT_RECORD_COLUMNS)].astype(object)], ignore_index=True)
-        signalstore.prune(root, day, keep_days=max(settings.lookback_days, settings.window_days) + 1)
+        signalstore.prune(root, day, keep_days=max(settings.lookback_days, state_days(pack)) + 1)
     return ComplaintSignals(ingested=ingested, register=register, case_complaints=complaints_per_case(recent),
                             rates=complaint_rates(recent, numbers_per_agency(reach)),
-                            window_days=settings.window_days)
+                            window_days=settings.window_days, numbers=numbers)
 
 
 def findings_by_number(violations: pd.DataFrame) -> pd.DataFrame:
@@ -102,35 +106,3 @@ def calls_in_window(root, days: list[dt.date], numbers: np.ndarray, attempt_disp
         return pd.DataFrame({"call_date": pd.Series([], dtype=object), "callee_number": pd.Series([], dtype="int64"),
                              "agency_id": pd.Series([], dtype=object), "calls": pd.Series([], dtype="int64")})
     return pd.concat(frames, ignore_index=True)
-
-
-def rolling_reach(root, day: dt.date, *, window_days: int, attempt_dispositions: frozenset[str],
-                  today: DayNumbers) -> Reach:
-    """The keys attempted on D − window_days + 1 .. D with their last day (reach.py), from the
-    latest stored state of the window whose days are still as the store holds them (checked
-    against each day's calls partition record), the later days merged in; stored as D's state."""
-    first = day - dt.timedelta(days=window_days - 1)
-    days = [first + dt.timedelta(days=n) for n in range(window_days)]
-    digests = {d.isoformat(): signalstore.calls_digest(root, d) for d in days}
-    wanted = {"window_days": window_days, "attempt_dispositions": sorted(attempt_dispositions)}
-    state, start = Reach.empty(), first
-    for earlier in sorted((d for d in signalstore.reach_days(root) if first <= d <= day), reverse=True):
-        stored = signalstore.read_reach(root, earlier)
-        if stored is None:
-            continue
-        reach, record = stored
-        recorded = record.get("days") or {}
-        if all(record.get(k) == v for k, v in wanted.items()) and all(
-                recorded.get(d.isoformat(), "absent") == digests[d.isoformat()] for d in days if d <= earlier):
-            state, start = within(reach, first_kept=_number(first)), earlier + dt.timedelta(days=1)
-            break
-    while start <= day:
-        index = today if start == day else signalstore.day_index(root, start, attempt_dispositions=attempt_dispositions)
-        state = advanced(state, index, _number(start), first_kept=_number(first))
-        start += dt.timedelta(days=1)
-    signalstore.write_reach(root, day, state, {**wanted, "days": digests})
-    return state
-
-
-def _number(day: dt.date) -> int:
-    return (day - EPOCH).days

@@ -31,8 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from audits.models import WARNING_METRICS
-from audits.phones import e164_integers
-from audits.signals.attempted import Window, attempted, new_and_after
+from audits.signals.attempted import attempted
+from audits.signals.daynumbers import NumbersOfDay, call_keys, day_number, previous_days, text_codes
 from audits.workers import in_threads
 
 AGENCY, AGENT = "agency", "agent"
@@ -46,39 +46,36 @@ FINDING_COUNTS = {"unassigned": "CONF_UNASSIGNED", "off_hours": "FREQ_CALLING_HO
 @dataclass(frozen=True)
 class DayCounts:
     """A day's counts per entity (ENTITY_COLUMNS + COUNT_COLUMNS, sorted by agency_id, level,
-    agent_id; agent_id "" on agency rows) and the distinct (agency, number) pairs attempted,
-    sorted: agency codes into agency_ids, numbers as E.164 int64."""
+    agent_id; agent_id "" on agency rows)."""
 
     counts: pd.DataFrame
-    agency_ids: np.ndarray
-    pair_agency: np.ndarray
-    pair_number: np.ndarray
-    window: Window              # what each agency attempted in the new_numbers_days up to the day
 
 
-def day_counts(calls: pd.DataFrame, findings: pd.DataFrame, *, window: Window, day: dt.date,
-               new_numbers_days: int, short_answer_ms: int, judged: frozenset[str]) -> DayCounts:
+def day_counts(calls: pd.DataFrame, findings: pd.DataFrame, *, numbers: NumbersOfDay, new_numbers_days: int,
+               short_answer_ms: int, judged: frozenset[str]) -> DayCounts:
     """Counts per agency and agent of the day's calls (enriched: is_attempt, is_conversation,
-    is_refusal; talk_ms; in any order) and findings (violations.csv rows). `window`: what each
-    agency attempted in the new_numbers_days before the day (a number is new when it holds no
-    attempt of the agency to it); the window after the day comes back with the counts.
+    is_refusal; talk_ms; in any order) and findings (violations.csv rows). `numbers`: the day's
+    numbers (daynumbers.py), which say when each agency last attempted each number before the
+    day (a number is new when that is not within the new_numbers_days before it).
     `judged`: the rule ids the rulepack runs."""
     # The text work runs in Arrow without the GIL: two threads, one per core (~1 s less at ten million).
-    tasks = {"agency": lambda: _codes(calls["agency_id"]), "agent": lambda: _codes(calls["agent_id"]),
-             "number": lambda: (calls["number"].to_numpy(dtype=np.int64) if "number" in calls
-                                else e164_integers(calls["callee_e164"])),
+    # The agencies and numbers come with the day's numbers when they were computed from these calls.
+    known = numbers.keys if numbers.keys is not None and len(numbers.keys.number) == len(calls) else None
+    tasks = {"keys": (lambda: known) if known is not None else (lambda: call_keys(calls)),
+             "agent": lambda: text_codes(calls["agent_id"]),
              "flagged": lambda: _flagged_calls(calls, findings, {r for r in FINDING_COUNTS.values() if r in judged}),
              "answered": lambda: np.asarray(pc.equal(pa.array(calls["disposition_code"]), "ANSWERED")
                                             .to_numpy(zero_copy_only=False), dtype=bool)}
     done = dict(zip(tasks, in_threads(lambda task: task(), list(tasks.values()))))
-    (agency_code, agency_ids), (agent_code, agent_ids) = done["agency"], done["agent"]
+    keys, (agent_code, agent_ids) = done["keys"], done["agent"]
+    agency_code, agency_ids = keys.agency, keys.agency_ids
     entity, entity_agency, entity_agent = _entities(agency_code, agent_code, len(agency_ids), agent_ids)
     n = len(entity_agency)
 
     def per_entity(mask: np.ndarray) -> np.ndarray:
         return np.bincount(entity[mask], minlength=n).astype(np.int64)
 
-    attempt = calls["is_attempt"].to_numpy(dtype=bool)
+    attempt = keys.attempt
     talk = calls["talk_ms"].to_numpy(dtype=np.int64) if "talk_ms" in calls else np.full(len(calls), -1, np.int64)
     answered = done["answered"] & (talk >= 0)
     counts = {
@@ -97,13 +94,12 @@ def day_counts(calls: pd.DataFrame, findings: pd.DataFrame, *, window: Window, d
             hit = flagged.get(rule_id, np.zeros(len(calls), dtype=bool))
             counts[name] = per_entity(hit & attempt if name == "unassigned" else hit).astype(np.float64)
 
-    number = done["number"]
+    number = keys.number
     first_agent = np.searchsorted(entity_agency, np.arange(len(agency_ids)))
     pairs = attempted(agency_code[attempt], entity[attempt], first_agent, number[attempt])
     agency_pair, agency_number = pairs.agency, pairs.number
-    agency_new, after = new_and_after(window, agency_ids, agency_pair, agency_number,
-                                      since=day - dt.timedelta(days=new_numbers_days), day=day,
-                                      keep_from=day - dt.timedelta(days=new_numbers_days - 1))
+    since = day_number(numbers.day - dt.timedelta(days=new_numbers_days))
+    agency_new = previous_days(numbers, agency_ids, agency_pair, agency_number) < since
     counts["numbers"] = np.bincount(pairs.agent, minlength=n).astype(np.int64)
     counts["new_numbers"] = np.bincount(pairs.agent[agency_new[pairs.pair]], minlength=n).astype(np.int64)
 
@@ -117,8 +113,7 @@ def day_counts(calls: pd.DataFrame, findings: pd.DataFrame, *, window: Window, d
     order = np.lexsort((np.arange(len(frame)), frame["level"] == AGENT,
                         np.concatenate([np.arange(len(agency_ids)), entity_agency])))
     frame = frame.iloc[order].reset_index(drop=True)
-    return DayCounts(counts=frame.astype({c: "str" for c in ENTITY_COLUMNS}), agency_ids=agency_ids,
-                     pair_agency=agency_pair.astype(np.int32), pair_number=agency_number, window=after)
+    return DayCounts(counts=frame.astype({c: "str" for c in ENTITY_COLUMNS}))
 
 
 def metric_values(counts: pd.DataFrame) -> pd.DataFrame:
@@ -147,20 +142,6 @@ def empty_counts() -> pd.DataFrame:
     for c in COUNT_COLUMNS:
         frame[c] = pd.Series([], dtype="float64" if c in FINDING_COUNTS else "int64")
     return frame
-
-
-def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer code of each value into the sorted distinct values (Arrow's dictionary encoding,
-    several times faster than pandas' factorize on text)."""
-    if len(values) == 0:
-        return np.zeros(0, np.int64), np.array([], dtype=object)
-    arrow = pa.array(values)
-    encoded = pc.dictionary_encode(arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow)
-    labels = encoded.dictionary.to_numpy(zero_copy_only=False).astype(object)
-    order = np.argsort(labels, kind="stable")
-    rank = np.empty(len(labels), dtype=np.int64)
-    rank[order] = np.arange(len(labels))
-    return rank[encoded.indices.to_numpy()], labels[order]
 
 
 def _entities(agency: np.ndarray, agent: np.ndarray, agencies: int,

@@ -42,19 +42,29 @@ def recoded(keys: np.ndarray, agencies: tuple[str, ...], into: tuple[str, ...]) 
 def advanced(state: Reach, day: DayNumbers, day_number: int, *, first_kept: int) -> Reach:
     """`state` with the keys attempted on `day` (day_number: days since the epoch, later than
     every day in the state) set to that day, and keys last attempted before `first_kept` dropped."""
+    return advanced_with_previous(state, day, day_number, first_kept=first_kept)[0]
+
+
+def advanced_with_previous(state: Reach, day: DayNumbers, day_number: int, *,
+                           first_kept: int) -> tuple[Reach, np.ndarray]:
+    """advanced(), and for each key the day attempted (day.keys where day.attempts > 0, in that
+    order) the last day the state held for it before (int32; -1 when it held none): what says
+    whether the number is new to the agency (signals.md §2), from the same binary search."""
     agencies = tuple(sorted(set(state.agencies) | set(day.agencies)))
     if len(agencies) > AGENCY_MASK + 1:
         raise ValueError(f"{len(agencies)} agencies in the window; the reach holds at most {AGENCY_MASK + 1}.")
     keys = recoded(state.keys, state.agencies, agencies)
-    attempted = recoded(day.keys[np.asarray(day.attempts) > 0], day.agencies, agencies)
+    attempted = recoded(np.asarray(day.keys)[np.asarray(day.attempts) > 0], day.agencies, agencies)
     positions = np.searchsorted(keys, attempted)
     found = positions < len(keys)
     found[found] = keys[positions[found]] == attempted[found]
+    previous = np.full(len(attempted), -1, dtype=np.int32)
+    previous[found] = state.last_day[positions[found]]
     last_day = state.last_day.copy()
     last_day[positions[found]] = day_number
     keys, last_day = _merged(keys, last_day, attempted[~found], positions[~found], day_number)
     kept = last_day >= first_kept
-    return _trimmed(Reach(keys=keys[kept], last_day=last_day[kept], agencies=agencies))
+    return _trimmed(Reach(keys=keys[kept], last_day=last_day[kept], agencies=agencies)), previous
 
 
 def _merged(keys: np.ndarray, last_day: np.ndarray, fresh: np.ndarray, positions: np.ndarray,

@@ -5,8 +5,10 @@
         records the calls partition's sha256 and the attempt dispositions it was built with, so
         a day rerun or ingested again is rebuilt, never read stale
     <store>/signals/reach/call_date=D/     reach.parquet, reach.json
-        the rolling reach as of D (reach.py); reach.json records the calls partition sha256 of
-        every day of its window, so a state built before a rerun of one of them is not used
+        the rolling state as of D (reach.py, daynumbers.py: what each agency attempted over the
+        days both signals need); reach.json records the calls partition sha256 of every day of
+        its window, so a state built before a rerun of one of them is not used, and the
+        parquet's own sha256, so an altered or torn state is rebuilt, never read
     <store>/signals/findings/call_date=D/  findings.parquet, findings.json
         the day's findings by callee_key (agency, case, findings), for linking later complaints
         to cases; findings.json records the HMAC key's fingerprint
@@ -36,6 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audits import store
+from audits.manifest import sha256_path
 from audits.phones import e164_integers
 from audits.signals.numbers import DayNumbers, agency_codes, day_numbers, distinct_agencies
 from audits.signals.reach import Reach
@@ -101,10 +104,13 @@ def calls_digest(root: Path, day: dt.date) -> str | None:
 
 # --- the day's number index ---------------------------------------------------------------
 
-def day_index(root: Path, day: dt.date, *, attempt_dispositions: frozenset[str], checked: bool = False) -> DayNumbers:
+def day_index(root: Path, day: dt.date, *, attempt_dispositions: frozenset[str], checked: bool = False,
+              built: DayNumbers | None = None) -> DayNumbers:
     """Day D's number index: the stored one when it was built from the calls partition as it
     is now, else built from that partition (checked against its record first, unless `checked`)
-    and stored. A day the store does not hold called nobody."""
+    and stored. `built`: the index of the calls this run wrote to D's partition (the publish
+    stage has them in memory: the partition is not read again), stored when none is current.
+    A day the store does not hold called nobody."""
     digest = calls_digest(root, day)
     if digest is None:
         return DayNumbers.empty()
@@ -116,9 +122,12 @@ def day_index(root: Path, day: dt.date, *, attempt_dispositions: frozenset[str],
                           calls=np.load(folder / "calls.npy", mmap_mode="r"),
                           attempts=np.load(folder / "attempts.npy", mmap_mode="r"),
                           agencies=tuple(record["agencies"]))
-    if not checked:
-        store.check_days(root, [day])                # StoreError when the partition was altered
-    index = _index_of_partition(root, day, attempt_dispositions)
+    if built is not None:
+        index = built
+    else:
+        if not checked:
+            store.check_days(root, [day])            # StoreError when the partition was altered
+        index = _index_of_partition(root, day, attempt_dispositions)
     _replace_folder(folder, {
         "keys.npy": lambda path: np.save(path, index.keys), "calls.npy": lambda path: np.save(path, index.calls),
         "attempts.npy": lambda path: np.save(path, index.attempts),
@@ -162,6 +171,8 @@ def read_reach(root: Path, day: dt.date) -> tuple[Reach, dict] | None:
     if record is None:
         return None
     try:
+        if sha256_path(folder / "reach.parquet") != record.get("sha256"):
+            return None                                  # altered or torn: rebuilt from the days' indexes
         table = pq.read_table(folder / "reach.parquet")
     except (OSError, pa.ArrowException):
         return None
@@ -176,8 +187,9 @@ def write_reach(root: Path, day: dt.date, state: Reach, record: dict) -> None:
         # sorted keys delta-encode to a few bytes each; LZ4 reads back ~3x faster than zstd
         "reach.parquet": lambda path: pq.write_table(table, path, compression="lz4", use_dictionary=False,
                                                      column_encoding={"key": "DELTA_BINARY_PACKED"}),
-        "reach.json": _json({**record, "date": day.isoformat(), "agencies": list(state.agencies),
-                             "rows": int(len(state.keys))})})
+        "reach.json": lambda path: _json({**record, "date": day.isoformat(), "agencies": list(state.agencies),
+                                          "rows": int(len(state.keys)),
+                                          "sha256": sha256_path(path.parent / "reach.parquet")})(path)})
 
 
 def reach_days(root: Path) -> list[dt.date]:

@@ -1,5 +1,6 @@
-"""The day's counts per agency and agent from literal calls and findings, and the window of
-numbers attempted (new numbers) against a plain per-value reading of signals.md."""
+"""The day's counts per agency and agent from literal calls and findings, and the numbers
+attempted (new numbers against the rolling state of earlier days) against a plain per-value
+reading of signals.md."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audits.signals import attempted as numbers_module
+from audits.signals import metrics as metrics_module
+from audits.signals.attempted import _attempted_unpacked, attempted
+from audits.signals.daynumbers import NumbersOfDay, advance_day, day_number, previous_days
 from audits.signals.metrics import day_counts, metric_values
-from audits.signals.attempted import Window, advance, day_number, distinct_pairs, new_in_window, pairs_in
+from audits.signals.numbers import AGENCY_BITS, day_numbers
+from audits.signals.reach import Reach
 
 DAY = dt.date(2026, 11, 27)
 BOTH = frozenset({"CONF_UNASSIGNED", "FREQ_CALLING_HOURS"})
@@ -34,6 +38,21 @@ def findings(*rows: tuple) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["agency_id", "call_id", "rule_id"]).astype("str")
 
 
+def numbers_of(day: pd.DataFrame, earlier: list[tuple[str, int, int]] = ()) -> NumbersOfDay:
+    """The day's numbers from its calls and earlier attempts (agency, number, days before DAY)."""
+    labels = tuple(sorted({a for a, _, _ in earlier} | set(day["agency_id"])))
+    latest: dict[tuple[str, int], int] = {}
+    for agency, number, back in earlier:
+        latest[(agency, number)] = max(latest.get((agency, number), -10**6), day_number(DAY) - back)
+    rows = sorted(((number << AGENCY_BITS) | labels.index(agency), last) for (agency, number), last in latest.items())
+    state = Reach(keys=np.array([k for k, _ in rows], dtype=np.int64),
+                  last_day=np.array([d for _, d in rows], dtype=np.int32), agencies=labels)
+    codes = np.array([labels.index(a) for a in day["agency_id"]], dtype=np.int64)
+    index = day_numbers(day["number"].to_numpy(dtype=np.int64), codes, day["is_attempt"].to_numpy(dtype=bool),
+                        labels)
+    return advance_day(state, index, DAY, days=30)
+
+
 def by_entity(result) -> dict:
     frame = result.counts
     return {(r["agency_id"], r["agent_id"]): r for r in frame.to_dict("records")}
@@ -51,7 +70,7 @@ def test_counts_follow_the_definitions():
                      ("AG1", "c5", "CONF_UNASSIGNED"),
                      ("AG2", "c2", "CONF_UNASSIGNED"),       # another agency's call id: not AG1's c2
                      ("AG1", "c3", "FREQ_CALLING_HOURS"))    # off hours counts every call
-    result = day_counts(day, found, window=Window.empty(), day=DAY, new_numbers_days=28, short_answer_ms=10_000,
+    result = day_counts(day, found, numbers=numbers_of(day), new_numbers_days=28, short_answer_ms=10_000,
                         judged=BOTH)
     rows = by_entity(result)
     assert list(result.counts["level"]) == ["agency", "agent", "agent", "agency", "agent"]
@@ -68,13 +87,11 @@ def test_counts_follow_the_definitions():
     assert values.loc["AG1/E1", "short_answer_share"] == 0.5
     assert values.loc["AG1/", "unassigned_share"] == 0.25
     assert np.isnan(values.loc["AG1/E2", "refusal_rate"])            # no conversation: undefined, not 0
-    assert (list(result.agency_ids), list(result.pair_agency), list(result.pair_number)) == (
-        ["AG1", "AG2"], [0, 0, 1], [8613800000001, 8613800000003, 8613800000001])
 
 
 def test_a_rule_the_rulepack_disables_leaves_its_share_undefined():
     day = calls(("c1", "AG1", "E1", 8613800000001, "NO_ANSWER", None, -1))
-    result = day_counts(day, findings(), window=Window.empty(), day=DAY, new_numbers_days=28, short_answer_ms=10_000,
+    result = day_counts(day, findings(), numbers=numbers_of(day), new_numbers_days=28, short_answer_ms=10_000,
                         judged=frozenset({"FREQ_CALLING_HOURS"}))
     values = metric_values(result.counts)
     assert values["unassigned_share"].isna().all() and (values["off_hours_share"] == 0).all()
@@ -83,55 +100,40 @@ def test_a_rule_the_rulepack_disables_leaves_its_share_undefined():
 def test_new_numbers_are_new_to_the_agency_within_the_window():
     # AG1 called ...01 on D-28 (the edge: still in the window) and ...02 on D-29 (out of it);
     # AG2 called ...03 yesterday: new to AG1 all the same.
-    window = Window(agency_ids=np.array(["AG1", "AG2"], dtype=object), agency=np.array([0, 0, 1], np.int32),
-                    number=np.array([8613800000001, 8613800000002, 8613800000003]),
-                    last_day=np.array([day_number(DAY) - 28, day_number(DAY) - 29, day_number(DAY) - 1], np.int32))
+    earlier = [("AG1", 8613800000001, 28), ("AG1", 8613800000002, 29), ("AG2", 8613800000003, 1)]
     day = calls(("c1", "AG1", "E1", 8613800000001, "NO_ANSWER", None, -1),
                 ("c2", "AG1", "E2", 8613800000002, "NO_ANSWER", None, -1),
                 ("c3", "AG1", "E2", 8613800000003, "NO_ANSWER", None, -1),
                 ("c4", "AG1", "E2", 8613800000001, "BUSY", None, -1))
-    result = day_counts(day, findings(), window=window, day=DAY, new_numbers_days=28, short_answer_ms=10_000,
-                        judged=BOTH)
+    result = day_counts(day, findings(), numbers=numbers_of(day, earlier), new_numbers_days=28,
+                        short_answer_ms=10_000, judged=BOTH)
     rows = by_entity(result)
     assert (rows[("AG1", "")]["numbers"], rows[("AG1", "")]["new_numbers"]) == (3, 2)
     assert (rows[("AG1", "E1")]["new_numbers"], rows[("AG1", "E2")]["new_numbers"]) == (0, 2)
 
 
-def test_the_window_advances_keeping_the_latest_day_of_each_pair():
-    window = Window(agency_ids=np.array(["AG1"], dtype=object), agency=np.array([0, 0], np.int32),
-                    number=np.array([5, 9]), last_day=np.array([100, 90], np.int32))
-    after = advance(window, np.array(["AG0", "AG1"], dtype=object), np.array([0, 1, 1]), np.array([9, 5, 7]),
-                    day=dt.date(1970, 4, 21), keep_from=dt.date(1970, 4, 1))      # days 110 and 90
-    assert list(after.agency_ids) == ["AG0", "AG1"]
-    assert list(zip(after.agency, after.number, after.last_day)) == [(0, 9, 110), (1, 5, 110), (1, 7, 110), (1, 9, 90)]
-    later = advance(after, np.array([], dtype=object), np.zeros(0, np.int64), np.zeros(0, np.int64),
-                    day=dt.date(1970, 4, 22), keep_from=dt.date(1970, 4, 2))      # day 91: (AG1, 9) drops out
-    assert list(zip(later.agency, later.number, later.last_day)) == [(0, 9, 110), (1, 5, 110), (1, 7, 110)]
+def test_the_agency_pairs_come_in_the_index_order_and_both_sort_paths_agree():
+    rng = np.random.default_rng(3)
+    agency = rng.integers(0, 4, 300)
+    first_agent = np.array([0, 5, 9, 12])
+    agent = first_agent[agency] + rng.integers(0, 3, 300)
+    number = rng.choice(np.array([1, 5, 8613800000000, 999999999999999, 12]), 300)
+    packed = attempted(agency, agent, first_agent, number[::-1].copy()[::-1])
+    pairs = sorted({(int(n), int(a)) for n, a in zip(number, agency)})
+    assert list(zip(packed.number.tolist(), packed.agency.tolist())) == pairs        # by number, then agency
+    triples = sorted({(int(n), int(a), int(g)) for n, a, g in zip(number, agency, agent)})
+    assert [(int(packed.number[p]), int(packed.agency[p]), int(g)) for g, p in zip(packed.agent, packed.pair)] == triples
+    general = _attempted_unpacked(agency, agent, number)
+    assert all(np.array_equal(getattr(packed, f), getattr(general, f)) for f in ("agency", "number", "agent", "pair"))
+    wide = attempted(agency, agent * 10**6, first_agent * 10**6, number)          # 62 bits exceeded: the general path
+    assert list(zip(wide.number.tolist(), wide.agency.tolist())) == pairs
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_packed_and_unpacked_pair_paths_agree(seed, monkeypatch):
-    rng = np.random.default_rng(seed)
-    high = rng.integers(0, 6, 400)
-    low = rng.choice(np.array([1, 5, 8613800000000, 999999999999999, 12]), 400)
-    query_high, query_low = rng.integers(0, 7, 50), rng.choice(low, 50)
-    packed = distinct_pairs(high, low), None
-    set_high, set_low = packed[0]
-    found = pairs_in(query_high, query_low, set_high, set_low)
-    plain = {(int(h), int(x)) for h, x in zip(high, low)}
-    assert list(zip(set_high.tolist(), set_low.tolist())) == sorted(plain)
-    assert found.tolist() == [(int(h), int(x)) in plain for h, x in zip(query_high, query_low)]
-    monkeypatch.setattr(numbers_module, "_packing", lambda highs, lows: None)      # force the rare path
-    unpacked = distinct_pairs(high, low)
-    assert [a.tolist() for a in unpacked] == [set_high.tolist(), set_low.tolist()]
-    assert pairs_in(query_high, query_low, *unpacked).tolist() == found.tolist()
-
-
-def test_new_in_window_ignores_agencies_absent_from_the_day():
-    window = Window(agency_ids=np.array(["AG0", "AG1"], dtype=object), agency=np.array([0, 1], np.int32),
-                    number=np.array([5, 5]), last_day=np.array([10, 10], np.int32))
-    assert new_in_window(window, np.array(["AG1", "AG2"], dtype=object), np.array([0, 1]), np.array([5, 5]),
-                         since=dt.date(1970, 1, 11)).tolist() == [False, True]
+def test_an_agency_the_index_does_not_hold_has_no_previous_day():
+    day = calls(("c1", "AG1", "E1", 5, "NO_ANSWER", None, -1))
+    numbers = numbers_of(day, [("AG1", 5, 2)])
+    assert previous_days(numbers, np.array(["AG1", "AG2"], dtype=object), np.array([0, 1]),
+                         np.array([5, 5])).tolist() == [day_number(DAY) - 2, -1]
 
 
 def test_talk_time_is_whole_milliseconds_and_missing_without_both_times():
@@ -166,24 +168,12 @@ def test_numbers_and_new_numbers_equal_a_plain_reading(seed, packed, monkeypatch
     pool = np.array([8613800000000 + k for k in range(40)] + [12025550100, 447700900123, 999999999999999])
     day = calls(*[(f"c{k}", f"AG{int(rng.integers(0, 4))}", f"E{int(rng.integers(0, 5))}", int(rng.choice(pool)),
                    str(rng.choice(["ANSWERED", "NO_ANSWER", "BUSY", "FAILED"])), None, -1) for k in range(n)])
-    rows = [(f"AG{int(rng.integers(0, 5))}", int(rng.choice(pool)), int(rng.integers(-35, 0))) for _ in range(60)]
-    labels = np.array(sorted({a for a, _, _ in rows}), dtype=object)
-    rows = sorted(set((labels.tolist().index(a), x, d) for a, x, d in rows))
-    rows = list({(a, x): (a, x, d) for a, x, d in rows}.values())              # one row per pair (latest wins)
-    rows.sort()
-    window = Window(agency_ids=labels, agency=np.array([r[0] for r in rows], np.int32),
-                    number=np.array([r[1] for r in rows], np.int64),
-                    last_day=np.array([day_number(DAY) + r[2] for r in rows], np.int32))
-    seen = {(labels[a], x) for a, x, d in rows if d >= -28}
+    earlier = [(f"AG{int(rng.integers(0, 5))}", int(rng.choice(pool)), int(rng.integers(1, 30))) for _ in range(60)]
+    seen = {(a, x) for a, x, back in earlier if back <= 28}                     # D-28 .. D-1
     if not packed:
-        monkeypatch.setattr(numbers_module, "_packing", lambda highs, lows: None)
-    result = day_counts(day, findings(), window=window, day=DAY, new_numbers_days=28, short_answer_ms=10_000,
-                        judged=BOTH)
+        monkeypatch.setattr(metrics_module, "attempted", lambda agency, agent, first, number:
+                            _attempted_unpacked(agency, agent, number))
+    result = day_counts(day, findings(), numbers=numbers_of(day, earlier), new_numbers_days=28,
+                        short_answer_ms=10_000, judged=BOTH)
     got = {(r["agency_id"], r["agent_id"]): (r["numbers"], r["new_numbers"]) for r in result.counts.to_dict("records")}
     assert got == _plain_numbers(day, seen)
-    after = {(result.window.agency_ids[a], int(x)): int(d) for a, x, d in
-             zip(result.window.agency, result.window.number, result.window.last_day)}
-    expected = {(labels[a], x): day_number(DAY) + d for a, x, d in rows if d >= -27}
-    expected.update({(a, int(x)): day_number(DAY) for a, x in
-                     zip(day.loc[day["is_attempt"], "agency_id"], day.loc[day["is_attempt"], "number"])})
-    assert after == expected

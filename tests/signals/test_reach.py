@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from audits.signals.numbers import AGENCY_BITS, DayNumbers, calls_to, day_numbers
-from audits.signals.reach import Reach, advanced, numbers_per_agency, within
+from audits.signals.reach import Reach, advanced, advanced_with_previous, numbers_per_agency, within
 
 A = 8613800000001
 B = 8613800000002
@@ -62,3 +62,15 @@ def test_a_reach_built_night_by_night_equals_one_built_from_scratch():
             if attempts:
                 expected.setdefault(day.agencies[int(key) & 8191], set()).add(int(key) >> AGENCY_BITS)
     assert numbers_per_agency(nightly) == {a: len(n) for a, n in expected.items()}
+
+
+def test_each_attempted_key_comes_back_with_its_last_earlier_day():
+    state = advanced(Reach.empty(), _day([(A, "AG01", True), (B, "AG02", True)]), 100, first_kept=90)
+    state = advanced(state, _day([(A, "AG01", True), (C, "AG01", False)]), 103, first_kept=90)
+    today = _day([(C, "AG01", True), (A, "AG01", True), (A, "AG02", False), (B, "AG02", True), (B, "AG03", True)])
+    after, previous = advanced_with_previous(state, today, 105, first_kept=96)
+    attempted = np.asarray(today.keys)[np.asarray(today.attempts) > 0]
+    decoded = [(int(k >> AGENCY_BITS), today.agencies[int(k & ((1 << AGENCY_BITS) - 1))]) for k in attempted]
+    assert dict(zip(decoded, previous.tolist())) == {(A, "AG01"): 103, (B, "AG02"): 100, (B, "AG03"): -1,
+                                                      (C, "AG01"): -1}          # C by AG01 on 103 was no attempt
+    assert numbers_per_agency(after) == {"AG01": 2, "AG02": 1, "AG03": 1} and set(after.last_day.tolist()) == {105}

@@ -1,6 +1,6 @@
-"""The early warnings' part of the store: new numbers from the stored window equal a plain
-reading of the days' attempts, also after an earlier day is rerun or its counts go stale; what
-was tampered with is refused (counts) or rebuilt (the window)."""
+"""The early warnings' part of the store: new numbers from the stored rolling state equal a
+plain reading of the days' attempts, also after an earlier day is rerun or its counts go stale;
+what was tampered with is refused (counts) or rebuilt (the state)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from audits import store
 from audits.config import WarningSettings, load_rulepack
 from audits.signals import daily
 from audits.signals import metricstore as signalstore
+from audits.signals import signalstore as numberstore
 from audits.store import StoreError
 
 START = dt.date(2026, 11, 1)
@@ -74,20 +76,20 @@ def random_days(seed: int, count: int) -> dict[dt.date, list]:
                                            for _ in range(30)] for k in range(count)}
 
 
-def test_new_numbers_from_the_stored_window_equal_the_days_attempts(tmp_path):
+def test_new_numbers_from_the_stored_state_equal_the_days_attempts(tmp_path):
     history = random_days(1, 8)
     for day, rows in history.items():
         assert new_numbers(audit(tmp_path, day, rows)) == oracle(history, day), day
 
 
-def test_a_rerun_earlier_day_makes_the_next_day_rebuild_its_window(tmp_path):
+def test_a_rerun_earlier_day_makes_the_next_day_rebuild_its_state(tmp_path):
     history = random_days(2, 6)
     for day, rows in history.items():
         audit(tmp_path, day, rows)
     fourth, sixth = START + dt.timedelta(days=3), START + dt.timedelta(days=5)
     history[fourth] = [("AG1", 8613899999999, "ANSWERED")] * 3 + history[fourth][:5]     # day 4 rerun: other calls
     audit(tmp_path, fourth, history[fourth])
-    # Day 6 again (day 5 not): day 5's window holds day 4 as it was; day 4's new window is used instead.
+    # Day 6 again (day 5 not): day 5's state holds day 4 as it was; day 4's new state is used instead.
     assert new_numbers(audit(tmp_path, sixth, history[sixth])) == oracle(history, sixth)
 
 
@@ -98,18 +100,19 @@ def test_a_day_whose_counts_are_stale_is_read_from_its_calls(tmp_path):
     third = START + dt.timedelta(days=2)
     history[third] = [("AG2", 8613800000001, "NO_ANSWER"), ("AG3", 8613800000002, "VOICEMAIL")]
     audit(tmp_path, third, history[third], signals=False)         # calls rewritten, the run died before its counts
-    assert daily.day_source(tmp_path, third, daily.Settings.of(PACK)).startswith("calls:")
     for day in sorted(history)[3:]:
         assert new_numbers(audit(tmp_path, day, history[day])) == oracle(history, day), day
+    index = numberstore._folder(tmp_path, "numbers", third) / "index.json"      # rebuilt from the new calls
+    assert '"calls_sha256": "%s"' % store.day_record(tmp_path, third)["calls"]["sha256"] in index.read_text()
 
 
-def test_a_tampered_window_is_rebuilt_and_tampered_counts_are_refused(tmp_path):
+def test_a_tampered_state_is_rebuilt_and_tampered_counts_are_refused(tmp_path):
     history = random_days(4, 4)
     for day, rows in list(history.items())[:3]:
         audit(tmp_path, day, rows)
     third = START + dt.timedelta(days=2)
-    window = signalstore.day_folder(tmp_path, third) / signalstore.WINDOW
-    window.write_bytes(window.read_bytes()[:-8] + b"\0" * 8)
+    state = numberstore._folder(tmp_path, "reach", third) / "reach.parquet"
+    pq.write_table(pq.read_table(state).slice(0, 1), state)        # readable, and most of the state gone
     last = START + dt.timedelta(days=3)
     assert new_numbers(audit(tmp_path, last, history[last])) == oracle(history, last)
 
