@@ -94,7 +94,7 @@ def within(state: Reach, *, first_kept: int) -> Reach:
 def _trimmed(state: Reach) -> Reach:
     """Agencies without a key left are dropped from the list (keys recoded)."""
     # np.bincount, not np.unique: numpy's unique took 14 s for ten million keys here
-    used = np.flatnonzero(np.bincount((state.keys & AGENCY_MASK).astype(np.int64), minlength=len(state.agencies)))
+    used = np.flatnonzero(np.bincount(state.keys & AGENCY_MASK, minlength=len(state.agencies)))
     agencies = tuple(state.agencies[int(code)] for code in used)
     if agencies == state.agencies:
         return state
