@@ -65,12 +65,17 @@ def day_numbers(numbers: np.ndarray, codes: np.ndarray, attempt: np.ndarray, age
     if len(agencies) > AGENCY_MASK + 1:
         raise ValueError(f"{len(agencies)} agencies called on one day; the number index holds at most "
                          f"{AGENCY_MASK + 1}.")
-    known = numbers >= 0
     # One sort of (key, attempt) as uint64 (digits < 2^50, so 50 + 13 + 1 bits fit): runs of a
-    # key are its calls, the set low bits in a run its attempts.
-    flagged = ((numbers[known].astype(np.uint64) << np.uint64(AGENCY_BITS + 1))
-               | (codes[known].astype(np.uint64) << np.uint64(1)) | attempt[known].astype(np.uint64))
-    ordered = np.sort(flagged)
+    # key are its calls, the set low bits in a run its attempts. Built in place (each copy of ten
+    # million keys is 80 MB); a call without a number (-1) sorts last and is cut off.
+    ordered = np.asarray(numbers, dtype=np.int64).astype(np.uint64)
+    ordered <<= np.uint64(AGENCY_BITS)
+    ordered |= np.asarray(codes).astype(np.uint64, copy=False)
+    ordered <<= np.uint64(1)
+    ordered |= np.asarray(attempt, dtype=bool)
+    ordered[np.asarray(numbers) < 0] = np.iinfo(np.uint64).max
+    ordered.sort()
+    ordered = ordered[:np.searchsorted(ordered, np.iinfo(np.uint64).max)]
     pairs = ordered >> np.uint64(1)
     if not len(pairs):
         return DayNumbers(keys=np.zeros(0, dtype=np.int64), calls=np.zeros(0, dtype=np.uint8),
