@@ -16,11 +16,25 @@ from collections import Counter
 
 import numpy as np
 import pyarrow as pa
-from hypothesis import example, given
+from hypothesis import given
 from hypothesis import strategies as st
 
-from audits.signals.attempted import Window, advance, attempted, distinct_pairs, new_and_after, new_in_window, pairs_in
-from audits.signals.numbers import DayNumbers, agency_codes, calls_to, day_numbers, distinct_agencies
+from audits.signals.attempted import (
+    Window,
+    advance,
+    attempted,
+    distinct_pairs,
+    new_and_after,
+    new_in_window,
+    pairs_in,
+)
+from audits.signals.numbers import (
+    DayNumbers,
+    agency_codes,
+    calls_to,
+    day_numbers,
+    distinct_agencies,
+)
 from audits.signals.reach import Reach, advanced, numbers_per_agency, recoded, within
 
 BITS = 13                       # numbers.py's AGENCY_BITS, restated: key = number * 8192 + agency code
@@ -45,11 +59,13 @@ def laid_out(draw, values: list[int], dtypes=(np.int64,)) -> np.ndarray:
 
 @st.composite
 def day_calls(draw):
-    """(agencies, calls as (number, code, attempt)); some numbers negative (none); at times
-    8,192 agencies so the codes fill all the key's low bits."""
-    size = draw(st.one_of(st.integers(1, 5), st.just(8192)))
+    """(agencies, calls as (number, code, attempt)); some numbers negative (none); at times no
+    agency (no call), at times 8,192 agencies so the codes fill all the key's low bits."""
+    size = draw(st.one_of(st.integers(0, 5), st.just(8192)))
     agencies = tuple(sorted(draw(st.lists(st.sampled_from(LABELS), min_size=size, max_size=size, unique=True))
                             if size <= len(LABELS) else (f"A{k:05d}" for k in range(size))))
+    if not agencies:                                        # a day without calls
+        return agencies, []
     codes = st.one_of(st.integers(0, len(agencies) - 1), st.just(len(agencies) - 1))
     numbers = st.one_of(NUMBERS, st.sampled_from([-1, -5]))
     calls = draw(st.lists(st.tuples(numbers, codes, st.booleans()), max_size=40))
@@ -88,7 +104,7 @@ def test_calls_to_finds_exactly_the_agencies_that_called_each_number(drawn, othe
     index = _index_of(data.draw, agencies, calls)
     called = [n for n, _, _ in calls if n >= 0]
     wanted = list(dict.fromkeys(data.draw(st.lists(st.sampled_from(called), max_size=8)) if called else [])) + \
-        [SMALLEST, LARGEST, 0] + others                                          # some never called
+        [SMALLEST, LARGEST, 0, -1] + others                                      # some never called; -1: none
     queries = data.draw(st.permutations(list(dict.fromkeys(wanted))))
     queries = queries[:data.draw(st.integers(0, len(queries)))]
     which, codes, counts = calls_to(index, data.draw(laid_out(queries)))
@@ -333,7 +349,7 @@ def test_distinct_pairs_and_pairs_in_equal_set_operations(drawn, data):
 @given(st.data())
 def test_distinct_pairs_and_pairs_in_when_they_do_not_fit_one_key(data):
     pairs = [(2**20, -2**62), (0, 2**62), (0, 2**62), (3, SMALLEST), (3, LARGEST)]
-    assert not _fits((2**62 + 2**62).bit_length(), (2**20).bit_length())
+    assert not _fits((2**62 - -2**62).bit_length(), (2**20).bit_length())      # 64 + 21 bits
     _assert_pairs(pairs, sorted(set(pairs)), [(0, 2**62), (1, 5), (3, LARGEST), (2**20, 2**62)], data.draw)
 
 
