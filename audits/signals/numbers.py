@@ -54,8 +54,10 @@ def distinct_agencies(column: pa.ChunkedArray) -> tuple[str, ...]:
     """The sorted distinct values of a text column (dictionary-encoded or plain)."""
     values: set[str] = set()
     for chunk in column.chunks:
-        source = chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk.unique()
-        values.update(v for v in source.to_pylist() if v is not None)
+        # unique(), not a dictionary chunk's dictionary: that may hold values no row uses (a
+        # filtered or categorical column keeps them, and Parquet writes them back); on a
+        # dictionary chunk unique() hashes the integer indices, ~20 ms per ten million rows.
+        values.update(v for v in chunk.unique().to_pylist() if v is not None)
     return tuple(sorted(values))
 
 
