@@ -1,7 +1,7 @@
 """The complaints' and early warnings' vectorised fast paths against plain per-value oracles
 written from signals.md §1-§2 and the modules' docstrings: the day's number index and its
-look-up (numbers.py), the rolling reach (reach.py), and the attempted pairs and new-number
-window (attempted.py).
+look-up (numbers.py), the rolling reach (reach.py), the attempted pairs (attempted.py), and the
+new numbers from the state before the day (daynumbers.py).
 
 Inputs mix the shapes the code meets: non-contiguous arrays (strided views whose gaps hold
 junk), int32 and int64 codes, repeated calls, empty days and windows, numbers at both ends of
@@ -19,15 +19,8 @@ import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audits.signals.attempted import (
-    Window,
-    advance,
-    attempted,
-    distinct_pairs,
-    new_and_after,
-    new_in_window,
-    pairs_in,
-)
+from audits.signals.attempted import attempted
+from audits.signals.daynumbers import advance_day, previous_days
 from audits.signals.numbers import (
     DayNumbers,
     agency_codes,
@@ -289,7 +282,8 @@ def day_attempts(draw):
 def _assert_attempted(first_agent, rows, agency, agent, number):
     result = attempted(agency, agent, first_agent, number)
     agency_of = {g: a for a, g, _ in rows}
-    assert list(zip(result.agency.tolist(), result.number.tolist())) == sorted({(a, n) for a, _, n in rows})
+    # sorted by number, then agency: the order of the day's number index
+    assert list(zip(result.number.tolist(), result.agency.tolist())) == sorted({(n, a) for a, _, n in rows})
     agent_pairs = [(g, int(result.number[p]), int(result.agency[p]))
                    for g, p in zip(result.agent.tolist(), result.pair.tolist())]
     assert len(agent_pairs) == len(set(agent_pairs))                # distinct, each pointing at its agency pair
@@ -314,101 +308,44 @@ def test_attempted_pairs_when_they_do_not_fit_one_key():
     _assert_attempted(np.array([0, 5000]), rows, agency, agent, number)
 
 
-WIDE = st.one_of(st.integers(-2**62, 2**62), NUMBERS)
-
-
-@st.composite
-def pairs_and_queries(draw):
-    """Distinct sorted (high, low) pairs and query pairs, some among them; small or wide values
-    (wide: the packing does not fit and the general branch runs)."""
-    wide = draw(st.booleans())
-    high = st.integers(0, 2**20) if wide else st.integers(0, 6)
-    low = WIDE if wide else NUMBERS
-    pairs = draw(st.lists(st.tuples(high, low), max_size=20))
-    pairs += draw(st.lists(st.sampled_from(pairs), max_size=6)) if pairs else []
-    known = sorted(set(pairs))
-    queries = draw(st.lists(st.one_of(st.sampled_from(known), st.tuples(high, low)) if known else
-                            st.tuples(high, low), max_size=15))
-    return draw(st.permutations(pairs)), known, queries
-
-
-def _assert_pairs(pairs, known, queries, draw):
-    high, low = distinct_pairs(draw(laid_out([h for h, _ in pairs], (np.int32, np.int64))),
-                               draw(laid_out([x for _, x in pairs])))
-    assert list(zip(high.tolist(), low.tolist())) == known
-    found = pairs_in(draw(laid_out([h for h, _ in queries])), draw(laid_out([x for _, x in queries])),
-                     draw(laid_out([h for h, _ in known], (np.int32, np.int64))), draw(laid_out([x for _, x in known])))
-    assert np.asarray(found).tolist() == [q in set(known) for q in queries]
-
-
-@given(pairs_and_queries(), st.data())
-def test_distinct_pairs_and_pairs_in_equal_set_operations(drawn, data):
-    _assert_pairs(*drawn, data.draw)
-
-
-@given(st.data())
-def test_distinct_pairs_and_pairs_in_when_they_do_not_fit_one_key(data):
-    pairs = [(2**20, -2**62), (0, 2**62), (0, 2**62), (3, SMALLEST), (3, LARGEST)]
-    assert not _fits((2**62 - -2**62).bit_length(), (2**20).bit_length())      # 64 + 21 bits
-    _assert_pairs(pairs, sorted(set(pairs)), [(0, 2**62), (1, 5), (3, LARGEST), (2**20, 2**62)], data.draw)
-
-
 DAY = dt.date(2026, 11, 27)
 D = (DAY - dt.date(1970, 1, 1)).days
-MANY = tuple(f"L{k:05d}" for k in range(5000))        # codes past 4,096: with numbers 1..10**15-1, no packing
 
 
 @st.composite
-def window_and_day(draw):
-    """A stored window (distinct rows sorted by agency label and number, labels possibly unused)
-    and a day's distinct pairs coded into its own sorted labels (others than the window's)."""
-    wide = draw(st.booleans())
-    pool = MANY if wide else LABELS
-    label = st.sampled_from(["L00000", "L00001", "L04500", "L04999"]) if wide else st.sampled_from(LABELS)
-    rows = draw(st.lists(st.tuples(label, REACH_NUMBERS, st.integers(D - 40, D - 1)), max_size=15,
+def state_and_day(draw):
+    """A rolling state (distinct (label, number) rows with a last day before D) and a day's
+    calls (label, number, attempt?), each with labels the other may lack; the state's length."""
+    rows = draw(st.lists(st.tuples(st.sampled_from(LABELS), REACH_NUMBERS, st.integers(D - 40, D - 1)), max_size=15,
                          unique_by=lambda r: r[:2]))
-    used = {a for a, _, _ in rows}
-    window_labels = sorted(used | set(draw(st.lists(label, max_size=2))))
-    rows.sort(key=lambda r: (r[0], r[1]))
-    window = Window(agency_ids=np.array(window_labels, dtype=object),
-                    agency=draw(laid_out([window_labels.index(a) for a, _, _ in rows], (np.int32,))),
-                    number=draw(laid_out([n for _, n, _ in rows])),
-                    last_day=draw(laid_out([d for _, _, d in rows], (np.int32,))))
-    pairs = sorted(set(draw(st.lists(st.tuples(label, REACH_NUMBERS), max_size=12))))
-    pairs += [(a, n) for a, n, _ in draw(st.lists(st.sampled_from(rows), max_size=4))] if rows else []
-    pairs = sorted(set(pairs))
-    day_labels = sorted({a for a, _ in pairs} | set(draw(st.lists(label, max_size=2))))
-    if wide and draw(st.booleans()):
-        day_labels = list(pool)                                         # every label, most unused
-    since = DAY - dt.timedelta(days=draw(st.integers(1, 35)))
-    keep_from = since + dt.timedelta(days=draw(st.integers(0, 3)))
-    return window, rows, day_labels, pairs, since, keep_from
+    calls = draw(st.lists(st.tuples(st.sampled_from(LABELS), REACH_NUMBERS, st.booleans()), max_size=20))
+    calls += [(a, n, True) for a, n, _ in draw(st.lists(st.sampled_from(rows), max_size=4))] if rows else []
+    return rows, draw(st.permutations(calls)), draw(st.integers(1, 35))
 
 
-def _window_rows(window: Window) -> list[tuple[str, int, int]]:
-    labels = window.agency_ids.tolist()
-    assert labels == sorted(set(labels)) and set(window.agency.tolist()) == set(range(len(labels)))
-    assert window.agency.dtype == np.int32 and window.last_day.dtype == np.int32
-    return [(labels[a], n, d) for a, n, d in zip(window.agency.tolist(), window.number.tolist(),
-                                                  window.last_day.tolist())]
-
-
-@given(window_and_day(), st.data())
-def test_new_numbers_and_the_window_after_the_day_equal_a_plain_reading(drawn, data):
-    window, rows, day_labels, pairs, since, keep_from = drawn
-    codes = data.draw(laid_out([day_labels.index(a) for a, _ in pairs], (np.int32, np.int64)))
-    numbers = data.draw(laid_out([n for _, n in pairs]))
-    labels = np.array(day_labels, dtype=object)
-    # signals.md §2 new_numbers_share: new = no attempt by that agency on `since` or later;
-    # the window after the day: rows attempted on keep_from or later, then today's pairs with today.
-    recent = {(a, n) for a, n, d in rows if d >= (since - dt.date(1970, 1, 1)).days}
-    expected_new = [(a, n) not in recent for a, n in pairs]
-    after = {(a, n): d for a, n, d in rows if d >= (keep_from - dt.date(1970, 1, 1)).days}
-    after.update({pair: D for pair in pairs})
-    expected_after = sorted((a, n, d) for (a, n), d in after.items())
-
-    is_new, fused = new_and_after(window, labels, codes, numbers, since=since, day=DAY, keep_from=keep_from)
-    assert is_new.tolist() == expected_new
-    assert _window_rows(fused) == expected_after
-    assert new_in_window(window, labels, codes, numbers, since=since).tolist() == expected_new
-    assert _window_rows(advance(window, labels, codes, numbers, day=DAY, keep_from=keep_from)) == expected_after
+@given(state_and_day(), st.lists(st.sampled_from(LABELS), max_size=3), st.data())
+def test_new_numbers_come_from_the_state_before_the_day(drawn, extra, data):
+    rows, calls, days = drawn
+    labels = tuple(sorted({a for a, _, _ in rows}))
+    keyed = sorted((n * 2**BITS + labels.index(a), d) for a, n, d in rows)
+    state = Reach(keys=data.draw(laid_out([k for k, _ in keyed])),
+                  last_day=data.draw(laid_out([d for _, d in keyed], (np.int32,))), agencies=labels)
+    day_labels = tuple(sorted({a for a, _, _ in calls}))
+    index = day_numbers(data.draw(laid_out([n for _, n, _ in calls])),
+                        data.draw(laid_out([day_labels.index(a) for a, _, _ in calls], (np.int32, np.int64))),
+                        data.draw(laid_out([t for _, _, t in calls], (np.bool_,))), day_labels)
+    numbers = advance_day(state, index, DAY, days=days)
+    # the oracle: each agency's last attempt of each number before the day, as the state holds it
+    earlier = {(n, a): d for a, n, d in rows}
+    attempted_today = sorted({(n, a) for a, n, t in calls if t})
+    after = {(n, a): d for (n, a), d in earlier.items() if d >= D - days + 1}
+    after.update({pair: D for pair in attempted_today})
+    assert _decoded(numbers.reach) == {(n, a): d for (n, a), d in after.items()}
+    # looked up for the pairs as attempted() gives them (by number, then agency code), coded into
+    # the day's labels (the index's own order) or into a list with labels the index lacks
+    for agency_ids in (day_labels, tuple(sorted(set(day_labels) | set(extra)))):
+        codes = [agency_ids.index(a) for _, a in attempted_today]
+        found = previous_days(numbers, np.array(agency_ids, dtype=object),
+                              data.draw(laid_out(codes, (np.int32, np.int64))),
+                              data.draw(laid_out([n for n, _ in attempted_today])))
+        assert found.tolist() == [earlier.get(pair, -1) for pair in attempted_today]
