@@ -49,8 +49,13 @@ _TEXT = st.one_of(
                      "\t=1+1", "\r=1", " =1", "+86 138****5678", "#REF!", "TRUE", "1e5", "  spaced  ", "   ",
                      "=" + "x" * 40_000, "\U0001F600" * 33_000]),                # over Excel's 32,767
 )
-_NUMBER = st.one_of(st.none(), st.integers(-2**63, 2**63), st.booleans(),
-                    st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.1, -0.0, 1e300, 5e-324]))
+# Excel's largest number is 9.99...E+307 (written with 16 digits, a float near 1.8E+308 reads back
+# as infinity, on both paths)
+_FLOATS = st.one_of(st.floats(-1e307, 1e307), st.sampled_from([math.nan, math.inf, -math.inf, 0.1, -0.0, 1e300, 5e-324]))
+_NUMBER = st.one_of(st.none(), st.integers(-2**63, 2**63), st.booleans(), _FLOATS)
+# openpyxl writes an int through "%.16g" too, so beyond 2**53 (where a double, as a spreadsheet
+# holds a number, is no longer exact) it rounds while bulk rows keep every digit: compared below it
+_EXACT_NUMBER = st.one_of(st.none(), st.integers(-2**53, 2**53), st.booleans(), _FLOATS)
 _MOMENTS = st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(9999, 12, 30))
 _OFFSETS = st.sampled_from(["Z", "+08:00", "+0800", "+08", "-05:30", "+14:00", ""])
 
@@ -67,6 +72,7 @@ _TIME = st.one_of(st.none(), st.just(""), _timestamp_text(), _MOMENTS,
                   st.sampled_from(["not a time", "2026-02-30T10:00:00+08:00", "=NOW()", "2026-03-14",
                                    " 2026-03-14T08:00Z "]))
 _ROWS = st.lists(st.tuples(_TEXT, _NUMBER, _TIME, _TEXT), max_size=25)
+_EXACT_ROWS = st.lists(st.tuples(_TEXT, _EXACT_NUMBER, _TIME, _TEXT), max_size=25)
 
 
 # --- the oracle -----------------------------------------------------------------------------
@@ -191,7 +197,7 @@ def test_bulk_rows_read_back_as_the_values_given(tmp_path_factory, rows):
     assert wb["Bulk"].tables["Bulk"].ref == f"A1:D{1 + max(len(rows), 1)}"
 
 
-@given(_ROWS)
+@given(_EXACT_ROWS)
 def test_bulk_rows_give_the_cells_of_the_ordinary_openpyxl_path(tmp_path_factory, rows):
     folder = tmp_path_factory.mktemp("both")
     bulk = _cells(_workbook(folder, "bulk.xlsx", rows, bulk=True), len(rows))
