@@ -13,6 +13,7 @@ prefix, characters XML cannot hold are replaced.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -28,7 +29,8 @@ _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"}
 
 
 def add_bulk_rows(ws, first_row: int, kinds: Sequence[str], rows: Iterable[Sequence]) -> int:
-    """Write `rows` (values per column as `kinds` says: TEXT str, INT int, TIMESTAMP an ISO 8601
+    """Write `rows` (values per column as `kinds` says: TEXT str, INT a number (a float as openpyxl
+    writes it, NaN and infinities as an empty cell, a bool as 1 or 0), TIMESTAMP an ISO 8601
     text shown as a date-time at its offset's wall clock, or as text when unreadable; None or ""
     = empty cell) as sheet rows `first_row`, `first_row` + 1, ... Call it after the sheet's last
     ordinary row (`first_row` is the row after it) and append nothing afterwards. Returns the
@@ -77,6 +79,8 @@ def _text(value, quote: int, _stamp: int) -> str:
 
 
 def _int(value, _quote: int, _stamp: int) -> str:
+    if isinstance(value, float):            # as openpyxl writes a float (int() truncated it, failed on NaN)
+        return f' t="n"><v>{value:.16g}</v></c>' if math.isfinite(value) else "/>"
     return f' t="n"><v>{int(value)}</v></c>'
 
 

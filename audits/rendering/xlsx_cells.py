@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import warnings
 import zipfile
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
@@ -59,6 +60,9 @@ GRADE_FILLS = {g: PatternFill("solid", fgColor=c) for g, c in
 _TABLE_STYLE = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
 _EPOCH = datetime(1980, 1, 1)
 BULK_ROWS = "_audits_bulk_rows"     # a sheet's rows written as XML text (xlsx_bulk), spliced in by save_workbook
+# What XML 1.0 cannot hold: C0 controls but tab, LF and CR; surrogates; U+FFFE and U+FFFF. (openpyxl's
+# ILLEGAL_CHARACTERS_RE misses the last three: U+FFFF from a CSV made a sheet Excel cannot open.)
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 # --- cells --------------------------------------------------------------------------------
@@ -66,7 +70,7 @@ BULK_ROWS = "_audits_bulk_rows"     # a sheet's rows written as XML text (xlsx_b
 
 def clean_text(value: str) -> str:
     """Text Excel can store: no XML-illegal characters, at most 32,767 characters."""
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)[:MAX_CELL_TEXT]
+    return _NOT_XML.sub("\ufffd", value)[:MAX_CELL_TEXT]
 
 
 def text_cell(ws, value: str, *, font: Font | None = None, fill: PatternFill | None = None,
