@@ -45,19 +45,21 @@ import datetime as dt
 import os
 import socket
 import sys
+from contextlib import contextmanager
 
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import CronTriggerTimetable, Param, PokeReturnValue, dag, get_current_context, task
 
-from audits.dagsupport import fail_without_retry as _fail_without_retry
-from audits.dagsupport import signing_key as _signing_key
-from audits.dagsupport import under_data_root as _under_data_root
-
 BANK_TIMEZONE = os.environ.get("VENDOR_AUDIT_TIMEZONE", "Asia/Shanghai")
 SCHEDULE = os.environ.get("VENDOR_AUDIT_SCHEDULE", "0 2 * * *")
+DATA_ROOT = os.environ.get("VENDOR_AUDIT_DATA", "")     # absolute, shared by every process: checked by each task
 SMTP_CONNECTION = "audit_smtp"
 SECRET_VARIABLE = "AUDIT_HMAC_SECRET"
+
+
+def _under_data_root(name: str) -> str:
+    return f"{DATA_ROOT.rstrip('/')}/{name}" if DATA_ROOT else ""
 
 
 @dag(
@@ -409,6 +411,41 @@ def _hmac_secret() -> bytes:
             f"{SECRET_VARIABLE} in this worker's environment (or a secrets backend that exports it), restart it, "
             "and clear this task.")
     return secret.encode()
+
+
+def _signing_key(*, announce: bool):
+    """The key that signs the manifest (review.md §3), or None: the Airflow connection
+    `audit_signing_key` when defined (the PEM private key in its password, or its extra as
+    `private_key` PEM text or `key_file` a path every worker reads), else the PEM file named by
+    the environment variable AUDIT_SIGNING_KEY, else None: the manifest is unsigned, which the
+    task log says once when `announce`. A key configured but unusable is a ConfigError (the task
+    fails without retry, naming where the key was looked for, never its content)."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from audits.signing import SIGNING_CONNECTION, signing_key_from_connection, signing_key_from_environment
+
+    try:
+        connection = Connection.get(SIGNING_CONNECTION)
+    except AirflowNotFoundException:
+        connection = None
+    if connection is not None:
+        return signing_key_from_connection(connection.password, connection.extra_dejson)
+    return signing_key_from_environment(announce=announce)
+
+
+@contextmanager
+def _fail_without_retry():
+    """Errors a retry cannot fix (bad rulepack or setting, unusable reference data, a relative path,
+    mixed HMAC keys) fail the task at once; anything else (I/O, connections) is retried as usual."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from audits.deployment import PERMANENT_ERRORS
+
+    try:
+        yield
+    except PERMANENT_ERRORS as exc:
+        raise AirflowFailException(f"{exc}\nNot retried: fix the cause above, then clear this task.") from exc
 
 
 vendor_audit_nightly()

@@ -31,11 +31,13 @@ from contextlib import contextmanager
 import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, PokeReturnValue, dag, get_current_context, task
 
-from audits.dagsupport import fail_without_retry, signing_key
-from audits.dagsupport import under_data_root as _under_data_root
-
 BANK_TIMEZONE = os.environ.get("VENDOR_AUDIT_TIMEZONE", "Asia/Shanghai")
 SCHEDULE = os.environ.get("VENDOR_REVIEW_SCHEDULE", "0 6 1 * *")
+DATA_ROOT = os.environ.get("VENDOR_AUDIT_DATA", "")     # absolute, shared by every process: checked by each task
+
+
+def _under_data_root(name: str) -> str:
+    return f"{DATA_ROOT.rstrip('/')}/{name}" if DATA_ROOT else ""
 
 
 @dag(
@@ -138,18 +140,39 @@ def vendor_review_monthly():
 
 
 def _signing_key():
-    """The key that signs the review's and share packs' manifests, looked up as the nightly DAG does."""
-    return signing_key(announce=True)
+    """The key that signs the review's and share packs' manifests (review.md §3), looked up as the
+    nightly DAG does: the Airflow connection `audit_signing_key`, else the PEM file named by
+    AUDIT_SIGNING_KEY, else None (unsigned, said once in the task log). These few lines repeat
+    the nightly DAG's on purpose: audits/ never imports Airflow (style.md), and a DAG file holds
+    one DAG, so the Connection look-up lives in each DAG file; what it does with the key is
+    audits.signing's, shared."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from audits.signing import SIGNING_CONNECTION, signing_key_from_connection, signing_key_from_environment
+
+    try:
+        connection = Connection.get(SIGNING_CONNECTION)
+    except AirflowNotFoundException:
+        connection = None
+    if connection is not None:
+        return signing_key_from_connection(connection.password, connection.extra_dejson)
+    return signing_key_from_environment(announce=True)
 
 
 @contextmanager
 def _fail_without_retry():
     """Errors a retry cannot fix fail the task at once; anything else (I/O) is retried as usual."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from audits.deployment import PERMANENT_ERRORS
     from audits.review.dailies import ReviewError
     from audits.review.period import PeriodError
 
-    with fail_without_retry(ReviewError, PeriodError):
+    try:
         yield
+    except (*PERMANENT_ERRORS, ReviewError, PeriodError) as exc:
+        raise AirflowFailException(f"{exc}\nNot retried: fix the cause above, then clear this task.") from exc
 
 
 vendor_review_monthly()
