@@ -264,6 +264,7 @@ class CaseLine:
     calls_today: int
     summary: str
     evidence: tuple[Finding, ...] = ()     # the case's first findings of the day, in violations.csv order
+    complaints: int = 0                    # complaints linked to it in the window: escalated (signals.md §1)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ evidence, so that a scorecard grows with its cases, not with its findings.
 
 Order on the scorecard: cases that began an episode today (new, reopened) first, then the
 open cases (findings today and on earlier days), then the quiet ones (no finding today), then
-those resolved today; within each, critical before major before minor, then by findings today
-and in the episode (most first), then case_id. The spec says only "new and reopened first,
+those resolved today; within each, critical before major before minor, then escalated cases (a
+complaint linked to them, signals.md §1: "sorts first among cases of its severity"), then by
+findings today and in the episode (most first), then case_id. The spec says only "new and reopened first,
 then by severity and findings"; quiet and resolved cases go after the open ones so that a
 critical case without a finding today does not push down a systemic case producing a
 thousand findings a day, and a resolved one needs no work.
@@ -31,6 +32,7 @@ def scorecard_order(register: pd.DataFrame) -> pd.DataFrame:
         "agency": register["agency_id"].to_numpy(dtype=object),
         "tier": register["status"].map(_TIER).fillna(4).to_numpy(),
         "severity": register["severity"].map(_SEVERITY).fillna(3).to_numpy(),
+        "calm": _complaints(register) == 0,
         "today": -register["findings_today"].to_numpy("int64"),
         "episode": -register["findings_episode"].to_numpy("int64"),
         "case": register["case_id"].to_numpy(dtype=object),
@@ -59,19 +61,27 @@ def agency_cases(register: pd.DataFrame, violations: pd.DataFrame, *,
         for finding in as_findings(first):
             evidence.setdefault(finding.case_id, []).append(finding)
     days = ordered["days_open"].astype("Int64")
+    complaints = _complaints(ordered)
     lines: dict[str, list[CaseLine]] = {}
-    for row, days_open in zip(ordered[["case_id", "agency_id", "rule_id", "family", "severity", "subject_kind",
+    for row, days_open, linked in zip(ordered[["case_id", "agency_id", "rule_id", "family", "severity", "subject_kind",
                                        "subject_display", "status", "decision", "first_seen", "last_seen",
                                        "findings_today", "findings_episode", "calls_today", "summary"]]
-                              .itertuples(index=False), days.to_numpy(dtype=object, na_value=None)):
+                              .itertuples(index=False), days.to_numpy(dtype=object, na_value=None), complaints):
         lines.setdefault(row.agency_id, []).append(CaseLine(
             case_id=row.case_id, rule_id=row.rule_id, family=row.family, severity=row.severity,
             subject_kind=row.subject_kind, subject_display=_text(row.subject_display), status=row.status,
             decision=_text(row.decision), first_seen=_text(row.first_seen), last_seen=_text(row.last_seen),
             days_open=None if days_open is None else int(days_open), findings_today=int(row.findings_today),
             findings_episode=int(row.findings_episode), calls_today=int(row.calls_today), summary=_text(row.summary),
-            evidence=tuple(evidence.get(row.case_id, ()))))
+            evidence=tuple(evidence.get(row.case_id, ())), complaints=int(linked)))
     return {agency: tuple(cases) for agency, cases in lines.items()}
+
+
+def _complaints(register: pd.DataFrame) -> np.ndarray:
+    """Complaints linked to each case (0 for a register without the column: before complaints)."""
+    if "complaints" not in register.columns:
+        return np.zeros(len(register), dtype=np.int64)
+    return pd.to_numeric(register["complaints"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
 
 
 def _texts(frame: pd.DataFrame, name: str) -> list[str]:

@@ -74,6 +74,7 @@ class CaseRow:
     status: Pill
     decision: Pill | None
     severity: Pill
+    escalated: Pill | None   # "complaint" / "2 complaints" when complaints are linked to it
     rule_id: str
     title: str
     subject_label: str       # "Customer"
@@ -154,6 +155,8 @@ def case_row(case: CaseLine, agency_id: str = "", *, with_evidence: bool = False
         status=STATUS_PILLS.get(case.status, Pill(case.status, "case-quiet")),
         decision=DECISION_PILLS.get(case.decision, Pill(case.decision, "decision-accepted")) if case.decision else None,
         severity=severity_pill(case.severity),
+        escalated=(Pill("complaint" if case.complaints == 1 else f"{fmt_int(case.complaints)} complaints",
+                        "case-escalated") if case.complaints else None),
         rule_id=case.rule_id,
         title=info.title if info else case.rule_id,
         subject_label=SUBJECT_LABELS.get(case.subject_kind, case.subject_kind),

@@ -14,8 +14,8 @@ from .xlsx_cells import HEADING, TITLE, Rows, add_table, header_cells, layout_sh
 
 CASE_HEADERS = ("Case ID", "Status", "Decision", "Severity", "Rule ID", "Rule", "Family", "Subject kind", "Subject",
                 "First seen", "Last seen", "Days open", "Findings today", "Findings in episode", "Calls today",
-                "Summary")
-_CASE_KINDS = (TEXT,) * 11 + (INT,) * 4 + (TEXT,)
+                "Complaints", "Summary")
+_CASE_KINDS = (TEXT,) * 11 + (INT,) * 5 + (TEXT,)
 AGENCY_CASE_HEADERS = ("Agency ID", "Agency name", "New", "Reopened", "Open", "Resolved today",
                        f"Critical open > {OVERDUE_DAYS} days")
 NEW_CRITICAL_HEADERS = ("Agency ID", "Case ID", "Status", "Rule ID", "Rule", "Subject kind", "Subject",
@@ -26,7 +26,7 @@ def cases_sheet(wb: Workbook, card: Scorecard) -> None:
     """Every case of the agency's register, in the scorecard's order (bulk rows: a broken
     reference file can give an agency thousands of customer cases)."""
     ws = wb.create_sheet("Cases")
-    layout_sheet(ws, (16, 10, 11, 10, 28, 44, 16, 14, 20, 12, 12, 10, 14, 18, 12, 100), landscape=True)
+    layout_sheet(ws, (16, 10, 11, 10, 28, 44, 16, 14, 20, 12, 12, 10, 14, 18, 12, 12, 100), landscape=True)
     ws.freeze_panes = "A2"
     rows = Rows(ws)
     rows.add(header_cells(ws, CASE_HEADERS))
@@ -34,7 +34,8 @@ def cases_sheet(wb: Workbook, card: Scorecard) -> None:
         (c.case_id, c.status, c.decision, c.severity, c.rule_id,
          RULES_BY_ID[c.rule_id].title if c.rule_id in RULES_BY_ID else "", family_label(c.family),
          SUBJECT_LABELS.get(c.subject_kind, c.subject_kind), c.subject_display, c.first_seen, c.last_seen,
-         c.days_open, c.findings_today, c.findings_episode, c.calls_today, c.summary) for c in card.cases))
+         c.days_open, c.findings_today, c.findings_episode, c.calls_today, c.complaints, c.summary)
+        for c in card.cases))
     add_table(ws, "Cases", CASE_HEADERS, 1, len(card.cases))
 
 

@@ -70,3 +70,19 @@ def test_resolved_case_has_no_days_open_and_no_evidence():
     register = _register([_case("C-done", "resolved", "major", 0, days_open=None)])
     (line,) = agency_cases(register, pd.DataFrame(columns=list(VIOLATION_COLUMNS)))["AG01"]
     assert line.days_open is None and line.evidence == () and line.status == "resolved"
+
+
+def test_an_escalated_case_sorts_first_among_cases_of_its_severity_on_the_scorecard():
+    """signals.md §1: a case linked to a complaint sorts first among cases of its severity; on
+    the scorecard within its status tier (cases that began today still come first)."""
+    rows = [_case("C-new-crit-big", "new", "critical", 40), _case("C-new-crit-linked", "new", "critical", 1),
+            _case("C-new-major-linked", "new", "major", 1), _case("C-open-crit-linked", "open", "critical", 1),
+            _case("C-open-crit-big", "open", "critical", 90)]
+    register = _register(rows).assign(complaints=[0, 1, 2, 1, 0])
+    assert scorecard_order(register)["case_id"].tolist() == [
+        "C-new-crit-linked", "C-new-crit-big", "C-new-major-linked", "C-open-crit-linked", "C-open-crit-big"]
+    lines = agency_cases(register, pd.DataFrame(columns=list(VIOLATION_COLUMNS)))["AG01"]
+    assert [(line.case_id, line.complaints) for line in lines][:3] == [
+        ("C-new-crit-linked", 1), ("C-new-crit-big", 0), ("C-new-major-linked", 2)]
+    assert [line.case_id for line in agency_cases(_register(rows), pd.DataFrame(
+        columns=list(VIOLATION_COLUMNS)))["AG01"]][:2] == ["C-new-crit-big", "C-new-crit-linked"]   # no column: none

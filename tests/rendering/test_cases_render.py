@@ -115,9 +115,9 @@ def test_workbook_cases_sheet_lists_every_case_and_findings_carry_their_case(ass
     ws = wb["Cases"]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0] == CASE_HEADERS and len(rows) == 1 + 152
-    assert ws.tables["Cases"].ref == "A1:P153"
+    assert ws.tables["Cases"].ref == "A1:Q153"
     assert rows[1] == ("C-000000systemic", "open", None, "critical", "QUAL_NO_CONTRACT", "No contract in force",
-                       "Frequency", "Agency, all calls", "AG001", "2026-03-07", "2026-03-14", 8, 1369, 1379, 1369,
+                       "Frequency", "Agency, all calls", "AG001", "2026-03-07", "2026-03-14", 8, 1369, 1379, 1369, 0,
                        "No contract in force since 2026-03-07 (8 days); 1,369 calls on 2026-03-14.")
     assert rows[2][0] == "C-000000000000" and rows[-1][:2] == ("C-resolved0000", "resolved")
     assert rows[-1][11] is None                                   # no days_open once resolved
@@ -169,3 +169,17 @@ def test_portfolio_counts_cases_and_critical_open_longer_than_7_days(portfolio, 
 def test_no_new_critical_case_is_said_so(portfolio, templates_dir):
     doc = parse(render_index_html(portfolio, templates_dir=templates_dir))
     assert doc.ids["no-new-critical"] == "No new critical case today."
+
+
+def test_an_escalated_case_shows_its_complaints_on_the_page_and_in_the_workbook(assessed_card, templates_dir,
+                                                                                 tmp_path):
+    linked = dataclasses.replace(CUSTOMER, complaints=2)
+    card = _with_cases(assessed_card, [linked, SYSTEMIC])
+    html = render_scorecard_html(card, templates_dir=templates_dir)
+    assert parse(html).ids["cases"].count("2 complaints") == 1
+    assert html.count('class="pill case-escalated"') == 1             # the linked case only
+    path = tmp_path / "card.xlsx"
+    write_scorecard_workbook(card, path)
+    ws = openpyxl.load_workbook(path)["Cases"]
+    column = CASE_HEADERS.index("Complaints") + 1
+    assert [ws.cell(row, column).value for row in (2, 3)] == [2, 0]

@@ -43,6 +43,16 @@ def test_a_scorecard_shows_its_own_warnings_and_says_when_there_are_none(assesse
     assert 'id="no-warnings"' in none
 
 
+def test_a_scorecard_with_warnings_links_to_them_from_its_masthead(assessed_card, templates_dir):
+    """The warnings sit below a page of cases: the masthead says there are some and links to them."""
+    page = render_scorecard_html(dataclasses.replace(assessed_card, warnings=WARNINGS[1:]), templates_dir=templates_dir)
+    nav = page[page.index('<nav aria-label="Report navigation">'):]
+    nav = nav[:nav.index("</nav>")]
+    assert '<a href="#early-warnings" id="warnings-link">Early warnings (2)</a>' in nav
+    assert 'id="early-warnings"' in page
+    assert 'id="warnings-link"' not in render_scorecard_html(assessed_card, templates_dir=templates_dir)
+
+
 def test_workbooks_store_warnings_as_text_never_formulas(tmp_path, portfolio, hostile_card):
     summary = write_summary_workbook(dataclasses.replace(portfolio, warnings=WARNINGS), tmp_path / "summary.xlsx")
     sheet = openpyxl.load_workbook(summary)["Early warnings"]
