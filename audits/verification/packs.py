@@ -5,7 +5,9 @@ with its sha256 under `outputs` (relative path -> sha256, as a daily manifest do
 one checks that every listed file is present and matches, that no other file is present but
 manifest.sig, and, given the bank's public key, that manifest.sig is its valid signature. A
 pack verifies on its own: the agency needs only the pack, the public key and this command.
-A review folder's packs (listed `share/*.zip`) are verified as packs too.
+A review folder's packs (listed `share/*.zip`) are verified as packs too, and its superseded/
+holds exactly the reviews it replaced: each found along the `supersedes` chain by its
+manifest's sha256 and intact by its own manifest (as a daily report's superseded/ is checked).
 
 A zip is read as it is, never extracted: an entry whose name could land outside the folder it
 were extracted to (absolute, `..`, a drive or backslash path) or that appears twice (extractors
@@ -29,7 +31,8 @@ if TYPE_CHECKING:                     # only audits.signing imports cryptography
 
 KINDS = ("review", "share_pack")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_MAX_READ = 64 * 1024 ** 2            # the largest manifest.json or manifest.sig read whole from a zip
+_MAX_READ = 64 * 1024 ** 2
+SUPERSEDED = "superseded/"            # the largest manifest.json or manifest.sig read whole from a zip
 
 
 class FolderFiles:
@@ -84,14 +87,50 @@ def verify_pack_or_review(path: Path, public_key: Ed25519PublicKey | None) -> tu
     """(problems, notes, kind) of a review folder, or a share pack as a folder or a .zip file."""
     if path.is_file():
         return _verify_zip(path, public_key)
-    problems, notes, kind = _verify_source(FolderFiles(path), public_key, expect=None)
+    problems, notes, kind = _verify_source(FolderFiles(path), public_key, expect=None, skip_prefix=SUPERSEDED)
     if kind == "review":
         listed = _read_manifest(FolderFiles(path), [])[1] or {}
         for name in sorted(listed.get("outputs", {})):
             if name.startswith("share/") and name.lower().endswith(".zip") and (path / name).is_file():
                 inner, _notes, _kind = _verify_zip(path / name, public_key)    # notes: as the review's
                 problems += [f"{name}: {p}" for p in inner]
+        problems += superseded_review_problems(path, listed)
     return problems, notes, kind
+
+
+def superseded_review_problems(review: Path, manifest: dict) -> list[str]:
+    """superseded/ holds exactly the reviews this one replaced, each found along the
+    `supersedes` chain by its manifest's sha256 and intact by its own manifest (its packs
+    included). An older review was signed, or not, by the key of its day: not checked here."""
+    folder = review / SUPERSEDED
+    problems, by_hash = [], {}
+    for child in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if not child.is_dir() or not (child / MANIFEST).is_file():
+            problems.append(f"{SUPERSEDED}{child.name}: not a review this one replaced (added).")
+        else:
+            by_hash[sha256_path(child / MANIFEST)] = child
+    reached: set[Path] = set()
+    link = manifest.get("supersedes")
+    while isinstance(link, dict) and link:
+        child = by_hash.get(str(link.get("manifest_sha256")))
+        if child is None:
+            problems.append(f"the review this one replaced (manifest sha256 {str(link.get('manifest_sha256'))[:12]}…): "
+                            f"not under {SUPERSEDED} (removed or altered).")
+            break
+        if child in reached:
+            break
+        reached.add(child)
+        inner, _notes, kind = _verify_source(FolderFiles(child), None, expect="review")
+        problems += [f"{SUPERSEDED}{child.name}: {p}" for p in inner]
+        older = _read_manifest(FolderFiles(child), [])[1] or {}
+        for name in sorted(older.get("outputs", {})):
+            if name.startswith("share/") and name.lower().endswith(".zip") and (child / name).is_file():
+                problems += [f"{SUPERSEDED}{child.name}/{name}: {p}" for p in _verify_zip(child / name, None)[0]]
+        link = older.get("supersedes")
+    for child in sorted(set(by_hash.values()) - reached):
+        problems.append(f"{SUPERSEDED}{child.name}: not a review this one replaced (its manifest is not in the "
+                        "chain of `supersedes`; added).")
+    return problems
 
 
 def _verify_zip(path: Path, public_key: Ed25519PublicKey | None) -> tuple[list[str], list[str], str]:
@@ -138,8 +177,8 @@ def _read_manifest(source, problems: list[str]) -> tuple[bytes | None, dict | No
     return data, manifest
 
 
-def _verify_source(source, public_key: Ed25519PublicKey | None, *, expect: str | None
-                   ) -> tuple[list[str], list[str], str]:
+def _verify_source(source, public_key: Ed25519PublicKey | None, *, expect: str | None,
+                   skip_prefix: str | None = None) -> tuple[list[str], list[str], str]:
     problems: list[str] = []
     notes: list[str] = []
     data, manifest = _read_manifest(source, problems)
@@ -148,7 +187,8 @@ def _verify_source(source, public_key: Ed25519PublicKey | None, *, expect: str |
         if manifest.get("kind") not in KINDS or (expect and manifest.get("kind") != expect):
             wanted = expect or " or ".join(KINDS)
             problems.append(f"{MANIFEST}: kind {str(manifest.get('kind'))[:40]!r}, not {wanted}.")
-        problems += listed_file_problems(source, manifest["outputs"])
+        review = manifest.get("kind") == "review"
+        problems += listed_file_problems(source, manifest["outputs"], skip_prefix=skip_prefix if review else None)
     if data is not None:
         signature = source.read(SIGNATURE)
         if public_key is not None:

@@ -184,6 +184,25 @@ def test_a_review_that_changes_keeps_the_one_it_replaces(sample_month, tmp_path)
     manifest = json.loads((review / "manifest.json").read_text(encoding="utf-8"))
     kept = review / manifest["supersedes"]["kept_at"]
     assert (kept / "manifest.json").read_bytes() == (sample_month.review / "manifest.json").read_bytes()
+
+
+def test_a_republished_review_verifies_with_the_one_it_replaced_and_names_what_was_changed(sample_month, tmp_path,
+                                                                                          capsys):
+    out = tmp_path / "reports"
+    shutil.copytree(sample_month.out, out)
+    shutil.rmtree(out / "2026-11-03")                    # a day withdrawn: the review differs and is replaced
+    assert cli(["review", "--month", "2026-11", "--out", str(out), "--store", str(sample_month.store),
+                "--allow-missing-days"]) == 0
+    review = out / "reviews" / "2026-11"
+    assert cli(["verify", str(review)]) == 0
+    kept = review / json.loads((review / "manifest.json").read_text(encoding="utf-8"))["supersedes"]["kept_at"]
+    (kept / "scores.csv").write_text("altered\n", encoding="utf-8")
+    (review / "superseded" / "stray").mkdir()
+    capsys.readouterr()
+    assert cli(["verify", str(review)]) == 1
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert f"superseded/{kept.name}: scores.csv: sha256" in text and "superseded/stray: not a review" in text
     assert "superseded/" not in "".join(manifest["outputs"])
     assert [d["date"] for d in manifest["daily_manifests"]] == ["2026-11-01", "2026-11-02"]
 
@@ -216,3 +235,43 @@ def test_a_signed_review_and_its_packs_verify_with_the_key_and_fail_with_another
     for path in (review, *packs):
         assert cli(["verify", str(path), "--public-key", str(bank)]) == 0, path
         assert cli(["verify", str(path), "--public-key", str(other)]) == 1, path
+
+
+def test_a_review_republished_once_a_key_is_configured_is_signed(sample_month, tmp_path, monkeypatch):
+    """An unsigned review published before the bank configured its key is not left unsigned when
+    the period is reviewed again: the review and its packs are signed, the unsigned one kept."""
+    out = tmp_path / "reports"
+    shutil.copytree(sample_month.out, out)
+    assert not (out / "reviews" / "2026-11" / "manifest.sig").exists()
+    assert cli(["keygen", str(tmp_path / "bank")]) == 0
+    monkeypatch.setenv("AUDIT_SIGNING_KEY", str(tmp_path / "bank" / "signing-key.pem"))
+    assert cli(["review", "--month", "2026-11", "--out", str(out), "--store", str(sample_month.store),
+                "--allow-missing-days"]) == 0
+    review = out / "reviews" / "2026-11"
+    assert (review / "manifest.sig").is_file()
+    public = str(tmp_path / "bank" / "signing-key.pub.pem")
+    assert cli(["verify", str(review), "--public-key", public]) == 0
+    for pack in sorted((review / "share").glob("*.zip")):
+        assert cli(["verify", str(pack), "--public-key", public]) == 0
+    manifest = json.loads((review / "manifest.json").read_text(encoding="utf-8"))
+    kept = review / manifest["supersedes"]["kept_at"]
+    assert (kept / "manifest.json").read_bytes() == (sample_month.review / "manifest.json").read_bytes()
+
+
+def test_a_republished_review_verifies_with_the_one_it_replaced_and_names_what_was_changed(sample_month, tmp_path,
+                                                                                          capsys):
+    out = tmp_path / "reports"
+    shutil.copytree(sample_month.out, out)
+    shutil.rmtree(out / "2026-11-03")                    # a day withdrawn: the review differs and is replaced
+    assert cli(["review", "--month", "2026-11", "--out", str(out), "--store", str(sample_month.store),
+                "--allow-missing-days"]) == 0
+    review = out / "reviews" / "2026-11"
+    assert cli(["verify", str(review)]) == 0
+    kept = review / json.loads((review / "manifest.json").read_text(encoding="utf-8"))["supersedes"]["kept_at"]
+    (kept / "scores.csv").write_text("altered\n", encoding="utf-8")
+    (review / "superseded" / "stray").mkdir()
+    capsys.readouterr()
+    assert cli(["verify", str(review)]) == 1
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert f"superseded/{kept.name}: scores.csv: sha256" in text and "superseded/stray: not a review" in text
