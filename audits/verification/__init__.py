@@ -30,9 +30,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audits.manifest import MANIFEST, sha256_path
+from audits.manifest import MANIFEST
 from audits.verification.inputs import check_history, check_landing, check_rulepack, check_warning_baseline
 from audits.verification.outputs import check_report_files
+from audits.verification.packs import kept_folders
 
 
 @dataclass
@@ -97,18 +98,14 @@ def _check_superseded(report_dir: Path, manifest: dict, result: Verification) ->
     """superseded/ holds exactly the reports this one superseded, each one found along the
     `supersedes` chain by its manifest's sha256 (folder names may carry a suffix) and intact
     by its own manifest."""
-    folder = report_dir / "superseded"
-    children = sorted(folder.iterdir()) if folder.is_dir() else []
-    by_hash: dict[str, Path] = {}
-    for child in children:
+    by_hash, strays = kept_folders(report_dir)
+    for child in strays:
         if not child.is_dir():
             result.problems.append(f"superseded/{child.name}: a file where only superseded reports belong "
                                    "(added after the audit).")
-        elif not (child / MANIFEST).is_file():
+        else:
             result.problems.append(f"superseded/{child.name}: no manifest.json, so not a report this one "
                                    "superseded (added after the audit).")
-        else:
-            by_hash[sha256_path(child / MANIFEST)] = child
     reached: set[Path] = set()
     link = manifest.get("supersedes")
     while isinstance(link, dict) and link:

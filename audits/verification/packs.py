@@ -98,17 +98,26 @@ def verify_pack_or_review(path: Path, public_key: Ed25519PublicKey | None) -> tu
     return problems, notes, kind
 
 
+def kept_folders(report: Path) -> tuple[dict[str, Path], list[Path]]:
+    """What a report's or a review's superseded/ holds: its folders with a manifest, by the
+    manifest's sha256, and anything else (a file, a folder without a manifest)."""
+    folder = report / SUPERSEDED
+    by_hash: dict[str, Path] = {}
+    strays: list[Path] = []
+    for child in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if child.is_dir() and (child / MANIFEST).is_file():
+            by_hash[sha256_path(child / MANIFEST)] = child
+        else:
+            strays.append(child)
+    return by_hash, strays
+
+
 def superseded_review_problems(review: Path, manifest: dict) -> list[str]:
     """superseded/ holds exactly the reviews this one replaced, each found along the
     `supersedes` chain by its manifest's sha256 and intact by its own manifest (its packs
     included). An older review was signed, or not, by the key of its day: not checked here."""
-    folder = review / SUPERSEDED
-    problems, by_hash = [], {}
-    for child in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if not child.is_dir() or not (child / MANIFEST).is_file():
-            problems.append(f"{SUPERSEDED}{child.name}: not a review this one replaced (added).")
-        else:
-            by_hash[sha256_path(child / MANIFEST)] = child
+    by_hash, strays = kept_folders(review)
+    problems = [f"{SUPERSEDED}{child.name}: not a review this one replaced (added)." for child in strays]
     reached: set[Path] = set()
     link = manifest.get("supersedes")
     while isinstance(link, dict) and link:
