@@ -245,14 +245,14 @@ def rulepack_file(source: str) -> Path | None:
 
 
 def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
-    doc = _mapping(doc, "the document")
-    _no_unknown_keys(doc, _TOP_KEYS, "")
-    rules = _mapping(doc.get("rules", {}), "rules")
+    doc = mapping_of(doc, "the document")
+    no_unknown_keys(doc, _TOP_KEYS, "")
+    rules = mapping_of(doc.get("rules", {}), "rules")
     for rule_id, settings in rules.items():
         if rule_id not in RULES_BY_ID:
             raise ConfigError(f"rules.{rule_id}: no such rule id. Known rule ids: "
                               + ", ".join(sorted(RULES_BY_ID)))
-        _no_unknown_keys(_mapping(settings or {}, f"rules.{rule_id}"),
+        no_unknown_keys(mapping_of(settings or {}, f"rules.{rule_id}"),
                          _RULE_KEYS.get(rule_id, {"enabled"}), f"rules.{rule_id}.")
 
     def setting(rule_id: str, key: str, default: object = None) -> object:
@@ -263,20 +263,20 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
 
     enabled = frozenset(r for r in RULES_BY_ID
                         if _boolean((rules.get(r) or {}).get("enabled", True), f"rules.{r}.enabled"))
-    windows = _mapping(setting("FREQ_CALLING_HOURS", "windows"), "rules.FREQ_CALLING_HOURS.windows")
+    windows = mapping_of(setting("FREQ_CALLING_HOURS", "windows"), "rules.FREQ_CALLING_HOURS.windows")
     calling_hours = {}
     for purpose, window in windows.items():
         key = f"rules.FREQ_CALLING_HOURS.windows.{purpose}"
         _purpose(purpose, key)
-        window = _mapping(window, key)
-        _no_unknown_keys(window, {"start", "end"}, key + ".")
+        window = mapping_of(window, key)
+        no_unknown_keys(window, {"start", "end"}, key + ".")
         start, end = _clock(window.get("start"), key + ".start"), _clock(window.get("end"), key + ".end")
         if end <= start:
             raise ConfigError(f"{key}: end must be after start.")
         calling_hours[purpose] = (start, end)
 
-    scoring_doc = _mapping(doc.get("scoring", {}), "scoring")
-    _no_unknown_keys(scoring_doc, _SCORING_KEYS, "scoring.")
+    scoring_doc = mapping_of(doc.get("scoring", {}), "scoring")
+    no_unknown_keys(scoring_doc, _SCORING_KEYS, "scoring.")
     families = [f.value for f in SCORED_FAMILIES]
     tolerances = _family_numbers(scoring_doc.get("tolerances", {f: 0.05 for f in families}),
                                  "scoring.tolerances", families, positive=True)
@@ -285,7 +285,7 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
                               "scoring.weights", families, positive=False)
     if abs(sum(weights.values()) - 1.0) > 1e-9:
         raise ConfigError(f"scoring.weights must add up to 1 (they add up to {sum(weights.values()):g}).")
-    bands_doc = _mapping(scoring_doc.get("grade_bands", {"A": 90, "B": 80, "C": 70, "D": 60}),
+    bands_doc = mapping_of(scoring_doc.get("grade_bands", {"A": 90, "B": 80, "C": 70, "D": 60}),
                          "scoring.grade_bands")
     bands = tuple(sorted(((str(g), _number(v, f"scoring.grade_bands.{g}", 0, 100))
                           for g, v in bands_doc.items()), key=lambda band: -band[1]))
@@ -293,8 +293,8 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
     if cap not in {g for g, _ in bands}:
         raise ConfigError(f"scoring.critical_grade_cap {cap!r} is not one of the grade bands.")
 
-    cases_doc = _mapping(doc.get("cases") or {}, "cases")
-    _no_unknown_keys(cases_doc, _CASES_KEYS, "cases.")
+    cases_doc = mapping_of(doc.get("cases") or {}, "cases")
+    no_unknown_keys(cases_doc, _CASES_KEYS, "cases.")
     cases = CaseSettings(
         resolve_after_days=int(_number(cases_doc.get("resolve_after_days", 7), "cases.resolve_after_days",
                                        1, 3660, integer=True)),
@@ -346,16 +346,16 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
 
 def _complaint_settings(value: object) -> ComplaintSettings:
     """The `complaints` section: unknown keys refused, each value a whole number of days."""
-    section = _mapping(value, "complaints")
-    _no_unknown_keys(section, _COMPLAINTS_KEYS, "complaints.")
+    section = mapping_of(value, "complaints")
+    no_unknown_keys(section, _COMPLAINTS_KEYS, "complaints.")
     return ComplaintSettings(
         lookback_days=int(_number(section.get("lookback_days", 14), "complaints.lookback_days", 0, 366,
                                   integer=True)),
         window_days=int(_number(section.get("window_days", 30), "complaints.window_days", 1, 366, integer=True)))
 def _warning_settings(value: object) -> WarningSettings:
     """The `warnings` section; every key optional (WarningSettings' defaults)."""
-    doc = _mapping(value or {}, "warnings")
-    _no_unknown_keys(doc, _WARNINGS_KEYS, "warnings.")
+    doc = mapping_of(value or {}, "warnings")
+    no_unknown_keys(doc, _WARNINGS_KEYS, "warnings.")
     default = WarningSettings()
 
     def whole(key: str, low: int, high: int) -> int:
@@ -371,8 +371,8 @@ def _warning_settings(value: object) -> WarningSettings:
                       "warnings.short_answer_seconds", 0.001, 3600)
     if abs(seconds * 1000 - round(seconds * 1000)) > 1e-6:     # talk times are compared in whole milliseconds
         raise ConfigError(f"warnings.short_answer_seconds must be a whole number of milliseconds, got {seconds!r}.")
-    floors_doc = _mapping(doc.get("floors") or {}, "warnings.floors")
-    _no_unknown_keys(floors_doc, set(WARNING_METRICS), "warnings.floors.")
+    floors_doc = mapping_of(doc.get("floors") or {}, "warnings.floors")
+    no_unknown_keys(floors_doc, set(WARNING_METRICS), "warnings.floors.")
     floors = {m: _number(floors_doc.get(m, default.floors[m]), f"warnings.floors.{m}", 1e-9, 1e9)
               for m in WARNING_METRICS}
     return WarningSettings(z=z, baseline_days=baseline_days, min_baseline_days=min_baseline_days,
@@ -383,11 +383,11 @@ def _warning_settings(value: object) -> WarningSettings:
 
 def _review_settings(value: object) -> ReviewSettings:
     """`review.sla`: each clause optional (its default), null to leave it out of the SLA."""
-    review = _mapping(value or {}, "review")
-    _no_unknown_keys(review, _REVIEW_KEYS, "review.")
-    sla = _mapping(review.get("sla") or {}, "review.sla")
+    review = mapping_of(value or {}, "review")
+    no_unknown_keys(review, _REVIEW_KEYS, "review.")
+    sla = mapping_of(review.get("sla") or {}, "review.sla")
     defaults = SlaSettings()
-    _no_unknown_keys(sla, set(defaults.__dataclass_fields__), "review.sla.")
+    no_unknown_keys(sla, set(defaults.__dataclass_fields__), "review.sla.")
     limits = {"min_overall_score": (0, 100, False), "max_open_critical_days": (0, 3660, True),
               "max_complaint_rate_per_10k": (0, 10_000, False), "max_not_assessed_days": (0, 92, True)}
     clauses = {}
@@ -401,13 +401,15 @@ def _review_settings(value: object) -> ReviewSettings:
     return ReviewSettings(sla=SlaSettings(**clauses))
 
 
-def _mapping(value: object, key: str) -> dict:
+def mapping_of(value: object, key: str) -> dict:
+    """`value` when it is a mapping, else a ConfigError naming `key` (rulepacks, sources.yaml)."""
     if not isinstance(value, dict):
         raise ConfigError(f"{key} must be a mapping, got {type(value).__name__}.")
     return value
 
 
-def _no_unknown_keys(mapping: dict, allowed: set[str], prefix: str) -> None:
+def no_unknown_keys(mapping: dict, allowed: set[str], prefix: str) -> None:
+    """A ConfigError naming the first key of `mapping` not in `allowed` (and how many more)."""
     unknown = sorted(str(k) for k in mapping if k not in allowed)
     if unknown:
         raise ConfigError(f"unknown key {prefix}{unknown[0]}" + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
@@ -455,14 +457,14 @@ def _purpose(value: object, key: str) -> str:
 
 
 def _purpose_ints(value: object, key: str, *, minimum: int = 0) -> dict[str, int]:
-    mapping = _mapping(value, key)
+    mapping = mapping_of(value, key)
     return {_purpose(p, key): int(_number(n, f"{key}.{p}", minimum, 10**6, integer=True))
             for p, n in mapping.items()}
 
 
 def _family_numbers(value: object, key: str, families: list[str], *, positive: bool) -> dict[str, float]:
-    mapping = _mapping(value, key)
-    _no_unknown_keys(mapping, set(families), key + ".")
+    mapping = mapping_of(value, key)
+    no_unknown_keys(mapping, set(families), key + ".")
     missing = [f for f in families if f not in mapping]
     if missing:
         raise ConfigError(f"{key}.{missing[0]} is required.")

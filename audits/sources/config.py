@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from audits.config import ConfigError
+from audits.config import ConfigError, mapping_of, no_unknown_keys
 from audits.loaders import AGENCY_ID, CDR_SUFFIXES, REFERENCE_SUFFIXES
 from audits.models import TABLE_COLUMNS
 
@@ -129,10 +129,10 @@ def load_sources(path: Path) -> SourcesConfig:
 
 def parse_sources(document: object, *, path: Path | None = None, sha256: str = "") -> SourcesConfig:
     """The SourcesConfig of a parsed YAML document (None or {} = nothing to pull)."""
-    document = {} if document is None else _mapping(document, "the document")
-    _no_unknown_keys(document, {"cdr", "reference"}, "")
-    cdr_doc = _mapping(document.get("cdr") or {}, "cdr")
-    reference_doc = _mapping(document.get("reference") or {}, "reference")
+    document = {} if document is None else mapping_of(document, "the document")
+    no_unknown_keys(document, {"cdr", "reference"}, "")
+    cdr_doc = mapping_of(document.get("cdr") or {}, "cdr")
+    reference_doc = mapping_of(document.get("reference") or {}, "reference")
     cdr = {}
     for agency_id, entry in cdr_doc.items():
         if not isinstance(agency_id, str) or not AGENCY_ID.fullmatch(agency_id):
@@ -150,7 +150,7 @@ def parse_sources(document: object, *, path: Path | None = None, sha256: str = "
 
 
 def _source(entry: object, key: str, *, kinds: tuple[str, ...], suffixes: tuple[str, ...], dated: bool) -> Source:
-    entry = _mapping(entry, key)
+    entry = mapping_of(entry, key)
     kind = entry.get("kind")
     if kind not in kinds:
         raise ConfigError(f"{key}.kind must be one of {', '.join(kinds)}, got {kind!r}.")
@@ -223,15 +223,3 @@ def _connection(value: object, key: str) -> str:
     if not isinstance(value, str) or not CONNECTION_ID.fullmatch(value):
         raise ConfigError(f"{key} must be an Airflow connection id (letters, digits, '_', '.', '-'), got {value!r}.")
     return value
-
-
-def _mapping(value: object, key: str) -> dict:
-    if not isinstance(value, dict):
-        raise ConfigError(f"{key} must be a mapping, got {type(value).__name__}.")
-    return value
-
-
-def _no_unknown_keys(mapping: dict, allowed: set[str], prefix: str) -> None:
-    unknown = sorted(str(k) for k in mapping if k not in allowed)
-    if unknown:
-        raise ConfigError(f"unknown key {prefix}{unknown[0]}. Allowed here: {', '.join(sorted(allowed))}.")

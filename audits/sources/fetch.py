@@ -159,16 +159,12 @@ def pull_file(source: Source, remote: Remote, spot: Landing, *, day: dt.date, no
                                                      "fetched, identical, left as it was", spot.relative, got, True)
         if guard and (refusal := guard(got)):
             raise PullRefused(refusal)
-        if validate:
-            validate(temporary)
-        replaced = bool(spot.existing)
-        put_in_place(temporary, spot.target, spot.existing)
+        status = _put_in_place(temporary, spot, validate)
     finally:
         temporary.unlink(missing_ok=True)
     _write(spot, described, stat, got, now, {})
     others = [p.name for p in spot.existing if p != spot.target]
     extra = f" (removed {', '.join(others)}, the earlier file under another name)" if others else ""
-    status = "replaced" if replaced else "landed"
     return Outcome(source.name, status, f"{status} {spot.relative} (sha256 {got}) from {source_text(described)}{extra}",
                    spot.relative, got, True)
 
@@ -189,16 +185,21 @@ def land_export(source: Source, spot: Landing, *, day: dt.date, now: dt.datetime
             _write(spot, described, None, got, now, read_record(spot.record))
             return Outcome(source.name, "unchanged", f"{spot.relative} already holds the query's result (sha256 "
                                                      f"{got}); left as it was", spot.relative, got, True)
-        if validate:
-            validate(temporary)
-        replaced = bool(spot.existing)
-        put_in_place(temporary, spot.target, spot.existing)
+        status = _put_in_place(temporary, spot, validate)
     finally:
         temporary.unlink(missing_ok=True)
     _write(spot, described, None, got, now, {})
-    status = "replaced" if replaced else "landed"
     return Outcome(source.name, status, f"{status} {spot.relative} (sha256 {got}) from {source_text(described)}",
                    spot.relative, got, True)
+
+
+def _put_in_place(temporary: Path, spot: Landing, validate: Callable[[Path], None] | None) -> str:
+    """The fetched file validated and put in place of what was landed: "replaced" or "landed"."""
+    if validate:
+        validate(temporary)
+    status = "replaced" if spot.existing else "landed"
+    put_in_place(temporary, spot.target, spot.existing)
+    return status
 
 
 def _landed_sha256(spot: Landing) -> str:
