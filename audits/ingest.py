@@ -129,7 +129,7 @@ def load_reference_table(landing: Path, table: str, path: Path, *, audit_date: d
     decision tables' flags need the rule registry, the HMAC key and the known cases);
     `parameters` fill more of the suite's `$PARAMETER`s."""
     try:
-        sha256 = sha256_path(path)
+        sha256 = sha256_path(path, follow_links=False)
         raw = read_table(path, table, max_bytes=max_bytes)
     except OSError as exc:
         raise AuditError(f"Reference table {table} cannot be read: {path}: {exc.strerror or exc}.\n"
@@ -176,7 +176,7 @@ def stage_cdr_file(landing: Path, path: Path, *, agency_id: str, day: dt.date, l
         return _conflict(landing, (path, *others), agency_id=agency_id, day=day)
     record = FileRecord(path=_source(landing, path), sha256="", table="cdr", agency_id=agency_id)
     try:
-        record.sha256 = sha256_path(path)   # OSError for a directory, a FIFO, a dangling link, no permission
+        record.sha256 = sha256_path(path, follow_links=False)   # OSError: a link, a directory, a FIFO, no permission
         raw = read_table(path, "cdr", max_bytes=max_bytes)
     except OSError as exc:
         return _unreadable(record, day, f"{path}: cannot be read ({exc.strerror or exc}); deliver the day's "
@@ -222,7 +222,7 @@ def _conflict(landing: Path, paths: tuple[Path, ...], *, agency_id: str, day: dt
 
 def _sha256_or_blank(path: Path) -> str:
     try:
-        return sha256_path(path)
+        return sha256_path(path, follow_links=False)
     except OSError:
         return ""
 
@@ -249,6 +249,31 @@ def stray_files(landing: Path, *, day: dt.date) -> list[FileRecord]:
                                "<agency_id>.csv, .csv.gz or .parquet, the agency_id being 1 to 64 letters, digits, "
                                "'_' or '-'. Rename it (or remove it) and rerun the day if it holds calls.")
             for path in scan_cdr_folder(landing, day).strays]
+
+
+def unread_reference_files(landing: Path) -> list[FileRecord]:
+    """Entries of reference/ that no audit reads (`complaints.csv`, `agents.xlsx` beside
+    `agents.csv`, `notes.txt`): recorded (status "ignored", table "reference", hashed when they
+    are files) so that the manifest and the portfolio show they were not read."""
+    folder = landing / "reference"
+    read = {find_table_file(folder, table, REFERENCE_SUFFIXES) for table in REFERENCE_TABLES}
+    read |= set(decision_paths(landing).values())
+    return [FileRecord(path=_source(landing, path), sha256=_sha256_or_blank(path), table="reference",
+                       status="ignored", message=_why_not_read(path.name))
+            for path in (sorted(folder.iterdir()) if folder.is_dir() else ()) if path not in read]
+
+
+def _why_not_read(name: str) -> str:
+    tables = (*REFERENCE_TABLES, *DECISION_TABLES)
+    table = next((t for t in tables if name.lower().startswith(t.lower())), None)
+    if name.lower().startswith("complaints"):
+        why = "complaints are read from complaints/<YYYY-MM-DD>.csv, one file per day received"
+    elif table is not None and name[len(table):].lower() in REFERENCE_SUFFIXES:
+        why = f"another file of the {table} table is read (one file per table: .csv, then .csv.gz, .parquet, .xlsx)"
+    else:
+        why = (f"reference/ holds the tables {', '.join(tables)}, each as <table>.csv, .csv.gz, .parquet or .xlsx; "
+               "this name is none of them")
+    return f"{name!r} is not read: {why}. Move or remove it (and rerun the day if its rows were meant to count)."
 
 
 def validation_columns() -> list[str]:
@@ -403,12 +428,14 @@ def _quarantine_rows(day: dt.date, source: str | None, frame: pd.DataFrame, reas
 
 def _unreadable_rows(day: dt.date, source: str, agency_id: str, message: str,
                      rows: pd.DataFrame | None, malformed: list[tuple[int, str]] = ()) -> pd.DataFrame:
+    """Quarantine rows of an unreadable file: each row and malformed line it let us count, with
+    its line number, call_id and reason but `raw` blank (such a file may be anything: a password
+    file, a key); or one row 0 standing for the file, its `raw` the audit's own message."""
     if (rows is None or rows.empty) and not malformed:
         return pd.DataFrame([{"audit_date": day.isoformat(), "source": source, "agency_id": agency_id,
                               "row_number": 0, "call_id": "", "reasons": "DQ_FILE_UNREADABLE",
                               "raw": mask_free_text(message)}])[list(QUARANTINE_COLUMNS)]
     rows = pd.DataFrame({ROW: pd.Series([], dtype="int64")}) if rows is None else rows
-    values = [c for c in rows.columns if c != ROW]
     return pd.DataFrame({
         "audit_date": day.isoformat(), "source": source, "agency_id": agency_id,
         "row_number": np.concatenate([rows[ROW].to_numpy(dtype="int64"),
@@ -418,7 +445,7 @@ def _unreadable_rows(day: dt.date, source: str, agency_id: str, message: str,
         "call_id": (rows["call_id"].str.strip().fillna("").astype("str").tolist() if "call_id" in rows
                     else [""] * len(rows)) + [""] * len(malformed),
         "reasons": "DQ_FILE_UNREADABLE",
-        "raw": [_masked_line(v) for v in rows[values].itertuples(index=False)] + [text for _, text in malformed],
+        "raw": "",              # never echoed: a file the audit cannot read may be anything (no contract header)
     })[list(QUARANTINE_COLUMNS)]
 
 

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from audits.arrowtext import as_arrow_text, extract_groups
 from audits.config import DEFAULT_MAX_FILE_BYTES
+from audits.manifest import open_regular
 from audits.models import COLUMN_KINDS, DECISION_TABLES, REFERENCE_TABLES, TABLE_COLUMNS
 from audits.privacy import column_names_for_message, mask_free_text
 
@@ -99,8 +100,9 @@ class RawTable:
 
 def find_table_file(folder: Path, stem: str, suffixes: tuple[str, ...]) -> Path | None:
     """The file `<folder>/<stem><suffix>` for the first suffix that exists, the suffix in any
-    case (`contracts.XLSX`), as agency files are found."""
-    files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+    case (`contracts.XLSX`), as agency files are found. A symbolic link of that name is found
+    too, so that reading it is refused by name (read_table never follows a link)."""
+    files = sorted(p for p in folder.iterdir() if p.is_file() or p.is_symlink()) if folder.is_dir() else []
     for suffix in suffixes:
         for path in files:
             if path.name[: len(stem)] == stem and path.name[len(stem):].lower() == suffix:
@@ -155,16 +157,23 @@ def read_table(path: Path, table: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTE
 
     `max_bytes` caps what one file may hold once decompressed (CSV text, Parquet's
     uncompressed pages, an XLSX's unzipped parts): a larger file is unreadable, and a
-    compressed one is never inflated past the cap.
+    compressed one is never inflated past the cap. A symbolic link is never followed (the
+    file is opened with O_NOFOLLOW): it is unreadable, "is a link".
     """
     name = path.name.lower()
     note = ""
-    if name.endswith(".parquet"):
-        frame, malformed, encoding = _read_parquet(path, table, max_bytes), [], "parquet"
-    elif name.endswith(".xlsx"):
-        (frame, note), malformed, encoding = _read_xlsx(path, table, max_bytes), [], "xlsx"
-    else:
-        frame, malformed, encoding = _read_csv(path, max_bytes)
+    try:
+        handle = open_regular(path, follow_links=False)
+    except OSError as exc:
+        raise FileUnreadable(f"{path}: cannot be read ({exc.strerror or type(exc).__name__}); deliver it as a "
+                             "regular file (not a link, folder or pipe) that the audit can read.") from None
+    with handle:
+        if name.endswith(".parquet"):
+            frame, malformed, encoding = _read_parquet(handle, path, table, max_bytes), [], "parquet"
+        elif name.endswith(".xlsx"):
+            (frame, note), malformed, encoding = _read_xlsx(handle, path, table, max_bytes), [], "xlsx"
+        else:
+            frame, malformed, encoding = _read_csv(handle, path, max_bytes)
     known = set(TABLE_COLUMNS[table][0] + TABLE_COLUMNS[table][1])
     delivered = tuple(c if c in known else EXTRA + c for c in frame.columns if c not in (ROW, FORMULA_WITHOUT_VALUE))
     frame = _normalise_columns(frame, path, table, malformed)
@@ -200,8 +209,8 @@ def _too_large(path: Path, max_bytes: int, what: str) -> FileUnreadable:
         "the limit only if it is genuine."]))
 
 
-def _read_csv(path: Path, max_bytes: int) -> tuple[pd.DataFrame, list[tuple[int, str]], str]:
-    data = _read_bytes(path, max_bytes)
+def _read_csv(handle, path: Path, max_bytes: int) -> tuple[pd.DataFrame, list[tuple[int, str]], str]:
+    data = _read_bytes(handle, path, max_bytes)
     text, encoding = _decode(data, path)
     if not text or text.isspace():
         raise FileUnreadable(f"{path}: the file is empty; expected a header row and data rows.")
@@ -275,21 +284,21 @@ def _parse_csv(payload: bytes | bytearray, header: list[str], path: Path, *, thr
     return table, malformed
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes | bytearray:
-    """The file's bytes, a .gz decompressed as a stream: never more than max_bytes in memory."""
+def _read_bytes(handle, path: Path, max_bytes: int) -> bytes | bytearray:
+    """The file's bytes (`handle`: the file opened), a .gz decompressed as a stream: never more
+    than max_bytes in memory."""
     try:
-        with path.open("rb") as handle:
-            if not path.name.lower().endswith(".gz"):
-                if os.fstat(handle.fileno()).st_size > max_bytes:
-                    raise _too_large(path, max_bytes, "holds")
-                return handle.read()
-            data = bytearray()
-            with gzip.GzipFile(fileobj=handle) as stream:
-                while chunk := stream.read(_GZIP_CHUNK):
-                    data += chunk
-                    if len(data) > max_bytes:
-                        raise _too_large(path, max_bytes, "decompresses to")
-            return data
+        if not path.name.lower().endswith(".gz"):
+            if os.fstat(handle.fileno()).st_size > max_bytes:
+                raise _too_large(path, max_bytes, "holds")
+            return handle.read()
+        data = bytearray()
+        with gzip.GzipFile(fileobj=handle) as stream:
+            while chunk := stream.read(_GZIP_CHUNK):
+                data += chunk
+                if len(data) > max_bytes:
+                    raise _too_large(path, max_bytes, "decompresses to")
+        return data
     except (OSError, EOFError, zlib.error) as exc:
         raise FileUnreadable(f"{path}: cannot decompress or read the file ({_error_text(exc)}); "
                              "expected a complete gzip-compressed CSV.") from None
@@ -308,9 +317,9 @@ def _decode(data: bytes | bytearray, path: Path) -> tuple[str, str]:
                                  "save the file as UTF-8 CSV.") from None
 
 
-def _read_parquet(path: Path, table: str, max_bytes: int) -> pd.DataFrame:
+def _read_parquet(handle, path: Path, table: str, max_bytes: int) -> pd.DataFrame:
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(handle)
         metadata = parquet.metadata
         if sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)) > max_bytes:
             raise _too_large(path, max_bytes, "decompresses to")
@@ -339,18 +348,20 @@ def _arrow_text(column: pa.ChunkedArray, kind: str | None) -> pd.Series:
     return _text_column(column.to_pandas(), kind)
 
 
-def _read_xlsx(path: Path, table: str, max_bytes: int) -> tuple[pd.DataFrame, str]:
+def _read_xlsx(handle, path: Path, table: str, max_bytes: int) -> tuple[pd.DataFrame, str]:
     """The first sheet as text, its first row the header. Formulas are read as the values the
     workbook saved for them; a formula without a saved value keeps its formula text and flags
     its row (FORMULA_WITHOUT_VALUE), and the returned note says how to fix the workbook.
     (A formula whose saved value is empty text reads like one without a value, openpyxl giving
     None for both; it is flagged too: a contract cell computed as blank deserves a look.)"""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(handle) as archive:
             if sum(member.file_size for member in archive.infolist()) > max_bytes:
                 raise _too_large(path, max_bytes, "decompresses to")
-        values = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl")
-        formulas = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl",
+        handle.seek(0)
+        values = pd.read_excel(handle, sheet_name=0, header=None, dtype=object, engine="openpyxl")
+        handle.seek(0)
+        formulas = pd.read_excel(handle, sheet_name=0, header=None, dtype=object, engine="openpyxl",
                                  engine_kwargs={"data_only": False})
     except FileUnreadable:
         raise

@@ -20,16 +20,36 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_path(path: Path) -> str:
-    """sha256 of a regular file. Anything else raises OSError: a directory, a dangling link, a
-    file without read permission, and a FIFO or device (opened without waiting for a writer)."""
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(descriptor, "rb") as handle:
-        mode = os.fstat(descriptor).st_mode
+LINK = "is a link"               # the strerror of a refused symbolic link (open_regular)
+
+
+def open_regular(path: Path, *, follow_links: bool = True):
+    """`path` opened for binary reading when it is a regular file. Anything else raises OSError: a
+    directory, a dangling link, a file without read permission, a FIFO or device (opened without
+    waiting for a writer) and, with follow_links False, a symbolic link (strerror LINK): the
+    landing zone's files are opened so, since a link there could point at any file the account
+    can read (a private key, /etc/passwd, /proc/self/environ)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | (0 if follow_links else getattr(os, "O_NOFOLLOW", 0))
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as exc:
+        if not follow_links and exc.errno in (errno.ELOOP, errno.EMLINK) and os.path.islink(path):
+            raise OSError(errno.ELOOP, LINK, str(path)) from None
+        raise
+    handle = os.fdopen(descriptor, "rb")
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        handle.close()
         if stat.S_ISDIR(mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-        if not stat.S_ISREG(mode):
-            raise OSError(errno.EINVAL, "not a regular file (a FIFO, socket or device)", str(path))
+        raise OSError(errno.EINVAL, "not a regular file (a FIFO, socket or device)", str(path))
+    os.set_blocking(descriptor, True)
+    return handle
+
+
+def sha256_path(path: Path, *, follow_links: bool = True) -> str:
+    """sha256 of a regular file (open_regular: OSError for anything else)."""
+    with open_regular(path, follow_links=follow_links) as handle:
         digest = hashlib.sha256()
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)

@@ -367,7 +367,8 @@ class Scorecard:
 
 @dataclass(frozen=True)
 class IgnoredFile:
-    """An entry of a day's CDR folder that is not an agency file, so nobody's calls were read from it."""
+    """A delivered entry of the landing zone that was not read (not an agency file, a file under
+    reference/ that is no table), with the reason."""
 
     path: str                # relative to the landing zone
     reason: str

@@ -26,7 +26,8 @@ from audits.cases.daily import cases_of_day
 from audits.cases.decisioninputs import check_decision_tables
 from audits.config import AuditConfig, ConfigError
 from audits.ingest import (Ingested, lean_for_validation, load_reference_table, missing_files, reference_paths,
-                           stage_cdr_file, stray_files, validate_calls, validation_columns)
+                           stage_cdr_file, stray_files, unread_reference_files, validate_calls,
+                           validation_columns)
 from audits.loaders import list_cdr_files, scan_cdr_folder
 from audits.models import REFERENCE_TABLES
 from audits.privacy import key_fingerprint
@@ -120,7 +121,7 @@ def stage_reference_tables(config: AuditConfig) -> None:
     first, in config.workers processes. AuditError when one is missing or unreadable."""
     paths = reference_paths(config.landing)
     validation.prepare([*REFERENCE_TABLES, "cdr"])
-    largest_first = sorted(REFERENCE_TABLES, key=lambda table: -paths[table].stat().st_size)
+    largest_first = sorted(REFERENCE_TABLES, key=lambda table: -paths[table].lstat().st_size)   # a link: refused later
     in_processes(_stage_reference_table, [(config, table, paths[table]) for table in largest_first], config.workers)
 
 
@@ -194,6 +195,7 @@ def stage_day(config: AuditConfig) -> None:
         today.files += missing_files(config.landing, day=config.audit_date, contracts=contracts,
                                      agencies=config.agencies)
         today.files += stray_files(config.landing, day=config.audit_date)
+        today.files += unread_reference_files(config.landing)
         store.write_day(config.store, config.audit_date, today.accepted if not today.accepted.empty else _no_calls(),
                         run_id=config.run_id, wait_seconds=config.lock_wait_seconds)   # an empty day too
         work.save_ingested("day", today)

@@ -324,7 +324,7 @@ def test_an_agency_file_that_cannot_be_opened_is_unreadable_and_the_day_is_audit
     assert _run_cli(tmp_path) == 0
     inputs = _inputs(tmp_path)
     for name, reason in (("AG01.csv", "Is a directory"), ("AG02.csv", "not a regular file"),
-                         ("AG03.csv", "No such file or directory")):
+                         ("AG03.csv", "is a link")):
         entry = inputs[f"{FOLDER}/{name}"]
         assert (entry["status"], entry["sha256"]) == ("unreadable", ""), name
         assert reason in entry["message"], entry["message"]

@@ -55,7 +55,7 @@ def load_complaints(landing: Path, day: dt.date, *, rulepack: Rulepack, known_ag
     source = path.relative_to(landing).as_posix()
     record = FileRecord(path=source, sha256="", table=TABLE)
     try:
-        record.sha256 = sha256_path(path)
+        record.sha256 = sha256_path(path, follow_links=False)
         raw = read_table(path, TABLE, max_bytes=max_bytes)
     except OSError as exc:
         return _unreadable(record, day, f"{source}: cannot be read ({exc.strerror or type(exc).__name__}); deliver "
