@@ -5,14 +5,16 @@ read a small file (a checksum sidecar) and stream a file.
 The order of one pull:
 1. a ready marker that is absent, a file that is absent, or (checksum: sidecar) a sidecar that
    is absent means *not there yet*: nothing lands and it is not an error (the DAG keeps
-   waiting; a file still missing at the deadline is DQ_FILE_MISSING);
+   waiting; a file still missing at the deadline is DQ_FILE_MISSING); a file or sidecar that is
+   a symbolic link is refused (it could point at any file the account can read);
 2. *not fetched again* when the landed file already has the source's sha256: with a sidecar
    the sidecar says the source's sha256 (so nothing but the sidecar is read); without one, the
    source's size and modification time equal those recorded when the landed file was pulled
    and the landed file still has the recorded sha256 (the quick check rsync makes);
-3. otherwise the file is streamed to a temporary name beside the target while it is hashed;
-   a sidecar mismatch removes it (nothing lands) and names both hashes; the same sha256 as
-   the landed file leaves the landed file untouched;
+3. otherwise the file is streamed to a temporary name beside the target while it is hashed,
+   and stat again: a file that changed meanwhile (still being written) lands nothing and the
+   pull is tried again; a sidecar mismatch removes it (nothing lands) and names both hashes;
+   the same sha256 as the landed file leaves the landed file untouched;
 4. a change the guard refuses (an audited day's file, sources.md §2) removes it;
 5. otherwise it is renamed onto the target, and its record written.
 """
@@ -47,6 +49,10 @@ class ChecksumMismatch(PullError):
     """The file's sha256 is not the one its sidecar gives; nothing landed."""
 
 
+class SourceChanged(PullError):
+    """The file changed while it was pulled (still being written); nothing landed."""
+
+
 class PullRefused(ConfigError):
     """A pull that must not go on until a person decides (a change of an audited day's file,
     an undefined connection, a query returning other columns): not retried."""
@@ -59,11 +65,12 @@ class RemoteFile:
 
     size: int
     stamp: str
+    link: bool = False         # a symbolic link (never pulled: its target could be any file)
 
 
 class Remote(Protocol):
     def stat(self, location: str) -> RemoteFile | None:
-        """The file at `location`, or None when there is none (yet)."""
+        """The file at `location` itself (a link is not followed), or None when there is none (yet)."""
 
     def read_small(self, location: str, limit: int) -> bytes:
         """At most `limit` bytes of the file at `location`."""
@@ -116,13 +123,13 @@ def pull_file(source: Source, remote: Remote, spot: Landing, *, day: dt.date, no
     marker = source.marker_on(day)
     if marker and remote.stat(marker) is None:
         return Outcome(source.name, "waiting", f"ready marker {marker} is not there yet; nothing pulled")
-    found = remote.stat(location)
+    found = _not_a_link(remote.stat(location), location, source.name)
     if found is None:
         return Outcome(source.name, "waiting", f"{location} is not there yet; nothing pulled")
     expected = ""
     if source.checksum == "sidecar":
         sidecar = location + SIDECAR_SUFFIX
-        if remote.stat(sidecar) is None:
+        if _not_a_link(remote.stat(sidecar), sidecar, source.name) is None:
             return Outcome(source.name, "waiting", f"{location} is there but its checksum {sidecar} is not yet; "
                                                    "nothing pulled")
         expected = _sidecar_sha256(remote.read_small(sidecar, SIDECAR_LIMIT), sidecar)
@@ -146,7 +153,8 @@ def pull_file(source: Source, remote: Remote, spot: Landing, *, day: dt.date, no
     spot.target.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_name(spot.target, spot.stem)
     try:
-        got = _download(remote, location, temporary)
+        got = _download(remote, location, temporary, f"{source.name}: cannot write {spot.relative}")
+        _unchanged_while_pulled(found, remote.stat(location), temporary.stat().st_size, location, source.name)
         if expected and got != expected:
             raise ChecksumMismatch(
                 f"{source.name}: {location} has sha256 {got}, but its checksum {location}{SIDECAR_SUFFIX} says "
@@ -178,7 +186,10 @@ def land_export(source: Source, spot: Landing, *, day: dt.date, now: dt.datetime
     temporary = temporary_name(spot.target, spot.stem)
     described = source.described(day)
     try:
-        export(temporary)
+        try:
+            export(temporary)
+        except OSError as exc:
+            raise PullError(_unwritable(f"{source.name}: cannot write {spot.relative}", exc)) from None
         got = sha256_path(temporary)
         landed = _landed_sha256(spot)
         if got == landed:
@@ -213,25 +224,63 @@ def _landed_sha256(spot: Landing) -> str:
         return ""
 
 
-def _download(remote: Remote, location: str, temporary: Path) -> str:
-    """Stream the file into `temporary` (created new, flushed to disk) and return its sha256."""
+def _not_a_link(found: RemoteFile | None, location: str, name: str) -> RemoteFile | None:
+    if found is not None and found.link:
+        raise PullRefused(f"{name}: {location} is a symbolic link; a source file is never pulled through a link (it "
+                          "could point at any file this account can read). Nothing was landed. Ask the sender to put "
+                          "the file itself there, or point sources.yaml at the real file.")
+    return found
+
+
+def _unchanged_while_pulled(before: RemoteFile, after: RemoteFile | None, read: int, location: str,
+                            name: str) -> None:
+    """SourceChanged unless the file's size and stamp after the download are those before it and
+    as many bytes were read as it holds: a file still being written lands nothing."""
+    if after is not None and not after.link and (after.size, after.stamp) == (before.size, before.stamp) \
+            and read == before.size:
+        return
+    then = "gone" if after is None else "a link" if after.link else f"{after.size:,}"
+    raise SourceChanged(f"{name}: {location} changed while it was pulled (size {before.size:,} bytes, then {then}; "
+                        f"{read:,} bytes read): it is still being written, so nothing was landed. It is pulled again "
+                        "on the next try; a ready marker (ready_marker in sources.yaml) written by the sender once "
+                        "the file is complete avoids this.")
+
+
+def _unwritable(label: str, exc: OSError) -> str:
+    return (f"{label} in the landing zone ({exc.strerror or type(exc).__name__}); nothing was landed. Free space or "
+            "raise the file size limit there; the pull is tried again.")
+
+
+def _download(remote: Remote, location: str, temporary: Path, label: str) -> str:
+    """Stream the file into `temporary` (created new, flushed to disk) and return its sha256. A
+    failed write is PullError naming `label` (the landing-relative target)."""
     digest = hashlib.sha256()
-    with open(temporary, "xb") as handle:
-        remote.download(location, _Hashing(handle, digest))
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        handle = open(temporary, "xb")
+    except OSError as exc:
+        raise PullError(_unwritable(label, exc)) from None
+    with handle:
+        remote.download(location, _Hashing(handle, digest, label))
+        try:
+            handle.flush()
+            os.fsync(handle.fileno())
+        except OSError as exc:
+            raise PullError(_unwritable(label, exc)) from None
     return digest.hexdigest()
 
 
 class _Hashing:
-    """A binary sink that hashes what it writes."""
+    """A binary sink that hashes what it writes; a failed write is PullError naming `label`."""
 
-    def __init__(self, handle: BinaryIO, digest):
-        self._handle, self._digest = handle, digest
+    def __init__(self, handle: BinaryIO, digest, label: str):
+        self._handle, self._digest, self._label = handle, digest, label
 
     def write(self, data: bytes) -> int:
         self._digest.update(data)
-        return self._handle.write(data)
+        try:
+            return self._handle.write(data)
+        except OSError as exc:
+            raise PullError(_unwritable(self._label, exc)) from None
 
 
 def _sidecar_sha256(content: bytes, where: str) -> str:

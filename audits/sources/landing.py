@@ -60,8 +60,8 @@ def table_files(landing: Path, table: str) -> tuple[Path, ...]:
 def put_in_place(temporary: Path, target: Path, others: tuple[Path, ...]) -> list[Path]:
     """Rename the complete temporary file onto `target` (atomic on one file system), then remove
     the table's or agency's other files (another suffix), which would otherwise make two files of
-    one agency (both unreadable) or shadow the new table. Returns what was removed."""
-    os.chmod(temporary, 0o644)
+    one agency (both unreadable) or shadow the new table. Returns what was removed. The file
+    keeps the mode it was created with (0666 less the umask): a umask of 077 keeps it private."""
     temporary.replace(target)
     _sync_folder(target.parent)
     removed = []

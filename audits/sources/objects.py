@@ -52,6 +52,8 @@ class ObjectFiles:
             info = fs.info(path)
         except FileNotFoundError:
             return None
+        if info.get("islink"):                  # fsspec's local file system (file://) says so
+            return RemoteFile(size=0, stamp="", link=True)
         if info.get("type") not in (None, "file"):
             raise IsADirectoryError(f"{shown_url(location)} is not a file")
         stamp = next((str(info[k]) for k in ("ETag", "etag", "md5Hash", "mtime", "LastModified", "last_modified",

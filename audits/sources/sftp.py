@@ -16,16 +16,20 @@ CONNECT_TIMEOUT = 30          # seconds, unless the connection's `conn_timeout` 
 
 
 class SftpFiles:
-    """The Remote of one SFTP session (paramiko's SFTPClient)."""
+    """The Remote of one SFTP session (paramiko's SFTPClient). stat is the server's lstat: a
+    symbolic link is reported as one, never followed (SFTP cannot open without following, so
+    the file is stat again after the download and a link put there meanwhile lands nothing)."""
 
     def __init__(self, client):
         self._client = client
 
     def stat(self, location: str) -> RemoteFile | None:
         try:
-            found = self._client.stat(location)
+            found = self._client.lstat(location)
         except FileNotFoundError:
             return None
+        if found.st_mode is not None and stat.S_ISLNK(found.st_mode):
+            return RemoteFile(size=0, stamp="", link=True)
         if found.st_mode is not None and not stat.S_ISREG(found.st_mode):
             raise IsADirectoryError(f"{location} is not a regular file on the server")
         return RemoteFile(size=int(found.st_size or 0), stamp=str(found.st_mtime))
