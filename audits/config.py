@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -223,11 +224,9 @@ def load_rulepack(name_or_path: str | Path) -> Rulepack:
                               "or pass the path of a YAML file.")
     try:
         raw_bytes = path.read_bytes()
-        document = yaml.safe_load(raw_bytes)
     except OSError as exc:
         raise ConfigError(f"Cannot read rulepack {path}: {exc.strerror}.") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"Rulepack {path} is not valid YAML: {exc}") from exc
+    document = load_yaml(raw_bytes, f"Rulepack {path}")
     source = f"{BUILTIN_PREFIX}{path.stem}" if builtin else str(path.resolve())
     try:
         return _parse_rulepack(document, sha256=hashlib.sha256(raw_bytes).hexdigest(), source=source)
@@ -291,7 +290,7 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
                           for g, v in bands_doc.items()), key=lambda band: -band[1]))
     cap = str(scoring_doc.get("critical_grade_cap", "C"))
     if cap not in {g for g, _ in bands}:
-        raise ConfigError(f"scoring.critical_grade_cap {cap!r} is not one of the grade bands.")
+        raise ConfigError(f"scoring.critical_grade_cap {shown(cap)} is not one of the grade bands.")
 
     cases_doc = mapping_of(doc.get("cases") or {}, "cases")
     no_unknown_keys(cases_doc, _CASES_KEYS, "cases.")
@@ -370,7 +369,7 @@ def _warning_settings(value: object) -> WarningSettings:
     seconds = _number(doc.get("short_answer_seconds", default.short_answer_seconds),
                       "warnings.short_answer_seconds", 0.001, 3600)
     if abs(seconds * 1000 - round(seconds * 1000)) > 1e-6:     # talk times are compared in whole milliseconds
-        raise ConfigError(f"warnings.short_answer_seconds must be a whole number of milliseconds, got {seconds!r}.")
+        raise ConfigError(f"warnings.short_answer_seconds must be a whole number of milliseconds, got {shown(seconds)}.")
     floors_doc = mapping_of(doc.get("floors") or {}, "warnings.floors")
     no_unknown_keys(floors_doc, set(WARNING_METRICS), "warnings.floors.")
     floors = {m: _number(floors_doc.get(m, default.floors[m]), f"warnings.floors.{m}", 1e-9, 1e9)
@@ -401,6 +400,55 @@ def _review_settings(value: object) -> ReviewSettings:
     return ReviewSettings(sla=SlaSettings(**clauses))
 
 
+MAX_YAML_DEPTH = 32          # rulepacks and sources.yaml nest 5 levels at most
+
+
+class _SafeWithoutAliases(yaml.SafeLoader):
+    """PyYAML's safe loader refusing aliases (`*name`, and so merge keys `<<: *name`) and
+    nesting deeper than MAX_YAML_DEPTH: nine lines of aliases expand to billions of values, and
+    a deep nest exhausts the stack. An anchor alone is harmless and accepted."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise ConfigError(f"line {event.start_mark.line + 1}, column {event.start_mark.column + 1}: an alias "
+                              f"(*{str(event.anchor)[:40]}) is not accepted; write the value out in full (aliases and "
+                              "`<<:` merge keys are refused: a few lines of them can expand to billions of values).")
+        if self._depth >= MAX_YAML_DEPTH:
+            mark = self.peek_event().start_mark
+            raise ConfigError(f"line {mark.line + 1}, column {mark.column + 1}: nested more than {MAX_YAML_DEPTH} "
+                              "levels deep; no setting is.")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def load_yaml(data: bytes, what: str, *, syntax_hint: str = "") -> object:
+    """The YAML document of a rulepack or sources.yaml (`what` names it in messages) with safe
+    types only, no alias and no deep nesting; ConfigError otherwise, its text at most ~500
+    characters (`syntax_hint` is added to a syntax error's message)."""
+    try:
+        return yaml.load(data, Loader=_SafeWithoutAliases)
+    except ConfigError as exc:
+        raise ConfigError(f"{what}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{what} is not valid YAML: {' '.join(str(exc).split())[:400]}{syntax_hint}") from None
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """`repr(value)` as a message may quote it: at most `limit` characters (a YAML value may be
+    huge; reprlib never builds the whole text)."""
+    short = reprlib.Repr()
+    short.maxstring = short.maxother = short.maxlong = limit
+    short.maxlevel = 2
+    text = short.repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def mapping_of(value: object, key: str) -> dict:
     """`value` when it is a mapping, else a ConfigError naming `key` (rulepacks, sources.yaml)."""
     if not isinstance(value, dict):
@@ -410,7 +458,7 @@ def mapping_of(value: object, key: str) -> dict:
 
 def no_unknown_keys(mapping: dict, allowed: set[str], prefix: str) -> None:
     """A ConfigError naming the first key of `mapping` not in `allowed` (and how many more)."""
-    unknown = sorted(str(k) for k in mapping if k not in allowed)
+    unknown = sorted(str(k)[:80] for k in mapping if k not in allowed)
     if unknown:
         raise ConfigError(f"unknown key {prefix}{unknown[0]}" + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
                           + f". Allowed here: {', '.join(sorted(allowed))}.")
@@ -418,41 +466,41 @@ def no_unknown_keys(mapping: dict, allowed: set[str], prefix: str) -> None:
 
 def _list(value: object, key: str) -> list:
     if not isinstance(value, list):
-        raise ConfigError(f"{key} must be a list, got {value!r}.")
+        raise ConfigError(f"{key} must be a list, got {shown(value)}.")
     return value
 
 
 def _text(value: object, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{key} must be a non-empty string, got {value!r}.")
+        raise ConfigError(f"{key} must be a non-empty string, got {shown(value)}.")
     return value.strip()
 
 
 def _boolean(value: object, key: str) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"{key} must be true or false, got {value!r}.")
+        raise ConfigError(f"{key} must be true or false, got {shown(value)}.")
     return value
 
 
 def _number(value: object, key: str, low: float, high: float, *, integer: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-        raise ConfigError(f"{key} must be {'a whole number' if integer else 'a number'}, got {value!r}.")
+        raise ConfigError(f"{key} must be {'a whole number' if integer else 'a number'}, got {shown(value)}.")
     if not low <= value <= high:
-        raise ConfigError(f"{key} must be between {low:g} and {high:g}, got {value!r}.")
+        raise ConfigError(f"{key} must be between {low:g} and {high:g}, got {shown(value)}.")
     return float(value)
 
 
 def _choice(value: object, allowed: tuple[str, ...], key: str) -> str:
     text = str(value).strip().upper()
     if text not in allowed:
-        raise ConfigError(f"{key}: {value!r} is not one of {', '.join(allowed)}.")
+        raise ConfigError(f"{key}: {shown(value)} is not one of {', '.join(allowed)}.")
     return text
 
 
 def _purpose(value: object, key: str) -> str:
     text = str(value).strip().lower()
     if text not in PURPOSES:
-        raise ConfigError(f"{key}: {value!r} is not a purpose ({', '.join(PURPOSES)}).")
+        raise ConfigError(f"{key}: {shown(value)} is not a purpose ({', '.join(PURPOSES)}).")
     return text
 
 
@@ -477,9 +525,9 @@ def _clock(value: object, key: str) -> int:
         hours, minutes = text.split(":")
         total = int(hours) * 60 + int(minutes)
     except ValueError:
-        raise ConfigError(f"{key} must be a time HH:MM, got {value!r}.") from None
+        raise ConfigError(f"{key} must be a time HH:MM, got {shown(value)}.") from None
     if not 0 <= total <= 24 * 60 or not 0 <= int(minutes) < 60:
-        raise ConfigError(f"{key} must be between 00:00 and 24:00, got {value!r}.")
+        raise ConfigError(f"{key} must be between 00:00 and 24:00, got {shown(value)}.")
     return total
 
 
@@ -490,7 +538,7 @@ def _region(value: object, key: str) -> str:
 
     region = _text(value, key).upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
-        raise ConfigError(f"{key}: {value!r} is not a region whose phone numbers can be parsed; use an ISO 3166 "
+        raise ConfigError(f"{key}: {shown(value)} is not a region whose phone numbers can be parsed; use an ISO 3166 "
                           "two-letter code that phonenumbers supports (e.g. CN, US, GB).")
     return region
 
@@ -499,5 +547,5 @@ def _timezone(value: object, key: str) -> str:
     try:
         ZoneInfo(str(value))
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{key}: {value!r} is not an IANA time zone (e.g. Asia/Shanghai).") from None
+        raise ConfigError(f"{key}: {shown(value)} is not an IANA time zone (e.g. Asia/Shanghai).") from None
     return str(value)

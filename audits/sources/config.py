@@ -23,9 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-import yaml
-
-from audits.config import ConfigError, mapping_of, no_unknown_keys
+from audits.config import ConfigError, load_yaml, mapping_of, no_unknown_keys, shown
 from audits.loaders import AGENCY_ID, CDR_SUFFIXES, REFERENCE_SUFFIXES
 from audits.models import TABLE_COLUMNS
 
@@ -116,11 +114,8 @@ def load_sources(path: Path) -> SourcesConfig:
     except OSError as exc:
         raise ConfigError(f"Cannot read sources file {path}: {exc.strerror or exc}. Pass --sources (DAG param "
                           "`sources`) with the path of sources.yaml (sources.md §1).") from None
-    try:
-        document = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"Sources file {path} is not valid YAML: {' '.join(str(exc).split())[:400]} (a template "
-                          "such as {date:%Y%m%d} inside {…} needs quotes).") from None
+    document = load_yaml(raw, f"Sources file {path}",
+                         syntax_hint=" (a template such as {date:%Y%m%d} inside {…} needs quotes).")
     try:
         return parse_sources(document, path=Path(path), sha256=hashlib.sha256(raw).hexdigest())
     except ConfigError as exc:
@@ -136,13 +131,13 @@ def parse_sources(document: object, *, path: Path | None = None, sha256: str = "
     cdr = {}
     for agency_id, entry in cdr_doc.items():
         if not isinstance(agency_id, str) or not AGENCY_ID.fullmatch(agency_id):
-            raise ConfigError(f"cdr.{agency_id}: not an agency id (1 to 64 letters, digits, '_' or '-', as "
+            raise ConfigError(f"cdr.{str(agency_id)[:80]}: not an agency id (1 to 64 letters, digits, '_' or '-', as "
                               "contracts.agency_id).")
         cdr[agency_id] = _source(entry, f"cdr.{agency_id}", kinds=CDR_KINDS, suffixes=CDR_SUFFIXES, dated=True)
     reference = {}
     for table, entry in reference_doc.items():
         if table not in reference_tables():
-            raise ConfigError(f"reference.{table}: not a reference table. Known tables: "
+            raise ConfigError(f"reference.{str(table)[:80]}: not a reference table. Known tables: "
                               + ", ".join(reference_tables()) + ".")
         reference[table] = _source(entry, f"reference.{table}", kinds=KINDS, suffixes=REFERENCE_SUFFIXES,
                                    dated=False)
@@ -153,7 +148,7 @@ def _source(entry: object, key: str, *, kinds: tuple[str, ...], suffixes: tuple[
     entry = mapping_of(entry, key)
     kind = entry.get("kind")
     if kind not in kinds:
-        raise ConfigError(f"{key}.kind must be one of {', '.join(kinds)}, got {kind!r}.")
+        raise ConfigError(f"{key}.kind must be one of {', '.join(kinds)}, got {shown(kind)}.")
     allowed = _KEYS[kind]
     unknown = sorted(str(k) for k in entry if k not in allowed)
     if unknown:
@@ -165,7 +160,7 @@ def _source(entry: object, key: str, *, kinds: tuple[str, ...], suffixes: tuple[
     connection = _connection(entry.get("connection"), f"{key}.connection") if "connection" in entry else ""
     checksum = entry.get("checksum", "none")
     if checksum not in CHECKSUMS:
-        raise ConfigError(f"{key}.checksum must be one of {', '.join(CHECKSUMS)}, got {checksum!r}.")
+        raise ConfigError(f"{key}.checksum must be one of {', '.join(CHECKSUMS)}, got {shown(checksum)}.")
     if kind == "sql":
         return Source(name=key, kind=kind, connection=connection, query=_query(entry["query"], f"{key}.query"))
     location_key = "url" if kind == "object" else "path"
@@ -175,7 +170,7 @@ def _source(entry: object, key: str, *, kinds: tuple[str, ...], suffixes: tuple[
     source = Source(name=key, kind=kind, connection=connection, location=location, checksum=checksum,
                     ready_marker=marker)
     if source.suffix_on(_SAMPLE_DAY) not in suffixes:
-        raise ConfigError(f"{key}.{location_key}: {source.location_on(_SAMPLE_DAY)!r} does not end in "
+        raise ConfigError(f"{key}.{location_key}: {shown(source.location_on(_SAMPLE_DAY))} does not end in "
                           f"{', '.join(suffixes)}; the landed file takes the source's suffix, so it must be one "
                           "the audit reads.")
     return source
@@ -184,23 +179,23 @@ def _source(entry: object, key: str, *, kinds: tuple[str, ...], suffixes: tuple[
 def _template(value: object, key: str, kind: str, *, dated: bool) -> str:
     """A path or URL with strftime fields of the business day: /out/cdr_{date:%Y%m%d}.csv."""
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{key} must be a non-empty string, got {value!r}.")
+        raise ConfigError(f"{key} must be a non-empty string, got {shown(value)}.")
     value = value.strip()
     try:
         rendered = _render(value, _SAMPLE_DAY)
     except (KeyError, IndexError, ValueError) as exc:
-        raise ConfigError(f"{key}: {value!r} is not a usable template ({exc}); the only field is the business "
+        raise ConfigError(f"{key}: {shown(value)} is not a usable template ({exc}); the only field is the business "
                           "day, e.g. {date:%Y%m%d} (write {{ and }} for literal braces).") from None
     if dated and rendered == _render(value, _SAMPLE_DAY + dt.timedelta(days=1)):
-        raise ConfigError(f"{key}: {value!r} names the same file every day; put the business day in it, e.g. "
+        raise ConfigError(f"{key}: {shown(value)} names the same file every day; put the business day in it, e.g. "
                           "{date:%Y%m%d}, so that each day's file lands in its own day.")
     if kind == "local" and not PurePosixPath(rendered).is_absolute():
-        raise ConfigError(f"{key}: {value!r} is relative; a local source must be an absolute path (workers run "
+        raise ConfigError(f"{key}: {shown(value)} is relative; a local source must be an absolute path (workers run "
                           "in different folders).")
     if kind == "object":
         parts = urlsplit(rendered)
         if not parts.scheme or "://" not in rendered:
-            raise ConfigError(f"{key}: {value!r} is not a URL (scheme://…, e.g. s3://bucket/key or file:///path).")
+            raise ConfigError(f"{key}: {shown(value)} is not a URL (scheme://…, e.g. s3://bucket/key or file:///path).")
         if parts.username or parts.password or parts.query:
             raise ConfigError(f"{key}: the URL holds a user, password or query string; credentials belong in the "
                               "Airflow connection (key `connection`), never in sources.yaml.")
@@ -213,7 +208,7 @@ def _render(template: str, day: dt.date) -> str:
 
 def _query(value: object, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{key} must be a non-empty SQL query, got {value!r}.")
+        raise ConfigError(f"{key} must be a non-empty SQL query, got {shown(value)}.")
     # One query, run read-only inside COPY (…) TO STDOUT: a trailing ';' is dropped; a second
     # statement is a syntax error there (the pull says so), and ';' inside literals is fine.
     return value.strip().rstrip(";").strip()
@@ -221,5 +216,5 @@ def _query(value: object, key: str) -> str:
 
 def _connection(value: object, key: str) -> str:
     if not isinstance(value, str) or not CONNECTION_ID.fullmatch(value):
-        raise ConfigError(f"{key} must be an Airflow connection id (letters, digits, '_', '.', '-'), got {value!r}.")
+        raise ConfigError(f"{key} must be an Airflow connection id (letters, digits, '_', '.', '-'), got {shown(value)}.")
     return value
