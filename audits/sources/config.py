@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from audits.config import ConfigError, load_yaml, mapping_of, no_unknown_keys, shown
 from audits.loaders import AGENCY_ID, CDR_SUFFIXES, REFERENCE_SUFFIXES
 from audits.models import TABLE_COLUMNS
+from audits.sources.query import NotASelect, one_select
 
 KINDS = ("sftp", "local", "object", "sql")
 CDR_KINDS = ("sftp", "local", "object")
@@ -207,11 +208,13 @@ def _render(template: str, day: dt.date) -> str:
 
 
 def _query(value: object, key: str) -> str:
+    """One SELECT (query.one_select), its final ';' dropped; run as a read-only cursor (sql.py)."""
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{key} must be a non-empty SQL query, got {shown(value)}.")
-    # One query, run read-only inside COPY (…) TO STDOUT: a trailing ';' is dropped; a second
-    # statement is a syntax error there (the pull says so), and ';' inside literals is fine.
-    return value.strip().rstrip(";").strip()
+    try:
+        return one_select(value)
+    except NotASelect as exc:
+        raise ConfigError(f"{key}: not a single SELECT: {exc}") from None
 
 
 def _connection(value: object, key: str) -> str:

@@ -1,11 +1,18 @@
 """`kind: sql`: a reference table from the vendor-management database, through
-apache-airflow-providers-postgres' PostgresHook and an Airflow connection. The query runs in a
-read-only transaction and its result streams to CSV with PostgreSQL's COPY (no row passes
-through Python). Imported lazily, inside functions."""
+apache-airflow-providers-postgres' PostgresHook and an Airflow connection. The query (one
+SELECT, checked when sources.yaml is loaded: query.py) runs as it is, as a server-side cursor
+in a read-only transaction, never pasted into another statement; its rows stream to CSV a
+batch at a time. Imported lazily, inside functions.
+
+The database account must be read-only and must not hold pg_execute_server_program,
+pg_read_server_files or pg_write_server_files (README, Sources): the checks here are a second
+line, not the first.
+"""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import os
 from pathlib import Path
@@ -15,6 +22,7 @@ from audits.sources.connections import connection_secrets, error_text, get_conne
 from audits.sources.fetch import PullError, PullRefused
 
 POSTGRES_TYPES = ("postgres", "postgresql")
+BATCH_ROWS = 10_000
 # Errors of the query itself, by SQLSTATE class: 42 syntax, unknown table or column, no privilege;
 # 22 a bad value or cast; 25 a write in the read-only transaction; 0A not supported. The query
 # must be fixed, so they are not retried. Connection errors (08, 57) and the rest are.
@@ -43,16 +51,10 @@ def export_query(connection_id: str, query: str, *, table: str, name: str, path:
                               "retried.") from None
         raise PullError(f"{name}: cannot connect to the database of connection {connection_id!r}: "
                         f"{error_text(exc, secrets)}.") from None
-    copy = f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')"
     try:
         _read_only(database)
-        with database.cursor() as cursor, open(path, "xb") as sink:
-            if hasattr(cursor, "copy"):                       # psycopg 3
-                with cursor.copy(copy) as stream:
-                    for block in stream:
-                        sink.write(block)
-            else:                                             # psycopg2
-                cursor.copy_expert(copy, sink)
+        with open(path, "x", encoding="utf-8", newline="") as sink:
+            _write_rows(database, query, sink)
             sink.flush()
             os.fsync(sink.fileno())
         database.rollback()
@@ -67,6 +69,40 @@ def export_query(connection_id: str, query: str, *, table: str, name: str, path:
     finally:
         database.close()
     _check_columns(path, table, name)
+
+
+def _write_rows(database, query: str, sink) -> None:
+    """The query's result as CSV with a header: a server-side (named) cursor, so PostgreSQL
+    declares it only for a query and the rows come BATCH_ROWS at a time (psycopg 2 and 3 alike)."""
+    cursor = database.cursor(name="audits_pull")
+    try:
+        cursor.execute(query)
+        rows = cursor.fetchmany(BATCH_ROWS)
+        writer = csv.writer(sink, lineterminator="\n")
+        writer.writerow([column[0] for column in cursor.description or ()])
+        while rows:
+            writer.writerows([[csv_text(value) for value in row] for row in rows])
+            rows = cursor.fetchmany(BATCH_ROWS)
+    finally:
+        cursor.close()
+
+
+def csv_text(value: object) -> str:
+    """A database value as the contract writes it: blank for NULL, dates YYYY-MM-DD, times ISO
+    8601 with a space, lists ';'-separated, true/false."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ";".join(csv_text(item) for item in value)
+    if isinstance(value, (bytes, memoryview)):
+        return bytes(value).hex()
+    return str(value)
 
 
 def _read_only(database) -> None:

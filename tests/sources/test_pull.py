@@ -383,14 +383,15 @@ def test_a_local_source_pulled_twice_keeps_the_landed_file(tmp_path, capsys):
 def test_a_query_returning_other_columns_or_writing_is_refused_and_the_table_kept(tmp_path, postgres, monkeypatch,
                                                                                    capsys):
     _vendor_database(postgres, ["AG01"])
+    postgres.execute("CREATE SEQUENCE IF NOT EXISTS audit_probe")
     landing = make_landing(tmp_path / "landing")
     kept = (landing / "reference" / "contracts.csv").read_bytes()
     _connect(monkeypatch, "vendor_db", postgres.connection())
     for query, said in [
         ("SELECT agency_id, contract_id, licence_no AS licence FROM vendor_contracts",
          "missing: contract_start, contract_end"),
-        ("DELETE FROM vendor_contracts RETURNING agency_id, contract_id, contract_start, contract_end",
-         "read-only transaction"),
+        ("SELECT agency_id, contract_id, contract_start, contract_end, nextval('audit_probe') AS n "
+         "FROM vendor_contracts", "read-only transaction"),          # a SELECT that writes
         ("SELECT * FROM no_such_table", "no_such_table"),
     ]:
         sources = _sources(tmp_path / "sources.yaml", {}, {

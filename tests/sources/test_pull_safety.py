@@ -186,3 +186,103 @@ def test_a_query_result_that_cannot_be_written_is_named(tmp_path, postgres, monk
     code, _, err = _pull(capsys, landing, sources)
     assert code == 1 and "reference.contracts: cannot write reference/contracts.csv in the landing zone " \
                          "(File too large)" in err
+
+
+# --- SQL sources: one SELECT, run as a cursor ---------------------------------------------------
+
+@pytest.fixture
+def planted():
+    """A file that a query escaping into `COPY … TO PROGRAM` would create: in the system's
+    temporary folder, which the server's account (another one when the tests run as root) may write."""
+    import secrets
+    import tempfile
+
+    path = Path(tempfile.gettempdir()) / f"audits-test-pwned-{secrets.token_hex(6)}.txt"
+    yield path
+    path.unlink(missing_ok=True)
+
+
+def test_a_query_that_closes_copys_parenthesis_never_runs_a_program(tmp_path, postgres, monkeypatch, capsys,
+                                                                    planted):
+    from tests.sources.test_pull import _vendor_database
+
+    _vendor_database(postgres, ["AG01"])
+    landing = make_landing(tmp_path / "landing")
+    kept = (landing / "reference" / "contracts.csv").read_bytes()
+    _connect(monkeypatch, "vendor_db", postgres.connection())
+    query = f"SELECT agency_id FROM vendor_contracts) TO PROGRAM 'id > {planted}' --"
+    sources = _sources(tmp_path / "sources.yaml", {}, {
+        "contracts": {"kind": "sql", "connection": "vendor_db", "query": query}})
+    code, _, err = _pull(capsys, landing, sources)
+    assert not planted.exists(), "the program ran"
+    assert code == 2 and "reference.contracts.query" in err and "parenthes" in err
+    assert (landing / "reference" / "contracts.csv").read_bytes() == kept
+
+
+def test_the_query_runs_as_a_cursor_so_the_database_refuses_what_is_not_a_select(tmp_path, postgres, monkeypatch,
+                                                                                 planted):
+    """Even past the check of sources.yaml, the query is never pasted into another statement."""
+    from audits.sources.fetch import PullRefused
+    from audits.sources.sql import export_query
+    from tests.sources.test_pull import _vendor_database
+
+    _vendor_database(postgres, ["AG01"])
+    _connect(monkeypatch, "vendor_db", postgres.connection())
+    for query in (f"SELECT agency_id FROM vendor_contracts) TO PROGRAM 'id > {planted}' --",
+                  f"COPY (SELECT 1) TO PROGRAM 'id > {planted}'"):
+        with pytest.raises(Exception) as refused:
+            export_query("vendor_db", query, table="contracts", name="reference.contracts",
+                         path=tmp_path / f"out-{len(query)}.csv")
+        assert not planted.exists(), "the program ran"
+        assert isinstance(refused.value, PullRefused) and "the query failed" in str(refused.value)
+
+
+@pytest.mark.parametrize("query, said", [
+    ("SELECT 1; COPY (SELECT 1) TO PROGRAM 'id'", "one statement"),
+    ("SELECT 1 ; ; ", "one statement"),
+    ("DELETE FROM vendor_contracts RETURNING agency_id", "must start with SELECT or WITH"),
+    ("WITH gone AS (DELETE FROM vendor_contracts RETURNING *) SELECT * FROM gone", "DELETE is not accepted"),
+    ("SELECT * INTO copied FROM vendor_contracts", "INTO is not accepted"),
+    ("SELECT (1", "parenthes"),
+    ("SELECT 'unterminated", "unterminated"),
+    ("SELECT 1 /* unterminated", "unterminated"),
+    ("SELECT $x$ a $y$", "unterminated"),
+])
+def test_a_query_that_is_not_a_single_select_is_refused_at_load(query, said):
+    from audits.config import ConfigError
+    from audits.sources.config import parse_sources
+
+    with pytest.raises(ConfigError, match=f"reference.contracts.query: .*{said}"):
+        parse_sources({"reference": {"contracts": {"kind": "sql", "connection": "vendor_db", "query": query}}})
+
+
+@pytest.mark.parametrize("query, kept", [
+    ("SELECT a FROM t;", "SELECT a FROM t"),
+    ("  select a from t ;  -- the end\n", "select a from t"),
+    ("WITH x AS (SELECT 1 AS a) SELECT a FROM x", "WITH x AS (SELECT 1 AS a) SELECT a FROM x"),
+    ("SELECT 'a;b)' AS s, \"odd;(name\" FROM t -- ; (\n WHERE s <> E'it\\'s;' AND d = $q$;($q$",
+     "SELECT 'a;b)' AS s, \"odd;(name\" FROM t -- ; (\n WHERE s <> E'it\\'s;' AND d = $q$;($q$"),
+    ("/* leading; comment ( */ SELECT 1", "/* leading; comment ( */ SELECT 1"),
+])
+def test_a_single_select_is_accepted_whatever_its_literals_and_comments_hold(query, kept):
+    from audits.sources.config import parse_sources
+
+    config = parse_sources({"reference": {"contracts": {"kind": "sql", "connection": "vendor_db", "query": query}}})
+    assert config.reference["contracts"].query == kept
+
+
+def test_a_with_query_is_pulled(tmp_path, postgres, monkeypatch, capsys):
+    from tests.sources.test_pull import CONTRACTS_QUERY, _vendor_database
+
+    _vendor_database(postgres, ["AG01", "AG02"])
+    landing = make_landing(tmp_path / "landing")
+    _connect(monkeypatch, "vendor_db", postgres.connection())
+    query = f"WITH chosen AS ({CONTRACTS_QUERY}) SELECT * FROM chosen WHERE agency_id <> 'AG;02'"
+    sources = _sources(tmp_path / "sources.yaml", {}, {
+        "contracts": {"kind": "sql", "connection": "vendor_db", "query": query}})
+    code, out, err = _pull(capsys, landing, sources)
+    assert (code, err) == (0, ""), err
+    lines = (landing / "reference" / "contracts.csv").read_text().splitlines()
+    assert lines[1] == ("AG01,Agency AG01,C-AG01,2026-01-01,2026-12-31,marketing;collection;servicing,"
+                        "CREDIT_CARD;PERSONAL_LOAN,L-1,2027-12-31,2025-12-01,,Asia/Shanghai")
+    assert len(lines) == 3
