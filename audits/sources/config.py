@@ -11,7 +11,10 @@ cdr:
 reference:
   contracts: {kind: sql, connection: vendor_db, query: SELECT agency_id, … FROM vendor_contracts}
   agents: {kind: sftp, connection: sftp_hr, path: /exports/agents.csv}
+complaints: {kind: sftp, connection: sftp_crm, path: /exports/complaints_{date:%Y%m%d}.csv}
 ```
+The day's complaints are a dated feed landing as complaints/<D>.csv (signals.md §1), not a
+reference table: `reference: complaints:` is refused.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from urllib.parse import urlsplit
 
 from audits.config import ConfigError, load_yaml, mapping_of, no_unknown_keys, shown
 from audits.loaders import AGENCY_ID, CDR_SUFFIXES, REFERENCE_SUFFIXES
-from audits.models import TABLE_COLUMNS
+from audits.models import DECISION_TABLES, REFERENCE_TABLES
 from audits.sources.query import NotASelect, one_select
 
 KINDS = ("sftp", "local", "object", "sql")
 CDR_KINDS = ("sftp", "local", "object")
+COMPLAINTS = "complaints"          # the top-level key of the day's complaints, and its name in messages
+COMPLAINTS_SUFFIXES = (".csv",)    # what the complaints feed reads
 CHECKSUMS = ("none", "sidecar")
 SIDECAR_SUFFIX = ".sha256"
 # Airflow's connection ids: letters, digits and _ . - (what the UI and AIRFLOW_CONN_<ID> accept).
@@ -45,8 +50,8 @@ _SAMPLE_DAY = dt.date(2026, 11, 27)         # to check a template once at load t
 
 
 def reference_tables() -> tuple[str, ...]:
-    """The tables a `reference` entry may name: every input table of the contract but cdr."""
-    return tuple(t for t in TABLE_COLUMNS if t != "cdr")
+    """The tables a `reference` entry may name: those read from <landing>/reference/."""
+    return (*REFERENCE_TABLES, *DECISION_TABLES)
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class SourcesConfig:
     sha256: str
     cdr: dict[str, Source] = field(default_factory=dict)
     reference: dict[str, Source] = field(default_factory=dict)
+    complaints: Source | None = None          # the day's complaints (complaints/<D>.csv)
 
 
 def shown_url(url: str) -> str:
@@ -126,7 +132,7 @@ def load_sources(path: Path) -> SourcesConfig:
 def parse_sources(document: object, *, path: Path | None = None, sha256: str = "") -> SourcesConfig:
     """The SourcesConfig of a parsed YAML document (None or {} = nothing to pull)."""
     document = {} if document is None else mapping_of(document, "the document")
-    no_unknown_keys(document, {"cdr", "reference"}, "")
+    no_unknown_keys(document, {"cdr", "reference", COMPLAINTS}, "")
     cdr_doc = mapping_of(document.get("cdr") or {}, "cdr")
     reference_doc = mapping_of(document.get("reference") or {}, "reference")
     cdr = {}
@@ -137,12 +143,19 @@ def parse_sources(document: object, *, path: Path | None = None, sha256: str = "
         cdr[agency_id] = _source(entry, f"cdr.{agency_id}", kinds=CDR_KINDS, suffixes=CDR_SUFFIXES, dated=True)
     reference = {}
     for table, entry in reference_doc.items():
+        if table == COMPLAINTS:
+            raise ConfigError("reference.complaints: the complaints are not a reference table but the day's feed, "
+                              "read from complaints/<YYYY-MM-DD>.csv: move the entry to the top-level key "
+                              "`complaints:` with the business day in its path, e.g. "
+                              "/exports/complaints_{date:%Y%m%d}.csv.")
         if table not in reference_tables():
             raise ConfigError(f"reference.{str(table)[:80]}: not a reference table. Known tables: "
                               + ", ".join(reference_tables()) + ".")
         reference[table] = _source(entry, f"reference.{table}", kinds=KINDS, suffixes=REFERENCE_SUFFIXES,
                                    dated=False)
-    return SourcesConfig(path=path, sha256=sha256, cdr=cdr, reference=reference)
+    complaints = (_source(document[COMPLAINTS], COMPLAINTS, kinds=CDR_KINDS, suffixes=COMPLAINTS_SUFFIXES,
+                          dated=True) if document.get(COMPLAINTS) is not None else None)
+    return SourcesConfig(path=path, sha256=sha256, cdr=cdr, reference=reference, complaints=complaints)
 
 
 def _source(entry: object, key: str, *, kinds: tuple[str, ...], suffixes: tuple[str, ...], dated: bool) -> Source:

@@ -12,12 +12,12 @@ import datetime as dt
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from audits.loaders import REFERENCE_SUFFIXES, scan_cdr_folder
 
-RECORDS = "sources"            # <landing>/sources/<D>/{cdr,reference}/<name>.json
+RECORDS = "sources"            # <landing>/sources/<D>/{cdr,reference,complaints}/<name>.json
 MANIFEST = "manifest.json"
 
 
@@ -27,6 +27,10 @@ def cdr_target(landing: Path, day: dt.date, agency_id: str, suffix: str) -> Path
 
 def reference_target(landing: Path, table: str, suffix: str) -> Path:
     return landing / "reference" / f"{table}{suffix}"
+
+
+def complaints_target(landing: Path, day: dt.date) -> Path:
+    return landing / "complaints" / f"{day.isoformat()}.csv"
 
 
 def temporary_name(target: Path, stem: str) -> Path:
@@ -51,10 +55,17 @@ def agency_files(landing: Path, day: dt.date, agency_id: str) -> tuple[Path, ...
 def table_files(landing: Path, table: str) -> tuple[Path, ...]:
     """Every file of a reference table (`contracts.csv`, `contracts.XLSX`, …) in the landing zone,
     named as the audit finds them (the suffix in any case)."""
-    folder = landing / "reference"
+    return _files_named(landing / "reference", table, REFERENCE_SUFFIXES)
+
+
+def complaints_files(landing: Path, day: dt.date) -> tuple[Path, ...]:
+    """The day's complaints files in the landing zone (`<D>.csv`, the suffix in any case)."""
+    return _files_named(landing / "complaints", day.isoformat(), (".csv",))
+
+
+def _files_named(folder: Path, stem: str, suffixes: tuple[str, ...]) -> tuple[Path, ...]:
     entries = sorted(folder.iterdir()) if folder.is_dir() else ()
-    return tuple(p for p in entries
-                 if p.name[: len(table)] == table and p.name[len(table):].lower() in REFERENCE_SUFFIXES)
+    return tuple(p for p in entries if p.name[: len(stem)] == stem and p.name[len(stem):].lower() in suffixes)
 
 
 def put_in_place(temporary: Path, target: Path, others: tuple[Path, ...]) -> list[Path]:
@@ -89,7 +100,8 @@ def _sync_folder(folder: Path) -> None:
 # --- pull records -----------------------------------------------------------------------
 
 def record_path(landing: Path, day: dt.date, group: str, name: str) -> Path:
-    """<landing>/sources/<D>/<group>/<name>.json: group cdr (name an agency) or reference (a table)."""
+    """<landing>/sources/<D>/<group>/<name>.json: group cdr (name an agency), reference (a table) or
+    complaints (name complaints)."""
     return landing / RECORDS / day.isoformat() / group / f"{name}.json"
 
 
@@ -113,7 +125,7 @@ def write_record(path: Path, record: dict) -> None:
 def sources_of_day(landing: Path, day: dt.date) -> dict[str, dict]:
     """Landing-relative path -> its pull record, for every file pulled for the day."""
     found = {}
-    for group in ("reference", "cdr"):
+    for group in ("reference", "cdr", "complaints"):
         folder = landing / RECORDS / day.isoformat() / group
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
             record = read_record(path)
@@ -137,13 +149,14 @@ def input_source(pulled: dict[str, dict], path: str, sha256: str) -> dict:
 @dataclass(frozen=True)
 class AuditedDay:
     """The published report of a day: where it is, its run id, and the CDR inputs it read
-    (landing-relative path -> sha256) per agency; `readable` False when its manifest could not
-    be read (then every change of the day is refused)."""
+    (landing-relative path -> sha256) per agency, and its complaints file; `readable` False when
+    its manifest could not be read (then every change of the day is refused)."""
 
     report: Path
     run_id: str
     inputs: dict[str, dict[str, str]]
     readable: bool = True
+    complaints: dict[str, str] = field(default_factory=dict)
 
     def files_of(self, agency_id: str) -> dict[str, str]:
         return self.inputs.get(agency_id, {})
@@ -165,4 +178,6 @@ def audited_day(out: Path, day: dt.date) -> AuditedDay | None:
             and e.get("table") == "cdr" and e.get("status") not in ("missing", "ignored")]
     for entry in read:
         inputs.setdefault(str(entry.get("agency_id")), {})[str(entry.get("path"))] = str(entry.get("sha256") or "")
-    return AuditedDay(report=report, run_id=str(document.get("run_id") or ""), inputs=inputs)
+    complaints = {str(e.get("path")): str(e.get("sha256") or "") for e in (entries if isinstance(entries, list) else ())
+                  if isinstance(e, dict) and e.get("table") == "complaints"}
+    return AuditedDay(report=report, run_id=str(document.get("run_id") or ""), inputs=inputs, complaints=complaints)

@@ -7,7 +7,7 @@ mapped task and the reference tables in one task, with these same functions.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +16,11 @@ from audits import locks
 from audits.config import ConfigError
 from audits.loaders import FileUnreadable, read_table
 from audits.manifest import sha256_path
-from audits.sources.config import Source, SourcesConfig, load_sources, parse_sources
+from audits.sources.config import COMPLAINTS, Source, SourcesConfig, load_sources, parse_sources
 from audits.sources.connections import connection_secrets, error_text
 from audits.sources.fetch import Landing, Outcome, PullError, land_export, pull_file, source_text
-from audits.sources.landing import (AuditedDay, agency_files, audited_day, cdr_target, record_path,
-                                    reference_target, table_files)
+from audits.sources.landing import (AuditedDay, agency_files, audited_day, cdr_target, complaints_files,
+                                    complaints_target, record_path, reference_target, table_files)
 
 DEFAULT_SOURCES = "sources.yaml"      # <landing>/sources.yaml
 LOCK_WAIT_SECONDS = 900.0             # for another pull of the same file (a large file over a slow line)
@@ -67,17 +67,38 @@ def pull_agency(settings: PullSettings, agency_id: str) -> Outcome:
     source = settings.sources.cdr.get(agency_id)
     if source is None:
         raise ConfigError(f"agency {agency_id} has no entry under cdr: in sources.yaml.")
+    landing, day = settings.landing, settings.day
+    return _pull_of_day(settings, source, target=cdr_target(landing, day, agency_id, source.suffix_on(day)),
+                        stem=agency_id, existing=lambda: agency_files(landing, day, agency_id),
+                        record=record_path(landing, day, "cdr", agency_id),
+                        used=lambda audited: audited.files_of(agency_id), none_used=f"no file from {agency_id}")
+
+
+def pull_complaints(settings: PullSettings) -> Outcome:
+    """Pull the day's complaints into complaints/<D>.csv (signals.md §1). PullRefused, PullError."""
+    source = settings.sources.complaints
+    if source is None:
+        raise ConfigError("sources.yaml has no complaints: entry.")
+    landing, day = settings.landing, settings.day
+    return _pull_of_day(settings, source, target=complaints_target(landing, day), stem=day.isoformat(),
+                        existing=lambda: complaints_files(landing, day),
+                        record=record_path(landing, day, COMPLAINTS, COMPLAINTS),
+                        used=lambda audited: audited.complaints, none_used="no complaints file")
+
+
+def _pull_of_day(settings: PullSettings, source: Source, *, target: Path, stem: str,
+                 existing: Callable[[], tuple[Path, ...]], record: Path,
+                 used: Callable[[AuditedDay], dict[str, str]], none_used: str) -> Outcome:
+    """Pull a file of the day (an agency's CDR file, the complaints), guarded as an audited
+    day's landing (sources.md §2): `used` gives what the day's report read."""
     day = settings.day
     audited = audited_day(settings.out, day) if settings.out else None
-    record = record_path(settings.landing, day, "cdr", agency_id)
     with _one_at_a_time(record, source), _remote(source) as remote:
-        target = cdr_target(settings.landing, day, agency_id, source.suffix_on(day))
-        spot = Landing(landing=settings.landing, target=target, stem=agency_id,
-                       existing=agency_files(settings.landing, day, agency_id), record=record)
+        spot = Landing(landing=settings.landing, target=target, stem=stem, existing=existing(), record=record)
         outcome = pull_file(source, remote, spot, day=day, now=settings.now,
-                            guard=_audited_day_guard(settings, agency_id, spot, source, audited))
+                            guard=_audited_day_guard(settings, spot, source, audited, used, none_used))
     if audited is not None and outcome.status in ("landed", "replaced") and \
-            audited.files_of(agency_id) != {outcome.path: outcome.sha256}:
+            used(audited) != {outcome.path: outcome.sha256}:
         return Outcome(outcome.name, outcome.status,
                        f"{outcome.message}. {day} was audited with the earlier landing (report {audited.report}, run "
                        f"{audited.run_id}): rerun {day} so that its report reads this file.",
@@ -109,8 +130,9 @@ def pull_reference(settings: PullSettings, table: str) -> Outcome:
 
 
 def pull_references(settings: PullSettings) -> tuple[list[Outcome], list[Failure]]:
-    """Every reference table of sources.yaml, each on its own."""
-    return _each(settings.sources.reference, lambda table: pull_reference(settings, table))
+    """Every reference table of sources.yaml, each on its own, then the day's complaints."""
+    names = [*settings.sources.reference, *([COMPLAINTS] if settings.sources.complaints else [])]
+    return _each(names, lambda name: pull_complaints(settings) if name == COMPLAINTS else pull_reference(settings, name))
 
 
 def pull_agencies(settings: PullSettings,
@@ -133,8 +155,8 @@ def _each(names, pull) -> tuple[list[Outcome], list[Failure]]:
     return outcomes, failures
 
 
-def _audited_day_guard(settings: PullSettings, agency_id: str, spot: Landing, source: Source,
-                       audited: AuditedDay | None):
+def _audited_day_guard(settings: PullSettings, spot: Landing, source: Source, audited: AuditedDay | None,
+                       used_by: Callable[[AuditedDay], dict[str, str]], none_used: str):
     """What may not change (sources.md §2): the landing of a day whose report is published. A
     change is refused unless `replace`; without `out` the audited days are unknown, so a file
     already landed is never changed (a first landing is)."""
@@ -159,13 +181,13 @@ def _audited_day_guard(settings: PullSettings, agency_id: str, spot: Landing, so
         if not audited.readable:
             return "\n".join([f"{what} would change the landing of {day}, which was audited, but the report's "
                               f"manifest {audited.report}/manifest.json cannot be read; nothing was landed.", again])
-        used = audited.files_of(agency_id)
+        used = used_by(audited)
         if used == {spot.relative: sha256}:
             return ""               # it restores exactly what the report read
         read = ", ".join(f"{p} (sha256 {h})" for p, h in sorted(used.items()))
         return "\n".join([
             f"{what} differs from what the report of {day} audited: "
-            + (read if read else f"no file from {agency_id}") + f" (report {audited.report}, run {audited.run_id}; "
+            + (read if read else none_used) + f" (report {audited.report}, run {audited.run_id}; "
             f"landed now: {before}).",
             "An audited day's landing files do not change, so nothing was landed.", again])
 
