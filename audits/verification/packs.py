@@ -158,8 +158,10 @@ def _verify_zip(path: Path, public_key: Ed25519PublicKey | None) -> tuple[list[s
 
 
 def _unsafe_entries(source: ZipFiles) -> list[str]:
+    """Entries an extractor would put outside the pack's folder (folder entries too), and names
+    given twice."""
     problems, seen = [], set()
-    for info in source.entries:
+    for info in source.archive.infolist():
         name = info.filename
         parts = PurePosixPath(name).parts
         if name.startswith("/") or "\\" in name or ".." in parts or re.match(r"[A-Za-z]:", name):
