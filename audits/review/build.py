@@ -25,7 +25,9 @@ from audits.config import Rulepack
 from audits.csvcells import write_csv
 from audits.manifest import output_hashes
 from audits.models import VIOLATION_COLUMNS
+from audits.cases.decisionsnapshot import decision_tables
 from audits.review import dailies, packs, publish
+from audits.review import decisions as redecide
 from audits.review import sla as sla_rules
 from audits.review.cards import PeriodInfo, ReviewPortfolio, ReviewProvenance
 from audits.review.dailies import ReviewError
@@ -107,6 +109,12 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
         raise ReviewError(f"Cannot review {period.label}: the reports of {dailies.days_text(lacking)} have no "
                           "scores.csv in their manifests; they are not audit reports. Rerun those days.")
     daily_cases, _ = dailies.concat_outputs(out, manifests, "cases.csv")
+    current = dailies.latest_decisions(out)          # the decisions in force now, applied to every day
+    tables = None if current is None else decision_tables(current.rows)
+    if tables is None:
+        _refuse_contradicting_decisions(period, daily_cases)
+    else:
+        daily_cases = redecide.decide_register(daily_cases, tables)
     complaints, complaint_days = dailies.concat_outputs(out, manifests, "complaints.csv")
     warnings, warning_days = dailies.concat_outputs(out, manifests, "warnings.csv")
     # Complaint data exists once the daily audit links complaints (scores.csv gains
@@ -118,7 +126,9 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
                                     "linked_case_ids", "status")})
     agencies = _agency_names(daily_scores)
     pack_root = staging / ".packs"
-    family_findings, decisions = _stream_findings(out, manifests, agencies, pack_root)
+    family_findings, decisions, recounted = _stream_findings(out, manifests, agencies, pack_root, tables)
+    if tables is not None:
+        daily_scores = redecide.with_counts(daily_scores, recounted, {m.date.isoformat() for m in manifests})
     numbers, partitions = numbers_called(config.store, audited, rulepack.attempt_dispositions)
 
     cases = period_cases(daily_cases, period.label, decisions=decisions, complaints=complaints)
@@ -159,6 +169,7 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
 
     manifest = _manifest(config, manifests, missing, partitions, len(complaint_days), len(warning_days),
                          data_as_of, staging)
+    manifest["decisions"] = None if current is None else current.record()
     not_met = tuple(a for a, r in zip(scores["agency_id"], scores["sla_overall"]) if r == sla_rules.NOT_MET)
     return manifest, {"agencies": len(scores), "sla_not_met": not_met}
 
@@ -222,17 +233,22 @@ def _scores(daily_scores: pd.DataFrame, family_findings: dict, cases: pd.DataFra
     return scores[list(REVIEW_SCORE_COLUMNS)], clauses
 
 
-def _stream_findings(out: Path, manifests, agencies: dict[str, str], pack_root: Path):
-    """Day by day over violations.csv: findings that count per (agency, family), findings per
-    (case, decision), and each agency's rows appended to its pack's findings.csv (redacted)."""
+def _stream_findings(out: Path, manifests, agencies: dict[str, str], pack_root: Path, tables):
+    """Day by day over violations.csv, each finding decided by `tables` (the decisions in force,
+    None: as published): findings that count per (agency, family), findings per (case,
+    decision), the day's counts per agency (redecide.day_counts), and each agency's rows
+    appended to its pack's findings.csv (redacted)."""
     family: dict[tuple[str, str], int] = {}
-    decisions = []
+    decisions, recounted = [], []
     columns = list(VIOLATION_COLUMNS)
     for agency in agencies:
         (pack_root / _stem(agency)).mkdir(parents=True, exist_ok=True)
-    for _day, frame in dailies.each_output(out, manifests, "violations.csv"):
+    for day, frame in dailies.each_output(out, manifests, "violations.csv"):
         if frame.empty:
             continue
+        if tables is not None:
+            frame = redecide.decide_findings(frame, day, tables)
+            recounted.append(redecide.day_counts(frame, day.isoformat()))
         for column in columns:
             if column not in frame:
                 frame[column] = ""
@@ -249,7 +265,19 @@ def _stream_findings(out: Path, manifests, agencies: dict[str, str], pack_root: 
             packs.append_csv(rows, folder / "findings.csv")
     summed = (pd.concat(decisions, ignore_index=True).groupby(["agency_id", "case_id", "decision"], sort=True)
               ["findings"].sum().reset_index()) if decisions else decision_counts(pd.DataFrame())
-    return family, summed
+    return family, summed, recounted
+
+
+def _refuse_contradicting_decisions(period: Period, daily_cases: pd.DataFrame | None) -> None:
+    """Without recorded decisions to apply again, the days' decisions must agree as published."""
+    days = redecide.contradicting_days(daily_cases)
+    if days:
+        raise ReviewError(
+            f"Cannot review {period.label}: the reports of {dailies.days_text(days)} count findings of cases that a "
+            "later day of the period dismissed (a dispute upheld after those days were published dismisses them "
+            "too), and the latest report does not record the decisions in force (decisions.csv), so the review "
+            "cannot apply them to every day. Rerun the latest audited day (its report then records them), then "
+            "review again.")
 
 
 def _stage_pack(folder: Path, cases: pd.DataFrame, complaints: pd.DataFrame | None, peers, period: Period,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from audits.csvcells import read_csv
-from audits.manifest import MANIFEST, sha256_bytes
+from audits.cases import decisionsnapshot
+from audits.manifest import MANIFEST, load_json, sha256_bytes
 from audits.review.period import Period
 
 
@@ -68,7 +69,7 @@ def read_manifests(out: Path, days: list[dt.date]) -> list[DailyManifest]:
         path = out / day.isoformat() / MANIFEST
         data = path.read_bytes()
         try:
-            document = json.loads(data.decode("utf-8"))
+            document = load_json(data)
             outputs = dict(document["outputs"])
         except (ValueError, KeyError, TypeError):
             raise ReviewError(f"Cannot review: the manifest {path} is not a report manifest (unreadable JSON or no "
@@ -77,6 +78,40 @@ def read_manifests(out: Path, days: list[dt.date]) -> list[DailyManifest]:
                                        generated_at=str(document.get("generated_at", "")),
                                        rulepack=dict(document.get("rulepack") or {}), outputs=outputs))
     return manifests
+
+
+@dataclass(frozen=True)
+class DecisionSource:
+    """The decisions in force when the review runs: the snapshot of the latest published report."""
+
+    manifest: DailyManifest
+    rows: pd.DataFrame            # decisions.csv (audits.cases.decisionsnapshot.COLUMNS), all text
+
+    def record(self) -> dict:
+        return {"date": self.manifest.date.isoformat(), "path": f"{self.manifest.date.isoformat()}/"
+                f"{decisionsnapshot.FILE}", "sha256": self.manifest.outputs[decisionsnapshot.FILE],
+                "manifest_sha256": self.manifest.sha256}
+
+
+def latest_decisions(out: Path) -> DecisionSource | None:
+    """The decisions recorded by the latest published daily report under `out` (whatever its
+    day: the decisions in force now); None when that report records none (made before reports
+    recorded their decisions)."""
+    days = [day for day in map(_report_day, out.iterdir()) if day and (out / day.isoformat() / MANIFEST).is_file()]
+    if not days:
+        return None
+    manifest = read_manifests(out, [max(days)])[0]
+    rows = read_output(out, manifest, decisionsnapshot.FILE)
+    return None if rows is None else DecisionSource(manifest=manifest, rows=rows)
+
+
+def _report_day(folder: Path) -> dt.date | None:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", folder.name):
+        return None
+    try:
+        return dt.date.fromisoformat(folder.name)
+    except ValueError:
+        return None
 
 
 def read_output(out: Path, manifest: DailyManifest, name: str) -> pd.DataFrame | None:
