@@ -16,12 +16,11 @@ foreign signature fails. Without one, signatures are not checked (a note says so
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from audits.manifest import MANIFEST, SIGNATURE
+from audits.manifest import MANIFEST, SIGNATURE, load_json
 from audits.signing import signature_problems
 from audits.verification import Verification, verify_report
 from audits.verification.chain import verify_chain
@@ -42,9 +41,10 @@ class Verified:
 
 
 def verify_path(path: Path, *, public_key: Ed25519PublicKey | None = None,
-                chain: tuple[dt.date, dt.date] | None = None) -> Verified:
+                chain: tuple[dt.date, dt.date] | None = None, strict_inputs: bool = False) -> Verified:
     """Every problem of PATH (see the module's docstring); UsageError when PATH and the options
-    do not fit (--chain with anything but the reports root, a PATH that does not exist)."""
+    do not fit (--chain with anything but the reports root, a PATH that does not exist).
+    Inputs changed since a report was made are `changed`, problems with `strict_inputs`."""
     path = Path(path)
     if not path.exists():
         raise UsageError(f"{path} does not exist. Pass a daily report folder (<out>/<YYYY-MM-DD>), a review folder, "
@@ -64,7 +64,7 @@ def verify_path(path: Path, *, public_key: Ed25519PublicKey | None = None,
     if _kind(manifest_path) in KINDS:
         problems, notes, kind = verify_pack_or_review(path, public_key)
         return Verified(kind, Verification(problems=problems, notes=notes))
-    result = verify_report(path)
+    result = verify_report(path, strict_inputs=strict_inputs)
     signature = path / SIGNATURE
     if public_key is not None:
         result.problems[:0] = signature_problems(manifest_path.read_bytes(),
@@ -77,7 +77,7 @@ def verify_path(path: Path, *, public_key: Ed25519PublicKey | None = None,
 
 def _kind(manifest_path: Path) -> str | None:
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        manifest = load_json(manifest_path.read_bytes())
+    except (OSError, ValueError):
         return None                  # verify_report says what is wrong with it
     return manifest.get("kind") if isinstance(manifest, dict) else None

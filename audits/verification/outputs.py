@@ -13,7 +13,9 @@ import pandas as pd
 
 from audits.config import Rulepack
 from audits.manifest import MANIFEST, hash_mismatch, whole_number
+from audits.cases.decisionsnapshot import FILE as DECISIONS_FILE
 from audits.models import DECISION_TABLES, REFERENCE_TABLES, RULES_BY_ID
+from audits.verification.decisions import check_recorded_decisions
 
 SIGNATURE = "manifest.sig"                   # written beside the manifest when a signing key is set (review.md)
 ALWAYS_WRITTEN = ("violations.csv", "quarantine.csv", "scores.csv", "index.html", "summary.xlsx")
@@ -125,12 +127,13 @@ def _check_cases(report_dir: Path, day: str, manifest: dict) -> list[str]:
         return [f"output cases.csv: columns are {', '.join(header)}; expected {', '.join(CASE_COLUMNS)} "
                 f"(then {CASE_COMPLAINTS})."]
     problems: list[str] = []
-    cases = _read_output_csv(path, ("audit_date", "case_id", "status", "findings_today", "decision", "exception_id",
-                                    "dispute_id"), problems)
+    cases = _read_output_csv(path, ("audit_date", "case_id", "agency_id", "rule_id", "status", "findings_today",
+                                    "decision", "exception_id", "dispute_id"), problems)
     findings = _read_output_csv(report_dir / "violations.csv", ("case_id", "decision"), problems)
     if cases is None or findings is None:
         return problems
     problems += _check_decisions(cases, findings, manifest)
+    problems += check_recorded_decisions(report_dir, manifest, cases)
     if (cases["audit_date"] != day).any():
         problems.append(f"output cases.csv: {int((cases['audit_date'] != day).sum())} row(s) dated other than {day}.")
     unknown = sorted(set(cases["status"]) - set(STATUSES))
@@ -256,6 +259,8 @@ def _required_outputs(manifest: dict) -> set[str]:
         required |= {"complaints.csv", "dq/complaints.json"}
     if manifest.get("early_warnings") is not None:
         required.add("warnings.csv")
+    if manifest.get("decisions") is not None:
+        required.add(DECISIONS_FILE)
     for agency in _agency_records(manifest):
         stem = agency_file_stem(agency)
         required |= {f"agencies/{stem}.html", f"agencies/{stem}.xlsx"}

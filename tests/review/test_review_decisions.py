@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
+import shutil
 
 import pytest
 
 from audits.cases.keys import case_id
 from audits.cli import main as cli
 from audits.config import load_rulepack
+from audits.manifest import MANIFEST, output_hashes
 from audits.pipeline import run_audit
 from audits.review import period as periods
 from audits.review.build import ReviewConfig, run_review
@@ -84,16 +87,12 @@ def test_verify_of_an_earlier_day_notes_the_changed_decisions_and_fails_only_whe
 
 
 def test_verify_decides_the_cases_again_from_the_recorded_decisions(decided_later, tmp_path, capsys):
-    import shutil
-
     first, _, _ = decided_later
     copy = tmp_path / DAY1.isoformat()
     shutil.copytree(first, copy)
-    from audits.manifest import MANIFEST, output_hashes
-    import json
-
     # a snapshot claiming the dispute was upheld, re-hashed into the manifest: the cases no longer follow from it
-    rows = (copy / "decisions.csv").read_text(encoding="utf-8").replace(",open,2026-11-26,", ",upheld,2026-11-26,2026-11-26")
+    rows = (copy / "decisions.csv").read_text(encoding="utf-8").replace(",open,2026-11-26,",
+                                                                        ",upheld,2026-11-26,2026-11-26")
     (copy / "decisions.csv").write_text(rows, encoding="utf-8")
     manifest = json.loads((copy / MANIFEST).read_text(encoding="utf-8"))
     manifest["outputs"] = output_hashes(copy)
