@@ -277,11 +277,14 @@ def _verify(args) -> int:
     except (SigningKeyError, UsageError) as exc:
         return _fail(f"Cannot verify: {exc}")
     result = verified.result
+    if result.about:
+        print(f"{args.report}: {result.about}.")
     for note in result.notes:
         print(f"{args.report}: not checked: {note}", file=sys.stderr)
     for change in result.changed:
-        print(f"{args.report}: note: changed since the audit (not a failure of the report; --strict-inputs makes it "
-              f"one): {change}", file=sys.stderr)
+        since = "the audit" if verified.kind == "report" else "it was made"
+        print(f"{args.report}: note: changed since {since} (not a failure of the {verified.kind.replace('_', ' ')}; "
+              f"--strict-inputs makes it one): {change}", file=sys.stderr)
     if result.problems:
         what = {"report": "the report does not match its manifest, inputs or itself",
                 "chain": "the chain of daily reports is broken",

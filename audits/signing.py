@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from audits.config import ConfigError
-from audits.manifest import MANIFEST, SIGNATURE, sha256_bytes, sha256_path
+from audits.manifest import MANIFEST, SIGNATURE, load_json, sha256_bytes, sha256_path
 
 SIGNING_KEY_VARIABLE = "AUDIT_SIGNING_KEY"
 SIGNING_CONNECTION = "audit_signing_key"           # the Airflow connection the DAGs read first
@@ -239,7 +239,7 @@ def signature_problems(manifest_bytes: bytes, document: bytes | None, public_key
         return [f"{label}{SIGNATURE}: missing, so the manifest is not signed; a public key was given, so a signature "
                 "by it is required."]
     try:
-        fields = json.loads(document.decode("utf-8"))
+        fields = load_json(document)
         signature = base64.b64decode(str(fields["signature"]), validate=True)
         algorithm, signer = fields.get("algorithm"), str(fields.get("public_key_sha256", ""))
     except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError, binascii.Error):
@@ -277,7 +277,7 @@ def previous_manifest(out: Path, day: dt.date) -> dict:
     path = Path(out) / before / MANIFEST
     try:
         digest = sha256_path(path)
-        run_id = json.loads(path.read_bytes().decode("utf-8")).get("run_id")
+        run_id = load_json(path.read_bytes()).get("run_id")
     except (FileNotFoundError, NotADirectoryError):
         return {"audit_date": before, "sha256": None, "run_id": None}
     except (ValueError, UnicodeDecodeError, AttributeError):

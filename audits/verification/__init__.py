@@ -45,6 +45,7 @@ class Verification:
     problems: list[str] = field(default_factory=list)     # each a mismatch: the report fails
     notes: list[str] = field(default_factory=list)        # what could not be checked here, and why
     changed: list[str] = field(default_factory=list)      # inputs changed since (problems when strict)
+    about: str = ""                                       # whose pack, which period, data as of (packs, reviews)
     superseded: int = 0                                   # superseded reports verified
 
     @property
