@@ -33,6 +33,7 @@ from audits.review.cards import PeriodInfo, ReviewPortfolio, ReviewProvenance
 from audits.review.dailies import ReviewError
 from audits.review.peers import compare
 from audits.review.period import Period
+from audits.review.parties import known_parties
 from audits.review.period_cases import decision_counts, open_critical_days, period_cases
 from audits.review.reach import numbers_called
 from audits.review.scorecards import period_scorecard
@@ -125,8 +126,11 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
                                     "callee_masked", "callee_key", "named_agency", "linked_agencies",
                                     "linked_case_ids", "status")})
     agencies = _agency_names(daily_scores)
+    landing = next((Path(m.landing) for m in reversed(manifests) if m.landing), None)
+    parties = known_parties(agencies, config.store, landing, region=rulepack.default_region)
+    redactors = {agency: packs.redactor(agency, parties) for agency in agencies}
     pack_root = staging / ".packs"
-    family_findings, decisions, recounted = _stream_findings(out, manifests, agencies, pack_root, tables)
+    family_findings, decisions, recounted = _stream_findings(out, manifests, redactors, pack_root, tables)
     if tables is not None:
         daily_scores = redecide.with_counts(daily_scores, recounted, {m.date.isoformat() for m in manifests})
     numbers, partitions = numbers_called(config.store, audited, rulepack.attempt_dispositions)
@@ -148,7 +152,7 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
     cards = []
     for row in scores.itertuples(index=False):
         agency = row.agency_id
-        redact = packs.redactor(agency, agencies)
+        redact = redactors[agency]
         own_cases = packs.redact_frame(cases[cases["agency_id"] == agency], redact)
         own_complaints = _own_complaints(complaints, agency, set(own_cases["case_id"]))
         own_warnings = None if warnings is None else packs.redact_frame(
@@ -170,6 +174,7 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
     manifest = _manifest(config, manifests, missing, partitions, len(complaint_days), len(warning_days),
                          data_as_of, staging)
     manifest["decisions"] = None if current is None else current.record()
+    manifest["redaction"] = parties.record()
     not_met = tuple(a for a, r in zip(scores["agency_id"], scores["sla_overall"]) if r == sla_rules.NOT_MET)
     return manifest, {"agencies": len(scores), "sla_not_met": not_met}
 
@@ -233,7 +238,7 @@ def _scores(daily_scores: pd.DataFrame, family_findings: dict, cases: pd.DataFra
     return scores[list(REVIEW_SCORE_COLUMNS)], clauses
 
 
-def _stream_findings(out: Path, manifests, agencies: dict[str, str], pack_root: Path, tables):
+def _stream_findings(out: Path, manifests, redactors: dict, pack_root: Path, tables):
     """Day by day over violations.csv, each finding decided by `tables` (the decisions in force,
     None: as published): findings that count per (agency, family), findings per (case,
     decision), the day's counts per agency (redecide.day_counts), and each agency's rows
@@ -241,7 +246,7 @@ def _stream_findings(out: Path, manifests, agencies: dict[str, str], pack_root: 
     family: dict[tuple[str, str], int] = {}
     decisions, recounted = [], []
     columns = list(VIOLATION_COLUMNS)
-    for agency in agencies:
+    for agency in redactors:
         (pack_root / _stem(agency)).mkdir(parents=True, exist_ok=True)
     for day, frame in dailies.each_output(out, manifests, "violations.csv"):
         if frame.empty:
@@ -257,12 +262,12 @@ def _stream_findings(out: Path, manifests, agencies: dict[str, str], pack_root: 
             family[(agency, fam)] = family.get((agency, fam), 0) + int(n)
         decisions.append(decision_counts(frame))
         for agency, rows in frame[columns].groupby("agency_id", sort=True):
-            folder = pack_root / _stem(agency)
-            folder.mkdir(parents=True, exist_ok=True)
+            if agency not in redactors:              # no scores row, so no pack (verify names such findings)
+                continue
             # Only `detail` can name another agency (the earlier calls a frequency rule counted, who
             # heard a refusal); every other cell of the row is the agency's own call.
-            rows = rows.assign(detail=packs.redactor(agency, agencies)(rows["detail"]))
-            packs.append_csv(rows, folder / "findings.csv")
+            rows = rows.assign(detail=redactors[agency](rows["detail"]))
+            packs.append_csv(rows, pack_root / _stem(agency) / "findings.csv")
     summed = (pd.concat(decisions, ignore_index=True).groupby(["agency_id", "case_id", "decision"], sort=True)
               ["findings"].sum().reset_index()) if decisions else decision_counts(pd.DataFrame())
     return family, summed, recounted

@@ -35,6 +35,7 @@ class DailyManifest:
     generated_at: str
     rulepack: dict
     outputs: dict[str, str]
+    landing: str = ""    # the landing zone the day was audited from ("" when the manifest names none)
 
 
 def missing_days(out: Path, period: Period) -> list[dt.date]:
@@ -76,7 +77,8 @@ def read_manifests(out: Path, days: list[dt.date]) -> list[DailyManifest]:
                               "`outputs`). Run `python -m audits verify` on that day and rerun it.") from None
         manifests.append(DailyManifest(date=day, path=f"{day.isoformat()}/{MANIFEST}", sha256=sha256_bytes(data),
                                        generated_at=str(document.get("generated_at", "")),
-                                       rulepack=dict(document.get("rulepack") or {}), outputs=outputs))
+                                       rulepack=dict(document.get("rulepack") or {}), outputs=outputs,
+                                       landing=str(document.get("landing") or "")))
     return manifests
 
 
