@@ -25,6 +25,7 @@ import binascii
 import datetime as dt
 import json
 import os
+import stat
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -80,8 +81,27 @@ def signing_key_from_pem(data: bytes, *, where: str) -> Ed25519PrivateKey:
 
 
 def load_signing_key(path: Path) -> Ed25519PrivateKey:
-    """The Ed25519 private key in the PEM file at `path` (SigningKeyError when unusable)."""
-    return signing_key_from_pem(_read_key_file(path, "the signing key"), where=f"the signing key file {path}")
+    """The Ed25519 private key in the PEM file at `path` (SigningKeyError when unusable); a
+    warning on stderr when others than its owner may read or write the file."""
+    key = signing_key_from_pem(_read_key_file(path, "the signing key"), where=f"the signing key file {path}")
+    warning = exposed_key_warning(path)
+    if warning:
+        print(warning, file=sys.stderr)
+    return key
+
+
+def exposed_key_warning(path: Path) -> str | None:
+    """Words when the key file's mode lets its group or other users at it (names the file and
+    the fix, never its content); None when only its owner may."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (f"WARNING: the signing key file {path} has mode {mode:04o}: users other than its owner may read it, and "
+            f"whoever reads it can sign reports as the bank. Run `chmod 600 {path}` (as the account that runs the "
+            "audit), and make a new key pair if others may already have read it.")
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
