@@ -138,3 +138,12 @@ def test_a_pack_tells_nothing_of_the_other_agency(review):
         "named_this_agency": "no", "linked_case_ids": "C-aaaaaaaaaaa1"}]
     findings = texts["findings.csv"].decode("utf-8")
     assert "earlier: 02-01 09:02 another agency, 02-01 10:00 another agency" in findings
+
+
+def test_a_published_review_manifest_that_is_not_json_is_replaced_and_kept(tmp_path):
+    config = _month(tmp_path)
+    review = run_review(config).review_dir
+    (review / "manifest.json").write_bytes(b"[" * 200_000 + b"]" * 200_000)     # nested too deeply to parse
+    again = run_review(config)
+    assert again.outcome.startswith("published; the previous review is kept at superseded/")
+    assert (review / "manifest.json").read_bytes().startswith(b"{")
