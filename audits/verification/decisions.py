@@ -18,6 +18,7 @@ import pandas as pd
 
 from audits.cases.decisions import decide_cases
 from audits.cases.decisionsnapshot import COLUMNS, FILE, decision_tables
+from audits.csvcells import read_csv
 from audits.manifest import whole_number
 
 _SHOWN = ("decision", "exception_id", "dispute_id")
@@ -35,7 +36,7 @@ def check_recorded_decisions(report_dir: Path, manifest: dict, cases: pd.DataFra
     if not path.is_file():
         return []                                 # required: the outputs check names it
     try:
-        rows = pd.read_csv(path, dtype="str", keep_default_na=False, encoding="utf-8")
+        rows = read_csv(path, dtype="str", keep_default_na=False, encoding="utf-8")   # neutralised cells as written
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         return [f"output {FILE}: not a readable CSV ({type(exc).__name__})."]
     if list(rows.columns) != list(COLUMNS):
