@@ -131,6 +131,7 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
     redactors = {agency: packs.redactor(agency, parties) for agency in agencies}
     pack_root = staging / ".packs"
     family_findings, decisions, recounted = _stream_findings(out, manifests, redactors, pack_root, tables)
+    published_scores = daily_scores                     # the day-by-day trend: as each report scored its day
     if tables is not None:
         daily_scores = redecide.with_counts(daily_scores, recounted, {m.date.isoformat() for m in manifests})
     numbers, partitions = numbers_called(config.store, audited, rulepack.attempt_dispositions)
@@ -158,7 +159,8 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
         own_warnings = None if warnings is None else packs.redact_frame(
             warnings[warnings["agency_id"] == agency], redact)
         cards.append(period_scorecard(
-            row, period=info, daily_scores=daily_scores[daily_scores["agency_id"] == agency], cases=own_cases,
+            row, period=info, daily_scores=published_scores[published_scores["agency_id"] == agency],
+            cases=own_cases,
             complaints=own_complaints, warnings=own_warnings, clauses=clauses[agency], peers=comparisons[agency],
             provenance=provenance, rulepack=rulepack))
         _stage_pack(pack_root / _stem(agency), own_cases, own_complaints, comparisons[agency], period, agency)

@@ -21,8 +21,9 @@ def about(manifest: dict | None, kind: str) -> str:
     """"share pack of AG02 for 2026-11 (2026-11-01 to 2026-11-30), data as of …" or "review of …"."""
     if not manifest:
         return ""
+    as_of = printable(manifest.get("data_as_of")) or "unknown"
     period = (f"{printable(manifest.get('period'))} ({printable(manifest.get('first_day'))} to "
-              f"{printable(manifest.get('last_day'))}), data as of {printable(manifest.get('data_as_of')) or 'unknown'}")
+              f"{printable(manifest.get('last_day'))}), data as of {as_of}")
     if kind == "share_pack":
         return f"share pack of agency {printable(manifest.get('agency_id'))} for {period}"
     return f"review of {period}"

@@ -80,7 +80,8 @@ def publish_day(out: Path, day: str, scores: list[dict], *, cases: list[dict] | 
     if warnings is not None:
         write_csv(_frame(warnings, list(WARNING_COLUMNS)), folder / "warnings.csv")
     if decisions is not None:
-        write_csv(_frame(decisions, list(decisionsnapshot.COLUMNS)).astype(object).fillna(""), folder / decisionsnapshot.FILE)
+        rows = _frame(decisions, list(decisionsnapshot.COLUMNS)).astype(object).fillna("")
+        write_csv(rows, folder / decisionsnapshot.FILE)
     manifest = {"run_id": f"test-{day}", "audit_date": day, "generated_at": f"{day}T20:00:00+00:00",
                 "code_version": "test", "rulepack": {"name": "cn_bank", "sha256": rulepack_sha256},
                 "outputs": output_hashes(folder), **({"landing": str(landing)} if landing else {})}
