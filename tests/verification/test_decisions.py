@@ -9,7 +9,7 @@ import pandas as pd
 from audits.cases.decisionsnapshot import snapshot_rows
 from audits.cases.keys import case_id
 from audits.csvcells import write_csv
-from audits.verification.decisions import check_recorded_decisions
+from audits.verification.cases import check_recorded_decisions
 
 RULE = "CONF_AGENT_NOT_ACTIVE"
 CASE = case_id("AG01", RULE, "=E9")                     # an agent id a spreadsheet would run
