@@ -2,11 +2,15 @@
 the store (review.md §1-2), written to `<out>/reviews/<period>/`:
 
     manifest.json     kind "review": the daily manifests read (path + sha256), the store
-                      partitions read, rulepack, code version, outputs (path -> sha256)
+                      partitions read, rulepack, code version, outputs (path -> sha256), the report
+                      whose decisions were applied (`decisions`), what packs were redacted against
     scores.csv        per agency: the period's totals, rates, scores, grade, complaints, SLA
     cases.csv         every case active in the period, status at period end
     index.html, summary.xlsx, agencies/<id>.html|.xlsx
     share/<id>.zip    the agency's share pack (audits.review.packs)
+
+Every day of the period is decided again with the decisions in force (audits.review.decisions),
+and each pack is redacted against every agency the bank knows (audits.review.parties).
 
 Nothing here reads the clock: `data_as_of` is the latest generation time of the daily reports
 read, so a rerun over the same reports writes the same bytes.
@@ -21,19 +25,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from audits.cases.decisionsnapshot import decision_tables
 from audits.config import Rulepack
 from audits.csvcells import write_csv
 from audits.manifest import output_hashes
 from audits.models import VIOLATION_COLUMNS
-from audits.cases.decisionsnapshot import decision_tables
 from audits.review import dailies, packs, publish
 from audits.review import decisions as redecide
 from audits.review import sla as sla_rules
 from audits.review.cards import PeriodInfo, ReviewPortfolio, ReviewProvenance
 from audits.review.dailies import ReviewError
+from audits.review.parties import known_parties
 from audits.review.peers import compare
 from audits.review.period import Period
-from audits.review.parties import known_parties
 from audits.review.period_cases import decision_counts, open_critical_days, period_cases
 from audits.review.reach import numbers_called
 from audits.review.scorecards import period_scorecard

@@ -2,8 +2,8 @@
 checked against its day's manifest before it is used.
 
 A day is published when `<out>/<D>/manifest.json` exists (a report is renamed into place whole,
-its manifest written last). The review never reads the landing zone; everything it says comes
-from these reports and the store.
+its manifest written last). Everything the review says comes from these reports and the store
+(of the landing zone it reads only what the share packs must not show: audits.review.parties).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from audits.csvcells import read_csv
 from audits.cases import decisionsnapshot
+from audits.csvcells import read_csv
 from audits.manifest import MANIFEST, load_json, sha256_bytes
 from audits.review.period import Period
 
