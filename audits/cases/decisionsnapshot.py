@@ -43,7 +43,7 @@ def snapshot_rows(exceptions: pd.DataFrame | None, disputes: pd.DataFrame | None
             "decided_on": _day(disputes["decided_on_date"])}))
     if not parts:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in COLUMNS})
-    rows = pd.concat(parts, ignore_index=True).reindex(columns=list(COLUMNS)).fillna("").astype(object)
+    rows = pd.concat(parts, ignore_index=True).reindex(columns=list(COLUMNS)).astype(object).fillna("")
     return rows.sort_values(["table", "id"], kind="stable").reset_index(drop=True)
 
 
