@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="the bank's public key (PEM): every manifest checked must be signed by it")
     verify.add_argument("--chain", type=_date_range, default=None, metavar="FROM..TO",
                         help="with PATH the reports root: check the chain of daily manifests over these days")
+    verify.add_argument("--strict-inputs", action="store_true",
+                        help="fail on inputs changed since the report was made (by default a note names them)")
     verify.set_defaults(handler=_verify)
 
     keygen = commands.add_parser("keygen", help="write a key pair to sign manifests: DIR/signing-key.pem (private, "
@@ -271,12 +273,18 @@ def _verify(args) -> int:
 
     try:
         public_key = load_public_key(args.public_key) if args.public_key else None
-        verified = verify_path(args.report, public_key=public_key, chain=args.chain)
+        verified = verify_path(args.report, public_key=public_key, chain=args.chain, strict_inputs=args.strict_inputs)
     except (SigningKeyError, UsageError) as exc:
         return _fail(f"Cannot verify: {exc}")
     result = verified.result
+    if result.about:
+        print(f"{args.report}: {result.about}.")
     for note in result.notes:
         print(f"{args.report}: not checked: {note}", file=sys.stderr)
+    for change in result.changed:
+        since = "the audit" if verified.kind == "report" else "it was made"
+        print(f"{args.report}: note: changed since {since} (not a failure of the {verified.kind.replace('_', ' ')}; "
+              f"--strict-inputs makes it one): {change}", file=sys.stderr)
     if result.problems:
         what = {"report": "the report does not match its manifest, inputs or itself",
                 "chain": "the chain of daily reports is broken",
@@ -292,9 +300,11 @@ def _verify(args) -> int:
         print(f"{args.report}: chain verified from {first} to {last}: every day has a published report whose "
               "outputs match its manifest, and each names the manifest published for the day before." + signed)
     elif verified.kind == "report":
-        print(f"{args.report}: verified. Every output is listed and matches its sha256, no other file is present; the "
-              "inputs match and are all the landing zone holds for the day, and their rows were counted again; row "
-              "conservation and the scores were recomputed; the rulepack matches"
+        inputs = ("the inputs match and are all the landing zone holds for the day, and their rows were counted again"
+                  if not result.changed else f"{len(result.changed)} input(s) changed since the audit (named above; "
+                  "the report stands as made from the inputs it recorded)")
+        print(f"{args.report}: verified. Every output is listed and matches its sha256, no other file is present; "
+              f"{inputs}; row conservation, the scores and the decisions were recomputed; the rulepack matches"
               + (f"; {result.superseded} superseded report(s) verified by their own manifests." if result.superseded
                  else ".") + signed)
     else:

@@ -56,6 +56,15 @@ def sha256_path(path: Path, *, follow_links: bool = True) -> str:
     return digest.hexdigest()
 
 
+def load_json(data: bytes) -> object:
+    """A manifest's (or signature's) JSON from its bytes. ValueError for anything that is not
+    UTF-8 JSON, a document nested too deeply for the parser included (never a RecursionError)."""
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("nested too deeply to be a manifest") from None
+
+
 def output_hashes(report_dir: Path) -> dict[str, str]:
     """sha256 of every file of the report (relative path -> hash), superseded reports, the manifest
     and its signature excluded."""

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from audits import locks
+from audits.cases import decisionsnapshot
 from audits.config import AuditConfig
 from audits.csvcells import read_csv, write_csv
 from audits.ingest import FileRecord, Ingested
@@ -92,6 +93,8 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         write_csv(quarantine, staging / "quarantine.csv")
         if cases is not None:                                   # the day's case register (cases.md §4)
             write_csv(cases, staging / "cases.csv")
+            decided = _decision_snapshot(reference)             # the decisions applied, re-applied by verify
+            write_csv(decided, staging / decisionsnapshot.FILE)  # and the review (desk.md §4)
         if warnings is not None:                                # early warnings (signals.md §2)
             write_csv(warnings[list(WARNING_COLUMNS)], staging / "warnings.csv")
         volumes = _agency_volumes(config, reference["contracts"].accepted, today)
@@ -121,6 +124,8 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
                                 provenance=provenance, ignored_files=ignored, warnings=portfolio_warnings(warnings)),
                       staging, templates_dir=default_templates_dir(), workers=config.workers)
         manifest = _manifest(config, files, staging, report_dir, history)
+        if cases is not None:          # verify then requires decisions.csv and decides the cases from it
+            manifest["decisions"] = {"file": decisionsnapshot.FILE, "rows": len(decided)}
         if warnings is not None:       # verify then requires warnings.csv; the baseline days' counts it read
             manifest["early_warnings"] = {"rows": len(warnings), "baseline": list(warnings_baseline)}
         write_manifest(staging, manifest, signing_key=config.signing_key)   # last (its signature just before)
@@ -130,6 +135,12 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
     _swap_in(staging, report_dir)                        # interrupted, recover_publishes finishes it
     return AuditResult(report_dir=report_dir, agencies=len(scores), calls_audited=len(calls),
                        findings=len(violations), rows_quarantined=len(quarantine), manifest=manifest)
+
+
+def _decision_snapshot(reference: dict[str, Ingested]) -> pd.DataFrame:
+    """decisions.csv: the accepted rows of the decision tables the run read (none when absent)."""
+    accepted = {t: reference[t].accepted if t in reference else None for t in ("exceptions", "disputes")}
+    return decisionsnapshot.snapshot_rows(accepted["exceptions"], accepted["disputes"])
 
 
 def read_prior_scores(config: AuditConfig) -> pd.DataFrame:

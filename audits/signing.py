@@ -25,6 +25,7 @@ import binascii
 import datetime as dt
 import json
 import os
+import stat
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from audits.config import ConfigError
-from audits.manifest import MANIFEST, SIGNATURE, sha256_bytes, sha256_path
+from audits.manifest import MANIFEST, SIGNATURE, load_json, sha256_bytes, sha256_path
 
 SIGNING_KEY_VARIABLE = "AUDIT_SIGNING_KEY"
 SIGNING_CONNECTION = "audit_signing_key"           # the Airflow connection the DAGs read first
@@ -80,8 +81,27 @@ def signing_key_from_pem(data: bytes, *, where: str) -> Ed25519PrivateKey:
 
 
 def load_signing_key(path: Path) -> Ed25519PrivateKey:
-    """The Ed25519 private key in the PEM file at `path` (SigningKeyError when unusable)."""
-    return signing_key_from_pem(_read_key_file(path, "the signing key"), where=f"the signing key file {path}")
+    """The Ed25519 private key in the PEM file at `path` (SigningKeyError when unusable); a
+    warning on stderr when others than its owner may read or write the file."""
+    key = signing_key_from_pem(_read_key_file(path, "the signing key"), where=f"the signing key file {path}")
+    warning = exposed_key_warning(path)
+    if warning:
+        print(warning, file=sys.stderr)
+    return key
+
+
+def exposed_key_warning(path: Path) -> str | None:
+    """Words when the key file's mode lets its group or other users at it (names the file and
+    the fix, never its content); None when only its owner may."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (f"WARNING: the signing key file {path} has mode {mode:04o}: users other than its owner may read it, and "
+            f"whoever reads it can sign reports as the bank. Run `chmod 600 {path}` (as the account that runs the "
+            "audit), and make a new key pair if others may already have read it.")
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
@@ -239,7 +259,7 @@ def signature_problems(manifest_bytes: bytes, document: bytes | None, public_key
         return [f"{label}{SIGNATURE}: missing, so the manifest is not signed; a public key was given, so a signature "
                 "by it is required."]
     try:
-        fields = json.loads(document.decode("utf-8"))
+        fields = load_json(document)
         signature = base64.b64decode(str(fields["signature"]), validate=True)
         algorithm, signer = fields.get("algorithm"), str(fields.get("public_key_sha256", ""))
     except (UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError, binascii.Error):
@@ -277,7 +297,7 @@ def previous_manifest(out: Path, day: dt.date) -> dict:
     path = Path(out) / before / MANIFEST
     try:
         digest = sha256_path(path)
-        run_id = json.loads(path.read_bytes().decode("utf-8")).get("run_id")
+        run_id = load_json(path.read_bytes()).get("run_id")
     except (FileNotFoundError, NotADirectoryError):
         return {"audit_date": before, "sha256": None, "run_id": None}
     except (ValueError, UnicodeDecodeError, AttributeError):

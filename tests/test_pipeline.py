@@ -240,7 +240,7 @@ def test_no_csv_cell_under_out_can_run_as_a_formula(tmp_path):
         with path.open(newline="", encoding="utf-8") as handle:
             cells[path.name] = [cell for row in csv.reader(handle) for cell in row]
     assert set(cells) == {"violations.csv", "quarantine.csv", "scores.csv", "cases.csv", "complaints.csv",
-                          "warnings.csv"}
+                          "warnings.csv", "decisions.csv"}
     runnable = {name: [c for c in found if c[:1] in ("=", "+", "-", "@", "\t", "\r")
                        and not re.fullmatch(r"[+-]?\d+(\.\d*)?(e[+-]?\d+)?|\+\d{1,3} [\d*]+", c)]
                 for name, found in cells.items()}

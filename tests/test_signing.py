@@ -244,3 +244,19 @@ def test_only_signing_imports_cryptography_at_run_time():
             if id(node) not in typing_only and any(n.split(".")[0] == "cryptography" for n in names):
                 users.add(path.relative_to(REPO).as_posix())
     assert users == {"audits/signing.py"}
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
+def test_a_signing_key_others_can_read_is_used_with_a_warning_naming_the_file_and_the_fix(tmp_path, capsys, mode):
+    path = tmp_path / "signing-key.pem"
+    path.write_bytes(_pem(KEY))
+    os.chmod(path, mode)
+    key = signing_key_from_environment({"AUDIT_SIGNING_KEY": str(path)})
+    assert public_key_fingerprint(key) == public_key_fingerprint(KEY)
+    err = capsys.readouterr().err
+    assert str(path) in err and f"chmod 600 {path}" in err and f"mode {mode:04o}" in err
+    body = b"".join(_pem(KEY).splitlines()[1:-1]).decode()
+    assert "PRIVATE KEY" not in err and body[:16] not in err
+    os.chmod(path, 0o600)
+    signing_key_from_environment({"AUDIT_SIGNING_KEY": str(path)})
+    assert capsys.readouterr().err == ""

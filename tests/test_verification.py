@@ -172,13 +172,15 @@ def test_files_added_under_superseded_are_caught(tmp_path, report, capsys):
     assert "superseded/r0: not a report this one superseded" in output
 
 
-def test_a_late_cdr_file_for_a_new_agency_is_caught(report, capsys):
+def test_a_late_cdr_file_for_a_new_agency_is_named_and_fails_when_strict(report, capsys):
     make_landing(report.parent.parent / "landing", {DAY: {"AG04": [call("z1", f"{DAY} 10:00:00", agency_id="AG04")]}},
                  contracts=CONTRACTS)
+    late = f"input cdr/{DAY}/AG04.csv: agency AG04's file of the day is in the landing zone but not an input"
     code, output = _verify(report, capsys)
-    assert code == 1
-    assert f"input cdr/{DAY}/AG04.csv: agency AG04's file of the day is in the landing zone but not an input" \
-        in output
+    assert code == 0 and "changed since the audit" in output and late in output     # the report itself is intact
+    capsys.readouterr()
+    assert cli(["verify", str(report), "--strict-inputs"]) == 1
+    assert late in capsys.readouterr().err
 
 
 def test_a_custom_rulepack_changed_after_the_run_is_caught(tmp_path, capsys):

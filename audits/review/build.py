@@ -2,11 +2,15 @@
 the store (review.md §1-2), written to `<out>/reviews/<period>/`:
 
     manifest.json     kind "review": the daily manifests read (path + sha256), the store
-                      partitions read, rulepack, code version, outputs (path -> sha256)
+                      partitions read, rulepack, code version, outputs (path -> sha256), the report
+                      whose decisions were applied (`decisions`), what packs were redacted against
     scores.csv        per agency: the period's totals, rates, scores, grade, complaints, SLA
     cases.csv         every case active in the period, status at period end
     index.html, summary.xlsx, agencies/<id>.html|.xlsx
     share/<id>.zip    the agency's share pack (audits.review.packs)
+
+Every day of the period is decided again with the decisions in force (audits.review.decisions),
+and each pack is redacted against every agency the bank knows (audits.review.parties).
 
 Nothing here reads the clock: `data_as_of` is the latest generation time of the daily reports
 read, so a rerun over the same reports writes the same bytes.
@@ -21,14 +25,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from audits.cases.decisionsnapshot import decision_tables
 from audits.config import Rulepack
 from audits.csvcells import write_csv
 from audits.manifest import output_hashes
 from audits.models import VIOLATION_COLUMNS
 from audits.review import dailies, packs, publish
+from audits.review import decisions as redecide
 from audits.review import sla as sla_rules
 from audits.review.cards import PeriodInfo, ReviewPortfolio, ReviewProvenance
 from audits.review.dailies import ReviewError
+from audits.review.parties import known_parties
 from audits.review.peers import compare
 from audits.review.period import Period
 from audits.review.period_cases import decision_counts, open_critical_days, period_cases
@@ -107,6 +114,12 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
         raise ReviewError(f"Cannot review {period.label}: the reports of {dailies.days_text(lacking)} have no "
                           "scores.csv in their manifests; they are not audit reports. Rerun those days.")
     daily_cases, _ = dailies.concat_outputs(out, manifests, "cases.csv")
+    current = dailies.latest_decisions(out)          # the decisions in force now, applied to every day
+    tables = None if current is None else decision_tables(current.rows)
+    if tables is None:
+        _refuse_contradicting_decisions(period, daily_cases)
+    else:
+        daily_cases = redecide.decide_register(daily_cases, tables)
     complaints, complaint_days = dailies.concat_outputs(out, manifests, "complaints.csv")
     warnings, warning_days = dailies.concat_outputs(out, manifests, "warnings.csv")
     # Complaint data exists once the daily audit links complaints (scores.csv gains
@@ -117,8 +130,14 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
                                     "callee_masked", "callee_key", "named_agency", "linked_agencies",
                                     "linked_case_ids", "status")})
     agencies = _agency_names(daily_scores)
+    landing = next((Path(m.landing) for m in reversed(manifests) if m.landing), None)
+    parties = known_parties(agencies, config.store, landing, region=rulepack.default_region)
+    redactors = {agency: packs.redactor(agency, parties) for agency in agencies}
     pack_root = staging / ".packs"
-    family_findings, decisions = _stream_findings(out, manifests, agencies, pack_root)
+    family_findings, decisions, recounted = _stream_findings(out, manifests, redactors, pack_root, tables)
+    published_scores = daily_scores                     # the day-by-day trend: as each report scored its day
+    if tables is not None:
+        daily_scores = redecide.with_counts(daily_scores, recounted, {m.date.isoformat() for m in manifests})
     numbers, partitions = numbers_called(config.store, audited, rulepack.attempt_dispositions)
 
     cases = period_cases(daily_cases, period.label, decisions=decisions, complaints=complaints)
@@ -138,13 +157,14 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
     cards = []
     for row in scores.itertuples(index=False):
         agency = row.agency_id
-        redact = packs.redactor(agency, agencies)
+        redact = redactors[agency]
         own_cases = packs.redact_frame(cases[cases["agency_id"] == agency], redact)
         own_complaints = _own_complaints(complaints, agency, set(own_cases["case_id"]))
         own_warnings = None if warnings is None else packs.redact_frame(
             warnings[warnings["agency_id"] == agency], redact)
         cards.append(period_scorecard(
-            row, period=info, daily_scores=daily_scores[daily_scores["agency_id"] == agency], cases=own_cases,
+            row, period=info, daily_scores=published_scores[published_scores["agency_id"] == agency],
+            cases=own_cases,
             complaints=own_complaints, warnings=own_warnings, clauses=clauses[agency], peers=comparisons[agency],
             provenance=provenance, rulepack=rulepack))
         _stage_pack(pack_root / _stem(agency), own_cases, own_complaints, comparisons[agency], period, agency)
@@ -159,6 +179,8 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
 
     manifest = _manifest(config, manifests, missing, partitions, len(complaint_days), len(warning_days),
                          data_as_of, staging)
+    manifest["decisions"] = None if current is None else current.record()
+    manifest["redaction"] = parties.record()
     not_met = tuple(a for a, r in zip(scores["agency_id"], scores["sla_overall"]) if r == sla_rules.NOT_MET)
     return manifest, {"agencies": len(scores), "sla_not_met": not_met}
 
@@ -222,17 +244,22 @@ def _scores(daily_scores: pd.DataFrame, family_findings: dict, cases: pd.DataFra
     return scores[list(REVIEW_SCORE_COLUMNS)], clauses
 
 
-def _stream_findings(out: Path, manifests, agencies: dict[str, str], pack_root: Path):
-    """Day by day over violations.csv: findings that count per (agency, family), findings per
-    (case, decision), and each agency's rows appended to its pack's findings.csv (redacted)."""
+def _stream_findings(out: Path, manifests, redactors: dict, pack_root: Path, tables):
+    """Day by day over violations.csv, each finding decided by `tables` (the decisions in force,
+    None: as published): findings that count per (agency, family), findings per (case,
+    decision), the day's counts per agency (redecide.day_counts), and each agency's rows
+    appended to its pack's findings.csv (redacted)."""
     family: dict[tuple[str, str], int] = {}
-    decisions = []
+    decisions, recounted = [], []
     columns = list(VIOLATION_COLUMNS)
-    for agency in agencies:
+    for agency in redactors:
         (pack_root / _stem(agency)).mkdir(parents=True, exist_ok=True)
-    for _day, frame in dailies.each_output(out, manifests, "violations.csv"):
+    for day, frame in dailies.each_output(out, manifests, "violations.csv"):
         if frame.empty:
             continue
+        if tables is not None:
+            frame = redecide.decide_findings(frame, day, tables)
+            recounted.append(redecide.day_counts(frame, day.isoformat()))
         for column in columns:
             if column not in frame:
                 frame[column] = ""
@@ -241,15 +268,27 @@ def _stream_findings(out: Path, manifests, agencies: dict[str, str], pack_root: 
             family[(agency, fam)] = family.get((agency, fam), 0) + int(n)
         decisions.append(decision_counts(frame))
         for agency, rows in frame[columns].groupby("agency_id", sort=True):
-            folder = pack_root / _stem(agency)
-            folder.mkdir(parents=True, exist_ok=True)
+            if agency not in redactors:              # no scores row, so no pack (verify names such findings)
+                continue
             # Only `detail` can name another agency (the earlier calls a frequency rule counted, who
             # heard a refusal); every other cell of the row is the agency's own call.
-            rows = rows.assign(detail=packs.redactor(agency, agencies)(rows["detail"]))
-            packs.append_csv(rows, folder / "findings.csv")
+            rows = rows.assign(detail=redactors[agency](rows["detail"]))
+            packs.append_csv(rows, pack_root / _stem(agency) / "findings.csv")
     summed = (pd.concat(decisions, ignore_index=True).groupby(["agency_id", "case_id", "decision"], sort=True)
               ["findings"].sum().reset_index()) if decisions else decision_counts(pd.DataFrame())
-    return family, summed
+    return family, summed, recounted
+
+
+def _refuse_contradicting_decisions(period: Period, daily_cases: pd.DataFrame | None) -> None:
+    """Without recorded decisions to apply again, the days' decisions must agree as published."""
+    days = redecide.contradicting_days(daily_cases)
+    if days:
+        raise ReviewError(
+            f"Cannot review {period.label}: the reports of {dailies.days_text(days)} count findings of cases that a "
+            "later day of the period dismissed (a dispute upheld after those days were published dismisses them "
+            "too), and the latest report does not record the decisions in force (decisions.csv), so the review "
+            "cannot apply them to every day. Rerun the latest audited day (its report then records them), then "
+            "review again.")
 
 
 def _stage_pack(folder: Path, cases: pd.DataFrame, complaints: pd.DataFrame | None, peers, period: Period,

@@ -2,23 +2,24 @@
 checked against its day's manifest before it is used.
 
 A day is published when `<out>/<D>/manifest.json` exists (a report is renamed into place whole,
-its manifest written last). The review never reads the landing zone; everything it says comes
-from these reports and the store.
+its manifest written last). Everything the review says comes from these reports and the store
+(of the landing zone it reads only what the share packs must not show: audits.review.parties).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from audits.cases import decisionsnapshot
 from audits.csvcells import read_csv
-from audits.manifest import MANIFEST, sha256_bytes
+from audits.manifest import MANIFEST, load_json, sha256_bytes
 from audits.review.period import Period
 
 
@@ -34,6 +35,7 @@ class DailyManifest:
     generated_at: str
     rulepack: dict
     outputs: dict[str, str]
+    landing: str = ""    # the landing zone the day was audited from ("" when the manifest names none)
 
 
 def missing_days(out: Path, period: Period) -> list[dt.date]:
@@ -68,15 +70,50 @@ def read_manifests(out: Path, days: list[dt.date]) -> list[DailyManifest]:
         path = out / day.isoformat() / MANIFEST
         data = path.read_bytes()
         try:
-            document = json.loads(data.decode("utf-8"))
+            document = load_json(data)
             outputs = dict(document["outputs"])
         except (ValueError, KeyError, TypeError):
             raise ReviewError(f"Cannot review: the manifest {path} is not a report manifest (unreadable JSON or no "
                               "`outputs`). Run `python -m audits verify` on that day and rerun it.") from None
         manifests.append(DailyManifest(date=day, path=f"{day.isoformat()}/{MANIFEST}", sha256=sha256_bytes(data),
                                        generated_at=str(document.get("generated_at", "")),
-                                       rulepack=dict(document.get("rulepack") or {}), outputs=outputs))
+                                       rulepack=dict(document.get("rulepack") or {}), outputs=outputs,
+                                       landing=str(document.get("landing") or "")))
     return manifests
+
+
+@dataclass(frozen=True)
+class DecisionSource:
+    """The decisions in force when the review runs: the snapshot of the latest published report."""
+
+    manifest: DailyManifest
+    rows: pd.DataFrame            # decisions.csv (audits.cases.decisionsnapshot.COLUMNS), all text
+
+    def record(self) -> dict:
+        return {"date": self.manifest.date.isoformat(), "path": f"{self.manifest.date.isoformat()}/"
+                f"{decisionsnapshot.FILE}", "sha256": self.manifest.outputs[decisionsnapshot.FILE],
+                "manifest_sha256": self.manifest.sha256}
+
+
+def latest_decisions(out: Path) -> DecisionSource | None:
+    """The decisions recorded by the latest published daily report under `out` (whatever its
+    day: the decisions in force now); None when that report records none (made before reports
+    recorded their decisions)."""
+    days = [day for day in map(_report_day, out.iterdir()) if day and (out / day.isoformat() / MANIFEST).is_file()]
+    if not days:
+        return None
+    manifest = read_manifests(out, [max(days)])[0]
+    rows = read_output(out, manifest, decisionsnapshot.FILE)
+    return None if rows is None else DecisionSource(manifest=manifest, rows=rows)
+
+
+def _report_day(folder: Path) -> dt.date | None:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", folder.name):
+        return None
+    try:
+        return dt.date.fromisoformat(folder.name)
+    except ValueError:
+        return None
 
 
 def read_output(out: Path, manifest: DailyManifest, name: str) -> pd.DataFrame | None:

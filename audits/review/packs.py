@@ -11,8 +11,9 @@ nothing of any other agency's, and verifies on its own (its manifest lists its f
 
 Other agencies can surface in the agency's own rows: a frequency finding's detail names the
 agencies of the earlier calls it counted ("earlier: 11-27 09:02 AG03"), a refusal names who
-heard it. `redactor` replaces every other agency's id (as a whole token) and name with
-"another agency" in every text cell the pack holds.
+heard it. `redactor` replaces what names any other agency the bank knows (audits.review.parties:
+ids, names, contract ids, caller numbers; not only the agencies of the period) with "another
+agency" in every text cell the pack holds.
 
 The zip is deterministic: entries sorted by name, one fixed timestamp (1980-01-01 00:00), fixed
 permissions and compression, so a rerun over the same reports gives the same bytes.
@@ -28,11 +29,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import phonenumbers
 
 from audits.csvcells import formula_safe
 from audits.manifest import sha256_path
 
 ANOTHER_AGENCY = "another agency"
+ANOTHER_NUMBER = "another agency's number"
+_DIGIT_RUN = re.compile(r"(?<![0-9])\+?[0-9]+(?:[ -][0-9]+)*(?![0-9])")
 _ID_CHARACTERS = "A-Za-z0-9_-"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 COMPLAINT_COLUMNS = ("audit_date", "complaint_id", "received_at", "channel", "category", "callee_masked",
@@ -40,27 +44,51 @@ COMPLAINT_COLUMNS = ("audit_date", "complaint_id", "received_at", "channel", "ca
 PEER_COLUMNS = ("period", "figure", "better", "own", "q1", "median", "q3", "quartile", "rank", "agencies")
 
 
-def redactor(own: str, agencies: dict[str, str]) -> Callable[[pd.Series], pd.Series]:
-    """A function that replaces, in a text column, every agency id of `agencies` (id -> name)
-    other than `own` (whole tokens only: AG03 but not AG030 or CT-AG03) and every other
-    agency's name (two characters or more) with "another agency"."""
-    ids = sorted((a for a in agencies if a != own), key=len, reverse=True)
-    own_name = agencies.get(own, "")
-    names = sorted({n for a, n in agencies.items() if a != own and len(n.strip()) >= 2 and n != own_name
-                    and n not in own_name}, key=len, reverse=True)
+def redactor(own: str, parties) -> Callable[[pd.Series], pd.Series]:
+    """A function that replaces, in a text column, what names any agency but `own` among
+    `parties` (audits.review.parties.Parties): its id and contract ids (whole tokens only: AG03
+    but not AG030 or CT-AG03), its names (two characters or more, unless part of the own name)
+    with "another agency", and its caller numbers (a run of digits, spaces and hyphens, with or
+    without + / 00 / the trunk 0) with "another agency's number"."""
+    own_tokens = {own} | parties.tokens.get(own, set())
+    ids = sorted({t for a, tokens in parties.tokens.items() if a != own for t in {a} | tokens} - own_tokens,
+                 key=len, reverse=True)
+    own_names = parties.names.get(own, set())
+    names = sorted({n for a, given in parties.names.items() if a != own for n in given
+                    if len(n.strip()) >= 2 and not any(n in mine for mine in own_names)}, key=len, reverse=True)
+    own_numbers = {f for n in parties.callers.get(own, set()) for f in number_forms(n)}
+    numbers = {f for a, given in parties.callers.items() if a != own for n in given for f in number_forms(n)}
+    numbers -= own_numbers
     parts = []
     if ids:
         parts.append(f"(?<![{_ID_CHARACTERS}])(?:{'|'.join(map(re.escape, ids))})(?![{_ID_CHARACTERS}])")
     parts += [re.escape(n) for n in names]
-    if not parts:
-        return lambda column: column
-    pattern = re.compile("|".join(parts))
+    pattern = re.compile("|".join(parts)) if parts else None
+
+    def number(match: re.Match) -> str:
+        return ANOTHER_NUMBER if re.sub(r"\D", "", match.group()) in numbers else match.group()
 
     def redact(column: pd.Series) -> pd.Series:
         if not (pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column)):
             return column
-        return column.astype("str").str.replace(pattern, ANOTHER_AGENCY, regex=True)
+        text = column.astype("str")
+        if pattern is not None:
+            text = text.str.replace(pattern, ANOTHER_AGENCY, regex=True)
+        if numbers:
+            text = text.str.replace(_DIGIT_RUN, number, regex=True)
+        return text
     return redact
+
+
+def number_forms(e164: str) -> set[str]:
+    """The digits of every way a number may be written: E.164 (with or without + or 00) and
+    national (with or without the trunk 0)."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return set()
+    international, national = f"{parsed.country_code}{parsed.national_number}", str(parsed.national_number)
+    return {international, "00" + international, national, "0" + national}
 
 
 def redact_frame(frame: pd.DataFrame, redact: Callable[[pd.Series], pd.Series]) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 from audits import locks
-from audits.manifest import MANIFEST, sha256_path
+from audits.manifest import MANIFEST, load_json, sha256_path
 
 LOCK_WAIT_SECONDS = 1800.0
 
@@ -54,8 +54,11 @@ def publish(staging: Path, final: Path, manifest: dict, signing_key=None) -> str
     """Write the manifest (signed) and put the staged review in place. Returns what happened."""
     previous = final / MANIFEST
     if previous.is_file():
-        old = json.loads(previous.read_text(encoding="utf-8"))
-        if {k: v for k, v in old.items() if k != "supersedes"} == manifest:
+        try:
+            old = load_json(previous.read_bytes())
+        except ValueError:
+            old = None                                   # not a manifest: replaced, and kept like any other
+        if isinstance(old, dict) and {k: v for k, v in old.items() if k != "supersedes"} == manifest:
             shutil.rmtree(staging, ignore_errors=True)
             return "unchanged: the published review already holds exactly these outputs"
         kept = f"superseded/{sha256_path(previous)[:12]}/"

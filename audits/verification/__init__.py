@@ -9,7 +9,12 @@ and of the landing zone, and a report passes only when they all agree:
   and every output a run always writes is listed (the CSVs, dq/, the portfolio, a scorecard
   pair per agency of the day);
 - inputs: re-hashed, re-listed from the landing zone (the reference file a run would choose
-  now, every agency file of the day) and re-counted with the audit's own reader;
+  now, every agency file of the day) and re-counted with the audit's own reader. An input
+  changed, added or removed since the audit is named apart (`changed`): the report stands as
+  made from the inputs it recorded (reference tables grow, decisions come later), so it fails
+  only with `strict_inputs`;
+- decisions: each case's decision decided again from the decisions the run recorded
+  (decisions.csv), not from the decision tables as they are now;
 - row conservation, recomputed: per input rows = accepted + quarantined, the quarantined rows
   counted in quarantine.csv, the accepted calls against scores.csv, the totals summed again;
 - scores.csv against violations.csv (findings, critical findings, calls per family per agency)
@@ -25,12 +30,11 @@ and of the landing zone, and a report passes only when they all agree:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audits.manifest import MANIFEST
+from audits.manifest import MANIFEST, load_json
 from audits.verification.inputs import check_history, check_landing, check_rulepack, check_warning_baseline
 from audits.verification.outputs import check_report_files
 from audits.verification.packs import kept_folders
@@ -40,6 +44,8 @@ from audits.verification.packs import kept_folders
 class Verification:
     problems: list[str] = field(default_factory=list)     # each a mismatch: the report fails
     notes: list[str] = field(default_factory=list)        # what could not be checked here, and why
+    changed: list[str] = field(default_factory=list)      # inputs changed since (problems when strict)
+    about: str = ""                                       # whose pack, which period, data as of (packs, reviews)
     superseded: int = 0                                   # superseded reports verified
 
     @property
@@ -47,8 +53,9 @@ class Verification:
         return not self.problems
 
 
-def verify_report(report_dir: Path) -> Verification:
-    """Every disagreement between the report's manifest, its files and its inputs."""
+def verify_report(report_dir: Path, *, strict_inputs: bool = False) -> Verification:
+    """Every disagreement between the report's manifest, its files and its inputs; inputs
+    changed since the audit are `changed`, or problems with `strict_inputs`."""
     result = Verification()
     manifest = _read_manifest(report_dir, result.problems, "")
     if manifest is None:
@@ -58,7 +65,12 @@ def verify_report(report_dir: Path) -> Verification:
                                f"date {report_dir.name}.")
     rulepack = check_rulepack(manifest, result.problems)
     result.problems += check_report_files(report_dir, manifest, rulepack, superseded=False)
-    result.problems += check_landing(manifest)
+    problems, changed = check_landing(manifest)
+    result.problems += problems
+    if strict_inputs:
+        result.problems += changed
+    else:
+        result.changed += changed
     for check in (check_history, check_warning_baseline):
         problems, notes = check(manifest)
         result.problems += problems
@@ -70,9 +82,12 @@ def verify_report(report_dir: Path) -> Verification:
 def _read_manifest(report_dir: Path, problems: list[str], label: str) -> dict | None:
     path = report_dir / MANIFEST
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        problems.append(f"{label}{path}: cannot read the manifest ({exc}).")
+        manifest = load_json(path.read_bytes())
+    except OSError as exc:
+        problems.append(f"{label}{path}: cannot read the manifest ({exc.strerror or exc}).")
+        return None
+    except ValueError as exc:
+        problems.append(f"{label}{path}: not a manifest ({str(exc)[:80]}).")
         return None
     shapes = {"audit_date": lambda v: isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) is not None,
               "landing": lambda v: isinstance(v, str),

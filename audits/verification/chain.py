@@ -17,11 +17,10 @@ re-derivation from the landing zone is `verify <out>/<day>`, one day at a time.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from audits.manifest import MANIFEST, SIGNATURE, sha256_bytes, sha256_path
+from audits.manifest import MANIFEST, SIGNATURE, load_json, sha256_bytes, sha256_path
 from audits.signing import signature_problems
 from audits.verification.packs import FolderFiles, listed_file_problems
 
@@ -53,8 +52,8 @@ def verify_chain(out: Path, first: dt.date, last: dt.date, *,
             continue
         published[day] = sha256_bytes(data)
         try:
-            manifest = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            manifest = load_json(data)
+        except ValueError:
             manifest = None
         if not isinstance(manifest, dict) or not isinstance(manifest.get("outputs"), dict):
             problems.append(f"{day}: {MANIFEST} is not a report manifest (no `outputs`).")
@@ -91,7 +90,7 @@ def _link_problems(out: Path, day: dt.date, manifest: dict, published_before: st
     if not named:
         return [f"{day}: names no report of {before}: none was published when {day} was audited, and one has been "
                 f"since. Rerun {day} to link it{_later_days(out, day)}."]
-    kept = _superseded(out / before.isoformat()).get(str(named))
+    kept = superseded_manifests(out / before.isoformat()).get(str(named))
     if kept is not None:
         run_id, folder = kept
         return [f"{day}: names the report of {before} by run {run_id}, which a rerun of {before} superseded (kept at "
@@ -101,7 +100,7 @@ def _link_problems(out: Path, day: dt.date, manifest: dict, published_before: st
             f"{published_before[:12]}… and no report it superseded has it: the report of {before} was replaced."]
 
 
-def _superseded(report_dir: Path) -> dict[str, tuple[str, str]]:
+def superseded_manifests(report_dir: Path) -> dict[str, tuple[str, str]]:
     """sha256 of each superseded manifest kept in the report -> (its run id, its folder name)."""
     kept = {}
     folder = report_dir / "superseded"
@@ -109,8 +108,8 @@ def _superseded(report_dir: Path) -> dict[str, tuple[str, str]]:
         path = child / MANIFEST
         try:
             digest = sha256_path(path)
-            run_id = json.loads(path.read_bytes().decode("utf-8")).get("run_id")
-        except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+            run_id = load_json(path.read_bytes()).get("run_id")
+        except (OSError, ValueError, AttributeError):
             continue
         kept[digest] = (str(run_id), child.name)
     return kept

@@ -16,16 +16,16 @@ foreign signature fails. Without one, signatures are not checked (a note says so
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from audits.manifest import MANIFEST, SIGNATURE
+from audits.manifest import MANIFEST, SIGNATURE, load_json
 from audits.signing import signature_problems
 from audits.verification import Verification, verify_report
 from audits.verification.chain import verify_chain
-from audits.verification.packs import KINDS, verify_pack_or_review
+from audits.verification.packs import KINDS, pack_manifest, verify_pack_or_review
+from audits.verification.reviews import about, replaced_daily_reports
 
 if TYPE_CHECKING:                     # only audits.signing imports cryptography
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -42,9 +42,10 @@ class Verified:
 
 
 def verify_path(path: Path, *, public_key: Ed25519PublicKey | None = None,
-                chain: tuple[dt.date, dt.date] | None = None) -> Verified:
+                chain: tuple[dt.date, dt.date] | None = None, strict_inputs: bool = False) -> Verified:
     """Every problem of PATH (see the module's docstring); UsageError when PATH and the options
-    do not fit (--chain with anything but the reports root, a PATH that does not exist)."""
+    do not fit (--chain with anything but the reports root, a PATH that does not exist).
+    Inputs changed since a report was made are `changed`, problems with `strict_inputs`."""
     path = Path(path)
     if not path.exists():
         raise UsageError(f"{path} does not exist. Pass a daily report folder (<out>/<YYYY-MM-DD>), a review folder, "
@@ -56,15 +57,13 @@ def verify_path(path: Path, *, public_key: Ed25519PublicKey | None = None,
                              f"{path} is not one (it is a file or holds a {MANIFEST} of its own).")
         return Verified("chain", Verification(problems=verify_chain(path, *chain, public_key=public_key)))
     if path.is_file():
-        problems, notes, kind = verify_pack_or_review(path, public_key)
-        return Verified(kind, Verification(problems=problems, notes=notes))
+        return _pack_or_review(path, public_key, strict_inputs)
     if not manifest_path.is_file():
         raise UsageError(f"{path} holds no {MANIFEST}: it is not a report, a review or a pack. For the reports root, "
                          "pass --chain FROM..TO; for one day, pass <out>/<YYYY-MM-DD>.")
     if _kind(manifest_path) in KINDS:
-        problems, notes, kind = verify_pack_or_review(path, public_key)
-        return Verified(kind, Verification(problems=problems, notes=notes))
-    result = verify_report(path)
+        return _pack_or_review(path, public_key, strict_inputs)
+    result = verify_report(path, strict_inputs=strict_inputs)
     signature = path / SIGNATURE
     if public_key is not None:
         result.problems[:0] = signature_problems(manifest_path.read_bytes(),
@@ -75,9 +74,25 @@ def verify_path(path: Path, *, public_key: Ed25519PublicKey | None = None,
     return Verified("report", result)
 
 
+def _pack_or_review(path: Path, public_key: Ed25519PublicKey | None, strict_inputs: bool) -> Verified:
+    """A share pack or a review: its files and signature; whose, which period, data as of; and
+    for a review, the daily reports it read that were replaced since (changed inputs)."""
+    problems, notes, kind = verify_pack_or_review(path, public_key)
+    manifest = pack_manifest(path)
+    result = Verification(problems=problems, notes=notes, about=about(manifest, kind))
+    if kind == "review" and manifest is not None:
+        changed, unchecked = replaced_daily_reports(manifest)
+        result.notes += unchecked
+        if strict_inputs:
+            result.problems += changed
+        else:
+            result.changed += changed
+    return Verified(kind, result)
+
+
 def _kind(manifest_path: Path) -> str | None:
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        manifest = load_json(manifest_path.read_bytes())
+    except (OSError, ValueError):
         return None                  # verify_report says what is wrong with it
     return manifest.get("kind") if isinstance(manifest, dict) else None

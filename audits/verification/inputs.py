@@ -14,15 +14,20 @@ from audits.manifest import hash_mismatch, readable_now, whole_number
 from audits.models import DECISION_TABLES, REFERENCE_TABLES
 
 
-def check_landing(manifest: dict) -> list[str]:
-    """Inputs re-hashed and re-counted; the landing zone re-listed for the day."""
+def check_landing(manifest: dict) -> tuple[list[str], list[str]]:
+    """Inputs re-hashed and re-counted; the landing zone re-listed for the day: (problems, the
+    inputs changed since the audit). A problem is the manifest disagreeing with itself or with
+    an input as it still is (rows counted again); an input changed, added or removed since is
+    not the report's fault (reference tables grow, decisions are made later): verify names it
+    and fails on it only when asked to (--strict-inputs)."""
     from audits.loaders import REFERENCE_SUFFIXES, find_table_file, scan_cdr_folder
 
     landing = Path(str(manifest["landing"]))
     if not landing.is_dir():
-        return [f"landing zone {landing}: not found, so the inputs cannot be re-hashed or re-listed; run verify "
-                "where the landing zone of the audit is reachable."]
-    problems = []
+        return [], [f"landing zone {landing}: not found, so the inputs cannot be re-hashed or re-listed; run verify "
+                    "where the landing zone of the audit is reachable."]
+    problems: list[str] = []
+    changed: list[str] = []
     inputs = manifest["inputs"]
     cdr_agencies = [e.get("agency_id") for e in inputs if e.get("table") == "cdr" and e.get("status") != "ignored"]
     # An agency that delivered two files for the day has neither read (both unreadable, 0 rows).
@@ -40,12 +45,12 @@ def check_landing(manifest: dict) -> list[str]:
             problems.append(f"input {path}: not a path inside the landing zone.")
             continue
         if not entry.get("sha256"):      # not a readable file at audit time (a directory, FIFO, no permission)
-            problems += readable_now(file, f"input {path}")
+            changed += readable_now(file, f"input {path}")
             continue
         mismatch = hash_mismatch(file, str(entry.get("sha256")), f"input {path}",
-                                 "the input changed after the audit; the report no longer matches its inputs")
+                                 "the input changed since the audit")
         if mismatch or entry.get("status") == "ignored" or entry.get("agency_id") in in_conflict:   # never read
-            problems += mismatch
+            changed += mismatch
             continue
         rows = _rows_in(file, table)
         if isinstance(rows, str):
@@ -60,11 +65,11 @@ def check_landing(manifest: dict) -> list[str]:
         if not recorded:
             problems.append(f"reference table {table}: no input in the manifest, yet no audit runs without it.")
         elif now is not None and now not in recorded:
-            problems.append(f"reference table {table}: an audit now reads {now}, not {recorded[0]} as recorded "
-                            "(a file added or removed after the audit); rerun the audit for this day.")
-    problems += _decision_tables_listed(landing, inputs)
+            changed.append(f"reference table {table}: an audit now reads {now}, not {recorded[0]} as recorded "
+                           "(a file added or removed after the audit).")
+    changed += _decision_tables_listed(landing, inputs)
     day = dt.date.fromisoformat(str(manifest["audit_date"]))
-    problems += _complaints_listed(landing, day, manifest)
+    changed += _complaints_listed(landing, day, manifest)
     delivered = {str(e.get("path")) for e in inputs if e.get("table") == "cdr" and e.get("status") != "missing"}
     recorded_missing = {str(e.get("path")) for e in inputs if e.get("table") == "cdr" and e.get("status") == "missing"}
     folder = scan_cdr_folder(landing, day)
@@ -72,13 +77,12 @@ def check_landing(manifest: dict) -> list[str]:
     for agency, file in found + [("(not an agency file)", stray) for stray in folder.strays]:
         path = file.relative_to(landing).as_posix()
         if path in recorded_missing:
-            problems.append(f"input {path}: was missing at audit time but exists now (delivered late, or the "
-                            "manifest was altered); rerun the audit for this day.")
+            changed.append(f"input {path}: was missing at audit time but exists now (delivered late, or the "
+                           "manifest was altered).")
         elif path not in delivered:
-            problems.append(f"input {path}: agency {agency}'s file of the day is in the landing zone but not an "
-                            "input of the manifest (delivered after the audit, or dropped from the manifest); "
-                            "rerun the audit for this day.")
-    return problems
+            changed.append(f"input {path}: agency {agency}'s file of the day is in the landing zone but not an "
+                           "input of the manifest (delivered after the audit, or dropped from the manifest).")
+    return problems, changed
 
 
 def _decision_tables_listed(landing: Path, inputs: list[dict]) -> list[str]:
@@ -95,7 +99,7 @@ def _decision_tables_listed(landing: Path, inputs: list[dict]) -> list[str]:
         if now is not None and now not in recorded:
             problems.append(f"reference table {table}: an audit now reads {now}, which the manifest does not list "
                             "(delivered after the audit, or dropped from the manifest); its decisions would change "
-                            "the report: rerun the audit for this day.")
+                            "the report.")
     return problems
 
 
@@ -111,7 +115,7 @@ def _complaints_listed(landing: Path, day: dt.date, manifest: dict) -> list[str]
     if now is None or now in recorded or "complaints.csv" not in manifest["outputs"]:
         return []
     return [f"input {now}: the day's complaints file is in the landing zone but not an input of the manifest "
-            "(delivered after the audit, or dropped from the manifest); rerun the audit for this day."]
+            "(delivered after the audit, or dropped from the manifest)."]
 
 
 def _rows_in(path: Path, table: str) -> int | str:

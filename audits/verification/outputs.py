@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,10 @@ import pandas as pd
 
 from audits.config import Rulepack
 from audits.manifest import MANIFEST, hash_mismatch, whole_number
+from audits.cases.decisionsnapshot import FILE as DECISIONS_FILE
 from audits.models import DECISION_TABLES, REFERENCE_TABLES, RULES_BY_ID
+from audits.verification.cases import check_cases
+from audits.verification.csvread import read_output_csv
 
 SIGNATURE = "manifest.sig"                   # written beside the manifest when a signing key is set (review.md)
 ALWAYS_WRITTEN = ("violations.csv", "quarantine.csv", "scores.csv", "index.html", "summary.xlsx")
@@ -22,7 +24,6 @@ _COUNTS = ("rows_read", "rows_quarantined", "calls_audited", "findings", "critic
            *(f"calls_{f}" for f in _FAMILIES))
 _RECOMPUTED = ("assessed", *(f"score_{f}" for f in (*_FAMILIES, "data_quality")), "overall", "grade",
                "grade_capped")
-_NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r])")        # a CSV cell kept from being read as a formula
 _BEFORE_DECISIONS = ("overall_before_decisions", "grade_before_decisions")   # scores.csv since decisions
 
 
@@ -48,14 +49,14 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
                           ("quarantine.csv", ("audit_date", "source", "row_number")),
                           ("scores.csv", ("audit_date", "agency_id", "file_status", *_COUNTS, *_RECOMPUTED,
                                           *(_BEFORE_DECISIONS if before else ())))):
-        tables[name] = _read_output_csv(report_dir / name, columns, problems)
+        tables[name] = read_output_csv(report_dir / name, columns, problems)
         if tables[name] is not None:
             wrong = tables[name]["audit_date"] != day
             if wrong.any():
                 problems.append(f"output {name}: {int(wrong.sum())} row(s) dated other than {day}.")
     if tables["violations.csv"] is not None:
         problems += _check_rule_metadata(tables["violations.csv"], rulepack)
-        problems += _check_cases(report_dir, day, manifest)
+        problems += check_cases(report_dir, day, manifest)
     problems += _check_complaints(report_dir, day, manifest)
     problems += _check_warnings(report_dir, day, manifest)
     if tables["quarantine.csv"] is not None:
@@ -67,89 +68,6 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
             if rulepack is not None:
                 problems += _check_recomputed_scores(day, tables["scores.csv"], tables["violations.csv"], rulepack)
     return problems
-
-
-def _check_decisions(cases: pd.DataFrame, findings: pd.DataFrame, manifest: dict) -> list[str]:
-    """Decisions (cases.md §3) agree across violations.csv, cases.csv and the inputs: every
-    finding of a case on the day carries its case's decision (all have call date D), each
-    decision names the row that made it, and none comes from a table the audit did not read."""
-    from audits.cases.decisions import ACCEPTED, DECISIONS, DISMISSED, DISPUTED
-
-    problems = []
-    for name, frame in (("violations.csv", findings), ("cases.csv", cases)):
-        unknown = sorted(set(frame["decision"]) - {"", *DECISIONS})
-        if unknown:
-            problems.append(f"output {name}: unknown decision(s) {', '.join(unknown[:10])}.")
-    per_case = findings.drop_duplicates(["case_id", "decision"])
-    for case_id in sorted(per_case.loc[per_case["case_id"].duplicated(), "case_id"].unique())[:10]:
-        problems.append(f"output violations.csv: the findings of case {case_id} carry different decisions.")
-    listed = cases.drop_duplicates("case_id").set_index("case_id")
-    for row in per_case.drop_duplicates("case_id").itertuples(index=False):
-        if row.case_id in listed.index and listed.at[row.case_id, "decision"] != row.decision:
-            problems.append(f"output cases.csv: case {row.case_id} decision is {listed.at[row.case_id, 'decision']!r}; "
-                            f"its findings in violations.csv are {row.decision!r}.")
-    tables = {str(e.get("table")) for e in manifest["inputs"]}
-    for decision, column, table in ((ACCEPTED, "exception_id", "exceptions"), (DISMISSED, "dispute_id", "disputes"),
-                                    (DISPUTED, "dispute_id", "disputes")):
-        mine = cases[cases["decision"] == decision]
-        if (mine[column] == "").any():
-            problems.append(f"output cases.csv: a case {decision} without its {column}.")
-        if len(mine) and table not in tables:
-            problems.append(f"output cases.csv: cases {decision}, yet reference/{table} is not an input of the "
-                            "manifest.")
-    for column, table in (("exception_id", "exceptions"), ("dispute_id", "disputes")):
-        if (cases[column] != "").any() and table not in tables:
-            problems.append(f"output cases.csv: {column} given, yet reference/{table} is not an input of the manifest.")
-    return problems
-
-
-def _check_cases(report_dir: Path, day: str, manifest: dict) -> list[str]:
-    """cases.csv (cases.md §4) against violations.csv: a report whose findings carry case_id
-    (every report since cases; earlier ones have neither) lists every case of its findings,
-    with exactly their count on the day, in the register's columns."""
-    from audits.cases.lifecycle import STATUSES
-    from audits.cases.summary import CASE_COLUMNS
-    from audits.signals.effects import CASE_COLUMN as CASE_COMPLAINTS
-
-    with (report_dir / "violations.csv").open(encoding="utf-8") as handle:
-        if "case_id" not in handle.readline().rstrip("\n").split(","):
-            return []
-    path = report_dir / "cases.csv"
-    if not path.is_file():
-        listed = "cases.csv" in manifest["outputs"]
-        return [] if listed else ["output cases.csv: absent and not listed in the manifest, although violations.csv "
-                                  "has case_id (removed with its manifest entry)."]
-    with path.open(encoding="utf-8") as handle:
-        header = handle.readline().rstrip("\n").split(",")
-    if header not in (list(CASE_COLUMNS), [*CASE_COLUMNS, CASE_COMPLAINTS]):     # complaints: signals.md §1
-        return [f"output cases.csv: columns are {', '.join(header)}; expected {', '.join(CASE_COLUMNS)} "
-                f"(then {CASE_COMPLAINTS})."]
-    problems: list[str] = []
-    cases = _read_output_csv(path, ("audit_date", "case_id", "status", "findings_today", "decision", "exception_id",
-                                    "dispute_id"), problems)
-    findings = _read_output_csv(report_dir / "violations.csv", ("case_id", "decision"), problems)
-    if cases is None or findings is None:
-        return problems
-    problems += _check_decisions(cases, findings, manifest)
-    if (cases["audit_date"] != day).any():
-        problems.append(f"output cases.csv: {int((cases['audit_date'] != day).sum())} row(s) dated other than {day}.")
-    unknown = sorted(set(cases["status"]) - set(STATUSES))
-    if unknown:
-        problems.append(f"output cases.csv: unknown status(es) {', '.join(unknown[:10])}.")
-    if cases["case_id"].duplicated().any():
-        problems.append("output cases.csv: a case_id is listed more than once.")
-    expected = findings["case_id"].value_counts()
-    listed = pd.to_numeric(cases.set_index("case_id")["findings_today"], errors="coerce")
-    listed = listed[~listed.index.duplicated()]
-    for case_id, count in expected.items():
-        if case_id not in listed.index:
-            problems.append(f"output cases.csv: case {case_id} of violations.csv is not listed.")
-        elif listed[case_id] != count:
-            problems.append(f"output cases.csv: case {case_id} findings_today is {listed[case_id]:g}; "
-                            f"violations.csv holds {count}.")
-    for case_id in listed.index[(listed > 0) & ~listed.index.isin(expected.index)]:
-        problems.append(f"output cases.csv: case {case_id} has findings today but none in violations.csv.")
-    return problems[:50]
 
 
 def _check_complaints(report_dir: Path, day: str, manifest: dict) -> list[str]:
@@ -170,7 +88,7 @@ def _check_complaints(report_dir: Path, day: str, manifest: dict) -> list[str]:
     if header != list(COMPLAINT_COLUMNS):
         return [f"output complaints.csv: columns are {', '.join(header)}; expected {', '.join(COMPLAINT_COLUMNS)}."]
     problems: list[str] = []
-    rows = _read_output_csv(path, ("audit_date", "complaint_id", "status"), problems)
+    rows = read_output_csv(path, ("audit_date", "complaint_id", "status"), problems)
     if rows is None:
         return problems
     if (rows["audit_date"] != day).any():
@@ -200,7 +118,7 @@ def _check_warnings(report_dir: Path, day: str, manifest: dict) -> list[str]:
     if not path.is_file():
         return []                           # absent: _check_outputs names it (required)
     problems: list[str] = []
-    frame = _read_output_csv(path, tuple(WARNING_COLUMNS), problems)
+    frame = read_output_csv(path, tuple(WARNING_COLUMNS), problems)
     if frame is None:
         return problems
     with open(path, encoding="utf-8", newline="") as handle:
@@ -256,31 +174,12 @@ def _required_outputs(manifest: dict) -> set[str]:
         required |= {"complaints.csv", "dq/complaints.json"}
     if manifest.get("early_warnings") is not None:
         required.add("warnings.csv")
+    if manifest.get("decisions") is not None:
+        required.add(DECISIONS_FILE)
     for agency in _agency_records(manifest):
         stem = agency_file_stem(agency)
         required |= {f"agencies/{stem}.html", f"agencies/{stem}.xlsx"}
     return required
-
-
-def _read_output_csv(path: Path, columns: tuple[str, ...], problems: list[str]) -> pd.DataFrame | None:
-    """The columns of a report CSV as text (None, with a problem, when it cannot be read)."""
-    label = f"output {path.name}"
-    if not path.is_file():
-        return None                                  # named by the output check
-    try:
-        frame = pd.read_csv(path, dtype="str", keep_default_na=False, usecols=lambda c: c in columns,
-                            encoding="utf-8")
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        problems.append(f"{label}: not a readable CSV ({type(exc).__name__}).")
-        return None
-    absent = [c for c in columns if c not in frame.columns]
-    if absent:
-        problems.append(f"{label}: column(s) {', '.join(absent)} absent.")
-        return None
-    for column in ("agency_id", "call_id"):
-        if column in frame:
-            frame[column] = frame[column].str.replace(_NEUTRALISED, "", regex=True)
-    return frame
 
 
 def _check_conservation(manifest: dict, quarantine: pd.DataFrame) -> list[str]:

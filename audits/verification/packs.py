@@ -9,6 +9,9 @@ A review folder's packs (listed `share/*.zip`) are verified as packs too, and it
 holds exactly the reviews it replaced: each found along the `supersedes` chain by its
 manifest's sha256 and intact by its own manifest (as a daily report's superseded/ is checked).
 
+A pack says whose it is: its manifest's `agency_id`, and the file the bank hands over is
+`<agency_id>.zip`; a pack named for another agency (AG02's pack renamed AG01.zip) fails.
+
 A zip is read as it is, never extracted: an entry whose name could land outside the folder it
 were extracted to (absolute, `..`, a drive or backslash path) or that appears twice (extractors
 disagree on which copy wins) fails the pack.
@@ -17,13 +20,13 @@ disagree on which copy wins) fails the pack.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from audits.manifest import MANIFEST, SIGNATURE, sha256_path
+from audits.manifest import MANIFEST, SIGNATURE, load_json, sha256_path
+from audits.rendering.formatting import agency_file_stem
 from audits.signing import signature_problems
 
 if TYPE_CHECKING:                     # only audits.signing imports cryptography
@@ -88,6 +91,8 @@ def verify_pack_or_review(path: Path, public_key: Ed25519PublicKey | None) -> tu
     if path.is_file():
         return _verify_zip(path, public_key)
     problems, notes, kind = _verify_source(FolderFiles(path), public_key, expect=None, skip_prefix=SUPERSEDED)
+    if kind == "share_pack":
+        problems += owner_problems(None, _read_manifest(FolderFiles(path), [])[1])
     if kind == "review":
         listed = _read_manifest(FolderFiles(path), [])[1] or {}
         for name in sorted(listed.get("outputs", {})):
@@ -152,9 +157,46 @@ def _verify_zip(path: Path, public_key: Ed25519PublicKey | None) -> tuple[list[s
         problems = _unsafe_entries(source)
         try:
             more, notes, kind = _verify_source(source, public_key, expect="share_pack")
+            more += owner_problems(path.name, _read_manifest(source, [])[1])
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, ValueError) as exc:   # damaged, encrypted
             return problems + [f"{path.name}: an entry cannot be read ({exc})."], [], "share_pack"
     return problems + more, notes, kind
+
+
+def owner_problems(file_name: str | None, manifest: dict | None) -> list[str]:
+    """A pack names its agency (`agency_id`), and its file name, when given (`<agency_id>.zip`
+    as the review writes it), names the same one."""
+    if manifest is None or manifest.get("kind") != "share_pack":
+        return []
+    agency = manifest.get("agency_id")
+    if not isinstance(agency, str) or not agency.strip():
+        return [f"{MANIFEST}: no agency_id, so nothing says whose pack this is."]
+    stem = agency_file_stem(agency)
+    named = re.match(r"[A-Za-z0-9_-]*", PurePosixPath(file_name).stem).group() if file_name else stem
+    if named != stem:
+        return [f"{printable(file_name)}: the pack of agency {printable(agency)} (its manifest's agency_id) is named "
+                f"for {printable(named) or 'no agency'}: it was renamed, or it is not the pack of the agency its name "
+                f"says. The bank hands over {stem}.zip."]
+    return []
+
+
+def printable(value: object, limit: int = 64) -> str:
+    """Text from a manifest as a message may show it: cut, control characters replaced."""
+    return "".join(ch if ch.isprintable() else "?" for ch in str(value)[:limit])
+
+
+def pack_manifest(path: Path) -> dict | None:
+    """The manifest of a pack (.zip or folder) or a review folder, None when unreadable."""
+    try:
+        if path.is_file():
+            with zipfile.ZipFile(path) as archive:
+                data = ZipFiles(archive).read(MANIFEST)
+        else:
+            data = FolderFiles(path).read(MANIFEST)
+        manifest = load_json(data) if data is not None else None
+    except (OSError, ValueError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def _unsafe_entries(source: ZipFiles) -> list[str]:
@@ -178,9 +220,9 @@ def _read_manifest(source, problems: list[str]) -> tuple[bytes | None, dict | No
         problems.append(f"{MANIFEST}: missing, so nothing says what the pack or review holds.")
         return None, None
     try:
-        manifest = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        problems.append(f"{MANIFEST}: not JSON ({exc}).")
+        manifest = load_json(data)
+    except ValueError as exc:
+        problems.append(f"{MANIFEST}: not a manifest ({printable(exc, 80)}).")
         return data, None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("outputs"), dict):
         problems.append(f"{MANIFEST}: no `outputs` mapping of relative path to sha256.")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from audits.cases import decisionsnapshot
 from audits.cases.summary import CASE_COLUMNS
 from audits.csvcells import write_csv
 from audits.manifest import output_hashes
@@ -62,8 +63,11 @@ def finding(day: str, agency: str, call_id: str, *, rule: str = "CONF_UNASSIGNED
 
 def publish_day(out: Path, day: str, scores: list[dict], *, cases: list[dict] | None = (),
                 violations: list[dict] = (), complaints: list[dict] | None = None,
-                warnings: list[dict] | None = None, rulepack_sha256: str = "x") -> Path:
-    """<out>/<day>/ with the given CSVs and a manifest whose `outputs` hash them."""
+                warnings: list[dict] | None = None, rulepack_sha256: str = "x",
+                decisions: list[dict] | None = None, landing: Path | None = None) -> Path:
+    """<out>/<day>/ with the given CSVs and a manifest whose `outputs` hash them; `decisions`:
+    the rows of the decisions.csv the day recorded (decisionsnapshot.COLUMNS, blanks left out);
+    `landing`: the landing zone the manifest names."""
     folder = out / day
     folder.mkdir(parents=True)
     score_columns = list(SCORE_COLUMNS) + [c for row in scores for c in row if c not in SCORE_COLUMNS]
@@ -75,9 +79,12 @@ def publish_day(out: Path, day: str, scores: list[dict], *, cases: list[dict] | 
         write_csv(_frame(complaints, list(COMPLAINT_COLUMNS)), folder / "complaints.csv")
     if warnings is not None:
         write_csv(_frame(warnings, list(WARNING_COLUMNS)), folder / "warnings.csv")
+    if decisions is not None:
+        rows = _frame(decisions, list(decisionsnapshot.COLUMNS)).astype(object).fillna("")
+        write_csv(rows, folder / decisionsnapshot.FILE)
     manifest = {"run_id": f"test-{day}", "audit_date": day, "generated_at": f"{day}T20:00:00+00:00",
                 "code_version": "test", "rulepack": {"name": "cn_bank", "sha256": rulepack_sha256},
-                "outputs": output_hashes(folder)}
+                "outputs": output_hashes(folder), **({"landing": str(landing)} if landing else {})}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return folder
 

@@ -13,7 +13,7 @@ import pytest
 from audits.config import load_rulepack
 from audits.csvcells import read_csv
 from audits.review import period as periods
-from audits.review.build import ReviewConfig, run_review
+from audits.review.build import ReviewConfig, ReviewError, run_review
 from tests.review.reports import case, finding, publish_day, score, store_day
 
 D1, D2, D3 = "2027-02-01", "2027-02-02", "2027-02-03"
@@ -26,8 +26,16 @@ def _complaint(day, complaint_id, *, linked, named="", cases=""):
             "linked_case_ids": cases, "status": "linked"}
 
 
-@pytest.fixture
-def review(tmp_path):
+# What the latest report recorded as the decisions in force: DP-1 upheld on D3 (it dismisses the case's
+# findings of every day up to D3, also those its earlier reports counted while it was open), EX-7 accepting
+# AG02's unassigned calls.
+DECISIONS = [{"table": "disputes", "id": "DP-1", "case_id": "C-aaaaaaaaaaa1", "status": "upheld", "raised_on": D1,
+              "decided_on": D3},
+             {"table": "exceptions", "id": "EX-7", "agency_id": "AG02", "rule_id": "CONF_UNASSIGNED",
+              "valid_from": "2027-01-15", "valid_to": "2027-03-31"}]
+
+
+def _month(tmp_path, *, decisions=DECISIONS):
     out, store = tmp_path / "reports", tmp_path / "store"
     agencies = [("AG01", "华信催收"), ("AG02", "Pacific Contact")]
     scores = lambda day: [score(day, a, calls=100, name=n) for a, n in agencies]  # noqa: E731
@@ -60,12 +68,16 @@ def review(tmp_path):
         case(D3, "C-bbbbbbbbbbb1", "AG02", status="open", first_seen="2027-01-20", days_open=15,
              decision="accepted", exception_id="EX-7"),
     ], violations=[finding(D3, "AG01", "c4", case_id="C-aaaaaaaaaaa1", decision="dismissed")],
-        complaints=[_complaint(D3, "K2", linked="AG02", cases="C-bbbbbbbbbbb1")])
+        complaints=[_complaint(D3, "K2", linked="AG02", cases="C-bbbbbbbbbbb1")], decisions=decisions)
     for day in (D1, D2, D3):
         store_day(store, day, {"AG01": 50, "AG02": 40})
-    config = ReviewConfig(period=periods.month("2027-02"), out=out, store=store, rulepack=load_rulepack("cn_bank"),
-                          allow_missing_days=True)
-    return run_review(config).review_dir
+    return ReviewConfig(period=periods.month("2027-02"), out=out, store=store, rulepack=load_rulepack("cn_bank"),
+                        allow_missing_days=True)
+
+
+@pytest.fixture
+def review(tmp_path):
+    return run_review(_month(tmp_path)).review_dir
 
 
 def test_period_cases_status_at_period_end(review):
@@ -73,7 +85,10 @@ def test_period_cases_status_at_period_end(review):
     assert list(cases.index) == ["C-aaaaaaaaaaa1", "C-aaaaaaaaaaa2", "C-bbbbbbbbbbb1"]     # agency, severity
     first, quiet, accepted = cases.loc["C-aaaaaaaaaaa1"], cases.loc["C-aaaaaaaaaaa2"], cases.loc["C-bbbbbbbbbbb1"]
     assert (first["status"], first["days_open"], first["opened_on"], first["findings_period"]) == ("open", "3", D1, "4")
-    assert (first["dispute_id"], first["dispute_outcome"], first["findings_dismissed"]) == ("DP-1", "upheld", "1")
+    # DP-1, upheld on D3, dismisses the case's findings of D1 and D2 too, which those days' reports counted
+    assert (first["dispute_id"], first["dispute_outcome"], first["findings_dismissed"]) == ("DP-1", "upheld", "4")
+    assert (first["decision"], first["summary"]) == ("dismissed", "Case C-aaaaaaaaaaa1 of AG01; dismissed: dispute "
+                                                                  "DP-1 upheld on 2027-02-03.")
     assert first["complaints"] == "1"
     assert (quiet["status"], quiet["resolved_on"], quiet["opened_on"], quiet["days_open"]) == ("resolved", D2, "", "")
     assert (accepted["exception_id"], accepted["findings_accepted"], accepted["complaints"]) == ("EX-7", "1", "2")
@@ -85,8 +100,15 @@ def test_period_cases_status_at_period_end(review):
     assert (scores.loc["AG01", "complaints"], scores.loc["AG02", "complaints"]) == ("1", "2")
     assert (scores.loc["AG01", "complaint_rate_per_10k"], scores.loc["AG02", "complaint_rate_per_10k"]) == ("200.0",
                                                                                                            "500.0")
-    # findings that count: AG01 c1, c2, c3 (disputed still counts), not c4 (dismissed); AG02 none
-    assert (scores.loc["AG01", "findings"], scores.loc["AG02", "findings"]) == ("3", "0")
+    # findings that count: none; AG01's c1..c4 are dismissed by DP-1 as it stands now, AG02's d1 accepted
+    assert (scores.loc["AG01", "findings"], scores.loc["AG02", "findings"]) == ("0", "0")
+    assert (scores.loc["AG01", "calls_confidentiality"], scores.loc["AG01", "critical_findings"]) == ("0", "0")
+
+
+def test_without_recorded_decisions_days_that_contradict_a_later_dismissal_are_refused(tmp_path):
+    with pytest.raises(ReviewError, match=f"the reports of {D1} to {D2} count findings of cases that a later day "
+                                          "of the period dismissed"):
+        run_review(_month(tmp_path, decisions=None))
 
 
 def test_the_scorecard_shows_complaints_warnings_exceptions_and_disputes(review):
@@ -116,3 +138,12 @@ def test_a_pack_tells_nothing_of_the_other_agency(review):
         "named_this_agency": "no", "linked_case_ids": "C-aaaaaaaaaaa1"}]
     findings = texts["findings.csv"].decode("utf-8")
     assert "earlier: 02-01 09:02 another agency, 02-01 10:00 another agency" in findings
+
+
+def test_a_published_review_manifest_that_is_not_json_is_replaced_and_kept(tmp_path):
+    config = _month(tmp_path)
+    review = run_review(config).review_dir
+    (review / "manifest.json").write_bytes(b"[" * 200_000 + b"]" * 200_000)     # nested too deeply to parse
+    again = run_review(config)
+    assert again.outcome.startswith("published; the previous review is kept at superseded/")
+    assert (review / "manifest.json").read_bytes().startswith(b"{")

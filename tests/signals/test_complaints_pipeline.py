@@ -254,7 +254,7 @@ def test_a_complaints_file_changed_or_delivered_after_the_audit_fails_verify(rep
     try:
         path.write_text(path.read_text(encoding="utf-8") + "K-LATE,2026-11-27 23:00,13800000011,app,other,,\n",
                         encoding="utf-8")
-        assert any(f"complaints/{D}.csv" in p for p in verify_report(today).problems)
+        assert any(f"complaints/{D}.csv" in p for p in verify_report(today, strict_inputs=True).problems)
     finally:
         shutil.copy(kept, path)
     assert verify_report(today).problems == []

@@ -26,12 +26,16 @@ PACK_FILES = {
 }
 
 
-def _write_folder(folder: Path, files: dict[str, bytes], kind: str, key: Ed25519PrivateKey | None = KEY) -> Path:
+def _write_folder(folder: Path, files: dict[str, bytes], kind: str, key: Ed25519PrivateKey | None = KEY,
+                  **extra) -> Path:
     for name, data in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
-    manifest = {"kind": kind, "period": "2026-11",
+    manifest = {"kind": kind, "period": "2026-11", "first_day": "2026-11-01", "last_day": "2026-11-30",
+                "data_as_of": "2026-12-01T02:10:00+08:00", **extra,
                 "outputs": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}}
+    if kind == "share_pack":
+        manifest.setdefault("agency_id", folder.name)
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     sign_manifest(folder / "manifest.json", key)
     return folder
@@ -187,3 +191,53 @@ def test_chain_with_anything_but_the_reports_root_is_a_usage_error(tmp_path, cap
     assert code == 2 and "--chain checks the reports root" in text
     code, text = _verify(capsys, str(tmp_path / "nowhere"))
     assert code == 2 and "does not exist" in text
+
+
+def test_a_pack_says_whose_it_is_and_fails_under_another_agency_s_name(tmp_path, capsys):
+    built = _write_folder(tmp_path / "build" / "AG02", PACK_FILES, "share_pack")
+    code, text = _verify(capsys, str(_zip(built, tmp_path / "AG02.zip")))
+    assert code == 0, text
+    assert "share pack of agency AG02 for 2026-11 (2026-11-01 to 2026-11-30), data as of 2026-12-01T02:10:00+08:00" \
+        in text
+    code, text = _verify(capsys, str(_zip(built, tmp_path / "AG01.zip")))       # AG02's pack handed over as AG01's
+    assert code == 1 and "AG01.zip: the pack of agency AG02 (its manifest's agency_id) is named for AG01" in text
+    nameless = _write_folder(tmp_path / "build" / "AG03", PACK_FILES, "share_pack", agency_id="")
+    code, text = _verify(capsys, str(_zip(nameless, tmp_path / "AG03.zip")))
+    assert code == 1 and "no agency_id, so nothing says whose pack this is" in text
+
+
+def test_a_review_names_the_daily_reports_replaced_since_it_was_made(tmp_path, capsys):
+    out = tmp_path / "out"
+    day = out / "2026-11-01"
+    day.mkdir(parents=True)
+    (day / "manifest.json").write_bytes(b'{"run_id": "first", "outputs": {}}\n')
+    read = hashlib.sha256((day / "manifest.json").read_bytes()).hexdigest()
+    review = _write_folder(tmp_path / "reviews" / "2026-11", {"index.html": b"<html></html>\n"}, "review",
+                           reports=str(out), daily_manifests=[{"date": "2026-11-01", "path": "2026-11-01/manifest.json",
+                                                               "sha256": read}])
+    code, text = _verify(capsys, str(review))
+    assert code == 0 and "review of 2026-11 (2026-11-01 to 2026-11-30)" in text and "replaced" not in text
+    (day / "superseded" / "first").mkdir(parents=True)                    # a rerun of the day keeps the old report
+    (day / "manifest.json").rename(day / "superseded" / "first" / "manifest.json")
+    (day / "manifest.json").write_bytes(b'{"run_id": "second", "outputs": {}}\n')
+    code, text = _verify(capsys, str(review))
+    assert code == 0, text
+    assert (f"daily report 2026-11-01: replaced since the review; the report of 2026-11-01 the review read is "
+            f"superseded (run first, manifest {read[:12]}…, kept at 2026-11-01/superseded/first/)") in text
+    assert _verify(capsys, str(review), "--strict-inputs")[0] == 1
+
+
+def test_a_manifest_nested_too_deeply_is_not_a_manifest(tmp_path, capsys):
+    deep = b"[" * 200_000 + b"]" * 200_000
+    report = tmp_path / "2026-11-27"
+    report.mkdir()
+    (report / "manifest.json").write_bytes(deep)
+    code, text = _verify(capsys, str(report))
+    assert code == 1 and "not a manifest" in text and "Traceback" not in text
+    folder = _write_folder(tmp_path / "AG01", PACK_FILES, "share_pack")
+    (folder / "manifest.json").write_bytes(deep)
+    code, text = _verify(capsys, str(_zip(folder, tmp_path / "AG01.zip")))
+    assert code == 1 and "not a manifest" in text
+    (folder / "manifest.sig").write_bytes(deep)
+    code, text = _verify(capsys, str(_zip(folder, tmp_path / "AG01.zip")), "--public-key", _keys(tmp_path)[0])
+    assert code == 1 and "not a manifest" in text
