@@ -68,6 +68,27 @@ def number_zones(numbers: np.ndarray) -> NumberZones:
     return NumberZones(of=of, sets=tuple(sorted(registry, key=registry.get)))
 
 
+def disagreeing_callee_tz(numbers: np.ndarray, callee_tz: pd.Series) -> np.ndarray:
+    """Calls whose callee_tz is given and not one of the zones of a number that has known zones
+    (data-contract §1: no data-quality error, counted on the scorecard)."""
+    given = np.flatnonzero(callee_tz.notna().to_numpy())
+    out = np.zeros(len(callee_tz), dtype=bool)
+    if len(given):
+        known = number_zones(np.asarray(numbers)[given])
+        tz_code, tz_names = pd.factorize(callee_tz.iloc[given])
+        out[given] = (known.of >= 0) & ~zone_is_one_of(known, tz_code, tz_names)
+    return out
+
+
+def zone_is_one_of(known: NumberZones, tz_code: np.ndarray, tz_names) -> np.ndarray:
+    """Whether each zone name (code into tz_names, -1 none) is one of its number's zones."""
+    member = np.zeros((len(known.sets) + 1, len(tz_names) + 1), dtype=bool)     # last row, column: none
+    for s, zones in enumerate(known.sets):
+        for t, name in enumerate(tz_names):
+            member[s, t] = str(name) in zones
+    return member[known.of, tz_code]
+
+
 def _set_id(registry: dict[tuple[str, ...], int], zones: tuple[str, ...] | None) -> int:
     return -1 if zones is None else registry.setdefault(zones, len(registry))
 

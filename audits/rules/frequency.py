@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from audits.models import PURPOSES
-from audits.phonezones import NumberZones, number_zones
+from audits.phonezones import number_zones, zone_is_one_of
 from audits.rules.common import RuleInputs, as_violations, earlier_calls_text, local_clock, ordinal
 from audits.rules.grouping import group_keys, previous_flagged, running_count, running_sum_before
 from audits.tables import agency_zones
@@ -75,32 +75,11 @@ def callee_zones(numbers: np.ndarray, callee_tz: pd.Series, agency_zone: pd.Seri
     at = {name: k for k, name in enumerate(names)}
     sets = (*(tuple(at[z] for z in s) for s in known.sets), *((at[str(z)],) for z in tz_names),
             *((at[str(z)],) for z in agency_names))
-    consistent = _is_one_of(known, tz_code, tz_names)
+    consistent = zone_is_one_of(known, tz_code, tz_names)
     of = np.where(consistent, len(known.sets) + tz_code,
                   np.where(known.of >= 0, known.of,
                            np.where(agency_code >= 0, len(known.sets) + len(tz_names) + agency_code, -1)))
     return CalleeZones(of=of.astype(np.int64), sets=sets, names=names)
-
-
-def disagreeing_callee_tz(numbers: np.ndarray, callee_tz: pd.Series) -> np.ndarray:
-    """Calls whose callee_tz is given and not one of the zones of a number that has known zones
-    (data-contract §1: no data-quality error, counted on the scorecard)."""
-    given = np.flatnonzero(callee_tz.notna().to_numpy())
-    out = np.zeros(len(callee_tz), dtype=bool)
-    if len(given):
-        known = number_zones(np.asarray(numbers)[given])
-        tz_code, tz_names = pd.factorize(callee_tz.iloc[given])
-        out[given] = (known.of >= 0) & ~_is_one_of(known, tz_code, tz_names)
-    return out
-
-
-def _is_one_of(known: NumberZones, tz_code: np.ndarray, tz_names) -> np.ndarray:
-    """Whether each call's callee_tz (code into tz_names, -1 none) is one of its number's zones."""
-    member = np.zeros((len(known.sets) + 1, len(tz_names) + 1), dtype=bool)     # last row, column: none
-    for s, zones in enumerate(known.sets):
-        for t, name in enumerate(tz_names):
-            member[s, t] = str(name) in zones
-    return member[known.of, tz_code]
 
 
 def outside_hours(start_utc: pd.Series, zones: CalleeZones, opens: np.ndarray, closes: np.ndarray) -> np.ndarray:

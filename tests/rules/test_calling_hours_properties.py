@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from phonenumbers.timezone import time_zones_for_number
 
 from audits.phones import e164_integers, normalise_phones
-from audits.rules.frequency import callee_zones, disagreeing_callee_tz, outside_hours
+from audits.phonezones import disagreeing_callee_tz
+from audits.rules.frequency import callee_zones, outside_hours
 
 NS = 10**9
 # Written forms: CN mobiles and landlines, US numbers in one and in two zones, toll-free (every

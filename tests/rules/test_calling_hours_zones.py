@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from audits.rules.frequency import calls_outside_hours, disagreeing_callee_tz
+from audits.phonezones import disagreeing_callee_tz
+from audits.rules.frequency import calls_outside_hours
 from tests.landing import call, rule_inputs
 from tests.rules.helpers import assignment, consent, contract, ids, iso, only, two_agencies
 
