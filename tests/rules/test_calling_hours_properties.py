@@ -8,14 +8,13 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-import phonenumbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from phonenumbers.timezone import time_zones_for_number
 
 from audits.phones import e164_integers, normalise_phones
 from audits.phonezones import disagreeing_callee_tz
 from audits.rules.frequency import callee_zones, outside_hours
+from tests.oracle import validity as v
 
 NS = 10**9
 # Written forms: CN mobiles and landlines, US numbers in one and in two zones, toll-free (every
@@ -31,18 +30,8 @@ START = dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc)
 
 
 def oracle_zones(written: str | None, callee_tz: str | None, agency_zone: str) -> list[str]:
-    """The zones one call is judged in, from the contract: callee_tz when it is one of the zones
-    phonenumbers gives for the number; else the number's zones; else (none known) the agency's."""
-    zones: set[str] = set()
-    try:
-        number = phonenumbers.parse(written or "", "CN")
-        if phonenumbers.is_valid_number(number):
-            zones = set(time_zones_for_number(number)) - {"Etc/Unknown"}
-    except phonenumbers.NumberParseException:
-        pass
-    if not zones:
-        return [agency_zone]
-    return [callee_tz] if callee_tz in zones else sorted(zones)
+    """The zones one call is judged in, as the differential oracle reads the contract."""
+    return v.callee_zones(v.phone(written or "", "CN"), callee_tz, agency_zone)
 
 
 def oracle_outside(start: dt.datetime, zones: list[str], window: tuple[int, int]) -> bool:
