@@ -123,13 +123,17 @@ def _zones_of_distinct(numbers: np.ndarray, digits: np.ndarray, country: np.ndar
 
 
 def _country_codes(numbers: np.ndarray, digits: np.ndarray) -> np.ndarray:
-    """Each number's country calling code (its first 1, 2 or 3 digits: the codes are prefix-free),
-    0 when none is known (or the number has no more digits than that)."""
+    """Each number's country calling code (its first 1, 2 or 3 digits: the codes are prefix-free,
+    so at most one of them is a code), 0 when none is (or the number has no more digits)."""
     table = _country_code_table()
-    usable = digits > 3
-    head3 = np.where(usable, numbers // _POW10[np.where(usable, digits - 3, 0)], 0)
-    head2, head1 = head3 // 10, head3 // 100
-    return np.where(table[head1], head1, np.where(table[head2], head2, np.where(table[head3], head3, 0)))
+    head3 = (numbers // _POW10[np.maximum(digits - 3, 0)]).astype(np.int16)       # small ints: less to move
+    head3[digits <= 3] = 0
+    head2 = head3 // 10
+    head1 = head2 // 10
+    code = np.where(table[head3], head3, 0).astype(np.int16)
+    np.copyto(code, head2, where=table[head2])
+    np.copyto(code, head1, where=table[head1])
+    return code
 
 
 @functools.cache
