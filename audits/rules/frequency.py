@@ -88,7 +88,6 @@ def outside_hours(start_utc: pd.Series, zones: CalleeZones, opens: np.ndarray, c
     zones.names; -1 when inside in every zone or not judged. One conversion per zone."""
     judged = (opens >= 0) & (zones.of >= 0)
     first = np.full(len(start_utc), -1, dtype=np.int64)
-    instants = start_utc.array.as_unit("ns")
     used = np.bincount(zones.of[judged], minlength=len(zones.sets)) > 0
     for k, name in enumerate(zones.names):
         holds = np.asarray([k in s and bool(u) for s, u in zip(zones.sets, used)] + [False])
@@ -96,27 +95,15 @@ def outside_hours(start_utc: pd.Series, zones: CalleeZones, opens: np.ndarray, c
             continue
         rows = judged & (first < 0) & holds[zones.of]
         if rows.any():
-            clock = _wall_clock_in(instants, name, rows)
+            clock = wall_clock_in(start_utc, name, rows)
             first[rows] = np.where((clock < opens[rows]) | (clock >= closes[rows]), k, -1)
     return first
 
 
-def wall_clock_ns(start_utc: pd.Series, zones: pd.Series, rows: np.ndarray) -> np.ndarray:
-    """Nanoseconds since local midnight on the wall clock of each row's zone (not elapsed
-    time: on a DST day they differ); -1 outside `rows`. One conversion per distinct zone."""
-    clock = np.full(len(start_utc), -1, dtype="int64")
-    codes, distinct = pd.factorize(zones)
-    instants = start_utc.array.as_unit("ns")
-    for code, zone in enumerate(distinct):
-        mine = rows & (codes == code)
-        if mine.any():
-            clock[mine] = _wall_clock_in(instants, zone, mine)
-    return clock
-
-
-def _wall_clock_in(instants, zone: str, rows: np.ndarray) -> np.ndarray:
-    """Nanoseconds since local midnight in `zone` of the instants at `rows`."""
-    return instants[rows].tz_convert(zone).tz_localize(None).asi8 % _DAY_NS
+def wall_clock_in(start_utc: pd.Series, zone: str, rows: np.ndarray) -> np.ndarray:
+    """Nanoseconds since local midnight on `zone`'s wall clock (not elapsed time: on a DST day
+    they differ) of the instants at `rows` (a boolean mask, by position), in their order."""
+    return start_utc.array.as_unit("ns")[rows].tz_convert(zone).tz_localize(None).asi8 % _DAY_NS
 
 
 def purpose_slots(frame: pd.DataFrame) -> np.ndarray:
