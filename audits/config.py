@@ -55,6 +55,12 @@ class CaseSettings:
 DEFAULT_WARNING_FLOORS = {"attempts": 25.0, "numbers": 25.0, "intensity": 0.25, "unassigned_share": 0.02,
                           "off_hours_share": 0.02, "short_answer_share": 0.05, "refusal_rate": 0.10,
                           "new_numbers_share": 0.10}
+# Default least denominators of the rates (metrics.py RATIOS): below it, a rate is undefined that
+# day (not judged, no baseline day, no peer), so that one refusal in two conversations cannot warn.
+# Sized so that a warning needs at least four events above the median at the floor's z 4; intensity's
+# numerator is already >= min_attempts attempts and few numbers is what it looks for.
+DEFAULT_WARNING_MIN_DENOMINATORS = {"intensity": 1, "unassigned_share": 50, "off_hours_share": 50,
+                                    "short_answer_share": 20, "refusal_rate": 20, "new_numbers_share": 20}
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ class WarningSettings:
     short_answer_seconds: float = 10.0   # an answered call shorter than this is a short answer
     new_numbers_days: int = 28           # "new": not attempted by the agency in this many previous days
     floors: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WARNING_FLOORS))
+    min_denominators: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WARNING_MIN_DENOMINATORS))
 
 
 @dataclass(frozen=True)
@@ -208,7 +215,7 @@ _SCORING_KEYS = {"tolerances", "weights", "grade_bands", "critical_grade_cap", "
 _CASES_KEYS = {"resolve_after_days", "max_exception_days"}
 _COMPLAINTS_KEYS = {"lookback_days", "window_days"}
 _WARNINGS_KEYS = {"z", "baseline_days", "min_baseline_days", "min_attempts", "min_peers", "short_answer_seconds",
-                  "new_numbers_days", "floors"}
+                  "new_numbers_days", "floors", "min_denominators"}
 _REVIEW_KEYS = {"sla"}
 
 
@@ -374,10 +381,14 @@ def _warning_settings(value: object) -> WarningSettings:
     no_unknown_keys(floors_doc, set(WARNING_METRICS), "warnings.floors.")
     floors = {m: _number(floors_doc.get(m, default.floors[m]), f"warnings.floors.{m}", 1e-9, 1e9)
               for m in WARNING_METRICS}
+    least_doc = mapping_of(doc.get("min_denominators") or {}, "warnings.min_denominators")
+    no_unknown_keys(least_doc, set(DEFAULT_WARNING_MIN_DENOMINATORS), "warnings.min_denominators.")
+    least = {m: int(_number(least_doc.get(m, n), f"warnings.min_denominators.{m}", 1, 10**9, integer=True))
+             for m, n in DEFAULT_WARNING_MIN_DENOMINATORS.items()}
     return WarningSettings(z=z, baseline_days=baseline_days, min_baseline_days=min_baseline_days,
                            min_attempts=whole("min_attempts", 1, 10**9), min_peers=whole("min_peers", 1, 10**6),
                            short_answer_seconds=seconds, new_numbers_days=whole("new_numbers_days", 1, 366),
-                           floors=floors)
+                           floors=floors, min_denominators=least)
 
 
 def _review_settings(value: object) -> ReviewSettings:

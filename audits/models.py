@@ -282,6 +282,7 @@ class DataQuality:
     rows_accepted: int
     rows_quarantined: int
     reasons: tuple[tuple[str, int], ...]   # (DQ code, rows) sorted by code
+    callee_tz_not_of_number: int = 0       # accepted calls whose callee_tz is not a zone of the number
 
 
 @dataclass(frozen=True)

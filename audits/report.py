@@ -30,6 +30,8 @@ from audits.ingest import FileRecord, Ingested
 from audits.manifest import MANIFEST, output_hashes, sha256_path, write_manifest
 from audits.models import (QUARANTINE_COLUMNS, VIOLATION_COLUMNS, WARNING_COLUMNS, IgnoredFile, InputFile, Portfolio,
                            Provenance)
+from audits.phones import e164_integers
+from audits.phonezones import disagreeing_callee_tz
 from audits.privacy import key_fingerprint
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies
 from audits.signing import previous_manifest
@@ -174,7 +176,18 @@ def _agency_volumes(config: AuditConfig, contracts: pd.DataFrame, today: Ingeste
             rows_quarantined=record.rows_quarantined, reasons=counts)
         earlier = volumes.get(record.agency_id)
         volumes[record.agency_id] = volume if earlier is None else _together(earlier, volume)
-    return list(volumes.values())
+    mismatched = _callee_tz_not_of_number(today.accepted)
+    return [dataclasses.replace(v, callee_tz_not_of_number=mismatched.get(a, 0)) for a, v in volumes.items()]
+
+
+def _callee_tz_not_of_number(calls: pd.DataFrame) -> dict[str, int]:
+    """Per agency, the accepted calls whose callee_tz is not one of the number's zones (data-contract
+    §1: judged in the number's zones instead; no data-quality error, shown on the scorecard)."""
+    if calls.empty or "callee_zone" not in calls:
+        return {}
+    given = calls[calls["callee_zone"].notna()]
+    wrong = disagreeing_callee_tz(e164_integers(given["callee_e164"]), given["callee_zone"])
+    return {str(a): int(n) for a, n in given.loc[wrong, "agency_id"].value_counts().items()}
 
 
 def _together(first: AgencyVolume, second: AgencyVolume) -> AgencyVolume:

@@ -63,6 +63,7 @@ class AgencyVolume:
     rows_read: int
     rows_quarantined: int
     reasons: tuple[tuple[str, int], ...]
+    callee_tz_not_of_number: int = 0     # calls whose callee_tz is not one of the number's zones (not a DQ error)
 
 
 def family_score(rate: float | None, tolerance: float) -> float | None:
@@ -220,7 +221,8 @@ def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: p
             data_quality=DataQuality(file_status=volume.file_status, file_message=volume.file_message,
                                      rows_read=volume.rows_read,
                                      rows_accepted=volume.rows_read - volume.rows_quarantined,
-                                     rows_quarantined=volume.rows_quarantined, reasons=volume.reasons),
+                                     rows_quarantined=volume.rows_quarantined, reasons=volume.reasons,
+                                     callee_tz_not_of_number=volume.callee_tz_not_of_number),
             provenance=provenance,
             grade_bands=tuple((g, float(f)) for g, f in rulepack.scoring.grade_bands),
             cases=case_lines.get(agency, ()),

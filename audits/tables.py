@@ -74,7 +74,7 @@ def type_cdr(frame: pd.DataFrame, *, source: str, file_agency_id: str, local_zon
 
     Timestamps without an offset are local time in `local_zone` (the agency's zone).
     call_date is the bank-zone date of start_time; callee_zone is callee_tz when it is a
-    known zone, else the agency's zone.
+    known zone, else null (the calling-hours rule then judges the number's own zones).
     """
     typed = frame.copy(deep=False)     # new columns only; the raw text is shared, not copied
     typed["source"] = pd.Series(source, index=frame.index, dtype=TEXT)
@@ -89,7 +89,7 @@ def type_cdr(frame: pd.DataFrame, *, source: str, file_agency_id: str, local_zon
     typed["call_date"] = local_dates(typed["start_utc"], bank_zone)
     typed["call_id_repeated"] = frame["call_id"].duplicated(keep="first") & frame["call_id"].notna()
     zone_known = frame["callee_tz"].isin([z for z in frame["callee_tz"].dropna().unique() if is_timezone(z)])
-    typed["callee_zone"] = frame["callee_tz"].where(zone_known, local_zone).astype(TEXT)
+    typed["callee_zone"] = frame["callee_tz"].where(zone_known).astype(TEXT)
     return typed
 
 

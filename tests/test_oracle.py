@@ -24,6 +24,7 @@ from audits.config import AuditConfig, load_rulepack
 from audits.pipeline import run_audit
 from tests.oracle import landings
 from tests.oracle.loading import Quarantined, load_day, load_reference, read_rows
+from tests.oracle import validity as v
 from tests.oracle.rules import Pack, findings
 
 # Each example runs one or two audits (a few seconds each): a handful in CI, many more when the
@@ -94,14 +95,14 @@ def _boundaries(day: dt.date, calls_by_day: dict, reference, pack: Pack) -> set[
                     seen.add("a call less than 1 s inside redial_gap")
                 if call.start == other.start:
                     seen.add("two calls to the number at the same instant")
-        zone = ZoneInfo(call.callee_tz or reference.agency_zone(call.agency_id, day))
-        local = call.start.astimezone(zone)
-        second = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
-        for start, end in pack.windows.values():
-            if second == start:
-                seen.add("a call at a calling-hours start")
-            if second == end:
-                seen.add("a call at a calling-hours end")
+        for zone in v.callee_zones(call.callee, call.callee_tz, reference.agency_zone(call.agency_id, day)):
+            local = call.start.astimezone(ZoneInfo(zone))
+            second = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+            for start, end in pack.windows.values():
+                if second == start:
+                    seen.add("a call at a calling-hours start")
+                if second == end:
+                    seen.add("a call at a calling-hours end")
         if any(call.start in (k.given, k.withdrawn) for k in reference.consents if k.phone == call.callee):
             seen.add("consent given or withdrawn at the call's start")
     return seen
@@ -143,7 +144,6 @@ def _row_of(day: dt.date, landing: Path, item) -> str:
 
 def test_the_oracle_reads_values_as_the_contract_says():
     """The oracle's own reading of cells, on data-contract.md's and rules.md's examples."""
-    from tests.oracle import validity as v
     assert {v.phone(t, "CN") for t in ("13812345678", "+86 138 1234 5678", "0086-138-1234-5678")} == {"+8613812345678"}
     assert v.phone("12345", "CN") is None and v.phone("phone?", "CN") is None
     instant = dt.datetime(2026, 11, 27, 2, 0, 30, 500000, tzinfo=dt.UTC)
@@ -158,3 +158,8 @@ def test_the_oracle_reads_values_as_the_contract_says():
     new_york = "America/New_York"
     assert v.timestamp("2026-03-08 02:30:00", new_york) == dt.datetime(2026, 3, 8, 7, tzinfo=dt.UTC)      # gap: 03:00 EDT
     assert v.timestamp("2026-11-01 01:30:00", new_york) == dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.UTC)  # first: EDT
+    # callee-local time: the number's zones decide; callee_tz only narrows to one of them
+    assert v.callee_zones("+8613812345678", "Europe/London", "Asia/Urumqi") == ["Asia/Shanghai"]
+    assert v.callee_zones("+19075550123", None, "Asia/Shanghai") == ["America/Adak", "America/Anchorage"]
+    assert v.callee_zones("+19075550123", "America/Anchorage", "Asia/Shanghai") == ["America/Anchorage"]
+    assert v.callee_zones("+80012345678", "Asia/Shanghai", "Asia/Urumqi") == ["Asia/Urumqi"]

@@ -108,6 +108,7 @@ class DataQualityView:
     balanced: bool
     balance_text: str
     reasons: tuple[ReasonRow, ...]
+    callee_tz_note: str = ""            # calls whose callee_tz is not a zone of the number, when any
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,9 @@ def data_quality_view(dq: DataQuality) -> DataQualityView:
         balanced=balanced,
         balance_text=balance_text,
         reasons=reasons,
+        callee_tz_note=(f"Callee time zone not that of the number: {fmt_int(dq.callee_tz_not_of_number)} "
+                        f"call{'s' if dq.callee_tz_not_of_number != 1 else ''} (judged in the number's zones)"
+                        if dq.callee_tz_not_of_number else ""),
     )
 
 

@@ -7,30 +7,35 @@ A call whose campaign is unknown has no purpose and is skipped by the purpose ru
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from audits.models import PURPOSES
+from audits.phonezones import number_zones, zone_is_one_of
 from audits.rules.common import RuleInputs, as_violations, earlier_calls_text, local_clock, ordinal
 from audits.rules.grouping import group_keys, previous_flagged, running_count, running_sum_before
+from audits.tables import agency_zones
 
 
 def calls_outside_hours(inputs: RuleInputs) -> pd.DataFrame:
-    """FREQ_CALLING_HOURS: callee-local start before `start` or at/after `end` of the purpose's window."""
+    """FREQ_CALLING_HOURS: callee-local start before `start` or at/after `end` of the purpose's
+    window in any zone the number may be in (callee_zones)."""
     calls = inputs.calls
     windows = inputs.rulepack.calling_hours
     slot = purpose_slots(calls)
     opens = per_purpose({p: w[0] * 60 * _NS for p, w in windows.items()}, -1)[slot]
     closes = per_purpose({p: w[1] * 60 * _NS for p, w in windows.items()}, -1)[slot]
-    judged = opens >= 0
-    clock = wall_clock_ns(calls["start_utc"], calls["callee_zone"], judged)
-    hits = judged & (clock >= 0) & ((clock < opens) | (clock >= closes))      # -1: no zone, not judged
+    zones = callee_zones(calls["number"].to_numpy(), calls["callee_zone"], _agency_zone_of_calls(inputs))
+    outside = outside_hours(calls["start_utc"], zones, opens, closes)
+    hits = outside >= 0
     rows = calls[hits]
+    zone = pd.Series(np.asarray(zones.names, dtype=object)[outside[hits]], index=rows.index, dtype="str")
     window_text = rows["purpose"].map({p: f"{s // 60:02d}:{s % 60:02d}–{e // 60:02d}:{e % 60:02d}"
                                        for p, (s, e) in windows.items()})
-    detail = ("call at " + local_clock(rows["start_utc"], rows["callee_zone"]) + " callee local time ("
-              + rows["callee_zone"] + "); " + rows["purpose"] + " calls are allowed " + window_text)
+    detail = ("call at " + local_clock(rows["start_utc"], zone) + " callee local time (" + zone + "); "
+              + rows["purpose"] + " calls are allowed " + window_text)
     return as_violations(inputs, rows, "FREQ_CALLING_HOURS", detail)
 
 
@@ -38,17 +43,67 @@ _NS = 1_000_000_000
 _DAY_NS = 86_400 * _NS
 
 
-def wall_clock_ns(start_utc: pd.Series, zones: pd.Series, rows: np.ndarray) -> np.ndarray:
-    """Nanoseconds since local midnight on the wall clock of each row's zone (not elapsed
-    time: on a DST day they differ); -1 outside `rows`. One conversion per distinct zone."""
-    clock = np.full(len(start_utc), -1, dtype="int64")
-    codes, distinct = pd.factorize(zones)
-    instants = start_utc.array.as_unit("ns")
-    for code, zone in enumerate(distinct):
-        mine = rows & (codes == code)
-        if mine.any():
-            clock[mine] = instants[mine].tz_convert(zone).tz_localize(None).asi8 % _DAY_NS
-    return clock
+def _agency_zone_of_calls(inputs: RuleInputs) -> pd.Series:
+    """Each call's agency zone (as its naive timestamps were read), looked up once per agency."""
+    bank = inputs.rulepack.bank_timezone
+    zone_of = agency_zones(inputs.contracts, inputs.audit_date, bank)
+    codes, agencies = pd.factorize(inputs.calls["agency_id"])
+    zone_codes, zone_names = pd.factorize(pd.Series([zone_of.get(a, bank) for a in agencies], dtype=object))
+    return pd.Series(pd.Categorical.from_codes(np.append(zone_codes, -1)[codes], categories=zone_names))
+
+
+@dataclass(frozen=True)
+class CalleeZones:
+    """The zones each call is judged in: `of` indexes `sets`, each set a tuple of positions in
+    `names` (-1: none, not judged)."""
+
+    of: np.ndarray
+    sets: tuple[tuple[int, ...], ...]
+    names: tuple[str, ...]
+
+
+def callee_zones(numbers: np.ndarray, callee_tz: pd.Series, agency_zone: pd.Series) -> CalleeZones:
+    """The zones each call is judged in (data-contract §1): callee_tz alone when it is one of the
+    number's zones; else every zone of the number; the agency's zone for a number with none known.
+    numbers: E.164 digits as int64 (-1 none); callee_tz, agency_zone: IANA names per call (by
+    position). Worked out per distinct number, callee_tz and agency zone, never per call."""
+    known = number_zones(numbers)
+    tz_code, tz_names = pd.factorize(callee_tz)
+    agency_code, agency_names = pd.factorize(agency_zone)
+    names = tuple(dict.fromkeys([*(z for s in known.sets for z in s), *map(str, tz_names),
+                                 *map(str, agency_names)]))
+    at = {name: k for k, name in enumerate(names)}
+    sets = (*(tuple(at[z] for z in s) for s in known.sets), *((at[str(z)],) for z in tz_names),
+            *((at[str(z)],) for z in agency_names))
+    consistent = zone_is_one_of(known, tz_code, tz_names)
+    of = np.where(consistent, len(known.sets) + tz_code,
+                  np.where(known.of >= 0, known.of,
+                           np.where(agency_code >= 0, len(known.sets) + len(tz_names) + agency_code, -1)))
+    return CalleeZones(of=of.astype(np.int64), sets=sets, names=names)
+
+
+def outside_hours(start_utc: pd.Series, zones: CalleeZones, opens: np.ndarray, closes: np.ndarray) -> np.ndarray:
+    """For each call, the first of its zones (in `zones.names` order) whose wall clock is before
+    `opens` or at/after `closes` (ns since local midnight; -1: no window), as a position in
+    zones.names; -1 when inside in every zone or not judged. One conversion per zone."""
+    judged = (opens >= 0) & (zones.of >= 0)
+    first = np.full(len(start_utc), -1, dtype=np.int64)
+    used = np.bincount(zones.of[judged], minlength=len(zones.sets)) > 0
+    for k, name in enumerate(zones.names):
+        holds = np.asarray([k in s and bool(u) for s, u in zip(zones.sets, used)] + [False])
+        if not holds.any():
+            continue
+        rows = judged & (first < 0) & holds[zones.of]
+        if rows.any():
+            clock = wall_clock_in(start_utc, name, rows)
+            first[rows] = np.where((clock < opens[rows]) | (clock >= closes[rows]), k, -1)
+    return first
+
+
+def wall_clock_in(start_utc: pd.Series, zone: str, rows: np.ndarray) -> np.ndarray:
+    """Nanoseconds since local midnight on `zone`'s wall clock (not elapsed time: on a DST day
+    they differ) of the instants at `rows` (a boolean mask, by position), in their order."""
+    return start_utc.array.as_unit("ns")[rows].tz_convert(zone).tz_localize(None).asi8 % _DAY_NS
 
 
 def purpose_slots(frame: pd.DataFrame) -> np.ndarray:

@@ -16,6 +16,9 @@ import numpy as np
 
 BANK_TZ = "Asia/Shanghai"
 OTHER_TZ = "Asia/Urumqi"
+# Every customer has a CN mobile, which phonenumbers puts in Asia/Shanghai: calling hours are
+# judged there, whatever the agency's zone or the callee_tz it writes (data-contract §1).
+CUSTOMER_TZ = "Asia/Shanghai"
 
 CLEAN, NORMAL = "clean", "normal"
 EXPIRED, NDA, LICENCE, SCOPE = "expired_contract", "nda_expired", "licence_expired", "out_of_scope"

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from audits.models import CONVERSATION_OUTCOMES
-from audits.sample.agencies import Plan, day_midnight_ms, zone_offset_s
+from audits.sample.agencies import CUSTOMER_TZ, Plan, day_midnight_ms, zone_offset_s
 from audits.sample.notes import fill_notes
 from audits.sample.reference import PURPOSE_CODES, Pool, Roster
 
@@ -82,7 +82,7 @@ def background_day(plan: Plan, pools: dict[str, Pool], roster: Roster, day: int,
     with_tz = has_tz & (rng.random(n) < 0.03)
     callee_tz[with_tz] = np.asarray(CALLEE_ZONES, dtype=object)[
         rng.choice(len(CALLEE_ZONES), int(with_tz.sum()), p=CALLEE_ZONE_P)]
-    zone = np.where(with_tz, callee_tz, np.array([a.tz for a in plan.agencies], dtype=object)[agency])
+    zone = np.full(n, CUSTOMER_TZ, dtype=object)          # hours in the customers' zone, whatever callee_tz says
     midnight = np.zeros(n, dtype=np.int64)
     for z in np.unique(zone):
         midnight[zone == z] = day_midnight_ms(date, zone_offset_s(z, date))

@@ -41,13 +41,13 @@ def _hours(pl: Planter, day: int, k: int) -> None:
         purpose = pl.choice([p for p in ("marketing", "servicing") if pl.hosts(day, p)])
         a = pl.choice(pl.hosts(day, purpose))
         _fresh(pl, day, a, purpose, pl.local(a, day, 21 * H - 1), ())
-    elif purposes:
+    elif purposes:                # in hours in the number's zone; a callee_tz not the number's would say 21:xx
         purpose = pl.choice(purposes)
-        hosts = pl.hosts(day, purpose, need_tz=True, bank_zone=True)
+        hosts = pl.hosts(day, purpose, need_tz=True)
         if hosts:
             a = pl.choice(hosts)
-            start = pl.local(a, day, 21.5 * H + int(pl.rng.integers(0, H)))
-            _fresh(pl, day, a, purpose, start, (), callee_tz="Asia/Urumqi")
+            start = pl.local(a, day, 10 * H + int(pl.rng.integers(0, H)))      # 10:xx Beijing, 21:xx New York
+            _fresh(pl, day, a, purpose, start, (), callee_tz="America/New_York")
 
 
 def _two_calls(pl: Planter, day: int, purpose: str, first: tuple[str, str], second: tuple[str, str],

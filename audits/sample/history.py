@@ -160,8 +160,9 @@ def rapid_redial(pl: Planter, day: int) -> None:
 
 
 def _redial_across_midnight(pl: Planter, day: int) -> None:
-    """An unanswered attempt at 23:5x on the day before, redialled just after midnight; the
-    customer is abroad (callee_tz Europe/London), so both calls are inside calling hours."""
+    """An unanswered attempt at 23:5x on the day before, redialled just after midnight. The agency
+    writes callee_tz Europe/London (in hours there), which is not the CN mobile's zone: both calls
+    are judged in Beijing time, outside calling hours."""
     zone = "Europe/London"
     for purpose in ("collection", "servicing"):
         before = pl.hosts(day - 1, purpose, need_tz=True)
@@ -177,9 +178,10 @@ def _redial_across_midnight(pl: Planter, day: int) -> None:
         local = dt.datetime.fromtimestamp(t / 1000, ZoneInfo(zone))
         assert 8 <= local.hour < 21, "across-midnight redial must be inside the callee's hours"
     disp, outcome = _attempt(pl, purpose)
-    calls = [{"day": day - 1, "agency": h1, "t": t1, "disp": pl.choice(UNANSWERED), "outcome": "", "tz": zone},
+    calls = [{"day": day - 1, "agency": h1, "t": t1, "disp": pl.choice(UNANSWERED), "outcome": "", "tz": zone,
+              "rules": ("FREQ_CALLING_HOURS",)},
              {"day": day, "agency": h2, "t": t2, "disp": disp, "outcome": outcome, "tz": zone,
-              "rules": ("FREQ_RAPID_REDIAL",)}]
+              "rules": ("FREQ_RAPID_REDIAL", "FREQ_CALLING_HOURS")}]
     links = _links(pl, [h1, h2], purpose)
     _run(pl, calls, links, pl.customer(links))
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from audits.sample.agencies import BANK_TZ, CLEAN, Plan, day_midnight_ms, local_ms, zone_offset_s
+from audits.sample.agencies import BANK_TZ, CLEAN, CUSTOMER_TZ, Plan, day_midnight_ms, local_ms, zone_offset_s
 from audits.sample.calls import DISP_P, DISPOSITIONS, OUTCOME_P, OUTCOMES, SECOND_STYLES
 from audits.sample.notes import pii_note
 from audits.sample.reference import NEVER, OPEN, PURPOSE_CODES, Callers, Numbers, Roster
@@ -48,13 +48,11 @@ class Planter:
         return items[int(self.rng.integers(len(items)))]
 
     def hosts(self, day: int, purpose: str | None = None, also: tuple[int, ...] = (),
-              need_tz: bool = False, bank_zone: bool = False) -> list[int]:
+              need_tz: bool = False) -> list[int]:
         """In-force, non-clean agencies whose files for `day` (and days `also`) are audited."""
         out = []
         for a in self.plan.agencies:
             if a.role == CLEAN or not a.in_force or (need_tz and not a.has_callee_tz):
-                continue
-            if bank_zone and a.tz != BANK_TZ:
                 continue
             if not all(self.plan.readable(d, a.idx) for d in (day, *also)):
                 continue
@@ -104,12 +102,14 @@ class Planter:
         return (ms - self.day_ms(0)) // DAY_MS
 
     def at(self, a: int | str, day: int, lo: float = 9 * H, hi: float = 19 * H) -> int:
-        """A random whole second in [lo, hi) local time of an agency (or a zone name)."""
-        tz = a if isinstance(a, str) else self.plan.agencies[a].tz
+        """A random whole second in [lo, hi) local time of an agency's customers (or of a zone
+        name): CUSTOMER_TZ, the zone their calling hours are judged in, whatever the agency's."""
+        tz = a if isinstance(a, str) else CUSTOMER_TZ
         return local_ms(tz, self.plan.date(day), int(self.rng.integers(int(lo), int(hi))))
 
     def local(self, a: int | str, day: int, seconds: float) -> int:
-        tz = a if isinstance(a, str) else self.plan.agencies[a].tz
+        """`seconds` after midnight, local time of an agency's customers (or of a zone name)."""
+        tz = a if isinstance(a, str) else CUSTOMER_TZ
         return local_ms(tz, self.plan.date(day), seconds)
 
     def agent(self, a: int, day: int) -> str:
@@ -181,13 +181,16 @@ def calling_hours(pl: Planter, day: int) -> None:
             if hosts:
                 a = pl.choice(hosts)
                 _fresh(pl, day, a, purpose, pl.local(a, day, 7 * H + int(pl.rng.integers(600, H))), rule)
-        else:                                              # in hours for the agency, not the callee
+        else:                     # a callee_tz that is not the number's zone, in hours there: still a finding
             purpose = pl.choice(pl.purposes(day) or ["collection"])
-            hosts = pl.hosts(day, purpose, need_tz=True, bank_zone=True)
+            hosts = pl.hosts(day, purpose, need_tz=True)
             if hosts:
                 a = pl.choice(hosts)
-                start = pl.local(a, day, 9 * H + int(pl.rng.integers(0, 55 * 60)))   # 07:xx in Urumqi
-                _fresh(pl, day, a, purpose, start, rule, callee_tz="Asia/Urumqi")
+                if i % 8 == 3:                                                   # 23:xx Beijing, 15:xx London
+                    start, zone = pl.local(a, day, 23 * H + int(pl.rng.integers(0, 55 * 60))), "Europe/London"
+                else:                                                            # 06:xx Beijing, 12:xx Kiritimati
+                    start, zone = pl.local(a, day, 6 * H + int(pl.rng.integers(0, 55 * 60))), "Pacific/Kiritimati"
+                _fresh(pl, day, a, purpose, start, rule, callee_tz=zone)
 
 
 def _fresh(pl: Planter, day: int, a: int, purpose: str, start: int, rules: tuple[str, ...], **kw) -> dict:

@@ -17,7 +17,9 @@ Decisions where signals.md is silent: an ANSWERED call without answer_time has n
 counts in neither side of short_answer_share; a REFUSED outcome counts only on an ANSWERED call
 (as for the refusal rule), so refusals are a part of the conversations; an agent's new numbers
 are new to its agency (the definition is the agency's); a metric whose denominator is 0 on a
-day is undefined that day (not 0), and one whose rule the rulepack disables is undefined.
+day is undefined that day (not 0), as is one whose denominator is below the rulepack's
+`warnings.min_denominators` for it (one refusal in two conversations says nothing), and one whose
+rule the rulepack disables.
 """
 
 from __future__ import annotations
@@ -116,24 +118,28 @@ def day_counts(calls: pd.DataFrame, findings: pd.DataFrame, *, numbers: NumbersO
     return DayCounts(counts=frame.astype({c: "str" for c in ENTITY_COLUMNS}))
 
 
-def metric_values(counts: pd.DataFrame) -> pd.DataFrame:
-    """The metrics (WARNING_METRICS columns, float; NaN where undefined) of count rows, same index."""
-    def ratio(top: str, bottom: str) -> np.ndarray:
+# The rates: metric -> (numerator count, denominator count).
+RATIOS = {"intensity": ("attempts", "numbers"), "unassigned_share": ("unassigned", "attempts"),
+          "off_hours_share": ("off_hours", "calls"), "short_answer_share": ("short_answers", "answered_timed"),
+          "refusal_rate": ("refusals", "conversations"), "new_numbers_share": ("new_numbers", "numbers")}
+
+
+def metric_values(counts: pd.DataFrame, min_denominators: dict[str, int] | None = None) -> pd.DataFrame:
+    """The metrics (WARNING_METRICS columns, float; NaN where undefined) of count rows, same index.
+    A rate is undefined where its denominator is 0 or below its entry in `min_denominators`."""
+    least = min_denominators or {}
+
+    def ratio(metric: str) -> np.ndarray:
+        top, bottom = RATIOS[metric]
         num = counts[top].to_numpy(dtype=np.float64)
         den = counts[bottom].to_numpy(dtype=np.float64)
+        defined = (den > 0) & (den >= least.get(metric, 1))
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+            return np.where(defined, num / np.where(den > 0, den, 1), np.nan)
 
-    values = {
-        "attempts": counts["attempts"].to_numpy(dtype=np.float64),
-        "numbers": counts["numbers"].to_numpy(dtype=np.float64),
-        "intensity": ratio("attempts", "numbers"),
-        "unassigned_share": ratio("unassigned", "attempts"),
-        "off_hours_share": ratio("off_hours", "calls"),
-        "short_answer_share": ratio("short_answers", "answered_timed"),
-        "refusal_rate": ratio("refusals", "conversations"),
-        "new_numbers_share": ratio("new_numbers", "numbers"),
-    }
+    values = {"attempts": counts["attempts"].to_numpy(dtype=np.float64),
+              "numbers": counts["numbers"].to_numpy(dtype=np.float64),
+              **{metric: ratio(metric) for metric in RATIOS}}
     return pd.DataFrame({m: values[m] for m in WARNING_METRICS}, index=counts.index)
 
 

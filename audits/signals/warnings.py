@@ -6,6 +6,8 @@ earlier days (basis `history`) and each agent's against its agency's other agent
 
 A warning is raised when z >= warnings.z and the entity had at least min_attempts attempts on
 the day. Decisions where signals.md is silent:
+- A rate whose denominator (conversations, answered calls, ...) is below its
+  `warnings.min_denominators` is undefined that day: not judged, not a baseline day, not a peer.
 - Only the high side warns: more of every metric (volume, redials, unassigned or off-hours
   calls, short answers, refusals, new numbers) is the risk; a drop is an operational matter.
 - The baseline is the previous `baseline_days` calendar days (D-28..D-1), of them the days on
@@ -40,7 +42,7 @@ def day_warnings(day: dt.date, today: pd.DataFrame, history: list[tuple[dt.date,
     frame) against `history`: (day, counts) of earlier days, each counts frame holding NaN in a
     metric that is not comparable with today's (metric_values of it taken as they are)."""
     today = today.reset_index(drop=True)
-    values = metric_values(today)
+    values = metric_values(today, settings.min_denominators)
     attempts = today["attempts"].to_numpy(dtype=np.float64)
     judged = attempts >= settings.min_attempts
     rows = []
@@ -75,7 +77,7 @@ def _history_baseline(today: pd.DataFrame, history: list[tuple[dt.date, pd.DataF
         keys = pd.MultiIndex.from_frame(today[list(ENTITY_COLUMNS)])
         row = keys.get_indexer(pd.MultiIndex.from_frame(earlier[list(ENTITY_COLUMNS)]))
         found = row >= 0
-        values = metric_values(earlier)
+        values = metric_values(earlier, settings.min_denominators)
         active = earlier["attempts"].to_numpy(dtype=np.float64) >= settings.min_attempts
         column = earlier["_day"].to_numpy()[found]
         for k, metric in enumerate(WARNING_METRICS):

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from hypothesis import strategies as st
 
-from tests.oracle.validity import PURPOSES, id_check_character, luhn_ok, wall_clock
+from tests.oracle.validity import PURPOSES, callee_zones, id_check_character, luhn_ok, wall_clock
 
 UTC = dt.UTC
 BANK_ZONES = ("Asia/Shanghai", "Europe/London")
@@ -405,7 +405,7 @@ def worlds(draw) -> World:
             elif kind == "edge":
                 purpose = draw(st.sampled_from(sorted(windows)))
                 edge = windows[purpose][draw(st.sampled_from(["start", "end"]))]
-                zone = ZoneInfo(callee_tz or zones[agency])
+                zone = ZoneInfo(callee_zones(callee, callee_tz or None, zones[agency])[0])   # a zone it is judged in
                 local_day = midnight.astimezone(zone).date() + dt.timedelta(days=draw(st.integers(0, 1)))
                 start = dt.datetime.combine(local_day, dt.time.fromisoformat(edge), tzinfo=zone).astimezone(
                     UTC) + draw(st.sampled_from(deltas))

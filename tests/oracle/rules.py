@@ -88,12 +88,13 @@ def rules_broken(call: Call, earlier: list[Call], day: dt.date, reference: Refer
 
     # --- frequency ---
     if purpose in pack.windows:
-        zone = call.callee_tz or reference.agency_zone(call.agency_id, day)
-        local = call.start.astimezone(ZoneInfo(zone))
-        second_of_day = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
         start, end = pack.windows[purpose]
-        if second_of_day < start or second_of_day >= end:
-            broken.append("FREQ_CALLING_HOURS")
+        for zone in v.callee_zones(call.callee, call.callee_tz or None, reference.agency_zone(call.agency_id, day)):
+            local = call.start.astimezone(ZoneInfo(zone))
+            second_of_day = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+            if second_of_day < start or second_of_day >= end:
+                broken.append("FREQ_CALLING_HOURS")
+                break
     if attempt and purpose in pack.daily_cap and len(attempts_of_purpose(today)) >= pack.daily_cap[purpose]:
         broken.append("FREQ_DAILY_CAP")
     window = [e for e in same_number if (day - e.day).days < pack.rolling_days]          # D-6..D with 7

@@ -9,6 +9,7 @@ import unicodedata
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+import phonenumbers.timezone
 
 UTC = dt.UTC
 DISPOSITIONS = ("ANSWERED", "NO_ANSWER", "BUSY", "REJECTED", "VOICEMAIL", "FAILED")
@@ -75,6 +76,18 @@ def phone(text: str, region: str) -> str | None:
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def callee_zones(e164: str | None, callee_tz: str | None, agency_zone: str) -> list[str]:
+    """The zones a call's start is judged in (data-contract §1): callee_tz when it is one of the
+    zones phonenumbers gives for the number; else the number's zones; the agency's zone when the
+    number has none known."""
+    zones = set()
+    if e164 is not None:
+        zones = set(phonenumbers.timezone.time_zones_for_number(phonenumbers.parse(e164))) - {"Etc/Unknown"}
+    if not zones:
+        return [agency_zone]
+    return [callee_tz] if callee_tz in zones else sorted(zones)
 
 
 def enum(text: str, allowed: tuple[str, ...]) -> str | None:

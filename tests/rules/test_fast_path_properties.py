@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from audits.privacy import mask_e164
 from audits.rules.common import agency_numbers_in, local_clock, map_pairs, pairs_in, positions_in
 from audits.rules.confidentiality import pii_kinds
-from audits.rules.frequency import wall_clock_ns
+from audits.rules.frequency import wall_clock_in
 from audits.rules.grouping import count_in, previous_flagged, running_count, running_sum_before
 from audits.tables import call_order, in_call_order, local_dates
 from tests.oracle.validity import luhn_ok
@@ -103,7 +103,11 @@ def _utc(instants, labels) -> pd.Series:
 def test_wall_clock_is_each_rows_local_time_since_midnight(drawn):
     instants, zones, judged, labels = drawn
     assume(all(v is not None for v in instants))                 # calls always have a start
-    clock = wall_clock_ns(_utc(instants, labels), pd.Series(zones, index=labels, dtype=object), np.array(judged))
+    starts, judged = _utc(instants, labels), np.array(judged)
+    clock = np.full(len(instants), -1, dtype=np.int64)
+    for zone in {z for z in zones if z}:                       # the rule converts one zone at a time
+        rows = judged & np.array([z == zone for z in zones])
+        clock[rows] = wall_clock_in(starts, zone, rows)
     expected = [_wall_ns(ns, zone) if ok and zone else -1 for ns, zone, ok in zip(instants, zones, judged)]
     assert clock.tolist() == expected
 

@@ -19,6 +19,8 @@ from audits.rules.frequency import (
     rapid_redials,
 )
 from tests.landing import OTHER, call, rule_inputs
+
+FREEPHONE = "+800 1234 5678"          # valid, in no zone phonenumbers knows: the agency's zone applies
 from tests.rules.helpers import (
     answered,
     assert_empty_violations,
@@ -66,24 +68,24 @@ def hours(tmp_path_factory):
         call("h_z_0759", "2026-11-26T23:59:59Z"),                         # 07:59:59 Shanghai
         call("h_z_0800", f"{D0}T00:00:00Z"),
         call("h_z_2100", f"{D0}T13:00:00Z"),                              # 21:00 Shanghai
-        # callee_tz overrides the agency zone
-        call("h_ny_2100", f"{D0} 10:00:00", callee_tz="America/New_York"),    # 21:00 EST
-        call("h_ny_2059", f"{D0} 09:59:59", callee_tz="America/New_York"),    # 20:59:59 EST
-        call("h_urc_0759", f"{D0} 09:59:59", callee_tz="Asia/Urumqi"),        # 07:59:59 callee
+        # callee_tz that is not one of the number's zones (a CN mobile: Asia/Shanghai) is not used
+        call("h_ny_2100", f"{D0} 10:00:00", callee_tz="America/New_York"),    # 21:00 EST, 10:00 Beijing
+        call("h_ny_2059", f"{D0} 09:59:59", callee_tz="America/New_York"),
+        call("h_urc_0759", f"{D0} 09:59:59", callee_tz="Asia/Urumqi"),        # 07:59:59 Urumqi
         call("h_urc_0800", f"{D0} 10:00:00", callee_tz="Asia/Urumqi"),
-        call("h_urc_1930", f"{D0} 21:30:00", callee_tz="Asia/Urumqi"),        # late for AG01, not callee
-        # AG02, naive timestamps = Asia/Urumqi
+        call("h_urc_1930", f"{D0} 21:30:00", callee_tz="Asia/Urumqi"),        # late in Beijing: a finding
+        # AG02, naive timestamps = Asia/Urumqi; its customer's CN mobile is judged in Beijing time
         call("u_0759", f"{D0} 07:59:59", agency_id="AG02"),                   # 09:59:59 Shanghai
         call("u_0800", f"{D0} 08:00:00", agency_id="AG02"),
         call("u_2059", f"{D0} 20:59:59", agency_id="AG02"),                   # 22:59:59 Shanghai
         call("u_2100", f"{D0} 21:00:00", agency_id="AG02"),
-        call("u_off_1900", f"{D0}T21:00:00+08:00", agency_id="AG02"),         # 19:00 Urumqi
+        call("u_off_1900", f"{D0}T21:00:00+08:00", agency_id="AG02"),         # 19:00 Urumqi, 21:00 Shanghai
         call("u_off_0759", f"{D0}T09:59:59+08:00", agency_id="AG02"),         # 07:59:59 Urumqi
         call("u_prev_2330", "2026-11-26 23:30:00", agency_id="AG02"),         # D 01:30 in the bank's zone
         call("u_tz_sh_0830", f"{D0} 06:30:00", agency_id="AG02", callee_tz="Asia/Shanghai"),
-        # the agency's zone: its contract in force on D, else its latest contract
-        call("z3_0630", f"{D0}T08:30:00+08:00", agency_id="AG03"),     # latest (ended) contract: Urumqi
-        call("z4_0830", f"{D0}T08:30:00+08:00", agency_id="AG04"),     # in force: Shanghai
+        # a number without a known zone takes the agency's: its contract in force on D, else its latest
+        call("z3_0630", f"{D0}T08:30:00+08:00", agency_id="AG03", callee_number=FREEPHONE),   # latest: Urumqi
+        call("z4_0830", f"{D0}T08:30:00+08:00", agency_id="AG04", callee_number=FREEPHONE),   # in force: Shanghai
     ]
     reference = two_agencies(timezone="Asia/Urumqi")
     reference["contracts"] += [
@@ -99,8 +101,8 @@ def test_calling_hours_boundaries(hours):
     assert ids(calls_outside_hours(hours)) == {
         "h_0759", "h_2100", "h_srv_2100", "h_col_0759", "h_col_2200", "h_busy_0759", "h_failed_2100",
         "h_off_0759", "h_z_0759", "h_z_2100",
-        "h_ny_2100", "h_urc_0759",
-        "u_0759", "u_2100", "u_off_0759", "u_prev_2330",
+        "h_urc_1930",
+        "u_2059", "u_2100", "u_off_1900", "u_prev_2330",
         "z3_0630",
     }
 
@@ -113,10 +115,11 @@ def test_calling_hours_detail_and_start_time_in_bank_zone(hours):
     collection = only(found, "h_col_2200")
     assert "22:00" in collection["detail"] and "08:00–22:00" in collection["detail"]
     assert only(found, "u_prev_2330")["start_time"] == "2026-11-27T01:30:00+08:00"
-    urumqi = only(found, "u_0759")
-    assert urumqi["start_time"] == "2026-11-27T09:59:59+08:00"
-    assert "07:59" in urumqi["detail"] and "Asia/Urumqi" in urumqi["detail"]
-    assert "21:00" in only(found, "h_ny_2100")["detail"]
+    urumqi = only(found, "u_2059")
+    assert urumqi["start_time"] == "2026-11-27T22:59:59+08:00"
+    assert "22:59" in urumqi["detail"] and "Asia/Shanghai" in urumqi["detail"]
+    assert "06:30" in only(found, "z3_0630")["detail"] and "Asia/Urumqi" in only(found, "z3_0630")["detail"]
+    assert "21:30" in only(found, "h_urc_1930")["detail"]
     assert set(found["rule_id"]) == {"FREQ_CALLING_HOURS"}
     assert set(found["severity"]) == {"major"} and set(found["family"]) == {"frequency"}
 
@@ -136,7 +139,9 @@ assert US_D.isoformat() == US_DAY
 US_CUSTOMER = "+86 139 0000 0011"
 US_COOL = "+86 139 0000 0012"
 US_COOL_OLD = "+86 139 0000 0013"
-US_NUMBERS = ("+8613812345678", US_CUSTOMER, US_COOL, US_COOL_OLD)
+US_NEW_YORK = "+1 212 555 0123"          # one zone: America/New_York
+US_LOS_ANGELES = "+1 213 555 0123"       # one zone: America/Los_Angeles
+US_NUMBERS = (US_NEW_YORK, US_LOS_ANGELES, US_CUSTOMER, US_COOL, US_COOL_OLD)
 
 
 US_REFERENCE = dict(
@@ -149,7 +154,7 @@ US_REFERENCE = dict(
 
 def us_call(call_id, start, **fields):
     """A call under us_collections: numbers written with their country code (default region US)."""
-    return call(call_id, start, caller_number="+861065529988", **{"callee_number": "+8613812345678", **fields})
+    return call(call_id, start, caller_number="+861065529988", **{"callee_number": US_NEW_YORK, **fields})
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +168,8 @@ def us_day(tmp_path_factory):
         us_call("dst_2030", f"{US_DAY} 20:30:00", campaign_id="COL"),
         us_call("dst_2059", f"{US_DAY} 20:59:59", campaign_id="COL"),
         us_call("dst_2100", f"{US_DAY} 21:00:00", campaign_id="COL"),        # collection ends 21:00 here
-        us_call("dst_la_2059", f"{US_DAY} 23:59:00", campaign_id="COL", callee_tz="America/Los_Angeles"),
+        us_call("dst_la_2059", f"{US_DAY} 23:59:00", campaign_id="COL", callee_number=US_LOS_ANGELES,
+                callee_tz="America/Los_Angeles"),
         # refusal applies to collection only under us_collections
         us_answered("rf_refused", f"{US_DAY} 10:00:00", "REFUSED", callee_number=US_CUSTOMER),
         us_call("rf_col", f"{US_DAY} 11:00:00", campaign_id="COL", callee_number=US_CUSTOMER),

@@ -8,7 +8,9 @@ import re
 import pytest
 import yaml
 
-from audits.config import DEFAULT_WARNING_FLOORS, RULEPACK_DIR, ConfigError, WarningSettings, load_rulepack
+from audits.config import (DEFAULT_WARNING_FLOORS, DEFAULT_WARNING_MIN_DENOMINATORS, RULEPACK_DIR, ConfigError,
+                           WarningSettings, load_rulepack)
+from audits.signals.metrics import RATIOS
 
 
 @pytest.mark.parametrize("name", ["cn_bank", "us_collections"])
@@ -16,12 +18,13 @@ def test_both_rulepacks_carry_the_defaults_each_commented(name):
     pack = load_rulepack(name)
     assert pack.warnings == WarningSettings()
     assert pack.warnings.floors == DEFAULT_WARNING_FLOORS
+    assert pack.warnings.min_denominators == DEFAULT_WARNING_MIN_DENOMINATORS
     text = (RULEPACK_DIR / f"{name}.yaml").read_text(encoding="utf-8")
     section = text[text.index("\nwarnings:") + 1:]
     section = re.split(r"\n(?=[^\s#])", section, maxsplit=2)[0]       # up to the next top-level key
     values = [line for line in section.splitlines()[1:] if ":" in line and not line.strip().startswith("#")
-              and line.strip() not in ("floors:",)]
-    assert len(values) == 15 and all("#" in line for line in values)
+              and line.strip() not in ("floors:", "min_denominators:")]
+    assert len(values) == 21 and all("#" in line for line in values)
 
 
 def _pack(tmp_path, warnings) -> object:
@@ -55,6 +58,15 @@ def test_keys_are_optional_and_read(tmp_path):
     ({"min_attempts": 0}, "warnings.min_attempts must be between 1"),
     ({"short_answer_seconds": 9.0005}, "warnings.short_answer_seconds must be a whole number of milliseconds"),
     ({"floors": [1, 2]}, "warnings.floors must be a mapping"),
+    ({"min_denominators": {"attempts": 5}}, "unknown key warnings.min_denominators.attempts"),
+    ({"min_denominators": {"refusal_rate": 0}}, "warnings.min_denominators.refusal_rate must be between 1"),
+    ({"min_denominators": {"refusal_rate": 2.5}}, "warnings.min_denominators.refusal_rate must be a whole number"),
 ])
 def test_unknown_keys_and_bad_values_are_named(tmp_path, warnings, message):
     assert message in _refused(tmp_path, warnings)
+
+
+def test_every_rate_and_only_a_rate_has_a_least_denominator(tmp_path):
+    assert set(DEFAULT_WARNING_MIN_DENOMINATORS) == set(RATIOS)
+    pack = _pack(tmp_path, {"min_denominators": {"refusal_rate": 30}})
+    assert pack.warnings.min_denominators == {**DEFAULT_WARNING_MIN_DENOMINATORS, "refusal_rate": 30}

@@ -3,9 +3,11 @@ quiet days), the day's own volume, the peer comparison's 9 and 10 peers, z at th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pandas as pd
+import pytest
 
 from audits.config import WarningSettings
 from audits.models import WARNING_COLUMNS
@@ -159,3 +161,69 @@ def test_an_undefined_metric_is_neither_judged_nor_a_baseline_day():
                         SETTINGS).empty
     assert not day_warnings(DAY, counts({"agency_id": "AG1", "conversations": 50, "refusals": 40}), history,
                             SETTINGS).empty
+
+
+# --- the least denominator of a rate ------------------------------------------------------------
+
+def test_one_refusal_in_two_conversations_or_one_short_answer_in_one_is_no_warning():
+    history = days_before(12, {"agency_id": "AG1", "answered_timed": 40, "short_answers": 0, "conversations": 30,
+                               "refusals": 0})
+    refusal = counts({"agency_id": "AG1", "answered_timed": 40, "conversations": 2, "refusals": 1})    # z 5.0 before
+    short = counts({"agency_id": "AG1", "answered_timed": 1, "short_answers": 1, "conversations": 30})  # z 20 before
+    assert day_warnings(DAY, refusal, history, SETTINGS).empty
+    assert day_warnings(DAY, short, history, SETTINGS).empty
+
+
+# Each rate, its numerator and denominator columns, and the rulepacks' least denominator.
+RATES = [("unassigned_share", "unassigned", "attempts", 50), ("off_hours_share", "off_hours", "calls", 50),
+         ("short_answer_share", "short_answers", "answered_timed", 20),
+         ("refusal_rate", "refusals", "conversations", 20), ("new_numbers_share", "new_numbers", "numbers", 20)]
+FEW_ATTEMPTS = dataclasses.replace(SETTINGS, min_attempts=5)      # so that every denominator's boundary shows
+BUSY = {"agency_id": "AG1", "attempts": 100, "answered_timed": 100, "conversations": 100}
+
+
+def _all_of(numerator: str, denominator: str, n: int) -> dict:
+    """An agency day whose rate is 100% over a denominator of n (attempts and calls follow it down)."""
+    row = dict(BUSY, **{denominator: n, numerator: float(n) if numerator in ("unassigned", "off_hours") else n})
+    if denominator in ("attempts", "calls"):
+        row.update(attempts=n, calls=n, numbers=n)
+    return row
+
+
+@pytest.mark.parametrize("metric, numerator, denominator, least", RATES)
+def test_a_rate_needs_the_least_denominator_the_rulepack_sets(metric, numerator, denominator, least):
+    assert SETTINGS.min_denominators[metric] == least
+    history = days_before(12, BUSY)
+    below = day_warnings(DAY, counts(_all_of(numerator, denominator, least - 1)), history, FEW_ATTEMPTS)
+    assert metric not in set(below["metric"])
+    at = day_warnings(DAY, counts(_all_of(numerator, denominator, least)), history, FEW_ATTEMPTS)
+    assert ("agency", "AG1", "", metric, "history") in keys(at)
+
+
+def test_intensity_has_a_least_number_of_numbers_when_the_rulepack_sets_one():
+    assert SETTINGS.min_denominators["intensity"] == 1       # attempts >= min_attempts already; few numbers is the signal
+    history = days_before(12, {"agency_id": "AG1", "attempts": 100})
+    settings = dataclasses.replace(SETTINGS, min_denominators={**SETTINGS.min_denominators, "intensity": 5})
+    assert "intensity" not in set(day_warnings(DAY, counts({"agency_id": "AG1", "attempts": 100, "numbers": 4}),
+                                               history, settings)["metric"])
+    assert "intensity" in set(day_warnings(DAY, counts({"agency_id": "AG1", "attempts": 100, "numbers": 5}),
+                                           history, settings)["metric"])
+
+
+def test_a_baseline_day_below_the_least_denominator_is_not_a_baseline_day():
+    today = counts({"agency_id": "AG1", "conversations": 40, "refusals": 30})
+    thin = days_before(12, {"agency_id": "AG1", "conversations": 19, "refusals": 0})
+    assert "refusal_rate" not in set(day_warnings(DAY, today, thin, SETTINGS)["metric"])
+    enough = days_before(10, {"agency_id": "AG1", "conversations": 20, "refusals": 0}) + \
+        days_before(2, {"agency_id": "AG1", "conversations": 19, "refusals": 0}, start=11)
+    assert "refusal_rate" in set(day_warnings(DAY, today, enough, SETTINGS)["metric"])
+
+
+def test_a_peer_below_the_least_denominator_is_not_a_peer():
+    outlier = {"level": "agent", "agency_id": "AG1", "agent_id": "E999", "attempts": 60, "conversations": 30,
+               "refusals": 30}
+    thin = [dict(a, conversations=19) for a in _agents(10)]
+    assert "refusal_rate" not in set(day_warnings(DAY, counts(*thin, outlier), [], SETTINGS)["metric"])
+    enough = [dict(a, conversations=20) for a in _agents(10)]
+    found = day_warnings(DAY, counts(*enough, outlier), [], SETTINGS)
+    assert ("agent", "AG1", "E999", "refusal_rate", "peers") in keys(found)
