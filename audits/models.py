@@ -202,6 +202,48 @@ RULE_INFO: tuple[RuleInfo, ...] = (
 RULES_BY_ID: dict[str, RuleInfo] = {info.rule_id: info for info in RULE_INFO}
 SCORED_FAMILIES = (Family.CONFIDENTIALITY, Family.FREQUENCY, Family.QUALIFICATION, Family.DATA_QUALITY)
 
+# --- grades: gates, not assessed, ranking (rules.md, Scoring) ---------------------------
+
+NOT_ASSESSED = "not assessed"     # the words every output writes for an agency-day not assessed
+GRADE_LETTERS = ("A", "B", "C", "D", "F")
+# The gates other than a rule of `fail_rules` (whose gate is the rule id), with the letter each
+# allows at most; among gates of the same letter a rule of fail_rules comes first, then this order.
+GRADE_GATES = (("critical_share_f", "F"), ("critical_share_d", "D"), ("critical", "C"))
+CRITICAL_SHARE_D = 0.001          # defaults of the rulepack's scoring.gates
+CRITICAL_SHARE_F = 0.01
+_RULE_GATE_WORDS = {"QUAL_NO_CONTRACT": "calls without a contract in force"}
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:g} %"
+
+
+def gate_words(gate: str, *, critical_share_d: float = CRITICAL_SHARE_D,
+               critical_share_f: float = CRITICAL_SHARE_F) -> str:
+    """The sentence a scorecard shows for the gate that set its grade ("" for no gate), e.g.
+    "F: calls without a contract in force"."""
+    if not gate:
+        return ""
+    if gate == "critical_share_f":
+        return f"F: critical findings on {_percent(critical_share_f)} or more of calls"
+    if gate == "critical_share_d":
+        return f"D: critical findings on {_percent(critical_share_d)} or more of calls"
+    if gate == "critical":
+        return "C: at least one critical finding"
+    info = RULES_BY_ID.get(gate)
+    words = _RULE_GATE_WORDS.get(gate) or (f"findings of {gate}" + (f" ({info.title.lower()})" if info else ""))
+    return f"F: {words}"
+
+
+def worst_first_key(*, assessed: bool, grade: str, overall: float | None, agency_id: str) -> tuple:
+    """Sort key of every ranking ("worst first"): not assessed first (by agency_id), then grade
+    F, D, C, B, A, then overall ascending, then agency_id."""
+    if not assessed:
+        return (0, 0, 0.0, agency_id)
+    letter = GRADE_LETTERS[::-1].index(grade) if grade in GRADE_LETTERS else 0
+    return (1, letter, overall if overall is not None else 0.0, agency_id)
+
+
 # --- the scorecard: what rendering sees --------------------------------------------------
 
 
@@ -339,7 +381,7 @@ class Scorecard:
     calls_audited: int
     overall: float | None
     grade: str                           # "A".."F", or "n/a" when not assessed
-    grade_capped: bool                   # a critical finding capped the grade at C
+    grade_gate: str                      # the gate that lowered the band's letter (GRADE_GATES), "" when none
     critical_findings: int
     total_findings: int
     families: tuple[FamilyScore, ...]
@@ -363,6 +405,19 @@ class Scorecard:
     grade_before_decisions: str = ""
     complaints: ComplaintRate | None = None      # signals.md §1: an indicator beside the score
     warnings: tuple[EarlyWarning, ...] = ()      # the agency's and its agents' early warnings, by z
+    # The rulepack's critical-share gates (scoring.gates), for the gate's sentence.
+    critical_shares: tuple[float, float] = (CRITICAL_SHARE_D, CRITICAL_SHARE_F)
+
+    @property
+    def grade_capped(self) -> bool:
+        """A gate lowered the grade below the band of its overall."""
+        return bool(self.grade_gate)
+
+    @property
+    def gate_sentence(self) -> str:
+        """The gate that set the grade, in words ("" when none did)."""
+        share_d, share_f = self.critical_shares
+        return gate_words(self.grade_gate, critical_share_d=share_d, critical_share_f=share_f)
 
 
 @dataclass(frozen=True)
@@ -376,7 +431,7 @@ class IgnoredFile:
 @dataclass(frozen=True)
 class Portfolio:
     audit_date: str
-    scorecards: tuple[Scorecard, ...]    # ranked worst first: not assessed, then overall ascending
+    scorecards: tuple[Scorecard, ...]    # ranked worst first (worst_first_key)
     provenance: Provenance
     ignored_files: tuple[IgnoredFile, ...] = ()     # delivered but not agency files (manifest status "ignored")
     warnings: tuple[EarlyWarning, ...] = ()         # every early warning: agencies first, then agents, by z

@@ -209,7 +209,7 @@ def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: p
         cards.append(Scorecard(
             agency_id=agency, agency_name=volume.agency_name or agency, audit_date=row.audit_date,
             assessed=bool(row.assessed), calls_audited=int(row.calls_audited), overall=_none(row.overall),
-            grade=row.grade, grade_capped=bool(row.grade_capped), critical_findings=int(row.critical_findings),
+            grade=row.grade, grade_gate="critical" if row.grade_capped else "", critical_findings=int(row.critical_findings),
             total_findings=int(row.findings), families=families, rules=rule_lines,
             top_agents=top_agents.get(agency, ()),
             top_callers=tuple(zip(mask_phones(pd.Series([c for c, _ in callers], dtype=object)).tolist(),
