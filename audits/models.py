@@ -331,6 +331,8 @@ class InputFile:
     path: str
     sha256: str
     rows: int
+    table: str = ""          # the input table (cdr, contracts, complaints, ...)
+    agency_id: str = ""      # whose file it is, for an agency's CDR file; "" for a shared table
 
 
 @dataclass(frozen=True)
@@ -421,6 +423,20 @@ class Scorecard:
 
 
 @dataclass(frozen=True)
+class RegulatorComplaint:
+    """A complaint received through the regulator on the day and linked to an agency (signals.md §1),
+    as the portfolio lists it first: never the customer's words."""
+
+    complaint_id: str
+    received_at: str
+    category: str
+    callee_masked: str
+    agencies: tuple[str, ...]        # linked agencies, sorted
+    case_ids: tuple[str, ...]        # linked cases, sorted
+    status: str                      # linked | named_only
+
+
+@dataclass(frozen=True)
 class IgnoredFile:
     """An entry of a day's CDR folder that is not an agency file, so nobody's calls were read from it."""
 
@@ -435,3 +451,4 @@ class Portfolio:
     provenance: Provenance
     ignored_files: tuple[IgnoredFile, ...] = ()     # delivered but not agency files (manifest status "ignored")
     warnings: tuple[EarlyWarning, ...] = ()         # every early warning: agencies first, then agents, by z
+    regulator_complaints: tuple[RegulatorComplaint, ...] = ()   # received today, linked to an agency

@@ -34,7 +34,7 @@ from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, sco
 from audits.signing import previous_manifest
 from audits.signals.complaints import ComplaintSignals
 from audits.signals.effects import with_complaint_columns, with_complaint_rates
-from audits.signals.presentation import portfolio_warnings, with_warnings
+from audits.signals.presentation import portfolio_warnings, regulator_complaints, with_warnings
 from audits.sources.landing import input_source, sources_of_day
 
 
@@ -110,7 +110,8 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
             run_id=config.run_id, audit_date=config.audit_date.isoformat(), rulepack_name=config.rulepack.name,
             rulepack_sha256=config.rulepack.sha256, code_version=config.code_version,
             generated_at=config.generated_at,
-            inputs=tuple(InputFile(path=f.path, sha256=f.sha256, rows=f.rows_read) for f in files))
+            inputs=tuple(InputFile(path=f.path, sha256=f.sha256, rows=f.rows_read, table=f.table, agency_id=f.agency_id)
+                         for f in files))
         cards = build_scorecards(scores, volumes, calls, violations, config.rulepack, prior, provenance, cases=cases)
         if signals is not None:
             cards = with_complaint_rates(cards, signals.rates, prior, window_days=signals.window_days,
@@ -118,7 +119,8 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         cards = with_warnings(cards, warnings)
         ignored = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files if f.status == "ignored")
         write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
-                                provenance=provenance, ignored_files=ignored, warnings=portfolio_warnings(warnings)),
+                                provenance=provenance, ignored_files=ignored, warnings=portfolio_warnings(warnings),
+                                regulator_complaints=regulator_complaints(signals.register if signals else None)),
                       staging, templates_dir=default_templates_dir(), workers=config.workers)
         manifest = _manifest(config, files, staging, report_dir, history)
         if warnings is not None:       # verify then requires warnings.csv; the baseline days' counts it read

@@ -151,8 +151,8 @@ def test_portfolio_counts_cases_and_critical_open_longer_than_7_days(portfolio, 
     ranking = doc.ids["ranking"]
     assert "86.6 \u25bc \u22121.7 12 60 2 7 1 2 OK" in ranking       # new 2, open 7, resolved 1, critical > 7 days 2
     assert "95.5 \u25b2 +2.5 0 7 1 1 0 0 OK" in ranking
-    assert doc.rows["new-critical"] == 2
-    listed = doc.ids["new-critical"]
+    listed = doc.ids["new-critical-groups"]           # one group (AG001, FREQ_AFTER_REFUSAL) of both cases
+    assert doc.ids["new-AG001-FREQ_AFTER_REFUSAL-summary"].endswith("2 cases 1 new, 1 reopened 4 1 day")
     assert listed.index("C-new-critical0") < listed.index("C-reopened-crit") and "C-ag002-new0000" not in listed
     assert doc.ids["cases-line"].startswith("8 open cases, 3 new or reopened today, 1 resolved today; "
                                             "2 critical open more than 7 days")
