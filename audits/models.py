@@ -375,6 +375,25 @@ class EarlyWarning:
 
 
 @dataclass(frozen=True)
+class SlaClauseToDate:
+    label: str               # "Overall score at least 85"
+    result: str              # "met" | "at risk" (it would fail if the month ended today) | "n/a"
+    text: str                # "83.20, 1.80 points below the minimum"
+
+
+@dataclass(frozen=True)
+class SlaToDate:
+    """The monthly review's SLA clauses (review.md §1) judged on the month so far, as if it ended
+    on the audit day."""
+
+    month: str               # "2026-11"
+    first_day: str
+    last_day: str            # the audit day
+    days: int                # days of the month with a report, the audit day included
+    clauses: tuple[SlaClauseToDate, ...]
+
+
+@dataclass(frozen=True)
 class Scorecard:
     agency_id: str
     agency_name: str
@@ -409,6 +428,7 @@ class Scorecard:
     warnings: tuple[EarlyWarning, ...] = ()      # the agency's and its agents' early warnings, by z
     # The rulepack's critical-share gates (scoring.gates), for the gate's sentence.
     critical_shares: tuple[float, float] = (CRITICAL_SHARE_D, CRITICAL_SHARE_F)
+    sla_to_date: SlaToDate | None = None         # the month's SLA so far (review.md §1), None when not judged
 
     @property
     def grade_capped(self) -> bool:

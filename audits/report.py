@@ -30,6 +30,7 @@ from audits.manifest import MANIFEST, output_hashes, sha256_path, write_manifest
 from audits.models import (QUARANTINE_COLUMNS, VIOLATION_COLUMNS, WARNING_COLUMNS, IgnoredFile, InputFile, Portfolio,
                            Provenance)
 from audits.privacy import key_fingerprint
+from audits.review.month_to_date import month_rows, sla_to_date, with_sla_to_date
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies
 from audits.signing import previous_manifest
 from audits.signals.complaints import ComplaintSignals
@@ -117,6 +118,9 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
             cards = with_complaint_rates(cards, signals.rates, prior, window_days=signals.window_days,
                                          trend_days=config.rulepack.scoring.trend_days)
         cards = with_warnings(cards, warnings)
+        cards = with_sla_to_date(cards, sla_to_date(
+            month_rows(scores, prior, config.audit_date), cases=cases, rulepack=config.rulepack,
+            month_rates=signals.month_rates if signals is not None else None, audit_date=config.audit_date))
         ignored = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files if f.status == "ignored")
         write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
                                 provenance=provenance, ignored_files=ignored, warnings=portfolio_warnings(warnings),
@@ -135,9 +139,10 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
 
 
 def read_prior_scores(config: AuditConfig) -> pd.DataFrame:
-    """scores.csv of earlier runs, for trends (the last trend_days days)."""
+    """scores.csv of earlier runs, for trends (the last trend_days days) and the SLA of the month so
+    far (from its first day)."""
     frames = []
-    for back in range(1, config.rulepack.scoring.trend_days):
+    for back in range(1, max(config.rulepack.scoring.trend_days, config.audit_date.day)):
         path = config.out / (config.audit_date - dt.timedelta(days=back)).isoformat() / "scores.csv"
         if path.is_file():
             frames.append(read_csv(path, dtype={"audit_date": "str", "agency_id": "str", "grade": "str"}))

@@ -148,11 +148,7 @@ def cases_note(cases: tuple[CaseLine, ...]) -> str:
     """The line above a scorecard's cases table."""
     if not cases:
         return "No cases on this day."
-    note = counts_text(case_counts(cases))
-    if len(cases) > CASES_SHOWN:
-        note += (f" Showing the first {CASES_SHOWN} of {fmt_int(len(cases))} cases; the workbook's Cases sheet "
-                 "and cases.csv of this report list them all.")
-    return note
+    return counts_text(case_counts(cases))
 
 
 def grouped_evidence_note(cases: tuple[CaseLine, ...], groups: tuple[EvidenceGroup, ...]) -> str:
@@ -228,29 +224,32 @@ def new_critical_cases(portfolio: Portfolio) -> tuple[tuple[str, CaseLine], ...]
 
 
 def case_groups(items, *, prefix: str, more_where: str, agency_names: dict[str, str] | None = None,
-                link: bool = True) -> tuple[CaseGroup, ...]:
+                link: bool = True, evidence: frozenset[str] | set[str] = frozenset()) -> tuple[CaseGroup, ...]:
     """(agency_id, case) pairs -> one group per agency and rule, in the order each group first
-    appears; every group is kept however many cases it holds, its first GROUP_CASES_SHOWN listed."""
+    appears; every group is kept however many cases it holds, its first GROUP_CASES_SHOWN listed.
+    `link`: rows link to the agency's scorecard (the portfolio); `evidence`: case ids whose calls
+    the page shows under Evidence (a scorecard)."""
     grouped: dict[tuple[str, str], list[CaseLine]] = {}
     for agency_id, case in items:
         grouped.setdefault((agency_id, case.rule_id), []).append(case)
     names = agency_names or {}
     return tuple(_group(agency_id, rule_id, cases, prefix=prefix, more_where=more_where,
-                        agency_name=names.get(agency_id, ""), link=link)
+                        agency_name=names.get(agency_id, ""), link=link, evidence=evidence)
                  for (agency_id, rule_id), cases in grouped.items())
 
 
 def _group(agency_id: str, rule_id: str, cases: list[CaseLine], *, prefix: str, more_where: str, agency_name: str,
-           link: bool) -> CaseGroup:
+           link: bool, evidence: frozenset[str] | set[str]) -> CaseGroup:
     info = RULES_BY_ID.get(rule_id)
     statuses: dict[str, int] = {}
     for case in cases:
         statuses[case.status] = statuses.get(case.status, 0) + 1
     longest = max((c.days_open for c in cases if c.days_open is not None), default=None)
     hidden = len(cases) - GROUP_CASES_SHOWN
-    rows = tuple(case_row(c, agency_id if link else "") for c in cases[:GROUP_CASES_SHOWN])
+    rows = tuple(case_row(c, agency_id if link else "", with_evidence=c.case_id in evidence)
+                 for c in cases[:GROUP_CASES_SHOWN])
     return CaseGroup(
-        anchor=anchor_of(f"{agency_id}-{rule_id}", prefix), agency_id=agency_id, agency_name=agency_name,
+        anchor=anchor_of(f"{agency_id}-{rule_id}" if link else rule_id, prefix), agency_id=agency_id, agency_name=agency_name,
         agency_href=f"agencies/{agency_file_stem(agency_id)}.html" if link else "", rule_id=rule_id,
         title=info.title if info else rule_id, severity=severity_pill(cases[0].severity),
         count=f"{fmt_int(len(cases))} case{'' if len(cases) == 1 else 's'}",

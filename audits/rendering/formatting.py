@@ -44,6 +44,9 @@ DQ_DESCRIPTIONS = {
     "DQ_FILE_UNREADABLE": "The file could not be read",
 }
 _AGENCY_STEM = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# An absolute path (POSIX, or a Windows drive) inside a message: at least one folder, then a name.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~:/\\])(?:[A-Za-z]:)?[/\\](?:[^\s/\\'\"():;,]+[/\\])+[^\s/\\'\"():;,]*")
+_LANDING_FOLDERS = ("cdr", "reference", "complaints")
 _CJK = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0002fa1f]")
 
 
@@ -86,6 +89,18 @@ def agency_file_stem(agency_id: str) -> str:
     cleaned = re.sub(r"[^A-Za-z0-9_-]", "_", agency_id)[:48] or "agency"
     digest = hashlib.sha256(agency_id.encode("utf-8")).hexdigest()[:8]
     return f"{cleaned}-{digest}"
+
+
+def without_server_paths(text: str) -> str:
+    """A message with every absolute path shortened to what lies under the landing zone
+    (`cdr/2026-11-30/AG03.parquet`), or to its file name: pages never show the server's folders."""
+    def shorten(match: re.Match) -> str:
+        parts = re.split(r"[/\\]", match.group(0))
+        for k in range(len(parts) - 2, -1, -1):
+            if parts[k] in _LANDING_FOLDERS:
+                return "/".join(parts[k:])
+        return parts[-1] or parts[-2]
+    return _ABSOLUTE_PATH.sub(shorten, text)
 
 
 def parse_timestamp(value: str) -> datetime | None:

@@ -14,8 +14,8 @@ from openpyxl.chart.data_source import AxDataSource, StrRef
 
 from audits.models import RULES_BY_ID, DataQuality, Provenance, Scorecard
 
-from .formatting import DQ_DESCRIPTIONS, family_label, status_pill
-from .view import grade_bands_text, not_assessed_message
+from .formatting import DQ_DESCRIPTIONS, family_label, status_pill, without_server_paths
+from .view import agency_inputs, grade_bands_text, not_assessed_message
 from .xlsx_bulk import TEXT, TIMESTAMP, add_bulk_rows
 from .cases_view import case_counts, counts_text
 from .xlsx_cases import cases_sheet
@@ -58,7 +58,7 @@ def write_scorecard_workbook(card: Scorecard, path: Path) -> Path:
     _data_quality_sheet(wb, card.data_quality)
     agency_complaints_sheet(wb, card)                 # signals.md §1, when the report carries the rate
     warnings_sheet(wb, card.warnings, f"Early warnings of {card.agency_id} and its agents on {card.audit_date}.")
-    provenance_sheet(wb, card.provenance)
+    provenance_sheet(wb, card.provenance, agency_inputs(card.provenance, card.agency_id))
     save_workbook(wb, path, card.provenance)
     return Path(path)
 
@@ -204,7 +204,7 @@ def _data_quality_sheet(wb: Workbook, dq: DataQuality) -> None:
     balanced = dq.rows_read == dq.rows_accepted + dq.rows_quarantined
     rows.add([text_cell(ws, "File status", font=LABEL),
               text_cell(ws, status_pill(dq.file_status).text)])
-    rows.add([text_cell(ws, "Message", font=LABEL), text_cell(ws, dq.file_message)])
+    rows.add([text_cell(ws, "Message", font=LABEL), text_cell(ws, without_server_paths(dq.file_message))])
     for label, value in (("Rows read", dq.rows_read), ("Rows accepted", dq.rows_accepted),
                          ("Rows quarantined", dq.rows_quarantined)):
         rows.add([text_cell(ws, label, font=LABEL), num_cell(ws, value, INT_FMT)])
@@ -219,7 +219,10 @@ def _data_quality_sheet(wb: Workbook, dq: DataQuality) -> None:
     add_table(ws, "DataQualityReasons", headers, first, len(dq.reasons))
 
 
-def provenance_sheet(wb: Workbook, prov: Provenance) -> None:
+def provenance_sheet(wb: Workbook, prov: Provenance,
+                     inputs: tuple[tuple[str, int | None, str], ...] | None = None) -> None:
+    """The run's provenance and its inputs (path, rows, sha256): every input on the portfolio's
+    workbook, an agency's own (view.agency_inputs) on its workbook."""
     ws = wb.create_sheet("Provenance")
     layout_sheet(ws, (60, 12, 68), landscape=True)
     rows = Rows(ws)
@@ -233,7 +236,7 @@ def provenance_sheet(wb: Workbook, prov: Provenance) -> None:
     rows.add()
     headers = ("Input file", "Rows", "SHA-256")
     first = rows.add(header_cells(ws, headers))
-    for item in prov.inputs:
-        rows.add([text_cell(ws, item.path), num_cell(ws, item.rows, INT_FMT),
-                  text_cell(ws, item.sha256)])
-    add_table(ws, "Inputs", headers, first, len(prov.inputs))
+    listed = inputs if inputs is not None else tuple((f.path, f.rows, f.sha256) for f in prov.inputs)
+    for path, count, sha256 in listed:
+        rows.add([text_cell(ws, path), num_cell(ws, count, INT_FMT), text_cell(ws, sha256)])
+    add_table(ws, "Inputs", headers, first, len(listed))

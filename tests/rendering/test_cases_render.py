@@ -44,13 +44,19 @@ def test_scorecard_opens_with_one_line_per_case_in_the_given_order(assessed_card
     card = _with_cases(assessed_card, [CUSTOMER, SYSTEMIC, QUIET])
     html = render_scorecard_html(card, templates_dir=templates_dir)
     doc = parse(html)
-    assert doc.rows["cases"] == 3                               # an agency case is one line, 1,369 calls or not
-    text = doc.ids["cases"]
-    assert text.index("C-00000customer") < text.index("C-000000systemic") < text.index("C-000000000quiet")
-    assert "Agency, all calls AG001 2026-03-07 8 1,369 No contract in force since 2026-03-07 (8 days)" in text
+    groups = doc.ids["case-groups"]                             # cases with findings today, by rule, in order
+    assert groups.index("C-00000customer") < groups.index("C-000000systemic") and "C-000000000quiet" not in groups
+    assert doc.rows["rule-FREQ_AFTER_REFUSAL-cases"] == doc.rows["rule-QUAL_NO_CONTRACT-cases"] == 1
+    assert doc.ids["rule-QUAL_NO_CONTRACT-summary"] == "critical No contract in force QUAL_NO_CONTRACT 1 case 1 open 1,369 8 days"
+    assert ("Agency, all calls AG001 C-000000systemic open 2026-03-07 8 1,369 No contract in force since 2026-03-07 "
+            "(8 days)") in doc.ids["rule-QUAL_NO_CONTRACT-cases"]
+    assert 'id="rule-QUAL_NO_CONTRACT" open' in html              # a small group is shown open
+    assert doc.ids["cases-quiet"].startswith("Quiet: 1 case without a finding today")   # collapsed behind its count
+    assert '<details class="collapsed" id="cases-quiet">' in html
     assert doc.ids["cases-note"] == "3 open (1 new), 0 resolved today; 1 critical open more than 7 days."
     assert html.index('id="cases-heading"') < html.index('id="families-heading"') < html.index('id="evidence-heading"')
     assert doc.ids["open-cases"] == "3"
+    assert doc.ids["status-counts"] == "new 1 reopened 0 open 1 quiet 1 resolved 0 today"
 
 
 def test_evidence_is_grouped_under_its_case_with_the_count_of_the_rest(assessed_card, templates_dir):
@@ -68,12 +74,13 @@ def test_evidence_is_grouped_under_its_case_with_the_count_of_the_rest(assessed_
     assert 'href="#evidence-C-000000systemic"' in html
 
 
-def test_a_page_lists_at_most_100_cases_and_evidence_of_25(assessed_card, templates_dir):
+def test_a_page_lists_at_most_100_cases_of_a_rule_and_evidence_of_25(assessed_card, templates_dir):
     many = [_case(f"C-{k:012d}", "new", "major", 40, rule_id="FREQ_DAILY_CAP") for k in range(150)]
     html = render_scorecard_html(_with_cases(assessed_card, many), templates_dir=templates_dir)
     doc = parse(html)
-    assert doc.rows["cases"] == 100
-    assert "Showing the first 100 of 150 cases" in doc.ids["cases-note"]
+    assert doc.rows["rule-FREQ_DAILY_CAP-cases"] == 100 + 1      # one group: 100 cases and "and 50 more"
+    assert "and 50 more: the workbook&#39;s Cases sheet lists them all" in html
+    assert 'id="rule-FREQ_DAILY_CAP">' in html                   # a large group is closed: one line
     assert doc.rows["evidence-by-case"] == 25 * (1 + 5 + 1)
     assert doc.ids["evidence-note"].startswith("The first calls of the first 25 cases with findings today (of 150)")
     assert html.count("and 35 more calls") == 25
@@ -176,7 +183,7 @@ def test_an_escalated_case_shows_its_complaints_on_the_page_and_in_the_workbook(
     linked = dataclasses.replace(CUSTOMER, complaints=2)
     card = _with_cases(assessed_card, [linked, SYSTEMIC])
     html = render_scorecard_html(card, templates_dir=templates_dir)
-    assert parse(html).ids["cases"].count("2 complaints") == 1
+    assert parse(html).ids["case-groups"].count("2 complaints") == 1
     assert html.count('class="pill case-escalated"') == 1             # the linked case only
     path = tmp_path / "card.xlsx"
     write_scorecard_workbook(card, path)
