@@ -30,7 +30,7 @@ from audits.manifest import MANIFEST, output_hashes, sha256_path, write_manifest
 from audits.models import (QUARANTINE_COLUMNS, VIOLATION_COLUMNS, WARNING_COLUMNS, IgnoredFile, InputFile, Portfolio,
                            Provenance)
 from audits.privacy import key_fingerprint
-from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies
+from audits.scoring import AgencyVolume, build_scorecards, gate_column_last, rank_worst_first, score_agencies
 from audits.signing import previous_manifest
 from audits.signals.complaints import ComplaintSignals
 from audits.signals.effects import with_complaint_columns, with_complaint_rates
@@ -100,6 +100,7 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         if signals is not None:                                 # signals.md §1: complaints and their rate
             write_csv(signals.register, staging / "complaints.csv")
             scores = with_complaint_columns(scores, signals.rates)
+        scores = gate_column_last(scores)
         write_csv(scores, staging / "scores.csv")
         (staging / "dq").mkdir()
         for name, result in {**{k: v for i in reference.values() for k, v in i.dq_results.items()},

@@ -323,7 +323,7 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
         grade_note = ("Calls not assessed: the agency's file is missing or unreadable, "
                       "so data quality scores 0 and the other families are not assessed.")
     elif card.grade_capped:
-        grade_note = "Grade capped at C by a critical finding."
+        grade_note = f"Grade set by a gate \u2014 {card.gate_sentence}."
     else:
         grade_note = ""
 
