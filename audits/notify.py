@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from audits.csvcells import read_csv
+from audits.models import NOT_ASSESSED, worst_first_key
 from audits.privacy import mask_free_text
 
 WORST_SHOWN = 5
@@ -36,7 +37,7 @@ def compose_summary(report_dir: Path, *, base_url: str = "") -> Message:
     cases = _cases(report_dir)
     critical = begun_critical(cases)
     failing_files = scores[scores["file_status"] != "ok"]
-    ranked = scores.assign(rank_key=scores["overall"].fillna(-1)).sort_values(["rank_key", "agency_id"])
+    ranked = ranked_scores(scores)
     escape = html.escape
     lines = [
         "<html><body style=\"font-family:sans-serif\">",
@@ -50,8 +51,10 @@ def compose_summary(report_dir: Path, *, base_url: str = "") -> Message:
         "<tr><th>Agency</th><th>Grade</th><th>Score</th><th>Critical</th><th>Findings</th></tr>",
     ]
     for row in ranked.head(WORST_SHOWN).itertuples(index=False):
-        score = "not assessed" if pd.isna(row.overall) or not row.assessed else f"{row.overall:.1f}"
-        lines.append(f"<tr><td>{escape(str(row.agency_name))} ({escape(row.agency_id)})</td><td>{escape(row.grade)}</td>"
+        assessed = _assessed(row)
+        score = f"{row.overall:.1f}" if assessed else NOT_ASSESSED
+        grade = escape(str(row.grade)) if assessed else NOT_ASSESSED
+        lines.append(f"<tr><td>{escape(str(row.agency_name))} ({escape(row.agency_id)})</td><td>{grade}</td>"
                      f"<td>{score}</td><td>{int(row.critical_findings)}</td><td>{int(row.findings)}</td></tr>")
     lines.append("</table>")
     if len(critical):
@@ -78,6 +81,17 @@ def compose_summary(report_dir: Path, *, base_url: str = "") -> Message:
                f"worst {ranked.iloc[0]['agency_id'] if len(ranked) else '-'}")
     attachments = tuple(p for p in (report_dir / "summary.xlsx",) if p.is_file())
     return Message(subject=subject, html="\n".join(lines), attachments=attachments)
+
+
+def _assessed(row) -> bool:
+    return str(row.assessed).strip().lower() == "true" and not pd.isna(row.overall)
+
+
+def ranked_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """scores.csv rows worst first (models.worst_first_key, as the portfolio ranks)."""
+    keys = [worst_first_key(assessed=_assessed(row), grade=str(row.grade), overall=row.overall,
+                            agency_id=str(row.agency_id)) for row in scores.itertuples(index=False)]
+    return scores.iloc[sorted(range(len(scores)), key=keys.__getitem__)]
 
 
 def begun_critical(cases: pd.DataFrame) -> pd.DataFrame:

@@ -31,7 +31,7 @@ from audits.models import (QUARANTINE_COLUMNS, VIOLATION_COLUMNS, WARNING_COLUMN
                            Provenance)
 from audits.privacy import key_fingerprint
 from audits.review.month_to_date import month_rows, sla_to_date, with_sla_to_date
-from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies
+from audits.scoring import AgencyVolume, build_scorecards, gate_column_last, rank_worst_first, score_agencies
 from audits.signing import previous_manifest
 from audits.signals.complaints import ComplaintSignals
 from audits.signals.effects import with_complaint_columns, with_complaint_rates
@@ -101,6 +101,7 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         if signals is not None:                                 # signals.md §1: complaints and their rate
             write_csv(signals.register, staging / "complaints.csv")
             scores = with_complaint_columns(scores, signals.rates)
+        scores = gate_column_last(scores)
         write_csv(scores, staging / "scores.csv")
         (staging / "dq").mkdir()
         for name, result in {**{k: v for i in reference.values() for k, v in i.dq_results.items()},

@@ -231,7 +231,7 @@ def review_scorecard_view(card: PeriodScorecard, *, in_pack: bool = False) -> Re
         grade_note = ("Not assessed on any day of the period (file missing or unreadable): data quality scores 0 "
                       "and the other families are not assessed.")
     elif card.grade_capped:
-        grade_note = f"Grade capped at {card.critical_grade_cap} by critical findings in the period."
+        grade_note = f"Grade set by a gate \u2014 {card.gate_sentence} (in the period)."
     else:
         grade_note = ""
     bands = [GradeBand(g, f"\u2265 {floor:g}", GRADE_CLASSES.get(g, "grade-na"), card.grade == g)

@@ -152,7 +152,7 @@ def _summary(wb, card: PeriodScorecard) -> None:
               num_cell(ws, card.complaint_rate, "0.00", **big) if card.complaint_rate is not None
               else text_cell(ws, "\u2014", **big)])
     if card.grade_capped:
-        rows.add([text_cell(ws, f"Grade capped at {card.critical_grade_cap} by critical findings in the period.")])
+        rows.add([text_cell(ws, f"Grade set by a gate \u2014 {card.gate_sentence} (in the period).")])
     rows.add()
     rows.add([text_cell(ws, "SLA clauses", font=HEADING)])
     rows.add(header_cells(ws, ("Clause", "Limit", "Actual", "Result", "By how much")))

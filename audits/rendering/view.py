@@ -368,8 +368,8 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
     if not card.assessed:
         grade_note = ("Calls not assessed: the agency's file is missing or unreadable, "
                       "so data quality scores 0 and the other families are not assessed.")
-    elif card.grade_gate:
-        grade_note = f"Grade {card.gate_sentence}."
+    elif card.grade_capped:
+        grade_note = f"Grade set by a gate \u2014 {card.gate_sentence}."
     else:
         grade_note = ""
 

@@ -99,7 +99,7 @@ def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
     if not card.assessed:
         rows.add([text_cell(ws, "Not assessed. " + not_assessed_message(card))])
     elif card.grade_capped:
-        rows.add([text_cell(ws, "Grade capped at C by a critical finding.")])
+        rows.add([text_cell(ws, f"Grade set by a gate \u2014 {card.gate_sentence}.")])
     else:
         rows.add()
     rows.add([text_cell(ws, "Grade bands: " + grade_bands_text(card))])

@@ -78,7 +78,7 @@ def test_chromium_renders_index_and_scorecards(tmp_path, portfolio, templates_di
                     "Provenance"):
         assert heading in card.text
     assert "86.6 / 100" in card.text
-    assert "Grade capped at C by a critical finding." in card.text
+    assert "Grade set by a gate — C: at least one critical finding." in card.text
     assert "Critical findings 12" in card.text
     assert "Showing 50 of 60 findings" in card.text
     assert card.tags.count("svg") == 2

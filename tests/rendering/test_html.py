@@ -78,7 +78,7 @@ def test_scorecard_shows_headline_figures(assessed_card, templates_dir):
     assert doc.ids["overall-score"] == "86.6 / 100"
     assert doc.ids["critical-count"] == "12"
     assert doc.ids["total-findings"] == "60"
-    assert doc.ids["grade-note"] == "Grade C: at least one critical finding."
+    assert doc.ids["grade-note"] == "Grade set by a gate — C: at least one critical finding."
     assert 'class="grade grade-c large"' in html
     for band in ("A \u2265 90", "B \u2265 80", "C \u2265 70", "D \u2265 60", "F &lt; 60"):
         assert band in html

@@ -51,7 +51,7 @@ def test_the_summary_comes_first_with_the_gate_in_words_and_the_sla_at_risk(asse
                         "8.33 per 10,000 (5 complaints), 3.33 over the limit")))
     html = render_scorecard_html(dataclasses.replace(assessed_card, sla_to_date=sla), templates_dir=templates_dir)
     doc = parse(html)
-    assert doc.ids["grade-note"] == "Grade C: at least one critical finding."
+    assert doc.ids["grade-note"] == "Grade set by a gate \u2014 C: at least one critical finding."
     assert doc.ids["sla"] == ("met Overall score at least 85 86.60, 1.60 points above the minimum at risk Complaint "
                               "rate at most 5 per 10,000 numbers called 8.33 per 10,000 (5 complaints), 3.33 over the "
                               "limit")

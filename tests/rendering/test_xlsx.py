@@ -75,7 +75,7 @@ def test_summary_sheet_cards_families_and_trend_chart(tmp_path, assessed_card):
                                     "Change vs previous day", "Change vs previous 7 days",
                                     "Findings"])
     assert values[labels + 1][:6] == [86.6, "C", 12, -1.7, 2.35, 60]
-    assert values[labels + 2][0] == "Grade capped at C by a critical finding."
+    assert values[labels + 2][0] == "Grade set by a gate — C: at least one critical finding."
     families = _row_starting(values, ["Family", "Weight", "Score", "Rate", "Affected"])
     assert values[families + 1][:5] == ["Confidentiality", 0.35, 80.6, 0.0097, 12]
     assert values[families + 4][:5] == ["Data quality", 0.10, 96.0, 0.008, 10]
