@@ -52,7 +52,9 @@ def sla_to_date(rows: pd.DataFrame, *, cases: pd.DataFrame | None, month_rates: 
     complaints and distinct numbers per agency over the month so far (effects.RATE_COLUMNS), None
     when the run has no complaint data (the clause is then not judged)."""
     totals = agency_totals(rows)
-    scored = totals.merge(period_scores(totals, rulepack), on="agency_id", how="left").set_index("agency_id")
+    # only the overall is judged (min_overall_score); the gates change the grade, not the overall
+    scored = totals.merge(period_scores(totals, rulepack, critical_calls={}, fail_rule_hits={}), on="agency_id",
+                          how="left").set_index("agency_id")
     longest = open_critical_days(cases) if cases is not None and not cases.empty else pd.Series(dtype="int64")
     rates = month_rates.set_index("agency_id") if month_rates is not None else None
     today = set(rows.loc[rows["audit_date"] == audit_date.isoformat(), "agency_id"])
