@@ -24,7 +24,7 @@ from .formatting import DASH, Pill, agency_file_stem, fmt_int, parse_timestamp, 
 OVERDUE_DAYS = 7
 CASES_SHOWN = 100             # case lines on a scorecard page; the workbook's Cases sheet lists every one
 GROUP_CASES_SHOWN = 100       # case lines inside one group (agency and rule) of a page
-GROUP_OPEN_UP_TO = 5          # a group of at most this many cases is shown open (its cases listed)
+GROUP_OPEN_UP_TO = 5          # on a scorecard, a group of at most this many cases is shown open
 EVIDENCE_CASES = 25           # cases whose first calls the page shows as evidence
 STATUS_PILLS = {
     "new": Pill("new", "case-new"),
@@ -107,6 +107,7 @@ class CaseGroup:
     severity: Pill
     count: str               # "750 cases"
     statuses: str            # "748 new, 2 reopened"
+    single: str              # the subject of a group of one case ("Customer +86 138****5678"), else ""
     findings_today: str
     longest_open: str        # "12 days"
     cases: tuple[CaseRow, ...]
@@ -224,22 +225,23 @@ def new_critical_cases(portfolio: Portfolio) -> tuple[tuple[str, CaseLine], ...]
 
 
 def case_groups(items, *, prefix: str, more_where: str, agency_names: dict[str, str] | None = None,
-                link: bool = True, evidence: frozenset[str] | set[str] = frozenset()) -> tuple[CaseGroup, ...]:
+                link: bool = True, evidence: frozenset[str] | set[str] = frozenset(),
+                open_up_to: int = GROUP_OPEN_UP_TO) -> tuple[CaseGroup, ...]:
     """(agency_id, case) pairs -> one group per agency and rule, in the order each group first
     appears; every group is kept however many cases it holds, its first GROUP_CASES_SHOWN listed.
     `link`: rows link to the agency's scorecard (the portfolio); `evidence`: case ids whose calls
-    the page shows under Evidence (a scorecard)."""
+    the page shows under Evidence (a scorecard); groups of at most `open_up_to` cases are shown open."""
     grouped: dict[tuple[str, str], list[CaseLine]] = {}
     for agency_id, case in items:
         grouped.setdefault((agency_id, case.rule_id), []).append(case)
     names = agency_names or {}
     return tuple(_group(agency_id, rule_id, cases, prefix=prefix, more_where=more_where,
-                        agency_name=names.get(agency_id, ""), link=link, evidence=evidence)
+                        agency_name=names.get(agency_id, ""), link=link, evidence=evidence, open_up_to=open_up_to)
                  for (agency_id, rule_id), cases in grouped.items())
 
 
 def _group(agency_id: str, rule_id: str, cases: list[CaseLine], *, prefix: str, more_where: str, agency_name: str,
-           link: bool, evidence: frozenset[str] | set[str]) -> CaseGroup:
+           link: bool, evidence: frozenset[str] | set[str], open_up_to: int) -> CaseGroup:
     info = RULES_BY_ID.get(rule_id)
     statuses: dict[str, int] = {}
     for case in cases:
@@ -254,10 +256,11 @@ def _group(agency_id: str, rule_id: str, cases: list[CaseLine], *, prefix: str, 
         title=info.title if info else rule_id, severity=severity_pill(cases[0].severity),
         count=f"{fmt_int(len(cases))} case{'' if len(cases) == 1 else 's'}",
         statuses=", ".join(f"{fmt_int(n)} {status}" for status, n in statuses.items()),
+        single=f"{rows[0].subject_label} {rows[0].subject}" if len(cases) == 1 else "",
         findings_today=fmt_int(sum(c.findings_today for c in cases)),
         longest_open=DASH if longest is None else f"{fmt_int(longest)} day{'' if longest == 1 else 's'}",
         cases=rows, more=f"and {fmt_int(hidden)} more: {more_where}" if hidden > 0 else "",
-        open=len(cases) <= GROUP_OPEN_UP_TO)
+        open=len(cases) <= open_up_to)
 
 
 def overdue_cases(portfolio: Portfolio) -> tuple[tuple[str, CaseLine], ...]:

@@ -22,6 +22,7 @@ from .formatting import (
     fmt_score,
     grade_pill,
     lang_of,
+    parse_timestamp,
     status_pill,
 )
 from .cases_view import (OVERDUE_DAYS, CaseGroup, case_counts, case_groups, new_critical_cases,
@@ -30,6 +31,7 @@ from .view import ProvenanceView, not_assessed_message, provenance_view
 from .warnings_view import WarningEvent, warning_events
 
 WARNINGS_FIRST_SCREEN = 10     # early warnings on the first screen; the section below lists every one
+OVERDUE_OPEN_UP_TO = 3         # an overdue group of at most this many cases is listed case by case
 
 # --- view values ------------------------------------------------------------------------
 
@@ -114,7 +116,7 @@ class IndexView:
     new_critical_line: str                     # "762 new or reopened critical cases in 6 groups at 5 agencies"
     overdue: tuple[CaseGroup, ...]             # critical cases open more than OVERDUE_DAYS days, by agency and rule
     overdue_line: str
-    not_assessed: tuple[NotAssessedLine, ...]
+    not_assessed: tuple[NotAssessedLine, ...]     # by agency id
     warnings_first: tuple[WarningEvent, ...]   # the first WARNINGS_FIRST_SCREEN events, one line each
     warnings_more: str                         # "and 4 more below", "" when every event is on the first screen
     warnings: tuple[WarningEvent, ...]         # every event: the section below the ranking
@@ -163,8 +165,10 @@ def _index_row(rank: int, card: Scorecard) -> IndexRow:
 
 def regulator_line(complaint: RegulatorComplaint, known: set[str]) -> RegulatorLine:
     """A regulator complaint as the first screen names it (agencies of the run linked)."""
+    received = parse_timestamp(complaint.received_at)
     return RegulatorLine(
-        complaint_id=complaint.complaint_id, received_at=complaint.received_at, category=complaint.category,
+        complaint_id=complaint.complaint_id,
+        received_at=received.strftime("%Y-%m-%d %H:%M") if received else complaint.received_at, category=complaint.category,
         callee_masked=complaint.callee_masked,
         agencies=tuple(AgencyLink(a, f"agencies/{agency_file_stem(a)}.html" if a in known else "")
                        for a in complaint.agencies),
@@ -177,9 +181,15 @@ def not_assessed_line(card: Scorecard) -> NotAssessedLine:
     unchecked = case_counts(card.cases).open
     return NotAssessedLine(
         agency_id=card.agency_id, agency_name=card.agency_name, name_lang=lang_of(card.agency_name),
-        href=f"agencies/{agency_file_stem(card.agency_id)}.html", reason=not_assessed_message(card),
+        href=f"agencies/{agency_file_stem(card.agency_id)}.html", reason=_first_sentence(not_assessed_message(card)),
         unchecked=(f"{fmt_int(unchecked)} open case{'' if unchecked == 1 else 's'} could not be checked today"
                    if unchecked else ""))
+
+
+def _first_sentence(text: str) -> str:
+    """The reason up to its first full stop (the scorecard gives the whole message)."""
+    end = text.find(". ")
+    return text if end < 0 else text[:end + 1]
 
 
 def _groups_line(groups: tuple[CaseGroup, ...], cases: int, what: str) -> str:
@@ -193,9 +203,9 @@ def index_view(portfolio: Portfolio) -> IndexView:
     begun_critical = new_critical_cases(portfolio)
     overdue = overdue_cases(portfolio)
     names = {card.agency_id: card.agency_name for card in cards}
-    new_groups = case_groups(begun_critical, prefix="new", agency_names=names,
+    new_groups = case_groups(begun_critical, prefix="new", agency_names=names, open_up_to=0,
                              more_where="the agency's workbook (sheet Cases), summary.xlsx and cases.csv list them all")
-    overdue_groups = case_groups(overdue, prefix="overdue", agency_names=names,
+    overdue_groups = case_groups(overdue, prefix="overdue", agency_names=names, open_up_to=OVERDUE_OPEN_UP_TO,
                                  more_where="summary.xlsx (sheet Cases) and cases.csv list them all")
     events = warning_events(portfolio.warnings)
     rows = tuple(_index_row(i, card) for i, card in enumerate(cards, 1))

@@ -94,12 +94,12 @@ def _event(items: list[EarlyWarning]) -> WarningEvent:
     parts = []
     for line in lines:
         usual = [f"usually {line.history}"] if line.history != DASH else []
-        usual += [f"{line.peers} for the agency's other agents today"] if line.peers != DASH else []
+        usual += [f"the agency's other agents {line.peers}"] if line.peers != DASH else []
         parts.append(f"{line.metric.lower()} {line.value} ({'; '.join(usual)})")
     return WarningEvent(
         level="Agency" if agency else "Agent", agency_id=first.agency_id, agent_id=first.agent_id, who=who,
         metrics=named[:1].upper() + named[1:], lines=lines,
-        sentence=f"{who}: unusually high {named} \u2014 " + "; ".join(parts) + ".",
+        sentence=f"{who}: unusually high " + " and ".join(parts) + ".",
         z=f"{max(w.z for w in items):.1f}", agency_href=f"agencies/{agency_file_stem(first.agency_id)}.html")
 
 

@@ -47,7 +47,8 @@ def test_scorecard_opens_with_one_line_per_case_in_the_given_order(assessed_card
     groups = doc.ids["case-groups"]                             # cases with findings today, by rule, in order
     assert groups.index("C-00000customer") < groups.index("C-000000systemic") and "C-000000000quiet" not in groups
     assert doc.rows["rule-FREQ_AFTER_REFUSAL-cases"] == doc.rows["rule-QUAL_NO_CONTRACT-cases"] == 1
-    assert doc.ids["rule-QUAL_NO_CONTRACT-summary"] == "critical No contract in force QUAL_NO_CONTRACT 1 case 1 open 1,369 8 days"
+    assert doc.ids["rule-QUAL_NO_CONTRACT-summary"] == (
+        "critical No contract in force QUAL_NO_CONTRACT 1 case 1 open \u00b7 Agency, all calls AG001 1,369 8 days")
     assert ("Agency, all calls AG001 C-000000systemic open 2026-03-07 8 1,369 No contract in force since 2026-03-07 "
             "(8 days)") in doc.ids["rule-QUAL_NO_CONTRACT-cases"]
     assert 'id="rule-QUAL_NO_CONTRACT" open' in html              # a small group is shown open

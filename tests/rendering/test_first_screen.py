@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 
 from audits.models import CaseLine, EarlyWarning, Portfolio, RegulatorComplaint
 from audits.rendering import render_index_html
+from tests.rendering.test_html import parse
 
 
 def _case(agency: str, n: int, rule_id: str = "CONF_UNASSIGNED", status: str = "new", *, days_open: int = 1,
@@ -72,6 +73,7 @@ def _busy_day(portfolio) -> Portfolio:
              _case("AG002", 2, "FREQ_AFTER_REFUSAL", "open", days_open=12),
              _case("AG002", 3, "FREQ_AFTER_REFUSAL", "quiet", days_open=9),
              _case("AG002", 4, "FREQ_AFTER_REFUSAL", "open", days_open=20, decision="accepted")]
+    burst += [_case("AG001", 20000 + n, status="open", days_open=9 + n % 3) for n in range(10)]   # overdue, collapsed
     ag003 = [_case("AG003", 5, "QUAL_LICENCE_INVALID", "open", days_open=3, severity="major", kind="agency")]
     cases = {"AG001": burst, "AG002": ag002, "AG003": ag003}
     cards = tuple(dataclasses.replace(c, cases=tuple(cases[c.agency_id])) for c in portfolio.scorecards)
@@ -96,19 +98,21 @@ def test_a_burst_at_one_agency_leaves_every_other_agencys_new_critical_groups_on
     assert len(new) == 2
     assert new[0].startswith("AG001") and "CONF_UNASSIGNED" in new[0]
     assert "751 cases 750 new, 1 reopened" in new[0]
-    assert new[1].startswith("AG002") and "CONF_PII_IN_NOTES" in new[1] and "1 case 1 new" in new[1]
+    assert new[1].startswith("AG002") and "CONF_PII_IN_NOTES" in new[1]
+    assert "1 case 1 new \u00b7 Agent +86 138****0001" in new[1]              # a group of one names its subject
     # the burst's group lists its first 100 cases and counts the rest; the small group is open
     assert found.rows_in["new-AG001-CONF_UNASSIGNED"] == 100 + 1 + 1          # header, 100 cases, "and 651 more"
     assert "and 651 more" in html
-    assert 'id="new-AG002-CONF_PII_IN_NOTES" open' in html
-    assert 'id="new-AG001-CONF_UNASSIGNED">' in html                         # closed: a line, not 751 lines
-    # overdue critical cases are listed (the accepted one is not), each with its masked subject and days open
-    overdue = found.groups["overdue"]
-    assert len(overdue) == 1 and overdue[0].startswith("AG002") and "FREQ_AFTER_REFUSAL" in overdue[0]
-    assert "2 cases 1 open, 1 quiet" in overdue[0] and "12 days" in overdue[0]
+    assert 'id="new-AG002-CONF_PII_IN_NOTES">' in html and 'id="new-AG001-CONF_UNASSIGNED">' in html   # one line each
+    # overdue critical cases are listed (the accepted one is not), each with its masked subject, days open and an
+    # owner column; ten at one agency and rule are one line that opens to them
     listed = html[html.index('id="overdue"'):html.index('id="not-assessed-today"')]
-    assert "+86 138****0002" in listed and "C-AG002FREQ00003" in listed and "C-AG002FREQ00004" not in listed
-    assert listed.count('<td class="owner"></td>') == 2                       # the desk assigns none yet
+    table = parse(html).ids["overdue-table"]
+    assert "AG001" in table and "10 cases 10 open" in table and "up to 11 days" in table
+    assert "Customer +86 138****0002 open 12" in table and "Customer +86 138****0003 quiet 9" in table
+    assert "C-AG002FREQ00004" not in listed
+    assert listed.count('<td class="owner"></td>') == 3                       # the desk assigns none yet
+    assert found.groups["overdue"] == ["10 cases 10 open"]                     # only the large group is collapsed
     # the first screen comes before the ranking, in the order the brief gives
     order = [s for s in found.order if s]
     assert order.index("regulator-today") < order.index("new-critical") < order.index("overdue") \
@@ -122,12 +126,13 @@ def test_the_first_screen_names_the_regulator_complaint_the_agencies_not_assesse
     top = html[html.index('id="regulator-today"'):html.index('id="new-critical"')]
     assert "CMP-20260314-001" in top and ">AG001</a>, <a" in top and ">AG002</a>" in top
     missing = html[html.index('id="not-assessed-today"'):html.index('id="warnings-today"')]
-    assert "AG003" in missing and "File missing: No file landing/cdr/2026-03-14/AG003.csv" in missing
+    assert "AG003" in missing and "File missing: No file landing/cdr/2026-03-14/AG003.csv although contract K-003 is in " \
+        "force on 2026-03-14." in missing
     assert "1 open case could not be checked today" in missing
     start = html.index('id="warnings-today"')
     warnings = html[start:html.index("</section>", start)]
     lines = [line for line in warnings.split("<li>")[1:]]
     assert len(lines) == 2                                       # AG001's event and agent E0032's: one line each
-    assert "unusually high attempts and numbers dialled" in lines[1]
-    assert "attempts 1,240 (usually 203; 180 for the agency&#39;s other agents today)" in lines[1]
+    assert ("Agent E0032 of AG002: unusually high attempts 1,240 (usually 203; the agency&#39;s other agents 180) and "
+            "numbers dialled 1,100 (usually 190; the agency&#39;s other agents 170).") in lines[1]
     assert "z 9.4" not in warnings and "(z" not in warnings                  # z is in the table and footnote below
