@@ -5,6 +5,7 @@ behind their count)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from audits.models import CaseLine, Scorecard, SlaToDate
@@ -15,6 +16,8 @@ from .formatting import Pill, fmt_int
 
 SLA_PILLS = {"met": Pill("met", "sla-met"), "at risk": Pill("at risk", "sla-risk"), "n/a": Pill("n/a", "sla-na")}
 STATUS_ORDER = ("new", "reopened", "open", "quiet", "resolved")
+OPEN_ROWS = 20               # cases listed in open groups at most: larger days show more groups closed
+_SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2}
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ def case_sections(card: Scorecard) -> CaseSections:
     anchored = {c.case_id for c in with_evidence}
     groups = case_groups(((card.agency_id, c) for c in today), prefix="rule", link=False, evidence=anchored,
                          more_where="the workbook's Cases sheet lists them all")
+    groups = _opened(sorted(groups, key=lambda g: _SEVERITY_RANK.get(g.severity.text, 3)))
     by_id = {row.case_id: row for group in groups for row in group.cases}
     evidence = tuple(EvidenceGroup(case=by_id.get(c.case_id) or case_row(c, with_evidence=True),
                                    rows=tuple(evidence_row(f) for f in c.evidence), more=more_text(c))
@@ -93,3 +97,14 @@ def case_sections(card: Scorecard) -> CaseSections:
         hidden_note=(f"The first {CASES_SHOWN} of each list; the workbook's Cases sheet and cases.csv list every case."
                      if hidden else ""),
         evidence=evidence)
+
+
+def _opened(groups: list[CaseGroup]) -> tuple[CaseGroup, ...]:
+    """Small groups shown open, in order, while the cases they list stay within OPEN_ROWS: the page
+    of a heavy day keeps its length; the others are one line each."""
+    out, listed = [], 0
+    for group in groups:
+        shown = group.open and listed + len(group.cases) <= OPEN_ROWS
+        listed += len(group.cases) if shown else 0
+        out.append(group if shown == group.open else dataclasses.replace(group, open=shown))
+    return tuple(out)

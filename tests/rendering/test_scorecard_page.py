@@ -64,3 +64,26 @@ def test_the_summary_comes_first_with_the_gate_in_words_and_the_sla_at_risk(asse
     toc = doc.ids["toc"]
     assert toc.startswith("On this page: Cases Early warnings Score by family Trend")
     assert all(f'href="#{anchor}"' in html for anchor in ("cases-heading", "data-quality", "provenance-heading"))
+
+
+def test_a_heavy_day_keeps_the_cases_short_critical_groups_first(assessed_card, templates_dir):
+    """Every rule with findings today (17), four cases each, and a quiet backlog of 400: critical groups
+    come first, small groups are listed open only while they list at most 20 cases, and the quiet
+    ones are one closed line; the page stays short whatever the day."""
+    from audits.models import RULE_INFO
+    from tests.rendering.test_cases_render import _case
+    rules = list(RULE_INFO)
+    cases = [_case(f"C-{info.rule_id[:10]}{k}", "new" if k else "open", info.severity.value, 1, rule_id=info.rule_id)
+             for info in sorted(rules, key=lambda i: i.rule_id) for k in range(4)]
+    cases += [_case(f"C-quiet{k:06d}", "quiet", "major", 0, rule_id="FREQ_DAILY_CAP") for k in range(400)]
+    html = render_scorecard_html(dataclasses.replace(assessed_card, cases=tuple(cases)), templates_dir=templates_dir)
+    body = html[html.index('id="case-groups"'):html.index('id="cases-quiet"')]
+    summaries = [part.split('id="rule-', 1)[1].split('"', 1)[0] for part in body.split("<details")[1:]
+                 if 'id="rule-' in part]
+    severities = [next(i.severity.value for i in rules if i.rule_id == rule) for rule in summaries]
+    assert severities == sorted(severities, key=["critical", "major", "minor"].index)
+    opened = body.count('" open>')
+    assert opened == 5 and len(summaries) == len(rules)          # 5 groups of 4: 20 cases listed, the rest one line
+    assert body.count('class="case-row"') == len(rules) * 4      # every case is on the page, behind its line
+    assert parse(html).ids["cases-quiet"].startswith("Quiet: 400 cases without a finding today")
+    assert html.count('class="case-row"') == len(rules) * 4 + 100   # the quiet list: its first 100
