@@ -26,7 +26,7 @@ METRIC_LABELS = {
     "new_numbers_share": "New numbers",
 }
 BASIS_LABELS = {"history": "own history", "peers": "agency's other agents"}
-_COUNTED = ("attempts", "numbers")
+COUNTED_METRICS = ("attempts", "numbers")      # counts; the others are ratios or shares
 Z_FOOTNOTE = ("z = (value \u2212 median) / max(1.4826 \u00d7 MAD, floor), against the entity's own earlier days "
               "(\u201cusually\u201d) or, for an agent, the agency's other agents that day; a warning is z at least "
               "the rulepack's threshold.")
@@ -65,7 +65,7 @@ def shown(metric: str, text: str) -> str:
         value = float(text)
     except ValueError:
         return text
-    if metric in _COUNTED:
+    if metric in COUNTED_METRICS:
         return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
     if metric == "intensity":
         return f"{value:.2f}"

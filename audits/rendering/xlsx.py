@@ -65,7 +65,7 @@ def write_scorecard_workbook(card: Scorecard, path: Path) -> Path:
 
 def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
     ws = wb.create_sheet("Summary")
-    layout_sheet(ws, (26, 14, 18, 24, 26, 14, 16), landscape=True)
+    layout_sheet(ws, SUMMARY_WIDTHS, title_rows="1:1")
     rows = Rows(ws)
     rows.add([text_cell(ws, "Compliance scorecard", font=TITLE)])
     rows.add([text_cell(ws, "Agency", font=LABEL), text_cell(ws, card.agency_name),
@@ -114,7 +114,7 @@ def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
     rows.add()
 
     rows.add([text_cell(ws, "Score by family", font=HEADING)])
-    rows.add(header_cells(ws, ("Family", "Weight", "Score", "Rate", "Affected")))
+    first = rows.add(header_cells(ws, FAMILY_HEADERS))
     for fam in card.families:
         fam_assessed = fam.score is not None and (card.assessed or fam.family == "data_quality")
         rows.add([
@@ -124,19 +124,23 @@ def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
             num_cell(ws, fam.rate, RATE_FMT) if fam_assessed else None,
             num_cell(ws, fam.affected, INT_FMT) if fam_assessed else None,
         ])
+    add_table(ws, "Families", FAMILY_HEADERS, first, len(card.families))
+    if not card.families:
+        rows.add()
     rows.add()
 
     rows.add([text_cell(ws, "Overall score, last 30 days", font=HEADING)])
-    header_row = rows.add(header_cells(ws, ("Audit date", "Overall score", "Grade")))
+    header_row = rows.add(header_cells(ws, TREND_HEADERS))
     for point in card.trend:
         rows.add([text_cell(ws, point.audit_date),
                   num_cell(ws, point.overall, SCORE_FMT),
                   text_cell(ws, point.grade)])
+    add_table(ws, "Trend", TREND_HEADERS, header_row, len(card.trend))
     if card.trend:
         chart = LineChart()
         chart.title = "Overall score, last 30 days"
         chart.style = 2
-        chart.height, chart.width = 7.5, 16
+        chart.height, chart.width = 7.5, 15
         chart.y_axis.title = "Score"
         chart.y_axis.scaling.min = 0
         chart.y_axis.scaling.max = 100
@@ -152,16 +156,20 @@ def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
         dates = Reference(ws, min_col=1, min_row=header_row + 1, max_row=last)
         for series in chart.series:   # the dates are text: a string reference, not numRef
             series.cat = AxDataSource(strRef=StrRef(f=str(dates)))
-        ws.add_chart(chart, "I4")
+            series.smooth = False     # straight lines between days: a smoothed curve overshoots
+        ws.add_chart(chart, f"E{header_row}")      # beside the trend table, inside the printed width
 
 
+SUMMARY_WIDTHS = (26, 14, 18, 24, 26, 14, 16)
+FAMILY_HEADERS = ("Family", "Weight", "Score", "Rate", "Affected")
+TREND_HEADERS = ("Audit date", "Overall score", "Grade")
 RULE_HEADERS = ("Rule ID", "Title", "Family", "Severity", "Threshold", "Calls evaluated",
                 "Findings", "Rate")
 
 
 def _rules_sheet(wb: Workbook, card: Scorecard) -> None:
     ws = wb.create_sheet("Rules")
-    layout_sheet(ws, (30, 52, 16, 11, 42, 16, 11, 10), landscape=True)
+    layout_sheet(ws, (28, 52, 16, 11, 42, 12, 11, 10), headers=RULE_HEADERS, header_row=1, wrap=(1, 4))
     ws.freeze_panes = "A2"
     rows = Rows(ws)
     rows.add(header_cells(ws, RULE_HEADERS))
@@ -183,7 +191,8 @@ def _findings_sheet(wb: Workbook, card: Scorecard) -> None:
     """The evidence kept per rule (scoring.EVIDENCE_PER_RULE), each finding with its case: written
     as bulk rows (xlsx_bulk), so 2,000 findings of a rule cost milliseconds, not seconds."""
     ws = wb.create_sheet("Findings")
-    layout_sheet(ws, (21, 28, 16, 10, 20, 14, 16, 18, 24, 90, 16, 11), landscape=True)
+    layout_sheet(ws, (20, 27, 15, 10, 16, 10, 13, 16, 13, 90, 16, 10), headers=FINDING_HEADERS, header_row=1,
+                 wrap=(9,))
     ws.freeze_panes = "A2"
     rows = Rows(ws)
     rows.add(header_cells(ws, FINDING_HEADERS))
@@ -196,9 +205,13 @@ def _findings_sheet(wb: Workbook, card: Scorecard) -> None:
     add_table(ws, "Findings", FINDING_HEADERS, 1, len(card.findings))
 
 
+DQ_HEADERS = ("Reason", "Description", "Rows")
+PROVENANCE_HEADERS = ("Input file", "Rows", "SHA-256")
+
+
 def _data_quality_sheet(wb: Workbook, dq: DataQuality) -> None:
     ws = wb.create_sheet("Data quality")
-    layout_sheet(ws, (26, 52, 12))
+    layout_sheet(ws, (26, 60, 12), headers=DQ_HEADERS, title_rows="1:1", wrap=(1,))
     rows = Rows(ws)
     rows.add([text_cell(ws, "Data quality", font=TITLE)])
     balanced = dq.rows_read == dq.rows_accepted + dq.rows_quarantined
@@ -212,11 +225,10 @@ def _data_quality_sheet(wb: Workbook, dq: DataQuality) -> None:
               text_cell(ws, "read = accepted + quarantined" if balanced
                         else "DOES NOT BALANCE: read \u2260 accepted + quarantined")])
     rows.add()
-    headers = ("Reason", "Description", "Rows")
-    first = rows.add(header_cells(ws, headers))
+    first = rows.add(header_cells(ws, DQ_HEADERS))
     for code, count in dq.reasons:
         rows.add([safe(ws, code), DQ_DESCRIPTIONS.get(code, ""), count])
-    add_table(ws, "DataQualityReasons", headers, first, len(dq.reasons))
+    add_table(ws, "DataQualityReasons", DQ_HEADERS, first, len(dq.reasons))
 
 
 def provenance_sheet(wb: Workbook, prov: Provenance,
@@ -224,7 +236,7 @@ def provenance_sheet(wb: Workbook, prov: Provenance,
     """The run's provenance and its inputs (path, rows, sha256): every input on the portfolio's
     workbook, an agency's own (view.agency_inputs) on its workbook."""
     ws = wb.create_sheet("Provenance")
-    layout_sheet(ws, (60, 12, 68), landscape=True)
+    layout_sheet(ws, (60, 12, 68), headers=PROVENANCE_HEADERS, title_rows="1:1", wrap=(0,))
     rows = Rows(ws)
     rows.add([text_cell(ws, "Provenance", font=TITLE)])
     for label, value in (("Run ID", prov.run_id), ("Audit date", prov.audit_date),
@@ -234,7 +246,7 @@ def provenance_sheet(wb: Workbook, prov: Provenance,
                          ("Generated at", prov.generated_at)):
         rows.add([text_cell(ws, label, font=LABEL), text_cell(ws, value)])
     rows.add()
-    headers = ("Input file", "Rows", "SHA-256")
+    headers = PROVENANCE_HEADERS
     first = rows.add(header_cells(ws, headers))
     listed = inputs if inputs is not None else tuple((f.path, f.rows, f.sha256) for f in prov.inputs)
     for path, count, sha256 in listed:

@@ -1,5 +1,6 @@
 """The workbooks' case sheets: "Cases" of an agency's workbook (every case of its register) and
-"Cases" of summary.xlsx (case counts per agency and the day's new critical cases)."""
+"Cases" of summary.xlsx (case counts per agency, the day's new critical cases and the critical cases
+open more than OVERDUE_DAYS days)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from openpyxl import Workbook
 
 from audits.models import RULES_BY_ID, Portfolio, Scorecard
 
-from .cases_view import OVERDUE_DAYS, SUBJECT_LABELS, case_counts, case_row, new_critical_cases
+from .cases_view import OVERDUE_DAYS, SUBJECT_LABELS, case_counts, case_row, new_critical_cases, overdue_cases
 from .formatting import family_label
 from .xlsx_bulk import INT, TEXT, add_bulk_rows
 from .xlsx_cells import HEADING, TITLE, Rows, add_table, header_cells, layout_sheet, safe, text_cell
@@ -20,13 +21,16 @@ AGENCY_CASE_HEADERS = ("Agency ID", "Agency name", "New", "Reopened", "Open", "R
                        f"Critical open > {OVERDUE_DAYS} days")
 NEW_CRITICAL_HEADERS = ("Agency ID", "Case ID", "Status", "Rule ID", "Rule", "Subject kind", "Subject",
                         "Findings today", "Summary")
+OVERDUE_HEADERS = ("Agency ID", "Case ID", "Status", "Rule ID", "Rule", "Subject kind", "Subject", "Days open",
+                   "Summary")
 
 
 def cases_sheet(wb: Workbook, card: Scorecard) -> None:
     """Every case of the agency's register, in the scorecard's order (bulk rows: a broken
     reference file can give an agency thousands of customer cases)."""
     ws = wb.create_sheet("Cases")
-    layout_sheet(ws, (16, 10, 11, 10, 28, 44, 16, 14, 20, 12, 12, 10, 14, 18, 12, 12, 100), landscape=True)
+    layout_sheet(ws, (16, 10, 11, 10, 27, 44, 15, 10, 17, 11, 11, 8, 11, 14, 8, 13, 100), headers=CASE_HEADERS,
+                 header_row=1, wrap=(5, 16))
     ws.freeze_panes = "A2"
     rows = Rows(ws)
     rows.add(header_cells(ws, CASE_HEADERS))
@@ -42,7 +46,8 @@ def cases_sheet(wb: Workbook, card: Scorecard) -> None:
 def portfolio_cases_sheet(wb: Workbook, portfolio: Portfolio) -> None:
     """Case counts per agency (in the ranking's order) and the day's new critical cases."""
     ws = wb.create_sheet("Cases")
-    layout_sheet(ws, (16, 34, 16, 11, 28, 44, 16, 14, 100), landscape=True)
+    layout_sheet(ws, (16, 34, 16, 11, 27, 44, 12, 17, 100), headers=NEW_CRITICAL_HEADERS, title_rows="1:2",
+                 wrap=(4, 8))
     rows = Rows(ws)
     rows.add([text_cell(ws, f"Cases \u2014 {portfolio.audit_date}", font=TITLE)])
     rows.add([text_cell(ws, "New: began today (new or reopened). Open: not resolved, today's new included. "
@@ -67,3 +72,15 @@ def portfolio_cases_sheet(wb: Workbook, portfolio: Portfolio) -> None:
                   safe(ws, row.title), safe(ws, row.subject_label), safe(ws, row.subject), case.findings_today,
                   safe(ws, case.summary)])
     add_table(ws, "NewCriticalCases", NEW_CRITICAL_HEADERS, first, len(critical))
+    if not critical:
+        rows.add()
+    rows.add()
+    rows.add([text_cell(ws, f"Critical cases open more than {OVERDUE_DAYS} days", font=HEADING)])
+    first = rows.add(header_cells(ws, OVERDUE_HEADERS))
+    overdue = overdue_cases(portfolio)
+    for agency_id, case in overdue:
+        row = case_row(case)
+        rows.add([safe(ws, agency_id), safe(ws, case.case_id), safe(ws, case.status), safe(ws, case.rule_id),
+                  safe(ws, row.title), safe(ws, row.subject_label), safe(ws, row.subject), case.days_open,
+                  safe(ws, case.summary)])
+    add_table(ws, "OverdueCriticalCases", OVERDUE_HEADERS, first, len(overdue))

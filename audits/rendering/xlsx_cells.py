@@ -23,7 +23,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
@@ -37,10 +37,12 @@ from audits.models import Provenance
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL_TEXT = 32767
 
-SCORE_FMT = "0.0"
-RATE_FMT = "0.00%"
-WEIGHT_FMT = "0.00"
-INT_FMT = "#,##0"
+# One number format per kind of number, in every sheet of every workbook.
+SCORE_FMT = "0.0"           # scores out of 100
+RATE_FMT = "0.00%"          # rates and shares (stored as fractions)
+WEIGHT_FMT = "0.00"         # weights, ratios, per-10,000 rates
+INT_FMT = "#,##0"           # counts
+Z_FMT = "0.0"               # z of an early warning
 CHANGE_FMT = '"\u25b2 "+0.0;"\u25bc "-0.0;"\u2192 "0.0'
 DATETIME_FMT = "yyyy-mm-dd hh:mm:ss"
 
@@ -55,6 +57,15 @@ _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor=_NAVY)
 CARD_FILL = PatternFill("solid", fgColor="EEF1F4")
 CENTER = Alignment(horizontal="center", vertical="center")
+WRAP = Alignment(wrap_text=True, vertical="top")
+_HEADER_ALIGN = Alignment(wrap_text=True, vertical="center")
+# Column widths (Excel's character units) that print legibly on one landscape A4 page: fit to one
+# page wide up to this (about 70 %, 11 pt text printed at 7.7 pt); a wider sheet first narrows its
+# long-text columns, wrapping their text, and prints at full size when it still does not fit.
+LEGIBLE_WIDTH = 200
+WRAP_MIN = 30               # a wrapped text column is never narrowed below this
+_FILTER_BUTTON = 3          # room for the autofilter's button beside a header
+WRAP_COLUMNS = "_audits_wrap_columns"     # a sheet's wrapped columns (0-based), which Rows and bulk rows wrap
 GRADE_FILLS = {g: PatternFill("solid", fgColor=c) for g, c in
               {"A": "1E7B4A", "B": "4F8A3C", "C": "B7791F", "D": "C2571A", "F": "B42318"}.items()}
 _TABLE_STYLE = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
@@ -120,19 +131,57 @@ def num_cell(ws, value: float | int | None, number_format: str, *,
 
 
 def header_cells(ws, names: Sequence[str]) -> list[WriteOnlyCell]:
-    return [text_cell(ws, name, font=_HEADER_FONT, fill=_HEADER_FILL) for name in names]
+    """A table's header row: wrapped on two lines at most (header_width), never cut."""
+    return [text_cell(ws, name, font=_HEADER_FONT, fill=_HEADER_FILL, alignment=_HEADER_ALIGN) for name in names]
 
 
-def layout_sheet(ws, widths: Sequence[float], *, landscape: bool = False) -> None:
-    """Column widths and print setup (fit to one page wide); before the first row."""
-    for idx, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(idx)].width = width
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+def header_width(name: str) -> float:
+    """The column width that shows a header whole on at most two lines, beside its filter button."""
+    words = name.split()
+    best = len(name)
+    for k in range(1, len(words)):
+        best = min(best, max(len(" ".join(words[:k])), len(" ".join(words[k:]))))
+    return best + _FILTER_BUTTON
+
+
+def column_widths(widths: Sequence[float], headers: Sequence[str] = (), wrap: Sequence[int] = ()) -> list[float]:
+    """Each width at least its header's (header_width); when the sheet is wider than LEGIBLE_WIDTH,
+    the `wrap` columns narrowed (the widest first, down to WRAP_MIN or their header) until it fits."""
+    out = [max(float(w), header_width(headers[k]) if k < len(headers) else 0.0) for k, w in enumerate(widths)]
+    floor = {k: max(float(WRAP_MIN), header_width(headers[k]) if k < len(headers) else 0.0) for k in wrap}
+    excess = sum(out) - LEGIBLE_WIDTH
+    for k in sorted(wrap, key=lambda k: -out[k]):
+        if excess <= 0:
+            break
+        cut = min(excess, max(0.0, out[k] - floor[k]))
+        out[k] -= cut
+        excess -= cut
+    return out
+
+
+def layout_sheet(ws, widths: Sequence[float], *, landscape: bool = True, headers: Sequence[str] = (),
+                 header_row: int | None = None, wrap: Sequence[int] = (), title_rows: str | None = None) -> None:
+    """Before the first row: column widths (column_widths) and print setup: landscape A4, the
+    header row (or `title_rows`, "1:2") repeated on every page, one page wide when the columns
+    stay legible there (LEGIBLE_WIDTH), else full size with the first column repeated. `wrap`:
+    long-text columns (0-based) whose cells wrap (Rows.add and bulk rows)."""
+    final = column_widths(widths, headers, wrap)
+    for idx, width in enumerate(final, 1):
+        ws.column_dimensions[get_column_letter(idx)].width = round(width, 2)
+    fits = sum(final) <= LEGIBLE_WIDTH
+    ws.sheet_properties.pageSetUpPr.fitToPage = fits
+    if fits:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+    else:
+        ws.print_title_cols = "A:A"
     ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    if landscape:
-        ws.page_setup.orientation = "landscape"
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    if header_row is not None:
+        ws.print_title_rows = f"{header_row}:{header_row}"
+    elif title_rows:
+        ws.print_title_rows = title_rows
+    setattr(ws, WRAP_COLUMNS, frozenset(wrap))
 
 
 def add_table(ws, name: str, headers: Sequence[str], first_row: int, n_rows: int) -> None:
@@ -148,16 +197,28 @@ def add_table(ws, name: str, headers: Sequence[str], first_row: int, n_rows: int
 
 
 class Rows:
-    """Appends rows to a write-only sheet and remembers the row number."""
+    """Appends rows to a write-only sheet and remembers the row number. A bare count becomes a
+    number cell in INT_FMT; text in the sheet's wrapped columns (layout_sheet) wraps."""
 
     def __init__(self, ws):
         self.ws = ws
         self.row = 0
+        self.wrap = getattr(ws, WRAP_COLUMNS, frozenset())
 
     def add(self, values: Iterable = ()) -> int:
-        self.ws.append(list(values))
+        self.ws.append([self._cell(k, value) for k, value in enumerate(values)])
         self.row += 1
         return self.row
+
+    def _cell(self, k: int, value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return num_cell(self.ws, value, INT_FMT)
+        if k in self.wrap:
+            if isinstance(value, str):
+                return text_cell(self.ws, value, alignment=WRAP)
+            if isinstance(value, Cell) and value.data_type == "s" and not value.alignment.wrap_text:
+                value.alignment = WRAP
+        return value
 
 
 # --- workbook plumbing ----------------------------------------------------------------------

@@ -40,7 +40,8 @@ def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
     """Ranking (like index.html), Cases and Provenance sheets for the whole portfolio."""
     wb = new_workbook(f"Vendor compliance audit {portfolio.audit_date}", portfolio.provenance)
     ws = wb.create_sheet("Ranking")
-    layout_sheet(ws, (7, 16, 34, 8, 14, 22, 24, 17, 11, 14, 16, 17, 26), landscape=True)
+    layout_sheet(ws, (7, 10, 34, 8, 10, 15, 18, 11, 11, 10, 16, 14, 21), headers=RANKING_HEADERS, header_row=3,
+                 wrap=(2,))
     ws.freeze_panes = "A4"
     rows = Rows(ws)
     cards = portfolio.scorecards
