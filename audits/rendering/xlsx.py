@@ -37,7 +37,6 @@ from .xlsx_cells import (
     WEIGHT_FMT,
     Rows,
     add_table,
-    header_cells,
     layout_sheet,
     new_workbook,
     num_cell,
@@ -114,7 +113,7 @@ def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
     rows.add()
 
     rows.add([text_cell(ws, "Score by family", font=HEADING)])
-    first = rows.add(header_cells(ws, FAMILY_HEADERS))
+    first = rows.header(FAMILY_HEADERS)
     for fam in card.families:
         fam_assessed = fam.score is not None and (card.assessed or fam.family == "data_quality")
         rows.add([
@@ -130,7 +129,7 @@ def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
     rows.add()
 
     rows.add([text_cell(ws, "Overall score, last 30 days", font=HEADING)])
-    header_row = rows.add(header_cells(ws, TREND_HEADERS))
+    header_row = rows.header(TREND_HEADERS)
     for point in card.trend:
         rows.add([text_cell(ws, point.audit_date),
                   num_cell(ws, point.overall, SCORE_FMT),
@@ -172,7 +171,7 @@ def _rules_sheet(wb: Workbook, card: Scorecard) -> None:
     layout_sheet(ws, (28, 52, 16, 11, 42, 12, 11, 10), headers=RULE_HEADERS, header_row=1, wrap=(1, 4))
     ws.freeze_panes = "A2"
     rows = Rows(ws)
-    rows.add(header_cells(ws, RULE_HEADERS))
+    rows.header(RULE_HEADERS)
     for rule in card.rules:
         rows.add([
             safe(ws, rule.rule_id), safe(ws, rule.title), safe(ws, family_label(rule.family)),
@@ -191,11 +190,11 @@ def _findings_sheet(wb: Workbook, card: Scorecard) -> None:
     """The evidence kept per rule (scoring.EVIDENCE_PER_RULE), each finding with its case: written
     as bulk rows (xlsx_bulk), so 2,000 findings of a rule cost milliseconds, not seconds."""
     ws = wb.create_sheet("Findings")
-    layout_sheet(ws, (20, 27, 15, 10, 16, 10, 13, 16, 13, 90, 16, 10), headers=FINDING_HEADERS, header_row=1,
+    layout_sheet(ws, (20, 28, 15, 10, 18, 9, 13, 16, 13, 90, 16, 10), headers=FINDING_HEADERS, header_row=1,
                  wrap=(9,))
     ws.freeze_panes = "A2"
     rows = Rows(ws)
-    rows.add(header_cells(ws, FINDING_HEADERS))
+    rows.header(FINDING_HEADERS)
     families = {rule.rule_id: family_label(rule.family) for rule in card.rules}
     for rule_id, info in RULES_BY_ID.items():
         families.setdefault(rule_id, family_label(info.family.value))
@@ -225,7 +224,7 @@ def _data_quality_sheet(wb: Workbook, dq: DataQuality) -> None:
               text_cell(ws, "read = accepted + quarantined" if balanced
                         else "DOES NOT BALANCE: read \u2260 accepted + quarantined")])
     rows.add()
-    first = rows.add(header_cells(ws, DQ_HEADERS))
+    first = rows.header(DQ_HEADERS)
     for code, count in dq.reasons:
         rows.add([safe(ws, code), DQ_DESCRIPTIONS.get(code, ""), count])
     add_table(ws, "DataQualityReasons", DQ_HEADERS, first, len(dq.reasons))
@@ -247,7 +246,7 @@ def provenance_sheet(wb: Workbook, prov: Provenance,
         rows.add([text_cell(ws, label, font=LABEL), text_cell(ws, value)])
     rows.add()
     headers = PROVENANCE_HEADERS
-    first = rows.add(header_cells(ws, headers))
+    first = rows.header(headers)
     listed = inputs if inputs is not None else tuple((f.path, f.rows, f.sha256) for f in prov.inputs)
     for path, count, sha256 in listed:
         rows.add([text_cell(ws, path), num_cell(ws, count, INT_FMT), text_cell(ws, sha256)])

@@ -23,7 +23,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from .formatting import parse_timestamp
-from .xlsx_cells import BULK_ROWS, DATETIME_FMT, FORMULA_PREFIXES, INT_FMT, WRAP, WRAP_COLUMNS, clean_text
+from .xlsx_cells import (BULK_ROWS, DATETIME_FMT, FORMULA_PREFIXES, INT_FMT, TOP, WIDTHS, WRAP, WRAP_COLUMNS,
+                         clean_text, row_height)
 
 TEXT, INT, TIMESTAMP = "text", "int", "timestamp"     # column kinds
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
@@ -43,6 +44,8 @@ def add_bulk_rows(ws, first_row: int, kinds: Sequence[str], rows: Iterable[Seque
     # case ids and agents repeat over thousands of rows.
     columns = [(letter, _WRITERS[kind], {}, styles.wrapped(k in wrapped and kind == TEXT))
                for k, (letter, kind) in enumerate(zip(letters, kinds))]
+    widths = getattr(ws, WIDTHS, ())
+    tall = [(k, widths[k] if k < len(widths) else 8.43) for k in sorted(wrapped) if k < len(kinds) and kinds[k] == TEXT]
     chunks = getattr(ws, BULK_ROWS, None)
     if chunks is None:
         chunks = []
@@ -58,7 +61,9 @@ def add_bulk_rows(ws, first_row: int, kinds: Sequence[str], rows: Iterable[Seque
             if tail is None:
                 tail = made[value] = write(value, style)
             cells.append(f'<c r="{letter}{number}"{tail}')
-        chunks.append(f'<row r="{number}">{"".join(cells)}</row>')
+        height = row_height((values[k], width) for k, width in tall if k < len(values) and values[k]) if tall else None
+        size = f' ht="{height:g}" customHeight="1"' if height else ""
+        chunks.append(f'<row r="{number}"{size}>{"".join(cells)}</row>')
         count += 1
     return count
 
@@ -86,8 +91,10 @@ def _style_ids(ws) -> _Styles:
         for name, attribute in attributes.items():
             setattr(cell, name, attribute)
         return cell.style_id
-    return _Styles(text=0, quoted=style("", quotePrefix=True), count=style(0, number_format=INT_FMT),
-                   stamp=style(0, number_format=DATETIME_FMT), text_wrapped=style("", alignment=WRAP),
+    # every cell at the top of its row: a row made tall by a wrapped text reads from its first line
+    return _Styles(text=style("", alignment=TOP), quoted=style("", quotePrefix=True, alignment=TOP),
+                   count=style(0, number_format=INT_FMT, alignment=TOP),
+                   stamp=style(0, number_format=DATETIME_FMT, alignment=TOP), text_wrapped=style("", alignment=WRAP),
                    quoted_wrapped=style("", quotePrefix=True, alignment=WRAP))
 
 

@@ -7,7 +7,7 @@ from openpyxl import Workbook
 
 from audits.models import Scorecard
 
-from .xlsx_cells import (INT_FMT, LABEL, TITLE, WEIGHT_FMT, Rows, add_table, header_cells, layout_sheet, num_cell, safe,
+from .xlsx_cells import (INT_FMT, LABEL, TITLE, WEIGHT_FMT, Rows, add_table, layout_sheet, num_cell, safe,
                          text_cell)
 
 TREND_HEADERS = ("Audit date", "Complaints per 10,000 numbers")
@@ -34,7 +34,7 @@ def agency_complaints_sheet(wb: Workbook, card: Scorecard) -> None:
     rows.add([text_cell(ws, "An indicator beside the score, not part of it.")])
     rows.add()
     headers = TREND_HEADERS
-    first = rows.add(header_cells(ws, headers))
+    first = rows.header(headers)
     for day, rate in indicator.trend:
         rows.add([text_cell(ws, day), num_cell(ws, rate, RATE_PER_10K_FMT)])
     add_table(ws, "ComplaintTrend", headers, first, len(indicator.trend))
@@ -50,7 +50,7 @@ def portfolio_complaints_sheet(wb: Workbook, cards: tuple[Scorecard, ...]) -> No
     layout_sheet(ws, (16, 34, 12, 14, 18, 28), headers=SUMMARY_HEADERS, header_row=2)
     rows = Rows(ws)
     rows.add([text_cell(ws, f"Complaints, last {rated[0].complaints.window_days} days", font=TITLE)])
-    first = rows.add(header_cells(ws, SUMMARY_HEADERS))
+    first = rows.header(SUMMARY_HEADERS)
     for card in rated:
         indicator = card.complaints
         rows.add([safe(ws, card.agency_id), safe(ws, card.agency_name), indicator.complaints, indicator.regulator,

@@ -21,7 +21,6 @@ from .xlsx_cells import (
     TITLE,
     Rows,
     add_table,
-    header_cells,
     layout_sheet,
     new_workbook,
     num_cell,
@@ -49,7 +48,7 @@ def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
     n_assessed = sum(1 for c in cards if c.assessed and c.overall is not None)
     rows.add([text_cell(ws, f"{len(cards)} agencies, {len(cards) - n_assessed} not assessed; "
                             "ranked worst first.")])
-    first = rows.add(header_cells(ws, RANKING_HEADERS))
+    first = rows.header(RANKING_HEADERS)
     for rank, card in enumerate(cards, 1):
         assessed = card.assessed and card.overall is not None
         target = f"agencies/{agency_file_stem(card.agency_id)}.xlsx"

@@ -7,7 +7,7 @@ from openpyxl import Workbook
 from audits.models import EarlyWarning
 
 from .warnings_view import BASIS_LABELS, COUNTED_METRICS, metric_label
-from .xlsx_cells import (INT_FMT, RATE_FMT, TITLE, WEIGHT_FMT, Z_FMT, Rows, add_table, header_cells, layout_sheet,
+from .xlsx_cells import (INT_FMT, RATE_FMT, TITLE, WEIGHT_FMT, Z_FMT, Rows, add_table, layout_sheet,
                          num_cell, safe, text_cell)
 
 WARNING_HEADERS = ("Level", "Agency ID", "Agent ID", "Metric", "Value", "Median", "z", "Compared with", "Detail")
@@ -20,7 +20,7 @@ def warnings_sheet(wb: Workbook, warnings: tuple[EarlyWarning, ...], intro: str)
     rows = Rows(ws)
     rows.add([text_cell(ws, "Early warnings", font=TITLE)])
     rows.add([text_cell(ws, intro)])
-    first = rows.add(header_cells(ws, WARNING_HEADERS))
+    first = rows.header(WARNING_HEADERS)
     for w in warnings:
         rows.add([safe(ws, "Agency" if w.level == "agency" else "Agent"), safe(ws, w.agency_id), safe(ws, w.agent_id),
                   safe(ws, metric_label(w.metric)), _number(ws, w.metric, w.value), _number(ws, w.metric, w.baseline),

@@ -124,11 +124,12 @@ def test_workbook_cases_sheet_lists_every_case_and_findings_carry_their_case(ass
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0] == CASE_HEADERS and len(rows) == 1 + 152
     assert ws.tables["Cases"].ref == "A1:Q153"
-    assert rows[1] == ("C-000000systemic", "open", None, "critical", "QUAL_NO_CONTRACT", "No contract in force",
-                       "Frequency", "Agency, all calls", "AG001", "2026-03-07", "2026-03-14", 8, 1369, 1379, 1369, 0,
-                       "No contract in force since 2026-03-07 (8 days); 1,369 calls on 2026-03-14.")
+    assert rows[1] == ("C-000000systemic", "open", "critical", "QUAL_NO_CONTRACT", "AG001", 8, 1369,
+                       "No contract in force since 2026-03-07 (8 days); 1,369 calls on 2026-03-14.", None,
+                       "No contract in force", "Frequency", "Agency, all calls", "2026-03-07", "2026-03-14", 1379,
+                       1369, 0)
     assert rows[2][0] == "C-000000000000" and rows[-1][:2] == ("C-resolved0000", "resolved")
-    assert rows[-1][11] is None                                   # no days_open once resolved
+    assert rows[-1][CASE_HEADERS.index("Days open")] is None      # no days_open once resolved
     findings = list(wb["Findings"].iter_rows(values_only=True))
     assert findings[0][-2:] == ("Case ID", "Decision")
     assert [r[-2] for r in findings[1:]] == ["C-000000systemic"] * 2
