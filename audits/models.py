@@ -235,6 +235,20 @@ def gate_words(gate: str, *, critical_share_d: float = CRITICAL_SHARE_D,
     return f"F: {words}"
 
 
+def gates_text(*, critical: bool = True, critical_share_d: float | None = CRITICAL_SHARE_D,
+               critical_share_f: float | None = CRITICAL_SHARE_F, fail_rules: tuple[str, ...] = ("QUAL_NO_CONTRACT",)
+               ) -> str:
+    """The gates of a rulepack in one sentence, for the note beside the grade bands."""
+    parts = ["a critical finding caps the grade at C"] if critical else []
+    parts += [f"critical findings on {_percent(share)} of calls or more at {letter}"
+              for share, letter in ((critical_share_d, "D"), (critical_share_f, "F")) if share]
+    parts += [f"{_RULE_GATE_WORDS.get(rule) or 'a finding of ' + rule}: F" for rule in fail_rules]
+    if not parts:
+        return "No gate lowers the grade."
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
+
+
 def worst_first_key(*, assessed: bool, grade: str, overall: float | None, agency_id: str) -> tuple:
     """Sort key of every ranking ("worst first"): not assessed first (by agency_id), then grade
     F, D, C, B, A, then overall ascending, then agency_id."""
@@ -407,6 +421,7 @@ class Scorecard:
     warnings: tuple[EarlyWarning, ...] = ()      # the agency's and its agents' early warnings, by z
     # The rulepack's critical-share gates (scoring.gates), for the gate's sentence.
     critical_shares: tuple[float, float] = (CRITICAL_SHARE_D, CRITICAL_SHARE_F)
+    gates_text: str = field(default_factory=gates_text)      # the rulepack's gates in words
 
     @property
     def grade_capped(self) -> bool:

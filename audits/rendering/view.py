@@ -145,6 +145,7 @@ class ScorecardView:
     grade_bands: tuple[GradeBand, ...]
     critical: str
     critical_css: str
+    gates_text: str          # the rulepack's grade gates in words
     total_findings: str
     changes: tuple[Change, ...]
     families: tuple[FamilyRow, ...]
@@ -184,7 +185,7 @@ def grade_bands(card: Scorecard) -> tuple[GradeBand, ...]:
 
 def grade_bands_text(card: Scorecard) -> str:
     parts = [f"{g} \u2265 {floor:g}" for g, floor in card.grade_bands]
-    return ", ".join(parts) + ", else F; any critical finding caps the grade at C"
+    return ", ".join(parts) + ", else F. " + card.gates_text
 
 
 def not_assessed_message(card: Scorecard) -> str:
@@ -354,6 +355,7 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
         grade_bands=grade_bands(card),
         critical=fmt_int(card.critical_findings),
         critical_css="crit-some" if card.critical_findings else "crit-none",
+        gates_text=card.gates_text,
         total_findings=fmt_int(card.total_findings),
         changes=(change_of(card.change_prev_day, "vs previous day"),
                  change_of(card.change_prev_7d, "vs previous 7 days")),
