@@ -191,9 +191,12 @@ def grade_bands_text(card: Scorecard) -> str:
 def not_assessed_message(card: Scorecard) -> str:
     dq = card.data_quality
     status = status_pill(dq.file_status).text
+    unchecked = sum(1 for case in card.cases if case.status != "resolved")
+    checked = (f" Not assessed today: {fmt_int(unchecked)} case{'' if unchecked == 1 else 's'} could not be "
+               "checked (none resolves on a day not assessed)." if unchecked else "")
     if dq.file_message:
-        return f"{status}: {dq.file_message}"
-    return f"{status}: no usable file was delivered for {card.audit_date}."
+        return f"{status}: {dq.file_message}{checked}"
+    return f"{status}: no usable file was delivered for {card.audit_date}.{checked}"
 
 
 def _share(count: int, total: int) -> str:

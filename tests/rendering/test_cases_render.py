@@ -183,3 +183,10 @@ def test_an_escalated_case_shows_its_complaints_on_the_page_and_in_the_workbook(
     ws = openpyxl.load_workbook(path)["Cases"]
     column = CASE_HEADERS.index("Complaints") + 1
     assert [ws.cell(row, column).value for row in (2, 3)] == [2, 0]
+
+
+def test_a_scorecard_not_assessed_says_how_many_cases_could_not_be_checked(missing_card, templates_dir):
+    card = _with_cases(missing_card, [QUIET, _case("C-0000000quiet2", "quiet", "critical", 0),
+                                      _case("C-000000resolved", "resolved", "major", 0, days_open=None)])
+    doc = parse(render_scorecard_html(card, templates_dir=templates_dir))
+    assert "Not assessed today: 2 cases could not be checked" in doc.ids["not-assessed"]
