@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     cases.add_argument("--store", type=Path, required=True)
     cases.add_argument("--agency", default=None, help="only this agency's cases")
     cases.add_argument("--status", type=_statuses, default=None, help="comma-separated: new,reopened,open,quiet,resolved")
+    cases.add_argument("--severity", type=_severities, default=None, help="comma-separated: critical,major,minor")
     cases.add_argument("--as-of", type=_date, default=None,
                        help="the register of the latest audited day on or before this date (default: the latest)")
     cases.add_argument("--format", choices=("table", "csv"), default="table")
@@ -323,9 +324,11 @@ def _keygen(args) -> int:
 
 def _cases(args) -> int:
     from audits.cases.lookup import NoCases, register_as_of
-    from audits.cases.text import register_table
+    from audits.cases.text import register_table, terminal_frame
     from audits.csvcells import formula_safe
 
+    if _is_reports_folder(args.store):
+        return _fail(f"No cases to show: {_reports_not_store(args.store)}")
     try:
         day, register = register_as_of(args.store, args.as_of)
     except NoCases as exc:
@@ -337,8 +340,10 @@ def _cases(args) -> int:
         register = register[register["agency_id"] == args.agency]
     if args.status:
         register = register[register["status"].isin(args.status)]
+    if args.severity:
+        register = register[register["severity"].isin(args.severity)]
     if args.format == "csv":
-        formula_safe(register).to_csv(sys.stdout, index=False, lineterminator="\n")
+        formula_safe(terminal_frame(register)).to_csv(sys.stdout, index=False, lineterminator="\n")
     else:
         print(register_table(register, day))
     return 0
@@ -348,6 +353,8 @@ def _case(args) -> int:
     from audits.cases.lookup import NoCases, case_history
     from audits.cases.text import history_table
 
+    if _is_reports_folder(args.store):
+        return _fail(f"No such case: {_reports_not_store(args.store)}")
     try:
         history = case_history(args.store, args.case_id)
     except NoCases as exc:
@@ -384,6 +391,31 @@ def _pull(args) -> int:
     if not (outcomes or more_outcomes or failures or more_failures):
         print(f"nothing to pull: no sources in {args.sources or args.landing / 'sources.yaml'}")
     return EXIT_PULL_FAILED if failures or more_failures else 0
+
+
+def _is_reports_folder(folder: Path) -> bool:
+    """A reports root (daily <YYYY-MM-DD>/manifest.json, or reviews/) rather than a store."""
+    if not folder.is_dir():
+        return False
+    return (folder / "reviews").is_dir() or any(
+        child.is_dir() and len(child.name) == 10 and (child / "manifest.json").is_file() for child in folder.iterdir())
+
+
+def _reports_not_store(folder: Path) -> str:
+    return (f"{folder} is a reports folder (it holds published daily reports), not the case store. Pass --store "
+            "with the folder the audit runs were given as --store (default data/store). The store holds full "
+            "phone numbers: keep it apart from the reports, which are read and shared more widely.")
+
+
+def _severities(text: str) -> tuple[str, ...]:
+    from audits.models import Severity
+
+    known = tuple(s.value for s in Severity)
+    chosen = tuple(s.strip().lower() for s in text.split(",") if s.strip())
+    unknown = [s for s in chosen if s not in known]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"{text!r}: severities are {', '.join(known)} (comma-separated)")
+    return chosen
 
 
 def _statuses(text: str) -> tuple[str, ...]:

@@ -202,6 +202,26 @@ RULE_INFO: tuple[RuleInfo, ...] = (
 RULES_BY_ID: dict[str, RuleInfo] = {info.rule_id: info for info in RULE_INFO}
 SCORED_FAMILIES = (Family.CONFIDENTIALITY, Family.FREQUENCY, Family.QUALIFICATION, Family.DATA_QUALITY)
 
+# --- cases: one meaning of "open" (cases.md §2) ------------------------------------------
+
+CASE_STATUSES = ("new", "reopened", "open", "quiet", "resolved")
+# "Open" in every count and sentence of the reports and the command line: not resolved. The
+# status `open` (findings today and on an earlier day of the episode) is one of its parts.
+OPEN_STATUSES = ("new", "reopened", "open", "quiet")
+
+
+def open_cases_text(statuses) -> str:
+    """The one way to count open cases in words, with the status breakdown beside it:
+    '4 open (not resolved: 1 new, 1 open, 2 quiet); 1 resolved today'."""
+    counts: dict[str, int] = {}
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    parts = [f"{counts[s]:,} {s}" for s in OPEN_STATUSES if counts.get(s)]
+    text = f"{sum(counts.get(s, 0) for s in OPEN_STATUSES):,} open" + (
+        f" (not resolved: {', '.join(parts)})" if parts else "")
+    return text + (f"; {counts['resolved']:,} resolved today" if counts.get("resolved") else "")
+
+
 # --- grades: gates, not assessed, ranking (rules.md, Scoring) ---------------------------
 
 NOT_ASSESSED = "not assessed"     # the words every output writes for an agency-day not assessed

@@ -12,13 +12,15 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from audits.models import CASE_STATUSES
+
 # One row per case with findings on the day (audits.cases.daily.day_counts).
 COUNT_COLUMNS = ("case_id", "agency_id", "rule_id", "subject_kind", "subject_display", "findings", "calls",
                  "last_call")
 SNAPSHOT_COLUMNS = ("case_id", "agency_id", "rule_id", "subject_kind", "subject_display", "status", "episode",
                     "first_seen", "last_seen", "resolved_on", "findings_today", "calls_today", "findings_episode",
                     "last_call", "quiet_days")
-STATUSES = ("new", "reopened", "open", "quiet", "resolved")      # the order of cases.csv
+STATUSES = CASE_STATUSES      # the order of cases.csv
 _DISPLAY = ("agency_id", "rule_id", "subject_kind", "subject_display")
 _INTEGERS = ("episode", "findings_today", "calls_today", "findings_episode", "quiet_days")
 

@@ -34,7 +34,8 @@ def register_as_of(store: Path, as_of: dt.date | None = None) -> tuple[dt.date, 
     days = [d for d in case_days(store) if as_of is None or d <= as_of]
     if not days:
         raise NoCases(f"the store {store} holds no cases" + (f" on or before {as_of}" if as_of else "")
-                      + ": run the audit of a day with --store pointing here first.")
+                      + ": pass the folder the audit runs were given as --store (default data/store), or audit a "
+                      "day first.")
     day = days[-1]
     link = read_link(store, day)
     settings = link.resolve_after_days
@@ -51,7 +52,8 @@ def case_history(store: Path, case_id: str) -> pd.DataFrame:
     from the case's own counts: cases are independent, so this equals the stored chain."""
     days = case_days(store)
     if not days:
-        raise NoCases(f"the store {store} holds no cases: run the audit of a day with --store pointing here first.")
+        raise NoCases(f"the store {store} holds no cases: pass the folder the audit runs were given as --store "
+                      "(default data/store), or audit a day first.")
     settings = read_link(store, days[-1]).resolve_after_days
     snapshot, rows = empty_snapshot(), []
     for day in days:

@@ -36,7 +36,7 @@ def case_register(snapshot: pd.DataFrame, day: dt.date, *, resolve_after_days: i
         "decision": np.full(len(cases), "", dtype=object),
         "first_seen": cases["first_seen"].to_numpy(dtype=object),
         "last_seen": cases["last_seen"].to_numpy(dtype=object),
-        "days_open": days_open(cases, day).to_numpy(),
+        "days_open": days_open(cases, day).array,          # whole days, blank once resolved (never 7.0)
         "findings_today": cases["findings_today"].to_numpy("int64"),
         "findings_episode": cases["findings_episode"].to_numpy("int64"),
         "calls_today": cases["calls_today"].to_numpy("int64"),

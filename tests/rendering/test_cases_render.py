@@ -48,7 +48,7 @@ def test_scorecard_opens_with_one_line_per_case_in_the_given_order(assessed_card
     text = doc.ids["cases"]
     assert text.index("C-00000customer") < text.index("C-000000systemic") < text.index("C-000000000quiet")
     assert "Agency, all calls AG001 2026-03-07 8 1,369 No contract in force since 2026-03-07 (8 days)" in text
-    assert doc.ids["cases-note"] == "3 open (1 new), 0 resolved today; 1 critical open more than 7 days."
+    assert doc.ids["cases-note"] == "3 open (not resolved: 1 new, 1 open, 1 quiet); 1 critical open more than 7 days."
     assert html.index('id="cases-heading"') < html.index('id="families-heading"') < html.index('id="evidence-heading"')
     assert doc.ids["open-cases"] == "3"
 
@@ -125,7 +125,8 @@ def test_workbook_cases_sheet_lists_every_case_and_findings_carry_their_case(ass
     assert findings[0][-2:] == ("Case ID", "Decision")
     assert [r[-2] for r in findings[1:]] == ["C-000000systemic"] * 2
     summary = [r for r in wb["Summary"].iter_rows(values_only=True) if r[0] == "Cases"]
-    assert summary[0][1].startswith("151 open (0 new), 1 resolved today; 1 critical open more than 7 days.")
+    assert summary[0][1].startswith("151 open (not resolved: 151 open); 1 resolved today; 1 critical open more than "
+                                    "7 days.")
 
 
 def _portfolio(portfolio, **cases_by_agency) -> Portfolio:
