@@ -414,7 +414,7 @@ class Scorecard:
     assessed: bool                       # False when the file is missing or unreadable
     calls_audited: int
     overall: float | None
-    grade: str                           # "A".."F", or "n/a" when not assessed
+    grade: str                           # "A".."F", "" when not assessed (every output writes NOT_ASSESSED)
     grade_gate: str                      # the gate that lowered the band's letter (GRADE_GATES), "" when none
     critical_findings: int
     total_findings: int
