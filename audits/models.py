@@ -202,6 +202,26 @@ RULE_INFO: tuple[RuleInfo, ...] = (
 RULES_BY_ID: dict[str, RuleInfo] = {info.rule_id: info for info in RULE_INFO}
 SCORED_FAMILIES = (Family.CONFIDENTIALITY, Family.FREQUENCY, Family.QUALIFICATION, Family.DATA_QUALITY)
 
+# --- cases: one meaning of "open" (cases.md §2) ------------------------------------------
+
+CASE_STATUSES = ("new", "reopened", "open", "quiet", "resolved")
+# "Open" in every count and sentence of the reports and the command line: not resolved. The
+# status `open` (findings today and on an earlier day of the episode) is one of its parts.
+OPEN_STATUSES = ("new", "reopened", "open", "quiet")
+
+
+def open_cases_text(statuses) -> str:
+    """The one way to count open cases in words, with the status breakdown beside it:
+    '4 open (not resolved: 1 new, 1 open, 2 quiet); 1 resolved today'."""
+    counts: dict[str, int] = {}
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    parts = [f"{counts[s]:,} {s}" for s in OPEN_STATUSES if counts.get(s)]
+    text = f"{sum(counts.get(s, 0) for s in OPEN_STATUSES):,} open" + (
+        f" (not resolved: {', '.join(parts)})" if parts else "")
+    return text + (f"; {counts['resolved']:,} resolved today" if counts.get("resolved") else "")
+
+
 # --- grades: gates, not assessed, ranking (rules.md, Scoring) ---------------------------
 
 NOT_ASSESSED = "not assessed"     # the words every output writes for an agency-day not assessed
@@ -233,6 +253,20 @@ def gate_words(gate: str, *, critical_share_d: float = CRITICAL_SHARE_D,
     info = RULES_BY_ID.get(gate)
     words = _RULE_GATE_WORDS.get(gate) or (f"findings of {gate}" + (f" ({info.title.lower()})" if info else ""))
     return f"F: {words}"
+
+
+def gates_text(*, critical: bool = True, critical_share_d: float | None = CRITICAL_SHARE_D,
+               critical_share_f: float | None = CRITICAL_SHARE_F, fail_rules: tuple[str, ...] = ("QUAL_NO_CONTRACT",)
+               ) -> str:
+    """The gates of a rulepack in one sentence, for the note beside the grade bands."""
+    parts = ["a critical finding caps the grade at C"] if critical else []
+    parts += [f"critical findings on {_percent(share)} of calls or more at {letter}"
+              for share, letter in ((critical_share_d, "D"), (critical_share_f, "F")) if share]
+    parts += [f"{_RULE_GATE_WORDS.get(rule) or 'a finding of ' + rule}: F" for rule in fail_rules]
+    if not parts:
+        return "No gate lowers the grade."
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
 
 
 def worst_first_key(*, assessed: bool, grade: str, overall: float | None, agency_id: str) -> tuple:
@@ -401,7 +435,7 @@ class Scorecard:
     assessed: bool                       # False when the file is missing or unreadable
     calls_audited: int
     overall: float | None
-    grade: str                           # "A".."F", or "n/a" when not assessed
+    grade: str                           # "A".."F", "" when not assessed (every output writes NOT_ASSESSED)
     grade_gate: str                      # the gate that lowered the band's letter (GRADE_GATES), "" when none
     critical_findings: int
     total_findings: int
@@ -429,6 +463,7 @@ class Scorecard:
     # The rulepack's critical-share gates (scoring.gates), for the gate's sentence.
     critical_shares: tuple[float, float] = (CRITICAL_SHARE_D, CRITICAL_SHARE_F)
     sla_to_date: SlaToDate | None = None         # the month's SLA so far (review.md §1), None when not judged
+    gates_text: str = field(default_factory=gates_text)      # the rulepack's gates in words
 
     @property
     def grade_capped(self) -> bool:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from audits.csvcells import read_csv
-from audits.models import NOT_ASSESSED, RULES_BY_ID, worst_first_key
+from audits.models import NOT_ASSESSED, RULES_BY_ID, open_cases_text, worst_first_key
 from audits.privacy import mask_free_text
 
 WORST_SHOWN = 5
@@ -149,15 +149,15 @@ def _cases(report_dir: Path) -> pd.DataFrame:
 
 
 def _cases_line(cases: pd.DataFrame, critical: pd.DataFrame) -> str:
-    """'Cases: 389 open, 52 new or reopened, 3 resolved today; 7 new critical; 1 critical open more than 7 days.'"""
+    """'Cases: 389 open (not resolved: 40 new, 12 reopened, …); 3 resolved today; 7 new critical; 1
+    critical open more than 7 days.' (models.open_cases_text: open = not resolved)."""
     if cases.empty:
         return "No open cases."
     status = cases["status"]
     days = pd.to_numeric(cases["days_open"], errors="coerce")
     overdue = ((cases["severity"] == "critical") & (status != "resolved") & (days > OVERDUE_DAYS)
                & (cases["decision"] != "accepted")).sum()
-    return (f"Cases: {int((status != 'resolved').sum()):,} open, {int(status.isin(['new', 'reopened']).sum()):,} "
-            f"new or reopened, {int((status == 'resolved').sum()):,} resolved today; <b>{len(critical):,} new "
+    return (f"Cases: {open_cases_text(status)}; <b>{len(critical):,} new "
             f"critical</b>; {int(overdue):,} critical open more than {OVERDUE_DAYS} days.")
 
 

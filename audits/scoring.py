@@ -33,6 +33,7 @@ from audits.models import (
     RuleLine,
     Scorecard,
     TrendPoint,
+    gates_text,
     worst_first_key,
 )
 
@@ -282,6 +283,10 @@ def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: p
             provenance=provenance,
             grade_bands=tuple((g, float(f)) for g, f in rulepack.scoring.grade_bands),
             critical_shares=_critical_shares(rulepack),
+            gates_text=gates_text(critical=rulepack.scoring.gates.critical,
+                                  critical_share_d=rulepack.scoring.gates.critical_share_d,
+                                  critical_share_f=rulepack.scoring.gates.critical_share_f,
+                                  fail_rules=rulepack.scoring.gates.fail_rules),
             cases=case_lines.get(agency, ()),
             # scores.csv gains these with decisions (cases.md §4); absent before, so shown only when present
             overall_before_decisions=_none(getattr(row, "overall_before_decisions", None)),

@@ -56,7 +56,7 @@ def test_lists_new_and_reopened_critical_cases_only_masked(tmp_path):
     assert "C-open0000001" not in body and "C-newmajor001" not in body and "C-accepted001" not in body
     assert "13812345678" not in body and "*******5678 again" in body       # a full number in a summary is masked
     assert "RAW-CALL-1" not in body and "raw finding detail" not in body
-    assert ("Cases: 5 open, 3 new or reopened, 0 resolved today; <b>2 new critical</b>; "
+    assert ("Cases: 5 open (not resolved: 2 new, 1 reopened, 2 open); <b>2 new critical</b>; "
             "1 critical open more than 7 days.") in body
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from audits.models import RULES_BY_ID, CaseLine, Finding, Portfolio
+from audits.models import RULES_BY_ID, CaseLine, Finding, Portfolio, open_cases_text
 
 from .formatting import DASH, Pill, agency_file_stem, fmt_int, parse_timestamp, severity_pill
 
@@ -51,6 +51,7 @@ class CaseCounts:
     resolved: int            # resolved today
     critical_overdue: int    # critical, open more than OVERDUE_DAYS days, not accepted
     total: int
+    statuses: tuple[str, ...] = ()     # every case's status, for the breakdown (models.open_cases_text)
 
 
 @dataclass(frozen=True)
@@ -130,16 +131,16 @@ def case_counts(cases: tuple[CaseLine, ...]) -> CaseCounts:
         resolved=statuses.count("resolved"),
         critical_overdue=sum(is_overdue(c) for c in cases),
         total=len(cases),
+        statuses=tuple(statuses),
     )
 
 
 def counts_text(counts: CaseCounts) -> str:
-    """'12 open (3 new, 1 reopened), 2 resolved today; 1 critical open more than 7 days'."""
+    """'12 open (not resolved: 3 new, 1 reopened, 8 quiet); 2 resolved today; 1 critical open
+    more than 7 days' (models.open_cases_text: "open" is every case not resolved)."""
     if not counts.total:
         return "No cases."
-    begun = [f"{fmt_int(counts.new - counts.reopened)} new"] + (
-        [f"{fmt_int(counts.reopened)} reopened"] if counts.reopened else [])
-    text = f"{fmt_int(counts.open)} open ({', '.join(begun)}), {fmt_int(counts.resolved)} resolved today"
+    text = open_cases_text(counts.statuses)
     if counts.critical_overdue:
         text += f"; {fmt_int(counts.critical_overdue)} critical open more than {OVERDUE_DAYS} days"
     return text + "."

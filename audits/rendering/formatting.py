@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from audits.models import NOT_ASSESSED
+
 EVIDENCE_LIMIT = 50
 DASH = "\u2014"
 MINUS = "\u2212"
@@ -136,7 +138,7 @@ class Change:
 def grade_pill(grade: str) -> Pill:
     if grade in GRADE_CLASSES:
         return Pill(grade, GRADE_CLASSES[grade])
-    return Pill("n/a" if grade in ("", "n/a") else grade, "grade-na")
+    return Pill(NOT_ASSESSED if grade in ("", "n/a") else grade, "grade-na")
 
 
 def severity_pill(severity: str) -> Pill:

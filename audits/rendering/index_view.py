@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audits.models import IgnoredFile, Portfolio, RegulatorComplaint, Scorecard
+from audits.models import NOT_ASSESSED, IgnoredFile, Portfolio, RegulatorComplaint, Scorecard
 
 from .formatting import (
     Change,
@@ -44,7 +44,7 @@ class IndexRow:
     name_lang: str
     assessed: bool
     grade: Pill
-    grade_capped: bool
+    grade_gate: str          # why a gate lowered the grade, in words ("" when none did)
     overall: str
     change: Change
     critical: str
@@ -143,8 +143,8 @@ def _index_row(rank: int, card: Scorecard) -> IndexRow:
         agency_name=card.agency_name,
         name_lang=lang_of(card.agency_name),
         assessed=assessed,
-        grade=grade_pill(card.grade if scored else "n/a"),
-        grade_capped=scored and card.grade_capped,
+        grade=grade_pill(card.grade if scored else ""),
+        grade_gate=card.gate_sentence.partition(": ")[2] if scored else "",
         overall=fmt_score(card.overall) if scored else "not assessed",
         change=change_of(card.change_prev_day if scored else None, "vs previous day"),
         critical=fmt_int(card.critical_findings),
@@ -220,7 +220,7 @@ def index_view(portfolio: Portfolio) -> IndexView:
     counts: dict[str, int] = {}
     for r in rows:
         counts[r.grade.text] = counts.get(r.grade.text, 0) + 1
-    order = ["A", "B", "C", "D", "F", "n/a"]
+    order = ["A", "B", "C", "D", "F", NOT_ASSESSED]
     grade_counts = tuple((grade_pill(g), fmt_int(counts[g]))
                          for g in order + sorted(set(counts) - set(order)) if g in counts)
     return IndexView(

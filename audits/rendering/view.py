@@ -147,6 +147,7 @@ class ScorecardView:
     grade_bands: tuple[GradeBand, ...]
     critical: str
     critical_css: str
+    gates_text: str          # the rulepack's grade gates in words
     total_findings: str
     changes: tuple[Change, ...]
     families: tuple[FamilyRow, ...]
@@ -196,15 +197,18 @@ def grade_bands(card: Scorecard) -> tuple[GradeBand, ...]:
 
 def grade_bands_text(card: Scorecard) -> str:
     parts = [f"{g} \u2265 {floor:g}" for g, floor in card.grade_bands]
-    return ", ".join(parts) + ", else F; any critical finding caps the grade at C"
+    return ", ".join(parts) + ", else F. " + card.gates_text
 
 
 def not_assessed_message(card: Scorecard) -> str:
     dq = card.data_quality
     status = status_pill(dq.file_status).text
+    unchecked = sum(1 for case in card.cases if case.status != "resolved")
+    checked = (f" Not assessed today: {fmt_int(unchecked)} case{'' if unchecked == 1 else 's'} could not be "
+               "checked (none resolves on a day not assessed)." if unchecked else "")
     if dq.file_message:
-        return f"{status}: {without_server_paths(dq.file_message)}"
-    return f"{status}: no usable file was delivered for {card.audit_date}."
+        return f"{status}: {without_server_paths(dq.file_message)}{checked}"
+    return f"{status}: no usable file was delivered for {card.audit_date}.{checked}"
 
 
 def _share(count: int, total: int) -> str:
@@ -400,6 +404,7 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
         grade_bands=grade_bands(card),
         critical=fmt_int(card.critical_findings),
         critical_css="crit-some" if card.critical_findings else "crit-none",
+        gates_text=card.gates_text,
         total_findings=fmt_int(card.total_findings),
         changes=(change_of(card.change_prev_day, "vs previous day"),
                  change_of(card.change_prev_7d, "vs previous 7 days")),

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 
-from audits.models import RULES_BY_ID, DataQuality, Provenance, Scorecard
+from audits.models import NOT_ASSESSED, RULES_BY_ID, DataQuality, Provenance, Scorecard
 
 from .formatting import DQ_DESCRIPTIONS, family_label, status_pill, without_server_paths
 from .view import agency_inputs, grade_bands_text, not_assessed_message
@@ -79,13 +79,13 @@ def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
               "Change vs previous 7 days", "Findings")
     rows.add([text_cell(ws, label, font=LABEL, fill=CARD_FILL, alignment=CENTER)
               for label in labels])
-    grade = card.grade if assessed else "n/a"
+    grade = card.grade if assessed else NOT_ASSESSED
     grade_fill = GRADE_FILLS.get(grade)
     big = {"font": BIG, "alignment": CENTER}
     ws.row_dimensions[rows.row + 1].height = 30
     rows.add([
         num_cell(ws, card.overall, SCORE_FMT, **big) if assessed
-        else text_cell(ws, "not assessed", **big),
+        else text_cell(ws, NOT_ASSESSED, **big),
         text_cell(ws, grade, font=BIG_WHITE if grade_fill else BIG, fill=grade_fill,
                   alignment=CENTER),
         num_cell(ws, card.critical_findings, INT_FMT, **big),
@@ -133,7 +133,7 @@ def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
     for point in card.trend:
         rows.add([text_cell(ws, point.audit_date),
                   num_cell(ws, point.overall, SCORE_FMT),
-                  text_cell(ws, point.grade)])
+                  text_cell(ws, point.grade if point.overall is not None else NOT_ASSESSED)])
     add_table(ws, "Trend", TREND_HEADERS, header_row, len(card.trend))
     if card.trend:
         chart = LineChart()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from openpyxl.styles import Font
 
-from audits.models import Portfolio
+from audits.models import NOT_ASSESSED, Portfolio
 
 from .formatting import agency_file_stem, status_pill
 from .xlsx import provenance_sheet
@@ -56,8 +56,8 @@ def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
         link.hyperlink = target
         rows.add([
             rank, safe(ws, card.agency_id), safe(ws, card.agency_name),
-            safe(ws, card.grade if assessed else "n/a"),
-            num_cell(ws, card.overall, SCORE_FMT) if assessed else "not assessed",
+            safe(ws, card.grade if assessed else NOT_ASSESSED),
+            num_cell(ws, card.overall, SCORE_FMT) if assessed else NOT_ASSESSED,
             num_cell(ws, card.change_prev_day, CHANGE_FMT) if assessed else None,
             num_cell(ws, card.change_prev_7d, CHANGE_FMT) if assessed else None,
             card.critical_findings, card.total_findings,

@@ -54,7 +54,7 @@ def test_scorecard_opens_with_one_line_per_case_in_the_given_order(assessed_card
     assert 'id="rule-QUAL_NO_CONTRACT" open' in html              # a small group is shown open
     assert doc.ids["cases-quiet"].startswith("Quiet: 1 case without a finding today")   # collapsed behind its count
     assert '<details class="collapsed" id="cases-quiet">' in html
-    assert doc.ids["cases-note"] == "3 open (1 new), 0 resolved today; 1 critical open more than 7 days."
+    assert doc.ids["cases-note"] == "3 open (not resolved: 1 new, 1 open, 1 quiet); 1 critical open more than 7 days."
     assert html.index('id="cases-heading"') < html.index('id="families-heading"') < html.index('id="evidence-heading"')
     assert doc.ids["open-cases"] == "3"
     assert doc.ids["status-counts"] == "new 1 reopened 0 open 1 quiet 1 resolved 0 today"
@@ -134,7 +134,8 @@ def test_workbook_cases_sheet_lists_every_case_and_findings_carry_their_case(ass
     assert findings[0][-2:] == ("Case ID", "Decision")
     assert [r[-2] for r in findings[1:]] == ["C-000000systemic"] * 2
     summary = [r for r in wb["Summary"].iter_rows(values_only=True) if r[0] == "Cases"]
-    assert summary[0][1].startswith("151 open (0 new), 1 resolved today; 1 critical open more than 7 days.")
+    assert summary[0][1].startswith("151 open (not resolved: 151 open); 1 resolved today; 1 critical open more than "
+                                    "7 days.")
 
 
 def _portfolio(portfolio, **cases_by_agency) -> Portfolio:
@@ -192,3 +193,10 @@ def test_an_escalated_case_shows_its_complaints_on_the_page_and_in_the_workbook(
     ws = openpyxl.load_workbook(path)["Cases"]
     column = CASE_HEADERS.index("Complaints") + 1
     assert [ws.cell(row, column).value for row in (2, 3)] == [2, 0]
+
+
+def test_a_scorecard_not_assessed_says_how_many_cases_could_not_be_checked(missing_card, templates_dir):
+    card = _with_cases(missing_card, [QUIET, _case("C-0000000quiet2", "quiet", "critical", 0),
+                                      _case("C-000000resolved", "resolved", "major", 0, days_open=None)])
+    doc = parse(render_scorecard_html(card, templates_dir=templates_dir))
+    assert "Not assessed today: 2 cases could not be checked" in doc.ids["not-assessed"]

@@ -259,9 +259,9 @@ def test_index_lists_agencies_in_the_given_order(
     doc = parse(html)
     assert doc.rows["ranking"] == 3
     ranking = doc.ids["ranking"]
-    first = ranking.index("1 Northwind Collections AG003 n/a not assessed")
+    first = ranking.index("1 Northwind Collections AG003 not assessed not assessed")
     second = ranking.index(
-        f"2 {assessed_card.agency_name} AG001 C capped 86.6 \u25bc \u22121.7 12 60 0 0 0 0 OK")
+        f"2 {assessed_card.agency_name} AG001 C at least one critical finding 86.6 \u25bc \u22121.7 12 60 0 0 0 0 OK")
     third = ranking.index("3 " + hostile_card.agency_name + " AG002 A 95.5 \u25b2 +2.5 0 7 0 0 0 0 OK")
     assert first < second < third
     assert "File missing" in ranking
