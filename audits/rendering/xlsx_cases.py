@@ -22,6 +22,7 @@ AGENCY_CASE_HEADERS = ("Agency ID", "Agency name", "New", "Reopened", "Open", "R
                        f"Critical open > {OVERDUE_DAYS} days")
 NEW_CRITICAL_HEADERS = ("Agency ID", "Case ID", "Status", "Rule ID", "Rule", "Subject kind", "Subject",
                         "Findings today", "Summary")
+_NEW_CRITICAL_KINDS = (TEXT,) * 7 + (INT, TEXT)
 OVERDUE_HEADERS = ("Agency ID", "Case ID", "Status", "Rule ID", "Rule", "Subject kind", "Subject", "Days open",
                    "Summary")
 
@@ -45,7 +46,8 @@ def cases_sheet(wb: Workbook, card: Scorecard) -> None:
 
 
 def portfolio_cases_sheet(wb: Workbook, portfolio: Portfolio) -> None:
-    """Case counts per agency (in the ranking's order) and the day's new critical cases."""
+    """Case counts per agency (in the ranking's order), the critical cases open more than OVERDUE_DAYS
+    days, then the day's new critical cases (bulk rows: a burst can bring thousands)."""
     ws = wb.create_sheet("Cases")
     # one set of columns for its three tables: the agency name and the case id share column B
     layout_sheet(ws, (10, 18, 10, 27, 40, 12, 17, 11, 90), headers=NEW_CRITICAL_HEADERS, title_rows="1:1",
@@ -66,18 +68,6 @@ def portfolio_cases_sheet(wb: Workbook, portfolio: Portfolio) -> None:
     if not portfolio.scorecards:
         rows.add()
     rows.add()
-    rows.add([text_cell(ws, "New critical cases", font=HEADING)])
-    first = rows.header(NEW_CRITICAL_HEADERS)
-    critical = new_critical_cases(portfolio)
-    for agency_id, case in critical:
-        row = case_row(case)
-        rows.add([safe(ws, agency_id), safe(ws, case.case_id), safe(ws, case.status), safe(ws, case.rule_id),
-                  safe(ws, row.title), safe(ws, row.subject_label), safe(ws, row.subject), case.findings_today,
-                  safe(ws, case.summary)])
-    add_table(ws, "NewCriticalCases", NEW_CRITICAL_HEADERS, first, len(critical))
-    if not critical:
-        rows.add()
-    rows.add()
     rows.add([text_cell(ws, f"Critical cases open more than {OVERDUE_DAYS} days", font=HEADING)])
     first = rows.header(OVERDUE_HEADERS)
     overdue = overdue_cases(portfolio)
@@ -87,3 +77,20 @@ def portfolio_cases_sheet(wb: Workbook, portfolio: Portfolio) -> None:
                   safe(ws, row.title), safe(ws, row.subject_label), safe(ws, row.subject), case.days_open,
                   safe(ws, case.summary)])
     add_table(ws, "OverdueCriticalCases", OVERDUE_HEADERS, first, len(overdue))
+    if not overdue:
+        rows.add()
+    rows.add()
+    # last, as bulk rows: a burst can bring thousands
+    rows.add([text_cell(ws, "New critical cases", font=HEADING)])
+    first = rows.header(NEW_CRITICAL_HEADERS)
+    critical = new_critical_cases(portfolio)
+    add_bulk_rows(ws, rows.row + 1, _NEW_CRITICAL_KINDS, (
+        (agency_id, case.case_id, case.status, case.rule_id, title_of(case.rule_id),
+         SUBJECT_LABELS.get(case.subject_kind, case.subject_kind), case.subject_display, case.findings_today,
+         case.summary) for agency_id, case in critical))
+    add_table(ws, "NewCriticalCases", NEW_CRITICAL_HEADERS, first, len(critical))
+
+
+def title_of(rule_id: str) -> str:
+    info = RULES_BY_ID.get(rule_id)
+    return info.title if info else ""

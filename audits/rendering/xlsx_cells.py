@@ -20,6 +20,7 @@ import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -180,31 +181,39 @@ def pages_wide(widths: Sequence[float]) -> int:
     return pages
 
 
+@lru_cache(maxsize=1 << 16)
 def text_lines(text: str, width: float) -> int:
     """The lines a text takes wrapped on spaces in a column of `width` (a wide character, Chinese
-    for one, counts twice), at most MAX_LINES."""
+    for one, counts twice), at most MAX_LINES. Cached: summaries and details repeat."""
     per_line = max(1.0, width - 1.5)
+    if "\n" not in text and (len(text) <= per_line / 2 or (len(text) <= per_line and text.isascii())):
+        return 1                                             # short (even if every character is wide)
+    size = len if text.isascii() else _display_width
     lines = 0
-    for paragraph in str(text).split("\n"):
+    for paragraph in text.split("\n"):
         lines += 1
         used = 0.0
         for word in paragraph.split():
-            size = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in word)
-            if used and used + 1 + size > per_line:
+            length = size(word)
+            if used and used + 1 + length > per_line:
                 lines += 1
                 used = 0.0
-            while size > per_line:                   # a word longer than the line breaks inside
+            while length > per_line:                 # a word longer than the line breaks inside
                 lines += 1
-                size -= per_line
-            used += (1 if used else 0) + size
+                length -= per_line
+            used += (1 if used else 0) + length
         if lines >= MAX_LINES:
             return MAX_LINES
     return max(1, lines)
 
 
+def _display_width(word: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in word)
+
+
 def row_height(texts: Iterable[tuple[str, float]]) -> float | None:
     """The height of a row whose wrapped cells hold these (text, column width); None for one line."""
-    lines = max((text_lines(text, width) for text, width in texts if text), default=1)
+    lines = max((text_lines(str(text), width) for text, width in texts if text), default=1)
     return lines * LINE_HEIGHT if lines > 1 else None
 
 

@@ -107,3 +107,12 @@ def test_the_trend_chart_is_straight_with_a_gap_for_a_day_not_assessed(tmp_path,
     ws = openpyxl.load_workbook(path)["Summary"]
     days = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
     assert "2026-03-12" in days and days["2026-03-12"] is None          # not assessed: an empty cell, not 0
+
+
+def test_a_row_is_as_tall_as_its_wrapped_text():
+    from audits.rendering.xlsx_cells import MAX_LINES, text_lines
+    assert text_lines("", 30) == text_lines("Customer not assigned", 30) == 1
+    assert text_lines("Customer not assigned to this agency", 24) == 2          # wraps on a space
+    assert text_lines("Customer not assigned to this agency", 20) == 3
+    assert text_lines("华信外呼服务有限公司华信", 18) == 2                            # 12 wide characters: 24 units
+    assert text_lines("a\nb\nc", 80) == 3 and text_lines("x " * 500, 20) == MAX_LINES
