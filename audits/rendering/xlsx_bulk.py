@@ -23,8 +23,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from .formatting import parse_timestamp
-from .xlsx_cells import (BULK_ROWS, DATETIME_FMT, FORMULA_PREFIXES, INT_FMT, TOP, WIDTHS, WRAP, WRAP_COLUMNS,
-                         clean_text, row_height)
+from .xlsx_cells import (BULK_ROWS, DATETIME_FMT, FORMULA_PREFIXES, INT_FMT, LINE_HEIGHT, TOP, WIDTHS, WRAP,
+                         WRAP_COLUMNS, clean_text, text_lines)
 
 TEXT, INT, TIMESTAMP = "text", "int", "timestamp"     # column kinds
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
@@ -61,8 +61,12 @@ def add_bulk_rows(ws, first_row: int, kinds: Sequence[str], rows: Iterable[Seque
             if tail is None:
                 tail = made[value] = write(value, style)
             cells.append(f'<c r="{letter}{number}"{tail}')
-        height = row_height((values[k], width) for k, width in tall if k < len(values) and values[k]) if tall else None
-        size = f' ht="{height:g}" customHeight="1"' if height else ""
+        lines = 1
+        for k, width in tall:                       # as tall as its longest wrapped text (text_lines)
+            value = values[k] if k < len(values) else None
+            if isinstance(value, str) and len(value) > width / 2 - 1:
+                lines = max(lines, text_lines(value, width))
+        size = f' ht="{lines * LINE_HEIGHT:g}" customHeight="1"' if lines > 1 else ""
         chunks.append(f'<row r="{number}"{size}>{"".join(cells)}</row>')
         count += 1
     return count

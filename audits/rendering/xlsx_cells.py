@@ -20,7 +20,6 @@ import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -181,30 +180,43 @@ def pages_wide(widths: Sequence[float]) -> int:
     return pages
 
 
-@lru_cache(maxsize=1 << 16)
 def text_lines(text: str, width: float) -> int:
     """The lines a text takes wrapped on spaces in a column of `width` (a wide character, Chinese
-    for one, counts twice), at most MAX_LINES. Cached: summaries and details repeat."""
-    per_line = max(1.0, width - 1.5)
-    if "\n" not in text and (len(text) <= per_line / 2 or (len(text) <= per_line and text.isascii())):
+    for one, counts twice), at most MAX_LINES."""
+    per_line = max(1, int(width - 1.5))
+    if "\n" not in text and (len(text) <= per_line // 2 or (len(text) <= per_line and text.isascii())):
         return 1                                             # short (even if every character is wide)
-    size = len if text.isascii() else _display_width
     lines = 0
     for paragraph in text.split("\n"):
-        lines += 1
-        used = 0.0
-        for word in paragraph.split():
-            length = size(word)
-            if used and used + 1 + length > per_line:
-                lines += 1
-                used = 0.0
-            while length > per_line:                 # a word longer than the line breaks inside
-                lines += 1
-                length -= per_line
-            used += (1 if used else 0) + length
+        lines += _ascii_lines(paragraph, per_line) if paragraph.isascii() else _wide_lines(paragraph, per_line)
         if lines >= MAX_LINES:
             return MAX_LINES
     return max(1, lines)
+
+
+def _ascii_lines(text: str, per_line: int) -> int:
+    """Greedy wrapping on spaces, a line at a time (str.rfind: no loop over words)."""
+    text = text.strip()
+    lines, start = 1, 0
+    while len(text) - start > per_line and lines < MAX_LINES:
+        cut = text.rfind(" ", start, start + per_line + 1)
+        start = (cut + 1) if cut > start else start + per_line      # a word longer than a line breaks inside
+        lines += 1
+    return lines
+
+
+def _wide_lines(text: str, per_line: int) -> int:
+    lines, used = 1, 0
+    for word in text.split():
+        length = _display_width(word)
+        if used and used + 1 + length > per_line:
+            lines += 1
+            used = 0
+        while length > per_line:
+            lines += 1
+            length -= per_line
+        used += (1 if used else 0) + length
+    return lines
 
 
 def _display_width(word: str) -> int:
@@ -213,7 +225,10 @@ def _display_width(word: str) -> int:
 
 def row_height(texts: Iterable[tuple[str, float]]) -> float | None:
     """The height of a row whose wrapped cells hold these (text, column width); None for one line."""
-    lines = max((text_lines(str(text), width) for text, width in texts if text), default=1)
+    lines = 1
+    for text, width in texts:
+        if text:
+            lines = max(lines, text_lines(text if isinstance(text, str) else str(text), width))
     return lines * LINE_HEIGHT if lines > 1 else None
 
 
