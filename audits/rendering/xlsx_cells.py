@@ -196,7 +196,7 @@ def text_lines(text: str, width: float) -> int:
 
 def _ascii_lines(text: str, per_line: int) -> int:
     """Greedy wrapping on spaces, a line at a time (str.rfind: no loop over words)."""
-    text = text.strip()
+    text = " ".join(text.split())
     lines, start = 1, 0
     while len(text) - start > per_line and lines < MAX_LINES:
         cut = text.rfind(" ", start, start + per_line + 1)

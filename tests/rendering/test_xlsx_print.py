@@ -116,3 +116,22 @@ def test_a_row_is_as_tall_as_its_wrapped_text():
     assert text_lines("Customer not assigned to this agency", 20) == 3
     assert text_lines("华信外呼服务有限公司华信", 18) == 2                            # 12 wide characters: 24 units
     assert text_lines("a\nb\nc", 80) == 3 and text_lines("x " * 500, 20) == MAX_LINES
+
+
+def test_wrapped_ascii_lines_match_wrapping_word_by_word():
+    """The line-at-a-time count of ASCII text (str.rfind) against the plain word-by-word wrapping
+    that every other text goes through."""
+    from hypothesis import given, settings, strategies as st
+
+    from audits.rendering.xlsx_cells import MAX_LINES, _ascii_lines, _wide_lines
+
+    words = st.text(alphabet="abcdefghij-.,;:()0123456789", min_size=1, max_size=40)
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(words, max_size=30), st.lists(st.sampled_from([" ", "  ", "\t"]), min_size=30, max_size=30),
+           st.integers(min_value=4, max_value=60))
+    def same(parts, gaps, per_line):
+        text = "".join(p + g for p, g in zip(parts, gaps))
+        assert _ascii_lines(text, per_line) == min(_wide_lines(text, per_line), MAX_LINES), (text, per_line)
+
+    same()
