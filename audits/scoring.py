@@ -169,14 +169,9 @@ def gate_column_last(scores: pd.DataFrame) -> pd.DataFrame:
 def _score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.DataFrame,
                     violations: pd.DataFrame, rulepack: Rulepack, history: pd.DataFrame) -> pd.DataFrame:
     audited = calls.groupby("agency_id").size() if not calls.empty else pd.Series(dtype="int64")
-    affected = (violations.drop_duplicates(["agency_id", "family", "call_id"])
-                .groupby(["agency_id", "family"]).size())
-    findings = violations.groupby("agency_id").size()
-    is_critical = violations["severity"] == "critical"
-    critical = violations[is_critical].groupby("agency_id").size()
-    critical_calls = violations[is_critical].drop_duplicates(["agency_id", "call_id"]).groupby("agency_id").size()
-    fail_rules = violations[violations["rule_id"].isin(rulepack.scoring.gates.fail_rules)]
-    fail_hits = fail_rules.groupby("agency_id")["rule_id"].agg(frozenset)
+    tally = _finding_tally(violations, rulepack.scoring.gates.fail_rules)
+    affected, findings, critical = tally["affected"], tally["findings"], tally["critical"]
+    critical_calls, fail_hits = tally["critical_calls"], tally["fail_hits"]
     rows = []
     for volume in sorted(volumes, key=lambda v: v.agency_id):
         agency = volume.agency_id
@@ -209,6 +204,47 @@ def _assessed_history(history: pd.DataFrame) -> pd.DataFrame:
     if "assessed" in history:
         assessed &= history["assessed"].astype(str).str.strip().str.lower() == "true"
     return history[assessed]
+
+
+def _finding_tally(violations: pd.DataFrame, fail_rules: tuple[str, ...]) -> dict[str, dict]:
+    """Per agency over the findings: calls with a finding per family ((agency, family) -> n),
+    findings, critical findings, calls with a critical finding, and the fail_rules found.
+    Each text column is hashed once (integer codes); a findings-heavy day holds half a million."""
+    if violations.empty:
+        return {"affected": {}, "findings": {}, "critical": {}, "critical_calls": {}, "fail_hits": {}}
+    agency, agencies = pd.factorize(violations["agency_id"])
+    family, families = pd.factorize(violations["family"])
+    call, calls = pd.factorize(violations["call_id"])
+    agency, family, call = (np.asarray(c, dtype="int64") for c in (agency, family, call))
+    critical = (violations["severity"] == "critical").to_numpy()
+    per_agency_call = agency * (len(calls) + 1) + call
+    family_keys = _distinct(per_agency_call * (len(families) + 1) + family)
+    family_pairs = np.bincount((family_keys // (len(families) + 1)) // (len(calls) + 1) * len(families)
+                               + family_keys % (len(families) + 1), minlength=len(agencies) * len(families))
+    critical_agencies = _distinct(per_agency_call[critical]) // (len(calls) + 1)
+    failing = violations["rule_id"].isin(fail_rules).to_numpy()
+    hits: dict[str, set[str]] = {}
+    for code, rule in set(zip(agency[failing].tolist(), violations["rule_id"].to_numpy()[failing].tolist())):
+        hits.setdefault(str(agencies[code]), set()).add(rule)
+
+    def per(counts) -> dict[str, int]:
+        return {str(a): int(n) for a, n in zip(agencies, counts) if n}
+
+    return {
+        "affected": {(str(a), str(f)): int(family_pairs[i * len(families) + j])
+                     for i, a in enumerate(agencies) for j, f in enumerate(families)
+                     if family_pairs[i * len(families) + j]},
+        "findings": per(np.bincount(agency, minlength=len(agencies))),
+        "critical": per(np.bincount(agency[critical], minlength=len(agencies))),
+        "critical_calls": per(np.bincount(critical_agencies, minlength=len(agencies))),
+        "fail_hits": {a: frozenset(rules) for a, rules in hits.items()},
+    }
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """The distinct values of an integer array (a sort: numpy's hashed unique is slower here)."""
+    ordered = np.sort(keys, kind="stable")
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
 
 
 def _changes(history: pd.DataFrame, agency: str, audit_date: dt.date, overall: float | None):
