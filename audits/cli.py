@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from audits.clihelp import PROGRAM_EPILOG, HelpFormatter, add_command
 from audits.config import (DEFAULT_MAX_FILE_BYTES, DEVELOPMENT_HMAC_SECRET, AuditConfig, ConfigError, check_run_id,
                            load_rulepack)
 from audits.version import code_version            # the DAG imports it from here too
@@ -33,99 +34,122 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m audits",
-                                     description="Nightly compliance audit of outsourced call-centre agencies.")
+    parser = argparse.ArgumentParser(prog="python -m audits", formatter_class=HelpFormatter,
+                                     description="Nightly compliance audit of outsourced call-centre agencies.",
+                                     epilog=PROGRAM_EPILOG)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    sample = commands.add_parser("sample", help="write a realistic sample landing zone with planted violations")
-    sample.add_argument("--landing", type=Path, required=True)
-    sample.add_argument("--start", type=_date, required=True, help="first business day, YYYY-MM-DD")
-    sample.add_argument("--days", type=_positive, required=True)
-    sample.add_argument("--agencies", type=_positive, default=8)
-    sample.add_argument("--calls-per-day", type=_positive, default=20_000, help="all agencies together")
-    sample.add_argument("--seed", type=int, default=7)
+    sample = add_command(commands, "sample")
+    sample.add_argument("--landing", type=Path, required=True, metavar="DIR",
+                        help="the folder to write the landing zone into (reference/, cdr/, truth/)")
+    sample.add_argument("--start", type=_date, required=True, metavar="YYYY-MM-DD", help="the first business day")
+    sample.add_argument("--days", type=_positive, required=True, metavar="N", help="how many consecutive days")
+    sample.add_argument("--agencies", type=_positive, default=8, metavar="K", help="how many agencies")
+    sample.add_argument("--calls-per-day", type=_positive, default=20_000, metavar="N",
+                        help="calls per day, all agencies together")
+    sample.add_argument("--seed", type=int, default=7, metavar="S", help="the random seed: the same seed writes the "
+                                                                         "same files")
     sample.set_defaults(handler=_sample)
 
-    run = commands.add_parser("run", help="audit one business day")
-    run.add_argument("--date", type=_date, required=True)
-    run.add_argument("--landing", type=Path, required=True)
-    run.add_argument("--out", type=Path, required=True)
-    run.add_argument("--store", type=Path, default=Path("data/store"))
-    run.add_argument("--rulepack", default="cn_bank", help="a rulepack name (cn_bank, us_collections) or a YAML path")
+    run = add_command(commands, "run")
+    run.add_argument("--date", type=_date, required=True, metavar="YYYY-MM-DD",
+                     help="the business day to audit (call dates in the bank's time zone)")
+    run.add_argument("--landing", type=Path, required=True, metavar="DIR",
+                     help="the landing zone: the folder that holds reference/ and cdr/<date>/")
+    run.add_argument("--out", type=Path, required=True, metavar="DIR",
+                     help="the reports root: the report goes to DIR/<date>/ (created when absent)")
+    run.add_argument("--store", type=Path, default=Path("data/store"), metavar="DIR",
+                     help="the store of earlier days' calls and cases (full numbers: keep it apart from the reports)")
+    run.add_argument("--rulepack", default="cn_bank", metavar="NAME|FILE",
+                     help="a rulepack name (cn_bank, us_collections) or a YAML path")
     run.add_argument("--run-id", type=_run_id, default=None,
                      help="identifier of this run: letters, digits and _ . : + - "
                           "(default: manual__<UTC time to the microsecond>-<pid>, unique)")
     run.add_argument("--lock-wait", type=float, default=1800.0, metavar="SECONDS",
-                     help="how long to wait while another run holds this day's report or the store (default 1800)")
-    run.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
-                     help="processes for the per-agency files and the rule partitions (default: one per core)")
+                     help="how long to wait while another run holds this day's report or the store")
+    run.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, metavar="N",
+                     help="processes for the per-agency files and the rule partitions (default: one per core, "
+                          "%(default)s here)")
     run.add_argument("--max-file-gib", type=_positive_number, default=DEFAULT_MAX_FILE_BYTES / 1024 ** 3,
-                     help="the most one landing file may hold once decompressed, in GiB; a larger file is "
-                          "DQ_FILE_UNREADABLE (default: %(default)g)")
+                     metavar="GIB", help="the most one landing file may hold once decompressed, in GiB; a larger "
+                                         "file is DQ_FILE_UNREADABLE (default: %(default)g)")
     run.set_defaults(handler=_run)
 
-    verify = commands.add_parser("verify", help="check a report, review or share pack against its manifest (and "
-                                                "signature), or the chain of daily reports")
+    verify = add_command(commands, "verify")
     verify.add_argument("report", type=Path, metavar="PATH",
                         help="DIR/<YYYY-MM-DD>, a review folder, a share pack (.zip or extracted), or with --chain DIR")
     verify.add_argument("--public-key", type=Path, default=None, metavar="FILE",
-                        help="the bank's public key (PEM): every manifest checked must be signed by it")
+                        help="the bank's public key (PEM): every manifest checked must be signed by it "
+                             "(default: signatures are not checked)")
     verify.add_argument("--chain", type=_date_range, default=None, metavar="FROM..TO",
                         help="with PATH the reports root: check the chain of daily manifests over these days")
     verify.add_argument("--strict-inputs", action="store_true",
                         help="fail on inputs changed since the report was made (by default a note names them)")
     verify.set_defaults(handler=_verify)
 
-    keygen = commands.add_parser("keygen", help="write a key pair to sign manifests: DIR/signing-key.pem (private, "
-                                                "0600) and DIR/signing-key.pub.pem")
-    keygen.add_argument("folder", type=Path, metavar="DIR")
+    keygen = add_command(commands, "keygen")
+    keygen.add_argument("folder", type=Path, metavar="DIR", help="the folder to write the key pair into "
+                                                                 "(created when absent)")
     keygen.set_defaults(handler=_keygen)
 
-    cases = commands.add_parser("cases", help="print the case register of a day (masked)")
-    cases.add_argument("--store", type=Path, required=True)
-    cases.add_argument("--agency", default=None, help="only this agency's cases")
-    cases.add_argument("--status", type=_statuses, default=None, help="comma-separated: new,reopened,open,quiet,resolved")
-    cases.add_argument("--as-of", type=_date, default=None,
+    cases = add_command(commands, "cases")
+    cases.add_argument("--store", type=Path, required=True, metavar="DIR",
+                       help="the store the audit runs were given as --store (not the reports folder)")
+    cases.add_argument("--agency", default=None, metavar="ID", help="only this agency's cases (default: every agency)")
+    cases.add_argument("--status", type=_statuses, default=None, metavar="LIST",
+                       help="only these statuses, comma-separated: new,reopened,open,quiet,resolved (open: findings "
+                            "today and before; every status but resolved is open in the counts) (default: all)")
+    cases.add_argument("--severity", type=_severities, default=None, metavar="LIST",
+                       help="only these severities, comma-separated: critical,major,minor (default: all)")
+    cases.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD",
                        help="the register of the latest audited day on or before this date (default: the latest)")
-    cases.add_argument("--format", choices=("table", "csv"), default="table")
+    cases.add_argument("--format", choices=("table", "csv"), default="table",
+                       help="a table for the terminal, or CSV (the columns of cases.csv)")
     cases.set_defaults(handler=_cases)
 
-    case = commands.add_parser("case", help="one case's history: every finding day, counts, status (masked)")
-    case.add_argument("case_id")
-    case.add_argument("--store", type=Path, required=True)
+    case = add_command(commands, "case")
+    case.add_argument("case_id", metavar="CASE_ID", help="the case's id, e.g. C-3f9a0c12d4e5 (cases.csv of a report, "
+                                                         "or the cases command)")
+    case.add_argument("--store", type=Path, required=True, metavar="DIR",
+                      help="the store the audit runs were given as --store (not the reports folder)")
     case.set_defaults(handler=_case)
     _review_parser(commands)
 
-    pull = commands.add_parser("pull", help="pull the day's files from their sources into the landing zone")
-    pull.add_argument("--date", type=_date, required=True)
-    pull.add_argument("--landing", type=Path, required=True)
-    pull.add_argument("--sources", type=Path, default=None, help="sources.yaml (default: <landing>/sources.yaml)")
-    pull.add_argument("--out", type=Path, default=None,
+    pull = add_command(commands, "pull")
+    pull.add_argument("--date", type=_date, required=True, metavar="YYYY-MM-DD", help="the business day to pull")
+    pull.add_argument("--landing", type=Path, required=True, metavar="DIR",
+                      help="the landing zone to pull into (the folder that holds reference/ and cdr/)")
+    pull.add_argument("--sources", type=Path, default=None, metavar="FILE",
+                      help="sources.yaml (default: <landing>/sources.yaml)")
+    pull.add_argument("--out", type=Path, default=None, metavar="DIR",
                       help="the reports folder, to know which days were audited (without it, pull changes no file "
                            "already landed)")
     pull.add_argument("--replace", action="store_true",
                       help="replace an audited day's landed file that differs from its source (then rerun the day)")
     pull.add_argument("--agency", action="append", default=None, metavar="ID",
-                      help="pull only this agency's CDR file, no reference table (repeatable)")
+                      help="pull only this agency's CDR file, no reference table (repeatable; default: every source)")
     pull.set_defaults(handler=_pull)
     return parser
 
 
 def _review_parser(commands) -> None:
     """`review`: the month's or quarter's period scorecards and share packs (review.md)."""
-    review = commands.add_parser("review", help="period scorecards, SLA and agency share packs of a month or quarter")
+    review = add_command(commands, "review")
     which = review.add_mutually_exclusive_group(required=True)
     which.add_argument("--month", metavar="YYYY-MM", help="a calendar month, e.g. 2026-11")
     which.add_argument("--quarter", metavar="YYYY-Qn", help="a calendar quarter, e.g. 2026-Q4")
-    review.add_argument("--out", type=Path, required=True, help="the reports root that holds the daily <YYYY-MM-DD>/ "
-                                                                "reports; the review goes to <out>/reviews/<period>/")
-    review.add_argument("--store", type=Path, required=True)
-    review.add_argument("--rulepack", default="cn_bank", help="a rulepack name (cn_bank, us_collections) or a YAML path")
+    review.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="the reports root that holds the daily <YYYY-MM-DD>/ reports; the review goes to "
+                             "<out>/reviews/<period>/")
+    review.add_argument("--store", type=Path, required=True, metavar="DIR",
+                        help="the store the daily runs were given as --store (numbers called, for complaint rates)")
+    review.add_argument("--rulepack", default="cn_bank", metavar="NAME|FILE",
+                        help="a rulepack name (cn_bank, us_collections) or a YAML path: its scoring and SLA")
     review.add_argument("--allow-missing-days", action="store_true",
                         help="review even when days of the period have no published report (every scorecard names "
                              "them)")
     review.add_argument("--lock-wait", type=float, default=1800.0, metavar="SECONDS",
-                        help="how long to wait while another run writes the same review (default 1800)")
+                        help="how long to wait while another run writes the same review")
     review.set_defaults(handler=_review)
 
 
@@ -333,9 +357,11 @@ def _keygen(args) -> int:
 
 def _cases(args) -> int:
     from audits.cases.lookup import NoCases, register_as_of
-    from audits.cases.text import register_table
+    from audits.cases.text import register_table, terminal_frame
     from audits.csvcells import formula_safe
 
+    if _is_reports_folder(args.store):
+        return _fail(f"No cases to show: {_reports_not_store(args.store)}")
     try:
         day, register = register_as_of(args.store, args.as_of)
     except NoCases as exc:
@@ -347,8 +373,10 @@ def _cases(args) -> int:
         register = register[register["agency_id"] == args.agency]
     if args.status:
         register = register[register["status"].isin(args.status)]
+    if args.severity:
+        register = register[register["severity"].isin(args.severity)]
     if args.format == "csv":
-        formula_safe(register).to_csv(sys.stdout, index=False, lineterminator="\n")
+        formula_safe(terminal_frame(register)).to_csv(sys.stdout, index=False, lineterminator="\n")
     else:
         print(register_table(register, day))
     return 0
@@ -358,6 +386,8 @@ def _case(args) -> int:
     from audits.cases.lookup import NoCases, case_history
     from audits.cases.text import history_table
 
+    if _is_reports_folder(args.store):
+        return _fail(f"No such case: {_reports_not_store(args.store)}")
     try:
         history = case_history(args.store, args.case_id)
     except NoCases as exc:
@@ -394,6 +424,31 @@ def _pull(args) -> int:
     if not (outcomes or more_outcomes or failures or more_failures):
         print(f"nothing to pull: no sources in {args.sources or args.landing / 'sources.yaml'}")
     return EXIT_PULL_FAILED if failures or more_failures else 0
+
+
+def _is_reports_folder(folder: Path) -> bool:
+    """A reports root (daily <YYYY-MM-DD>/manifest.json, or reviews/) rather than a store."""
+    if not folder.is_dir():
+        return False
+    return (folder / "reviews").is_dir() or any(
+        child.is_dir() and len(child.name) == 10 and (child / "manifest.json").is_file() for child in folder.iterdir())
+
+
+def _reports_not_store(folder: Path) -> str:
+    return (f"{folder} is a reports folder (it holds published daily reports), not the case store. Pass --store "
+            "with the folder the audit runs were given as --store (default data/store). The store holds full "
+            "phone numbers: keep it apart from the reports, which are read and shared more widely.")
+
+
+def _severities(text: str) -> tuple[str, ...]:
+    from audits.models import Severity
+
+    known = tuple(s.value for s in Severity)
+    chosen = tuple(s.strip().lower() for s in text.split(",") if s.strip())
+    unknown = [s for s in chosen if s not in known]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"{text!r}: severities are {', '.join(known)} (comma-separated)")
+    return chosen
 
 
 def _statuses(text: str) -> tuple[str, ...]:

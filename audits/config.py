@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from audits.models import DISPOSITIONS, PURPOSES, RULES_BY_ID, SCORED_FAMILIES, WARNING_METRICS
+from audits.models import (CRITICAL_SHARE_D, CRITICAL_SHARE_F, DISPOSITIONS, PURPOSES, RULES_BY_ID, SCORED_FAMILIES,
+                           WARNING_METRICS)
 
 RULEPACK_DIR = Path(__file__).parent / "rulepacks"
 DEFAULT_RULEPACK = "cn_bank"
@@ -33,12 +34,23 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class GradeGates:
+    """The rulepack's `scoring.gates`: each lowers the grade to at most its letter (a share set
+    to null, `critical: false` or an empty `fail_rules` leaves that gate out)."""
+
+    critical: bool = True                                 # any counted critical finding: at most C
+    critical_share_d: float | None = CRITICAL_SHARE_D     # calls with a counted critical >= share: at most D
+    critical_share_f: float | None = CRITICAL_SHARE_F     # ... >= this share: F
+    fail_rules: tuple[str, ...] = ("QUAL_NO_CONTRACT",)   # any counted finding of these rules: F
+
+
+@dataclass(frozen=True)
 class Scoring:
     tolerances: dict[str, float]
     weights: dict[str, float]
     grade_bands: tuple[tuple[str, float], ...]      # ("A", 90.0) ... highest first
-    critical_grade_cap: str                          # worst grade... best grade allowed
     trend_days: int
+    gates: GradeGates = field(default_factory=GradeGates)
 
 
 @dataclass(frozen=True)
@@ -211,7 +223,8 @@ _RULE_KEYS = {
     "FREQ_CALLER_DAILY_CAP": {"enabled", "cap"},
     "QUAL_AGENT_UNTRAINED": {"enabled", "training_valid_days"},
 }
-_SCORING_KEYS = {"tolerances", "weights", "grade_bands", "critical_grade_cap", "trend_days"}
+_SCORING_KEYS = {"tolerances", "weights", "grade_bands", "gates", "trend_days"}
+_GATES_KEYS = {"critical", "critical_share_d", "critical_share_f", "fail_rules"}
 _CASES_KEYS = {"resolve_after_days", "max_exception_days"}
 _COMPLAINTS_KEYS = {"lookback_days", "window_days"}
 _WARNINGS_KEYS = {"z", "baseline_days", "min_baseline_days", "min_attempts", "min_peers", "short_answer_seconds",
@@ -282,6 +295,9 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
         calling_hours[purpose] = (start, end)
 
     scoring_doc = mapping_of(doc.get("scoring", {}), "scoring")
+    if "critical_grade_cap" in scoring_doc:
+        raise ConfigError("scoring.critical_grade_cap is replaced by scoring.gates (critical: true caps the grade "
+                          "at C; critical_share_d, critical_share_f and fail_rules lower it to D or F).")
     no_unknown_keys(scoring_doc, _SCORING_KEYS, "scoring.")
     families = [f.value for f in SCORED_FAMILIES]
     tolerances = _family_numbers(scoring_doc.get("tolerances", {f: 0.05 for f in families}),
@@ -295,9 +311,8 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
                          "scoring.grade_bands")
     bands = tuple(sorted(((str(g), _number(v, f"scoring.grade_bands.{g}", 0, 100))
                           for g, v in bands_doc.items()), key=lambda band: -band[1]))
-    cap = str(scoring_doc.get("critical_grade_cap", "C"))
-    if cap not in {g for g, _ in bands}:
-        raise ConfigError(f"scoring.critical_grade_cap {shown(cap)} is not one of the grade bands.")
+    if not {"C", "D"} <= {g for g, _ in bands}:
+        raise ConfigError("scoring.grade_bands must include C and D: the gates lower a grade to C, D or F.")
 
     cases_doc = mapping_of(doc.get("cases") or {}, "cases")
     no_unknown_keys(cases_doc, _CASES_KEYS, "cases.")
@@ -339,15 +354,36 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
                                         "rules.QUAL_AGENT_UNTRAINED.training_valid_days", 0, 10**5,
                                         integer=True)),
         scoring=Scoring(tolerances=tolerances, weights=weights, grade_bands=bands,
-                        critical_grade_cap=cap,
                         trend_days=int(_number(scoring_doc.get("trend_days", 30), "scoring.trend_days",
-                                               1, 366, integer=True))),
+                                               1, 366, integer=True)),
+                        gates=_grade_gates(scoring_doc.get("gates"))),
         cases=cases,
         complaints=complaints,
         warnings=_warning_settings(doc.get("warnings")),
         review=_review_settings(doc.get("review")),
         source=source,
     )
+
+
+def _grade_gates(value: object) -> GradeGates:
+    """`scoring.gates`: every key optional (GradeGates' defaults); a share null leaves its gate out."""
+    doc = mapping_of(value or {}, "scoring.gates")
+    no_unknown_keys(doc, _GATES_KEYS, "scoring.gates.")
+    default = GradeGates()
+    shares = {}
+    for key in ("critical_share_d", "critical_share_f"):
+        raw = doc.get(key, getattr(default, key))
+        shares[key] = None if raw is None else _number(raw, f"scoring.gates.{key}", 1e-9, 1)
+    if None not in shares.values() and shares["critical_share_d"] > shares["critical_share_f"]:
+        raise ConfigError(f"scoring.gates.critical_share_d ({shares['critical_share_d']:g}) cannot exceed "
+                          f"scoring.gates.critical_share_f ({shares['critical_share_f']:g}).")
+    rules = [str(r) for r in _list(doc.get("fail_rules", list(default.fail_rules)), "scoring.gates.fail_rules")]
+    unknown = [r for r in rules if r not in RULES_BY_ID]
+    if unknown:
+        raise ConfigError(f"scoring.gates.fail_rules: {unknown[0]!r} is no rule id. Known rule ids: "
+                          + ", ".join(sorted(RULES_BY_ID)))
+    return GradeGates(critical=_boolean(doc.get("critical", default.critical), "scoring.gates.critical"),
+                      fail_rules=tuple(dict.fromkeys(rules)), **shares)
 
 
 def _complaint_settings(value: object) -> ComplaintSettings:

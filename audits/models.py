@@ -202,6 +202,82 @@ RULE_INFO: tuple[RuleInfo, ...] = (
 RULES_BY_ID: dict[str, RuleInfo] = {info.rule_id: info for info in RULE_INFO}
 SCORED_FAMILIES = (Family.CONFIDENTIALITY, Family.FREQUENCY, Family.QUALIFICATION, Family.DATA_QUALITY)
 
+# --- cases: one meaning of "open" (cases.md §2) ------------------------------------------
+
+CASE_STATUSES = ("new", "reopened", "open", "quiet", "resolved")
+# "Open" in every count and sentence of the reports and the command line: not resolved. The
+# status `open` (findings today and on an earlier day of the episode) is one of its parts.
+OPEN_STATUSES = ("new", "reopened", "open", "quiet")
+
+
+def open_cases_text(statuses) -> str:
+    """The one way to count open cases in words, with the status breakdown beside it:
+    '4 open (not resolved: 1 new, 1 open, 2 quiet); 1 resolved today'."""
+    counts: dict[str, int] = {}
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    parts = [f"{counts[s]:,} {s}" for s in OPEN_STATUSES if counts.get(s)]
+    text = f"{sum(counts.get(s, 0) for s in OPEN_STATUSES):,} open" + (
+        f" (not resolved: {', '.join(parts)})" if parts else "")
+    return text + (f"; {counts['resolved']:,} resolved today" if counts.get("resolved") else "")
+
+
+# --- grades: gates, not assessed, ranking (rules.md, Scoring) ---------------------------
+
+NOT_ASSESSED = "not assessed"     # the words every output writes for an agency-day not assessed
+GRADE_LETTERS = ("A", "B", "C", "D", "F")
+# The gates other than a rule of `fail_rules` (whose gate is the rule id), with the letter each
+# allows at most; among gates of the same letter a rule of fail_rules comes first, then this order.
+GRADE_GATES = (("critical_share_f", "F"), ("critical_share_d", "D"), ("critical", "C"))
+CRITICAL_SHARE_D = 0.001          # defaults of the rulepack's scoring.gates
+CRITICAL_SHARE_F = 0.01
+_RULE_GATE_WORDS = {"QUAL_NO_CONTRACT": "calls without a contract in force"}
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:g} %"
+
+
+def gate_words(gate: str, *, critical_share_d: float = CRITICAL_SHARE_D,
+               critical_share_f: float = CRITICAL_SHARE_F) -> str:
+    """The sentence a scorecard shows for the gate that set its grade ("" for no gate), e.g.
+    "F: calls without a contract in force"."""
+    if not gate:
+        return ""
+    if gate == "critical_share_f":
+        return f"F: critical findings on {_percent(critical_share_f)} or more of calls"
+    if gate == "critical_share_d":
+        return f"D: critical findings on {_percent(critical_share_d)} or more of calls"
+    if gate == "critical":
+        return "C: at least one critical finding"
+    info = RULES_BY_ID.get(gate)
+    words = _RULE_GATE_WORDS.get(gate) or (f"findings of {gate}" + (f" ({info.title.lower()})" if info else ""))
+    return f"F: {words}"
+
+
+def gates_text(*, critical: bool = True, critical_share_d: float | None = CRITICAL_SHARE_D,
+               critical_share_f: float | None = CRITICAL_SHARE_F, fail_rules: tuple[str, ...] = ("QUAL_NO_CONTRACT",)
+               ) -> str:
+    """The gates of a rulepack in one sentence, for the note beside the grade bands."""
+    parts = ["a critical finding caps the grade at C"] if critical else []
+    parts += [f"critical findings on {_percent(share)} of calls or more at {letter}"
+              for share, letter in ((critical_share_d, "D"), (critical_share_f, "F")) if share]
+    parts += [f"{_RULE_GATE_WORDS.get(rule) or 'a finding of ' + rule}: F" for rule in fail_rules]
+    if not parts:
+        return "No gate lowers the grade."
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
+
+
+def worst_first_key(*, assessed: bool, grade: str, overall: float | None, agency_id: str) -> tuple:
+    """Sort key of every ranking ("worst first"): not assessed first (by agency_id), then grade
+    F, D, C, B, A, then overall ascending, then agency_id."""
+    if not assessed:
+        return (0, 0, 0.0, agency_id)
+    letter = GRADE_LETTERS[::-1].index(grade) if grade in GRADE_LETTERS else 0
+    return (1, letter, overall if overall is not None else 0.0, agency_id)
+
+
 # --- the scorecard: what rendering sees --------------------------------------------------
 
 
@@ -290,6 +366,8 @@ class InputFile:
     path: str
     sha256: str
     rows: int
+    table: str = ""          # the input table (cdr, contracts, complaints, ...)
+    agency_id: str = ""      # whose file it is, for an agency's CDR file; "" for a shared table
 
 
 @dataclass(frozen=True)
@@ -332,6 +410,25 @@ class EarlyWarning:
 
 
 @dataclass(frozen=True)
+class SlaClauseToDate:
+    label: str               # "Overall score at least 85"
+    result: str              # "met" | "at risk" (it would fail if the month ended today) | "n/a"
+    text: str                # "83.20, 1.80 points below the minimum"
+
+
+@dataclass(frozen=True)
+class SlaToDate:
+    """The monthly review's SLA clauses (review.md §1) judged on the month so far, as if it ended
+    on the audit day."""
+
+    month: str               # "2026-11"
+    first_day: str
+    last_day: str            # the audit day
+    days: int                # days of the month with a report, the audit day included
+    clauses: tuple[SlaClauseToDate, ...]
+
+
+@dataclass(frozen=True)
 class Scorecard:
     agency_id: str
     agency_name: str
@@ -339,8 +436,8 @@ class Scorecard:
     assessed: bool                       # False when the file is missing or unreadable
     calls_audited: int
     overall: float | None
-    grade: str                           # "A".."F", or "n/a" when not assessed
-    grade_capped: bool                   # a critical finding capped the grade at C
+    grade: str                           # "A".."F", "" when not assessed (every output writes NOT_ASSESSED)
+    grade_gate: str                      # the gate that lowered the band's letter (GRADE_GATES), "" when none
     critical_findings: int
     total_findings: int
     families: tuple[FamilyScore, ...]
@@ -364,6 +461,35 @@ class Scorecard:
     grade_before_decisions: str = ""
     complaints: ComplaintRate | None = None      # signals.md §1: an indicator beside the score
     warnings: tuple[EarlyWarning, ...] = ()      # the agency's and its agents' early warnings, by z
+    # The rulepack's critical-share gates (scoring.gates), for the gate's sentence.
+    critical_shares: tuple[float, float] = (CRITICAL_SHARE_D, CRITICAL_SHARE_F)
+    sla_to_date: SlaToDate | None = None         # the month's SLA so far (review.md §1), None when not judged
+    gates_text: str = field(default_factory=gates_text)      # the rulepack's gates in words
+
+    @property
+    def grade_capped(self) -> bool:
+        """A gate lowered the grade below the band of its overall."""
+        return bool(self.grade_gate)
+
+    @property
+    def gate_sentence(self) -> str:
+        """The gate that set the grade, in words ("" when none did)."""
+        share_d, share_f = self.critical_shares
+        return gate_words(self.grade_gate, critical_share_d=share_d, critical_share_f=share_f)
+
+
+@dataclass(frozen=True)
+class RegulatorComplaint:
+    """A complaint received through the regulator on the day and linked to an agency (signals.md §1),
+    as the portfolio lists it first: never the customer's words."""
+
+    complaint_id: str
+    received_at: str
+    category: str
+    callee_masked: str
+    agencies: tuple[str, ...]        # linked agencies, sorted
+    case_ids: tuple[str, ...]        # linked cases, sorted
+    status: str                      # linked | named_only
 
 
 @dataclass(frozen=True)
@@ -378,7 +504,8 @@ class IgnoredFile:
 @dataclass(frozen=True)
 class Portfolio:
     audit_date: str
-    scorecards: tuple[Scorecard, ...]    # ranked worst first: not assessed, then overall ascending
+    scorecards: tuple[Scorecard, ...]    # ranked worst first (worst_first_key)
     provenance: Provenance
     ignored_files: tuple[IgnoredFile, ...] = ()     # delivered but not agency files (manifest status "ignored")
     warnings: tuple[EarlyWarning, ...] = ()         # every early warning: agencies first, then agents, by z
+    regulator_complaints: tuple[RegulatorComplaint, ...] = ()   # received today, linked to an agency

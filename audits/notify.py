@@ -1,5 +1,6 @@
-"""The morning e-mail: worst agencies, the new and reopened critical cases, data-quality failures,
-with the portfolio workbook attached. Built from a published report only (masked numbers,
+"""The morning e-mail: the regulator complaints of the day, then the new and reopened critical
+cases grouped by agency and rule (every group, however many customers), then worst agencies,
+early warnings and data-quality failures, with the portfolio workbook attached. Built from a published report only (masked numbers,
 escaped text): cases.csv, not violations.csv, so a day of half a million findings is still a
 short e-mail about the few things that began today.
 """
@@ -13,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 
 from audits.csvcells import read_csv
+from audits.models import NOT_ASSESSED, RULES_BY_ID, open_cases_text, worst_first_key
 from audits.privacy import mask_free_text
 
 WORST_SHOWN = 5
 OVERDUE_DAYS = 7              # as on the portfolio (audits.rendering.cases_view.OVERDUE_DAYS)
-CRITICAL_SHOWN = 20           # new and reopened critical cases listed; the rest are counted
 WARNINGS_SHOWN = 10
 
 
@@ -36,12 +37,13 @@ def compose_summary(report_dir: Path, *, base_url: str = "") -> Message:
     cases = _cases(report_dir)
     critical = begun_critical(cases)
     failing_files = scores[scores["file_status"] != "ok"]
-    ranked = scores.assign(rank_key=scores["overall"].fillna(-1)).sort_values(["rank_key", "agency_id"])
+    ranked = ranked_scores(scores)
     escape = html.escape
     lines = [
         "<html><body style=\"font-family:sans-serif\">",
         f"<h2>Vendor audit {escape(audit_date)}</h2>",
         *regulator_complaints_html(report_dir),       # signals.md §1: first thing the reader sees
+        *critical_groups_html(critical),               # then the day's new critical cases, by agency and rule
         f"<p>{len(scores)} agencies, {int(scores['calls_audited'].sum()):,} calls audited, "
         f"{int(scores['findings'].sum()):,} findings ({int(scores['critical_findings'].sum()):,} critical); "
         f"{len(failing_files)} agency file(s) missing or unreadable.</p>",
@@ -50,19 +52,12 @@ def compose_summary(report_dir: Path, *, base_url: str = "") -> Message:
         "<tr><th>Agency</th><th>Grade</th><th>Score</th><th>Critical</th><th>Findings</th></tr>",
     ]
     for row in ranked.head(WORST_SHOWN).itertuples(index=False):
-        score = "not assessed" if pd.isna(row.overall) or not row.assessed else f"{row.overall:.1f}"
-        lines.append(f"<tr><td>{escape(str(row.agency_name))} ({escape(row.agency_id)})</td><td>{escape(row.grade)}</td>"
+        assessed = _assessed(row)
+        score = f"{row.overall:.1f}" if assessed else NOT_ASSESSED
+        grade = escape(str(row.grade)) if assessed else NOT_ASSESSED
+        lines.append(f"<tr><td>{escape(str(row.agency_name))} ({escape(row.agency_id)})</td><td>{grade}</td>"
                      f"<td>{score}</td><td>{int(row.critical_findings)}</td><td>{int(row.findings)}</td></tr>")
     lines.append("</table>")
-    if len(critical):
-        lines += ["<h3>New and reopened critical cases</h3><ul>"]
-        for case in critical.head(CRITICAL_SHOWN).itertuples(index=False):       # the summary names rule and subject
-            lines.append(f"<li><b>{escape(case.agency_id)}</b> ({escape(case.status)}) "
-                         f"{escape(mask_free_text(case.summary))} <small>{escape(case.rule_id)}, case "
-                         f"{escape(case.case_id)}</small></li>")
-        if len(critical) > CRITICAL_SHOWN:
-            lines.append(f"<li>… and {len(critical) - CRITICAL_SHOWN} more in cases.csv of the report.</li>")
-        lines.append("</ul>")
     lines += agency_warning_lines(report_dir)
     if len(failing_files):
         lines += ["<h3>Data-quality failures</h3><ul>"]
@@ -80,6 +75,17 @@ def compose_summary(report_dir: Path, *, base_url: str = "") -> Message:
     return Message(subject=subject, html="\n".join(lines), attachments=attachments)
 
 
+def _assessed(row) -> bool:
+    return str(row.assessed).strip().lower() == "true" and not pd.isna(row.overall)
+
+
+def ranked_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """scores.csv rows worst first (models.worst_first_key, as the portfolio ranks)."""
+    keys = [worst_first_key(assessed=_assessed(row), grade=str(row.grade), overall=row.overall,
+                            agency_id=str(row.agency_id)) for row in scores.itertuples(index=False)]
+    return scores.iloc[sorted(range(len(scores)), key=keys.__getitem__)]
+
+
 def begun_critical(cases: pd.DataFrame) -> pd.DataFrame:
     """The critical cases that began an episode on the day (new or reopened), new first, then
     by findings today (most first), agency and case id."""
@@ -89,6 +95,48 @@ def begun_critical(cases: pd.DataFrame) -> pd.DataFrame:
     order = chosen.assign(_reopened=chosen["status"] == "reopened", _today=-chosen["findings_today"].astype("int64"))
     return order.sort_values(["_reopened", "_today", "agency_id", "case_id"], kind="stable").drop(
         columns=["_reopened", "_today"])
+
+
+def critical_groups(critical: pd.DataFrame) -> pd.DataFrame:
+    """begun_critical's cases grouped by agency and rule: cases, new, reopened, findings today and
+    the summary of the group's first case; by agency, then most cases, then rule."""
+    if critical.empty:
+        return pd.DataFrame(columns=["agency_id", "rule_id", "cases", "new", "reopened", "findings_today", "summary",
+                                     "case_id"])
+    frame = critical.assign(new=critical["status"] == "new", reopened=critical["status"] == "reopened",
+                            findings_today=pd.to_numeric(critical["findings_today"], errors="coerce").fillna(0))
+    grouped = frame.groupby(["agency_id", "rule_id"], sort=False)
+    out = grouped.agg(cases=("case_id", "size"), new=("new", "sum"), reopened=("reopened", "sum"),
+                      findings_today=("findings_today", "sum"), summary=("summary", "first"),
+                      case_id=("case_id", "first")).reset_index()
+    return out.sort_values(["agency_id", "cases", "rule_id"], ascending=[True, False, True], kind="stable")
+
+
+def critical_groups_html(critical: pd.DataFrame) -> list[str]:
+    """The e-mail's new and reopened critical cases: one line per agency and rule, every group
+    (a burst of 750 customers at one agency is one line and hides no other agency's case)."""
+    if critical.empty:
+        return []
+    escape = html.escape
+    groups = critical_groups(critical)
+    agencies = groups["agency_id"].nunique()
+    lines = [f"<h3>New and reopened critical cases: {len(critical):,} in {len(groups):,} group"
+             f"{'' if len(groups) == 1 else 's'} at {agencies:,} agenc{'y' if agencies == 1 else 'ies'}</h3>",
+             "<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">",
+             "<tr><th>Agency</th><th>Rule</th><th>Cases</th><th>Findings today</th><th>Summary</th></tr>"]
+    for g in groups.itertuples(index=False):
+        info = RULES_BY_ID.get(g.rule_id)
+        begun = ", ".join(part for part in (f"{int(g.new):,} new" if g.new else "",
+                                            f"{int(g.reopened):,} reopened" if g.reopened else "") if part)
+        summary = escape(mask_free_text(str(g.summary)))
+        if g.cases == 1:
+            summary += f" <small>case {escape(str(g.case_id))}</small>"
+        else:
+            summary = f"e.g. {summary} <small>(case {escape(str(g.case_id))}; all in cases.csv)</small>"
+        lines.append(f"<tr><td><b>{escape(g.agency_id)}</b></td><td>{escape(info.title if info else g.rule_id)} "
+                     f"<small>{escape(g.rule_id)}</small></td><td>{int(g.cases):,} ({begun})</td>"
+                     f"<td>{int(g.findings_today):,}</td><td>{summary}</td></tr>")
+    return lines + ["</table>"]
 
 
 def _cases(report_dir: Path) -> pd.DataFrame:
@@ -101,15 +149,15 @@ def _cases(report_dir: Path) -> pd.DataFrame:
 
 
 def _cases_line(cases: pd.DataFrame, critical: pd.DataFrame) -> str:
-    """'Cases: 389 open, 52 new or reopened, 3 resolved today; 7 new critical; 1 critical open more than 7 days.'"""
+    """'Cases: 389 open (not resolved: 40 new, 12 reopened, …); 3 resolved today; 7 new critical; 1
+    critical open more than 7 days.' (models.open_cases_text: open = not resolved)."""
     if cases.empty:
         return "No open cases."
     status = cases["status"]
     days = pd.to_numeric(cases["days_open"], errors="coerce")
     overdue = ((cases["severity"] == "critical") & (status != "resolved") & (days > OVERDUE_DAYS)
                & (cases["decision"] != "accepted")).sum()
-    return (f"Cases: {int((status != 'resolved').sum()):,} open, {int(status.isin(['new', 'reopened']).sum()):,} "
-            f"new or reopened, {int((status == 'resolved').sum()):,} resolved today; <b>{len(critical):,} new "
+    return (f"Cases: {open_cases_text(status)}; <b>{len(critical):,} new "
             f"critical</b>; {int(overdue):,} critical open more than {OVERDUE_DAYS} days.")
 
 

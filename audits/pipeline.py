@@ -22,7 +22,7 @@ from typing import Callable
 import pandas as pd
 
 from audits import store, validation
-from audits.cases.daily import cases_of_day
+from audits.cases.daily import cases_of_day, not_assessed_agencies
 from audits.cases.decisioninputs import check_decision_tables
 from audits.config import AuditConfig, ConfigError
 from audits.ingest import (Ingested, lean_for_validation, load_reference_table, missing_files, reference_paths,
@@ -264,7 +264,8 @@ def stage_publish(config: AuditConfig) -> AuditResult:
         today = work.load_ingested("day")
         same_key_throughout(work.load_json("violations.keys"), config)
         calls = day_calls(work, reference["campaigns"].accepted, config)
-        day_cases = cases_of_day(config, work.load_frame("violations"), calls)     # decisions applied
+        day_cases = cases_of_day(config, work.load_frame("violations"), calls,     # decisions applied
+                                 not_assessed=not_assessed_agencies(today.files))
         reference.update(day_cases.inputs)                                         # exceptions, disputes
         violations = day_cases.violations
         signals = complaint_signals(config, contracts=reference["contracts"].accepted, violations=violations,

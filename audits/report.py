@@ -33,11 +33,12 @@ from audits.models import (QUARANTINE_COLUMNS, VIOLATION_COLUMNS, WARNING_COLUMN
 from audits.phones import e164_integers
 from audits.phonezones import disagreeing_callee_tz
 from audits.privacy import key_fingerprint
-from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies
+from audits.review.month_to_date import month_rows, sla_to_date, with_sla_to_date
+from audits.scoring import AgencyVolume, build_scorecards, gate_column_last, rank_worst_first, score_agencies
 from audits.signing import previous_manifest
 from audits.signals.complaints import ComplaintSignals
 from audits.signals.effects import with_complaint_columns, with_complaint_rates
-from audits.signals.presentation import portfolio_warnings, with_warnings
+from audits.signals.presentation import portfolio_warnings, regulator_complaints, with_warnings
 from audits.sources.landing import input_source, sources_of_day
 
 
@@ -105,6 +106,7 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         if signals is not None:                                 # signals.md §1: complaints and their rate
             write_csv(signals.register, staging / "complaints.csv")
             scores = with_complaint_columns(scores, signals.rates)
+        scores = gate_column_last(scores)
         write_csv(scores, staging / "scores.csv")
         (staging / "dq").mkdir()
         for name, result in {**{k: v for i in reference.values() for k, v in i.dq_results.items()},
@@ -115,15 +117,20 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
             run_id=config.run_id, audit_date=config.audit_date.isoformat(), rulepack_name=config.rulepack.name,
             rulepack_sha256=config.rulepack.sha256, code_version=config.code_version,
             generated_at=config.generated_at,
-            inputs=tuple(InputFile(path=f.path, sha256=f.sha256, rows=f.rows_read) for f in files))
+            inputs=tuple(InputFile(path=f.path, sha256=f.sha256, rows=f.rows_read, table=f.table, agency_id=f.agency_id)
+                         for f in files))
         cards = build_scorecards(scores, volumes, calls, violations, config.rulepack, prior, provenance, cases=cases)
         if signals is not None:
             cards = with_complaint_rates(cards, signals.rates, prior, window_days=signals.window_days,
                                          trend_days=config.rulepack.scoring.trend_days)
         cards = with_warnings(cards, warnings)
+        cards = with_sla_to_date(cards, sla_to_date(
+            month_rows(scores, prior, config.audit_date), cases=cases, rulepack=config.rulepack,
+            month_rates=signals.month_rates if signals is not None else None, audit_date=config.audit_date))
         ignored = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files if f.status == "ignored")
         write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
-                                provenance=provenance, ignored_files=ignored, warnings=portfolio_warnings(warnings)),
+                                provenance=provenance, ignored_files=ignored, warnings=portfolio_warnings(warnings),
+                                regulator_complaints=regulator_complaints(signals.register if signals else None)),
                       staging, templates_dir=default_templates_dir(), workers=config.workers)
         manifest = _manifest(config, files, staging, report_dir, history)
         if cases is not None:          # verify then requires decisions.csv and decides the cases from it
@@ -146,9 +153,10 @@ def _decision_snapshot(reference: dict[str, Ingested]) -> pd.DataFrame:
 
 
 def read_prior_scores(config: AuditConfig) -> pd.DataFrame:
-    """scores.csv of earlier runs, for trends (the last trend_days days)."""
+    """scores.csv of earlier runs, for trends (the last trend_days days) and the SLA of the month so
+    far (from its first day)."""
     frames = []
-    for back in range(1, config.rulepack.scoring.trend_days):
+    for back in range(1, max(config.rulepack.scoring.trend_days, config.audit_date.day)):
         path = config.out / (config.audit_date - dt.timedelta(days=back)).isoformat() / "scores.csv"
         if path.is_file():
             frames.append(read_csv(path, dtype={"audit_date": "str", "agency_id": "str", "grade": "str"}))

@@ -2,14 +2,17 @@
 
 Per family f: rate_f = calls with a finding in f / audited calls, score_f =
 100 * max(0, 1 - rate_f / tolerance_f). Data quality: rate = quarantined rows / rows read.
-Overall = weighted mean of the families assessed. A missing or unreadable file scores 0 on
-data quality and the other families are "not assessed". Any critical finding caps the grade.
+Overall = weighted mean of the families, graded by the bands and then lowered by the gates
+(rulepack `scoring.gates`: a critical finding, the share of calls with one, a rule of
+`fail_rules`). A missing or unreadable file is "not assessed": data quality scores 0, the other
+families, the overall and the grade are not assessed (blank), never 0 or F.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -20,6 +23,8 @@ from audits.cases.evidence import agency_cases, as_findings
 from audits.config import Rulepack
 from audits.privacy import mask_phones
 from audits.models import (
+    GRADE_GATES,
+    GRADE_LETTERS,
     RULE_INFO,
     DataQuality,
     FamilyScore,
@@ -28,6 +33,8 @@ from audits.models import (
     RuleLine,
     Scorecard,
     TrendPoint,
+    gates_text,
+    worst_first_key,
 )
 
 FAMILIES = ("confidentiality", "frequency", "qualification")
@@ -42,6 +49,8 @@ SCORE_COLUMNS = (
     "score_data_quality", "overall", "grade", "grade_capped", "change_prev_day", "change_prev_7d",
     "overall_before_decisions", "grade_before_decisions",          # cases.md §4: appended
 )
+# Appended after the complaint columns (signals.md §1) that the pipeline adds to scores.csv.
+GATE_COLUMN = "grade_gate"
 _BEFORE_DECISIONS = ("overall_before_decisions", "grade_before_decisions")
 # Which calls each rule looks at (the denominator shown per rule on the scorecard).
 _EVALUATED = {
@@ -73,34 +82,68 @@ def family_score(rate: float | None, tolerance: float) -> float | None:
 
 
 def grade_for(overall: float | None, rulepack: Rulepack) -> str:
+    """The band's letter of an overall ("" when not assessed)."""
     if overall is None:
-        return "n/a"
+        return ""
     for grade, floor in rulepack.scoring.grade_bands:
         if overall >= floor:
             return grade
     return "F"
 
 
+def gate_for(*, calls_audited: int, critical_calls: int, fail_rule_hits: frozenset[str] | set[str],
+             rulepack: Rulepack) -> tuple[str, str]:
+    """(letter, gate): the strictest gate that applies and the grade it allows at most, ("", "")
+    when none does. Among gates of one letter: a rule of fail_rules (in its order), then
+    critical_share_f, critical_share_d, critical. `critical_calls`: calls with a counted critical
+    finding; `fail_rule_hits`: the rules with a counted finding."""
+    gates = rulepack.scoring.gates
+    applying = [(rule, "F") for rule in gates.fail_rules if rule in fail_rule_hits]
+    share = Fraction(critical_calls, calls_audited) if calls_audited else Fraction(0)
+    for gate, letter in GRADE_GATES:
+        threshold = None if gate == "critical" else getattr(gates, gate)
+        if gate == "critical" and gates.critical and critical_calls:
+            applying.append((gate, letter))
+        elif threshold is not None and critical_calls and share >= Fraction(str(threshold)):
+            applying.append((gate, letter))
+    if not applying:
+        return "", ""
+    return min(applying, key=lambda item: -GRADE_LETTERS.index(item[1]))[::-1]
+
+
+def graded(overall: float | None, *, calls_audited: int, critical_calls: int,
+           fail_rule_hits: frozenset[str] | set[str], rulepack: Rulepack) -> tuple[str, str]:
+    """(grade, grade_gate): the band's letter lowered by the gates; the gate is named only when
+    it lowered the letter. Not assessed (overall None): ("", "")."""
+    band = grade_for(overall, rulepack)
+    if not band:
+        return "", ""
+    letter, gate = gate_for(calls_audited=calls_audited, critical_calls=critical_calls,
+                            fail_rule_hits=fail_rule_hits, rulepack=rulepack)
+    if gate and GRADE_LETTERS.index(letter) > GRADE_LETTERS.index(band):
+        return letter, gate
+    return band, ""
+
+
 def score_totals(*, readable: bool, calls_audited: int, calls_by_family: dict[str, int], rows_read: int,
-                 rows_quarantined: int, critical_findings: int,
-                 rulepack: Rulepack) -> tuple[dict[str, float | None], float | None, str, bool]:
+                 rows_quarantined: int, critical_calls: int, fail_rule_hits: frozenset[str] | set[str],
+                 rulepack: Rulepack) -> tuple[dict[str, float | None], float | None, str, str]:
     """The formula (module docstring) over one agency's totals, of a day or of a period (the
     review sums the days' totals and scores them here): (scores per family including
-    data_quality, overall, grade, grade capped by a critical finding). `readable`: False when
-    no usable file was delivered (data quality scores 0, the other families are not assessed)."""
+    data_quality, overall, grade, grade_gate). `readable`: False when no usable file was
+    delivered (data quality scores 0; the other families, overall and grade are not assessed)."""
     scoring = rulepack.scoring
     scores = {f: (family_score(calls_by_family.get(f, 0) / calls_audited, scoring.tolerances[f])
                   if readable and calls_audited else None) for f in FAMILIES}
-    dq_rate = (rows_quarantined / rows_read) if readable and rows_read else (None if readable else 1.0)
+    dq_rate = (rows_quarantined / rows_read) if readable and rows_read else None
     scores["data_quality"] = 0.0 if not readable else family_score(dq_rate, scoring.tolerances["data_quality"])
     weighted = [(scoring.weights[f], s) for f, s in scores.items() if s is not None]
     weight_total = sum(w for w, _ in weighted)
-    overall = round(sum(w * s for w, s in weighted) / weight_total, 2) if weight_total else None
-    grade = grade_for(overall, rulepack)
-    capped = False
-    if critical_findings and grade != "n/a" and _better(grade, scoring.critical_grade_cap, rulepack):
-        grade, capped = scoring.critical_grade_cap, True
-    return scores, overall, grade, capped
+    overall = (round(sum(w * s for w, s in weighted) / weight_total, 2)
+               if readable and weight_total else None)
+    grade, gate = graded(overall, calls_audited=calls_audited, critical_calls=critical_calls,
+                         fail_rule_hits=fail_rule_hits, rulepack=rulepack)
+    return scores, overall, grade, gate
 
 
 def score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.DataFrame,
@@ -115,16 +158,21 @@ def score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.D
                                                                   history)
     scores["overall_before_decisions"] = before["overall"].to_numpy()
     scores["grade_before_decisions"] = before["grade"].to_numpy()
-    return scores[[c for c in SCORE_COLUMNS if c in scores]]
+    return scores[[*(c for c in SCORE_COLUMNS if c in scores), GATE_COLUMN]]
+
+
+def gate_column_last(scores: pd.DataFrame) -> pd.DataFrame:
+    """scores.csv as written: grade_gate after the columns appended before it (the complaint
+    columns), as the data contract orders them."""
+    return scores[[*(c for c in scores.columns if c != GATE_COLUMN), GATE_COLUMN]]
 
 
 def _score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.DataFrame,
                     violations: pd.DataFrame, rulepack: Rulepack, history: pd.DataFrame) -> pd.DataFrame:
     audited = calls.groupby("agency_id").size() if not calls.empty else pd.Series(dtype="int64")
-    affected = (violations.drop_duplicates(["agency_id", "family", "call_id"])
-                .groupby(["agency_id", "family"]).size())
-    findings = violations.groupby("agency_id").size()
-    critical = violations[violations["severity"] == "critical"].groupby("agency_id").size()
+    tally = _finding_tally(violations, rulepack.scoring.gates.fail_rules)
+    affected, findings, critical = tally["affected"], tally["findings"], tally["critical"]
+    critical_calls, fail_hits = tally["critical_calls"], tally["fail_hits"]
     rows = []
     for volume in sorted(volumes, key=lambda v: v.agency_id):
         agency = volume.agency_id
@@ -132,9 +180,10 @@ def _score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.
         n_calls = int(audited.get(agency, 0))
         counts = {f: int(affected.get((agency, f), 0)) for f in FAMILIES}
         n_critical = int(critical.get(agency, 0))
-        scores, overall, grade, capped = score_totals(
+        scores, overall, grade, gate = score_totals(
             readable=readable, calls_audited=n_calls, calls_by_family=counts, rows_read=volume.rows_read,
-            rows_quarantined=volume.rows_quarantined, critical_findings=n_critical, rulepack=rulepack)
+            rows_quarantined=volume.rows_quarantined, critical_calls=int(critical_calls.get(agency, 0)),
+            fail_rule_hits=fail_hits.get(agency, frozenset()), rulepack=rulepack)
         change_day, change_week = _changes(history, agency, audit_date, overall)
         rows.append({
             "audit_date": audit_date.isoformat(), "agency_id": agency, "agency_name": volume.agency_name,
@@ -143,27 +192,72 @@ def _score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.
             "findings": int(findings.get(agency, 0)), "critical_findings": n_critical,
             **{f"calls_{f}": counts[f] for f in FAMILIES},
             **{f"score_{f}": scores[f] for f in (*FAMILIES, "data_quality")},
-            "overall": overall, "grade": grade, "grade_capped": capped,
-            "change_prev_day": change_day, "change_prev_7d": change_week,
+            "overall": overall, "grade": grade or None, "grade_capped": bool(gate),
+            "change_prev_day": change_day, "change_prev_7d": change_week, GATE_COLUMN: gate,
         })
-    return pd.DataFrame(rows, columns=[c for c in SCORE_COLUMNS if c not in _BEFORE_DECISIONS])
+    return pd.DataFrame(rows, columns=[*(c for c in SCORE_COLUMNS if c not in _BEFORE_DECISIONS), GATE_COLUMN])
 
 
-def _better(grade: str, cap: str, rulepack: Rulepack) -> bool:
-    order = [g for g, _ in rulepack.scoring.grade_bands] + ["F"]
-    return order.index(grade) < order.index(cap)
+def _assessed_history(history: pd.DataFrame) -> pd.DataFrame:
+    """The earlier days on which an agency was assessed (an overall; reports that wrote a day not
+    assessed as 0 say so in `assessed`)."""
+    assessed = history["overall"].notna()
+    if "assessed" in history:
+        assessed &= history["assessed"].astype(str).str.strip().str.lower() == "true"
+    return history[assessed]
+
+
+def _finding_tally(violations: pd.DataFrame, fail_rules: tuple[str, ...]) -> dict[str, dict]:
+    """Per agency over the findings: calls with a finding per family ((agency, family) -> n),
+    findings, critical findings, calls with a critical finding, and the fail_rules found.
+    Each text column is hashed once (integer codes); a findings-heavy day holds half a million."""
+    if violations.empty:
+        return {"affected": {}, "findings": {}, "critical": {}, "critical_calls": {}, "fail_hits": {}}
+    agency, agencies = pd.factorize(violations["agency_id"])
+    family, families = pd.factorize(violations["family"])
+    call, calls = pd.factorize(violations["call_id"])
+    agency, family, call = (np.asarray(c, dtype="int64") for c in (agency, family, call))
+    critical = (violations["severity"] == "critical").to_numpy()
+    per_agency_call = agency * (len(calls) + 1) + call
+    family_keys = _distinct(per_agency_call * (len(families) + 1) + family)
+    family_pairs = np.bincount((family_keys // (len(families) + 1)) // (len(calls) + 1) * len(families)
+                               + family_keys % (len(families) + 1), minlength=len(agencies) * len(families))
+    critical_agencies = _distinct(per_agency_call[critical]) // (len(calls) + 1)
+    failing = violations["rule_id"].isin(fail_rules).to_numpy()
+    hits: dict[str, set[str]] = {}
+    for code, rule in set(zip(agency[failing].tolist(), violations["rule_id"].to_numpy()[failing].tolist())):
+        hits.setdefault(str(agencies[code]), set()).add(rule)
+
+    def per(counts) -> dict[str, int]:
+        return {str(a): int(n) for a, n in zip(agencies, counts) if n}
+
+    return {
+        "affected": {(str(a), str(f)): int(family_pairs[i * len(families) + j])
+                     for i, a in enumerate(agencies) for j, f in enumerate(families)
+                     if family_pairs[i * len(families) + j]},
+        "findings": per(np.bincount(agency, minlength=len(agencies))),
+        "critical": per(np.bincount(agency[critical], minlength=len(agencies))),
+        "critical_calls": per(np.bincount(critical_agencies, minlength=len(agencies))),
+        "fail_hits": {a: frozenset(rules) for a, rules in hits.items()},
+    }
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """The distinct values of an integer array (a sort: numpy's hashed unique is slower here)."""
+    ordered = np.sort(keys, kind="stable")
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
 
 
 def _changes(history: pd.DataFrame, agency: str, audit_date: dt.date, overall: float | None):
+    """(change against the last assessed day before, against the mean of the previous 7 assessed days)."""
     if overall is None or history.empty:
         return None, None
-    mine = history[(history["agency_id"] == agency) & history["overall"].notna()]
-    previous_day = mine.loc[mine["audit_date"] == (audit_date - dt.timedelta(days=1)).isoformat(), "overall"]
-    week_start = (audit_date - dt.timedelta(days=7)).isoformat()
-    week = mine.loc[(mine["audit_date"] >= week_start) & (mine["audit_date"] < audit_date.isoformat()), "overall"]
-    change_day = round(overall - float(previous_day.iloc[0]), 2) if len(previous_day) else None
-    change_week = round(overall - float(week.astype(float).mean()), 2) if len(week) else None
-    return change_day, change_week
+    mine = _assessed_history(history)
+    mine = mine[(mine["agency_id"] == agency) & (mine["audit_date"] < audit_date.isoformat())]
+    earlier = mine.sort_values("audit_date", kind="stable")["overall"].astype(float).to_numpy()
+    if not len(earlier):
+        return None, None
+    return round(overall - float(earlier[-1]), 2), round(overall - float(earlier[-7:].mean()), 2)
 
 
 def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: pd.DataFrame,
@@ -210,7 +304,8 @@ def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: p
         cards.append(Scorecard(
             agency_id=agency, agency_name=volume.agency_name or agency, audit_date=row.audit_date,
             assessed=bool(row.assessed), calls_audited=int(row.calls_audited), overall=_none(row.overall),
-            grade=row.grade, grade_capped=bool(row.grade_capped), critical_findings=int(row.critical_findings),
+            grade=_grade_text(row.grade), grade_gate=_grade_text(getattr(row, GATE_COLUMN, "")),
+            critical_findings=int(row.critical_findings),
             total_findings=int(row.findings), families=families, rules=rule_lines,
             top_agents=top_agents.get(agency, ()),
             top_callers=tuple(zip(mask_phones(pd.Series([c for c, _ in callers], dtype=object)).tolist(),
@@ -225,6 +320,11 @@ def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: p
                                      callee_tz_not_of_number=volume.callee_tz_not_of_number),
             provenance=provenance,
             grade_bands=tuple((g, float(f)) for g, f in rulepack.scoring.grade_bands),
+            critical_shares=_critical_shares(rulepack),
+            gates_text=gates_text(critical=rulepack.scoring.gates.critical,
+                                  critical_share_d=rulepack.scoring.gates.critical_share_d,
+                                  critical_share_f=rulepack.scoring.gates.critical_share_f,
+                                  fail_rules=rulepack.scoring.gates.fail_rules),
             cases=case_lines.get(agency, ()),
             # scores.csv gains these with decisions (cases.md §4); absent before, so shown only when present
             overall_before_decisions=_none(getattr(row, "overall_before_decisions", None)),
@@ -275,14 +375,20 @@ def _evidence_by_agency(violations: pd.DataFrame) -> dict[str, tuple[Finding, ..
     return {agency: tuple(findings) for agency, findings in out.items()}
 
 
+def _critical_shares(rulepack: Rulepack) -> tuple[float, float]:
+    gates = rulepack.scoring.gates
+    return (gates.critical_share_d or 0.0, gates.critical_share_f or 0.0)
+
+
 def _grade_text(value) -> str:
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA else str(value)
 
 
 def rank_worst_first(cards: list[Scorecard]) -> tuple[Scorecard, ...]:
-    """Not assessed first, then by overall score ascending, then agency_id."""
-    return tuple(sorted(cards, key=lambda c: (c.assessed, c.overall if c.overall is not None else -1.0,
-                                              c.agency_id)))
+    """Worst first (models.worst_first_key): not assessed, then F, D, C, B, A, overall, agency_id."""
+    return tuple(sorted(cards, key=lambda c: worst_first_key(assessed=c.assessed and c.overall is not None,
+                                                             grade=c.grade, overall=c.overall,
+                                                             agency_id=c.agency_id)))
 
 
 def _denominators(calls: pd.DataFrame) -> dict[tuple[str, str], int]:
@@ -311,9 +417,11 @@ def _trend(history: pd.DataFrame, agency: str, row, days: int) -> tuple[TrendPoi
     if not history.empty:
         mine = history[(history["agency_id"] == agency) & (history["audit_date"] >= first)
                        & (history["audit_date"] < row.audit_date)]
-        for past in mine.itertuples(index=False):
-            points[past.audit_date] = TrendPoint(past.audit_date, _none(past.overall), str(past.grade))
-    points[row.audit_date] = TrendPoint(row.audit_date, _none(row.overall), row.grade)
+        assessed = set(_assessed_history(mine).index)
+        for index, past in zip(mine.index, mine.itertuples(index=False)):    # not assessed: a gap
+            points[past.audit_date] = (TrendPoint(past.audit_date, _none(past.overall), _grade_text(past.grade))
+                                       if index in assessed else TrendPoint(past.audit_date, None, ""))
+    points[row.audit_date] = TrendPoint(row.audit_date, _none(row.overall), _grade_text(row.grade))
     return tuple(points[d] for d in sorted(points))
 
 

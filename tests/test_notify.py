@@ -17,9 +17,10 @@ def _scores() -> pd.DataFrame:
     return pd.DataFrame([row], columns=list(SCORE_COLUMNS))
 
 
-def _case(case_id, status, severity, summary, *, days_open="1", decision="", today="1", display="+86 138****5678"):
+def _case(case_id, status, severity, summary, *, days_open="1", decision="", today="1", display="+86 138****5678",
+          agency="AG05", rule_id="FREQ_AFTER_REFUSAL"):
     row = {c: "" for c in CASE_COLUMNS}
-    row.update(audit_date="2026-11-27", case_id=case_id, agency_id="AG05", rule_id="FREQ_AFTER_REFUSAL",
+    row.update(audit_date="2026-11-27", case_id=case_id, agency_id=agency, rule_id=rule_id,
                family="frequency", severity=severity, subject_kind="customer", subject_display=display,
                status=status, decision=decision, days_open=days_open, findings_today=today, summary=summary)
     return row
@@ -40,7 +41,8 @@ def _report(tmp_path, cases) -> object:
 def test_lists_new_and_reopened_critical_cases_only_masked(tmp_path):
     report = _report(tmp_path, [
         _case("C-new00000001", "new", "critical", "Called after refusing: customer +86 138****5678; 3 calls.", today="3"),
-        _case("C-reopened001", "reopened", "critical", "Reopened after refusing, customer 13812345678 again."),
+        _case("C-reopened001", "reopened", "critical", "Reopened: notes of customer 13812345678 again.",
+              rule_id="CONF_PII_IN_NOTES"),
         _case("C-open0000001", "open", "critical", "An open critical case.", days_open="9"),
         _case("C-newmajor001", "new", "major", "A new major case."),
         _case("C-accepted001", "open", "critical", "Accepted and old.", days_open="30", decision="accepted"),
@@ -49,12 +51,12 @@ def test_lists_new_and_reopened_critical_cases_only_masked(tmp_path):
     assert message.subject == "Vendor audit 2026-11-27: 2 new critical cases, worst AG05"
     body = message.html
     assert "New and reopened critical cases" in body
-    assert body.index("C-new00000001") < body.index("C-reopened001")
-    assert "(new) Called after refusing: customer +86 138****5678; 3 calls." in body
+    assert "C-new00000001" in body and "C-reopened001" in body          # two groups (two rules), one case each
+    assert "Called after refusing: customer +86 138****5678; 3 calls. <small>case C-new00000001</small>" in body
     assert "C-open0000001" not in body and "C-newmajor001" not in body and "C-accepted001" not in body
     assert "13812345678" not in body and "*******5678 again" in body       # a full number in a summary is masked
     assert "RAW-CALL-1" not in body and "raw finding detail" not in body
-    assert ("Cases: 5 open, 3 new or reopened, 0 resolved today; <b>2 new critical</b>; "
+    assert ("Cases: 5 open (not resolved: 2 new, 1 reopened, 2 open); <b>2 new critical</b>; "
             "1 critical open more than 7 days.") in body
 
 
@@ -63,3 +65,21 @@ def test_a_day_without_new_critical_cases_says_so_in_the_subject(tmp_path):
     message = compose_summary(report)
     assert message.subject == "Vendor audit 2026-11-27: 0 new critical cases, worst AG05"
     assert "New and reopened critical cases" not in message.html
+
+
+def test_a_burst_at_one_agency_is_one_line_and_every_other_group_is_listed(tmp_path):
+    """750 customers not assigned to AG03 are one group; the new cases at four other agencies stay in
+    the e-mail, ahead of the ranking (it used to list 20 cases and "… and 742 more")."""
+    burst = [_case(f"C-burst{n:06d}", "new", "critical", f"Customer +86 139****{n:04d} not assigned to AG03.",
+                   agency="AG03", rule_id="CONF_UNASSIGNED", display=f"+86 139****{n:04d}") for n in range(750)]
+    others = [_case(f"C-pii-{agency}", "new", "critical", f"ID number in notes at {agency}.", agency=agency,
+                    rule_id="CONF_PII_IN_NOTES", display="E01") for agency in ("AG04", "AG06", "AG07")]
+    others += [_case("C-refused-AG02", "reopened", "critical", "Called after refusing.", agency="AG02", today="4")]
+    body = compose_summary(_report(tmp_path, burst + others)).html
+    assert "New and reopened critical cases: 754 in 5 groups at 5 agencies" in body
+    rows = [row for row in body.split("<tr>") if "<td><b>AG" in row]
+    assert [row.split("</b>")[0].rsplit(">", 1)[1] for row in rows] == ["AG02", "AG03", "AG04", "AG06", "AG07"]
+    assert "750 (750 new)" in rows[1] and "C-burst000001" not in body and "e.g." in rows[1]
+    assert "1 (1 reopened)" in rows[0] and "Called after refusing. <small>case C-refused-AG02</small>" in rows[0]
+    assert "more in cases.csv" not in body and "\u2026 and" not in body
+    assert body.index("New and reopened critical cases") < body.index("Worst agencies")

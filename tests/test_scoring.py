@@ -52,7 +52,7 @@ def test_family_score_formula_and_floor():
 
 
 @pytest.mark.parametrize("overall, grade", [(100, "A"), (90, "A"), (89.99, "B"), (80, "B"), (79.99, "C"),
-                                            (70, "C"), (60, "D"), (59.99, "F"), (0, "F"), (None, "n/a")])
+                                            (70, "C"), (60, "D"), (59.99, "F"), (0, "F"), (None, "")])
 def test_grade_bands(overall, grade):
     assert grade_for(overall, PACK) == grade
 
@@ -68,24 +68,26 @@ def test_weighted_overall_and_critical_cap():
     assert (row.score_confidentiality, row.score_frequency, row.score_qualification, row.score_data_quality) == \
         (80.0, 80.0, 100.0, 100.0)
     assert row.overall == pytest.approx(0.35 * 80 + 0.30 * 80 + 0.25 * 100 + 0.10 * 100)   # 87.0
-    assert row.grade == "C" and row.grade_capped                      # B capped at C by a critical
+    # B by its band; 1 call of 100 with a critical finding is 1 % of the calls: the share gate gives F
+    assert (row.grade, row.grade_gate) == ("F", "critical_share_f") and row.grade_capped
     assert row.calls_confidentiality == 1 and row.critical_findings == 2 and row.findings == 3
 
 
-def test_critical_does_not_lift_a_worse_grade():
+def test_critical_share_lowers_a_worse_band_too():
     violations = _violations([("AG01", f"AG01-{i}", "CONF_UNASSIGNED", "confidentiality", "critical")
                               for i in range(10)])
     row = score_agencies(DAY, [_volume("AG01", 100)], _calls("AG01", 100), violations, PACK, NO_HISTORY).iloc[0]
-    assert row.score_confidentiality == 0.0 and row.grade == "D" and not row.grade_capped   # 65.0
+    assert row.score_confidentiality == 0.0 and row.overall == 65.0          # band D
+    assert (row.grade, row.grade_gate) == ("F", "critical_share_f")       # 10 % of calls critical
 
 
-def test_missing_file_scores_zero_and_other_families_are_not_assessed():
+def test_missing_file_scores_zero_on_data_quality_and_is_not_assessed():
     scores = score_agencies(DAY, [_volume("AG02", 0, status="missing")], _calls("AG01", 0),
                             empty_violations(), PACK, NO_HISTORY)
     row = scores.iloc[0]
     assert row.score_data_quality == 0.0
     assert pd.isna(row.score_confidentiality) and pd.isna(row.score_frequency) and pd.isna(row.score_qualification)
-    assert row.overall == 0.0 and row.grade == "F" and not row.assessed
+    assert pd.isna(row.overall) and pd.isna(row.grade) and not row.assessed     # never 0 or F
 
 
 def test_data_quality_rate_uses_rows_read():
@@ -94,13 +96,13 @@ def test_data_quality_rate_uses_rows_read():
     assert row.score_data_quality == 60.0                               # 2% of rows -> 100*(1-0.4)
 
 
-def test_changes_against_previous_day_and_previous_seven_days():
+def test_changes_against_previous_assessed_day_and_previous_seven_assessed_days():
     history = pd.DataFrame({"audit_date": [(DAY - dt.timedelta(days=d)).isoformat() for d in (1, 2, 3, 8)],
                             "agency_id": "AG01", "overall": [90.0, 80.0, 70.0, 10.0], "grade": "A"})
     row = score_agencies(DAY, [_volume("AG01", 10)], _calls("AG01", 10), empty_violations(), PACK, history).iloc[0]
     assert row.overall == 100.0
     assert row.change_prev_day == 10.0                                  # against 90
-    assert row.change_prev_7d == 20.0                                   # against mean(90, 80, 70); day 8 is out
+    assert row.change_prev_7d == 37.5            # against mean(90, 80, 70, 10): the last 7 assessed days, days apart
 
 
 def test_scorecards_rank_worst_first_and_sample_evidence_per_rule():

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from audits.cases.lifecycle import COUNT_COLUMNS, SNAPSHOT_COLUMNS, empty_counts, empty_snapshot
+from audits.cases.lifecycle import COUNT_COLUMNS, SNAPSHOT_COLUMNS, empty_counts, empty_snapshot, with_quiet_days
 
 FOLDER = "cases"
 CHAIN = "chain.json"
@@ -45,10 +45,14 @@ class ChainLink:
     previous_digest: str         # that day's digest ("" for the first)
     counts_sha256: str
     resolve_after_days: int
+    not_assessed: tuple[str, ...] = ()    # agencies whose CDR file was missing or unreadable (sorted)
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
+        fields = asdict(self)
+        if not self.not_assessed:             # a link written before this was kept digests as it did
+            del fields["not_assessed"]
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 def day_folder(store: Path, day: dt.date) -> Path:
@@ -65,7 +69,8 @@ def case_days(store: Path) -> list[dt.date]:
 
 
 def read_link(store: Path, day: dt.date) -> ChainLink:
-    return ChainLink(**json.loads((day_folder(store, day) / CHAIN).read_text(encoding="utf-8")))
+    fields = json.loads((day_folder(store, day) / CHAIN).read_text(encoding="utf-8"))
+    return ChainLink(**{**fields, "not_assessed": tuple(fields.get("not_assessed", ()))})
 
 
 def read_counts(store: Path, day: dt.date, case_id: str | None = None) -> pd.DataFrame:
@@ -75,7 +80,8 @@ def read_counts(store: Path, day: dt.date, case_id: str | None = None) -> pd.Dat
 def read_snapshot(store: Path, day: dt.date | None, case_id: str | None = None) -> pd.DataFrame:
     if day is None:
         return empty_snapshot()
-    return _read(day_folder(store, day) / "snapshot.parquet", SNAPSHOT_COLUMNS, case_id)
+    snapshot = with_quiet_days(_read(day_folder(store, day) / "snapshot.parquet", SNAPSHOT_COLUMNS, case_id), day)
+    return snapshot[list(SNAPSHOT_COLUMNS)]
 
 
 def counts_sha256(counts: pd.DataFrame) -> str:
@@ -135,4 +141,4 @@ def _read(path: Path, columns: tuple[str, ...], case_id: str | None) -> pd.DataF
     filters = [("case_id", "=", case_id)] if case_id is not None else None
     frame = pq.read_table(path, filters=filters).to_pandas()
     frame = frame.astype({c: object for c in frame.columns if not pd.api.types.is_integer_dtype(frame[c])})
-    return frame[list(columns)]
+    return frame[[c for c in columns if c in frame]]           # snapshots before quiet_days: read_snapshot

@@ -33,13 +33,16 @@ class DayCases:
     inputs: dict[str, Ingested]          # the decision tables delivered, validated (manifest, quarantine, dq/)
 
 
-def cases_of_day(config: AuditConfig, violations: pd.DataFrame, calls: pd.DataFrame) -> DayCases:
+def cases_of_day(config: AuditConfig, violations: pd.DataFrame, calls: pd.DataFrame, *,
+                 not_assessed: frozenset[str] = frozenset()) -> DayCases:
     """Store the day's case counts and snapshot; read the decision tables (a dispute must name
     a case of the snapshot: every case seen up to the day) and apply them to the findings and
-    the register. The lifecycle counts every finding, decided or not."""
+    the register. The lifecycle counts every finding, decided or not; `not_assessed`: the
+    agencies whose file was missing or unreadable (their cases neither count a quiet day nor
+    resolve)."""
     day, settings = config.audit_date, config.rulepack.cases
     snapshot = build_snapshot(config.store, day, day_counts(violations, calls),
-                              resolve_after_days=settings.resolve_after_days)
+                              resolve_after_days=settings.resolve_after_days, not_assessed=not_assessed)
     inputs = load_decision_tables(config, known_cases=snapshot["case_id"])
     decided = decide_cases(snapshot, _accepted(inputs, "exceptions"), _accepted(inputs, "disputes"), day)
     write_decisions(config.store, day, decided)                   # for `python -m audits case|cases`
@@ -105,8 +108,14 @@ def _masked_callers(findings: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
     return mask_phones(call_column(findings, calls, "caller_e164")).to_numpy(dtype=object)
 
 
+def not_assessed_agencies(files) -> frozenset[str]:
+    """The agencies of the day's CDR file records (ingest.FileRecord) of which no file was read."""
+    read = {f.agency_id for f in files if f.status == "ok"}
+    return frozenset(f.agency_id for f in files if f.status in ("missing", "unreadable") and f.agency_id not in read)
+
+
 def build_snapshot(store: Path, day: dt.date, counts: pd.DataFrame, *, resolve_after_days: int,
-                   write: bool = True) -> pd.DataFrame:
+                   not_assessed: frozenset[str] = frozenset(), write: bool = True) -> pd.DataFrame:
     """Day `day`'s snapshot from the latest audited day before it and `counts`; stored with the
     counts when `write`.
 
@@ -122,28 +131,30 @@ def build_snapshot(store: Path, day: dt.date, counts: pd.DataFrame, *, resolve_a
     rebuilding = False
     for earlier in (d for d in case_days(store) if d < day):
         link = read_link(store, earlier)
-        fresh = _link(earlier, previous_day, previous_digest, link.counts_sha256, resolve_after_days)
+        fresh = _link(earlier, previous_day, previous_digest, link.counts_sha256, resolve_after_days,
+                      link.not_assessed)
         if not rebuilding and link == fresh:
             previous_day, previous_digest = earlier, link.digest
             continue
         if not rebuilding:
             rebuilding, previous = True, read_snapshot(store, previous_day)
         earlier_counts = read_counts(store, earlier)
-        previous = advance(previous, earlier_counts, earlier, resolve_after_days=resolve_after_days)
+        previous = advance(previous, earlier_counts, earlier, resolve_after_days=resolve_after_days,
+                           not_assessed=frozenset(link.not_assessed))
         if write:
             write_case_day(store, fresh, earlier_counts, previous)
         previous_day, previous_digest = earlier, fresh.digest
     if previous is None:
         previous = read_snapshot(store, previous_day)
-    snapshot = advance(previous, counts, day, resolve_after_days=resolve_after_days)
+    snapshot = advance(previous, counts, day, resolve_after_days=resolve_after_days, not_assessed=not_assessed)
     if write:
-        write_case_day(store, _link(day, previous_day, previous_digest, counts_sha256(counts), resolve_after_days),
-                       counts, snapshot)
+        write_case_day(store, _link(day, previous_day, previous_digest, counts_sha256(counts), resolve_after_days,
+                                    tuple(sorted(not_assessed))), counts, snapshot)
     return snapshot
 
 
 def _link(day: dt.date, previous_day: dt.date | None, previous_digest: str, counts_digest: str,
-          resolve_after_days: int) -> ChainLink:
+          resolve_after_days: int, not_assessed: tuple[str, ...] = ()) -> ChainLink:
     return ChainLink(day=day.isoformat(), previous_day=previous_day.isoformat() if previous_day else "",
                      previous_digest=previous_digest, counts_sha256=counts_digest,
-                     resolve_after_days=resolve_after_days)
+                     resolve_after_days=resolve_after_days, not_assessed=not_assessed)

@@ -12,15 +12,17 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from audits.models import CASE_STATUSES
+
 # One row per case with findings on the day (audits.cases.daily.day_counts).
 COUNT_COLUMNS = ("case_id", "agency_id", "rule_id", "subject_kind", "subject_display", "findings", "calls",
                  "last_call")
 SNAPSHOT_COLUMNS = ("case_id", "agency_id", "rule_id", "subject_kind", "subject_display", "status", "episode",
                     "first_seen", "last_seen", "resolved_on", "findings_today", "calls_today", "findings_episode",
-                    "last_call")
-STATUSES = ("new", "reopened", "open", "quiet", "resolved")      # the order of cases.csv
+                    "last_call", "quiet_days")
+STATUSES = CASE_STATUSES      # the order of cases.csv
 _DISPLAY = ("agency_id", "rule_id", "subject_kind", "subject_display")
-_INTEGERS = ("episode", "findings_today", "calls_today", "findings_episode")
+_INTEGERS = ("episode", "findings_today", "calls_today", "findings_episode", "quiet_days")
 
 
 def empty_counts() -> pd.DataFrame:
@@ -33,14 +35,18 @@ def empty_snapshot() -> pd.DataFrame:
     return frame.astype({c: "int64" for c in _INTEGERS})
 
 
-def advance(previous: pd.DataFrame, counts: pd.DataFrame, day: dt.date, *, resolve_after_days: int) -> pd.DataFrame:
+def advance(previous: pd.DataFrame, counts: pd.DataFrame, day: dt.date, *, resolve_after_days: int,
+            not_assessed: frozenset[str] = frozenset()) -> pd.DataFrame:
     """Day `day`'s snapshot: `previous` (the snapshot of the latest audited day before it, or
-    empty) moved on by the day's case `counts` (COUNT_COLUMNS).
+    empty) moved on by the day's case `counts` (COUNT_COLUMNS); `not_assessed`: the agencies
+    whose CDR file was missing or unreadable on `day`.
 
-    Resolution is judged on audited days only: a case whose last finding is
-    `resolve_after_days` or more days before `day` and that has none on `day` is resolved on
-    `day` (its resolved_on); a case with findings on `day` that was not resolved on an earlier
-    audited day continues its episode, however long the gap of days without a report.
+    Quiet and resolution count assessed days only: `quiet_days` is the number of audited days
+    since the last finding on which the case's agency was assessed; a case without findings on
+    `day` is resolved on `day` (its resolved_on) when that count reaches `resolve_after_days`,
+    never on a day its agency was not assessed (it stays quiet, its count unchanged). A case
+    with findings on `day` that was not resolved on an earlier audited day continues its
+    episode, however long the gap of days without a report.
     """
     ids = pd.Index(previous["case_id"]).union(pd.Index(counts["case_id"])).sort_values()
     before = previous.set_index("case_id").reindex(ids)
@@ -50,11 +56,13 @@ def advance(previous: pd.DataFrame, counts: pd.DataFrame, day: dt.date, *, resol
     found = today["findings"].fillna(0).to_numpy("int64") > 0
     known = before["status"].notna().to_numpy()
     was_resolved = (before["status"] == "resolved").to_numpy()
-    last_seen_before = pd.to_datetime(before["last_seen"], format="%Y-%m-%d")
-    gap = (pd.Timestamp(day) - last_seen_before).dt.days.fillna(0).to_numpy("int64")
+    agency = np.where(found, today["agency_id"].to_numpy(dtype=object), before["agency_id"].to_numpy(dtype=object))
+    checked = ~pd.Index(agency).isin(list(not_assessed))
+    quiet_before = before["quiet_days"].fillna(0).to_numpy("int64")
+    quiet = np.where(found, 0, quiet_before + checked.astype("int64"))
 
     status = np.select(
-        [found & ~known, found & was_resolved, found, was_resolved, gap >= resolve_after_days],
+        [found & ~known, found & was_resolved, found, was_resolved, checked & (quiet >= resolve_after_days)],
         ["new", "reopened", "open", "resolved", "resolved"], "quiet").astype(object)
     starts = (status == "new") | (status == "reopened")
     findings = today["findings"].fillna(0).to_numpy("int64")
@@ -77,7 +85,17 @@ def advance(previous: pd.DataFrame, counts: pd.DataFrame, day: dt.date, *, resol
     snapshot["findings_episode"] = np.where(starts, findings, episode_findings_before + findings)
     snapshot["last_call"] = np.where(found, today["last_call"].to_numpy(dtype=object),
                                      before["last_call"].to_numpy(dtype=object))
+    snapshot["quiet_days"] = np.where(was_resolved & ~found, quiet_before, quiet)
     return snapshot[list(SNAPSHOT_COLUMNS)].astype({c: "int64" for c in _INTEGERS})
+
+
+def with_quiet_days(snapshot: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """A snapshot stored before quiet_days was kept, with it: the calendar days from last_seen
+    to `day` (what resolution counted then); a current snapshot as it is."""
+    if "quiet_days" in snapshot:
+        return snapshot
+    last_seen = pd.to_datetime(snapshot["last_seen"], format="%Y-%m-%d")
+    return snapshot.assign(quiet_days=(pd.Timestamp(day) - last_seen).dt.days.fillna(0).astype("int64"))
 
 
 def shown_on(snapshot: pd.DataFrame, day: dt.date) -> pd.DataFrame:

@@ -34,10 +34,13 @@ def register_as_of(store: Path, as_of: dt.date | None = None) -> tuple[dt.date, 
     days = [d for d in case_days(store) if as_of is None or d <= as_of]
     if not days:
         raise NoCases(f"the store {store} holds no cases" + (f" on or before {as_of}" if as_of else "")
-                      + ": run the audit of a day with --store pointing here first.")
+                      + ": pass the folder the audit runs were given as --store (default data/store), or audit a "
+                      "day first.")
     day = days[-1]
-    settings = read_link(store, day).resolve_after_days
-    snapshot = build_snapshot(store, day, read_counts(store, day), resolve_after_days=settings, write=False)
+    link = read_link(store, day)
+    settings = link.resolve_after_days
+    snapshot = build_snapshot(store, day, read_counts(store, day), resolve_after_days=settings,
+                              not_assessed=frozenset(link.not_assessed), write=False)
     register = case_register(snapshot, day, resolve_after_days=settings)
     decided = read_decisions(store, day)
     return day, register if decided is None else overlay_register(register, decided)
@@ -49,11 +52,13 @@ def case_history(store: Path, case_id: str) -> pd.DataFrame:
     from the case's own counts: cases are independent, so this equals the stored chain."""
     days = case_days(store)
     if not days:
-        raise NoCases(f"the store {store} holds no cases: run the audit of a day with --store pointing here first.")
+        raise NoCases(f"the store {store} holds no cases: pass the folder the audit runs were given as --store "
+                      "(default data/store), or audit a day first.")
     settings = read_link(store, days[-1]).resolve_after_days
     snapshot, rows = empty_snapshot(), []
     for day in days:
-        snapshot = advance(snapshot, read_counts(store, day, case_id), day, resolve_after_days=settings)
+        snapshot = advance(snapshot, read_counts(store, day, case_id), day, resolve_after_days=settings,
+                           not_assessed=frozenset(read_link(store, day).not_assessed))
         if not snapshot.empty and (snapshot["status"].iat[0] != "resolved" or snapshot["resolved_on"].iat[0] == day.isoformat()):
             rows.append(snapshot.assign(day=day.isoformat(), **_decision_of(store, day, case_id)))
     if not rows:

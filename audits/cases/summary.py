@@ -36,7 +36,7 @@ def case_register(snapshot: pd.DataFrame, day: dt.date, *, resolve_after_days: i
         "decision": np.full(len(cases), "", dtype=object),
         "first_seen": cases["first_seen"].to_numpy(dtype=object),
         "last_seen": cases["last_seen"].to_numpy(dtype=object),
-        "days_open": days_open(cases, day).to_numpy(),
+        "days_open": days_open(cases, day).array,          # whole days, blank once resolved (never 7.0)
         "findings_today": cases["findings_today"].to_numpy("int64"),
         "findings_episode": cases["findings_episode"].to_numpy("int64"),
         "calls_today": cases["calls_today"].to_numpy("int64"),
@@ -59,13 +59,11 @@ def summary_sentence(case, day: dt.date, resolve_after_days: int) -> str:
     episode = f" (episode {case.episode})" if case.episode > 1 else ""
     total = f"{_count(case.findings_episode, 'call')} since {case.first_seen}"
     if case.status == "resolved":
-        quiet_days = (day - dt.date.fromisoformat(case.last_seen)).days
-        return (f"{about}: resolved, no finding since {case.last_seen} ({_count(quiet_days, 'day')}); "
+        return (f"{about}: resolved, no finding since {case.last_seen} ({_count(case.quiet_days, 'assessed day')}); "
                 f"{total.replace(' since ', ' from ')} to {case.last_seen}{episode}.")
     if case.status == "quiet":
-        quiet_days = (day - dt.date.fromisoformat(case.last_seen)).days
-        return (f"{about}: no finding since {case.last_seen} (quiet {_count(quiet_days, 'day')}, resolved after "
-                f"{resolve_after_days} without one); {total}{episode}.")
+        return (f"{about}: no finding since {case.last_seen} (quiet {_count(case.quiet_days, 'assessed day')}, "
+                f"resolved after {resolve_after_days} without one); {total}{episode}.")
     last = str(case.last_call)[11:16]
     if case.subject_kind == "agency":
         return (f"{title} since {case.first_seen} ({_count(case.days_open, 'day')}){episode}; "

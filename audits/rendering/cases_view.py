@@ -17,12 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from audits.models import RULES_BY_ID, CaseLine, Finding, Portfolio
+from audits.models import RULES_BY_ID, CaseLine, Finding, Portfolio, open_cases_text
 
 from .formatting import DASH, Pill, agency_file_stem, fmt_int, parse_timestamp, severity_pill
 
 OVERDUE_DAYS = 7
 CASES_SHOWN = 100             # case lines on a scorecard page; the workbook's Cases sheet lists every one
+GROUP_CASES_SHOWN = 100       # case lines inside one group (agency and rule) of a page
+GROUP_OPEN_UP_TO = 5          # on a scorecard, a group of at most this many cases is shown open
 EVIDENCE_CASES = 25           # cases whose first calls the page shows as evidence
 STATUS_PILLS = {
     "new": Pill("new", "case-new"),
@@ -49,6 +51,7 @@ class CaseCounts:
     resolved: int            # resolved today
     critical_overdue: int    # critical, open more than OVERDUE_DAYS days, not accepted
     total: int
+    statuses: tuple[str, ...] = ()     # every case's status, for the breakdown (models.open_cases_text)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,27 @@ class EvidenceGroup:
     more: str                # "and 1,364 more calls", "" when every call is shown
 
 
+@dataclass(frozen=True)
+class CaseGroup:
+    """Cases of one agency and one rule, shown as one line that opens to its cases (<details>)."""
+
+    anchor: str              # element id
+    agency_id: str
+    agency_name: str
+    agency_href: str         # the agency's scorecard ("" on the scorecard itself)
+    rule_id: str
+    title: str
+    severity: Pill
+    count: str               # "750 cases"
+    statuses: str            # "748 new, 2 reopened"
+    single: str              # the subject of a group of one case ("Customer +86 138****5678"), else ""
+    findings_today: str
+    longest_open: str        # "12 days"
+    cases: tuple[CaseRow, ...]
+    more: str                # "and 650 more cases: …", "" when every case is listed
+    open: bool               # small groups are shown open
+
+
 def is_overdue(case: CaseLine) -> bool:
     """A critical case open more than OVERDUE_DAYS days that the bank has not accepted."""
     return (case.severity == "critical" and case.status != "resolved" and case.days_open is not None
@@ -107,16 +131,16 @@ def case_counts(cases: tuple[CaseLine, ...]) -> CaseCounts:
         resolved=statuses.count("resolved"),
         critical_overdue=sum(is_overdue(c) for c in cases),
         total=len(cases),
+        statuses=tuple(statuses),
     )
 
 
 def counts_text(counts: CaseCounts) -> str:
-    """'12 open (3 new, 1 reopened), 2 resolved today; 1 critical open more than 7 days'."""
+    """'12 open (not resolved: 3 new, 1 reopened, 8 quiet); 2 resolved today; 1 critical open
+    more than 7 days' (models.open_cases_text: "open" is every case not resolved)."""
     if not counts.total:
         return "No cases."
-    begun = [f"{fmt_int(counts.new - counts.reopened)} new"] + (
-        [f"{fmt_int(counts.reopened)} reopened"] if counts.reopened else [])
-    text = f"{fmt_int(counts.open)} open ({', '.join(begun)}), {fmt_int(counts.resolved)} resolved today"
+    text = open_cases_text(counts.statuses)
     if counts.critical_overdue:
         text += f"; {fmt_int(counts.critical_overdue)} critical open more than {OVERDUE_DAYS} days"
     return text + "."
@@ -126,11 +150,7 @@ def cases_note(cases: tuple[CaseLine, ...]) -> str:
     """The line above a scorecard's cases table."""
     if not cases:
         return "No cases on this day."
-    note = counts_text(case_counts(cases))
-    if len(cases) > CASES_SHOWN:
-        note += (f" Showing the first {CASES_SHOWN} of {fmt_int(len(cases))} cases; the workbook's Cases sheet "
-                 "and cases.csv of this report list them all.")
-    return note
+    return counts_text(case_counts(cases))
 
 
 def grouped_evidence_note(cases: tuple[CaseLine, ...], groups: tuple[EvidenceGroup, ...]) -> str:
@@ -203,3 +223,50 @@ def new_critical_cases(portfolio: Portfolio) -> tuple[tuple[str, CaseLine], ...]
     by agency_id, then in the scorecard's order."""
     return tuple((card.agency_id, case) for card in sorted(portfolio.scorecards, key=lambda c: c.agency_id)
                  for case in card.cases if case.severity == "critical" and case.status in ("new", "reopened"))
+
+
+def case_groups(items, *, prefix: str, more_where: str, agency_names: dict[str, str] | None = None,
+                link: bool = True, evidence: frozenset[str] | set[str] = frozenset(),
+                open_up_to: int = GROUP_OPEN_UP_TO) -> tuple[CaseGroup, ...]:
+    """(agency_id, case) pairs -> one group per agency and rule, in the order each group first
+    appears; every group is kept however many cases it holds, its first GROUP_CASES_SHOWN listed.
+    `link`: rows link to the agency's scorecard (the portfolio); `evidence`: case ids whose calls
+    the page shows under Evidence (a scorecard); groups of at most `open_up_to` cases are shown open."""
+    grouped: dict[tuple[str, str], list[CaseLine]] = {}
+    for agency_id, case in items:
+        grouped.setdefault((agency_id, case.rule_id), []).append(case)
+    names = agency_names or {}
+    return tuple(_group(agency_id, rule_id, cases, prefix=prefix, more_where=more_where,
+                        agency_name=names.get(agency_id, ""), link=link, evidence=evidence, open_up_to=open_up_to)
+                 for (agency_id, rule_id), cases in grouped.items())
+
+
+def _group(agency_id: str, rule_id: str, cases: list[CaseLine], *, prefix: str, more_where: str, agency_name: str,
+           link: bool, evidence: frozenset[str] | set[str], open_up_to: int) -> CaseGroup:
+    info = RULES_BY_ID.get(rule_id)
+    statuses: dict[str, int] = {}
+    for case in cases:
+        statuses[case.status] = statuses.get(case.status, 0) + 1
+    longest = max((c.days_open for c in cases if c.days_open is not None), default=None)
+    hidden = len(cases) - GROUP_CASES_SHOWN
+    rows = tuple(case_row(c, agency_id if link else "", with_evidence=c.case_id in evidence)
+                 for c in cases[:GROUP_CASES_SHOWN])
+    return CaseGroup(
+        anchor=anchor_of(f"{agency_id}-{rule_id}" if link else rule_id, prefix), agency_id=agency_id, agency_name=agency_name,
+        agency_href=f"agencies/{agency_file_stem(agency_id)}.html" if link else "", rule_id=rule_id,
+        title=info.title if info else rule_id, severity=severity_pill(cases[0].severity),
+        count=f"{fmt_int(len(cases))} case{'' if len(cases) == 1 else 's'}",
+        statuses=", ".join(f"{fmt_int(n)} {status}" for status, n in statuses.items()),
+        single=f"{rows[0].subject_label} {rows[0].subject}" if len(cases) == 1 else "",
+        findings_today=fmt_int(sum(c.findings_today for c in cases)),
+        longest_open=DASH if longest is None else f"{fmt_int(longest)} day{'' if longest == 1 else 's'}",
+        cases=rows, more=f"and {fmt_int(hidden)} more: {more_where}" if hidden > 0 else "",
+        open=len(cases) <= open_up_to)
+
+
+def overdue_cases(portfolio: Portfolio) -> tuple[tuple[str, CaseLine], ...]:
+    """(agency_id, case) of every critical case open more than OVERDUE_DAYS days and not accepted,
+    by agency_id, then longest open first, then case_id."""
+    return tuple((card.agency_id, case) for card in sorted(portfolio.scorecards, key=lambda c: c.agency_id)
+                 for case in sorted((c for c in card.cases if is_overdue(c)),
+                                    key=lambda c: (-(c.days_open or 0), c.case_id)))

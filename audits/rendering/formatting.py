@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from audits.models import NOT_ASSESSED
+
 EVIDENCE_LIMIT = 50
 DASH = "\u2014"
 MINUS = "\u2212"
@@ -44,6 +46,9 @@ DQ_DESCRIPTIONS = {
     "DQ_FILE_UNREADABLE": "The file could not be read",
 }
 _AGENCY_STEM = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# An absolute path (POSIX, or a Windows drive) inside a message: at least one folder, then a name.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~:/\\])(?:[A-Za-z]:)?[/\\](?:[^\s/\\'\"():;,]+[/\\])+[^\s/\\'\"():;,]*")
+_LANDING_FOLDERS = ("cdr", "reference", "complaints")
 _CJK = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0002fa1f]")
 
 
@@ -88,6 +93,18 @@ def agency_file_stem(agency_id: str) -> str:
     return f"{cleaned}-{digest}"
 
 
+def without_server_paths(text: str) -> str:
+    """A message with every absolute path shortened to what lies under the landing zone
+    (`cdr/2026-11-30/AG03.parquet`), or to its file name: pages never show the server's folders."""
+    def shorten(match: re.Match) -> str:
+        parts = re.split(r"[/\\]", match.group(0))
+        for k in range(len(parts) - 2, -1, -1):
+            if parts[k] in _LANDING_FOLDERS:
+                return "/".join(parts[k:])
+        return parts[-1] or parts[-2]
+    return _ABSOLUTE_PATH.sub(shorten, text)
+
+
 def parse_timestamp(value: str) -> datetime | None:
     """ISO 8601 with offset -> naive wall-clock time of that offset (None when unreadable)."""
     text = value.strip()
@@ -121,7 +138,7 @@ class Change:
 def grade_pill(grade: str) -> Pill:
     if grade in GRADE_CLASSES:
         return Pill(grade, GRADE_CLASSES[grade])
-    return Pill("n/a" if grade in ("", "n/a") else grade, "grade-na")
+    return Pill(NOT_ASSESSED if grade in ("", "n/a") else grade, "grade-na")
 
 
 def severity_pill(severity: str) -> Pill:

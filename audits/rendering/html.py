@@ -12,7 +12,7 @@ from audits.models import Portfolio, Scorecard
 from .complaints_view import complaint_rows, complaints_panel
 from .index_view import index_view
 from .view import scorecard_view
-from .warnings_view import warning_rows
+from .warnings_view import Z_FOOTNOTE, warning_events
 
 
 def default_templates_dir() -> Path:
@@ -41,10 +41,11 @@ def environment(templates_dir: Path | None = None) -> Environment:
 def render_scorecard_html(card: Scorecard, *, templates_dir: Path | None = None) -> str:
     template = environment(templates_dir).get_template("scorecard.html")
     return template.render(view=scorecard_view(card), complaints=complaints_panel(card),
-                           warnings=warning_rows(card.warnings))
+                           warnings=warning_events(card.warnings), z_footnote=Z_FOOTNOTE)
 
 
 def render_index_html(portfolio: Portfolio, *, templates_dir: Path | None = None) -> str:
     template = environment(templates_dir).get_template("index.html")
-    return template.render(view=index_view(portfolio), complaints=complaint_rows(portfolio),
-                           warnings=warning_rows(portfolio.warnings))
+    view = index_view(portfolio)
+    return template.render(view=view, complaints=complaint_rows(portfolio), warnings=view.warnings,
+                           z_footnote=Z_FOOTNOTE)

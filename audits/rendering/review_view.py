@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from audits.models import TrendPoint
+from audits.models import NOT_ASSESSED, TrendPoint
 from audits.review.cards import PeriodScorecard, ReviewPortfolio, ReviewProvenance
 from audits.review.dailies import days_text
 from audits.review.sla import MET, NOT_MET, ClauseResult
@@ -231,7 +231,7 @@ def review_scorecard_view(card: PeriodScorecard, *, in_pack: bool = False) -> Re
         grade_note = ("Not assessed on any day of the period (file missing or unreadable): data quality scores 0 "
                       "and the other families are not assessed.")
     elif card.grade_capped:
-        grade_note = f"Grade capped at {card.critical_grade_cap} by critical findings in the period."
+        grade_note = f"Grade set by a gate \u2014 {card.gate_sentence} (in the period)."
     else:
         grade_note = ""
     bands = [GradeBand(g, f"\u2265 {floor:g}", GRADE_CLASSES.get(g, "grade-na"), card.grade == g)
@@ -303,7 +303,7 @@ def review_index_view(portfolio: ReviewPortfolio) -> ReviewIndexView:
         scored = card.overall is not None
         rows.append(IndexRow(
             rank=str(rank), agency_id=card.agency_id, agency_name=card.agency_name, name_lang=lang_of(card.agency_name),
-            grade=grade_pill(card.grade if scored else "n/a"), overall=fmt_overall(card.overall) if scored else DASH,
+            grade=grade_pill(card.grade if scored else "n/a"), overall=fmt_overall(card.overall) if scored else NOT_ASSESSED,
             sla=sla_pill(card.sla_result),
             sla_failed="; ".join(c.label for c in card.sla if c.result == NOT_MET),
             days=f"{card.days_audited} / {card.days_not_assessed}", calls=fmt_int(card.calls_audited),

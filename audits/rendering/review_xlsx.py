@@ -12,7 +12,7 @@ from pathlib import Path
 
 from openpyxl.styles import Font
 
-from audits.models import Provenance
+from audits.models import NOT_ASSESSED, Provenance
 from audits.review.cards import PeriodScorecard, ReviewPortfolio, ReviewProvenance
 
 from .formatting import agency_file_stem, family_label
@@ -60,7 +60,8 @@ def write_review_scorecard_workbook(card: PeriodScorecard, path: Path) -> Path:
     _table(wb, "Daily", "Daily", ("Day", "Status", "Calls", "Findings", "Critical", "Overall score", "Grade"),
            (12, 26, 12, 12, 10, 14, 8),
            [(d.date, d.status, *((d.calls, d.findings, d.critical) if d.status.startswith(("assessed", "not assessed"))
-                                  else ((None, INT_FMT),) * 3), (d.overall, SCORE_FMT), d.grade or "")
+                                  else ((None, INT_FMT),) * 3), (d.overall, SCORE_FMT),
+            d.grade if d.overall is not None else NOT_ASSESSED if d.status.startswith("not assessed") else "")
             for d in card.daily])
     _table(wb, "Cases", "Cases", ("Case ID", "Rule ID", "Severity", "Subject", "Status at period end", "Decision",
                                   "First seen", "Last seen", "Days open", "Opened in period", "Resolved on",
@@ -101,8 +102,10 @@ def write_review_summary_workbook(portfolio: ReviewPortfolio, path: Path) -> Pat
         target = f"agencies/{agency_file_stem(card.agency_id)}.xlsx"
         link = text_cell(ws, target, font=Font(color="1F4E79", underline="single"))
         link.hyperlink = target
-        rows.add([rank, safe(ws, card.agency_id), safe(ws, card.agency_name), safe(ws, card.grade),
-                  num_cell(ws, card.overall, OVERALL_FMT), text_cell(ws, card.sla_result, font=_sla_font(card.sla_result)),
+        scored = card.overall is not None
+        rows.add([rank, safe(ws, card.agency_id), safe(ws, card.agency_name),
+                  safe(ws, card.grade) if scored else NOT_ASSESSED,
+                  num_cell(ws, card.overall, OVERALL_FMT) if scored else NOT_ASSESSED, text_cell(ws, card.sla_result, font=_sla_font(card.sla_result)),
                   card.days_audited, card.days_not_assessed, num_cell(ws, card.calls_audited, INT_FMT), card.findings,
                   card.critical_findings, num_cell(ws, card.complaint_rate, "0.00"), card.cases_open_at_end, link])
     add_table(ws, "Ranking", headers, first, len(portfolio.scorecards))
@@ -146,13 +149,13 @@ def _summary(wb, card: PeriodScorecard) -> None:
     ws.row_dimensions[rows.row + 1].height = 30
     rows.add([num_cell(ws, card.overall, OVERALL_FMT, **big) if card.overall is not None
               else text_cell(ws, "not assessed", **big),
-              text_cell(ws, card.grade, font=BIG_WHITE if fill else BIG, fill=fill, alignment=CENTER),
+              text_cell(ws, card.grade or NOT_ASSESSED, font=BIG_WHITE if fill else BIG, fill=fill, alignment=CENTER),
               text_cell(ws, card.sla_result, font=_sla_font(card.sla_result), alignment=CENTER),
               num_cell(ws, card.findings, INT_FMT, **big), num_cell(ws, card.critical_findings, INT_FMT, **big),
               num_cell(ws, card.complaint_rate, "0.00", **big) if card.complaint_rate is not None
               else text_cell(ws, "\u2014", **big)])
     if card.grade_capped:
-        rows.add([text_cell(ws, f"Grade capped at {card.critical_grade_cap} by critical findings in the period.")])
+        rows.add([text_cell(ws, f"Grade set by a gate \u2014 {card.gate_sentence} (in the period).")])
     rows.add()
     rows.add([text_cell(ws, "SLA clauses", font=HEADING)])
     rows.add(header_cells(ws, ("Clause", "Limit", "Actual", "Result", "By how much")))

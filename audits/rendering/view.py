@@ -7,6 +7,7 @@ only loops over these values.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -23,8 +24,8 @@ from .cases_view import (
     cases_note,
     evidence_row,
     grouped_evidence_note,
-    scorecard_cases,
 )
+from .summary_view import CaseGroup, SlaView, StatusCount, case_sections, sla_view, status_counts
 from .formatting import (
     DASH,
     DQ_DESCRIPTIONS,
@@ -43,6 +44,7 @@ from .formatting import (
     lang_of,
     severity_pill,
     status_pill,
+    without_server_paths,
 )
 
 
@@ -146,6 +148,7 @@ class ScorecardView:
     grade_bands: tuple[GradeBand, ...]
     critical: str
     critical_css: str
+    gates_text: str          # the rulepack's grade gates in words
     total_findings: str
     changes: tuple[Change, ...]
     families: tuple[FamilyRow, ...]
@@ -156,7 +159,17 @@ class ScorecardView:
     evidence_note: str
     evidence_truncated: bool
     before_decisions: str                        # "Before decisions: 71.2, grade C"; "" when not known
-    cases: tuple[CaseRow, ...]
+    has_cases: bool
+    status_counts: tuple[StatusCount, ...]       # cases by status, for the summary
+    sla: SlaView | None                          # the month's SLA so far
+    toc: tuple[tuple[str, str], ...]             # (element id, heading) of the page's sections
+    case_groups: tuple[CaseGroup, ...]           # cases with findings today, by rule
+    cases_today: str                             # their count
+    quiet_cases: tuple[CaseRow, ...]
+    quiet_count: str
+    resolved_cases: tuple[CaseRow, ...]
+    resolved_count: str
+    cases_hidden_note: str
     cases_note: str
     cases_open: str                              # the Cases tile
     cases_tile_note: str
@@ -185,15 +198,18 @@ def grade_bands(card: Scorecard) -> tuple[GradeBand, ...]:
 
 def grade_bands_text(card: Scorecard) -> str:
     parts = [f"{g} \u2265 {floor:g}" for g, floor in card.grade_bands]
-    return ", ".join(parts) + ", else F; any critical finding caps the grade at C"
+    return ", ".join(parts) + ", else F. " + card.gates_text
 
 
 def not_assessed_message(card: Scorecard) -> str:
     dq = card.data_quality
     status = status_pill(dq.file_status).text
+    unchecked = sum(1 for case in card.cases if case.status != "resolved")
+    checked = (f" Not assessed today: {fmt_int(unchecked)} case{'' if unchecked == 1 else 's'} could not be "
+               "checked (none resolves on a day not assessed)." if unchecked else "")
     if dq.file_message:
-        return f"{status}: {dq.file_message}"
-    return f"{status}: no usable file was delivered for {card.audit_date}."
+        return f"{status}: {without_server_paths(dq.file_message)}{checked}"
+    return f"{status}: no usable file was delivered for {card.audit_date}.{checked}"
 
 
 def _share(count: int, total: int) -> str:
@@ -214,7 +230,7 @@ def data_quality_view(dq: DataQuality) -> DataQualityView:
     )
     return DataQualityView(
         status=status_pill(dq.file_status),
-        message=dq.file_message,
+        message=without_server_paths(dq.file_message),
         rows_read=fmt_int(dq.rows_read),
         rows_accepted=fmt_int(dq.rows_accepted),
         rows_quarantined=fmt_int(dq.rows_quarantined),
@@ -238,6 +254,39 @@ def provenance_view(prov: Provenance) -> ProvenanceView:
         generated_at=prov.generated_at,
         inputs=tuple(InputRow(f.path, fmt_int(f.rows), f.sha256) for f in prov.inputs),
     )
+
+
+def agency_inputs(prov: Provenance, agency_id: str) -> tuple[tuple[str, int | None, str], ...]:
+    """(landing-relative path, rows or None, sha256) of the inputs an agency's page may name: its own
+    call files with their rows, the shared tables without a count; no other agency's file."""
+    inputs = []
+    for f in prov.inputs:
+        calls = f.table == "cdr" or (not f.table and "cdr/" in f.path)
+        if calls and (f.agency_id or _stem_of(f.path)) != agency_id:
+            continue
+        inputs.append((_landing_relative(f.path), f.rows if calls else None, f.sha256))
+    return tuple(inputs)
+
+
+def agency_provenance_view(prov: Provenance, agency_id: str) -> ProvenanceView:
+    """Provenance as an agency's page shows it (agency_inputs)."""
+    return dataclasses.replace(provenance_view(prov), inputs=tuple(
+        InputRow(path, DASH if rows is None else fmt_int(rows), sha) for path, rows, sha in agency_inputs(prov, agency_id)))
+
+
+def _stem_of(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1].split(".", 1)[0]
+
+
+def _landing_relative(path: str) -> str:
+    """A path as it sits under the landing zone, never the server's folders above it."""
+    text = path.replace("\\", "/")
+    if not text.startswith("/") and text[1:3] != ":/":
+        return text
+    for folder in ("/cdr/", "/reference/", "/complaints/"):
+        if folder in text:
+            return folder[1:] + text.rsplit(folder, 1)[1]
+    return text.rsplit("/", 1)[-1]
 
 
 def _family_rows(card: Scorecard) -> tuple[FamilyRow, ...]:
@@ -299,7 +348,8 @@ def _before_decisions(card: Scorecard) -> str:
 
 def scorecard_view(card: Scorecard) -> ScorecardView:
     stem = agency_file_stem(card.agency_id)
-    case_rows, groups = scorecard_cases(card.cases)
+    sections = case_sections(card)
+    groups = sections.evidence
     counts = case_counts(card.cases)
     total = max(card.total_findings, len(card.findings))
     in_workbook = len(card.findings)
@@ -327,7 +377,7 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
         grade_note = ("Calls not assessed: the agency's file is missing or unreadable, "
                       "so data quality scores 0 and the other families are not assessed.")
     elif card.grade_capped:
-        grade_note = "Grade capped at C by a critical finding."
+        grade_note = f"Grade set by a gate \u2014 {card.gate_sentence}."
     else:
         grade_note = ""
 
@@ -358,6 +408,7 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
         grade_bands=grade_bands(card),
         critical=fmt_int(card.critical_findings),
         critical_css="crit-some" if card.critical_findings else "crit-none",
+        gates_text=card.gates_text,
         total_findings=fmt_int(card.total_findings),
         changes=(change_of(card.change_prev_day, "vs previous day"),
                  change_of(card.change_prev_7d, "vs previous 7 days")),
@@ -374,7 +425,17 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
         evidence_note=grouped_evidence_note(card.cases, groups) if card.cases else evidence_note,
         evidence_truncated=not card.cases and total > EVIDENCE_LIMIT,
         before_decisions=_before_decisions(card),
-        cases=case_rows,
+        has_cases=bool(card.cases),
+        status_counts=status_counts(card.cases),
+        sla=sla_view(card.sla_to_date),
+        toc=_toc(card),
+        case_groups=sections.today,
+        cases_today=fmt_int(sections.today_count),
+        quiet_cases=sections.quiet,
+        quiet_count=fmt_int(sections.quiet_count),
+        resolved_cases=sections.resolved,
+        resolved_count=fmt_int(sections.resolved_count),
+        cases_hidden_note=sections.hidden_note,
         cases_note=cases_note(card.cases),
         cases_open=fmt_int(counts.open),
         cases_tile_note=(f"{fmt_int(counts.new)} new or reopened \u00b7 {fmt_int(counts.resolved)} resolved today"
@@ -389,5 +450,15 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
         hours_svg=charts.hours_svg(card.findings_by_hour),
         hours_note=hours_note,
         data_quality=data_quality_view(card.data_quality),
-        provenance=provenance_view(card.provenance),
+        provenance=agency_provenance_view(card.provenance, card.agency_id),
     )
+
+
+def _toc(card: Scorecard) -> tuple[tuple[str, str], ...]:
+    """The page's sections, in order, for its table of contents."""
+    return tuple(item for item in (
+        ("cases-heading", "Cases"), ("complaints", "Complaints") if card.complaints is not None else None,
+        ("early-warnings", f"Early warnings ({len(card.warnings)})" if card.warnings else "Early warnings"),
+        ("families-heading", "Score by family"), ("trend-heading", "Trend"), ("hours-heading", "Findings by hour"),
+        ("rules-heading", "Rules"), ("agents-heading", "Top agents"), ("evidence-heading", "Evidence"),
+        ("data-quality", "Data quality"), ("provenance-heading", "Provenance")) if item)

@@ -12,10 +12,10 @@ from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 
-from audits.models import RULES_BY_ID, DataQuality, Provenance, Scorecard
+from audits.models import NOT_ASSESSED, RULES_BY_ID, DataQuality, Provenance, Scorecard
 
-from .formatting import DQ_DESCRIPTIONS, family_label, status_pill
-from .view import grade_bands_text, not_assessed_message
+from .formatting import DQ_DESCRIPTIONS, family_label, status_pill, without_server_paths
+from .view import agency_inputs, grade_bands_text, not_assessed_message
 from .xlsx_bulk import TEXT, TIMESTAMP, add_bulk_rows
 from .cases_view import case_counts, counts_text
 from .xlsx_cases import cases_sheet
@@ -37,7 +37,6 @@ from .xlsx_cells import (
     WEIGHT_FMT,
     Rows,
     add_table,
-    header_cells,
     layout_sheet,
     new_workbook,
     num_cell,
@@ -58,14 +57,14 @@ def write_scorecard_workbook(card: Scorecard, path: Path) -> Path:
     _data_quality_sheet(wb, card.data_quality)
     agency_complaints_sheet(wb, card)                 # signals.md §1, when the report carries the rate
     warnings_sheet(wb, card.warnings, f"Early warnings of {card.agency_id} and its agents on {card.audit_date}.")
-    provenance_sheet(wb, card.provenance)
+    provenance_sheet(wb, card.provenance, agency_inputs(card.provenance, card.agency_id))
     save_workbook(wb, path, card.provenance)
     return Path(path)
 
 
 def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
     ws = wb.create_sheet("Summary")
-    layout_sheet(ws, (26, 14, 18, 24, 26, 14, 16), landscape=True)
+    layout_sheet(ws, SUMMARY_WIDTHS, title_rows="1:1")
     rows = Rows(ws)
     rows.add([text_cell(ws, "Compliance scorecard", font=TITLE)])
     rows.add([text_cell(ws, "Agency", font=LABEL), text_cell(ws, card.agency_name),
@@ -80,13 +79,13 @@ def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
               "Change vs previous 7 days", "Findings")
     rows.add([text_cell(ws, label, font=LABEL, fill=CARD_FILL, alignment=CENTER)
               for label in labels])
-    grade = card.grade if assessed else "n/a"
+    grade = card.grade if assessed else NOT_ASSESSED
     grade_fill = GRADE_FILLS.get(grade)
     big = {"font": BIG, "alignment": CENTER}
     ws.row_dimensions[rows.row + 1].height = 30
     rows.add([
         num_cell(ws, card.overall, SCORE_FMT, **big) if assessed
-        else text_cell(ws, "not assessed", **big),
+        else text_cell(ws, NOT_ASSESSED, **big),
         text_cell(ws, grade, font=BIG_WHITE if grade_fill else BIG, fill=grade_fill,
                   alignment=CENTER),
         num_cell(ws, card.critical_findings, INT_FMT, **big),
@@ -99,7 +98,7 @@ def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
     if not card.assessed:
         rows.add([text_cell(ws, "Not assessed. " + not_assessed_message(card))])
     elif card.grade_capped:
-        rows.add([text_cell(ws, "Grade capped at C by a critical finding.")])
+        rows.add([text_cell(ws, f"Grade set by a gate \u2014 {card.gate_sentence}.")])
     else:
         rows.add()
     rows.add([text_cell(ws, "Grade bands: " + grade_bands_text(card))])
@@ -114,7 +113,7 @@ def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
     rows.add()
 
     rows.add([text_cell(ws, "Score by family", font=HEADING)])
-    rows.add(header_cells(ws, ("Family", "Weight", "Score", "Rate", "Affected")))
+    first = rows.header(FAMILY_HEADERS)
     for fam in card.families:
         fam_assessed = fam.score is not None and (card.assessed or fam.family == "data_quality")
         rows.add([
@@ -124,19 +123,23 @@ def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
             num_cell(ws, fam.rate, RATE_FMT) if fam_assessed else None,
             num_cell(ws, fam.affected, INT_FMT) if fam_assessed else None,
         ])
+    add_table(ws, "Families", FAMILY_HEADERS, first, len(card.families))
+    if not card.families:
+        rows.add()
     rows.add()
 
     rows.add([text_cell(ws, "Overall score, last 30 days", font=HEADING)])
-    header_row = rows.add(header_cells(ws, ("Audit date", "Overall score", "Grade")))
+    header_row = rows.header(TREND_HEADERS)
     for point in card.trend:
         rows.add([text_cell(ws, point.audit_date),
                   num_cell(ws, point.overall, SCORE_FMT),
-                  text_cell(ws, point.grade)])
+                  text_cell(ws, point.grade if point.overall is not None else NOT_ASSESSED)])
+    add_table(ws, "Trend", TREND_HEADERS, header_row, len(card.trend))
     if card.trend:
         chart = LineChart()
         chart.title = "Overall score, last 30 days"
         chart.style = 2
-        chart.height, chart.width = 7.5, 16
+        chart.height, chart.width = 7.5, 15
         chart.y_axis.title = "Score"
         chart.y_axis.scaling.min = 0
         chart.y_axis.scaling.max = 100
@@ -152,19 +155,23 @@ def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
         dates = Reference(ws, min_col=1, min_row=header_row + 1, max_row=last)
         for series in chart.series:   # the dates are text: a string reference, not numRef
             series.cat = AxDataSource(strRef=StrRef(f=str(dates)))
-        ws.add_chart(chart, "I4")
+            series.smooth = False     # straight lines between days: a smoothed curve overshoots
+        ws.add_chart(chart, f"E{header_row}")      # beside the trend table, inside the printed width
 
 
+SUMMARY_WIDTHS = (26, 14, 18, 24, 26, 14, 16)
+FAMILY_HEADERS = ("Family", "Weight", "Score", "Rate", "Affected")
+TREND_HEADERS = ("Audit date", "Overall score", "Grade")
 RULE_HEADERS = ("Rule ID", "Title", "Family", "Severity", "Threshold", "Calls evaluated",
                 "Findings", "Rate")
 
 
 def _rules_sheet(wb: Workbook, card: Scorecard) -> None:
     ws = wb.create_sheet("Rules")
-    layout_sheet(ws, (30, 52, 16, 11, 42, 16, 11, 10), landscape=True)
+    layout_sheet(ws, (28, 52, 16, 11, 42, 12, 11, 10), headers=RULE_HEADERS, header_row=1, wrap=(1, 4))
     ws.freeze_panes = "A2"
     rows = Rows(ws)
-    rows.add(header_cells(ws, RULE_HEADERS))
+    rows.header(RULE_HEADERS)
     for rule in card.rules:
         rows.add([
             safe(ws, rule.rule_id), safe(ws, rule.title), safe(ws, family_label(rule.family)),
@@ -183,10 +190,11 @@ def _findings_sheet(wb: Workbook, card: Scorecard) -> None:
     """The evidence kept per rule (scoring.EVIDENCE_PER_RULE), each finding with its case: written
     as bulk rows (xlsx_bulk), so 2,000 findings of a rule cost milliseconds, not seconds."""
     ws = wb.create_sheet("Findings")
-    layout_sheet(ws, (21, 28, 16, 10, 20, 14, 16, 18, 24, 90, 16, 11), landscape=True)
+    layout_sheet(ws, (20, 28, 15, 10, 18, 9, 13, 16, 13, 90, 16, 10), headers=FINDING_HEADERS, header_row=1,
+                 wrap=(9,))
     ws.freeze_panes = "A2"
     rows = Rows(ws)
-    rows.add(header_cells(ws, FINDING_HEADERS))
+    rows.header(FINDING_HEADERS)
     families = {rule.rule_id: family_label(rule.family) for rule in card.rules}
     for rule_id, info in RULES_BY_ID.items():
         families.setdefault(rule_id, family_label(info.family.value))
@@ -196,15 +204,19 @@ def _findings_sheet(wb: Workbook, card: Scorecard) -> None:
     add_table(ws, "Findings", FINDING_HEADERS, 1, len(card.findings))
 
 
+DQ_HEADERS = ("Reason", "Description", "Rows")
+PROVENANCE_HEADERS = ("Input file", "Rows", "SHA-256")
+
+
 def _data_quality_sheet(wb: Workbook, dq: DataQuality) -> None:
     ws = wb.create_sheet("Data quality")
-    layout_sheet(ws, (26, 52, 12))
+    layout_sheet(ws, (26, 60, 12), headers=DQ_HEADERS, title_rows="1:1", wrap=(1,))
     rows = Rows(ws)
     rows.add([text_cell(ws, "Data quality", font=TITLE)])
     balanced = dq.rows_read == dq.rows_accepted + dq.rows_quarantined
     rows.add([text_cell(ws, "File status", font=LABEL),
               text_cell(ws, status_pill(dq.file_status).text)])
-    rows.add([text_cell(ws, "Message", font=LABEL), text_cell(ws, dq.file_message)])
+    rows.add([text_cell(ws, "Message", font=LABEL), text_cell(ws, without_server_paths(dq.file_message))])
     for label, value in (("Rows read", dq.rows_read), ("Rows accepted", dq.rows_accepted),
                          ("Rows quarantined", dq.rows_quarantined)):
         rows.add([text_cell(ws, label, font=LABEL), num_cell(ws, value, INT_FMT)])
@@ -212,16 +224,18 @@ def _data_quality_sheet(wb: Workbook, dq: DataQuality) -> None:
               text_cell(ws, "read = accepted + quarantined" if balanced
                         else "DOES NOT BALANCE: read \u2260 accepted + quarantined")])
     rows.add()
-    headers = ("Reason", "Description", "Rows")
-    first = rows.add(header_cells(ws, headers))
+    first = rows.header(DQ_HEADERS)
     for code, count in dq.reasons:
         rows.add([safe(ws, code), DQ_DESCRIPTIONS.get(code, ""), count])
-    add_table(ws, "DataQualityReasons", headers, first, len(dq.reasons))
+    add_table(ws, "DataQualityReasons", DQ_HEADERS, first, len(dq.reasons))
 
 
-def provenance_sheet(wb: Workbook, prov: Provenance) -> None:
+def provenance_sheet(wb: Workbook, prov: Provenance,
+                     inputs: tuple[tuple[str, int | None, str], ...] | None = None) -> None:
+    """The run's provenance and its inputs (path, rows, sha256): every input on the portfolio's
+    workbook, an agency's own (view.agency_inputs) on its workbook."""
     ws = wb.create_sheet("Provenance")
-    layout_sheet(ws, (60, 12, 68), landscape=True)
+    layout_sheet(ws, (60, 12, 68), headers=PROVENANCE_HEADERS, title_rows="1:1", wrap=(0,))
     rows = Rows(ws)
     rows.add([text_cell(ws, "Provenance", font=TITLE)])
     for label, value in (("Run ID", prov.run_id), ("Audit date", prov.audit_date),
@@ -231,9 +245,9 @@ def provenance_sheet(wb: Workbook, prov: Provenance) -> None:
                          ("Generated at", prov.generated_at)):
         rows.add([text_cell(ws, label, font=LABEL), text_cell(ws, value)])
     rows.add()
-    headers = ("Input file", "Rows", "SHA-256")
-    first = rows.add(header_cells(ws, headers))
-    for item in prov.inputs:
-        rows.add([text_cell(ws, item.path), num_cell(ws, item.rows, INT_FMT),
-                  text_cell(ws, item.sha256)])
-    add_table(ws, "Inputs", headers, first, len(prov.inputs))
+    headers = PROVENANCE_HEADERS
+    first = rows.header(headers)
+    listed = inputs if inputs is not None else tuple((f.path, f.rows, f.sha256) for f in prov.inputs)
+    for path, count, sha256 in listed:
+        rows.add([text_cell(ws, path), num_cell(ws, count, INT_FMT), text_cell(ws, sha256)])
+    add_table(ws, "Inputs", headers, first, len(listed))

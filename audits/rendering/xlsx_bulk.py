@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from openpyxl.cell import WriteOnlyCell
@@ -22,7 +23,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from .formatting import parse_timestamp
-from .xlsx_cells import BULK_ROWS, DATETIME_FMT, FORMULA_PREFIXES, clean_text
+from .xlsx_cells import (BULK_ROWS, DATETIME_FMT, FORMULA_PREFIXES, INT_FMT, LINE_HEIGHT, TOP, WIDTHS, WRAP,
+                         WRAP_COLUMNS, clean_text, text_lines)
 
 TEXT, INT, TIMESTAMP = "text", "int", "timestamp"     # column kinds
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
@@ -36,10 +38,14 @@ def add_bulk_rows(ws, first_row: int, kinds: Sequence[str], rows: Iterable[Seque
     ordinary row (`first_row` is the row after it) and append nothing afterwards. Returns the
     number of rows written."""
     letters = [get_column_letter(k) for k in range(1, len(kinds) + 1)]
-    quote, stamp = _style_ids(ws)
+    styles = _style_ids(ws)
+    wrapped = getattr(ws, WRAP_COLUMNS, frozenset())
     # Each distinct value's cell XML after its reference, made once per column: rule ids, details,
     # case ids and agents repeat over thousands of rows.
-    columns = [(letter, _WRITERS[kind], {}) for letter, kind in zip(letters, kinds)]
+    columns = [(letter, _WRITERS[kind], {}, styles.wrapped(k in wrapped and kind == TEXT))
+               for k, (letter, kind) in enumerate(zip(letters, kinds))]
+    widths = getattr(ws, WIDTHS, ())
+    tall = [(k, widths[k] if k < len(widths) else 8.43) for k in sorted(wrapped) if k < len(kinds) and kinds[k] == TEXT]
     chunks = getattr(ws, BULK_ROWS, None)
     if chunks is None:
         chunks = []
@@ -48,47 +54,74 @@ def add_bulk_rows(ws, first_row: int, kinds: Sequence[str], rows: Iterable[Seque
     for offset, values in enumerate(rows):
         number = str(first_row + offset)
         cells = []
-        for (letter, write, made), value in zip(columns, values):
+        for (letter, write, made, style), value in zip(columns, values):
             if value is None or value == "":
                 continue
             tail = made.get(value)
             if tail is None:
-                tail = made[value] = write(value, quote, stamp)
+                tail = made[value] = write(value, style)
             cells.append(f'<c r="{letter}{number}"{tail}')
-        chunks.append(f'<row r="{number}">{"".join(cells)}</row>')
+        lines = 1
+        for k, width in tall:                       # as tall as its longest wrapped text (text_lines)
+            value = values[k] if k < len(values) else None
+            if isinstance(value, str) and len(value) > width / 2 - 1:
+                lines = max(lines, text_lines(value, width))
+        size = f' ht="{lines * LINE_HEIGHT:g}" customHeight="1"' if lines > 1 else ""
+        chunks.append(f'<row r="{number}"{size}>{"".join(cells)}</row>')
         count += 1
     return count
 
 
-def _style_ids(ws) -> tuple[int, int]:
-    """The workbook's style indexes of a quote-prefixed text cell and of a date-time cell
-    (registered in its style table as openpyxl registers a styled cell's)."""
-    quoted = WriteOnlyCell(ws, value="")
-    quoted.quotePrefix = True
-    stamped = WriteOnlyCell(ws, value=0)
-    stamped.number_format = DATETIME_FMT
-    return quoted.style_id, stamped.style_id
+@dataclass(frozen=True)
+class _Styles:
+    """The workbook's style indexes the bulk cells use (registered in its style table as openpyxl
+    registers a styled cell's): plain and quote-prefixed text, wrapped or not; a count; a date-time."""
+
+    text: int
+    quoted: int
+    count: int
+    stamp: int
+
+    def wrapped(self, wrap: bool) -> "_Styles":
+        return self if not wrap else _Styles(self.text_wrapped, self.quoted_wrapped, self.count, self.stamp)
+
+    text_wrapped: int = 0
+    quoted_wrapped: int = 0
+
+
+def _style_ids(ws) -> _Styles:
+    def style(value, **attributes) -> int:
+        cell = WriteOnlyCell(ws, value=value)
+        for name, attribute in attributes.items():
+            setattr(cell, name, attribute)
+        return cell.style_id
+    # every cell at the top of its row: a row made tall by a wrapped text reads from its first line
+    return _Styles(text=style("", alignment=TOP), quoted=style("", quotePrefix=True, alignment=TOP),
+                   count=style(0, number_format=INT_FMT, alignment=TOP),
+                   stamp=style(0, number_format=DATETIME_FMT, alignment=TOP), text_wrapped=style("", alignment=WRAP),
+                   quoted_wrapped=style("", quotePrefix=True, alignment=WRAP))
 
 
 # A cell's XML after `<c r="A2"`: attributes and content.
-def _text(value, quote: int, _stamp: int) -> str:
+def _text(value, styles: _Styles) -> str:
     text = clean_text(str(value))
-    style = f' s="{quote}"' if text.startswith(FORMULA_PREFIXES) else ""
+    index = styles.quoted if text.startswith(FORMULA_PREFIXES) else styles.text
+    style = f' s="{index}"' if index else ""
     space = ' xml:space="preserve"' if text != text.strip() else ""
     return f'{style} t="inlineStr"><is><t{space}>{text.translate(_ESCAPES)}</t></is></c>'
 
 
-def _int(value, _quote: int, _stamp: int) -> str:
+def _int(value, styles: _Styles) -> str:
     if isinstance(value, float):            # as openpyxl writes a float (int() truncated it, failed on NaN)
-        return f' t="n"><v>{value:.16g}</v></c>' if math.isfinite(value) else "/>"
-    return f' t="n"><v>{int(value)}</v></c>'
+        return f' s="{styles.count}" t="n"><v>{value:.16g}</v></c>' if math.isfinite(value) else "/>"
+    return f' s="{styles.count}" t="n"><v>{int(value)}</v></c>'
 
 
-def _timestamp(value, quote: int, stamp: int) -> str:
+def _timestamp(value, styles: _Styles) -> str:
     moment = parse_timestamp(value) if isinstance(value, str) else value if isinstance(value, datetime) else None
     if moment is None:
-        return _text(value, quote, stamp)
-    return f' s="{stamp}" t="n"><v>{to_excel(moment):.16g}</v></c>'
+        return _text(value, styles)
+    return f' s="{styles.stamp}" t="n"><v>{to_excel(moment):.16g}</v></c>'
 
 
 _WRITERS = {TEXT: _text, INT: _int, TIMESTAMP: _timestamp}

@@ -1,5 +1,6 @@
 """The workbooks' case sheets: "Cases" of an agency's workbook (every case of its register) and
-"Cases" of summary.xlsx (case counts per agency and the day's new critical cases)."""
+"Cases" of summary.xlsx (case counts per agency, the day's new critical cases and the critical cases
+open more than OVERDUE_DAYS days)."""
 
 from __future__ import annotations
 
@@ -7,49 +8,58 @@ from openpyxl import Workbook
 
 from audits.models import RULES_BY_ID, Portfolio, Scorecard
 
-from .cases_view import OVERDUE_DAYS, SUBJECT_LABELS, case_counts, case_row, new_critical_cases
+from .cases_view import OVERDUE_DAYS, SUBJECT_LABELS, case_counts, case_row, new_critical_cases, overdue_cases
 from .formatting import family_label
 from .xlsx_bulk import INT, TEXT, add_bulk_rows
-from .xlsx_cells import HEADING, TITLE, Rows, add_table, header_cells, layout_sheet, safe, text_cell
+from .xlsx_cells import HEADING, TITLE, Rows, add_table, layout_sheet, safe, text_cell
 
-CASE_HEADERS = ("Case ID", "Status", "Decision", "Severity", "Rule ID", "Rule", "Family", "Subject kind", "Subject",
-                "First seen", "Last seen", "Days open", "Findings today", "Findings in episode", "Calls today",
-                "Complaints", "Summary")
-_CASE_KINDS = (TEXT,) * 11 + (INT,) * 5 + (TEXT,)
+# What a case is and where it stands first (the first printed page), then the rest (the second).
+CASE_HEADERS = ("Case ID", "Status", "Severity", "Rule ID", "Subject", "Days open", "Findings today", "Summary",
+                "Decision", "Rule", "Family", "Subject kind", "First seen", "Last seen", "Findings in episode",
+                "Calls today", "Complaints")
+_CASE_KINDS = (TEXT,) * 5 + (INT,) * 2 + (TEXT,) * 7 + (INT,) * 3
 AGENCY_CASE_HEADERS = ("Agency ID", "Agency name", "New", "Reopened", "Open", "Resolved today",
                        f"Critical open > {OVERDUE_DAYS} days")
 NEW_CRITICAL_HEADERS = ("Agency ID", "Case ID", "Status", "Rule ID", "Rule", "Subject kind", "Subject",
                         "Findings today", "Summary")
+_NEW_CRITICAL_KINDS = (TEXT,) * 7 + (INT, TEXT)
+OVERDUE_HEADERS = ("Agency ID", "Case ID", "Status", "Rule ID", "Rule", "Subject kind", "Subject", "Days open",
+                   "Summary")
 
 
 def cases_sheet(wb: Workbook, card: Scorecard) -> None:
     """Every case of the agency's register, in the scorecard's order (bulk rows: a broken
     reference file can give an agency thousands of customer cases)."""
     ws = wb.create_sheet("Cases")
-    layout_sheet(ws, (16, 10, 11, 10, 28, 44, 16, 14, 20, 12, 12, 10, 14, 18, 12, 12, 100), landscape=True)
+    layout_sheet(ws, (16, 10, 11, 27, 17, 8, 11, 100, 11, 44, 15, 14, 11, 11, 14, 8, 13), headers=CASE_HEADERS,
+                 header_row=1, wrap=(7, 9))
     ws.freeze_panes = "A2"
     rows = Rows(ws)
-    rows.add(header_cells(ws, CASE_HEADERS))
+    rows.header(CASE_HEADERS)
     add_bulk_rows(ws, rows.row + 1, _CASE_KINDS, (
-        (c.case_id, c.status, c.decision, c.severity, c.rule_id,
-         RULES_BY_ID[c.rule_id].title if c.rule_id in RULES_BY_ID else "", family_label(c.family),
-         SUBJECT_LABELS.get(c.subject_kind, c.subject_kind), c.subject_display, c.first_seen, c.last_seen,
-         c.days_open, c.findings_today, c.findings_episode, c.calls_today, c.complaints, c.summary)
+        (c.case_id, c.status, c.severity, c.rule_id, c.subject_display, c.days_open, c.findings_today, c.summary,
+         c.decision, RULES_BY_ID[c.rule_id].title if c.rule_id in RULES_BY_ID else "", family_label(c.family),
+         SUBJECT_LABELS.get(c.subject_kind, c.subject_kind), c.first_seen, c.last_seen, c.findings_episode,
+         c.calls_today, c.complaints)
         for c in card.cases))
     add_table(ws, "Cases", CASE_HEADERS, 1, len(card.cases))
 
 
 def portfolio_cases_sheet(wb: Workbook, portfolio: Portfolio) -> None:
-    """Case counts per agency (in the ranking's order) and the day's new critical cases."""
+    """Case counts per agency (in the ranking's order), the critical cases open more than OVERDUE_DAYS
+    days, then the day's new critical cases (bulk rows: a burst can bring thousands)."""
     ws = wb.create_sheet("Cases")
-    layout_sheet(ws, (16, 34, 16, 11, 28, 44, 16, 14, 100), landscape=True)
+    # one set of columns for its three tables: the agency name and the case id share column B
+    layout_sheet(ws, (10, 18, 10, 27, 40, 12, 17, 11, 90), headers=NEW_CRITICAL_HEADERS, title_rows="1:1",
+                 wrap=(1, 4, 8))
     rows = Rows(ws)
     rows.add([text_cell(ws, f"Cases \u2014 {portfolio.audit_date}", font=TITLE)])
-    rows.add([text_cell(ws, "New: began today (new or reopened). Open: not resolved, today's new included. "
-                            f"Critical open > {OVERDUE_DAYS} days: not counting cases the bank accepted.")])
+    rows.add([text_cell(ws, "New: began today (new or reopened). Open: not resolved, today's new included.")])
+    rows.add([text_cell(ws, f"Critical open > {OVERDUE_DAYS} days: not resolved, open more than {OVERDUE_DAYS} days, "
+                            "not counting cases the bank accepted.")])
     rows.add()
     rows.add([text_cell(ws, "Cases by agency", font=HEADING)])
-    first = rows.add(header_cells(ws, AGENCY_CASE_HEADERS))
+    first = rows.header(AGENCY_CASE_HEADERS)
     for card in portfolio.scorecards:
         counts = case_counts(card.cases)
         rows.add([safe(ws, card.agency_id), safe(ws, card.agency_name), counts.new, counts.reopened, counts.open,
@@ -58,12 +68,29 @@ def portfolio_cases_sheet(wb: Workbook, portfolio: Portfolio) -> None:
     if not portfolio.scorecards:
         rows.add()
     rows.add()
-    rows.add([text_cell(ws, "New critical cases", font=HEADING)])
-    first = rows.add(header_cells(ws, NEW_CRITICAL_HEADERS))
-    critical = new_critical_cases(portfolio)
-    for agency_id, case in critical:
+    rows.add([text_cell(ws, f"Critical cases open more than {OVERDUE_DAYS} days", font=HEADING)])
+    first = rows.header(OVERDUE_HEADERS)
+    overdue = overdue_cases(portfolio)
+    for agency_id, case in overdue:
         row = case_row(case)
         rows.add([safe(ws, agency_id), safe(ws, case.case_id), safe(ws, case.status), safe(ws, case.rule_id),
-                  safe(ws, row.title), safe(ws, row.subject_label), safe(ws, row.subject), case.findings_today,
+                  safe(ws, row.title), safe(ws, row.subject_label), safe(ws, row.subject), case.days_open,
                   safe(ws, case.summary)])
+    add_table(ws, "OverdueCriticalCases", OVERDUE_HEADERS, first, len(overdue))
+    if not overdue:
+        rows.add()
+    rows.add()
+    # last, as bulk rows: a burst can bring thousands
+    rows.add([text_cell(ws, "New critical cases", font=HEADING)])
+    first = rows.header(NEW_CRITICAL_HEADERS)
+    critical = new_critical_cases(portfolio)
+    add_bulk_rows(ws, rows.row + 1, _NEW_CRITICAL_KINDS, (
+        (agency_id, case.case_id, case.status, case.rule_id, title_of(case.rule_id),
+         SUBJECT_LABELS.get(case.subject_kind, case.subject_kind), case.subject_display, case.findings_today,
+         case.summary) for agency_id, case in critical))
     add_table(ws, "NewCriticalCases", NEW_CRITICAL_HEADERS, first, len(critical))
+
+
+def title_of(rule_id: str) -> str:
+    info = RULES_BY_ID.get(rule_id)
+    return info.title if info else ""

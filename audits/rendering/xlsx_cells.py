@@ -15,6 +15,7 @@ import math
 import os
 import re
 import shutil
+import unicodedata
 import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
@@ -37,10 +38,12 @@ from audits.models import Provenance
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL_TEXT = 32767
 
-SCORE_FMT = "0.0"
-RATE_FMT = "0.00%"
-WEIGHT_FMT = "0.00"
-INT_FMT = "#,##0"
+# One number format per kind of number, in every sheet of every workbook.
+SCORE_FMT = "0.0"           # scores out of 100
+RATE_FMT = "0.00%"          # rates and shares (stored as fractions)
+WEIGHT_FMT = "0.00"         # weights, ratios, per-10,000 rates
+INT_FMT = "#,##0"           # counts
+Z_FMT = "0.0"               # z of an early warning
 CHANGE_FMT = '"\u25b2 "+0.0;"\u25bc "-0.0;"\u2192 "0.0'
 DATETIME_FMT = "yyyy-mm-dd hh:mm:ss"
 
@@ -55,6 +58,22 @@ _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor=_NAVY)
 CARD_FILL = PatternFill("solid", fgColor="EEF1F4")
 CENTER = Alignment(horizontal="center", vertical="center")
+WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")     # the other cells of a row with wrapped text, level with its first line
+_HEADER_ALIGN = Alignment(wrap_text=True, vertical="center")
+# Column widths (Excel's character units) that print legibly on one landscape A4 page: up to this
+# a sheet is fit to one page wide (about 70 %: 11 pt text printed at 7.7 pt or more). A wider sheet
+# narrows its long-text columns, wrapping their text, down to WRAP_MIN; when it still does not fit
+# they keep WRAP_WIDE and the sheet prints as many pages wide as it needs at a legible scale, its
+# first column repeated on each.
+LEGIBLE_WIDTH = 200
+WRAP_MIN = 30
+WRAP_WIDE = 45
+_FILTER_BUTTON = 3          # room for the autofilter's button beside a header
+WRAP_COLUMNS = "_audits_wrap_columns"     # a sheet's wrapped columns (0-based), which Rows and bulk rows wrap
+WIDTHS = "_audits_widths"                 # a sheet's column widths as layout_sheet set them
+LINE_HEIGHT = 15.0          # points per line of 11 pt text: a row's height is set from its wrapped lines,
+MAX_LINES = 10              # which neither Excel nor LibreOffice recompute when they open the file
 GRADE_FILLS = {g: PatternFill("solid", fgColor=c) for g, c in
               {"A": "1E7B4A", "B": "4F8A3C", "C": "B7791F", "D": "C2571A", "F": "B42318"}.items()}
 _TABLE_STYLE = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
@@ -120,19 +139,124 @@ def num_cell(ws, value: float | int | None, number_format: str, *,
 
 
 def header_cells(ws, names: Sequence[str]) -> list[WriteOnlyCell]:
-    return [text_cell(ws, name, font=_HEADER_FONT, fill=_HEADER_FILL) for name in names]
+    """A table's header row: wrapped on two lines at most (header_width), never cut."""
+    return [text_cell(ws, name, font=_HEADER_FONT, fill=_HEADER_FILL, alignment=_HEADER_ALIGN) for name in names]
 
 
-def layout_sheet(ws, widths: Sequence[float], *, landscape: bool = False) -> None:
-    """Column widths and print setup (fit to one page wide); before the first row."""
-    for idx, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(idx)].width = width
+def header_width(name: str) -> float:
+    """The column width that shows a header whole on at most two lines, beside its filter button."""
+    words = name.split()
+    best = len(name)
+    for k in range(1, len(words)):
+        best = min(best, max(len(" ".join(words[:k])), len(" ".join(words[k:]))))
+    return best + _FILTER_BUTTON
+
+
+def column_widths(widths: Sequence[float], headers: Sequence[str] = (), wrap: Sequence[int] = ()) -> list[float]:
+    """Each width at least its header's (header_width); when the sheet is wider than LEGIBLE_WIDTH,
+    the `wrap` columns narrowed (the widest first, down to WRAP_MIN or their header) until it fits,
+    or, when even that is too wide, each to at most WRAP_WIDE."""
+    out = [max(float(w), header_width(headers[k]) if k < len(headers) else 0.0) for k, w in enumerate(widths)]
+    floor = {k: max(float(WRAP_MIN), header_width(headers[k]) if k < len(headers) else 0.0) for k in wrap}
+    excess = sum(out) - LEGIBLE_WIDTH
+    if excess <= 0:
+        return out
+    if sum(max(0.0, out[k] - floor[k]) for k in wrap) < excess:          # cannot fit one page wide
+        return [min(w, max(float(WRAP_WIDE), floor[k])) if k in floor else w for k, w in enumerate(out)]
+    for k in sorted(wrap, key=lambda k: -out[k]):
+        cut = min(excess, max(0.0, out[k] - floor[k]))
+        out[k] -= cut
+        excess -= cut
+    return out
+
+
+def pages_wide(widths: Sequence[float]) -> int:
+    """Landscape A4 pages a sheet of these column widths prints across at a legible scale (the
+    first column repeated on each after the first)."""
+    total, first = sum(widths), (widths[0] if widths else 0.0)
+    pages = 1
+    while total + (pages - 1) * first > pages * LEGIBLE_WIDTH:
+        pages += 1
+    return pages
+
+
+def text_lines(text: str, width: float) -> int:
+    """The lines a text takes wrapped on spaces in a column of `width` (a wide character, Chinese
+    for one, counts twice), at most MAX_LINES."""
+    per_line = max(1, int(width - 1.5))
+    if "\n" not in text and (len(text) <= per_line // 2 or (len(text) <= per_line and text.isascii())):
+        return 1                                             # short (even if every character is wide)
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += _ascii_lines(paragraph, per_line) if paragraph.isascii() else _wide_lines(paragraph, per_line)
+        if lines >= MAX_LINES:
+            return MAX_LINES
+    return max(1, lines)
+
+
+def _ascii_lines(text: str, per_line: int) -> int:
+    """Greedy wrapping on spaces, a line at a time (str.rfind: no loop over words)."""
+    text = " ".join(text.split())
+    lines, start = 1, 0
+    while len(text) - start > per_line and lines < MAX_LINES:
+        cut = text.rfind(" ", start, start + per_line + 1)
+        start = (cut + 1) if cut > start else start + per_line      # a word longer than a line breaks inside
+        lines += 1
+    return lines
+
+
+def _wide_lines(text: str, per_line: int) -> int:
+    lines, used = 1, 0
+    for word in text.split():
+        length = _display_width(word)
+        if used and used + 1 + length > per_line:
+            lines += 1
+            used = 0
+        while length > per_line:
+            lines += 1
+            length -= per_line
+        used += (1 if used else 0) + length
+    return lines
+
+
+def _display_width(word: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in word)
+
+
+def row_height(texts: Iterable[tuple[str, float]]) -> float | None:
+    """The height of a row whose wrapped cells hold these (text, column width); None for one line."""
+    lines = 1
+    for text, width in texts:
+        if text:
+            lines = max(lines, text_lines(text if isinstance(text, str) else str(text), width))
+    return lines * LINE_HEIGHT if lines > 1 else None
+
+
+def layout_sheet(ws, widths: Sequence[float], *, landscape: bool = True, headers: Sequence[str] = (),
+                 header_row: int | None = None, wrap: Sequence[int] = (), title_rows: str | None = None) -> None:
+    """Before the first row: column widths (column_widths) and print setup: landscape A4, the
+    header row (or `title_rows`, "1:2") repeated on every page, one page wide when the columns
+    stay legible there (LEGIBLE_WIDTH), else as many pages wide as a legible scale needs
+    (pages_wide) with the first column repeated. `wrap`: long-text columns (0-based) whose cells
+    wrap (Rows.add and bulk rows)."""
+    final = column_widths(widths, headers, wrap)
+    for idx, width in enumerate(final, 1):
+        ws.column_dimensions[get_column_letter(idx)].width = round(width, 2)
+    pages = pages_wide(final)
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToWidth = pages
     ws.page_setup.fitToHeight = 0
+    if pages > 1:                       # each row's pages side by side: across, then down
+        ws.print_title_cols = "A:A"
+        ws.page_setup.pageOrder = "overThenDown"
     ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    if landscape:
-        ws.page_setup.orientation = "landscape"
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    if header_row is not None:
+        ws.print_title_rows = f"{header_row}:{header_row}"
+    elif title_rows:
+        ws.print_title_rows = title_rows
+    setattr(ws, WRAP_COLUMNS, frozenset(wrap))
+    setattr(ws, WIDTHS, tuple(final))
 
 
 def add_table(ws, name: str, headers: Sequence[str], first_row: int, n_rows: int) -> None:
@@ -148,16 +272,57 @@ def add_table(ws, name: str, headers: Sequence[str], first_row: int, n_rows: int
 
 
 class Rows:
-    """Appends rows to a write-only sheet and remembers the row number."""
+    """Appends rows to a write-only sheet and remembers the row number. A bare count becomes a
+    number cell in INT_FMT; text in the sheet's wrapped columns (layout_sheet) wraps, and the row
+    is made tall enough for it."""
 
     def __init__(self, ws):
         self.ws = ws
         self.row = 0
+        self.wrap = getattr(ws, WRAP_COLUMNS, frozenset())
+        self.widths = getattr(ws, WIDTHS, ())
 
     def add(self, values: Iterable = ()) -> int:
-        self.ws.append(list(values))
+        cells = [self._cell(k, value) for k, value in enumerate(values)]
+        height = row_height((cell.value if isinstance(cell, Cell) else cell, self._width(k))
+                            for k, cell in enumerate(cells) if k in self.wrap and cell is not None)
+        if height:
+            self.ws.row_dimensions[self.row + 1].height = height
+            cells = [_on_top(self.ws, cell) for cell in cells]
+        self.ws.append(cells)
         self.row += 1
         return self.row
+
+    def header(self, names: Sequence[str]) -> int:
+        """A table's header row (header_cells), two lines high when a header needs them."""
+        lines = max((text_lines(name, self._width(k) - _FILTER_BUTTON + 1.5) for k, name in enumerate(names)),
+                    default=1)
+        if lines > 1:
+            self.ws.row_dimensions[self.row + 1].height = min(lines, 2) * LINE_HEIGHT + 2     # bold, two lines
+        return self.add(header_cells(self.ws, names))
+
+    def _width(self, k: int) -> float:
+        return self.widths[k] if k < len(self.widths) else 8.43
+
+    def _cell(self, k: int, value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return num_cell(self.ws, value, INT_FMT)
+        if k in self.wrap:
+            if isinstance(value, str):
+                return text_cell(self.ws, value, alignment=WRAP)
+            if isinstance(value, Cell) and value.data_type == "s" and not value.alignment.wrap_text:
+                value.alignment = WRAP
+        return value
+
+
+def _on_top(ws, cell):
+    """A cell of a tall row, aligned with the first line of the row's wrapped text."""
+    if isinstance(cell, str):
+        return text_cell(ws, cell, alignment=TOP)
+    if isinstance(cell, Cell) and cell.alignment.vertical is None:
+        cell.alignment = Alignment(horizontal=cell.alignment.horizontal, vertical="top",
+                                   wrap_text=cell.alignment.wrap_text)
+    return cell
 
 
 # --- workbook plumbing ----------------------------------------------------------------------

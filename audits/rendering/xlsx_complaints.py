@@ -7,9 +7,12 @@ from openpyxl import Workbook
 
 from audits.models import Scorecard
 
-from .xlsx_cells import INT_FMT, LABEL, TITLE, Rows, add_table, header_cells, layout_sheet, num_cell, safe, text_cell
+from .xlsx_cells import (INT_FMT, LABEL, TITLE, WEIGHT_FMT, Rows, add_table, layout_sheet, num_cell, safe,
+                         text_cell)
 
-RATE_PER_10K_FMT = "0.00"
+TREND_HEADERS = ("Audit date", "Complaints per 10,000 numbers")
+
+RATE_PER_10K_FMT = WEIGHT_FMT          # a ratio: per 10,000 numbers
 SUMMARY_HEADERS = ("Agency ID", "Agency name", "Complaints", "Via regulator", "Numbers attempted",
                    "Complaints per 10,000 numbers")
 
@@ -20,7 +23,7 @@ def agency_complaints_sheet(wb: Workbook, card: Scorecard) -> None:
     if indicator is None:
         return
     ws = wb.create_sheet("Complaints")
-    layout_sheet(ws, (34, 30))
+    layout_sheet(ws, (34, 30), headers=TREND_HEADERS, title_rows="1:1")
     rows = Rows(ws)
     rows.add([text_cell(ws, f"Complaints, last {indicator.window_days} days", font=TITLE)])
     for label, value, number_format in (("Complaints linked", indicator.complaints, INT_FMT),
@@ -30,8 +33,8 @@ def agency_complaints_sheet(wb: Workbook, card: Scorecard) -> None:
         rows.add([text_cell(ws, label, font=LABEL), num_cell(ws, value, number_format)])
     rows.add([text_cell(ws, "An indicator beside the score, not part of it.")])
     rows.add()
-    headers = ("Audit date", "Complaints per 10,000 numbers")
-    first = rows.add(header_cells(ws, headers))
+    headers = TREND_HEADERS
+    first = rows.header(headers)
     for day, rate in indicator.trend:
         rows.add([text_cell(ws, day), num_cell(ws, rate, RATE_PER_10K_FMT)])
     add_table(ws, "ComplaintTrend", headers, first, len(indicator.trend))
@@ -44,10 +47,10 @@ def portfolio_complaints_sheet(wb: Workbook, cards: tuple[Scorecard, ...]) -> No
         return
     rated.sort(key=lambda c: (c.complaints.rate_per_10k is None, -(c.complaints.rate_per_10k or 0.0), c.agency_id))
     ws = wb.create_sheet("Complaints")
-    layout_sheet(ws, (16, 34, 12, 14, 18, 28))
+    layout_sheet(ws, (16, 34, 12, 14, 18, 28), headers=SUMMARY_HEADERS, header_row=2)
     rows = Rows(ws)
     rows.add([text_cell(ws, f"Complaints, last {rated[0].complaints.window_days} days", font=TITLE)])
-    first = rows.add(header_cells(ws, SUMMARY_HEADERS))
+    first = rows.header(SUMMARY_HEADERS)
     for card in rated:
         indicator = card.complaints
         rows.add([safe(ws, card.agency_id), safe(ws, card.agency_name), indicator.complaints, indicator.regulator,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from openpyxl.styles import Font
 
-from audits.models import Portfolio
+from audits.models import NOT_ASSESSED, Portfolio
 
 from .formatting import agency_file_stem, status_pill
 from .xlsx import provenance_sheet
@@ -21,7 +21,6 @@ from .xlsx_cells import (
     TITLE,
     Rows,
     add_table,
-    header_cells,
     layout_sheet,
     new_workbook,
     num_cell,
@@ -40,7 +39,8 @@ def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
     """Ranking (like index.html), Cases and Provenance sheets for the whole portfolio."""
     wb = new_workbook(f"Vendor compliance audit {portfolio.audit_date}", portfolio.provenance)
     ws = wb.create_sheet("Ranking")
-    layout_sheet(ws, (7, 16, 34, 8, 14, 22, 24, 17, 11, 14, 16, 17, 26), landscape=True)
+    layout_sheet(ws, (7, 10, 34, 8, 10, 15, 18, 11, 11, 10, 16, 14, 21), headers=RANKING_HEADERS, header_row=3,
+                 wrap=(2,))
     ws.freeze_panes = "A4"
     rows = Rows(ws)
     cards = portfolio.scorecards
@@ -48,7 +48,7 @@ def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
     n_assessed = sum(1 for c in cards if c.assessed and c.overall is not None)
     rows.add([text_cell(ws, f"{len(cards)} agencies, {len(cards) - n_assessed} not assessed; "
                             "ranked worst first.")])
-    first = rows.add(header_cells(ws, RANKING_HEADERS))
+    first = rows.header(RANKING_HEADERS)
     for rank, card in enumerate(cards, 1):
         assessed = card.assessed and card.overall is not None
         target = f"agencies/{agency_file_stem(card.agency_id)}.xlsx"
@@ -56,8 +56,8 @@ def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
         link.hyperlink = target
         rows.add([
             rank, safe(ws, card.agency_id), safe(ws, card.agency_name),
-            safe(ws, card.grade if assessed else "n/a"),
-            num_cell(ws, card.overall, SCORE_FMT) if assessed else "not assessed",
+            safe(ws, card.grade if assessed else NOT_ASSESSED),
+            num_cell(ws, card.overall, SCORE_FMT) if assessed else NOT_ASSESSED,
             num_cell(ws, card.change_prev_day, CHANGE_FMT) if assessed else None,
             num_cell(ws, card.change_prev_7d, CHANGE_FMT) if assessed else None,
             card.critical_findings, card.total_findings,

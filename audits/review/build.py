@@ -29,7 +29,7 @@ from audits.cases.decisionsnapshot import decision_tables
 from audits.config import Rulepack
 from audits.csvcells import write_csv
 from audits.manifest import output_hashes
-from audits.models import VIOLATION_COLUMNS
+from audits.models import VIOLATION_COLUMNS, worst_first_key
 from audits.review import dailies, packs, publish
 from audits.review import decisions as redecide
 from audits.review import sla as sla_rules
@@ -51,6 +51,7 @@ REVIEW_SCORE_COLUMNS = (
     *(f"rate_{f}" for f in (*FAMILIES, "data_quality")), *(f"score_{f}" for f in (*FAMILIES, "data_quality")),
     "overall", "grade", "grade_capped", "complaints", "numbers_called", "complaint_rate_per_10k",
     "open_critical_days", *(f"sla_{c}" for c in sla_rules.CLAUSES), "sla_overall", "sla_failed",
+    "grade_gate",                # appended: the gate that set the grade (rules.md, Scoring)
 )
 # Findings that count against the agency (cases.md §3): not accepted by an exception, not
 # dismissed by an upheld dispute. Older reports have no decision column: every finding counts.
@@ -134,14 +135,16 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
     parties = known_parties(agencies, config.store, landing, region=rulepack.default_region)
     redactors = {agency: packs.redactor(agency, parties) for agency in agencies}
     pack_root = staging / ".packs"
-    family_findings, decisions, recounted = _stream_findings(out, manifests, redactors, pack_root, tables)
+    family_findings, decisions, recounted, gate_counts = _stream_findings(
+        out, manifests, redactors, pack_root, tables, rulepack.scoring.gates.fail_rules)
     published_scores = daily_scores                     # the day-by-day trend: as each report scored its day
     if tables is not None:
         daily_scores = redecide.with_counts(daily_scores, recounted, {m.date.isoformat() for m in manifests})
     numbers, partitions = numbers_called(config.store, audited, rulepack.attempt_dispositions)
 
     cases = period_cases(daily_cases, period.label, decisions=decisions, complaints=complaints)
-    scores, clauses = _scores(daily_scores, family_findings, cases, complaints, numbers, rulepack, period, missing)
+    scores, clauses = _scores(daily_scores, family_findings, gate_counts, cases, complaints, numbers, rulepack,
+                              period, missing)
     write_csv(scores, staging / "scores.csv")
     write_csv(cases, staging / "cases.csv")
 
@@ -168,7 +171,8 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
             complaints=own_complaints, warnings=own_warnings, clauses=clauses[agency], peers=comparisons[agency],
             provenance=provenance, rulepack=rulepack))
         _stage_pack(pack_root / _stem(agency), own_cases, own_complaints, comparisons[agency], period, agency)
-    ranked = tuple(sorted(cards, key=lambda c: (c.overall if c.overall is not None else -1.0, c.agency_id)))
+    ranked = tuple(sorted(cards, key=lambda c: worst_first_key(assessed=c.overall is not None, grade=c.grade,
+                                                               overall=c.overall, agency_id=c.agency_id)))
     portfolio = ReviewPortfolio(period=info, scorecards=ranked, provenance=provenance,
                                 sla_clauses=tuple(c.label for c in next(iter(clauses.values()), ())))
     write_review_reports(portfolio, staging)
@@ -213,11 +217,14 @@ def _manifest(config: ReviewConfig, manifests, missing: list[dt.date], partition
     }
 
 
-def _scores(daily_scores: pd.DataFrame, family_findings: dict, cases: pd.DataFrame, complaints: pd.DataFrame | None,
-            numbers: dict[str, int], rulepack: Rulepack, period: Period, missing: list[dt.date]):
+def _scores(daily_scores: pd.DataFrame, family_findings: dict, gate_counts: tuple[dict, dict], cases: pd.DataFrame,
+            complaints: pd.DataFrame | None, numbers: dict[str, int], rulepack: Rulepack, period: Period,
+            missing: list[dt.date]):
     """Review scores.csv (REVIEW_SCORE_COLUMNS) and each agency's SLA clauses."""
     totals = agency_totals(daily_scores)
-    scores = totals.merge(period_scores(totals, rulepack), on="agency_id", how="left")
+    critical_calls, fail_rule_hits = gate_counts
+    scores = totals.merge(period_scores(totals, rulepack, critical_calls=critical_calls,
+                                        fail_rule_hits=fail_rule_hits), on="agency_id", how="left")
     agencies = scores["agency_id"]
     for family in FAMILIES:
         scores[f"findings_{family}"] = [int(family_findings.get((a, family), 0)) for a in agencies]
@@ -244,12 +251,15 @@ def _scores(daily_scores: pd.DataFrame, family_findings: dict, cases: pd.DataFra
     return scores[list(REVIEW_SCORE_COLUMNS)], clauses
 
 
-def _stream_findings(out: Path, manifests, redactors: dict, pack_root: Path, tables):
+def _stream_findings(out: Path, manifests, redactors: dict, pack_root: Path, tables, fail_rules: tuple[str, ...]):
     """Day by day over violations.csv, each finding decided by `tables` (the decisions in force,
     None: as published): findings that count per (agency, family), findings per (case,
-    decision), the day's counts per agency (redecide.day_counts), and each agency's rows
-    appended to its pack's findings.csv (redacted)."""
+    decision), the day's counts per agency (redecide.day_counts), what the grade gates judge
+    ((calls with a counted critical finding per agency, the fail_rules with a counted finding
+    per agency)), and each agency's rows appended to its pack's findings.csv (redacted)."""
     family: dict[tuple[str, str], int] = {}
+    critical_calls: dict[str, int] = {}
+    fail_hits: dict[str, frozenset[str]] = {}
     decisions, recounted = [], []
     columns = list(VIOLATION_COLUMNS)
     for agency in redactors:
@@ -266,6 +276,12 @@ def _stream_findings(out: Path, manifests, redactors: dict, pack_root: Path, tab
         counted = frame[~frame["decision"].isin(_NOT_COUNTED)]
         for (agency, fam), n in counted.groupby(["agency_id", "family"]).size().items():
             family[(agency, fam)] = family.get((agency, fam), 0) + int(n)
+        critical = counted[counted["severity"] == "critical"].drop_duplicates(["agency_id", "call_id"])
+        for agency, n in critical.groupby("agency_id").size().items():
+            critical_calls[agency] = critical_calls.get(agency, 0) + int(n)
+        failing = counted[counted["rule_id"].isin(fail_rules)]
+        for agency, rules in failing.groupby("agency_id")["rule_id"].agg(frozenset).items():
+            fail_hits[agency] = fail_hits.get(agency, frozenset()) | rules
         decisions.append(decision_counts(frame))
         for agency, rows in frame[columns].groupby("agency_id", sort=True):
             if agency not in redactors:              # no scores row, so no pack (verify names such findings)
@@ -276,7 +292,7 @@ def _stream_findings(out: Path, manifests, redactors: dict, pack_root: Path, tab
             packs.append_csv(rows, pack_root / _stem(agency) / "findings.csv")
     summed = (pd.concat(decisions, ignore_index=True).groupby(["agency_id", "case_id", "decision"], sort=True)
               ["findings"].sum().reset_index()) if decisions else decision_counts(pd.DataFrame())
-    return family, summed, recounted
+    return family, summed, recounted, (critical_calls, fail_hits)
 
 
 def _refuse_contradicting_decisions(period: Period, daily_cases: pd.DataFrame | None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from audits.models import CRITICAL_SHARE_D, CRITICAL_SHARE_F, gate_words
 from audits.review.peers import PeerComparison
 from audits.review.sla import ClauseResult
 
@@ -130,8 +131,8 @@ class PeriodScorecard:
     findings: int
     critical_findings: int
     overall: float | None
-    grade: str
-    grade_capped: bool
+    grade: str                   # "" when not assessed on any day of the period
+    grade_gate: str              # the gate that lowered the band's letter, "" when none (models.gate_words)
     families: tuple[PeriodFamily, ...]
     sla: tuple[ClauseResult, ...]
     sla_result: str              # met | not met
@@ -151,12 +152,22 @@ class PeriodScorecard:
     peers: PeerComparison
     provenance: ReviewProvenance
     grade_bands: tuple[tuple[str, float], ...]
-    critical_grade_cap: str
+    critical_shares: tuple[float, float] = (CRITICAL_SHARE_D, CRITICAL_SHARE_F)   # scoring.gates' shares
+
+    @property
+    def grade_capped(self) -> bool:
+        return bool(self.grade_gate)
+
+    @property
+    def gate_sentence(self) -> str:
+        """The gate that set the grade, in words ("" when none did)."""
+        share_d, share_f = self.critical_shares
+        return gate_words(self.grade_gate, critical_share_d=share_d, critical_share_f=share_f)
 
 
 @dataclass(frozen=True)
 class ReviewPortfolio:
     period: PeriodInfo
-    scorecards: tuple[PeriodScorecard, ...]          # worst first: overall ascending, then agency_id
+    scorecards: tuple[PeriodScorecard, ...]          # worst first (models.worst_first_key)
     provenance: ReviewProvenance
     sla_clauses: tuple[str, ...]                     # the clause labels of the rulepack, in order

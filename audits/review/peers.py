@@ -1,6 +1,7 @@
 """The peer comparison of a share pack: where an agency stands among all agencies assessed in
-the period, naming none of them: its rank among N by overall score, and the quartiles of the
-overall score and of each family rate.
+the period, naming none of them: its rank among N in the reports' ranking order (grade, then
+overall score: models.worst_first_key), and the quartiles of the overall score and of each
+family rate.
 
 Decision where review.md is silent: with fewer than PEER_MINIMUM agencies assessed, quartiles
 are close to the other agencies' own figures (with two agencies they are the other's score),
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from audits.models import worst_first_key
 from audits.scoring import FAMILIES
 
 PEER_MINIMUM = 5
@@ -38,7 +40,7 @@ class PeerFigure:
 class PeerComparison:
     available: bool
     agencies: int                # N: agencies assessed in the period
-    rank: int | None             # by overall score, 1 = best
+    rank: int | None             # by grade, then overall score, 1 = best
     note: str
     figures: tuple[PeerFigure, ...]
 
@@ -48,7 +50,9 @@ def compare(scores: pd.DataFrame) -> dict[str, PeerComparison]:
     assessed = scores[(scores["days_audited"] > 0) & scores["overall"].notna()]
     n = len(assessed)
     overall = assessed.set_index("agency_id")["overall"].astype(float)
-    ranks = overall.rank(method="min", ascending=False)
+    keys = {a: worst_first_key(assessed=True, grade=str(g), overall=float(o), agency_id="")
+            for a, g, o in zip(assessed["agency_id"], assessed["grade"], assessed["overall"])}
+    ranks = {a: 1 + sum(other > key for other in keys.values()) for a, key in keys.items()}   # 1 = best
     quartiles = {key: _quartiles(assessed[key]) for key, _, _ in FIGURES}
     out = {}
     for row in scores.itertuples(index=False):
@@ -65,7 +69,7 @@ def compare(scores: pd.DataFrame) -> dict[str, PeerComparison]:
                                    _quartile_name(_value(getattr(row, key)), quartiles[key], better))
                         for key, label, better in FIGURES)
         out[agency] = PeerComparison(True, n, int(ranks[agency]), f"Rank {int(ranks[agency])} of {n} agencies "
-                                     "assessed in the period, by overall score (1 = best).", figures)
+                                     "assessed in the period, by grade, then overall score (1 = best).", figures)
     return out
 
 

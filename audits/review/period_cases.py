@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from audits.cases.lifecycle import STATUSES
+from audits.models import OPEN_STATUSES as MODEL_OPEN_STATUSES
 
 CASE_COLUMNS = (
     "period", "case_id", "agency_id", "rule_id", "family", "severity", "subject_kind", "subject_display",
@@ -20,7 +21,7 @@ CASE_COLUMNS = (
     "days_with_findings", "findings_accepted", "findings_dismissed", "exception_id", "dispute_id",
     "dispute_outcome", "complaints", "summary",
 )
-OPEN_STATUSES = ("new", "reopened", "open", "quiet")
+OPEN_STATUSES = MODEL_OPEN_STATUSES      # open = not resolved, as everywhere (models.open_cases_text)
 # A case whose risk the bank accepted (an exception) or whose findings an upheld dispute dismissed
 # is not held against the agency's SLA; a disputed case is (its findings count while it is open).
 _DECIDED = ("accepted", "dismissed")

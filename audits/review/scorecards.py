@@ -45,7 +45,8 @@ def period_scorecard(row, *, period: PeriodInfo, daily_scores: pd.DataFrame, cas
         days_audited=int(row.days_audited), days_not_assessed=int(row.days_not_assessed),
         not_assessed_dates=tuple(d for d in str(row.not_assessed_dates).split(";") if d),
         calls_audited=int(row.calls_audited), findings=int(row.findings), critical_findings=int(row.critical_findings),
-        overall=_number(row.overall), grade=str(row.grade), grade_capped=bool(row.grade_capped), families=families,
+        overall=_number(row.overall), grade="" if _number(row.overall) is None else str(row.grade),
+        grade_gate=str(row.grade_gate or ""), families=families,
         sla=clauses, sla_result=sla_rules.overall_result(clauses),
         complaints=None if _number(row.complaints) is None else int(row.complaints),
         numbers_called=int(row.numbers_called), complaint_rate=_number(row.complaint_rate_per_10k),
@@ -62,7 +63,7 @@ def period_scorecard(row, *, period: PeriodInfo, daily_scores: pd.DataFrame, cas
             for w in warnings.itertuples(index=False)),
         exceptions=_exceptions(cases), disputes=_disputes(cases), peers=peers, provenance=provenance,
         grade_bands=tuple((g, float(f)) for g, f in rulepack.scoring.grade_bands),
-        critical_grade_cap=rulepack.scoring.critical_grade_cap,
+        critical_shares=(rulepack.scoring.gates.critical_share_d or 0.0, rulepack.scoring.gates.critical_share_f or 0.0),
     )
 
 
@@ -76,9 +77,10 @@ def _daily(scores: pd.DataFrame, period: PeriodInfo) -> tuple[DayPoint, ...]:
             points.append(DayPoint(day, "no report" if day in missing else "not in the report", 0, 0, 0, None, ""))
             continue
         assessed = str(row.assessed).strip().lower() == "true"
+        overall = _number(row.overall) if assessed else None        # older reports wrote 0 for it
         points.append(DayPoint(day, "assessed" if assessed else f"not assessed ({row.file_status})",
                                int(row.calls_audited or 0), int(row.findings or 0), int(row.critical_findings or 0),
-                               _number(row.overall), str(row.grade)))
+                               overall, str(row.grade) if overall is not None else ""))
     return tuple(points)
 
 

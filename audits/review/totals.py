@@ -7,8 +7,10 @@ Which days count (decisions where review.md is silent):
   file missing or unreadable audits no calls);
 - rows read and quarantined (data quality): every day of the period with a report, so a day
   whose file was unreadable counts its rows as quarantined, as on that day's scorecard;
-- a period in which the agency was never assessed scores like such a day: data quality 0, the
-  other families not assessed, overall 0;
+- a period in which the agency was never assessed is not assessed, like such a day: data
+  quality 0, the other families, the overall and the grade not assessed (blank);
+- the grade gates (rules.md, Scoring) judge the period's counted findings: calls with a
+  critical finding over the period's calls audited, any finding of a `fail_rules` rule;
 - days without a report are not "not assessed" days of the agency: they are listed on every
   scorecard as missing and never scored.
 """
@@ -44,22 +46,27 @@ def agency_totals(scores: pd.DataFrame) -> pd.DataFrame:
     return totals.reset_index()
 
 
-def period_scores(totals: pd.DataFrame, rulepack: Rulepack) -> pd.DataFrame:
-    """rate_<family>, score_<family>, overall, grade, grade_capped per agency, by the daily formula."""
+def period_scores(totals: pd.DataFrame, rulepack: Rulepack, *, critical_calls: dict[str, int],
+                  fail_rule_hits: dict[str, frozenset[str]]) -> pd.DataFrame:
+    """rate_<family>, score_<family>, overall, grade, grade_capped, grade_gate per agency, by the
+    daily formula. `critical_calls`: per agency, the period's calls with a counted critical
+    finding; `fail_rule_hits`: per agency, the rules of scoring.gates.fail_rules with a counted
+    finding in the period."""
     rows = []
     for row in totals.itertuples(index=False):         # one per agency
         counts = {f: int(getattr(row, f"calls_{f}")) for f in FAMILIES}
-        scores, overall, grade, capped = score_totals(
+        scores, overall, grade, gate = score_totals(
             readable=row.days_audited > 0, calls_audited=int(row.calls_audited), calls_by_family=counts,
             rows_read=int(row.rows_read), rows_quarantined=int(row.rows_quarantined),
-            critical_findings=int(row.critical_findings), rulepack=rulepack)
+            critical_calls=int(critical_calls.get(row.agency_id, 0)),
+            fail_rule_hits=fail_rule_hits.get(row.agency_id, frozenset()), rulepack=rulepack)
         rates = {f"rate_{f}": _rate(counts[f], int(row.calls_audited)) for f in FAMILIES}
         rates["rate_data_quality"] = _rate(int(row.rows_quarantined), int(row.rows_read))
         rows.append({"agency_id": row.agency_id, **rates, **{f"score_{f}": s for f, s in scores.items()},
-                     "overall": overall, "grade": grade, "grade_capped": capped})
+                     "overall": overall, "grade": grade, "grade_capped": bool(gate), "grade_gate": gate})
     return pd.DataFrame(rows, columns=["agency_id", *(f"rate_{f}" for f in (*FAMILIES, "data_quality")),
                                        *(f"score_{f}" for f in (*FAMILIES, "data_quality")),
-                                       "overall", "grade", "grade_capped"])
+                                       "overall", "grade", "grade_capped", "grade_gate"])
 
 
 def complaint_rate(complaints: int, numbers: int) -> float | None:

@@ -17,7 +17,8 @@ formula (agent subjects are not keyed).
 
 The case truth (`truth/cases/<date>.csv`) is replayed from every planted finding of every day
 (not only these cases), written from cases.md §2-3 independently of audits/cases, with
-cn_bank's resolve_after_days and every day of the sample audited:
+cn_bank's resolve_after_days, every day of the sample audited, and quiet days counted only on
+the days the case's agency file was read (a missing or unreadable file neither counts nor resolves):
 
     agency_id, rule_id, subject_kind, subject, status, first_seen, last_seen, findings_today,
     decision, exception_id, dispute_id
@@ -141,8 +142,10 @@ class CasePlants:
             for key, n in frame.groupby(["agency_id", "rule_id", "subject"]).size().items():
                 counts.setdefault(key, {})[day] = int(n)
         rows: dict[int, list[dict]] = {day: [] for day in range(self.plan.days)}
+        index = {a.agency_id: a.idx for a in self.plan.agencies}
         for key, per_day in counts.items():
-            for day, shown in _lifecycle(per_day, self.plan.days).items():
+            assessed = {d for d in range(self.plan.days) if self.plan.readable(d, index[key[0]])}
+            for day, shown in _lifecycle(per_day, self.plan.days, assessed).items():
                 decision, exception_id, dispute_id = self._decision(key, day)
                 rows[day].append(dict(
                     agency_id=key[0], rule_id=key[1], subject_kind=SUBJECT_KINDS[key[1]], subject=key[2],
@@ -181,22 +184,21 @@ def _host(plan: Plan, days: tuple[int, ...], used: set[int]) -> int | None:
     return preferred[0] if preferred else None
 
 
-def _lifecycle(per_day: dict[int, int], days: int) -> dict[int, dict]:
-    """cases.md §2 replayed for one case over audited days 0..days-1: {day: {status, first, last}}
-    for each day the case is shown."""
-    shown, status, first, last = {}, None, None, None
+def _lifecycle(per_day: dict[int, int], days: int, assessed: set[int]) -> dict[int, dict]:
+    """cases.md §2 replayed for one case over audited days 0..days-1 (`assessed`: the days its
+    agency's file was read): {day: {status, first, last}} for each day the case is shown."""
+    shown, status, first, last, quiet = {}, None, None, None, 0
     for day in range(days):
         if per_day.get(day, 0):
             status = "new" if status is None else "reopened" if status == "resolved" else "open"
             if status in ("new", "reopened"):
                 first = day
-            last = day
+            last, quiet = day, 0
         elif status is None or (status == "resolved"):
             continue
-        elif day - last >= RESOLVE_AFTER_DAYS:
-            status = "resolved"
         else:
-            status = "quiet"
+            quiet += day in assessed
+            status = "resolved" if day in assessed and quiet >= RESOLVE_AFTER_DAYS else "quiet"
         shown[day] = {"status": status, "first": first, "last": last}
     return shown
 

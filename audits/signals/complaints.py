@@ -38,6 +38,7 @@ class ComplaintSignals:
     rates: pd.DataFrame              # per agency (effects.RATE_COLUMNS)
     window_days: int
     numbers: NumbersOfDay            # the day's numbers, which the early warnings count too
+    month_rates: pd.DataFrame | None = None   # like `rates`, over the month so far (the SLA to date)
 
 
 def complaint_signals(config: AuditConfig, *, contracts: pd.DataFrame, violations: pd.DataFrame,
@@ -69,12 +70,18 @@ def complaint_signals(config: AuditConfig, *, contracts: pd.DataFrame, violation
         signalstore.write_complaints(root, day, register)
         reach = numbers.reach_within(settings.window_days)
         window = [day - dt.timedelta(days=n) for n in range(settings.window_days - 1, 0, -1)]
-        recent = pd.concat([signalstore.read_complaints(root, window).drop(columns="day"),
-                            register[list(signalstore.COMPLAINT_RECORD_COLUMNS)].astype(object)], ignore_index=True)
+        stored = signalstore.read_complaints(root, window)
+        todays = register[list(signalstore.COMPLAINT_RECORD_COLUMNS)].astype(object)
+        recent = pd.concat([stored.drop(columns="day"), todays], ignore_index=True)
+        # the month so far, for the SLA as if the month ended today (review.md §1)
+        month_days = min(day.day, state_days(pack), settings.window_days)
+        first = (day - dt.timedelta(days=month_days - 1)).isoformat()
+        in_month = pd.concat([stored[stored["day"] >= first].drop(columns="day"), todays], ignore_index=True)
+        month_rates = complaint_rates(in_month, numbers_per_agency(numbers.reach_within(month_days)))
         signalstore.prune(root, day, keep_days=max(settings.lookback_days, state_days(pack)) + 1)
     return ComplaintSignals(ingested=ingested, register=register, case_complaints=complaints_per_case(recent),
                             rates=complaint_rates(recent, numbers_per_agency(reach)),
-                            window_days=settings.window_days, numbers=numbers)
+                            window_days=settings.window_days, numbers=numbers, month_rates=month_rates)
 
 
 def findings_by_number(violations: pd.DataFrame) -> pd.DataFrame:

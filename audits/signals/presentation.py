@@ -1,5 +1,6 @@
 """warnings.csv rows -> the EarlyWarnings the reports show: the portfolio's (agencies first,
-then agents, each by z, highest first) and each scorecard's own (its agency's and agents')."""
+then agents, each by z, highest first) and each scorecard's own (its agency's and agents'); complaints.csv rows ->
+the regulator complaints the portfolio lists first."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import dataclasses
 
 import pandas as pd
 
-from audits.models import EarlyWarning, Scorecard
+from audits.models import EarlyWarning, RegulatorComplaint, Scorecard
 
 
 def early_warnings(frame: pd.DataFrame | None) -> tuple[EarlyWarning, ...]:
@@ -34,3 +35,19 @@ def with_warnings(cards: list[Scorecard], frame: pd.DataFrame | None) -> list[Sc
         return list(cards)
     return [dataclasses.replace(card, warnings=tuple(w for w in every if w.agency_id == card.agency_id))
             for card in cards]
+
+
+def regulator_complaints(register: pd.DataFrame | None) -> tuple[RegulatorComplaint, ...]:
+    """The day's complaints (complaints.csv rows) received through the regulator and linked to an
+    agency, by complaint_id: what the portfolio and the e-mail show first."""
+    if register is None or register.empty:
+        return ()
+    chosen = register[(register["channel"] == "regulator") & (register["linked_agencies"].astype(str) != "")]
+    return tuple(RegulatorComplaint(
+        complaint_id=str(r.complaint_id), received_at=str(r.received_at), category=str(r.category),
+        callee_masked=str(r.callee_masked), agencies=_joined(r.linked_agencies), case_ids=_joined(r.linked_case_ids),
+        status=str(r.status)) for r in chosen.sort_values("complaint_id").itertuples(index=False))
+
+
+def _joined(cell) -> tuple[str, ...]:
+    return tuple(sorted(part for part in str(cell).split(";") if part and part != "nan"))

@@ -333,7 +333,7 @@ def _check_recomputed_scores(day: str, scores: pd.DataFrame, violations: pd.Data
                                                                  categories=rows["agency_id"].to_numpy())})
     expected = score_agencies(dt.date.fromisoformat(day), volumes, calls, violations, rulepack,
                               pd.DataFrame(columns=["audit_date", "agency_id", "overall", "grade"]))
-    recomputed = _RECOMPUTED + tuple(c for c in _BEFORE_DECISIONS if c in scores)
+    recomputed = _RECOMPUTED + tuple(c for c in (*_BEFORE_DECISIONS, "grade_gate") if c in scores)
     expected = pd.read_csv(_as_csv(expected[["agency_id", *recomputed]]), dtype="str", keep_default_na=False,
                            ).set_index("agency_id")
     problems = []

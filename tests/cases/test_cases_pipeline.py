@@ -14,7 +14,7 @@ import io
 from audits.cases.keys import case_id
 from audits.cases.summary import CASE_COLUMNS
 from audits.cli import main as cli
-from audits.config import DEVELOPMENT_HMAC_SECRET
+from audits.config import DEVELOPMENT_HMAC_SECRET, RULEPACK_DIR as REPO_PACKS, load_rulepack
 from audits.manifest import sha256_path
 from audits.pipeline import run_audit
 from tests.landing import DAY, OTHER, call, config_for, make_landing
@@ -129,3 +129,22 @@ def test_the_cli_prints_the_register_and_a_case_history_masked(tmp_path, capsys)
     assert "Case C-" in history and "2026-11-27  new" in history
     assert cli(["case", "C-000000000000", "--store", store]) == 2
     assert cli(["cases", "--store", str(tmp_path / "empty")]) == 2
+
+
+def test_a_case_is_not_resolved_on_a_day_its_agency_file_is_missing(tmp_path):
+    # resolve_after_days 1: AG01's unregistered-caller case of the 27th would resolve on the 28th,
+    # but AG01 delivers no file that day (not assessed); it resolves on the 29th, assessed.
+    pack = tmp_path / "pack.yaml"
+    text = (REPO_PACKS / "cn_bank.yaml").read_text(encoding="utf-8")
+    pack.write_text(text.replace("resolve_after_days: 7", "resolve_after_days: 1"), encoding="utf-8")
+    days = [DAY + dt.timedelta(days=k) for k in range(3)]
+    make_landing(tmp_path / "landing", {
+        days[0]: {"AG01": [call("a1", "2026-11-27 10:00:00", caller_number=UNREGISTERED)]},
+        days[2]: {"AG01": [call("a3", "2026-11-29 10:00:00")]}})
+    statuses = []
+    for day in days:
+        report = run_audit(dataclasses.replace(config_for(tmp_path, day), rulepack=load_rulepack(str(pack)))).report_dir
+        rows = [r for r in _rows(report / "cases.csv") if r["rule_id"] == "QUAL_UNREGISTERED_CALLER_ID"]
+        statuses.append((rows[0]["status"], rows[0]["summary"].split(":")[-1]) if rows else None)
+    assert [s for s, _ in statuses] == ["new", "quiet", "resolved"]
+    assert "0 assessed days" in statuses[1][1] and "1 assessed day)" in statuses[2][1]

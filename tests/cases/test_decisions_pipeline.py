@@ -172,16 +172,19 @@ def test_scores_leave_out_accepted_and_dismissed_findings_and_keep_the_score_bef
                "score_frequency", "overall", "grade", "grade_capped", "overall_before_decisions",
                "grade_before_decisions")
     rows = {day: _rows(reports[day] / "scores.csv")[0] for day in DAYS}
-    assert list(rows[DAYS[0]])[-4:] == ["overall_before_decisions", "grade_before_decisions",     # data-contract.md
-                                        "complaints_30d", "complaint_rate_per_10k"]
+    assert list(rows[DAYS[0]])[-5:] == ["overall_before_decisions", "grade_before_decisions",     # data-contract.md
+                                        "complaints_30d", "complaint_rate_per_10k", "grade_gate"]
     table = {day: tuple(rows[day][c] for c in columns) for day in DAYS}
     # 26th: E9 dismissed, E7 disputed (counts): conf 1/100 -> 80; before, 2/100 -> 60
     assert table[DAYS[0]] == ("1", "0", "1", "0", "80.0", "100.0", "93.0", "A", "False", "86.0", "B")
     assert table[DAYS[1]] == ("0", "0", "0", "0", "100.0", "100.0", "100.0", "A", "False", "93.0", "A")
-    # 28th: E9 counts; the refusal (critical) is accepted: no cap; before: freq 1/101, capped at C
-    assert table[DAYS[2]] == ("1", "0", "1", "0", "80.2", "100.0", "93.07", "A", "False", "87.13", "C")
-    # 29th: the refused customer is called again, the exception has ended: counts, capped
-    assert table[DAYS[3]] == ("1", "1", "0", "1", "100.0", "80.0", "94.0", "C", "True", "94.0", "C")
+    # 28th: E9 counts; the refusal (critical) is accepted: no gate; before: freq 1/101, and that
+    # critical call is 0.99 % of the calls: the critical_share_d gate gives D
+    assert table[DAYS[2]] == ("1", "0", "1", "0", "80.2", "100.0", "93.07", "A", "False", "87.13", "D")
+    # 29th: the refused customer is called again, the exception has ended: counts; 1 critical
+    # call of 100 is 1 %: the critical_share_f gate gives F
+    assert table[DAYS[3]] == ("1", "1", "0", "1", "100.0", "80.0", "94.0", "F", "True", "94.0", "F")
+    assert (rows[DAYS[2]]["grade_gate"], rows[DAYS[3]]["grade_gate"]) == ("", "critical_share_f")
 
 
 def test_a_rerun_with_the_same_inputs_is_byte_identical(four_days):

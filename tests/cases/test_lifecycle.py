@@ -61,7 +61,7 @@ def test_days_open_and_findings_episode_in_the_register():
     assert (row["status"], row["days_open"], row["findings_today"], row["findings_episode"], row["last_seen"]) == \
         ("quiet", 4, 0, 8, "2026-11-03")
     assert row["summary"] == ("Agent unknown or not active on the day: agent E9: no finding since 2026-11-03 "
-                              "(quiet 1 day, resolved after 7 without one); 8 calls since 2026-11-01.")
+                              "(quiet 1 assessed day, resolved after 7 without one); 8 calls since 2026-11-01.")
 
 
 def test_a_gap_of_days_without_a_report_does_not_resolve_a_case_that_has_findings_on_the_next_audited_day():
@@ -105,3 +105,46 @@ def test_every_rule_has_the_subject_kind_of_cases_md():
                      "FREQ_AFTER_REFUSAL", "CONF_UNASSIGNED"},
     }
     assert {kind: {r for r, info in RULES_BY_ID.items() if info.subject.value == kind} for kind in expected} == expected
+
+
+def _other(*cases: tuple[str, int]) -> pd.DataFrame:
+    """Literal case counts of AG02 (the same rule), to show one agency's gap leaves another alone."""
+    return _counts(*cases).assign(agency_id="AG02")
+
+
+def test_a_case_stays_open_across_a_not_assessed_week():
+    # AG01's file is missing on days 1-7 (not assessed): its case is not resolved, and its
+    # quiet days count only from day 8, the first assessed day; AG02 is assessed throughout.
+    snapshot = advance(empty_snapshot(), pd.concat([_counts(("C-1", 1)), _other(("C-2", 1))]), D, resolve_after_days=7)
+    statuses = []
+    for k in range(1, 15):
+        gap = frozenset({"AG01"}) if k <= 7 else frozenset()
+        snapshot = advance(snapshot, empty_counts(), D + dt.timedelta(days=k), resolve_after_days=7, not_assessed=gap)
+        statuses.append((_row(snapshot)["status"], _row(snapshot)["quiet_days"], _row(snapshot, "C-2")["status"]))
+    assert [s for s, _, _ in statuses[:7]] == ["quiet"] * 7                    # never resolved while not assessed
+    assert [q for _, q, _ in statuses[:7]] == [0] * 7
+    assert [s for s, _, _ in statuses[7:]] == ["quiet"] * 6 + ["resolved"]      # day 14: the 7th assessed day
+    assert _row(snapshot)["resolved_on"] == "2026-11-15"
+    assert [s for _, _, s in statuses[5:8]] == ["quiet", "resolved", "resolved"]   # AG02: resolved on day 7
+    register = case_register(snapshot, D + dt.timedelta(days=14), resolve_after_days=7)
+    assert register.set_index("case_id").loc["C-1", "summary"].startswith(
+        "Agent unknown or not active on the day: agent E9: resolved, no finding since 2026-11-01 (7 assessed days)")
+
+
+def test_a_case_is_never_resolved_on_a_day_its_agency_was_not_assessed():
+    snaps = _run({0: _counts(("C-1", 1))}, until=6)                       # 6 quiet assessed days
+    day = D + dt.timedelta(days=7)
+    missed = advance(snaps[6], empty_counts(), day, resolve_after_days=7, not_assessed=frozenset({"AG01"}))
+    assert (_row(missed)["status"], _row(missed)["quiet_days"], _row(missed)["resolved_on"]) == ("quiet", 6, "")
+    checked = advance(missed, empty_counts(), day + dt.timedelta(days=1), resolve_after_days=7)
+    assert (_row(checked)["status"], _row(checked)["resolved_on"]) == ("resolved", "2026-11-09")
+
+
+def test_days_without_a_report_do_not_count_towards_resolution():
+    # audited days 0, 9, 10, ...: only audited days count, so day 9 is the first quiet day
+    snapshot = advance(empty_snapshot(), _counts(("C-1", 1)), D, resolve_after_days=3)
+    statuses = []
+    for k in (9, 10, 11):
+        snapshot = advance(snapshot, empty_counts(), D + dt.timedelta(days=k), resolve_after_days=3)
+        statuses.append(_row(snapshot)["status"])
+    assert statuses == ["quiet", "quiet", "resolved"]

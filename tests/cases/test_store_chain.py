@@ -64,3 +64,27 @@ def test_a_run_in_order_reads_no_earlier_counts(tmp_path, monkeypatch):
 
     monkeypatch.setattr(daily, "read_counts", no_counts)
     build_snapshot(store, DAYS[3], ORIGINAL[DAYS[3]], resolve_after_days=2)
+
+
+def test_a_rebuilt_chain_keeps_the_days_an_agency_was_not_assessed(tmp_path):
+    # AG01 not assessed on D2 and D3: A (last finding D1) has 1 assessed quiet day on D4, not 3
+    store = tmp_path / "store"
+    gaps = {DAYS[1]: frozenset({"AG01"}), DAYS[2]: frozenset({"AG01"})}
+    counts = {DAYS[0]: _counts(A=1), DAYS[1]: empty_counts(), DAYS[2]: empty_counts(), DAYS[3]: empty_counts()}
+    for day in DAYS:
+        build_snapshot(store, day, counts[day], resolve_after_days=2, not_assessed=gaps.get(day, frozenset()))
+    assert read_link(store, DAYS[1]).not_assessed == ("AG01",)
+    build_snapshot(store, DAYS[0], _counts(A=2), resolve_after_days=2)            # rerun D1: D2, D3 rebuilt
+    again = build_snapshot(store, DAYS[3], counts[DAYS[3]], resolve_after_days=2)
+    assert (again["status"].item(), again["quiet_days"].item()) == ("quiet", 1)
+
+
+def test_a_snapshot_stored_before_quiet_days_reads_with_calendar_days(tmp_path):
+    store = tmp_path / "store"
+    build_snapshot(store, DAYS[0], _counts(A=1), resolve_after_days=2)
+    build_snapshot(store, DAYS[1], empty_counts(), resolve_after_days=2)
+    path = store / "cases" / f"call_date={DAYS[1].isoformat()}" / "snapshot.parquet"
+    pd.read_parquet(path).drop(columns=["quiet_days"]).to_parquet(path)             # as written before
+    assert read_snapshot(store, DAYS[1])["quiet_days"].item() == 1                   # D2 - last_seen D1
+    later = build_snapshot(store, DAYS[2], empty_counts(), resolve_after_days=2)
+    assert later["status"].item() == "resolved"                                     # the 2nd quiet day

@@ -65,7 +65,11 @@ def test_chromium_renders_index_and_scorecards(tmp_path, portfolio, templates_di
     write_reports(portfolio, out, templates_dir=templates_dir)
 
     index = _visible(_dump_dom(out / "index.html", tmp_path / "profile"))
-    assert "Agency compliance ranking" in index.text
+    assert "This morning \u2014 2026-03-14" in index.text and "Internal \u2014 bank staff only" in index.text
+    for heading in ("Regulator complaints today", "New and reopened critical cases", "Critical cases open more than",
+                    "Not assessed today", "Early warnings", "Ranking"):
+        assert heading in index.text
+    assert index.text.index("Not assessed today") < index.text.index("Ranking Worst first")
     assert "Totals: 3 agencies (1 not assessed)" in index.text
     hostile = portfolio.scorecards[2].agency_name
     assert hostile in index.text          # shown as text ...
@@ -78,8 +82,8 @@ def test_chromium_renders_index_and_scorecards(tmp_path, portfolio, templates_di
                     "Provenance"):
         assert heading in card.text
     assert "86.6 / 100" in card.text
-    assert "Grade capped at C by a critical finding." in card.text
-    assert "Critical findings 12" in card.text
+    assert "Grade set by a gate — C: at least one critical finding." in card.text
+    assert "12 critical of 60 findings on 1,240 calls" in card.text and "On this page:" in card.text
     assert "Showing 50 of 60 findings" in card.text
     assert card.tags.count("svg") == 2
 

@@ -44,13 +44,20 @@ def test_scorecard_opens_with_one_line_per_case_in_the_given_order(assessed_card
     card = _with_cases(assessed_card, [CUSTOMER, SYSTEMIC, QUIET])
     html = render_scorecard_html(card, templates_dir=templates_dir)
     doc = parse(html)
-    assert doc.rows["cases"] == 3                               # an agency case is one line, 1,369 calls or not
-    text = doc.ids["cases"]
-    assert text.index("C-00000customer") < text.index("C-000000systemic") < text.index("C-000000000quiet")
-    assert "Agency, all calls AG001 2026-03-07 8 1,369 No contract in force since 2026-03-07 (8 days)" in text
-    assert doc.ids["cases-note"] == "3 open (1 new), 0 resolved today; 1 critical open more than 7 days."
+    groups = doc.ids["case-groups"]                             # cases with findings today, by rule, in order
+    assert groups.index("C-00000customer") < groups.index("C-000000systemic") and "C-000000000quiet" not in groups
+    assert doc.rows["rule-FREQ_AFTER_REFUSAL-cases"] == doc.rows["rule-QUAL_NO_CONTRACT-cases"] == 1
+    assert doc.ids["rule-QUAL_NO_CONTRACT-summary"] == (
+        "critical No contract in force QUAL_NO_CONTRACT 1 case 1 open \u00b7 Agency, all calls AG001 1,369 8 days")
+    assert ("Agency, all calls AG001 C-000000systemic open 2026-03-07 8 1,369 No contract in force since 2026-03-07 "
+            "(8 days)") in doc.ids["rule-QUAL_NO_CONTRACT-cases"]
+    assert 'id="rule-QUAL_NO_CONTRACT" open' in html              # a small group is shown open
+    assert doc.ids["cases-quiet"].startswith("Quiet: 1 case without a finding today")   # collapsed behind its count
+    assert '<details class="collapsed" id="cases-quiet">' in html
+    assert doc.ids["cases-note"] == "3 open (not resolved: 1 new, 1 open, 1 quiet); 1 critical open more than 7 days."
     assert html.index('id="cases-heading"') < html.index('id="families-heading"') < html.index('id="evidence-heading"')
     assert doc.ids["open-cases"] == "3"
+    assert doc.ids["status-counts"] == "new 1 reopened 0 open 1 quiet 1 resolved 0 today"
 
 
 def test_evidence_is_grouped_under_its_case_with_the_count_of_the_rest(assessed_card, templates_dir):
@@ -68,12 +75,13 @@ def test_evidence_is_grouped_under_its_case_with_the_count_of_the_rest(assessed_
     assert 'href="#evidence-C-000000systemic"' in html
 
 
-def test_a_page_lists_at_most_100_cases_and_evidence_of_25(assessed_card, templates_dir):
+def test_a_page_lists_at_most_100_cases_of_a_rule_and_evidence_of_25(assessed_card, templates_dir):
     many = [_case(f"C-{k:012d}", "new", "major", 40, rule_id="FREQ_DAILY_CAP") for k in range(150)]
     html = render_scorecard_html(_with_cases(assessed_card, many), templates_dir=templates_dir)
     doc = parse(html)
-    assert doc.rows["cases"] == 100
-    assert "Showing the first 100 of 150 cases" in doc.ids["cases-note"]
+    assert doc.rows["rule-FREQ_DAILY_CAP-cases"] == 100 + 1      # one group: 100 cases and "and 50 more"
+    assert "and 50 more: the workbook&#39;s Cases sheet lists them all" in html
+    assert 'id="rule-FREQ_DAILY_CAP">' in html                   # a large group is closed: one line
     assert doc.rows["evidence-by-case"] == 25 * (1 + 5 + 1)
     assert doc.ids["evidence-note"].startswith("The first calls of the first 25 cases with findings today (of 150)")
     assert html.count("and 35 more calls") == 25
@@ -116,16 +124,18 @@ def test_workbook_cases_sheet_lists_every_case_and_findings_carry_their_case(ass
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0] == CASE_HEADERS and len(rows) == 1 + 152
     assert ws.tables["Cases"].ref == "A1:Q153"
-    assert rows[1] == ("C-000000systemic", "open", None, "critical", "QUAL_NO_CONTRACT", "No contract in force",
-                       "Frequency", "Agency, all calls", "AG001", "2026-03-07", "2026-03-14", 8, 1369, 1379, 1369, 0,
-                       "No contract in force since 2026-03-07 (8 days); 1,369 calls on 2026-03-14.")
+    assert rows[1] == ("C-000000systemic", "open", "critical", "QUAL_NO_CONTRACT", "AG001", 8, 1369,
+                       "No contract in force since 2026-03-07 (8 days); 1,369 calls on 2026-03-14.", None,
+                       "No contract in force", "Frequency", "Agency, all calls", "2026-03-07", "2026-03-14", 1379,
+                       1369, 0)
     assert rows[2][0] == "C-000000000000" and rows[-1][:2] == ("C-resolved0000", "resolved")
-    assert rows[-1][11] is None                                   # no days_open once resolved
+    assert rows[-1][CASE_HEADERS.index("Days open")] is None      # no days_open once resolved
     findings = list(wb["Findings"].iter_rows(values_only=True))
     assert findings[0][-2:] == ("Case ID", "Decision")
     assert [r[-2] for r in findings[1:]] == ["C-000000systemic"] * 2
     summary = [r for r in wb["Summary"].iter_rows(values_only=True) if r[0] == "Cases"]
-    assert summary[0][1].startswith("151 open (0 new), 1 resolved today; 1 critical open more than 7 days.")
+    assert summary[0][1].startswith("151 open (not resolved: 151 open); 1 resolved today; 1 critical open more than "
+                                    "7 days.")
 
 
 def _portfolio(portfolio, **cases_by_agency) -> Portfolio:
@@ -151,8 +161,8 @@ def test_portfolio_counts_cases_and_critical_open_longer_than_7_days(portfolio, 
     ranking = doc.ids["ranking"]
     assert "86.6 \u25bc \u22121.7 12 60 2 7 1 2 OK" in ranking       # new 2, open 7, resolved 1, critical > 7 days 2
     assert "95.5 \u25b2 +2.5 0 7 1 1 0 0 OK" in ranking
-    assert doc.rows["new-critical"] == 2
-    listed = doc.ids["new-critical"]
+    listed = doc.ids["new-critical-groups"]           # one group (AG001, FREQ_AFTER_REFUSAL) of both cases
+    assert doc.ids["new-AG001-FREQ_AFTER_REFUSAL-summary"].endswith("2 cases 1 new, 1 reopened 4 1 day")
     assert listed.index("C-new-critical0") < listed.index("C-reopened-crit") and "C-ag002-new0000" not in listed
     assert doc.ids["cases-line"].startswith("8 open cases, 3 new or reopened today, 1 resolved today; "
                                             "2 critical open more than 7 days")
@@ -176,10 +186,17 @@ def test_an_escalated_case_shows_its_complaints_on_the_page_and_in_the_workbook(
     linked = dataclasses.replace(CUSTOMER, complaints=2)
     card = _with_cases(assessed_card, [linked, SYSTEMIC])
     html = render_scorecard_html(card, templates_dir=templates_dir)
-    assert parse(html).ids["cases"].count("2 complaints") == 1
+    assert parse(html).ids["case-groups"].count("2 complaints") == 1
     assert html.count('class="pill case-escalated"') == 1             # the linked case only
     path = tmp_path / "card.xlsx"
     write_scorecard_workbook(card, path)
     ws = openpyxl.load_workbook(path)["Cases"]
     column = CASE_HEADERS.index("Complaints") + 1
     assert [ws.cell(row, column).value for row in (2, 3)] == [2, 0]
+
+
+def test_a_scorecard_not_assessed_says_how_many_cases_could_not_be_checked(missing_card, templates_dir):
+    card = _with_cases(missing_card, [QUIET, _case("C-0000000quiet2", "quiet", "critical", 0),
+                                      _case("C-000000resolved", "resolved", "major", 0, days_open=None)])
+    doc = parse(render_scorecard_html(card, templates_dir=templates_dir))
+    assert "Not assessed today: 2 cases could not be checked" in doc.ids["not-assessed"]

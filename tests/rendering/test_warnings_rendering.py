@@ -10,6 +10,7 @@ import openpyxl
 
 from audits.models import EarlyWarning
 from audits.rendering import render_index_html, render_scorecard_html, write_scorecard_workbook, write_summary_workbook
+from tests.rendering.test_html import parse
 
 HOSTILE_AGENT = '=HYPERLINK("http://x")<script>alert(1)</script>'
 WARNINGS = (
@@ -27,17 +28,38 @@ def test_the_portfolio_lists_every_warning_escaped_and_linked(portfolio, templat
     page = render_index_html(dataclasses.replace(portfolio, warnings=WARNINGS), templates_dir=templates_dir)
     section = page[page.index('id="early-warnings"'):]
     section = section[:section.index("</section>")]
-    assert section.index("Agency AG001 made 20.1%") < section.index("Agency AG002 made 900") \
-        < section.index("dialled 241 numbers")
+    assert section.index("Agency AG001: unusually high unassigned share 20.1% (usually 0.1%).") < section.index(
+        "Agency AG002: unusually high attempts 900 (usually 300).") < section.index("unusually high numbers dialled")
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in section
     assert 'href="agencies/AG001.html"' in section and "Unassigned share" in section and "20.1%" in section
     assert "http://x" not in [ref for ref in section.split('"') if ref.startswith("http")]
 
 
+def test_one_event_is_one_row_naming_its_metrics_and_both_baselines(portfolio, templates_dir):
+    """An agent dialling far more than usual warns on attempts and numbers, each against its own days
+    and its peers: four warnings, one event, one row."""
+    event = tuple(EarlyWarning("agent", "AG002", "E0032", metric, value, baseline, z, basis, "…")
+                  for metric, value, baseline, z, basis in (
+                      ("attempts", "1240", "203", 9.4, "history"), ("attempts", "1240", "180", 7.2, "peers"),
+                      ("numbers", "1100", "190", 8.8, "history"), ("numbers", "1100", "170", 6.5, "peers")))
+    page = render_index_html(dataclasses.replace(portfolio, warnings=WARNINGS[:2] + event), templates_dir=templates_dir)
+    table = parse(page[page.index('id="early-warnings"'):])
+    assert table.rows["warnings"] == 3                                  # AG001, AG002, and the agent's one event
+    row = page[page.rindex('<tr class="warning-event">'):]
+    row = row[:row.index("</tr>")]
+    cells = [" ".join(parse(f"<div id='c'>{cell}</div>").ids["c"].split()) for cell in row.split("<td")[1:]]
+    assert cells[0].endswith("Attempts Numbers dialled") and cells[1].endswith("1,240 1,100")
+    assert cells[2].endswith("203 z 9.4 190 z 8.8") and cells[3].endswith("180 z 7.2 170 z 6.5")
+    assert ("Agent E0032 of AG002: unusually high attempts 1,240 (usually 203; the agency's other agents 180) and "
+            "numbers dialled 1,100 (usually 190; the agency's other agents 170).") in cells[4]
+    assert 'id="z-footnote"' in page and "1.4826" in page
+
+
 def test_a_scorecard_shows_its_own_warnings_and_says_when_there_are_none(assessed_card, hostile_card,
                                                                          templates_dir):
     own = render_scorecard_html(dataclasses.replace(hostile_card, warnings=WARNINGS[1:]), templates_dir=templates_dir)
-    assert "Agency AG002 made 900 attempts" in own and "AG001 made 20.1%" not in own
+    assert "Agency AG002: unusually high attempts 900 (usually 300)." in own
+    assert "Agency AG001" not in own
     assert "&lt;script&gt;alert(1)" in own and "<script>alert(1)" not in own
     none = render_scorecard_html(assessed_card, templates_dir=templates_dir)
     assert 'id="no-warnings"' in none

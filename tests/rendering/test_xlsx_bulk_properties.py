@@ -28,7 +28,8 @@ from openpyxl import Workbook
 from audits.models import Provenance
 from audits.rendering import write_scorecard_workbook
 from audits.rendering.xlsx_bulk import INT, TEXT, TIMESTAMP, add_bulk_rows
-from audits.rendering.xlsx_cells import DATETIME_FMT, Rows, add_table, header_cells, num_cell, safe, save_workbook
+from audits.rendering.xlsx_cells import (DATETIME_FMT, INT_FMT, Rows, add_table, header_cells, num_cell, safe,
+                                         save_workbook)
 
 PROVENANCE = Provenance("r", "2026-03-14", "cn_bank", "0" * 64, "test", "2026-03-15T01:30:00+08:00", ())
 KINDS = (TEXT, INT, TIMESTAMP, TEXT)
@@ -121,7 +122,9 @@ def _workbook(tmp_path, name: str, rows, *, bulk: bool):
         for text, number, time, more in rows:
             # a bool is written as the number 1 or 0 (add_bulk_rows); openpyxl would make a boolean cell
             number = int(number) if isinstance(number, bool) else number
-            header.add([_ordinary_text(ws, text), number, _ordinary_time(ws, time), _ordinary_text(ws, more)])
+            # a count, as every sheet writes one: a number in the one format of counts
+            count_cell = num_cell(ws, number, INT_FMT) if number is not None else None
+            header.add([_ordinary_text(ws, text), count_cell, _ordinary_time(ws, time), _ordinary_text(ws, more)])
         count = len(rows)
     add_table(ws, "Bulk", HEADERS, 1, count)
     wb.create_sheet("After").append(["after"])

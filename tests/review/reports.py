@@ -35,8 +35,8 @@ def score(day: str, agency: str, *, calls: int = 0, conf: int = 0, freq: int = 0
             "calls_audited": calls, "findings": conf + freq + qual, "critical_findings": critical,
             "calls_confidentiality": conf, "calls_frequency": freq, "calls_qualification": qual,
             "score_confidentiality": None, "score_frequency": None, "score_qualification": None,
-            "score_data_quality": None, "overall": overall if overall is not None else (50.0 if assessed else 0.0),
-            "grade": grade or "F", "grade_capped": False, "change_prev_day": None,
+            "score_data_quality": None, "overall": overall if overall is not None else (50.0 if assessed else None),
+            "grade": grade or ("F" if assessed else ""), "grade_capped": False, "change_prev_day": None,
             "change_prev_7d": None, **extra}
 
 

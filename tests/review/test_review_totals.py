@@ -31,8 +31,9 @@ def literal(tmp_path):
     out, store = tmp_path / "reports", tmp_path / "store"
     publish_day(out, FEB[0], [score(FEB[0], "AG01", calls=100, conf=10, overall=65.0),
                               score(FEB[0], "AG02", calls=500, conf=1, critical=1, overall=99.3, grade="C")],
-                violations=[finding(FEB[0], "AG01", f"c{k}") for k in range(12)]
-                + [finding(FEB[0], "AG01", "c99", decision="accepted"),
+                violations=[finding(FEB[0], "AG01", f"c{k}", rule="CONF_AGENT_NOT_ACTIVE", severity="major")
+                            for k in range(12)]
+                + [finding(FEB[0], "AG01", "c99", decision="accepted"), finding(FEB[0], "AG02", "d0"),
                    finding(FEB[0], "AG02", "d1", rule="FREQ_DAILY_CAP", family="frequency", severity="major")])
     publish_day(out, FEB[1], [score(FEB[1], "AG01", calls=400, freq=5, qual=5, quarantined=5, overall=88.0),
                               score(FEB[1], "AG02", calls=500, overall=100.0, grade="A")])
@@ -60,22 +61,42 @@ def test_period_scores_are_the_daily_formula_over_the_period_totals(literal):
             ag01["score_data_quality"]) == ("60.0", "80.0", "80.0", "80.2")
     # overall = 0.35 * 60 + 0.30 * 80 + 0.25 * 80 + 0.10 * 80.2 = 73.02, grade C (the mean of the daily
     # overalls, 65 / 88 / 0, would say otherwise)
-    assert (ag01["overall"], ag01["grade"], ag01["grade_capped"]) == ("73.02", "C", "False")
+    assert (ag01["overall"], ag01["grade"], ag01["grade_capped"], ag01["grade_gate"]) == ("73.02", "C", "False", "")
     # findings counted from violations.csv: 12 counting ones (the accepted one does not count)
     assert (ag01["findings"], ag01["findings_confidentiality"]) == ("12", "12")
 
 
-def test_a_critical_finding_in_the_period_caps_the_grade(literal):
+def test_the_periods_critical_share_gates_the_grade(literal):
     out, store = literal
     scores = read_csv(_review(out, store).review_dir / "scores.csv", dtype="str",
                       keep_default_na=False).set_index("agency_id")
     # 1,000 calls, 1 with a confidentiality finding: 100 * (1 - (1/1000)/0.05) = 98; overall
-    # 0.35 * 98 + 0.65 * 100 = 99.3 (grade A), capped at C by the critical finding
+    # 0.35 * 98 + 0.65 * 100 = 99.3 (band A); that call's critical finding is 0.1 % of the
+    # period's calls: the critical_share_d gate lowers the grade to D
     assert (scores.loc["AG02", "score_confidentiality"], scores.loc["AG02", "overall"]) == ("98.0", "99.3")
-    assert (scores.loc["AG02", "grade"], scores.loc["AG02", "grade_capped"]) == ("C", "True")
+    assert (scores.loc["AG02", "grade"], scores.loc["AG02", "grade_capped"], scores.loc["AG02", "grade_gate"]) == \
+        ("D", "True", "critical_share_d")
 
 
-def test_an_agency_never_assessed_scores_like_a_day_without_its_file(tmp_path):
+def test_a_call_without_a_contract_in_the_period_fails_it_and_ranks_it_first(tmp_path):
+    out, store = tmp_path / "reports", tmp_path / "store"
+    publish_day(out, FEB[0], [score(FEB[0], "AG05", calls=2000, qual=1), score(FEB[0], "AG06", calls=100, freq=2),
+                              score(FEB[0], "AG07", status="unreadable")],
+                violations=[finding(FEB[0], "AG05", "e1", rule="QUAL_NO_CONTRACT", family="qualification"),
+                            *(finding(FEB[0], "AG06", f"f{k}", rule="FREQ_DAILY_CAP", family="frequency",
+                                      severity="major") for k in range(2))])
+    store_day(store, FEB[0], {"AG05": 1, "AG06": 1})
+    result = _review(out, store)
+    scores = read_csv(result.review_dir / "scores.csv", dtype="str", keep_default_na=False).set_index("agency_id")
+    # AG05: 1 of 2,000 calls (0.05 %): band A (99.75), the fail rule makes it F
+    assert (scores.loc["AG05", "overall"], scores.loc["AG05", "grade"], scores.loc["AG05", "grade_gate"]) == \
+        ("99.75", "F", "QUAL_NO_CONTRACT")
+    assert (scores.loc["AG06", "grade"], scores.loc["AG06", "grade_gate"]) == ("B", "")       # 2 % frequency: 88
+    index = (result.review_dir / "index.html").read_text(encoding="utf-8")
+    assert index.index(">AG07<") < index.index(">AG05<") < index.index(">AG06<")
+
+
+def test_an_agency_never_assessed_is_not_assessed_for_the_period(tmp_path):
     out, store = tmp_path / "reports", tmp_path / "store"
     publish_day(out, FEB[0], [score(FEB[0], "AG01", status="missing"), score(FEB[0], "AG02", calls=10)])
     store_day(store, FEB[0], {"AG02": 1})
@@ -83,7 +104,7 @@ def test_an_agency_never_assessed_scores_like_a_day_without_its_file(tmp_path):
                       keep_default_na=False).set_index("agency_id")
     assert (scores.loc["AG01", "days_audited"], scores.loc["AG01", "score_confidentiality"],
             scores.loc["AG01", "score_data_quality"], scores.loc["AG01", "overall"],
-            scores.loc["AG01", "grade"]) == ("0", "", "0.0", "0.0", "F")
+            scores.loc["AG01", "grade"], scores.loc["AG01", "grade_gate"]) == ("0", "", "0.0", "", "", "")
 
 
 def test_missing_days_are_refused_naming_them(literal, capsys):

@@ -72,8 +72,9 @@ def test_warnings_are_byte_identical_on_rerun_verified_and_reported(anomalous):
     verification = verify_report(again)
     assert verification.ok, verification.problems
     index = (again / "index.html").read_text(encoding="utf-8")
-    assert 'id="early-warnings"' in index and "Agency AG04 made 20." in index
-    assert "Agency AG04 made 20." in (again / "agencies" / "AG04.html").read_text(encoding="utf-8")
+    assert 'id="early-warnings"' in index and "Agency AG04: unusually high unassigned share 20." in index
+    page = (again / "agencies" / "AG04.html").read_text(encoding="utf-8")
+    assert "Agency AG04: unusually high unassigned share 20." in page
     assert 'id="no-warnings"' in (again / "agencies" / "AG01.html").read_text(encoding="utf-8")
     sheet = openpyxl.load_workbook(again / "summary.xlsx")["Early warnings"]
     rows = [r for r in sheet.iter_rows(min_row=4, values_only=True) if r[0]]
