@@ -22,7 +22,7 @@ from typing import Callable
 import pandas as pd
 
 from audits import store, validation
-from audits.cases.daily import cases_of_day
+from audits.cases.daily import cases_of_day, commit_cases
 from audits.cases.decisioninputs import check_decision_tables
 from audits.config import AuditConfig, ConfigError
 from audits.ingest import (Ingested, lean_for_validation, load_reference_table, missing_files, reference_paths,
@@ -273,6 +273,7 @@ def stage_publish(config: AuditConfig) -> AuditResult:
         result = publish_report(config, reference, today, calls, violations, cases=cases,
                                 history=work.load_json("history"), signals=signals, warnings=warnings,
                                 warnings_baseline=baseline)
+        commit_cases(config)                       # published: the day's case files join the chain
         work.remove()
     return result
 

@@ -1,25 +1,29 @@
 """What the pipeline calls: the day's case counts from its findings, the day's snapshot built
 on the store's chain (rebuilding forward any day whose predecessor was rerun), its register, and
-the decisions of exceptions.csv and disputes.csv applied to both."""
+the decisions of exceptions.csv and disputes.csv applied to both. The day's case files wait
+aside until its report is published (commit_cases): only a published day is an audited day."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from audits import store as stored
 from audits.calllookup import call_column
-from audits.cases.casestore import (ChainLink, case_days, counts_sha256, read_counts, read_link, read_snapshot,
-                                    write_case_day, write_decisions)
+from audits.cases.casestore import (ChainLink, case_days, check_case_day, commit_case_day, counts_sha256,
+                                    pending_days, read_counts, read_link, read_snapshot, write_case_day)
 from audits.cases.decisioninputs import load_decision_tables
 from audits.cases.decisions import decide_cases, overlay_register, with_decisions
 from audits.cases.lifecycle import COUNT_COLUMNS, advance, empty_counts
 from audits.cases.summary import case_register
 from audits.config import AuditConfig
 from audits.ingest import Ingested
+from audits.manifest import MANIFEST
 from audits.models import RULES_BY_ID, SubjectKind
 from audits.privacy import mask_phones
 
@@ -34,18 +38,46 @@ class DayCases:
 
 
 def cases_of_day(config: AuditConfig, violations: pd.DataFrame, calls: pd.DataFrame) -> DayCases:
-    """Store the day's case counts and snapshot; read the decision tables (a dispute must name
-    a case of the snapshot: every case seen up to the day) and apply them to the findings and
-    the register. The lifecycle counts every finding, decided or not."""
+    """Write the day's case counts, snapshot and decisions aside, for commit_cases once the
+    report is published; read the decision tables (a dispute must name a case of the snapshot:
+    every case seen up to the day) and apply them to the findings and the register. The
+    lifecycle counts every finding, decided or not."""
     day, settings = config.audit_date, config.rulepack.cases
-    snapshot = build_snapshot(config.store, day, day_counts(violations, calls),
-                              resolve_after_days=settings.resolve_after_days)
-    inputs = load_decision_tables(config, known_cases=snapshot["case_id"])
-    decided = decide_cases(snapshot, _accepted(inputs, "exceptions"), _accepted(inputs, "disputes"), day)
-    write_decisions(config.store, day, decided)                   # for `python -m audits case|cases`
+    counts = day_counts(violations, calls)
+    with stored.writing(config.store, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
+        settle_pending(config.store, config.out)
+        link, snapshot = next_snapshot(config.store, day, counts, resolve_after_days=settings.resolve_after_days)
+        inputs = load_decision_tables(config, known_cases=snapshot["case_id"])
+        decided = decide_cases(snapshot, _accepted(inputs, "exceptions"), _accepted(inputs, "disputes"), day)
+        write_case_day(config.store, link, counts, snapshot, decided, run_id=config.run_id, pending=True)
     register = case_register(snapshot, day, resolve_after_days=settings.resolve_after_days)
     return DayCases(violations=with_decisions(violations, decided), register=overlay_register(register, decided),
                     inputs=inputs)
+
+
+def commit_cases(config: AuditConfig) -> None:
+    """The day's report is published: the case files this run wrote join the chain."""
+    with stored.writing(config.store, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
+        commit_case_day(config.store, config.audit_date, config.run_id)
+
+
+def settle_pending(store: Path, out: Path) -> None:
+    """Case files waiting for a report that the run which wrote them has since published (it
+    was stopped between publishing and committing) join the chain; the others stay aside,
+    ignored, until their day runs again. The caller holds the store's lock."""
+    for day in pending_days(store):
+        run_id = published_run_id(out, day)
+        if run_id is not None:
+            commit_case_day(store, day, run_id)
+
+
+def published_run_id(out: Path, day: dt.date) -> str | None:
+    """The run id of the report published for the day under `out` (None when there is none)."""
+    try:
+        run_id = json.loads((out / day.isoformat() / MANIFEST).read_text(encoding="utf-8")).get("run_id")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return run_id if isinstance(run_id, str) else None
 
 
 def _accepted(inputs: dict[str, Ingested], table: str) -> pd.DataFrame | None:
@@ -107,16 +139,26 @@ def _masked_callers(findings: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
 
 def build_snapshot(store: Path, day: dt.date, counts: pd.DataFrame, *, resolve_after_days: int,
                    write: bool = True) -> pd.DataFrame:
-    """Day `day`'s snapshot from the latest audited day before it and `counts`; stored with the
-    counts when `write`.
+    """Day `day`'s snapshot from the latest audited day before it and `counts` (next_snapshot);
+    stored with the counts, and any earlier day rebuilt on the way, when `write`."""
+    link, snapshot = next_snapshot(store, day, counts, resolve_after_days=resolve_after_days, write=write)
+    if write:
+        write_case_day(store, link, counts, snapshot)
+    return snapshot
 
-    Cheap per night: it reads the chain links of earlier days (one small JSON each) and one
-    snapshot. Where a link no longer matches its predecessor (an earlier day was rerun, or
-    audited for the first time, after it was built), that day and every later one before
-    `day` are rebuilt from their stored counts, so a rerun gives what a run of the days in
-    order would. Later days than `day` are left as they are until one of them (or a later
-    day) runs. A day's counts are its findings as last audited: a rerun of an earlier day that
-    changes a later day's findings (the history rules) needs that later day rerun too.
+
+def next_snapshot(store: Path, day: dt.date, counts: pd.DataFrame, *, resolve_after_days: int,
+                  write: bool = True) -> tuple[ChainLink, pd.DataFrame]:
+    """Day `day`'s chain link and snapshot from the latest audited day before it and `counts`.
+
+    Cheap per night: it reads the chain links of earlier days (one small JSON each) and the
+    files of the day it continues from (checked against their record). Where a link no longer
+    matches its predecessor (an earlier day was rerun, or audited for the first time, after it
+    was built), that day and every later one before `day` are rebuilt from their stored counts
+    (and stored when `write`), so a rerun gives what a run of the days in order would. Later
+    days than `day` are left as they are until one of them (or a later day) runs. A day's
+    counts are its findings as last audited: a rerun of an earlier day that changes a later
+    day's findings (the history rules) needs that later day rerun too.
     """
     previous_day, previous_digest, previous = None, "", None
     rebuilding = False
@@ -134,12 +176,11 @@ def build_snapshot(store: Path, day: dt.date, counts: pd.DataFrame, *, resolve_a
             write_case_day(store, fresh, earlier_counts, previous)
         previous_day, previous_digest = earlier, fresh.digest
     if previous is None:
+        if previous_day is not None:
+            check_case_day(store, previous_day)           # the day the chain goes on from, whole
         previous = read_snapshot(store, previous_day)
     snapshot = advance(previous, counts, day, resolve_after_days=resolve_after_days)
-    if write:
-        write_case_day(store, _link(day, previous_day, previous_digest, counts_sha256(counts), resolve_after_days),
-                       counts, snapshot)
-    return snapshot
+    return _link(day, previous_day, previous_digest, counts_sha256(counts), resolve_after_days), snapshot
 
 
 def _link(day: dt.date, previous_day: dt.date | None, previous_digest: str, counts_digest: str,

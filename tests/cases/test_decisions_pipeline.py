@@ -230,15 +230,14 @@ def test_the_cli_shows_each_day_s_decision_of_a_case_and_the_register_s(four_day
 
 
 def test_a_rebuilt_day_keeps_the_decisions_it_was_audited_with(tmp_path):
-    from audits.cases.casestore import ChainLink, read_decisions, write_case_day, write_decisions
+    from audits.cases.casestore import ChainLink, read_decisions, write_case_day
     from audits.cases.decisions import DECIDED_COLUMNS
     from audits.cases.lifecycle import empty_counts, empty_snapshot
 
     day = dt.date(2026, 11, 27)
     link = ChainLink(day=day.isoformat(), previous_day="", previous_digest="", counts_sha256="x", resolve_after_days=7)
-    write_case_day(tmp_path, link, empty_counts(), empty_snapshot())
     decided = pd.DataFrame([[E9, "accepted", "X1", "", "accepted under exception X1 to 2026-11-27"]],
                            columns=list(DECIDED_COLUMNS))
-    write_decisions(tmp_path, day, decided)
+    write_case_day(tmp_path, link, empty_counts(), empty_snapshot(), decided)
     write_case_day(tmp_path, dataclasses.replace(link, previous_digest="rebuilt"), empty_counts(), empty_snapshot())
     assert read_decisions(tmp_path, day).values.tolist() == decided.values.tolist()
