@@ -23,7 +23,6 @@ import pandas as pd
 
 from audits import store, validation
 from audits.cases.daily import cases_of_day, commit_cases
-from audits.cases.decisioninputs import check_decision_tables
 from audits.config import AuditConfig, ConfigError
 from audits.ingest import (Ingested, lean_for_validation, load_reference_table, missing_files, reference_paths,
                            stage_cdr_file, stray_files, validate_calls, validation_columns)
@@ -109,7 +108,6 @@ def stage_reference(config: AuditConfig, *, progress: Progress | None = None) ->
         purge_legacy(config.out)
         recover_publishes(config.out, run_id=config.run_id)
         stage_reference_tables(config)
-        check_decision_tables(config)              # exceptions/disputes: unreadable stops the run now
         contracts = work.load_ingested("reference/contracts").accepted
         ingest_earlier_days(config, contracts, progress=progress or (lambda _m: None))
         return delivered_agencies(config)

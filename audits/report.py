@@ -27,8 +27,8 @@ from audits.config import AuditConfig
 from audits.csvcells import read_csv, write_csv
 from audits.ingest import FileRecord, Ingested
 from audits.manifest import MANIFEST, output_hashes, sha256_path, write_manifest
-from audits.models import (QUARANTINE_COLUMNS, VIOLATION_COLUMNS, WARNING_COLUMNS, IgnoredFile, InputFile, Portfolio,
-                           Provenance)
+from audits.models import (DECISION_TABLES, QUARANTINE_COLUMNS, VIOLATION_COLUMNS, WARNING_COLUMNS, IgnoredFile,
+                           InputFile, Portfolio, Provenance)
 from audits.privacy import key_fingerprint
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies
 from audits.signing import previous_manifest
@@ -117,8 +117,11 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
                                          trend_days=config.rulepack.scoring.trend_days)
         cards = with_warnings(cards, warnings)
         ignored = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files if f.status == "ignored")
+        unread = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files
+                       if f.status == "unreadable" and f.table in DECISION_TABLES)
         write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
-                                provenance=provenance, ignored_files=ignored, warnings=portfolio_warnings(warnings)),
+                                provenance=provenance, ignored_files=ignored, unread_decisions=unread,
+                                warnings=portfolio_warnings(warnings)),
                       staging, templates_dir=default_templates_dir(), workers=config.workers)
         manifest = _manifest(config, files, staging, report_dir, history)
         if warnings is not None:       # verify then requires warnings.csv; the baseline days' counts it read

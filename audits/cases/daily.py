@@ -47,7 +47,7 @@ def cases_of_day(config: AuditConfig, violations: pd.DataFrame, calls: pd.DataFr
     with stored.writing(config.store, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
         settle_pending(config.store, config.out)
         link, snapshot = next_snapshot(config.store, day, counts, resolve_after_days=settings.resolve_after_days)
-        inputs = load_decision_tables(config, known_cases=snapshot["case_id"])
+        inputs = load_decision_tables(config, known_cases=snapshot[["case_id", "agency_id", "rule_id"]])
         decided = decide_cases(snapshot, _accepted(inputs, "exceptions"), _accepted(inputs, "disputes"), day)
         write_case_day(config.store, link, counts, snapshot, decided, run_id=config.run_id, pending=True)
     register = case_register(snapshot, day, resolve_after_days=settings.resolve_after_days)
@@ -81,7 +81,9 @@ def published_run_id(out: Path, day: dt.date) -> str | None:
 
 
 def _accepted(inputs: dict[str, Ingested], table: str) -> pd.DataFrame | None:
-    return inputs[table].accepted if table in inputs else None
+    """The accepted rows of a decision table; None when not delivered or unreadable."""
+    readable = table in inputs and all(f.status != "unreadable" for f in inputs[table].files)
+    return inputs[table].accepted if readable else None
 
 
 def record_cases(store: Path, day: dt.date, violations: pd.DataFrame, calls: pd.DataFrame, *,

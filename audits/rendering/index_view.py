@@ -74,6 +74,7 @@ class IndexView:
     grade_counts: tuple[tuple[Pill, str], ...]
     provenance: ProvenanceView
     ignored_files: tuple[IgnoredFile, ...]     # delivered, not agency files: listed, not audited
+    unread_decisions: tuple[IgnoredFile, ...]  # decision tables that could not be read: shown first
     new_critical: tuple[CaseRow, ...]          # the day's new and reopened critical cases, every agency
     new_critical_note: str                     # when there are more than the page lists
     overdue_days: int
@@ -155,6 +156,7 @@ def index_view(portfolio: Portfolio) -> IndexView:
         grade_counts=grade_counts,
         provenance=provenance_view(portfolio.provenance),
         ignored_files=portfolio.ignored_files,
+        unread_decisions=portfolio.unread_decisions,
         new_critical=tuple(case_row(case, agency_id=agency_id) for agency_id, case in begun_critical[:NEW_CRITICAL_SHOWN]),
         new_critical_note=(f"The first {NEW_CRITICAL_SHOWN} of {fmt_int(len(begun_critical))}; summary.xlsx (sheet "
                            "Cases) and cases.csv list them all." if len(begun_critical) > NEW_CRITICAL_SHOWN else ""),
