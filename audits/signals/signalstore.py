@@ -26,7 +26,6 @@ rerun of an old day needs them again). Findings and complaints that do not match
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 from pathlib import Path
 
@@ -60,19 +59,11 @@ def _days_of(root: Path, kind: str) -> list[dt.date]:
                   if "=" in p.name and not p.name.startswith("."))
 
 
-def _read_json(path: Path) -> dict | None:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return document if isinstance(document, dict) else None
-
-
 def calls_digest(root: Path, day: dt.date) -> str | None:
     """The sha256 of day D's calls partition as the store recorded it (None: not stored)."""
-    record = _read_json(root / "calls" / f"call_date={day.isoformat()}" / store.RECORD)
+    record = store.day_record(root, day)
     try:
-        return str(record["calls"]["sha256"]) if record else None
+        return str(record["calls"]["sha256"]) if isinstance(record, dict) else None
     except (KeyError, TypeError):
         return None
 
