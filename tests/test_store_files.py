@@ -79,6 +79,7 @@ CHECKED = [
     f"signals/findings/call_date={D0}/findings.parquet",
     f"signals/findings/call_date={D0}/findings.json",
     f"signals/complaints/day={D0}/complaints.parquet",
+    f"signals/complaints/day={D0}/complaints.json",
     f"signals/metrics/call_date={D0}/metrics.parquet",
     f"signals/metrics/call_date={D0}/record.json",
 ]

@@ -171,10 +171,6 @@ def commit_case_day(store: Path, day: dt.date, run_id: str) -> bool:
     return True
 
 
-def drop_pending(store: Path, day: dt.date) -> None:
-    shutil.rmtree(pending_folder(store, day), ignore_errors=True)
-
-
 def read_decisions(store: Path, day: dt.date, case_id: str | None = None) -> pd.DataFrame | None:
     """The decided cases the day was audited with (one case's with `case_id`); None when the
     store holds none for the day (audited before decisions were read)."""
