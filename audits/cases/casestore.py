@@ -104,9 +104,11 @@ def read_link(store: Path, day: dt.date) -> ChainLink:
                                 f"it lacks the chain's fields. {_advice(day)}") from None
 
 
-def check_case_day(store: Path, day: dt.date) -> None:
-    """Every file of the day's cases checked against its record (StoreError otherwise)."""
+def continued_snapshot(store: Path, day: dt.date) -> pd.DataFrame:
+    """The snapshot of the day the chain goes on from, once every file of that day (counts,
+    snapshot, decisions) is checked against its record (StoreError otherwise)."""
     stored.check_folder(day_folder(store, day), CHAIN, advice=_advice(day))
+    return _read(day_folder(store, day) / SNAPSHOT, SNAPSHOT_COLUMNS, None)
 
 
 def _checked(store: Path, day: dt.date, name: str, *, optional: bool = False) -> Path | None:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from audits import store as stored
 from audits.calllookup import call_column
-from audits.cases.casestore import (ChainLink, case_days, check_case_day, commit_case_day, counts_sha256,
+from audits.cases.casestore import (ChainLink, case_days, commit_case_day, continued_snapshot, counts_sha256,
                                     pending_days, read_counts, read_link, read_snapshot, write_case_day)
 from audits.cases.decisioninputs import load_decision_tables
 from audits.cases.decisions import decide_cases, overlay_register, with_decisions
@@ -178,9 +178,7 @@ def next_snapshot(store: Path, day: dt.date, counts: pd.DataFrame, *, resolve_af
             write_case_day(store, fresh, earlier_counts, previous)
         previous_day, previous_digest = earlier, fresh.digest
     if previous is None:
-        if previous_day is not None:
-            check_case_day(store, previous_day)           # the day the chain goes on from, whole
-        previous = read_snapshot(store, previous_day)
+        previous = continued_snapshot(store, previous_day) if previous_day is not None else read_snapshot(store, None)
     snapshot = advance(previous, counts, day, resolve_after_days=resolve_after_days)
     return _link(day, previous_day, previous_digest, counts_sha256(counts), resolve_after_days), snapshot
 

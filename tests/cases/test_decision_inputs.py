@@ -75,7 +75,7 @@ def test_decisions_dated_today_are_read_and_those_dated_tomorrow_are_bad_dates(t
 def test_an_exception_names_its_case_by_case_id_or_its_customer_by_the_key_the_reports_show(tmp_path):
     exceptions = [_exception("X1", agency_id="", rule_id="", subject="", case_id=E9),
                   _exception("X2", rule_id="CONF_UNASSIGNED", subject=STRANGER_KEY.upper(), case_id=""),
-                  _exception("X3", agency_id="AG02", subject="", case_id=E9),          # disagrees with the case's agency
+                  _exception("X3", agency_id="AG02", subject="", case_id=E9),      # disagrees with its case's agency
                   _exception("X4", agency_id="", rule_id="", subject="", case_id="C-ffffffffffff"),   # no such case
                   _exception("X5", agency_id="", rule_id="", subject="", case_id=""),      # names nothing
                   _exception("X6", rule_id="CONF_UNASSIGNED", subject="", case_id=UNASSIGNED)]   # agrees
