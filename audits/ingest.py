@@ -122,8 +122,9 @@ def decision_paths(landing: Path) -> dict[str, Path]:
 def load_reference_table(landing: Path, table: str, path: Path, *, audit_date: dt.date,
                          rulepack: Rulepack, max_bytes: int = DEFAULT_MAX_FILE_BYTES,
                          typing: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-                         parameters: dict | None = None) -> Ingested:
-    """One reference table read, typed and validated. Unreadable -> AuditError.
+                         parameters: dict | None = None, optional: bool = False) -> Ingested:
+    """One reference table read, typed and validated. Unreadable -> AuditError, or for an
+    `optional` table (the decisions) its rows quarantined as DQ_FILE_UNREADABLE (optional_unread).
 
     `typing` adds the columns and flags a suite judges beyond what type_reference gives (the
     decision tables' flags need the rule registry, the HMAC key and the known cases);
@@ -132,9 +133,14 @@ def load_reference_table(landing: Path, table: str, path: Path, *, audit_date: d
         sha256 = sha256_path(path, follow_links=False)
         raw = read_table(path, table, max_bytes=max_bytes)
     except OSError as exc:
+        if optional:
+            return optional_unread(landing, table, path, audit_date, f"{_source(landing, path)}: "
+                                   f"{exc.strerror or type(exc).__name__}; make it a readable file.")
         raise AuditError(f"Reference table {table} cannot be read: {path}: {exc.strerror or exc}.\n"
                          "Make it a readable file; no agency can be audited without it.") from None
     except FileUnreadable as exc:
+        if optional:
+            return optional_unread(landing, table, path, audit_date, str(exc), exc)
         raise AuditError(f"Reference table {table} cannot be read: {exc}\n"
                          "Fix or re-export the file; no agency can be audited without it.") from None
     typed = type_reference(table, raw.frame, bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
@@ -151,6 +157,15 @@ def load_reference_table(landing: Path, table: str, path: Path, *, audit_date: d
                         rows_accepted=int(validation.valid.sum()), rows_quarantined=len(quarantine))
     return Ingested(accepted=_accepted(typed, validation.valid, REFERENCE_COLUMNS_KEPT.get(table)),
                     quarantine=quarantine, files=[record], dq_results={table: validation.result})
+
+
+def optional_unread(landing: Path, table: str, path: Path, day: dt.date, message: str,
+                    exc: FileUnreadable | None = None) -> Ingested:
+    """An optional table that cannot be read: recorded as unreadable, every row it let us read
+    quarantined as DQ_FILE_UNREADABLE (or one line for the file), nothing accepted."""
+    record = FileRecord(path=_source(landing, path), sha256=_sha256_or_blank(path), table=table)
+    staged = _unreadable(record, day, message, exc)
+    return Ingested(accepted=pd.DataFrame(), quarantine=staged.set_aside, files=[record])
 
 
 @dataclass

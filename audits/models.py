@@ -40,9 +40,9 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          "start_time", "end_time", "disposition"),
         ("answer_time", "outcome", "notes", "callee_tz"),
     ),
-    "exceptions": (
-        ("exception_id", "agency_id", "rule_id", "valid_from", "valid_to", "approved_by", "approved_on", "reason"),
-        ("subject",),
+    "exceptions": (      # agency_id and rule_id are required unless case_id names the case (cases.md §3)
+        ("exception_id", "valid_from", "valid_to", "approved_by", "approved_on", "reason"),
+        ("agency_id", "rule_id", "subject", "case_id"),
     ),
     "disputes": (
         ("dispute_id", "case_id", "raised_by", "raised_on", "status"),
@@ -507,5 +507,6 @@ class Portfolio:
     scorecards: tuple[Scorecard, ...]    # ranked worst first (worst_first_key)
     provenance: Provenance
     ignored_files: tuple[IgnoredFile, ...] = ()     # delivered but not agency files (manifest status "ignored")
+    unread_decisions: tuple[IgnoredFile, ...] = ()  # decision tables that could not be read: not applied tonight
     warnings: tuple[EarlyWarning, ...] = ()         # every early warning: agencies first, then agents, by z
     regulator_complaints: tuple[RegulatorComplaint, ...] = ()   # received today, linked to an agency

@@ -8,13 +8,14 @@ short e-mail about the few things that began today.
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from audits.csvcells import read_csv
-from audits.models import NOT_ASSESSED, RULES_BY_ID, open_cases_text, worst_first_key
+from audits.models import DECISION_TABLES, NOT_ASSESSED, RULES_BY_ID, open_cases_text, worst_first_key
 from audits.privacy import mask_free_text
 
 WORST_SHOWN = 5
@@ -27,6 +28,18 @@ class Message:
     subject: str
     html: str
     attachments: tuple[Path, ...]
+
+
+def unread_decisions_html(report_dir: Path) -> list[str]:
+    """A paragraph naming each decision table (exceptions, disputes) the run could not read."""
+    try:
+        inputs = json.loads((report_dir / "manifest.json").read_text(encoding="utf-8")).get("inputs") or []
+    except (OSError, ValueError, AttributeError):
+        return []
+    unread = [str(e.get("path")) for e in inputs if isinstance(e, dict) and e.get("table") in DECISION_TABLES
+              and e.get("status") == "unreadable"]
+    return [f"<p><b>Decisions not applied:</b> {html.escape(path)} could not be read, so tonight's cases and scores "
+            "are without its decisions; its rows are in quarantine.csv (DQ_FILE_UNREADABLE).</p>" for path in unread]
 
 
 def compose_summary(report_dir: Path, *, base_url: str = "") -> Message:
@@ -42,6 +55,7 @@ def compose_summary(report_dir: Path, *, base_url: str = "") -> Message:
     lines = [
         "<html><body style=\"font-family:sans-serif\">",
         f"<h2>Vendor audit {escape(audit_date)}</h2>",
+        *unread_decisions_html(report_dir),          # cases.md §3: decisions not applied, said first
         *regulator_complaints_html(report_dir),       # signals.md §1: first thing the reader sees
         *critical_groups_html(critical),               # then the day's new critical cases, by agency and rule
         f"<p>{len(scores)} agencies, {int(scores['calls_audited'].sum()):,} calls audited, "

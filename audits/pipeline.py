@@ -22,8 +22,7 @@ from typing import Callable
 import pandas as pd
 
 from audits import store, validation
-from audits.cases.daily import cases_of_day, not_assessed_agencies
-from audits.cases.decisioninputs import check_decision_tables
+from audits.cases.daily import cases_of_day, commit_cases, not_assessed_agencies
 from audits.config import AuditConfig, ConfigError
 from audits.ingest import (Ingested, lean_for_validation, load_reference_table, missing_files, reference_paths,
                            stage_cdr_file, stray_files, unread_reference_files, validate_calls,
@@ -110,7 +109,6 @@ def stage_reference(config: AuditConfig, *, progress: Progress | None = None) ->
         purge_legacy(config.out)
         recover_publishes(config.out, run_id=config.run_id)
         stage_reference_tables(config)
-        check_decision_tables(config)              # exceptions/disputes: unreadable stops the run now
         contracts = work.load_ingested("reference/contracts").accepted
         ingest_earlier_days(config, contracts, progress=progress or (lambda _m: None))
         return delivered_agencies(config)
@@ -276,6 +274,7 @@ def stage_publish(config: AuditConfig) -> AuditResult:
         result = publish_report(config, reference, today, calls, violations, cases=cases,
                                 history=work.load_json("history"), signals=signals, warnings=warnings,
                                 warnings_baseline=baseline)
+        commit_cases(config)                       # published: the day's case files join the chain
         work.remove()
     return result
 

@@ -28,8 +28,8 @@ from audits.config import AuditConfig
 from audits.csvcells import read_csv, write_csv
 from audits.ingest import FileRecord, Ingested
 from audits.manifest import MANIFEST, output_hashes, sha256_path, write_manifest
-from audits.models import (QUARANTINE_COLUMNS, VIOLATION_COLUMNS, WARNING_COLUMNS, IgnoredFile, InputFile, Portfolio,
-                           Provenance)
+from audits.models import (DECISION_TABLES, QUARANTINE_COLUMNS, VIOLATION_COLUMNS, WARNING_COLUMNS, IgnoredFile,
+                           InputFile, Portfolio, Provenance)
 from audits.phones import e164_integers
 from audits.phonezones import disagreeing_callee_tz
 from audits.privacy import key_fingerprint
@@ -128,8 +128,11 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
             month_rows(scores, prior, config.audit_date), cases=cases, rulepack=config.rulepack,
             month_rates=signals.month_rates if signals is not None else None, audit_date=config.audit_date))
         ignored = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files if f.status == "ignored")
+        unread = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files
+                       if f.status == "unreadable" and f.table in DECISION_TABLES)
         write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
-                                provenance=provenance, ignored_files=ignored, warnings=portfolio_warnings(warnings),
+                                provenance=provenance, ignored_files=ignored, unread_decisions=unread,
+                                warnings=portfolio_warnings(warnings),
                                 regulator_complaints=regulator_complaints(signals.register if signals else None)),
                       staging, templates_dir=default_templates_dir(), workers=config.workers)
         manifest = _manifest(config, files, staging, report_dir, history)

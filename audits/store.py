@@ -14,6 +14,12 @@ day is in the store when its record is; a day whose files do not match their rec
 changed after it was written (or its write was interrupted between the renames) and stops
 the run that reads it. Writers hold the store lock exclusively and readers share it, so no
 reader sees a day half-replaced and no two runs ingest the same day.
+
+Every other part of the store (cases, signals) keeps its files the same way, through
+replace_folder and check_file: a folder per day written aside with a record (a JSON object
+whose "files" gives the rows and sha256 of each file, written last) and renamed into place;
+each file checked against its record when it is read. A file that does not match stops the run
+naming it (StoreError), unless it is only a cache of the calls partitions, which is rebuilt.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -176,16 +184,8 @@ def _check_day(store: Path, day: dt.date, kinds: tuple[str, ...] = ("calls", "re
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise StoreError(_rebuild(day, f"the store's record {record_path} is unreadable ({exc}).")) from None
     for kind, entry in entries.items():
-        path = _partition(store, kind, day) / FILES[kind]
-        rows = _rows(path)
-        digest = sha256_path(path) if path.is_file() else None
-        if rows != entry.get("rows") or digest != entry.get("sha256"):
-            now = "missing" if digest is None else (f"{rows if rows is not None else 'unreadable'} rows, "
-                                                    f"sha256 {digest[:12]}…")
-            raise StoreError(_rebuild(day, f"store partition {path} does not match what the audit wrote: the "
-                                           f"record says {entry.get('rows')} rows, sha256 "
-                                           f"{str(entry.get('sha256'))[:12]}…; the file has {now}. It was "
-                                           "changed, emptied or truncated after it was written."))
+        check_file(_partition(store, kind, day) / FILES[kind], entry, record=record_path,
+                   advice=_rebuild(day, "").lstrip())
     calls = entries.get("calls")
     return None if calls is None else {"date": day.isoformat(), "path": str(_partition(store, "calls", day).resolve()
                                                                              / FILES["calls"]),
@@ -193,9 +193,13 @@ def _check_day(store: Path, day: dt.date, kinds: tuple[str, ...] = ("calls", "re
 
 
 def _rows(path: Path) -> int | None:
+    """The rows of a store file: a Parquet file's, an .npy array's length; None when unreadable
+    (or of another kind)."""
     try:
+        if path.suffix == ".npy":
+            return int(len(np.load(path, mmap_mode="r")))
         return pq.ParquetFile(path).metadata.num_rows
-    except (OSError, pa.ArrowException):
+    except (OSError, ValueError, EOFError, pa.ArrowException):
         return None
 
 
@@ -205,6 +209,105 @@ def _rebuild(day: dt.date, problem: str) -> str:
             f"`python -m audits run --date {day.isoformat()} …` again (it rewrites that day's partitions), "
             f"or delete the folders call_date={day.isoformat()} under <store>/calls and <store>/refusals so that "
             "the next run ingests the day again.")
+
+
+# --- every store file: recorded when written, checked when read ------------------------------
+
+def file_entry(path: Path) -> dict:
+    """What a record says of a file: its rows (see _rows) and sha256."""
+    return {"rows": _rows(path), "sha256": sha256_path(path)}
+
+
+def replace_folder(folder: Path, writers: dict[str, Callable[[Path], None]], record: str, document: dict) -> dict:
+    """Write the files aside (each writer gets its path), then the record named `record`:
+    `document` with "files" giving each file's rows and sha256; then rename the folder into
+    place. Returns the record written. The caller holds the store's lock."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = folder.parent / f".{folder.name}.{uuid.uuid4().hex}"
+    staging.mkdir()
+    try:
+        for name, write in writers.items():
+            write(staging / name)
+        written = {**document, "files": {name: file_entry(staging / name) for name in writers}}
+        (staging / record).write_text(json.dumps(written, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        move_folder(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return written
+
+
+def move_folder(source: Path, folder: Path) -> None:
+    """Rename the folder `source` to `folder`; the folder it replaces is removed."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    retired = folder.parent / f".{folder.name}.old.{uuid.uuid4().hex}"
+    if folder.exists():
+        os.replace(folder, retired)
+    os.replace(source, folder)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def cached_record(path: Path) -> dict | None:
+    """A record as replace_folder wrote it, or None when missing or unreadable."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) and isinstance(document.get("files"), dict) else None
+
+
+def read_record(path: Path, *, advice: str) -> dict:
+    """A record as replace_folder wrote it; StoreError naming it when it is missing or unreadable."""
+    document = cached_record(path)
+    if document is None:
+        raise StoreError(f"store file {path} does not match what the audit wrote: it is missing, emptied or not "
+                         f"the record of the files beside it that the audit writes. {advice}")
+    return document
+
+
+def file_problem(path: Path, entry: object, record: Path) -> str | None:
+    """Why the file does not match its entry in `record` (rows and sha256), or None when it does."""
+    if not isinstance(entry, dict):
+        return f"the record {record.name} does not list it."
+    digest = sha256_path(path) if path.is_file() else None
+    rows = _rows(path) if digest is not None else None
+    if digest is not None and digest == entry.get("sha256") and rows == entry.get("rows"):
+        return None
+    now = "is missing" if digest is None else (f"has {rows if rows is not None else 'unreadable'} rows, "
+                                               f"sha256 {digest[:12]}…")
+    return (f"the record says {entry.get('rows')} rows, sha256 {str(entry.get('sha256'))[:12]}… ({record.name}); "
+            f"the file {now}. It was changed, emptied or truncated after it was written.")
+
+
+def check_file(path: Path, entry: object, *, record: Path, advice: str) -> Path:
+    """`path`, once it matches its entry in `record`; StoreError naming it otherwise."""
+    problem = file_problem(path, entry, record)
+    if problem is not None:
+        raise StoreError(f"store file {path} does not match what the audit wrote: {problem} {advice}")
+    return path
+
+
+def check_folder(folder: Path, record: str, *, advice: str) -> dict:
+    """Every file the folder's record lists, checked; returns the record (StoreError on a mismatch)."""
+    document = read_record(folder / record, advice=advice)
+    for name, entry in sorted(document["files"].items()):
+        check_file(folder / name, entry, record=folder / record, advice=advice)
+    return document
+
+
+def folder_matches(folder: Path, record: str) -> dict | None:
+    """The folder's record when every file it lists matches it, else None (a cache to rebuild)."""
+    document = cached_record(folder / record)
+    if document is None or any(file_problem(folder / name, entry, folder / record) is not None
+                               for name, entry in document["files"].items()):
+        return None
+    return document
+
+
+def rerun_advice(day: dt.date, what: str) -> str:
+    """How to make a day's store files whole again: audit the day again."""
+    return (f"The audit will not use {what} it cannot trust. Rebuild it by running `python -m audits run --date "
+            f"{day.isoformat()} …` again with that day's landing files: the run writes the day's store files anew.")
 
 
 def read_history(store: Path, days: list[dt.date],

@@ -153,12 +153,11 @@ def _earlier_index(root: Path, day: dt.date, customers: Customers, calls: int, a
     customer = rng.integers(0, len(customers.number), calls)
     index = day_numbers(customers.number[customer], customers.agency[customer], rng.random(calls) < 0.85,
                         tuple(agency_labels(agencies)))
-    target = root / "signals" / "numbers" / f"call_date={day}"
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("keys", "calls", "attempts"):
-        np.save(target / f"{name}.npy", getattr(index, name))
-    (target / "index.json").write_text(json.dumps({"calls_sha256": digest, "attempt_dispositions": attempts,
-                                                   "agencies": list(index.agencies)}))
+    store.replace_folder(root / "signals" / "numbers" / f"call_date={day}",
+                         {f"{name}.npy": (lambda path, name=name: np.save(path, getattr(index, name)))
+                          for name in ("keys", "calls", "attempts")},
+                         "index.json", {"calls_sha256": digest, "attempt_dispositions": attempts,
+                                        "agencies": list(index.agencies)})
 
 
 def fill(root: Path, day: dt.date, calls: pd.DataFrame, findings: pd.DataFrame, customers: Customers, *,

@@ -1,25 +1,29 @@
 """What the pipeline calls: the day's case counts from its findings, the day's snapshot built
 on the store's chain (rebuilding forward any day whose predecessor was rerun), its register, and
-the decisions of exceptions.csv and disputes.csv applied to both."""
+the decisions of exceptions.csv and disputes.csv applied to both. The day's case files wait
+aside until its report is published (commit_cases): only a published day is an audited day."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from audits import store as stored
 from audits.calllookup import call_column
-from audits.cases.casestore import (ChainLink, case_days, counts_sha256, read_counts, read_link, read_snapshot,
-                                    write_case_day, write_decisions)
+from audits.cases.casestore import (ChainLink, case_days, commit_case_day, continued_snapshot, counts_sha256,
+                                    pending_days, read_counts, read_link, read_snapshot, write_case_day)
 from audits.cases.decisioninputs import load_decision_tables
 from audits.cases.decisions import decide_cases, overlay_register, with_decisions
 from audits.cases.lifecycle import COUNT_COLUMNS, advance, empty_counts
 from audits.cases.summary import case_register
 from audits.config import AuditConfig
 from audits.ingest import Ingested
+from audits.manifest import MANIFEST
 from audits.models import RULES_BY_ID, SubjectKind
 from audits.privacy import mask_phones
 
@@ -35,24 +39,54 @@ class DayCases:
 
 def cases_of_day(config: AuditConfig, violations: pd.DataFrame, calls: pd.DataFrame, *,
                  not_assessed: frozenset[str] = frozenset()) -> DayCases:
-    """Store the day's case counts and snapshot; read the decision tables (a dispute must name
-    a case of the snapshot: every case seen up to the day) and apply them to the findings and
-    the register. The lifecycle counts every finding, decided or not; `not_assessed`: the
-    agencies whose file was missing or unreadable (their cases neither count a quiet day nor
-    resolve)."""
+    """Write the day's case counts, snapshot and decisions aside, for commit_cases once the
+    report is published; read the decision tables (a dispute must name a case of the snapshot:
+    every case seen up to the day) and apply them to the findings and the register. The
+    lifecycle counts every finding, decided or not; `not_assessed`: the agencies whose file was
+    missing or unreadable (their cases neither count a quiet day nor resolve)."""
     day, settings = config.audit_date, config.rulepack.cases
-    snapshot = build_snapshot(config.store, day, day_counts(violations, calls),
-                              resolve_after_days=settings.resolve_after_days, not_assessed=not_assessed)
-    inputs = load_decision_tables(config, known_cases=snapshot["case_id"])
-    decided = decide_cases(snapshot, _accepted(inputs, "exceptions"), _accepted(inputs, "disputes"), day)
-    write_decisions(config.store, day, decided)                   # for `python -m audits case|cases`
+    counts = day_counts(violations, calls)
+    with stored.writing(config.store, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
+        settle_pending(config.store, config.out)
+        link, snapshot = next_snapshot(config.store, day, counts, resolve_after_days=settings.resolve_after_days,
+                                       not_assessed=not_assessed)
+        inputs = load_decision_tables(config, known_cases=snapshot[["case_id", "agency_id", "rule_id"]])
+        decided = decide_cases(snapshot, _accepted(inputs, "exceptions"), _accepted(inputs, "disputes"), day)
+        write_case_day(config.store, link, counts, snapshot, decided, run_id=config.run_id, pending=True)
     register = case_register(snapshot, day, resolve_after_days=settings.resolve_after_days)
     return DayCases(violations=with_decisions(violations, decided), register=overlay_register(register, decided),
                     inputs=inputs)
 
 
+def commit_cases(config: AuditConfig) -> None:
+    """The day's report is published: the case files this run wrote join the chain."""
+    with stored.writing(config.store, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
+        commit_case_day(config.store, config.audit_date, config.run_id)
+
+
+def settle_pending(store: Path, out: Path) -> None:
+    """Case files waiting for a report that the run which wrote them has since published (it
+    was stopped between publishing and committing) join the chain; the others stay aside,
+    ignored, until their day runs again. The caller holds the store's lock."""
+    for day in pending_days(store):
+        run_id = published_run_id(out, day)
+        if run_id is not None:
+            commit_case_day(store, day, run_id)
+
+
+def published_run_id(out: Path, day: dt.date) -> str | None:
+    """The run id of the report published for the day under `out` (None when there is none)."""
+    try:
+        run_id = json.loads((out / day.isoformat() / MANIFEST).read_text(encoding="utf-8")).get("run_id")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return run_id if isinstance(run_id, str) else None
+
+
 def _accepted(inputs: dict[str, Ingested], table: str) -> pd.DataFrame | None:
-    return inputs[table].accepted if table in inputs else None
+    """The accepted rows of a decision table; None when not delivered or unreadable."""
+    readable = table in inputs and all(f.status != "unreadable" for f in inputs[table].files)
+    return inputs[table].accepted if readable else None
 
 
 def record_cases(store: Path, day: dt.date, violations: pd.DataFrame, calls: pd.DataFrame, *,
@@ -116,16 +150,27 @@ def not_assessed_agencies(files) -> frozenset[str]:
 
 def build_snapshot(store: Path, day: dt.date, counts: pd.DataFrame, *, resolve_after_days: int,
                    not_assessed: frozenset[str] = frozenset(), write: bool = True) -> pd.DataFrame:
-    """Day `day`'s snapshot from the latest audited day before it and `counts`; stored with the
-    counts when `write`.
+    """Day `day`'s snapshot from the latest audited day before it and `counts` (next_snapshot);
+    stored with the counts, and any earlier day rebuilt on the way, when `write`."""
+    link, snapshot = next_snapshot(store, day, counts, resolve_after_days=resolve_after_days,
+                                   not_assessed=not_assessed, write=write)
+    if write:
+        write_case_day(store, link, counts, snapshot)
+    return snapshot
 
-    Cheap per night: it reads the chain links of earlier days (one small JSON each) and one
-    snapshot. Where a link no longer matches its predecessor (an earlier day was rerun, or
-    audited for the first time, after it was built), that day and every later one before
-    `day` are rebuilt from their stored counts, so a rerun gives what a run of the days in
-    order would. Later days than `day` are left as they are until one of them (or a later
-    day) runs. A day's counts are its findings as last audited: a rerun of an earlier day that
-    changes a later day's findings (the history rules) needs that later day rerun too.
+
+def next_snapshot(store: Path, day: dt.date, counts: pd.DataFrame, *, resolve_after_days: int,
+                  not_assessed: frozenset[str] = frozenset(), write: bool = True) -> tuple[ChainLink, pd.DataFrame]:
+    """Day `day`'s chain link and snapshot from the latest audited day before it and `counts`.
+
+    Cheap per night: it reads the chain links of earlier days (one small JSON each) and the
+    files of the day it continues from (checked against their record). Where a link no longer
+    matches its predecessor (an earlier day was rerun, or audited for the first time, after it
+    was built), that day and every later one before `day` are rebuilt from their stored counts
+    (and stored when `write`), so a rerun gives what a run of the days in order would. Later
+    days than `day` are left as they are until one of them (or a later day) runs. A day's
+    counts are its findings as last audited: a rerun of an earlier day that changes a later
+    day's findings (the history rules) needs that later day rerun too.
     """
     previous_day, previous_digest, previous = None, "", None
     rebuilding = False
@@ -145,12 +190,10 @@ def build_snapshot(store: Path, day: dt.date, counts: pd.DataFrame, *, resolve_a
             write_case_day(store, fresh, earlier_counts, previous)
         previous_day, previous_digest = earlier, fresh.digest
     if previous is None:
-        previous = read_snapshot(store, previous_day)
+        previous = continued_snapshot(store, previous_day) if previous_day is not None else read_snapshot(store, None)
     snapshot = advance(previous, counts, day, resolve_after_days=resolve_after_days, not_assessed=not_assessed)
-    if write:
-        write_case_day(store, _link(day, previous_day, previous_digest, counts_sha256(counts), resolve_after_days,
-                                    tuple(sorted(not_assessed))), counts, snapshot)
-    return snapshot
+    return _link(day, previous_day, previous_digest, counts_sha256(counts), resolve_after_days,
+                 tuple(sorted(not_assessed))), snapshot
 
 
 def _link(day: dt.date, previous_day: dt.date | None, previous_digest: str, counts_digest: str,

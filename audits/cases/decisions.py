@@ -3,9 +3,9 @@
 Every finding of day D has call date D, so a decision is a property of a case on a day: each
 case gets at most one decision, and every finding of the case on D carries it.
 
-- **accepted**: an exception in force on D (valid_from <= D <= valid_to) whose agency and rule
-  match, and whose subject matches (blank = every subject of the agency and rule). The
-  findings stay in violations.csv but do not count in scores.
+- **accepted**: an exception in force on D (valid_from <= D <= valid_to) that names the case by
+  its case_id, or whose agency and rule match and whose subject matches (blank = every subject
+  of the agency and rule). The findings stay in violations.csv but do not count in scores.
 - **dismissed**: an upheld dispute of the case decided on or after D (it dismisses the
   findings with call dates <= decided_on; later findings count again). Do not count.
 - **disputed**: an open dispute of the case. The findings count as usual.
@@ -13,12 +13,14 @@ case gets at most one decision, and every finding of the case on D carries it.
   (dispute_id in cases.csv).
 
 Decisions where cases.md is silent:
-- A dispute contests its case as disputes.csv states it now, whatever the day audited: a rerun
-  of an earlier day shows the current status (as a corrected reference table would be read).
-  raised_on does not bound it; decided_on bounds an upheld dispute's dismissal only.
+- A row dated after D (approved_on, raised_on, decided_on) is not a decision yet on D: the
+  suites quarantine it (DQ_BAD_DATE), so it never reaches this module. Otherwise a dispute
+  contests its case as disputes.csv states it when D is audited; decided_on bounds an upheld
+  dispute's dismissal.
 - Several decisions on one case: dismissed (the findings were wrong) over accepted (the bank
-  took the risk) over disputed. Several exceptions: one naming the subject over one for every
-  subject, then the smallest exception_id. Several disputes: the one that acts (upheld
+  took the risk) over disputed. Several exceptions: one naming the case (by case_id or
+  subject) over one for every subject, then the smallest exception_id. Several disputes: the
+  one that acts (upheld
   covering D, then open), then the latest raised_on, then the smallest dispute_id. The other
   ids are not listed; each decision column of cases.csv names one.
 - The lifecycle (status, first_seen, findings_episode, ...) counts every finding: decisions
@@ -78,15 +80,19 @@ def _exception_per_case(ids: pd.DataFrame, exceptions: pd.DataFrame | None, day:
     live = exceptions[((exceptions["valid_from_date"] <= day64) & (exceptions["valid_to_date"] >= day64)).to_numpy()]
     if live.empty:
         return pd.DataFrame(columns=columns, dtype=object)
+    cases = live["case_key"].to_numpy(dtype=object, na_value="") if "case_key" in live else np.full(len(live), "")
     live = pd.DataFrame({"exception_id": live["exception_id"].to_numpy(dtype=object),
                          "agency_id": live["agency_id"].to_numpy(dtype=object),
                          "rule_id": live["rule_id"].to_numpy(dtype=object),
                          "subject_key": live["subject_key"].to_numpy(dtype=object, na_value=""),
+                         "case_key": cases.astype(object),
                          "valid_to": live["valid_to_date"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)})
-    named = live[live["subject_key"] != ""]
-    named = named.assign(case_id=[case_id(a, r, s) for a, r, s in
-                                  zip(named["agency_id"], named["rule_id"], named["subject_key"])], rank=0)
-    everyone = live[live["subject_key"] == ""].merge(ids, on=["agency_id", "rule_id"]).assign(rank=1)
+    one = (live["subject_key"] != "") | (live["case_key"] != "")       # names its case (by id, or by subject)
+    named = live[one]
+    named = named.assign(case_id=[c or case_id(a, r, s) for a, r, s, c in
+                                  zip(named["agency_id"], named["rule_id"], named["subject_key"], named["case_key"])],
+                         rank=0)
+    everyone = live[~one].merge(ids, on=["agency_id", "rule_id"]).assign(rank=1)
     both = pd.concat([named, everyone], ignore_index=True)
     both = both[both["case_id"].isin(ids["case_id"])]
     first = both.sort_values(["case_id", "rank", "exception_id"], kind="stable").drop_duplicates("case_id")

@@ -120,6 +120,7 @@ class IndexView:
     warnings_first: tuple[WarningEvent, ...]   # the first WARNINGS_FIRST_SCREEN events, one line each
     warnings_more: str                         # "and 4 more below", "" when every event is on the first screen
     warnings: tuple[WarningEvent, ...]         # every event: the section below the ranking
+    unread_decisions: tuple[IgnoredFile, ...]  # decision tables that could not be read: shown first
     overdue_days: int
     cases_line: str
 
@@ -252,6 +253,7 @@ def index_view(portfolio: Portfolio) -> IndexView:
         warnings_more=(f"and {fmt_int(len(events) - WARNINGS_FIRST_SCREEN)} more in Early warnings below"
                        if len(events) > WARNINGS_FIRST_SCREEN else ""),
         warnings=events,
+        unread_decisions=portfolio.unread_decisions,
         overdue_days=OVERDUE_DAYS,
         cases_line=_cases_line(cards),
     )

@@ -6,7 +6,8 @@ one case each, agent ids V901-V903 that nothing else uses) place a call on chose
     V901  returning   days 0 and 1, then quiet; resolved on day 1 + RESOLVE_AFTER_DAYS; reopened
                       the day after (when the sample has that many days: 10 with cn_bank's 7)
     V902  upheld      days 0-4; the agency disputed the case on day 1 and the bank upheld it on
-                      day 2: findings up to day 2 are dismissed, later ones count again
+                      day 2: day 2's findings are dismissed (the rows are dated after days 0
+                      and 1, so those nights had no decision yet), later ones count again
     V903  disputed    day 1 to the last day; the agency disputed it on day 1, still open
 
 plus one exception: the bank accepted the NDA agency's lapsed NDA (CONF_NDA_NOT_IN_FORCE,
@@ -158,12 +159,14 @@ class CasePlants:
 
     def _decision(self, key: tuple[str, str, str], day: int) -> tuple[str, str, str]:
         """cases.md §3 for one case on one day: upheld (to decided_on) dismisses, an exception in
-        force accepts, an open dispute disputes."""
+        force accepts, an open dispute disputes; a row dated after the day is not a decision yet."""
         agency_id, rule_id, subject = key
         date = self.plan.date(day).isoformat()
         exception = next((e for e in self.exceptions if e["agency_id"] == agency_id and e["rule_id"] == rule_id
-                          and e["subject"] in ("", subject) and e["valid_from"] <= date <= e["valid_to"]), None)
-        dispute = next((d for d in self.disputes if d["case_id"] == case_id(*key)), None)
+                          and e["subject"] in ("", subject) and e["valid_from"] <= date <= e["valid_to"]
+                          and e["approved_on"] <= date), None)
+        dispute = next((d for d in self.disputes if d["case_id"] == case_id(*key) and d["raised_on"] <= date
+                        and d["decided_on"] <= date), None)
         exception_id = exception["exception_id"] if exception else ""
         dispute_id = dispute["dispute_id"] if dispute else ""
         if dispute and dispute["status"] == "upheld" and date <= dispute["decided_on"]:

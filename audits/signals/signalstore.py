@@ -7,30 +7,27 @@
     <store>/signals/reach/call_date=D/     reach.parquet, reach.json
         the rolling state as of D (reach.py, daynumbers.py: what each agency attempted over the
         days both signals need); reach.json records the calls partition sha256 of every day of
-        its window, so a state built before a rerun of one of them is not used, and the
-        parquet's own sha256, so an altered or torn state is rebuilt, never read
+        its window, so a state built before a rerun of one of them is not used
     <store>/signals/findings/call_date=D/  findings.parquet, findings.json
         the day's findings by callee_key (agency, case, findings), for linking later complaints
         to cases; findings.json records the HMAC key's fingerprint
-    <store>/signals/complaints/day=D/      complaints.parquet
+    <store>/signals/complaints/day=D/      complaints.parquet, complaints.json
         the complaints received on D as linked (no phone number, no text): the rate's
         numerator, escalation, and complaint ids unique across days
 
-Each day's folder is written aside and renamed into place. Callers hold the store's lock
-(audits.store.writing). Indexes and states are caches of the calls partitions: those older
-than the windows need are pruned, and rebuilt from the partitions if a rerun of an old day
-needs them again.
+Each day's folder is written aside with its record (the .json: what it was built from, and the
+rows and sha256 of each file) and renamed into place (audits.store.replace_folder); each file is
+checked against the record when read. Callers hold the store's lock (audits.store.writing).
+Indexes and states are caches of the calls partitions: one that does not match its record is
+rebuilt from the partitions, those older than the windows need are pruned (and rebuilt if a
+rerun of an old day needs them again). Findings and complaints that do not match stop the run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import shutil
-import uuid
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -38,7 +35,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audits import store
-from audits.manifest import sha256_path
 from audits.phones import e164_integers
 from audits.signals.numbers import DayNumbers, agency_codes, day_numbers, distinct_agencies
 from audits.signals.reach import Reach
@@ -63,41 +59,11 @@ def _days_of(root: Path, kind: str) -> list[dt.date]:
                   if "=" in p.name and not p.name.startswith("."))
 
 
-def _replace_folder(folder: Path, writers: dict[str, Callable[[Path], None]]) -> None:
-    """Write the files aside (each writer gets its path), then rename the folder into place."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = folder.parent / f".{folder.name}.{uuid.uuid4().hex}"
-    staging.mkdir()
-    try:
-        for name, write in writers.items():
-            write(staging / name)
-        retired = folder.parent / f".{folder.name}.old.{uuid.uuid4().hex}"
-        if folder.exists():
-            os.replace(folder, retired)
-        os.replace(staging, folder)
-        shutil.rmtree(retired, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _json(document: dict) -> Callable[[Path], None]:
-    return lambda path: path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return document if isinstance(document, dict) else None
-
-
 def calls_digest(root: Path, day: dt.date) -> str | None:
     """The sha256 of day D's calls partition as the store recorded it (None: not stored)."""
-    record = _read_json(root / "calls" / f"call_date={day.isoformat()}" / store.RECORD)
+    record = store.day_record(root, day)
     try:
-        return str(record["calls"]["sha256"]) if record else None
+        return str(record["calls"]["sha256"]) if isinstance(record, dict) else None
     except (KeyError, TypeError):
         return None
 
@@ -115,7 +81,7 @@ def day_index(root: Path, day: dt.date, *, attempt_dispositions: frozenset[str],
     if digest is None:
         return DayNumbers.empty()
     folder = _folder(root, "numbers", day)
-    record = _read_json(folder / "index.json")
+    record = store.folder_matches(folder, "index.json")           # altered or torn: rebuilt
     if record and record.get("calls_sha256") == digest and record.get("attempt_dispositions") == sorted(
             attempt_dispositions):
         return DayNumbers(keys=np.load(folder / "keys.npy", mmap_mode="r"),
@@ -128,12 +94,11 @@ def day_index(root: Path, day: dt.date, *, attempt_dispositions: frozenset[str],
         if not checked:
             store.check_days(root, [day])            # StoreError when the partition was altered
         index = _index_of_partition(root, day, attempt_dispositions)
-    _replace_folder(folder, {
+    store.replace_folder(folder, {
         "keys.npy": lambda path: np.save(path, index.keys), "calls.npy": lambda path: np.save(path, index.calls),
-        "attempts.npy": lambda path: np.save(path, index.attempts),
-        "index.json": _json({"date": day.isoformat(), "calls_sha256": digest, "rows": int(len(index.keys)),
-                             "attempt_dispositions": sorted(attempt_dispositions),
-                             "agencies": list(index.agencies)})})
+        "attempts.npy": lambda path: np.save(path, index.attempts)}, "index.json", {
+        "date": day.isoformat(), "calls_sha256": digest, "rows": int(len(index.keys)),
+        "attempt_dispositions": sorted(attempt_dispositions), "agencies": list(index.agencies)})
     return index
 
 
@@ -165,14 +130,13 @@ def _attempt_flags(chunk: pa.Array, attempt_dispositions: frozenset[str]) -> np.
 # --- the rolling reach ---------------------------------------------------------------------
 
 def read_reach(root: Path, day: dt.date) -> tuple[Reach, dict] | None:
-    """The stored reach of day D and its record (None when absent or unreadable)."""
+    """The stored reach of day D and its record (None when absent, or not as written: the state
+    is then rebuilt from the days' indexes)."""
     folder = _folder(root, "reach", day)
-    record = _read_json(folder / "reach.json")
+    record = store.folder_matches(folder, "reach.json")
     if record is None:
         return None
     try:
-        if sha256_path(folder / "reach.parquet") != record.get("sha256"):
-            return None                                  # altered or torn: rebuilt from the days' indexes
         table = pq.read_table(folder / "reach.parquet")
     except (OSError, pa.ArrowException):
         return None
@@ -183,15 +147,14 @@ def read_reach(root: Path, day: dt.date) -> tuple[Reach, dict] | None:
 
 def write_reach(root: Path, day: dt.date, state: Reach, record: dict) -> None:
     table = pa.table({"key": pa.array(state.keys, pa.int64()), "last_day": pa.array(state.last_day, pa.int32())})
-    _replace_folder(_folder(root, "reach", day), {
+    store.replace_folder(_folder(root, "reach", day), {
         # Sorted keys and days a month apart delta-encode to a few bytes each, smaller than LZ4 on top
         # gives and faster both ways (12M keys: 36 MB, written in 0.2 s, read in 0.1 s of CPU).
         "reach.parquet": lambda path: pq.write_table(table, path, compression="none", use_dictionary=False,
                                                      column_encoding={"key": "DELTA_BINARY_PACKED",
-                                                                      "last_day": "DELTA_BINARY_PACKED"}),
-        "reach.json": lambda path: _json({**record, "date": day.isoformat(), "agencies": list(state.agencies),
-                                          "rows": int(len(state.keys)),
-                                          "sha256": sha256_path(path.parent / "reach.parquet")})(path)})
+                                                                      "last_day": "DELTA_BINARY_PACKED"})},
+        "reach.json", {**record, "date": day.isoformat(), "agencies": list(state.agencies),
+                       "rows": int(len(state.keys))})
 
 
 def reach_days(root: Path) -> list[dt.date]:
@@ -200,26 +163,40 @@ def reach_days(root: Path) -> list[dt.date]:
 
 # --- findings by number ----------------------------------------------------------------------
 
+def _advice(day: dt.date) -> str:
+    return store.rerun_advice(day, "signals")
+
+
+def _checked_file(root: Path, kind: str, day: dt.date, name: str, record: str) -> tuple[Path, dict] | None:
+    """The day's file of `kind` and its folder's record, the file checked against it (StoreError
+    otherwise); None when the store holds no folder of that day."""
+    folder = _folder(root, kind, day)
+    if not folder.is_dir():
+        return None
+    document = store.read_record(folder / record, advice=_advice(day))
+    path = store.check_file(folder / name, document["files"].get(name), record=folder / record, advice=_advice(day))
+    return path, document
+
+
 def write_findings(root: Path, day: dt.date, findings: pd.DataFrame, *, key_fingerprint: str) -> None:
     """Day D's findings per (callee_key, agency, case) with their count."""
     table = pa.Table.from_pandas(findings[list(FINDING_COLUMNS)].reset_index(drop=True), preserve_index=False,
                                  schema=FINDING_SCHEMA)          # typed even when empty: the look-up filters on it
-    _replace_folder(_folder(root, "findings", day), {
-        "findings.parquet": lambda path: pq.write_table(table, path, compression="zstd"),
-        "findings.json": _json({"date": day.isoformat(), "key_fingerprint": key_fingerprint,
-                                "rows": int(len(findings))})})
+    store.replace_folder(_folder(root, "findings", day), {
+        "findings.parquet": lambda path: pq.write_table(table, path, compression="zstd")}, "findings.json",
+        {"date": day.isoformat(), "key_fingerprint": key_fingerprint, "rows": int(len(findings))})
 
 
 def read_findings(root: Path, days: list[dt.date], callee_keys: list[str], *, key_fingerprint: str) -> pd.DataFrame:
-    """The stored findings of these days on calls to these callee_keys, with `call_date`. A day
-    stored with another HMAC key is left out (its keys cannot match)."""
+    """The stored findings of these days on calls to these callee_keys, with `call_date`, each
+    day's file checked against its record. A day stored with another HMAC key is left out (its
+    keys cannot match)."""
     frames = []
     for day in days:
-        folder = _folder(root, "findings", day)
-        record = _read_json(folder / "findings.json")
-        if not record or record.get("key_fingerprint") != key_fingerprint or not callee_keys:
+        found = _checked_file(root, "findings", day, "findings.parquet", "findings.json")
+        if found is None or found[1].get("key_fingerprint") != key_fingerprint or not callee_keys:
             continue
-        table = pq.read_table(folder / "findings.parquet", filters=[("callee_key", "in", callee_keys)])
+        table = pq.read_table(found[0], filters=[("callee_key", "in", callee_keys)])
         frames.append(table.to_pandas().assign(call_date=day.isoformat()))
     if not frames:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in (*FINDING_COLUMNS, "call_date")}).astype(
@@ -233,16 +210,22 @@ def write_complaints(root: Path, day: dt.date, records: pd.DataFrame) -> None:
     table = pa.Table.from_pandas(records[list(COMPLAINT_RECORD_COLUMNS)].reset_index(drop=True).astype(str),
                                  preserve_index=False,
                                  schema=pa.schema([(c, pa.string()) for c in COMPLAINT_RECORD_COLUMNS]))
-    _replace_folder(_folder(root, "complaints", day), {
-        "complaints.parquet": lambda path: pq.write_table(table, path, compression="zstd")})
+    store.replace_folder(_folder(root, "complaints", day), {
+        "complaints.parquet": lambda path: pq.write_table(table, path, compression="zstd")}, "complaints.json",
+        {"date": day.isoformat(), "rows": table.num_rows})
+
+
+def _complaints_file(root: Path, day: dt.date) -> Path | None:
+    found = _checked_file(root, "complaints", day, "complaints.parquet", "complaints.json")
+    return None if found is None else found[0]
 
 
 def read_complaints(root: Path, days: list[dt.date]) -> pd.DataFrame:
-    """The stored complaints of these days (those stored), with `day`."""
+    """The stored complaints of these days (those stored, each checked), with `day`."""
     frames = []
     for day in days:
-        path = _folder(root, "complaints", day) / "complaints.parquet"
-        if path.is_file():
+        path = _complaints_file(root, day)
+        if path is not None:
             frames.append(pq.read_table(path).to_pandas().assign(day=day.isoformat()))
     if not frames:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in (*COMPLAINT_RECORD_COLUMNS, "day")})
@@ -251,10 +234,9 @@ def read_complaints(root: Path, days: list[dt.date]) -> pd.DataFrame:
 
 def complaint_ids_before(root: Path, day: dt.date) -> np.ndarray:
     """Every complaint id stored for a day before D (ids are unique across days)."""
-    ids = [pq.read_table(_folder(root, "complaints", earlier) / "complaints.parquet", columns=["complaint_id"])
-           .column("complaint_id").to_numpy(zero_copy_only=False)
-           for earlier in _days_of(root, "complaints") if earlier < day
-           and (_folder(root, "complaints", earlier) / "complaints.parquet").is_file()]
+    paths = [_complaints_file(root, earlier) for earlier in _days_of(root, "complaints") if earlier < day]
+    ids = [pq.read_table(path, columns=["complaint_id"]).column("complaint_id").to_numpy(zero_copy_only=False)
+           for path in paths if path is not None]
     return np.concatenate(ids).astype(object) if ids else np.zeros(0, dtype=object)
 
 

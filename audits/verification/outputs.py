@@ -166,8 +166,9 @@ def _required_outputs(manifest: dict) -> set[str]:
     from audits.rendering.formatting import agency_file_stem
 
     inputs = manifest["inputs"]
-    required = set(ALWAYS_WRITTEN) | {f"dq/{e.get('table')}.json" for e in inputs
-                                      if e.get("table") in (*REFERENCE_TABLES, *DECISION_TABLES)}
+    required = set(ALWAYS_WRITTEN) | {f"dq/{e.get('table')}.json" for e in inputs      # unreadable: never validated
+                                      if e.get("table") in (*REFERENCE_TABLES, *DECISION_TABLES)
+                                      and e.get("status") != "unreadable"}
     if any(e.get("table") == "cdr" and whole_number(e.get("rows_accepted")) for e in inputs):
         required.add("dq/cdr.json")
     if any(e.get("table") == "complaints" and e.get("status") == "ok" for e in inputs):

@@ -2,8 +2,9 @@
 cases.md and the modules' docstrings (not from the code under test):
 
 - decisions (cases.md §3, decisions.py): which exception or dispute decides each case and each
-  finding on a day, with subjects in any written phone form, blank subjects, dates at the
-  validity and decided_on boundaries, shuffled non-contiguous labels and subsets. The oracle
+  finding on a day, with subjects in any written phone form or as the key the reports show,
+  blank subjects, dates at the validity and decided_on boundaries (a decision dated after the
+  day is not one yet), shuffled non-contiguous labels and subsets. The oracle
   loops over the exception and dispute rows per case: phone subjects through `phonenumbers`
   and an HMAC, case ids from the spec's SHA-256 formula.
 - evidence (cases.md §4, evidence.py): each agency's cases in scorecard order, the first calls
@@ -74,6 +75,8 @@ def spec_subject(rule: str, subject: str | None) -> tuple[str, bool]:
     if KIND[rule] == "agency":
         return subject, True
     if KIND[rule] in ("customer", "caller"):
+        if len(subject) == 64 and all(c in "0123456789abcdefABCDEF" for c in subject):   # the key the reports show
+            return subject.lower(), False
         e164 = e164_of(subject)
         return (keyed(e164), False) if e164 else ("", True)
     return subject, False
@@ -158,7 +161,12 @@ def exception_subject(draw, rule: str, raw: str) -> str | None:
     if choice == 0 or (choice <= 4 and KIND[rule] == "agency"):
         return None
     if choice <= 4 and KIND[rule] != "agency":
-        return draw(written_phone(raw)) if KIND[rule] in ("customer", "caller") else raw
+        if KIND[rule] not in ("customer", "caller"):
+            return raw
+        if choice == 4:                                       # the key as the reports show it, in either case
+            key = keyed("+86" + raw)
+            return key.upper() if draw(st.booleans()) else key
+        return draw(written_phone(raw))
     kind = draw(st.sampled_from(["agent", "customer", "campaign", "agency"]))
     if kind == "agent":
         return draw(st.sampled_from(AGENTS))
@@ -226,10 +234,10 @@ def test_decisions_equal_a_per_case_loop_over_the_exception_and_dispute_rows(wor
     exceptions = [{**x, "key": key} for x, (key, bad) in zip(exception_rows, judged) if not bad]
 
     dtyped = dispute_columns(_frame(dispute_rows, DISPUTE_COLUMNS, rng.sample(range(5, 500, 7), len(dispute_rows))),
-                             known_cases=list(cases))
+                             known_cases=list(cases), day=DAY)
     dkept = [d["case_id"] in cases and (d["status"].lower() == "open" or d["decided_on"] is not None)
-             for d in dispute_rows]
-    assert (dtyped["case_known"] & ~dtyped["decision_missing"]).tolist() == dkept
+             and (d["decided_on"] is None or day_of(d["decided_on"]) <= DAY) for d in dispute_rows]
+    assert (dtyped["case_known"] & ~dtyped["decision_missing"] & ~dtyped["after_audit_day"]).tolist() == dkept
     disputes = [d for d, keep in zip(dispute_rows, dkept) if keep]
 
     # the snapshot's cases (with findings today or quiet), shuffled, non-contiguous labels; sometimes
