@@ -10,7 +10,8 @@ manifest that `python -m audits verify` can check.
 **Schedule**: every night at 02:00 in the bank's time zone (env `VENDOR_AUDIT_SCHEDULE`,
 `VENDOR_AUDIT_TIMEZONE`), auditing the previous local day.
 
-**Params** (Trigger DAG w/ config): `audit_date` (YYYY-MM-DD, default: the previous local day),
+**Params** (Trigger DAG w/ config): `audit_date` (YYYY-MM-DD; default: the bank-local day before the run was
+due, which for a manual run is the day before it was triggered),
 `rulepack` (`cn_bank`, `us_collections` or a YAML path), `landing`, `out`, `store`,
 `landing_wait_minutes` (how long to wait for late agencies before auditing without them),
 `notify_to` (comma-separated e-mail addresses; the SMTP connection is `audit_smtp`), `notify_from`
@@ -78,7 +79,8 @@ def _under_data_root(name: str) -> str:
     },
     params={
         "audit_date": Param(None, type=["null", "string"], format="date",
-                            description="Business day to audit; default the previous local day."),
+                            description="Business day to audit; default the bank-local day before the run was "
+                                        "due (a manual run: the day before it was triggered)."),
         "rulepack": Param("cn_bank", type="string", description="Rulepack name or YAML path."),
         "landing": Param(_under_data_root("landing"), type="string",
                          description="Absolute path shared by every worker (default $VENDOR_AUDIT_DATA/landing)."),
@@ -121,7 +123,7 @@ def vendor_audit_nightly():
             if params.get("audit_date"):
                 audit_date = dt.date.fromisoformat(params["audit_date"])
             else:
-                audit_date = audited_day(context["logical_date"] or context["dag_run"].run_after, BANK_TIMEZONE)
+                audit_date = audited_day(_due(context), BANK_TIMEZONE)
             load_rulepack(params["rulepack"])            # fail here, clearly, on a broken rulepack
             _hmac_secret()                               # and on a worker without the key
             _signing_key(announce=False)                 # and on a signing key configured but unusable
@@ -344,6 +346,12 @@ def vendor_audit_nightly():
     discarded = discard_work(resolved)
     [staged, validated, rules, merged, report_dir] >> discarded
     discarded.as_teardown(setups=resolved, on_failure_fail_dagrun=True)
+
+
+def _due(context) -> dt.datetime:
+    """When the run was due: its logical date (scheduled and backfill runs), else, for a manual run
+    that Airflow 3 created without one ("Trigger DAG"), its run_after, the moment it was triggered."""
+    return context.get("logical_date") or context["dag_run"].run_after
 
 
 def _config(settings: dict):

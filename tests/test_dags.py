@@ -170,6 +170,23 @@ def test_full_run_rerun_verify_and_email(dag, tmp_path, inbox):
     assert attachments == ["summary.xlsx"]
 
 
+def test_a_manual_run_without_a_logical_date_audits_the_day_before_it_was_triggered(dag, tmp_path):
+    """Airflow 3's "Trigger DAG" may create a run without a logical date; without the audit_date
+    param it audits the bank-local day before the run's run_after (the moment it was triggered)."""
+    import pendulum
+
+    _landing(tmp_path)
+    conf = {"audit_date": None, "landing": str(tmp_path / "landing"), "out": str(tmp_path / "reports"),
+            "store": str(tmp_path / "store"), "landing_wait_minutes": 0, "notify_to": "", "notify_from": "",
+            "rule_partitions": 1, "report_base_url": ""}
+    run = dag.test(logical_date=None, run_after=pendulum.datetime(2026, 11, 28, 9, 30, tz="Asia/Shanghai"),
+                   run_conf=conf)
+    assert run.logical_date is None
+    assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
+    manifest = json.loads((tmp_path / "reports" / DAY.isoformat() / "manifest.json").read_text())
+    assert manifest["audit_date"] == DAY.isoformat() and manifest["run_id"] == run.run_id
+
+
 def _settings(root: Path, **changes) -> dict:
     """What resolve_run hands the other tasks, for calling one task's function directly."""
     return {"audit_date": DAY.isoformat(), "landing": str(root / "landing"), "out": str(root / "reports"),
