@@ -5,11 +5,13 @@ audits, how long it waits for late agencies, and that its folders are shared by 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import PurePath
+import json
+from pathlib import Path, PurePath
 from zoneinfo import ZoneInfo
 
 from audits.config import ConfigError
 from audits.ingest import AuditError
+from audits.manifest import MANIFEST, hash_mismatch
 from audits.workdir import WorkMissing
 
 # What a retry cannot fix: an unusable rulepack or setting (a relative path, mixed HMAC keys),
@@ -78,3 +80,33 @@ def earlier_run_message(run_id: str, audit_date: str) -> str:
     return (f"Waiting for run {run_id} (an earlier day) to finish before publishing {audit_date}: this day's "
             "trends (change_prev_day, change_prev_7d) and cases build on the earlier days' reports. A backfill "
             "runs its days at once; their reports come out oldest first.")
+
+
+def publication_problem(report_dir: Path, run_id: str) -> str | None:
+    """None when the run `run_id` published the report in `report_dir` (its manifest names the run)
+    and every output the manifest lists hashes as listed; else why the run cannot be called done.
+    A run is green only when this is None, whatever happened to its tasks: an operator who marks
+    a run failed (or success) while a task waits for its retry makes Airflow skip every task not
+    yet done, and a run of skipped tasks would otherwise end green with nothing published."""
+    try:
+        manifest = json.loads((report_dir / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return f"This run published nothing: {report_dir} has no {MANIFEST}. " + RUN_AGAIN
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"This run's report cannot be confirmed: {report_dir / MANIFEST} cannot be read ({exc}). " + RUN_AGAIN
+    if not isinstance(manifest, dict) or manifest.get("run_id") != run_id:
+        other = manifest.get("run_id") if isinstance(manifest, dict) else None
+        return (f"This run published nothing: the report in {report_dir} is run {other}'s, not this run's "
+                f"({run_id}). " + RUN_AGAIN)
+    outputs = manifest.get("outputs") if isinstance(manifest.get("outputs"), dict) else {}
+    problems = [p for name, digest in sorted(outputs.items())
+                for p in hash_mismatch(report_dir / name, str(digest), f"output {name}", "the report was altered")]
+    if problems or not outputs:
+        shown = problems[:10] or [f"{MANIFEST} lists no outputs."]
+        return "\n".join([f"This run's report in {report_dir} does not match its manifest:", *shown,
+                          f"Check it with `python -m audits verify {report_dir}`. " + RUN_AGAIN])
+    return None
+
+
+RUN_AGAIN = ("The run is not green until its report is published: clear its failed or skipped tasks with their "
+             "downstream tasks, or trigger the day again (param audit_date).")

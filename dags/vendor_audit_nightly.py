@@ -296,6 +296,28 @@ def vendor_audit_nightly():
             # DQ_FILE_MISSING; the run still fails, so the unreachable source is seen and fixed.
             raise AirflowFailException(run_failed_message(failed, published=states.get("publish") == "success"))
 
+    @task(retries=0)
+    def confirm_published() -> str:
+        """The run's verdict on what matters: fail unless this run published its report, intact. A
+        teardown without a setup: Airflow never skips it, not even when an operator marks the run
+        failed or success while a task waits for its retry (every task not yet done is then
+        skipped, discard_work with its setup), so a run is green only with its report published."""
+        from pathlib import Path
+
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from audits.deployment import RUN_AGAIN, publication_problem
+
+        context = get_current_context()
+        settings = context["ti"].xcom_pull(task_ids="resolve_run")
+        if not settings:
+            raise AirflowFailException("This run published nothing: resolve_run did not finish (it failed, or was "
+                                       "skipped when the run was marked failed or success by hand). " + RUN_AGAIN)
+        report_dir = Path(settings["out"]) / settings["audit_date"]
+        if problem := publication_problem(report_dir, context["run_id"]):
+            raise AirflowFailException(problem)
+        return f"published: {report_dir}"
+
     @task(retries=1)
     def notify(settings: dict, report_dir: str) -> str:
         """E-mail the summary (masked numbers only) through the SMTP connection `audit_smtp`."""
@@ -339,6 +361,10 @@ def vendor_audit_nightly():
     merged >> report_dir
     merged >> wait_for_earlier_days(resolved) >> report_dir
     notify(settings, report_dir)
+    # The run's verdict, which nothing skips (a teardown without a setup): green means published.
+    confirmed = confirm_published()
+    report_dir >> confirmed
+    confirmed.as_teardown(on_failure_fail_dagrun=True)
     # Last, whatever failed (from resolve_run's settings: check_reference may be what failed). The
     # teardown of resolve_run: clearing any task between them (publish alone, one stage_agency)
     # clears both, so the work is removed again and discard_work's state, which fails when a task

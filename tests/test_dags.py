@@ -44,7 +44,7 @@ EXPECTED_EDGES = {
     ("stage_agency", "discard_work"), ("validate_day", "discard_work"), ("bank_wide_rules", "discard_work"),
     ("merge_findings", "discard_work"), ("publish", "discard_work"), ("resolve_run", "discard_work"),
     ("resolve_run", "wait_for_earlier_days"), ("merge_findings", "wait_for_earlier_days"),
-    ("wait_for_earlier_days", "publish"),
+    ("wait_for_earlier_days", "publish"), ("publish", "confirm_published"),
 }
 
 
@@ -63,12 +63,15 @@ def dag():
 def test_dag_has_the_expected_tasks_and_edges(dag):
     edges = {(task.task_id, down) for task in dag.tasks for down in task.downstream_task_ids}
     assert EXPECTED_EDGES <= edges
-    assert {t.task_id for t in dag.tasks} == {a for a, _ in EXPECTED_EDGES} | {"notify", "discard_work"}
+    leaves = {"notify", "discard_work", "confirm_published"}
+    assert {t.task_id for t in dag.tasks} == {a for a, _ in EXPECTED_EDGES} | leaves
     assert dag.doc_md and all(dag.get_task(t).doc_md for t in ("check_reference", "stage_agency", "publish"))
     assert dag.get_task("stage_agency").retries == 2
     assert dag.get_task("validate_day").trigger_rule == "none_failed"
     assert dag.get_task("discard_work").trigger_rule == "all_done_setup_success"   # work files go, failed or not
     assert dag.get_task("discard_work").is_teardown and dag.get_task("resolve_run").is_setup
+    confirm = dag.get_task("confirm_published")      # the run's verdict: a teardown nothing can skip
+    assert confirm.is_teardown and confirm.on_failure_fail_dagrun and confirm.upstream_task_ids == {"publish"}
 
 
 class _Inbox:
@@ -185,6 +188,31 @@ def test_a_manual_run_without_a_logical_date_audits_the_day_before_it_was_trigge
     assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
     manifest = json.loads((tmp_path / "reports" / DAY.isoformat() / "manifest.json").read_text())
     assert manifest["audit_date"] == DAY.isoformat() and manifest["run_id"] == run.run_id
+
+
+def test_a_run_that_published_nothing_never_ends_green(dag, tmp_path, monkeypatch):
+    """An operator who marks a run failed (or success) while a task waits for its retry has Airflow
+    skip every task not yet done, the teardown's setup included; a run whose publish was skipped
+    must not end green. Here publish skips itself, as a task marked skipped would: nothing is
+    published, no task failed, and the run fails in its last task, saying so."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    import audits.pipeline
+
+    def skipped(config):
+        raise AirflowSkipException("skipped, as an operator's mark would")
+
+    _landing(tmp_path)
+    monkeypatch.setattr(audits.pipeline, "stage_publish", skipped)
+    conf = {"audit_date": DAY.isoformat(), "landing": str(tmp_path / "landing"), "out": str(tmp_path / "reports"),
+            "store": str(tmp_path / "store"), "landing_wait_minutes": 0, "notify_to": "", "notify_from": "",
+            "rule_partitions": 1, "report_base_url": ""}
+    run = dag.test(run_conf=conf)
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    assert "skipped" in states["publish"] and "skipped" in states["notify"], states
+    assert not (tmp_path / "reports" / DAY.isoformat()).exists()
+    assert "failed" in str(run.state), states
+    assert "failed" in states["confirm_published"], states
 
 
 def _settings(root: Path, **changes) -> dict:

@@ -62,3 +62,23 @@ def test_the_embedded_run_passes_absolute_data_paths_and_a_secret(tmp_path, monk
     assert "development secret" in capsys.readouterr().err
     monkeypatch.setenv("AUDIT_HMAC_SECRET", "bank-secret")
     assert airflow_environment(Path("demo"))["AUDIT_HMAC_SECRET"] == "bank-secret"
+
+
+def test_a_run_is_done_only_when_its_own_report_is_published_intact(tmp_path):
+    import json
+
+    from audits.deployment import publication_problem
+    from audits.manifest import sha256_path
+
+    report = tmp_path / "2026-11-27"
+    assert "published nothing" in publication_problem(report, "manual__1")
+    report.mkdir()
+    (report / "scores.csv").write_text("agency_id\nAG01\n")
+    manifest = {"run_id": "manual__1", "outputs": {"scores.csv": sha256_path(report / "scores.csv")}}
+    (report / "manifest.json").write_text(json.dumps(manifest))
+    assert publication_problem(report, "manual__1") is None
+    assert "run manual__1's, not this run's (manual__2)" in publication_problem(report, "manual__2")
+    (report / "scores.csv").write_text("agency_id\nAG02\n")
+    assert "output scores.csv: sha256" in publication_problem(report, "manual__1")
+    (report / "manifest.json").write_text("{")
+    assert "cannot be read" in publication_problem(report, "manual__1")
