@@ -1,5 +1,6 @@
 """The morning e-mail: worst agencies, the new and reopened critical cases, data-quality failures,
-with the portfolio workbook attached. Built from a published report only (masked numbers,
+the sources whose pull failed, with the portfolio workbook attached. Built from a published
+report (and the orchestrator's list of failed pulls) only (masked numbers,
 escaped text): cases.csv, not violations.csv, so a day of half a million findings is still a
 short e-mail about the few things that began today.
 """
@@ -7,6 +8,7 @@ short e-mail about the few things that began today.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +30,10 @@ class Message:
     attachments: tuple[Path, ...]
 
 
-def compose_summary(report_dir: Path, *, base_url: str = "") -> Message:
+def compose_summary(report_dir: Path, *, base_url: str = "", pull_failures: Sequence[str] = ()) -> Message:
     """Subject, HTML body and attachments summarising the report in `report_dir`; the portfolio
-    link is under `base_url` when given (see portfolio_link)."""
+    link is under `base_url` when given (see portfolio_link); `pull_failures` are sentences on the
+    agencies whose file could not be pulled from its source (the orchestrator knows them)."""
     scores = read_csv(report_dir / "scores.csv", dtype={"agency_id": "str", "grade": "str"})
     audit_date = report_dir.name
     cases = _cases(report_dir)
@@ -69,6 +72,7 @@ def compose_summary(report_dir: Path, *, base_url: str = "") -> Message:
         for row in failing_files.itertuples(index=False):
             lines.append(f"<li>{escape(row.agency_id)}: file {escape(row.file_status)}</li>")
         lines.append("</ul>")
+    lines += pull_failure_html(pull_failures)
     link = escape(portfolio_link(report_dir, base_url))
     lines += [f"<p>Portfolio: <a href=\"{link}\">{link}</a> (summary.xlsx attached).</p>", "</body></html>"]
     regulator = len(regulator_complaints(report_dir))
@@ -78,6 +82,14 @@ def compose_summary(report_dir: Path, *, base_url: str = "") -> Message:
                f"worst {ranked.iloc[0]['agency_id'] if len(ranked) else '-'}")
     attachments = tuple(p for p in (report_dir / "summary.xlsx",) if p.is_file())
     return Message(subject=subject, html="\n".join(lines), attachments=attachments)
+
+
+def pull_failure_html(pull_failures: Sequence[str]) -> list[str]:
+    """The sources whose pull failed, one line each (escaped); none when every pull worked."""
+    if not pull_failures:
+        return []
+    return [f"<h3>Source pulls that failed ({len(pull_failures)})</h3><ul>",
+            *(f"<li>{html.escape(line)}</li>" for line in pull_failures), "</ul>"]
 
 
 def begun_critical(cases: pd.DataFrame) -> pd.DataFrame:

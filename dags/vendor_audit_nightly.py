@@ -143,7 +143,7 @@ def vendor_audit_nightly():
             return sorted(_sources(settings).cdr)
 
     @task(retries=3, retry_delay=dt.timedelta(minutes=1), retry_exponential_backoff=True,
-          max_active_tis_per_dagrun=16,
+          max_active_tis_per_dagrun=16, map_index_template="{{ agency_id }}",     # the UI shows AG01, not 0
           doc_md="Pull one agency's file of the day into the landing zone (one mapped task per agency): a "
                  "connection error is retried with back-off and never holds up the other agencies; a file not "
                  "there yet is not an error (wait_for_landing pulls it once it is).")
@@ -151,6 +151,7 @@ def vendor_audit_nightly():
         """Pull one agency's CDR file of the day from its source."""
         from audits.sources.pull import pull_agency
 
+        get_current_context()["agency_id"] = agency_id        # for map_index_template
         with _fail_without_retry():
             outcome = pull_agency(_pull_settings(settings), agency_id)
         return f"{outcome.status}: {outcome.message}"
@@ -287,14 +288,13 @@ def vendor_audit_nightly():
         from audits.pipeline import discard_work as discard
 
         discard(_config(settings))
-        context = get_current_context()
-        ti = context["ti"]
-        upstream = sorted(context["task"].get_flat_relative_ids(upstream=True))
-        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id], task_ids=upstream).get(ti.run_id, {})
+        states = _upstream_states()
         if failed := failed_tasks(states):
-            # Only pulls failed (sources.md): the report is published with those agencies as
-            # DQ_FILE_MISSING; the run still fails, so the unreachable source is seen and fixed.
-            raise AirflowFailException(run_failed_message(failed, published=states.get("publish") == "success"))
+            # Only pulls failed (sources.md): the report is published without those agencies'
+            # pulled files; the run still fails, so the unreachable source is seen and fixed.
+            published = states.get("publish") == "success"
+            pulls, lines = _failed_pulls(settings, failed, published=published)
+            raise AirflowFailException(run_failed_message(failed, published=published, pulls=pulls, pull_lines=lines))
 
     @task(retries=0)
     def confirm_published() -> str:
@@ -328,7 +328,11 @@ def vendor_audit_nightly():
         recipients = [a.strip() for a in settings["notify_to"].split(",") if a.strip()]
         if not recipients:
             return "no recipients configured (param notify_to); nothing sent"
-        message = compose_summary(Path(report_dir), base_url=settings.get("report_base_url", ""))
+        from audits.deployment import failed_tasks
+
+        _, pulls_failed = _failed_pulls(settings, failed_tasks(_upstream_states()), published=True)
+        message = compose_summary(Path(report_dir), base_url=settings.get("report_base_url", ""),
+                                  pull_failures=pulls_failed)
         from airflow.providers.smtp.hooks.smtp import SmtpHook
 
         try:
@@ -378,6 +382,28 @@ def _due(context) -> dt.datetime:
     """When the run was due: its logical date (scheduled and backfill runs), else, for a manual run
     that Airflow 3 created without one ("Trigger DAG"), its run_after, the moment it was triggered."""
     return context.get("logical_date") or context["dag_run"].run_after
+
+
+def _upstream_states() -> dict[str, str | None]:
+    """The states of the running task's upstream tasks in this run (a mapped one's per map index,
+    keyed `<task id>_<map index>`)."""
+    context = get_current_context()
+    ti = context["ti"]
+    upstream = sorted(context["task"].get_flat_relative_ids(upstream=True))
+    return ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id], task_ids=upstream).get(ti.run_id, {})
+
+
+def _failed_pulls(settings: dict, failed: list[str], *, published: bool) -> tuple[dict[str, str], list[str]]:
+    """The failed pull tasks with their agencies, and what the report did without each pulled
+    file (audited one landed earlier, or none: DQ_FILE_MISSING)."""
+    from pathlib import Path
+
+    from audits.deployment import failed_pulls, pull_failure_lines, published_inputs
+
+    agencies = get_current_context()["ti"].xcom_pull(task_ids="source_agencies") or []
+    pulls = failed_pulls(failed, list(agencies))
+    inputs = published_inputs(Path(settings["out"]) / settings["audit_date"]) if published else None
+    return pulls, pull_failure_lines(list(pulls.values()), inputs, settings["audit_date"])
 
 
 def _config(settings: dict):

@@ -440,6 +440,42 @@ def test_a_run_pulls_each_agency_first_and_one_failing_source_does_not_stop_it(d
     assert "sftp_ag01" in json.dumps(inputs) and sshd.user_key_passphrase not in (report / "manifest.json").read_text()
 
 
+def test_failed_pulls_are_named_by_agency_with_what_was_audited_instead_in_the_log_and_the_email(
+        dag, tmp_path, inbox, monkeypatch, capfd):
+    """AG01's and AG02's pulls fail (their connection is not defined: not retried). AG01 had a file
+    in the landing zone already, which the report audits: the run must say so, not call AG01
+    DQ_FILE_MISSING; AG02 had none. Both are named by agency, in the run's failure and the e-mail."""
+    drop = tmp_path / "drop"
+    landing = _sourced_landing(tmp_path, drop, {
+        "AG01": {"kind": "sftp", "connection": "sftp_undefined", "path": f"{drop}/ag01_{{date:%Y%m%d}}.csv"},
+        "AG02": {"kind": "sftp", "connection": "sftp_undefined", "path": f"{drop}/ag02_{{date:%Y%m%d}}.csv"},
+        "AG03": {"kind": "local", "path": f"{drop}/ag03_{{date:%Y%m%d}}.csv"}})
+    _drop_cdr(landing / "cdr" / DAY.isoformat() / "AG01.csv", "AG01", "a1")       # landed earlier, by other means
+    _drop_cdr(drop / "ag03_20261127.csv", "AG03", "c1")
+    monkeypatch.setenv("AIRFLOW_CONN_AUDIT_SMTP", json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": inbox.port,
+        "extra": {"disable_tls": True, "disable_ssl": True, "retry_limit": 0}}))
+    conf = {"audit_date": DAY.isoformat(), "landing": str(landing), "out": str(tmp_path / "reports"),
+            "store": str(tmp_path / "store"), "landing_wait_minutes": 0, "notify_to": "compliance@bank.example",
+            "notify_from": "audit@bank.example", "rule_partitions": 1, "report_base_url": ""}
+    run = dag.test(run_conf=conf)
+    states = {(ti.task_id, ti.map_index): str(ti.state) for ti in run.get_task_instances()}
+    assert "failed" in str(run.state) and "success" in states[("publish", -1)], states
+    assert "failed" in states[("pull_sources", 0)] and "failed" in states[("pull_sources", 1)]
+    scores = (tmp_path / "reports" / DAY.isoformat() / "scores.csv").read_text()
+    assert "AG01" in scores and "missing" in scores             # AG02 only
+
+    ag01 = (f"AG01: the pull of its file of {DAY} from its source failed; the report audited "
+            f"cdr/{DAY}/AG01.csv, a file landed earlier by other means, not pulled from that source")
+    ag02 = (f"AG02: the pull of its file of {DAY} from its source failed, and no file of that day was in the "
+            "landing zone: the report shows AG02 as DQ_FILE_MISSING (not assessed).")
+    logged = " ".join(capfd.readouterr().out.split())       # discard_work's failure, as the task log has it
+    assert "The report IS PUBLISHED, but pull_sources[AG01], pull_sources[AG02] failed" in logged
+    assert ag01 in logged and ag02 in logged and "pull_sources_0" not in logged
+    body = next(p for p in inbox.messages[0].walk() if p.get_content_type() == "text/html").get_content()
+    assert "Source pulls that failed (2)" in body and ag01 in body and ag02 in body
+
+
 def test_a_pull_task_fails_without_retry_on_a_permanent_error_and_retries_a_connection_error(dag, tmp_path, sshd,
                                                                                              monkeypatch):
     from airflow.sdk.exceptions import AirflowFailException

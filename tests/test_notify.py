@@ -63,3 +63,14 @@ def test_a_day_without_new_critical_cases_says_so_in_the_subject(tmp_path):
     message = compose_summary(report)
     assert message.subject == "Vendor audit 2026-11-27: 0 new critical cases, worst AG05"
     assert "New and reopened critical cases" not in message.html
+
+
+def test_lists_the_sources_whose_pull_failed_escaped_and_nothing_when_all_were_pulled(tmp_path):
+    report = _report(tmp_path, [])
+    failed = ["AG05: the pull of its file of 2026-11-27 from its source failed; the report audited "
+              "cdr/2026-11-27/AG05.csv, a file landed earlier by other means, not pulled from that source: <b>"]
+    body = compose_summary(report, pull_failures=failed).html
+    assert "Source pulls that failed (1)" in body
+    assert "<li>AG05: the pull of its file of 2026-11-27 from its source failed; the report audited " \
+           "cdr/2026-11-27/AG05.csv" in body and "&lt;b&gt;" in body and "<b></li>" not in body
+    assert "Source pulls that failed" not in compose_summary(report).html
