@@ -143,7 +143,8 @@ def vendor_audit_nightly():
             return sorted(_sources(settings).cdr)
 
     @task(retries=3, retry_delay=dt.timedelta(minutes=1), retry_exponential_backoff=True,
-          max_active_tis_per_dagrun=16, map_index_template="{{ agency_id }}",     # the UI shows AG01, not 0
+          max_active_tis_per_dagrun=16,
+          map_index_template="{{ task.op_kwargs['agency_id'] }}",      # the UI shows pull_sources [AG01], not [0]
           doc_md="Pull one agency's file of the day into the landing zone (one mapped task per agency): a "
                  "connection error is retried with back-off and never holds up the other agencies; a file not "
                  "there yet is not an error (wait_for_landing pulls it once it is).")
@@ -151,7 +152,6 @@ def vendor_audit_nightly():
         """Pull one agency's CDR file of the day from its source."""
         from audits.sources.pull import pull_agency
 
-        get_current_context()["agency_id"] = agency_id        # for map_index_template
         with _fail_without_retry():
             outcome = pull_agency(_pull_settings(settings), agency_id)
         return f"{outcome.status}: {outcome.message}"

@@ -133,7 +133,7 @@ def vendor_review_monthly():
                 period=parse(period["kind"], period["label"]), out=Path(settings["out"]),
                 store=Path(settings["store"]), rulepack=load_rulepack(settings["rulepack"]),
                 code_version=settings["code_version"], allow_missing_days=settings["allow_missing_days"],
-                signing_key=_signing_key()))
+                signing_key=_signing_key(), orchestrated=True))
         return str(result.review_dir)
 
     settings = resolve_periods()

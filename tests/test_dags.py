@@ -462,6 +462,8 @@ def test_failed_pulls_are_named_by_agency_with_what_was_audited_instead_in_the_l
     states = {(ti.task_id, ti.map_index): str(ti.state) for ti in run.get_task_instances()}
     assert "failed" in str(run.state) and "success" in states[("publish", -1)], states
     assert "failed" in states[("pull_sources", 0)] and "failed" in states[("pull_sources", 1)]
+    assert sorted(ti.rendered_map_index for ti in run.get_task_instances() if ti.task_id == "pull_sources") == \
+        ["AG01", "AG02", "AG03"]                                  # the UI names each pull by its agency
     scores = (tmp_path / "reports" / DAY.isoformat() / "scores.csv").read_text()
     assert "AG01" in scores and "missing" in scores             # AG02 only
 
@@ -496,6 +498,20 @@ def test_a_pull_task_fails_without_retry_on_a_permanent_error_and_retries_a_conn
         pull(_settings(tmp_path), "AG02")
     with pytest.raises(AirflowFailException, match="Param `sources` is 'conf/sources.yaml', a relative path"):
         dag.get_task("source_agencies").python_callable(_settings(tmp_path, sources="conf/sources.yaml"))
+
+
+def test_a_refused_login_fails_the_pull_at_once_with_a_message_that_reads_cleanly(dag, tmp_path, sshd, monkeypatch):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    drop = tmp_path / "drop"
+    _sourced_landing(tmp_path, drop, {
+        "AG01": {"kind": "sftp", "connection": "sftp_wrong_login", "path": f"{drop}/{{date:%Y%m%d}}.csv"}})
+    monkeypatch.setenv("AIRFLOW_CONN_SFTP_WRONG_LOGIN", json.dumps(dict(sshd.connection(), login="intruder")))
+    with pytest.raises(AirflowFailException) as refused:
+        dag.get_task("pull_sources").python_callable(_settings(tmp_path), "AG01")
+    message = str(refused.value)
+    assert "AuthenticationException: Authentication failed. Check the connection's login, key and host_key" \
+        in message and ".." not in message, message
 
 
 def test_a_file_not_there_at_pull_time_is_pulled_while_the_sensor_waits(dag, tmp_path):

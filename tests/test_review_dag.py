@@ -90,3 +90,20 @@ def test_a_manual_run_without_a_logical_date_reviews_the_month_before_it_was_tri
     assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
     for label in ("2026-09", "2026-Q3"):
         assert (tmp_path / "reports" / "reviews" / label / "manifest.json").is_file(), label
+
+
+def test_the_refusal_under_airflow_names_the_params_not_the_command_line_flags(dag, tmp_path):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    conf = _reports(tmp_path)
+    settings = {"out": conf["out"], "store": conf["store"], "rulepack": "cn_bank", "code_version": "test",
+                "allow_missing_days": False, "reports_wait_minutes": 0}
+    review = dag.get_task("review").python_callable
+    with pytest.raises(AirflowFailException) as refused:
+        review(settings, {"kind": "month", "label": "2027-03"})
+    message = str(refused.value)
+    assert "29 of its 31 days have no published report" in message
+    assert "set the param `allow_missing_days` to true" in message and "--allow-missing-days" not in message
+    with pytest.raises(AirflowFailException) as refused:
+        review(settings, {"kind": "month", "label": "2027-01"})
+    assert "Check the param `out`" in str(refused.value) and "--out" not in str(refused.value)
