@@ -2,8 +2,10 @@
 (LocalExecutor) on a throwaway PostgreSQL metadata database, AIRFLOW_HOME in a temp dir, the
 repository's dags/ folder. A backfill of two sample days, run at once, publishes day by day the
 CSVs of the CLI run one day after the other; clearing only `publish` rebuilds what it needs; a
-cleared publish that fails fails the DagRun. About 110 s of CPU (5 min wall on a 2-core machine
-shared with a dozen other busy processes).
+cleared publish that fails fails the DagRun; manual runs of both DAGs without a logical date take
+their day from when they were triggered, and a run marked failed while a task waits for its retry
+ends failed. About 150 s of CPU (6 min wall on a 2-core machine shared with a dozen other busy
+processes).
 
 Every process the test starts runs in its own process group and is killed at the end (with
 any task process it left), whatever happened.
