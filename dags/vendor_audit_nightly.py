@@ -35,6 +35,10 @@ connection `audit_signing_key` (PEM private key in its password, or extra `priva
 else the PEM file named by the env var `AUDIT_SIGNING_KEY` on the worker; else the report is unsigned
 and the `publish` log says so.
 
+**Green means published**: the last task, `confirm_published`, fails unless this run's report is in
+place (a teardown without a setup, so marking the run failed or success does not skip it). A pull
+that failed fails the run too, naming the agency and what the report audited instead.
+
 **Reruns** of a day publish a new report and keep the old one under `superseded/<run id>/`;
 violations, quarantine and scores are byte-identical for the same inputs.
 """
