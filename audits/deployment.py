@@ -5,17 +5,23 @@ audits, how long it waits for late agencies, and that its folders are shared by 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import PurePath
+import json
+from pathlib import Path, PurePath
 from zoneinfo import ZoneInfo
 
 from audits.config import ConfigError
 from audits.ingest import AuditError
+from audits.manifest import MANIFEST, hash_mismatch
 from audits.workdir import WorkMissing
 
 # What a retry cannot fix: an unusable rulepack or setting (a relative path, mixed HMAC keys),
 # unusable reference data, and a stage input missing from the run's work directory. The DAG fails
 # these at once; any other error (I/O, connections) is retried.
 PERMANENT_ERRORS = (AuditError, ConfigError, WorkMissing)
+
+# The nightly DAG's mapped tasks (Airflow keys a mapped task's state `<task id>_<map index>`).
+PULL_TASK = "pull_sources"
+MAPPED_TASKS = (PULL_TASK, "stage_agency", "bank_wide_rules")
 
 
 def audited_day(scheduled_at: dt.datetime, bank_timezone: str) -> dt.date:
@@ -59,18 +65,73 @@ def failed_tasks(states: dict[str, str | None]) -> list[str]:
     return sorted(name for name, state in states.items() if state in ("failed", "upstream_failed"))
 
 
-def run_failed_message(failed: list[str], *, published: bool = False) -> str:
+def failed_pulls(failed: list[str], agencies: list[str]) -> dict[str, str]:
+    """The failed tasks that are pulls (Airflow's state key `pull_sources_<i>`) -> the agency each
+    pulled: the mapped task `pull_sources_<i>` pulled `agencies[i]` (source_agencies' list)."""
+    found = {}
+    for name in failed:
+        index = name.removeprefix(f"{PULL_TASK}_")
+        if index != name and index.isdigit() and int(index) < len(agencies):
+            found[name] = agencies[int(index)]
+    return found
+
+
+def pull_failure_lines(agencies: list[str], inputs: list[dict] | None, day: str) -> list[str]:
+    """One sentence per agency whose pull failed, saying what the report did without it: audited a
+    file that was in the landing zone already (landed earlier, not by this pull), or none
+    (DQ_FILE_MISSING). `inputs` are the published manifest's; None when nothing was published."""
+    lines = []
+    for agency in agencies:
+        pulled = f"{agency}: the pull of its file of {day} from its source failed"
+        read = [e for e in inputs or () if e.get("table") == "cdr" and e.get("agency_id") == agency
+                and e.get("status") != "ignored"]
+        if inputs is None:
+            lines.append(f"{pulled}.")
+        elif not read or all(e.get("status") == "missing" for e in read):
+            lines.append(f"{pulled}, and no file of that day was in the landing zone: the report shows {agency} "
+                         "as DQ_FILE_MISSING (not assessed).")
+        elif isinstance((entry := read[0]).get("source"), dict):
+            lines.append(f"{pulled}; the report audited {entry.get('path')}{_status(entry)}, which a later try or "
+                         f"an earlier pull had landed from that source ({entry['source'].get('pulled_at') or '?'}).")
+        else:
+            lines.append(f"{pulled}; the report audited {entry.get('path')}{_status(entry)}, a file landed earlier "
+                         "by other means, not pulled from that source: the source's file may differ.")
+    return lines
+
+
+def _status(entry: dict) -> str:
+    return "" if entry.get("status") == "ok" else f" (status {entry.get('status')})"
+
+
+def run_failed_message(failed: list[str], *, published: bool = False, pulls: dict[str, str] | None = None,
+                       pull_lines: list[str] = ()) -> str:
     """Why the run's last task fails: the DagRun must not look green when its work did not finish
     (a cleared task that failed again leaves the other leaves as they were), nor when a pull
-    failed although the report was published without that agency's file."""
-    shown = ", ".join(failed[:10]) + (f" and {len(failed) - 10} more" if len(failed) > 10 else "")
+    failed although the report was published without that agency's pulled file. `pulls` gives
+    the agency of each failed pull task (failed_pulls), `pull_lines` what became of each."""
+    pulls = pulls or {}
+    named = [f"{PULL_TASK}[{agency}]" for agency in pulls.values()] + [_task_label(t) for t in failed
+                                                                       if t not in pulls]
+    shown = ", ".join(named[:10]) + (f" and {len(named) - 10} more" if len(named) > 10 else "")
+    details = [f"- {line}" for line in pull_lines]
     if published:
-        return (f"The report IS PUBLISHED, but {shown} failed (see their logs): an agency whose pull failed is "
-                "reported DQ_FILE_MISSING. Fix the cause (the source's connection or file), then clear the failed "
-                "task and the tasks after it to audit the day again with that file.")
-    return (f"The run did not finish: {shown} failed or could not run (see their logs). Its work files were "
-            "removed. Fix the cause, then clear the failed task: a cleared task rebuilds what it needs from the "
-            "landing zone.")
+        return "\n".join([
+            f"The report IS PUBLISHED, but {shown} failed (see their logs):", *details,
+            "Fix the cause (the source's connection or file). An agency shown DQ_FILE_MISSING: clear its failed "
+            "pull_sources task with its downstream tasks to audit the day again with that file. An agency audited "
+            "from a file landed earlier: if its source's file differs, trigger the day again (param audit_date) "
+            "with replace_landed: true."])
+    return "\n".join([
+        f"The run did not finish: {shown} failed or could not run (see their logs). Its work files were removed.",
+        *details,
+        "Fix the cause, then clear the failed task: a cleared task rebuilds what it needs from the landing zone."])
+
+
+def _task_label(state_key: str) -> str:
+    """`stage_agency_2` (Airflow's key of a mapped task's state) as `stage_agency[2]`."""
+    base, _, index = state_key.rpartition("_")
+    return f"{base}[{index}]" if base in MAPPED_TASKS and index.isdigit() else state_key
+
 
 
 def earlier_run_message(run_id: str, audit_date: str) -> str:
@@ -78,3 +139,42 @@ def earlier_run_message(run_id: str, audit_date: str) -> str:
     return (f"Waiting for run {run_id} (an earlier day) to finish before publishing {audit_date}: this day's "
             "trends (change_prev_day, change_prev_7d) and cases build on the earlier days' reports. A backfill "
             "runs its days at once; their reports come out oldest first.")
+
+
+def published_inputs(report_dir: Path) -> list[dict] | None:
+    """The inputs the published report in `report_dir` lists (its manifest's); None without one."""
+    try:
+        inputs = json.loads((report_dir / MANIFEST).read_text(encoding="utf-8")).get("inputs")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return None
+    return [e for e in inputs if isinstance(e, dict)] if isinstance(inputs, list) else None
+
+
+def publication_problem(report_dir: Path, run_id: str) -> str | None:
+    """None when the run `run_id` published the report in `report_dir` (its manifest names the run)
+    and every output the manifest lists hashes as listed; else why the run cannot be called done.
+    A run is green only when this is None, whatever happened to its tasks: an operator who marks
+    a run failed (or success) while a task waits for its retry makes Airflow skip every task not
+    yet done, and a run of skipped tasks would otherwise end green with nothing published."""
+    try:
+        manifest = json.loads((report_dir / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return f"This run published nothing: {report_dir} has no {MANIFEST}. " + RUN_AGAIN
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"This run's report cannot be confirmed: {report_dir / MANIFEST} cannot be read ({exc}). " + RUN_AGAIN
+    if not isinstance(manifest, dict) or manifest.get("run_id") != run_id:
+        other = manifest.get("run_id") if isinstance(manifest, dict) else None
+        return (f"This run published nothing: the report in {report_dir} is run {other}'s, not this run's "
+                f"({run_id}). " + RUN_AGAIN)
+    outputs = manifest.get("outputs") if isinstance(manifest.get("outputs"), dict) else {}
+    problems = [p for name, digest in sorted(outputs.items())
+                for p in hash_mismatch(report_dir / name, str(digest), f"output {name}", "the report was altered")]
+    if problems or not outputs:
+        shown = problems[:10] or [f"{MANIFEST} lists no outputs."]
+        return "\n".join([f"This run's report in {report_dir} does not match its manifest:", *shown,
+                          f"Check it with `python -m audits verify {report_dir}`. " + RUN_AGAIN])
+    return None
+
+
+RUN_AGAIN = ("The run is not green until its report is published: clear its failed or skipped tasks with their "
+             "downstream tasks, or trigger the day again (param audit_date).")

@@ -1,6 +1,8 @@
 """The morning e-mail: the regulator complaints of the day, then the new and reopened critical
 cases grouped by agency and rule (every group, however many customers), then worst agencies,
-early warnings and data-quality failures, with the portfolio workbook attached. Built from a published report only (masked numbers,
+early warnings, data-quality failures and the sources whose pull failed, with the portfolio
+workbook attached. Built from a published report (and the orchestrator's list of failed pulls)
+only (masked numbers,
 escaped text): cases.csv, not violations.csv, so a day of half a million findings is still a
 short e-mail about the few things that began today.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,9 +45,10 @@ def unread_decisions_html(report_dir: Path) -> list[str]:
             "are without its decisions; its rows are in quarantine.csv (DQ_FILE_UNREADABLE).</p>" for path in unread]
 
 
-def compose_summary(report_dir: Path, *, base_url: str = "") -> Message:
+def compose_summary(report_dir: Path, *, base_url: str = "", pull_failures: Sequence[str] = ()) -> Message:
     """Subject, HTML body and attachments summarising the report in `report_dir`; the portfolio
-    link is under `base_url` when given (see portfolio_link)."""
+    link is under `base_url` when given (see portfolio_link); `pull_failures` are sentences on the
+    agencies whose file could not be pulled from its source (the orchestrator knows them)."""
     scores = read_csv(report_dir / "scores.csv", dtype={"agency_id": "str", "grade": "str"})
     audit_date = report_dir.name
     cases = _cases(report_dir)
@@ -78,6 +82,7 @@ def compose_summary(report_dir: Path, *, base_url: str = "") -> Message:
         for row in failing_files.itertuples(index=False):
             lines.append(f"<li>{escape(row.agency_id)}: file {escape(row.file_status)}</li>")
         lines.append("</ul>")
+    lines += pull_failure_html(pull_failures)
     link = escape(portfolio_link(report_dir, base_url))
     lines += [f"<p>Portfolio: <a href=\"{link}\">{link}</a> (summary.xlsx attached).</p>", "</body></html>"]
     regulator = len(regulator_complaints(report_dir))
@@ -98,6 +103,14 @@ def ranked_scores(scores: pd.DataFrame) -> pd.DataFrame:
     keys = [worst_first_key(assessed=_assessed(row), grade=str(row.grade), overall=row.overall,
                             agency_id=str(row.agency_id)) for row in scores.itertuples(index=False)]
     return scores.iloc[sorted(range(len(scores)), key=keys.__getitem__)]
+
+
+def pull_failure_html(pull_failures: Sequence[str]) -> list[str]:
+    """The sources whose pull failed, one line each (escaped); none when every pull worked."""
+    if not pull_failures:
+        return []
+    return [f"<h3>Source pulls that failed ({len(pull_failures)})</h3><ul>",
+            *(f"<li>{html.escape(line)}</li>" for line in pull_failures), "</ul>"]
 
 
 def begun_critical(cases: pd.DataFrame) -> pd.DataFrame:

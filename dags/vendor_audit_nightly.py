@@ -10,7 +10,8 @@ manifest that `python -m audits verify` can check.
 **Schedule**: every night at 02:00 in the bank's time zone (env `VENDOR_AUDIT_SCHEDULE`,
 `VENDOR_AUDIT_TIMEZONE`), auditing the previous local day.
 
-**Params** (Trigger DAG w/ config): `audit_date` (YYYY-MM-DD, default: the previous local day),
+**Params** (Trigger DAG w/ config): `audit_date` (YYYY-MM-DD; default: the bank-local day before the run was
+due, which for a manual run is the day before it was triggered),
 `rulepack` (`cn_bank`, `us_collections` or a YAML path), `landing`, `out`, `store`,
 `landing_wait_minutes` (how long to wait for late agencies before auditing without them),
 `notify_to` (comma-separated e-mail addresses; the SMTP connection is `audit_smtp`), `notify_from`
@@ -33,6 +34,10 @@ relative path, a missing secret) fail the task at once; I/O and connection error
 connection `audit_signing_key` (PEM private key in its password, or extra `private_key` / `key_file`),
 else the PEM file named by the env var `AUDIT_SIGNING_KEY` on the worker; else the report is unsigned
 and the `publish` log says so.
+
+**Green means published**: the last task, `confirm_published`, fails unless this run's report is in
+place (a teardown without a setup, so marking the run failed or success does not skip it). A pull
+that failed fails the run too, naming the agency and what the report audited instead.
 
 **Reruns** of a day publish a new report and keep the old one under `superseded/<run id>/`;
 violations, quarantine and scores are byte-identical for the same inputs.
@@ -78,7 +83,8 @@ def _under_data_root(name: str) -> str:
     },
     params={
         "audit_date": Param(None, type=["null", "string"], format="date",
-                            description="Business day to audit; default the previous local day."),
+                            description="Business day to audit; default the bank-local day before the run was "
+                                        "due (a manual run: the day before it was triggered)."),
         "rulepack": Param("cn_bank", type="string", description="Rulepack name or YAML path."),
         "landing": Param(_under_data_root("landing"), type="string",
                          description="Absolute path shared by every worker (default $VENDOR_AUDIT_DATA/landing)."),
@@ -121,7 +127,7 @@ def vendor_audit_nightly():
             if params.get("audit_date"):
                 audit_date = dt.date.fromisoformat(params["audit_date"])
             else:
-                audit_date = audited_day(context["logical_date"] or context["dag_run"].run_after, BANK_TIMEZONE)
+                audit_date = audited_day(_due(context), BANK_TIMEZONE)
             load_rulepack(params["rulepack"])            # fail here, clearly, on a broken rulepack
             _hmac_secret()                               # and on a worker without the key
             _signing_key(announce=False)                 # and on a signing key configured but unusable
@@ -142,6 +148,7 @@ def vendor_audit_nightly():
 
     @task(retries=3, retry_delay=dt.timedelta(minutes=1), retry_exponential_backoff=True,
           max_active_tis_per_dagrun=16,
+          map_index_template="{{ task.op_kwargs['agency_id'] }}",      # the UI shows pull_sources [AG01], not [0]
           doc_md="Pull one agency's file of the day into the landing zone (one mapped task per agency): a "
                  "connection error is retried with back-off and never holds up the other agencies; a file not "
                  "there yet is not an error (wait_for_landing pulls it once it is).")
@@ -285,14 +292,35 @@ def vendor_audit_nightly():
         from audits.pipeline import discard_work as discard
 
         discard(_config(settings))
-        context = get_current_context()
-        ti = context["ti"]
-        upstream = sorted(context["task"].get_flat_relative_ids(upstream=True))
-        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id], task_ids=upstream).get(ti.run_id, {})
+        states = _upstream_states()
         if failed := failed_tasks(states):
-            # Only pulls failed (sources.md): the report is published with those agencies as
-            # DQ_FILE_MISSING; the run still fails, so the unreachable source is seen and fixed.
-            raise AirflowFailException(run_failed_message(failed, published=states.get("publish") == "success"))
+            # Only pulls failed (sources.md): the report is published without those agencies'
+            # pulled files; the run still fails, so the unreachable source is seen and fixed.
+            published = states.get("publish") == "success"
+            pulls, lines = _failed_pulls(settings, failed, published=published)
+            raise AirflowFailException(run_failed_message(failed, published=published, pulls=pulls, pull_lines=lines))
+
+    @task(retries=0)
+    def confirm_published() -> str:
+        """The run's verdict on what matters: fail unless this run published its report, intact. A
+        teardown without a setup: Airflow never skips it, not even when an operator marks the run
+        failed or success while a task waits for its retry (every task not yet done is then
+        skipped, discard_work with its setup), so a run is green only with its report published."""
+        from pathlib import Path
+
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from audits.deployment import RUN_AGAIN, publication_problem
+
+        context = get_current_context()
+        settings = context["ti"].xcom_pull(task_ids="resolve_run")
+        if not settings:
+            raise AirflowFailException("This run published nothing: resolve_run did not finish (it failed, or was "
+                                       "skipped when the run was marked failed or success by hand). " + RUN_AGAIN)
+        report_dir = Path(settings["out"]) / settings["audit_date"]
+        if problem := publication_problem(report_dir, context["run_id"]):
+            raise AirflowFailException(problem)
+        return f"published: {report_dir}"
 
     @task(retries=1)
     def notify(settings: dict, report_dir: str) -> str:
@@ -304,7 +332,8 @@ def vendor_audit_nightly():
         recipients = [a.strip() for a in settings["notify_to"].split(",") if a.strip()]
         if not recipients:
             return "no recipients configured (param notify_to); nothing sent"
-        message = compose_summary(Path(report_dir), base_url=settings.get("report_base_url", ""))
+        message = compose_summary(Path(report_dir), base_url=settings.get("report_base_url", ""),
+                                  pull_failures=_published_without_pulls(settings))
         from airflow.providers.smtp.hooks.smtp import SmtpHook
 
         try:
@@ -337,6 +366,10 @@ def vendor_audit_nightly():
     merged >> report_dir
     merged >> wait_for_earlier_days(resolved) >> report_dir
     notify(settings, report_dir)
+    # The run's verdict, which nothing skips (a teardown without a setup): green means published.
+    confirmed = confirm_published()
+    report_dir >> confirmed
+    confirmed.as_teardown(on_failure_fail_dagrun=True)
     # Last, whatever failed (from resolve_run's settings: check_reference may be what failed). The
     # teardown of resolve_run: clearing any task between them (publish alone, one stage_agency)
     # clears both, so the work is removed again and discard_work's state, which fails when a task
@@ -344,6 +377,41 @@ def vendor_audit_nightly():
     discarded = discard_work(resolved)
     [staged, validated, rules, merged, report_dir] >> discarded
     discarded.as_teardown(setups=resolved, on_failure_fail_dagrun=True)
+
+
+def _due(context) -> dt.datetime:
+    """When the run was due: its logical date (scheduled and backfill runs), else, for a manual run
+    that Airflow 3 created without one ("Trigger DAG"), its run_after, the moment it was triggered."""
+    return context.get("logical_date") or context["dag_run"].run_after
+
+
+def _upstream_states() -> dict[str, str | None]:
+    """The states of the running task's upstream tasks in this run (a mapped one's per map index,
+    keyed `<task id>_<map index>`)."""
+    context = get_current_context()
+    ti = context["ti"]
+    upstream = sorted(context["task"].get_flat_relative_ids(upstream=True))
+    return ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id], task_ids=upstream).get(ti.run_id, {})
+
+
+def _failed_pulls(settings: dict, failed: list[str], *, published: bool) -> tuple[dict[str, str], list[str]]:
+    """The failed pull tasks with their agencies, and what the report did without each pulled
+    file (audited one landed earlier, or none: DQ_FILE_MISSING)."""
+    from pathlib import Path
+
+    from audits.deployment import failed_pulls, pull_failure_lines, published_inputs
+
+    agencies = get_current_context()["ti"].xcom_pull(task_ids="source_agencies") or []
+    pulls = failed_pulls(failed, list(agencies))
+    inputs = published_inputs(Path(settings["out"]) / settings["audit_date"]) if published else None
+    return pulls, pull_failure_lines(list(pulls.values()), inputs, settings["audit_date"])
+
+
+def _published_without_pulls(settings: dict) -> list[str]:
+    """For the e-mail of a published report: what it did without each file whose pull failed."""
+    from audits.deployment import failed_tasks
+
+    return _failed_pulls(settings, failed_tasks(_upstream_states()), published=True)[1]
 
 
 def _config(settings: dict):

@@ -12,7 +12,8 @@ Written to `<out>/reviews/<period>/` from the published daily reports and the st
 (March, June, September, December) the run reviews the quarter too.
 
 **Params** (Trigger DAG w/ config): `period` (`month` or `quarter`), `month` (`YYYY-MM`) or `quarter`
-(`YYYY-Qn`) (default: the previous month, or the last whole quarter), `rulepack`, `out`, `store`,
+(`YYYY-Qn`) (default: the month, or the last whole quarter, before the run was due; a manual run: before it
+was triggered), `rulepack`, `out`, `store`,
 `allow_missing_days` (review even when days have no published report; each scorecard names them),
 `reports_wait_minutes` (how long after the run is due to wait for the last daily reports, default 240).
 
@@ -86,7 +87,8 @@ def vendor_review_monthly():
         with _fail_without_retry():
             shared_paths({name: params[name] for name in ("out", "store")}, "VENDOR_AUDIT_DATA")
             load_rulepack(params["rulepack"])           # fail here, clearly, on a broken rulepack
-            due = (context["logical_date"] or context["dag_run"].run_after).astimezone(
+            # a manual run may have no logical date ("Trigger DAG"): then the moment it was triggered
+            due = (context.get("logical_date") or context["dag_run"].run_after).astimezone(
                 pendulum.timezone(BANK_TIMEZONE)).date()
             if params["period"] == "quarter":
                 periods = [parse("quarter", params["quarter"]) if params.get("quarter") else previous_quarter(due)]
@@ -131,7 +133,7 @@ def vendor_review_monthly():
                 period=parse(period["kind"], period["label"]), out=Path(settings["out"]),
                 store=Path(settings["store"]), rulepack=load_rulepack(settings["rulepack"]),
                 code_version=settings["code_version"], allow_missing_days=settings["allow_missing_days"],
-                signing_key=_signing_key()))
+                signing_key=_signing_key(), orchestrated=True))
         return str(result.review_dir)
 
     settings = resolve_periods()

@@ -44,7 +44,7 @@ EXPECTED_EDGES = {
     ("stage_agency", "discard_work"), ("validate_day", "discard_work"), ("bank_wide_rules", "discard_work"),
     ("merge_findings", "discard_work"), ("publish", "discard_work"), ("resolve_run", "discard_work"),
     ("resolve_run", "wait_for_earlier_days"), ("merge_findings", "wait_for_earlier_days"),
-    ("wait_for_earlier_days", "publish"),
+    ("wait_for_earlier_days", "publish"), ("publish", "confirm_published"),
 }
 
 
@@ -63,12 +63,15 @@ def dag():
 def test_dag_has_the_expected_tasks_and_edges(dag):
     edges = {(task.task_id, down) for task in dag.tasks for down in task.downstream_task_ids}
     assert EXPECTED_EDGES <= edges
-    assert {t.task_id for t in dag.tasks} == {a for a, _ in EXPECTED_EDGES} | {"notify", "discard_work"}
+    leaves = {"notify", "discard_work", "confirm_published"}
+    assert {t.task_id for t in dag.tasks} == {a for a, _ in EXPECTED_EDGES} | leaves
     assert dag.doc_md and all(dag.get_task(t).doc_md for t in ("check_reference", "stage_agency", "publish"))
     assert dag.get_task("stage_agency").retries == 2
     assert dag.get_task("validate_day").trigger_rule == "none_failed"
     assert dag.get_task("discard_work").trigger_rule == "all_done_setup_success"   # work files go, failed or not
     assert dag.get_task("discard_work").is_teardown and dag.get_task("resolve_run").is_setup
+    confirm = dag.get_task("confirm_published")      # the run's verdict: a teardown nothing can skip
+    assert confirm.is_teardown and confirm.on_failure_fail_dagrun and confirm.upstream_task_ids == {"publish"}
 
 
 class _Inbox:
@@ -170,6 +173,48 @@ def test_full_run_rerun_verify_and_email(dag, tmp_path, inbox):
     assert attachments == ["summary.xlsx"]
 
 
+def test_a_manual_run_without_a_logical_date_audits_the_day_before_it_was_triggered(dag, tmp_path):
+    """Airflow 3's "Trigger DAG" may create a run without a logical date; without the audit_date
+    param it audits the bank-local day before the run's run_after (the moment it was triggered)."""
+    import pendulum
+
+    _landing(tmp_path)
+    conf = {"audit_date": None, "landing": str(tmp_path / "landing"), "out": str(tmp_path / "reports"),
+            "store": str(tmp_path / "store"), "landing_wait_minutes": 0, "notify_to": "", "notify_from": "",
+            "rule_partitions": 1, "report_base_url": ""}
+    run = dag.test(logical_date=None, run_after=pendulum.datetime(2026, 11, 28, 9, 30, tz="Asia/Shanghai"),
+                   run_conf=conf)
+    assert run.logical_date is None
+    assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
+    manifest = json.loads((tmp_path / "reports" / DAY.isoformat() / "manifest.json").read_text())
+    assert manifest["audit_date"] == DAY.isoformat() and manifest["run_id"] == run.run_id
+
+
+def test_a_run_that_published_nothing_never_ends_green(dag, tmp_path, monkeypatch):
+    """An operator who marks a run failed (or success) while a task waits for its retry has Airflow
+    skip every task not yet done, the teardown's setup included; a run whose publish was skipped
+    must not end green. Here publish skips itself, as a task marked skipped would: nothing is
+    published, no task failed, and the run fails in its last task, saying so."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    import audits.pipeline
+
+    def skipped(config):
+        raise AirflowSkipException("skipped, as an operator's mark would")
+
+    _landing(tmp_path)
+    monkeypatch.setattr(audits.pipeline, "stage_publish", skipped)
+    conf = {"audit_date": DAY.isoformat(), "landing": str(tmp_path / "landing"), "out": str(tmp_path / "reports"),
+            "store": str(tmp_path / "store"), "landing_wait_minutes": 0, "notify_to": "", "notify_from": "",
+            "rule_partitions": 1, "report_base_url": ""}
+    run = dag.test(run_conf=conf)
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    assert "skipped" in states["publish"] and "skipped" in states["notify"], states
+    assert not (tmp_path / "reports" / DAY.isoformat()).exists()
+    assert "failed" in str(run.state), states
+    assert "failed" in states["confirm_published"], states
+
+
 def _settings(root: Path, **changes) -> dict:
     """What resolve_run hands the other tasks, for calling one task's function directly."""
     return {"audit_date": DAY.isoformat(), "landing": str(root / "landing"), "out": str(root / "reports"),
@@ -234,8 +279,10 @@ def test_a_failed_email_fails_notify_saying_the_report_is_published(dag, tmp_pat
     monkeypatch.setenv("AIRFLOW_CONN_AUDIT_SMTP", json.dumps({
         "conn_type": "smtp", "host": "127.0.0.1", "port": port,
         "extra": {"disable_ssl": True, "disable_tls": True, "retry_limit": 0, "timeout": 5}}))
+    notify = dag.get_task("notify").python_callable
+    monkeypatch.setitem(notify.__globals__, "_published_without_pulls", lambda settings: [])   # no run to ask
     with pytest.raises(RuntimeError) as failed:
-        dag.get_task("notify").python_callable(_settings(tmp_path, notify_to="compliance@bank.example"), str(report))
+        notify(_settings(tmp_path, notify_to="compliance@bank.example"), str(report))
     message = str(failed.value)
     assert "IS PUBLISHED" in message and str(report) in message and "audit_smtp" in message
     assert cli(["verify", str(report)]) == 0
@@ -395,6 +442,47 @@ def test_a_run_pulls_each_agency_first_and_one_failing_source_does_not_stop_it(d
     assert "sftp_ag01" in json.dumps(inputs) and sshd.user_key_passphrase not in (report / "manifest.json").read_text()
 
 
+def test_failed_pulls_are_named_by_agency_with_what_was_audited_instead_in_the_log_and_the_email(
+        dag, tmp_path, inbox, monkeypatch, capfd):
+    """AG01's and AG02's pulls fail (their connection is not defined: not retried). AG01 had a file
+    in the landing zone already, which the report audits: the run must say so, not call AG01
+    DQ_FILE_MISSING; AG02 had none. Both are named by agency, in the run's failure and the e-mail."""
+    drop = tmp_path / "drop"
+    landing = _sourced_landing(tmp_path, drop, {
+        "AG01": {"kind": "sftp", "connection": "sftp_undefined", "path": f"{drop}/ag01_{{date:%Y%m%d}}.csv"},
+        "AG02": {"kind": "sftp", "connection": "sftp_undefined", "path": f"{drop}/ag02_{{date:%Y%m%d}}.csv"},
+        "AG03": {"kind": "local", "path": f"{drop}/ag03_{{date:%Y%m%d}}.csv"}})
+    _drop_cdr(landing / "cdr" / DAY.isoformat() / "AG01.csv", "AG01", "a1")       # landed earlier, by other means
+    _drop_cdr(drop / "ag03_20261127.csv", "AG03", "c1")
+    from airflow.sdk.configuration import clear_secrets_backends_cache
+
+    monkeypatch.setenv("AIRFLOW_CONN_AUDIT_SMTP", json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": inbox.port,
+        "extra": {"disable_tls": True, "disable_ssl": True, "retry_limit": 0}}))
+    clear_secrets_backends_cache()          # an earlier test's connections file would answer first
+    conf = {"audit_date": DAY.isoformat(), "landing": str(landing), "out": str(tmp_path / "reports"),
+            "store": str(tmp_path / "store"), "landing_wait_minutes": 0, "notify_to": "compliance@bank.example",
+            "notify_from": "audit@bank.example", "rule_partitions": 1, "report_base_url": ""}
+    run = dag.test(run_conf=conf)
+    states = {(ti.task_id, ti.map_index): str(ti.state) for ti in run.get_task_instances()}
+    assert "failed" in str(run.state) and "success" in states[("publish", -1)], states
+    assert "failed" in states[("pull_sources", 0)] and "failed" in states[("pull_sources", 1)]
+    assert sorted(ti.rendered_map_index for ti in run.get_task_instances() if ti.task_id == "pull_sources") == \
+        ["AG01", "AG02", "AG03"]                                  # the UI names each pull by its agency
+    scores = (tmp_path / "reports" / DAY.isoformat() / "scores.csv").read_text()
+    assert "AG01" in scores and "missing" in scores             # AG02 only
+
+    ag01 = (f"AG01: the pull of its file of {DAY} from its source failed; the report audited "
+            f"cdr/{DAY}/AG01.csv, a file landed earlier by other means, not pulled from that source")
+    ag02 = (f"AG02: the pull of its file of {DAY} from its source failed, and no file of that day was in the "
+            "landing zone: the report shows AG02 as DQ_FILE_MISSING (not assessed).")
+    logged = " ".join(capfd.readouterr().out.split())       # discard_work's failure, as the task log has it
+    assert "The report IS PUBLISHED, but pull_sources[AG01], pull_sources[AG02] failed" in logged
+    assert ag01 in logged and ag02 in logged and "pull_sources_0" not in logged
+    body = next(p for p in inbox.messages[0].walk() if p.get_content_type() == "text/html").get_content()
+    assert "Source pulls that failed (2)" in body and ag01 in body and ag02 in body
+
+
 def test_a_pull_task_fails_without_retry_on_a_permanent_error_and_retries_a_connection_error(dag, tmp_path, sshd,
                                                                                              monkeypatch):
     from airflow.sdk.exceptions import AirflowFailException
@@ -415,6 +503,20 @@ def test_a_pull_task_fails_without_retry_on_a_permanent_error_and_retries_a_conn
         pull(_settings(tmp_path), "AG02")
     with pytest.raises(AirflowFailException, match="Param `sources` is 'conf/sources.yaml', a relative path"):
         dag.get_task("source_agencies").python_callable(_settings(tmp_path, sources="conf/sources.yaml"))
+
+
+def test_a_refused_login_fails_the_pull_at_once_with_a_message_that_reads_cleanly(dag, tmp_path, sshd, monkeypatch):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    drop = tmp_path / "drop"
+    _sourced_landing(tmp_path, drop, {
+        "AG01": {"kind": "sftp", "connection": "sftp_wrong_login", "path": f"{drop}/{{date:%Y%m%d}}.csv"}})
+    monkeypatch.setenv("AIRFLOW_CONN_SFTP_WRONG_LOGIN", json.dumps(dict(sshd.connection(), login="intruder")))
+    with pytest.raises(AirflowFailException) as refused:
+        dag.get_task("pull_sources").python_callable(_settings(tmp_path), "AG01")
+    message = str(refused.value)
+    assert "AuthenticationException: Authentication failed. Check the connection's login, key and host_key" \
+        in message and ".." not in message, message
 
 
 def test_a_file_not_there_at_pull_time_is_pulled_while_the_sensor_waits(dag, tmp_path):

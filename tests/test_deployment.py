@@ -62,3 +62,53 @@ def test_the_embedded_run_passes_absolute_data_paths_and_a_secret(tmp_path, monk
     assert "development secret" in capsys.readouterr().err
     monkeypatch.setenv("AUDIT_HMAC_SECRET", "bank-secret")
     assert airflow_environment(Path("demo"))["AUDIT_HMAC_SECRET"] == "bank-secret"
+
+
+def test_a_run_is_done_only_when_its_own_report_is_published_intact(tmp_path):
+    import json
+
+    from audits.deployment import publication_problem
+    from audits.manifest import sha256_path
+
+    report = tmp_path / "2026-11-27"
+    assert "published nothing" in publication_problem(report, "manual__1")
+    report.mkdir()
+    (report / "scores.csv").write_text("agency_id\nAG01\n")
+    manifest = {"run_id": "manual__1", "outputs": {"scores.csv": sha256_path(report / "scores.csv")}}
+    (report / "manifest.json").write_text(json.dumps(manifest))
+    assert publication_problem(report, "manual__1") is None
+    assert "run manual__1's, not this run's (manual__2)" in publication_problem(report, "manual__2")
+    (report / "scores.csv").write_text("agency_id\nAG02\n")
+    assert "output scores.csv: sha256" in publication_problem(report, "manual__1")
+    (report / "manifest.json").write_text("{")
+    assert "cannot be read" in publication_problem(report, "manual__1")
+
+
+def test_a_failed_pull_is_named_by_its_agency_and_says_what_the_report_audited_instead():
+    from audits.deployment import failed_pulls, pull_failure_lines, run_failed_message
+
+    failed = ["pull_sources_0", "pull_sources_2", "stage_agency_1"]
+    pulls = failed_pulls(failed, ["AG01", "AG02", "AG03"])
+    assert pulls == {"pull_sources_0": "AG01", "pull_sources_2": "AG03"}
+    inputs = [
+        {"table": "cdr", "agency_id": "AG01", "status": "ok", "path": "cdr/2026-11-27/AG01.csv"},
+        {"table": "cdr", "agency_id": "AG02", "status": "ok", "path": "cdr/2026-11-27/AG02.csv",
+         "source": {"kind": "local", "pulled_at": "2026-11-28T01:50:00+00:00"}},
+        {"table": "cdr", "agency_id": "AG03", "status": "missing", "path": "cdr/2026-11-27/AG03.*"},
+        {"table": "cdr", "agency_id": "AG03", "status": "ignored", "path": "cdr/2026-11-27/AG03.aside.csv"},
+    ]
+    ag01, ag02, ag03 = pull_failure_lines(["AG01", "AG02", "AG03"], inputs, "2026-11-27")
+    assert ag01 == ("AG01: the pull of its file of 2026-11-27 from its source failed; the report audited "
+                    "cdr/2026-11-27/AG01.csv, a file landed earlier by other means, not pulled from that source: "
+                    "the source's file may differ.")
+    assert "audited cdr/2026-11-27/AG02.csv, which a later try or an earlier pull had landed from that source " \
+           "(2026-11-28T01:50:00+00:00)" in ag02
+    assert ag03.endswith("no file of that day was in the landing zone: the report shows AG03 as DQ_FILE_MISSING "
+                         "(not assessed).")
+    assert pull_failure_lines(["AG01"], None, "2026-11-27") == [
+        "AG01: the pull of its file of 2026-11-27 from its source failed."]
+
+    message = run_failed_message(failed, published=True, pulls=pulls, pull_lines=[ag01, ag03])
+    assert message.startswith("The report IS PUBLISHED, but pull_sources[AG01], pull_sources[AG03], "
+                              "stage_agency[1] failed")
+    assert "pull_sources_0" not in message and f"- {ag01}" in message and "is reported DQ_FILE_MISSING" not in message

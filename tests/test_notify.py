@@ -83,3 +83,14 @@ def test_a_burst_at_one_agency_is_one_line_and_every_other_group_is_listed(tmp_p
     assert "1 (1 reopened)" in rows[0] and "Called after refusing. <small>case C-refused-AG02</small>" in rows[0]
     assert "more in cases.csv" not in body and "\u2026 and" not in body
     assert body.index("New and reopened critical cases") < body.index("Worst agencies")
+
+
+def test_lists_the_sources_whose_pull_failed_escaped_and_nothing_when_all_were_pulled(tmp_path):
+    report = _report(tmp_path, [])
+    failed = ["AG05: the pull of its file of 2026-11-27 from its source failed; the report audited "
+              "cdr/2026-11-27/AG05.csv, a file landed earlier by other means, not pulled from that source: <b>"]
+    body = compose_summary(report, pull_failures=failed).html
+    assert "Source pulls that failed (1)" in body
+    assert "<li>AG05: the pull of its file of 2026-11-27 from its source failed; the report audited " \
+           "cdr/2026-11-27/AG05.csv" in body and "&lt;b&gt;" in body and "<b></li>" not in body
+    assert "Source pulls that failed" not in compose_summary(report).html

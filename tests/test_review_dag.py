@@ -52,9 +52,9 @@ def test_the_dag_imports_only_the_review_and_config_layer():
                         for m in ours)
 
 
-def _reports(root: Path) -> dict:
+def _reports(root: Path, days: tuple[str, ...] = DAYS) -> dict:
     out, store = root / "reports", root / "store"
-    for day in DAYS:
+    for day in days:
         publish_day(out, day, [score(day, "AG01", calls=10), score(day, "AG02", calls=20, conf=1)])
         store_day(store, day, {"AG01": 5, "AG02": 7})
     # every param given: dag.test() on one DAG object keeps an earlier run's conf as defaults
@@ -78,3 +78,32 @@ def test_unaudited_days_fail_the_review_at_once(dag, tmp_path):
     assert str(review.state) in ("failed", "TaskInstanceState.FAILED") and review.try_number == 1
     assert not (tmp_path / "reports" / "reviews" / "2027-03").exists()
 
+
+
+def test_a_manual_run_without_a_logical_date_reviews_the_month_before_it_was_triggered(dag, tmp_path):
+    """Airflow 3's "Trigger DAG" may create a run without a logical date: the review then takes the
+    month before the run's run_after (here 2 October: September, which closes Q3, so the quarter too).
+    run_after is in the past, as a trigger's is: the wait for reports counts from it."""
+    conf = {**_reports(tmp_path, ("2026-09-29", "2026-09-30")), "allow_missing_days": True}
+    run = dag.test(logical_date=None, run_after=pendulum.datetime(2026, 10, 2, 9, tz="Asia/Shanghai"), run_conf=conf)
+    assert run.logical_date is None
+    assert str(run.state) in ("success", "DagRunState.SUCCESS"), run.state
+    for label in ("2026-09", "2026-Q3"):
+        assert (tmp_path / "reports" / "reviews" / label / "manifest.json").is_file(), label
+
+
+def test_the_refusal_under_airflow_names_the_params_not_the_command_line_flags(dag, tmp_path):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    conf = _reports(tmp_path)
+    settings = {"out": conf["out"], "store": conf["store"], "rulepack": "cn_bank", "code_version": "test",
+                "allow_missing_days": False, "reports_wait_minutes": 0}
+    review = dag.get_task("review").python_callable
+    with pytest.raises(AirflowFailException) as refused:
+        review(settings, {"kind": "month", "label": "2027-03"})
+    message = str(refused.value)
+    assert "29 of its 31 days have no published report" in message
+    assert "set the param `allow_missing_days` to true" in message and "--allow-missing-days" not in message
+    with pytest.raises(AirflowFailException) as refused:
+        review(settings, {"kind": "month", "label": "2027-01"})
+    assert "Check the param `out`" in str(refused.value) and "--out" not in str(refused.value)

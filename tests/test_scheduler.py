@@ -2,8 +2,10 @@
 (LocalExecutor) on a throwaway PostgreSQL metadata database, AIRFLOW_HOME in a temp dir, the
 repository's dags/ folder. A backfill of two sample days, run at once, publishes day by day the
 CSVs of the CLI run one day after the other; clearing only `publish` rebuilds what it needs; a
-cleared publish that fails fails the DagRun. About 110 s of CPU (5 min wall on a 2-core machine
-shared with a dozen other busy processes).
+cleared publish that fails fails the DagRun; manual runs of both DAGs without a logical date take
+their day from when they were triggered, and a run marked failed while a task waits for its retry
+ends failed. About 150 s of CPU (6 min wall on a 2-core machine shared with a dozen other busy
+processes).
 
 Every process the test starts runs in its own process group and is killed at the end (with
 any task process it left), whatever happened.
@@ -126,8 +128,8 @@ class Deployment:
     def _get(self, path: str, ok=(200,)):
         return self._request("GET", path, ok=ok)
 
-    def unpause(self) -> None:
-        self._request("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
+    def unpause(self, dag_id: str = DAG_ID) -> None:
+        self._request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
 
     def backfill(self, first: str, last: str, conf: dict, max_active_runs: int) -> None:
         self._request("POST", "/api/v2/backfills", {"dag_id": DAG_ID, "from_date": first, "to_date": last,
@@ -136,11 +138,11 @@ class Deployment:
     def runs(self) -> list[dict]:
         return self._get(f"/api/v2/dags/{DAG_ID}/dagRuns?limit=100")["dag_runs"]
 
-    def run_state(self, run_id: str) -> str:
-        return self._get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}")["state"]
+    def run_state(self, run_id: str, dag_id: str = DAG_ID) -> str:
+        return self._get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
 
-    def task_states(self, run_id: str) -> dict[str, dict]:
-        found = self._get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances?limit=100")
+    def task_states(self, run_id: str, dag_id: str = DAG_ID) -> dict[str, dict]:
+        found = self._get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=100")
         return {f"{t['task_id']}" + (f"[{t['map_index']}]" if t["map_index"] >= 0 else ""): t
                 for t in found["task_instances"]}
 
@@ -150,14 +152,28 @@ class Deployment:
                       {"dry_run": False, "dag_run_id": run_id, "task_ids": task_ids, "only_failed": False,
                        "include_upstream": False, "include_downstream": False, "reset_dag_runs": True})
 
-    def wait_finished(self, run_id: str, seconds: float = RUN_SECONDS) -> str:
-        self.wait_for(lambda: self.run_state(run_id) in ("success", "failed"), seconds,
-                      f"run {run_id} to finish", explain=lambda: self.explain(run_id))
-        return self.run_state(run_id)
+    def trigger(self, dag_id: str, conf: dict) -> str:
+        """A run as "Trigger DAG w/ config" makes it in Airflow 3: no logical date; its run id."""
+        run = self._request("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf},
+                            ok=(200, 201))
+        return run["dag_run_id"]
 
-    def explain(self, run_id: str) -> str:
-        lines = [f"run {run_id}: {self.run_state(run_id)}"]
-        for task, info in sorted(self.task_states(run_id).items()):
+    def mark(self, run_id: str, state: str, dag_id: str = DAG_ID) -> None:
+        """Set the run's state as an operator does (UI "Mark run as", or the REST API)."""
+        self._request("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}", {"state": state})
+
+    def xcom(self, run_id: str, task_id: str, dag_id: str = DAG_ID):
+        found = self._get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value")
+        return found["value"] if found else None
+
+    def wait_finished(self, run_id: str, seconds: float = RUN_SECONDS, dag_id: str = DAG_ID) -> str:
+        self.wait_for(lambda: self.run_state(run_id, dag_id) in ("success", "failed"), seconds,
+                      f"run {run_id} to finish", explain=lambda: self.explain(run_id, dag_id))
+        return self.run_state(run_id, dag_id)
+
+    def explain(self, run_id: str, dag_id: str = DAG_ID) -> str:
+        lines = [f"run {run_id}: {self.run_state(run_id, dag_id)}"]
+        for task, info in sorted(self.task_states(run_id, dag_id).items()):
             lines.append(f"  {task}: {info['state']} (try {info['try_number']})")
         for log in sorted(self.home.glob("logs/**/*.log"))[-40:]:
             text = log.read_text(errors="replace")
@@ -265,6 +281,7 @@ def test_the_dag_under_a_real_scheduler(deployment, sample_root, request):
     runs = _parallel_backfill_publishes_what_the_cli_does_day_by_day(deployment, sample_root, request)
     _clearing_only_publish_rebuilds_its_work_and_a_failed_publish_fails_the_run(deployment, sample_root,
                                                                                  runs[DAY.isoformat()])
+    _manual_runs_without_a_logical_date_and_a_run_marked_failed(deployment, sample_root)
 
 
 def _parallel_backfill_publishes_what_the_cli_does_day_by_day(deployment, sample_root, request) -> dict[str, str]:
@@ -368,3 +385,49 @@ def _clearing_only_publish_rebuilds_its_work_and_a_failed_publish_fails_the_run(
     assert states["notify"]["state"] == "success"                 # the leaf that used to keep the run green
     assert not (sample_root / "store" / ".work").exists()
     print(f"two clears: {time.monotonic() - started:.0f} s")
+
+
+def _manual_runs_without_a_logical_date_and_a_run_marked_failed(deployment, sample_root):
+    """Deployment round three. "Trigger DAG w/ config" without a date param: Airflow 3 makes the run
+    without a logical date, and both DAGs take their day (month) from when it was triggered. The
+    nightly run waits on a reference pull that is retried (its server refuses connections); the
+    operator marks the run failed meanwhile, which skips every task not yet done, the teardown's
+    setup too: the run must end failed, not green, having published nothing."""
+    import yaml
+
+    from audits.deployment import audited_day
+    from tests.servers import closed_port
+
+    started = time.monotonic()
+    manual = sample_root / "manual"
+    manual.mkdir()
+    sources = manual / "sources.yaml"
+    sources.write_text(yaml.safe_dump({"reference": {"contracts": {
+        "kind": "sftp", "connection": "sftp_down", "path": "/exports/contracts.csv"}}}))
+    deployment._request("POST", "/api/v2/connections", {"connection_id": "sftp_down", "conn_type": "sftp",
+                                                        "host": "127.0.0.1", "port": closed_port()}, ok=(200, 201))
+    deployment.unpause("vendor_review_monthly")   # its scheduled run fails at once: no VENDOR_AUDIT_DATA
+    nightly = deployment.trigger(DAG_ID, {"landing": str(manual / "landing"), "out": str(manual / "reports"),
+                                          "store": str(manual / "store"), "sources": str(sources)})
+    review = deployment.trigger("vendor_review_monthly", {
+        "out": str(sample_root / "reports"), "store": str(sample_root / "store"), "allow_missing_days": True,
+        "reports_wait_minutes": 0})
+
+    deployment.wait_for(lambda: deployment.task_states(nightly)["pull_reference"]["state"] == "up_for_retry",
+                        RUN_SECONDS, "the reference pull to wait for its retry", lambda: deployment.explain(nightly))
+    run = deployment._get(f"/api/v2/dags/{DAG_ID}/dagRuns/{nightly}")
+    assert run["logical_date"] is None
+    triggered = dt.datetime.fromisoformat(run["run_after"])
+    assert deployment.xcom(nightly, "resolve_run")["audit_date"] == audited_day(triggered, "Asia/Shanghai").isoformat()
+    deployment.mark(nightly, "failed")
+    assert deployment.wait_finished(nightly, 120) == "failed", deployment.explain(nightly)
+    states = deployment.task_states(nightly)
+    assert states["pull_reference"]["state"] == "skipped" and states["publish"]["state"] == "skipped"
+    assert states["confirm_published"]["state"] == "failed", deployment.explain(nightly)
+    assert not (manual / "reports").exists()
+
+    assert deployment.wait_finished(review, RUN_SECONDS, "vendor_review_monthly") == "success", \
+        deployment.explain(review, "vendor_review_monthly")
+    month = (triggered.astimezone(dt.timezone(dt.timedelta(hours=8))).replace(day=1) - dt.timedelta(days=1))
+    assert (sample_root / "reports" / "reviews" / month.strftime("%Y-%m") / "manifest.json").is_file()
+    print(f"manual runs: {time.monotonic() - started:.0f} s")

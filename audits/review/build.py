@@ -66,6 +66,7 @@ class ReviewConfig:
     rulepack: Rulepack
     code_version: str = "unknown"
     allow_missing_days: bool = False
+    orchestrated: bool = False   # under Airflow: messages name the DAG's params, not the CLI's flags
     lock_wait_seconds: float = publish.LOCK_WAIT_SECONDS
     signing_key: object = field(default=None, repr=False, compare=False)   # Ed25519PrivateKey; None: unsigned
 
@@ -86,10 +87,10 @@ def run_review(config: ReviewConfig) -> ReviewResult:
     missing = dailies.missing_days(out, period)
     if len(missing) == len(period.days):
         raise ReviewError(f"Cannot review {period.label}: none of its days ({period.first} to {period.last}) has a "
-                          f"published report in {out}. Check --out: it is the folder that holds the daily "
-                          "<YYYY-MM-DD>/ reports.")
+                          f"published report in {out}. Check {'the param `out`' if config.orchestrated else '--out'}: "
+                          "it is the folder that holds the daily <YYYY-MM-DD>/ reports.")
     if missing and not config.allow_missing_days:
-        raise ReviewError(dailies.missing_days_message(out, period, missing))
+        raise ReviewError(dailies.missing_days_message(out, period, missing, orchestrated=config.orchestrated))
     audited = [d for d in period.days if d not in set(missing)]
     reviews = out / "reviews"
     with publish.holding(reviews, period.label, wait_seconds=config.lock_wait_seconds):

@@ -43,12 +43,14 @@ def missing_days(out: Path, period: Period) -> list[dt.date]:
     return [day for day in period.days if not (out / day.isoformat() / MANIFEST).is_file()]
 
 
-def missing_days_message(out: Path, period: Period, missing: list[dt.date]) -> str:
+def missing_days_message(out: Path, period: Period, missing: list[dt.date], *, orchestrated: bool = False) -> str:
+    """Why the review refuses; `orchestrated` (under Airflow): the fix names the DAG's param, not the CLI flag."""
+    allow = "set the param `allow_missing_days` to true" if orchestrated else "pass --allow-missing-days"
     return "\n".join([
         (f"Cannot review {period.label}: {len(missing)} of its {len(period.days)} days have no published report "
          f"in {out}: {days_text(missing)}."),
         ("Audit those days first (python -m audits run --date D ..., or the nightly DAG), then review again; or "
-         "pass --allow-missing-days to review without them (every scorecard then names the missing days)."),
+         f"{allow} to review without them (every scorecard then names the missing days)."),
     ])
 
 

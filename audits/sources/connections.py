@@ -53,8 +53,9 @@ def scrubbed(text: str, secrets: tuple[str, ...]) -> str:
 
 def error_text(exc: BaseException, secrets: tuple[str, ...]) -> str:
     """An exception in one line for a message: its type and first line, secrets scrubbed and
-    long digit runs masked (a database error may quote a value: never a full phone or ID number)."""
+    long digit runs masked (a database error may quote a value: never a full phone or ID number).
+    Without a final full stop: messages go on with their own ("…: {error_text}. Check …")."""
     from audits.privacy import mask_free_text
 
-    first = (str(exc).strip().splitlines() or [""])[0]
+    first = (str(exc).strip().splitlines() or [""])[0].rstrip(" .")
     return mask_free_text(scrubbed(f"{type(exc).__name__}: {first}" if first else type(exc).__name__, secrets))[:300]

@@ -1,5 +1,5 @@
-"""A deliberately plain oracle of the whole audit, written from ../shared/spec (data-contract.md,
-rules.md) and the README's "Decisions where the specification is silent", never from `audits/`:
+"""A deliberately plain oracle of the whole audit, written from docs/ (data-contract.md,
+rules.md) and the README's "Decisions where docs/rules.md is silent", never from `audits/`:
 one value, one row, one call at a time, in loops. Slow and obvious on purpose.
 
     validity.py   what one cell means: timestamps, dates, phones, enumerations, time zones, PII
