@@ -1,5 +1,6 @@
 """Masking of phone numbers: readable enough to recognise, never the whole number."""
 
+import csv
 import datetime as dt
 import hashlib
 import unicodedata
@@ -70,6 +71,32 @@ def test_free_text_keeps_dates_and_last_four_digits():
 ])
 def test_free_text_masks_numbers_with_any_separators(text, masked):
     assert mask_free_text(text) == masked
+
+
+# --- free text: the written forms CONF_PII_IN_NOTES reads (Chinese numerals, every separator) ---
+
+@pytest.mark.parametrize("text, masked", [
+    ("一三八零零一三八零零三", "*******八零零三"),
+    ("壹叁捌零零壹叁捌零壹叁", "*******捌零壹叁"),
+    ("回电一三八两两一三八零零一", "回电*******八零零一"),                     # 两 = 2
+    ("138,0013,8019", "***,****,8019"),
+    ("138;0013;8020", "***;****;8020"),
+    ("138:0013:8021", "***:****:8021"),
+    ("138*0013*8026", "*********8026"),
+    ("138|0013|8027", "***|****|8027"),
+    ("138+0013+8028", "***+****+8028"),
+    ("138\u200b0013\u20608030", "***\u200b****\u20608030"),                 # invisible characters
+    ("[138](0013)8029", "[***](****)8029"),
+    ("ID 110105 19491231 002x", "ID ****** ******** 002x"),
+])
+def test_free_text_masks_every_form_the_notes_rule_reads(text, masked):
+    assert mask_free_text(text) == masked
+
+
+@pytest.mark.parametrize("text", ["回电 12:30", "call 2026-11-30", "2026-11-30 12:30 回电", "12:30:45",
+                                  "+86 138****5678", "金额 12,345 元"])
+def test_free_text_keeps_dates_times_and_masked_numbers(text):
+    assert mask_free_text(text) == text
 
 
 @pytest.mark.parametrize("text", [
@@ -160,3 +187,31 @@ def test_key_fingerprint_names_the_key_without_revealing_it():
     assert first == key_fingerprint(b"bank-secret-1") and len(first) == 16 and int(first, 16) >= 0
     assert first != key_fingerprint(b"bank-secret-2")
     assert "bank-secret" not in first and first != hashlib.sha256(b"bank-secret-1").hexdigest()[:16]
+
+
+# --- quarantine.csv: a quarantined row's notes, in every written form, are masked in `raw` ----
+
+QUARANTINED_NOTES = {"q1": "一三八零零一三八零零三", "q2": "壹叁捌零零壹叁捌零壹叁", "q3": "138,0013,8019",
+                     "q4": "138;0013;8020", "q5": "138:0013:8021", "q6": "138*0013*8026", "q7": "138|0013|8027",
+                     "q8": "138+0013+8028"}
+
+
+def test_quarantined_notes_are_masked_in_raw(tmp_path):
+    from audits.config import load_rulepack
+    from audits.ingest import load_calls, load_reference
+    from audits.rules.confidentiality import pii_kinds
+    from tests.landing import DAY, call, make_landing
+
+    pack = load_rulepack("cn_bank")
+    landing = make_landing(tmp_path / "landing", {DAY: {"AG01": [
+        call(call_id, "2026-11-27 09:00:00", disposition="PICKED_UP", notes=notes)       # DQ_BAD_ENUM
+        for call_id, notes in QUARANTINED_NOTES.items()]}})
+    tables = load_reference(landing, audit_date=DAY, rulepack=pack)
+    quarantine = load_calls(landing, day=DAY, contracts=tables["contracts"].accepted, rulepack=pack).quarantine
+    raw = dict(zip(quarantine["call_id"], quarantine["raw"]))
+    assert set(raw) == set(QUARANTINED_NOTES)
+    for call_id, notes in QUARANTINED_NOTES.items():
+        fields = next(csv.reader([raw[call_id]]))
+        assert pii_kinds(notes) == "mobile number"                            # the rule reads a number here ...
+        assert [f for f in fields if pii_kinds(f)] == [], raw[call_id]        # ... and masking leaves none of it
+        assert notes not in raw[call_id] and notes[:7] not in raw[call_id]
