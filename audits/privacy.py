@@ -92,11 +92,11 @@ def _masked_match(match: re.Match) -> str:
 # numerals or joins (superscripts, circled numbers, compatibility ideographs, ...) always pass.
 _ANY_DIGIT = f"[0-9\uff10-\uff19{CHINESE_DIGITS}]"
 _ANY_JOIN = r"[^\pL\pN]*"
-FOLDS_TO_DIGITS = ("\xb2-\xb3\xb9\xbc-\xbe\u013f-\u0140\u037a\u0e33\u0eb3\u2070\u2074-\u2079\u2080-\u2089"
-                   "\u2150-\u215f\u2189\u2460-\u249b\u24ea\u2f00\u2f06\u2f0b\u3192-\u3195\u3220-\u3229"
-                   "\u3251-\u325f\u3280-\u3288\u32b1-\u32cb\u3358-\u3370\u3378-\u3379\u339f-\u33a6\u33a8"
-                   "\u33af\u33e0-\u33fe\uf9b2\uf9d1\ufe70-\ufe72\ufe74\ufe76-\ufe7f\uff9e-\uff9f"
-                   "\U0001d7ce-\U0001d7ff\U0001f100-\U0001f10a\U0001f214\U0001f229-\U0001f22a"
+FOLDS_TO_DIGITS = ("\xb2-\xb3\xb9\xbc-\xbe\u013f-\u0140\u037a\u2070\u2074-\u2079\u2080-\u2089\u2150-\u215f"
+                   "\u2189\u2460-\u249b\u24ea\u2f00\u2f06\u2f0b\u3192-\u3195\u3220-\u3229\u3251-\u325f"
+                   "\u3280-\u3288\u32b1-\u32cb\u3358-\u3370\u3378-\u3379\u339f-\u33a6\u33a8\u33af"
+                   "\u33e0-\u33fe\uf9b2\uf9d1\ufc5e-\ufc63\ufdfa-\ufdfb\ufe70\ufe72\ufe74\ufe76\ufe78\ufe7a"
+                   "\ufe7c\ufe7e\uff70\U0001d7ce-\U0001d7ff\U0001f100-\U0001f10a\U0001f214\U0001f229-\U0001f22a"
                    "\U0001f241-\U0001f242\U0001fbf0-\U0001fbf9")
 _DATE_MARK = "\ue000"                                   # a date or time taken out (a private-use character)
 

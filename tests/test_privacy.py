@@ -215,3 +215,41 @@ def test_quarantined_notes_are_masked_in_raw(tmp_path):
         assert pii_kinds(notes) == "mobile number"                            # the rule reads a number here ...
         assert [f for f in fields if pii_kinds(f)] == [], raw[call_id]        # ... and masking leaves none of it
         assert notes not in raw[call_id] and notes[:7] not in raw[call_id]
+
+
+# --- the character lists behind the reading, against Python's Unicode tables -----------------
+
+def test_invisible_characters_are_exactly_the_format_characters():
+    import re
+    import sys
+
+    from audits.privacy import INVISIBLE
+
+    listed = re.compile(f"[{INVISIBLE}]")
+    wrong = [hex(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF
+             and (unicodedata.category(chr(c)) == "Cf") != bool(listed.fullmatch(chr(c)))]
+    assert wrong == []
+
+
+def test_the_prefilter_passes_every_character_nfkc_turns_into_a_digit_or_a_join():
+    """A letter or number that NFKC turns into digits, numerals or a join (anything else joins
+    in the prefilter's reading anyway) is one the prefilter lets through."""
+    import re
+    import sys
+
+    from audits.privacy import _LOOSE, CHINESE_DIGITS, FOLDS_TO_DIGITS
+
+    raw_digits = set("0123456789０１２３４５６７８９" + CHINESE_DIGITS)
+    digit_like = set("0123456789" + CHINESE_DIGITS)
+    joins, listed = re.compile(f"{_LOOSE}|[,;:|+*]"), re.compile(f"[{FOLDS_TO_DIGITS}]")
+    missed = []
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF or char in raw_digits:
+            continue
+        folded = unicodedata.normalize("NFKC", char)
+        if folded != char and (digit_like & set(folded) or (unicodedata.category(char)[0] in "LN"
+                                                             and joins.search(folded))):
+            if not listed.fullmatch(char):
+                missed.append(hex(code))
+    assert missed == []

@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from audits.privacy import may_hold_number, written_numbers
 from audits.rules.common import RuleInputs, active_on, agency_numbers_in, as_violations, pairs_in
@@ -82,12 +83,14 @@ def identifier_kinds(notes: pd.Series) -> pd.Series:
     distinct note once."""
     text = pa.array(notes, type=pa.string(), from_pandas=True)
     candidates = np.flatnonzero(may_hold_number(text, digits=11))
-    kinds = np.full(len(notes), "", dtype=object)
+    kinds = pa.repeat(pa.scalar("", pa.string()), len(notes))
     if candidates.size:
         values = text.take(pa.array(candidates)).to_pylist()
         read = {value: pii_kinds(value) for value in set(values)}
-        kinds[candidates] = [read[value] for value in values]
-    return pd.Series(kinds, index=notes.index, dtype="str")
+        hit = np.zeros(len(notes), dtype=bool)
+        hit[candidates] = True
+        kinds = pc.replace_with_mask(kinds, pa.array(hit), pa.array([read[value] for value in values], pa.string()))
+    return pd.Series(pd.array(kinds, dtype=pd.StringDtype("pyarrow", na_value=np.nan)), index=notes.index)
 
 
 def pii_kinds(text: str) -> str:
