@@ -325,6 +325,7 @@ def _cases(args) -> int:
     from audits.cases.lookup import NoCases, register_as_of
     from audits.cases.text import register_table
     from audits.csvcells import formula_safe
+    from audits.privacy import mask_published_ids
 
     try:
         day, register = register_as_of(args.store, args.as_of)
@@ -337,6 +338,7 @@ def _cases(args) -> int:
         register = register[register["agency_id"] == args.agency]
     if args.status:
         register = register[register["status"].isin(args.status)]
+    register = mask_published_ids(register)          # the store keeps ids whole; a terminal shows them masked
     if args.format == "csv":
         formula_safe(register).to_csv(sys.stdout, index=False, lineterminator="\n")
     else:
@@ -347,12 +349,13 @@ def _cases(args) -> int:
 def _case(args) -> int:
     from audits.cases.lookup import NoCases, case_history
     from audits.cases.text import history_table
+    from audits.privacy import mask_published_ids
 
     try:
         history = case_history(args.store, args.case_id)
     except NoCases as exc:
         return _fail(f"No such case: {exc}")
-    print(history_table(history))
+    print(history_table(mask_published_ids(history)))
     return 0
 
 

@@ -6,6 +6,7 @@ error messages) goes through here, so the masking policy lives in one place.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import re
@@ -17,6 +18,8 @@ import pandas as pd
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from audits.arrowtext import mask_digit_runs, text_array
 
 # --- written numbers: how the masking and CONF_PII_IN_NOTES read digits in free text ----------
 # Digits are read after NFKC (full-width digits count) and Chinese numerals are digits.
@@ -36,23 +39,28 @@ _INV = f"[{INVISIBLE}]*+"
 _JOIN = (f"{_INV}(?:[{re.escape(CLOSING)}]{_INV})?+(?:[{SINGLE_SEPARATORS}]{_INV})?+"
          f"(?:[{re.escape(OPENING)}]{_INV})?+")
 # Masking reads more, never less: any run of white space, dots, dashes, slashes, brackets,
-# tildes, underscores, middle dots and invisible characters, with at most one of , ; : | + *
-# in it (so that a masked "138****5678" or a list "12:30, 13:00" is not read as one number).
+# tildes, underscores, middle dots and invisible characters; or one of , ; : | + * as the rule
+# reads it (brackets and invisible characters around it, nothing else: a masked "138****5678",
+# a list "12:30, 13:00" or "AG02, 02-01 10:00" is not read as one number).
 _LOOSE = (f"[\\s{DASHES}\u30fc\ufe58./\\\\(){{}}\\[\\]\u3010\u3011\u3014\u3015~\u2053\u223c\uff5e_"
           f"\u00b7{INVISIBLE}]")
-_MASK_JOIN = f"{_LOOSE}*+[,;:|+*]?+{_LOOSE}*+"
+TIGHT = ",;:|+*"
+_MASK_JOIN = (f"(?:{_LOOSE}++|{_INV}(?:[{re.escape(CLOSING)}]{_INV})?+[{re.escape(TIGHT)}]{_INV}"
+              f"(?:[{re.escape(OPENING)}]{_INV})?+)")
 # Dates and times are not numbers when they stand apart: a plausible calendar date (19xx/20xx,
-# - / or . between its parts), perhaps with a time and zone, or a time (hh:mm[:ss]), not run on
-# into other digits through a join. (Also the Arrow prefilter's pattern: plain RE2 syntax.)
+# - / or . between its parts), perhaps with a time and zone; a month and day with a time
+# (11-27 09:02, as the audit's own sentences write earlier calls); or a time (hh:mm[:ss]); not
+# run on into other digits through a join. (Also the Arrow prefilter's pattern: plain RE2 syntax.)
 _TIME = "(?:2[0-3]|[01][0-9]):[0-5][0-9](?::[0-5][0-9](?:[.,][0-9]{1,9})?)?"
-_DATE = "(?:19|20)[0-9]{2}(?:" + "|".join(f"{s}(?:1[0-2]|0[1-9]){s}(?:3[01]|[12][0-9]|0[1-9])"
-                                           for s in ("-", "/", "\\.")) + ")"
-DATE_TIME = f"(?:{_DATE}(?:[T ]{_TIME}(?:Z|[+-][0-9]{{2}}(?::?[0-9]{{2}})?)?)?|{_TIME})"
+_MONTH_DAY = "(?:1[0-2]|0[1-9]){0}(?:3[01]|[12][0-9]|0[1-9])"
+_DATE = "(?:19|20)[0-9]{2}(?:" + "|".join(f"{s}{_MONTH_DAY.format(s)}" for s in ("-", "/", "\\.")) + ")"
+DATE_TIME = (f"(?:{_DATE}(?:[T ]{_TIME}(?:Z|[+-][0-9]{{2}}(?::?[0-9]{{2}})?)?)?"
+             f"|{_MONTH_DAY.format('[-/]')}[T ]{_TIME}|{_TIME})")
 _DIGIT = f"[0-9{CHINESE_DIGITS}]"
 # Atomic, so that a timestamp followed by digits is not shortened until the rest looks apart.
 _NUMBERS = re.compile(f"(?>(?<![0-9]){DATE_TIME})(?!{_JOIN}[0-9])"
                       f"|(?P<groups>[0-9]++(?:{_JOIN}[0-9]++)*+)(?P<x>[Xx]?)")
-_MASKABLE = re.compile(f"(?>(?<!{_DIGIT}){DATE_TIME})(?!{_MASK_JOIN}{_DIGIT})"
+_MASKABLE = re.compile(f"(?>(?<!{_DIGIT}){DATE_TIME})(?!{_MASK_JOIN}?{_DIGIT})"
                        f"|(?P<run>{_DIGIT}++(?:{_MASK_JOIN}{_DIGIT}++)*+[Xx]?)")
 _GROUP = re.compile("[0-9]+")
 
@@ -71,12 +79,15 @@ def mask_free_text(text: str) -> str:
     A number's digit groups may be joined by separators (`138.0013.8000`, `+86 (138) 0013-8000`,
     `138,0013,8019`, `4111-1111 1111.1111`, tabs, invisible characters) and its digits may be
     Chinese numerals (`一三八零零一三八零零三`). Dates and times that stand apart stay readable.
-    Full-width digits and punctuation are folded first (NFKC). Masking reads every number that
+    Digits are read after NFKC; a text with a number masked is returned folded (full-width
+    digits and punctuation as ASCII), any other text as it is. Masking reads every number that
     CONF_PII_IN_NOTES reads (and more), so what the rule finds, masking hides.
     """
     if not text:
         return text
-    return _MASKABLE.sub(_masked_match, unicodedata.normalize("NFKC", text))
+    folded = unicodedata.normalize("NFKC", text)
+    masked = _MASKABLE.sub(_masked_match, folded)
+    return text if masked == folded else masked
 
 
 def _masked_match(match: re.Match) -> str:
@@ -121,18 +132,115 @@ def may_hold_number(values: pa.Array, *, digits: int) -> np.ndarray:
     return out
 
 
+_ASCII_LOOSE = bytes(code for code in range(128) if re.fullmatch(_LOOSE, chr(code)))
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
 def mask_text_column(values: pd.Series) -> pd.Series:
-    """mask_free_text of every value of a text column (None and NaN stay), each distinct value
-    that the prefilter selects masked once; the rest are left as they are."""
-    text = pa.array(values.astype(object).where(values.notna(), None).map(
-        lambda v: v if v is None or isinstance(v, str) else str(v)), type=pa.string())
-    selected = np.flatnonzero(may_hold_number(text, digits=7))
-    if not selected.size:
+    """mask_free_text of every value of a column (nulls stay null), as text. A column whose
+    values repeat (agent ids, details: a sample of 1,000 says) is masked once per distinct value."""
+    text = text_array(values, pa.large_string())
+    if text is None:
         return values
-    out = values.astype(object).to_numpy(copy=True)
-    masked = {value: mask_free_text(value) for value in set(out[selected])}
-    out[selected] = [masked[value] for value in out[selected]]
-    return pd.Series(out, index=values.index, dtype=object)
+    sample = text.take(pa.array(np.linspace(0, len(text) - 1, min(len(text), 1000), dtype=np.int64))).to_pylist()
+    if len(set(sample)) < len(sample) / 2:
+        encoded = pc.dictionary_encode(text)
+        masked = _masked_texts(encoded.dictionary).take(encoded.indices)
+    else:
+        masked = _masked_texts(text)
+    return pd.Series(pd.array(masked, dtype=_TEXT), index=values.index)
+
+
+def _masked_texts(text: pa.Array) -> pa.Array:
+    """mask_free_text of each text: ASCII texts with no date, time, trailing X or bracket
+    beside , ; : | + * by byte arithmetic over the whole array; the rest in Python, where the
+    prefilter selects them."""
+    plain = pc.fill_null(pc.and_kleene(pc.string_is_ascii(text), pc.invert(pc.match_substring_regex(
+        text, f"{DATE_TIME}|[0-9][Xx]|[{re.escape(CLOSING)}][{re.escape(TIGHT)}]|[{re.escape(TIGHT)}][{re.escape(OPENING)}]"
+    ))), False)
+    out = pc.if_else(plain, mask_digit_runs(text, joins=_ASCII_LOOSE, alone=TIGHT.encode(), shortest=7, keep=4),
+                     text)
+    rest = np.flatnonzero(may_hold_number(pc.filter(text, pc.invert(plain)), digits=7))
+    if rest.size:
+        rows = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))[rest]
+        selected = np.zeros(len(text), dtype=bool)
+        selected[rows] = True
+        masked = [mask_free_text(value) for value in text.take(pa.array(rows)).to_pylist()]
+        out = pc.replace_with_mask(out, pa.array(selected), pa.array(masked, pa.large_string()))
+    return out
+
+
+# --- ids from input files, masked wherever they are published (the store keeps them whole) --------
+# The columns of the report's CSVs and the fields of what rendering shows that hold an id an
+# agency or the bank wrote (or a sentence quoting one): free-text masking hides any full number.
+PUBLISHED_IDS = frozenset({"call_id", "agent_id", "campaign_id", "complaint_id", "message_id", "exception_id",
+                           "dispute_id", "subject_display", "detail", "top_agents"})
+
+
+def mask_published_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    """A shallow copy of `frame` with every column named in PUBLISHED_IDS masked."""
+    names = [name for name in frame.columns if name in PUBLISHED_IDS]
+    if not names:
+        return frame
+    out = frame.copy(deep=False)
+    for name in names:
+        out[name] = mask_text_column(frame[name])
+    return out
+
+
+def mask_published_fields(tree):
+    """A copy of a tree of frozen dataclasses (a portfolio, a scorecard) with the text of every
+    field named in PUBLISHED_IDS masked, at any depth; each distinct text is masked once,
+    column-wise, and only the objects that change are copied."""
+    texts: set[str] = set()
+
+    def seen(text: str) -> str:
+        texts.add(text)
+        return text
+
+    _walk(tree, seen)
+    ordered = sorted(texts)
+    masked = dict(zip(ordered, mask_text_column(pd.Series(ordered, dtype=object)).tolist()))
+    changed = {text: value for text, value in masked.items() if value != text}
+    return _walk(tree, lambda text: changed.get(text, text)) if changed else tree
+
+
+def _walk(node, mask, inside: bool = False):
+    """`node` with `mask` applied to each str that is (in) a PUBLISHED_IDS field."""
+    if isinstance(node, str):
+        return mask(node) if inside else node
+    if isinstance(node, tuple):
+        items = tuple(_walk(item, mask, inside) for item in node)
+        return node if all(a is b for a, b in zip(items, node)) else items
+    names = _field_names(type(node))
+    updates = {}
+    for name in names:
+        value, published = getattr(node, name), inside or name in PUBLISHED_IDS
+        if isinstance(value, str):
+            new = mask(value) if published else value
+        elif isinstance(value, tuple) or _field_names(type(value)):
+            new = _walk(value, mask, published)
+        else:
+            continue
+        if new is not value:
+            updates[name] = new
+    if not updates:
+        return node
+    if hasattr(node, "__dict__") and not hasattr(node, "__post_init__"):      # a plain frozen dataclass
+        copy = object.__new__(type(node))
+        copy.__dict__.update(node.__dict__, **updates)
+        return copy
+    return dataclasses.replace(node, **updates)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names; () for any other class."""
+    if cls not in _FIELD_NAMES:
+        _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else ()
+    return _FIELD_NAMES[cls]
 
 
 _NAME_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,39}")

@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 import unicodedata
 
+import pandas as pd
 import phonenumbers
 import pytest
 from hypothesis import assume, given
@@ -253,3 +254,60 @@ def test_the_prefilter_passes_every_character_nfkc_turns_into_a_digit_or_a_join(
             if not listed.fullmatch(char):
                 missed.append(hex(code))
     assert missed == []
+
+
+# --- a whole column at once: byte arithmetic for plain ASCII values, Python for the rest -------
+
+_ID_TEXT = st.lists(st.sampled_from(list("0123456789012345678901234567890123456789 -_.,;:|+*/()[]xXAB#~\t")
+                                    + ["2026-11-27", "12:30", "一", "三", "\u200b", "\u3000", "１", "é"]),
+                    max_size=30).map("".join)
+
+
+@given(st.lists(st.one_of(st.none(), _ID_TEXT), max_size=40), st.integers(0, 3))
+def test_masking_a_column_equals_masking_each_value(values, start):
+    from audits.privacy import mask_text_column
+
+    column = pd.Series(values, index=range(start, start + len(values)), dtype=object)
+    masked = mask_text_column(column)
+    assert masked.index.equals(column.index)
+    assert [None if pd.isna(v) else v for v in masked] == \
+        [None if v is None else mask_free_text(v) for v in values]
+    repeated = pd.concat([column] * 3)                        # values that repeat: masked once each
+    assert mask_text_column(repeated).tolist() == pd.concat([masked] * 3).tolist()
+
+
+@given(st.lists(_ID_TEXT, max_size=10).map("".join))
+def test_masking_twice_changes_nothing(text):
+    once = mask_free_text(text)
+    assert mask_free_text(once) == once
+
+
+def test_masking_a_column_slice_reads_only_its_own_values():
+    from audits.privacy import mask_text_column
+
+    column = pd.Series(["1234567", "", "", "89 0123456", "x"], dtype="string[pyarrow]").iloc[1:]
+    assert mask_text_column(column).tolist() == ["", "", "** ***3456", "x"]
+
+
+def test_published_ids_are_masked_in_frames_and_dataclass_trees():
+    from audits.models import CaseLine, Finding
+    from audits.privacy import mask_published_fields, mask_published_ids
+
+    frame = pd.DataFrame({"call_id": ["C13922223301", "c1"], "callee_key": ["13922223301" * 2, "k"],
+                          "detail": ["campaign 13922223303 is unknown", "on 2026-11-27 10:00"]})
+    masked = mask_published_ids(frame)
+    assert masked["call_id"].tolist() == ["C*******3301", "c1"]
+    assert masked["callee_key"].tolist() == frame["callee_key"].tolist()            # not an id from input
+    assert masked["detail"].tolist() == ["campaign *******3303 is unknown", "on 2026-11-27 10:00"]
+    finding = Finding(rule_id="R", severity="minor", call_id="C13922223301", agent_id="A1", campaign_id="MKT",
+                      callee_masked="+86 139****3301", callee_key="13922223301", start_time="", detail="")
+    case = CaseLine(case_id="C-1", rule_id="R", family="f", severity="minor", subject_kind="agent",
+                    subject_display="A13922223302", status="new", decision="", first_seen="", last_seen="",
+                    days_open=1, findings_today=1, findings_episode=1, calls_today=1, summary="s",
+                    evidence=(finding,))
+    tree = (case, (("A13922223302", 3),))
+    out = mask_published_fields(tree)
+    assert out[0].subject_display == "A*******3302" and out[0].evidence[0].call_id == "C*******3301"
+    assert out[0].evidence[0].callee_key == "13922223301" and out[1] == tree[1]      # not a published id field
+    untouched = (case.evidence[0].__class__(**{**finding.__dict__, "call_id": "c1"}),)
+    assert mask_published_fields(untouched) is untouched

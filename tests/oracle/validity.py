@@ -160,7 +160,8 @@ def _time_end(text: str, i: int) -> int | None:
 
 def _date_time_end(text: str, i: int) -> int | None:
     """A date (19xx or 20xx, - / or . between its parts, month 01-12, day 01-31), perhaps with a
-    time after T or a space and a zone (Z, +hh, +hhmm, +hh:mm), or a time, starting at i."""
+    time after T or a space and a zone (Z, +hh, +hhmm, +hh:mm); a month and day (- or /) with a
+    time after T or a space; or a time, starting at i."""
     year, sep = text[i:i + 4], text[i + 4:i + 5]
     if len(year) == 4 and year[:2] in ("19", "20") and all(_digit(c) for c in year) and sep in ("-", "/", ".") \
             and _two_digits(text, i + 5, 1, 12) and text[i + 7:i + 8] == sep \
@@ -178,6 +179,9 @@ def _date_time_end(text: str, i: int) -> int | None:
                 return end + 3
             return end + 2 if _two_digits(text, end, 0, 99) else end
         return end
+    if _two_digits(text, i, 1, 12) and text[i + 2:i + 3] in ("-", "/") and _two_digits(text, i + 3, 1, 31) \
+            and text[i + 5:i + 6] in ("T", " ") and (time_end := _time_end(text, i + 6)) is not None:
+        return time_end
     return _time_end(text, i)
 
 

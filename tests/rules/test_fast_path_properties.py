@@ -8,7 +8,6 @@ fast path with a loop that is obviously right. Run longer with HYPOTHESIS_PROFIL
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -293,6 +292,7 @@ _piece = st.one_of(
     _joins,
     st.sampled_from(["X", "x", "号码", "：", "．", "١٢٣", "²", "①", "⑩", "㈠", "ID", "卡", "+86 ", "(+86)", "两",
                      "2026-11-30", "2026/11/30 12:03:00", "2026-11-30T12:03:00+08:00", "12:30", "09:05:07.5",
+                     "11-27 09:02", "02/01 10:00:00", "13-27 09:02",
                      "1949-12-31", "12:30-13:00", "1380-01-38", "25:61"]),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=3),
     _digits.map(lambda d: d.translate(str.maketrans("0123456789", "０１２３４５６７８９"))),
@@ -331,7 +331,7 @@ def test_masking_hides_whatever_the_rule_finds(text):
 def test_the_prefilter_passes_every_note_the_rule_or_the_masking_reads(texts):
     values = pa.array(texts, type=pa.string())
     for digits, reads in ((11, lambda t: pii_kinds(t) != ""),
-                          (7, lambda t: mask_free_text(t) != unicodedata.normalize("NFKC", t))):
+                          (7, lambda t: mask_free_text(t) != t)):
         passed = may_hold_number(values, digits=digits)
         assert [t for t, p in zip(texts, passed) if not p and reads(t)] == []
 
