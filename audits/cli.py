@@ -359,6 +359,7 @@ def _cases(args) -> int:
     from audits.cases.lookup import NoCases, register_as_of
     from audits.cases.text import register_table, terminal_frame
     from audits.csvcells import formula_safe
+    from audits.privacy import mask_published_ids
 
     if _is_reports_folder(args.store):
         return _fail(f"No cases to show: {_reports_not_store(args.store)}")
@@ -375,6 +376,7 @@ def _cases(args) -> int:
         register = register[register["status"].isin(args.status)]
     if args.severity:
         register = register[register["severity"].isin(args.severity)]
+    register = mask_published_ids(register)          # the store keeps ids whole; a terminal shows them masked
     if args.format == "csv":
         formula_safe(terminal_frame(register)).to_csv(sys.stdout, index=False, lineterminator="\n")
     else:
@@ -385,6 +387,7 @@ def _cases(args) -> int:
 def _case(args) -> int:
     from audits.cases.lookup import NoCases, case_history
     from audits.cases.text import history_table
+    from audits.privacy import mask_published_ids
 
     if _is_reports_folder(args.store):
         return _fail(f"No such case: {_reports_not_store(args.store)}")
@@ -392,7 +395,7 @@ def _case(args) -> int:
         history = case_history(args.store, args.case_id)
     except NoCases as exc:
         return _fail(f"No such case: {exc}")
-    print(history_table(history))
+    print(history_table(mask_published_ids(history)))
     return 0
 
 

@@ -1,5 +1,6 @@
 """The cells of the report's CSV files (violations.csv, quarantine.csv, scores.csv): every CSV
-under <out> is written and read back through here.
+under <out> is written and read back through here, so ids from input files (call_id, agent_id,
+complaint_id, ...) are masked here, as free text is (privacy.mask_published_ids).
 
 Formula safety (OWASP "CSV injection"): a spreadsheet opening a CSV runs a cell that starts
 with = + - @ (or a tab or CR before them) as a formula, so `=HYPERLINK(...)` or
@@ -22,6 +23,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from audits.arrowtext import text_array
+from audits.privacy import mask_published_ids
+
 _FORMULA_PREFIXES = pa.array(["=", "+", "-", "@", "\t", "\r"])      # OWASP
 _NOT_A_FORMULA = (r"^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"      # a number
                   r"|\+\d{1,3} [0-9*]+)$")                                  # a masked phone: +86 138****5678
@@ -32,15 +36,16 @@ _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """`frame` as UTF-8 CSV (LF line ends, no index), every text cell formula-safe."""
-    formula_safe(frame).to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    """`frame` as UTF-8 CSV (LF line ends, no index), ids from input masked (privacy.PUBLISHED_IDS)
+    and every text cell formula-safe."""
+    formula_safe(mask_published_ids(frame)).to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
 def read_csv(path: Path, **options) -> pd.DataFrame:
     """A CSV written by write_csv, its neutralised text cells as they were."""
     frame = pd.read_csv(path, **options)
     for column in frame.columns:
-        text = _text(frame[column])
+        text = text_array(frame[column])
         if text is None:
             continue
         quoted = pc.fill_null(pc.match_substring_regex(text, _NEUTRALISED), False)
@@ -55,7 +60,7 @@ def formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
     Arrow kernels over whole columns; only the rare cells that need it are rewritten."""
     out = frame.copy(deep=False)
     for column in frame.columns:
-        text = _text(frame[column])
+        text = text_array(frame[column])
         if text is None:
             continue
         controls = pc.fill_null(pc.match_substring_regex(text, _ANY_CONTROL), False)
@@ -71,16 +76,3 @@ def formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
         text = pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
         out[column] = pd.Series(pd.array(text, dtype=_TEXT), index=frame.index)
     return out
-
-
-def _text(values: pd.Series) -> pa.Array | None:
-    """A column's text as one Arrow array; None for a column that is not text."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        values = values.astype(object)
-    if not (pd.api.types.is_string_dtype(values) or pd.api.types.is_object_dtype(values)):
-        return None
-    try:
-        return pa.array(values, type=pa.string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):     # mixed objects: their text, as to_csv writes it
-        return pa.array(values.map(lambda v: v if v is None or isinstance(v, str) or pd.isna(v) else str(v)),
-                        type=pa.string(), from_pandas=True)

@@ -6,44 +6,241 @@ error messages) goes through here, so the masking policy lives in one place.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import re
 import unicodedata
 from collections.abc import Collection, Iterable
 
+import numpy as np
 import pandas as pd
 import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
 
-# What may stand between the digit groups of a written phone, ID or card number: white space
-# (tabs, no-break and ideographic spaces), dots, dashes of every kind, slashes, brackets,
-# tildes, underscores and invisible characters (soft hyphen, zero-width space, word joiner):
-# phonenumbers accepts any run of its punctuation between digits, so a run of any length.
-SEPARATORS = ("\\s.\\-\u2010-\u2015\u2212\u30fc\ufe58\ufe63\uff0d\u00b7/\\\\()\\[\\]{}\u3010\u3011"
-              "\u3014\u3015~\u2053\u223c\uff5e_\u00ad\u200b-\u200d\u2060\ufeff")
-_SEP = f"[{SEPARATORS}]"
-# A date or timestamp stays readable only when it is clearly one: a plausible calendar date
-# (19xx/20xx, month 01-12, day 01-31), not continued by separators and digits on either side
-# (digits before it are caught by the digit run, which starts first and takes the date in).
+from audits.arrowtext import mask_digit_runs, text_array
+
+# --- written numbers: how the masking and CONF_PII_IN_NOTES read digits in free text ----------
+# Digits are read after NFKC (full-width digits count) and Chinese numerals are digits.
+CHINESE_DIGITS = "〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖两"
+_AS_DIGITS = str.maketrans(CHINESE_DIGITS, "001234567891234567892")          # 两 = 2
+_DIGIT_CHARS = frozenset("0123456789" + CHINESE_DIGITS)
+# Invisible characters: Unicode's format characters (category Cf, Unicode 14 as Python 3.11 has it).
+INVISIBLE = ("\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+             "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
+             "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f")
+DASHES = "\\-\u2010-\u2015\u2212"
+OPENING, CLOSING = "([{\u3010\u3014", ")]}\u3011\u3015"
+SINGLE_SEPARATORS = f"\\s{DASHES}./_,;:|+*"           # spaces of any kind, dashes, . / _ , ; : | + *
+# The rule's reading (rules.md): groups joined by one separator, brackets around a group,
+# invisible characters anywhere. Possessive: there is one way to read a join, never a retry.
+_INV = f"[{INVISIBLE}]*+"
+_JOIN = (f"{_INV}(?:[{re.escape(CLOSING)}]{_INV})?+(?:[{SINGLE_SEPARATORS}]{_INV})?+"
+         f"(?:[{re.escape(OPENING)}]{_INV})?+")
+# Masking reads more, never less: any run of white space, dots, dashes, slashes, brackets,
+# tildes, underscores, middle dots and invisible characters; or one of , ; : | + * as the rule
+# reads it (brackets and invisible characters around it, nothing else: a masked "138****5678",
+# a list "12:30, 13:00" or "AG02, 02-01 10:00" is not read as one number).
+_LOOSE = (f"[\\s{DASHES}\u30fc\ufe58./\\\\(){{}}\\[\\]\u3010\u3011\u3014\u3015~\u2053\u223c\uff5e_"
+          f"\u00b7{INVISIBLE}]")
+TIGHT = ",;:|+*"
+_MASK_JOIN = (f"(?:{_LOOSE}++|{_INV}(?:[{re.escape(CLOSING)}]{_INV})?+[{re.escape(TIGHT)}]{_INV}"
+              f"(?:[{re.escape(OPENING)}]{_INV})?+)")
+# Dates and times are not numbers when they stand apart: a plausible calendar date (19xx/20xx,
+# - / or . between its parts), perhaps with a time and zone; a month and day with a time
+# (11-27 09:02, as the audit's own sentences write earlier calls); or a time (hh:mm[:ss]); not
+# run on into other digits through a join. (Also the Arrow prefilter's pattern: plain RE2 syntax.)
+_TIME = "(?:2[0-3]|[01][0-9]):[0-5][0-9](?::[0-5][0-9](?:[.,][0-9]{1,9})?)?"
+_MONTH_DAY = "(?:1[0-2]|0[1-9]){0}(?:3[01]|[12][0-9]|0[1-9])"
+_DATE = "(?:19|20)[0-9]{2}(?:" + "|".join(f"{s}{_MONTH_DAY.format(s)}" for s in ("-", "/", "\\.")) + ")"
+DATE_TIME = (f"(?:{_DATE}(?:[T ]{_TIME}(?:Z|[+-][0-9]{{2}}(?::?[0-9]{{2}})?)?)?"
+             f"|{_MONTH_DAY.format('[-/]')}[T ]{_TIME}|{_TIME})")
+_DIGIT = f"[0-9{CHINESE_DIGITS}]"
 # Atomic, so that a timestamp followed by digits is not shortened until the rest looks apart.
-_DATE_TIME = (r"(?>(?<!\d)(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
-              r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?)"
-              f"(?!{_SEP}*\\d)")
-_DIGIT_RUN = rf"\+?\d(?:{_SEP}*\d){{6,}}[Xx]?"      # seven or more digits, any separators between
-_FREE_TEXT = re.compile(f"({_DATE_TIME})|({_DIGIT_RUN})")
+_NUMBERS = re.compile(f"(?>(?<![0-9]){DATE_TIME})(?!{_JOIN}[0-9])"
+                      f"|(?P<groups>[0-9]++(?:{_JOIN}[0-9]++)*+)(?P<x>[Xx]?)")
+_MASKABLE = re.compile(f"(?>(?<!{_DIGIT}){DATE_TIME})(?!{_MASK_JOIN}?{_DIGIT})"
+                       f"|(?P<run>{_DIGIT}++(?:{_MASK_JOIN}{_DIGIT}++)*+[Xx]?)")
+_GROUP = re.compile("[0-9]+")
+
+
+def written_numbers(text: str) -> list[tuple[list[str], bool]]:
+    """The numbers in text as CONF_PII_IN_NOTES reads them: each as its digit groups (ASCII)
+    and whether an X or x ends it. '+86 (138) 0013-8009' -> [(['86', '138', '0013', '8009'], False)]."""
+    folded = unicodedata.normalize("NFKC", text).translate(_AS_DIGITS)
+    return [(_GROUP.findall(m.group("groups")), m.group("x") != "")
+            for m in _NUMBERS.finditer(folded) if m.group("groups")]
 
 
 def mask_free_text(text: str) -> str:
-    """Mask every run of 7+ digits (phones, IDs, cards) in text, keeping its last 4 digits.
+    """Mask every written number of 7+ digits (phones, IDs, cards) in text, keeping its last 4.
 
-    A run's digit groups may be joined by any mix of SEPARATORS (`138.0013.8000`,
-    `+86 (138) 0013-8000`, `4111-1111 1111.1111`, tabs). Dates and timestamps that are clearly
-    dates are left readable. Full-width digits and punctuation are folded first (NFKC).
+    A number's digit groups may be joined by separators (`138.0013.8000`, `+86 (138) 0013-8000`,
+    `138,0013,8019`, `4111-1111 1111.1111`, tabs, invisible characters) and its digits may be
+    Chinese numerals (`一三八零零一三八零零三`). Dates and times that stand apart stay readable.
+    Digits are read after NFKC; a text with a number masked is returned folded (full-width
+    digits and punctuation as ASCII), any other text as it is. Masking reads every number that
+    CONF_PII_IN_NOTES reads (and more), so what the rule finds, masking hides.
     """
     if not text:
         return text
     folded = unicodedata.normalize("NFKC", text)
-    return _FREE_TEXT.sub(lambda m: m.group(1) or _mask_digits(m.group(2)), folded)
+    masked = _MASKABLE.sub(_masked_match, folded)
+    return text if masked == folded else masked
+
+
+def _masked_match(match: re.Match) -> str:
+    run = match.group("run")
+    if run is None:
+        return match.group()
+    return _mask_digits(run) if sum(ch in _DIGIT_CHARS for ch in run) >= 7 else run
+
+
+# --- the vectorised prefilter: which texts of a column may hold a number -----------------------
+# Over-approximations in RE2 (Arrow's kernels): a digit is an ASCII, full-width or Chinese
+# digit; anything but a letter or a number may join; characters that NFKC turns into digits,
+# numerals or joins (superscripts, circled numbers, compatibility ideographs, ...) always pass.
+_ANY_DIGIT = f"[0-9\uff10-\uff19{CHINESE_DIGITS}]"
+_ANY_JOIN = r"[^\pL\pN]*"
+FOLDS_TO_DIGITS = ("\xb2-\xb3\xb9\xbc-\xbe\u013f-\u0140\u037a\u2070\u2074-\u2079\u2080-\u2089\u2150-\u215f"
+                   "\u2189\u2460-\u249b\u24ea\u2f00\u2f06\u2f0b\u3192-\u3195\u3220-\u3229\u3251-\u325f"
+                   "\u3280-\u3288\u32b1-\u32cb\u3358-\u3370\u3378-\u3379\u339f-\u33a6\u33a8\u33af"
+                   "\u33e0-\u33fe\uf9b2\uf9d1\ufc5e-\ufc63\ufdfa-\ufdfb\ufe70\ufe72\ufe74\ufe76\ufe78\ufe7a"
+                   "\ufe7c\ufe7e\uff70\U0001d7ce-\U0001d7ff\U0001f100-\U0001f10a\U0001f214\U0001f229-\U0001f22a"
+                   "\U0001f241-\U0001f242\U0001fbf0-\U0001fbf9")
+_DATE_MARK = "\ue000"                                   # a date or time taken out (a private-use character)
+
+
+def may_hold_number(values: pa.Array, *, digits: int) -> np.ndarray:
+    """False only where a text surely holds no written number of `digits` or more digits (as
+    written_numbers and mask_free_text read them); null is False. Two passes of Arrow's regex
+    kernels: digit-likes joined by non-letters; then, on the texts that pass, the same with
+    dates and times taken out, unless one runs on into other digits."""
+    chain = f"{_ANY_DIGIT}(?:{_ANY_JOIN}{_ANY_DIGIT}){{{digits - 1}}}"
+    folding = f"[{FOLDS_TO_DIGITS}]"
+    first = pc.fill_null(pc.match_substring_regex(values, f"{chain}|{folding}"), False).to_numpy(zero_copy_only=False)
+    passed = np.flatnonzero(first)
+    if not passed.size:
+        return first
+    texts = values.take(pa.array(passed))
+    undated = pc.replace_substring_regex(texts, DATE_TIME, _DATE_MARK)
+    run_on = f"{_DATE_MARK}{_ANY_JOIN}(?:{_ANY_DIGIT}|{_DATE_MARK})|{_ANY_DIGIT}{_ANY_JOIN}{_DATE_MARK}"
+    second = pc.match_substring_regex(undated, f"{chain}|{run_on}|{folding}").to_numpy(zero_copy_only=False)
+    out = np.zeros(len(values), dtype=bool)
+    out[passed[second]] = True
+    return out
+
+
+_ASCII_LOOSE = bytes(code for code in range(128) if re.fullmatch(_LOOSE, chr(code)))
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def mask_text_column(values: pd.Series) -> pd.Series:
+    """mask_free_text of every value of a column (nulls stay null), as text. A column whose
+    values repeat (agent ids, details: a sample of 1,000 says) is masked once per distinct value."""
+    text = text_array(values, pa.large_string())
+    if text is None:
+        return values
+    sample = text.take(pa.array(np.linspace(0, len(text) - 1, min(len(text), 1000), dtype=np.int64))).to_pylist()
+    if len(set(sample)) < len(sample) / 2:
+        encoded = pc.dictionary_encode(text)
+        masked = _masked_texts(encoded.dictionary).take(encoded.indices)
+    else:
+        masked = _masked_texts(text)
+    return pd.Series(pd.array(masked, dtype=_TEXT), index=values.index)
+
+
+def _masked_texts(text: pa.Array) -> pa.Array:
+    """mask_free_text of each text: ASCII texts with no date, time, trailing X or bracket
+    beside , ; : | + * by byte arithmetic over the whole array; the rest in Python, where the
+    prefilter selects them."""
+    plain = pc.fill_null(pc.and_kleene(pc.string_is_ascii(text), pc.invert(pc.match_substring_regex(
+        text, f"{DATE_TIME}|[0-9][Xx]|[{re.escape(CLOSING)}][{re.escape(TIGHT)}]|[{re.escape(TIGHT)}][{re.escape(OPENING)}]"
+    ))), False)
+    out = pc.if_else(plain, mask_digit_runs(text, joins=_ASCII_LOOSE, alone=TIGHT.encode(), shortest=7, keep=4),
+                     text)
+    rest = np.flatnonzero(may_hold_number(pc.filter(text, pc.invert(plain)), digits=7))
+    if rest.size:
+        rows = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))[rest]
+        selected = np.zeros(len(text), dtype=bool)
+        selected[rows] = True
+        masked = [mask_free_text(value) for value in text.take(pa.array(rows)).to_pylist()]
+        out = pc.replace_with_mask(out, pa.array(selected), pa.array(masked, pa.large_string()))
+    return out
+
+
+# --- ids from input files, masked wherever they are published (the store keeps them whole) --------
+# The columns of the report's CSVs and the fields of what rendering shows that hold an id an
+# agency or the bank wrote (or a sentence quoting one): free-text masking hides any full number.
+PUBLISHED_IDS = frozenset({"call_id", "agent_id", "campaign_id", "complaint_id", "message_id", "exception_id",
+                           "dispute_id", "subject_display", "detail", "top_agents"})
+
+
+def mask_published_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    """A shallow copy of `frame` with every column named in PUBLISHED_IDS masked."""
+    names = [name for name in frame.columns if name in PUBLISHED_IDS]
+    if not names:
+        return frame
+    out = frame.copy(deep=False)
+    for name in names:
+        out[name] = mask_text_column(frame[name])
+    return out
+
+
+def mask_published_fields(tree):
+    """A copy of a tree of frozen dataclasses (a portfolio, a scorecard) with the text of every
+    field named in PUBLISHED_IDS masked, at any depth; each distinct text is masked once,
+    column-wise, and only the objects that change are copied."""
+    texts: set[str] = set()
+
+    def seen(text: str) -> str:
+        texts.add(text)
+        return text
+
+    _walk(tree, seen)
+    ordered = sorted(texts)
+    masked = dict(zip(ordered, mask_text_column(pd.Series(ordered, dtype=object)).tolist()))
+    changed = {text: value for text, value in masked.items() if value != text}
+    return _walk(tree, lambda text: changed.get(text, text)) if changed else tree
+
+
+def _walk(node, mask, inside: bool = False):
+    """`node` with `mask` applied to each str that is (in) a PUBLISHED_IDS field."""
+    if isinstance(node, str):
+        return mask(node) if inside else node
+    if isinstance(node, tuple):
+        items = tuple(_walk(item, mask, inside) for item in node)
+        return node if all(a is b for a, b in zip(items, node)) else items
+    names = _field_names(type(node))
+    updates = {}
+    for name in names:
+        value, published = getattr(node, name), inside or name in PUBLISHED_IDS
+        if isinstance(value, str):
+            new = mask(value) if published else value
+        elif isinstance(value, tuple) or _field_names(type(value)):
+            new = _walk(value, mask, published)
+        else:
+            continue
+        if new is not value:
+            updates[name] = new
+    if not updates:
+        return node
+    if hasattr(node, "__dict__") and not hasattr(node, "__post_init__"):      # a plain frozen dataclass
+        copy = object.__new__(type(node))
+        copy.__dict__.update(node.__dict__, **updates)
+        return copy
+    return dataclasses.replace(node, **updates)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names; () for any other class."""
+    if cls not in _FIELD_NAMES:
+        _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else ()
+    return _FIELD_NAMES[cls]
 
 
 _NAME_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,39}")
@@ -75,12 +272,12 @@ def column_names_for_message(names: Iterable[str], *, known: Collection[str],
 
 
 def _mask_digits(run: str) -> str:
-    total = sum(ch.isdigit() or ch in "Xx" for ch in run)
+    total = sum(ch in _DIGIT_CHARS or ch in "Xx" for ch in run)
     keep_from = total - 4
     seen = 0
     out = []
     for ch in run:
-        if ch.isdigit() or ch in "Xx":
+        if ch in _DIGIT_CHARS or ch in "Xx":
             out.append(ch if seen >= keep_from else "*")
             seen += 1
         else:

@@ -154,7 +154,10 @@ def test_the_oracle_reads_values_as_the_contract_says():
     assert [v.timestamp(t, "Asia/Shanghai") for t in ("2026-02-30 10:00", "2026-13-45 10:00", "2026-11-27")] == [None] * 3
     assert v.enum(" answered ", v.DISPOSITIONS) == "ANSWERED" and v.enum("PICKED_UP", v.DISPOSITIONS) is None
     assert v.pii_in("客户身份证 11010519491231002X") and v.pii_in("卡号 4111111111111111") and v.pii_in("手机１３８１２３４５６７８")
-    assert not v.pii_in("11010519491231002Y 4111111111111112 138 1234 5678 138123456789 12812345678")
+    assert all(v.pii_in(t) for t in ("138 0013 8001", "+86 (138) 0013-8009", "4111-1111-1111-1111",
+                                     "110105 19491231 0011", "一三八零零一三八零零一"))       # rules.md's written forms
+    assert not v.pii_in("11010519491231002Y, 4111111111111112; 138  1234  5678, 138123456789, 12812345678, "
+                        "2026-11-30, 12:30, 2026-11-30 12:03:00")
     new_york = "America/New_York"
     assert v.timestamp("2026-03-08 02:30:00", new_york) == dt.datetime(2026, 3, 8, 7, tzinfo=dt.UTC)      # gap: 03:00 EDT
     assert v.timestamp("2026-11-01 01:30:00", new_york) == dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.UTC)  # first: EDT

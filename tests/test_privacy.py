@@ -1,9 +1,11 @@
 """Masking of phone numbers: readable enough to recognise, never the whole number."""
 
+import csv
 import datetime as dt
 import hashlib
 import unicodedata
 
+import pandas as pd
 import phonenumbers
 import pytest
 from hypothesis import assume, given
@@ -70,6 +72,32 @@ def test_free_text_keeps_dates_and_last_four_digits():
 ])
 def test_free_text_masks_numbers_with_any_separators(text, masked):
     assert mask_free_text(text) == masked
+
+
+# --- free text: the written forms CONF_PII_IN_NOTES reads (Chinese numerals, every separator) ---
+
+@pytest.mark.parametrize("text, masked", [
+    ("一三八零零一三八零零三", "*******八零零三"),
+    ("壹叁捌零零壹叁捌零壹叁", "*******捌零壹叁"),
+    ("回电一三八两两一三八零零一", "回电*******八零零一"),                     # 两 = 2
+    ("138,0013,8019", "***,****,8019"),
+    ("138;0013;8020", "***;****;8020"),
+    ("138:0013:8021", "***:****:8021"),
+    ("138*0013*8026", "*********8026"),
+    ("138|0013|8027", "***|****|8027"),
+    ("138+0013+8028", "***+****+8028"),
+    ("138\u200b0013\u20608030", "***\u200b****\u20608030"),                 # invisible characters
+    ("[138](0013)8029", "[***](****)8029"),
+    ("ID 110105 19491231 002x", "ID ****** ******** 002x"),
+])
+def test_free_text_masks_every_form_the_notes_rule_reads(text, masked):
+    assert mask_free_text(text) == masked
+
+
+@pytest.mark.parametrize("text", ["回电 12:30", "call 2026-11-30", "2026-11-30 12:30 回电", "12:30:45",
+                                  "+86 138****5678", "金额 12,345 元"])
+def test_free_text_keeps_dates_times_and_masked_numbers(text):
+    assert mask_free_text(text) == text
 
 
 @pytest.mark.parametrize("text", [
@@ -160,3 +188,126 @@ def test_key_fingerprint_names_the_key_without_revealing_it():
     assert first == key_fingerprint(b"bank-secret-1") and len(first) == 16 and int(first, 16) >= 0
     assert first != key_fingerprint(b"bank-secret-2")
     assert "bank-secret" not in first and first != hashlib.sha256(b"bank-secret-1").hexdigest()[:16]
+
+
+# --- quarantine.csv: a quarantined row's notes, in every written form, are masked in `raw` ----
+
+QUARANTINED_NOTES = {"q1": "一三八零零一三八零零三", "q2": "壹叁捌零零壹叁捌零壹叁", "q3": "138,0013,8019",
+                     "q4": "138;0013;8020", "q5": "138:0013:8021", "q6": "138*0013*8026", "q7": "138|0013|8027",
+                     "q8": "138+0013+8028"}
+
+
+def test_quarantined_notes_are_masked_in_raw(tmp_path):
+    from audits.config import load_rulepack
+    from audits.ingest import load_calls, load_reference
+    from audits.rules.confidentiality import pii_kinds
+    from tests.landing import DAY, call, make_landing
+
+    pack = load_rulepack("cn_bank")
+    landing = make_landing(tmp_path / "landing", {DAY: {"AG01": [
+        call(call_id, "2026-11-27 09:00:00", disposition="PICKED_UP", notes=notes)       # DQ_BAD_ENUM
+        for call_id, notes in QUARANTINED_NOTES.items()]}})
+    tables = load_reference(landing, audit_date=DAY, rulepack=pack)
+    quarantine = load_calls(landing, day=DAY, contracts=tables["contracts"].accepted, rulepack=pack).quarantine
+    raw = dict(zip(quarantine["call_id"], quarantine["raw"]))
+    assert set(raw) == set(QUARANTINED_NOTES)
+    for call_id, notes in QUARANTINED_NOTES.items():
+        fields = next(csv.reader([raw[call_id]]))
+        assert pii_kinds(notes) == "mobile number"                            # the rule reads a number here ...
+        assert [f for f in fields if pii_kinds(f)] == [], raw[call_id]        # ... and masking leaves none of it
+        assert notes not in raw[call_id] and notes[:7] not in raw[call_id]
+
+
+# --- the character lists behind the reading, against Python's Unicode tables -----------------
+
+def test_invisible_characters_are_exactly_the_format_characters():
+    import re
+    import sys
+
+    from audits.privacy import INVISIBLE
+
+    listed = re.compile(f"[{INVISIBLE}]")
+    wrong = [hex(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF
+             and (unicodedata.category(chr(c)) == "Cf") != bool(listed.fullmatch(chr(c)))]
+    assert wrong == []
+
+
+def test_the_prefilter_passes_every_character_nfkc_turns_into_a_digit_or_a_join():
+    """A letter or number that NFKC turns into digits, numerals or a join (anything else joins
+    in the prefilter's reading anyway) is one the prefilter lets through."""
+    import re
+    import sys
+
+    from audits.privacy import _LOOSE, CHINESE_DIGITS, FOLDS_TO_DIGITS
+
+    raw_digits = set("0123456789０１２３４５６７８９" + CHINESE_DIGITS)
+    digit_like = set("0123456789" + CHINESE_DIGITS)
+    joins, listed = re.compile(f"{_LOOSE}|[,;:|+*]"), re.compile(f"[{FOLDS_TO_DIGITS}]")
+    missed = []
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF or char in raw_digits:
+            continue
+        folded = unicodedata.normalize("NFKC", char)
+        if folded != char and (digit_like & set(folded) or (unicodedata.category(char)[0] in "LN"
+                                                             and joins.search(folded))):
+            if not listed.fullmatch(char):
+                missed.append(hex(code))
+    assert missed == []
+
+
+# --- a whole column at once: byte arithmetic for plain ASCII values, Python for the rest -------
+
+_ID_TEXT = st.lists(st.sampled_from(list("0123456789012345678901234567890123456789 -_.,;:|+*/()[]xXAB#~\t")
+                                    + ["2026-11-27", "12:30", "一", "三", "\u200b", "\u3000", "１", "é"]),
+                    max_size=30).map("".join)
+
+
+@given(st.lists(st.one_of(st.none(), _ID_TEXT), max_size=40), st.integers(0, 3))
+def test_masking_a_column_equals_masking_each_value(values, start):
+    from audits.privacy import mask_text_column
+
+    column = pd.Series(values, index=range(start, start + len(values)), dtype=object)
+    masked = mask_text_column(column)
+    assert masked.index.equals(column.index)
+    assert [None if pd.isna(v) else v for v in masked] == \
+        [None if v is None else mask_free_text(v) for v in values]
+    repeated = pd.concat([column] * 3)                        # values that repeat: masked once each
+    assert mask_text_column(repeated).tolist() == pd.concat([masked] * 3).tolist()
+
+
+@given(st.lists(_ID_TEXT, max_size=10).map("".join))
+def test_masking_twice_changes_nothing(text):
+    once = mask_free_text(text)
+    assert mask_free_text(once) == once
+
+
+def test_masking_a_column_slice_reads_only_its_own_values():
+    from audits.privacy import mask_text_column
+
+    column = pd.Series(["1234567", "", "", "89 0123456", "x"], dtype="string[pyarrow]").iloc[1:]
+    assert mask_text_column(column).tolist() == ["", "", "** ***3456", "x"]
+
+
+def test_published_ids_are_masked_in_frames_and_dataclass_trees():
+    from audits.models import CaseLine, Finding
+    from audits.privacy import mask_published_fields, mask_published_ids
+
+    frame = pd.DataFrame({"call_id": ["C13922223301", "c1"], "callee_key": ["13922223301" * 2, "k"],
+                          "detail": ["campaign 13922223303 is unknown", "on 2026-11-27 10:00"]})
+    masked = mask_published_ids(frame)
+    assert masked["call_id"].tolist() == ["C*******3301", "c1"]
+    assert masked["callee_key"].tolist() == frame["callee_key"].tolist()            # not an id from input
+    assert masked["detail"].tolist() == ["campaign *******3303 is unknown", "on 2026-11-27 10:00"]
+    finding = Finding(rule_id="R", severity="minor", call_id="C13922223301", agent_id="A1", campaign_id="MKT",
+                      callee_masked="+86 139****3301", callee_key="13922223301", start_time="", detail="")
+    case = CaseLine(case_id="C-1", rule_id="R", family="f", severity="minor", subject_kind="agent",
+                    subject_display="A13922223302", status="new", decision="", first_seen="", last_seen="",
+                    days_open=1, findings_today=1, findings_episode=1, calls_today=1, summary="s",
+                    evidence=(finding,))
+    tree = (case, (("A13922223302", 3),))
+    out = mask_published_fields(tree)
+    assert out[0].subject_display == "A*******3302" and out[0].evidence[0].call_id == "C*******3301"
+    assert out[0].evidence[0].callee_key == "13922223301" and out[1] == tree[1]      # not a published id field
+    untouched = (case.evidence[0].__class__(**{**finding.__dict__, "call_id": "c1"}),)
+    assert mask_published_fields(untouched) is untouched

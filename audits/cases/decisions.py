@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from audits.cases.keys import case_id
+from audits.privacy import mask_free_text
 
 ACCEPTED, DISMISSED, DISPUTED = "accepted", "dismissed", "disputed"
 DECISIONS = (ACCEPTED, DISMISSED, DISPUTED)          # violations.csv / cases.csv `decision`, beside ""
@@ -124,7 +125,9 @@ def _dispute_per_case(ids: pd.DataFrame, disputes: pd.DataFrame | None, day: dt.
 def _notes(decided: pd.DataFrame) -> np.ndarray:
     """A clause for each case's summary: which decision applies, or which dispute is shown."""
     notes = []
-    for row in decided.itertuples(index=False):                  # one per decided case, not per finding
+    shown = decided.assign(**{c: decided[c].map(lambda v: mask_free_text(v) if isinstance(v, str) else v)
+                              for c in ("exception_id", "dispute_id")})     # ids as published
+    for row in shown.itertuples(index=False):                    # one per decided case, not per finding
         if row.decision == DISMISSED:
             notes.append(f"dismissed: dispute {row.dispute_id} upheld on {row.decided_on}")
         elif row.decision == ACCEPTED:

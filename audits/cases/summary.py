@@ -10,6 +10,7 @@ import pandas as pd
 
 from audits.cases.lifecycle import STATUSES, days_open, shown_on
 from audits.models import RULES_BY_ID, Severity
+from audits.privacy import mask_free_text
 
 CASE_COLUMNS = ("audit_date", "case_id", "agency_id", "rule_id", "family", "severity", "subject_kind",
                 "subject_display", "status", "decision", "first_seen", "last_seen", "days_open", "findings_today",
@@ -55,7 +56,8 @@ def summary_sentence(case, day: dt.date, resolve_after_days: int) -> str:
     """One sentence a compliance officer can paste into an e-mail (one per case, not per call:
     a register holds hundreds of cases, never the day's findings)."""
     title = RULES_BY_ID[case.rule_id].title
-    about = title if case.subject_kind == "agency" else f"{title}: {case.subject_kind} {case.subject_display}"
+    subject = mask_free_text(str(case.subject_display))            # an agent or campaign id as published
+    about = title if case.subject_kind == "agency" else f"{title}: {case.subject_kind} {subject}"
     episode = f" (episode {case.episode})" if case.episode > 1 else ""
     total = f"{_count(case.findings_episode, 'call')} since {case.first_seen}"
     if case.status == "resolved":

@@ -9,10 +9,12 @@ writes index.html, summary.xlsx and agencies/<agency_id>.html|.xlsx and returns 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
 from audits.models import Portfolio
+from audits.privacy import mask_published_fields
 from audits.workers import in_processes
 
 from .html import default_templates_dir, render_index_html, render_scorecard_html
@@ -38,6 +40,7 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def _write_scorecard(card, agencies_dir: Path, templates_dir: Path | None) -> list[Path]:
+    card = mask_published_fields(card)            # ids from input as published; in the worker, beside its pages
     stem = agency_file_stem(card.agency_id)
     html_path = agencies_dir / f"{stem}.html"
     _write_text(html_path, render_scorecard_html(card, templates_dir=templates_dir))
@@ -71,7 +74,7 @@ def _weight(card) -> int:
 def write_reports(portfolio: Portfolio, out_dir: Path, *,
                   templates_dir: Path | None = None, workers: int = 1) -> list[Path]:
     """Write the portfolio's HTML and XLSX reports under out_dir (the scorecards in `workers`
-    processes); return the paths, sorted."""
+    processes), ids from input masked; return the paths, sorted."""
     out_dir = Path(out_dir)
     agencies_dir = out_dir / "agencies"
     agencies_dir.mkdir(parents=True, exist_ok=True)
@@ -92,9 +95,12 @@ def write_reports(portfolio: Portfolio, out_dir: Path, *,
                                                                    for batch in batches], workers)
                for path in paths]
 
+    # The index and the summary show no evidence: masked without it (the scorecards were, in their workers).
+    shown = mask_published_fields(dataclasses.replace(portfolio, scorecards=tuple(
+        dataclasses.replace(card, findings=()) for card in portfolio.scorecards)))
     index_path = out_dir / "index.html"
-    _write_text(index_path, render_index_html(portfolio, templates_dir=templates_dir))
+    _write_text(index_path, render_index_html(shown, templates_dir=templates_dir))
     summary_path = out_dir / "summary.xlsx"
-    write_summary_workbook(portfolio, summary_path)
+    write_summary_workbook(shown, summary_path)
     written += [index_path, summary_path]
     return sorted(written)

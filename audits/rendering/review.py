@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from audits.privacy import mask_published_fields
 from audits.review.cards import PeriodScorecard, ReviewPortfolio
 
 from .formatting import agency_file_stem
@@ -28,7 +29,9 @@ def render_review_index_html(portfolio: ReviewPortfolio, *, templates_dir: Path 
 
 
 def write_review_reports(portfolio: ReviewPortfolio, out_dir: Path, *, templates_dir: Path | None = None) -> list[Path]:
-    """index.html, summary.xlsx and every agency's scorecard under out_dir; their paths, sorted."""
+    """index.html, summary.xlsx and every agency's scorecard under out_dir (ids from input masked);
+    their paths, sorted."""
+    portfolio = mask_published_fields(portfolio)
     agencies = Path(out_dir) / "agencies"
     agencies.mkdir(parents=True, exist_ok=True)
     written = []
@@ -44,7 +47,8 @@ def write_review_reports(portfolio: ReviewPortfolio, out_dir: Path, *, templates
 
 
 def write_pack_scorecard(card: PeriodScorecard, folder: Path, *, templates_dir: Path | None = None) -> list[Path]:
-    """scorecard.html and scorecard.xlsx of a share pack."""
+    """scorecard.html and scorecard.xlsx of a share pack (ids from input masked)."""
+    card = mask_published_fields(card)
     html = Path(folder) / "scorecard.html"
     _write_text(html, render_review_scorecard_html(card, in_pack=True, templates_dir=templates_dir))
     return [html, write_review_scorecard_workbook(card, Path(folder) / "scorecard.xlsx")]

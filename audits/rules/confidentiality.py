@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from audits.privacy import may_hold_number, written_numbers
 from audits.rules.common import RuleInputs, active_on, agency_numbers_in, as_violations, pairs_in
 from audits.tables import contracts_in_force
 
-_DIGIT_RUN = re.compile(r"[0-9]+[Xx]?")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
@@ -71,35 +72,49 @@ def calls_under_lapsed_nda(inputs: RuleInputs) -> pd.DataFrame:
 
 def calls_with_pii_in_notes(inputs: RuleInputs) -> pd.DataFrame:
     """CONF_PII_IN_NOTES: notes hold an unmasked PRC ID, a Luhn-valid card number or a mobile number."""
-    notes = inputs.calls["notes"]
-    kinds = {text: pii_kinds(text) for text in notes.dropna().unique() if _may_hold_pii(text)}
-    found = notes.map(lambda text: kinds.get(text, "") if isinstance(text, str) else "").fillna("")
-    rows = inputs.calls[found != ""]
-    return as_violations(inputs, rows, "CONF_PII_IN_NOTES", "notes contain an unmasked " + found[found != ""])
+    found = identifier_kinds(inputs.calls["notes"])
+    hits = found != ""
+    return as_violations(inputs, inputs.calls[hits], "CONF_PII_IN_NOTES", "notes contain an unmasked " + found[hits])
 
 
-def _may_hold_pii(text: str) -> bool:
-    """Cheap pre-filter: a note needs at least 11 digit-like characters to hold an identifier."""
-    return sum(ch.isdigit() for ch in text) >= 11 or any(ord(ch) > 127 for ch in text)
+def identifier_kinds(notes: pd.Series) -> pd.Series:
+    """pii_kinds of each note ('' for none): read in Python only where Arrow's prefilter says
+    a note may hold a written number of 11 digits or more (the shortest identifier), each
+    distinct note once."""
+    text = pa.array(notes, type=pa.string(), from_pandas=True)
+    candidates = np.flatnonzero(may_hold_number(text, digits=11))
+    kinds = pa.repeat(pa.scalar("", pa.string()), len(notes))
+    if candidates.size:
+        values = text.take(pa.array(candidates)).to_pylist()
+        read = {value: pii_kinds(value) for value in set(values)}
+        hit = np.zeros(len(notes), dtype=bool)
+        hit[candidates] = True
+        kinds = pc.replace_with_mask(kinds, pa.array(hit), pa.array([read[value] for value in values], pa.string()))
+    return pd.Series(pd.array(kinds, dtype=pd.StringDtype("pyarrow", na_value=np.nan)), index=notes.index)
 
 
 def pii_kinds(text: str) -> str:
     """Which identifiers the text holds, e.g. 'PRC resident ID, mobile number' ('' for none).
 
-    Runs are maximal runs of ASCII digits after NFKC normalisation; an ID's run may end in X.
+    Numbers are read as privacy.written_numbers reads them (groups joined by single
+    separators, Chinese numerals, full-width digits); an identifier is any run of whole
+    consecutive groups of a number: '+86 (138) 0013-8009' holds the mobile 13800138009.
     """
-    folded = unicodedata.normalize("NFKC", text)
     kinds: list[str] = []
-    for match in _DIGIT_RUN.finditer(folded):
-        run = match.group()
-        digits = run.rstrip("Xx")
-        id_run = run if len(digits) == 17 else digits
-        if len(id_run) == 18 and _valid_prc_id(id_run):
-            kinds.append("PRC resident ID")
-        if 13 <= len(digits) <= 19 and _luhn_valid(digits):
-            kinds.append("card number")
-        if len(digits) == 11 and _MOBILE.fullmatch(digits):
-            kinds.append("mobile number")
+    for groups, ends_in_x in written_numbers(text):
+        for first in range(len(groups)):
+            digits = ""
+            for last in range(first, len(groups)):
+                digits += groups[last]
+                if len(digits) > 19:
+                    break
+                id_run = digits + "X" if ends_in_x and last == len(groups) - 1 and len(digits) == 17 else digits
+                if len(id_run) == 18 and _valid_prc_id(id_run):
+                    kinds.append("PRC resident ID")
+                if 13 <= len(digits) <= 19 and _luhn_valid(digits):
+                    kinds.append("card number")
+                if len(digits) == 11 and _MOBILE.fullmatch(digits):
+                    kinds.append("mobile number")
     return ", ".join(dict.fromkeys(kinds))
 
 

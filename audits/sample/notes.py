@@ -1,7 +1,7 @@
 """Agents' free-text notes (Chinese, numbers masked) and the personal identifiers that the
 CONF_PII_IN_NOTES plants put into them.
 
-Background notes only ever contain digit runs of at most 12 ASCII digits that are not
+Background notes only ever contain written numbers of at most 12 ASCII digits that are not
 `1[3-9]\\d{9}`: 4-digit tails, amounts, dates, 10-digit ticket numbers, masked numbers.
 """
 
@@ -160,9 +160,9 @@ def near_pii_note(rng: np.random.Generator, mobile: int) -> str:
     s = str(mobile)
     variant = int(rng.integers(5))
     if variant == 0:
-        return f"客户新号码{s[:3]} {s[3:7]} {s[7:]}，已核实"          # runs are not joined across spaces
+        return f"客户新号码{s[:3]} {s[3:7]} {s[7:10]}，少一位"          # 10 digits in groups
     if variant == 1:
-        return f"回拨号码{s[:3]}-{s[3:7]}-{s[7:]}"                      # nor across hyphens
+        return f"回拨号码{s[:3]} - {s[3:7]} - {s[7:]}"                  # two separators end a number
     if variant == 2:
         first = _id17(rng)
         return f"身份证{first[:6]}********{first[14:]}{id_check(first)}"  # masked ID

@@ -45,7 +45,7 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
     decided = _header(report_dir / "violations.csv")[-1:] == ["decision"]        # reports since decisions
     before = set(_BEFORE_DECISIONS) <= set(_header(report_dir / "scores.csv"))
     for name, columns in (("violations.csv", ("audit_date", "agency_id", "rule_id", "family", "severity", "call_id",
-                                              *(("decision",) if decided else ()))),
+                                              "start_time", "callee_key", *(("decision",) if decided else ()))),
                           ("quarantine.csv", ("audit_date", "source", "row_number")),
                           ("scores.csv", ("audit_date", "agency_id", "file_status", *_COUNTS, *_RECOMPUTED,
                                           *(_BEFORE_DECISIONS if before else ())))):
@@ -293,8 +293,8 @@ def _check_scores_against_violations(scores: pd.DataFrame, violations: pd.DataFr
     counted = pd.DataFrame({
         "findings": violations.groupby("agency_id").size(),
         "critical_findings": violations[violations["severity"] == "critical"].groupby("agency_id").size(),
-        **{f"calls_{f}": violations[violations["family"] == f].groupby("agency_id")["call_id"].nunique()
-           for f in _FAMILIES}}).fillna(0).astype("int64")
+        **{f"calls_{f}": _distinct_calls(violations[violations["family"] == f]) for f in _FAMILIES}}
+    ).fillna(0).astype("int64")
     for agency in sorted(set(counted.index) - set(scores["agency_id"])):
         problems.append(f"output violations.csv: findings of agency {agency}, which has no row in scores.csv.")
     for row in scores.drop_duplicates("agency_id").itertuples(index=False):
@@ -312,6 +312,12 @@ def _check_scores_against_violations(scores: pd.DataFrame, violations: pd.DataFr
                 problems.append(f"output violations.csv: more {family} calls of agency {row.agency_id} with "
                                 f"findings than the {audited} calls scores.csv says were audited.")
     return problems
+
+
+def _distinct_calls(violations: pd.DataFrame) -> pd.Series:
+    """Calls per agency among findings: call_id is published masked (two ids may differ only in
+    hidden digits), so a call is its masked id, start time and callee key together."""
+    return violations.drop_duplicates(["agency_id", "call_id", "start_time", "callee_key"]).groupby("agency_id").size()
 
 
 def _check_recomputed_scores(day: str, scores: pd.DataFrame, violations: pd.DataFrame,

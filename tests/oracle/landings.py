@@ -219,10 +219,10 @@ def notes_text(rnd: random.Random, kind: int) -> str:
         return f"ref {mobile}{digits(1)}"
     if kind == 9:                                          # full-width digits count
         return "手机" + mobile.translate(FULL_WIDTH)
-    if kind == 10:                                         # runs are not joined across spaces
-        return f"{mobile[:3]} {mobile[3:7]} {mobile[7:]}"
-    if kind == 11:
-        return f"{mobile[:3]}-{mobile[3:7]}-{mobile[7:]}"
+    if kind == 10:                                         # groups joined by single separators: a number
+        return f"{mobile[:3]}{rnd.choice([' ', '-', ',', '*', chr(0x3000)])}{mobile[3:7]} {mobile[7:]}"
+    if kind == 11:                                         # two separators end a number
+        return f"{mobile[:3]} - {mobile[3:7]} - {mobile[7:]}"
     if kind == 12:
         return f"{digits(rnd.randint(1, 10))} items"
     return f"order {digits(12)}"                          # 12 digits: neither mobile nor card

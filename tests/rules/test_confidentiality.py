@@ -63,8 +63,37 @@ NOTES = {
     "pii_mobile_glued": ("tel13812345678号", True),                     # letters do not break a run
     "pii_mobile_fullwidth": ("回电１３８１２３４５６７８", True),
     "pii_mobile_in_12": ("ref 138123456789", False),                   # 11-digit mobile inside a 12-digit run
-    "pii_mobile_spaces": ("call 138 1234 5678", False),
-    "pii_mobile_hyphens": ("call 138-1234-5678", False),
+    # written in groups joined by single separators (rules.md): the forms people write
+    "pii_mobile_spaces": ("call 138 1234 5678", True),
+    "pii_mobile_hyphens": ("call 138-1234-5678", True),
+    "pii_mobile_spaced": ("138 0013 8001", True),
+    "pii_mobile_country": ("+86 (138) 0013-8009", True),                 # the number after a prefix group
+    "pii_card_hyphens": ("4111-1111-1111-1111", True),
+    "pii_id_spaces": ("110105 19491231 0011", True),
+    "pii_id_spaces_x": ("ID 110105 19491231 002X", True),
+    "pii_mobile_chinese": ("一三八零零一三八零零一", True),
+    "pii_mobile_capital": ("壹叁捌零零壹叁捌零壹叁", True),
+    "pii_mobile_liang": ("回电一三八两两一三八零零一", True),                   # 两 = 2
+    "pii_mobile_commas": ("138,0013,8019", True),
+    "pii_mobile_semicolons": ("138;0013;8020", True),
+    "pii_mobile_colons": ("138:0013:8021", True),
+    "pii_mobile_dots": ("138.0013.8022", True),
+    "pii_mobile_slashes": ("138/0013/8023", True),
+    "pii_mobile_underscores": ("138_0013_8024", True),
+    "pii_mobile_stars": ("138*0013*8026", True),
+    "pii_mobile_bars": ("138|0013|8027", True),
+    "pii_mobile_pluses": ("138+0013+8028", True),
+    "pii_mobile_brackets": ("[138](0013)8029", True),                    # brackets around a group
+    "pii_mobile_invisible": ("138\u200b0013\u20608030", True),           # zero-width space, word joiner
+    "pii_mobile_ideographic_space": ("138\u30000013\u30008031", True),
+    "pii_mobile_fullwidth_groups": ("１３８－００１３－８０３２", True),
+    "pii_mobile_double_space": ("call 138  0013  8001", False),          # two separators: not one number
+    "pii_mobile_spaced_dash": ("call 138 - 0013 - 8001", False),
+    "pii_mobile_spaced_10": ("call 138 0013 800", False),                 # 10 digits
+    "pii_mobile_spaced_12": ("ref 1 138 0013 800", False),                # groups are whole: no 11 of them here
+    "pii_date_time_luhn": ("callback 2026-11-30 12:03:00", False),        # its 14 digits pass Luhn: a date-time
+    "pii_time": ("回电 12:30", False),
+    "pii_id_date_inside": ("110105 1949-12-31 0011", True),               # a date run into other digits is digits
     "pii_mobile_masked": ("call 138****5678", False),
     "pii_landline": ("office 01065529988", False),                     # 11 digits, not 1[3-9]
     "pii_mobile_12x": ("call 12012345678", False),                     # 1 then 2: not a mobile

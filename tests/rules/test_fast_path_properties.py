@@ -8,23 +8,24 @@ fast path with a loop that is obviously right. Run longer with HYPOTHESIS_PROFIL
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import phonenumbers
+import pyarrow as pa
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from audits.privacy import mask_e164
+from audits.privacy import mask_e164, mask_free_text, may_hold_number
 from audits.rules.common import agency_numbers_in, local_clock, map_pairs, pairs_in, positions_in
-from audits.rules.confidentiality import pii_kinds
+from audits.rules.confidentiality import identifier_kinds, pii_kinds
 from audits.rules.frequency import wall_clock_in
 from audits.rules.grouping import count_in, previous_flagged, running_count, running_sum_before
 from audits.tables import call_order, in_call_order, local_dates
 from tests.oracle.validity import luhn_ok
+from tests.oracle.validity import pii_kinds as pii_oracle
 
 ZONES = ("Asia/Shanghai", "America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kathmandu", "UTC")
 _keys = st.lists(st.sampled_from([-1, 0, 1, 7, 13_800_138_000, 2**40 + 3, -5]), min_size=0, max_size=60)
@@ -230,39 +231,14 @@ def test_agency_numbers_in_is_pair_membership(calls, pairs):
 
 # --- PII in notes ------------------------------------------------------------------------
 
+oracle_pii = pii_oracle          # rules.md CONF_PII_IN_NOTES, one character at a time (tests/oracle)
+
+
 def _mod11_2_check(body: str) -> str:
     """ISO 7064 MOD 11-2 check character of 17 digits (weights 2^(17-i) mod 11)."""
     total = sum(int(d) * pow(2, 17 - i, 11) for i, d in enumerate(body))
     value = (12 - total % 11) % 11
     return "X" if value == 10 else str(value)
-
-
-_luhn_ok = luhn_ok           # the differential oracle's, written from the spec
-
-
-def oracle_pii(text: str) -> set[str]:
-    """rules.md CONF_PII_IN_NOTES, one character at a time."""
-    folded = unicodedata.normalize("NFKC", text)
-    kinds: set[str] = set()
-    i = 0
-    while i < len(folded):
-        if not ("0" <= folded[i] <= "9"):
-            i += 1
-            continue
-        j = i
-        while j < len(folded) and "0" <= folded[j] <= "9":
-            j += 1
-        run = folded[i:j]
-        after = folded[j] if j < len(folded) else ""
-        if (len(run) == 18 and _mod11_2_check(run[:17]) == run[17]) or \
-                (len(run) == 17 and after in "Xx" and after and _mod11_2_check(run) == "X"):
-            kinds.add("PRC resident ID")
-        if 13 <= len(run) <= 19 and _luhn_ok(run):
-            kinds.add("card number")
-        if len(run) == 11 and run[0] == "1" and run[1] in "3456789":
-            kinds.add("mobile number")
-        i = j
-    return kinds
 
 
 def _with_check(body: str) -> str:
@@ -271,36 +247,121 @@ def _with_check(body: str) -> str:
 
 def _luhn_completed(body: str) -> str:
     for last in "0123456789":
-        if _luhn_ok(body + last):
+        if luhn_ok(body + last):
             return body + last
     raise AssertionError
 
 
+_NUMERALS = "〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖两"
 _digits = st.text(alphabet="0123456789", min_size=1, max_size=20)
+_identifier = st.one_of(
+    st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+    st.from_regex(r"[0-9]{17}", fullmatch=True).map(_with_check),
+    st.from_regex(r"[0-9]{17}", fullmatch=True).map(lambda b: _with_check(b).lower()),
+    st.from_regex(r"[0-9]{12,18}", fullmatch=True).map(_luhn_completed),
+)
+# what may stand between digit groups (and what may not): every separator rules.md lists and
+# a few more characters each way
+_joins = st.sampled_from([" ", "-", ".", "/", "_", ",", ";", ":", "|", "+", "*", "\u3000", "\u00a0", "\t", "\n",
+                          "\u2014", "\u2212", "\uff0d", "\uff0c", "\u200b", "\u2060", "\u00ad", "(", ")", ") (",
+                          "[", "】", "  ", " - ", "**", "~", "\\", "#", "x", "号"])
+
+
+@st.composite
+def _grouped(draw, number: str) -> str:
+    """`number` split into groups joined by drawn joins, some digits Chinese or full-width."""
+    out, position = [], 0
+    while position < len(number):
+        size = draw(st.integers(1, 8))
+        group = number[position:position + size]
+        style = draw(st.sampled_from(["ascii", "ascii", "wide", "chinese", "capital"]))
+        if style == "wide":
+            group = group.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+        elif style == "chinese":
+            group = group.translate(str.maketrans("0123456789", "零一二三四五六七八九"))
+        elif style == "capital":
+            group = group.translate(str.maketrans("0123456789", "〇壹贰叁肆伍陆柒捌玖"))
+        out.append(group)
+        position += size
+        if position < len(number):
+            out.append(draw(_joins))
+    return "".join(out)
+
+
 _piece = st.one_of(
     _digits,
-    st.from_regex(r"1[3-9]\d{9}", fullmatch=True),
-    st.from_regex(r"\d{17}", fullmatch=True).map(_with_check),
-    st.from_regex(r"\d{17}", fullmatch=True).map(lambda b: _with_check(b).lower()),
-    st.from_regex(r"\d{12,18}", fullmatch=True).map(_luhn_completed),
-    st.sampled_from([" ", "-", "X", "x", "号码", "：", "．", "\u3000", "١٢٣", "²", "①", "ID", "卡"]),
+    _identifier,
+    _identifier.flatmap(_grouped),
+    _digits.flatmap(_grouped),
+    _joins,
+    st.sampled_from(["X", "x", "号码", "：", "．", "١٢٣", "²", "①", "⑩", "㈠", "ID", "卡", "+86 ", "(+86)", "两",
+                     "2026-11-30", "2026/11/30 12:03:00", "2026-11-30T12:03:00+08:00", "12:30", "09:05:07.5",
+                     "11-27 09:02", "02/01 10:00:00", "13-27 09:02",
+                     "1949-12-31", "12:30-13:00", "1380-01-38", "25:61"]),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=3),
     _digits.map(lambda d: d.translate(str.maketrans("0123456789", "０１２３４５６７８９"))),
+    st.text(alphabet=_NUMERALS, min_size=1, max_size=12),
 )
+_notes = st.lists(_piece, min_size=1, max_size=8).map("".join)
 
 
-@given(st.lists(_piece, min_size=1, max_size=8).map("".join))
+@given(_notes)
 def test_pii_kinds_equal_the_per_character_oracle(text):
     found = {kind for kind in pii_kinds(text).split(", ") if kind}
     assert found == oracle_pii(text)
+
+
+_LISTED = [" ", "\u3000", "\u00a0", "\t", "-", ".", "/", "_", ",", ";", ":", "|", "+", "*", "\u200b", "\u2060"]
+
+
+@given(number=_identifier, join=st.sampled_from(_LISTED), cuts=st.sets(st.integers(1, 17), max_size=5),
+       before=st.sampled_from(["", "客户 ", "tel:", "ID "]), after=st.sampled_from(["", " 已核实", "号", "，"]))
+def test_an_identifier_in_groups_joined_by_any_listed_separator_is_found(number, join, cuts, before, after):
+    cuts = sorted(c for c in cuts if c < len(number) - (number[-1] in "Xx"))
+    groups = [number[a:b] for a, b in zip([0, *cuts], [*cuts, len(number)])]
+    text = before + join.join(groups) + after
+    assert pii_kinds(text) != ""
+    assert {kind for kind in pii_kinds(text).split(", ") if kind} == oracle_pii(text)
+    assert pii_kinds(mask_free_text(text)) == ""
+
+
+@given(_notes)
+def test_masking_hides_whatever_the_rule_finds(text):
+    masked = mask_free_text(text)
+    assert pii_kinds(masked) == "" and oracle_pii(masked) == set(), (text, masked)
+
+
+@given(st.lists(_notes, min_size=1, max_size=6))
+def test_the_prefilter_passes_every_note_the_rule_or_the_masking_reads(texts):
+    values = pa.array(texts, type=pa.string())
+    for digits, reads in ((11, lambda t: pii_kinds(t) != ""),
+                          (7, lambda t: mask_free_text(t) != t)):
+        passed = may_hold_number(values, digits=digits)
+        assert [t for t, p in zip(texts, passed) if not p and reads(t)] == []
+
+
+def test_identifier_kinds_of_a_column_equal_pii_kinds_of_each_note():
+    notes = pd.Series(["138 0013 8001", None, "回电 12:30", "138 0013 8001", "一三八零零一三八零零一", float("nan"),
+                       "4111-1111-1111-1111", "2026-11-30 12:03:00", "客户表示考虑一下"], index=range(7, 16))
+    kinds = identifier_kinds(notes)
+    assert kinds.index.equals(notes.index)
+    assert kinds.tolist() == [pii_kinds(n) if isinstance(n, str) else "" for n in notes]
+    assert (kinds != "").sum() == 4
 
 
 @pytest.mark.parametrize("text, kinds", [
     ("客户身份证11010519491231002X已核实", {"PRC resident ID"}),
     ("card 4111111111111111", {"card number"}),
     ("手机１３８００１３８０００", {"mobile number"}),
-    ("138-0013-8000", set()),                                   # runs are not joined across hyphens
-    ("4111 1111 1111 1111", set()),
+    ("138-0013-8000", {"mobile number"}),                       # groups joined by single separators
+    ("4111 1111 1111 1111", {"card number"}),
+    ("+86 (138) 0013-8009", {"mobile number"}),
+    ("110105 19491231 0011", {"PRC resident ID"}),
+    ("一三八零零一三八零零一", {"mobile number"}),
+    ("138  0013  8000", set()),                                 # two separators end a number
     ("1380013800", set()),                                      # 10 digits
+    ("2026-11-30 12:03:00", set()),                             # a date-time, though its digits pass Luhn
+    ("12:30", set()),
 ])
 def test_pii_literals(text, kinds):
     assert {kind for kind in pii_kinds(text).split(", ") if kind} == kinds == oracle_pii(text)
