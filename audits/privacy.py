@@ -174,7 +174,8 @@ def _masked_texts(text: pa.Array) -> pa.Array:
 # The columns of the report's CSVs and the fields of what rendering shows that hold an id an
 # agency or the bank wrote (or a sentence quoting one): free-text masking hides any full number.
 PUBLISHED_IDS = frozenset({"call_id", "agent_id", "campaign_id", "complaint_id", "message_id", "exception_id",
-                           "dispute_id", "subject_display", "detail", "top_agents"})
+                           "dispute_id", "subject_display", "detail", "top_agents",
+                           "id"})               # decisions.csv: an exception's or a dispute's id
 
 
 def mask_published_ids(frame: pd.DataFrame) -> pd.DataFrame:

@@ -89,8 +89,10 @@ def published(tmp_path_factory):
         assert cli(["case", case_id("AG01", "CONF_AGENT_NOT_ACTIVE", AGENT), "--store", str(store)]) == 0
         assert cli(["review", "--month", "2026-11", "--out", str(out), "--store", str(store),
                     "--allow-missing-days"]) == 0
+        verified = cli(["verify", str(out / str(DAY))])          # the cases decided again from decisions.csv
     message = compose_summary(out / str(DAY))
     mail = message.subject + "\n" + message.html
+    assert verified == 0, printed.getvalue()[-2000:]
     return root, printed.getvalue(), mail
 
 
@@ -119,6 +121,8 @@ def test_published_ids_are_masked_and_keep_their_last_four_digits(published):
     assert "agent A*******3302" in cases and "DSP-*******3305" in cases and "EXC-*******3304" in cases
     assert "Q*******3309" in (report / "quarantine.csv").read_text(encoding="utf-8")
     assert "A*******3302" in printed
+    decisions = (report / "decisions.csv").read_text(encoding="utf-8")       # the decisions the run applied
+    assert "EXC-*******3304" in decisions and "DSP-*******3305" in decisions
 
 
 def test_the_store_keeps_ids_whole(published):

@@ -4,9 +4,10 @@ that the decisions can be applied again later without the reference files, which
 changed since (a dispute decided after the day was published).
 
     table         exceptions | disputes
-    id            exception_id | dispute_id
-    agency_id, rule_id, subject_key     an exception's case (subject_key: '' = every subject; a
-                                        phone subject keyed like callee_key, never the number)
+    id            exception_id | dispute_id (published masked, as every id from input)
+    agency_id, rule_id, case_id         an exception's case: the case of its subject, or '' = every
+                                        subject (the subject itself, an agent id or a customer's
+                                        key, is not written; subject_key is blank)
     valid_from, valid_to                an exception's validity (YYYY-MM-DD)
     case_id, status, raised_on, decided_on   a dispute's case and outcome
 
@@ -21,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from audits.cases.keys import case_id
+
 FILE = "decisions.csv"
 COLUMNS = ("table", "id", "agency_id", "rule_id", "subject_key", "valid_from", "valid_to", "case_id", "status",
            "raised_on", "decided_on")
@@ -31,11 +34,14 @@ def snapshot_rows(exceptions: pd.DataFrame | None, disputes: pd.DataFrame | None
     blank where a field does not apply)."""
     parts = []
     if exceptions is not None and len(exceptions):
+        agencies, rules = _text(exceptions["agency_id"]), _text(exceptions["rule_id"])
+        named = _text(exceptions["case_key"]) if "case_key" in exceptions else np.full(len(exceptions), "", dtype=object)
+        cases = [given or (case_id(a, r, s) if s else "")
+                 for given, a, r, s in zip(named, agencies, rules, _text(exceptions["subject_key"]))]
         parts.append(pd.DataFrame({
-            "table": "exceptions", "id": _text(exceptions["exception_id"]),
-            "agency_id": _text(exceptions["agency_id"]), "rule_id": _text(exceptions["rule_id"]),
-            "subject_key": _text(exceptions["subject_key"]), "valid_from": _day(exceptions["valid_from_date"]),
-            "valid_to": _day(exceptions["valid_to_date"])}))
+            "table": "exceptions", "id": _text(exceptions["exception_id"]), "agency_id": agencies, "rule_id": rules,
+            "subject_key": "", "case_id": np.asarray(cases, dtype=object),
+            "valid_from": _day(exceptions["valid_from_date"]), "valid_to": _day(exceptions["valid_to_date"])}))
     if disputes is not None and len(disputes):
         parts.append(pd.DataFrame({
             "table": "disputes", "id": _text(disputes["dispute_id"]), "case_id": _text(disputes["case_id"]),
@@ -55,7 +61,8 @@ def decision_tables(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return (pd.DataFrame({"exception_id": exceptions["id"].to_numpy(dtype=object),
                           "agency_id": exceptions["agency_id"].to_numpy(dtype=object),
                           "rule_id": exceptions["rule_id"].to_numpy(dtype=object),
-                          "subject_key": exceptions["subject_key"].to_numpy(dtype=object),
+                          "subject_key": exceptions["subject_key"].to_numpy(dtype=object),   # older reports
+                          "case_key": exceptions["case_id"].to_numpy(dtype=object),
                           "valid_from_date": _dates(exceptions["valid_from"]),
                           "valid_to_date": _dates(exceptions["valid_to"])}),
             pd.DataFrame({"dispute_id": disputes["id"].to_numpy(dtype=object),
