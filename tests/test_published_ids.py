@@ -31,7 +31,8 @@ AT = f"{DAY} 10:00:00"
 
 def _landing(root: Path) -> Path:
     calls = [
-        call(NUMBERS["call_id"], AT, agent_id=AGENT),                                  # agent not on the roster
+        call(NUMBERS["call_id"], AT, agent_id=AGENT, notes="回电 138,0013,8019"),         # not on the roster; a
+        #                                              critical case of the agent: the portfolio's first screen names it
         call(f"C{NUMBERS['campaign_call']}", AT, campaign_id=NUMBERS["campaign_id"]),  # unknown campaign
         call(f"X-{NUMBERS['excepted_call']}", AT, agent_id=EXCEPTED_AGENT),            # accepted by an exception
         call(f"Q{NUMBERS['quarantined_call']}", AT, disposition="PICKED_UP"),          # quarantined
@@ -119,6 +120,7 @@ def test_published_ids_are_masked_and_keep_their_last_four_digits(published):
     assert "*******3301" in violations and "A*******3302" in violations and "campaign *******3303" in violations
     assert "CMP-*******3333" in complaints
     assert "agent A*******3302" in cases and "DSP-*******3305" in cases and "EXC-*******3304" in cases
+    assert "CONF_PII_IN_NOTES" in cases and "A*******3302" in (report / "index.html").read_text(encoding="utf-8")
     assert "Q*******3309" in (report / "quarantine.csv").read_text(encoding="utf-8")
     assert "A*******3302" in printed
     decisions = (report / "decisions.csv").read_text(encoding="utf-8")       # the decisions the run applied
