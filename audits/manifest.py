@@ -96,11 +96,14 @@ def write_manifest(report_dir: Path, manifest: dict, *, signing_key=None) -> Non
 
 
 def hash_mismatch(path: Path, expected: str, label: str, meaning: str) -> list[str]:
-    """[] when the file at `path` has sha256 `expected`, else the one problem, labelled."""
+    """[] when the file at `path` has sha256 `expected`, else the one problem, labelled. A link
+    is never followed (verify re-hashes landing files an agency may have replaced by one)."""
+    if path.is_symlink():
+        return [f"{label}: is a link at {path}, not a file; verify never follows one."]
     if not path.is_file():
         return [f"{label}: file not found at {path}."]
     try:
-        actual = sha256_path(path)
+        actual = sha256_path(path, follow_links=False)
     except OSError as exc:
         return [f"{label}: cannot be read at {path} ({exc.strerror})."]
     if actual != expected:

@@ -256,7 +256,7 @@ def test_contract_formulas_without_saved_values_quarantine_the_row(tmp_path):
     assert "must be saved by a spreadsheet program" in entry["message"]
     [row] = [q for q in _quarantine(tmp_path) if q[1] == "reference/contracts.xlsx"]
     assert row[5] == "DQ_BAD_DATE;DQ_MISSING_FIELD"
-    assert '=DATE(2027,12,31)' in row[6]                   # the cell as the workbook holds it
+    assert '=DATE(' in row[6] and ',12,31)' in row[6]      # the cell as the workbook holds it (digit runs masked)
 
 
 def test_contract_formulas_are_read_as_their_saved_values(tmp_path):

@@ -9,6 +9,7 @@ import json
 import os
 
 from audits.cli import main as cli
+from audits.manifest import hash_mismatch, sha256_path
 from audits.models import TABLE_COLUMNS
 from tests.landing import DAY, call, make_landing, write_csv
 
@@ -134,3 +135,13 @@ def test_a_file_under_reference_that_no_audit_reads_is_listed_as_not_read(tmp_pa
     index = (_report(tmp_path) / "index.html").read_text(encoding="utf-8")
     assert "reference/complaints.csv" in index and "reference/agents.xlsx.bak" in index
     assert cli(["verify", str(_report(tmp_path))]) == 0
+
+
+def test_verify_never_follows_a_link_when_it_hashes_a_file_again(tmp_path):
+    real = tmp_path / "AG01.csv"
+    real.write_text("call_id\n1\n", encoding="utf-8")
+    link = tmp_path / "linked.csv"
+    link.symlink_to(real)
+    assert hash_mismatch(real, sha256_path(real), "input", "changed") == []
+    [problem] = hash_mismatch(link, sha256_path(real), "input", "changed")
+    assert "is a link" in problem

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audits import store as stored
-from audits.cases.lifecycle import COUNT_COLUMNS, SNAPSHOT_COLUMNS, empty_counts, empty_snapshot, with_quiet_days
+from audits.cases.lifecycle import COUNT_COLUMNS, SNAPSHOT_COLUMNS, empty_counts, empty_snapshot
 
 FOLDER = "cases"
 PENDING = ".pending"
@@ -113,8 +113,7 @@ def continued_snapshot(store: Path, day: dt.date) -> pd.DataFrame:
     """The snapshot of the day the chain goes on from, once every file of that day (counts,
     snapshot, decisions) is checked against its record (StoreError otherwise)."""
     stored.check_folder(day_folder(store, day), CHAIN, advice=_advice(day))
-    snapshot = with_quiet_days(_read(day_folder(store, day) / SNAPSHOT, SNAPSHOT_COLUMNS, None), day)
-    return snapshot[list(SNAPSHOT_COLUMNS)]
+    return _read(day_folder(store, day) / SNAPSHOT, SNAPSHOT_COLUMNS, None)
 
 
 def _checked(store: Path, day: dt.date, name: str, *, optional: bool = False) -> Path | None:
@@ -134,8 +133,7 @@ def read_counts(store: Path, day: dt.date, case_id: str | None = None) -> pd.Dat
 def read_snapshot(store: Path, day: dt.date | None, case_id: str | None = None) -> pd.DataFrame:
     if day is None:
         return empty_snapshot()
-    snapshot = with_quiet_days(_read(_checked(store, day, SNAPSHOT), SNAPSHOT_COLUMNS, case_id), day)
-    return snapshot[list(SNAPSHOT_COLUMNS)]
+    return _read(_checked(store, day, SNAPSHOT), SNAPSHOT_COLUMNS, case_id)
 
 
 def counts_sha256(counts: pd.DataFrame) -> str:
@@ -195,4 +193,4 @@ def _read(path: Path, columns: tuple[str, ...], case_id: str | None) -> pd.DataF
     filters = [("case_id", "=", case_id)] if case_id is not None else None
     frame = pq.read_table(path, filters=filters).to_pandas()
     frame = frame.astype({c: object for c in frame.columns if not pd.api.types.is_integer_dtype(frame[c])})
-    return frame[[c for c in columns if c in frame]]           # snapshots before quiet_days: read_snapshot
+    return frame[list(columns)]

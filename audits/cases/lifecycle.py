@@ -89,15 +89,6 @@ def advance(previous: pd.DataFrame, counts: pd.DataFrame, day: dt.date, *, resol
     return snapshot[list(SNAPSHOT_COLUMNS)].astype({c: "int64" for c in _INTEGERS})
 
 
-def with_quiet_days(snapshot: pd.DataFrame, day: dt.date) -> pd.DataFrame:
-    """A snapshot stored before quiet_days was kept, with it: the calendar days from last_seen
-    to `day` (what resolution counted then); a current snapshot as it is."""
-    if "quiet_days" in snapshot:
-        return snapshot
-    last_seen = pd.to_datetime(snapshot["last_seen"], format="%Y-%m-%d")
-    return snapshot.assign(quiet_days=(pd.Timestamp(day) - last_seen).dt.days.fillna(0).astype("int64"))
-
-
 def shown_on(snapshot: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     """The cases of the day's register: every case but those resolved on an earlier day."""
     keep = (snapshot["status"] != "resolved") | (snapshot["resolved_on"] == day.isoformat())

@@ -121,7 +121,7 @@ def test_an_unreadable_decision_table_is_quarantined_and_the_night_goes_on(tmp_p
     assert (entry["status"], entry["rows"]) == ("unreadable", entry["rows_quarantined"])
     assert _case(report, E9) == ("", "", "")                       # its decisions are not applied
     portfolio = (report / "index.html").read_text(encoding="utf-8")
-    assert portfolio.index("reference/disputes.csv could not be read") < portfolio.index("Overview")
+    assert portfolio.index("reference/disputes.csv could not be read") < portfolio.index("Regulator complaints today")
     email = compose_summary(report).html
     assert email.index("reference/disputes.csv could not be read") < email.index("agencies,")
     capsys.readouterr()

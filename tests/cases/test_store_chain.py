@@ -77,14 +77,3 @@ def test_a_rebuilt_chain_keeps_the_days_an_agency_was_not_assessed(tmp_path):
     build_snapshot(store, DAYS[0], _counts(A=2), resolve_after_days=2)            # rerun D1: D2, D3 rebuilt
     again = build_snapshot(store, DAYS[3], counts[DAYS[3]], resolve_after_days=2)
     assert (again["status"].item(), again["quiet_days"].item()) == ("quiet", 1)
-
-
-def test_a_snapshot_stored_before_quiet_days_reads_with_calendar_days(tmp_path):
-    store = tmp_path / "store"
-    build_snapshot(store, DAYS[0], _counts(A=1), resolve_after_days=2)
-    build_snapshot(store, DAYS[1], empty_counts(), resolve_after_days=2)
-    path = store / "cases" / f"call_date={DAYS[1].isoformat()}" / "snapshot.parquet"
-    pd.read_parquet(path).drop(columns=["quiet_days"]).to_parquet(path)             # as written before
-    assert read_snapshot(store, DAYS[1])["quiet_days"].item() == 1                   # D2 - last_seen D1
-    later = build_snapshot(store, DAYS[2], empty_counts(), resolve_after_days=2)
-    assert later["status"].item() == "resolved"                                     # the 2nd quiet day
