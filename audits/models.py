@@ -428,8 +428,24 @@ class SlaToDate:
     clauses: tuple[SlaClauseToDate, ...]
 
 
+class GatedGrade:
+    """What a card with `grade_gate` and `critical_shares` says of its gate (daily and period
+    scorecards alike)."""
+
+    @property
+    def grade_capped(self) -> bool:
+        """A gate lowered the grade below the band of its overall."""
+        return bool(self.grade_gate)
+
+    @property
+    def gate_sentence(self) -> str:
+        """The gate that set the grade, in words ("" when none did)."""
+        share_d, share_f = self.critical_shares
+        return gate_words(self.grade_gate, critical_share_d=share_d, critical_share_f=share_f)
+
+
 @dataclass(frozen=True)
-class Scorecard:
+class Scorecard(GatedGrade):
     agency_id: str
     agency_name: str
     audit_date: str
@@ -465,17 +481,6 @@ class Scorecard:
     critical_shares: tuple[float, float] = (CRITICAL_SHARE_D, CRITICAL_SHARE_F)
     sla_to_date: SlaToDate | None = None         # the month's SLA so far (review.md §1), None when not judged
     gates_text: str = field(default_factory=gates_text)      # the rulepack's gates in words
-
-    @property
-    def grade_capped(self) -> bool:
-        """A gate lowered the grade below the band of its overall."""
-        return bool(self.grade_gate)
-
-    @property
-    def gate_sentence(self) -> str:
-        """The gate that set the grade, in words ("" when none did)."""
-        share_d, share_f = self.critical_shares
-        return gate_words(self.grade_gate, critical_share_d=share_d, critical_share_f=share_f)
 
 
 @dataclass(frozen=True)

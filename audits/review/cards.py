@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audits.models import CRITICAL_SHARE_D, CRITICAL_SHARE_F, gate_words
+from audits.models import CRITICAL_SHARE_D, CRITICAL_SHARE_F, GatedGrade
 from audits.review.peers import PeerComparison
 from audits.review.sla import ClauseResult
 
@@ -120,7 +120,7 @@ class ReviewProvenance:
 
 
 @dataclass(frozen=True)
-class PeriodScorecard:
+class PeriodScorecard(GatedGrade):
     agency_id: str
     agency_name: str
     period: PeriodInfo
@@ -153,16 +153,6 @@ class PeriodScorecard:
     provenance: ReviewProvenance
     grade_bands: tuple[tuple[str, float], ...]
     critical_shares: tuple[float, float] = (CRITICAL_SHARE_D, CRITICAL_SHARE_F)   # scoring.gates' shares
-
-    @property
-    def grade_capped(self) -> bool:
-        return bool(self.grade_gate)
-
-    @property
-    def gate_sentence(self) -> str:
-        """The gate that set the grade, in words ("" when none did)."""
-        share_d, share_f = self.critical_shares
-        return gate_words(self.grade_gate, critical_share_d=share_d, critical_share_f=share_f)
 
 
 @dataclass(frozen=True)
