@@ -12,6 +12,7 @@ from audits.config import ConfigError, GradeGates, _parse_rulepack, load_rulepac
 from audits.models import Provenance, gate_words
 from audits.rules.common import empty_violations
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies
+from tests.scoring_frames import calls_of, findings_of
 
 PACK = load_rulepack("cn_bank")
 DAY = dt.date(2026, 11, 30)
@@ -20,17 +21,11 @@ PROVENANCE = Provenance("r", DAY.isoformat(), PACK.name, PACK.sha256, "test", ""
 
 
 def _calls(agency: str, n: int) -> pd.DataFrame:
-    return pd.DataFrame({"agency_id": agency, "call_id": [f"{agency}-{i}" for i in range(n)],
-                         "caller_e164": "+861065529988", "purpose": "marketing", "is_attempt": True})
+    return calls_of(agency, n)
 
 
 def _violations(rows: list[tuple[str, str, str, str, str]]) -> pd.DataFrame:
-    frame = empty_violations()
-    if rows:
-        frame = pd.DataFrame([{**dict.fromkeys(frame.columns, ""), "agency_id": a, "call_id": c, "rule_id": r,
-                               "family": f, "severity": s, "start_time": "2026-11-30T09:00:00+08:00"}
-                              for a, c, r, f, s in rows])
-    return frame
+    return findings_of(rows, day="2026-11-30")
 
 
 def _critical(agency: str, n: int) -> list[tuple[str, str, str, str, str]]:

@@ -19,6 +19,7 @@ from audits.scoring import (
     rank_worst_first,
     score_agencies,
 )
+from tests.scoring_frames import calls_of, findings_of
 
 PACK = load_rulepack("cn_bank")
 DAY = dt.date(2026, 11, 27)
@@ -26,17 +27,11 @@ NO_HISTORY = pd.DataFrame(columns=["audit_date", "agency_id", "overall", "grade"
 
 
 def _calls(agency: str, n: int) -> pd.DataFrame:
-    return pd.DataFrame({"agency_id": agency, "call_id": [f"{agency}-{i}" for i in range(n)],
-                         "caller_e164": "+861065529988", "purpose": "marketing", "is_attempt": True})
+    return calls_of(agency, n)
 
 
 def _violations(rows: list[tuple[str, str, str, str, str]]) -> pd.DataFrame:
-    frame = empty_violations()
-    if rows:
-        frame = pd.DataFrame([{**dict.fromkeys(frame.columns, ""), "agency_id": a, "call_id": c, "rule_id": r,
-                               "family": f, "severity": s, "start_time": "2026-11-27T09:00:00+08:00"}
-                              for a, c, r, f, s in rows])
-    return frame
+    return findings_of(rows, day="2026-11-27")
 
 
 def _volume(agency: str, rows: int, quarantined: int = 0, status: str = "ok") -> AgencyVolume:
