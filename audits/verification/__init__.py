@@ -52,6 +52,10 @@ class Verification:
     def ok(self) -> bool:
         return not self.problems
 
+    def add_changed_inputs(self, changed: list[str], *, strict: bool) -> None:
+        """Inputs changed since the audit: problems when `strict`, else listed apart."""
+        (self.problems if strict else self.changed).extend(changed)
+
 
 def verify_report(report_dir: Path, *, strict_inputs: bool = False) -> Verification:
     """Every disagreement between the report's manifest, its files and its inputs; inputs
@@ -67,10 +71,7 @@ def verify_report(report_dir: Path, *, strict_inputs: bool = False) -> Verificat
     result.problems += check_report_files(report_dir, manifest, rulepack, superseded=False)
     problems, changed = check_landing(manifest)
     result.problems += problems
-    if strict_inputs:
-        result.problems += changed
-    else:
-        result.changed += changed
+    result.add_changed_inputs(changed, strict=strict_inputs)
     for check in (check_history, check_warning_baseline):
         problems, notes = check(manifest)
         result.problems += problems

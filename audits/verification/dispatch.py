@@ -83,10 +83,7 @@ def _pack_or_review(path: Path, public_key: Ed25519PublicKey | None, strict_inpu
     if kind == "review" and manifest is not None:
         changed, unchecked = replaced_daily_reports(manifest)
         result.notes += unchecked
-        if strict_inputs:
-            result.problems += changed
-        else:
-            result.changed += changed
+        result.add_changed_inputs(changed, strict=strict_inputs)
     return Verified(kind, result)
 
 
