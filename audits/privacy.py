@@ -97,6 +97,26 @@ def _masked_match(match: re.Match) -> str:
     return _mask_digits(run) if sum(ch in _DIGIT_CHARS for ch in run) >= 7 else run
 
 
+# --- ids: a compact date in an id is a date, not part of a number ------------------------------
+# Ids written by agencies and banks often carry the day they were raised: CMP-20261123-001. Eight
+# digits forming a date (19xx/20xx, a real month and day) right after a letters prefix and a dash
+# or underscore, and ending the id or followed by one, are read as that date; the digits on either
+# side are masked as a number of their own (CMP-20261123-0013800138 -> CMP-20261123-******0138).
+_ID_DATE_DIGITS = f"(?:19|20)[0-9]{{2}}{_MONTH_DAY.format('')}"
+_ID_DATE = re.compile(f"(?<=[A-Za-z][-_]){_ID_DATE_DIGITS}(?=[-_]|$)")
+_ID_DATE_RE2 = f"[A-Za-z][-_]{_ID_DATE_DIGITS}(?:[-_]|$)"          # the Arrow prefilter: RE2 has no look-behind
+
+
+def mask_id_text(text: str) -> str:
+    """mask_free_text of an id, reading a compact date after its letters prefix as a date
+    (`CMP-20261123-001` stays whole; `CMP-13800138000-1` is masked)."""
+    dates = _ID_DATE.findall(text) if text else []
+    if not dates:
+        return mask_free_text(text)
+    parts = [mask_free_text(part) for part in _ID_DATE.split(text)]
+    return "".join(part + date for part, date in zip(parts, dates + [""]))
+
+
 # --- the vectorised prefilter: which texts of a column may hold a number -----------------------
 # Over-approximations in RE2 (Arrow's kernels): a digit is an ASCII, full-width or Chinese
 # digit; anything but a letter or a number may join; characters that NFKC turns into digits,
@@ -137,7 +157,7 @@ _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 def mask_text_column(values: pd.Series) -> pd.Series:
-    """mask_free_text of every value of a column (nulls stay null), as text. A column whose
+    """mask_id_text of every value of a column (nulls stay null), as text. A column whose
     values repeat (agent ids, details: a sample of 1,000 says) is masked once per distinct value."""
     text = text_array(values, pa.large_string())
     if text is None:
@@ -152,7 +172,7 @@ def mask_text_column(values: pd.Series) -> pd.Series:
 
 
 def _masked_texts(text: pa.Array) -> pa.Array:
-    """mask_free_text of each text: ASCII texts with no date, time, trailing X or bracket
+    """mask_id_text of each text: ASCII texts with no date, time, trailing X or bracket
     beside , ; : | + * by byte arithmetic over the whole array; the rest in Python, where the
     prefilter selects them."""
     plain = pc.fill_null(pc.and_kleene(pc.string_is_ascii(text), pc.invert(pc.match_substring_regex(
@@ -167,6 +187,11 @@ def _masked_texts(text: pa.Array) -> pa.Array:
         selected[rows] = True
         masked = [mask_free_text(value) for value in text.take(pa.array(rows)).to_pylist()]
         out = pc.replace_with_mask(out, pa.array(selected), pa.array(masked, pa.large_string()))
+    dated = pc.fill_null(pc.match_substring_regex(text, _ID_DATE_RE2), False).to_numpy(zero_copy_only=False)
+    if dated.any():
+        rows = np.flatnonzero(dated)
+        masked = [mask_id_text(value) for value in text.take(pa.array(rows)).to_pylist()]
+        out = pc.replace_with_mask(out, pa.array(dated), pa.array(masked, pa.large_string()))
     return out
 
 

@@ -15,7 +15,7 @@ from audits.config import load_rulepack
 from audits.ingest import load_calls, load_reference
 from audits.models import CaseLine, Finding
 from audits.privacy import (_LOOSE, CHINESE_DIGITS, FOLDS_TO_DIGITS, INVISIBLE, key_fingerprint, mask_e164,
-                            mask_free_text, mask_published_fields, mask_published_ids, mask_text_column)
+                            mask_free_text, mask_id_text, mask_published_fields, mask_published_ids, mask_text_column)
 from audits.rules.confidentiality import pii_kinds
 
 
@@ -259,7 +259,8 @@ def test_the_prefilter_passes_every_character_nfkc_turns_into_a_digit_or_a_join(
 # --- a whole column at once: byte arithmetic for plain ASCII values, Python for the rest -------
 
 _ID_TEXT = st.lists(st.sampled_from(list("0123456789012345678901234567890123456789 -_.,;:|+*/()[]xXAB#~\t")
-                                    + ["2026-11-27", "12:30", "一", "三", "\u200b", "\u3000", "１", "é"]),
+                                    + ["2026-11-27", "12:30", "一", "三", "\u200b", "\u3000", "１", "é",
+                                       "CMP-20261123", "x_19991231", "-20261301", "AB-"]),
                     max_size=30).map("".join)
 
 
@@ -270,7 +271,7 @@ def test_masking_a_column_equals_masking_each_value(values, start):
     masked = mask_text_column(column)
     assert masked.index.equals(column.index)
     assert [None if pd.isna(v) else v for v in masked] == \
-        [None if v is None else mask_free_text(v) for v in values]
+        [None if v is None else mask_id_text(v) for v in values]
     repeated = pd.concat([column] * 3)                        # values that repeat: masked once each
     assert mask_text_column(repeated).tolist() == pd.concat([masked] * 3).tolist()
 
@@ -279,6 +280,19 @@ def test_masking_a_column_equals_masking_each_value(values, start):
 def test_masking_twice_changes_nothing(text):
     once = mask_free_text(text)
     assert mask_free_text(once) == once
+
+
+def test_a_compact_date_in_an_id_stays_readable_and_the_digits_around_it_are_masked():
+
+    assert mask_id_text("CMP-20261123-001") == "CMP-20261123-001"
+    assert mask_id_text("EXC_19991231") == "EXC_19991231"
+    assert mask_id_text("CMP-20261123-0013800138") == "CMP-20261123-******0138"
+    assert mask_id_text("13800138000-20261123") == "***********-****1123"        # no letters prefix: a number
+    assert mask_id_text("CMP-20261332-001") == "CMP-*******2-001"                 # month 13: not a date
+    assert mask_id_text("CMP-2026112300") == "CMP-******2300"                     # ten digits: not a date
+    assert mask_free_text("CMP-20261123-001") == "CMP-*******3-001"               # free text stays strict
+    frame = mask_published_ids(pd.DataFrame({"complaint_id": ["CMP-20261130-001", "CMP-13922223301"]}))
+    assert frame["complaint_id"].tolist() == ["CMP-20261130-001", "CMP-*******3301"]
 
 
 def test_masking_a_column_slice_reads_only_its_own_values():
