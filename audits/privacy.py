@@ -214,10 +214,11 @@ def mask_published_ids(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def mask_published_fields(tree):
+def mask_published_fields(tree, *, unnamed: Collection[str] = ()):
     """A copy of a tree of frozen dataclasses (a portfolio, a scorecard) with the text of every
     field named in PUBLISHED_IDS masked, at any depth; each distinct text is masked once,
-    column-wise, and only the objects that change are copied."""
+    column-wise, and only the objects that change are copied. In those fields each agency id of
+    `unnamed`, as a whole word, reads "another agency" (one agency's page names no other)."""
     texts: set[str] = set()
 
     def seen(text: str) -> str:
@@ -227,6 +228,10 @@ def mask_published_fields(tree):
     _walk(tree, seen)
     ordered = sorted(texts)
     masked = dict(zip(ordered, mask_text_column(pd.Series(ordered, dtype=object)).tolist()))
+    if unnamed:
+        others = re.compile("(?<![A-Za-z0-9_])(?:" + "|".join(map(re.escape, sorted(unnamed, key=len, reverse=True)))
+                            + ")(?![A-Za-z0-9_])")
+        masked = {text: others.sub("another agency", value) for text, value in masked.items()}
     changed = {text: value for text, value in masked.items() if value != text}
     return _walk(tree, lambda text: changed.get(text, text)) if changed else tree
 

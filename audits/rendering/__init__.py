@@ -39,8 +39,9 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _write_scorecard(card, agencies_dir: Path, templates_dir: Path | None) -> list[Path]:
-    card = mask_published_fields(card)            # ids from input as published; in the worker, beside its pages
+def _write_scorecard(card, agencies_dir: Path, templates_dir: Path | None, agency_ids: tuple[str, ...]) -> list[Path]:
+    # ids from input as published, other agencies unnamed; in the worker, beside its pages
+    card = mask_published_fields(card, unnamed=[a for a in agency_ids if a != card.agency_id])
     stem = agency_file_stem(card.agency_id)
     html_path = agencies_dir / f"{stem}.html"
     _write_text(html_path, render_scorecard_html(card, templates_dir=templates_dir))
@@ -49,8 +50,8 @@ def _write_scorecard(card, agencies_dir: Path, templates_dir: Path | None) -> li
     return [html_path, xlsx_path]
 
 
-def _write_scorecards(cards, agencies_dir: Path, templates_dir: Path | None) -> list[Path]:
-    return [path for card in cards for path in _write_scorecard(card, agencies_dir, templates_dir)]
+def _write_scorecards(cards, agencies_dir: Path, templates_dir: Path | None, agency_ids: tuple[str, ...]) -> list[Path]:
+    return [path for card in cards for path in _write_scorecard(card, agencies_dir, templates_dir, agency_ids)]
 
 
 def scorecard_batches(cards, workers: int) -> list[tuple]:
@@ -91,7 +92,8 @@ def write_reports(portfolio: Portfolio, out_dir: Path, *,
         stems[stem] = card.agency_id
 
     batches = scorecard_batches(portfolio.scorecards, workers)
-    written = [path for paths in in_processes(_write_scorecards, [(batch, agencies_dir, templates_dir)
+    agency_ids = tuple(stems.values())
+    written = [path for paths in in_processes(_write_scorecards, [(batch, agencies_dir, templates_dir, agency_ids)
                                                                    for batch in batches], workers)
                for path in paths]
 

@@ -3,6 +3,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import openpyxl
+
 from audits.models import Portfolio, TrendPoint
 from audits.rendering import (
     default_templates_dir,
@@ -326,3 +328,20 @@ def test_default_templates_dir_and_cached_environment(assessed_card, templates_d
     assert env.autoescape is True
     assert render_scorecard_html(assessed_card) == render_scorecard_html(
         assessed_card, templates_dir=templates_dir)
+
+
+def test_an_agencys_pages_call_every_other_agency_another_agency(assessed_card, portfolio, templates_dir, tmp_path):
+
+    refused = dataclasses.replace(assessed_card.findings[0], rule_id="FREQ_AFTER_REFUSAL",
+                                  detail="attempt after this number refused further calls on 2026-03-13 10:00 (AG002)")
+    own = dataclasses.replace(refused, detail="attempt after this number refused further calls on 2026-03-13 10:00 (AG001)")
+    first = dataclasses.replace(assessed_card, findings=(refused, own))
+    shown = dataclasses.replace(portfolio, scorecards=tuple(
+        first if card.agency_id == "AG001" else card for card in portfolio.scorecards))
+    write_reports(shown, tmp_path, templates_dir=templates_dir)
+    page = (tmp_path / "agencies" / "AG001.html").read_text(encoding="utf-8")
+    assert "10:00 (another agency)" in page and "10:00 (AG001)" in page
+    assert "(AG002)" not in page and "(AG003)" not in page
+    book = openpyxl.load_workbook(tmp_path / "agencies" / "AG001.xlsx", read_only=True)
+    cells = [str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row if v]
+    assert any("(another agency)" in c for c in cells) and not any("(AG002)" in c for c in cells)
