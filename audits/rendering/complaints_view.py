@@ -4,6 +4,7 @@ decided here; templates/_complaints.html only prints it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -88,8 +89,15 @@ def _rate(value: float | None) -> str:
 
 
 def _change(indicator: ComplaintRate) -> tuple[str, str]:
-    """The rate's change since the first day of its trend with a rate ("" when none)."""
-    known = [(day, rate) for day, rate in indicator.trend if rate is not None]
+    """The rate's change since the first day of its trend whose window was full ("" when none);
+    while today's window still fills, how many of its days the reports cover (rates over a
+    few days are not compared with rates over the whole window)."""
+    window, history = indicator.window_days, indicator.history_days
+    if history is not None and history < window:
+        return f"window filling ({history} of {window} days)", "change-none"
+    today = dt.date.fromisoformat(indicator.trend[-1][0]) if indicator.trend else None
+    known = [(day, rate) for day, rate in indicator.trend if rate is not None
+             and (history is None or history - (today - dt.date.fromisoformat(day)).days >= window)]
     if len(known) < 2 or indicator.rate_per_10k is None:
         return "", "change-none"
     first_day, first = known[0]

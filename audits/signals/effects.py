@@ -81,8 +81,17 @@ def with_complaint_rates(cards: list[Scorecard], rates: pd.DataFrame, prior: pd.
             window_days=window_days, complaints=0 if row is None else int(row["complaints"]),
             numbers=0 if row is None else int(row["numbers"]), rate_per_10k=rate,
             regulator=0 if row is None else int(row["regulator"]),
-            trend=_trend(prior, card.agency_id, card.audit_date, rate, trend_days))))
+            trend=(trend := _trend(prior, card.agency_id, card.audit_date, rate, trend_days)),
+            history_days=_history_days(trend, card.audit_date, trend_days))))
     return out
+
+
+def _history_days(trend: tuple[tuple[str, float | None], ...], audit_date: str, trend_days: int) -> int | None:
+    """Days from the agency's first report in the trend's span to today, inclusive; None when the
+    span is covered from its first day (the history may be longer than it shows)."""
+    first = dt.date.fromisoformat(trend[0][0])
+    days = (dt.date.fromisoformat(audit_date) - first).days + 1
+    return None if days >= trend_days else days
 
 
 def _trend(prior: pd.DataFrame, agency_id: str, audit_date: str, rate: float | None,
