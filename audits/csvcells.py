@@ -38,7 +38,21 @@ _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """`frame` as UTF-8 CSV (LF line ends, no index), ids from input masked (privacy.PUBLISHED_IDS)
     and every text cell formula-safe."""
-    formula_safe(mask_published_ids(frame)).to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    formula_safe(mask_published_ids(_booleans_as_words(frame))).to_csv(path, index=False, lineterminator="\n",
+                                                                        encoding="utf-8")
+
+
+def _booleans_as_words(frame: pd.DataFrame) -> pd.DataFrame:
+    """A shallow copy of `frame` with its boolean columns as the words true / false (blank for NA)."""
+    names = [name for name, dtype in frame.dtypes.items() if pd.api.types.is_bool_dtype(dtype)]
+    if not names:
+        return frame
+    out = frame.copy(deep=False)
+    for name in names:
+        values = frame[name].to_numpy(dtype=object, na_value=None)
+        out[name] = pd.Series(np.where(values == True, "true", np.where(values == False, "false", "")),  # noqa: E712
+                              index=frame.index, dtype=object)
+    return out
 
 
 def read_csv(path: Path, **options) -> pd.DataFrame:

@@ -43,3 +43,14 @@ def test_written_cells_read_back_as_they_were(tmp_path):
     assert text.splitlines()[1].startswith("'-AG01,\"'=HYPERLINK(\"\"x\"\")\",-1.5")
     back = read_csv(tmp_path / "scores.csv", dtype={"agency_id": "str"})
     assert back.to_dict("list") == frame.to_dict("list")
+
+
+def test_booleans_are_written_true_and_false_and_read_back_as_booleans(tmp_path):
+
+    frame = pd.DataFrame({"assessed": [True, False], "grade_capped": pd.array([None, True], dtype="boolean"),
+                          "agency_id": ["AG01", "AG02"]}, index=[7, 2])
+    write_csv(frame, tmp_path / "scores.csv")
+    assert (tmp_path / "scores.csv").read_text(encoding="utf-8").splitlines() == [
+        "assessed,grade_capped,agency_id", "true,,AG01", "false,true,AG02"]
+    back = read_csv(tmp_path / "scores.csv")
+    assert back["assessed"].tolist() == [True, False]
