@@ -38,11 +38,11 @@ _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """`frame` as UTF-8 CSV (LF line ends, no index), ids from input masked (privacy.PUBLISHED_IDS)
     and every text cell formula-safe."""
-    formula_safe(mask_published_ids(_booleans_as_words(frame))).to_csv(path, index=False, lineterminator="\n",
+    formula_safe(mask_published_ids(booleans_as_words(frame))).to_csv(path, index=False, lineterminator="\n",
                                                                         encoding="utf-8")
 
 
-def _booleans_as_words(frame: pd.DataFrame) -> pd.DataFrame:
+def booleans_as_words(frame: pd.DataFrame) -> pd.DataFrame:
     """A shallow copy of `frame` with its boolean columns as the words true / false (blank for NA)."""
     names = [name for name, dtype in frame.dtypes.items() if pd.api.types.is_bool_dtype(dtype)]
     if not names:

@@ -86,7 +86,7 @@ def test_parquet_columns_equal_but_for_case_and_spaces_make_the_file_unreadable(
     assert entry["status"] == "unreadable"
     assert "'callee_number' and 'Callee_Number '" in entry["message"]
     assert [q[5] for q in _quarantine(tmp_path) if q[1].endswith("AG02.parquet")] == ["DQ_FILE_UNREADABLE"]
-    assert _scores(tmp_path)["AG02"]["assessed"] == "False" and _scores(tmp_path)["AG01"]["assessed"] == "True"
+    assert _scores(tmp_path)["AG02"]["assessed"] == "false" and _scores(tmp_path)["AG01"]["assessed"] == "true"
 
 
 def test_contracts_xlsx_with_timezone_and_Timezone_stops_the_run_with_a_clear_message(tmp_path, capsys):
@@ -120,7 +120,7 @@ def test_two_files_of_one_agency_for_one_day_are_both_unreadable_and_named(tmp_p
     assert sorted((q[1], q[5]) for q in _quarantine(tmp_path)) == [
         (f"{FOLDER}/AG01.csv", "DQ_FILE_UNREADABLE"), (f"{FOLDER}/AG01.parquet", "DQ_FILE_UNREADABLE")]
     scores = _scores(tmp_path)
-    assert list(scores) == ["AG01"] and scores["AG01"]["assessed"] == "False"
+    assert list(scores) == ["AG01"] and scores["AG01"]["assessed"] == "false"
     assert scores["AG01"]["file_status"] == "unreadable"
     assert cli(["verify", str(tmp_path / "out" / DAY.isoformat())]) == 0
 

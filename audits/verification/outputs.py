@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from audits.csvcells import booleans_as_words
 from audits.config import Rulepack
 from audits.manifest import MANIFEST, hash_mismatch, whole_number
 from audits.cases.decisionsnapshot import FILE as DECISIONS_FILE
@@ -354,4 +355,4 @@ def _check_recomputed_scores(day: str, scores: pd.DataFrame, violations: pd.Data
 
 
 def _as_csv(frame: pd.DataFrame) -> io.StringIO:
-    return io.StringIO(frame.to_csv(index=False, lineterminator="\n"))
+    return io.StringIO(booleans_as_words(frame).to_csv(index=False, lineterminator="\n"))

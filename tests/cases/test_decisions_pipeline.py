@@ -176,14 +176,14 @@ def test_scores_leave_out_accepted_and_dismissed_findings_and_keep_the_score_bef
                                         "complaints_30d", "complaint_rate_per_10k", "grade_gate"]
     table = {day: tuple(rows[day][c] for c in columns) for day in DAYS}
     # 26th: E9 not dismissed yet (D1 is dated the 27th), E7 disputed (counts): conf 2/100 -> 60, as before decisions
-    assert table[DAYS[0]] == ("2", "0", "2", "0", "60.0", "100.0", "86.0", "B", "False", "86.0", "B")
-    assert table[DAYS[1]] == ("0", "0", "0", "0", "100.0", "100.0", "100.0", "A", "False", "93.0", "A")
+    assert table[DAYS[0]] == ("2", "0", "2", "0", "60.0", "100.0", "86.0", "B", "false", "86.0", "B")
+    assert table[DAYS[1]] == ("0", "0", "0", "0", "100.0", "100.0", "100.0", "A", "false", "93.0", "A")
     # 28th: E9 counts; the refusal (critical) is accepted: no gate; before: freq 1/101, and that
     # critical call is 0.99 % of the calls: the critical_share_d gate gives D
-    assert table[DAYS[2]] == ("1", "0", "1", "0", "80.2", "100.0", "93.07", "A", "False", "87.13", "D")
+    assert table[DAYS[2]] == ("1", "0", "1", "0", "80.2", "100.0", "93.07", "A", "false", "87.13", "D")
     # 29th: the refused customer is called again, the exception has ended: counts; 1 critical
     # call of 100 is 1 %: the critical_share_f gate gives F
-    assert table[DAYS[3]] == ("1", "1", "0", "1", "100.0", "80.0", "94.0", "F", "True", "94.0", "F")
+    assert table[DAYS[3]] == ("1", "1", "0", "1", "100.0", "80.0", "94.0", "F", "true", "94.0", "F")
     assert (rows[DAYS[2]]["grade_gate"], rows[DAYS[3]]["grade_gate"]) == ("", "critical_share_f")
 
 

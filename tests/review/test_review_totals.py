@@ -61,7 +61,7 @@ def test_period_scores_are_the_daily_formula_over_the_period_totals(literal):
             ag01["score_data_quality"]) == ("60.0", "80.0", "80.0", "80.2")
     # overall = 0.35 * 60 + 0.30 * 80 + 0.25 * 80 + 0.10 * 80.2 = 73.02, grade C (the mean of the daily
     # overalls, 65 / 88 / 0, would say otherwise)
-    assert (ag01["overall"], ag01["grade"], ag01["grade_capped"], ag01["grade_gate"]) == ("73.02", "C", "False", "")
+    assert (ag01["overall"], ag01["grade"], ag01["grade_capped"], ag01["grade_gate"]) == ("73.02", "C", "false", "")
     # findings counted from violations.csv: 12 counting ones (the accepted one does not count)
     assert (ag01["findings"], ag01["findings_confidentiality"]) == ("12", "12")
 
@@ -75,7 +75,7 @@ def test_the_periods_critical_share_gates_the_grade(literal):
     # period's calls: the critical_share_d gate lowers the grade to D
     assert (scores.loc["AG02", "score_confidentiality"], scores.loc["AG02", "overall"]) == ("98.0", "99.3")
     assert (scores.loc["AG02", "grade"], scores.loc["AG02", "grade_capped"], scores.loc["AG02", "grade_gate"]) == \
-        ("D", "True", "critical_share_d")
+        ("D", "true", "critical_share_d")
 
 
 def test_a_call_without_a_contract_in_the_period_fails_it_and_ranks_it_first(tmp_path):
