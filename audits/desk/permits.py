@@ -135,7 +135,8 @@ def _exception_problem(state: DeskState, actor: Actor, kind: str, case_id: str, 
     if case_id and case_id != exception.case_id:
         return f"{exception_id} is an exception of {exception.case_id}, not of {case_id}."
     if exception.status != _NEEDS[kind]:
-        return f"{exception_id} is {exception.status}; only a {_NEEDS[kind]} exception can be {_DONE[kind]}."
+        article = "an" if _NEEDS[kind][0] in "aeiou" else "a"
+        return f"{exception_id} is {exception.status}; only {article} {_NEEDS[kind]} exception can be {_DONE[kind]}."
     if kind == "approve_exception" and exception.proposed_by == actor.name:
         return f"Four eyes: {actor.name} proposed {exception_id} and may not approve it; another approver must."
     return ""
