@@ -30,6 +30,9 @@ _ACTS = {
     "dispute": ("record_dispute", "case_id", "record that the agency contests the case; prints the new dispute id "
                 "(DSP-…) as its last line"),
     "decide": ("decide_dispute", "dispute_id", "decide a dispute (not one you recorded)"),
+    "request-plan": ("request_plan", "case_id", "ask the agency for a corrective plan"),
+    "plan": ("record_plan", "case_id", "record the agency's corrective plan"),
+    "close-note": ("close_note", "case_id", "write the case's closing note"),
 }
 _TARGET_HELP = {"case_id": "the case's id, e.g. C-3f9a0c12d4e5", "exception_id": "the exception's id, e.g. "
                 "EXC-20261207-001", "dispute_id": "the dispute's id, e.g. DSP-20261207-001"}
@@ -81,13 +84,25 @@ def _values(act: argparse.ArgumentParser, kind: str) -> None:
         act.add_argument("--raised-by", dest="raised_by", required=True, metavar="TEXT",
                          help="who at the agency contests the case")
         act.add_argument("--note", default="", metavar="TEXT", help="what the agency says")
+    elif kind == "request_plan":
+        act.add_argument("--note", default="", metavar="TEXT", help="what the plan must cover")
+    elif kind == "record_plan":
+        act.add_argument("--action", dest="corrective_action", required=True, metavar="TEXT",
+                         help="the corrective action the agency commits to")
+        act.add_argument("--target-date", dest="target_date", required=True, metavar="YYYY-MM-DD",
+                         help="when the agency will have done it (today or later)")
+        act.add_argument("--contact", default="", metavar="TEXT", help="who at the agency answers for it")
+    elif kind == "close_note":
+        act.add_argument("--text", required=True, metavar="TEXT", help="the closing note")
     elif kind == "decide_dispute":
         act.add_argument("--outcome", required=True, choices=("upheld", "rejected"),
                          help="upheld: the case's findings up to today are dismissed; rejected: nothing changes")
 
 
 _PAYLOAD_KEYS = {"propose_exception": ("reason", "valid_from", "valid_to"), "assign": ("to",), "set_due": ("on",),
-                 "comment": ("text",), "record_dispute": ("raised_by", "note"), "decide_dispute": ("outcome",)}
+                 "comment": ("text",), "record_dispute": ("raised_by", "note"), "decide_dispute": ("outcome",),
+                 "request_plan": ("note",), "record_plan": ("corrective_action", "target_date", "contact"),
+                 "close_note": ("text",)}
 
 
 def _act(args) -> int:

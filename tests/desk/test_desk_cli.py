@@ -125,3 +125,12 @@ def test_verify_desk_without_a_desk_says_so(store, capsys):
 def test_a_missing_store_is_named_and_no_database_is_made(tmp_path, capsys):
     code, out, err = _desk(tmp_path / "nowhere", capsys, "take", CASE, "--as", "alice")
     assert code == 2 and "no store at" in err and not (tmp_path / "nowhere").exists()
+
+
+def test_the_vendor_manager_requests_and_records_a_plan(store, capsys):
+    assert _desk(store, capsys, "request-plan", OTHER, "--note", "by Friday", "--as", "vera")[0] == 0
+    code, out, err = _desk(store, capsys, "plan", OTHER, "--action", "retrain the team", "--target-date", "2099-01-15",
+                           "--contact", "ops lead", "--as", "vera")
+    assert (code, err) == (0, "") and "record_plan" in out and "target_date=2099-01-15" in out
+    code, out, err = _desk(store, capsys, "request-plan", OTHER, "--as", "alice")
+    assert code == 1 and err.startswith("alice (officer) may not request a corrective plan")

@@ -60,3 +60,31 @@ def test_the_airflow_connection_audit_desk_db_names_the_database(store, pg_url, 
     assert desk_url(store).startswith("postgresql+psycopg2://") and desk_url(store).endswith(f"/{url.database}")
     desk = open_desk(store)
     check_flow(desk, run_flow(desk))
+
+
+def test_acts_recorded_at_the_same_time_all_land_in_one_unbroken_chain(store, pg_url):
+    """Four people comment at once: every act is recorded once, the chain has no gap or fork."""
+    import threading
+
+    from audits.desk.roles import Actor
+    from tests.desk.conftest import CASE
+
+    desk = open_desk(store, url=pg_url)
+    errors: list[BaseException] = []
+
+    def comment(name: str) -> None:
+        try:
+            for k in range(3):
+                desk.act(Actor(name, frozenset({"officer"})), "comment", CASE, {"text": f"{name} {k}"})
+        except BaseException as exc:      # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=comment, args=(f"officer{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    events = desk.events()
+    assert [e.seq for e in events] == list(range(1, 13)) and desk.verify() == []
+    assert sorted(e.payload["text"] for e in events) == sorted(f"officer{n} {k}" for n in range(4) for k in range(3))
