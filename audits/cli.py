@@ -17,9 +17,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from audits.clihelp import PROGRAM_EPILOG, HelpFormatter, add_command
-from audits.desk.cli import add_desk_arguments, verify_desk
 from audits.config import (DEFAULT_MAX_FILE_BYTES, DEVELOPMENT_HMAC_SECRET, AuditConfig, ConfigError, check_run_id,
                            load_rulepack)
+from audits.desk.cli import add_desk_arguments, verify_desk
 from audits.version import code_version            # the DAG imports it from here too
 
 SECRET_VARIABLE = "AUDIT_HMAC_SECRET"
@@ -86,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="with PATH the reports root: check the chain of daily manifests over these days")
     verify.add_argument("--strict-inputs", action="store_true",
                         help="fail on inputs changed since the report was made (by default a note names them)")
-    verify.add_argument("--desk", action="store_true", help="check the case desk's chain of events instead (with --store)")
+    verify.add_argument("--desk", action="store_true",
+                        help="check the case desk's chain of events instead (with --store)")
     verify.add_argument("--store", type=Path, default=None, metavar="DIR", help="with --desk: the store of the desk")
     verify.set_defaults(handler=_verify)
 

@@ -15,10 +15,10 @@ EXIT_REFUSED = 1
 EXIT_CANNOT = 2
 _STORE_HELP = "the store the audit runs were given as --store (the desk's database is <store>/desk.sqlite " \
               "unless AUDIT_DESK_DB or the Airflow connection audit_desk_db names another)"
-# command: (event kind, the target's argument name, its help, what the command does)
+# command: (event kind, the target's argument name, what the command does)
 _ACTS = {
-    "propose-exception": ("propose_exception", "case_id", "accept the case under an exception a second person "
-                          "approves; prints the new exception id (EXC-…) as its last line"),
+    "propose-exception": ("propose_exception", "case_id", ("accept the case under an exception a second person "
+                          "approves; prints the new exception id (EXC-…) as its last line")),
     "approve": ("approve_exception", "exception_id", "approve a proposed exception (not your own)"),
     "reject": ("reject_exception", "exception_id", "reject a proposed exception"),
     "revoke": ("revoke_exception", "exception_id", "end an approved exception"),
@@ -27,8 +27,8 @@ _ACTS = {
     "assign": ("assign", "case_id", "make someone the case's owner"),
     "due": ("set_due", "case_id", "set the case's due date"),
     "comment": ("comment", "case_id", "comment on the case"),
-    "dispute": ("record_dispute", "case_id", "record that the agency contests the case; prints the new dispute id "
-                "(DSP-…) as its last line"),
+    "dispute": ("record_dispute", "case_id", ("record that the agency contests the case; prints the new dispute "
+                "id (DSP-…) as its last line")),
     "decide": ("decide_dispute", "dispute_id", "decide a dispute (not one you recorded)"),
     "request-plan": ("request_plan", "case_id", "ask the agency for a corrective plan"),
     "plan": ("record_plan", "case_id", "record the agency's corrective plan"),

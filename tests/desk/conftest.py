@@ -88,7 +88,7 @@ def _start_postgres():
 def postgres_databases():
     """make(name) -> a SQLAlchemy URL of a new, empty database on a real PostgreSQL server
     listening on 127.0.0.1 (stopped when the module's tests are done)."""
-    server, create, stop = _start_postgres()
+    _, create, stop = _start_postgres()
     try:
         yield create
     finally:

@@ -123,7 +123,7 @@ def test_verify_desk_without_a_desk_says_so(store, capsys):
 
 
 def test_a_missing_store_is_named_and_no_database_is_made(tmp_path, capsys):
-    code, out, err = _desk(tmp_path / "nowhere", capsys, "take", CASE, "--as", "alice")
+    code, _, err = _desk(tmp_path / "nowhere", capsys, "take", CASE, "--as", "alice")
     assert code == 2 and "no store at" in err and not (tmp_path / "nowhere").exists()
 
 
