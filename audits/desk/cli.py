@@ -5,7 +5,6 @@ web app, over the same events, roles and four-eyes rule; and `verify --desk`. A 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 
@@ -106,6 +105,8 @@ _PAYLOAD_KEYS = {"propose_exception": ("reason", "valid_from", "valid_to"), "ass
 
 
 def _act(args) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from audits.desk.roles import Actor, DeskConfigError
     from audits.desk.service import Refused
 
@@ -113,6 +114,8 @@ def _act(args) -> int:
         desk = _open(args)
     except (DeskConfigError, OSError) as exc:
         return _cannot(str(exc))
+    except SQLAlchemyError as exc:
+        return _cannot(_unreachable(exc))
     config_file = args.desk_config or args.store / "desk.yaml"
     if args.actor not in desk.config.users:
         print(f"{_safe(args.actor)} is not a user of the desk config {config_file}; add them under users: with "
@@ -125,10 +128,12 @@ def _act(args) -> int:
     if args.target != "case_id":
         payload[args.target] = target
     try:
-        event = desk.act(actor, args.kind, case_id, payload, at=dt.datetime.now(dt.UTC))
+        event = desk.act(actor, args.kind, case_id, payload)
     except Refused as exc:
         print(_safe(str(exc)), file=sys.stderr)
         return EXIT_REFUSED
+    except SQLAlchemyError as exc:
+        return _cannot(_unreachable(exc))
     print(recorded_text(event))
     new_id = event.payload.get("exception_id") if args.kind == "propose_exception" else (
         event.payload.get("dispute_id") if args.kind == "record_dispute" else None)
@@ -147,6 +152,8 @@ def recorded_text(event) -> str:
 
 
 def _log(args) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from audits.cases.text import terminal_frame
     from audits.csvcells import formula_safe
     from audits.desk.export import log_frame
@@ -154,9 +161,11 @@ def _log(args) -> int:
 
     try:
         desk = _open(args)
+        frame = log_frame(desk.events())
     except (DeskConfigError, OSError) as exc:
         return _cannot(str(exc))
-    frame = log_frame(desk.events())
+    except SQLAlchemyError as exc:
+        return _cannot(_unreachable(exc))
     if args.format == "csv":
         formula_safe(frame).to_csv(sys.stdout, index=False, lineterminator="\n")
         return 0
@@ -167,13 +176,18 @@ def _log(args) -> int:
 
 def verify_desk(store: Path) -> int:
     """`verify --desk --store DIR`: 0 when the chain is intact, 1 naming each broken event."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from audits.desk.service import desk_exists, open_desk
 
-    if not desk_exists(store):
-        return _cannot(f"No desk database for the store {store}: nothing to verify (the desk is made when its first "
-                       "act is recorded, or AUDIT_DESK_DB names its database).")
-    desk = open_desk(store)
-    problems = desk.verify()
+    try:
+        if not desk_exists(store):
+            return _cannot(f"No desk database for the store {store}: nothing to verify (the desk is made when its "
+                           "first act is recorded, or AUDIT_DESK_DB names its database).")
+        desk = open_desk(store)
+        problems = desk.verify()
+    except SQLAlchemyError as exc:
+        return _cannot(_unreachable(exc))
     if problems:
         print(f"{store}: the desk's chain of events is broken; {len(problems)} problem(s):", file=sys.stderr)
         for problem in problems:
@@ -196,6 +210,13 @@ def _open(args):
         raise OSError(f"desk config {args.desk_config} does not exist; pass the YAML file with users: and "
                       "airflow_roles:, or leave --desk-config out to use <store>/desk.yaml")
     return open_desk(args.store, config=config)
+
+
+def _unreachable(exc: BaseException) -> str:
+    from audits.sources.connections import error_text
+
+    return (f"The desk's database cannot be used ({error_text(exc, ())}). Check AUDIT_DESK_DB or the Airflow "
+            "connection audit_desk_db, and that the database server is up; nothing was recorded.")
 
 
 def _safe(text: str) -> str:

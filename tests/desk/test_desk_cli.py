@@ -134,3 +134,16 @@ def test_the_vendor_manager_requests_and_records_a_plan(store, capsys):
     assert (code, err) == (0, "") and "record_plan" in out and "target_date=2099-01-15" in out
     code, out, err = _desk(store, capsys, "request-plan", OTHER, "--as", "alice")
     assert code == 1 and err.startswith("alice (officer) may not request a corrective plan")
+
+
+def test_an_unreachable_database_exits_2_saying_so_without_its_password(store, capsys, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:                       # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("AUDIT_DESK_DB", f"postgresql+psycopg2://desk:s3cret-pw@127.0.0.1:{port}/desk")
+    code, out, err = _desk(store, capsys, "take", CASE, "--as", "alice")
+    assert (code, out) == (2, "") and "The desk's database cannot be used" in err and "s3cret-pw" not in err
+    assert cli(["verify", "--desk", "--store", str(store)]) == 2
+    assert "s3cret-pw" not in capsys.readouterr().err
