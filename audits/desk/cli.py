@@ -111,17 +111,17 @@ def _act(args) -> int:
     from audits.desk.service import Refused
 
     try:
-        desk = _open(args)
+        config = _config(args)
+        if args.actor not in config.users:             # refused before the database is touched
+            print(f"{_safe(args.actor)} is not a user of the desk config {_config_file(args)}; add them under users: "
+                  "with their desk roles. Nothing was recorded.", file=sys.stderr)
+            return EXIT_REFUSED
+        desk = _open(args, config)
     except (DeskConfigError, OSError) as exc:
         return _cannot(str(exc))
     except SQLAlchemyError as exc:
         return _cannot(_unreachable(exc))
-    config_file = args.desk_config or args.store / "desk.yaml"
-    if args.actor not in desk.config.users:
-        print(f"{_safe(args.actor)} is not a user of the desk config {config_file}; add them under users: with "
-              "their desk roles. Nothing was recorded.", file=sys.stderr)
-        return EXIT_REFUSED
-    actor = Actor(args.actor, frozenset(desk.config.users[args.actor]))
+    actor = Actor(args.actor, frozenset(config.users[args.actor]))
     payload = {k: getattr(args, k) for k in _PAYLOAD_KEYS.get(args.kind, ()) if getattr(args, k) not in (None, "")}
     target = getattr(args, args.target)
     case_id = target if args.target == "case_id" else ""
@@ -199,17 +199,26 @@ def verify_desk(store: Path) -> int:
     return 0
 
 
-def _open(args):
+def _config_file(args) -> Path:
+    return args.desk_config or args.store / "desk.yaml"
+
+
+def _config(args):
+    """The desk config (OSError when the store or an explicit --desk-config is missing)."""
     from audits.desk.roles import load_desk_config
-    from audits.desk.service import CONFIG_FILE, open_desk
 
     if not args.store.is_dir():
         raise OSError(f"no store at {args.store}: pass the folder the audit runs were given as --store")
-    config = load_desk_config(args.desk_config or args.store / CONFIG_FILE)
     if args.desk_config is not None and not args.desk_config.is_file():
         raise OSError(f"desk config {args.desk_config} does not exist; pass the YAML file with users: and "
                       "airflow_roles:, or leave --desk-config out to use <store>/desk.yaml")
-    return open_desk(args.store, config=config)
+    return load_desk_config(_config_file(args))
+
+
+def _open(args, config=None):
+    from audits.desk.service import open_desk
+
+    return open_desk(args.store, config=config if config is not None else _config(args))
 
 
 def _unreachable(exc: BaseException) -> str:

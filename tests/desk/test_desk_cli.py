@@ -81,8 +81,9 @@ def test_four_eyes_on_the_command_line(store, capsys):
     (("assign", CASE, "--to", "dora", "--as", "vera"), "vera (vendor_manager) may not assign a case"),
 ])
 def test_a_refused_act_exits_1_with_one_sentence_and_records_nothing(store, capsys, args, expected):
+    _desk(store, capsys, "ack", OTHER, "--as", "alice")
     code, out, err = _desk(store, capsys, *args)
-    assert (code, out, _count(store)) == (1, "", 0)
+    assert (code, out, _count(store)) == (1, "", 1)
     assert err.startswith(expected) and err.count("\n") == 1 and err.rstrip().endswith(".")
 
 
@@ -119,6 +120,11 @@ def test_verify_desk_passes_then_names_the_edited_event(store, capsys):
 def test_verify_desk_without_a_desk_says_so(store, capsys):
     assert cli(["verify", "--desk", "--store", str(store)]) == 2
     assert "No desk database" in capsys.readouterr().err
+    assert not (store / "desk.sqlite").exists()
+
+
+def test_an_unknown_user_touches_no_database(store, capsys):
+    assert _desk(store, capsys, "take", CASE, "--as", "mallory")[0] == 1
     assert not (store / "desk.sqlite").exists()
 
 
