@@ -129,7 +129,7 @@ COMMANDS: dict[str, CommandHelp] = {
         "propose-exception and dispute print the new id (EXC-…, DSP-…) as their last line.",
         ("python -m audits desk propose-exception C-3f9a0c12d4e5 --as alice --reason 'agreed with legal' "
          "--from 2026-12-01 --to 2026-12-31 --store /data/store",
-         "python -m audits desk approve EXC-20261207-001 --as bob --store /data/store",
+         "python -m audits desk approve EXC-2026-12-07-N001 --as bob --store /data/store",
          "python -m audits desk log --store /data/store --format csv > desk-log.csv"),
         ("0  the act was recorded (or the log printed)", "1  the act was refused: the sentence says why; nothing "
          "was recorded", "2  the desk cannot be opened: the store, the desk config or the database is unusable",

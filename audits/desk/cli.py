@@ -34,7 +34,7 @@ _ACTS = {
     "close-note": ("close_note", "case_id", "write the case's closing note"),
 }
 _TARGET_HELP = {"case_id": "the case's id, e.g. C-3f9a0c12d4e5", "exception_id": "the exception's id, e.g. "
-                "EXC-20261207-001", "dispute_id": "the dispute's id, e.g. DSP-20261207-001"}
+                "EXC-2026-12-07-N001", "dispute_id": "the dispute's id, e.g. DSP-2026-12-07-N001"}
 
 
 def add_desk_arguments(desk: argparse.ArgumentParser) -> None:

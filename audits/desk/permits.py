@@ -131,7 +131,7 @@ _DONE = {"approve_exception": "approved", "reject_exception": "rejected", "revok
 def _exception_problem(state: DeskState, actor: Actor, kind: str, case_id: str, exception_id: str) -> str:
     exception = state.exceptions.get(exception_id)
     if exception is None:
-        return f"No exception {exception_id} on the desk; exception ids look like EXC-20261207-001."
+        return f"No exception {exception_id} on the desk; exception ids look like EXC-2026-12-07-N001."
     if case_id and case_id != exception.case_id:
         return f"{exception_id} is an exception of {exception.case_id}, not of {case_id}."
     if exception.status != _NEEDS[kind]:
@@ -145,7 +145,7 @@ def _exception_problem(state: DeskState, actor: Actor, kind: str, case_id: str, 
 def _dispute_problem(state: DeskState, actor: Actor, case_id: str, dispute_id: str) -> str:
     dispute = state.disputes.get(dispute_id)
     if dispute is None:
-        return f"No dispute {dispute_id} on the desk; dispute ids look like DSP-20261207-001."
+        return f"No dispute {dispute_id} on the desk; dispute ids look like DSP-2026-12-07-N001."
     if case_id and case_id != dispute.case_id:
         return f"{dispute_id} is a dispute of {dispute.case_id}, not of {case_id}."
     if dispute.status != "open":

@@ -32,8 +32,8 @@ def run_flow(desk: Desk) -> dict[str, str]:
         desk.act(ALICE, "approve_exception", "", {"exception_id": exception_id}, at=at(3))
     desk.act(BOB, "propose_exception", OTHER, {"reason": "r", "valid_from": "2026-12-08", "valid_to": "2026-12-09"},
              at=at(3))
-    with pytest.raises(Refused, match="^Four eyes: bob proposed EXC-20261207-002 and may not approve it"):
-        desk.act(BOB, "approve_exception", "", {"exception_id": "EXC-20261207-002"}, at=at(4))
+    with pytest.raises(Refused, match="^Four eyes: bob proposed EXC-2026-12-07-N002 and may not approve it"):
+        desk.act(BOB, "approve_exception", "", {"exception_id": "EXC-2026-12-07-N002"}, at=at(4))
     desk.act(BOB, "approve_exception", "", {"exception_id": exception_id}, at=at(4))
     recorded = desk.act(CAROL, "record_dispute", OTHER, {"raised_by": "AG02 operations", "note": "on roster"},
                         at=at(5))
@@ -50,7 +50,7 @@ def check_flow(desk: Desk, ids: dict[str, str]) -> None:
         (1, "alice", "officer", "take", CASE), (2, "alice", "officer", "propose_exception", CASE),
         (3, "bob", "approver", "propose_exception", OTHER), (4, "bob", "approver", "approve_exception", CASE),
         (5, "carol", "approver", "record_dispute", OTHER), (6, "bob", "approver", "decide_dispute", OTHER)]
-    assert ids == {"exception_id": "EXC-20261207-001", "dispute_id": "DSP-20261207-001"}
+    assert ids == {"exception_id": "EXC-2026-12-07-N001", "dispute_id": "DSP-2026-12-07-N001"}
     state = desk.state()
     exception, dispute = state.exceptions[ids["exception_id"]], state.disputes[ids["dispute_id"]]
     assert (exception.status, exception.proposed_by, exception.decided_by, exception.decided_at) == \

@@ -46,7 +46,7 @@ def test_the_flow_records_acts_refuses_four_eyes_and_verifies(desk):
 def test_a_refused_act_records_nothing(desk):
     desk.act(ALICE, "take", CASE, {}, at=at(1))
     head = desk.head()
-    for kind, case_id, payload in [("approve_exception", "", {"exception_id": "EXC-20261207-001"}),
+    for kind, case_id, payload in [("approve_exception", "", {"exception_id": "EXC-2026-12-07-N001"}),
                                    ("take", "C-ffffffffffff", {}), ("take", RESOLVED_EARLIER, {}),
                                    ("set_due", CASE, {"on": "2026-13-01"})]:
         with pytest.raises(Refused):
@@ -71,7 +71,7 @@ def test_ids_are_the_utc_date_and_the_days_sequence(desk):
                                                         "valid_to": "2026-12-09"}, at=at(1))
     second = desk.act(ALICE, "propose_exception", OTHER, {"reason": "r", "valid_from": "2026-12-08",
                                                           "valid_to": "2026-12-09"}, at=at(60 * 15))
-    assert (first.payload["exception_id"], second.payload["exception_id"]) == ("EXC-20261207-001", "EXC-20261208-001")
+    assert (first.payload["exception_id"], second.payload["exception_id"]) == ("EXC-2026-12-07-N001", "EXC-2026-12-08-N001")
 
 
 def test_the_desk_knows_the_cases_of_the_latest_register_with_masked_subjects(store):

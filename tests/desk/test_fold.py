@@ -9,7 +9,7 @@ from audits.desk.state import default_due, fold, in_force
 from tests.desk.literal import T0, chain
 
 C1, C2 = "C-000000000001", "C-000000000002"
-EXC, DSP = "EXC-20261207-001", "DSP-20261207-001"
+EXC, DSP = "EXC-2026-12-07-N001", "DSP-2026-12-07-N001"
 
 
 def _minutes(k: int) -> dt.datetime:
@@ -52,7 +52,7 @@ def test_a_rejected_proposal_stays_rejected_and_a_late_approval_changes_nothing(
                         {"reason": "r", "valid_from": "2026-12-08", "valid_to": "2026-12-09", "exception_id": EXC}),
                        ("bob", "approver", "reject_exception", C1, {"exception_id": EXC}),
                        ("carol", "approver", "approve_exception", C1, {"exception_id": EXC}),
-                       ("carol", "approver", "approve_exception", C1, {"exception_id": "EXC-19990101-001"})))
+                       ("carol", "approver", "approve_exception", C1, {"exception_id": "EXC-1999-01-01-N001"})))
     assert (state.exceptions[EXC].status, state.exceptions[EXC].decided_by) == ("rejected", "bob")
     assert set(state.exceptions) == {EXC}
 

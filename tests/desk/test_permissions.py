@@ -15,7 +15,7 @@ from audits.desk.state import fold
 from tests.desk.literal import T0, chain
 
 CASE2 = "C-000000000002"                 # a case without a dispute
-CASE, EXC_PROPOSED, EXC_APPROVED, DSP = "C-000000000001", "EXC-20261207-001", "EXC-20261207-002", "DSP-20261207-001"
+CASE, EXC_PROPOSED, EXC_APPROVED, DSP = "C-000000000001", "EXC-2026-12-07-N001", "EXC-2026-12-07-N002", "DSP-2026-12-07-N001"
 NOW = T0 + dt.timedelta(hours=1)
 # desk.md §1, one line per role
 OFFICER = {"take", "assign", "set_due", "acknowledge", "comment", "propose_exception", "record_dispute",
@@ -88,7 +88,7 @@ APPROVER = Actor("quinn", frozenset({"approver"}))
 
 @pytest.mark.parametrize(("kind", "case_id", "payload", "expected"), [
     ("take", "C-ffffffffffff", {}, "No case C-ffffffffffff in the case register"),
-    ("approve_exception", "", {"exception_id": "EXC-19990101-001"}, "No exception EXC-19990101-001 on the desk"),
+    ("approve_exception", "", {"exception_id": "EXC-1999-01-01-N001"}, "No exception EXC-1999-01-01-N001 on the desk"),
     ("approve_exception", "", {"exception_id": EXC_APPROVED}, f"{EXC_APPROVED} is approved; only a proposed"),
     ("revoke_exception", "", {"exception_id": EXC_PROPOSED}, f"{EXC_PROPOSED} is proposed; only an approved"),
     ("approve_exception", "C-000000000009", {"exception_id": EXC_PROPOSED}, f"{EXC_PROPOSED} is an exception of "),
