@@ -25,6 +25,11 @@ OPTIONAL: Mapping[str, tuple[str, ...]] = {
     "record_dispute": ("note",), "decide_dispute": ("note",), "request_plan": ("note",),
     "record_plan": ("contact", "response")}
 OUTCOMES = ("upheld", "rejected")
+VALUE_WORDS = {"to": "the new owner", "on": "the due date", "text": "a text", "reason": "a reason",
+               "valid_from": "the first day in force", "valid_to": "the last day in force",
+               "exception_id": "the exception id", "raised_by": "who at the agency raised it",
+               "dispute_id": "the dispute id", "outcome": "the outcome", "corrective_action": "the corrective action",
+               "target_date": "the target date"}
 WORDS = {"take": "take a case", "assign": "assign a case", "set_due": "set a due date",
          "acknowledge": "acknowledge a case", "comment": "comment", "propose_exception": "propose an exception",
          "approve_exception": "approve an exception", "reject_exception": "reject an exception",
@@ -60,7 +65,7 @@ def _payload_problem(kind: str, payload: Mapping, at: dt.datetime, config: DeskC
             return f"The {key.replace('_', ' ')} holds control characters; type plain text."
     missing = [k for k in REQUIRED[kind] if not str(payload.get(k, "")).strip()]
     if missing:
-        return f"To {WORDS[kind]} the desk needs {' and '.join(k.replace('_', ' ') for k in missing)}."
+        return f"To {WORDS[kind]} the desk needs {' and '.join(VALUE_WORDS[k] for k in missing)}."
     today = at.astimezone(dt.UTC).date()
     if kind == "set_due":
         return _date_problem(payload["on"], "due date", not_before=today)

@@ -153,3 +153,27 @@ def test_an_unreachable_database_exits_2_saying_so_without_its_password(store, c
     assert (code, out) == (2, "") and "The desk's database cannot be used" in err and "s3cret-pw" not in err
     assert cli(["verify", "--desk", "--store", str(store)]) == 2
     assert "s3cret-pw" not in capsys.readouterr().err
+
+
+def test_the_real_command_prints_the_new_id_last_and_a_refusal_on_stderr(store, tmp_path):
+    """Through `python -m audits` as a script would call it (the rest call main in-process)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k not in ("AUDIT_DESK_DB", "AIRFLOW_CONN_AUDIT_DESK_DB")}
+    env.update(PYTHONPATH=str(root), AIRFLOW_HOME=str(tmp_path / "airflow"))
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "audits", "desk", *args, "--store", str(store)], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    proposed = run("propose-exception", CASE, "--as", "alice", "--reason", "agreed", "--from", "2026-12-08", "--to",
+                   "2026-12-31")
+    assert proposed.returncode == 0, proposed.stderr
+    exception_id = proposed.stdout.strip().splitlines()[-1]
+    assert exception_id.startswith("EXC-") and exception_id.endswith("-N001")
+    refused = run("approve", exception_id, "--as", "alice")
+    assert (refused.returncode, refused.stdout) == (1, "") and len(refused.stderr.strip().splitlines()) == 1

@@ -46,8 +46,11 @@ def _why(actor: Actor, kind: str, payload: dict, case_id: str = CASE, state=STAT
                    at=NOW, config=DeskConfig())
 
 
-def test_every_kind_is_in_the_matrix():
+def test_every_kind_is_in_the_matrix_and_every_required_value_has_words():
+    from audits.desk.permits import REQUIRED, VALUE_WORDS
+
     assert set(PAYLOADS) == set(KINDS) and set(ALLOWED) == set(ROLES)
+    assert {k for keys in REQUIRED.values() for k in keys} <= set(VALUE_WORDS)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -100,7 +103,10 @@ APPROVER = Actor("quinn", frozenset({"approver"}))
     ("propose_exception", CASE, {"reason": "r", "valid_from": "2026-12-08", "valid_to": "2027-03-08"},
      "An exception lasts at most 90 days; 2026-12-08..2027-03-08 is 91"),
     ("propose_exception", CASE, {"reason": " ", "valid_from": "2026-12-08", "valid_to": "2026-12-09"},
-     "To propose an exception the desk needs reason"),
+     "To propose an exception the desk needs a reason."),
+    ("set_due", CASE, {"on": ""}, "To set a due date the desk needs the due date."),
+    ("record_plan", CASE, {"corrective_action": "", "target_date": ""},
+     "To record a corrective plan the desk needs the corrective action and the target date."),
     ("comment", CASE, {"text": "x", "owner": "me"}, "Comment takes no owner"),
     ("comment", CASE, {"text": "a\x1b[2Jb"}, "The text holds control characters"),
     ("record_dispute", CASE, {"raised_by": "AG01 ops"}, f"{CASE} already has an open dispute, {DSP}"),
