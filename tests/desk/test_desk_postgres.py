@@ -22,8 +22,10 @@ def pg_url(postgres_databases):
 
 
 def _sql(url: str, *statements: str) -> None:
+    """Run SQL as the superuser, who may switch the database's guard off first."""
     engine = create_engine(url)
     with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE desk_events DISABLE TRIGGER USER"))
         for statement in statements:
             connection.execute(text(statement))
     engine.dispose()
@@ -37,6 +39,20 @@ def test_the_flow_on_postgresql_chosen_by_audit_desk_db(store, pg_url, monkeypat
     check_flow(desk, run_flow(desk))
     assert desk_exists(store)
     assert open_desk(store).head() == desk.head()          # opening again migrates nothing and reads the same chain
+
+
+def test_postgresql_refuses_to_update_delete_or_truncate_an_event(store, pg_url):
+    from sqlalchemy.exc import InternalError
+
+    desk = open_desk(store, url=pg_url)
+    run_flow(desk)
+    engine = create_engine(pg_url)
+    for statement in ("UPDATE desk_events SET actor = 'mallory'", "DELETE FROM desk_events WHERE seq = 1",
+                      "TRUNCATE desk_events"):
+        with pytest.raises(InternalError, match="append-only"), engine.begin() as connection:
+            connection.execute(text(statement))
+    engine.dispose()
+    assert len(desk.events()) == 6 and desk.verify() == []
 
 
 def test_tampering_on_postgresql_fails_verify_naming_the_event(store, pg_url):
