@@ -21,7 +21,8 @@ GROUP_CASES_SHOWN = 25               # cases listed inside a group; the rest are
 LIST_LIMIT = 200                     # rows of a filtered list
 FILTERS = ("agency", "rule", "severity", "status", "owner", "due")
 OPEN_STATUSES = ("new", "reopened", "open", "quiet")
-SUBJECT_WORDS = {"customer": "customers", "caller": "caller numbers", "agent": "agents", "campaign": "campaigns", "agency": "cases"}
+SUBJECT_WORDS = {"customer": ("customer", "customers"), "caller": ("caller number", "caller numbers"),
+                 "agent": ("agent", "agents"), "campaign": ("campaign", "campaigns"), "agency": ("case", "cases")}
 _SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2}
 
 
@@ -143,7 +144,7 @@ def groups(rows: list[CaseRow]) -> list[Group]:
     out = []
     for (agency, rule), members in by_key.items():
         members.sort(key=_work_order)
-        word = SUBJECT_WORDS.get(members[0].subject_kind, "cases")
+        word = SUBJECT_WORDS.get(members[0].subject_kind, ("case", "cases"))[len(members) != 1]
         out.append(Group(agency, rule, f"{agency} · {rule} · {len(members):,} {word}", len(members),
                          tuple(members[:GROUP_CASES_SHOWN]), max(0, len(members) - GROUP_CASES_SHOWN)))
     return sorted(out, key=lambda g: (-g.count, g.agency_id, g.rule_id))

@@ -44,8 +44,8 @@ def test_the_inbox_groups_untaken_critical_cases_by_agency_and_rule_largest_firs
     page = client("olive", "user").get("/")
     assert page.status_code == 200
     labels = re.findall(r"<strong>(AG\d\d · [A-Z_]+ · \d+ \w+)</strong>", page.text)
-    assert labels == ["AG03 · FREQ_AFTER_REFUSAL · 30 customers", "AG01 · CONF_UNASSIGNED · 1 customers",
-                      "AG01 · FREQ_AFTER_REFUSAL · 1 customers"]
+    assert labels == ["AG03 · FREQ_AFTER_REFUSAL · 30 customers", "AG01 · CONF_UNASSIGNED · 1 customer",
+                      "AG01 · FREQ_AFTER_REFUSAL · 1 customer"]
     assert AG02_CASE not in page.text                       # major: not in the untaken critical groups
 
 
