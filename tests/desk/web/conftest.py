@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -60,14 +61,19 @@ def _report(reports) -> None:
     write_csv(complaints, folder / "complaints.csv")
 
 
-@pytest.fixture
-def desk_store(tmp_path):
-    store = tmp_path / "store"
+def make_case_store(root: Path) -> Path:
+    """root/store with the cases above (and vera named a vendor manager), root/reports with the day's report."""
+    store = root / "store"
     build_snapshot(store, DAY - dt.timedelta(days=1), empty_counts(), resolve_after_days=7)
     build_snapshot(store, DAY, _counts(), resolve_after_days=7)
-    _report(tmp_path / "reports")
+    _report(root / "reports")
     (store / "desk.yaml").write_text("users:\n  vera: [vendor_manager]\n", encoding="utf-8")
     return store
+
+
+@pytest.fixture
+def desk_store(tmp_path):
+    return make_case_store(tmp_path)
 
 
 async def _header_identity(request) -> Identity | None:
