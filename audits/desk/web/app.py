@@ -187,7 +187,7 @@ def log_csv_text(events: list[Event]) -> str:
     """The events as CSV (LOG_COLUMNS), free text masked, every cell formula-safe."""
     frame = pd.DataFrame([{"seq": e.seq, "event_id": e.event_id, "at": e.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                            "actor": e.actor, "role": e.role, "case_id": e.case_id, "kind": e.kind,
-                           "payload": mask_free_text(json.dumps(dict(e.payload), sort_keys=True, ensure_ascii=False)),
+                           "payload": json.dumps(pages.shown_payload(e.payload), ensure_ascii=False),
                            "previous_hash": e.previous_hash, "hash": e.hash} for e in events],
                          columns=list(LOG_COLUMNS), dtype=object)
     out = io.StringIO()

@@ -12,7 +12,7 @@ import pandas as pd
 
 from audits.desk.events import Event
 from audits.desk.roles import Actor, DeskConfig, may
-from audits.desk.service import Desk
+from audits.desk.service import FREE_TEXT, Desk
 from audits.desk.state import DeskState, in_force
 from audits.desk.web import views
 from audits.desk.web.evidence import daily_findings, evidence_calls, linked_complaints
@@ -108,8 +108,13 @@ def _plan(plan: Mapping) -> dict:
     return {k: mask_free_text(str(plan.get(k, ""))) for k in ("corrective_action", "target_date", "contact", "recorded_by")}
 
 
+def shown_payload(payload: Mapping) -> dict:
+    """The payload as shown and exported: typed text masked (ids and dates stay readable)."""
+    return {k: mask_free_text(str(v)) if k in FREE_TEXT else v for k, v in sorted(dict(payload).items())}
+
+
 def _event(e: Event) -> dict:
-    details = "; ".join(f"{k}: {mask_free_text(str(v))}" for k, v in sorted(dict(e.payload).items()))
+    details = "; ".join(f"{k}: {v}" for k, v in shown_payload(e.payload).items())
     return {"seq": e.seq, "at": f"{e.at:%Y-%m-%d %H:%M:%S} UTC", "actor": e.actor, "role": e.role, "kind": e.kind,
             "case_id": e.case_id, "details": details, "hash": e.hash[:12]}
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from audits.desk.web.serve import demo_passwords, desk_environment, server_command
-from tests.desk.web.conftest import AG01_CASE, BURST, make_case_store
+from tests.desk.web.conftest import AG01_CASE, AG01_OTHER, BURST, make_case_store
 from tests.servers import _stop, free_port
 
 pytestmark = pytest.mark.slow
@@ -174,6 +174,15 @@ def test_people_act_on_cases_in_the_browser_with_roles_and_four_eyes(server, bro
     assert "approved" in browser.find_element(By.CSS_SELECTOR, "#exceptions-table tbody td").text
     browser.get(f"{url}/desk/agencies/AG01")
     assert browser.find_element(By.ID, "agency-id").text == "AG01"
+    returned = SHOTS.parent / "desk-e2e-responses.csv"
+    returned.write_text("case_id,rule_id,subject,status,due_date,response,corrective_action,target_date,contact\n"
+                        f"{AG01_OTHER},CONF_UNASSIGNED,+86 137****0001,new,2026-12-07,accept,"
+                        "Remove the customer from the AG01 list,2026-12-20,AG01 operations\n"
+                        "C-ffffffffffff,FREQ_AFTER_REFUSAL,,new,2026-12-07,contest,Not ours,,\n", encoding="utf-8")
+    browser.find_element(By.ID, "responses-file").send_keys(str(returned))
+    browser.find_element(By.ID, "upload-button").click()
+    assert browser.find_element(By.ID, "upload-summary").text == "1 row recorded, 1 refused."
+    assert "unknown case C-ffffffffffff" in browser.find_element(By.ID, "refused-rows").text
     assert exception_id in browser.page_source                                      # in force on its agency page
     assert shot(browser, "agency").stat().st_size > 10_000
     seen.append(browser.page_source)
@@ -182,14 +191,14 @@ def test_people_act_on_cases_in_the_browser_with_roles_and_four_eyes(server, bro
     sign_in(browser, server, "audrey")
     browser.get(f"{url}/desk/log")
     kinds = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#events td.kind")]
-    assert sorted(kinds) == sorted(["take", "propose exception", "comment", "approve exception"])
+    assert sorted(kinds) == sorted(["take", "propose exception", "comment", "approve exception", "record plan"])
     assert browser.find_elements(By.ID, "chain-intact")
     seen.append(browser.page_source)
     browser.get(f"{url}/desk/cases/{AG01_CASE}")
     assert browser.find_elements(By.CSS_SELECTOR, "form[method=post]") == []
     assert browser.find_elements(By.ID, "no-actions")
     export = httpx.get(f"{url}/desk/log.csv", cookies=session(browser))
-    assert export.status_code == 200 and export.text.count("\n") == 5
+    assert export.status_code == 200 and export.text.count("\n") == 6
     seen += [browser.page_source, export.text]
 
     # no session, no data
