@@ -88,5 +88,6 @@ class _DeskApp:
 class AuditDeskPlugin(AirflowPlugin):
     name = "audit_desk"
     fastapi_apps: ClassVar[list] = [{"app": _DeskApp(), "url_prefix": URL_PREFIX, "name": "Case desk"}]
-    external_views: ClassVar[list] = [{"name": "Cases", "href": f"{URL_PREFIX}/", "destination": "nav", "url_route": "cases",
+    external_views: ClassVar[list] = [{"name": "Cases", "href": f"{URL_PREFIX}/", "destination": "nav",
+                                       "url_route": "cases",
                        "category": "browse"}]

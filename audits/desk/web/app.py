@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pandas as pd
+import pandas as pd
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -203,7 +204,8 @@ def _log_filters(request: Request) -> dict[str, str]:
 def _filtered(events: list[Event], chosen: dict[str, str], register: pd.DataFrame) -> list[Event]:
     agency_of = dict(zip(register["case_id"].astype(str), register["agency_id"].astype(str)))
     return [e for e in events
-            if (not chosen["case"] or e.case_id == chosen["case"]) and (not chosen["actor"] or e.actor == chosen["actor"])
+            if (not chosen["case"] or e.case_id == chosen["case"])
+            and (not chosen["actor"] or e.actor == chosen["actor"])
             and (not chosen["kind"] or e.kind == chosen["kind"])
             and (not chosen["agency"] or agency_of.get(e.case_id) == chosen["agency"])]
 

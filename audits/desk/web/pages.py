@@ -51,9 +51,11 @@ def case_view(cases: pd.DataFrame, desk: Desk, actor: Actor, case_id: str, *, st
         "page_title": f"Case desk · {case_id}", "case": row, "record": _facts(record),
         "summary": mask_free_text(str(record.get("summary", ""))),
         "acknowledged_by": held.acknowledged_by if held else "",
-        "plans": [_plan(p) for p in (held.plans if held else ())], "plans_requested": held.plans_requested if held else 0,
+        "plans": [_plan(p) for p in (held.plans if held else ())],
+        "plans_requested": held.plans_requested if held else 0,
         "chart": views.findings_chart(daily_findings(store, case_id)),
-        "evidence": evidence, "evidence_more": more, "last_seen": views.text_of(record.get("last_seen")), "complaints": linked_complaints(reports, case_id),
+        "evidence": evidence, "evidence_more": more, "last_seen": views.text_of(record.get("last_seen")),
+        "complaints": linked_complaints(reports, case_id),
         "exceptions": exceptions, "disputes": disputes,
         "history": [_event(e) for e in desk.events(case_id=case_id)],
         "actions": {kind: may(actor, kind) for kind in CASE_ACTIONS},
@@ -76,7 +78,8 @@ def agency_view(cases: pd.DataFrame, state: DeskState, actor: Actor, agency_id: 
         "owners": owners, "table": [{"status": s, "counts": [by_status_owner.get((s, o), 0) for o in owners],
                                      "total": sum(by_status_owner.get((s, o), 0) for o in owners)} for s in statuses],
         "overdue": sorted((r for r in rows if r.overdue), key=lambda r: (r.due, r.case_id)),
-        "exceptions": [_exception(e, actor) for e in state.exceptions.values() if e.case_id in ids and in_force(e, today)],
+        "exceptions": [_exception(e, actor) for e in state.exceptions.values()
+                       if e.case_id in ids and in_force(e, today)],
         "disputes": [_dispute(d, actor) for d in state.disputes.values() if d.case_id in ids and d.status == "open"],
         "plans": [{"case_id": cid, "requested": c.plans_requested, "received": len(c.plans),
                    "latest": _plan(c.plans[-1]) if c.plans else None} for cid, c in sorted(plans)],
@@ -92,20 +95,23 @@ def log_view(events: list[Event], problems: list[str], head: str, *, chosen: Map
 
 def _exception(e, actor: Actor) -> dict:
     decide = e.status == "proposed" and may(actor, "approve_exception") and e.proposed_by != actor.name
-    return {"exception_id": e.exception_id, "case_id": e.case_id, "status": e.status, "reason": mask_free_text(e.reason),
+    return {"exception_id": e.exception_id, "case_id": e.case_id, "status": e.status,
+            "reason": mask_free_text(e.reason),
             "valid": f"{e.valid_from} to {e.valid_to}", "proposed_by": e.proposed_by,
             "decided_by": e.decided_by, "may_decide": decide,
             "may_revoke": e.status == "approved" and may(actor, "revoke_exception")}
 
 
 def _dispute(d, actor: Actor) -> dict:
-    return {"dispute_id": d.dispute_id, "case_id": d.case_id, "status": d.status, "raised_by": mask_free_text(d.raised_by),
+    return {"dispute_id": d.dispute_id, "case_id": d.case_id, "status": d.status,
+            "raised_by": mask_free_text(d.raised_by),
             "note": mask_free_text(d.note), "recorded_by": d.recorded_by, "decided_by": d.decided_by,
             "may_decide": d.status == "open" and may(actor, "decide_dispute") and d.recorded_by != actor.name}
 
 
 def _plan(plan: Mapping) -> dict:
-    return {k: mask_free_text(str(plan.get(k, ""))) for k in ("corrective_action", "target_date", "contact", "recorded_by")}
+    return {k: mask_free_text(str(plan.get(k, "")))
+            for k in ("corrective_action", "target_date", "contact", "recorded_by")}
 
 
 def shown_payload(payload: Mapping) -> dict:

@@ -82,7 +82,8 @@ def case_rows(cases: pd.DataFrame, state: DeskState, due_days: Mapping[str, int]
         due = due_of(case, state, due_days)
         open_ = str(case.get("status", "")) in OPEN_STATUSES
         rows.append(CaseRow(
-            case_id=str(case["case_id"]), agency_id=str(case.get("agency_id", "")), rule_id=str(case.get("rule_id", "")),
+            case_id=str(case["case_id"]), agency_id=str(case.get("agency_id", "")),
+            rule_id=str(case.get("rule_id", "")),
             severity=str(case.get("severity", "")), status=str(case.get("status", "")),
             subject=mask_free_text(str(case.get("subject_display", ""))),
             subject_kind=str(case.get("subject_kind", "") or ""), owner=held.owner if held else "",
@@ -168,9 +169,9 @@ def findings_chart(daily: list[tuple[dt.date, int]], *, width: int = 560, height
         return Chart(width, height)
     peak = max(count for _, count in daily) or 1
     step = width / len(daily)
-    bars = tuple({"x": round(k * step + 1, 1), "w": round(max(step - 2, 1), 1),
-                  "h": round((height - 14) * count / peak, 1), "y": round(height - 14 - (height - 14) * count / peak, 1),
-                  "day": day.isoformat(), "count": count}
+    plot = height - 14                                   # room for the first and last day below
+    bars = tuple({"x": round(k * step + 1, 1), "w": round(max(step - 2, 1), 1), "h": round(plot * count / peak, 1),
+                  "y": round(plot - plot * count / peak, 1), "day": day.isoformat(), "count": count}
                  for k, (day, count) in enumerate(daily))
     return Chart(width, height, bars, peak, daily[0][0].isoformat(), daily[-1][0].isoformat())
 

@@ -44,7 +44,7 @@ def server(tmp_path_factory):
     env = desk_environment(root, users=USERS)
     passwords = demo_passwords(Path(env["AIRFLOW_HOME"]), list(USERS))
     migrate = subprocess.run([server_command("127.0.0.1", 0)[0], "db", "migrate"], env=env, capture_output=True,
-                             text=True, timeout=300)
+                             text=True, timeout=300, check=False)
     assert migrate.returncode == 0, migrate.stderr[-2000:]
     port = free_port()
     log = root / "api-server.log"
@@ -83,7 +83,8 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000",
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--window-size=1400,1000",
                  "--no-first-run", "--disable-background-networking", "--disable-sync"):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)

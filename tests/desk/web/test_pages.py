@@ -107,7 +107,8 @@ def test_an_auditor_reads_every_event_and_has_no_action(client, app):
 
 def test_typed_text_is_escaped_and_full_numbers_are_masked_everywhere(client):
     officer = client("olive", "user")
-    act(officer, AG01_CASE, "comment", text=f'<script>alert("x")</script> call back {TYPED_NUMBER[:3]} {TYPED_NUMBER[3:]}')
+    typed = f'<script>alert("x")</script> call back {TYPED_NUMBER[:3]} {TYPED_NUMBER[3:]}'
+    act(officer, AG01_CASE, "comment", text=typed)
     pages = [officer.get(path) for path in ("/", f"/cases/{AG01_CASE}", "/agencies/AG01", "/log", "/log.csv")]
     case_page = pages[1].text
     assert "&lt;script&gt;" in case_page and "<script>" not in case_page

@@ -21,7 +21,8 @@ def upload(client, agency: str, text: str):
 
 def test_one_good_row_is_recorded_and_three_bad_rows_are_refused_with_their_reasons(client, app):
     text = HEADER + (
-        f"{AG01_CASE},FREQ_AFTER_REFUSAL,+86 138****5678,new,2026-12-07,accept,Retrain agent E0005,2026-12-20,ops lead\n"
+        f"{AG01_CASE},FREQ_AFTER_REFUSAL,+86 138****5678,new,2026-12-07,accept,Retrain agent E0005,2026-12-20,"
+        "ops lead\n"
         f"{AG02_CASE},CONF_AGENT_NOT_ACTIVE,E0032,new,2026-12-18,accept,Roster fixed,2026-12-20,ops lead\n"
         "C-ffffffffffff,FREQ_AFTER_REFUSAL,+86 138****0000,new,2026-12-07,accept,Something,2026-12-20,ops lead\n"
         f"{AG01_OTHER},CONF_UNASSIGNED,+86 137****0001,new,2026-12-07,accept,Fix the list,20/12/2026,ops lead\n")
