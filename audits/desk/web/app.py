@@ -10,15 +10,12 @@ against the desk's roles (403) and rules (Desk.act: four eyes, targets, values; 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-import pandas as pd
 import pandas as pd
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from audits.csvcells import formula_safe
 from audits.desk.catalogue import known_cases
 from audits.desk.events import KINDS, Event
+from audits.desk.export import log_frame
 from audits.desk.roles import Actor, DeskConfig, may, may_read
 from audits.desk.service import Refused, open_desk
 from audits.desk.web import pages
@@ -41,7 +39,6 @@ FIELDS = {"take": (), "acknowledge": (), "assign": ("to",), "set_due": ("on",), 
           "record_dispute": ("raised_by", "note"), "decide_dispute": ("dispute_id", "outcome"),
           "request_plan": ("note",), "record_plan": ("corrective_action", "target_date", "contact"),
           "close_note": ("text",)}
-LOG_COLUMNS = ("seq", "event_id", "at", "actor", "role", "case_id", "kind", "payload", "previous_hash", "hash")
 HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
                                       "form-action 'self'; frame-ancestors 'self'; base-uri 'none'",
            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
@@ -185,15 +182,10 @@ def create_app(*, store: Path, reports: Path | None, identify: Identify, secret:
 
 
 def log_csv_text(events: list[Event]) -> str:
-    """The events as CSV (LOG_COLUMNS), free text masked, every cell formula-safe."""
-    frame = pd.DataFrame([{"seq": e.seq, "event_id": e.event_id, "at": e.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                           "actor": e.actor, "role": e.role, "case_id": e.case_id, "kind": e.kind,
-                           "payload": json.dumps(pages.shown_payload(e.payload), ensure_ascii=False),
-                           "previous_hash": e.previous_hash, "hash": e.hash} for e in events],
-                         columns=list(LOG_COLUMNS), dtype=object)
+    """The events as CSV (export.LOG_COLUMNS, payloads as recorded: typed text was masked before
+    it was recorded, and the hashes can be checked from the file), every cell formula-safe."""
     out = io.StringIO()
-    formula_safe(frame.astype(str) if len(frame) else frame).to_csv(out, index=False, lineterminator="\n",
-                                                                     quoting=csv.QUOTE_MINIMAL)
+    formula_safe(log_frame(events)).to_csv(out, index=False, lineterminator="\n")
     return out.getvalue()
 
 
