@@ -58,7 +58,8 @@ def case_view(cases: pd.DataFrame, desk: Desk, actor: Actor, case_id: str, *, st
         "complaints": linked_complaints(reports, case_id),
         "exceptions": exceptions, "disputes": disputes,
         "history": [_event(e) for e in desk.events(case_id=case_id)],
-        "actions": {kind: may(actor, kind) for kind in CASE_ACTIONS},
+        "actions": {kind: may(actor, kind) and not (kind == "take" and row.owner == actor.name)
+                    for kind in CASE_ACTIONS},
         "today": today.isoformat(), "default_to": (today + dt.timedelta(days=30)).isoformat()}
 
 

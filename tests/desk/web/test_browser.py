@@ -144,6 +144,11 @@ def test_people_act_on_cases_in_the_browser_with_roles_and_four_eyes(server, bro
     assert taken in BURST
     browser.find_element(By.ID, "take").click()
     assert browser.find_element(By.ID, "owner").text == "olive"
+    assert browser.find_elements(By.ID, "take") == []                               # taken: no second take
+    plugins = httpx.get(f"{url}/api/v2/plugins", cookies=session(browser)).json()["plugins"]
+    desk = next(p for p in plugins if p["name"] == "audit_desk")
+    assert [v["name"] for v in desk["external_views"]] == ["Cases"]
+    assert desk["fastapi_apps"][0]["url_prefix"] == "/desk"
     assert "Recorded: take." in browser.find_element(By.ID, "done").text
 
     # ... and proposes an exception on a case found by its id, with a comment holding a full number
