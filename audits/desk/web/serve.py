@@ -11,6 +11,8 @@ and printed; the JWT secret is kept beside them so a restart keeps people signed
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import secrets
@@ -26,6 +28,7 @@ SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_mana
 DEMO_USERS = {"auditor": "viewer", "officer": "user", "approver": "op", "vendor": "viewer"}
 DEMO_DESK_YAML = "# written by `make desk` for its demo users; edit freely\nusers:\n  vendor: [vendor_manager]\n"
 PASSWORDS = "desk-passwords.json"
+METADATA_DB = "airflow.db"                  # localrun's SQLite metadata database under the Airflow home
 JWT_SECRET = "desk-jwt-secret"
 
 
@@ -33,7 +36,8 @@ def desk_environment(root: Path, *, users: dict[str, str] | None = None) -> dict
     """The environment of an embedded api-server serving the desk over root/store and root/reports:
     Airflow home, SQLite metadata and DAGs as in the demo runs, plus this repository's plugins
     folder, the simple auth manager with `users` (name -> Airflow role) and their passwords file."""
-    env = airflow_environment(root)
+    with contextlib.redirect_stderr(io.StringIO()):     # its warning is about auditing, not serving the desk
+        env = airflow_environment(root)
     home = Path(env["AIRFLOW_HOME"])
     users = DEMO_USERS if users is None else users
     env.update({
@@ -96,11 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     env = desk_environment(root)
     passwords = demo_passwords(Path(env["AIRFLOW_HOME"]), list(DEMO_USERS))
     demo_desk_config(root / "store")
-    migrate = subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], env=env,
-                             capture_output=True, text=True, check=False)
-    if migrate.returncode:
-        print(f"airflow db migrate failed:\n{migrate.stderr[-2000:]}", file=sys.stderr)
-        return 1
+    if not (Path(env["AIRFLOW_HOME"]) / METADATA_DB).is_file():       # `make demo` made and migrated it
+        migrate = subprocess.run([server_command("", 0)[0], "db", "migrate"], env=env, capture_output=True,
+                                 text=True, check=False)
+        if migrate.returncode:
+            print(f"airflow db migrate failed:\n{migrate.stderr[-2000:]}", file=sys.stderr)
+            return 1
     url = f"http://127.0.0.1:{args.port}"
     print(f"The case desk: {url}/desk/ (also \"Cases\" in Airflow's menu at {url}/). Sign in as:")
     for name in DEMO_USERS:
