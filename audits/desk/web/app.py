@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -32,6 +33,7 @@ from audits.desk.web.security import Identity, actor_of, csrf_token, csrf_valid
 from audits.desk.web.views import FILTERS
 from audits.privacy import mask_free_text
 
+CASE_ID = re.compile(r"C-[0-9a-f]{12}")
 Identify = Callable[[Request], Awaitable[Identity | None]]
 FIELDS = {"take": (), "acknowledge": (), "assign": ("to",), "set_due": ("on",), "comment": ("text",),
           "propose_exception": ("reason", "valid_from", "valid_to"), "approve_exception": ("exception_id",),
@@ -90,12 +92,22 @@ def create_app(*, store: Path, reports: Path | None, identify: Identify, secret:
     @app.get("/", response_class=HTMLResponse)
     async def inbox(request: Request) -> HTMLResponse:
         actor = await signed_in(request)
-        query = request.query_params.get("q", "").strip()
-        if query:
-            return RedirectResponse(f"{_base(request)}/cases/{quote(query, safe='')}", status_code=303)
+        return inbox_response(request, actor)
+
+    def inbox_response(request: Request, actor: Actor, *, notice: str = "") -> HTMLResponse:
         chosen = {name: request.query_params.get(name, "") for name in FILTERS}
         view = pages.inbox_view(cases(), desk.state(), actor, today=now().date(), config=desk.config, chosen=chosen)
-        return page(request, actor, "desk/inbox.html", view=view)
+        return page(request, actor, "desk/inbox.html", view=view, notice=notice)
+
+    @app.post("/search", response_class=HTMLResponse)
+    async def search(request: Request) -> Response:
+        """A case by its id; posted, so what people type stays out of URLs and access logs."""
+        actor = await signed_in(request)
+        query = str((await checked_form(request, actor)).get("q", "")).strip()
+        if CASE_ID.fullmatch(query):
+            return RedirectResponse(f"{_base(request)}/cases/{query}", status_code=303)
+        return inbox_response(request, actor, notice="Search takes a case id as the reports show it: "
+                                                     "C- and 12 hexadecimal digits (C-2a55ef00a54d).")
 
     @app.get("/cases/{case_id}", response_class=HTMLResponse)
     async def case_page(request: Request, case_id: str) -> HTMLResponse:

@@ -139,6 +139,17 @@ def test_the_log_shows_the_chains_verification_and_exports_csv(client):
     assert len(only) == 2 and AG02_CASE in only[1]
 
 
+def test_search_opens_a_case_by_id_and_keeps_anything_else_out_of_urls(client):
+    officer = client("olive", "user")
+    csrf = token(officer.get("/"))
+    found = officer.post("/search", data={"csrf": csrf, "q": f" {AG01_CASE} "})
+    assert found.status_code == 303 and found.headers["location"] == f"/cases/{AG01_CASE}"
+    typed = officer.post("/search", data={"csrf": csrf, "q": TYPED_NUMBER})
+    assert typed.status_code == 200 and "location" not in typed.headers
+    assert 'id="search-notice"' in typed.text and not holds_full_number(typed.text)
+    assert officer.post("/search", data={"q": AG01_CASE}).status_code == 403             # no form token
+
+
 def test_an_unknown_case_is_not_found(client):
     response = client("olive", "user").get("/cases/C-000000000000")
     assert response.status_code == 404
