@@ -124,6 +124,17 @@ def shot(driver, name: str) -> Path:
     return path
 
 
+def follow(driver, element) -> None:
+    """Click a link or a form's button and wait until the next page has replaced this one."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as until
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 60).until(until.staleness_of(page))
+
+
 def session(driver) -> dict[str, str]:
     return {c["name"]: c["value"] for c in driver.get_cookies() if c["name"] == "_token"}
 
@@ -139,10 +150,10 @@ def test_people_act_on_cases_in_the_browser_with_roles_and_four_eyes(server, bro
     group.find_element(By.TAG_NAME, "summary").click()
     assert shot(browser, "inbox").stat().st_size > 10_000
     seen.append(browser.page_source)
-    group.find_elements(By.CSS_SELECTOR, "tbody th a")[0].click()
+    follow(browser, group.find_elements(By.CSS_SELECTOR, "tbody th a")[0])
     taken = browser.find_element(By.ID, "case-id").text
     assert taken in BURST
-    browser.find_element(By.ID, "take").click()
+    follow(browser, browser.find_element(By.ID, "take"))
     assert browser.find_element(By.ID, "owner").text == "olive"
     assert browser.find_elements(By.ID, "take") == []                               # taken: no second take
     plugins = httpx.get(f"{url}/api/v2/plugins", cookies=session(browser)).json()["plugins"]
@@ -154,12 +165,12 @@ def test_people_act_on_cases_in_the_browser_with_roles_and_four_eyes(server, bro
     # ... and proposes an exception on a case found by its id, with a comment holding a full number
     browser.get(f"{url}/desk/")
     browser.find_element(By.ID, "case-search").send_keys(AG01_CASE)
-    browser.find_element(By.CSS_SELECTOR, "#search-form button").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "#search-form button"))
     assert browser.find_element(By.ID, "case-id").text == AG01_CASE
     browser.find_element(By.ID, "exception-reason").send_keys("Call-back the customer asked for, <b>agreed</b>")
-    browser.find_element(By.ID, "propose").click()
+    follow(browser, browser.find_element(By.ID, "propose"))
     browser.find_element(By.ID, "comment-text").send_keys(f"customer gave {TYPED_NUMBER} to call back")
-    browser.find_element(By.ID, "comment").click()
+    follow(browser, browser.find_element(By.ID, "comment"))
     exception_id = browser.find_element(By.CSS_SELECTOR, "#exceptions-table tbody th").text
     assert exception_id.startswith("EXC-")
     assert browser.find_elements(By.CSS_SELECTOR, "button.approve") == []           # not their own proposal
@@ -176,7 +187,7 @@ def test_people_act_on_cases_in_the_browser_with_roles_and_four_eyes(server, bro
     # an approver approves it
     sign_in(browser, server, "bert")
     browser.get(f"{url}/desk/cases/{AG01_CASE}")
-    browser.find_element(By.CSS_SELECTOR, "button.approve").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "button.approve"))
     assert "approved" in browser.find_element(By.CSS_SELECTOR, "#exceptions-table tbody td").text
     browser.get(f"{url}/desk/agencies/AG01")
     assert browser.find_element(By.ID, "agency-id").text == "AG01"
@@ -186,7 +197,7 @@ def test_people_act_on_cases_in_the_browser_with_roles_and_four_eyes(server, bro
                         "Remove the customer from the AG01 list,2026-12-20,AG01 operations\n"
                         "C-ffffffffffff,FREQ_AFTER_REFUSAL,,new,2026-12-07,contest,Not ours,,\n", encoding="utf-8")
     browser.find_element(By.ID, "responses-file").send_keys(str(returned))
-    browser.find_element(By.ID, "upload-button").click()
+    follow(browser, browser.find_element(By.ID, "upload-button"))
     assert browser.find_element(By.ID, "upload-summary").text == "1 row recorded, 1 refused."
     assert "unknown case C-ffffffffffff" in browser.find_element(By.ID, "refused-rows").text
     assert exception_id in browser.page_source                                      # in force on its agency page
