@@ -53,7 +53,7 @@ def server(tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(url, process, log)
-        yield {"url": url, "passwords": passwords}
+        yield {"url": url, "passwords": passwords, "log": log}
     finally:
         _stop(process, 2)                             # SIGINT: uvicorn's clean shutdown
 
@@ -224,6 +224,6 @@ def test_people_act_on_cases_in_the_browser_with_roles_and_four_eyes(server, bro
         assert response.status_code in (303, 401) and AG01_CASE not in response.text and "AG01" not in response.text
     assert httpx.post(f"{url}/desk/cases/{AG01_CASE}/act", data={"kind": "take"}).status_code == 401
 
-    # no page or export holds the full number typed in the comment
-    for text in seen:
+    # no page, export or server log holds the full number typed in the comment
+    for text in (*seen, server["log"].read_text(errors="replace")):
         assert TYPED_NUMBER not in re.sub(r"[\s\-().+]", "", text)
