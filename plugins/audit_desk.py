@@ -25,14 +25,13 @@ from fastapi import HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from audits.desk.web.app import create_app
-from audits.desk.web.security import Identity
+from audits.desk.web.security import Identity, airflow_role_names
 
 URL_PREFIX = "/desk"
 
 
 async def _identify(request: Request) -> Identity | None:
     """The signed-in Airflow user, or None without a valid session."""
-    from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.core_api.security import get_user
 
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
@@ -41,11 +40,7 @@ async def _identify(request: Request) -> Identity | None:
         user = await get_user(request, None, bearer)
     except HTTPException:
         return None
-    roles = getattr(user, "role", None)
-    names = [roles] if isinstance(roles, str) else [getattr(r, "name", str(r)) for r in getattr(user, "roles", [])]
-    if get_auth_manager().__class__.__name__ == "SimpleAuthManager" and not names:
-        names = ["admin"]                          # simple_auth_manager_all_admins
-    return Identity(user.get_name(), tuple(n for n in names if n))
+    return Identity(user.get_name(), airflow_role_names(user))
 
 
 def _login_url(next_url: str) -> str:

@@ -30,6 +30,15 @@ class Identity:
     airflow_roles: tuple[str, ...]
 
 
+def airflow_role_names(user) -> tuple[str, ...]:
+    """The Airflow role names of an auth manager's user: the simple auth manager's one `role`
+    (ADMIN when everyone is admin; None: no role), or FAB's `roles` (objects with a name)."""
+    role = getattr(user, "role", None)
+    if isinstance(role, str):
+        return (role,) if role else ()
+    return tuple(name for r in (getattr(user, "roles", None) or ()) if (name := getattr(r, "name", None) or ""))
+
+
 def actor_of(identity: Identity, config: DeskConfig) -> Actor:
     """The desk's actor for a signed-in user: the desk roles their Airflow roles and name map to."""
     return Actor(identity.name, desk_roles(config, identity.name, identity.airflow_roles))

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from audits.desk.web.security import csrf_token, csrf_valid
+from audits.desk.web.security import airflow_role_names, csrf_token, csrf_valid
 from tests.desk.web.conftest import AG01_CASE, AG02_CASE, BURST, SECRET
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -153,6 +153,16 @@ def test_search_opens_a_case_by_id_and_keeps_anything_else_out_of_urls(client):
 def test_an_unknown_case_is_not_found(client):
     response = client("olive", "user").get("/cases/C-000000000000")
     assert response.status_code == 404
+
+
+def test_airflow_users_give_their_role_names_and_a_user_without_a_role_gets_none():
+    from types import SimpleNamespace as User
+
+    assert airflow_role_names(User(role="op")) == ("op",)
+    assert airflow_role_names(User(role="ADMIN")) == ("ADMIN",)                      # all admins
+    assert airflow_role_names(User(role=None)) == ()                                 # no role: no desk role
+    assert airflow_role_names(User(roles=[User(name="Viewer"), User(name="Op")])) == ("Viewer", "Op")   # FAB
+    assert airflow_role_names(User()) == ()
 
 
 def test_the_form_token_is_bound_to_its_user_and_expires():
