@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make demo   set up, generate a sample landing zone and audit it end to end
 #   make test   set up and run the test suite
+#   make desk   open the case desk over the demo (Airflow's api-server on 127.0.0.1:$(DESK_PORT))
 # Set-up is automatic: a virtual environment in .venv with the pinned dependencies.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -12,8 +13,9 @@ DAYS   ?= 10
 START  ?= 2026-11-21
 CALLS  ?= 20000
 BUILD_COMMIT ?= audits/build_commit.txt
+DESK_PORT ?= 8080
 
-.PHONY: demo test tools benchmark clean build-commit
+.PHONY: demo desk test tools benchmark clean build-commit
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found %d.%d); set PYTHON=/path/to/python3.11" % sys.version_info[:2])'
@@ -32,6 +34,9 @@ build-commit:
 
 demo: $(STAMP) build-commit
 	$(BIN)/python -m audits.demo --root $(DEMO) --start $(START) --days $(DAYS) --calls-per-day $(CALLS)
+
+desk: $(STAMP) build-commit
+	$(BIN)/python -m audits.desk.web.serve --root $(DEMO) --port $(DESK_PORT)
 
 tools:
 	@sh .ci/install-os-tools
