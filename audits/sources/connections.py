@@ -59,3 +59,11 @@ def error_text(exc: BaseException, secrets: tuple[str, ...]) -> str:
 
     first = (str(exc).strip().splitlines() or [""])[0].rstrip(" .")
     return mask_free_text(scrubbed(f"{type(exc).__name__}: {first}" if first else type(exc).__name__, secrets))[:300]
+
+
+def connection_uri(connection_id: str) -> str | None:
+    """The URI of an Airflow connection; None when it is not defined or Airflow is not installed."""
+    try:
+        return get_connection(connection_id).get_uri()
+    except (LookupError, ImportError):
+        return None
