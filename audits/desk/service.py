@@ -175,8 +175,9 @@ def _target_case(state: DeskState, payload: Mapping) -> str:
 
 
 def _new_id(prefix: str, at: dt.datetime, existing: Mapping[str, object]) -> str:
-    """EXC-/DSP- + the UTC date + the next number of that day: EXC-20261207-001."""
-    stem = f"{prefix}-{at.astimezone(dt.UTC):%Y%m%d}-"
+    """EXC-/DSP- + the UTC date + the next number of that day: EXC-2026-12-07-N001 (the reports mask
+    every run of 7+ digits as a possible phone number, so the date's digits stay apart)."""
+    stem = f"{prefix}-{at.astimezone(dt.UTC):%Y-%m-%d}-N"
     taken = [int(i[len(stem):]) for i in existing if i.startswith(stem) and i[len(stem):].isdigit()]
     return f"{stem}{max(taken, default=0) + 1:03d}"
 
