@@ -294,3 +294,47 @@ def _text(section: str, r) -> str:
     if section == "dispute_waiting":
         return f"recorded by {r.by} on {r.since}; waiting {days} days for a decision"
     return f"approved by {r.by}; ends {r.until} ({days} day{'s' * (days != 1)} left)"
+
+
+# --- the agency's answer: responses.csv of a share pack (desk.md §5) --------------------------
+
+RESPONSES_FILE = "responses.csv"
+RESPONSE_COLUMNS = ("case_id", "rule_id", "subject", "status", "due_date", "response", "corrective_action",
+                    "target_date", "contact")
+
+
+def response_rows(cases: pd.DataFrame, *, state=None, due_days: Mapping[str, int] | None = None) -> pd.DataFrame:
+    """RESPONSE_COLUMNS: one row per open (not resolved) case of `cases` (one agency's period
+    cases, masked and redacted as the pack holds them), by case id; due_date the desk's (set on
+    the desk, else first_seen plus the severity's due days); the agency's columns left empty."""
+    from audits.desk.roles import DEFAULT_DUE_DAYS
+    from audits.desk.state import default_due
+    from audits.models import OPEN_STATUSES
+
+    days = due_days if due_days is not None else DEFAULT_DUE_DAYS
+    open_cases = cases[cases["status"].isin(OPEN_STATUSES)].sort_values("case_id", kind="stable")
+    rows = []
+    for case in open_cases.itertuples(index=False):
+        own = state.cases.get(case.case_id) if state is not None else None
+        due = own.due if own is not None and own.due is not None else None
+        if due is None:
+            try:
+                due = default_due(dt.date.fromisoformat(str(case.first_seen)), str(case.severity), days)
+            except ValueError:
+                due = None
+        rows.append({"case_id": case.case_id, "rule_id": case.rule_id, "subject": case.subject_display,
+                     "status": case.status, "due_date": due.isoformat() if due else ""})
+    return pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS), dtype=object).fillna("")
+
+
+def desk_state_as_of(store: Path, as_of: str):
+    """(state, due_days) of the store's desk as of the ISO instant `as_of` (now when blank); without
+    a desk, no state and the due days of the desk config (<store>/desk.yaml, else the defaults)."""
+    from audits.desk.roles import load_desk_config
+    from audits.desk.service import CONFIG_FILE
+
+    desk = desk_of_store(store)
+    if desk is None:
+        return None, dict(load_desk_config(Path(store) / CONFIG_FILE).due_days)
+    until = _aware(dt.datetime.fromisoformat(as_of)) if as_of else None
+    return desk.state(until=until), dict(desk.config.due_days)

@@ -213,3 +213,23 @@ def test_without_a_desk_url_the_desk_sections_have_no_links_and_without_a_desk_n
     plain = run_audit(config_for(tmp_path / "plain", DAYS[0])).report_dir
     assert 'id="desk"' not in (plain / "index.html").read_text(encoding="utf-8")
     assert "Case desk" not in compose_summary(plain).html
+
+
+def test_responses_take_the_due_date_set_on_the_desk_else_the_severity_s_and_list_open_cases_only():
+    import pandas as pd
+
+    from audits.desk.nightly import response_rows
+    from audits.desk.state import CaseState, DeskState
+
+    cases = pd.DataFrame([
+        ["C-2", "FREQ_DAILY_CAP", "customer", "+86 138****5678", "open", "critical", "2026-11-20"],
+        ["C-1", "CONF_AGENT_NOT_ACTIVE", "agent", "E9", "quiet", "major", "2026-11-20"],
+        ["C-3", "CONF_AGENT_NOT_ACTIVE", "agent", "E7", "resolved", "major", "2026-11-01"]],
+        columns=["case_id", "rule_id", "subject_kind", "subject_display", "status", "severity", "first_seen"])
+    state = DeskState(cases={"C-1": CaseState("C-1", owner="olga", due=dt.date(2026, 12, 24))}, exceptions={},
+                      disputes={})
+    rows = response_rows(cases, state=state, due_days={"critical": 3, "major": 14, "minor": 30})
+    assert rows.values.tolist() == [
+        ["C-1", "CONF_AGENT_NOT_ACTIVE", "E9", "quiet", "2026-12-24", "", "", "", ""],
+        ["C-2", "FREQ_DAILY_CAP", "+86 138****5678", "open", "2026-11-23", "", "", "", ""]]
+    assert response_rows(cases.iloc[:0]).empty
