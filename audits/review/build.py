@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from audits.cases.decisionsnapshot import decision_tables
-from audits.desk.nightly import RESPONSES_FILE, desk_state_as_of, response_rows
 from audits.config import Rulepack
 from audits.csvcells import write_csv
+from audits.desk.nightly import RESPONSES_FILE, desk_state_as_of, response_rows
 from audits.manifest import output_hashes
 from audits.models import VIOLATION_COLUMNS, worst_first_key
 from audits.review import dailies, packs, publish

@@ -10,8 +10,6 @@ import dataclasses
 import datetime as dt
 import json
 
-import pytest
-
 from audits.cases.keys import case_id
 from audits.cli import main as cli
 from audits.desk.nightly import decision_rows, run_instant
@@ -157,7 +155,7 @@ def test_without_a_desk_the_run_is_exactly_as_before(tmp_path, monkeypatch):
     manifest = json.loads(without["manifest.json"])
     assert "desk" not in manifest and "desk.csv" not in manifest["outputs"]
     assert b"Case desk" not in without["index.html"]
-    import audits.cases.daily as daily
+    from audits.cases import daily
 
     monkeypatch.setattr(daily, "desk_decisions_of_run", lambda *_: None)      # the reference files only
     again = _outputs(run_audit(config).report_dir)
