@@ -36,13 +36,18 @@ class Message:
 def unread_decisions_html(report_dir: Path) -> list[str]:
     """A paragraph naming each decision table (exceptions, disputes) the run could not read."""
     try:
-        inputs = json.loads((report_dir / "manifest.json").read_text(encoding="utf-8")).get("inputs") or []
+        manifest = json.loads((report_dir / "manifest.json").read_text(encoding="utf-8"))
+        inputs = manifest.get("inputs") or []
     except (OSError, ValueError, AttributeError):
         return []
     unread = [str(e.get("path")) for e in inputs if isinstance(e, dict) and e.get("table") in DECISION_TABLES
               and e.get("status") == "unreadable"]
+    desk = manifest.get("desk")
+    tampered = ["<p><b>Decisions not applied:</b> the case desk's event chain fails verification, so tonight's "
+                "cases and scores are without its decisions (python -m audits verify --desk names the events).</p>"]
     return [f"<p><b>Decisions not applied:</b> {html.escape(path)} could not be read, so tonight's cases and scores "
-            "are without its decisions; its rows are in quarantine.csv (DQ_FILE_UNREADABLE).</p>" for path in unread]
+            "are without its decisions; its rows are in quarantine.csv (DQ_FILE_UNREADABLE).</p>" for path in unread] + \
+        (tampered if isinstance(desk, dict) and desk.get("problems") else [])
 
 
 def compose_summary(report_dir: Path, *, base_url: str = "", pull_failures: Sequence[str] = (),

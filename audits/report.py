@@ -132,6 +132,8 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         ignored = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files if f.status == "ignored")
         unread = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files
                        if f.status == "unreadable" and f.table in DECISION_TABLES)
+        if desk is not None and desk.not_applied():              # a tampered desk gives no decisions
+            unread += (IgnoredFile(path="case desk", reason=desk.not_applied()),)
         write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
                                 provenance=provenance, ignored_files=ignored, unread_decisions=unread,
                                 warnings=portfolio_warnings(warnings),

@@ -13,6 +13,9 @@ Decisions where desk.md is silent:
   (upheld or rejected), raised_on the day it was recorded, decided_on the day of the decision.
 - Like rows of the reference files, a decision dated after the audit day is not a decision yet
   for that day; a decision naming a case the store does not know is left out.
+- A desk whose chain fails verification (an event edited, removed or reordered) gives the run no
+  decisions: the portfolio and the e-mail say so first, as for an unreadable decisions file, and
+  the manifest records the problems beside the head.
 - Without a desk database nothing of this runs: outputs are those of a run without a desk.
 """
 
@@ -40,7 +43,10 @@ def decision_rows(desk, until: dt.datetime) -> tuple[pd.DataFrame, pd.DataFrame]
     """(exceptions, disputes) in the columns of exceptions.csv / disputes.csv, keyed by case id:
     the exceptions approved by `until` (in force from their approval; a revoked one to the day
     before its revocation) and the disputes decided by `until`, by id."""
-    state = desk.state(until=until)
+    return _rows_of(desk.state(until=until))
+
+
+def _rows_of(state) -> tuple[pd.DataFrame, pd.DataFrame]:
     exceptions = []
     for exc in sorted(state.exceptions.values(), key=lambda e: e.exception_id):
         if exc.status not in ("approved", "revoked") or exc.decided_at is None:
@@ -76,11 +82,18 @@ class DeskDecisions:
     events: int
     state: object = None                  # DeskState as of `as_of` (what the portfolio lists)
     due_days: Mapping[str, int] = None    # severity -> days (a case's default due date)
+    problems: tuple[str, ...] = ()        # the chain's verification problems (then no decisions)
 
     def record(self) -> dict:
         """The manifest's `desk` entry."""
-        return {"as_of": self.as_of.isoformat(), "head": self.head, "events": self.events,
-                "exceptions": len(self.exceptions), "disputes": len(self.disputes)}
+        record = {"as_of": self.as_of.isoformat(), "head": self.head, "events": self.events,
+                  "exceptions": len(self.exceptions), "disputes": len(self.disputes)}
+        return {**record, "problems": list(self.problems[:10])} if self.problems else record
+
+    def not_applied(self) -> str:
+        """Why the desk's decisions were not applied ('' when they were)."""
+        return (f"its event chain fails verification ({self.problems[0]}); run python -m audits verify --desk"
+                if self.problems else "")
 
 
 def open_run_desk(config):
@@ -112,8 +125,16 @@ def desk_decisions(desk, config, known_cases: pd.DataFrame) -> DeskDecisions:
     """The desk's decisions for the run's day, typed as the reference tables are (decisioninputs),
     without those dated after the day or naming a case outside `known_cases` (case_id, agency_id,
     rule_id)."""
+    from audits.desk.events import chain_problems
+    from audits.desk.state import fold
+
     as_of = run_instant(config)
-    exceptions, disputes = decision_rows(desk, as_of)
+    events = desk.events(until=as_of)
+    problems = tuple(chain_problems(events))
+    state = fold(events)
+    exceptions, disputes = _rows_of(state)
+    if problems:
+        exceptions, disputes = exceptions.iloc[:0], disputes.iloc[:0]
     day = config.audit_date
     typed_exc = exception_columns(exceptions, region=config.rulepack.default_region, secret=config.hmac_secret,
                                   day=day, known_cases=known_cases)
@@ -121,8 +142,8 @@ def desk_decisions(desk, config, known_cases: pd.DataFrame) -> DeskDecisions:
     typed_disp = dispute_columns(disputes, known_cases=known_cases["case_id"], day=day)
     typed_disp = typed_disp[~typed_disp["after_audit_day"] & typed_disp["case_id"].isin(known_cases["case_id"])]
     return DeskDecisions(exceptions=typed_exc.reset_index(drop=True), disputes=typed_disp.reset_index(drop=True),
-                         as_of=as_of, head=desk.head(until=as_of), events=len(desk.events(until=as_of)),
-                         state=desk.state(until=as_of), due_days=dict(desk.config.due_days))
+                         as_of=as_of, head=events[-1].hash if events else "", events=len(events), state=state,
+                         due_days=dict(desk.config.due_days), problems=problems)
 
 
 def merged(reference: pd.DataFrame | None, desk: pd.DataFrame | None) -> pd.DataFrame | None:

@@ -231,3 +231,24 @@ def test_responses_take_the_due_date_set_on_the_desk_else_the_severity_s_and_lis
         ["C-1", "CONF_AGENT_NOT_ACTIVE", "E9", "quiet", "2026-12-24", "", "", "", ""],
         ["C-2", "FREQ_DAILY_CAP", "+86 138****5678", "open", "2026-11-23", "", "", "", ""]]
     assert response_rows(cases.iloc[:0]).empty
+
+
+def test_a_desk_whose_chain_was_tampered_with_gives_no_decisions_and_the_portfolio_and_e_mail_say_so(tmp_path):
+    import sqlite3
+
+    _landing(tmp_path)
+    run_audit(config_for(tmp_path, DAYS[0]))
+    desk = open_desk(tmp_path / "store")
+    exception = _propose(desk, E9, "2026-11-26T12:00:00", valid_to="2026-11-28")
+    desk.act(APPROVER, "approve_exception", "", {"exception_id": exception}, at=_at("2026-11-26T13:00:00"))
+    with sqlite3.connect(tmp_path / "store" / "desk.sqlite") as db:     # the validity stretched by hand
+        db.execute("UPDATE desk_events SET payload = replace(payload, '2026-11-28', '2026-12-31') WHERE seq = 1")
+    report = run_audit(dataclasses.replace(config_for(tmp_path, DAYS[1]),
+                                           generated_at="2026-11-28T02:00:00+00:00")).report_dir
+    assert _decisions(report) == {E9: ("", ""), E7: ("", "")}
+    manifest = json.loads((report / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["desk"]["exceptions"] == 0 and "#1" in manifest["desk"]["problems"][0]
+    page = (report / "index.html").read_text(encoding="utf-8")
+    assert "The case desk's decisions are not applied tonight: its event chain fails verification" in page
+    assert "the case desk's event chain fails verification" in compose_summary(report).html
+    assert cli(["verify", str(report)]) == 0
