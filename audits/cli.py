@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from audits.clihelp import PROGRAM_EPILOG, HelpFormatter, add_command
 from audits.config import (DEFAULT_MAX_FILE_BYTES, DEVELOPMENT_HMAC_SECRET, AuditConfig, ConfigError, check_run_id,
                            load_rulepack)
+from audits.desk.cli import add_desk_arguments, verify_desk
 from audits.version import code_version            # the DAG imports it from here too
 
 SECRET_VARIABLE = "AUDIT_HMAC_SECRET"
@@ -79,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     verify = add_command(commands, "verify")
-    verify.add_argument("report", type=Path, metavar="PATH",
+    verify.add_argument("report", type=Path, nargs="?", metavar="PATH",
                         help="DIR/<YYYY-MM-DD>, a review folder, a share pack (.zip or extracted), or with --chain DIR")
     verify.add_argument("--public-key", type=Path, default=None, metavar="FILE",
                         help="the bank's public key (PEM): every manifest checked must be signed by it "
@@ -88,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="with PATH the reports root: check the chain of daily manifests over these days")
     verify.add_argument("--strict-inputs", action="store_true",
                         help="fail on inputs changed since the report was made (by default a note names them)")
+    verify.add_argument("--desk", action="store_true",
+                        help="check the case desk's chain of events instead (with --store)")
+    verify.add_argument("--store", type=Path, default=None, metavar="DIR", help="with --desk: the store of the desk")
     verify.set_defaults(handler=_verify)
 
     keygen = add_command(commands, "keygen")
@@ -117,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="the store the audit runs were given as --store (not the reports folder)")
     case.set_defaults(handler=_case)
     _review_parser(commands)
+    add_desk_arguments(add_command(commands, "desk"))
 
     pull = add_command(commands, "pull")
     pull.add_argument("--date", type=_date, required=True, metavar="YYYY-MM-DD", help="the business day to pull")
@@ -298,6 +303,9 @@ def _verify(args) -> int:
     from audits.signing import SigningKeyError, load_public_key, public_key_fingerprint
     from audits.verification.dispatch import UsageError, verify_path
 
+    if args.desk or args.report is None:
+        return verify_desk(args.store) if args.desk and args.store else _fail(
+            "Cannot verify: give PATH (a report, review or share pack), or --desk --store DIR.")
     try:
         public_key = load_public_key(args.public_key) if args.public_key else None
         verified = verify_path(args.report, public_key=public_key, chain=args.chain, strict_inputs=args.strict_inputs)

@@ -66,9 +66,11 @@ COMMANDS: dict[str, CommandHelp] = {
         "against its manifest: every file listed and unchanged, no file added; for a daily report also\n"
         "its inputs, row conservation and the recomputed scores. With --public-key the manifest must be\n"
         "signed by that key. With --chain and PATH the reports root, check that each day of the range\n"
-        "has a report naming the manifest published for the day before.",
+        "has a report naming the manifest published for the day before. With --desk and --store,\n"
+        "check the case desk's chain of events instead: an edited, removed or reordered event is named.",
         ("python -m audits verify /data/reports/2026-11-30 --public-key bank.pub.pem",
-         "python -m audits verify /data/reports --chain 2026-11-01..2026-11-30"),
+         "python -m audits verify /data/reports --chain 2026-11-01..2026-11-30",
+         "python -m audits verify --desk --store /data/store"),
         ("0  verified", "1  problems found: each is named on stderr",
          "2  cannot verify: the path or the key is unusable", USAGE_ERROR)),
     "keygen": CommandHelp(
@@ -117,6 +119,20 @@ COMMANDS: dict[str, CommandHelp] = {
          "python -m audits pull --date 2026-11-30 --landing /data/landing --agency AG03"),
         ("0  every source was pulled or has nothing yet", "1  some sources failed (named on stderr); the "
          "others were pulled", "2  nothing can be pulled: sources.yaml or the landing zone is unusable",
+         USAGE_ERROR)),
+    "desk": CommandHelp(
+        "act on cases (take, assign, due, ack, comment, propose/approve exceptions, disputes) and print the log",
+        "Record an act on a case in the case desk, as the web app does: the same events, roles and\n"
+        "four eyes (nobody approves their own proposal or decides a dispute they recorded). --as names\n"
+        "a user of the desk config (<store>/desk.yaml: users: alice: [officer]). A refused act prints\n"
+        "one sentence saying why and records nothing; a recorded act prints what it recorded.\n"
+        "propose-exception and dispute print the new id (EXC-…, DSP-…) as their last line.",
+        ("python -m audits desk propose-exception C-3f9a0c12d4e5 --as alice --reason 'agreed with legal' "
+         "--from 2026-12-01 --to 2026-12-31 --store /data/store",
+         "python -m audits desk approve EXC-2026-12-07-N001 --as bob --store /data/store",
+         "python -m audits desk log --store /data/store --format csv > desk-log.csv"),
+        ("0  the act was recorded (or the log printed)", "1  the act was refused: the sentence says why; nothing "
+         "was recorded", "2  the desk cannot be opened: the store, the desk config or the database is unusable",
          USAGE_ERROR)),
 }
 

@@ -21,7 +21,7 @@ COMMANDS = _commands()
 
 
 def test_every_command_is_walked():
-    assert set(COMMANDS) == {"sample", "run", "verify", "keygen", "cases", "case", "review", "pull"}
+    assert set(COMMANDS) == {"sample", "run", "verify", "keygen", "cases", "case", "review", "pull", "desk"}
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

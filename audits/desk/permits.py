@@ -25,6 +25,11 @@ OPTIONAL: Mapping[str, tuple[str, ...]] = {
     "record_dispute": ("note",), "decide_dispute": ("note",), "request_plan": ("note",),
     "record_plan": ("contact", "response")}
 OUTCOMES = ("upheld", "rejected")
+VALUE_WORDS = {"to": "the new owner", "on": "the due date", "text": "a text", "reason": "a reason",
+               "valid_from": "the first day in force", "valid_to": "the last day in force",
+               "exception_id": "the exception id", "raised_by": "who at the agency raised it",
+               "dispute_id": "the dispute id", "outcome": "the outcome", "corrective_action": "the corrective action",
+               "target_date": "the target date"}
 WORDS = {"take": "take a case", "assign": "assign a case", "set_due": "set a due date",
          "acknowledge": "acknowledge a case", "comment": "comment", "propose_exception": "propose an exception",
          "approve_exception": "approve an exception", "reject_exception": "reject an exception",
@@ -60,7 +65,7 @@ def _payload_problem(kind: str, payload: Mapping, at: dt.datetime, config: DeskC
             return f"The {key.replace('_', ' ')} holds control characters; type plain text."
     missing = [k for k in REQUIRED[kind] if not str(payload.get(k, "")).strip()]
     if missing:
-        return f"To {WORDS[kind]} the desk needs {' and '.join(k.replace('_', ' ') for k in missing)}."
+        return f"To {WORDS[kind]} the desk needs {' and '.join(VALUE_WORDS[k] for k in missing)}."
     today = at.astimezone(dt.UTC).date()
     if kind == "set_due":
         return _date_problem(payload["on"], "due date", not_before=today)
@@ -131,11 +136,12 @@ _DONE = {"approve_exception": "approved", "reject_exception": "rejected", "revok
 def _exception_problem(state: DeskState, actor: Actor, kind: str, case_id: str, exception_id: str) -> str:
     exception = state.exceptions.get(exception_id)
     if exception is None:
-        return f"No exception {exception_id} on the desk; exception ids look like EXC-20261207-001."
+        return f"No exception {exception_id} on the desk; exception ids look like EXC-2026-12-07-N001."
     if case_id and case_id != exception.case_id:
         return f"{exception_id} is an exception of {exception.case_id}, not of {case_id}."
     if exception.status != _NEEDS[kind]:
-        return f"{exception_id} is {exception.status}; only a {_NEEDS[kind]} exception can be {_DONE[kind]}."
+        article = "an" if _NEEDS[kind][0] in "aeiou" else "a"
+        return f"{exception_id} is {exception.status}; only {article} {_NEEDS[kind]} exception can be {_DONE[kind]}."
     if kind == "approve_exception" and exception.proposed_by == actor.name:
         return f"Four eyes: {actor.name} proposed {exception_id} and may not approve it; another approver must."
     return ""
@@ -144,7 +150,7 @@ def _exception_problem(state: DeskState, actor: Actor, kind: str, case_id: str, 
 def _dispute_problem(state: DeskState, actor: Actor, case_id: str, dispute_id: str) -> str:
     dispute = state.disputes.get(dispute_id)
     if dispute is None:
-        return f"No dispute {dispute_id} on the desk; dispute ids look like DSP-20261207-001."
+        return f"No dispute {dispute_id} on the desk; dispute ids look like DSP-2026-12-07-N001."
     if case_id and case_id != dispute.case_id:
         return f"{dispute_id} is a dispute of {dispute.case_id}, not of {case_id}."
     if dispute.status != "open":

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,7 +26,7 @@ from audits.desk.state import DeskState, fold
 from audits.privacy import mask_free_text
 
 CONFIG_FILE = "desk.yaml"
-ATTEMPTS = 8                      # a concurrent act took the same seq: fold again and retry
+ATTEMPTS = 20                     # a concurrent act took the same seq: fold again and retry
 _NEW_IDS = {"propose_exception": ("exception_id", "EXC"), "record_dispute": ("dispute_id", "DSP")}
 FREE_TEXT = frozenset({"text", "reason", "note", "raised_by", "corrective_action", "contact", "to"})
 _TARGETS = {"exception_id": "exceptions", "dispute_id": "disputes"}
@@ -41,8 +43,7 @@ class Desk:
     def act(self, actor: Actor, kind: str, case_id: str, payload: Mapping, *, at: dt.datetime | None = None) -> Event:
         """Record the act and return its event; Refused (recording nothing) when it is not allowed.
         For decisions on an exception or dispute, case_id may be '' (the target's case is used)."""
-        at = at or dt.datetime.now(dt.UTC)
-        if at.tzinfo is None:
+        if at is not None and at.tzinfo is None:
             raise ValueError("event times must be timezone-aware")
         cleaned = {k: _clean(v) if k in FREE_TEXT else v for k, v in dict(payload).items()}
         for _ in range(ATTEMPTS):
@@ -58,11 +59,14 @@ class Desk:
                     connection.rollback()
                     if isinstance(exc, OperationalError) and "locked" not in str(exc):
                         raise
+                    time.sleep(random.uniform(0.0, 0.05))
         raise Refused("The desk was busy with other acts; nothing was recorded: try again.")
 
     def _event(self, state: DeskState, events: list[Event], actor: Actor, kind: str, case_id: str,
-               payload: dict, at: dt.datetime) -> Event:
-        if events and at < events[-1].at:
+               payload: dict, at: dt.datetime | None) -> Event:
+        if at is None:                     # now, but never before the last event (another machine's clock)
+            at = max([dt.datetime.now(dt.UTC)] + [e.at for e in events[-1:]])
+        elif events and at < events[-1].at:
             raise Refused(f"The act's time {at_text(at)} is before the last recorded event's; nothing was recorded.")
         case_id = case_id or _target_case(state, payload)
         why = refusal(state, known=self._known, actor=actor, kind=kind, case_id=case_id, payload=payload, at=at,
