@@ -33,6 +33,7 @@ from audits.cases.decisioninputs import dispute_columns, exception_columns
 from audits.loaders import TEXT
 from audits.manifest import MANIFEST
 from audits.models import TABLE_COLUMNS
+from audits.privacy import mask_free_text
 
 EXCEPTION_COLUMNS = tuple(c for part in TABLE_COLUMNS["exceptions"] for c in part)
 DISPUTE_COLUMNS = tuple(c for part in TABLE_COLUMNS["disputes"] for c in part)
@@ -224,6 +225,8 @@ def attention_rows(decisions: DeskDecisions, register: pd.DataFrame) -> pd.DataF
             rows.append(_row("exception_ending", exc.case_id, cases, item_id=exc.exception_id, by=exc.decided_by,
                              since=exc.valid_from.isoformat(), until=exc.valid_to.isoformat(), days=left))
     frame = pd.DataFrame(rows, columns=list(ATTENTION_COLUMNS), dtype=object).fillna("")
+    for column in ("owner", "by", "subject_display"):           # names as people typed them: never a number
+        frame[column] = frame[column].map(mask_free_text)
     overdue = frame["section"] == "overdue"
     order = frame[overdue].assign(_d=-frame.loc[overdue, "days"].astype("int64")).sort_values(
         ["_d", "agency_id", "case_id"], kind="stable").drop(columns="_d")

@@ -252,3 +252,20 @@ def test_a_desk_whose_chain_was_tampered_with_gives_no_decisions_and_the_portfol
     assert "The case desk's decisions are not applied tonight: its event chain fails verification" in page
     assert "the case desk's event chain fails verification" in compose_summary(report).html
     assert cli(["verify", str(report)]) == 0
+
+
+def test_desk_items_never_hold_a_full_number_even_in_a_name_people_typed():
+    import pandas as pd
+
+    from audits.desk.nightly import DeskDecisions, attention_rows
+    from audits.desk.state import CaseState, DeskState
+
+    register = pd.DataFrame([[E7, "AG01", "CONF_AGENT_NOT_ACTIVE", "E7", "open", "major", "2026-11-01", ""]],
+                            columns=["case_id", "agency_id", "rule_id", "subject_display", "status", "severity",
+                                     "first_seen", "decision"])
+    state = DeskState(cases={E7: CaseState(E7, owner="olga 13812345678")}, exceptions={}, disputes={})
+    decisions = DeskDecisions(exceptions=pd.DataFrame(), disputes=pd.DataFrame(), as_of=_at("2026-11-28T02:00:00"),
+                              head="", events=1, state=state, due_days={"major": 14})
+    rows = attention_rows(decisions, register)
+    assert rows[["section", "case_id", "owner", "due", "days"]].values.tolist() == [
+        ["overdue", E7, "olga *******5678", "2026-11-15", "13"]]
