@@ -362,3 +362,25 @@ def desk_state_as_of(store: Path, as_of: str):
         return None, dict(load_desk_config(Path(store) / CONFIG_FILE).due_days)
     until = _aware(dt.datetime.fromisoformat(as_of)) if as_of else None
     return desk.state(until=until), dict(desk.config.due_days)
+
+
+def signed_head_problems(desk, out: Path) -> list[str]:
+    """Each published daily report under `out` whose manifest signed a desk head (`desk`: as_of,
+    head, events) that the desk no longer gives as of that instant: an event at or before it was
+    edited, removed, reordered or added since (a chain rewritten whole, hashes and all, included).
+    One sentence per day; [] when every signed head matches."""
+    problems = []
+    for manifest_path in sorted(Path(out).glob(f"*/{MANIFEST}")):
+        try:
+            record = json.loads(manifest_path.read_text(encoding="utf-8")).get("desk")
+            as_of = _aware(dt.datetime.fromisoformat(record["as_of"]))
+            signed, count = str(record["head"]), int(record["events"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue                                    # no desk entry (or not a report): nothing signed
+        events = desk.events(until=as_of)
+        head = events[-1].hash if events else ""
+        if (head, len(events)) != (signed, count):
+            problems.append(f"report {manifest_path.parent.name}: its manifest signed the desk head {signed[:16]}… "
+                            f"over {count} event(s) as of {as_of.isoformat()}; the desk now gives "
+                            f"{(head or '(none)')[:16]}… over {len(events)}: the events up to then were changed.")
+    return problems

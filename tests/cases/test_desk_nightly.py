@@ -269,3 +269,27 @@ def test_desk_items_never_hold_a_full_number_even_in_a_name_people_typed():
     rows = attention_rows(decisions, register)
     assert rows[["section", "case_id", "owner", "due", "days"]].values.tolist() == [
         ["overdue", E7, "olga *******5678", "2026-11-15", "13"]]
+
+
+def test_a_chain_rewritten_whole_no_longer_gives_the_head_a_report_signed(tmp_path):
+    import sqlite3
+
+    from audits.desk.events import sealed
+    from audits.desk.nightly import signed_head_problems
+
+    _landing(tmp_path)
+    run_audit(config_for(tmp_path, DAYS[0]))
+    desk = open_desk(tmp_path / "store")
+    desk.act(OFFICER, "take", E9, {}, at=_at("2026-11-26T09:00:00"))
+    desk.act(OFFICER, "comment", E9, {"text": "looked at it"}, at=_at("2026-11-26T10:00:00"))
+    run_audit(dataclasses.replace(config_for(tmp_path, DAYS[1]), generated_at="2026-11-28T02:00:00+00:00"))
+    desk.act(OFFICER, "comment", E9, {"text": "later"}, at=_at("2026-11-28T09:00:00"))
+    assert signed_head_problems(desk, tmp_path / "out") == []          # a later event changes no signed head
+    first, second, _ = desk.events()                                   # the take removed, hashes redone
+    forged = sealed(dataclasses.replace(second, seq=1, previous_hash=""))
+    with sqlite3.connect(tmp_path / "store" / "desk.sqlite") as db:
+        db.execute("DELETE FROM desk_events WHERE seq = 1")
+        db.execute("UPDATE desk_events SET seq = 1, previous_hash = '', hash = ? WHERE seq = 2", (forged.hash,))
+    assert [e.hash for e in desk.events()][0] == forged.hash
+    problems = signed_head_problems(desk, tmp_path / "out")
+    assert len(problems) == 1 and problems[0].startswith("report 2026-11-27: its manifest signed the desk head")
