@@ -175,7 +175,7 @@ def _desk_attention(config: AuditConfig, desk, cases: pd.DataFrame | None, stagi
     from audits.desk import nightly
     rows = nightly.attention_rows(desk, cases if cases is not None else pd.DataFrame(columns=["case_id"]))
     write_csv(rows, staging / nightly.ATTENTION_FILE)
-    return nightly.attention(rows, config.desk_base_url)
+    return nightly.attention(rows, config.desk_base_url, state=desk.state)
 
 
 def read_prior_scores(config: AuditConfig) -> pd.DataFrame:

@@ -276,11 +276,12 @@ class DeskAttention:
 
     sections: tuple[AttentionSection, ...]
     desk_href: str                # the desk's inbox ('' without desk_base_url)
+    owners: Mapping[str, str] = None     # case_id -> owner on the desk (the portfolio's Owner column)
 
 
-def attention(rows: pd.DataFrame, desk_base_url: str = "") -> DeskAttention:
+def attention(rows: pd.DataFrame, desk_base_url: str = "", state=None) -> DeskAttention:
     """The sections of ATTENTION_FILE rows (every section, empty ones too), linked to the desk
-    when `desk_base_url` is set."""
+    when `desk_base_url` is set; the owners of the cases of `state` (DeskState) when given."""
     base = desk_base_url.strip().rstrip("/")
     sections = []
     for key, title in SECTIONS.items():
@@ -292,7 +293,8 @@ def attention(rows: pd.DataFrame, desk_base_url: str = "") -> DeskAttention:
         more = len(mine) - len(items)
         sections.append(AttentionSection(key=key, title=title, count=len(mine), items=items,
                                          more=f"and {more:,} more in {ATTENTION_FILE}" if more else ""))
-    return DeskAttention(sections=tuple(sections), desk_href=f"{base}/" if base else "")
+    owners = {c: mask_free_text(s.owner) for c, s in state.cases.items() if s.owner} if state is not None else {}
+    return DeskAttention(sections=tuple(sections), desk_href=f"{base}/" if base else "", owners=owners)
 
 
 def read_attention(report_dir: Path) -> pd.DataFrame | None:
