@@ -6,7 +6,8 @@ Decisions where desk.md is silent:
 - The instant: a run reads the events with `at` <= its start (config.generated_at; now when
   unset). A rerun of a day whose published report recorded an instant (manifest `desk.as_of`)
   reads as of that instant, so it applies the same decisions and signs the same chain head;
-  a day audited for the first time reads as of its own start.
+  any other run (a day's first, or a rerun of a report made without a desk) reads as of its own
+  start.
 - An approved exception is in force from the day of its approval (UTC): valid_from becomes the
   approval day when it was earlier (exceptions.csv refuses approved_on after valid_from), and a
   revoked one ends the day before its revocation. A dispute reaches the run once decided
