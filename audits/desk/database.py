@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 
-from sqlalchemy import Integer, String, Text, create_engine, inspect
+from sqlalchemy import Integer, String, Text, create_engine, inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from audits.sources.connections import connection_uri
@@ -20,6 +22,8 @@ CONNECTION_ID = "audit_desk_db"
 SQLITE_FILE = "desk.sqlite"
 VERSION_TABLE = "desk_alembic_version"     # apart from any other Alembic history in a shared database
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x6465736B                # "desk": the advisory lock key of the desk's migrations
+_MIGRATING = threading.Lock()
 
 
 class Base(DeclarativeBase):
@@ -67,14 +71,27 @@ def make_engine(url: str) -> Engine:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (a new database gets the events table)."""
+    """Bring the schema to the newest migration (a new database gets the events table). One
+    migration at a time: in this process (Alembic's context is process-wide) and, on PostgreSQL,
+    across processes (a transaction-scoped advisory lock); elsewhere a migration that lost a race
+    is run again, finding the schema made."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)      # a person at a terminal sees the act, not the schema
+    with _MIGRATING:
+        try:
+            _upgrade_once(engine)
+        except SQLAlchemyError:
+            _upgrade_once(engine)
+
+
+def _upgrade_once(engine: Engine) -> None:
     from alembic import command
     from alembic.config import Config
 
-    logging.getLogger("alembic").setLevel(logging.WARNING)      # a person at a terminal sees the act, not the schema
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -110,6 +110,7 @@ def test_verify_desk_passes_then_names_the_edited_event(store, capsys):
     assert cli(["verify", "--desk", "--store", str(store)]) == 0
     assert "desk verified: 2 event(s)" in capsys.readouterr().out
     with sqlite3.connect(store / "desk.sqlite") as connection:
+        connection.execute("DROP TRIGGER desk_events_no_update")           # as a database administrator could
         connection.execute("UPDATE desk_events SET payload = '{\"text\":\"second\"}' WHERE seq = 2")
         event_id = connection.execute("SELECT event_id FROM desk_events WHERE seq = 2").fetchone()[0]
     assert cli(["verify", "--desk", "--store", str(store)]) == 1
@@ -177,3 +178,9 @@ def test_the_real_command_prints_the_new_id_last_and_a_refusal_on_stderr(store, 
     assert exception_id.startswith("EXC-") and exception_id.endswith("-N001")
     refused = run("approve", exception_id, "--as", "alice")
     assert (refused.returncode, refused.stdout) == (1, "") and len(refused.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args", [["verify"], ["verify", "--desk"]])
+def test_verify_needs_a_path_or_the_desk_and_its_store(args, capsys):
+    assert cli(args) == 2
+    assert "give PATH (a report, review or share pack), or --desk --store DIR" in capsys.readouterr().err

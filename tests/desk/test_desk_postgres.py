@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -21,8 +22,10 @@ def pg_url(postgres_databases):
 
 
 def _sql(url: str, *statements: str) -> None:
+    """Run SQL as the superuser, who may switch the database's guard off first."""
     engine = create_engine(url)
     with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE desk_events DISABLE TRIGGER USER"))
         for statement in statements:
             connection.execute(text(statement))
     engine.dispose()
@@ -36,6 +39,20 @@ def test_the_flow_on_postgresql_chosen_by_audit_desk_db(store, pg_url, monkeypat
     check_flow(desk, run_flow(desk))
     assert desk_exists(store)
     assert open_desk(store).head() == desk.head()          # opening again migrates nothing and reads the same chain
+
+
+def test_postgresql_refuses_to_update_delete_or_truncate_an_event(store, pg_url):
+    from sqlalchemy.exc import InternalError
+
+    desk = open_desk(store, url=pg_url)
+    run_flow(desk)
+    engine = create_engine(pg_url)
+    for statement in ("UPDATE desk_events SET actor = 'mallory'", "DELETE FROM desk_events WHERE seq = 1",
+                      "TRUNCATE desk_events"):
+        with pytest.raises(InternalError, match="append-only"), engine.begin() as connection:
+            connection.execute(text(statement))
+    engine.dispose()
+    assert len(desk.events()) == 6 and desk.verify() == []
 
 
 def test_tampering_on_postgresql_fails_verify_naming_the_event(store, pg_url):
@@ -88,3 +105,31 @@ def test_acts_recorded_at_the_same_time_all_land_in_one_unbroken_chain(store, pg
     events = desk.events()
     assert [e.seq for e in events] == list(range(1, 13)) and desk.verify() == []
     assert sorted(e.payload["text"] for e in events) == sorted(f"officer{n} {k}" for n in range(4) for k in range(3))
+
+
+def _open_in_a_process(store: str, url: str) -> int:
+    return len(open_desk(Path(store), url=url).events())
+
+
+def test_processes_and_threads_opening_a_new_database_at_once_all_get_the_schema(store, pg_url):
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
+        started = [pool.submit(_open_in_a_process, str(store), pg_url) for _ in range(2)]
+        opened, errors = [], []
+
+        def open_it() -> None:
+            try:
+                opened.append(open_desk(store, url=pg_url))
+            except BaseException as exc:      # noqa: BLE001 (reported below)
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_it, daemon=True) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert [f.result(timeout=120) for f in started] == [0, 0]
+    assert errors == [] and len(opened) == 3 and all(d.events() == [] for d in opened)

@@ -35,7 +35,8 @@ def test_the_schema_comes_from_the_shipped_migrations_and_opening_again_changes_
     tables = set(inspect(again.engine).get_table_names())
     assert tables == {"desk_events", "desk_alembic_version"}
     with again.engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT version_num FROM desk_alembic_version").scalar() == "0001_events"
+        assert connection.exec_driver_sql("SELECT version_num FROM desk_alembic_version").scalar() == \
+            "0002_append_only"
     assert [e.kind for e in again.events()] == ["take"]
 
 
@@ -81,8 +82,19 @@ def test_the_desk_knows_the_cases_of_the_latest_register_with_masked_subjects(st
     assert {"agency_id", "rule_id", "severity", "status", "first_seen", "days_open"} <= set(cases.columns)
 
 
+def test_the_database_refuses_to_update_or_delete_an_event(desk, store):
+    desk.act(ALICE, "take", CASE, {}, at=at(1))
+    for statement in ("UPDATE desk_events SET actor = 'mallory'", "DELETE FROM desk_events"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"), sqlite3.connect(store / "desk.sqlite") as db:
+            db.execute(statement)
+    assert [e.actor for e in desk.events()] == ["alice"] and desk.verify() == []
+
+
 def _tamper(store, *statements: str) -> None:
+    """Run SQL as someone who may drop the database's guard first (a database administrator)."""
     with sqlite3.connect(store / "desk.sqlite") as connection:
+        connection.execute("DROP TRIGGER IF EXISTS desk_events_no_update")
+        connection.execute("DROP TRIGGER IF EXISTS desk_events_no_delete")
         for statement in statements:
             connection.execute(statement)
 
