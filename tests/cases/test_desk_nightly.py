@@ -242,6 +242,7 @@ def test_a_desk_whose_chain_was_tampered_with_gives_no_decisions_and_the_portfol
     exception = _propose(desk, E9, "2026-11-26T12:00:00", valid_to="2026-11-28")
     desk.act(APPROVER, "approve_exception", "", {"exception_id": exception}, at=_at("2026-11-26T13:00:00"))
     with sqlite3.connect(tmp_path / "store" / "desk.sqlite") as db:     # the validity stretched by hand
+        db.execute("DROP TRIGGER IF EXISTS desk_events_no_update")     # as a database administrator could
         db.execute("UPDATE desk_events SET payload = replace(payload, '2026-11-28', '2026-12-31') WHERE seq = 1")
     report = run_audit(dataclasses.replace(config_for(tmp_path, DAYS[1]),
                                            generated_at="2026-11-28T02:00:00+00:00")).report_dir
@@ -285,11 +286,13 @@ def test_a_chain_rewritten_whole_no_longer_gives_the_head_a_report_signed(tmp_pa
     run_audit(dataclasses.replace(config_for(tmp_path, DAYS[1]), generated_at="2026-11-28T02:00:00+00:00"))
     desk.act(OFFICER, "comment", E9, {"text": "later"}, at=_at("2026-11-28T09:00:00"))
     assert signed_head_problems(desk, tmp_path / "out") == []          # a later event changes no signed head
-    first, second, _ = desk.events()                                   # the take removed, hashes redone
+    _, second, _ = desk.events()                                       # the take removed, hashes redone
     forged = sealed(dataclasses.replace(second, seq=1, previous_hash=""))
     with sqlite3.connect(tmp_path / "store" / "desk.sqlite") as db:
+        db.execute("DROP TRIGGER IF EXISTS desk_events_no_update")     # as a database administrator could
+        db.execute("DROP TRIGGER IF EXISTS desk_events_no_delete")
         db.execute("DELETE FROM desk_events WHERE seq = 1")
         db.execute("UPDATE desk_events SET seq = 1, previous_hash = '', hash = ? WHERE seq = 2", (forged.hash,))
-    assert [e.hash for e in desk.events()][0] == forged.hash
+    assert desk.events()[0].hash == forged.hash
     problems = signed_head_problems(desk, tmp_path / "out")
     assert len(problems) == 1 and problems[0].startswith("report 2026-11-27: its manifest signed the desk head")
