@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--run-id", type=_run_id, default=None,
                      help="identifier of this run: letters, digits and _ . : + - "
                           "(default: manual__<UTC time to the microsecond>-<pid>, unique)")
+    run.add_argument("--desk-url", default=os.environ.get("VENDOR_AUDIT_DESK_URL", ""), metavar="URL",
+                     help="where the case desk is served: the portfolio links its cases there "
+                          "(default: env VENDOR_AUDIT_DESK_URL; empty: no links)")
     run.add_argument("--lock-wait", type=float, default=1800.0, metavar="SECONDS",
                      help="how long to wait while another run holds this day's report or the store")
     run.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, metavar="N",
@@ -235,7 +238,7 @@ def _run(args) -> int:
         hmac_secret=hmac_secret_from_environment(), run_id=args.run_id or default_run_id(started),
         code_version=code_version(), generated_at=now.isoformat(), workers=args.workers,
         max_file_bytes=int(args.max_file_gib * 1024 ** 3), lock_wait_seconds=args.lock_wait,
-        signing_key=signing_key,
+        signing_key=signing_key, desk_base_url=args.desk_url,
     )
     for option, folder in (("--out", args.out), ("--store", args.store)):
         if folder.exists() and not folder.is_dir():

@@ -179,6 +179,7 @@ class AuditConfig:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES              # per landing file, once decompressed
     orchestrated: bool = False        # True under Airflow: stages are separate tasks, the work outlives each process
     lock_wait_seconds: float = 1800.0     # how long to wait for another run's lock on the day or the store
+    desk_base_url: str = ""               # where the case desk is served: the portfolio links its cases there
     # Ed25519PrivateKey that signs the manifest (audits.signing), None = unsigned; read at the edge (CLI, DAG),
     # never printed (repr=False) nor compared.
     signing_key: object | None = field(default=None, repr=False, compare=False)

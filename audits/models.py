@@ -516,3 +516,4 @@ class Portfolio:
     unread_decisions: tuple[IgnoredFile, ...] = ()  # decision tables that could not be read: not applied tonight
     warnings: tuple[EarlyWarning, ...] = ()         # every early warning: agencies first, then agents, by z
     regulator_complaints: tuple[RegulatorComplaint, ...] = ()   # received today, linked to an agency
+    desk: object | None = None       # audits.desk.nightly.DeskAttention: what the case desk waits on (None: no desk)

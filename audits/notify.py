@@ -36,19 +36,26 @@ class Message:
 def unread_decisions_html(report_dir: Path) -> list[str]:
     """A paragraph naming each decision table (exceptions, disputes) the run could not read."""
     try:
-        inputs = json.loads((report_dir / "manifest.json").read_text(encoding="utf-8")).get("inputs") or []
+        manifest = json.loads((report_dir / "manifest.json").read_text(encoding="utf-8"))
+        inputs = manifest.get("inputs") or []
     except (OSError, ValueError, AttributeError):
         return []
     unread = [str(e.get("path")) for e in inputs if isinstance(e, dict) and e.get("table") in DECISION_TABLES
               and e.get("status") == "unreadable"]
+    desk = manifest.get("desk")
+    tampered = ["<p><b>Decisions not applied:</b> the case desk's event chain fails verification, so tonight's "
+                "cases and scores are without its decisions (python -m audits verify --desk names the events).</p>"]
     return [f"<p><b>Decisions not applied:</b> {html.escape(path)} could not be read, so tonight's cases and scores "
-            "are without its decisions; its rows are in quarantine.csv (DQ_FILE_UNREADABLE).</p>" for path in unread]
+            "are without its decisions; its rows are in quarantine.csv (DQ_FILE_UNREADABLE).</p>" for path in unread] + \
+        (tampered if isinstance(desk, dict) and desk.get("problems") else [])
 
 
-def compose_summary(report_dir: Path, *, base_url: str = "", pull_failures: Sequence[str] = ()) -> Message:
+def compose_summary(report_dir: Path, *, base_url: str = "", pull_failures: Sequence[str] = (),
+                    desk_base_url: str = "") -> Message:
     """Subject, HTML body and attachments summarising the report in `report_dir`; the portfolio
     link is under `base_url` when given (see portfolio_link); `pull_failures` are sentences on the
-    agencies whose file could not be pulled from its source (the orchestrator knows them)."""
+    agencies whose file could not be pulled from its source (the orchestrator knows them); the
+    desk's sections link to the desk under `desk_base_url` when given."""
     scores = read_csv(report_dir / "scores.csv", dtype={"agency_id": "str", "grade": "str"})
     audit_date = report_dir.name
     cases = _cases(report_dir)
@@ -62,6 +69,7 @@ def compose_summary(report_dir: Path, *, base_url: str = "", pull_failures: Sequ
         *unread_decisions_html(report_dir),          # cases.md §3: decisions not applied, said first
         *regulator_complaints_html(report_dir),       # signals.md §1: first thing the reader sees
         *critical_groups_html(critical),               # then the day's new critical cases, by agency and rule
+        *desk_html(report_dir, desk_base_url),         # what the case desk waits on (only when there is a desk)
         f"<p>{len(scores)} agencies, {int(scores['calls_audited'].sum()):,} calls audited, "
         f"{int(scores['findings'].sum()):,} findings ({int(scores['critical_findings'].sum()):,} critical); "
         f"{len(failing_files)} agency file(s) missing or unreadable.</p>",
@@ -92,6 +100,36 @@ def compose_summary(report_dir: Path, *, base_url: str = "", pull_failures: Sequ
                f"worst {ranked.iloc[0]['agency_id'] if len(ranked) else '-'}")
     attachments = tuple(p for p in (report_dir / "summary.xlsx",) if p.is_file())
     return Message(subject=subject, html="\n".join(lines), attachments=attachments)
+
+
+def desk_html(report_dir: Path, desk_base_url: str = "") -> list[str]:
+    """The case desk's sections (desk.csv of the report): overdue cases with their owner, proposals
+    awaiting approval, disputes waiting, exceptions ending; none for a run without a desk."""
+    from audits.desk.nightly import attention, read_attention
+
+    rows = read_attention(report_dir)
+    if rows is None:
+        return []
+    escape = html.escape
+    desk = attention(rows, desk_base_url)
+    title = f"<a href=\"{escape(desk.desk_href)}\">Case desk</a>" if desk.desk_href else "Case desk"
+    lines = [f"<h3>{title}</h3>"]
+    for section in desk.sections:
+        lines.append(f"<p><b>{escape(section.title)}: {section.count:,}</b></p>")
+        if not section.items:
+            continue
+        lines.append("<ul>")
+        for item in section.items:
+            case = (f"<a href=\"{escape(item.case_href)}\">{escape(item.case_id)}</a>" if item.case_href
+                    else escape(item.case_id))
+            named = f" {escape(item.item_id)}" if item.item_id else ""
+            where = (f" &middot; {escape(item.agency_id)} {escape(item.rule_id)} {escape(mask_free_text(item.subject))}"
+                     if item.agency_id else "")
+            lines.append(f"<li>{case}{named}{where} &middot; {escape(item.text)}</li>")
+        if section.more:
+            lines.append(f"<li>{escape(section.more)}</li>")
+        lines.append("</ul>")
+    return lines
 
 
 def _assessed(row) -> bool:

@@ -273,7 +273,7 @@ def stage_publish(config: AuditConfig) -> AuditResult:
                                                             numbers=signals.numbers)
         result = publish_report(config, reference, today, calls, violations, cases=cases,
                                 history=work.load_json("history"), signals=signals, warnings=warnings,
-                                warnings_baseline=baseline)
+                                warnings_baseline=baseline, desk=day_cases.desk)
         commit_cases(config)                       # published: the day's case files join the chain
         work.remove()
     return result

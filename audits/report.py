@@ -65,21 +65,22 @@ def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: I
                    calls: pd.DataFrame, violations: pd.DataFrame, *,
                    cases: pd.DataFrame | None = None, history: list[dict] = (),
                    signals: ComplaintSignals | None = None, warnings: pd.DataFrame | None = None,
-                   warnings_baseline: list[dict] = ()) -> AuditResult:
+                   warnings_baseline: list[dict] = (), desk=None) -> AuditResult:
     """Write the report aside and publish it, holding the day's lock, after finishing any
     publish of the day that a kill interrupted; `history`: the store partitions the rules read;
     `signals`: the day's complaints (signals.md §1); `warnings`: the early warnings (warnings.csv
-    rows), `warnings_baseline` the days they read (signals.md §2)."""
+    rows), `warnings_baseline` the days they read (signals.md §2); `desk`: the desk's decisions
+    applied (audits.desk.nightly.DeskDecisions; None without a desk)."""
     with publishing(config):
         recover_publishes(config.out, run_id=config.run_id, days=[config.audit_date.isoformat()])
         return _publish(config, reference, today, calls, violations, cases, list(history), signals,
-                        warnings, list(warnings_baseline))
+                        warnings, list(warnings_baseline), desk)
 
 
 def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingested, calls: pd.DataFrame,
              violations: pd.DataFrame, cases: pd.DataFrame | None, history: list[dict],
              signals: ComplaintSignals | None = None, warnings: pd.DataFrame | None = None,
-             warnings_baseline: list[dict] = ()) -> AuditResult:
+             warnings_baseline: list[dict] = (), desk=None) -> AuditResult:
     from audits.rendering import default_templates_dir, write_reports
 
     report_dir = config.report_dir
@@ -96,10 +97,11 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         write_csv(quarantine, staging / "quarantine.csv")
         if cases is not None:                                   # the day's case register (cases.md §4)
             write_csv(cases, staging / "cases.csv")
-            decided = _decision_snapshot(reference)             # the decisions applied, re-applied by verify
+            decided = _decision_snapshot(reference, desk)       # the decisions applied, re-applied by verify
             write_csv(decided, staging / decisionsnapshot.FILE)  # and the review (desk.md §4)
         if warnings is not None:                                # early warnings (signals.md §2)
             write_csv(warnings[list(WARNING_COLUMNS)], staging / "warnings.csv")
+        attention = _desk_attention(config, desk, cases, staging)   # desk.md §3: what the desk waits on
         volumes = _agency_volumes(config, reference["contracts"].accepted, today)
         prior = read_prior_scores(config)
         scores = score_agencies(config.audit_date, volumes, calls, violations, config.rulepack, prior)
@@ -130,14 +132,19 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         ignored = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files if f.status == "ignored")
         unread = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files
                        if f.status == "unreadable" and f.table in DECISION_TABLES)
+        if desk is not None and desk.not_applied():              # a tampered desk gives no decisions
+            unread += (IgnoredFile(path="case desk", reason=desk.not_applied()),)
         write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
                                 provenance=provenance, ignored_files=ignored, unread_decisions=unread,
                                 warnings=portfolio_warnings(warnings),
-                                regulator_complaints=regulator_complaints(signals.register if signals else None)),
+                                regulator_complaints=regulator_complaints(signals.register if signals else None),
+                                desk=attention),
                       staging, templates_dir=default_templates_dir(), workers=config.workers)
         manifest = _manifest(config, files, staging, report_dir, history)
         if cases is not None:          # verify then requires decisions.csv and decides the cases from it
             manifest["decisions"] = {"file": decisionsnapshot.FILE, "rows": len(decided)}
+        if desk is not None:           # the desk's instant and chain head, signed with the manifest (desk.md §2)
+            manifest["desk"] = desk.record()
         if warnings is not None:       # verify then requires warnings.csv; the baseline days' counts it read
             manifest["early_warnings"] = {"rows": len(warnings), "baseline": list(warnings_baseline)}
         write_manifest(staging, manifest, signing_key=config.signing_key)   # last (its signature just before)
@@ -149,10 +156,26 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
                        findings=len(violations), rows_quarantined=len(quarantine), manifest=manifest)
 
 
-def _decision_snapshot(reference: dict[str, Ingested]) -> pd.DataFrame:
-    """decisions.csv: the accepted rows of the decision tables the run read (none when absent)."""
+def _decision_snapshot(reference: dict[str, Ingested], desk=None) -> pd.DataFrame:
+    """decisions.csv: the accepted rows of the decision tables the run read (none when absent),
+    and the desk's decisions it applied."""
     accepted = {t: reference[t].accepted if t in reference else None for t in ("exceptions", "disputes")}
+    if desk is not None:
+        from audits.desk.nightly import merged
+        accepted = {"exceptions": merged(accepted["exceptions"], desk.exceptions),
+                    "disputes": merged(accepted["disputes"], desk.disputes)}
     return decisionsnapshot.snapshot_rows(accepted["exceptions"], accepted["disputes"])
+
+
+def _desk_attention(config: AuditConfig, desk, cases: pd.DataFrame | None, staging: Path):
+    """With a desk: its overdue cases, proposals, waiting disputes and ending exceptions written
+    to desk.csv, as the portfolio shows them (None without a desk)."""
+    if desk is None:
+        return None
+    from audits.desk import nightly
+    rows = nightly.attention_rows(desk, cases if cases is not None else pd.DataFrame(columns=["case_id"]))
+    write_csv(rows, staging / nightly.ATTENTION_FILE)
+    return nightly.attention(rows, config.desk_base_url, state=desk.state)
 
 
 def read_prior_scores(config: AuditConfig) -> pd.DataFrame:

@@ -98,6 +98,9 @@ def _under_data_root(name: str) -> str:
         "report_base_url": Param(os.environ.get("VENDOR_AUDIT_REPORT_URL", ""), type="string",
                                  description="URL at which the reports folder is served, for the e-mail's link; "
                                              "empty: a file:// path on the publishing worker."),
+        "desk_base_url": Param(os.environ.get("VENDOR_AUDIT_DESK_URL", ""), type="string",
+                               description="URL of the case desk, for links from the portfolio and the e-mail; "
+                                           "empty: no links."),
         "notify_from": Param(os.environ.get("VENDOR_AUDIT_NOTIFY_FROM", ""), type="string",
                              description="Sender address; empty: the connection's from_email extra, else "
                                          "vendor-audit@<this host>."),
@@ -137,6 +140,7 @@ def vendor_audit_nightly():
                 "landing_wait_minutes": params["landing_wait_minutes"], "notify_to": params["notify_to"],
                 "notify_from": params.get("notify_from", ""),
                 "report_base_url": params.get("report_base_url", ""),
+                "desk_base_url": params.get("desk_base_url", ""),
                 "rule_partitions": params["rule_partitions"],
                 "sources": params.get("sources", ""), "replace_landed": bool(params.get("replace_landed", False))}
 
@@ -333,7 +337,8 @@ def vendor_audit_nightly():
         if not recipients:
             return "no recipients configured (param notify_to); nothing sent"
         message = compose_summary(Path(report_dir), base_url=settings.get("report_base_url", ""),
-                                  pull_failures=_published_without_pulls(settings))
+                                  pull_failures=_published_without_pulls(settings),
+                                  desk_base_url=settings.get("desk_base_url", ""))
         from airflow.providers.smtp.hooks.smtp import SmtpHook
 
         try:
@@ -426,7 +431,8 @@ def _config(settings: dict):
         audit_date=dt.date.fromisoformat(settings["audit_date"]), landing=Path(settings["landing"]),
         out=Path(settings["out"]), store=Path(settings["store"]), rulepack=load_rulepack(settings["rulepack"]),
         hmac_secret=_hmac_secret(), run_id=settings["run_id"],
-        code_version=settings["code_version"], generated_at=settings["generated_at"], orchestrated=True)
+        code_version=settings["code_version"], generated_at=settings["generated_at"], orchestrated=True,
+        desk_base_url=settings.get("desk_base_url", ""))
 
 
 def _sources(settings: dict):

@@ -35,6 +35,7 @@ class DayCases:
     violations: pd.DataFrame             # the day's findings, `decision` filled
     register: pd.DataFrame               # cases.csv rows, decision / exception_id / dispute_id filled
     inputs: dict[str, Ingested]          # the decision tables delivered, validated (manifest, quarantine, dq/)
+    desk: object | None = None           # the desk's decisions applied (audits.desk.nightly.DeskDecisions)
 
 
 def cases_of_day(config: AuditConfig, violations: pd.DataFrame, calls: pd.DataFrame, *,
@@ -50,12 +51,32 @@ def cases_of_day(config: AuditConfig, violations: pd.DataFrame, calls: pd.DataFr
         settle_pending(config.store, config.out)
         link, snapshot = next_snapshot(config.store, day, counts, resolve_after_days=settings.resolve_after_days,
                                        not_assessed=not_assessed)
-        inputs = load_decision_tables(config, known_cases=snapshot[["case_id", "agency_id", "rule_id"]])
-        decided = decide_cases(snapshot, _accepted(inputs, "exceptions"), _accepted(inputs, "disputes"), day)
+        known = snapshot[["case_id", "agency_id", "rule_id"]]
+        inputs = load_decision_tables(config, known_cases=known)
+        desk = desk_decisions_of_run(config, known)            # desk.md §4; None without a desk
+        decided = decide_cases(snapshot, *decision_frames(inputs, desk), day)
         write_case_day(config.store, link, counts, snapshot, decided, run_id=config.run_id, pending=True)
     register = case_register(snapshot, day, resolve_after_days=settings.resolve_after_days)
     return DayCases(violations=with_decisions(violations, decided), register=overlay_register(register, decided),
-                    inputs=inputs)
+                    inputs=inputs, desk=desk)
+
+
+def desk_decisions_of_run(config: AuditConfig, known: pd.DataFrame):
+    """The desk's decisions for the day (audits.desk.nightly), None when the store has no desk."""
+    from audits.desk import nightly
+
+    desk = nightly.open_run_desk(config)
+    return None if desk is None else nightly.desk_decisions(desk, config, known)
+
+
+def decision_frames(inputs: dict[str, Ingested], desk) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The accepted exceptions and disputes of the reference tables, with the desk's when it has any."""
+    exceptions, disputes = _accepted(inputs, "exceptions"), _accepted(inputs, "disputes")
+    if desk is None:
+        return exceptions, disputes
+    from audits.desk.nightly import merged
+
+    return merged(exceptions, desk.exceptions), merged(disputes, desk.disputes)
 
 
 def commit_cases(config: AuditConfig) -> None:

@@ -123,6 +123,7 @@ class IndexView:
     unread_decisions: tuple[IgnoredFile, ...]  # decision tables that could not be read: shown first
     overdue_days: int
     cases_line: str
+    desk: object | None = None                 # audits.desk.nightly.DeskAttention; None when there is no desk
 
 
 # --- builders ---------------------------------------------------------------------------
@@ -256,6 +257,7 @@ def index_view(portfolio: Portfolio) -> IndexView:
         unread_decisions=portfolio.unread_decisions,
         overdue_days=OVERDUE_DAYS,
         cases_line=_cases_line(cards),
+        desk=portfolio.desk,
     )
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 from audits.cases.decisionsnapshot import decision_tables
 from audits.config import Rulepack
 from audits.csvcells import write_csv
+from audits.desk.nightly import RESPONSES_FILE, desk_state_as_of, response_rows
 from audits.manifest import output_hashes
 from audits.models import VIOLATION_COLUMNS, worst_first_key
 from audits.review import dailies, packs, publish
@@ -158,6 +159,7 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
                                   daily_manifests=tuple((m.date.isoformat(), m.sha256) for m in manifests),
                                   rulepack_note=_rulepack_note(manifests, rulepack))
     comparisons = compare(scores)
+    desk_state, due_days = desk_state_as_of(config.store, data_as_of)   # due dates in responses.csv
     cards = []
     for row in scores.itertuples(index=False):
         agency = row.agency_id
@@ -172,6 +174,8 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
             complaints=own_complaints, warnings=own_warnings, clauses=clauses[agency], peers=comparisons[agency],
             provenance=provenance, rulepack=rulepack))
         _stage_pack(pack_root / _stem(agency), own_cases, own_complaints, comparisons[agency], period, agency)
+        write_csv(response_rows(own_cases, state=desk_state, due_days=due_days),      # the agency's answer
+                  pack_root / _stem(agency) / RESPONSES_FILE)
     ranked = tuple(sorted(cards, key=lambda c: worst_first_key(assessed=c.overall is not None, grade=c.grade,
                                                                overall=c.overall, agency_id=c.agency_id)))
     portfolio = ReviewPortfolio(period=info, scorecards=ranked, provenance=provenance,

@@ -6,6 +6,7 @@ nothing of any other agency's, and verifies on its own (its manifest lists its f
     findings.csv                     its findings of the period (masked, as in violations.csv)
     complaints.csv                   complaints linked to it (masked; no other agency, no counts of others)
     peers.csv                        its rank among N and the quartiles (no agency named)
+    responses.csv                    its open cases with their due dates, for the agency to answer (desk.md §5)
     README.txt                       what the pack is and how to verify it
     manifest.json (+ manifest.sig)   kind "share_pack", the files' sha256 under `outputs`
 
@@ -150,6 +151,8 @@ def readme_text(agency_id: str, agency_name: str, period_title: str, period_labe
         "  findings.csv                     every finding of the period (customer numbers masked)",
         "  complaints.csv                   customer complaints linked to your agency (masked)",
         "  peers.csv                        your rank among the agencies assessed and the quartiles; no agency named",
+        "  responses.csv                    your open cases: fill in response (accept / contest), corrective_action,",
+        "                                   target_date (YYYY-MM-DD) and contact, and return the file to the bank",
         "  manifest.json                    the sha256 of every file above",
         "  manifest.sig                     the bank's Ed25519 signature of manifest.json, when the bank signs",
         "",

@@ -49,7 +49,7 @@ def check_recorded_decisions(report_dir: Path, manifest: dict, cases: pd.DataFra
     problems = []
     if whole_number(recorded.get("rows")) != len(rows):
         problems.append(f"output {FILE}: {len(rows)} rows; the manifest records {str(recorded.get('rows'))[:20]}.")
-    read = {str(e.get("table")) for e in manifest["inputs"]}
+    read = _decision_sources(manifest)
     for table in sorted(set(rows["table"]) - read):
         problems.append(f"output {FILE}: decisions of {table[:40]!r}, which is not an input of the manifest.")
     try:
@@ -118,6 +118,13 @@ def check_cases(report_dir: Path, day: str, manifest: dict) -> list[str]:
     return problems[:50]
 
 
+def _decision_sources(manifest: dict) -> set[str]:
+    """The tables decisions may come from: the inputs the manifest lists, and both decision
+    tables when the run read the case desk (its `desk` entry: desk.md §4)."""
+    tables = {str(e.get("table")) for e in manifest["inputs"]}
+    return tables | ({"exceptions", "disputes"} if isinstance(manifest.get("desk"), dict) else set())
+
+
 def _decisions_agree(cases: pd.DataFrame, findings: pd.DataFrame, manifest: dict) -> list[str]:
     """Decisions (cases.md §3) agree across violations.csv, cases.csv and the inputs: every
     finding of a case on the day carries its case's decision (all have call date D), each
@@ -137,7 +144,7 @@ def _decisions_agree(cases: pd.DataFrame, findings: pd.DataFrame, manifest: dict
         if row.case_id in listed.index and listed.at[row.case_id, "decision"] != row.decision:
             problems.append(f"output cases.csv: case {row.case_id} decision is {listed.at[row.case_id, 'decision']!r}; "
                             f"its findings in violations.csv are {row.decision!r}.")
-    tables = {str(e.get("table")) for e in manifest["inputs"]}
+    tables = _decision_sources(manifest)
     for decision, column, table in ((ACCEPTED, "exception_id", "exceptions"), (DISMISSED, "dispute_id", "disputes"),
                                     (DISPUTED, "dispute_id", "disputes")):
         mine = cases[cases["decision"] == decision]
@@ -145,7 +152,7 @@ def _decisions_agree(cases: pd.DataFrame, findings: pd.DataFrame, manifest: dict
             problems.append(f"output cases.csv: a case {decision} without its {column}.")
         if len(mine) and table not in tables:
             problems.append(f"output cases.csv: cases {decision}, yet reference/{table} is not an input of the "
-                            "manifest.")
+                            "manifest, nor did the run read the case desk.")
     for column, table in (("exception_id", "exceptions"), ("dispute_id", "disputes")):
         if (cases[column] != "").any() and table not in tables:
             problems.append(f"output cases.csv: {column} given, yet reference/{table} is not an input of the manifest.")

@@ -24,7 +24,7 @@ from audits.privacy import mask_e164
 
 ID_CHARACTERS = "A-Za-z0-9_-"
 PACK_FILES = {"README.txt", "cases.csv", "complaints.csv", "findings.csv", "manifest.json", "peers.csv",
-              "scorecard.html", "scorecard.xlsx"}
+              "responses.csv", "scorecard.html", "scorecard.xlsx"}
 
 
 def _identities(landing: Path, store: Path) -> dict[str, dict[str, set[str]]]:
@@ -151,6 +151,36 @@ def test_a_pack_lists_its_files_and_its_peers_name_no_agency(sample_month):
         scores = pd.read_csv(sample_month.review / "scores.csv", dtype=str, keep_default_na=False)
         assert int(peers.loc[0, "rank"]) == 1 + int((scores["overall"].astype(float) >
                                                      float(scores.set_index("agency_id").loc[pack.stem, "overall"])).sum())
+
+
+def test_responses_hold_the_agency_s_open_cases_only_masked_with_empty_answers(sample_month):
+    """responses.csv: one row per open case of the pack's agency (as the review's cases.csv has
+    them at period end), due dates by severity, the agency's columns empty, no full number."""
+    cases = pd.read_csv(sample_month.review / "cases.csv", dtype=str, keep_default_na=False)
+    called = {n for p in sorted(sample_month.store.glob("calls/call_date=*/calls.parquet"))
+              for n in pq.read_table(p, columns=["callee_e164"]).column(0).to_pylist()}
+    assert len(called) > 100
+    rows = masked = 0
+    for pack in sorted((sample_month.review / "share").glob("*.zip")):
+        with zipfile.ZipFile(pack) as archive:
+            text = archive.read("responses.csv").decode("utf-8")
+        responses = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        assert list(responses.columns) == ["case_id", "rule_id", "subject", "status", "due_date", "response",
+                                           "corrective_action", "target_date", "contact"]
+        own = cases[(cases["agency_id"] == pack.stem) & (cases["status"] != "resolved")]
+        assert sorted(responses["case_id"]) == sorted(own["case_id"])
+        assert set(responses["status"]) <= {"new", "reopened", "open", "quiet"}
+        expected = own.set_index("case_id").loc[responses["case_id"]]
+        days = expected["severity"].map({"critical": 3, "major": 14, "minor": 30})
+        due = (pd.to_datetime(expected["first_seen"]) + pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d")
+        assert responses["due_date"].tolist() == due.tolist()
+        assert (responses[["response", "corrective_action", "target_date", "contact"]] == "").all().all()
+        customers = own.set_index("case_id").loc[responses["case_id"], "subject_kind"].isin(["customer", "caller"])
+        assert responses.loc[customers.to_numpy(), "subject"].str.contains("*", regex=False).all()
+        masked += int(customers.sum())
+        assert not [n for n in called if n[1:] in text or n[3:] in text]      # no full number, any form
+        rows += len(responses)
+    assert rows == int((cases["status"] != "resolved").sum()) and masked > 0
 
 
 def test_a_rerun_gives_the_same_bytes(sample_month, tmp_path):
