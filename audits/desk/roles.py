@@ -18,7 +18,8 @@ PERMITTED: Mapping[str, frozenset[str]] = {
     "auditor": frozenset(),
     "officer": OFFICER_KINDS,
     "approver": OFFICER_KINDS | {"approve_exception", "reject_exception", "revoke_exception", "decide_dispute"},
-    "vendor_manager": frozenset({"comment", "request_plan", "record_plan"}),
+    # the agency's answers a vendor manager receives (responses.csv): its plans and its disputes
+    "vendor_manager": frozenset({"comment", "request_plan", "record_plan", "record_dispute"}),
 }
 DEFAULT_AIRFLOW_ROLES: Mapping[str, tuple[str, ...]] = {
     "viewer": ("auditor",), "user": ("officer",), "op": ("approver",), "admin": ROLES}

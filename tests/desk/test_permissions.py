@@ -23,7 +23,7 @@ OFFICER = {"take", "assign", "set_due", "acknowledge", "comment", "propose_excep
 ALLOWED = {"auditor": set(),
            "officer": OFFICER,
            "approver": OFFICER | {"approve_exception", "reject_exception", "revoke_exception", "decide_dispute"},
-           "vendor_manager": {"comment", "request_plan", "record_plan"}}
+           "vendor_manager": {"comment", "request_plan", "record_plan", "record_dispute"}}
 PAYLOADS = {"take": {}, "assign": {"to": "dora"}, "set_due": {"on": "2026-12-10"}, "acknowledge": {},
             "comment": {"text": "noted"},
             "propose_exception": {"reason": "agreed", "valid_from": "2026-12-08", "valid_to": "2026-12-31"},
