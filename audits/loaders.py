@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from audits.arrowtext import as_arrow_text, extract_groups
 from audits.config import DEFAULT_MAX_FILE_BYTES
 from audits.manifest import open_regular
-from audits.models import COLUMN_KINDS, DECISION_TABLES, REFERENCE_TABLES, TABLE_COLUMNS
+from audits.models import AGENCY_ID, COLUMN_KINDS, DECISION_TABLES, REFERENCE_TABLES, TABLE_COLUMNS
 from audits.privacy import column_names_for_message, mask_free_text
 
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)   # pandas 3 "str": null is NaN
@@ -41,7 +41,6 @@ FORMULA_WITHOUT_VALUE = "formula_without_value"
 EXTRA = "extra:"                  # prefix of a delivered column the contract does not know
 CDR_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 REFERENCE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".xlsx")
-AGENCY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")            # data-contract.md §1, contracts.agency_id
 _SEPARATOR_HINT = re.compile(rb"\s*sep=.?\s*", re.IGNORECASE)   # Excel's "sep=," first line
 _GZIP_CHUNK = 1 << 20
 

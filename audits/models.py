@@ -5,6 +5,8 @@ Every stage speaks in these names; nothing here does I/O.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -79,6 +81,21 @@ ENUM_VALUES: dict[str, tuple[str, ...]] = {
     "channel": ("hotline", "regulator", "app", "branch", "other"),        # complaints (signals.md §1)
     "category": ("harassment", "privacy", "misconduct", "other"),
 }
+
+AGENCY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")            # data-contract.md §1, contracts.agency_id
+
+
+def agency_file_stem(agency_id: str) -> str:
+    """The file name (without suffix) of an agency's scorecard or pack.
+
+    The data contract restricts agency_id to AGENCY_ID; anything else is made safe (and kept
+    unique with a short hash) so a bad id can never write outside agencies/.
+    """
+    if AGENCY_ID.fullmatch(agency_id):
+        return agency_id
+    cleaned = re.sub(r"[^A-Za-z0-9_-]", "_", agency_id)[:48] or "agency"
+    digest = hashlib.sha256(agency_id.encode("utf-8")).hexdigest()[:8]
+    return f"{cleaned}-{digest}"
 
 # --- outputs --------------------------------------------------------------------------
 

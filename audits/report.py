@@ -27,18 +27,27 @@ from audits.cases import decisionsnapshot
 from audits.config import AuditConfig
 from audits.csvcells import read_csv, write_csv
 from audits.ingest import FileRecord, Ingested
-from audits.manifest import MANIFEST, output_hashes, sha256_path, write_manifest
-from audits.models import (DECISION_TABLES, QUARANTINE_COLUMNS, VIOLATION_COLUMNS, WARNING_COLUMNS, IgnoredFile,
-                           InputFile, Portfolio, Provenance)
+from audits.manifest import MANIFEST, output_hashes, sha256_path
+from audits.models import (
+    DECISION_TABLES,
+    QUARANTINE_COLUMNS,
+    VIOLATION_COLUMNS,
+    WARNING_COLUMNS,
+    IgnoredFile,
+    InputFile,
+    Portfolio,
+    Provenance,
+)
 from audits.phones import e164_integers
 from audits.phonezones import disagreeing_callee_tz
 from audits.privacy import key_fingerprint
+from audits.rendering import default_templates_dir, write_reports
 from audits.review.month_to_date import month_rows, sla_to_date, with_sla_to_date
 from audits.scoring import AgencyVolume, build_scorecards, gate_column_last, rank_worst_first, score_agencies
-from audits.signing import previous_manifest
 from audits.signals.complaints import ComplaintSignals
 from audits.signals.effects import with_complaint_columns, with_complaint_rates
 from audits.signals.presentation import portfolio_warnings, regulator_complaints, with_warnings
+from audits.signing import previous_manifest, write_manifest
 from audits.sources.landing import input_source, sources_of_day
 
 
@@ -80,8 +89,6 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
              violations: pd.DataFrame, cases: pd.DataFrame | None, history: list[dict],
              signals: ComplaintSignals | None = None, warnings: pd.DataFrame | None = None,
              warnings_baseline: list[dict] = ()) -> AuditResult:
-    from audits.rendering import default_templates_dir, write_reports
-
     report_dir = config.report_dir
     staging = report_dir.parent / f".{report_dir.name}.staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir()

@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from audits.config import ConfigError
-from audits.manifest import MANIFEST, SIGNATURE, load_json, sha256_bytes, sha256_path
+from audits.manifest import MANIFEST, SIGNATURE, load_json, manifest_bytes, sha256_bytes, sha256_path
 
 SIGNING_KEY_VARIABLE = "AUDIT_SIGNING_KEY"
 SIGNING_CONNECTION = "audit_signing_key"           # the Airflow connection the DAGs read first
@@ -240,6 +240,17 @@ def write_signature(folder: Path, manifest_bytes: bytes, key: Ed25519PrivateKey)
     staging.write_bytes(signature_document(manifest_bytes, key))
     staging.replace(target)
     return target
+
+
+def write_manifest(report_dir: Path, manifest: dict, *, signing_key=None) -> None:
+    """Write report_dir/manifest.json (atomically); with `signing_key`, manifest.sig first, so
+    that a folder holding its manifest is always complete, signature included."""
+    data = manifest_bytes(manifest)
+    if signing_key is not None:
+        write_signature(report_dir, data, signing_key)
+    staging = report_dir / f".{MANIFEST}.tmp"
+    staging.write_bytes(data)
+    staging.replace(report_dir / MANIFEST)
 
 
 def sign_manifest(manifest_path: Path, key: Ed25519PrivateKey | None) -> Path | None:

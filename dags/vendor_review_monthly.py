@@ -125,7 +125,7 @@ def vendor_review_monthly():
         from pathlib import Path
 
         from audits.config import load_rulepack
-        from audits.review.build import ReviewConfig, run_review
+        from audits.review_run import ReviewConfig, run_review
         from audits.review.period import parse
 
         with _fail_without_retry():

@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from audits.models import RULES_BY_ID, CaseLine, Finding, Portfolio, open_cases_text
+from audits.models import RULES_BY_ID, CaseLine, Finding, Portfolio, agency_file_stem, open_cases_text
 
-from .formatting import DASH, Pill, agency_file_stem, fmt_int, parse_timestamp, severity_pill
+from .formatting import DASH, Pill, fmt_int, parse_timestamp, severity_pill
 
 OVERDUE_DAYS = 7
 CASES_SHOWN = 100             # case lines on a scorecard page; the workbook's Cases sheet lists every one

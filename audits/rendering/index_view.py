@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audits.models import NOT_ASSESSED, IgnoredFile, Portfolio, RegulatorComplaint, Scorecard
+from audits.models import NOT_ASSESSED, IgnoredFile, Portfolio, RegulatorComplaint, Scorecard, agency_file_stem
 
 from .formatting import (
     Change,
     Pill,
-    agency_file_stem,
     change_of,
     fmt_int,
     fmt_score,

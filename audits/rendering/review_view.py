@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from audits.models import NOT_ASSESSED, TrendPoint
+from audits.models import NOT_ASSESSED, TrendPoint, agency_file_stem
 from audits.review.cards import PeriodScorecard, ReviewPortfolio, ReviewProvenance
 from audits.review.dailies import days_text
 from audits.review.sla import MET, NOT_MET, ClauseResult
@@ -21,7 +21,6 @@ from .formatting import (
     DASH,
     GRADE_CLASSES,
     Pill,
-    agency_file_stem,
     family_label,
     fmt_int,
     fmt_rate,

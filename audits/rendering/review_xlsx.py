@@ -12,10 +12,10 @@ from pathlib import Path
 
 from openpyxl.styles import Font
 
-from audits.models import NOT_ASSESSED, Provenance
+from audits.models import NOT_ASSESSED, Provenance, agency_file_stem
 from audits.review.cards import PeriodScorecard, ReviewPortfolio, ReviewProvenance
 
-from .formatting import agency_file_stem, family_label
+from .formatting import family_label
 from .review_view import missing_note
 from .xlsx_cells import (
     BIG,

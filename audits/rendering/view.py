@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from audits.models import DataQuality, Provenance, Scorecard
+from audits.models import DataQuality, Provenance, Scorecard, agency_file_stem
 
 from . import charts
 from .cases_view import (
@@ -33,7 +33,6 @@ from .formatting import (
     GRADE_CLASSES,
     Change,
     Pill,
-    agency_file_stem,
     change_of,
     family_label,
     fmt_int,

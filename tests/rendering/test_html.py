@@ -3,7 +3,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from audits.models import Portfolio, TrendPoint
+from audits.models import Portfolio, TrendPoint, agency_file_stem
 from audits.rendering import (
     default_templates_dir,
     render_index_html,
@@ -11,7 +11,6 @@ from audits.rendering import (
     write_reports,
 )
 from audits.rendering.html import environment
-from audits.rendering.formatting import agency_file_stem
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}

@@ -12,7 +12,7 @@ from audits.cli import main as cli
 from audits.config import load_rulepack
 from audits.csvcells import read_csv
 from audits.review import period as periods
-from audits.review.build import ReviewConfig, run_review
+from audits.review_run import ReviewConfig, run_review
 from audits.review.dailies import ReviewError
 from tests.review.reports import finding, publish_day, score, store_day
 
