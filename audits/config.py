@@ -412,7 +412,8 @@ def _warning_settings(value: object) -> WarningSettings:
     seconds = _number(doc.get("short_answer_seconds", default.short_answer_seconds),
                       "warnings.short_answer_seconds", 0.001, 3600)
     if abs(seconds * 1000 - round(seconds * 1000)) > 1e-6:     # talk times are compared in whole milliseconds
-        raise ConfigError(f"warnings.short_answer_seconds must be a whole number of milliseconds, got {shown(seconds)}.")
+        raise ConfigError("warnings.short_answer_seconds must be a whole number of milliseconds, "
+                          f"got {shown(seconds)}.")
     floors_doc = mapping_of(doc.get("floors") or {}, "warnings.floors")
     no_unknown_keys(floors_doc, set(WARNING_METRICS), "warnings.floors.")
     floors = {m: _number(floors_doc.get(m, default.floors[m]), f"warnings.floors.{m}", 1e-9, 1e9)
@@ -507,8 +508,8 @@ def no_unknown_keys(mapping: dict, allowed: set[str], prefix: str) -> None:
     """A ConfigError naming the first key of `mapping` not in `allowed` (and how many more)."""
     unknown = sorted(str(k)[:80] for k in mapping if k not in allowed)
     if unknown:
-        raise ConfigError(f"unknown key {prefix}{unknown[0]}" + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
-                          + f". Allowed here: {', '.join(sorted(allowed))}.")
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        raise ConfigError(f"unknown key {prefix}{unknown[0]}{more}. Allowed here: {', '.join(sorted(allowed))}.")
 
 
 def _list(value: object, key: str) -> list:

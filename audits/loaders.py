@@ -365,7 +365,8 @@ def _read_xlsx(handle, path: Path, table: str, max_bytes: int) -> tuple[pd.DataF
     except FileUnreadable:
         raise
     except Exception as exc:  # zipfile and openpyxl raise many kinds for a broken workbook
-        raise FileUnreadable(f"{path}: not a readable XLSX workbook ({type(exc).__name__}: {_error_text(exc)}).") from None
+        raise FileUnreadable(f"{path}: not a readable XLSX workbook "
+                             f"({type(exc).__name__}: {_error_text(exc)}).") from None
     if formulas.empty:
         raise FileUnreadable(f"{path}: the first sheet is empty; expected a header row and data rows.")
     values = values.reindex(index=formulas.index, columns=formulas.columns)   # a trailing formula-only row

@@ -328,7 +328,8 @@ def _recover(staging: Path, report_dir: Path) -> str:
         supersedes = None                              # no manifest (or not a finished one): unfinished
     if supersedes is not None:
         current = report_dir / MANIFEST
-        if not report_dir.exists() or (current.is_file() and sha256_path(current) == supersedes.get("manifest_sha256")) \
+        if not report_dir.exists() \
+                or (current.is_file() and sha256_path(current) == supersedes.get("manifest_sha256")) \
                 or (not current.is_file() and not supersedes):
             _swap_in(staging, report_dir)
             return f"finished the interrupted publish of {report_dir}"

@@ -195,9 +195,10 @@ def write_key_pair(folder: Path) -> KeyPair:
     private, public = folder / PRIVATE_KEY_FILE, folder / PUBLIC_KEY_FILE
     existing = [str(p) for p in (private, public) if os.path.lexists(p)]
     if existing:
-        raise FileExistsError(f"{' and '.join(existing)} already {'exist' if len(existing) > 1 else 'exists'}; refusing "
-                              "to overwrite a key. Choose another folder, or move the old key pair away first (reports "
-                              "it signed need its public key to verify).")
+        verb = "exist" if len(existing) > 1 else "exists"
+        raise FileExistsError(f"{' and '.join(existing)} already {verb}; refusing to overwrite a key. Choose another "
+                              "folder, or move the old key pair away first (reports it signed need its public key to "
+                              "verify).")
     key = Ed25519PrivateKey.generate()
     _create(private, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()), 0o600)

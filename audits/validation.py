@@ -229,7 +229,8 @@ def _lean_frame(frame: pd.DataFrame, suite) -> pd.DataFrame:
         if column not in frame:
             continue                     # GX reports the missing column as an expectation error
         values = frame[column]
-        if nullity_only and not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_datetime64_any_dtype(values):
+        if nullity_only and not (pd.api.types.is_numeric_dtype(values)
+                                 or pd.api.types.is_datetime64_any_dtype(values)):
             values = nullity(values)
         lean[column] = values
     if not lean:

@@ -59,7 +59,8 @@ def case_history(store: Path, case_id: str) -> pd.DataFrame:
     for day in days:
         snapshot = advance(snapshot, read_counts(store, day, case_id), day, resolve_after_days=settings,
                            not_assessed=frozenset(read_link(store, day).not_assessed))
-        if not snapshot.empty and (snapshot["status"].iat[0] != "resolved" or snapshot["resolved_on"].iat[0] == day.isoformat()):
+        if not snapshot.empty and (snapshot["status"].iat[0] != "resolved"
+                                   or snapshot["resolved_on"].iat[0] == day.isoformat()):
             rows.append(snapshot.assign(day=day.isoformat(), **_decision_of(store, day, case_id)))
     if not rows:
         raise NoCases(f"no case {case_id} in the store {store}. Case ids look like C-3f9a0c12d4e5 "

@@ -252,7 +252,8 @@ def _group(agency_id: str, rule_id: str, cases: list[CaseLine], *, prefix: str, 
     rows = tuple(case_row(c, agency_id if link else "", with_evidence=c.case_id in evidence)
                  for c in cases[:GROUP_CASES_SHOWN])
     return CaseGroup(
-        anchor=anchor_of(f"{agency_id}-{rule_id}" if link else rule_id, prefix), agency_id=agency_id, agency_name=agency_name,
+        anchor=anchor_of(f"{agency_id}-{rule_id}" if link else rule_id, prefix), agency_id=agency_id,
+        agency_name=agency_name,
         agency_href=f"agencies/{agency_file_stem(agency_id)}.html" if link else "", rule_id=rule_id,
         title=info.title if info else rule_id, severity=severity_pill(cases[0].severity),
         count=f"{fmt_int(len(cases))} case{'' if len(cases) == 1 else 's'}",

@@ -63,7 +63,8 @@ def period_scorecard(row, *, period: PeriodInfo, daily_scores: pd.DataFrame, cas
             for w in warnings.itertuples(index=False)),
         exceptions=_exceptions(cases), disputes=_disputes(cases), peers=peers, provenance=provenance,
         grade_bands=tuple((g, float(f)) for g, f in rulepack.scoring.grade_bands),
-        critical_shares=(rulepack.scoring.gates.critical_share_d or 0.0, rulepack.scoring.gates.critical_share_f or 0.0),
+        critical_shares=(rulepack.scoring.gates.critical_share_d or 0.0,
+                         rulepack.scoring.gates.critical_share_f or 0.0),
     )
 
 

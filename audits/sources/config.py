@@ -232,5 +232,6 @@ def _query(value: object, key: str) -> str:
 
 def _connection(value: object, key: str) -> str:
     if not isinstance(value, str) or not CONNECTION_ID.fullmatch(value):
-        raise ConfigError(f"{key} must be an Airflow connection id (letters, digits, '_', '.', '-'), got {shown(value)}.")
+        raise ConfigError(f"{key} must be an Airflow connection id (letters, digits, '_', '.', '-'), "
+                          f"got {shown(value)}.")
     return value

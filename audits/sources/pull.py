@@ -141,7 +141,8 @@ def pull_reference(settings: PullSettings, table: str) -> Outcome:
 def pull_references(settings: PullSettings) -> tuple[list[Outcome], list[Failure]]:
     """Every reference table of sources.yaml, each on its own, then the day's complaints."""
     names = [*settings.sources.reference, *([COMPLAINTS] if settings.sources.complaints else [])]
-    return _each(names, lambda name: pull_complaints(settings) if name == COMPLAINTS else pull_reference(settings, name))
+    return _each(names, lambda name: (pull_complaints(settings) if name == COMPLAINTS
+                                      else pull_reference(settings, name)))
 
 
 def pull_agencies(settings: PullSettings,

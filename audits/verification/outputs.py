@@ -100,7 +100,8 @@ def _check_complaints(report_dir: Path, day: str, manifest: dict) -> list[str]:
     if rows is None:
         return problems
     if (rows["audit_date"] != day).any():
-        problems.append(f"output complaints.csv: {int((rows['audit_date'] != day).sum())} row(s) dated other than {day}.")
+        wrong_day = int((rows["audit_date"] != day).sum())
+        problems.append(f"output complaints.csv: {wrong_day} row(s) dated other than {day}.")
     unknown = sorted(set(rows["status"]) - set(STATUSES))
     if unknown:
         problems.append(f"output complaints.csv: unknown status(es) {', '.join(unknown[:10])}.")
@@ -199,7 +200,8 @@ def _check_conservation(manifest: dict, quarantine: pd.DataFrame) -> list[str]:
         problems.append(f"input {duplicate}: listed more than once in the manifest.")
     for entry in inputs:
         label = f"input {entry.get('path')}"
-        rows, accepted, quarantined = (whole_number(entry.get(k)) for k in ("rows", "rows_accepted", "rows_quarantined"))
+        rows, accepted, quarantined = (whole_number(entry.get(key))
+                                       for key in ("rows", "rows_accepted", "rows_quarantined"))
         if None in (rows, accepted, quarantined):
             problems.append(f"{label}: rows, rows_accepted and rows_quarantined must be whole numbers.")
             continue
