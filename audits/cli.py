@@ -29,19 +29,17 @@ from audits.config import (
     load_rulepack,
 )
 from audits.csvcells import formula_safe
-from audits.ingest import AuditError
-from audits.locks import LockTimeout
+from audits.errors import AuditError
 from audits.models import Severity
 from audits.pipeline import run_audit
 from audits.privacy import mask_published_ids
 from audits.review import period as periods
-from audits.review_run import ReviewConfig, ReviewError, run_review
+from audits.review_run import ReviewConfig, run_review
 from audits.sample import write_sample_landing
 from audits.signing import (
     SIGNATURE,
     SIGNING_KEY_VARIABLE,
     UNSIGNED_NOTICE,
-    SigningKeyError,
     load_public_key,
     public_key_fingerprint,
     signing_key_from_environment,
@@ -49,7 +47,7 @@ from audits.signing import (
     write_key_pair,
 )
 from audits.sources.pull import PullSettings, pull_agencies, pull_references, sources_config
-from audits.verification.dispatch import UsageError, verify_path
+from audits.verification.dispatch import verify_path
 from audits.version import code_version  # the DAG imports it from here too
 
 SECRET_VARIABLE = "AUDIT_HMAC_SECRET"
@@ -189,7 +187,7 @@ def _review(args) -> int:
     try:
         period = periods.month(args.month) if args.month else periods.quarter(args.quarter)
         rulepack = load_rulepack(args.rulepack)
-    except (periods.PeriodError, ConfigError) as exc:
+    except AuditError as exc:                         # a period or rulepack that cannot be read
         return _fail(f"Cannot review {label}: {exc}")
     for option, folder in (("--out", args.out), ("--store", args.store)):
         if not folder.is_dir():
@@ -204,7 +202,7 @@ def _review(args) -> int:
                           lock_wait_seconds=args.lock_wait, signing_key=signing_key)
     try:
         result = run_review(config)
-    except (ReviewError, ConfigError, AuditError, LockTimeout) as exc:     # AuditError: a store partition changed
+    except AuditError as exc:             # the review cannot be made, a lock is held, a store partition changed
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"Cannot review {period.label}: {_os_problem(exc)} Nothing was published.")
@@ -256,7 +254,7 @@ def _run(args) -> int:
     try:
         with _progress() as say:
             result = run_audit(config, progress=say)
-    except (AuditError, ConfigError, LockTimeout) as exc:
+    except AuditError as exc:
         return _fail(f"Cannot audit {args.date}: {exc}")
     except OSError as exc:
         return _fail(f"Cannot audit {args.date}: {_os_problem(exc)} Nothing was published: the previous report of "
@@ -310,7 +308,7 @@ def _verify(args) -> int:
     try:
         public_key = load_public_key(args.public_key) if args.public_key else None
         verified = verify_path(args.report, public_key=public_key, chain=args.chain, strict_inputs=args.strict_inputs)
-    except (SigningKeyError, UsageError) as exc:
+    except AuditError as exc:                         # an unusable key, a path and options that do not fit
         return _fail(f"Cannot verify: {exc}")
     result = verified.result
     if result.about:

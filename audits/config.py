@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from audits.errors import PermanentError
 from audits.models import (CRITICAL_SHARE_D, CRITICAL_SHARE_F, DISPOSITIONS, PURPOSES, RULES_BY_ID, SCORED_FAMILIES,
                            WARNING_METRICS)
 
@@ -29,7 +30,7 @@ DEVELOPMENT_HMAC_SECRET = b"development-only-secret-do-not-use-in-production"
 DEFAULT_MAX_FILE_BYTES = 4 * 1024 ** 3
 
 
-class ConfigError(ValueError):
+class ConfigError(PermanentError, ValueError):
     """A rulepack or setting that cannot be used; the message says which key and why."""
 
 

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from audits.arrowtext import as_arrow_text, extract_groups
 from audits.config import DEFAULT_MAX_FILE_BYTES
+from audits.errors import PermanentError
 from audits.manifest import open_regular
 from audits.models import AGENCY_ID, COLUMN_KINDS, DECISION_TABLES, REFERENCE_TABLES, TABLE_COLUMNS
 from audits.privacy import column_names_for_message, mask_free_text
@@ -45,7 +46,7 @@ _SEPARATOR_HINT = re.compile(rb"\s*sep=.?\s*", re.IGNORECASE)   # Excel's "sep=,
 _GZIP_CHUNK = 1 << 20
 
 
-class FileUnreadable(Exception):
+class FileUnreadable(PermanentError):
     """A file that cannot be parsed at all; the message names the file and what was expected.
 
     `rows` holds the file's rows as text when they could be read (a required column is

@@ -98,7 +98,7 @@ def _run_shared_group(group: frozenset[str]) -> pd.DataFrame:
 
 def stage_reference(config: AuditConfig, *, progress: Progress | None = None) -> list[str]:
     """The first stage of an attempt: start the run's work afresh, purge what dead runs left,
-    finish or roll back interrupted publishes; then validate the reference tables (AuditError
+    finish or roll back interrupted publishes; then validate the reference tables (CannotAudit
     when unusable), fill the store with earlier days, and return the agencies that delivered a
     file for the day."""
     reuse_freed_memory()
@@ -116,7 +116,7 @@ def stage_reference(config: AuditConfig, *, progress: Progress | None = None) ->
 
 def stage_reference_tables(config: AuditConfig) -> None:
     """Read, type and validate the six reference tables into the work directory, the largest
-    first, in config.workers processes. AuditError when one is missing or unreadable."""
+    first, in config.workers processes. CannotAudit when one is missing or unreadable."""
     paths = reference_paths(config.landing)
     validation.prepare([*REFERENCE_TABLES, "cdr"])
     largest_first = sorted(REFERENCE_TABLES, key=lambda table: -paths[table].lstat().st_size)   # a link: refused later

@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audits import locks
-from audits.ingest import AuditError
+from audits.ingest import CannotAudit
 from audits.manifest import sha256_path
 from audits.phones import e164_integers
 from audits.tables import in_order
@@ -58,7 +58,7 @@ LOCK = ".lock"
 LOCK_WAIT_SECONDS = 1800.0
 
 
-class StoreError(AuditError):
+class StoreError(CannotAudit):
     """A store partition that does not match what the audit wrote; the message says how to rebuild it."""
 
 

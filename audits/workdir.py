@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 
 from audits import locks
 from audits.config import AuditConfig, check_run_id
+from audits.errors import PermanentError
 from audits.ingest import FileRecord, Ingested, StagedFile
 from audits.workers import in_threads
 
@@ -46,7 +47,7 @@ WORK = ".work"
 ORPHANED_AFTER_SECONDS = 24 * 3600
 
 
-class WorkMissing(FileNotFoundError):
+class WorkMissing(PermanentError, FileNotFoundError):
     """A stage's input is not in the run's work directory; the message says why and what to do."""
 
 

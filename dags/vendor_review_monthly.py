@@ -125,8 +125,8 @@ def vendor_review_monthly():
         from pathlib import Path
 
         from audits.config import load_rulepack
-        from audits.review_run import ReviewConfig, run_review
         from audits.review.period import parse
+        from audits.review_run import ReviewConfig, run_review
 
         with _fail_without_retry():
             result = run_review(ReviewConfig(
@@ -168,12 +168,10 @@ def _fail_without_retry():
     from airflow.sdk.exceptions import AirflowFailException
 
     from audits.deployment import PERMANENT_ERRORS
-    from audits.review.dailies import ReviewError
-    from audits.review.period import PeriodError
 
     try:
         yield
-    except (*PERMANENT_ERRORS, ReviewError, PeriodError) as exc:
+    except PERMANENT_ERRORS as exc:
         raise AirflowFailException(f"{exc}\nNot retried: fix the cause above, then clear this task.") from exc
 
 

@@ -14,6 +14,7 @@ from audits.cases.daily import build_snapshot
 from audits.cases.decisions import overlay_register
 from audits.cases.lifecycle import advance, empty_snapshot
 from audits.cases.summary import case_register
+from audits.errors import PermanentError
 
 
 def _decision_of(store: Path, day: dt.date, case_id: str) -> dict[str, str]:
@@ -24,7 +25,7 @@ def _decision_of(store: Path, day: dt.date, case_id: str) -> dict[str, str]:
     return {c: str(decided[c].iat[0] or "") for c in ("decision", "exception_id", "dispute_id")}
 
 
-class NoCases(LookupError):
+class NoCases(PermanentError, LookupError):
     """The store holds no cases (for the day asked, or at all)."""
 
 
