@@ -48,7 +48,7 @@ from audits.signing import (
 )
 from audits.sources.pull import PullSettings, pull_agencies, pull_references, sources_config
 from audits.verification.dispatch import verify_path
-from audits.version import code_version  # the DAG imports it from here too
+from audits.version import code_version
 
 SECRET_VARIABLE = "AUDIT_HMAC_SECRET"
 EXIT_CANNOT_AUDIT = 2
@@ -221,7 +221,7 @@ def _sample(args) -> int:
         summary = write_sample_landing(args.landing, start=args.start, days=args.days, agencies=args.agencies,
                                        calls_per_day=args.calls_per_day, seed=args.seed, progress=say)
     print(f"Sample landing zone written to {args.landing} "
-          f"({summary.get('calls', summary.get('calls_written', '?'))} calls over {args.days} day(s)); "
+          f"({summary['calls']} calls over {args.days} day(s)); "
           f"ground truth in {args.landing / 'truth'}.")
     return 0
 

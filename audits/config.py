@@ -21,7 +21,6 @@ from audits.models import (CRITICAL_SHARE_D, CRITICAL_SHARE_F, DISPOSITIONS, PUR
                            WARNING_METRICS)
 
 RULEPACK_DIR = Path(__file__).parent / "rulepacks"
-DEFAULT_RULEPACK = "cn_bank"
 BUILTIN_PREFIX = "builtin:"
 DEVELOPMENT_HMAC_SECRET = b"development-only-secret-do-not-use-in-production"
 # The most bytes one landing file may hold once decompressed (CSV text, Parquet pages, an XLSX's

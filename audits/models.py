@@ -15,8 +15,8 @@ from enum import Enum
 PURPOSES = ("marketing", "collection", "servicing")
 DISPOSITIONS = ("ANSWERED", "NO_ANSWER", "BUSY", "REJECTED", "VOICEMAIL", "FAILED")
 OUTCOMES = ("RIGHT_PARTY", "WRONG_PARTY", "REFUSED", "COMPLAINT")
-CONVERSATION_OUTCOMES = frozenset({"RIGHT_PARTY", "REFUSED", "COMPLAINT"})
-UNANSWERED_DISPOSITIONS = frozenset({"NO_ANSWER", "REJECTED", "VOICEMAIL"})
+CONVERSATION_OUTCOMES = ("RIGHT_PARTY", "REFUSED", "COMPLAINT")          # an answered call that reached someone
+UNANSWERED_DISPOSITIONS = ("NO_ANSWER", "REJECTED", "VOICEMAIL")
 
 REFERENCE_TABLES = ("contracts", "agents", "caller_numbers", "campaigns", "assignments", "consents")
 # Optional reference tables of decisions made by people (cases.md §3): read when present.
@@ -110,9 +110,6 @@ DQ_ROW_REASONS = (
     "DQ_MISSING_FIELD", "DQ_BAD_TIMESTAMP", "DQ_TIME_ORDER", "DQ_BAD_PHONE", "DQ_BAD_ENUM",
     "DQ_DUPLICATE_CALL_ID", "DQ_AGENCY_MISMATCH", "DQ_OUT_OF_DAY", "DQ_MALFORMED_ROW",
 )
-# Reasons specific to reference tables (their own integrity).
-DQ_REFERENCE_REASONS = ("DQ_DATE_ORDER", "DQ_DUPLICATE_KEY", "DQ_BAD_DATE", "DQ_BAD_TIMEZONE",
-                        "DQ_BAD_KEY")
 DQ_FILE_REASONS = ("DQ_FILE_MISSING", "DQ_FILE_UNREADABLE")
 
 # Early warnings (signals.md §2): the metrics per entity and day, in this order, and warnings.csv.

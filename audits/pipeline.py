@@ -37,7 +37,7 @@ from audits.signals.complaints import complaint_signals
 from audits.signals.effects import escalated
 from audits.signals import daily as warning_signals
 from audits.tables import agency_zones, contracts_in_force
-from audits.workdir import WorkDir, WorkMissing, purge_legacy, purge_orphans
+from audits.workdir import WorkDir, WorkMissing, purge_orphans
 from audits.workers import in_processes, release_memory, reuse_freed_memory
 
 Progress = Callable[[str], None]
@@ -106,7 +106,6 @@ def stage_reference(config: AuditConfig, *, progress: Progress | None = None) ->
     with work.in_use():
         work.claim()
         purge_orphans(config.store)
-        purge_legacy(config.out)
         recover_publishes(config.out, run_id=config.run_id)
         stage_reference_tables(config)
         contracts = work.load_ingested("reference/contracts").accepted

@@ -71,10 +71,8 @@ def publishing(config: AuditConfig):
 
 
 def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: Ingested,
-                   calls: pd.DataFrame, violations: pd.DataFrame, *,
-                   cases: pd.DataFrame | None = None, history: list[dict] = (),
-                   signals: ComplaintSignals | None = None, warnings: pd.DataFrame | None = None,
-                   warnings_baseline: list[dict] = ()) -> AuditResult:
+                   calls: pd.DataFrame, violations: pd.DataFrame, *, cases: pd.DataFrame, history: list[dict],
+                   signals: ComplaintSignals, warnings: pd.DataFrame, warnings_baseline: list[dict]) -> AuditResult:
     """Write the report aside and publish it, holding the day's lock, after finishing any
     publish of the day that a kill interrupted; `history`: the store partitions the rules read;
     `signals`: the day's complaints (signals.md §1); `warnings`: the early warnings (warnings.csv
@@ -86,14 +84,13 @@ def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: I
 
 
 def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingested, calls: pd.DataFrame,
-             violations: pd.DataFrame, cases: pd.DataFrame | None, history: list[dict],
-             signals: ComplaintSignals | None = None, warnings: pd.DataFrame | None = None,
-             warnings_baseline: list[dict] = ()) -> AuditResult:
+             violations: pd.DataFrame, cases: pd.DataFrame, history: list[dict], signals: ComplaintSignals,
+             warnings: pd.DataFrame, warnings_baseline: list[dict]) -> AuditResult:
     report_dir = config.report_dir
     staging = report_dir.parent / f".{report_dir.name}.staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
-        feeds = [signals.ingested] if signals is not None else []       # the complaints feed, when read
+        feeds = [signals.ingested]                                      # the complaints feed
         files = [record for ingested in reference.values() for record in ingested.files] + today.files + \
             [record for ingested in feeds for record in ingested.files]
         quarantine = pd.concat([today.quarantine] + [i.quarantine for i in reference.values()]
@@ -101,18 +98,15 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         quarantine = _sorted_quarantine(quarantine)
         write_csv(violations[list(VIOLATION_COLUMNS)], staging / "violations.csv")
         write_csv(quarantine, staging / "quarantine.csv")
-        if cases is not None:                                   # the day's case register (cases.md §4)
-            write_csv(cases, staging / "cases.csv")
-            decided = _decision_snapshot(reference)             # the decisions applied, re-applied by verify
-            write_csv(decided, staging / decisionsnapshot.FILE)  # and the review (desk.md §4)
-        if warnings is not None:                                # early warnings (signals.md §2)
-            write_csv(warnings[list(WARNING_COLUMNS)], staging / "warnings.csv")
+        write_csv(cases, staging / "cases.csv")                 # the day's case register (cases.md §4)
+        decided = _decision_snapshot(reference)                 # the decisions applied, re-applied by verify
+        write_csv(decided, staging / decisionsnapshot.FILE)     # and the review (desk.md §4)
+        write_csv(warnings[list(WARNING_COLUMNS)], staging / "warnings.csv")    # early warnings (signals.md §2)
         volumes = _agency_volumes(config, reference["contracts"].accepted, today)
         prior = read_prior_scores(config)
         scores = score_agencies(config.audit_date, volumes, calls, violations, config.rulepack, prior)
-        if signals is not None:                                 # signals.md §1: complaints and their rate
-            write_csv(signals.register, staging / "complaints.csv")
-            scores = with_complaint_columns(scores, signals.rates)
+        write_csv(signals.register, staging / "complaints.csv")  # signals.md §1: complaints and their rate
+        scores = with_complaint_columns(scores, signals.rates)
         scores = gate_column_last(scores)
         write_csv(scores, staging / "scores.csv")
         (staging / "dq").mkdir()
@@ -127,26 +121,25 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
             inputs=tuple(InputFile(path=f.path, sha256=f.sha256, rows=f.rows_read, table=f.table, agency_id=f.agency_id)
                          for f in files))
         cards = build_scorecards(scores, volumes, calls, violations, config.rulepack, prior, provenance, cases=cases)
-        if signals is not None:
-            cards = with_complaint_rates(cards, signals.rates, prior, window_days=signals.window_days,
-                                         trend_days=config.rulepack.scoring.trend_days)
+        cards = with_complaint_rates(cards, signals.rates, prior, window_days=signals.window_days,
+                                     trend_days=config.rulepack.scoring.trend_days)
         cards = with_warnings(cards, warnings)
         cards = with_sla_to_date(cards, sla_to_date(
             month_rows(scores, prior, config.audit_date), cases=cases, rulepack=config.rulepack,
-            month_rates=signals.month_rates if signals is not None else None, audit_date=config.audit_date))
+            month_rates=signals.month_rates, audit_date=config.audit_date))
         ignored = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files if f.status == "ignored")
         unread = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files
                        if f.status == "unreadable" and f.table in DECISION_TABLES)
         write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
                                 provenance=provenance, ignored_files=ignored, unread_decisions=unread,
                                 warnings=portfolio_warnings(warnings),
-                                regulator_complaints=regulator_complaints(signals.register if signals else None)),
+                                regulator_complaints=regulator_complaints(signals.register)),
                       staging, templates_dir=default_templates_dir(), workers=config.workers)
         manifest = _manifest(config, files, staging, report_dir, history)
-        if cases is not None:          # verify then requires decisions.csv and decides the cases from it
-            manifest["decisions"] = {"file": decisionsnapshot.FILE, "rows": len(decided)}
-        if warnings is not None:       # verify then requires warnings.csv; the baseline days' counts it read
-            manifest["early_warnings"] = {"rows": len(warnings), "baseline": list(warnings_baseline)}
+        # verify then requires decisions.csv and decides the cases from it; it requires warnings.csv
+        # and checks the baseline days' counts the warnings read
+        manifest["decisions"] = {"file": decisionsnapshot.FILE, "rows": len(decided)}
+        manifest["early_warnings"] = {"rows": len(warnings), "baseline": list(warnings_baseline)}
         write_manifest(staging, manifest, signing_key=config.signing_key)   # last (its signature just before)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

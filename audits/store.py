@@ -104,15 +104,6 @@ def day_record(store: Path, day: dt.date) -> dict | None:
         return None
 
 
-def stored_days(store: Path) -> list[dt.date]:
-    folder = store / "calls"
-    if not folder.is_dir():
-        return []
-    with reading(store):
-        return sorted(dt.date.fromisoformat(p.name.split("=", 1)[1]) for p in folder.iterdir()
-                      if p.name.startswith("call_date=") and (p / RECORD).is_file())
-
-
 def write_day(store: Path, day: dt.date, calls: pd.DataFrame, *, run_id: str = "",
               wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
     """Replace day D's partitions with these validated calls (all agencies; none is a day too)."""
@@ -152,14 +143,11 @@ def _replace_day(store: Path, day: dt.date, frames: dict[str, pd.DataFrame], run
 
 
 def _sweep(store: Path, day: dt.date) -> None:
-    """Remove what killed writers of day D left (under the writer's lock, nobody else writes):
-    files written aside here, and the hidden folders of versions before whole-day writes."""
+    """Remove the files killed writers of day D left aside (under the writer's lock, nobody else writes)."""
     for kind in FILES:
         folder = _partition(store, kind, day)
         for left in (folder.glob(".*.tmp") if folder.is_dir() else ()):
             left.unlink(missing_ok=True)
-        for left in (folder.parent.glob(f".{folder.name}.*") if folder.parent.is_dir() else ()):
-            shutil.rmtree(left, ignore_errors=True)
 
 
 def check_days(store: Path, days: list[dt.date]) -> list[dict]:

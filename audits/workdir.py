@@ -233,13 +233,3 @@ def _orphaned(folder: Path, last_active: float, now: float) -> bool:
     if owner and not owner.get("orchestrated", True):
         return True
     return now - last_active > ORPHANED_AFTER_SECONDS
-
-
-def purge_legacy(out: Path) -> bool:
-    """Remove <out>/.work, where versions before the store-side work directory kept work files
-    (full numbers and notes) and left them after failed runs. Nothing writes there now."""
-    legacy = out / WORK
-    if not legacy.is_dir():
-        return False
-    shutil.rmtree(legacy, ignore_errors=True)
-    return True

@@ -77,10 +77,10 @@ def vendor_review_monthly():
     @task
     def resolve_periods() -> dict:
         """Settle which periods this run reviews, the paths and the rulepack; later tasks read only this."""
-        from audits.cli import code_version
         from audits.config import load_rulepack
         from audits.deployment import shared_paths
         from audits.review.period import closes_a_quarter, parse, previous_month, previous_quarter
+        from audits.version import code_version
 
         context = get_current_context()
         params = context["params"]
