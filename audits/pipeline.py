@@ -77,7 +77,7 @@ def run_rules_in_processes(inputs: RuleInputs, workers: int) -> pd.DataFrame:
 
     Groups of rules rather than hash partitions of the numbers: on one machine, partitions
     cost each worker a copy of its share of the calls and history and repeat every rule's
-    reference-side work (measured at 10M calls, 2 workers: partitions 51.7 s and 14.9 GiB).
+    reference-side work, several times the time and memory (benchmarks/README.md).
     Partitions are for several machines (stage_rules with `partitions`, mapped tasks).
     """
     global _SHARED
@@ -309,7 +309,7 @@ def rule_inputs(config: AuditConfig, tables: dict[str, pd.DataFrame], accepted: 
         refusals = store.read_refusals_before(config.store, config.audit_date)
     return RuleInputs(
         audit_date=config.audit_date,
-        calls=calls.drop(columns=["disposition_code", "outcome_code"]),      # read into the flags; ~0.3 GiB at 10M
+        calls=calls.drop(columns=["disposition_code", "outcome_code"]),      # read into the flags already
         history=history, refusals=refusals, contracts=tables["contracts"],
         agents=tables["agents"], caller_numbers=tables["caller_numbers"], campaigns=tables["campaigns"],
         assignments=tables["assignments"], consents=tables["consents"], rulepack=config.rulepack,
