@@ -310,14 +310,8 @@ def read_history(store: Path, days: list[dt.date],
         if not path.is_file():
             continue
         with pq.ParquetFile(path, read_dictionary=list(_CODED)) as parquet:
-            names = parquet.schema_arrow.names
-            columns = [c if c in names else "callee_e164" for c in HISTORY_COLUMNS]    # stores before callee_number
-            for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
-                table = pa.Table.from_batches([batch])
-                if "callee_number" not in names:
-                    numbers = e164_integers(table.column("callee_e164").to_pandas())
-                    table = table.drop_columns(["callee_e164"]).append_column("callee_number", pa.array(numbers))
-                yield day, table.select(list(HISTORY_COLUMNS))
+            for batch in parquet.iter_batches(batch_size=batch_rows, columns=list(HISTORY_COLUMNS)):
+                yield day, pa.Table.from_batches([batch]).select(list(HISTORY_COLUMNS))
 
 
 def history_rows(store: Path, days: list[dt.date]) -> int:

@@ -78,7 +78,7 @@ def _daily(scores: pd.DataFrame, period: PeriodInfo) -> tuple[DayPoint, ...]:
             points.append(DayPoint(day, "no report" if day in missing else "not in the report", 0, 0, 0, None, ""))
             continue
         assessed = str(row.assessed).strip().lower() == "true"
-        overall = _number(row.overall) if assessed else None        # older reports wrote 0 for it
+        overall = _number(row.overall) if assessed else None        # a day not assessed has no score
         points.append(DayPoint(day, "assessed" if assessed else f"not assessed ({row.file_status})",
                                int(row.calls_audited or 0), int(row.findings or 0), int(row.critical_findings or 0),
                                overall, str(row.grade) if overall is not None else ""))
