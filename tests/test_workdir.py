@@ -53,7 +53,7 @@ def test_a_failed_run_leaves_no_work_files(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("audits.rendering.write_reports", broken)
+    monkeypatch.setattr("audits.report.write_reports", broken)
     with pytest.raises(OSError, match="disk full"):
         run_audit(config_for(tmp_path))
     assert _work_files(tmp_path) == []
