@@ -15,7 +15,7 @@ CALLS  ?= 20000
 BUILD_COMMIT ?= audits/build_commit.txt
 DESK_PORT ?= 8080
 
-.PHONY: demo desk test tools benchmark clean build-commit
+.PHONY: demo desk test lint tools benchmark clean build-commit
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found %d.%d); set PYTHON=/path/to/python3.11" % sys.version_info[:2])'
@@ -41,7 +41,10 @@ desk: $(STAMP) build-commit
 tools:
 	@sh .ci/install-os-tools
 
-test: $(STAMP) tools build-commit
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP) tools build-commit lint
 	$(BIN)/python -m pytest -n 2 -q
 
 benchmark: $(STAMP) build-commit

@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+STRING = pa.string()
 _TEXT = pd.StringDtype("pyarrow", na_value=float("nan"))
 # White space as Python's str.isspace() knows it (RE2's \s is ASCII only: an ideographic or
 # no-break space stayed in), dashes, dots and brackets.
@@ -22,7 +23,7 @@ def as_arrow_text(values: pd.Series) -> pa.Array:
     return pa.array(values if isinstance(values.dtype, pd.StringDtype) else values.astype("str"), type=pa.string())
 
 
-def text_array(values: pd.Series, type: pa.DataType = pa.string()) -> pa.Array | None:
+def text_array(values: pd.Series, type: pa.DataType = STRING) -> pa.Array | None:
     """A text column as one Arrow array, nulls kept (mixed objects as the text to_csv writes);
     None for a column that is not text."""
     if isinstance(values.dtype, pd.CategoricalDtype):

@@ -16,11 +16,40 @@ from contextlib import contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from audits.cases.lifecycle import STATUSES
+from audits.cases.lookup import NoCases, case_history, register_as_of
+from audits.cases.text import history_table, register_table, terminal_frame
 from audits.clihelp import PROGRAM_EPILOG, HelpFormatter, add_command
-from audits.config import (DEFAULT_MAX_FILE_BYTES, DEVELOPMENT_HMAC_SECRET, AuditConfig, ConfigError, check_run_id,
-                           load_rulepack)
+from audits.config import (
+    DEFAULT_MAX_FILE_BYTES,
+    DEVELOPMENT_HMAC_SECRET,
+    AuditConfig,
+    ConfigError,
+    check_run_id,
+    load_rulepack,
+)
+from audits.csvcells import formula_safe
 from audits.desk.cli import add_desk_arguments, verify_desk
-from audits.version import code_version            # the DAG imports it from here too
+from audits.errors import AuditError
+from audits.models import Severity
+from audits.pipeline import run_audit
+from audits.privacy import mask_published_ids
+from audits.review import period as periods
+from audits.review_run import ReviewConfig, run_review
+from audits.sample import write_sample_landing
+from audits.signing import (
+    SIGNATURE,
+    SIGNING_KEY_VARIABLE,
+    UNSIGNED_NOTICE,
+    load_public_key,
+    public_key_fingerprint,
+    signing_key_from_environment,
+    unlinked_note,
+    write_key_pair,
+)
+from audits.sources.pull import PullSettings, pull_agencies, pull_references, sources_config
+from audits.verification.dispatch import verify_path
+from audits.version import code_version
 
 SECRET_VARIABLE = "AUDIT_HMAC_SECRET"
 EXIT_CANNOT_AUDIT = 2
@@ -162,23 +191,16 @@ def _review_parser(commands) -> None:
 
 
 def _review(args) -> int:
-    from audits.ingest import AuditError
-    from audits.locks import LockTimeout
-    from audits.review import period as periods
-    from audits.review.build import ReviewConfig, ReviewError, run_review
-
     label = args.month or args.quarter
     try:
         period = periods.month(args.month) if args.month else periods.quarter(args.quarter)
         rulepack = load_rulepack(args.rulepack)
-    except (periods.PeriodError, ConfigError) as exc:
+    except AuditError as exc:                         # a period or rulepack that cannot be read
         return _fail(f"Cannot review {label}: {exc}")
     for option, folder in (("--out", args.out), ("--store", args.store)):
         if not folder.is_dir():
             return _fail(f"Cannot review {period.label}: {option} {folder} is not a folder. Pass the folder the daily "
                          f"runs used for {option}.")
-    from audits.signing import signing_key_from_environment
-
     try:
         signing_key = signing_key_from_environment(announce=True)     # None: unsigned, said once on stderr
     except ConfigError as exc:
@@ -188,7 +210,7 @@ def _review(args) -> int:
                           lock_wait_seconds=args.lock_wait, signing_key=signing_key)
     try:
         result = run_review(config)
-    except (ReviewError, ConfigError, AuditError, LockTimeout) as exc:     # AuditError: a store partition changed
+    except AuditError as exc:             # the review cannot be made, a lock is held, a store partition changed
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"Cannot review {period.label}: {_os_problem(exc)} Nothing was published.")
@@ -203,23 +225,16 @@ def _review(args) -> int:
 
 
 def _sample(args) -> int:
-    from audits.sample import write_sample_landing
-
     with _progress() as say:
         summary = write_sample_landing(args.landing, start=args.start, days=args.days, agencies=args.agencies,
                                        calls_per_day=args.calls_per_day, seed=args.seed, progress=say)
     print(f"Sample landing zone written to {args.landing} "
-          f"({summary.get('calls', summary.get('calls_written', '?'))} calls over {args.days} day(s)); "
+          f"({summary['calls']} calls over {args.days} day(s)); "
           f"ground truth in {args.landing / 'truth'}.")
     return 0
 
 
 def _run(args) -> int:
-    from audits.ingest import AuditError
-    from audits.locks import LockTimeout
-    from audits.pipeline import run_audit
-    from audits.signing import signing_key_from_environment
-
     try:
         rulepack = load_rulepack(args.rulepack)
     except ConfigError as exc:
@@ -247,7 +262,7 @@ def _run(args) -> int:
     try:
         with _progress() as say:
             result = run_audit(config, progress=say)
-    except (AuditError, ConfigError, LockTimeout) as exc:
+    except AuditError as exc:
         return _fail(f"Cannot audit {args.date}: {exc}")
     except OSError as exc:
         return _fail(f"Cannot audit {args.date}: {_os_problem(exc)} Nothing was published: the previous report of "
@@ -263,8 +278,6 @@ def _run(args) -> int:
 def _say_signed_and_linked(result, signing_key, out: Path) -> None:
     """After publishing: signed with which key, or (once, on stderr) that the manifest is unsigned;
     and whether the chain of manifests starts here."""
-    from audits.signing import SIGNATURE, UNSIGNED_NOTICE, public_key_fingerprint, unlinked_note
-
     if signing_key is not None:
         print(f"Signed: {result.report_dir / SIGNATURE} (key fingerprint {public_key_fingerprint(signing_key)[:16]}…).")
     else:
@@ -300,16 +313,13 @@ def _cannot_audit_day(day: dt.date, landing: Path, now: dt.datetime, bank_timezo
 
 
 def _verify(args) -> int:
-    from audits.signing import SigningKeyError, load_public_key, public_key_fingerprint
-    from audits.verification.dispatch import UsageError, verify_path
-
     if args.desk or args.report is None:
         return verify_desk(args.store) if args.desk and args.store else _fail(
             "Cannot verify: give PATH (a report, review or share pack), or --desk --store DIR.")
     try:
         public_key = load_public_key(args.public_key) if args.public_key else None
         verified = verify_path(args.report, public_key=public_key, chain=args.chain, strict_inputs=args.strict_inputs)
-    except (SigningKeyError, UsageError) as exc:
+    except AuditError as exc:                         # an unusable key, a path and options that do not fit
         return _fail(f"Cannot verify: {exc}")
     result = verified.result
     if result.about:
@@ -350,8 +360,6 @@ def _verify(args) -> int:
 
 
 def _keygen(args) -> int:
-    from audits.signing import SIGNING_KEY_VARIABLE, write_key_pair
-
     try:
         pair = write_key_pair(args.folder)
     except FileExistsError as exc:
@@ -367,11 +375,6 @@ def _keygen(args) -> int:
 
 
 def _cases(args) -> int:
-    from audits.cases.lookup import NoCases, register_as_of
-    from audits.cases.text import register_table, terminal_frame
-    from audits.csvcells import formula_safe
-    from audits.privacy import mask_published_ids
-
     if _is_reports_folder(args.store):
         return _fail(f"No cases to show: {_reports_not_store(args.store)}")
     try:
@@ -396,10 +399,6 @@ def _cases(args) -> int:
 
 
 def _case(args) -> int:
-    from audits.cases.lookup import NoCases, case_history
-    from audits.cases.text import history_table
-    from audits.privacy import mask_published_ids
-
     if _is_reports_folder(args.store):
         return _fail(f"No such case: {_reports_not_store(args.store)}")
     try:
@@ -413,8 +412,6 @@ def _case(args) -> int:
 def _pull(args) -> int:
     """Exit 0 when every source was pulled or is not there yet, 1 when some failed (the others
     were pulled), 2 when nothing can be pulled (sources.yaml unusable, no landing zone)."""
-    from audits.sources.pull import PullSettings, pull_agencies, pull_references, sources_config
-
     if not args.landing.is_dir():
         return _fail(f"Cannot pull: the landing zone {args.landing} is not a folder. Pass --landing with the folder "
                      "that holds reference/ and cdr/ (data-contract.md §1).")
@@ -455,8 +452,6 @@ def _reports_not_store(folder: Path) -> str:
 
 
 def _severities(text: str) -> tuple[str, ...]:
-    from audits.models import Severity
-
     known = tuple(s.value for s in Severity)
     chosen = tuple(s.strip().lower() for s in text.split(",") if s.strip())
     unknown = [s for s in chosen if s not in known]
@@ -466,8 +461,6 @@ def _severities(text: str) -> tuple[str, ...]:
 
 
 def _statuses(text: str) -> tuple[str, ...]:
-    from audits.cases.lifecycle import STATUSES
-
     chosen = tuple(s.strip().lower() for s in text.split(",") if s.strip())
     unknown = [s for s in chosen if s not in STATUSES]
     if unknown or not chosen:

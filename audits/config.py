@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from audits.errors import PermanentError
 from audits.models import (CRITICAL_SHARE_D, CRITICAL_SHARE_F, DISPOSITIONS, PURPOSES, RULES_BY_ID, SCORED_FAMILIES,
                            WARNING_METRICS)
 
 RULEPACK_DIR = Path(__file__).parent / "rulepacks"
-DEFAULT_RULEPACK = "cn_bank"
 BUILTIN_PREFIX = "builtin:"
 DEVELOPMENT_HMAC_SECRET = b"development-only-secret-do-not-use-in-production"
 # The most bytes one landing file may hold once decompressed (CSV text, Parquet pages, an XLSX's
@@ -29,7 +29,7 @@ DEVELOPMENT_HMAC_SECRET = b"development-only-secret-do-not-use-in-production"
 DEFAULT_MAX_FILE_BYTES = 4 * 1024 ** 3
 
 
-class ConfigError(ValueError):
+class ConfigError(PermanentError, ValueError):
     """A rulepack or setting that cannot be used; the message says which key and why."""
 
 
@@ -413,7 +413,8 @@ def _warning_settings(value: object) -> WarningSettings:
     seconds = _number(doc.get("short_answer_seconds", default.short_answer_seconds),
                       "warnings.short_answer_seconds", 0.001, 3600)
     if abs(seconds * 1000 - round(seconds * 1000)) > 1e-6:     # talk times are compared in whole milliseconds
-        raise ConfigError(f"warnings.short_answer_seconds must be a whole number of milliseconds, got {shown(seconds)}.")
+        raise ConfigError("warnings.short_answer_seconds must be a whole number of milliseconds, "
+                          f"got {shown(seconds)}.")
     floors_doc = mapping_of(doc.get("floors") or {}, "warnings.floors")
     no_unknown_keys(floors_doc, set(WARNING_METRICS), "warnings.floors.")
     floors = {m: _number(floors_doc.get(m, default.floors[m]), f"warnings.floors.{m}", 1e-9, 1e9)
@@ -508,8 +509,8 @@ def no_unknown_keys(mapping: dict, allowed: set[str], prefix: str) -> None:
     """A ConfigError naming the first key of `mapping` not in `allowed` (and how many more)."""
     unknown = sorted(str(k)[:80] for k in mapping if k not in allowed)
     if unknown:
-        raise ConfigError(f"unknown key {prefix}{unknown[0]}" + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
-                          + f". Allowed here: {', '.join(sorted(allowed))}.")
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        raise ConfigError(f"unknown key {prefix}{unknown[0]}{more}. Allowed here: {', '.join(sorted(allowed))}.")
 
 
 def _list(value: object, key: str) -> list:

@@ -10,14 +10,14 @@ from pathlib import Path, PurePath
 from zoneinfo import ZoneInfo
 
 from audits.config import ConfigError
-from audits.ingest import AuditError
+from audits.errors import PermanentError
 from audits.manifest import MANIFEST, hash_mismatch
-from audits.workdir import WorkMissing
 
-# What a retry cannot fix: an unusable rulepack or setting (a relative path, mixed HMAC keys),
-# unusable reference data, and a stage input missing from the run's work directory. The DAG fails
-# these at once; any other error (I/O, connections) is retried.
-PERMANENT_ERRORS = (AuditError, ConfigError, WorkMissing)
+# What a retry cannot fix (audits.errors): an unusable rulepack or setting (a relative path, mixed
+# HMAC keys), unusable reference data, a stage input missing from the run's work directory, a
+# review that cannot be made. The DAGs fail these at once; any other error (I/O, connections, a
+# lock held by another run, a source server down) is retried.
+PERMANENT_ERRORS = (PermanentError,)
 
 # The nightly DAG's mapped tasks (Airflow keys a mapped task's state `<task id>_<map index>`).
 PULL_TASK = "pull_sources"

@@ -1,7 +1,7 @@
 """Ingestion: landing files -> typed, validated frames plus quarantine rows and per-file records.
 
 Every row read is either accepted or quarantined with its reasons (row conservation); a bad
-CDR file quarantines that file only. Unusable reference data stops the run (AuditError).
+CDR file quarantines that file only. Unusable reference data stops the run (CannotAudit).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from audits.config import DEFAULT_MAX_FILE_BYTES, Rulepack
+from audits.errors import PermanentError
 from audits.loaders import (
     _ZONES,
     REFERENCE_SUFFIXES,
@@ -42,7 +43,7 @@ from audits.validation import (batch_frame, merge_results, nullity, nullity_only
                                validate_table)
 
 
-class AuditError(Exception):
+class CannotAudit(PermanentError):
     """The audit cannot run at all (e.g. reference data missing); the message says what to do."""
 
 
@@ -79,7 +80,7 @@ class Ingested:
 
 def load_reference(landing: Path, *, audit_date: dt.date, rulepack: Rulepack,
                    max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> dict[str, Ingested]:
-    """All six reference tables, validated. Missing or unreadable -> AuditError."""
+    """All six reference tables, validated. Missing or unreadable -> CannotAudit."""
     paths = reference_paths(landing)
     return {table: load_reference_table(landing, table, paths[table], audit_date=audit_date, rulepack=rulepack,
                                         max_bytes=max_bytes)
@@ -87,12 +88,12 @@ def load_reference(landing: Path, *, audit_date: dt.date, rulepack: Rulepack,
 
 
 def reference_paths(landing: Path) -> dict[str, Path]:
-    """The file of each reference table; AuditError naming the first one missing."""
+    """The file of each reference table; CannotAudit naming the first one missing."""
     paths = {}
     for table in REFERENCE_TABLES:
         path = find_table_file(landing / "reference", table, REFERENCE_SUFFIXES)
         if path is None:
-            raise AuditError("\n".join([
+            raise CannotAudit("\n".join([
                 f"Reference table {table} is missing: no reference/{table}.csv (or .csv.gz, .parquet, .xlsx) "
                 f"under {landing}.",
                 "The audit needs all six reference tables (contracts, agents, caller_numbers, campaigns, "
@@ -123,7 +124,7 @@ def load_reference_table(landing: Path, table: str, path: Path, *, audit_date: d
                          rulepack: Rulepack, max_bytes: int = DEFAULT_MAX_FILE_BYTES,
                          typing: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
                          parameters: dict | None = None, optional: bool = False) -> Ingested:
-    """One reference table read, typed and validated. Unreadable -> AuditError, or for an
+    """One reference table read, typed and validated. Unreadable -> CannotAudit, or for an
     `optional` table (the decisions) its rows quarantined as DQ_FILE_UNREADABLE (optional_unread).
 
     `typing` adds the columns and flags a suite judges beyond what type_reference gives (the
@@ -136,12 +137,12 @@ def load_reference_table(landing: Path, table: str, path: Path, *, audit_date: d
         if optional:
             return optional_unread(landing, table, path, audit_date, f"{_source(landing, path)}: "
                                    f"{exc.strerror or type(exc).__name__}; make it a readable file.")
-        raise AuditError(f"Reference table {table} cannot be read: {path}: {exc.strerror or exc}.\n"
+        raise CannotAudit(f"Reference table {table} cannot be read: {path}: {exc.strerror or exc}.\n"
                          "Make it a readable file; no agency can be audited without it.") from None
     except FileUnreadable as exc:
         if optional:
             return optional_unread(landing, table, path, audit_date, str(exc), exc)
-        raise AuditError(f"Reference table {table} cannot be read: {exc}\n"
+        raise CannotAudit(f"Reference table {table} cannot be read: {exc}\n"
                          "Fix or re-export the file; no agency can be audited without it.") from None
     typed = type_reference(table, raw.frame, bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
     if typing is not None:

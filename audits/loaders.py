@@ -28,8 +28,9 @@ import pyarrow.parquet as pq
 
 from audits.arrowtext import as_arrow_text, extract_groups
 from audits.config import DEFAULT_MAX_FILE_BYTES
+from audits.errors import PermanentError
 from audits.manifest import open_regular
-from audits.models import COLUMN_KINDS, DECISION_TABLES, REFERENCE_TABLES, TABLE_COLUMNS
+from audits.models import AGENCY_ID, COLUMN_KINDS, DECISION_TABLES, REFERENCE_TABLES, TABLE_COLUMNS
 from audits.privacy import column_names_for_message, mask_free_text
 
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)   # pandas 3 "str": null is NaN
@@ -41,12 +42,11 @@ FORMULA_WITHOUT_VALUE = "formula_without_value"
 EXTRA = "extra:"                  # prefix of a delivered column the contract does not know
 CDR_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 REFERENCE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".xlsx")
-AGENCY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")            # data-contract.md §1, contracts.agency_id
 _SEPARATOR_HINT = re.compile(rb"\s*sep=.?\s*", re.IGNORECASE)   # Excel's "sep=," first line
 _GZIP_CHUNK = 1 << 20
 
 
-class FileUnreadable(Exception):
+class FileUnreadable(PermanentError):
     """A file that cannot be parsed at all; the message names the file and what was expected.
 
     `rows` holds the file's rows as text when they could be read (a required column is
@@ -366,7 +366,8 @@ def _read_xlsx(handle, path: Path, table: str, max_bytes: int) -> tuple[pd.DataF
     except FileUnreadable:
         raise
     except Exception as exc:  # zipfile and openpyxl raise many kinds for a broken workbook
-        raise FileUnreadable(f"{path}: not a readable XLSX workbook ({type(exc).__name__}: {_error_text(exc)}).") from None
+        raise FileUnreadable(f"{path}: not a readable XLSX workbook "
+                             f"({type(exc).__name__}: {_error_text(exc)}).") from None
     if formulas.empty:
         raise FileUnreadable(f"{path}: the first sheet is empty; expected a header row and data rows.")
     values = values.reindex(index=formulas.index, columns=formulas.columns)   # a trailing formula-only row

@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from audits.errors import RetryableError
+
 log = logging.getLogger(__name__)
 
 _POLL_SECONDS = (0.005, 0.1)         # first and longest pause between tries while another run holds a lock
@@ -41,7 +43,7 @@ def _held() -> dict[str, list]:
     return _local.held
 
 
-class LockTimeout(Exception):
+class LockTimeout(RetryableError):
     """A lock stayed held by another run for longer than the run was willing to wait."""
 
 

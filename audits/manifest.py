@@ -1,5 +1,5 @@
-"""The report's manifest (inputs, rulepack, code, row conservation, output hashes): writing and
-hashing. Verifying a report against it is audits.verification.
+"""The report's manifest (inputs, rulepack, code, row conservation, output hashes): its bytes and
+hashes; writing it (signed) is audits.signing, verifying a report against it audits.verification.
 """
 
 from __future__ import annotations
@@ -80,19 +80,6 @@ def manifest_bytes(manifest: dict) -> bytes:
     """manifest.json as written: UTF-8 JSON, two-space indent, a final newline (these exact bytes
     are what a signature covers)."""
     return (json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
-
-
-def write_manifest(report_dir: Path, manifest: dict, *, signing_key=None) -> None:
-    """Write report_dir/manifest.json (atomically); with `signing_key`, manifest.sig first, so
-    that a folder holding its manifest is always complete, signature included."""
-    data = manifest_bytes(manifest)
-    if signing_key is not None:
-        from audits.signing import write_signature
-
-        write_signature(report_dir, data, signing_key)
-    staging = report_dir / f".{MANIFEST}.tmp"
-    staging.write_bytes(data)
-    staging.replace(report_dir / MANIFEST)
 
 
 def hash_mismatch(path: Path, expected: str, label: str, meaning: str) -> list[str]:

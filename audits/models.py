@@ -5,6 +5,8 @@ Every stage speaks in these names; nothing here does I/O.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -13,8 +15,8 @@ from enum import Enum
 PURPOSES = ("marketing", "collection", "servicing")
 DISPOSITIONS = ("ANSWERED", "NO_ANSWER", "BUSY", "REJECTED", "VOICEMAIL", "FAILED")
 OUTCOMES = ("RIGHT_PARTY", "WRONG_PARTY", "REFUSED", "COMPLAINT")
-CONVERSATION_OUTCOMES = frozenset({"RIGHT_PARTY", "REFUSED", "COMPLAINT"})
-UNANSWERED_DISPOSITIONS = frozenset({"NO_ANSWER", "REJECTED", "VOICEMAIL"})
+CONVERSATION_OUTCOMES = ("RIGHT_PARTY", "REFUSED", "COMPLAINT")          # an answered call that reached someone
+UNANSWERED_DISPOSITIONS = ("NO_ANSWER", "REJECTED", "VOICEMAIL")
 
 REFERENCE_TABLES = ("contracts", "agents", "caller_numbers", "campaigns", "assignments", "consents")
 # Optional reference tables of decisions made by people (cases.md §3): read when present.
@@ -80,6 +82,21 @@ ENUM_VALUES: dict[str, tuple[str, ...]] = {
     "category": ("harassment", "privacy", "misconduct", "other"),
 }
 
+AGENCY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")            # data-contract.md §1, contracts.agency_id
+
+
+def agency_file_stem(agency_id: str) -> str:
+    """The file name (without suffix) of an agency's scorecard or pack.
+
+    The data contract restricts agency_id to AGENCY_ID; anything else is made safe (and kept
+    unique with a short hash) so a bad id can never write outside agencies/.
+    """
+    if AGENCY_ID.fullmatch(agency_id):
+        return agency_id
+    cleaned = re.sub(r"[^A-Za-z0-9_-]", "_", agency_id)[:48] or "agency"
+    digest = hashlib.sha256(agency_id.encode("utf-8")).hexdigest()[:8]
+    return f"{cleaned}-{digest}"
+
 # --- outputs --------------------------------------------------------------------------
 
 VIOLATION_COLUMNS = (
@@ -93,9 +110,6 @@ DQ_ROW_REASONS = (
     "DQ_MISSING_FIELD", "DQ_BAD_TIMESTAMP", "DQ_TIME_ORDER", "DQ_BAD_PHONE", "DQ_BAD_ENUM",
     "DQ_DUPLICATE_CALL_ID", "DQ_AGENCY_MISMATCH", "DQ_OUT_OF_DAY", "DQ_MALFORMED_ROW",
 )
-# Reasons specific to reference tables (their own integrity).
-DQ_REFERENCE_REASONS = ("DQ_DATE_ORDER", "DQ_DUPLICATE_KEY", "DQ_BAD_DATE", "DQ_BAD_TIMEZONE",
-                        "DQ_BAD_KEY")
 DQ_FILE_REASONS = ("DQ_FILE_MISSING", "DQ_FILE_UNREADABLE")
 
 # Early warnings (signals.md §2): the metrics per entity and day, in this order, and warnings.csv.

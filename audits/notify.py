@@ -248,7 +248,8 @@ def regulator_complaints_html(report_dir: Path) -> list[str]:
         cases = f"; cases {escape(row.linked_case_ids.replace(';', ', '))}" if row.linked_case_ids else ""
         calls = f"{int(row.calls_in_window)} call(s) in the look-back window" if row.status == "linked" else \
             "named by the customer, no call found"
-        lines.append(f"<li><b>{escape(row.complaint_id)}</b> received {escape(row.received_at)} ({escape(row.category)}) "
+        lines.append(f"<li><b>{escape(row.complaint_id)}</b> received {escape(row.received_at)} "
+                     f"({escape(row.category)}) "
                      f"from {escape(row.callee_masked)}: agencies {escape(row.linked_agencies.replace(';', ', '))}; "
                      f"{calls}{cases}.</li>")
     lines.append("</ul>")

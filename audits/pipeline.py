@@ -37,7 +37,7 @@ from audits.signals.complaints import complaint_signals
 from audits.signals.effects import escalated
 from audits.signals import daily as warning_signals
 from audits.tables import agency_zones, contracts_in_force
-from audits.workdir import WorkDir, WorkMissing, purge_legacy, purge_orphans
+from audits.workdir import WorkDir, WorkMissing, purge_orphans
 from audits.workers import in_processes, release_memory, reuse_freed_memory
 
 Progress = Callable[[str], None]
@@ -77,7 +77,7 @@ def run_rules_in_processes(inputs: RuleInputs, workers: int) -> pd.DataFrame:
 
     Groups of rules rather than hash partitions of the numbers: on one machine, partitions
     cost each worker a copy of its share of the calls and history and repeat every rule's
-    reference-side work (measured at 10M calls, 2 workers: partitions 51.7 s and 14.9 GiB).
+    reference-side work, several times the time and memory (benchmarks/README.md).
     Partitions are for several machines (stage_rules with `partitions`, mapped tasks).
     """
     global _SHARED
@@ -98,7 +98,7 @@ def _run_shared_group(group: frozenset[str]) -> pd.DataFrame:
 
 def stage_reference(config: AuditConfig, *, progress: Progress | None = None) -> list[str]:
     """The first stage of an attempt: start the run's work afresh, purge what dead runs left,
-    finish or roll back interrupted publishes; then validate the reference tables (AuditError
+    finish or roll back interrupted publishes; then validate the reference tables (CannotAudit
     when unusable), fill the store with earlier days, and return the agencies that delivered a
     file for the day."""
     reuse_freed_memory()
@@ -106,7 +106,6 @@ def stage_reference(config: AuditConfig, *, progress: Progress | None = None) ->
     with work.in_use():
         work.claim()
         purge_orphans(config.store)
-        purge_legacy(config.out)
         recover_publishes(config.out, run_id=config.run_id)
         stage_reference_tables(config)
         contracts = work.load_ingested("reference/contracts").accepted
@@ -116,7 +115,7 @@ def stage_reference(config: AuditConfig, *, progress: Progress | None = None) ->
 
 def stage_reference_tables(config: AuditConfig) -> None:
     """Read, type and validate the six reference tables into the work directory, the largest
-    first, in config.workers processes. AuditError when one is missing or unreadable."""
+    first, in config.workers processes. CannotAudit when one is missing or unreadable."""
     paths = reference_paths(config.landing)
     validation.prepare([*REFERENCE_TABLES, "cdr"])
     largest_first = sorted(REFERENCE_TABLES, key=lambda table: -paths[table].lstat().st_size)   # a link: refused later
@@ -228,7 +227,7 @@ def stage_rules(config: AuditConfig, *, partition: int = 0, partitions: int = 1,
     with work.in_use():
         read: list[dict] = []
         inputs = rule_inputs(config, {t: work.load_ingested(f"reference/{t}").accepted for t in REFERENCE_TABLES},
-                             work.load_ingested("day").accepted, read=read)   # held by `inputs` only: ~0.4 GiB less at 10M
+                             work.load_ingested("day").accepted, read=read)   # held by `inputs` only
         work.save_json("history", read)
         if partitions == 1:
             found = run_rules_in_processes(inputs, workers)
@@ -310,7 +309,7 @@ def rule_inputs(config: AuditConfig, tables: dict[str, pd.DataFrame], accepted: 
         refusals = store.read_refusals_before(config.store, config.audit_date)
     return RuleInputs(
         audit_date=config.audit_date,
-        calls=calls.drop(columns=["disposition_code", "outcome_code"]),      # read into the flags; ~0.3 GiB at 10M
+        calls=calls.drop(columns=["disposition_code", "outcome_code"]),      # read into the flags already
         history=history, refusals=refusals, contracts=tables["contracts"],
         agents=tables["agents"], caller_numbers=tables["caller_numbers"], campaigns=tables["campaigns"],
         assignments=tables["assignments"], consents=tables["consents"], rulepack=config.rulepack,

@@ -176,7 +176,8 @@ def _masked_texts(text: pa.Array) -> pa.Array:
     beside , ; : | + * by byte arithmetic over the whole array; the rest in Python, where the
     prefilter selects them."""
     plain = pc.fill_null(pc.and_kleene(pc.string_is_ascii(text), pc.invert(pc.match_substring_regex(
-        text, f"{DATE_TIME}|[0-9][Xx]|[{re.escape(CLOSING)}][{re.escape(TIGHT)}]|[{re.escape(TIGHT)}][{re.escape(OPENING)}]"
+        text, f"{DATE_TIME}|[0-9][Xx]|[{re.escape(CLOSING)}][{re.escape(TIGHT)}]"
+              f"|[{re.escape(TIGHT)}][{re.escape(OPENING)}]"
     ))), False)
     out = pc.if_else(plain, mask_digit_runs(text, joins=_ASCII_LOOSE, alone=TIGHT.encode(), shortest=7, keep=4),
                      text)

@@ -26,19 +26,29 @@ from audits import locks
 from audits.cases import decisionsnapshot
 from audits.config import AuditConfig
 from audits.csvcells import read_csv, write_csv
+from audits.desk import nightly
 from audits.ingest import FileRecord, Ingested
-from audits.manifest import MANIFEST, output_hashes, sha256_path, write_manifest
-from audits.models import (DECISION_TABLES, QUARANTINE_COLUMNS, VIOLATION_COLUMNS, WARNING_COLUMNS, IgnoredFile,
-                           InputFile, Portfolio, Provenance)
+from audits.manifest import MANIFEST, output_hashes, sha256_path
+from audits.models import (
+    DECISION_TABLES,
+    QUARANTINE_COLUMNS,
+    VIOLATION_COLUMNS,
+    WARNING_COLUMNS,
+    IgnoredFile,
+    InputFile,
+    Portfolio,
+    Provenance,
+)
 from audits.phones import e164_integers
 from audits.phonezones import disagreeing_callee_tz
 from audits.privacy import key_fingerprint
+from audits.rendering import default_templates_dir, write_reports
 from audits.review.month_to_date import month_rows, sla_to_date, with_sla_to_date
 from audits.scoring import AgencyVolume, build_scorecards, gate_column_last, rank_worst_first, score_agencies
-from audits.signing import previous_manifest
 from audits.signals.complaints import ComplaintSignals
 from audits.signals.effects import with_complaint_columns, with_complaint_rates
 from audits.signals.presentation import portfolio_warnings, regulator_complaints, with_warnings
+from audits.signing import previous_manifest, write_manifest
 from audits.sources.landing import input_source, sources_of_day
 
 
@@ -62,10 +72,9 @@ def publishing(config: AuditConfig):
 
 
 def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: Ingested,
-                   calls: pd.DataFrame, violations: pd.DataFrame, *,
-                   cases: pd.DataFrame | None = None, history: list[dict] = (),
-                   signals: ComplaintSignals | None = None, warnings: pd.DataFrame | None = None,
-                   warnings_baseline: list[dict] = (), desk=None) -> AuditResult:
+                   calls: pd.DataFrame, violations: pd.DataFrame, *, cases: pd.DataFrame, history: list[dict],
+                   signals: ComplaintSignals, warnings: pd.DataFrame, warnings_baseline: list[dict],
+                   desk=None) -> AuditResult:
     """Write the report aside and publish it, holding the day's lock, after finishing any
     publish of the day that a kill interrupted; `history`: the store partitions the rules read;
     `signals`: the day's complaints (signals.md §1); `warnings`: the early warnings (warnings.csv
@@ -78,16 +87,13 @@ def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: I
 
 
 def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingested, calls: pd.DataFrame,
-             violations: pd.DataFrame, cases: pd.DataFrame | None, history: list[dict],
-             signals: ComplaintSignals | None = None, warnings: pd.DataFrame | None = None,
-             warnings_baseline: list[dict] = (), desk=None) -> AuditResult:
-    from audits.rendering import default_templates_dir, write_reports
-
+             violations: pd.DataFrame, cases: pd.DataFrame, history: list[dict], signals: ComplaintSignals,
+             warnings: pd.DataFrame, warnings_baseline: list[dict], desk=None) -> AuditResult:
     report_dir = config.report_dir
     staging = report_dir.parent / f".{report_dir.name}.staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
-        feeds = [signals.ingested] if signals is not None else []       # the complaints feed, when read
+        feeds = [signals.ingested]                                      # the complaints feed
         files = [record for ingested in reference.values() for record in ingested.files] + today.files + \
             [record for ingested in feeds for record in ingested.files]
         quarantine = pd.concat([today.quarantine] + [i.quarantine for i in reference.values()]
@@ -95,19 +101,16 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         quarantine = _sorted_quarantine(quarantine)
         write_csv(violations[list(VIOLATION_COLUMNS)], staging / "violations.csv")
         write_csv(quarantine, staging / "quarantine.csv")
-        if cases is not None:                                   # the day's case register (cases.md §4)
-            write_csv(cases, staging / "cases.csv")
-            decided = _decision_snapshot(reference, desk)       # the decisions applied, re-applied by verify
-            write_csv(decided, staging / decisionsnapshot.FILE)  # and the review (desk.md §4)
-        if warnings is not None:                                # early warnings (signals.md §2)
-            write_csv(warnings[list(WARNING_COLUMNS)], staging / "warnings.csv")
+        write_csv(cases, staging / "cases.csv")                 # the day's case register (cases.md §4)
+        decided = _decision_snapshot(reference, desk)           # the decisions applied, re-applied by verify
+        write_csv(decided, staging / decisionsnapshot.FILE)     # and the review (desk.md §4)
+        write_csv(warnings[list(WARNING_COLUMNS)], staging / "warnings.csv")    # early warnings (signals.md §2)
         attention = _desk_attention(config, desk, cases, staging)   # desk.md §3: what the desk waits on
         volumes = _agency_volumes(config, reference["contracts"].accepted, today)
         prior = read_prior_scores(config)
         scores = score_agencies(config.audit_date, volumes, calls, violations, config.rulepack, prior)
-        if signals is not None:                                 # signals.md §1: complaints and their rate
-            write_csv(signals.register, staging / "complaints.csv")
-            scores = with_complaint_columns(scores, signals.rates)
+        write_csv(signals.register, staging / "complaints.csv")  # signals.md §1: complaints and their rate
+        scores = with_complaint_columns(scores, signals.rates)
         scores = gate_column_last(scores)
         write_csv(scores, staging / "scores.csv")
         (staging / "dq").mkdir()
@@ -122,13 +125,12 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
             inputs=tuple(InputFile(path=f.path, sha256=f.sha256, rows=f.rows_read, table=f.table, agency_id=f.agency_id)
                          for f in files))
         cards = build_scorecards(scores, volumes, calls, violations, config.rulepack, prior, provenance, cases=cases)
-        if signals is not None:
-            cards = with_complaint_rates(cards, signals.rates, prior, window_days=signals.window_days,
-                                         trend_days=config.rulepack.scoring.trend_days)
+        cards = with_complaint_rates(cards, signals.rates, prior, window_days=signals.window_days,
+                                     trend_days=config.rulepack.scoring.trend_days)
         cards = with_warnings(cards, warnings)
         cards = with_sla_to_date(cards, sla_to_date(
             month_rows(scores, prior, config.audit_date), cases=cases, rulepack=config.rulepack,
-            month_rates=signals.month_rates if signals is not None else None, audit_date=config.audit_date))
+            month_rates=signals.month_rates, audit_date=config.audit_date))
         ignored = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files if f.status == "ignored")
         unread = tuple(IgnoredFile(path=f.path, reason=f.message) for f in files
                        if f.status == "unreadable" and f.table in DECISION_TABLES)
@@ -137,16 +139,16 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         write_reports(Portfolio(audit_date=config.audit_date.isoformat(), scorecards=rank_worst_first(cards),
                                 provenance=provenance, ignored_files=ignored, unread_decisions=unread,
                                 warnings=portfolio_warnings(warnings),
-                                regulator_complaints=regulator_complaints(signals.register if signals else None),
+                                regulator_complaints=regulator_complaints(signals.register),
                                 desk=attention),
                       staging, templates_dir=default_templates_dir(), workers=config.workers)
         manifest = _manifest(config, files, staging, report_dir, history)
-        if cases is not None:          # verify then requires decisions.csv and decides the cases from it
-            manifest["decisions"] = {"file": decisionsnapshot.FILE, "rows": len(decided)}
+        # verify then requires decisions.csv and decides the cases from it; it requires warnings.csv
+        # and checks the baseline days' counts the warnings read
+        manifest["decisions"] = {"file": decisionsnapshot.FILE, "rows": len(decided)}
         if desk is not None:           # the desk's instant and chain head, signed with the manifest (desk.md §2)
             manifest["desk"] = desk.record()
-        if warnings is not None:       # verify then requires warnings.csv; the baseline days' counts it read
-            manifest["early_warnings"] = {"rows": len(warnings), "baseline": list(warnings_baseline)}
+        manifest["early_warnings"] = {"rows": len(warnings), "baseline": list(warnings_baseline)}
         write_manifest(staging, manifest, signing_key=config.signing_key)   # last (its signature just before)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -161,19 +163,17 @@ def _decision_snapshot(reference: dict[str, Ingested], desk=None) -> pd.DataFram
     and the desk's decisions it applied."""
     accepted = {t: reference[t].accepted if t in reference else None for t in ("exceptions", "disputes")}
     if desk is not None:
-        from audits.desk.nightly import merged
-        accepted = {"exceptions": merged(accepted["exceptions"], desk.exceptions),
-                    "disputes": merged(accepted["disputes"], desk.disputes)}
+        accepted = {"exceptions": nightly.merged(accepted["exceptions"], desk.exceptions),
+                    "disputes": nightly.merged(accepted["disputes"], desk.disputes)}
     return decisionsnapshot.snapshot_rows(accepted["exceptions"], accepted["disputes"])
 
 
-def _desk_attention(config: AuditConfig, desk, cases: pd.DataFrame | None, staging: Path):
+def _desk_attention(config: AuditConfig, desk, cases: pd.DataFrame, staging: Path):
     """With a desk: its overdue cases, proposals, waiting disputes and ending exceptions written
     to desk.csv, as the portfolio shows them (None without a desk)."""
     if desk is None:
         return None
-    from audits.desk import nightly
-    rows = nightly.attention_rows(desk, cases if cases is not None else pd.DataFrame(columns=["case_id"]))
+    rows = nightly.attention_rows(desk, cases)
     write_csv(rows, staging / nightly.ATTENTION_FILE)
     return nightly.attention(rows, config.desk_base_url, state=desk.state)
 
@@ -344,7 +344,8 @@ def _recover(staging: Path, report_dir: Path) -> str:
         supersedes = None                              # no manifest (or not a finished one): unfinished
     if supersedes is not None:
         current = report_dir / MANIFEST
-        if not report_dir.exists() or (current.is_file() and sha256_path(current) == supersedes.get("manifest_sha256")) \
+        if not report_dir.exists() \
+                or (current.is_file() and sha256_path(current) == supersedes.get("manifest_sha256")) \
                 or (not current.is_file() and not supersedes):
             _swap_in(staging, report_dir)
             return f"finished the interrupted publish of {report_dir}"

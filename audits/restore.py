@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 
-from audits import locks
+from audits import locks, pipeline
 from audits.config import AuditConfig
 from audits.models import REFERENCE_TABLES
 from audits.workdir import WorkDir
@@ -63,8 +63,6 @@ def rebuild_missing(config: AuditConfig, *, needs: str) -> list[str]:
 
 
 def _rebuild(config: AuditConfig, work: WorkDir, step: str) -> None:
-    from audits import pipeline  # the stages; they never call back here
-
     if step == "reference":
         if not work.root.is_dir():
             work.claim()               # records the owner (nothing else there to remove)
@@ -80,8 +78,6 @@ def _rebuild(config: AuditConfig, work: WorkDir, step: str) -> None:
 def merge_or_rebuild(config: AuditConfig, partitions: int) -> None:
     """merge_findings: join the rule partitions' findings; when they are gone (the task was
     cleared after the run's work was removed), compute every rule over the day at once instead."""
-    from audits import pipeline
-
     work = WorkDir(config)
     parts = [f"rules/part-{k}-of-{partitions}.keys.json" for k in range(partitions)]
     if partitions > 1 and all(work.has(part) for part in parts):

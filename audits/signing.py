@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from audits.config import ConfigError
-from audits.manifest import MANIFEST, SIGNATURE, load_json, sha256_bytes, sha256_path
+from audits.manifest import MANIFEST, SIGNATURE, load_json, manifest_bytes, sha256_bytes, sha256_path
 
 SIGNING_KEY_VARIABLE = "AUDIT_SIGNING_KEY"
 SIGNING_CONNECTION = "audit_signing_key"           # the Airflow connection the DAGs read first
@@ -195,9 +195,10 @@ def write_key_pair(folder: Path) -> KeyPair:
     private, public = folder / PRIVATE_KEY_FILE, folder / PUBLIC_KEY_FILE
     existing = [str(p) for p in (private, public) if os.path.lexists(p)]
     if existing:
-        raise FileExistsError(f"{' and '.join(existing)} already {'exist' if len(existing) > 1 else 'exists'}; refusing "
-                              "to overwrite a key. Choose another folder, or move the old key pair away first (reports "
-                              "it signed need its public key to verify).")
+        verb = "exist" if len(existing) > 1 else "exists"
+        raise FileExistsError(f"{' and '.join(existing)} already {verb}; refusing to overwrite a key. Choose another "
+                              "folder, or move the old key pair away first (reports it signed need its public key to "
+                              "verify).")
     key = Ed25519PrivateKey.generate()
     _create(private, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()), 0o600)
@@ -240,6 +241,17 @@ def write_signature(folder: Path, manifest_bytes: bytes, key: Ed25519PrivateKey)
     staging.write_bytes(signature_document(manifest_bytes, key))
     staging.replace(target)
     return target
+
+
+def write_manifest(report_dir: Path, manifest: dict, *, signing_key=None) -> None:
+    """Write report_dir/manifest.json (atomically); with `signing_key`, manifest.sig first, so
+    that a folder holding its manifest is always complete, signature included."""
+    data = manifest_bytes(manifest)
+    if signing_key is not None:
+        write_signature(report_dir, data, signing_key)
+    staging = report_dir / f".{MANIFEST}.tmp"
+    staging.write_bytes(data)
+    staging.replace(report_dir / MANIFEST)
 
 
 def sign_manifest(manifest_path: Path, key: Ed25519PrivateKey | None) -> Path | None:

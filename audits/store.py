@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audits import locks
-from audits.ingest import AuditError
+from audits.ingest import CannotAudit
 from audits.manifest import sha256_path
 from audits.phones import e164_integers
 from audits.tables import in_order
@@ -58,7 +58,7 @@ LOCK = ".lock"
 LOCK_WAIT_SECONDS = 1800.0
 
 
-class StoreError(AuditError):
+class StoreError(CannotAudit):
     """A store partition that does not match what the audit wrote; the message says how to rebuild it."""
 
 
@@ -104,15 +104,6 @@ def day_record(store: Path, day: dt.date) -> dict | None:
         return None
 
 
-def stored_days(store: Path) -> list[dt.date]:
-    folder = store / "calls"
-    if not folder.is_dir():
-        return []
-    with reading(store):
-        return sorted(dt.date.fromisoformat(p.name.split("=", 1)[1]) for p in folder.iterdir()
-                      if p.name.startswith("call_date=") and (p / RECORD).is_file())
-
-
 def write_day(store: Path, day: dt.date, calls: pd.DataFrame, *, run_id: str = "",
               wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
     """Replace day D's partitions with these validated calls (all agencies; none is a day too)."""
@@ -152,14 +143,11 @@ def _replace_day(store: Path, day: dt.date, frames: dict[str, pd.DataFrame], run
 
 
 def _sweep(store: Path, day: dt.date) -> None:
-    """Remove what killed writers of day D left (under the writer's lock, nobody else writes):
-    files written aside here, and the hidden folders of versions before whole-day writes."""
+    """Remove the files killed writers of day D left aside (under the writer's lock, nobody else writes)."""
     for kind in FILES:
         folder = _partition(store, kind, day)
         for left in (folder.glob(".*.tmp") if folder.is_dir() else ()):
             left.unlink(missing_ok=True)
-        for left in (folder.parent.glob(f".{folder.name}.*") if folder.parent.is_dir() else ()):
-            shutil.rmtree(left, ignore_errors=True)
 
 
 def check_days(store: Path, days: list[dt.date]) -> list[dict]:
@@ -322,14 +310,8 @@ def read_history(store: Path, days: list[dt.date],
         if not path.is_file():
             continue
         with pq.ParquetFile(path, read_dictionary=list(_CODED)) as parquet:
-            names = parquet.schema_arrow.names
-            columns = [c if c in names else "callee_e164" for c in HISTORY_COLUMNS]    # stores before callee_number
-            for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
-                table = pa.Table.from_batches([batch])
-                if "callee_number" not in names:
-                    numbers = e164_integers(table.column("callee_e164").to_pandas())
-                    table = table.drop_columns(["callee_e164"]).append_column("callee_number", pa.array(numbers))
-                yield day, table.select(list(HISTORY_COLUMNS))
+            for batch in parquet.iter_batches(batch_size=batch_rows, columns=list(HISTORY_COLUMNS)):
+                yield day, pa.Table.from_batches([batch]).select(list(HISTORY_COLUMNS))
 
 
 def history_rows(store: Path, days: list[dt.date]) -> int:

@@ -125,9 +125,8 @@ def rows_in_call_order(parts: list[tuple[pd.DataFrame, np.ndarray]]) -> pd.DataF
     All rows are sorted on the key columns as they lie (Arrow's multi-key sort over the
     frames' own arrays), the unchosen ones dropped from the order, and each column is made
     contiguous and taken in that order, the columns in threads: filtering, concatenating and
-    then sorting copied ten million calls three times (~11 s); this takes ~6 s, most of it
-    writing fresh memory. (Taking from the 50-odd chunks directly is slower than joining
-    them first.)"""
+    then sorting would copy the calls three times. (Taking from the 50-odd chunks directly is
+    slower than joining them first.)"""
     table = pa.concat_tables([pa.Table.from_pandas(frame, preserve_index=False) for frame, _ in parts],
                              promote_options="permissive")
     chosen = np.zeros(table.num_rows, dtype=bool)

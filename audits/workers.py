@@ -109,8 +109,7 @@ def reuse_freed_memory() -> bool:
     By default every array over 32 MiB is a fresh mmap: the kernel zeroes each page of it on
     first touch and takes it back on free. At ten million calls a night the signals stage
     allocates a hundred such arrays, and on the virtual machines banks run this on, those page
-    faults cost as much as the work (measured: a 100 MB array 0.06-0.27 s fresh, 0.014 s
-    reused; the signals stage at 10M calls about half as long). Peak memory is unchanged: only
+    faults cost as much as the work (benchmarks/README.md). Peak memory is unchanged: only
     what was freed is kept, and release_memory() still hands it back between stages."""
     global _REUSING
     if _REUSING:

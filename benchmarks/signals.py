@@ -108,9 +108,9 @@ def synthetic_day(day: dt.date, customers: Customers, calls: int, agencies: int,
     frame["is_refusal"] = answered & (outcome == "REFUSED")
     unassigned = customers.agency[customer] != agency
     off_hours = rng.random(calls) < 0.003
-    findings = pd.concat([frame.loc[unassigned, ["agency_id", "agent_id", "call_id"]].assign(rule_id="CONF_UNASSIGNED"),
-                          frame.loc[off_hours, ["agency_id", "agent_id", "call_id"]].assign(rule_id="FREQ_CALLING_HOURS")],
-                         ignore_index=True)
+    columns = ["agency_id", "agent_id", "call_id"]
+    findings = pd.concat([frame.loc[unassigned, columns].assign(rule_id="CONF_UNASSIGNED"),
+                          frame.loc[off_hours, columns].assign(rule_id="FREQ_CALLING_HOURS")], ignore_index=True)
     return frame, findings
 
 

@@ -118,9 +118,9 @@ def vendor_audit_nightly():
     @task
     def resolve_run() -> dict:
         """Settle the run's date, paths and rulepack; everything after reads only this."""
-        from audits.cli import code_version
         from audits.config import check_run_id, load_rulepack
         from audits.deployment import audited_day, shared_paths
+        from audits.version import code_version
 
         context = get_current_context()
         params = context["params"]

@@ -77,10 +77,10 @@ def vendor_review_monthly():
     @task
     def resolve_periods() -> dict:
         """Settle which periods this run reviews, the paths and the rulepack; later tasks read only this."""
-        from audits.cli import code_version
         from audits.config import load_rulepack
         from audits.deployment import shared_paths
         from audits.review.period import closes_a_quarter, parse, previous_month, previous_quarter
+        from audits.version import code_version
 
         context = get_current_context()
         params = context["params"]
@@ -125,8 +125,8 @@ def vendor_review_monthly():
         from pathlib import Path
 
         from audits.config import load_rulepack
-        from audits.review.build import ReviewConfig, run_review
         from audits.review.period import parse
+        from audits.review_run import ReviewConfig, run_review
 
         with _fail_without_retry():
             result = run_review(ReviewConfig(
@@ -168,12 +168,10 @@ def _fail_without_retry():
     from airflow.sdk.exceptions import AirflowFailException
 
     from audits.deployment import PERMANENT_ERRORS
-    from audits.review.dailies import ReviewError
-    from audits.review.period import PeriodError
 
     try:
         yield
-    except (*PERMANENT_ERRORS, ReviewError, PeriodError) as exc:
+    except PERMANENT_ERRORS as exc:
         raise AirflowFailException(f"{exc}\nNot retried: fix the cause above, then clear this task.") from exc
 
 

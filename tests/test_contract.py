@@ -92,4 +92,129 @@ def test_the_dag_calls_only_the_pipeline_and_config_layer():
     ours = {n for n in names if n.startswith("audits")}
     assert ours <= {"audits.pipeline", "audits.config", "audits.cli", "audits.notify",
                     "audits.deployment", "audits.signing",      # signing: the key from a connection (review.md §3)
-                    "audits.sources.pull", "audits.restore"}
+                    "audits.sources.pull", "audits.restore", "audits.version"}
+
+
+# --- the import graph: acyclic, one direction, no lazy import of our own modules -------------
+
+# The layers of style.md ("Direction of imports"), top to bottom. A module belongs to the layer of
+# the longest prefix that names it; an import may run sideways or down, never up.
+LAYERS = (
+    ("entry points", ("audits.__main__", "audits.cli", "audits.demo", "audits.localrun", "audits.restore")),
+    ("orchestrators", ("audits.pipeline", "audits.review_run", "audits.report", "audits.verification")),
+    ("rendering", ("audits.rendering",)),
+    ("stages", ("audits",)),
+    ("vocabulary", ("audits.models", "audits.config", "audits.errors", "audits.version")),
+)
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _module_files() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted((REPO / "audits").rglob("*.py"))}
+
+
+def _project_imports(name: str, path: Path, known) -> list[tuple[str, bool]]:
+    """(imported project module, lazily?) for every import of `audits` in one module; relative
+    imports resolved, `from package import module` read as the module."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+
+    def visit(node, lazy: bool):
+        for child in ast.iter_child_nodes(node):
+            inner = lazy or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if isinstance(child, ast.Import):
+                found.extend((alias.name, inner) for alias in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    parts = package.split(".")[: len(package.split(".")) - child.level + 1]
+                    base = ".".join(parts + ([base] if base else []))
+                found.extend((f"{base}.{a.name}" if f"{base}.{a.name}" in known else base, inner) for a in child.names)
+            visit(child, inner)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), False)
+    ours = []
+    for target, lazy in found:
+        if target.split(".")[0] == "audits":
+            while target not in known and "." in target:
+                target = target.rpartition(".")[0]
+            ours.append((target, lazy))
+    return ours
+
+
+def _import_graph(files: dict[str, Path]) -> dict[str, list[tuple[str, bool]]]:
+    return {name: _project_imports(name, path, files) for name, path in files.items()}
+
+
+def _layer(module: str) -> int:
+    matches = [(len(prefix), rank) for rank, (_, prefixes) in enumerate(LAYERS) for prefix in prefixes
+               if module == prefix or module.startswith(prefix + ".")]
+    return max(matches)[1]
+
+
+def _cycles(graph: dict[str, list[tuple[str, bool]]]) -> list[list[str]]:
+    """The strongly connected components of more than one module, or of one importing itself (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def connect(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target, _ in graph.get(node, ()):
+            if target not in index:
+                connect(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while not component or component[-1] != node:
+                component.append(stack.pop())
+                on_stack.discard(component[-1])
+            if len(component) > 1 or any(t == node for t, _ in graph.get(node, ())):
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            connect(node)
+    return found
+
+
+def test_no_module_of_the_core_imports_itself_back_in_a_circle():
+    assert _cycles(_import_graph(_module_files())) == []
+
+
+def test_imports_run_down_the_layers_of_the_house_style_never_up():
+    graph = _import_graph(_module_files())
+    up = sorted({f"{source} ({LAYERS[_layer(source)][0]}) -> {target} ({LAYERS[_layer(target)][0]})"
+                for source, targets in graph.items() for target, _ in targets if _layer(target) < _layer(source)})
+    assert up == []
+
+
+def test_the_core_imports_its_own_modules_at_the_top_only():
+    # Lazy imports (inside a function) are for heavy third-party libraries: great_expectations,
+    # the Airflow providers' hooks and drivers. An own module imported lazily hides a circle or an
+    # arrow up. (The DAG files are exempt: Airflow parses them often, so audits is imported in tasks.)
+    lazy = sorted({f"{source} -> {target}" for source, targets in _import_graph(_module_files()).items()
+                  for target, inside_function in targets if inside_function})
+    assert lazy == []
+
+
+def test_the_import_scan_sees_a_circle_an_arrow_up_and_a_lazy_import(tmp_path):
+    # The scanner itself, on a literal three-module package: without this the tests above could pass
+    # on a scanner that finds nothing.
+    package = tmp_path / "audits"
+    package.mkdir()
+    (package / "models.py").write_text("from audits import pipeline\n")
+    (package / "pipeline.py").write_text("import audits.models\n\ndef run():\n    from .models import X\n")
+    files = {name: package / f"{name.split('.')[1]}.py" for name in ("audits.models", "audits.pipeline")}
+    graph = {name: _project_imports(name, path, files) for name, path in files.items()}
+    assert graph == {"audits.models": [("audits.pipeline", False)],
+                     "audits.pipeline": [("audits.models", False), ("audits.models", True)]}
+    assert _cycles(graph) == [["audits.models", "audits.pipeline"]]
+    assert _layer("audits.models") > _layer("audits.pipeline") > _layer("audits.cli")
+    assert _layer("audits.rendering.html") < _layer("audits.scoring") < _layer("audits.config")

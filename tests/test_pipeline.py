@@ -135,7 +135,7 @@ def test_failed_run_leaves_the_previous_report_intact(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("audits.rendering.write_reports", broken)
+    monkeypatch.setattr("audits.report.write_reports", broken)
     with pytest.raises(OSError, match="disk full"):
         run_audit(config)
     after = {p.relative_to(report): p.read_bytes() for p in report.rglob("*") if p.is_file()}

@@ -173,9 +173,6 @@ def test_a_rewrite_of_a_day_sweeps_what_a_killed_writer_left(tmp_path):
             tmp_path / "refusals" / f"call_date={D}" / ".refusals.parquet.0badc0de.tmp"]
     for path in left:
         path.write_bytes(b"PAR1 13812345678")                           # full numbers, half written
-    older = tmp_path / "calls" / f".call_date={D}.0badc0de" / "calls.parquet"   # the layout before records
-    older.parent.mkdir()
-    older.write_bytes(b"PAR1")
     store.write_day(tmp_path, D, _calls(D, 4))
-    assert [p.exists() for p in left + [older.parent]] == [False, False, False]
+    assert [p.exists() for p in left] == [False, False]
     assert store.check_days(tmp_path, [D])[0]["rows"] == 4

@@ -195,11 +195,11 @@ def test_reference_rows_are_validated_and_quarantined(tmp_path):
 
 
 def test_missing_reference_table_stops_with_a_clear_message(tmp_path):
-    from audits.ingest import AuditError
+    from audits.ingest import CannotAudit
 
     landing = make_landing(tmp_path / "landing")
     (landing / "reference" / "agents.csv").unlink()
-    with pytest.raises(AuditError, match="Reference table agents is missing"):
+    with pytest.raises(CannotAudit, match="Reference table agents is missing"):
         load_reference(landing, audit_date=DAY, rulepack=PACK)
 
 

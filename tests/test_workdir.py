@@ -53,7 +53,7 @@ def test_a_failed_run_leaves_no_work_files(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("audits.rendering.write_reports", broken)
+    monkeypatch.setattr("audits.report.write_reports", broken)
     with pytest.raises(OSError, match="disk full"):
         run_audit(config_for(tmp_path))
     assert _work_files(tmp_path) == []
@@ -64,7 +64,6 @@ def test_the_next_run_purges_work_that_dead_runs_left_and_keeps_live_runs_work(t
     """Issue 13 row 5: old run folders piled up under <out>/.work/; orphans older than the current
     run are purged at its start, but never the work of a run that is alive."""
     _landing(tmp_path)
-    legacy = tmp_path / "out" / ".work" / "2026-11-26" / "manual__20261127T020000Z" / "agencies" / "AG01.parquet"
     work = tmp_path / "store" / ".work"
 
     def left(day, run, *, orchestrated, age_hours=0.0):
@@ -77,8 +76,6 @@ def test_the_next_run_purges_work_that_dead_runs_left_and_keeps_live_runs_work(t
             os.utime(path, (then, then))
         return folder
 
-    legacy.parent.mkdir(parents=True)
-    legacy.write_bytes(b"PAR1 13812345678 PAR1")
     killed_cli = left("2026-11-26", "manual__20261127T020000.123456Z-4242", orchestrated=False)
     stale_airflow = left("2026-11-25", "scheduled__2026-11-24T18:00:00+00:00", orchestrated=True, age_hours=30)
     idle_airflow = left("2026-11-27", "manual__2026-11-28T01:00:00+00:00", orchestrated=True, age_hours=1)
@@ -89,7 +86,6 @@ def test_the_next_run_purges_work_that_dead_runs_left_and_keeps_live_runs_work(t
     finally:
         holder.kill()
         holder.wait()
-    assert not legacy.exists() and not (tmp_path / "out" / ".work").exists()
     assert not killed_cli.exists() and not stale_airflow.exists()
     assert idle_airflow.is_dir()                  # an Airflow run between its tasks (its sensor may wait hours)
     assert live_cli.is_dir()                      # its lock is held: that run is alive

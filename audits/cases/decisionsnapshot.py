@@ -35,7 +35,8 @@ def snapshot_rows(exceptions: pd.DataFrame | None, disputes: pd.DataFrame | None
     parts = []
     if exceptions is not None and len(exceptions):
         agencies, rules = _text(exceptions["agency_id"]), _text(exceptions["rule_id"])
-        named = _text(exceptions["case_key"]) if "case_key" in exceptions else np.full(len(exceptions), "", dtype=object)
+        named = (_text(exceptions["case_key"]) if "case_key" in exceptions
+                 else np.full(len(exceptions), "", dtype=object))
         cases = [given or (case_id(a, r, s) if s else "")
                  for given, a, r, s in zip(named, agencies, rules, _text(exceptions["subject_key"]))]
         parts.append(pd.DataFrame({

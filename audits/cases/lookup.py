@@ -14,6 +14,7 @@ from audits.cases.daily import build_snapshot
 from audits.cases.decisions import overlay_register
 from audits.cases.lifecycle import advance, empty_snapshot
 from audits.cases.summary import case_register
+from audits.errors import PermanentError
 
 
 def _decision_of(store: Path, day: dt.date, case_id: str) -> dict[str, str]:
@@ -24,7 +25,7 @@ def _decision_of(store: Path, day: dt.date, case_id: str) -> dict[str, str]:
     return {c: str(decided[c].iat[0] or "") for c in ("decision", "exception_id", "dispute_id")}
 
 
-class NoCases(LookupError):
+class NoCases(PermanentError, LookupError):
     """The store holds no cases (for the day asked, or at all)."""
 
 
@@ -59,7 +60,8 @@ def case_history(store: Path, case_id: str) -> pd.DataFrame:
     for day in days:
         snapshot = advance(snapshot, read_counts(store, day, case_id), day, resolve_after_days=settings,
                            not_assessed=frozenset(read_link(store, day).not_assessed))
-        if not snapshot.empty and (snapshot["status"].iat[0] != "resolved" or snapshot["resolved_on"].iat[0] == day.isoformat()):
+        if not snapshot.empty and (snapshot["status"].iat[0] != "resolved"
+                                   or snapshot["resolved_on"].iat[0] == day.isoformat()):
             rows.append(snapshot.assign(day=day.isoformat(), **_decision_of(store, day, case_id)))
     if not rows:
         raise NoCases(f"no case {case_id} in the store {store}. Case ids look like C-3f9a0c12d4e5 "

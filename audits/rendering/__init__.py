@@ -13,12 +13,11 @@ import dataclasses
 import os
 from pathlib import Path
 
-from audits.models import Portfolio
+from audits.models import Portfolio, agency_file_stem
 from audits.privacy import mask_published_fields
 from audits.workers import in_processes
 
 from .html import default_templates_dir, render_index_html, render_scorecard_html
-from .formatting import agency_file_stem
 from .xlsx import write_scorecard_workbook
 from .xlsx_summary import write_summary_workbook
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from audits.models import RULES_BY_ID, CaseLine, Finding, Portfolio, open_cases_text
+from audits.models import RULES_BY_ID, CaseLine, Finding, Portfolio, agency_file_stem, open_cases_text
 
-from .formatting import DASH, Pill, agency_file_stem, fmt_int, parse_timestamp, severity_pill
+from .formatting import DASH, Pill, fmt_int, parse_timestamp, severity_pill
 
 OVERDUE_DAYS = 7
 CASES_SHOWN = 100             # case lines on a scorecard page; the workbook's Cases sheet lists every one
@@ -252,7 +252,8 @@ def _group(agency_id: str, rule_id: str, cases: list[CaseLine], *, prefix: str, 
     rows = tuple(case_row(c, agency_id if link else "", with_evidence=c.case_id in evidence)
                  for c in cases[:GROUP_CASES_SHOWN])
     return CaseGroup(
-        anchor=anchor_of(f"{agency_id}-{rule_id}" if link else rule_id, prefix), agency_id=agency_id, agency_name=agency_name,
+        anchor=anchor_of(f"{agency_id}-{rule_id}" if link else rule_id, prefix), agency_id=agency_id,
+        agency_name=agency_name,
         agency_href=f"agencies/{agency_file_stem(agency_id)}.html" if link else "", rule_id=rule_id,
         title=info.title if info else rule_id, severity=severity_pill(cases[0].severity),
         count=f"{fmt_int(len(cases))} case{'' if len(cases) == 1 else 's'}",

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from audits.models import ComplaintRate, Portfolio, Scorecard
+from audits.models import ComplaintRate, Portfolio, Scorecard, agency_file_stem
 
-from .formatting import DASH, MINUS, agency_file_stem, fmt_int, lang_of
+from .formatting import DASH, MINUS, fmt_int, lang_of
 
 SPARK_W, SPARK_H = 160, 36
 _LINE = "#1f4e79"

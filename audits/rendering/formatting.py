@@ -7,7 +7,6 @@ tables, never built from input text.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from dataclasses import dataclass
@@ -45,7 +44,6 @@ DQ_DESCRIPTIONS = {
     "DQ_FILE_MISSING": "The agency delivered no file",
     "DQ_FILE_UNREADABLE": "The file could not be read",
 }
-_AGENCY_STEM = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # An absolute path (POSIX, or a Windows drive) inside a message: at least one folder, then a name.
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.~:/\\])(?:[A-Za-z]:)?[/\\](?:[^\s/\\'\"():;,]+[/\\])+[^\s/\\'\"():;,]*")
 _LANDING_FOLDERS = ("cdr", "reference", "complaints")
@@ -78,19 +76,6 @@ def family_label(family: str) -> str:
 def lang_of(text: str) -> str:
     """The language tag for a display name: Chinese names get `zh` so screen readers cope."""
     return "zh" if _CJK.search(text) else ""
-
-
-def agency_file_stem(agency_id: str) -> str:
-    """The file name (without suffix) of an agency's scorecard.
-
-    The data contract restricts agency_id to [A-Za-z0-9_-]{1,64}; anything else is made safe
-    (and kept unique with a short hash) so a bad id can never write outside agencies/.
-    """
-    if _AGENCY_STEM.fullmatch(agency_id):
-        return agency_id
-    cleaned = re.sub(r"[^A-Za-z0-9_-]", "_", agency_id)[:48] or "agency"
-    digest = hashlib.sha256(agency_id.encode("utf-8")).hexdigest()[:8]
-    return f"{cleaned}-{digest}"
 
 
 def without_server_paths(text: str) -> str:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audits.models import NOT_ASSESSED, IgnoredFile, Portfolio, RegulatorComplaint, Scorecard
+from audits.models import NOT_ASSESSED, IgnoredFile, Portfolio, RegulatorComplaint, Scorecard, agency_file_stem
 
 from .formatting import (
     Change,
     Pill,
-    agency_file_stem,
     change_of,
     fmt_int,
     fmt_score,
@@ -170,7 +169,8 @@ def regulator_line(complaint: RegulatorComplaint, known: set[str]) -> RegulatorL
     received = parse_timestamp(complaint.received_at)
     return RegulatorLine(
         complaint_id=complaint.complaint_id,
-        received_at=received.strftime("%Y-%m-%d %H:%M") if received else complaint.received_at, category=complaint.category,
+        received_at=received.strftime("%Y-%m-%d %H:%M") if received else complaint.received_at,
+        category=complaint.category,
         callee_masked=complaint.callee_masked,
         agencies=tuple(AgencyLink(a, f"agencies/{agency_file_stem(a)}.html" if a in known else "")
                        for a in complaint.agencies),
@@ -196,7 +196,8 @@ def _first_sentence(text: str) -> str:
 
 def _groups_line(groups: tuple[CaseGroup, ...], cases: int, what: str) -> str:
     agencies = len({g.agency_id for g in groups})
-    return (f"{fmt_int(cases)} {what} in {fmt_int(len(groups))} group{'' if len(groups) == 1 else 's'} (agency and rule) "
+    return (f"{fmt_int(cases)} {what} in {fmt_int(len(groups))} group{'' if len(groups) == 1 else 's'} "
+            "(agency and rule) "
             f"at {fmt_int(agencies)} agenc{'y' if agencies == 1 else 'ies'}")
 
 

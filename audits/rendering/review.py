@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from audits.models import agency_file_stem
 from audits.privacy import mask_published_fields
 from audits.review.cards import PeriodScorecard, ReviewPortfolio
 
-from .formatting import agency_file_stem
 from .html import environment
 from .review_view import review_index_view, review_scorecard_view
 from .review_xlsx import write_review_scorecard_workbook, write_review_summary_workbook

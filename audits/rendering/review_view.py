@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from audits.models import NOT_ASSESSED, TrendPoint
+from audits.models import NOT_ASSESSED, TrendPoint, agency_file_stem
 from audits.review.cards import PeriodScorecard, ReviewPortfolio, ReviewProvenance
 from audits.review.dailies import days_text
 from audits.review.sla import MET, NOT_MET, ClauseResult
@@ -21,7 +21,6 @@ from .formatting import (
     DASH,
     GRADE_CLASSES,
     Pill,
-    agency_file_stem,
     family_label,
     fmt_int,
     fmt_rate,
@@ -303,7 +302,8 @@ def review_index_view(portfolio: ReviewPortfolio) -> ReviewIndexView:
         scored = card.overall is not None
         rows.append(IndexRow(
             rank=str(rank), agency_id=card.agency_id, agency_name=card.agency_name, name_lang=lang_of(card.agency_name),
-            grade=grade_pill(card.grade if scored else "n/a"), overall=fmt_overall(card.overall) if scored else NOT_ASSESSED,
+            grade=grade_pill(card.grade if scored else "n/a"),
+            overall=fmt_overall(card.overall) if scored else NOT_ASSESSED,
             sla=sla_pill(card.sla_result),
             sla_failed="; ".join(c.label for c in card.sla if c.result == NOT_MET),
             days=f"{card.days_audited} / {card.days_not_assessed}", calls=fmt_int(card.calls_audited),

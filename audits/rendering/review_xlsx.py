@@ -12,10 +12,10 @@ from pathlib import Path
 
 from openpyxl.styles import Font
 
-from audits.models import NOT_ASSESSED, Provenance
+from audits.models import NOT_ASSESSED, Provenance, agency_file_stem
 from audits.review.cards import PeriodScorecard, ReviewPortfolio, ReviewProvenance
 
-from .formatting import agency_file_stem, family_label
+from .formatting import family_label
 from .review_view import missing_note
 from .xlsx_cells import (
     BIG,
@@ -105,7 +105,8 @@ def write_review_summary_workbook(portfolio: ReviewPortfolio, path: Path) -> Pat
         scored = card.overall is not None
         rows.add([rank, safe(ws, card.agency_id), safe(ws, card.agency_name),
                   safe(ws, card.grade) if scored else NOT_ASSESSED,
-                  num_cell(ws, card.overall, OVERALL_FMT) if scored else NOT_ASSESSED, text_cell(ws, card.sla_result, font=_sla_font(card.sla_result)),
+                  num_cell(ws, card.overall, OVERALL_FMT) if scored else NOT_ASSESSED,
+                  text_cell(ws, card.sla_result, font=_sla_font(card.sla_result)),
                   card.days_audited, card.days_not_assessed, num_cell(ws, card.calls_audited, INT_FMT), card.findings,
                   card.critical_findings, num_cell(ws, card.complaint_rate, "0.00"), card.cases_open_at_end, link])
     add_table(ws, "Ranking", headers, first, len(portfolio.scorecards))

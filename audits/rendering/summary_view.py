@@ -69,7 +69,8 @@ def sla_view(sla: SlaToDate | None) -> SlaView | None:
     at_risk = sum(1 for line in lines if line.result.text == "at risk")
     return SlaView(
         title=f"SLA of {sla.month} so far",
-        note=(f"{fmt_int(sla.days)} day{'' if sla.days == 1 else 's'} with a report, {sla.first_day} to {sla.last_day}. "
+        note=(f"{fmt_int(sla.days)} day{'' if sla.days == 1 else 's'} with a report, "
+              f"{sla.first_day} to {sla.last_day}. "
               "At risk: the clause would fail if the month ended today."),
         lines=lines, at_risk=at_risk)
 

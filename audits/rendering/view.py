@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from audits.models import DataQuality, Provenance, Scorecard
+from audits.models import DataQuality, Provenance, Scorecard, agency_file_stem
 
 from . import charts
 from .cases_view import (
@@ -33,7 +33,6 @@ from .formatting import (
     GRADE_CLASSES,
     Change,
     Pill,
-    agency_file_stem,
     change_of,
     family_label,
     fmt_int,
@@ -271,7 +270,8 @@ def agency_inputs(prov: Provenance, agency_id: str) -> tuple[tuple[str, int | No
 def agency_provenance_view(prov: Provenance, agency_id: str) -> ProvenanceView:
     """Provenance as an agency's page shows it (agency_inputs)."""
     return dataclasses.replace(provenance_view(prov), inputs=tuple(
-        InputRow(path, DASH if rows is None else fmt_int(rows), sha) for path, rows, sha in agency_inputs(prov, agency_id)))
+        InputRow(path, DASH if rows is None else fmt_int(rows), sha)
+        for path, rows, sha in agency_inputs(prov, agency_id)))
 
 
 def _stem_of(path: str) -> str:

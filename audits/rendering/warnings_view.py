@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audits.models import EarlyWarning
+from audits.models import EarlyWarning, agency_file_stem
 
-from .formatting import DASH, agency_file_stem
+from .formatting import DASH
 
 METRIC_LABELS = {
     "attempts": "Attempts",

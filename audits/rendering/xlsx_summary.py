@@ -7,9 +7,9 @@ from pathlib import Path
 
 from openpyxl.styles import Font
 
-from audits.models import NOT_ASSESSED, Portfolio
+from audits.models import NOT_ASSESSED, Portfolio, agency_file_stem
 
-from .formatting import agency_file_stem, status_pill
+from .formatting import status_pill
 from .xlsx import provenance_sheet
 from .xlsx_cases import portfolio_cases_sheet
 from .xlsx_complaints import portfolio_complaints_sheet

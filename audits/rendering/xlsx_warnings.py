@@ -37,4 +37,5 @@ def _number(ws, metric: str, text: str):
         value = float(text)
     except ValueError:
         return safe(ws, text)
-    return num_cell(ws, value, INT_FMT if metric in COUNTED_METRICS else WEIGHT_FMT if metric == "intensity" else RATE_FMT)
+    number_format = INT_FMT if metric in COUNTED_METRICS else WEIGHT_FMT if metric == "intensity" else RATE_FMT
+    return num_cell(ws, value, number_format)

@@ -19,11 +19,12 @@ import pandas as pd
 
 from audits.cases import decisionsnapshot
 from audits.csvcells import read_csv
+from audits.errors import PermanentError
 from audits.manifest import MANIFEST, load_json, sha256_bytes
 from audits.review.period import Period
 
 
-class ReviewError(ValueError):
+class ReviewError(PermanentError, ValueError):
     """The review cannot be made; the message says why, where, and what to do."""
 
 

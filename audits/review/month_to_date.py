@@ -32,7 +32,8 @@ def month_rows(today: pd.DataFrame, prior: pd.DataFrame, audit_date: dt.date) ->
     """scores.csv rows of the audit day's month up to and including it (text, as the review reads
     them): earlier reports' rows of the month, then today's."""
     first = audit_date.replace(day=1).isoformat()
-    earlier = prior[(prior["audit_date"].astype(str) >= first) & (prior["audit_date"].astype(str) < audit_date.isoformat())]
+    dates = prior["audit_date"].astype(str)
+    earlier = prior[(dates >= first) & (dates < audit_date.isoformat())]
     frame = pd.concat([earlier, today], ignore_index=True)
     out = pd.DataFrame({"audit_date": frame["audit_date"].astype(str), "agency_id": frame["agency_id"].astype(str),
                         "agency_name": frame["agency_name"].fillna("").astype(str),

@@ -62,7 +62,8 @@ def compare(scores: pd.DataFrame) -> dict[str, PeerComparison]:
             continue
         if n < PEER_MINIMUM:
             out[agency] = PeerComparison(
-                False, n, None, f"{n} agencies were assessed in the period; a comparison needs at least {PEER_MINIMUM}, "
+                False, n, None, f"{n} agencies were assessed in the period; a comparison needs at least "
+                f"{PEER_MINIMUM}, "
                 "so that it cannot reveal another agency's figures.", ())
             continue
         figures = tuple(PeerFigure(key, label, better, _value(getattr(row, key)), *quartiles[key],
@@ -85,7 +86,10 @@ def _quartile_name(value: float | None, quartiles, better: str) -> str:
     q1, median, q3 = quartiles
     if value is None or q1 is None:
         return ""
-    position = sum(value > q for q in (q1, median, q3)) if better == "higher" else sum(value < q for q in (q3, median, q1))
+    if better == "higher":
+        position = sum(value > q for q in (q1, median, q3))
+    else:
+        position = sum(value < q for q in (q3, median, q1))
     return ("bottom quartile", "third quartile", "second quartile", "top quartile")[position]
 
 

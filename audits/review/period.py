@@ -6,11 +6,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from audits.errors import PermanentError
+
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 _QUARTER = re.compile(r"(\d{4})-Q([1-4])")
 
 
-class PeriodError(ValueError):
+class PeriodError(PermanentError, ValueError):
     """A period that cannot be read; the message says which forms are accepted."""
 
 

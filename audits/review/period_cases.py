@@ -112,7 +112,8 @@ def _dispute_outcomes(rows: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
     latest = named.groupby("case_id")["decision"].last()
     dismissed = named["decision"].eq("dismissed").groupby(named["case_id"]).any()
     outcome = np.where(latest == "disputed", "open",
-                       np.where(dismissed.reindex(latest.index) | (frame["findings_dismissed"].reindex(latest.index) > 0),
+                       np.where(dismissed.reindex(latest.index)
+                                | (frame["findings_dismissed"].reindex(latest.index) > 0),
                                 "upheld", "rejected"))
     return pd.Series(outcome, index=latest.index).reindex(frame.index).fillna("")
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from audits import locks
 from audits.manifest import MANIFEST, load_json, sha256_path
+from audits.signing import sign_manifest
 
 LOCK_WAIT_SECONDS = 1800.0
 
@@ -26,8 +27,6 @@ LOCK_WAIT_SECONDS = 1800.0
 def _sign(manifest_path: Path, signing_key) -> None:
     """Sign `manifest_path` (Ed25519, `manifest.sig` beside it; review.md §3): every review and
     share-pack manifest is signed here and nowhere else. Without a key (None) it stays unsigned."""
-    from audits.signing import sign_manifest
-
     sign_manifest(manifest_path, signing_key)
 
 

@@ -12,13 +12,11 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from audits import store as history
-from audits.phones import e164_integers
 from audits.review.dailies import ReviewError, days_text
 
 
@@ -38,17 +36,12 @@ def numbers_called(store: Path, days: list[dt.date], attempt_dispositions: froze
         wanted = pa.array(sorted(attempt_dispositions), type=pa.string())
         for partition in partitions:
             path = Path(partition["path"])
-            names = pq.ParquetFile(path).schema_arrow.names
-            number_column = "callee_number" if "callee_number" in names else "callee_e164"   # older stores
-            table = pq.read_table(path, columns=["agency_id", number_column, "disposition_code"])
+            table = pq.read_table(path, columns=["agency_id", "callee_number", "disposition_code"])
             attempts = pc.fill_null(pc.is_in(table.column("disposition_code").cast(pa.string()), value_set=wanted),
                                     False)
             table = table.filter(attempts)
             agencies = table.column("agency_id").cast(pa.string()).to_numpy(zero_copy_only=False)
-            if number_column == "callee_number":
-                numbers = table.column("callee_number").to_numpy(zero_copy_only=False)
-            else:
-                numbers = e164_integers(pd.Series(table.column("callee_e164").to_pylist(), dtype="str"))
+            numbers = table.column("callee_number").to_numpy(zero_copy_only=False)
             if not len(agencies):
                 continue
             codes, labels = _codes(agencies)

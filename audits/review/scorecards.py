@@ -63,7 +63,8 @@ def period_scorecard(row, *, period: PeriodInfo, daily_scores: pd.DataFrame, cas
             for w in warnings.itertuples(index=False)),
         exceptions=_exceptions(cases), disputes=_disputes(cases), peers=peers, provenance=provenance,
         grade_bands=tuple((g, float(f)) for g, f in rulepack.scoring.grade_bands),
-        critical_shares=(rulepack.scoring.gates.critical_share_d or 0.0, rulepack.scoring.gates.critical_share_f or 0.0),
+        critical_shares=(rulepack.scoring.gates.critical_share_d or 0.0,
+                         rulepack.scoring.gates.critical_share_f or 0.0),
     )
 
 
@@ -77,7 +78,7 @@ def _daily(scores: pd.DataFrame, period: PeriodInfo) -> tuple[DayPoint, ...]:
             points.append(DayPoint(day, "no report" if day in missing else "not in the report", 0, 0, 0, None, ""))
             continue
         assessed = str(row.assessed).strip().lower() == "true"
-        overall = _number(row.overall) if assessed else None        # older reports wrote 0 for it
+        overall = _number(row.overall) if assessed else None        # a day not assessed has no score
         points.append(DayPoint(day, "assessed" if assessed else f"not assessed ({row.file_status})",
                                int(row.calls_audited or 0), int(row.findings or 0), int(row.critical_findings or 0),
                                overall, str(row.grade) if overall is not None else ""))

@@ -202,8 +202,8 @@ def attempts_in_cooling_off(inputs: RuleInputs) -> pd.DataFrame:
 
 def number_purpose_keys(frame: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
     """One integer per (callee number, purpose) pair of each row (of `rows` only, when given),
-    for fast grouping and look-ups. Masked before widening and computed in place: for 40 of
-    60 million history rows, ~0.7 GiB at the peak instead of ~1.9 GiB."""
+    for fast grouping and look-ups. Masked before widening and computed in place, so the peak
+    holds one int64 column of the chosen rows, not several of all rows."""
     numbers, purposes = frame["number"].to_numpy(), frame["purpose_id"].to_numpy()
     if rows is None:
         keys = numbers.astype("int64")                              # a copy: the frame is left alone

@@ -49,11 +49,12 @@ def calls_out_of_scope(inputs: RuleInputs) -> pd.DataFrame:
         (covered["agency_id"], covered["product"]), (products["agency_id"], products["products"]))
     hits = unknown | bad_purpose | bad_product
     rows = calls.loc[covered.index[hits]]
+    contract = rows["agency_id"].map(contracts["contract_id"])
     detail = np.select(
         [unknown[hits], bad_purpose[hits]],
         ["campaign " + rows["campaign_id"] + " is unknown",
-         "purpose " + rows["purpose"] + " is not permitted by contract " + rows["agency_id"].map(contracts["contract_id"])],
-        "product " + rows["product"] + " is not permitted by contract " + rows["agency_id"].map(contracts["contract_id"]))
+         "purpose " + rows["purpose"] + " is not permitted by contract " + contract],
+        "product " + rows["product"] + " is not permitted by contract " + contract)
     return as_violations(inputs, rows, "QUAL_OUT_OF_SCOPE", pd.Series(detail, index=rows.index, dtype="str"))
 
 

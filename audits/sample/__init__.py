@@ -63,7 +63,8 @@ def write_sample_landing(landing: Path, *, start: dt.date, days: int, agencies: 
         raise ValueError(f"calls_per_day must be at least 1, got {calls_per_day}")
     say = progress or (lambda message: None)
     landing = Path(landing)
-    s_plan, s_ref, s_plant, s_days, s_complaints, s_anomalies = np.random.SeedSequence(seed).spawn(6)   # the first four as before
+    # The order of the streams is part of the sample: a new one goes last, so the others keep their draws.
+    s_plan, s_ref, s_plant, s_days, s_complaints, s_anomalies = np.random.SeedSequence(seed).spawn(6)
     plan = plan_agencies(agencies, start, days, np.random.default_rng(s_plan))
     rng = np.random.default_rng(s_ref)
     cap_excess = int(min(max(1, round(3 * calls_per_day / 20_000)), 40))
@@ -182,7 +183,8 @@ def _assignments(plan: Plan, pools: dict[str, Pool], planter: Planter, rng: np.r
         parts.append(pd.DataFrame({
             "agency_id": ids[pool.agency], "campaign_id": pool.campaign,
             "customer_id": _customer_ids(pool.customer), "phone": _phones(pool.number, rng),
-            "assigned_from": day_strings(plan, pool.assigned_from), "assigned_to": day_strings(plan, pool.assigned_to)}))
+            "assigned_from": day_strings(plan, pool.assigned_from),
+            "assigned_to": day_strings(plan, pool.assigned_to)}))
         prior = np.flatnonzero(pool.prior)                  # an older entrustment, ended before the start
         other = (pool.agency[prior] + 1) % len(plan.agencies)
         first = np.array([plan.agencies[a].campaigns[0] for a in range(len(plan.agencies))], dtype=object)

@@ -14,9 +14,10 @@ finding; a rule engine that reports one reads the rule differently from rules.md
 
 from __future__ import annotations
 
+from audits.models import UNANSWERED_DISPOSITIONS
 from audits.sample.history import DAILY_CAP, MIN
 from audits.sample.notes import near_pii_note
-from audits.sample.plants import DAY_MS, UNANSWERED, H, Planter, _fresh, _on_host
+from audits.sample.plants import DAY_MS, H, Planter, _fresh, _on_host
 
 
 def near_misses(pl: Planter, day: int) -> None:
@@ -68,11 +69,11 @@ def _redial(pl: Planter, day: int, k: int) -> None:
     attempt = pl.disposition(purpose, attempt=True, refused=False)
     variant = k % 4
     if variant == 0:
-        _two_calls(pl, day, purpose, (pl.choice(UNANSWERED), ""), attempt, 300)
+        _two_calls(pl, day, purpose, (pl.choice(UNANSWERED_DISPOSITIONS), ""), attempt, 300)
     elif variant == 1:
         _two_calls(pl, day, purpose, ("BUSY", ""), attempt, 120)
     elif variant == 2:
-        _two_calls(pl, day, purpose, (pl.choice(UNANSWERED), ""), ("FAILED", ""), 60)
+        _two_calls(pl, day, purpose, (pl.choice(UNANSWERED_DISPOSITIONS), ""), ("FAILED", ""), 60)
     else:
         _two_calls(pl, day, purpose, ("ANSWERED", "WRONG_PARTY"), attempt, 120)
 

@@ -15,7 +15,8 @@ import datetime as dt
 from math import ceil
 from zoneinfo import ZoneInfo
 
-from audits.sample.plants import UNANSWERED, H, Planter
+from audits.models import UNANSWERED_DISPOSITIONS
+from audits.sample.plants import H, Planter
 
 DAILY_CAP = {"marketing": 3, "servicing": 5, "collection": 6}
 ROLLING_CAP = {"marketing": 7, "servicing": 10, "collection": 20}
@@ -144,13 +145,14 @@ def rapid_redial(pl: Planter, day: int) -> None:
         purpose = purposes[i % len(purposes)]
         hosts = pl.two_hosts(day, purpose) if i % 2 else [pl.choice(pl.hosts(day, purpose))]
         t0 = pl.at(hosts[0], day, 10.5 * H, 18 * H)
-        calls = [{"day": day, "agency": hosts[0], "t": t0, "disp": pl.choice(UNANSWERED), "outcome": ""}]
+        calls = [{"day": day, "agency": hosts[0], "t": t0, "disp": pl.choice(UNANSWERED_DISPOSITIONS),
+                  "outcome": ""}]
         gaps = [int(pl.rng.integers(20, 290))]
         if i % 5 == 4 and purpose != "marketing":   # three attempts inside five minutes
             gaps = [int(pl.rng.integers(60, 150)), int(pl.rng.integers(200, 290))]
         for k, gap in enumerate(gaps):
             last = k == len(gaps) - 1
-            disp, outcome = _attempt(pl, purpose) if last else (pl.choice(UNANSWERED), "")
+            disp, outcome = _attempt(pl, purpose) if last else (pl.choice(UNANSWERED_DISPOSITIONS), "")
             calls.append({"day": day, "agency": hosts[(k + 1) % len(hosts)], "t": t0 + gap * 1000,
                           "disp": disp, "outcome": outcome, "rules": ("FREQ_RAPID_REDIAL",)})
         links = _links(pl, hosts, purpose)
@@ -178,8 +180,8 @@ def _redial_across_midnight(pl: Planter, day: int) -> None:
         local = dt.datetime.fromtimestamp(t / 1000, ZoneInfo(zone))
         assert 8 <= local.hour < 21, "across-midnight redial must be inside the callee's hours"
     disp, outcome = _attempt(pl, purpose)
-    calls = [{"day": day - 1, "agency": h1, "t": t1, "disp": pl.choice(UNANSWERED), "outcome": "", "tz": zone,
-              "rules": ("FREQ_CALLING_HOURS",)},
+    calls = [{"day": day - 1, "agency": h1, "t": t1, "disp": pl.choice(UNANSWERED_DISPOSITIONS), "outcome": "",
+              "tz": zone, "rules": ("FREQ_CALLING_HOURS",)},
              {"day": day, "agency": h2, "t": t2, "disp": disp, "outcome": outcome, "tz": zone,
               "rules": ("FREQ_RAPID_REDIAL", "FREQ_CALLING_HOURS")}]
     links = _links(pl, [h1, h2], purpose)

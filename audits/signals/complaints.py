@@ -103,7 +103,8 @@ def calls_in_window(root, days: list[dt.date], numbers: np.ndarray, attempt_disp
     the audit day, whose index is `today`)."""
     frames = []
     for day in days if len(numbers) else []:
-        index = today if day == days[-1] else signalstore.day_index(root, day, attempt_dispositions=attempt_dispositions)
+        index = (today if day == days[-1]
+                 else signalstore.day_index(root, day, attempt_dispositions=attempt_dispositions))
         which, codes, calls = calls_to(index, numbers)
         if len(which):
             frames.append(pd.DataFrame({"call_date": day.isoformat(), "callee_number": numbers[which],

@@ -27,8 +27,8 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from audits.config import ConfigError, load_yaml, mapping_of, no_unknown_keys, shown
-from audits.loaders import AGENCY_ID, CDR_SUFFIXES, REFERENCE_SUFFIXES
-from audits.models import DECISION_TABLES, REFERENCE_TABLES
+from audits.loaders import CDR_SUFFIXES, REFERENCE_SUFFIXES
+from audits.models import AGENCY_ID, DECISION_TABLES, REFERENCE_TABLES
 from audits.sources.query import NotASelect, one_select
 
 KINDS = ("sftp", "local", "object", "sql")
@@ -232,5 +232,6 @@ def _query(value: object, key: str) -> str:
 
 def _connection(value: object, key: str) -> str:
     if not isinstance(value, str) or not CONNECTION_ID.fullmatch(value):
-        raise ConfigError(f"{key} must be an Airflow connection id (letters, digits, '_', '.', '-'), got {shown(value)}.")
+        raise ConfigError(f"{key} must be an Airflow connection id (letters, digits, '_', '.', '-'), "
+                          f"got {shown(value)}.")
     return value

@@ -4,6 +4,8 @@ inside functions (the rest of `audits` never imports it)."""
 
 from __future__ import annotations
 
+from audits.privacy import mask_free_text
+
 SECRET_WORDS = ("pass", "key", "secret", "token", "credential", "auth")
 
 
@@ -55,8 +57,6 @@ def error_text(exc: BaseException, secrets: tuple[str, ...]) -> str:
     """An exception in one line for a message: its type and first line, secrets scrubbed and
     long digit runs masked (a database error may quote a value: never a full phone or ID number).
     Without a final full stop: messages go on with their own ("…: {error_text}. Check …")."""
-    from audits.privacy import mask_free_text
-
     first = (str(exc).strip().splitlines() or [""])[0].rstrip(" .")
     return mask_free_text(scrubbed(f"{type(exc).__name__}: {first}" if first else type(exc).__name__, secrets))[:300]
 

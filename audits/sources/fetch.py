@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from audits.config import ConfigError
+from audits.errors import RetryableError
 from audits.manifest import sha256_path
 from audits.sources.config import SIDECAR_SUFFIX, Source
 from audits.sources.landing import (put_in_place, read_record, remove_leftovers, temporary_name,
@@ -39,7 +40,7 @@ from audits.sources.landing import (put_in_place, read_record, remove_leftovers,
 SIDECAR_LIMIT = 4096          # bytes read of a sidecar: "<64 hex>  <name>\n" is far less
 
 
-class PullError(Exception):
+class PullError(RetryableError):
     """A pull failed in a way that trying again may fix (a server down, a connection reset, a
     file still being written): Airflow retries it. The message names the source, never a
     credential."""

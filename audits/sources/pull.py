@@ -16,11 +16,22 @@ from audits import locks
 from audits.config import ConfigError
 from audits.loaders import FileUnreadable, read_table
 from audits.manifest import sha256_path
+from audits.sources import local, objects, sftp
 from audits.sources.config import COMPLAINTS, Source, SourcesConfig, load_sources, parse_sources
 from audits.sources.connections import connection_secrets, error_text
 from audits.sources.fetch import Landing, Outcome, PullError, land_export, pull_file, source_text
-from audits.sources.landing import (AuditedDay, agency_files, audited_day, cdr_target, complaints_files,
-                                    complaints_target, record_path, reference_target, table_files)
+from audits.sources.landing import (
+    AuditedDay,
+    agency_files,
+    audited_day,
+    cdr_target,
+    complaints_files,
+    complaints_target,
+    record_path,
+    reference_target,
+    table_files,
+)
+from audits.sources.sql import export_query
 
 DEFAULT_SOURCES = "sources.yaml"      # <landing>/sources.yaml
 LOCK_WAIT_SECONDS = 900.0             # for another pull of the same file (a large file over a slow line)
@@ -115,8 +126,6 @@ def pull_reference(settings: PullSettings, table: str) -> Outcome:
     target = reference_target(settings.landing, table, source.suffix_on(settings.day))
     validate = _readable_as(table, source.name)
     if source.kind == "sql":
-        from audits.sources.sql import export_query
-
         with _one_at_a_time(record, source), _translated(source, (OSError,)):
             spot = Landing(landing=settings.landing, target=target, stem=table,
                            existing=table_files(settings.landing, table), record=record)
@@ -132,7 +141,8 @@ def pull_reference(settings: PullSettings, table: str) -> Outcome:
 def pull_references(settings: PullSettings) -> tuple[list[Outcome], list[Failure]]:
     """Every reference table of sources.yaml, each on its own, then the day's complaints."""
     names = [*settings.sources.reference, *([COMPLAINTS] if settings.sources.complaints else [])]
-    return _each(names, lambda name: pull_complaints(settings) if name == COMPLAINTS else pull_reference(settings, name))
+    return _each(names, lambda name: (pull_complaints(settings) if name == COMPLAINTS
+                                      else pull_reference(settings, name)))
 
 
 def pull_agencies(settings: PullSettings,
@@ -232,14 +242,11 @@ def _one_at_a_time(record: Path, source: Source) -> Iterator[None]:
 def _remote(source: Source) -> Iterator:
     """The source's Remote, its library's transient errors turned into PullError (retried)."""
     if source.kind == "sftp":
-        from audits.sources.sftp import sftp_files as opened, transient_errors
-        context = opened(source.connection, source.name)
+        context, transient_errors = sftp.sftp_files(source.connection, source.name), sftp.transient_errors
     elif source.kind == "object":
-        from audits.sources.objects import object_files as opened, transient_errors
-        context = opened(source.connection, source.name)
+        context, transient_errors = objects.object_files(source.connection, source.name), objects.transient_errors
     else:
-        from audits.sources.local import local_files as opened, transient_errors
-        context = opened()
+        context, transient_errors = local.local_files(), local.transient_errors
     with _translated(source, transient_errors()):
         with context as remote:
             yield remote

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from audits.errors import PermanentError
+
 _TOKEN = re.compile(r"""
       (?P<comment>--[^\n]*|/\*(?:[^*/]|\*(?!/)|/(?!\*))*\*/)
     | (?P<escaped>[Ee]'(?:[^'\\]|\\.|'')*')
@@ -29,7 +31,7 @@ FIRST_WORDS = ("SELECT", "WITH")
 REFUSED_WORDS = ("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "COPY", "INTO", "CALL", "DO")
 
 
-class NotASelect(ValueError):
+class NotASelect(PermanentError, ValueError):
     """The query is not exactly one SELECT; the message says why."""
 
 

@@ -20,10 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from audits.cases.decisions import decide_cases
+from audits.cases.decisions import ACCEPTED, DECISIONS, DISMISSED, DISPUTED, decide_cases
 from audits.cases.decisionsnapshot import COLUMNS, FILE, decision_tables
+from audits.cases.lifecycle import STATUSES
+from audits.cases.summary import CASE_COLUMNS
 from audits.csvcells import read_csv
 from audits.manifest import whole_number
+from audits.signals.effects import CASE_COLUMN as CASE_COMPLAINTS
 from audits.verification.csvread import read_output_csv
 
 _SHOWN = ("decision", "exception_id", "dispute_id")
@@ -72,10 +75,6 @@ def check_cases(report_dir: Path, day: str, manifest: dict) -> list[str]:
     """cases.csv (cases.md §4) against violations.csv: a report whose findings carry case_id
     (every report since cases; earlier ones have neither) lists every case of its findings,
     with exactly their count on the day, in the register's columns."""
-    from audits.cases.lifecycle import STATUSES
-    from audits.cases.summary import CASE_COLUMNS
-    from audits.signals.effects import CASE_COLUMN as CASE_COMPLAINTS
-
     with (report_dir / "violations.csv").open(encoding="utf-8") as handle:
         if "case_id" not in handle.readline().rstrip("\n").split(","):
             return []
@@ -129,8 +128,6 @@ def _decisions_agree(cases: pd.DataFrame, findings: pd.DataFrame, manifest: dict
     """Decisions (cases.md §3) agree across violations.csv, cases.csv and the inputs: every
     finding of a case on the day carries its case's decision (all have call date D), each
     decision names the row that made it, and none comes from a table the audit did not read."""
-    from audits.cases.decisions import ACCEPTED, DECISIONS, DISMISSED, DISPUTED
-
     problems = []
     for name, frame in (("violations.csv", findings), ("cases.csv", cases)):
         unknown = sorted(set(frame["decision"]) - {"", *DECISIONS})

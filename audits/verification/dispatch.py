@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from audits.errors import PermanentError
 from audits.manifest import MANIFEST, SIGNATURE, load_json
 from audits.signing import signature_problems
 from audits.verification import Verification, verify_report
@@ -31,7 +32,7 @@ if TYPE_CHECKING:                     # only audits.signing imports cryptography
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 
-class UsageError(ValueError):
+class UsageError(PermanentError, ValueError):
     """PATH and the options do not fit together; the message says what to pass instead."""
 
 

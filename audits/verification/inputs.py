@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from audits.config import Rulepack
+from audits.config import ConfigError, Rulepack, load_rulepack, rulepack_file
+from audits.ingest import decision_paths
+from audits.loaders import REFERENCE_SUFFIXES, FileUnreadable, find_table_file, read_table, scan_cdr_folder
 from audits.manifest import hash_mismatch, readable_now, whole_number
 from audits.models import DECISION_TABLES, REFERENCE_TABLES
+from audits.signals.feed import complaints_file
 
 
 def check_landing(manifest: dict) -> tuple[list[str], list[str]]:
@@ -20,8 +23,6 @@ def check_landing(manifest: dict) -> tuple[list[str], list[str]]:
     an input as it still is (rows counted again); an input changed, added or removed since is
     not the report's fault (reference tables grow, decisions are made later): verify names it
     and fails on it only when asked to (--strict-inputs)."""
-    from audits.loaders import REFERENCE_SUFFIXES, find_table_file, scan_cdr_folder
-
     landing = Path(str(manifest["landing"]))
     if not landing.is_dir():
         return [], [f"landing zone {landing}: not found, so the inputs cannot be re-hashed or re-listed; run verify "
@@ -89,8 +90,6 @@ def _decision_tables_listed(landing: Path, inputs: list[dict]) -> list[str]:
     """The optional decision tables (cases.md §3) an audit would read now are the ones recorded:
     one delivered after the audit would change decisions and scores. (One recorded and gone
     fails its re-hash.)"""
-    from audits.ingest import decision_paths
-
     problems = []
     present = decision_paths(landing)
     for table in DECISION_TABLES:
@@ -107,8 +106,6 @@ def _complaints_listed(landing: Path, day: dt.date, manifest: dict) -> list[str]
     """The day's complaints file (signals.md §1) is an input exactly when it is in the landing
     zone now. Reports of versions before complaints (no complaints.csv among their outputs)
     never read one, so a file there now is not theirs to list."""
-    from audits.signals.feed import complaints_file
-
     recorded = [str(e.get("path")) for e in manifest["inputs"] if e.get("table") == "complaints"]
     found = complaints_file(landing, day)
     now = found.relative_to(landing).as_posix() if found else None
@@ -121,8 +118,6 @@ def _complaints_listed(landing: Path, day: dt.date, manifest: dict) -> list[str]
 def _rows_in(path: Path, table: str) -> int | str:
     """Rows read from an input file exactly as the audit counts them (its own reader): a file
     that cannot be read into rows counts 0, one whose rows are all quarantined counts them."""
-    from audits.loaders import FileUnreadable, read_table
-
     try:
         return read_table(path, table).rows_read
     except FileUnreadable as exc:
@@ -134,8 +129,6 @@ def _rows_in(path: Path, table: str) -> int | str:
 def check_rulepack(manifest: dict, problems: list[str]) -> Rulepack | None:
     """The rulepack re-hashed where it was loaded from; the Rulepack when it matches (for
     recomputing scores), else None."""
-    from audits.config import ConfigError, load_rulepack, rulepack_file
-
     recorded = manifest["rulepack"]
     source = str(recorded.get("source") or "")
     file = rulepack_file(source) if source else None

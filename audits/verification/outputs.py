@@ -10,11 +10,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from audits.cases.decisions import counted_findings
+from audits.cases.decisionsnapshot import FILE as DECISIONS_FILE
 from audits.csvcells import booleans_as_words
 from audits.config import Rulepack
 from audits.manifest import MANIFEST, hash_mismatch, whole_number
-from audits.cases.decisionsnapshot import FILE as DECISIONS_FILE
-from audits.models import DECISION_TABLES, REFERENCE_TABLES, RULES_BY_ID
+from audits.models import (
+    DECISION_TABLES,
+    REFERENCE_TABLES,
+    RULES_BY_ID,
+    WARNING_COLUMNS,
+    WARNING_METRICS,
+    agency_file_stem,
+)
+from audits.scoring import AgencyVolume, score_agencies
+from audits.signals.linking import COMPLAINT_COLUMNS, STATUSES
 from audits.verification.cases import check_cases
 from audits.verification.csvread import read_output_csv
 
@@ -75,8 +85,6 @@ def _check_complaints(report_dir: Path, day: str, manifest: dict) -> list[str]:
     """complaints.csv (signals.md §1) against the manifest: one row per complaint accepted from
     the day's complaints input, in the file's columns, each with a known status. Required when
     a complaints file was read; a report without one may hold the header alone."""
-    from audits.signals.linking import COMPLAINT_COLUMNS, STATUSES
-
     feeds = [e for e in manifest["inputs"] if e.get("table") == "complaints"]
     path = report_dir / "complaints.csv"
     if not path.is_file():
@@ -93,7 +101,8 @@ def _check_complaints(report_dir: Path, day: str, manifest: dict) -> list[str]:
     if rows is None:
         return problems
     if (rows["audit_date"] != day).any():
-        problems.append(f"output complaints.csv: {int((rows['audit_date'] != day).sum())} row(s) dated other than {day}.")
+        wrong_day = int((rows["audit_date"] != day).sum())
+        problems.append(f"output complaints.csv: {wrong_day} row(s) dated other than {day}.")
     unknown = sorted(set(rows["status"]) - set(STATUSES))
     if unknown:
         problems.append(f"output complaints.csv: unknown status(es) {', '.join(unknown[:10])}.")
@@ -110,8 +119,6 @@ def _check_warnings(report_dir: Path, day: str, manifest: dict) -> list[str]:
     """warnings.csv (signals.md §2) of a report whose manifest has `early_warnings` (every report
     since early warnings; earlier ones have neither): its columns, its date, its vocabulary and
     its row count as the manifest records it."""
-    from audits.models import WARNING_COLUMNS, WARNING_METRICS
-
     recorded = manifest.get("early_warnings")
     if recorded is None:
         return []
@@ -164,8 +171,6 @@ def _check_outputs(report_dir: Path, manifest: dict, *, superseded: bool) -> lis
 def _required_outputs(manifest: dict) -> set[str]:
     """The outputs every report of these inputs has: the CSVs, the portfolio, a DQ result per
     reference table (and for the calls once any was validated), a scorecard pair per agency."""
-    from audits.rendering.formatting import agency_file_stem
-
     inputs = manifest["inputs"]
     required = set(ALWAYS_WRITTEN) | {f"dq/{e.get('table')}.json" for e in inputs      # unreadable: never validated
                                       if e.get("table") in (*REFERENCE_TABLES, *DECISION_TABLES)
@@ -196,7 +201,8 @@ def _check_conservation(manifest: dict, quarantine: pd.DataFrame) -> list[str]:
         problems.append(f"input {duplicate}: listed more than once in the manifest.")
     for entry in inputs:
         label = f"input {entry.get('path')}"
-        rows, accepted, quarantined = (whole_number(entry.get(k)) for k in ("rows", "rows_accepted", "rows_quarantined"))
+        rows, accepted, quarantined = (whole_number(entry.get(key))
+                                       for key in ("rows", "rows_accepted", "rows_quarantined"))
         if None in (rows, accepted, quarantined):
             problems.append(f"{label}: rows, rows_accepted and rows_quarantined must be whole numbers.")
             continue
@@ -287,8 +293,6 @@ def _check_rule_metadata(violations: pd.DataFrame, rulepack: Rulepack | None) ->
 def _check_scores_against_violations(scores: pd.DataFrame, violations: pd.DataFrame) -> list[str]:
     """Per agency: findings, critical findings and calls with a finding per family, counted
     again in violations.csv over the findings that count (neither accepted nor dismissed)."""
-    from audits.cases.decisions import counted_findings
-
     violations = counted_findings(violations)
     problems = []
     counted = pd.DataFrame({
@@ -326,8 +330,6 @@ def _check_recomputed_scores(day: str, scores: pd.DataFrame, violations: pd.Data
     """The scores and grades of scores.csv recomputed from its own counts and violations.csv
     with the recorded rulepack (trends aside: they read other days' reports); those before
     decisions too, where scores.csv has them."""
-    from audits.scoring import AgencyVolume, score_agencies
-
     rows = scores.drop_duplicates("agency_id")
     counts = rows[["rows_read", "rows_quarantined", "calls_audited"]].apply(pd.to_numeric, errors="coerce")
     if counts.isna().any().any() or (counts < 0).any().any() or (counts % 1 != 0).any().any():

@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from audits.manifest import MANIFEST, SIGNATURE, load_json, sha256_path
-from audits.rendering.formatting import agency_file_stem
+from audits.models import agency_file_stem
 from audits.signing import signature_problems
 
 if TYPE_CHECKING:                     # only audits.signing imports cryptography

@@ -169,11 +169,13 @@ def _write_lines(out: _CsvFile, a: Agency, days: int, numbers: tuple, r: np.rand
     lines, retired = a.lines, math.ceil(a.lines * 1.05) - a.lines
     total = lines + retired
     ended = r.integers(1, 301, retired)
+    # Drawn in this order (a new draw goes last): the same seed writes the same landing zone.
+    caller_number = pc.if_else(pa.array(r.random(total) < 0.8), line_forms(a, numbers, 0, total),
+                               line_forms(a, numbers, 3, total))
+    registered_from = dates(-np.concatenate([r.integers(30, 901, lines), ended + r.integers(100, 901, retired)]))
+    in_use_to = np.where(lapsed, days - 2, (days - 1) + r.integers(1, 366, lines))
+    open_ended = np.concatenate([(r.random(lines) < 0.9) & (not lapsed), np.zeros(retired, bool)])
     out.write({"agency_id": pa.repeat(a.agency_id, total),
-               "caller_number": pc.if_else(pa.array(r.random(total) < 0.8), line_forms(a, numbers, 0, total),
-                                           line_forms(a, numbers, 3, total)),
-               "registered_from": dates(-np.concatenate([r.integers(30, 901, lines),
-                                                          ended + r.integers(100, 901, retired)])),
-               "registered_to": dates(np.concatenate([np.where(lapsed, days - 2, (days - 1) + r.integers(1, 366, lines)),
-                                                      -ended]),
-                                      np.concatenate([(r.random(lines) < 0.9) & (not lapsed), np.zeros(retired, bool)]))})
+               "caller_number": caller_number,
+               "registered_from": registered_from,
+               "registered_to": dates(np.concatenate([in_use_to, -ended]), open_ended)})

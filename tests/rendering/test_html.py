@@ -5,7 +5,7 @@ from pathlib import Path
 
 import openpyxl
 
-from audits.models import Portfolio, TrendPoint
+from audits.models import Portfolio, TrendPoint, agency_file_stem
 from audits.rendering import (
     default_templates_dir,
     render_index_html,
@@ -13,7 +13,6 @@ from audits.rendering import (
     write_reports,
 )
 from audits.rendering.html import environment
-from audits.rendering.formatting import agency_file_stem
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}

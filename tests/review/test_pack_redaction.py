@@ -10,7 +10,7 @@ import zipfile
 
 from audits.config import load_rulepack
 from audits.review import period as periods
-from audits.review.build import ReviewConfig, run_review
+from audits.review_run import ReviewConfig, run_review
 from tests.landing import REFERENCE, make_landing
 from tests.review.reports import case, finding, publish_day, score, store_day
 

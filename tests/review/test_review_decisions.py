@@ -19,7 +19,7 @@ from audits.config import load_rulepack
 from audits.manifest import MANIFEST, output_hashes
 from audits.pipeline import run_audit
 from audits.review import period as periods
-from audits.review.build import ReviewConfig, run_review
+from audits.review_run import ReviewConfig, run_review
 from tests.landing import call, config_for, make_landing
 
 DAY1, DAY2 = dt.date(2026, 11, 26), dt.date(2026, 11, 27)

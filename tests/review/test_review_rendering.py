@@ -11,7 +11,7 @@ import pytest
 
 from audits.config import load_rulepack
 from audits.review import period as periods
-from audits.review.build import ReviewConfig, run_review
+from audits.review_run import ReviewConfig, run_review
 from tests.rendering.test_browser import _dump_dom, _visible
 from tests.review.reports import case, finding, publish_day, score, store_day
 

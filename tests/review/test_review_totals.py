@@ -12,8 +12,8 @@ from audits.cli import main as cli
 from audits.config import load_rulepack
 from audits.csvcells import read_csv
 from audits.review import period as periods
-from audits.review.build import ReviewConfig, run_review
 from audits.review.dailies import ReviewError
+from audits.review_run import ReviewConfig, run_review
 from tests.review.reports import finding, publish_day, score, store_day
 
 FEB = [f"2027-02-0{d}" for d in (1, 2, 3)]

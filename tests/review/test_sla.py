@@ -10,8 +10,8 @@ import yaml
 from audits.config import RULEPACK_DIR, ConfigError, SlaSettings, load_rulepack
 from audits.csvcells import read_csv
 from audits.review import period as periods
-from audits.review.build import ReviewConfig, run_review
 from audits.review.sla import judge, overall_result
+from audits.review_run import ReviewConfig, run_review
 from tests.review.reports import case, publish_day, score, store_day
 
 DEFAULTS = SlaSettings()

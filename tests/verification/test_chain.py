@@ -14,8 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audits.cli import main as cli
-from audits.manifest import write_manifest
-from audits.signing import previous_manifest
+from audits.signing import previous_manifest, write_manifest
 from tests.landing import DAY, call, make_landing
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

@@ -1,5 +1,6 @@
-"""`run_review(config)`: a month's or quarter's review from the published daily reports and
-the store (review.md §1-2), written to `<out>/reviews/<period>/`:
+"""`run_review(config)`, the review's orchestrator beside the nightly pipeline: a month's or
+quarter's review from the published daily reports and the store (review.md §1-2), built,
+rendered, packed and published to `<out>/reviews/<period>/`:
 
     manifest.json     kind "review": the daily manifests read (path + sha256), the store
                       partitions read, rulepack, code version, outputs (path -> sha256), the report
@@ -30,7 +31,8 @@ from audits.config import Rulepack
 from audits.csvcells import write_csv
 from audits.desk.nightly import RESPONSES_FILE, desk_state_as_of, response_rows
 from audits.manifest import output_hashes
-from audits.models import VIOLATION_COLUMNS, worst_first_key
+from audits.models import VIOLATION_COLUMNS, agency_file_stem, worst_first_key
+from audits.rendering.review import write_pack_scorecard, write_review_reports
 from audits.review import dailies, packs, publish
 from audits.review import decisions as redecide
 from audits.review import sla as sla_rules
@@ -107,8 +109,6 @@ def run_review(config: ReviewConfig) -> ReviewResult:
 
 
 def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date], staging: Path):
-    from audits.rendering.review import write_review_reports
-
     period, out, rulepack = config.period, config.out, config.rulepack
     manifests = dailies.read_manifests(out, audited)
     daily_scores, score_days = dailies.concat_outputs(out, manifests, "scores.csv")
@@ -173,17 +173,18 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
             cases=own_cases,
             complaints=own_complaints, warnings=own_warnings, clauses=clauses[agency], peers=comparisons[agency],
             provenance=provenance, rulepack=rulepack))
-        _stage_pack(pack_root / _stem(agency), own_cases, own_complaints, comparisons[agency], period, agency)
+        _stage_pack(pack_root / agency_file_stem(agency), own_cases, own_complaints, comparisons[agency], period,
+                    agency)
         write_csv(response_rows(own_cases, state=desk_state, due_days=due_days),      # the agency's answer
-                  pack_root / _stem(agency) / RESPONSES_FILE)
+                  pack_root / agency_file_stem(agency) / RESPONSES_FILE)
     ranked = tuple(sorted(cards, key=lambda c: worst_first_key(assessed=c.overall is not None, grade=c.grade,
                                                                overall=c.overall, agency_id=c.agency_id)))
     portfolio = ReviewPortfolio(period=info, scorecards=ranked, provenance=provenance,
                                 sla_clauses=tuple(c.label for c in next(iter(clauses.values()), ())))
     write_review_reports(portfolio, staging)
     for card in cards:
-        _finish_pack(pack_root / _stem(card.agency_id), staging / "share" / f"{_stem(card.agency_id)}.zip", card,
-                     config, period, data_as_of)
+        stem = agency_file_stem(card.agency_id)
+        _finish_pack(pack_root / stem, staging / "share" / f"{stem}.zip", card, config, period, data_as_of)
     packs.remove_folder(pack_root)
 
     manifest = _manifest(config, manifests, missing, partitions, len(complaint_days), len(warning_days),
@@ -268,7 +269,7 @@ def _stream_findings(out: Path, manifests, redactors: dict, pack_root: Path, tab
     decisions, recounted = [], []
     columns = list(VIOLATION_COLUMNS)
     for agency in redactors:
-        (pack_root / _stem(agency)).mkdir(parents=True, exist_ok=True)
+        (pack_root / agency_file_stem(agency)).mkdir(parents=True, exist_ok=True)
     for day, frame in dailies.each_output(out, manifests, "violations.csv"):
         if frame.empty:
             continue
@@ -294,7 +295,7 @@ def _stream_findings(out: Path, manifests, redactors: dict, pack_root: Path, tab
             # Only `detail` can name another agency (the earlier calls a frequency rule counted, who
             # heard a refusal); every other cell of the row is the agency's own call.
             rows = rows.assign(detail=redactors[agency](rows["detail"]))
-            packs.append_csv(rows, pack_root / _stem(agency) / "findings.csv")
+            packs.append_csv(rows, pack_root / agency_file_stem(agency) / "findings.csv")
     summed = (pd.concat(decisions, ignore_index=True).groupby(["agency_id", "case_id", "decision"], sort=True)
               ["findings"].sum().reset_index()) if decisions else decision_counts(pd.DataFrame())
     return family, summed, recounted, (critical_calls, fail_hits)
@@ -324,8 +325,6 @@ def _stage_pack(folder: Path, cases: pd.DataFrame, complaints: pd.DataFrame | No
 
 
 def _finish_pack(folder: Path, target: Path, card, config: ReviewConfig, period: Period, data_as_of: str) -> None:
-    from audits.rendering.review import write_pack_scorecard
-
     write_pack_scorecard(card, folder)
     (folder / "README.txt").write_text(packs.readme_text(card.agency_id, card.agency_name, period.title,
                                                          period.label), encoding="utf-8")
@@ -404,12 +403,6 @@ def _rulepack_note(manifests, rulepack: Rulepack) -> str:
     return (f"{len(other)} of the {len(manifests)} daily reports were audited with another rulepack or version "
             f"({', '.join(sorted({str(m.rulepack.get('name', '?')) for m in manifests}))}) than the one this review "
             f"scores with ({rulepack.name}, sha256 {rulepack.sha256[:12]}…); their findings stand as audited.")
-
-
-def _stem(agency_id: str) -> str:
-    from audits.rendering.formatting import agency_file_stem
-
-    return agency_file_stem(agency_id)
 
 
 def _none(value) -> float | None:
