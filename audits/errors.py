@@ -16,7 +16,9 @@ a branch, never a list of classes. Each class lives with the stage that raises i
     │   ├── PeriodError (also ValueError)         review.period: a month or quarter that cannot be read
     │   ├── NotASelect (also ValueError)          sources.query: a query that is not one SELECT
     │   ├── NoCases (also LookupError)            cases.lookup: no cases to show
-    │   └── UsageError (also ValueError)          verification.dispatch: a path and options that do not fit
+    │   ├── UsageError (also ValueError)          verification.dispatch: a path and options that do not fit
+    │   ├── DeskConfigError (also ValueError)     desk.roles: an unusable desk config
+    │   └── Refused                               desk.service: an act the roles or four eyes do not allow
     └── RetryableError
         ├── PullError                             sources.fetch: a server down, a connection reset
         │   ├── ChecksumMismatch                  the file differs from its sidecar's sha256

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from audits.csvcells import read_csv
+from audits.desk.nightly import attention, read_attention
 from audits.models import DECISION_TABLES, NOT_ASSESSED, RULES_BY_ID, open_cases_text, worst_first_key
 from audits.privacy import mask_free_text
 
@@ -105,7 +106,6 @@ def compose_summary(report_dir: Path, *, base_url: str = "", pull_failures: Sequ
 def desk_html(report_dir: Path, desk_base_url: str = "") -> list[str]:
     """The case desk's sections (desk.csv of the report): overdue cases with their owner, proposals
     awaiting approval, disputes waiting, exceptions ending; none for a run without a desk."""
-    from audits.desk.nightly import attention, read_attention
 
     rows = read_attention(report_dir)
     if rows is None:

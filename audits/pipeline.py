@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+from functools import partial
 from typing import Callable
 
 import pandas as pd
@@ -24,18 +25,28 @@ import pandas as pd
 from audits import store, validation
 from audits.cases.daily import cases_of_day, commit_cases, not_assessed_agencies
 from audits.config import AuditConfig, ConfigError
-from audits.ingest import (Ingested, lean_for_validation, load_reference_table, missing_files, reference_paths,
-                           stage_cdr_file, stray_files, unread_reference_files, validate_calls,
-                           validation_columns)
+from audits.desk import nightly
+from audits.ingest import (
+    Ingested,
+    lean_for_validation,
+    load_reference_table,
+    missing_files,
+    reference_paths,
+    stage_cdr_file,
+    stray_files,
+    unread_reference_files,
+    validate_calls,
+    validation_columns,
+)
 from audits.loaders import list_cdr_files, scan_cdr_folder
 from audits.models import REFERENCE_TABLES
 from audits.privacy import key_fingerprint
 from audits.report import AuditResult, publish_report, publishing, recover_publishes
 from audits.rules import RuleInputs, rule_groups, run_rules, sort_violations
 from audits.rules.common import compact_history, enrich_calls
+from audits.signals import daily as warning_signals
 from audits.signals.complaints import complaint_signals
 from audits.signals.effects import escalated
-from audits.signals import daily as warning_signals
 from audits.tables import agency_zones, contracts_in_force
 from audits.workdir import WorkDir, WorkMissing, purge_orphans
 from audits.workers import in_processes, release_memory, reuse_freed_memory
@@ -262,7 +273,8 @@ def stage_publish(config: AuditConfig) -> AuditResult:
         same_key_throughout(work.load_json("violations.keys"), config)
         calls = day_calls(work, reference["campaigns"].accepted, config)
         day_cases = cases_of_day(config, work.load_frame("violations"), calls,     # decisions applied
-                                 not_assessed=not_assessed_agencies(today.files))
+                                 not_assessed=not_assessed_agencies(today.files),
+                                 desk_decisions=partial(nightly.decisions_of_run, config))
         reference.update(day_cases.inputs)                                         # exceptions, disputes
         violations = day_cases.violations
         signals = complaint_signals(config, contracts=reference["contracts"].accepted, violations=violations,

@@ -24,6 +24,7 @@ import pandas as pd
 
 from audits import locks
 from audits.cases import decisionsnapshot
+from audits.cases.decisions import merged_decisions
 from audits.config import AuditConfig
 from audits.csvcells import read_csv, write_csv
 from audits.desk import nightly
@@ -163,8 +164,8 @@ def _decision_snapshot(reference: dict[str, Ingested], desk=None) -> pd.DataFram
     and the desk's decisions it applied."""
     accepted = {t: reference[t].accepted if t in reference else None for t in ("exceptions", "disputes")}
     if desk is not None:
-        accepted = {"exceptions": nightly.merged(accepted["exceptions"], desk.exceptions),
-                    "disputes": nightly.merged(accepted["disputes"], desk.disputes)}
+        accepted = {"exceptions": merged_decisions(accepted["exceptions"], desk.exceptions),
+                    "disputes": merged_decisions(accepted["disputes"], desk.disputes)}
     return decisionsnapshot.snapshot_rows(accepted["exceptions"], accepted["disputes"])
 
 

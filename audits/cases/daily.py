@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +16,20 @@ import pandas as pd
 
 from audits import store as stored
 from audits.calllookup import call_column
-from audits.cases.casestore import (ChainLink, case_days, commit_case_day, continued_snapshot, counts_sha256,
-                                    pending_days, read_counts, read_link, read_snapshot, write_case_day)
+from audits.cases.casestore import (
+    ChainLink,
+    case_days,
+    commit_case_day,
+    continued_snapshot,
+    counts_sha256,
+    pending_days,
+    read_counts,
+    read_link,
+    read_snapshot,
+    write_case_day,
+)
 from audits.cases.decisioninputs import load_decision_tables
-from audits.cases.decisions import decide_cases, overlay_register, with_decisions
+from audits.cases.decisions import decide_cases, merged_decisions, overlay_register, with_decisions
 from audits.cases.lifecycle import COUNT_COLUMNS, advance, empty_counts
 from audits.cases.summary import case_register
 from audits.config import AuditConfig
@@ -39,12 +50,15 @@ class DayCases:
 
 
 def cases_of_day(config: AuditConfig, violations: pd.DataFrame, calls: pd.DataFrame, *,
-                 not_assessed: frozenset[str] = frozenset()) -> DayCases:
+                 not_assessed: frozenset[str] = frozenset(),
+                 desk_decisions: Callable[[pd.DataFrame], object | None] | None = None) -> DayCases:
     """Write the day's case counts, snapshot and decisions aside, for commit_cases once the
     report is published; read the decision tables (a dispute must name a case of the snapshot:
     every case seen up to the day) and apply them to the findings and the register. The
     lifecycle counts every finding, decided or not; `not_assessed`: the agencies whose file was
-    missing or unreadable (their cases neither count a quiet day nor resolve)."""
+    missing or unreadable (their cases neither count a quiet day nor resolve); `desk_decisions`:
+    the case desk's decisions for the cases it is given (case_id, agency_id, rule_id), None
+    without a desk (audits.desk.nightly.decisions_of_run)."""
     day, settings = config.audit_date, config.rulepack.cases
     counts = day_counts(violations, calls)
     with stored.writing(config.store, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
@@ -53,7 +67,7 @@ def cases_of_day(config: AuditConfig, violations: pd.DataFrame, calls: pd.DataFr
                                        not_assessed=not_assessed)
         known = snapshot[["case_id", "agency_id", "rule_id"]]
         inputs = load_decision_tables(config, known_cases=known)
-        desk = desk_decisions_of_run(config, known)            # desk.md §4; None without a desk
+        desk = desk_decisions(known) if desk_decisions else None     # desk.md §4
         decided = decide_cases(snapshot, *decision_frames(inputs, desk), day)
         write_case_day(config.store, link, counts, snapshot, decided, run_id=config.run_id, pending=True)
     register = case_register(snapshot, day, resolve_after_days=settings.resolve_after_days)
@@ -61,22 +75,12 @@ def cases_of_day(config: AuditConfig, violations: pd.DataFrame, calls: pd.DataFr
                     inputs=inputs, desk=desk)
 
 
-def desk_decisions_of_run(config: AuditConfig, known: pd.DataFrame):
-    """The desk's decisions for the day (audits.desk.nightly), None when the store has no desk."""
-    from audits.desk import nightly
-
-    desk = nightly.open_run_desk(config)
-    return None if desk is None else nightly.desk_decisions(desk, config, known)
-
-
 def decision_frames(inputs: dict[str, Ingested], desk) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """The accepted exceptions and disputes of the reference tables, with the desk's when it has any."""
     exceptions, disputes = _accepted(inputs, "exceptions"), _accepted(inputs, "disputes")
     if desk is None:
         return exceptions, disputes
-    from audits.desk.nightly import merged
-
-    return merged(exceptions, desk.exceptions), merged(disputes, desk.disputes)
+    return merged_decisions(exceptions, desk.exceptions), merged_decisions(disputes, desk.disputes)
 
 
 def commit_cases(config: AuditConfig) -> None:

@@ -171,3 +171,11 @@ def overlay_register(register: pd.DataFrame, decided: pd.DataFrame) -> pd.DataFr
     summary[noted] = [text.rstrip(".") + f"; {note}." for text, note in zip(summary[noted], notes[noted])]
     out["summary"] = summary
     return out
+
+
+def merged_decisions(reference: pd.DataFrame | None, desk: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The accepted rows of a reference decision table with the desk's (None when neither)."""
+    parts = [frame for frame in (reference, desk) if frame is not None and len(frame)]
+    if not parts:
+        return reference if reference is not None else (desk if desk is not None and len(desk.columns) else None)
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]

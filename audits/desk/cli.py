@@ -8,7 +8,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from audits.cases.text import terminal_frame, terminal_text
 from audits.clihelp import HelpFormatter
+from audits.csvcells import formula_safe
+from audits.desk.events import at_text
+from audits.desk.export import log_frame
+from audits.desk.roles import Actor, DeskConfigError, load_desk_config
+from audits.desk.service import Refused, desk_exists, open_desk
+from audits.sources.connections import error_text
 
 EXIT_REFUSED = 1
 EXIT_CANNOT = 2
@@ -107,8 +114,6 @@ _PAYLOAD_KEYS = {"propose_exception": ("reason", "valid_from", "valid_to"), "ass
 def _act(args) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from audits.desk.roles import Actor, DeskConfigError
-    from audits.desk.service import Refused
 
     try:
         config = _config(args)
@@ -144,7 +149,6 @@ def _act(args) -> int:
 
 def recorded_text(event) -> str:
     """'Recorded #3: bob (approver) approve_exception on C-… at …: exception_id=EXC-…; …'."""
-    from audits.desk.events import at_text
 
     values = "; ".join(f"{k}={_safe(str(v))}" for k, v in sorted(event.payload.items()))
     return (f"Recorded #{event.seq}: {_safe(event.actor)} ({event.role}) {event.kind} on {event.case_id} at "
@@ -154,10 +158,6 @@ def recorded_text(event) -> str:
 def _log(args) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from audits.cases.text import terminal_frame
-    from audits.csvcells import formula_safe
-    from audits.desk.export import log_frame
-    from audits.desk.roles import DeskConfigError
 
     try:
         desk = _open(args)
@@ -178,7 +178,6 @@ def verify_desk(store: Path) -> int:
     """`verify --desk --store DIR`: 0 when the chain is intact, 1 naming each broken event."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from audits.desk.service import desk_exists, open_desk
 
     try:
         if not desk_exists(store):
@@ -205,7 +204,6 @@ def _config_file(args) -> Path:
 
 def _config(args):
     """The desk config (OSError when the store or an explicit --desk-config is missing)."""
-    from audits.desk.roles import load_desk_config
 
     if not args.store.is_dir():
         raise OSError(f"no store at {args.store}: pass the folder the audit runs were given as --store")
@@ -216,20 +214,17 @@ def _config(args):
 
 
 def _open(args, config=None):
-    from audits.desk.service import open_desk
 
     return open_desk(args.store, config=config if config is not None else _config(args))
 
 
 def _unreachable(exc: BaseException) -> str:
-    from audits.sources.connections import error_text
 
     return (f"The desk's database cannot be used ({error_text(exc, ())}). Check AUDIT_DESK_DB or the Airflow "
             "connection audit_desk_db, and that the database server is up; nothing was recorded.")
 
 
 def _safe(text: str) -> str:
-    from audits.cases.text import terminal_text
 
     return terminal_text(text)
 

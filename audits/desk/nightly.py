@@ -31,9 +31,14 @@ from pathlib import Path
 import pandas as pd
 
 from audits.cases.decisioninputs import dispute_columns, exception_columns
+from audits.csvcells import read_csv
+from audits.desk.events import chain_problems
+from audits.desk.roles import DEFAULT_DUE_DAYS, load_desk_config
+from audits.desk.service import CONFIG_FILE, desk_exists, open_desk
+from audits.desk.state import default_due, fold
 from audits.loaders import TEXT
 from audits.manifest import MANIFEST
-from audits.models import TABLE_COLUMNS
+from audits.models import OPEN_STATUSES, TABLE_COLUMNS
 from audits.privacy import mask_free_text
 
 EXCEPTION_COLUMNS = tuple(c for part in TABLE_COLUMNS["exceptions"] for c in part)
@@ -98,9 +103,14 @@ class DeskDecisions:
                 if self.problems else "")
 
 
+def decisions_of_run(config, known_cases: pd.DataFrame) -> DeskDecisions | None:
+    """The desk's decisions for the run's day (desk_decisions), None when the store has no desk."""
+    desk = open_run_desk(config)
+    return None if desk is None else desk_decisions(desk, config, known_cases)
+
+
 def open_run_desk(config):
     """The desk of the run's store, or None when there is none (the run then behaves as before)."""
-    from audits.desk.service import desk_exists, open_desk
 
     if not desk_exists(config.store):
         return None
@@ -127,8 +137,6 @@ def desk_decisions(desk, config, known_cases: pd.DataFrame) -> DeskDecisions:
     """The desk's decisions for the run's day, typed as the reference tables are (decisioninputs),
     without those dated after the day or naming a case outside `known_cases` (case_id, agency_id,
     rule_id)."""
-    from audits.desk.events import chain_problems
-    from audits.desk.state import fold
 
     as_of = run_instant(config)
     events = desk.events(until=as_of)
@@ -148,14 +156,6 @@ def desk_decisions(desk, config, known_cases: pd.DataFrame) -> DeskDecisions:
                          due_days=dict(desk.config.due_days), problems=problems)
 
 
-def merged(reference: pd.DataFrame | None, desk: pd.DataFrame | None) -> pd.DataFrame | None:
-    """The accepted rows of a reference decision table with the desk's (None when neither)."""
-    parts = [frame for frame in (reference, desk) if frame is not None and len(frame)]
-    if not parts:
-        return reference if reference is not None else (desk if desk is not None and len(desk.columns) else None)
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-
-
 def _text_frame(rows: list[Mapping], columns: tuple[str, ...]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(columns), dtype=object)
     return frame.replace("", None).astype(TEXT)
@@ -171,7 +171,6 @@ def _aware(at: dt.datetime) -> dt.datetime:
 
 def desk_of_store(store: Path):
     """The desk of a store for readers (the review), or None."""
-    from audits.desk.service import desk_exists, open_desk
 
     return open_desk(store) if desk_exists(store) else None
 
@@ -196,7 +195,6 @@ def attention_rows(decisions: DeskDecisions, register: pd.DataFrame) -> pd.DataF
     plus the severity's due days), unless accepted or dismissed; exceptions proposed and not yet
     decided; open disputes recorded more than DISPUTE_WAIT_DAYS days ago; approved exceptions whose
     validity ends within ENDING_WITHIN_DAYS days. Each section sorted by how pressing it is."""
-    from audits.desk.state import default_due
 
     state, today = decisions.state, _day(decisions.as_of)
     cases = register.drop_duplicates("case_id").set_index("case_id") if len(register) else None
@@ -300,7 +298,6 @@ def attention(rows: pd.DataFrame, desk_base_url: str = "", state=None) -> DeskAt
 
 def read_attention(report_dir: Path) -> pd.DataFrame | None:
     """A report's ATTENTION_FILE (text), None when the run had no desk."""
-    from audits.csvcells import read_csv
 
     path = report_dir / ATTENTION_FILE
     return read_csv(path, dtype="str", keep_default_na=False) if path.is_file() else None
@@ -334,9 +331,6 @@ def response_rows(cases: pd.DataFrame, *, state=None, due_days: Mapping[str, int
     """RESPONSE_COLUMNS: one row per open (not resolved) case of `cases` (one agency's period
     cases, masked and redacted as the pack holds them), by case id; due_date the desk's (set on
     the desk, else first_seen plus the severity's due days); the agency's columns left empty."""
-    from audits.desk.roles import DEFAULT_DUE_DAYS
-    from audits.desk.state import default_due
-    from audits.models import OPEN_STATUSES
 
     days = due_days if due_days is not None else DEFAULT_DUE_DAYS
     open_cases = cases[cases["status"].isin(OPEN_STATUSES)].sort_values("case_id", kind="stable")
@@ -357,8 +351,6 @@ def response_rows(cases: pd.DataFrame, *, state=None, due_days: Mapping[str, int
 def desk_state_as_of(store: Path, as_of: str):
     """(state, due_days) of the store's desk as of the ISO instant `as_of` (now when blank); without
     a desk, no state and the due days of the desk config (<store>/desk.yaml, else the defaults)."""
-    from audits.desk.roles import load_desk_config
-    from audits.desk.service import CONFIG_FILE
 
     desk = desk_of_store(store)
     if desk is None:

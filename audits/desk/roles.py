@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from audits.errors import PermanentError
+
 ROLES = ("auditor", "officer", "approver", "vendor_manager")
 ALL_ROLES = "all"                      # a mapping to "all" gives every desk role (the admin)
 
@@ -27,7 +29,7 @@ DEFAULT_DUE_DAYS: Mapping[str, int] = {"critical": 3, "major": 14, "minor": 30}
 DEFAULT_MAX_EXCEPTION_DAYS = 90
 
 
-class DeskConfigError(ValueError):
+class DeskConfigError(PermanentError, ValueError):
     """The desk config cannot be used; the message names the file and the entry."""
 
 

@@ -23,6 +23,7 @@ from audits.desk.events import Event, at_text, chain_problems, parse_at, payload
 from audits.desk.permits import refusal
 from audits.desk.roles import Actor, DeskConfig, acting_role, load_desk_config
 from audits.desk.state import DeskState, fold
+from audits.errors import PermanentError
 from audits.privacy import mask_free_text
 
 CONFIG_FILE = "desk.yaml"
@@ -32,7 +33,7 @@ FREE_TEXT = frozenset({"text", "reason", "note", "raised_by", "corrective_action
 _TARGETS = {"exception_id": "exceptions", "dispute_id": "disputes"}
 
 
-class Refused(Exception):
+class Refused(PermanentError):
     """An act the desk does not record; str(e) is one sentence saying why. Nothing was recorded."""
 
 
