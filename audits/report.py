@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audits import locks
+from audits import atomic, locks
 from audits.cases import decisionsnapshot
 from audits.config import AuditConfig
 from audits.csvcells import read_csv, write_csv
@@ -267,23 +266,7 @@ def _swap_in(staging: Path, report_dir: Path) -> None:
     Renames only, each step safe to take again: recover_publishes calls this to finish a swap
     that a kill interrupted, from whichever step it reached."""
     supersedes = json.loads((staging / MANIFEST).read_text(encoding="utf-8")).get("supersedes")
-    if report_dir.exists():
-        kept = staging / "superseded"
-        kept.mkdir(exist_ok=True)
-        older = report_dir / "superseded"
-        if older.is_dir():
-            for child in sorted(older.iterdir()):
-                os.replace(child, _free(kept, child.name))
-            older.rmdir()
-        os.replace(report_dir, _free(kept, _safe_name((supersedes or {}).get("run_id") or "unknown")))
-    os.replace(staging, report_dir)
-
-
-def _free(folder: Path, name: str) -> Path:
-    target = folder / name
-    while target.exists():
-        target = folder / f"{name}.{uuid.uuid4().hex[:6]}"
-    return target
+    atomic.supersede_into(staging, report_dir, _safe_name((supersedes or {}).get("run_id") or "unknown"))
 
 
 def recover_publishes(out: Path, *, run_id: str = "", days: list[str] | None = None) -> list[str]:

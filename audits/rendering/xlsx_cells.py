@@ -32,8 +32,8 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from audits import atomic
 from audits.models import Provenance
-
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL_TEXT = 32767
@@ -401,11 +401,9 @@ def _spliced(sheet: bytes, rows: bytes) -> bytes:
 def save_workbook(wb: Workbook, path: Path, prov: Provenance) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     stamp = _generated_at(prov).timetuple()[:6]
     # openpyxl names the k-th worksheet's entry sheet<k>.xml (ExcelWriter._write_worksheets)
     splices = {f"xl/worksheets/sheet{k}.xml": "".join(getattr(ws, BULK_ROWS))
                for k, ws in enumerate(wb.worksheets, 1) if getattr(ws, BULK_ROWS, None)}
-    with open(tmp, "wb") as fh:
+    with atomic.writing(path) as staging, open(staging, "wb") as fh:
         ExcelWriter(wb, _StableZip(fh, stamp, splices)).save()  # not wb.save(): it stamps "now"
-    os.replace(tmp, path)
