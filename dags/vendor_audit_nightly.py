@@ -116,7 +116,8 @@ def vendor_audit_nightly():
     def resolve_run() -> dict:
         """Settle the run's date, paths and rulepack; everything after reads only this."""
         from audits.cli import code_version
-        from audits.config import check_run_id, load_rulepack
+        from audits.config import check_run_id
+        from audits.rulepack import load_rulepack
         from audits.deployment import audited_day, shared_paths
 
         context = get_current_context()
@@ -418,7 +419,8 @@ def _config(settings: dict):
     """AuditConfig from the run's settings; the secret comes from the environment here, at the edge."""
     from pathlib import Path
 
-    from audits.config import AuditConfig, load_rulepack
+    from audits.config import AuditConfig
+    from audits.rulepack import load_rulepack
     from audits.deployment import shared_paths
 
     shared_paths({name: settings[name] for name in ("landing", "out", "store")}, "VENDOR_AUDIT_DATA")

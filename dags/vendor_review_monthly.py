@@ -78,7 +78,7 @@ def vendor_review_monthly():
     def resolve_periods() -> dict:
         """Settle which periods this run reviews, the paths and the rulepack; later tasks read only this."""
         from audits.cli import code_version
-        from audits.config import load_rulepack
+        from audits.rulepack import load_rulepack
         from audits.deployment import shared_paths
         from audits.review.period import closes_a_quarter, parse, previous_month, previous_quarter
 
@@ -124,7 +124,7 @@ def vendor_review_monthly():
         """One period's review; fails at once, naming the days, when a day has no report (unless allowed)."""
         from pathlib import Path
 
-        from audits.config import load_rulepack
+        from audits.rulepack import load_rulepack
         from audits.review.build import ReviewConfig, run_review
         from audits.review.period import parse
 

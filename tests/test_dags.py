@@ -564,7 +564,8 @@ def test_rebuilding_a_run_s_work_happens_once_for_concurrent_tasks(tmp_path):
     lock; the others find it done."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from audits.config import AuditConfig, load_rulepack
+    from audits.config import AuditConfig
+    from audits.rulepack import load_rulepack
     from audits.restore import rebuild_missing
 
     _landing(tmp_path)

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from audits import store
-from audits.config import load_rulepack
+from audits.rulepack import load_rulepack
 from audits.models import PURPOSES
 from audits.rules.common import compact_history
 

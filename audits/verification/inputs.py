@@ -134,7 +134,8 @@ def _rows_in(path: Path, table: str) -> int | str:
 def check_rulepack(manifest: dict, problems: list[str]) -> Rulepack | None:
     """The rulepack re-hashed where it was loaded from; the Rulepack when it matches (for
     recomputing scores), else None."""
-    from audits.config import ConfigError, load_rulepack, rulepack_file
+    from audits.config import ConfigError
+    from audits.rulepack import load_rulepack, rulepack_file
 
     recorded = manifest["rulepack"]
     source = str(recorded.get("source") or "")
