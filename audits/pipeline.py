@@ -32,7 +32,7 @@ from audits.models import REFERENCE_TABLES
 from audits.privacy import key_fingerprint
 from audits.report import AuditResult, publish_report, publishing, recover_publishes
 from audits.rules import RuleInputs, rule_groups, run_rules, sort_violations
-from audits.rules.common import compact_history, enrich_calls
+from audits.rules.inputs import compact_history, enrich_calls
 from audits.signals.complaints import complaint_signals
 from audits.signals.effects import escalated
 from audits.signals import daily as warning_signals

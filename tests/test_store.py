@@ -17,7 +17,7 @@ import pytest
 from audits import store
 from audits.rulepack import load_rulepack
 from audits.models import PURPOSES
-from audits.rules.common import compact_history
+from audits.rules.inputs import compact_history
 
 D = dt.date(2026, 11, 27)
 CAMPAIGNS = pd.DataFrame({"campaign_id": ["C1", "C2"], "purpose_code": ["collection", "marketing"]})
