@@ -115,7 +115,7 @@ def test_supersede_under_a_name_already_taken_keeps_both(tmp_path):
 
 
 def test_review_pages_failing_mid_write_leave_the_old_page(tmp_path, monkeypatch):
-    from audits.rendering import review
+    from audits.rendering import review_reports as review
 
     page = tmp_path / "scorecard.html"
     page.write_text("old page", encoding="utf-8")

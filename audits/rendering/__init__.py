@@ -17,10 +17,10 @@ from audits.models import Portfolio
 from audits.privacy import mask_published_fields
 from audits.workers import in_processes
 
-from .formatting import agency_file_stem
-from .html import default_templates_dir, render_index_html, render_scorecard_html
-from .xlsx import write_scorecard_workbook
-from .xlsx_summary import write_summary_workbook
+from audits.rendering.formatting import agency_file_stem
+from audits.rendering.html.pages import default_templates_dir, render_index_html, render_scorecard_html
+from audits.rendering.xlsx.scorecard import write_scorecard_workbook
+from audits.rendering.xlsx.summary import write_summary_workbook
 
 __all__ = [
     "default_templates_dir",

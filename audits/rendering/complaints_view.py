@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from audits.models import ComplaintRate, Portfolio, Scorecard
 
-from .formatting import DASH, MINUS, agency_file_stem, fmt_int, lang_of
+from audits.rendering.formatting import DASH, MINUS, agency_file_stem, fmt_int, lang_of
 
 SPARK_W, SPARK_H = 160, 36
 _LINE = "#1f4e79"

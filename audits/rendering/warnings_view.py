@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from audits.models import EarlyWarning
 
-from .formatting import DASH, agency_file_stem
+from audits.rendering.formatting import DASH, agency_file_stem
 
 METRIC_LABELS = {
     "attempts": "Attempts",

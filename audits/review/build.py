@@ -106,7 +106,7 @@ def run_review(config: ReviewConfig) -> ReviewResult:
 
 
 def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date], staging: Path):
-    from audits.rendering.review import write_review_reports
+    from audits.rendering.review_reports import write_review_reports
 
     period, out, rulepack = config.period, config.out, config.rulepack
     manifests = dailies.read_manifests(out, audited)
@@ -320,7 +320,7 @@ def _stage_pack(folder: Path, cases: pd.DataFrame, complaints: pd.DataFrame | No
 
 
 def _finish_pack(folder: Path, target: Path, card, config: ReviewConfig, period: Period, data_as_of: str) -> None:
-    from audits.rendering.review import write_pack_scorecard
+    from audits.rendering.review_reports import write_pack_scorecard
 
     write_pack_scorecard(card, folder)
     (folder / "README.txt").write_text(packs.readme_text(card.agency_id, card.agency_name, period.title,

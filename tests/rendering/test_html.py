@@ -10,7 +10,7 @@ from audits.rendering import (
     render_scorecard_html,
     write_reports,
 )
-from audits.rendering.html import environment
+from audits.rendering.html.pages import environment
 from audits.rendering.formatting import agency_file_stem
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",

@@ -22,9 +22,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
-from .formatting import parse_timestamp
-from .xlsx_cells import (BULK_ROWS, DATETIME_FMT, FORMULA_PREFIXES, INT_FMT, LINE_HEIGHT, TOP, WIDTHS, WRAP,
-                         WRAP_COLUMNS, clean_text, text_lines)
+from audits.rendering.formatting import parse_timestamp
+from audits.rendering.xlsx.cells import (BULK_ROWS, DATETIME_FMT, FORMULA_PREFIXES, INT_FMT, LINE_HEIGHT, TOP, WIDTHS,
+                                         WRAP, WRAP_COLUMNS, clean_text, text_lines)
 
 TEXT, INT, TIMESTAMP = "text", "int", "timestamp"     # column kinds
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})

@@ -13,10 +13,10 @@ from audits import atomic
 from audits.privacy import mask_published_fields
 from audits.review.cards import PeriodScorecard, ReviewPortfolio
 
-from .formatting import agency_file_stem
-from .html import environment
-from .review_view import review_index_view, review_scorecard_view
-from .review_xlsx import write_review_scorecard_workbook, write_review_summary_workbook
+from audits.rendering.formatting import agency_file_stem
+from audits.rendering.html.pages import environment
+from audits.rendering.review_view import review_index_view, review_scorecard_view
+from audits.rendering.xlsx.review import write_review_scorecard_workbook, write_review_summary_workbook
 
 
 def render_review_scorecard_html(card: PeriodScorecard, *, in_pack: bool = False,
