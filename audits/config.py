@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audits.models import CRITICAL_SHARE_D, CRITICAL_SHARE_F, PURPOSES
+from audits.models import CRITICAL_SHARE_D, CRITICAL_SHARE_F, PURPOSES, SCORED_FAMILIES
 
 DEVELOPMENT_HMAC_SECRET = b"development-only-secret-do-not-use-in-production"
 # The most bytes one landing file may hold once decompressed (CSV text, Parquet pages, an XLSX's
@@ -38,10 +38,13 @@ class GradeGates:
 
 @dataclass(frozen=True)
 class Scoring:
-    tolerances: dict[str, float]
-    weights: dict[str, float]
-    grade_bands: tuple[tuple[str, float], ...]      # ("A", 90.0) ... highest first
-    trend_days: int
+    """The rulepack's `scoring` section (rules.md): a key left out takes the default here."""
+
+    tolerances: dict[str, float] = field(default_factory=lambda: {f.value: 0.05 for f in SCORED_FAMILIES})
+    weights: dict[str, float] = field(default_factory=lambda: {"confidentiality": 0.35, "frequency": 0.30,
+                                                               "qualification": 0.25, "data_quality": 0.10})
+    grade_bands: tuple[tuple[str, float], ...] = (("A", 90.0), ("B", 80.0), ("C", 70.0), ("D", 60.0))  # highest first
+    trend_days: int = 30
     gates: GradeGates = field(default_factory=GradeGates)
 
 
@@ -108,25 +111,28 @@ class ReviewSettings:
     sla: SlaSettings = field(default_factory=SlaSettings)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rulepack:
+    """A rulepack (audits.rulepack reads it from YAML): a field with a default may be left out of
+    the file; the others are required there."""
+
     name: str
     sha256: str
-    description: str
-    bank_timezone: str
-    default_region: str
-    attempt_dispositions: frozenset[str]
+    description: str = ""
+    bank_timezone: str = "Asia/Shanghai"
+    default_region: str = "CN"
+    attempt_dispositions: frozenset[str] = frozenset({"ANSWERED", "NO_ANSWER", "REJECTED", "VOICEMAIL"})
     enabled_rules: frozenset[str]
     calling_hours: dict[str, tuple[int, int]]        # purpose -> (start, end) in minutes of day
     daily_cap: dict[str, int]
     rolling_cap: dict[str, int]
-    rolling_window_days: int
-    cooling_off_days: dict[str, int]
+    rolling_window_days: int = 7
+    cooling_off_days: dict[str, int] = field(default_factory=dict)
     redial_gap_minutes: float
     refusal_applies_to: frozenset[str]
     caller_daily_cap: int
     training_valid_days: int
-    scoring: Scoring
+    scoring: Scoring = field(default_factory=Scoring)
     cases: CaseSettings = field(default_factory=CaseSettings)
     complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
     warnings: WarningSettings = field(default_factory=WarningSettings)

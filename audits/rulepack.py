@@ -8,12 +8,13 @@ from __future__ import annotations
 import hashlib
 import re
 import reprlib
+from dataclasses import MISSING, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from audits.config import (DEFAULT_WARNING_MIN_DENOMINATORS, CaseSettings, ComplaintSettings, ConfigError, GradeGates,
+from audits.config import (CaseSettings, ComplaintSettings, ConfigError, GradeGates,
                            ReviewSettings, Rulepack, Scoring, SlaSettings, WarningSettings)
 from audits.models import DISPOSITIONS, PURPOSES, RULES_BY_ID, SCORED_FAMILIES, WARNING_METRICS
 
@@ -79,81 +80,69 @@ def rulepack_file(source: str) -> Path | None:
 def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
     doc = mapping_of(doc, "the document")
     no_unknown_keys(doc, _TOP_KEYS, "")
+    return Rulepack(
+        name=_text(doc.get("name"), "name"),
+        sha256=sha256,
+        description=str(doc.get("description", _default(Rulepack, "description"))),
+        bank_timezone=_timezone(doc.get("bank_timezone", _default(Rulepack, "bank_timezone")), "bank_timezone"),
+        default_region=_region(doc.get("default_region", _default(Rulepack, "default_region")), "default_region"),
+        attempt_dispositions=frozenset(
+            _choice(d, DISPOSITIONS, "attempt_dispositions")
+            for d in _list(doc.get("attempt_dispositions", sorted(_default(Rulepack, "attempt_dispositions"))),
+                           "attempt_dispositions")),
+        **_rules(doc),
+        scoring=_scoring(doc),
+        cases=_cases(doc),
+        complaints=_complaint_settings(doc),
+        warnings=_warning_settings(doc),
+        review=_review_settings(doc),
+        source=source,
+    )
+
+
+# --- sections: each read by one function, `_section` then the dataclass's defaults ---------
+
+def _section(doc: dict, key: str, allowed: set[str], prefix: str = "") -> dict:
+    """The mapping under `key` of `doc` (`prefix`: where `doc` is), absent or null read as empty;
+    ConfigError for a value that is no mapping or holds a key not in `allowed`."""
+    name = prefix + key
+    section = mapping_of(doc.get(key) or {}, name)
+    no_unknown_keys(section, allowed, name + ".")
+    return section
+
+
+def _default(cls: type, name: str) -> object:
+    """The default of dataclass `cls`'s field `name`: defaults are stated once, in audits.config."""
+    field = next(f for f in fields(cls) if f.name == name)
+    return field.default_factory() if field.default is MISSING else field.default
+
+
+def _rules(doc: dict) -> dict:
+    """The `rules` section: which rules are enabled and each rule's thresholds (Rulepack's fields)."""
     rules = mapping_of(doc.get("rules", {}), "rules")
-    for rule_id, settings in rules.items():
+    for rule_id in rules:
         if rule_id not in RULES_BY_ID:
             raise ConfigError(f"rules.{rule_id}: no such rule id. Known rule ids: "
                               + ", ".join(sorted(RULES_BY_ID)))
-        no_unknown_keys(mapping_of(settings or {}, f"rules.{rule_id}"),
-                         _RULE_KEYS.get(rule_id, {"enabled"}), f"rules.{rule_id}.")
+    sections = {r: _section(rules, r, _RULE_KEYS.get(r, {"enabled"}), "rules.") for r in RULES_BY_ID}
 
     def setting(rule_id: str, key: str, default: object = None) -> object:
-        value = (rules.get(rule_id) or {}).get(key, default)
+        value = sections[rule_id].get(key, default)
         if value is None:
             raise ConfigError(f"rules.{rule_id}.{key} is required.")
         return value
 
-    enabled = frozenset(r for r in RULES_BY_ID
-                        if _boolean((rules.get(r) or {}).get("enabled", True), f"rules.{r}.enabled"))
-    windows = mapping_of(setting("FREQ_CALLING_HOURS", "windows"), "rules.FREQ_CALLING_HOURS.windows")
-    calling_hours = {}
-    for purpose, window in windows.items():
-        key = f"rules.FREQ_CALLING_HOURS.windows.{purpose}"
-        _purpose(purpose, key)
-        window = mapping_of(window, key)
-        no_unknown_keys(window, {"start", "end"}, key + ".")
-        start, end = _clock(window.get("start"), key + ".start"), _clock(window.get("end"), key + ".end")
-        if end <= start:
-            raise ConfigError(f"{key}: end must be after start.")
-        calling_hours[purpose] = (start, end)
-
-    scoring_doc = mapping_of(doc.get("scoring", {}), "scoring")
-    if "critical_grade_cap" in scoring_doc:
-        raise ConfigError("scoring.critical_grade_cap is replaced by scoring.gates (critical: true caps the grade "
-                          "at C; critical_share_d, critical_share_f and fail_rules lower it to D or F).")
-    no_unknown_keys(scoring_doc, _SCORING_KEYS, "scoring.")
-    families = [f.value for f in SCORED_FAMILIES]
-    tolerances = _family_numbers(scoring_doc.get("tolerances", {f: 0.05 for f in families}),
-                                 "scoring.tolerances", families, positive=True)
-    weights = _family_numbers(scoring_doc.get("weights", {"confidentiality": 0.35, "frequency": 0.30,
-                                                          "qualification": 0.25, "data_quality": 0.10}),
-                              "scoring.weights", families, positive=False)
-    if abs(sum(weights.values()) - 1.0) > 1e-9:
-        raise ConfigError(f"scoring.weights must add up to 1 (they add up to {sum(weights.values()):g}).")
-    bands_doc = mapping_of(scoring_doc.get("grade_bands", {"A": 90, "B": 80, "C": 70, "D": 60}),
-                         "scoring.grade_bands")
-    bands = tuple(sorted(((str(g), _number(v, f"scoring.grade_bands.{g}", 0, 100))
-                          for g, v in bands_doc.items()), key=lambda band: -band[1]))
-    if not {"C", "D"} <= {g for g, _ in bands}:
-        raise ConfigError("scoring.grade_bands must include C and D: the gates lower a grade to C, D or F.")
-
-    cases_doc = mapping_of(doc.get("cases") or {}, "cases")
-    no_unknown_keys(cases_doc, _CASES_KEYS, "cases.")
-    cases = CaseSettings(
-        resolve_after_days=int(_number(cases_doc.get("resolve_after_days", 7), "cases.resolve_after_days",
-                                       1, 3660, integer=True)),
-        max_exception_days=int(_number(cases_doc.get("max_exception_days", 90), "cases.max_exception_days",
-                                       1, 3660, integer=True)))
-
-    complaints = _complaint_settings(doc.get("complaints") or {})
-
-    return Rulepack(
-        name=_text(doc.get("name"), "name"),
-        sha256=sha256,
-        description=str(doc.get("description", "")),
-        bank_timezone=_timezone(doc.get("bank_timezone", "Asia/Shanghai"), "bank_timezone"),
-        default_region=_region(doc.get("default_region", "CN"), "default_region"),
-        attempt_dispositions=frozenset(
-            _choice(d, DISPOSITIONS, "attempt_dispositions")
-            for d in _list(doc.get("attempt_dispositions", ["ANSWERED", "NO_ANSWER", "REJECTED", "VOICEMAIL"]),
-                           "attempt_dispositions")),
-        enabled_rules=enabled,
-        calling_hours=calling_hours,
+    return dict(
+        enabled_rules=frozenset(r for r in RULES_BY_ID
+                                if _boolean(sections[r].get("enabled", True), f"rules.{r}.enabled")),
+        calling_hours=_calling_hours(setting("FREQ_CALLING_HOURS", "windows")),
         daily_cap=_purpose_ints(setting("FREQ_DAILY_CAP", "caps"), "rules.FREQ_DAILY_CAP.caps"),
         rolling_cap=_purpose_ints(setting("FREQ_ROLLING_7D", "caps"), "rules.FREQ_ROLLING_7D.caps"),
-        rolling_window_days=int(_number(setting("FREQ_ROLLING_7D", "window_days", 7),
+        rolling_window_days=int(_number(setting("FREQ_ROLLING_7D", "window_days",
+                                                _default(Rulepack, "rolling_window_days")),
                                         "rules.FREQ_ROLLING_7D.window_days", 1, 366, integer=True)),
-        cooling_off_days=_purpose_ints(setting("FREQ_COOLING_OFF", "cooling_off_days", {}),
+        cooling_off_days=_purpose_ints(setting("FREQ_COOLING_OFF", "cooling_off_days",
+                                               _default(Rulepack, "cooling_off_days")),
                                        "rules.FREQ_COOLING_OFF.cooling_off_days", minimum=1),
         redial_gap_minutes=_number(setting("FREQ_RAPID_REDIAL", "redial_gap_minutes"),
                                    "rules.FREQ_RAPID_REDIAL.redial_gap_minutes", 0, 1440),
@@ -166,87 +155,123 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
         training_valid_days=int(_number(setting("QUAL_AGENT_UNTRAINED", "training_valid_days"),
                                         "rules.QUAL_AGENT_UNTRAINED.training_valid_days", 0, 10**5,
                                         integer=True)),
-        scoring=Scoring(tolerances=tolerances, weights=weights, grade_bands=bands,
-                        trend_days=int(_number(scoring_doc.get("trend_days", 30), "scoring.trend_days",
-                                               1, 366, integer=True)),
-                        gates=_grade_gates(scoring_doc.get("gates"))),
-        cases=cases,
-        complaints=complaints,
-        warnings=_warning_settings(doc.get("warnings")),
-        review=_review_settings(doc.get("review")),
-        source=source,
     )
 
 
-def _grade_gates(value: object) -> GradeGates:
+def _calling_hours(value: object) -> dict[str, tuple[int, int]]:
+    """`rules.FREQ_CALLING_HOURS.windows`: purpose -> (start, end) in minutes of the day."""
+    windows = mapping_of(value, "rules.FREQ_CALLING_HOURS.windows")
+    calling_hours = {}
+    for purpose in windows:
+        key = f"rules.FREQ_CALLING_HOURS.windows.{purpose}"
+        _purpose(purpose, key)
+        window = mapping_of(windows[purpose], key)
+        no_unknown_keys(window, {"start", "end"}, key + ".")
+        start, end = _clock(window.get("start"), key + ".start"), _clock(window.get("end"), key + ".end")
+        if end <= start:
+            raise ConfigError(f"{key}: end must be after start.")
+        calling_hours[purpose] = (start, end)
+    return calling_hours
+
+
+def _scoring(doc: dict) -> Scoring:
+    """The `scoring` section; every key optional (Scoring's defaults)."""
+    if "critical_grade_cap" in mapping_of(doc.get("scoring") or {}, "scoring"):
+        raise ConfigError("scoring.critical_grade_cap is replaced by scoring.gates (critical: true caps the grade "
+                          "at C; critical_share_d, critical_share_f and fail_rules lower it to D or F).")
+    section = _section(doc, "scoring", _SCORING_KEYS)
+    default = Scoring()
+    families = [f.value for f in SCORED_FAMILIES]
+    tolerances = _family_numbers(section.get("tolerances", default.tolerances),
+                                 "scoring.tolerances", families, positive=True)
+    weights = _family_numbers(section.get("weights", default.weights), "scoring.weights", families, positive=False)
+    if abs(sum(weights.values()) - 1.0) > 1e-9:
+        raise ConfigError(f"scoring.weights must add up to 1 (they add up to {sum(weights.values()):g}).")
+    bands_doc = mapping_of(section.get("grade_bands", dict(default.grade_bands)), "scoring.grade_bands")
+    bands = tuple(sorted(((str(g), _number(v, f"scoring.grade_bands.{g}", 0, 100))
+                          for g, v in bands_doc.items()), key=lambda band: -band[1]))
+    if not {"C", "D"} <= {g for g, _ in bands}:
+        raise ConfigError("scoring.grade_bands must include C and D: the gates lower a grade to C, D or F.")
+    return Scoring(tolerances=tolerances, weights=weights, grade_bands=bands,
+                   trend_days=int(_number(section.get("trend_days", default.trend_days), "scoring.trend_days",
+                                          1, 366, integer=True)),
+                   gates=_grade_gates(section))
+
+
+def _grade_gates(scoring: dict) -> GradeGates:
     """`scoring.gates`: every key optional (GradeGates' defaults); a share null leaves its gate out."""
-    doc = mapping_of(value or {}, "scoring.gates")
-    no_unknown_keys(doc, _GATES_KEYS, "scoring.gates.")
+    section = _section(scoring, "gates", _GATES_KEYS, "scoring.")
     default = GradeGates()
     shares = {}
     for key in ("critical_share_d", "critical_share_f"):
-        raw = doc.get(key, getattr(default, key))
+        raw = section.get(key, getattr(default, key))
         shares[key] = None if raw is None else _number(raw, f"scoring.gates.{key}", 1e-9, 1)
     if None not in shares.values() and shares["critical_share_d"] > shares["critical_share_f"]:
         raise ConfigError(f"scoring.gates.critical_share_d ({shares['critical_share_d']:g}) cannot exceed "
                           f"scoring.gates.critical_share_f ({shares['critical_share_f']:g}).")
-    rules = [str(r) for r in _list(doc.get("fail_rules", list(default.fail_rules)), "scoring.gates.fail_rules")]
+    rules = [str(r) for r in _list(section.get("fail_rules", list(default.fail_rules)), "scoring.gates.fail_rules")]
     unknown = [r for r in rules if r not in RULES_BY_ID]
     if unknown:
         raise ConfigError(f"scoring.gates.fail_rules: {unknown[0]!r} is no rule id. Known rule ids: "
                           + ", ".join(sorted(RULES_BY_ID)))
-    return GradeGates(critical=_boolean(doc.get("critical", default.critical), "scoring.gates.critical"),
+    return GradeGates(critical=_boolean(section.get("critical", default.critical), "scoring.gates.critical"),
                       fail_rules=tuple(dict.fromkeys(rules)), **shares)
 
 
-def _complaint_settings(value: object) -> ComplaintSettings:
+def _cases(doc: dict) -> CaseSettings:
+    """The `cases` section; every key optional (CaseSettings' defaults)."""
+    section = _section(doc, "cases", _CASES_KEYS)
+    default = CaseSettings()
+    return CaseSettings(**{key: int(_number(section.get(key, getattr(default, key)), f"cases.{key}", 1, 3660,
+                                            integer=True)) for key in ("resolve_after_days", "max_exception_days")})
+
+
+def _complaint_settings(doc: dict) -> ComplaintSettings:
     """The `complaints` section: unknown keys refused, each value a whole number of days."""
-    section = mapping_of(value, "complaints")
-    no_unknown_keys(section, _COMPLAINTS_KEYS, "complaints.")
+    section = _section(doc, "complaints", _COMPLAINTS_KEYS)
+    default = ComplaintSettings()
     return ComplaintSettings(
-        lookback_days=int(_number(section.get("lookback_days", 14), "complaints.lookback_days", 0, 366,
-                                  integer=True)),
-        window_days=int(_number(section.get("window_days", 30), "complaints.window_days", 1, 366, integer=True)))
-def _warning_settings(value: object) -> WarningSettings:
+        lookback_days=int(_number(section.get("lookback_days", default.lookback_days), "complaints.lookback_days",
+                                  0, 366, integer=True)),
+        window_days=int(_number(section.get("window_days", default.window_days), "complaints.window_days", 1, 366,
+                                integer=True)))
+
+
+def _warning_settings(doc: dict) -> WarningSettings:
     """The `warnings` section; every key optional (WarningSettings' defaults)."""
-    doc = mapping_of(value or {}, "warnings")
-    no_unknown_keys(doc, _WARNINGS_KEYS, "warnings.")
+    section = _section(doc, "warnings", _WARNINGS_KEYS)
     default = WarningSettings()
 
     def whole(key: str, low: int, high: int) -> int:
-        return int(_number(doc.get(key, getattr(default, key)), f"warnings.{key}", low, high, integer=True))
+        return int(_number(section.get(key, getattr(default, key)), f"warnings.{key}", low, high, integer=True))
 
-    z = _number(doc.get("z", default.z), "warnings.z", 0.5, 1000)
+    z = _number(section.get("z", default.z), "warnings.z", 0.5, 1000)
     baseline_days = whole("baseline_days", 1, 366)
     min_baseline_days = whole("min_baseline_days", 1, 366)
     if min_baseline_days > baseline_days:
         raise ConfigError(f"warnings.min_baseline_days ({min_baseline_days}) cannot exceed warnings.baseline_days "
                           f"({baseline_days}): no baseline could ever be formed.")
-    seconds = _number(doc.get("short_answer_seconds", default.short_answer_seconds),
+    seconds = _number(section.get("short_answer_seconds", default.short_answer_seconds),
                       "warnings.short_answer_seconds", 0.001, 3600)
     if abs(seconds * 1000 - round(seconds * 1000)) > 1e-6:     # talk times are compared in whole milliseconds
         raise ConfigError(f"warnings.short_answer_seconds must be a whole number of milliseconds, got {shown(seconds)}.")
-    floors_doc = mapping_of(doc.get("floors") or {}, "warnings.floors")
-    no_unknown_keys(floors_doc, set(WARNING_METRICS), "warnings.floors.")
+    floors_doc = _section(section, "floors", set(WARNING_METRICS), "warnings.")
     floors = {m: _number(floors_doc.get(m, default.floors[m]), f"warnings.floors.{m}", 1e-9, 1e9)
               for m in WARNING_METRICS}
-    least_doc = mapping_of(doc.get("min_denominators") or {}, "warnings.min_denominators")
-    no_unknown_keys(least_doc, set(DEFAULT_WARNING_MIN_DENOMINATORS), "warnings.min_denominators.")
+    least_doc = _section(section, "min_denominators", set(default.min_denominators), "warnings.")
     least = {m: int(_number(least_doc.get(m, n), f"warnings.min_denominators.{m}", 1, 10**9, integer=True))
-             for m, n in DEFAULT_WARNING_MIN_DENOMINATORS.items()}
+             for m, n in default.min_denominators.items()}
     return WarningSettings(z=z, baseline_days=baseline_days, min_baseline_days=min_baseline_days,
                            min_attempts=whole("min_attempts", 1, 10**9), min_peers=whole("min_peers", 1, 10**6),
                            short_answer_seconds=seconds, new_numbers_days=whole("new_numbers_days", 1, 366),
                            floors=floors, min_denominators=least)
 
 
-def _review_settings(value: object) -> ReviewSettings:
+def _review_settings(doc: dict) -> ReviewSettings:
     """`review.sla`: each clause optional (its default), null to leave it out of the SLA."""
-    review = mapping_of(value or {}, "review")
-    no_unknown_keys(review, _REVIEW_KEYS, "review.")
-    sla = mapping_of(review.get("sla") or {}, "review.sla")
+    review = _section(doc, "review", _REVIEW_KEYS)
     defaults = SlaSettings()
-    no_unknown_keys(sla, set(defaults.__dataclass_fields__), "review.sla.")
+    sla = _section(review, "sla", {f.name for f in fields(SlaSettings)}, "review.")
     limits = {"min_overall_score": (0, 100, False), "max_open_critical_days": (0, 3660, True),
               "max_complaint_rate_per_10k": (0, 10_000, False), "max_not_assessed_days": (0, 92, True)}
     clauses = {}
