@@ -1,6 +1,6 @@
-"""The workbooks' bulk rows (xlsx_bulk: sheet XML written as text) read back with openpyxl,
+"""The workbooks' bulk rows (xlsx/bulk.py: sheet XML written as text) read back with openpyxl,
 against a per-value oracle written from the modules' docstrings and XML 1.0, and against the
-ordinary openpyxl path of the project (xlsx_cells.safe / num_cell, as the sheets wrote these
+ordinary openpyxl path of the project (xlsx/cells.py safe / num_cell, as the sheets wrote these
 rows before bulk rows) for the same rows: both must give the same cells.
 
 The oracle of a text cell: characters XML 1.0 cannot hold (C0 controls other than tab, LF and

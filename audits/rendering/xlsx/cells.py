@@ -78,7 +78,7 @@ GRADE_FILLS = {g: PatternFill("solid", fgColor=c) for g, c in
               {"A": "1E7B4A", "B": "4F8A3C", "C": "B7791F", "D": "C2571A", "F": "B42318"}.items()}
 _TABLE_STYLE = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
 _EPOCH = datetime(1980, 1, 1)
-BULK_ROWS = "_audits_bulk_rows"     # a sheet's rows written as XML text (xlsx_bulk), spliced in by save_workbook
+BULK_ROWS = "_audits_bulk_rows"     # a sheet's rows written as XML text (xlsx/bulk.py), spliced in by save_workbook
 # What XML 1.0 cannot hold: C0 controls but tab, LF and CR; surrogates; U+FFFE and U+FFFF. (openpyxl's
 # ILLEGAL_CHARACTERS_RE misses the last three: U+FFFF from a CSV made a sheet Excel cannot open.)
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -359,7 +359,7 @@ def new_workbook(title: str, prov: Provenance) -> Workbook:
 
 class _StableZip(zipfile.ZipFile):
     """A zip whose entries all carry one fixed timestamp and mode; `splices`: sheet XML rows
-    (xlsx_bulk) to insert at the end of the sheetData of the named worksheet entries."""
+    (xlsx/bulk.py) to insert at the end of the sheetData of the named worksheet entries."""
 
     def __init__(self, file, date_time: tuple[int, int, int, int, int, int], splices: dict[str, str] | None = None):
         super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)

@@ -1,5 +1,5 @@
 """PeriodScorecard / ReviewPortfolio -> the review workbooks (openpyxl, write-only), built from
-the same cells as the daily workbooks (xlsx_cells: formula-safe text, byte-stable files).
+the same cells as the daily workbooks (xlsx/cells.py: formula-safe text, byte-stable files).
 
 Per agency: Summary (headline, SLA clauses, families), Daily, Cases, Complaints, Warnings,
 Decisions (exceptions used, disputes), Peers, Provenance. The portfolio: Ranking, SLA,

@@ -1,7 +1,7 @@
 """Scorecard -> the per-agency XLSX workbook (openpyxl, write-only so 100k findings stay cheap).
 
-Summary, Cases (xlsx_cases), Rules, Findings, Data quality and Provenance sheets; how a cell is
-kept safe and the file byte-stable is in xlsx_cells, how long tables are written fast in xlsx_bulk.
+Summary, Cases (xlsx/cases.py), Rules, Findings, Data quality and Provenance sheets; how a cell is
+kept safe and the file byte-stable is in xlsx/cells.py, how long tables are written fast in xlsx/bulk.py.
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ _FINDING_KINDS = (TIMESTAMP,) + (TEXT,) * 11
 
 def _findings_sheet(wb: Workbook, card: Scorecard) -> None:
     """The evidence kept per rule (scoring.EVIDENCE_PER_RULE), each finding with its case: written
-    as bulk rows (xlsx_bulk), so 2,000 findings of a rule cost milliseconds, not seconds."""
+    as bulk rows (xlsx/bulk.py), so 2,000 findings of a rule cost milliseconds, not seconds."""
     ws = wb.create_sheet("Findings")
     layout_sheet(ws, (20, 28, 15, 10, 18, 9, 13, 16, 13, 90, 16, 10), headers=FINDING_HEADERS, header_row=1,
                  wrap=(9,))

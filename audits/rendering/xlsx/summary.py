@@ -1,4 +1,4 @@
-"""Portfolio -> summary.xlsx: the Ranking sheet (like index.html), the Cases sheet (xlsx_cases)
+"""Portfolio -> summary.xlsx: the Ranking sheet (like index.html), the Cases sheet (xlsx/cases.py)
 and the Provenance sheet."""
 
 from __future__ import annotations
