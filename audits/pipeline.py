@@ -274,7 +274,8 @@ def stage_publish(config: AuditConfig) -> AuditResult:
         result = publish_report(config, reference, today, calls, violations, cases=cases,
                                 history=work.load_json("history"), signals=signals, warnings=warnings,
                                 warnings_baseline=baseline)
-        commit_cases(config)                       # published: the day's case files join the chain
+        commit_cases(config.store, config.audit_date, run_id=config.run_id,   # published: the day's case
+                     wait_seconds=config.lock_wait_seconds)                 # files join the chain
         work.remove()
     return result
 

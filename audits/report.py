@@ -100,7 +100,7 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         if warnings is not None:                                # early warnings (signals.md §2)
             write_csv(warnings[list(WARNING_COLUMNS)], staging / "warnings.csv")
         volumes = _agency_volumes(config, reference["contracts"].accepted, today)
-        prior = read_prior_scores(config)
+        prior = read_prior_scores(config.out, config.audit_date, trend_days=config.rulepack.scoring.trend_days)
         scores = score_agencies(config.audit_date, volumes, calls, violations, config.rulepack, prior)
         if signals is not None:                                 # signals.md §1: complaints and their rate
             write_csv(signals.register, staging / "complaints.csv")
@@ -154,12 +154,12 @@ def _decision_snapshot(reference: dict[str, Ingested]) -> pd.DataFrame:
     return decisionsnapshot.snapshot_rows(accepted["exceptions"], accepted["disputes"])
 
 
-def read_prior_scores(config: AuditConfig) -> pd.DataFrame:
-    """scores.csv of earlier runs, for trends (the last trend_days days) and the SLA of the month so
-    far (from its first day)."""
+def read_prior_scores(out: Path, audit_date: dt.date, *, trend_days: int) -> pd.DataFrame:
+    """scores.csv of the reports under `out` before `audit_date`, for trends (the last `trend_days`
+    days) and the SLA of the month so far (from its first day)."""
     frames = []
-    for back in range(1, max(config.rulepack.scoring.trend_days, config.audit_date.day)):
-        path = config.out / (config.audit_date - dt.timedelta(days=back)).isoformat() / "scores.csv"
+    for back in range(1, max(trend_days, audit_date.day)):
+        path = out / (audit_date - dt.timedelta(days=back)).isoformat() / "scores.csv"
         if path.is_file():
             frames.append(read_csv(path, dtype={"audit_date": "str", "agency_id": "str", "grade": "str"}))
     if not frames:
