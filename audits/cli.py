@@ -26,7 +26,6 @@ from audits.config import (
     AuditConfig,
     ConfigError,
     check_run_id,
-    load_rulepack,
 )
 from audits.csvcells import formula_safe
 from audits.desk.cli import add_desk_arguments, verify_desk
@@ -36,6 +35,7 @@ from audits.pipeline import run_audit
 from audits.privacy import mask_published_ids
 from audits.review import period as periods
 from audits.review_run import ReviewConfig, run_review
+from audits.rulepack import load_rulepack
 from audits.sample import write_sample_landing
 from audits.signing import (
     SIGNATURE,

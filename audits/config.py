@@ -1,4 +1,5 @@
-"""Frozen configuration: the audit run (AuditConfig) and its thresholds (Rulepack, from YAML).
+"""Frozen configuration: the audit run (AuditConfig) and its thresholds (Rulepack; read from
+YAML by audits.rulepack).
 
 Nothing below the CLI or the DAG reads the environment or the clock: they build these
 objects and pass them down.
@@ -7,21 +8,13 @@ objects and pass them down.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
-import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import yaml
 
 from audits.errors import PermanentError
-from audits.models import (CRITICAL_SHARE_D, CRITICAL_SHARE_F, DISPOSITIONS, PURPOSES, RULES_BY_ID, SCORED_FAMILIES,
-                           WARNING_METRICS)
+from audits.models import CRITICAL_SHARE_D, CRITICAL_SHARE_F, PURPOSES, SCORED_FAMILIES
 
-RULEPACK_DIR = Path(__file__).parent / "rulepacks"
-BUILTIN_PREFIX = "builtin:"
 DEVELOPMENT_HMAC_SECRET = b"development-only-secret-do-not-use-in-production"
 # The most bytes one landing file may hold once decompressed (CSV text, Parquet pages, an XLSX's
 # parts): ten million calls are ~2 GiB of CSV, so 4 GiB leaves room while a compression bomb
@@ -46,10 +39,13 @@ class GradeGates:
 
 @dataclass(frozen=True)
 class Scoring:
-    tolerances: dict[str, float]
-    weights: dict[str, float]
-    grade_bands: tuple[tuple[str, float], ...]      # ("A", 90.0) ... highest first
-    trend_days: int
+    """The rulepack's `scoring` section (rules.md): a key left out takes the default here."""
+
+    tolerances: dict[str, float] = field(default_factory=lambda: {f.value: 0.05 for f in SCORED_FAMILIES})
+    weights: dict[str, float] = field(default_factory=lambda: {"confidentiality": 0.35, "frequency": 0.30,
+                                                               "qualification": 0.25, "data_quality": 0.10})
+    grade_bands: tuple[tuple[str, float], ...] = (("A", 90.0), ("B", 80.0), ("C", 70.0), ("D", 60.0))  # highest first
+    trend_days: int = 30
     gates: GradeGates = field(default_factory=GradeGates)
 
 
@@ -116,25 +112,28 @@ class ReviewSettings:
     sla: SlaSettings = field(default_factory=SlaSettings)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rulepack:
+    """A rulepack (audits.rulepack reads it from YAML): a field with a default may be left out of
+    the file; the others are required there."""
+
     name: str
     sha256: str
-    description: str
-    bank_timezone: str
-    default_region: str
-    attempt_dispositions: frozenset[str]
+    description: str = ""
+    bank_timezone: str = "Asia/Shanghai"
+    default_region: str = "CN"
+    attempt_dispositions: frozenset[str] = frozenset({"ANSWERED", "NO_ANSWER", "REJECTED", "VOICEMAIL"})
     enabled_rules: frozenset[str]
     calling_hours: dict[str, tuple[int, int]]        # purpose -> (start, end) in minutes of day
     daily_cap: dict[str, int]
     rolling_cap: dict[str, int]
-    rolling_window_days: int
-    cooling_off_days: dict[str, int]
+    rolling_window_days: int = 7
+    cooling_off_days: dict[str, int] = field(default_factory=dict)
     redial_gap_minutes: float
     refusal_applies_to: frozenset[str]
     caller_daily_cap: int
     training_valid_days: int
-    scoring: Scoring
+    scoring: Scoring = field(default_factory=Scoring)
     cases: CaseSettings = field(default_factory=CaseSettings)
     complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
     warnings: WarningSettings = field(default_factory=WarningSettings)
@@ -208,393 +207,3 @@ def check_run_id(run_id: str) -> str:
 
 def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-# --- loading a rulepack -----------------------------------------------------------------
-
-_TOP_KEYS = {"name", "description", "bank_timezone", "default_region", "attempt_dispositions",
-             "rules", "scoring", "cases", "complaints", "warnings", "review"}
-_RULE_KEYS = {
-    "FREQ_CALLING_HOURS": {"enabled", "windows"},
-    "FREQ_DAILY_CAP": {"enabled", "caps"},
-    "FREQ_ROLLING_7D": {"enabled", "caps", "window_days"},
-    "FREQ_COOLING_OFF": {"enabled", "cooling_off_days"},
-    "FREQ_RAPID_REDIAL": {"enabled", "redial_gap_minutes"},
-    "FREQ_AFTER_REFUSAL": {"enabled", "refusal_applies_to"},
-    "FREQ_CALLER_DAILY_CAP": {"enabled", "cap"},
-    "QUAL_AGENT_UNTRAINED": {"enabled", "training_valid_days"},
-}
-_SCORING_KEYS = {"tolerances", "weights", "grade_bands", "gates", "trend_days"}
-_GATES_KEYS = {"critical", "critical_share_d", "critical_share_f", "fail_rules"}
-_CASES_KEYS = {"resolve_after_days", "max_exception_days"}
-_COMPLAINTS_KEYS = {"lookback_days", "window_days"}
-_WARNINGS_KEYS = {"z", "baseline_days", "min_baseline_days", "min_attempts", "min_peers", "short_answer_seconds",
-                  "new_numbers_days", "floors", "min_denominators"}
-_REVIEW_KEYS = {"sla"}
-
-
-def load_rulepack(name_or_path: str | Path) -> Rulepack:
-    """Load a rulepack by name (audits/rulepacks/<name>.yaml) or by file path."""
-    path = Path(name_or_path)
-    builtin = not path.suffix
-    if builtin:
-        path = rulepack_file(f"{BUILTIN_PREFIX}{name_or_path}")
-        if path is None or not path.is_file():
-            known = ", ".join(sorted(p.stem for p in RULEPACK_DIR.glob("*.yaml")))
-            raise ConfigError(f"Unknown rulepack {str(name_or_path)!r}. Known rulepacks: {known}; "
-                              "or pass the path of a YAML file.")
-    try:
-        raw_bytes = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"Cannot read rulepack {path}: {exc.strerror}.") from exc
-    document = load_yaml(raw_bytes, f"Rulepack {path}")
-    source = f"{BUILTIN_PREFIX}{path.stem}" if builtin else str(path.resolve())
-    try:
-        return _parse_rulepack(document, sha256=hashlib.sha256(raw_bytes).hexdigest(), source=source)
-    except ConfigError as exc:
-        raise ConfigError(f"Rulepack {path}: {exc}") from None
-
-
-def rulepack_file(source: str) -> Path | None:
-    """The file a Rulepack.source names: the packaged file of a built-in name (None for a name
-    that is not a plain file stem: never a path out of audits/rulepacks/), else the path itself."""
-    if source.startswith(BUILTIN_PREFIX):
-        name = source[len(BUILTIN_PREFIX):]
-        return RULEPACK_DIR / f"{name}.yaml" if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name) else None
-    return Path(source)
-
-
-def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
-    doc = mapping_of(doc, "the document")
-    no_unknown_keys(doc, _TOP_KEYS, "")
-    rules = mapping_of(doc.get("rules", {}), "rules")
-    for rule_id, settings in rules.items():
-        if rule_id not in RULES_BY_ID:
-            raise ConfigError(f"rules.{rule_id}: no such rule id. Known rule ids: "
-                              + ", ".join(sorted(RULES_BY_ID)))
-        no_unknown_keys(mapping_of(settings or {}, f"rules.{rule_id}"),
-                         _RULE_KEYS.get(rule_id, {"enabled"}), f"rules.{rule_id}.")
-
-    def setting(rule_id: str, key: str, default: object = None) -> object:
-        value = (rules.get(rule_id) or {}).get(key, default)
-        if value is None:
-            raise ConfigError(f"rules.{rule_id}.{key} is required.")
-        return value
-
-    enabled = frozenset(r for r in RULES_BY_ID
-                        if _boolean((rules.get(r) or {}).get("enabled", True), f"rules.{r}.enabled"))
-    windows = mapping_of(setting("FREQ_CALLING_HOURS", "windows"), "rules.FREQ_CALLING_HOURS.windows")
-    calling_hours = {}
-    for purpose, window in windows.items():
-        key = f"rules.FREQ_CALLING_HOURS.windows.{purpose}"
-        _purpose(purpose, key)
-        window = mapping_of(window, key)
-        no_unknown_keys(window, {"start", "end"}, key + ".")
-        start, end = _clock(window.get("start"), key + ".start"), _clock(window.get("end"), key + ".end")
-        if end <= start:
-            raise ConfigError(f"{key}: end must be after start.")
-        calling_hours[purpose] = (start, end)
-
-    scoring_doc = mapping_of(doc.get("scoring", {}), "scoring")
-    if "critical_grade_cap" in scoring_doc:
-        raise ConfigError("scoring.critical_grade_cap is replaced by scoring.gates (critical: true caps the grade "
-                          "at C; critical_share_d, critical_share_f and fail_rules lower it to D or F).")
-    no_unknown_keys(scoring_doc, _SCORING_KEYS, "scoring.")
-    families = [f.value for f in SCORED_FAMILIES]
-    tolerances = _family_numbers(scoring_doc.get("tolerances", {f: 0.05 for f in families}),
-                                 "scoring.tolerances", families, positive=True)
-    weights = _family_numbers(scoring_doc.get("weights", {"confidentiality": 0.35, "frequency": 0.30,
-                                                          "qualification": 0.25, "data_quality": 0.10}),
-                              "scoring.weights", families, positive=False)
-    if abs(sum(weights.values()) - 1.0) > 1e-9:
-        raise ConfigError(f"scoring.weights must add up to 1 (they add up to {sum(weights.values()):g}).")
-    bands_doc = mapping_of(scoring_doc.get("grade_bands", {"A": 90, "B": 80, "C": 70, "D": 60}),
-                         "scoring.grade_bands")
-    bands = tuple(sorted(((str(g), _number(v, f"scoring.grade_bands.{g}", 0, 100))
-                          for g, v in bands_doc.items()), key=lambda band: -band[1]))
-    if not {"C", "D"} <= {g for g, _ in bands}:
-        raise ConfigError("scoring.grade_bands must include C and D: the gates lower a grade to C, D or F.")
-
-    cases_doc = mapping_of(doc.get("cases") or {}, "cases")
-    no_unknown_keys(cases_doc, _CASES_KEYS, "cases.")
-    cases = CaseSettings(
-        resolve_after_days=int(_number(cases_doc.get("resolve_after_days", 7), "cases.resolve_after_days",
-                                       1, 3660, integer=True)),
-        max_exception_days=int(_number(cases_doc.get("max_exception_days", 90), "cases.max_exception_days",
-                                       1, 3660, integer=True)))
-
-    complaints = _complaint_settings(doc.get("complaints") or {})
-
-    return Rulepack(
-        name=_text(doc.get("name"), "name"),
-        sha256=sha256,
-        description=str(doc.get("description", "")),
-        bank_timezone=_timezone(doc.get("bank_timezone", "Asia/Shanghai"), "bank_timezone"),
-        default_region=_region(doc.get("default_region", "CN"), "default_region"),
-        attempt_dispositions=frozenset(
-            _choice(d, DISPOSITIONS, "attempt_dispositions")
-            for d in _list(doc.get("attempt_dispositions", ["ANSWERED", "NO_ANSWER", "REJECTED", "VOICEMAIL"]),
-                           "attempt_dispositions")),
-        enabled_rules=enabled,
-        calling_hours=calling_hours,
-        daily_cap=_purpose_ints(setting("FREQ_DAILY_CAP", "caps"), "rules.FREQ_DAILY_CAP.caps"),
-        rolling_cap=_purpose_ints(setting("FREQ_ROLLING_7D", "caps"), "rules.FREQ_ROLLING_7D.caps"),
-        rolling_window_days=int(_number(setting("FREQ_ROLLING_7D", "window_days", 7),
-                                        "rules.FREQ_ROLLING_7D.window_days", 1, 366, integer=True)),
-        cooling_off_days=_purpose_ints(setting("FREQ_COOLING_OFF", "cooling_off_days", {}),
-                                       "rules.FREQ_COOLING_OFF.cooling_off_days", minimum=1),
-        redial_gap_minutes=_number(setting("FREQ_RAPID_REDIAL", "redial_gap_minutes"),
-                                   "rules.FREQ_RAPID_REDIAL.redial_gap_minutes", 0, 1440),
-        refusal_applies_to=frozenset(
-            _purpose(p, "rules.FREQ_AFTER_REFUSAL.refusal_applies_to")
-            for p in _list(setting("FREQ_AFTER_REFUSAL", "refusal_applies_to"),
-                           "rules.FREQ_AFTER_REFUSAL.refusal_applies_to")),
-        caller_daily_cap=int(_number(setting("FREQ_CALLER_DAILY_CAP", "cap"),
-                                     "rules.FREQ_CALLER_DAILY_CAP.cap", 1, 10**9, integer=True)),
-        training_valid_days=int(_number(setting("QUAL_AGENT_UNTRAINED", "training_valid_days"),
-                                        "rules.QUAL_AGENT_UNTRAINED.training_valid_days", 0, 10**5,
-                                        integer=True)),
-        scoring=Scoring(tolerances=tolerances, weights=weights, grade_bands=bands,
-                        trend_days=int(_number(scoring_doc.get("trend_days", 30), "scoring.trend_days",
-                                               1, 366, integer=True)),
-                        gates=_grade_gates(scoring_doc.get("gates"))),
-        cases=cases,
-        complaints=complaints,
-        warnings=_warning_settings(doc.get("warnings")),
-        review=_review_settings(doc.get("review")),
-        source=source,
-    )
-
-
-def _grade_gates(value: object) -> GradeGates:
-    """`scoring.gates`: every key optional (GradeGates' defaults); a share null leaves its gate out."""
-    doc = mapping_of(value or {}, "scoring.gates")
-    no_unknown_keys(doc, _GATES_KEYS, "scoring.gates.")
-    default = GradeGates()
-    shares = {}
-    for key in ("critical_share_d", "critical_share_f"):
-        raw = doc.get(key, getattr(default, key))
-        shares[key] = None if raw is None else _number(raw, f"scoring.gates.{key}", 1e-9, 1)
-    if None not in shares.values() and shares["critical_share_d"] > shares["critical_share_f"]:
-        raise ConfigError(f"scoring.gates.critical_share_d ({shares['critical_share_d']:g}) cannot exceed "
-                          f"scoring.gates.critical_share_f ({shares['critical_share_f']:g}).")
-    rules = [str(r) for r in _list(doc.get("fail_rules", list(default.fail_rules)), "scoring.gates.fail_rules")]
-    unknown = [r for r in rules if r not in RULES_BY_ID]
-    if unknown:
-        raise ConfigError(f"scoring.gates.fail_rules: {unknown[0]!r} is no rule id. Known rule ids: "
-                          + ", ".join(sorted(RULES_BY_ID)))
-    return GradeGates(critical=_boolean(doc.get("critical", default.critical), "scoring.gates.critical"),
-                      fail_rules=tuple(dict.fromkeys(rules)), **shares)
-
-
-def _complaint_settings(value: object) -> ComplaintSettings:
-    """The `complaints` section: unknown keys refused, each value a whole number of days."""
-    section = mapping_of(value, "complaints")
-    no_unknown_keys(section, _COMPLAINTS_KEYS, "complaints.")
-    return ComplaintSettings(
-        lookback_days=int(_number(section.get("lookback_days", 14), "complaints.lookback_days", 0, 366,
-                                  integer=True)),
-        window_days=int(_number(section.get("window_days", 30), "complaints.window_days", 1, 366, integer=True)))
-def _warning_settings(value: object) -> WarningSettings:
-    """The `warnings` section; every key optional (WarningSettings' defaults)."""
-    doc = mapping_of(value or {}, "warnings")
-    no_unknown_keys(doc, _WARNINGS_KEYS, "warnings.")
-    default = WarningSettings()
-
-    def whole(key: str, low: int, high: int) -> int:
-        return int(_number(doc.get(key, getattr(default, key)), f"warnings.{key}", low, high, integer=True))
-
-    z = _number(doc.get("z", default.z), "warnings.z", 0.5, 1000)
-    baseline_days = whole("baseline_days", 1, 366)
-    min_baseline_days = whole("min_baseline_days", 1, 366)
-    if min_baseline_days > baseline_days:
-        raise ConfigError(f"warnings.min_baseline_days ({min_baseline_days}) cannot exceed warnings.baseline_days "
-                          f"({baseline_days}): no baseline could ever be formed.")
-    seconds = _number(doc.get("short_answer_seconds", default.short_answer_seconds),
-                      "warnings.short_answer_seconds", 0.001, 3600)
-    if abs(seconds * 1000 - round(seconds * 1000)) > 1e-6:     # talk times are compared in whole milliseconds
-        raise ConfigError("warnings.short_answer_seconds must be a whole number of milliseconds, "
-                          f"got {shown(seconds)}.")
-    floors_doc = mapping_of(doc.get("floors") or {}, "warnings.floors")
-    no_unknown_keys(floors_doc, set(WARNING_METRICS), "warnings.floors.")
-    floors = {m: _number(floors_doc.get(m, default.floors[m]), f"warnings.floors.{m}", 1e-9, 1e9)
-              for m in WARNING_METRICS}
-    least_doc = mapping_of(doc.get("min_denominators") or {}, "warnings.min_denominators")
-    no_unknown_keys(least_doc, set(DEFAULT_WARNING_MIN_DENOMINATORS), "warnings.min_denominators.")
-    least = {m: int(_number(least_doc.get(m, n), f"warnings.min_denominators.{m}", 1, 10**9, integer=True))
-             for m, n in DEFAULT_WARNING_MIN_DENOMINATORS.items()}
-    return WarningSettings(z=z, baseline_days=baseline_days, min_baseline_days=min_baseline_days,
-                           min_attempts=whole("min_attempts", 1, 10**9), min_peers=whole("min_peers", 1, 10**6),
-                           short_answer_seconds=seconds, new_numbers_days=whole("new_numbers_days", 1, 366),
-                           floors=floors, min_denominators=least)
-
-
-def _review_settings(value: object) -> ReviewSettings:
-    """`review.sla`: each clause optional (its default), null to leave it out of the SLA."""
-    review = mapping_of(value or {}, "review")
-    no_unknown_keys(review, _REVIEW_KEYS, "review.")
-    sla = mapping_of(review.get("sla") or {}, "review.sla")
-    defaults = SlaSettings()
-    no_unknown_keys(sla, set(defaults.__dataclass_fields__), "review.sla.")
-    limits = {"min_overall_score": (0, 100, False), "max_open_critical_days": (0, 3660, True),
-              "max_complaint_rate_per_10k": (0, 10_000, False), "max_not_assessed_days": (0, 92, True)}
-    clauses = {}
-    for key, (low, high, integer) in limits.items():
-        raw = sla.get(key, getattr(defaults, key))
-        if raw is None:
-            clauses[key] = None
-            continue
-        number = _number(raw, f"review.sla.{key}", low, high, integer=integer)
-        clauses[key] = int(number) if integer else number
-    return ReviewSettings(sla=SlaSettings(**clauses))
-
-
-MAX_YAML_DEPTH = 32          # rulepacks and sources.yaml nest 5 levels at most
-
-
-class _SafeWithoutAliases(yaml.SafeLoader):
-    """PyYAML's safe loader refusing aliases (`*name`, and so merge keys `<<: *name`) and
-    nesting deeper than MAX_YAML_DEPTH: nine lines of aliases expand to billions of values, and
-    a deep nest exhausts the stack. An anchor alone is harmless and accepted."""
-
-    _depth = 0
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise ConfigError(f"line {event.start_mark.line + 1}, column {event.start_mark.column + 1}: an alias "
-                              f"(*{str(event.anchor)[:40]}) is not accepted; write the value out in full (aliases and "
-                              "`<<:` merge keys are refused: a few lines of them can expand to billions of values).")
-        if self._depth >= MAX_YAML_DEPTH:
-            mark = self.peek_event().start_mark
-            raise ConfigError(f"line {mark.line + 1}, column {mark.column + 1}: nested more than {MAX_YAML_DEPTH} "
-                              "levels deep; no setting is.")
-        self._depth += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-def load_yaml(data: bytes, what: str, *, syntax_hint: str = "") -> object:
-    """The YAML document of a rulepack or sources.yaml (`what` names it in messages) with safe
-    types only, no alias and no deep nesting; ConfigError otherwise, its text at most ~500
-    characters (`syntax_hint` is added to a syntax error's message)."""
-    try:
-        return yaml.load(data, Loader=_SafeWithoutAliases)
-    except ConfigError as exc:
-        raise ConfigError(f"{what}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{what} is not valid YAML: {' '.join(str(exc).split())[:400]}{syntax_hint}") from None
-
-
-def shown(value: object, limit: int = 80) -> str:
-    """`repr(value)` as a message may quote it: at most `limit` characters (a YAML value may be
-    huge; reprlib never builds the whole text)."""
-    short = reprlib.Repr()
-    short.maxstring = short.maxother = short.maxlong = limit
-    short.maxlevel = 2
-    text = short.repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def mapping_of(value: object, key: str) -> dict:
-    """`value` when it is a mapping, else a ConfigError naming `key` (rulepacks, sources.yaml)."""
-    if not isinstance(value, dict):
-        raise ConfigError(f"{key} must be a mapping, got {type(value).__name__}.")
-    return value
-
-
-def no_unknown_keys(mapping: dict, allowed: set[str], prefix: str) -> None:
-    """A ConfigError naming the first key of `mapping` not in `allowed` (and how many more)."""
-    unknown = sorted(str(k)[:80] for k in mapping if k not in allowed)
-    if unknown:
-        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
-        raise ConfigError(f"unknown key {prefix}{unknown[0]}{more}. Allowed here: {', '.join(sorted(allowed))}.")
-
-
-def _list(value: object, key: str) -> list:
-    if not isinstance(value, list):
-        raise ConfigError(f"{key} must be a list, got {shown(value)}.")
-    return value
-
-
-def _text(value: object, key: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{key} must be a non-empty string, got {shown(value)}.")
-    return value.strip()
-
-
-def _boolean(value: object, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{key} must be true or false, got {shown(value)}.")
-    return value
-
-
-def _number(value: object, key: str, low: float, high: float, *, integer: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-        raise ConfigError(f"{key} must be {'a whole number' if integer else 'a number'}, got {shown(value)}.")
-    if not low <= value <= high:
-        raise ConfigError(f"{key} must be between {low:g} and {high:g}, got {shown(value)}.")
-    return float(value)
-
-
-def _choice(value: object, allowed: tuple[str, ...], key: str) -> str:
-    text = str(value).strip().upper()
-    if text not in allowed:
-        raise ConfigError(f"{key}: {shown(value)} is not one of {', '.join(allowed)}.")
-    return text
-
-
-def _purpose(value: object, key: str) -> str:
-    text = str(value).strip().lower()
-    if text not in PURPOSES:
-        raise ConfigError(f"{key}: {shown(value)} is not a purpose ({', '.join(PURPOSES)}).")
-    return text
-
-
-def _purpose_ints(value: object, key: str, *, minimum: int = 0) -> dict[str, int]:
-    mapping = mapping_of(value, key)
-    return {_purpose(p, key): int(_number(n, f"{key}.{p}", minimum, 10**6, integer=True))
-            for p, n in mapping.items()}
-
-
-def _family_numbers(value: object, key: str, families: list[str], *, positive: bool) -> dict[str, float]:
-    mapping = mapping_of(value, key)
-    no_unknown_keys(mapping, set(families), key + ".")
-    missing = [f for f in families if f not in mapping]
-    if missing:
-        raise ConfigError(f"{key}.{missing[0]} is required.")
-    return {f: _number(mapping[f], f"{key}.{f}", 1e-9 if positive else 0, 1) for f in families}
-
-
-def _clock(value: object, key: str) -> int:
-    text = str(value)
-    try:
-        hours, minutes = text.split(":")
-        total = int(hours) * 60 + int(minutes)
-    except ValueError:
-        raise ConfigError(f"{key} must be a time HH:MM, got {shown(value)}.") from None
-    if not 0 <= total <= 24 * 60 or not 0 <= int(minutes) < 60:
-        raise ConfigError(f"{key} must be between 00:00 and 24:00, got {shown(value)}.")
-    return total
-
-
-def _region(value: object, key: str) -> str:
-    """A region phonenumbers can parse national numbers of: an unknown one (say XX) would make
-    every phone number invalid and quarantine every call, with the run "succeeding"."""
-    import phonenumbers
-
-    region = _text(value, key).upper()
-    if region not in phonenumbers.SUPPORTED_REGIONS:
-        raise ConfigError(f"{key}: {shown(value)} is not a region whose phone numbers can be parsed; use an ISO 3166 "
-                          "two-letter code that phonenumbers supports (e.g. CN, US, GB).")
-    return region
-
-
-def _timezone(value: object, key: str) -> str:
-    try:
-        ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{key}: {shown(value)} is not an IANA time zone (e.g. Asia/Shanghai).") from None
-    return str(value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path, PurePath
 from zoneinfo import ZoneInfo
 
@@ -178,3 +179,51 @@ def publication_problem(report_dir: Path, run_id: str) -> str | None:
 
 RUN_AGAIN = ("The run is not green until its report is published: clear its failed or skipped tasks with their "
              "downstream tasks, or trigger the day again (param audit_date).")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What the nightly DAG's first task settles for every later one: the day, the shared
+    folders, the rulepack and the run's identity, how long to wait and whom to tell. Tasks pass
+    it through XCom as plain JSON (`as_xcom`, `from_xcom`), never as a pickled object."""
+
+    audit_date: dt.date
+    landing: Path
+    out: Path
+    store: Path
+    rulepack: str                     # a rulepack name or YAML path, loaded by each task
+    run_id: str
+    code_version: str
+    generated_at: str                 # ISO timestamp of the run, for provenance
+    landing_wait_minutes: int
+    rule_partitions: int
+    notify_to: str = ""               # comma-separated addresses
+    notify_from: str = ""
+    report_base_url: str = ""
+    desk_base_url: str = ""           # where the case desk is served: the portfolio and e-mail link there
+    sources: str = ""                 # sources.yaml; empty: <landing>/sources.yaml if present
+    replace_landed: bool = False
+
+    @property
+    def report_dir(self) -> Path:
+        return self.out / self.audit_date.isoformat()
+
+    def as_xcom(self) -> dict:
+        """JSON values only: the date as YYYY-MM-DD, folders as text."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {**values, "audit_date": self.audit_date.isoformat(),
+                **{name: str(values[name]) for name in ("landing", "out", "store")}}
+
+    @classmethod
+    def from_xcom(cls, values: dict) -> RunSettings:
+        """The settings `as_xcom` wrote; ConfigError naming the keys when some are missing or unknown."""
+        known = {f.name for f in fields(cls)}
+        required = {f.name for f in fields(cls) if f.default is MISSING}
+        if set(values) - known or required - set(values):
+            raise ConfigError(f"the run's settings do not match this code: missing {sorted(required - set(values))}, "
+                              f"unknown {sorted(set(values) - known)}. Clear the whole run from resolve_run.")
+        return cls(**{**values, "audit_date": dt.date.fromisoformat(values["audit_date"]),
+                      **{name: Path(values[name]) for name in ("landing", "out", "store")},
+                      "landing_wait_minutes": int(values["landing_wait_minutes"]),
+                      "rule_partitions": int(values["rule_partitions"]),
+                      "replace_landed": bool(values.get("replace_landed", False))})

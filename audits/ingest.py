@@ -18,15 +18,8 @@ import pandas as pd
 
 from audits.config import DEFAULT_MAX_FILE_BYTES, Rulepack
 from audits.errors import PermanentError
-from audits.loaders import (
-    _ZONES,
-    REFERENCE_SUFFIXES,
-    ROW,
-    FileUnreadable,
-    find_table_file,
-    read_table,
-    scan_cdr_folder,
-)
+from audits.loaders import REFERENCE_SUFFIXES, ROW, FileUnreadable, find_table_file, read_table, scan_cdr_folder
+from audits.values import _ZONES
 from audits.models import DECISION_TABLES, QUARANTINE_COLUMNS, REFERENCE_TABLES, TABLE_COLUMNS
 from audits.manifest import sha256_path
 from audits.privacy import mask_free_text

@@ -43,7 +43,7 @@ from audits.models import REFERENCE_TABLES
 from audits.privacy import key_fingerprint
 from audits.report import AuditResult, publish_report, publishing, recover_publishes
 from audits.rules import RuleInputs, rule_groups, run_rules, sort_violations
-from audits.rules.common import compact_history, enrich_calls
+from audits.rules.inputs import compact_history, enrich_calls
 from audits.signals import daily as warning_signals
 from audits.signals.complaints import complaint_signals
 from audits.signals.effects import escalated
@@ -285,7 +285,8 @@ def stage_publish(config: AuditConfig) -> AuditResult:
         result = publish_report(config, reference, today, calls, violations, cases=cases,
                                 history=work.load_json("history"), signals=signals, warnings=warnings,
                                 warnings_baseline=baseline, desk=day_cases.desk)
-        commit_cases(config)                       # published: the day's case files join the chain
+        commit_cases(config.store, config.audit_date, run_id=config.run_id,   # published: the day's case
+                     wait_seconds=config.lock_wait_seconds)                 # files join the chain
         work.remove()
     return result
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audits import locks
+from audits import atomic, locks
 from audits.cases import decisionsnapshot
 from audits.cases.decisions import merged_decisions
 from audits.config import AuditConfig
@@ -108,7 +107,7 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         write_csv(warnings[list(WARNING_COLUMNS)], staging / "warnings.csv")    # early warnings (signals.md §2)
         attention = _desk_attention(config, desk, cases, staging)   # desk.md §3: what the desk waits on
         volumes = _agency_volumes(config, reference["contracts"].accepted, today)
-        prior = read_prior_scores(config)
+        prior = read_prior_scores(config.out, config.audit_date, trend_days=config.rulepack.scoring.trend_days)
         scores = score_agencies(config.audit_date, volumes, calls, violations, config.rulepack, prior)
         write_csv(signals.register, staging / "complaints.csv")  # signals.md §1: complaints and their rate
         scores = with_complaint_columns(scores, signals.rates)
@@ -179,12 +178,12 @@ def _desk_attention(config: AuditConfig, desk, cases: pd.DataFrame, staging: Pat
     return nightly.attention(rows, config.desk_base_url, state=desk.state)
 
 
-def read_prior_scores(config: AuditConfig) -> pd.DataFrame:
-    """scores.csv of earlier runs, for trends (the last trend_days days) and the SLA of the month so
-    far (from its first day)."""
+def read_prior_scores(out: Path, audit_date: dt.date, *, trend_days: int) -> pd.DataFrame:
+    """scores.csv of the reports under `out` before `audit_date`, for trends (the last `trend_days`
+    days) and the SLA of the month so far (from its first day)."""
     frames = []
-    for back in range(1, max(config.rulepack.scoring.trend_days, config.audit_date.day)):
-        path = config.out / (config.audit_date - dt.timedelta(days=back)).isoformat() / "scores.csv"
+    for back in range(1, max(trend_days, audit_date.day)):
+        path = out / (audit_date - dt.timedelta(days=back)).isoformat() / "scores.csv"
         if path.is_file():
             frames.append(read_csv(path, dtype={"audit_date": "str", "agency_id": "str", "grade": "str"}))
     if not frames:
@@ -291,23 +290,7 @@ def _swap_in(staging: Path, report_dir: Path) -> None:
     Renames only, each step safe to take again: recover_publishes calls this to finish a swap
     that a kill interrupted, from whichever step it reached."""
     supersedes = json.loads((staging / MANIFEST).read_text(encoding="utf-8")).get("supersedes")
-    if report_dir.exists():
-        kept = staging / "superseded"
-        kept.mkdir(exist_ok=True)
-        older = report_dir / "superseded"
-        if older.is_dir():
-            for child in sorted(older.iterdir()):
-                os.replace(child, _free(kept, child.name))
-            older.rmdir()
-        os.replace(report_dir, _free(kept, _safe_name((supersedes or {}).get("run_id") or "unknown")))
-    os.replace(staging, report_dir)
-
-
-def _free(folder: Path, name: str) -> Path:
-    target = folder / name
-    while target.exists():
-        target = folder / f"{name}.{uuid.uuid4().hex[:6]}"
-    return target
+    atomic.supersede_into(staging, report_dir, _safe_name((supersedes or {}).get("run_id") or "unknown"))
 
 
 def recover_publishes(out: Path, *, run_id: str = "", days: list[str] | None = None) -> list[str]:

@@ -32,7 +32,7 @@ from audits.csvcells import write_csv
 from audits.desk.nightly import RESPONSES_FILE, desk_state_as_of, response_rows
 from audits.manifest import output_hashes
 from audits.models import VIOLATION_COLUMNS, agency_file_stem, worst_first_key
-from audits.rendering.review import write_pack_scorecard, write_review_reports
+from audits.rendering.review_reports import write_pack_scorecard, write_review_reports
 from audits.review import dailies, packs, publish
 from audits.review import decisions as redecide
 from audits.review import sla as sla_rules

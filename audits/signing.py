@@ -35,6 +35,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from audits import atomic
 from audits.config import ConfigError
 from audits.manifest import MANIFEST, SIGNATURE, load_json, manifest_bytes, sha256_bytes, sha256_path
 
@@ -236,11 +237,7 @@ def signature_document(manifest_bytes: bytes, key: Ed25519PrivateKey) -> bytes:
 def write_signature(folder: Path, manifest_bytes: bytes, key: Ed25519PrivateKey) -> Path:
     """Write folder/manifest.sig for manifest bytes about to be (or already) written there;
     atomically (written aside, then renamed)."""
-    target = Path(folder) / SIGNATURE
-    staging = target.with_name(f".{SIGNATURE}.tmp")
-    staging.write_bytes(signature_document(manifest_bytes, key))
-    staging.replace(target)
-    return target
+    return atomic.write_bytes(Path(folder) / SIGNATURE, signature_document(manifest_bytes, key))
 
 
 def write_manifest(report_dir: Path, manifest: dict, *, signing_key=None) -> None:

@@ -39,7 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from audits import locks
+from audits import atomic, locks
 from audits.ingest import CannotAudit
 from audits.manifest import sha256_path
 from audits.phones import e164_integers
@@ -117,18 +117,17 @@ def write_day(store: Path, day: dt.date, calls: pd.DataFrame, *, run_id: str = "
 
 def _replace_day(store: Path, day: dt.date, frames: dict[str, pd.DataFrame], run_id: str) -> None:
     _sweep(store, day)
-    token = uuid.uuid4().hex
     aside: dict[str, Path] = {}
     record = {"date": day.isoformat(), "run_id": run_id}
     try:
         for kind, frame in frames.items():
             folder = _partition(store, kind, day)
             folder.mkdir(parents=True, exist_ok=True)
-            aside[kind] = folder / f".{FILES[kind]}.{token}.tmp"
+            aside[kind] = atomic.temporary_path(folder / FILES[kind])
             pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), aside[kind], compression="zstd")
             record[kind] = {"path": f"{kind}/{folder.name}/{FILES[kind]}", "rows": len(frame),
                             "sha256": sha256_path(aside[kind])}
-        aside[RECORD] = _record_path(store, day).with_name(f".{RECORD}.{token}.tmp")
+        aside[RECORD] = atomic.temporary_path(_record_path(store, day))
         aside[RECORD].write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     except BaseException:
         for path in aside.values():
@@ -218,21 +217,11 @@ def replace_folder(folder: Path, writers: dict[str, Callable[[Path], None]], rec
             write(staging / name)
         written = {**document, "files": {name: file_entry(staging / name) for name in writers}}
         (staging / record).write_text(json.dumps(written, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        move_folder(staging, folder)
+        atomic.replace_folder(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return written
-
-
-def move_folder(source: Path, folder: Path) -> None:
-    """Rename the folder `source` to `folder`; the folder it replaces is removed."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    retired = folder.parent / f".{folder.name}.old.{uuid.uuid4().hex}"
-    if folder.exists():
-        os.replace(folder, retired)
-    os.replace(source, folder)
-    shutil.rmtree(retired, ignore_errors=True)
 
 
 def cached_record(path: Path) -> dict | None:

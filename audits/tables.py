@@ -13,7 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from audits.loaders import TEXT, is_timezone, parse_dates, parse_lists, parse_timestamps
+from audits.loaders import TEXT
+from audits.values import is_timezone, parse_dates, parse_lists, parse_timestamps
 from audits.phones import normalise_phones
 from audits.workers import in_threads
 from audits.models import PURPOSES

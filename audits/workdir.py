@@ -33,7 +33,7 @@ from typing import Callable
 import pandas as pd
 import pyarrow.parquet as pq
 
-from audits import locks
+from audits import atomic, locks
 from audits.config import AuditConfig, check_run_id
 from audits.errors import PermanentError
 from audits.ingest import FileRecord, Ingested, StagedFile
@@ -100,14 +100,12 @@ class WorkDir:
     # frames ---------------------------------------------------------------------------
     def save_frame(self, name: str, frame: pd.DataFrame) -> Path:
         path = self.root / f"{name}.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
         out = frame.copy()
         for column in _SET_COLUMNS:
             if column in out:
                 out[column] = out[column].map(sorted)
-        staging = path.with_suffix(".parquet.tmp")
-        out.to_parquet(staging, index=False, compression="lz4")    # work files: read back soon, ~2x faster than snappy
-        staging.replace(path)
+        with atomic.writing(path) as staging:        # work files: read back soon, lz4 ~2x faster than snappy
+            out.to_parquet(staging, index=False, compression="lz4")
         return path
 
     def load_frame(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
@@ -126,10 +124,8 @@ class WorkDir:
 
     def save_json(self, name: str, document: object) -> None:
         path = self.root / f"{name}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")   # tasks of a run may write the same file
-        staging.write_text(json.dumps(document, ensure_ascii=False, default=str), encoding="utf-8")
-        staging.replace(path)
+        # tasks of a run may write the same file: each its own temporary name
+        atomic.write_text(path, json.dumps(document, ensure_ascii=False, default=str))
 
     def load_json(self, name: str) -> object:
         path = self.root / f"{name}.json"

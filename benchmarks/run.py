@@ -31,7 +31,8 @@ sys.path.insert(0, str(REPO))
 
 from audits import store  # noqa: E402
 from audits.cases.daily import record_cases  # noqa: E402
-from audits.config import AuditConfig, load_rulepack  # noqa: E402
+from audits.config import AuditConfig  # noqa: E402
+from audits.rulepack import load_rulepack  # noqa: E402
 from audits.ingest import lean_for_validation, missing_files, validate_calls, validation_columns  # noqa: E402
 from audits.loaders import list_cdr_files  # noqa: E402
 from audits.models import REFERENCE_TABLES, Portfolio, Provenance  # noqa: E402

@@ -44,7 +44,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from audits import store  # noqa: E402
-from audits.config import load_rulepack  # noqa: E402
+from audits.rulepack import load_rulepack  # noqa: E402
 from audits.signals import daily, metricstore, signalstore  # noqa: E402
 from audits.signals.complaints import calls_in_window  # noqa: E402
 from audits.signals.daynumbers import advance_day, call_keys, day_number, numbers_of_day, state_days  # noqa: E402

@@ -118,9 +118,13 @@ def vendor_audit_nightly():
     @task
     def resolve_run() -> dict:
         """Settle the run's date, paths and rulepack; everything after reads only this."""
-        from audits.config import check_run_id, load_rulepack
-        from audits.deployment import audited_day, shared_paths
-        from audits.version import code_version
+        from pathlib import Path
+
+        from audits.cli import code_version
+        from audits.config import check_run_id
+        from audits.rulepack import load_rulepack
+        from audits.deployment import RunSettings, audited_day, shared_paths
+        from audits.sources.connections import signing_key
 
         context = get_current_context()
         params = context["params"]
@@ -133,16 +137,16 @@ def vendor_audit_nightly():
                 audit_date = audited_day(_due(context), BANK_TIMEZONE)
             load_rulepack(params["rulepack"])            # fail here, clearly, on a broken rulepack
             _hmac_secret()                               # and on a worker without the key
-            _signing_key(announce=False)                 # and on a signing key configured but unusable
-        return {"audit_date": audit_date.isoformat(), "landing": params["landing"], "out": params["out"],
-                "store": params["store"], "rulepack": params["rulepack"], "run_id": context["run_id"],
-                "code_version": code_version(), "generated_at": pendulum.now("UTC").isoformat(),
-                "landing_wait_minutes": params["landing_wait_minutes"], "notify_to": params["notify_to"],
-                "notify_from": params.get("notify_from", ""),
-                "report_base_url": params.get("report_base_url", ""),
-                "desk_base_url": params.get("desk_base_url", ""),
-                "rule_partitions": params["rule_partitions"],
-                "sources": params.get("sources", ""), "replace_landed": bool(params.get("replace_landed", False))}
+            signing_key(announce=False)                  # and on a signing key configured but unusable
+        return RunSettings(
+            audit_date=audit_date, landing=Path(params["landing"]), out=Path(params["out"]),
+            store=Path(params["store"]), rulepack=params["rulepack"], run_id=context["run_id"],
+            code_version=code_version(), generated_at=pendulum.now("UTC").isoformat(),
+            landing_wait_minutes=int(params["landing_wait_minutes"]), rule_partitions=int(params["rule_partitions"]),
+            notify_to=params["notify_to"], notify_from=params.get("notify_from", ""),
+            report_base_url=params.get("report_base_url", ""), desk_base_url=params.get("desk_base_url", ""),
+            sources=params.get("sources", ""),
+            replace_landed=bool(params.get("replace_landed", False))).as_xcom()
 
     @task
     def source_agencies(settings: dict) -> list[str]:
@@ -204,7 +208,7 @@ def vendor_audit_nightly():
         run = get_current_context()["dag_run"]
         # from when the run was due, not when it started: a backfilled day whose deadline is past never waits
         due = run.run_after or run.data_interval_end or run.start_date
-        over = landing_wait_over(pendulum.now("UTC"), pendulum.instance(due), settings["landing_wait_minutes"])
+        over = landing_wait_over(pendulum.now("UTC"), pendulum.instance(due), _run(settings).landing_wait_minutes)
         return PokeReturnValue(is_done=set(expected) <= set(delivered) or over, xcom_value=delivered)
 
     @task(max_active_tis_per_dagrun=16,
@@ -231,7 +235,7 @@ def vendor_audit_nightly():
     @task
     def rule_partitions(settings: dict) -> list[int]:
         """The hash partitions of the callee numbers that the rules run over (param rule_partitions)."""
-        return list(range(int(settings["rule_partitions"])))
+        return list(range(_run(settings).rule_partitions))
 
     @task(doc_md="Run every rule bank-wide over one hash partition of the numbers: all calls to a "
                  "number (from any agency) are judged together, so partitions can run on different workers.")
@@ -242,7 +246,7 @@ def vendor_audit_nightly():
 
         with _fail_without_retry():
             rebuild_missing(config := _config(settings), needs="day")
-            stage_rules(config, partition=partition, partitions=int(settings["rule_partitions"]))
+            stage_rules(config, partition=partition, partitions=_run(settings).rule_partitions)
 
     @task
     def merge_findings(settings: dict) -> None:
@@ -250,7 +254,7 @@ def vendor_audit_nightly():
         from audits.restore import merge_or_rebuild
 
         with _fail_without_retry():
-            merge_or_rebuild(_config(settings), int(settings["rule_partitions"]))
+            merge_or_rebuild(_config(settings), _run(settings).rule_partitions)
 
     @task.sensor(poke_interval=15, timeout=6 * 3600, mode="reschedule")
     def wait_for_earlier_days(settings: dict) -> PokeReturnValue:
@@ -265,7 +269,7 @@ def vendor_audit_nightly():
             return PokeReturnValue(is_done=True)
         earlier = context["ti"].get_previous_dagrun(state="running")
         if earlier is not None:
-            print(earlier_run_message(earlier.run_id, settings["audit_date"]))
+            print(earlier_run_message(earlier.run_id, _run(settings).audit_date.isoformat()))
         return PokeReturnValue(is_done=earlier is None)
 
     @task
@@ -275,9 +279,10 @@ def vendor_audit_nightly():
         from audits.pipeline import stage_publish
         from audits.restore import rebuild_missing
         from audits.signing import unlinked_note
+        from audits.sources.connections import signing_key
 
         with _fail_without_retry():
-            config = dataclasses.replace(_config(settings), signing_key=_signing_key(announce=True))
+            config = dataclasses.replace(_config(settings), signing_key=signing_key(announce=True))
             rebuild_missing(config, needs="rules")          # a cleared task whose run's work was removed
             result = stage_publish(config)
         note = unlinked_note(result.manifest, config.out)
@@ -310,8 +315,6 @@ def vendor_audit_nightly():
         teardown without a setup: Airflow never skips it, not even when an operator marks the run
         failed or success while a task waits for its retry (every task not yet done is then
         skipped, discard_work with its setup), so a run is green only with its report published."""
-        from pathlib import Path
-
         from airflow.sdk.exceptions import AirflowFailException
 
         from audits.deployment import RUN_AGAIN, publication_problem
@@ -321,7 +324,7 @@ def vendor_audit_nightly():
         if not settings:
             raise AirflowFailException("This run published nothing: resolve_run did not finish (it failed, or was "
                                        "skipped when the run was marked failed or success by hand). " + RUN_AGAIN)
-        report_dir = Path(settings["out"]) / settings["audit_date"]
+        report_dir = _run(settings).report_dir
         if problem := publication_problem(report_dir, context["run_id"]):
             raise AirflowFailException(problem)
         return f"published: {report_dir}"
@@ -333,17 +336,18 @@ def vendor_audit_nightly():
 
         from audits.notify import compose_summary, sender_address, undelivered
 
-        recipients = [a.strip() for a in settings["notify_to"].split(",") if a.strip()]
+        run = _run(settings)
+        recipients = [a.strip() for a in run.notify_to.split(",") if a.strip()]
         if not recipients:
             return "no recipients configured (param notify_to); nothing sent"
-        message = compose_summary(Path(report_dir), base_url=settings.get("report_base_url", ""),
+        message = compose_summary(Path(report_dir), base_url=run.report_base_url,
                                   pull_failures=_published_without_pulls(settings),
-                                  desk_base_url=settings.get("desk_base_url", ""))
+                                  desk_base_url=run.desk_base_url)
         from airflow.providers.smtp.hooks.smtp import SmtpHook
 
         try:
             with SmtpHook(smtp_conn_id=SMTP_CONNECTION) as hook:
-                sender = sender_address(settings.get("notify_from", ""), hook.from_email, socket.getfqdn())
+                sender = sender_address(run.notify_from, hook.from_email, socket.getfqdn())
                 hook.send_email_smtp(to=recipients, subject=message.subject, html_content=message.html,
                                      files=[str(p) for p in message.attachments], from_email=sender)
         except Exception as exc:        # the run fails (notify is its leaf), saying the report is published
@@ -402,14 +406,13 @@ def _upstream_states() -> dict[str, str | None]:
 def _failed_pulls(settings: dict, failed: list[str], *, published: bool) -> tuple[dict[str, str], list[str]]:
     """The failed pull tasks with their agencies, and what the report did without each pulled
     file (audited one landed earlier, or none: DQ_FILE_MISSING)."""
-    from pathlib import Path
-
     from audits.deployment import failed_pulls, pull_failure_lines, published_inputs
 
     agencies = get_current_context()["ti"].xcom_pull(task_ids="source_agencies") or []
     pulls = failed_pulls(failed, list(agencies))
-    inputs = published_inputs(Path(settings["out"]) / settings["audit_date"]) if published else None
-    return pulls, pull_failure_lines(list(pulls.values()), inputs, settings["audit_date"])
+    run = _run(settings)
+    inputs = published_inputs(run.report_dir) if published else None
+    return pulls, pull_failure_lines(list(pulls.values()), inputs, run.audit_date.isoformat())
 
 
 def _published_without_pulls(settings: dict) -> list[str]:
@@ -419,40 +422,43 @@ def _published_without_pulls(settings: dict) -> list[str]:
     return _failed_pulls(settings, failed_tasks(_upstream_states()), published=True)[1]
 
 
+def _run(settings: dict):
+    """The run's typed settings (audits.deployment.RunSettings) from the JSON that XCom carries."""
+    from audits.deployment import RunSettings
+
+    return RunSettings.from_xcom(settings)
+
+
 def _config(settings: dict):
     """AuditConfig from the run's settings; the secret comes from the environment here, at the edge."""
-    from pathlib import Path
-
-    from audits.config import AuditConfig, load_rulepack
+    from audits.config import AuditConfig
     from audits.deployment import shared_paths
+    from audits.rulepack import load_rulepack
 
-    shared_paths({name: settings[name] for name in ("landing", "out", "store")}, "VENDOR_AUDIT_DATA")
+    run = _run(settings)
+    shared_paths({"landing": str(run.landing), "out": str(run.out), "store": str(run.store)}, "VENDOR_AUDIT_DATA")
     return AuditConfig(
-        audit_date=dt.date.fromisoformat(settings["audit_date"]), landing=Path(settings["landing"]),
-        out=Path(settings["out"]), store=Path(settings["store"]), rulepack=load_rulepack(settings["rulepack"]),
-        hmac_secret=_hmac_secret(), run_id=settings["run_id"],
-        code_version=settings["code_version"], generated_at=settings["generated_at"], orchestrated=True,
-        desk_base_url=settings.get("desk_base_url", ""))
+        audit_date=run.audit_date, landing=run.landing, out=run.out, store=run.store,
+        rulepack=load_rulepack(run.rulepack), hmac_secret=_hmac_secret(), run_id=run.run_id,
+        code_version=run.code_version, generated_at=run.generated_at, orchestrated=True,
+        desk_base_url=run.desk_base_url)
 
 
 def _sources(settings: dict):
     """The run's sources.yaml (param `sources`, else <landing>/sources.yaml if present)."""
-    from pathlib import Path
-
     from audits.sources.pull import sources_config
 
-    return sources_config(Path(settings["landing"]), settings.get("sources") or None, absolute=True)
+    run = _run(settings)
+    return sources_config(run.landing, run.sources or None, absolute=True)
 
 
 def _pull_settings(settings: dict):
     """What a pull needs: the run's day and folders, its sources, and whether it may replace."""
-    from pathlib import Path
-
     from audits.sources.pull import PullSettings
 
-    return PullSettings(landing=Path(settings["landing"]), day=dt.date.fromisoformat(settings["audit_date"]),
-                        sources=_sources(settings), out=Path(settings["out"]),
-                        replace=bool(settings.get("replace_landed")), now=pendulum.now("UTC"))
+    run = _run(settings)
+    return PullSettings(landing=run.landing, day=run.audit_date, sources=_sources(settings), out=run.out,
+                        replace=run.replace_landed, now=pendulum.now("UTC"))
 
 
 def _pull_late(settings: dict, delivered: list[str]) -> None:
@@ -485,27 +491,6 @@ def _hmac_secret() -> bytes:
             f"{SECRET_VARIABLE} in this worker's environment (or a secrets backend that exports it), restart it, "
             "and clear this task.")
     return secret.encode()
-
-
-def _signing_key(*, announce: bool):
-    """The key that signs the manifest (review.md §3), or None: the Airflow connection
-    `audit_signing_key` when defined (the PEM private key in its password, or its extra as
-    `private_key` PEM text or `key_file` a path every worker reads), else the PEM file named by
-    the environment variable AUDIT_SIGNING_KEY, else None: the manifest is unsigned, which the
-    task log says once when `announce`. A key configured but unusable is a ConfigError (the task
-    fails without retry, naming where the key was looked for, never its content)."""
-    from airflow.sdk import Connection
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    from audits.signing import SIGNING_CONNECTION, signing_key_from_connection, signing_key_from_environment
-
-    try:
-        connection = Connection.get(SIGNING_CONNECTION)
-    except AirflowNotFoundException:
-        connection = None
-    if connection is not None:
-        return signing_key_from_connection(connection.password, connection.extra_dejson)
-    return signing_key_from_environment(announce=announce)
 
 
 @contextmanager

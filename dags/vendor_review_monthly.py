@@ -77,7 +77,7 @@ def vendor_review_monthly():
     @task
     def resolve_periods() -> dict:
         """Settle which periods this run reviews, the paths and the rulepack; later tasks read only this."""
-        from audits.config import load_rulepack
+        from audits.rulepack import load_rulepack
         from audits.deployment import shared_paths
         from audits.review.period import closes_a_quarter, parse, previous_month, previous_quarter
         from audits.version import code_version
@@ -124,42 +124,22 @@ def vendor_review_monthly():
         """One period's review; fails at once, naming the days, when a day has no report (unless allowed)."""
         from pathlib import Path
 
-        from audits.config import load_rulepack
+        from audits.rulepack import load_rulepack
+        from audits.review.build import ReviewConfig, run_review
         from audits.review.period import parse
-        from audits.review_run import ReviewConfig, run_review
+        from audits.sources.connections import signing_key
 
         with _fail_without_retry():
             result = run_review(ReviewConfig(
                 period=parse(period["kind"], period["label"]), out=Path(settings["out"]),
                 store=Path(settings["store"]), rulepack=load_rulepack(settings["rulepack"]),
                 code_version=settings["code_version"], allow_missing_days=settings["allow_missing_days"],
-                signing_key=_signing_key(), orchestrated=True))
+                signing_key=signing_key(announce=True), orchestrated=True))
         return str(result.review_dir)
 
     settings = resolve_periods()
     periods = wait_for_reports(settings)
     review.partial(settings=settings).expand(period=periods)
-
-
-def _signing_key():
-    """The key that signs the review's and share packs' manifests (review.md §3), looked up as the
-    nightly DAG does: the Airflow connection `audit_signing_key`, else the PEM file named by
-    AUDIT_SIGNING_KEY, else None (unsigned, said once in the task log). These few lines repeat
-    the nightly DAG's on purpose: audits/ never imports Airflow (style.md), and a DAG file holds
-    one DAG, so the Connection look-up lives in each DAG file; what it does with the key is
-    audits.signing's, shared."""
-    from airflow.sdk import Connection
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    from audits.signing import SIGNING_CONNECTION, signing_key_from_connection, signing_key_from_environment
-
-    try:
-        connection = Connection.get(SIGNING_CONNECTION)
-    except AirflowNotFoundException:
-        connection = None
-    if connection is not None:
-        return signing_key_from_connection(connection.password, connection.extra_dejson)
-    return signing_key_from_environment(announce=True)
 
 
 @contextmanager

@@ -8,7 +8,8 @@ import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
-from audits.config import AuditConfig, load_rulepack
+from audits.config import AuditConfig
+from audits.rulepack import load_rulepack
 from audits.ingest import load_calls, load_reference
 from audits.models import DECISION_TABLES, TABLE_COLUMNS
 from audits.pipeline import ingest_earlier_days

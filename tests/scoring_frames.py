@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audits.rules.common import empty_violations
+from audits.rules.findings import empty_violations
 
 
 def calls_of(agency: str, n: int) -> pd.DataFrame:

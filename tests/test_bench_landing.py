@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audits.config import load_rulepack
+from audits.rulepack import load_rulepack
 from audits.ingest import load_calls, load_reference
 from audits.models import REFERENCE_TABLES
 from benchmarks.landing import write_bulk_landing

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from audits.config import RULEPACK_DIR, ConfigError, load_rulepack
+from audits.config import ConfigError
+from audits.rulepack import RULEPACK_DIR, load_rulepack
 from audits.models import RULES_BY_ID
 
 
@@ -115,3 +116,28 @@ def test_cases_section_keys_and_values_are_checked(tmp_path):
         tmp_path, lambda d: d["cases"].update(resolve_after_days=2.5))
     assert "cases.max_exception_days must be between 1 and 3660" in _broken(
         tmp_path, lambda d: d["cases"].update(max_exception_days=0))
+
+
+MINIMAL = {"name": "minimal", "rules": {
+    "FREQ_CALLING_HOURS": {"windows": {"marketing": {"start": "08:00", "end": "21:00"}}},
+    "FREQ_DAILY_CAP": {"caps": {"marketing": 3}}, "FREQ_ROLLING_7D": {"caps": {"marketing": 7}},
+    "FREQ_RAPID_REDIAL": {"redial_gap_minutes": 5}, "FREQ_AFTER_REFUSAL": {"refusal_applies_to": ["marketing"]},
+    "FREQ_CALLER_DAILY_CAP": {"cap": 200}, "QUAL_AGENT_UNTRAINED": {"training_valid_days": 365}}}
+
+
+@pytest.mark.parametrize("empty", [None, {}])
+def test_a_rulepack_leaving_sections_out_takes_the_dataclasses_defaults(tmp_path, empty):
+    from audits.config import CaseSettings, ComplaintSettings, ReviewSettings, Scoring, WarningSettings
+
+    sections = {key: None if empty is None else dict(empty) for key in ("scoring", "cases", "complaints", "warnings",
+                                                                      "review")}
+    for doc in (MINIMAL, {**MINIMAL, **sections}):
+        path = tmp_path / "minimal.yaml"
+        path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+        pack = load_rulepack(path)
+        assert (pack.scoring, pack.cases, pack.complaints, pack.warnings, pack.review) == (
+            Scoring(), CaseSettings(), ComplaintSettings(), WarningSettings(), ReviewSettings())
+        assert pack.scoring.grade_bands == (("A", 90.0), ("B", 80.0), ("C", 70.0), ("D", 60.0))
+        assert (pack.bank_timezone, pack.default_region, pack.rolling_window_days, pack.cooling_off_days,
+                pack.description) == ("Asia/Shanghai", "CN", 7, {}, "")
+        assert pack.attempt_dispositions == {"ANSWERED", "NO_ANSWER", "REJECTED", "VOICEMAIL"}

@@ -4,6 +4,7 @@ deadline counted from when the run was due, and folders that every process must 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -112,3 +113,33 @@ def test_a_failed_pull_is_named_by_its_agency_and_says_what_the_report_audited_i
     assert message.startswith("The report IS PUBLISHED, but pull_sources[AG01], pull_sources[AG03], "
                               "stage_agency[1] failed")
     assert "pull_sources_0" not in message and f"- {ag01}" in message and "is reported DQ_FILE_MISSING" not in message
+
+
+RUN = dict(audit_date="2026-11-27", landing="/data/landing", out="/data/reports", store="/data/store",
+           rulepack="cn_bank", run_id="scheduled__2026-11-27T18:00:00+00:00", code_version="abc123",
+           generated_at="2026-11-28T02:00:05+00:00", landing_wait_minutes=120, rule_partitions=4,
+           notify_to="a@bank.example, b@bank.example", notify_from="", report_base_url="https://r.example/",
+           sources="", replace_landed=True)
+
+
+def test_run_settings_travel_through_xcom_as_json_and_come_back_typed():
+    from pathlib import Path
+
+    from audits.deployment import RunSettings
+
+    settings = RunSettings.from_xcom(json.loads(json.dumps(RUN)))
+    assert settings.audit_date == dt.date(2026, 11, 27) and settings.landing == Path("/data/landing")
+    assert settings.report_dir == Path("/data/reports/2026-11-27")
+    assert (settings.rule_partitions, settings.landing_wait_minutes, settings.replace_landed) == (4, 120, True)
+    assert settings.as_xcom() == RUN
+    assert json.loads(json.dumps(settings.as_xcom())) == RUN
+
+
+@pytest.mark.parametrize("change", [{"rule_partitons": 4, "rule_partitions": None}, {"rule_partitions": None}])
+def test_run_settings_of_other_code_are_refused_naming_the_keys(change):
+    from audits.deployment import RunSettings
+
+    values = {k: v for k, v in {**RUN, **change}.items() if v is not None}
+    with pytest.raises(ConfigError, match="rule_partitions") as refused:
+        RunSettings.from_xcom(values)
+    assert "resolve_run" in str(refused.value)

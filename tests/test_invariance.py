@@ -20,9 +20,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.config import AuditConfig, load_rulepack
+from audits.config import AuditConfig
+from audits.rulepack import load_rulepack
 from audits.ingest import load_calls, load_reference
-from audits.loaders import TEXT, parse_timestamps, read_table
+from audits.loaders import TEXT, read_table
+from audits.values import parse_timestamps
 from audits.models import TABLE_COLUMNS
 from audits.phones import normalise_phones
 from audits.pipeline import run_audit

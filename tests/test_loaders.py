@@ -9,14 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from audits.loaders import (
-    FileUnreadable,
-    list_cdr_files,
-    parse_dates,
-    parse_lists,
-    parse_timestamps,
-    read_table,
-)
+from audits.loaders import FileUnreadable, list_cdr_files, read_table
+from audits.values import parse_dates, parse_lists, parse_timestamps
 from audits.phones import normalise_phones
 
 HEADER = "call_id,agency_id,agent_id,campaign_id,caller_number,callee_number,start_time,answer_time,end_time,disposition,outcome,notes,callee_tz\n"

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 import yaml
 from hypothesis import Phase, event, given, settings
 
-from audits.config import AuditConfig, load_rulepack
+from audits.config import AuditConfig
+from audits.rulepack import load_rulepack
 from audits.pipeline import run_audit
 from tests.oracle import landings
 from tests.oracle.loading import Quarantined, load_day, load_reference, read_rows

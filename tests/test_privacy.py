@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from audits.config import load_rulepack
+from audits.rulepack import load_rulepack
 from audits.ingest import load_calls, load_reference
 from audits.models import CaseLine, Finding
 from audits.privacy import (_LOOSE, CHINESE_DIGITS, FOLDS_TO_DIGITS, INVISIBLE, key_fingerprint, mask_e164,

@@ -115,3 +115,19 @@ def test_an_unfinished_staging_folder_is_discarded_and_the_report_kept(two_repor
 
 def _sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_prior_scores_are_those_of_the_trend_days_or_the_month_so_far_whichever_is_longer(tmp_path):
+    import datetime as dt
+
+    from audits.report import read_prior_scores
+
+    for day in ("2026-11-01", "2026-11-02", "2026-11-05", "2026-11-06", "2026-11-07"):
+        (tmp_path / day).mkdir()
+        (tmp_path / day / "scores.csv").write_text(f"audit_date,agency_id,overall,grade\n{day},AG01,90.5,A\n",
+                                                   encoding="utf-8")
+    read = read_prior_scores(tmp_path, dt.date(2026, 11, 7), trend_days=3)        # the month so far is longer
+    assert read["audit_date"].tolist() == ["2026-11-06", "2026-11-05", "2026-11-02", "2026-11-01"]
+    assert read_prior_scores(tmp_path, dt.date(2026, 11, 3), trend_days=2)["audit_date"].tolist() == ["2026-11-02",
+                                                                                                       "2026-11-01"]
+    assert read_prior_scores(tmp_path, dt.date(2026, 11, 1), trend_days=1).empty

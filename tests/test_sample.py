@@ -78,7 +78,7 @@ def test_layout_and_summary(sample):
     assert "cdr/2026-11-27/AG01.csv" in names and "cdr/2026-11-27/AG02.csv.gz" in names
     assert "cdr/2026-11-27/AG03.parquet" in names
     assert "cdr/2026-11-28/AG04.csv" not in names              # the planted missing file
-    assert not [n for n in names if n.endswith(".part")]
+    assert not [n for n in names if n.endswith(".tmp")]
     assert (summary["days"], summary["agencies"], summary["files"]) == (3, 8, 23)
     assert summary["calls"] == sum(len(_rows(landing / n)[1]) for n in names if n.startswith("cdr/"))
     assert summary["planted"]["DQ_FILE_MISSING"] == 1

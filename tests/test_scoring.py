@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from audits.config import load_rulepack
+from audits.rulepack import load_rulepack
 from audits.models import Provenance
-from audits.rules.common import empty_violations
+from audits.rules.findings import empty_violations
 from audits.scoring import (
     EVIDENCE_PER_RULE,
     AgencyVolume,

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from audits.models import RULES_BY_ID
-from audits.rules.common import empty_violations
+from audits.rules.findings import empty_violations
 from audits.scoring import _finding_tally
 
 RULES = ("QUAL_NO_CONTRACT", "CONF_PII_IN_NOTES", "FREQ_DAILY_CAP", "FREQ_RAPID_REDIAL", "CONF_NO_CONSENT")

@@ -15,9 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from audits import store
-from audits.config import load_rulepack
+from audits.rulepack import load_rulepack
 from audits.models import PURPOSES
-from audits.rules.common import compact_history
+from audits.rules.inputs import compact_history
 
 D = dt.date(2026, 11, 27)
 CAMPAIGNS = pd.DataFrame({"campaign_id": ["C1", "C2"], "purpose_code": ["collection", "marketing"]})

@@ -21,7 +21,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audits.loaders import parse_timestamps
+from audits.values import parse_timestamps
 
 _SHAPE = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
                     r"(?:(Z)|([+-])(\d{2})(?::?(\d{2}))?)?")

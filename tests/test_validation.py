@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from audits.config import load_rulepack
+from audits.rulepack import load_rulepack
 from audits.ingest import load_calls, load_reference
 from audits.models import TABLE_COLUMNS
 from audits.validation import SUITE_TABLES, load_result, load_suite, load_suite_document

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from audits.cli import main as cli
-from audits.config import RULEPACK_DIR
+from audits.rulepack import RULEPACK_DIR
 from audits.manifest import sha256_path
 from tests.landing import DAY, OTHER, REFERENCE, call, make_landing
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from audits.config import ConfigError, load_rulepack
+from audits.config import ConfigError
+from audits.rulepack import load_rulepack
 from audits.sources.config import load_sources
 from tests.landing import DAY, make_landing
 

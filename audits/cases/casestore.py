@@ -35,6 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from audits import atomic
 from audits import store as stored
 from audits.cases.lifecycle import COUNT_COLUMNS, SNAPSHOT_COLUMNS, empty_counts, empty_snapshot
 
@@ -174,7 +175,7 @@ def commit_case_day(store: Path, day: dt.date, run_id: str) -> bool:
     published); False when there are none of that run. The caller holds the store's lock."""
     if pending_run(store, day) != run_id:
         return False
-    stored.move_folder(pending_folder(store, day), day_folder(store, day))
+    atomic.replace_folder(pending_folder(store, day), day_folder(store, day))
     return True
 
 

@@ -83,10 +83,11 @@ def decision_frames(inputs: dict[str, Ingested], desk) -> tuple[pd.DataFrame | N
     return merged_decisions(exceptions, desk.exceptions), merged_decisions(disputes, desk.disputes)
 
 
-def commit_cases(config: AuditConfig) -> None:
-    """The day's report is published: the case files this run wrote join the chain."""
-    with stored.writing(config.store, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
-        commit_case_day(config.store, config.audit_date, config.run_id)
+def commit_cases(store: Path, day: dt.date, *, run_id: str, wait_seconds: float) -> None:
+    """Day `day`'s report is published: the case files run `run_id` wrote join the chain (under
+    the store's lock, waited for at most `wait_seconds`)."""
+    with stored.writing(store, run_id=run_id, wait_seconds=wait_seconds):
+        commit_case_day(store, day, run_id)
 
 
 def settle_pending(store: Path, out: Path) -> None:

@@ -32,7 +32,8 @@ import pandas as pd
 from audits.cases.keys import case_id
 from audits.config import AuditConfig
 from audits.ingest import Ingested, decision_paths, load_reference_table
-from audits.loaders import TEXT, parse_dates
+from audits.loaders import TEXT
+from audits.values import parse_dates
 from audits.models import RULES_BY_ID, SubjectKind
 from audits.phones import normalise_phones
 from audits.privacy import phone_keys

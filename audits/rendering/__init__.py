@@ -10,16 +10,16 @@ writes index.html, summary.xlsx and agencies/<agency_id>.html|.xlsx and returns 
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
+from audits import atomic
 from audits.models import Portfolio, agency_file_stem
 from audits.privacy import mask_published_fields
 from audits.workers import in_processes
 
-from .html import default_templates_dir, render_index_html, render_scorecard_html
-from .xlsx import write_scorecard_workbook
-from .xlsx_summary import write_summary_workbook
+from audits.rendering.html.pages import default_templates_dir, render_index_html, render_scorecard_html
+from audits.rendering.xlsx.scorecard import write_scorecard_workbook
+from audits.rendering.xlsx.summary import write_summary_workbook
 
 __all__ = [
     "default_templates_dir",
@@ -31,19 +31,12 @@ __all__ = [
 ]
 
 
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 def _write_scorecard(card, agencies_dir: Path, templates_dir: Path | None, agency_ids: tuple[str, ...]) -> list[Path]:
     # ids from input as published, other agencies unnamed; in the worker, beside its pages
     card = mask_published_fields(card, unnamed=[a for a in agency_ids if a != card.agency_id])
     stem = agency_file_stem(card.agency_id)
     html_path = agencies_dir / f"{stem}.html"
-    _write_text(html_path, render_scorecard_html(card, templates_dir=templates_dir))
+    atomic.write_text(html_path, render_scorecard_html(card, templates_dir=templates_dir))
     xlsx_path = agencies_dir / f"{stem}.xlsx"
     write_scorecard_workbook(card, xlsx_path)
     return [html_path, xlsx_path]
@@ -100,7 +93,7 @@ def write_reports(portfolio: Portfolio, out_dir: Path, *,
     shown = mask_published_fields(dataclasses.replace(portfolio, scorecards=tuple(
         dataclasses.replace(card, findings=()) for card in portfolio.scorecards)))
     index_path = out_dir / "index.html"
-    _write_text(index_path, render_index_html(shown, templates_dir=templates_dir))
+    atomic.write_text(index_path, render_index_html(shown, templates_dir=templates_dir))
     summary_path = out_dir / "summary.xlsx"
     write_summary_workbook(shown, summary_path)
     written += [index_path, summary_path]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from audits.models import RULES_BY_ID, CaseLine, Finding, Portfolio, agency_file_stem, open_cases_text
 
-from .formatting import DASH, Pill, fmt_int, parse_timestamp, severity_pill
+from audits.rendering.formatting import DASH, Pill, fmt_int, parse_timestamp, severity_pill
 
 OVERDUE_DAYS = 7
 CASES_SHOWN = 100             # case lines on a scorecard page; the workbook's Cases sheet lists every one

@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 
 from audits.models import ComplaintRate, Portfolio, Scorecard, agency_file_stem
 
-from .formatting import DASH, MINUS, fmt_int, lang_of
+from audits.rendering.formatting import DASH, MINUS, fmt_int, lang_of
 
 SPARK_W, SPARK_H = 160, 36
 _LINE = "#1f4e79"

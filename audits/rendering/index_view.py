@@ -13,21 +13,12 @@ from dataclasses import dataclass
 
 from audits.models import NOT_ASSESSED, IgnoredFile, Portfolio, RegulatorComplaint, Scorecard, agency_file_stem
 
-from .formatting import (
-    Change,
-    Pill,
-    change_of,
-    fmt_int,
-    fmt_score,
-    grade_pill,
-    lang_of,
-    parse_timestamp,
-    status_pill,
-)
-from .cases_view import (OVERDUE_DAYS, CaseGroup, case_counts, case_groups, new_critical_cases,
-                         overdue_cases)
-from .view import ProvenanceView, not_assessed_message, provenance_view
-from .warnings_view import WarningEvent, warning_events
+from audits.rendering.formatting import (Change, Pill, change_of, fmt_int, fmt_score, grade_pill,
+                                         lang_of, parse_timestamp, status_pill)
+from audits.rendering.cases_view import (OVERDUE_DAYS, CaseGroup, case_counts, case_groups, new_critical_cases,
+                                         overdue_cases)
+from audits.rendering.view import ProvenanceView, not_assessed_message, provenance_view
+from audits.rendering.warnings_view import WarningEvent, warning_events
 
 WARNINGS_FIRST_SCREEN = 10     # early warnings on the first screen; the section below lists every one
 OVERDUE_OPEN_UP_TO = 3         # an overdue group of at most this many cases is listed case by case

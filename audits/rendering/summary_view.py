@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from audits.models import CaseLine, Scorecard, SlaToDate
 
-from .cases_view import (CASES_SHOWN, EVIDENCE_CASES, STATUS_PILLS, CaseGroup, CaseRow, EvidenceGroup, case_groups,
-                         case_row, evidence_row, more_text)
-from .formatting import Pill, fmt_int
+from audits.rendering.cases_view import (CASES_SHOWN, EVIDENCE_CASES, STATUS_PILLS, CaseGroup, CaseRow, EvidenceGroup,
+                                         case_groups, case_row, evidence_row, more_text)
+from audits.rendering.formatting import Pill, fmt_int
 
 SLA_PILLS = {"met": Pill("met", "sla-met"), "at risk": Pill("at risk", "sla-risk"), "n/a": Pill("n/a", "sla-na")}
 STATUS_ORDER = ("new", "reopened", "open", "quiet", "resolved")

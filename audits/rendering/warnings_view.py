@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from audits.models import EarlyWarning, agency_file_stem
 
-from .formatting import DASH
+from audits.rendering.formatting import DASH
 
 METRIC_LABELS = {
     "attempts": "Attempts",

@@ -32,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 import phonenumbers
 
+from audits import atomic
 from audits.csvcells import formula_safe
 from audits.manifest import sha256_path
 
@@ -131,8 +132,7 @@ def zip_folder(folder: Path, target: Path) -> None:
             info.create_system = 3                       # Unix, whatever the machine
             info.external_attr = 0o644 << 16
             archive.writestr(info, path.read_bytes(), compresslevel=9)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(buffer.getvalue())
+    atomic.write_bytes(target, buffer.getvalue())
 
 
 def pack_outputs(folder: Path) -> dict[str, str]:

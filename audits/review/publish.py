@@ -17,7 +17,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from audits import locks
+from audits import atomic, locks
 from audits.manifest import MANIFEST, load_json, sha256_path
 from audits.signing import sign_manifest
 
@@ -66,20 +66,12 @@ def publish(staging: Path, final: Path, manifest: dict, signing_key=None) -> str
         manifest = {**manifest, "supersedes": None}
     write_json(staging / MANIFEST, manifest)
     _sign(staging / MANIFEST, signing_key)
-    if final.exists():
-        into = staging / "superseded"
-        into.mkdir(exist_ok=True)
-        older = final / "superseded"
-        if older.is_dir():
-            for child in sorted(older.iterdir()):
-                os.replace(child, into / child.name)
-            older.rmdir()
-        os.replace(final, staging / manifest["supersedes"]["kept_at"].rstrip("/"))
-    os.replace(staging, final)
+    kept = manifest["supersedes"]["kept_at"].rstrip("/").split("/", 1)[1] if manifest["supersedes"] else ""
+    atomic.supersede_into(staging, final, kept)               # final absent: kept is not used
     return "published" if manifest["supersedes"] is None else f"published; the previous review is kept at " \
                                                                f"{manifest['supersedes']['kept_at']}"
 
 
 def write_json(path: Path, document: dict) -> None:
     """JSON as the daily manifest writes it (indented, UTF-8, key order as given)."""
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    atomic.write_text(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from audits.models import VIOLATION_COLUMNS
-from audits.rules.common import RuleInputs, empty_violations
+from audits.rules.findings import empty_violations
+from audits.rules.inputs import RuleInputs
 from audits.rules.confidentiality import (
     calls_by_inactive_agents,
     calls_under_lapsed_nda,

@@ -10,7 +10,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from audits.privacy import may_hold_number, written_numbers
-from audits.rules.common import RuleInputs, active_on, agency_numbers_in, as_violations, pairs_in
+from audits.rules.findings import as_violations
+from audits.rules.inputs import RuleInputs
+from audits.rules.joins import active_on, agency_numbers_in, pairs_in
 from audits.tables import contracts_in_force
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

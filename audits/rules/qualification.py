@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audits.rules.common import RuleInputs, active_on, as_violations, map_pairs, pairs_in
+from audits.rules.findings import as_violations
+from audits.rules.inputs import RuleInputs
+from audits.rules.joins import active_on, map_pairs, pairs_in
 from audits.tables import contracts_in_force
 
 

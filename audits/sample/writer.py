@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import re
 import zipfile
 from pathlib import Path
@@ -19,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from audits import atomic
 
 # Timestamp styles: (separator, precision, offset form). Precision: s, m(inutes) or ms.
 TS_STYLES = (
@@ -160,11 +161,7 @@ def encode_csv(data: bytes, fmt: str) -> bytes:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a hidden temporary name in the same folder, then rename over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
+    atomic.write_bytes(path, data)
 
 
 def parquet_bytes(header: list[str], columns: list[np.ndarray]) -> bytes:

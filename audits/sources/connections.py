@@ -1,10 +1,11 @@
-"""Airflow connections as the pull uses them: their secrets (to keep out of every message),
-and the errors that say a connection is missing or unusable. Airflow is imported only here,
-inside functions (the rest of `audits` never imports it)."""
+"""Airflow connections as the pull and the DAGs use them: their secrets (to keep out of every
+message), the errors that say a connection is missing or unusable, and the signing key's
+look-up. Airflow is imported only here, inside functions (the rest of `audits` never imports it)."""
 
 from __future__ import annotations
 
 from audits.privacy import mask_free_text
+from audits.signing import SIGNING_CONNECTION, signing_key_from_connection, signing_key_from_environment
 
 SECRET_WORDS = ("pass", "key", "secret", "token", "credential", "auth")
 
@@ -35,6 +36,25 @@ def get_connection(connection_id: str):
         return BaseHook.get_connection(connection_id)
     except AirflowNotFoundException:
         raise LookupError(undefined(connection_id)) from None
+
+
+def signing_key(*, announce: bool):
+    """The key that signs manifests under Airflow (review.md §3), or None: the connection
+    `audit_signing_key` when defined (the PEM private key in its password, or its extra as
+    `private_key` PEM text or `key_file` a path every worker reads), else the PEM file named by
+    the environment variable AUDIT_SIGNING_KEY, else None: unsigned, which the task log says once
+    when `announce`. A key configured but unusable is a ConfigError naming where it was looked
+    for, never its content."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        connection = Connection.get(SIGNING_CONNECTION)
+    except AirflowNotFoundException:
+        connection = None
+    if connection is not None:
+        return signing_key_from_connection(connection.password, connection.extra_dejson)
+    return signing_key_from_environment(announce=announce)
 
 
 def undefined(connection_id: str) -> str:

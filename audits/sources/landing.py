@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from audits import atomic
 from audits.loaders import REFERENCE_SUFFIXES, scan_cdr_folder
 
 RECORDS = "sources"            # <landing>/sources/<D>/{cdr,reference,complaints}/<name>.json
@@ -74,27 +74,13 @@ def put_in_place(temporary: Path, target: Path, others: tuple[Path, ...]) -> lis
     one agency (both unreadable) or shadow the new table. Returns what was removed. The file
     keeps the mode it was created with (0666 less the umask): a umask of 077 keeps it private."""
     temporary.replace(target)
-    _sync_folder(target.parent)
+    atomic.sync_folder(target.parent)
     removed = []
     for other in others:
         if other != target and other.exists():
             other.unlink()
             removed.append(other)
     return removed
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename durable (a crash after it keeps the new name)."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 # --- pull records -----------------------------------------------------------------------
@@ -116,10 +102,7 @@ def read_record(path: Path) -> dict:
 
 def write_record(path: Path, record: dict) -> None:
     """Write a pull record atomically (temporary name, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    staging.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    staging.replace(path)
+    atomic.write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
 def sources_of_day(landing: Path, day: dt.date) -> dict[str, dict]:

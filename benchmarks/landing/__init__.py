@@ -70,7 +70,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audits.config import load_rulepack
+from audits.rulepack import load_rulepack
 from benchmarks.landing.cdr import CDR_SUFFIXES, agency_day, write_cdr
 from benchmarks.landing.dialler import State
 from benchmarks.landing.heavy import plan_breakages

@@ -10,7 +10,7 @@ import openpyxl
 
 from audits.pipeline import run_audit
 from tests.landing import CALLER, CUSTOMER, DAY, OTHER, call, config_for, make_landing
-from audits.rendering.xlsx_cases import CASE_HEADERS
+from audits.rendering.xlsx.cases import CASE_HEADERS
 
 UNREGISTERED = "13800001111"
 

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from audits.cases.keys import case_id
-from audits.config import DEVELOPMENT_HMAC_SECRET, AuditConfig, load_rulepack
+from audits.config import DEVELOPMENT_HMAC_SECRET, AuditConfig
+from audits.rulepack import load_rulepack
 from audits.pipeline import run_audit
 from audits.privacy import phone_keys
 from audits.sample import write_sample_landing

@@ -14,7 +14,8 @@ import io
 from audits.cases.keys import case_id
 from audits.cases.summary import CASE_COLUMNS
 from audits.cli import main as cli
-from audits.config import DEVELOPMENT_HMAC_SECRET, RULEPACK_DIR as REPO_PACKS, load_rulepack
+from audits.config import DEVELOPMENT_HMAC_SECRET
+from audits.rulepack import RULEPACK_DIR as REPO_PACKS, load_rulepack
 from audits.manifest import sha256_path
 from audits.pipeline import run_audit
 from tests.landing import DAY, OTHER, call, config_for, make_landing

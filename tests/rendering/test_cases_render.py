@@ -9,7 +9,7 @@ import openpyxl
 
 from audits.models import CaseLine, Finding, Portfolio
 from audits.rendering import render_index_html, render_scorecard_html, write_scorecard_workbook, write_summary_workbook
-from audits.rendering.xlsx_cases import CASE_HEADERS
+from audits.rendering.xlsx.cases import CASE_HEADERS
 from tests.rendering.test_html import parse
 
 

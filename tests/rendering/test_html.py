@@ -12,7 +12,7 @@ from audits.rendering import (
     render_scorecard_html,
     write_reports,
 )
-from audits.rendering.html import environment
+from audits.rendering.html.pages import environment
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}

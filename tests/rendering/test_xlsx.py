@@ -6,7 +6,7 @@ from datetime import datetime
 import openpyxl
 
 from audits.rendering import write_scorecard_workbook, write_summary_workbook
-from audits.rendering.xlsx import FINDING_HEADERS
+from audits.rendering.xlsx.scorecard import FINDING_HEADERS
 
 INVALID_TITLE = re.compile(r"[\[\]:*?/\\]")
 

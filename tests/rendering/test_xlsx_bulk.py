@@ -8,8 +8,8 @@ import openpyxl
 from openpyxl import Workbook
 
 from audits.models import Provenance
-from audits.rendering.xlsx_bulk import INT, TEXT, TIMESTAMP, add_bulk_rows
-from audits.rendering.xlsx_cells import Rows, add_table, header_cells, save_workbook
+from audits.rendering.xlsx.bulk import INT, TEXT, TIMESTAMP, add_bulk_rows
+from audits.rendering.xlsx.cells import Rows, add_table, header_cells, save_workbook
 
 PROVENANCE = Provenance("r", "2026-03-14", "cn_bank", "0" * 64, "test", "2026-03-15T01:30:00+08:00", ())
 

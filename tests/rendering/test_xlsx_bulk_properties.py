@@ -1,6 +1,6 @@
-"""The workbooks' bulk rows (xlsx_bulk: sheet XML written as text) read back with openpyxl,
+"""The workbooks' bulk rows (xlsx/bulk.py: sheet XML written as text) read back with openpyxl,
 against a per-value oracle written from the modules' docstrings and XML 1.0, and against the
-ordinary openpyxl path of the project (xlsx_cells.safe / num_cell, as the sheets wrote these
+ordinary openpyxl path of the project (xlsx/cells.py safe / num_cell, as the sheets wrote these
 rows before bulk rows) for the same rows: both must give the same cells.
 
 The oracle of a text cell: characters XML 1.0 cannot hold (C0 controls other than tab, LF and
@@ -27,8 +27,8 @@ from openpyxl import Workbook
 
 from audits.models import Provenance
 from audits.rendering import write_scorecard_workbook
-from audits.rendering.xlsx_bulk import INT, TEXT, TIMESTAMP, add_bulk_rows
-from audits.rendering.xlsx_cells import (DATETIME_FMT, INT_FMT, Rows, add_table, header_cells, num_cell, safe,
+from audits.rendering.xlsx.bulk import INT, TEXT, TIMESTAMP, add_bulk_rows
+from audits.rendering.xlsx.cells import (DATETIME_FMT, INT_FMT, Rows, add_table, header_cells, num_cell, safe,
                                          save_workbook)
 
 PROVENANCE = Provenance("r", "2026-03-14", "cn_bank", "0" * 64, "test", "2026-03-15T01:30:00+08:00", ())

@@ -110,7 +110,7 @@ def test_the_trend_chart_is_straight_with_a_gap_for_a_day_not_assessed(tmp_path,
 
 
 def test_a_row_is_as_tall_as_its_wrapped_text():
-    from audits.rendering.xlsx_cells import MAX_LINES, text_lines
+    from audits.rendering.xlsx.cells import MAX_LINES, text_lines
     assert text_lines("", 30) == text_lines("Customer not assigned", 30) == 1
     assert text_lines("Customer not assigned to this agency", 24) == 2          # wraps on a space
     assert text_lines("Customer not assigned to this agency", 20) == 3
@@ -123,7 +123,7 @@ def test_wrapped_ascii_lines_match_wrapping_word_by_word():
     that every other text goes through."""
     from hypothesis import given, settings, strategies as st
 
-    from audits.rendering.xlsx_cells import MAX_LINES, _ascii_lines, _wide_lines
+    from audits.rendering.xlsx.cells import MAX_LINES, _ascii_lines, _wide_lines
 
     words = st.text(alphabet="abcdefghij-.,;:()0123456789", min_size=1, max_size=40)
 

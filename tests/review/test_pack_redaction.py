@@ -8,7 +8,7 @@ import io
 import json
 import zipfile
 
-from audits.config import load_rulepack
+from audits.rulepack import load_rulepack
 from audits.review import period as periods
 from audits.review_run import ReviewConfig, run_review
 from tests.landing import REFERENCE, make_landing

@@ -15,7 +15,7 @@ import pytest
 
 from audits.cases.keys import case_id
 from audits.cli import main as cli
-from audits.config import load_rulepack
+from audits.rulepack import load_rulepack
 from audits.manifest import MANIFEST, output_hashes
 from audits.pipeline import run_audit
 from audits.review import period as periods

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from audits.config import load_rulepack
+from audits.rulepack import load_rulepack
 from audits.review import period as periods
 from audits.review_run import ReviewConfig, run_review
 from tests.rendering.test_browser import _dump_dom, _visible

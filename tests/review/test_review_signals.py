@@ -10,7 +10,7 @@ import zipfile
 import pandas as pd
 import pytest
 
-from audits.config import load_rulepack
+from audits.rulepack import load_rulepack
 from audits.csvcells import read_csv
 from audits.review import period as periods
 from audits.review_run import ReviewConfig, ReviewError, run_review

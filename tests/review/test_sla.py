@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from audits.config import RULEPACK_DIR, ConfigError, SlaSettings, load_rulepack
+from audits.config import ConfigError, SlaSettings
+from audits.rulepack import RULEPACK_DIR, load_rulepack
 from audits.csvcells import read_csv
 from audits.review import period as periods
 from audits.review.sla import judge, overall_result

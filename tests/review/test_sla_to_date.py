@@ -7,7 +7,7 @@ import datetime as dt
 
 import pandas as pd
 
-from audits.config import load_rulepack
+from audits.rulepack import load_rulepack
 from audits.review.month_to_date import month_rows, sla_to_date
 
 DAY = dt.date(2026, 11, 12)

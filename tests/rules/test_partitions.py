@@ -8,7 +8,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from audits.config import AuditConfig, load_rulepack
+from audits.config import AuditConfig
+from audits.rulepack import load_rulepack
 from audits.ingest import load_calls, load_reference
 from audits.pipeline import ingest_earlier_days, rule_inputs
 from audits.rules import partition_of, run_rules, sort_violations

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from audits.config import RULEPACK_DIR, ConfigError, load_rulepack
+from audits.config import ConfigError
+from audits.rulepack import RULEPACK_DIR, load_rulepack
 
 
 @pytest.mark.parametrize("name", ["cn_bank", "us_collections"])

@@ -9,7 +9,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from audits.config import AuditConfig, load_rulepack
+from audits.config import AuditConfig
+from audits.rulepack import load_rulepack
 from audits.pipeline import run_audit
 from audits.privacy import mask_free_text
 from audits.sample import write_sample_landing

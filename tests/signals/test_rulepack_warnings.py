@@ -8,8 +8,8 @@ import re
 import pytest
 import yaml
 
-from audits.config import (DEFAULT_WARNING_FLOORS, DEFAULT_WARNING_MIN_DENOMINATORS, RULEPACK_DIR, ConfigError,
-                           WarningSettings, load_rulepack)
+from audits.config import DEFAULT_WARNING_FLOORS, DEFAULT_WARNING_MIN_DENOMINATORS, ConfigError, WarningSettings
+from audits.rulepack import RULEPACK_DIR, load_rulepack
 from audits.signals.metrics import RATIOS
 
 

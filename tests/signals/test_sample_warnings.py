@@ -10,7 +10,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from audits.config import AuditConfig, load_rulepack
+from audits.config import AuditConfig
+from audits.rulepack import load_rulepack
 from audits.notify import compose_summary
 from audits.pipeline import run_audit
 from audits.sample import write_sample_landing

@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from audits import store
-from audits.config import WarningSettings, load_rulepack
+from audits.config import WarningSettings
+from audits.rulepack import load_rulepack
 from audits.signals import daily
 from audits.signals import metricstore as signalstore
 from audits.signals import signalstore as numberstore

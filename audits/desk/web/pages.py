@@ -17,7 +17,7 @@ from audits.desk.state import DeskState, in_force
 from audits.desk.web import views
 from audits.desk.web.evidence import daily_findings, evidence_calls, linked_complaints
 from audits.privacy import mask_free_text
-from audits.rendering.html import environment
+from audits.rendering.html.pages import environment
 
 LOG_SHOWN = 500
 CASE_ACTIONS = ("take", "acknowledge", "assign", "set_due", "comment", "propose_exception", "record_dispute",

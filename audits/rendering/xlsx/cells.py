@@ -32,8 +32,8 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from audits import atomic
 from audits.models import Provenance
-
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL_TEXT = 32767
@@ -78,7 +78,7 @@ GRADE_FILLS = {g: PatternFill("solid", fgColor=c) for g, c in
               {"A": "1E7B4A", "B": "4F8A3C", "C": "B7791F", "D": "C2571A", "F": "B42318"}.items()}
 _TABLE_STYLE = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
 _EPOCH = datetime(1980, 1, 1)
-BULK_ROWS = "_audits_bulk_rows"     # a sheet's rows written as XML text (xlsx_bulk), spliced in by save_workbook
+BULK_ROWS = "_audits_bulk_rows"     # a sheet's rows written as XML text (xlsx/bulk.py), spliced in by save_workbook
 # What XML 1.0 cannot hold: C0 controls but tab, LF and CR; surrogates; U+FFFE and U+FFFF. (openpyxl's
 # ILLEGAL_CHARACTERS_RE misses the last three: U+FFFF from a CSV made a sheet Excel cannot open.)
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -359,7 +359,7 @@ def new_workbook(title: str, prov: Provenance) -> Workbook:
 
 class _StableZip(zipfile.ZipFile):
     """A zip whose entries all carry one fixed timestamp and mode; `splices`: sheet XML rows
-    (xlsx_bulk) to insert at the end of the sheetData of the named worksheet entries."""
+    (xlsx/bulk.py) to insert at the end of the sheetData of the named worksheet entries."""
 
     def __init__(self, file, date_time: tuple[int, int, int, int, int, int], splices: dict[str, str] | None = None):
         super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
@@ -401,11 +401,9 @@ def _spliced(sheet: bytes, rows: bytes) -> bytes:
 def save_workbook(wb: Workbook, path: Path, prov: Provenance) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     stamp = _generated_at(prov).timetuple()[:6]
     # openpyxl names the k-th worksheet's entry sheet<k>.xml (ExcelWriter._write_worksheets)
     splices = {f"xl/worksheets/sheet{k}.xml": "".join(getattr(ws, BULK_ROWS))
                for k, ws in enumerate(wb.worksheets, 1) if getattr(ws, BULK_ROWS, None)}
-    with open(tmp, "wb") as fh:
+    with atomic.writing(path) as staging, open(staging, "wb") as fh:
         ExcelWriter(wb, _StableZip(fh, stamp, splices)).save()  # not wb.save(): it stamps "now"
-    os.replace(tmp, path)

@@ -1,5 +1,5 @@
 """PeriodScorecard / ReviewPortfolio -> the review workbooks (openpyxl, write-only), built from
-the same cells as the daily workbooks (xlsx_cells: formula-safe text, byte-stable files).
+the same cells as the daily workbooks (xlsx/cells.py: formula-safe text, byte-stable files).
 
 Per agency: Summary (headline, SLA clauses, families), Daily, Cases, Complaints, Warnings,
 Decisions (exceptions used, disputes), Peers, Provenance. The portfolio: Ranking, SLA,
@@ -15,31 +15,11 @@ from openpyxl.styles import Font
 from audits.models import NOT_ASSESSED, Provenance, agency_file_stem
 from audits.review.cards import PeriodScorecard, ReviewPortfolio, ReviewProvenance
 
-from .formatting import family_label
-from .review_view import missing_note
-from .xlsx_cells import (
-    BIG,
-    BIG_WHITE,
-    CARD_FILL,
-    CENTER,
-    GRADE_FILLS,
-    HEADING,
-    INT_FMT,
-    LABEL,
-    RATE_FMT,
-    SCORE_FMT,
-    TITLE,
-    WEIGHT_FMT,
-    Rows,
-    add_table,
-    header_cells,
-    layout_sheet,
-    new_workbook,
-    num_cell,
-    safe,
-    save_workbook,
-    text_cell,
-)
+from audits.rendering.formatting import family_label
+from audits.rendering.review_view import missing_note
+from audits.rendering.xlsx.cells import (BIG, BIG_WHITE, CARD_FILL, CENTER, GRADE_FILLS, HEADING, INT_FMT, LABEL,
+                                         RATE_FMT, SCORE_FMT, TITLE, WEIGHT_FMT, Rows, add_table, header_cells,
+                                         layout_sheet, new_workbook, num_cell, safe, save_workbook, text_cell)
 
 OVERALL_FMT = "0.00"          # the period's overall score as the SLA judges it (84.99 is not 85.0)
 _RED = Font(bold=True, color="B42318")

@@ -1,7 +1,7 @@
 """Scorecard -> the per-agency XLSX workbook (openpyxl, write-only so 100k findings stay cheap).
 
-Summary, Cases (xlsx_cases), Rules, Findings, Data quality and Provenance sheets; how a cell is
-kept safe and the file byte-stable is in xlsx_cells, how long tables are written fast in xlsx_bulk.
+Summary, Cases (xlsx/cases.py), Rules, Findings, Data quality and Provenance sheets; how a cell is
+kept safe and the file byte-stable is in xlsx/cells.py, how long tables are written fast in xlsx/bulk.py.
 """
 
 from __future__ import annotations
@@ -14,36 +14,16 @@ from openpyxl.chart.data_source import AxDataSource, StrRef
 
 from audits.models import NOT_ASSESSED, RULES_BY_ID, DataQuality, Provenance, Scorecard
 
-from .formatting import DQ_DESCRIPTIONS, family_label, status_pill, without_server_paths
-from .view import agency_inputs, grade_bands_text, not_assessed_message
-from .xlsx_bulk import TEXT, TIMESTAMP, add_bulk_rows
-from .cases_view import case_counts, counts_text
-from .xlsx_cases import cases_sheet
-from .xlsx_complaints import agency_complaints_sheet
-from .xlsx_warnings import warnings_sheet
-from .xlsx_cells import (
-    BIG,
-    BIG_WHITE,
-    CARD_FILL,
-    CENTER,
-    CHANGE_FMT,
-    GRADE_FILLS,
-    HEADING,
-    INT_FMT,
-    LABEL,
-    RATE_FMT,
-    SCORE_FMT,
-    TITLE,
-    WEIGHT_FMT,
-    Rows,
-    add_table,
-    layout_sheet,
-    new_workbook,
-    num_cell,
-    safe,
-    save_workbook,
-    text_cell,
-)
+from audits.rendering.formatting import DQ_DESCRIPTIONS, family_label, status_pill, without_server_paths
+from audits.rendering.view import agency_inputs, grade_bands_text, not_assessed_message
+from audits.rendering.xlsx.bulk import TEXT, TIMESTAMP, add_bulk_rows
+from audits.rendering.cases_view import case_counts, counts_text
+from audits.rendering.xlsx.cases import cases_sheet
+from audits.rendering.xlsx.complaints import agency_complaints_sheet
+from audits.rendering.xlsx.warnings import warnings_sheet
+from audits.rendering.xlsx.cells import (BIG, BIG_WHITE, CARD_FILL, CENTER, CHANGE_FMT, GRADE_FILLS, HEADING, INT_FMT,
+                                         LABEL, RATE_FMT, SCORE_FMT, TITLE, WEIGHT_FMT, Rows, add_table, layout_sheet,
+                                         new_workbook, num_cell, safe, save_workbook, text_cell)
 
 
 def write_scorecard_workbook(card: Scorecard, path: Path) -> Path:
@@ -188,7 +168,7 @@ _FINDING_KINDS = (TIMESTAMP,) + (TEXT,) * 11
 
 def _findings_sheet(wb: Workbook, card: Scorecard) -> None:
     """The evidence kept per rule (scoring.EVIDENCE_PER_RULE), each finding with its case: written
-    as bulk rows (xlsx_bulk), so 2,000 findings of a rule cost milliseconds, not seconds."""
+    as bulk rows (xlsx/bulk.py), so 2,000 findings of a rule cost milliseconds, not seconds."""
     ws = wb.create_sheet("Findings")
     layout_sheet(ws, (20, 28, 15, 10, 18, 9, 13, 16, 13, 90, 16, 10), headers=FINDING_HEADERS, header_row=1,
                  wrap=(9,))

@@ -5,8 +5,8 @@ openpyxl makes a cell object per value and writes it through lxml, ~15 µs a cel
 findings-heavy day's 50 workbooks, each with up to 2,000 findings per rule, spent most of
 their rendering time there. Here a row is one string in the XML openpyxl itself writes
 (inline strings, numbers, styles by index), ~1 µs a cell, and the rows are spliced into the
-sheet's XML when the workbook is saved (save_workbook in xlsx_cells), after the rows
-appended the ordinary way. The same safety as xlsx_cells.text_cell: every text is a string
+sheet's XML when the workbook is saved (save_workbook in xlsx/cells.py), after the rows
+appended the ordinary way. The same safety as cells.text_cell: every text is a string
 cell (t="inlineStr", never a formula), text starting with = + - @ tab or CR gets Excel's quote
 prefix, characters XML cannot hold are replaced.
 """
@@ -22,9 +22,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
-from .formatting import parse_timestamp
-from .xlsx_cells import (BULK_ROWS, DATETIME_FMT, FORMULA_PREFIXES, INT_FMT, LINE_HEIGHT, TOP, WIDTHS, WRAP,
-                         WRAP_COLUMNS, clean_text, text_lines)
+from audits.rendering.formatting import parse_timestamp
+from audits.rendering.xlsx.cells import (BULK_ROWS, DATETIME_FMT, FORMULA_PREFIXES, INT_FMT, LINE_HEIGHT, TOP, WIDTHS,
+                                         WRAP, WRAP_COLUMNS, clean_text, text_lines)
 
 TEXT, INT, TIMESTAMP = "text", "int", "timestamp"     # column kinds
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})

@@ -9,15 +9,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from audits.models import Portfolio, Scorecard
 
-from .complaints_view import complaint_rows, complaints_panel
-from .index_view import index_view
-from .view import scorecard_view
-from .warnings_view import Z_FOOTNOTE, warning_events
+from audits.rendering.complaints_view import complaint_rows, complaints_panel
+from audits.rendering.index_view import index_view
+from audits.rendering.view import scorecard_view
+from audits.rendering.warnings_view import Z_FOOTNOTE, warning_events
 
 
 def default_templates_dir() -> Path:
     """`<repo>/templates`, next to the `audits` package."""
-    return Path(__file__).resolve().parents[2] / "templates"
+    return Path(__file__).resolve().parents[3] / "templates"
 
 
 @lru_cache(maxsize=8)

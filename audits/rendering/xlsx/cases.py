@@ -8,10 +8,11 @@ from openpyxl import Workbook
 
 from audits.models import RULES_BY_ID, Portfolio, Scorecard
 
-from .cases_view import OVERDUE_DAYS, SUBJECT_LABELS, case_counts, case_row, new_critical_cases, overdue_cases
-from .formatting import family_label
-from .xlsx_bulk import INT, TEXT, add_bulk_rows
-from .xlsx_cells import HEADING, TITLE, Rows, add_table, layout_sheet, safe, text_cell
+from audits.rendering.cases_view import (OVERDUE_DAYS, SUBJECT_LABELS, case_counts, case_row, new_critical_cases,
+                                         overdue_cases)
+from audits.rendering.formatting import family_label
+from audits.rendering.xlsx.bulk import INT, TEXT, add_bulk_rows
+from audits.rendering.xlsx.cells import HEADING, TITLE, Rows, add_table, layout_sheet, safe, text_cell
 
 # What a case is and where it stands first (the first printed page), then the rest (the second).
 CASE_HEADERS = ("Case ID", "Status", "Severity", "Rule ID", "Subject", "Days open", "Findings today", "Summary",

@@ -6,9 +6,9 @@ from openpyxl import Workbook
 
 from audits.models import EarlyWarning
 
-from .warnings_view import BASIS_LABELS, COUNTED_METRICS, metric_label
-from .xlsx_cells import (INT_FMT, RATE_FMT, TITLE, WEIGHT_FMT, Z_FMT, Rows, add_table, layout_sheet,
-                         num_cell, safe, text_cell)
+from audits.rendering.warnings_view import BASIS_LABELS, COUNTED_METRICS, metric_label
+from audits.rendering.xlsx.cells import (INT_FMT, RATE_FMT, TITLE, WEIGHT_FMT, Z_FMT, Rows, add_table, layout_sheet,
+                                         num_cell, safe, text_cell)
 
 WARNING_HEADERS = ("Level", "Agency ID", "Agent ID", "Metric", "Value", "Median", "z", "Compared with", "Detail")
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from audits import atomic
 from audits.models import agency_file_stem
 from audits.privacy import mask_published_fields
 from audits.review.cards import PeriodScorecard, ReviewPortfolio
 
-from .html import environment
-from .review_view import review_index_view, review_scorecard_view
-from .review_xlsx import write_review_scorecard_workbook, write_review_summary_workbook
+from audits.rendering.html.pages import environment
+from audits.rendering.review_view import review_index_view, review_scorecard_view
+from audits.rendering.xlsx.review import write_review_scorecard_workbook, write_review_summary_workbook
 
 
 def render_review_scorecard_html(card: PeriodScorecard, *, in_pack: bool = False,
@@ -38,10 +39,10 @@ def write_review_reports(portfolio: ReviewPortfolio, out_dir: Path, *, templates
     for card in portfolio.scorecards:
         stem = agency_file_stem(card.agency_id)
         html = agencies / f"{stem}.html"
-        _write_text(html, render_review_scorecard_html(card, templates_dir=templates_dir))
+        atomic.write_text(html, render_review_scorecard_html(card, templates_dir=templates_dir))
         written += [html, write_review_scorecard_workbook(card, agencies / f"{stem}.xlsx")]
     index = Path(out_dir) / "index.html"
-    _write_text(index, render_review_index_html(portfolio, templates_dir=templates_dir))
+    atomic.write_text(index, render_review_index_html(portfolio, templates_dir=templates_dir))
     written += [index, write_review_summary_workbook(portfolio, Path(out_dir) / "summary.xlsx")]
     return sorted(written)
 
@@ -50,10 +51,5 @@ def write_pack_scorecard(card: PeriodScorecard, folder: Path, *, templates_dir: 
     """scorecard.html and scorecard.xlsx of a share pack (ids from input masked)."""
     card = mask_published_fields(card)
     html = Path(folder) / "scorecard.html"
-    _write_text(html, render_review_scorecard_html(card, in_pack=True, templates_dir=templates_dir))
+    atomic.write_text(html, render_review_scorecard_html(card, in_pack=True, templates_dir=templates_dir))
     return [html, write_review_scorecard_workbook(card, Path(folder) / "scorecard.xlsx")]
-
-
-def _write_text(path: Path, text: str) -> None:
-    with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)

@@ -1,4 +1,4 @@
-"""Portfolio -> summary.xlsx: the Ranking sheet (like index.html), the Cases sheet (xlsx_cases)
+"""Portfolio -> summary.xlsx: the Ranking sheet (like index.html), the Cases sheet (xlsx/cases.py)
 and the Provenance sheet."""
 
 from __future__ import annotations
@@ -9,25 +9,13 @@ from openpyxl.styles import Font
 
 from audits.models import NOT_ASSESSED, Portfolio, agency_file_stem
 
-from .formatting import status_pill
-from .xlsx import provenance_sheet
-from .xlsx_cases import portfolio_cases_sheet
-from .xlsx_complaints import portfolio_complaints_sheet
-from .xlsx_warnings import warnings_sheet
-from .xlsx_cells import (
-    CHANGE_FMT,
-    INT_FMT,
-    SCORE_FMT,
-    TITLE,
-    Rows,
-    add_table,
-    layout_sheet,
-    new_workbook,
-    num_cell,
-    safe,
-    save_workbook,
-    text_cell,
-)
+from audits.rendering.formatting import status_pill
+from audits.rendering.xlsx.scorecard import provenance_sheet
+from audits.rendering.xlsx.cases import portfolio_cases_sheet
+from audits.rendering.xlsx.complaints import portfolio_complaints_sheet
+from audits.rendering.xlsx.warnings import warnings_sheet
+from audits.rendering.xlsx.cells import (CHANGE_FMT, INT_FMT, SCORE_FMT, TITLE, Rows, add_table, layout_sheet,
+                                         new_workbook, num_cell, safe, save_workbook, text_cell)
 
 
 RANKING_HEADERS = ("Rank", "Agency ID", "Agency name", "Grade", "Overall score",
