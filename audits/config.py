@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import re
 import reprlib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -116,6 +117,28 @@ class ReviewSettings:
     sla: SlaSettings = field(default_factory=SlaSettings)
 
 
+# sms.md: what counts as an opt-out reply, and the sentence each marketing text must carry.
+DEFAULT_OPT_OUT_KEYWORDS = ("t", "td", "n", "0000", "退订", "退", "stop", "unsubscribe")
+DEFAULT_OPT_OUT_TEXT = r"回复?\s*(T|TD|N|退订)|退订|reply stop"
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """The rulepack's `sms` section (sms.md §2): the text-message rules' thresholds."""
+
+    hours: dict[str, tuple[int, int]] = field(      # purpose -> (start, end) in minutes of day, customer-local
+        default_factory=lambda: dict.fromkeys(PURPOSES, (8 * 60, 21 * 60)))
+    daily_caps: dict[str, int] = field(             # SMS_DAILY_CAP: SMS attempts per number, purpose and date
+        default_factory=lambda: {"marketing": 1, "servicing": 5, "collection": 3})
+    contact_caps: dict[str, int] = field(           # CONTACT_ROLLING_7D: calls + texts per number and purpose
+        default_factory=lambda: {"marketing": 10, "servicing": 15, "collection": 25})
+    contact_window_days: int = 7                    # D-6..D
+    opt_out_keywords: frozenset[str] = frozenset(DEFAULT_OPT_OUT_KEYWORDS)   # NFKC, trimmed, case-folded
+    opt_out_text: str = DEFAULT_OPT_OUT_TEXT        # a regex, matched ignoring case after NFKC
+    signatures: tuple[str, ...] = ()                # names allowed in 【name】; empty: any of 2-20 characters
+    opt_out_is_refusal: bool = True                 # an opt-out refuses marketing calls too (FREQ_AFTER_REFUSAL)
+
+
 @dataclass(frozen=True)
 class Rulepack:
     name: str
@@ -139,6 +162,7 @@ class Rulepack:
     complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
     warnings: WarningSettings = field(default_factory=WarningSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
+    sms: SmsSettings = field(default_factory=SmsSettings)
     # Where it was loaded from, so that `verify` can re-hash it: "builtin:<stem>" for a packaged
     # rulepack (audits/rulepacks/<stem>.yaml), else the file's absolute path.
     source: str = ""
@@ -212,7 +236,7 @@ def _hhmm(minutes: int) -> str:
 # --- loading a rulepack -----------------------------------------------------------------
 
 _TOP_KEYS = {"name", "description", "bank_timezone", "default_region", "attempt_dispositions",
-             "rules", "scoring", "cases", "complaints", "warnings", "review"}
+             "rules", "scoring", "cases", "complaints", "warnings", "review", "sms"}
 _RULE_KEYS = {
     "FREQ_CALLING_HOURS": {"enabled", "windows"},
     "FREQ_DAILY_CAP": {"enabled", "caps"},
@@ -361,6 +385,7 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
         complaints=complaints,
         warnings=_warning_settings(doc.get("warnings")),
         review=_review_settings(doc.get("review")),
+        sms=_sms_settings(doc.get("sms")),
         source=source,
     )
 
@@ -445,6 +470,44 @@ def _review_settings(value: object) -> ReviewSettings:
         number = _number(raw, f"review.sla.{key}", low, high, integer=integer)
         clauses[key] = int(number) if integer else number
     return ReviewSettings(sla=SlaSettings(**clauses))
+
+
+_SMS_KEYS = set(SmsSettings.__dataclass_fields__)
+
+
+def _sms_settings(value: object) -> SmsSettings:
+    """The `sms` section (sms.md §2); every key optional (SmsSettings' defaults)."""
+    doc = mapping_of(value or {}, "sms")
+    no_unknown_keys(doc, _SMS_KEYS, "sms.")
+    default = SmsSettings()
+    hours = dict(default.hours)
+    if "hours" in doc:
+        hours = {}
+        for purpose, window in mapping_of(doc["hours"], "sms.hours").items():
+            key = f"sms.hours.{purpose}"
+            window = mapping_of(window, key)
+            no_unknown_keys(window, {"start", "end"}, key + ".")
+            start, end = _clock(window.get("start"), key + ".start"), _clock(window.get("end"), key + ".end")
+            if end <= start:
+                raise ConfigError(f"{key}: end must be after start.")
+            hours[_purpose(purpose, key)] = (start, end)
+    keywords = [unicodedata.normalize("NFKC", _text(k, "sms.opt_out_keywords")).strip().casefold()
+                for k in _list(doc.get("opt_out_keywords", list(default.opt_out_keywords)), "sms.opt_out_keywords")]
+    pattern = _text(doc.get("opt_out_text", default.opt_out_text), "sms.opt_out_text")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"sms.opt_out_text is not a valid regular expression ({exc}).") from None
+    signatures = tuple(_text(s, "sms.signatures") for s in _list(doc.get("signatures", []), "sms.signatures"))
+    return SmsSettings(
+        hours=hours,
+        daily_caps=_purpose_ints(doc.get("daily_caps", default.daily_caps), "sms.daily_caps"),
+        contact_caps=_purpose_ints(doc.get("contact_caps", default.contact_caps), "sms.contact_caps"),
+        contact_window_days=int(_number(doc.get("contact_window_days", default.contact_window_days),
+                                        "sms.contact_window_days", 1, 366, integer=True)),
+        opt_out_keywords=frozenset(keywords), opt_out_text=pattern, signatures=signatures,
+        opt_out_is_refusal=_boolean(doc.get("opt_out_is_refusal", default.opt_out_is_refusal),
+                                    "sms.opt_out_is_refusal"))
 
 
 MAX_YAML_DEPTH = 32          # rulepacks and sources.yaml nest 5 levels at most

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,7 @@ from audits.config import Rulepack
 from audits.models import PURPOSES, RULES_BY_ID, VIOLATION_COLUMNS
 from audits.phones import e164_integers
 from audits.privacy import mask_phones, phone_keys
+from audits.rules.sms_inputs import MessageInputs
 from audits.tables import in_order
 
 # Columns of the compact history (compact_history): what the history rules need of earlier days.
@@ -41,6 +42,7 @@ class RuleInputs:
     consents: pd.DataFrame
     rulepack: Rulepack
     secret: bytes
+    sms: MessageInputs = field(default_factory=MessageInputs.empty)   # text messages (sms.md); none by default
 
     def __post_init__(self):
         """Give the calls and refusals the callee number as an integer (`number`, as the history
