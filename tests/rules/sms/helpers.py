@@ -8,8 +8,9 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
-from audits.config import load_rulepack
+from audits.config import RULEPACK_DIR, load_rulepack
 from audits.rules import RuleInputs
 from audits.rules.sms_inputs import (
     MessageInputs,
@@ -90,6 +91,15 @@ def sms_inputs(tmp_path: Path, messages: list[dict], calls: list[dict] | None = 
                                history=pd.concat(histories, ignore_index=True),
                                opt_outs=pd.concat(opt_outs, ignore_index=True))
     return dataclasses.replace(inputs, contracts=contracts, caller_numbers=numbers, sms=sms)
+
+
+def rulepack_with(folder: Path, base: str = "cn_bank", **sms) -> Path:
+    """A rulepack file: the packaged `base` with these keys of its `sms` section replaced."""
+    document = yaml.safe_load((RULEPACK_DIR / f"{base}.yaml").read_text(encoding="utf-8"))
+    document["sms"] = {**(document.get("sms") or {}), **sms}
+    path = folder / f"{base}_sms.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return path
 
 
 def with_rulepack(inputs: RuleInputs, name_or_path: str | Path) -> RuleInputs:
