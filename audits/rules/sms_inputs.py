@@ -72,12 +72,16 @@ def type_messages(frame: pd.DataFrame, *, local_zone: str, bank_zone: str, regio
     return typed[list(MESSAGE_COLUMNS)]
 
 
+# White space as str.isspace has it (after NFKC, which makes most wide spaces ' '), and dashes.
+_SPACES_AND_DASHES = r"[\t-\r\x{1c}-\x{1f}\x{85}\p{Z}\-]+"
+
+
 def sender_digits(values: pd.Series) -> pd.Series:
     """A port as compared (sms.md §1): NFKC, white space and dashes dropped, then a leading '+';
     never validated as a phone number. Null for a blank value."""
     text = pa.array(values.astype(TEXT), type=pa.string())
     text = pc.utf8_normalize(text, "NFKC")
-    text = pc.replace_substring_regex(text, r"[\s\-]+", "")
+    text = pc.replace_substring_regex(text, _SPACES_AND_DASHES, "")
     text = pc.replace_substring_regex(text, r"^\+", "")
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
     return pd.Series(pd.array(text, dtype=TEXT), index=values.index)
