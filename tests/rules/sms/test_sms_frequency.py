@@ -7,8 +7,10 @@ the loaders type them); each case owns an id prefix and, where counts matter, it
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
+from audits.rules import run_rules, sort_violations
 from audits.rules.sms_frequency import (
     attempts_after_refusal_or_opt_out,
     contacts_over_rolling_cap,
@@ -228,3 +230,11 @@ def test_rules_on_a_day_without_messages_are_empty(tmp_path):
     for find in (messages_outside_hours, messages_over_daily_cap, marketing_after_opt_out):
         assert_empty_violations(find(inputs))
     assert_empty_violations(contacts_over_rolling_cap(inputs))
+
+
+def test_partitions_of_the_numbers_give_the_single_run_findings(opt_outs, contacts):
+    for inputs in (opt_outs, contacts):
+        whole = run_rules(inputs)
+        parts = sort_violations([run_rules(inputs, partition=k, partitions=3) for k in range(3)])
+        assert len(whole) > 0
+        pd.testing.assert_frame_equal(parts, whole)
