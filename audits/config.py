@@ -180,6 +180,9 @@ class Rulepack:
             "FREQ_AFTER_REFUSAL": ", ".join(sorted(self.refusal_applies_to)) + "; forever",
             "FREQ_CALLER_DAILY_CAP": f"{self.caller_daily_cap} calls per caller number per day",
             "QUAL_AGENT_UNTRAINED": f"training valid {self.training_valid_days} days",
+            "SMS_HOURS": ", ".join(f"{p} {_hhmm(s)}–{_hhmm(e)}" for p, (s, e) in sorted(self.sms.hours.items())),
+            "SMS_DAILY_CAP": per_purpose(self.sms.daily_caps),
+            "CONTACT_ROLLING_7D": per_purpose(self.sms.contact_caps) + f" in {self.sms.contact_window_days} days",
         }
         return texts.get(rule_id, "—")
 

@@ -112,12 +112,13 @@ def marketing_after_opt_out(inputs: RuleInputs) -> pd.DataFrame:
     """SMS_AFTER_OPT_OUT: a marketing MT to a number that earlier opted out by text or refused
     in a call (any agency, the same day or any earlier day in the store)."""
     calls, messages = inputs.calls, inputs.sms.messages
-    targets = messages[messages["is_mt"].to_numpy() & (messages["purpose"] == "marketing").to_numpy(bool)]
     events = pd.concat([_events(inputs.refusals, "call", "start_utc", "call_id"),
                         _events(calls[calls["is_refusal"].to_numpy(bool)], "call", "start_utc", "call_id"),
                         _events(inputs.sms.opt_outs, "sms", "sent_utc", "message_id"),
                         _events(messages[messages["is_opt_out"].to_numpy()], "sms", "sent_utc", "message_id")],
                        ignore_index=True)
+    targets = messages[messages["is_mt"].to_numpy() & (messages["purpose"] == "marketing").to_numpy(bool)
+                       & messages["number"].isin(events["number"]).to_numpy()]     # only numbers with an event
     blocked, first = after_events(_events(targets, "sms", "sent_utc", "message_id"), events)
     rows = targets[blocked]
     detail = _event_text(events, first[blocked], inputs.rulepack.bank_timezone, rows.index)
@@ -132,12 +133,14 @@ def attempts_after_refusal_or_opt_out(inputs: RuleInputs) -> pd.DataFrame:
     if not inputs.rulepack.sms.opt_out_is_refusal:
         return found
     calls, messages = inputs.calls, inputs.sms.messages
-    marketing = calls["is_attempt"].to_numpy(bool) & (calls["purpose"] == "marketing").to_numpy(bool)
-    marketing &= ~pairs_in((calls["agency_id"], calls["call_id"]), (found["agency_id"], found["call_id"]))
-    targets = calls[marketing]
     events = pd.concat([_events(inputs.sms.opt_outs, "sms", "sent_utc", "message_id"),
                         _events(messages[messages["is_opt_out"].to_numpy()], "sms", "sent_utc", "message_id")],
                        ignore_index=True)
+    if events.empty:
+        return found
+    targets = calls[calls["is_attempt"].to_numpy(bool) & (calls["purpose"] == "marketing").to_numpy(bool)
+                    & calls["number"].isin(events["number"]).to_numpy()]           # only numbers that opted out
+    targets = targets[~pairs_in((targets["agency_id"], targets["call_id"]), (found["agency_id"], found["call_id"]))]
     blocked, first = after_events(_events(targets, "call", "start_utc", "call_id"), events)
     rows = targets[blocked]
     detail = "marketing attempt after this number " + _event_text(events, first[blocked],

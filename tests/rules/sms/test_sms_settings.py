@@ -63,3 +63,10 @@ def test_keywords_are_read_as_replies_are(tmp_path):
 def test_bad_settings_are_refused_naming_the_key(tmp_path, sms, says):
     with pytest.raises(ConfigError, match=says.replace("(", r"\(").replace(".", r"\.")):
         _pack(tmp_path, sms)
+
+
+def test_scorecards_state_the_sms_thresholds():
+    pack = load_rulepack("cn_bank")
+    assert pack.threshold_text("SMS_HOURS") == "collection 08:00–21:00, marketing 08:00–21:00, servicing 08:00–21:00"
+    assert pack.threshold_text("SMS_DAILY_CAP") == "marketing 1, collection 3, servicing 5"
+    assert pack.threshold_text("CONTACT_ROLLING_7D") == "marketing 10, collection 25, servicing 15 in 7 days"
