@@ -158,9 +158,10 @@ def opt_outs(tmp_path_factory):
         # N21 refused AG02's call on D-2
         day(-2): [answered("o_old_refused", f"{iso(-2)} 10:00:00", outcome="REFUSED", agency_id="AG02",
                                callee_number=N[21], campaign_id="COL")],
-        # N27 opted out by text on D-1 (below): AG01's marketing call on D follows it
+        # N27 opted out by text to AG02 on D-1 (below): AG01's marketing call on D follows it
     }
-    earlier_messages[day(-1)] = [reply("o_n27_mo", f"{iso(-1)} 18:00:00", text="ＳＴＯＰ", customer_number=N[27])]
+    earlier_messages[day(-1)] = [reply("o_n27_mo", f"{iso(-1)} 18:00:00", text="ＳＴＯＰ", customer_number=N[27],
+                                       agency_id="AG02")]
     messages = [
         # opt-out then a text the same second: the reply sorts first (message_id), so the text is after it
         reply("o_a1", f"{D0} 10:00:00", customer_number=N[22]),
@@ -207,7 +208,7 @@ def test_marketing_call_after_an_opt_out_by_text(opt_outs):
     assert {c for c in found["call_id"] if c.startswith("o_")} == {"o_n26_after", "o_n27_next_day"}
     detail = found.set_index("call_id")["detail"]
     assert detail["o_n27_next_day"] == ("marketing attempt after this number opted out by text on "
-                                        "2026-11-26 18:00 (AG01)")
+                                        "2026-11-26 18:00 (AG02)")
 
 
 def test_an_opt_out_is_no_refusal_of_calls_when_the_rulepack_says_so(opt_outs, tmp_path):

@@ -33,7 +33,7 @@ from audits.rules.sms_frequency import (
 from audits.rules.sms_inputs import MESSAGE_COLUMNS, MessageInputs, no_message_history, opt_out_replies, sender_digits
 from audits.rules.sms_scope import messages_from_unregistered_senders
 from audits.rules.sms_texts import marketing_without_opt_out_text, messages_without_signature
-from tests.rules.helpers import iso
+from tests.rules.helpers import iso, two_agencies
 from tests.rules.sms.helpers import port, sms_inputs
 
 DAY = dt.date.fromisoformat(iso(0))
@@ -57,7 +57,6 @@ MIDNIGHT = pd.Timestamp(DAY.isoformat(), tz=SHANGHAI).tz_convert("UTC")
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
     """Reference tables (AG01, AG02; PORT registered to both), no calls: each example brings its own."""
-    from tests.rules.helpers import two_agencies
     return sms_inputs(tmp_path_factory.mktemp("sms_properties"), [], ports=[port("AG01"), port("AG02")],
                       **two_agencies())
 
@@ -311,7 +310,7 @@ def test_text_rules_equal_the_oracle(base, messages):
 
 def oracle_digits(written: str) -> str | None:
     text = "".join(ch for ch in unicodedata.normalize("NFKC", written) if not ch.isspace() and ch != "-")
-    text = text[1:] if text.startswith("+") else text
+    text = text.removeprefix("+")
     return text or None
 
 

@@ -4,6 +4,7 @@ text, consent, registered sender ports, and the rules of rules.md on messages.""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from audits.rules import run_rules
@@ -154,7 +155,6 @@ def test_without_sms_ports_every_text_is_unregistered(tmp_path):
                                                   ("1069 0000-1234", "106900001234"), ("１０６９", "1069"),
                                                   ("+86 10690", "8610690"), ("  ", None), ("95588", "95588")])
 def test_sender_is_compared_as_its_digits(written, digits):
-    import pandas as pd
     result = sender_digits(pd.Series([written], dtype="str")).iloc[0]
     assert (None if pd.isna(result) else result) == digits
 
