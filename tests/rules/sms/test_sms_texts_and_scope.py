@@ -12,7 +12,7 @@ from audits.rules.sms_inputs import is_opt_out_text, sender_digits
 from audits.rules.sms_scope import marketing_texts_without_consent, messages_from_unregistered_senders
 from audits.rules.sms_texts import marketing_without_opt_out_text, messages_with_pii, messages_without_signature
 from tests.landing import CUSTOMER, OTHER
-from tests.rules.helpers import assert_empty_violations, consent, iso, two_agencies
+from tests.rules.helpers import agent, assert_empty_violations, assignment, consent, contract, iso, two_agencies
 from tests.rules.sms.helpers import found_ids, message, port, reply, rulepack_with, sms_inputs, with_rulepack
 
 D0 = iso(0)
@@ -192,3 +192,33 @@ def test_the_registry_judges_messages_with_the_shared_rules(registry_day):
 def test_the_registry_without_messages_judges_calls_only(tmp_path):
     inputs = sms_inputs(tmp_path, [])
     assert_empty_violations(run_rules(inputs))
+
+
+@pytest.fixture(scope="module")
+def agencies_day(tmp_path_factory):
+    """AG02 with an expired licence and no NDA; AG03 with no contract in force; AG01's agent A2
+    on the roster but never trained."""
+    reference = two_agencies(licence_expiry=iso(-1), nda_signed="")
+    reference["contracts"] = reference["contracts"] + [contract("AG03", contract_end=iso(-1))]
+    reference["agents"] = reference["agents"] + [agent("AG01", "A2", trained_on="")]
+    reference["assignments"] = reference["assignments"] + [assignment("AG03", CUSTOMER)]
+    messages = [
+        message("a_ag02", f"{D0} 10:00:00", agency_id="AG02"),
+        message("a_ag03", f"{D0} 10:00:01", agency_id="AG03", campaign_id="SRV"),
+        message("a_untrained", f"{D0} 10:00:02", agent_id="A2", campaign_id="SRV"),
+        message("a_system", f"{D0} 10:00:03", campaign_id="SRV"),                  # no agent: not judged
+        reply("a_mo_ag03", f"{D0} 10:00:04", agency_id="AG03"),                    # MO: never a finding
+    ]
+    return sms_inputs(tmp_path_factory.mktemp("sms_agencies"), messages,
+                      channels={"AG01": "call;sms", "AG02": "sms", "AG03": "call; SMS"},
+                      ports=[port("AG01"), port("AG02"), port("AG03")], **reference)
+
+
+def test_contract_licence_nda_and_training_rules_judge_texts_as_calls(agencies_day):
+    found = run_rules(agencies_day)
+    assert {(r, c) for r, c in zip(found["rule_id"], found["call_id"])} == {
+        ("QUAL_LICENCE_INVALID", "a_ag02"),
+        ("CONF_NDA_NOT_IN_FORCE", "a_ag02"),
+        ("QUAL_NO_CONTRACT", "a_ag03"),
+        ("QUAL_AGENT_UNTRAINED", "a_untrained"),
+    }
