@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import yaml
 
+from audits.config import RULEPACK_DIR
 from audits.rules import run_rules, sort_violations
 from audits.rules.sms_frequency import (
     attempts_after_refusal_or_opt_out,
@@ -239,3 +241,20 @@ def test_partitions_of_the_numbers_give_the_single_run_findings(opt_outs, contac
         parts = sort_violations([run_rules(inputs, partition=k, partitions=3) for k in range(3)])
         assert len(whole) > 0
         pd.testing.assert_frame_equal(parts, whole)
+
+
+def test_contacts_read_every_day_of_their_window_from_the_store(tmp_path):
+    """The call rules look back 1 day here (rolling window 2, no cooling-off): the contacts still
+    count calls of D-5."""
+    document = yaml.safe_load((RULEPACK_DIR / "cn_bank.yaml").read_text(encoding="utf-8"))
+    document["rules"]["FREQ_ROLLING_7D"]["window_days"] = 2
+    document["rules"]["FREQ_COOLING_OFF"]["cooling_off_days"] = {}
+    document["sms"]["contact_caps"] = {"marketing": 2}
+    pack = tmp_path / "short.yaml"
+    pack.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    earlier = {day(-5): [call("w_old_1", f"{iso(-5)} 10:00:00"), call("w_old_2", f"{iso(-5)} 11:00:00")]}
+    inputs = sms_inputs(tmp_path / "day", [], [call("w_today", f"{D0} 10:00:00")], earlier=earlier,
+                        rulepack=str(pack))
+    found = contacts_over_rolling_cap(inputs)
+    assert list(found["call_id"]) == ["w_today"]
+    assert found["detail"].iloc[0].endswith("(cap 2; 2 on earlier days)")
