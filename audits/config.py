@@ -112,6 +112,28 @@ class ReviewSettings:
     sla: SlaSettings = field(default_factory=SlaSettings)
 
 
+# sms.md: what counts as an opt-out reply, and the sentence each marketing text must carry.
+DEFAULT_OPT_OUT_KEYWORDS = ("t", "td", "n", "0000", "退订", "退", "stop", "unsubscribe")
+DEFAULT_OPT_OUT_TEXT = r"回复?\s*(T|TD|N|退订)|退订|reply stop"
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """The rulepack's `sms` section (sms.md §2): the text-message rules' thresholds."""
+
+    hours: dict[str, tuple[int, int]] = field(      # purpose -> (start, end) in minutes of day, customer-local
+        default_factory=lambda: dict.fromkeys(PURPOSES, (8 * 60, 21 * 60)))
+    daily_caps: dict[str, int] = field(             # SMS_DAILY_CAP: SMS attempts per number, purpose and date
+        default_factory=lambda: {"marketing": 1, "servicing": 5, "collection": 3})
+    contact_caps: dict[str, int] = field(           # CONTACT_ROLLING_7D: calls + texts per number and purpose
+        default_factory=lambda: {"marketing": 10, "servicing": 15, "collection": 25})
+    contact_window_days: int = 7                    # D-6..D
+    opt_out_keywords: frozenset[str] = frozenset(DEFAULT_OPT_OUT_KEYWORDS)   # NFKC, trimmed, case-folded
+    opt_out_text: str = DEFAULT_OPT_OUT_TEXT        # a regex, matched ignoring case after NFKC
+    signatures: tuple[str, ...] = ()                # names allowed in 【name】; empty: any of 2-20 characters
+    opt_out_is_refusal: bool = True                 # an opt-out refuses marketing calls too (FREQ_AFTER_REFUSAL)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Rulepack:
     """A rulepack (audits.rulepack reads it from YAML): a field with a default may be left out of
@@ -138,6 +160,7 @@ class Rulepack:
     complaints: ComplaintSettings = field(default_factory=ComplaintSettings)
     warnings: WarningSettings = field(default_factory=WarningSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
+    sms: SmsSettings = field(default_factory=SmsSettings)
     # Where it was loaded from, so that `verify` can re-hash it: "builtin:<stem>" for a packaged
     # rulepack (audits/rulepacks/<stem>.yaml), else the file's absolute path.
     source: str = ""
@@ -155,6 +178,9 @@ class Rulepack:
             "FREQ_AFTER_REFUSAL": ", ".join(sorted(self.refusal_applies_to)) + "; forever",
             "FREQ_CALLER_DAILY_CAP": f"{self.caller_daily_cap} calls per caller number per day",
             "QUAL_AGENT_UNTRAINED": f"training valid {self.training_valid_days} days",
+            "SMS_HOURS": ", ".join(f"{p} {_hhmm(s)}–{_hhmm(e)}" for p, (s, e) in sorted(self.sms.hours.items())),
+            "SMS_DAILY_CAP": per_purpose(self.sms.daily_caps),
+            "CONTACT_ROLLING_7D": per_purpose(self.sms.contact_caps) + f" in {self.sms.contact_window_days} days",
         }
         return texts.get(rule_id, "—")
 

@@ -402,7 +402,8 @@ def read_history(config: AuditConfig, campaigns: pd.DataFrame, *, read: list[dic
     """Earlier days the history rules look at (rolling window, cooling-off, redial), compact;
     each stored day checked against its record first (StoreError on a mismatch)."""
     pack = config.rulepack
-    lookback = max(pack.rolling_window_days - 1, max(pack.cooling_off_days.values(), default=1) - 1, 1)
+    lookback = max(pack.rolling_window_days - 1, max(pack.cooling_off_days.values(), default=1) - 1, 1,
+                   pack.sms.contact_window_days - 1)                # CONTACT_ROLLING_7D counts calls too
     days = [config.audit_date - dt.timedelta(days=n) for n in range(lookback, 0, -1)]
     with store.reading(config.store, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
         checked = store.check_days(config.store, days)

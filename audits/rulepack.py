@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import MISSING, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from audits.config import (CaseSettings, ComplaintSettings, ConfigError, GradeGates,
-                           ReviewSettings, Rulepack, Scoring, SlaSettings, WarningSettings)
+                           ReviewSettings, Rulepack, Scoring, SlaSettings, SmsSettings, WarningSettings)
 from audits.models import DISPOSITIONS, PURPOSES, RULES_BY_ID, SCORED_FAMILIES, WARNING_METRICS
 from audits.safeyaml import load_yaml, mapping_of, no_unknown_keys, shown
 
@@ -24,7 +25,7 @@ BUILTIN_PREFIX = "builtin:"
 # --- loading a rulepack -----------------------------------------------------------------
 
 _TOP_KEYS = {"name", "description", "bank_timezone", "default_region", "attempt_dispositions",
-             "rules", "scoring", "cases", "complaints", "warnings", "review"}
+             "rules", "scoring", "cases", "complaints", "warnings", "review", "sms"}
 _RULE_KEYS = {
     "FREQ_CALLING_HOURS": {"enabled", "windows"},
     "FREQ_DAILY_CAP": {"enabled", "caps"},
@@ -94,6 +95,7 @@ def _parse_rulepack(doc: object, *, sha256: str, source: str = "") -> Rulepack:
         complaints=_complaint_settings(doc),
         warnings=_warning_settings(doc),
         review=_review_settings(doc),
+        sms=_sms_settings(doc),
         source=source,
     )
 
@@ -282,6 +284,41 @@ def _review_settings(doc: dict) -> ReviewSettings:
         number = _number(raw, f"review.sla.{key}", low, high, integer=integer)
         clauses[key] = int(number) if integer else number
     return ReviewSettings(sla=SlaSettings(**clauses))
+
+
+def _sms_settings(doc: dict) -> SmsSettings:
+    """The `sms` section (sms.md §2); every key optional (SmsSettings' defaults)."""
+    section = _section(doc, "sms", {f.name for f in fields(SmsSettings)})
+    default = SmsSettings()
+    hours = dict(default.hours)
+    if "hours" in section:
+        hours = {}
+        for purpose, window in mapping_of(section["hours"], "sms.hours").items():
+            key = f"sms.hours.{purpose}"
+            window = mapping_of(window, key)
+            no_unknown_keys(window, {"start", "end"}, key + ".")
+            start, end = _clock(window.get("start"), key + ".start"), _clock(window.get("end"), key + ".end")
+            if end <= start:
+                raise ConfigError(f"{key}: end must be after start.")
+            hours[_purpose(purpose, key)] = (start, end)
+    keywords = [unicodedata.normalize("NFKC", _text(k, "sms.opt_out_keywords")).strip().casefold()
+                for k in _list(section.get("opt_out_keywords", sorted(default.opt_out_keywords)),
+                               "sms.opt_out_keywords")]
+    pattern = _text(section.get("opt_out_text", default.opt_out_text), "sms.opt_out_text")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"sms.opt_out_text is not a valid regular expression ({exc}).") from None
+    signatures = tuple(_text(s, "sms.signatures") for s in _list(section.get("signatures", []), "sms.signatures"))
+    return SmsSettings(
+        hours=hours,
+        daily_caps=_purpose_ints(section.get("daily_caps", default.daily_caps), "sms.daily_caps"),
+        contact_caps=_purpose_ints(section.get("contact_caps", default.contact_caps), "sms.contact_caps"),
+        contact_window_days=int(_number(section.get("contact_window_days", default.contact_window_days),
+                                        "sms.contact_window_days", 1, 366, integer=True)),
+        opt_out_keywords=frozenset(keywords), opt_out_text=pattern, signatures=signatures,
+        opt_out_is_refusal=_boolean(section.get("opt_out_is_refusal", default.opt_out_is_refusal),
+                                    "sms.opt_out_is_refusal"))
 
 
 def _list(value: object, key: str) -> list:

@@ -14,7 +14,8 @@ from audits.models import RULES_BY_ID
 def test_shipped_rulepacks_load_with_every_threshold(name):
     pack = load_rulepack(name)
     assert pack.name == name
-    assert pack.enabled_rules == frozenset(RULES_BY_ID)
+    off = {"us_collections": {"SMS_NO_SIGNATURE"}}.get(name, set())     # 【name】 signatures are a CN practice
+    assert pack.enabled_rules == frozenset(RULES_BY_ID) - off
     assert set(pack.calling_hours) == {"marketing", "servicing", "collection"}
     assert len(pack.sha256) == 64
     assert abs(sum(pack.scoring.weights.values()) - 1) < 1e-9

@@ -25,7 +25,6 @@ from audits.rules.confidentiality import (
     marketing_without_consent,
 )
 from audits.rules.frequency import (
-    attempts_after_refusal,
     attempts_in_cooling_off,
     attempts_over_daily_cap,
     attempts_over_rolling_cap,
@@ -36,10 +35,23 @@ from audits.rules.frequency import (
 from audits.rules.qualification import (
     calls_by_untrained_agents,
     calls_from_unregistered_numbers,
-    calls_out_of_scope,
     calls_under_invalid_licence,
     calls_without_contract,
 )
+from audits.rules.sms_frequency import (
+    attempts_after_refusal_or_opt_out,
+    contacts_over_rolling_cap,
+    marketing_after_opt_out,
+    messages_outside_hours,
+    messages_over_daily_cap,
+)
+from audits.rules.sms_scope import (
+    marketing_texts_without_consent,
+    messages_from_unregistered_senders,
+    on_both_channels,
+    out_of_scope_on_both_channels,
+)
+from audits.rules.sms_texts import marketing_without_opt_out_text, messages_with_pii, messages_without_signature
 
 __all__ = ["RULES", "Rule", "RuleInputs", "rule_groups", "run_rules", "sort_violations"]
 
@@ -61,18 +73,28 @@ RULES: tuple[Rule, ...] = (
     Rule("FREQ_ROLLING_7D", attempts_over_rolling_cap, 4.74),
     Rule("FREQ_COOLING_OFF", attempts_in_cooling_off, 1.36),
     Rule("FREQ_RAPID_REDIAL", rapid_redials, 3.24),
-    Rule("FREQ_AFTER_REFUSAL", attempts_after_refusal, 0.84),
+    Rule("FREQ_AFTER_REFUSAL", attempts_after_refusal_or_opt_out, 0.84),
     Rule("FREQ_CALLER_DAILY_CAP", calls_over_caller_cap, 1.41, key="caller_e164"),
-    Rule("CONF_UNASSIGNED", calls_without_assignment, 1.38),
+    Rule("CONF_UNASSIGNED", on_both_channels(calls_without_assignment), 1.38),
     Rule("CONF_NO_CONSENT", marketing_without_consent, 1.25),
-    Rule("CONF_AGENT_NOT_ACTIVE", calls_by_inactive_agents, 0.35),
-    Rule("CONF_NDA_NOT_IN_FORCE", calls_under_lapsed_nda, 0.01),
+    Rule("CONF_AGENT_NOT_ACTIVE", on_both_channels(calls_by_inactive_agents, with_agent=True), 0.35),
+    Rule("CONF_NDA_NOT_IN_FORCE", on_both_channels(calls_under_lapsed_nda), 0.01),
     Rule("CONF_PII_IN_NOTES", calls_with_pii_in_notes, 2.32),
-    Rule("QUAL_NO_CONTRACT", calls_without_contract, 0.07),
-    Rule("QUAL_LICENCE_INVALID", calls_under_invalid_licence, 0.01),
-    Rule("QUAL_OUT_OF_SCOPE", calls_out_of_scope, 0.86),
-    Rule("QUAL_AGENT_UNTRAINED", calls_by_untrained_agents, 1.21),
+    Rule("QUAL_NO_CONTRACT", on_both_channels(calls_without_contract), 0.07),
+    Rule("QUAL_LICENCE_INVALID", on_both_channels(calls_under_invalid_licence), 0.01),
+    Rule("QUAL_OUT_OF_SCOPE", out_of_scope_on_both_channels, 0.86),
+    Rule("QUAL_AGENT_UNTRAINED", on_both_channels(calls_by_untrained_agents, with_agent=True), 1.21),
     Rule("QUAL_UNREGISTERED_CALLER_ID", calls_from_unregistered_numbers, 0.6),
+    # Text messages (sms.md §2); costs are estimates at 5M messages beside 10M calls, not measured yet.
+    Rule("SMS_HOURS", messages_outside_hours, 0.5),
+    Rule("SMS_DAILY_CAP", messages_over_daily_cap, 0.8),
+    Rule("CONTACT_ROLLING_7D", contacts_over_rolling_cap, 5.0),
+    Rule("SMS_AFTER_OPT_OUT", marketing_after_opt_out, 0.5),
+    Rule("SMS_NO_CONSENT", marketing_texts_without_consent, 0.5),
+    Rule("SMS_PII_IN_TEXT", messages_with_pii, 0.5),
+    Rule("SMS_NO_OPT_OUT_TEXT", marketing_without_opt_out_text, 0.3),
+    Rule("SMS_NO_SIGNATURE", messages_without_signature, 0.3),
+    Rule("SMS_UNREGISTERED_SENDER", messages_from_unregistered_senders, 0.3),
 )
 
 
@@ -143,8 +165,9 @@ def _partition(inputs: RuleInputs, key: str, partition: int, partitions: int) ->
         return partition_of(getattr(inputs, name)[column], partitions) == partition
 
     calls = inputs.calls[mine("calls", key)].reset_index(drop=True)
-    history, refusals = inputs.history, inputs.refusals
+    history, refusals, sms = inputs.history, inputs.refusals, inputs.sms
     if key == "number":
         history = history[mine("history", "number")].reset_index(drop=True)
         refusals = refusals[mine("refusals", "number")].reset_index(drop=True)
-    return replace(inputs, calls=calls, history=history, refusals=refusals)
+        sms = sms.keeping_numbers(lambda numbers: partition_of(numbers, partitions) == partition)
+    return replace(inputs, calls=calls, history=history, refusals=refusals, sms=sms)

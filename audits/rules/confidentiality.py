@@ -32,18 +32,26 @@ def calls_without_assignment(inputs: RuleInputs) -> pd.DataFrame:
 def marketing_without_consent(inputs: RuleInputs) -> pd.DataFrame:
     """CONF_NO_CONSENT: a marketing call with no consent given at or before its start and not
     withdrawn by then."""
-    calls, consents = inputs.calls, inputs.consents
+    calls = inputs.calls
     marketing = calls.loc[calls["purpose"] == "marketing", ["number", "start_utc"]]
-    pairs = marketing.reset_index().merge(
+    rows, withdrawn = without_consent(marketing, inputs.consents)
+    detail = pd.Series(np.where(withdrawn, "marketing call after the customer withdrew consent",
+                                "marketing call without recorded consent"), index=rows, dtype="str")
+    return as_violations(inputs, calls.loc[rows], "CONF_NO_CONSENT", detail)
+
+
+def without_consent(contacts: pd.DataFrame, consents: pd.DataFrame) -> tuple[pd.Index, np.ndarray]:
+    """Labels of the `contacts` (number, start_utc) with no marketing consent in force at
+    start_utc (given at or before it, not withdrawn by then), and for each whether a consent
+    had been withdrawn by then."""
+    pairs = contacts.rename_axis("index").reset_index().merge(
         consents[["number", "marketing_consent_utc", "marketing_withdrawn_utc"]], on="number", how="inner")
     in_force = ((pairs["marketing_consent_utc"] <= pairs["start_utc"])
                 & (pairs["marketing_withdrawn_utc"].isna() | (pairs["marketing_withdrawn_utc"] > pairs["start_utc"])))
     consented = pd.Index(pairs.loc[in_force, "index"].unique())
     withdrawn = pd.Index(pairs.loc[pairs["marketing_withdrawn_utc"] <= pairs["start_utc"], "index"].unique())
-    rows = calls.loc[marketing.index[~marketing.index.isin(consented)]]
-    detail = pd.Series(np.where(rows.index.isin(withdrawn), "marketing call after the customer withdrew consent",
-                                "marketing call without recorded consent"), index=rows.index, dtype="str")
-    return as_violations(inputs, rows, "CONF_NO_CONSENT", detail)
+    rows = contacts.index[~contacts.index.isin(consented)]
+    return rows, rows.isin(withdrawn)
 
 
 def calls_by_inactive_agents(inputs: RuleInputs) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from audits.config import Rulepack
 from audits.models import CONVERSATION_OUTCOMES, PURPOSES, UNANSWERED_DISPOSITIONS
 from audits.phones import e164_integers
+from audits.rules.sms_inputs import MessageInputs
 from audits.tables import in_order
 
 # Columns of the compact history (compact_history): what the history rules need of earlier days.
@@ -37,6 +38,7 @@ class RuleInputs:
     consents: pd.DataFrame
     rulepack: Rulepack
     secret: bytes
+    sms: MessageInputs = field(default_factory=MessageInputs.empty)   # text messages (sms.md); none by default
 
     def __post_init__(self):
         """Give the calls and refusals the callee number as an integer (`number`, as the history

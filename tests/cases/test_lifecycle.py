@@ -99,10 +99,12 @@ def test_every_rule_has_the_subject_kind_of_cases_md():
     expected = {
         "agency": {"QUAL_NO_CONTRACT", "QUAL_LICENCE_INVALID", "CONF_NDA_NOT_IN_FORCE"},
         "agent": {"CONF_AGENT_NOT_ACTIVE", "QUAL_AGENT_UNTRAINED", "CONF_PII_IN_NOTES"},
-        "caller": {"QUAL_UNREGISTERED_CALLER_ID", "FREQ_CALLER_DAILY_CAP"},
-        "campaign": {"FREQ_CALLING_HOURS", "CONF_NO_CONSENT", "QUAL_OUT_OF_SCOPE"},
+        "caller": {"QUAL_UNREGISTERED_CALLER_ID", "FREQ_CALLER_DAILY_CAP", "SMS_UNREGISTERED_SENDER"},
+        "campaign": {"FREQ_CALLING_HOURS", "CONF_NO_CONSENT", "QUAL_OUT_OF_SCOPE", "SMS_HOURS", "SMS_NO_CONSENT",
+                     "SMS_PII_IN_TEXT", "SMS_NO_OPT_OUT_TEXT", "SMS_NO_SIGNATURE"},
         "customer": {"FREQ_DAILY_CAP", "FREQ_ROLLING_7D", "FREQ_COOLING_OFF", "FREQ_RAPID_REDIAL",
-                     "FREQ_AFTER_REFUSAL", "CONF_UNASSIGNED"},
+                     "FREQ_AFTER_REFUSAL", "CONF_UNASSIGNED", "SMS_DAILY_CAP", "CONTACT_ROLLING_7D",
+                     "SMS_AFTER_OPT_OUT"},
     }
     assert {kind: {r for r, info in RULES_BY_ID.items() if info.subject.value == kind} for kind in expected} == expected
 

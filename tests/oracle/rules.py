@@ -27,6 +27,8 @@ class Pack:
     refusal_applies_to: frozenset[str]
     caller_cap: int
     training_days: int
+    contact_cap: dict[str, int]                    # sms.contact_caps: calls and texts (here: calls) in the window
+    contact_days: int
 
     @classmethod
     def from_document(cls, doc: dict) -> Pack:
@@ -48,6 +50,9 @@ class Pack:
             refusal_applies_to=frozenset(rules["FREQ_AFTER_REFUSAL"]["refusal_applies_to"]),
             caller_cap=rules["FREQ_CALLER_DAILY_CAP"]["cap"],
             training_days=rules["QUAL_AGENT_UNTRAINED"]["training_valid_days"],
+            contact_cap=dict((doc.get("sms") or {}).get("contact_caps",
+                                                        {"marketing": 10, "servicing": 15, "collection": 25})),
+            contact_days=(doc.get("sms") or {}).get("contact_window_days", 7),
         )
 
 
@@ -112,6 +117,10 @@ def rules_broken(call: Call, earlier: list[Call], day: dt.date, reference: Refer
     if attempt and purpose in pack.refusal_applies_to and any(
             e.disposition == "ANSWERED" and e.outcome == "REFUSED" for e in same_number):
         broken.append("FREQ_AFTER_REFUSAL")
+    # a contact is a call attempt or a text; these worlds have calls only
+    contacts = [e for e in same_number if (day - e.day).days < pack.contact_days]
+    if attempt and purpose in pack.contact_cap and len(attempts_of_purpose(contacts)) >= pack.contact_cap[purpose]:
+        broken.append("CONTACT_ROLLING_7D")
     same_caller_today = [e for e in earlier if e.day == day and e.caller == call.caller]
     if len(same_caller_today) >= pack.caller_cap:
         broken.append("FREQ_CALLER_DAILY_CAP")
