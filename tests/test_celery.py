@@ -11,8 +11,6 @@ import subprocess
 import sys
 import uuid
 
-from tests.pg_server import postgres_server  # noqa: F401  (fixture)
-
 
 def test_the_celery_executor_loads_with_a_redis_broker_and_a_postgresql_result_backend(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
@@ -33,11 +31,11 @@ def test_the_celery_executor_loads_with_a_redis_broker_and_a_postgresql_result_b
     assert backend == "db+postgresql+psycopg2://airflow:pw@db.internal/airflow"
 
 
-def test_celery_results_round_trip_through_postgresql_with_the_documented_url(postgres_server):  # noqa: F811
+def test_celery_results_round_trip_through_postgresql_with_the_documented_url(postgres):
     from celery import Celery
 
-    postgres_server.create_database("celery_results")
-    documented = f"db+postgresql+psycopg2://postgres@127.0.0.1:{postgres_server.port}/celery_results"
+    postgres.create_database("celery_results")
+    documented = postgres.uri("db+postgresql+psycopg2", "celery_results")
     app = Celery("vendor-audit-test", broker="memory://", backend=documented)
     task_id = str(uuid.uuid4())
     app.backend.store_result(task_id, {"rows": 42}, "SUCCESS")

@@ -27,9 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pg_server import die_with_parent, free_port, postgres_server  # noqa: F401  (fixture)
-
-pytestmark = pytest.mark.slow
+from tests.servers import die_with_parent, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
@@ -222,8 +220,8 @@ def _signal_group(pid: int, sig: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def deployment(postgres_server):  # noqa: F811
-    database = postgres_server.create_database("airflow_scheduler_test")
+def deployment(postgres):
+    database = postgres.create_database("airflow_scheduler_test")
     home = Path(tempfile.mkdtemp(prefix="airflow-scheduler-"))
     airflow = Deployment(home, database)
     try:
