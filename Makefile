@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make demo   set up, generate a sample landing zone and audit it end to end
-#   make test   set up and run the test suite
+#   make test   set up and run the test suite (all of it: what CI runs), slowest 25 listed
+#   make test-fast   the tests not marked slow (no servers, no sample audits): a couple of minutes
 # Set-up is automatic: a virtual environment in .venv with the pinned dependencies.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -13,7 +14,7 @@ START  ?= 2026-11-21
 CALLS  ?= 20000
 BUILD_COMMIT ?= audits/build_commit.txt
 
-.PHONY: demo test tools benchmark clean build-commit
+.PHONY: demo test test-fast tools benchmark clean build-commit
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found %d.%d); set PYTHON=/path/to/python3.11" % sys.version_info[:2])'
@@ -36,8 +37,13 @@ demo: $(STAMP) build-commit
 tools:
 	@sh .ci/install-os-tools
 
+# --dist loadgroup: the tests sharing an expensive session fixture (tests/conftest.py groups them)
+# run on one worker, so that it is built once.
 test: $(STAMP) tools build-commit
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q --durations=25
+
+test-fast: $(STAMP) build-commit
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -m "not slow"
 
 benchmark: $(STAMP) build-commit
 	$(BIN)/python benchmarks/run.py

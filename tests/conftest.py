@@ -9,8 +9,10 @@ so that `make test-fast` (`-m "not slow"`) never starts a server. `make test` ru
 """
 
 import os
+import resource
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
+    item.stash[_CPU_STARTED] = _cpu_seconds()
     _running.append(item)
     try:
         return (yield)
@@ -90,6 +93,51 @@ def _only_for_slow_tests(fixture: str) -> None:
     if _running and _running[-1].get_closest_marker("slow") is None:
         pytest.fail(f"{_running[-1].nodeid} uses {fixture} ({SLOW_FIXTURES[fixture]}) but is not marked "
                     "slow; add the fixture to its arguments so that tests/conftest.py marks it", pytrace=False)
+
+
+# --- CPU time per test (--cpu-durations=N): wall time says little on a busy machine ------------
+
+def pytest_addoption(parser):
+    parser.addoption("--cpu-durations", type=int, default=None, metavar="N",
+                     help="show the N tests that took the most CPU time (the test process and the "
+                          "processes it waited for; setup, call and teardown), 0 for all")
+
+
+def _cpu_seconds() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+_CPU_STARTED = pytest.StashKey[float]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """The teardown report carries the test's CPU seconds since its setup began (to the
+    controller, under pytest-xdist)."""
+    report = yield
+    if item.config.getoption("cpu_durations") is not None and call.when == "teardown":
+        report.user_properties.append(("cpu_seconds", _cpu_seconds() - item.stash[_CPU_STARTED]))
+    return report
+
+
+_cpu_by_test: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    for name, value in report.user_properties:
+        if name == "cpu_seconds":
+            _cpu_by_test[report.nodeid] = _cpu_by_test.get(report.nodeid, 0.0) + value
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    count = config.getoption("cpu_durations")
+    if count is None or not _cpu_by_test:
+        return
+    ranked = sorted(_cpu_by_test.items(), key=lambda kv: -kv[1])
+    terminalreporter.write_sep("=", f"CPU time: {sum(_cpu_by_test.values()):.0f} s in all; the most")
+    for nodeid, seconds in ranked[:count or None]:
+        terminalreporter.write_line(f"{seconds:8.2f}s cpu  {nodeid}")
 
 
 # --- real servers (tests/servers.py), once per session ----------------------------------------

@@ -33,6 +33,7 @@ from audits.ingest import load_reference
 from audits.pipeline import (delivered_agencies, ingest_earlier_days, merge_rule_partitions, run_audit,
                              stage_agency, stage_day, stage_publish, stage_reference, stage_rules)
 from audits.privacy import key_fingerprint
+from tests.holders import Holder
 from tests.landing import CUSTOMER, DAY, OTHER, call, config_for, make_landing
 
 REPO = Path(__file__).resolve().parents[1]
@@ -464,17 +465,9 @@ def test_a_run_that_cannot_get_the_days_lock_names_the_holder(tmp_path, capsys, 
     monkeypatch.setenv("AUDIT_HMAC_SECRET", "s")
     _landing(tmp_path)
     (tmp_path / "out").mkdir()
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time\nfrom pathlib import Path\nfrom audits import locks\n"
-        "with locks.hold(Path(sys.argv[1]), what='the report', run_id='scheduled__2026-11-27T18:00:00+00:00'):\n"
-        "    print('held', flush=True)\n    time.sleep(120)\n"), str(tmp_path / "out" / f".{DAY}.lock")],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with Holder(tmp_path / "out" / f".{DAY}.lock", what="the report",
+                run_id="scheduled__2026-11-27T18:00:00+00:00") as holder:     # held until killed
         assert _run_cli(tmp_path, "--lock-wait", "0.5") == 2
-    finally:
-        holder.kill()
-        holder.wait()
     message = capsys.readouterr().err
     assert f"Cannot audit {DAY}: the report of {DAY} in {tmp_path / 'out'} is locked by run " \
            f"scheduled__2026-11-27T18:00:00+00:00 (pid {holder.pid} on {socket.gethostname()}, since 20" in message

@@ -35,13 +35,14 @@ def _work_files(tmp_path) -> list[str]:
 
 
 def _hold_shared(path):
-    """A real process holding `path` the way a live run does (flock, shared) until killed."""
+    """A real process holding `path` the way a live run does (flock, shared) until killed (it
+waits for its stdin to close: no time runs out)."""
     holder = subprocess.Popen([sys.executable, "-c", (
         "import fcntl, sys, time\n"
         "handle = open(sys.argv[1], 'a')\n"
         "fcntl.flock(handle, fcntl.LOCK_SH)\n"
         "print('held', flush=True)\n"
-        "time.sleep(120)\n"), str(path)], stdout=subprocess.PIPE, text=True)
+        "sys.stdin.read()\n"), str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     return holder
 
