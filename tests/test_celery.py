@@ -1,4 +1,4 @@
-"""The pinned production packages (deployment finding 11): the CeleryExecutor loads under
+"""The pinned production packages: the CeleryExecutor loads under
 Airflow's configuration, and Celery's result backend works on PostgreSQL with the URL form the
 README documents (`db+postgresql+psycopg2://`: the driver named, since SQLAlchemy 2.1's default
 for a bare `postgresql://` is psycopg 3), against a real server."""

@@ -504,7 +504,7 @@ def test_a_file_not_there_at_pull_time_is_pulled_while_the_sensor_waits(dag, tmp
 
 
 def test_tasks_run_alone_after_the_run_removed_its_work_rebuild_it(dag, tmp_path):
-    """Deployment finding 2: a run's work is gone once it published; one stage_agency, merge_findings
+    """A run's work is gone once it published; one stage_agency, merge_findings
     (of 3 partitions) or publish cleared alone rebuilds what it needs and publishes the same CSVs."""
     from audits.cli import main as cli
 

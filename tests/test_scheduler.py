@@ -285,7 +285,7 @@ def test_the_dag_under_a_real_scheduler(deployment, sample_root, request):
 def _parallel_backfill_publishes_what_the_cli_does_day_by_day(deployment, sample_root, request) -> dict[str, str]:
     """Two days backfilled at once (the README's command: logical dates at the runs' 02:00 in the
     bank's zone) give, day by day, the CSVs of the CLI run one day after the other, trends and
-    cases included (deployment finding 6: each publish waits for the earlier days' runs)."""
+    cases included (each publish waits for the earlier days' runs)."""
     started = time.monotonic()
     conf = {"landing": str(sample_root / "landing"), "out": str(sample_root / "reports"),
             "store": str(sample_root / "store"), "rule_partitions": 2}
@@ -353,7 +353,7 @@ def _clear_and_wait(deployment: Deployment, run_id: str, task_ids: list, rerun: 
 
 
 def _clearing_only_publish_rebuilds_its_work_and_a_failed_publish_fails_the_run(deployment, sample_root, run_id):
-    """Deployment finding 2. The run's work was removed when it published: clearing only publish
+    """The run's work was removed when it published: clearing only publish
     reruns it (with resolve_run and discard_work, its setup and teardown) on work rebuilt from the
     landing zone (one stage_agency alone: tests/test_dags.py). A cleared publish that fails makes
     the DagRun fail, though notify, the other leaf, stays green from the first run."""
@@ -386,7 +386,7 @@ def _clearing_only_publish_rebuilds_its_work_and_a_failed_publish_fails_the_run(
 
 
 def _manual_runs_without_a_logical_date_and_a_run_marked_failed(deployment, sample_root):
-    """Deployment round three. "Trigger DAG w/ config" without a date param: Airflow 3 makes the run
+    """"Trigger DAG w/ config" without a date param: Airflow 3 makes the run
     without a logical date, and both DAGs take their day (month) from when it was triggered. The
     nightly run waits on a reference pull that is retried (its server refuses connections); the
     operator marks the run failed meanwhile, which skips every task not yet done, the teardown's

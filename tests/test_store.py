@@ -52,7 +52,7 @@ def test_history_in_batches_equals_history_read_whole(tmp_path):
         compact_history(store.read_history(tmp_path, days), D, CAMPAIGNS, pack, rows - 1)
 
 
-# --- what the store wrote, checked on read (issue 13 rows 6 and 16) -----------------------------
+# --- what the store wrote, checked on read -------------------------------------------------------
 
 def test_a_day_records_what_was_written_and_is_checked_against_it(tmp_path):
     store.write_day(tmp_path, D, _calls(D, 8))
@@ -81,8 +81,8 @@ def test_a_truncated_refusals_file_stops_the_refusal_look_back(tmp_path):
 
 @pytest.mark.parametrize("failing", ["calls", "refusals"])
 def test_a_day_is_written_whole_or_not_at_all(tmp_path, monkeypatch, failing):
-    """Issue 13 row 16: out of disk while writing a day left a refusals partition written
-    without its calls partition (and hidden staging folders)."""
+    """Out of disk while writing a day once left a refusals partition written without its
+    calls partition (and hidden staging folders)."""
     real_write = pq.write_table
 
     def out_of_disk(table, where, *args, **kwargs):
