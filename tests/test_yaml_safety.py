@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -42,12 +41,12 @@ def _bomb_in_rulepack(levels: int) -> str:
 def test_an_alias_in_sources_yaml_is_refused_with_a_short_message(tmp_path):
     path = tmp_path / "sources.yaml"
     path.write_text(_bomb_in_sources(5))
-    started = time.monotonic()
     with pytest.raises(ConfigError) as refused:
         load_sources(path)
-    assert time.monotonic() - started < 5
     message = str(refused.value)
     assert "alias" in message and str(path) in message and len(message) < 1000
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "*a0" in text)
+    assert f"line {line}, column " in message               # refused at the first alias, nothing expanded
 
 
 def test_an_alias_in_a_rulepack_is_refused_with_a_short_message(tmp_path):
