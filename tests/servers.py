@@ -58,7 +58,7 @@ def closed_port() -> int:
     return free_port()
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, log: Path, what: str, seconds: float = 20.0) -> None:
+def _wait_for_port(port: int, process: subprocess.Popen, log: Path, what: str, seconds: float = 120.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -301,7 +301,7 @@ def start_postgres(folder: Path | None = None, *, database: str = "postgres") ->
     return server
 
 
-def _ready(server: PostgresServer, seconds: float = 20.0) -> None:
+def _ready(server: PostgresServer, seconds: float = 120.0) -> None:
     """Wait until the cluster accepts logins (it listens a moment before it finishes recovery)."""
     import psycopg
 

@@ -23,7 +23,7 @@ def test_the_celery_executor_loads_with_a_redis_broker_and_a_postgresql_result_b
             "from airflow.providers.celery.executors.celery_executor_utils import app; "
             "print(json.dumps([ExecutorLoader.get_default_executor().__class__.__name__, "
             "app.conf.broker_url, app.conf.result_backend]))")
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     executor, broker, backend = json.loads(done.stdout.strip().splitlines()[-1])
     assert executor == "CeleryExecutor"
