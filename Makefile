@@ -37,13 +37,13 @@ demo: $(STAMP) build-commit
 tools:
 	@sh .ci/install-os-tools
 
-# --dist loadgroup: the tests sharing an expensive session fixture (tests/conftest.py groups them)
-# run on one worker, so that it is built once.
+# --dist loadfile: a module's tests on one worker (its module fixtures built once), and the modules
+# sharing a session fixture too (tests/conftest.py: SHARED_SESSION_FIXTURES).
 test: $(STAMP) tools build-commit
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q --durations=25
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q --durations=25
 
 test-fast: $(STAMP) build-commit
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -m "not slow"
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m "not slow"
 
 benchmark: $(STAMP) build-commit
 	$(BIN)/python benchmarks/run.py

@@ -59,23 +59,39 @@ def slow_reason(item: pytest.Item) -> str:
     return SLOW_MODULES.get(item.path.name, "")
 
 
-def xdist_group(item: pytest.Item) -> str:
-    """Tests sharing an expensive session fixture run on one pytest-xdist worker (`--dist
-    loadgroup`), so that it is built once: every audited sample on one, Airflow's on another."""
-    if "audited_sample" in item.fixturenames:
-        return "audited-samples"
-    if "airflow_dags" in item.fixturenames:
-        return "airflow-dags"
-    return item.path.name if item.path.name in SLOW_MODULES else ""
-
-
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if slow_reason(item):
             item.add_marker(pytest.mark.slow)
-        group = xdist_group(item)
-        if group and not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(group))
+
+
+# --- pytest-xdist: a shared fixture is built once --------------------------------------------
+# `make test` runs `--dist loadfile`: a module's tests on one worker, so that its module
+# fixtures are built once. The modules below share a session fixture as well (the same audited
+# sample, or Airflow's DagBag): each group runs on one worker. (pytest-xdist's own xdist_group
+# marks do nothing under pytest 9, which names nodes differently.)
+
+SHARED_SESSION_FIXTURES = {
+    "ten-day sample": ("tests/test_truth.py", "tests/cases/test_case_truth.py",
+                       "tests/signals/test_complaints_truth.py", "tests/rules/test_partitions.py"),
+    "review sample": ("tests/review/test_packs.py", "tests/review/test_review_rendering.py"),
+    "airflow dags": ("tests/test_dags.py", "tests/test_review_dag.py"),
+}
+_GROUP_OF_MODULE = {module: group for group, modules in SHARED_SESSION_FIXTURES.items() for module in modules}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedFixtureScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return _GROUP_OF_MODULE.get(module, module)
+
+    return SharedFixtureScheduling(config, log)
 
 
 @pytest.hookimpl(wrapper=True)
