@@ -393,6 +393,7 @@ def _in_private_mounts(tmp_path, setup: str, check: str) -> subprocess.Completed
                           capture_output=True, text=True, env=environment, timeout=300)
 
 
+@pytest.mark.slow                                   # the command line in a subprocess
 def test_a_read_only_out_exits_2_in_one_paragraph(tmp_path):
     _landing(tmp_path)
     out = tmp_path / "out"
@@ -406,6 +407,7 @@ def test_a_read_only_out_exits_2_in_one_paragraph(tmp_path):
 
 
 @pytest.mark.parametrize("full", ["store", "out"])
+@pytest.mark.slow                                   # the command line in a subprocess
 def test_a_full_file_system_exits_2_and_leaves_nothing_behind(tmp_path, full):
     """A real out-of-space (a 64 KiB tmpfs) under the store or the reports."""
     _landing(tmp_path)
@@ -435,6 +437,7 @@ def _cli_process(tmp_path, *extra) -> subprocess.Popen:
                             env={**os.environ, "PYTHONPATH": str(REPO), "AUDIT_HMAC_SECRET": "s"})
 
 
+@pytest.mark.slow                                   # the command line in subprocesses
 def test_runs_of_a_day_started_together_all_complete_one_after_the_other(tmp_path):
     """Two runs in the same second (so the same run id) once shared a work directory and one
     died (FileNotFoundError …accepted.parquet.tmp). Three started at once: each waits for
