@@ -381,7 +381,6 @@ def test_pull_sources_is_mapped_per_agency_and_comes_before_check_reference(dag)
     assert {"sources", "replace_landed"} <= set(dag.params)
 
 
-@pytest.mark.slow
 def test_a_run_pulls_each_agency_first_and_one_failing_source_does_not_stop_it(dag, tmp_path, sshd, monkeypatch):
     drop = tmp_path / "drop"
     landing = _sourced_landing(tmp_path, drop, {

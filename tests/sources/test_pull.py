@@ -87,7 +87,6 @@ def _vendor_database(postgres, agencies: list[str]) -> None:
                      f"nda_signed date, nda_expiry date, timezone text); INSERT INTO vendor_contracts VALUES {rows}")
 
 
-@pytest.mark.slow
 def test_a_normal_pull_lands_every_kind_of_source_and_the_manifest_records_each(tmp_path, sshd, postgres,
                                                                                 monkeypatch, capsys):
     import fsspec
