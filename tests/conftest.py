@@ -47,6 +47,14 @@ SLOW_MODULES = {
     "test_celery.py": "loads Airflow's CeleryExecutor in a subprocess",
     "test_connection_keys.py": "runs the airflow command line in subprocesses",
     "test_oracle.py": "audits random landing zones end to end (hypothesis)",
+    # Modules whose tests audit landing zones end to end, day after day, or rerun them (the most
+    # CPU time of the rest, measured with --cpu-durations): make test-fast stays a couple of minutes.
+    **dict.fromkeys(("test_store_files.py", "test_pipeline.py", "test_cases_pipeline.py", "test_verification.py",
+                     "test_unpublished_day.py", "test_landing_files.py", "test_decisions_pipeline.py",
+                     "test_complaints_pipeline.py", "test_chain.py", "test_verify_and_notify.py",
+                     "test_signal_store.py", "test_decision_inputs.py", "test_not_assessed_outputs.py",
+                     "test_report.py", "test_workdir.py"),
+                    "audits landing zones end to end, day after day"),
 }
 _running: list[pytest.Item] = []          # the test being set up or run (for the slow fixtures' check)
 
