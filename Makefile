@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make demo   set up, generate a sample landing zone and audit it end to end
-#   make test   set up and run the test suite
+#   make test   set up and run the test suite (all of it: what CI runs), slowest 25 listed
+#   make test-fast   the tests not marked slow (no servers, no sample audits): a couple of minutes
 #   make desk   open the case desk over the demo (Airflow's api-server on 127.0.0.1:$(DESK_PORT))
 # Set-up is automatic: a virtual environment in .venv with the pinned dependencies.
 
@@ -15,7 +16,7 @@ CALLS  ?= 20000
 BUILD_COMMIT ?= audits/build_commit.txt
 DESK_PORT ?= 8080
 
-.PHONY: demo desk test lint tools benchmark clean build-commit
+.PHONY: demo desk test test-fast lint tools benchmark clean build-commit
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found %d.%d); set PYTHON=/path/to/python3.11" % sys.version_info[:2])'
@@ -44,8 +45,13 @@ tools:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# --dist loadfile: a module's tests on one worker (its module fixtures built once), and the modules
+# sharing a session fixture too (tests/conftest.py: SHARED_SESSION_FIXTURES).
 test: $(STAMP) tools build-commit lint
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q --durations=25
+
+test-fast: $(STAMP) build-commit lint
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m "not slow"
 
 benchmark: $(STAMP) build-commit
 	$(BIN)/python benchmarks/run.py

@@ -1,19 +1,21 @@
 """Throwaway real servers for tests: an OpenSSH server (Debian's openssh-server) and a
 PostgreSQL cluster (Debian's postgresql), each on a free 127.0.0.1 port in a temporary folder.
 
-Reusable from any test module (the sources tests, the scheduler test's metadata database):
+The one harness for both: tests/conftest.py starts each once per test session (the `sshd`
+and `postgres` fixtures); a test that needs a database of its own makes one on that cluster:
 
-    server = start_sshd(folder)          # ... server.stop()
-    cluster = start_postgres(folder)     # ... cluster.stop()
+    url = postgres.create_database("airflow")   # postgresql+psycopg2://postgres:…@127.0.0.1:<port>/airflow
 
 Both start in a second or two. `.ci/install-os-tools` (run by `make test`) installs the
 Debian packages when missing; `missing_sshd()` / `missing_postgres()` say why a test must be
-skipped when they are not installed.
+skipped when they are not installed. Every server dies with the test process, even one killed
+by SIGKILL (a pytest-xdist worker stopped by its watchdog runs no finalizer).
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import getpass
 import glob
 import os
@@ -32,6 +34,7 @@ SSHD = "/usr/sbin/sshd"
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"
 POSTGRES_BIN_GLOBS = ("/usr/lib/postgresql/*/bin",)     # Debian's layout; PATH is tried first
 UNPRIVILEGED = "nobody"                                  # initdb and postgres refuse to run as root
+PR_SET_PDEATHSIG = 1                                     # linux/prctl.h
 
 
 def free_port() -> int:
@@ -41,12 +44,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def die_with_parent(sig: int = signal.SIGTERM):
+    """A preexec_fn: the child gets `sig` when the test process dies, even by os._exit or SIGKILL,
+    so that no server outlives it."""
+    def preexec() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    return preexec
+
+
 def closed_port() -> int:
     """A port that refuses connections: bound for a moment, then released (tests of an unreachable server)."""
     return free_port()
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, log: Path, what: str, seconds: float = 20.0) -> None:
+def _wait_for_port(port: int, process: subprocess.Popen, log: Path, what: str, seconds: float = 120.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -162,7 +174,7 @@ def start_sshd(folder: Path, *, user: str | None = None) -> SshServer:
     log = folder / "sshd.log"
     with open(log, "ab") as sink:
         process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=sink, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
+                                   stdin=subprocess.DEVNULL, preexec_fn=die_with_parent())
     atexit.register(_stop, process)              # never outlives the test process
     _wait_for_port(port, process, log, "sshd")
     return SshServer(folder=folder, port=port, user=user,
@@ -216,8 +228,13 @@ class PostgresServer:
         return {"conn_type": "postgres", "host": "127.0.0.1", "port": self.port, "login": self.user,
                 "password": self.password, "schema": self.database, **({"extra": extra} if extra else {})}
 
-    def uri(self, driver: str = "postgresql") -> str:
-        return f"{driver}://{self.user}:{self.password}@127.0.0.1:{self.port}/{self.database}"
+    def uri(self, driver: str = "postgresql", database: str | None = None) -> str:
+        return f"{driver}://{self.user}:{self.password}@127.0.0.1:{self.port}/{database or self.database}"
+
+    def create_database(self, name: str) -> str:
+        """A new database on this cluster; its SQLAlchemy URL (psycopg2, as Airflow's metadata database)."""
+        self.execute(f'CREATE DATABASE "{name}"')
+        return self.uri("postgresql+psycopg2", name)
 
     def execute(self, sql: str) -> None:
         """Run SQL as the superuser (psycopg, autocommit)."""
@@ -270,8 +287,9 @@ def start_postgres(folder: Path | None = None, *, database: str = "postgres") ->
         process = subprocess.Popen(
             [str(binaries / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
              "-k", str(root), "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-             "-c", "log_connections=on", "-c", "log_statement=all"],
-            stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=root, **as_user)
+             "-c", "max_connections=200", "-c", "log_connections=on", "-c", "log_statement=all"],
+            stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=root,
+            preexec_fn=die_with_parent(signal.SIGINT), **as_user)
     atexit.register(_stop, process, signal.SIGINT)
     _wait_for_port(port, process, log, "postgres")
     server = PostgresServer(folder=root, port=port, user="postgres", password=password, database="postgres",
@@ -283,7 +301,7 @@ def start_postgres(folder: Path | None = None, *, database: str = "postgres") ->
     return server
 
 
-def _ready(server: PostgresServer, seconds: float = 20.0) -> None:
+def _ready(server: PostgresServer, seconds: float = 120.0) -> None:
     """Wait until the cluster accepts logins (it listens a moment before it finishes recovery)."""
     import psycopg
 

@@ -1,4 +1,4 @@
-"""The CLI's refusals before any audit work (issue 13 rows 20 and 29): exit 2, one paragraph,
+"""The CLI's refusals before any audit work : exit 2, one paragraph,
 no report written."""
 
 from __future__ import annotations

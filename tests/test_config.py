@@ -91,14 +91,14 @@ def test_unknown_name_and_invalid_yaml(tmp_path):
 
 
 def test_unknown_default_region_is_refused_naming_the_key(tmp_path):
-    # Issue 13 row 19: `default_region: XX` made every phone bad and the run audit 0 calls, exit 0.
+    # `default_region: XX` once made every phone bad and the run audit 0 calls, exit 0.
     message = _broken(tmp_path, lambda d: d.update(default_region="XX"))
     assert "default_region: 'XX' is not a region" in message and "broken.yaml" in message
     assert load_rulepack("us_collections").default_region == "US"
 
 
 def test_rulepack_records_where_it_came_from(tmp_path):
-    # Issue 13 row 7: verify re-hashes the rulepack, so its source must be known.
+    # verify re-hashes the rulepack, so its source must be known.
     assert load_rulepack("cn_bank").source == "builtin:cn_bank"
     path = tmp_path / "mine.yaml"
     path.write_text((RULEPACK_DIR / "cn_bank.yaml").read_text())

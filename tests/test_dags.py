@@ -3,35 +3,21 @@ for a rerun) publishes a verifiable report and e-mails a masked summary to a rea
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import email
 import json
 import os
 import shutil
 import socket
-import subprocess
-import sys
-import tempfile
 from email import policy
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="airflow-home-"))     # set before airflow is imported ...
-atexit.register(shutil.rmtree, AIRFLOW_HOME, ignore_errors=True)  # ... and gone with the test process
-os.environ.update({
-    "AIRFLOW_HOME": str(AIRFLOW_HOME),
-    "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
-    "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-    "AUDIT_HMAC_SECRET": "dag-test-secret",          # under Airflow a worker without it fails its tasks
-})
 
-from audits.privacy import key_fingerprint  # noqa: E402
-from tests.landing import CUSTOMER, DAY, REFERENCE, call, make_landing  # noqa: E402
+from audits.privacy import key_fingerprint
+from tests.landing import CUSTOMER, DAY, REFERENCE, call, make_landing
 
 EXPECTED_EDGES = {
     ("resolve_run", "source_agencies"), ("source_agencies", "pull_sources"), ("resolve_run", "pull_sources"),
@@ -49,15 +35,8 @@ EXPECTED_EDGES = {
 
 
 @pytest.fixture(scope="module")
-def dag():
-    migrate = subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
-                             capture_output=True, text=True, env=dict(os.environ))
-    assert migrate.returncode == 0, migrate.stderr[-2000:]
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(str(REPO / "dags"))
-    assert bag.import_errors == {}
-    return bag.get_dag("vendor_audit_nightly")
+def dag(airflow_dags):
+    return airflow_dags.get_dag("vendor_audit_nightly")
 
 
 def test_dag_has_the_expected_tasks_and_edges(dag):
@@ -377,17 +356,6 @@ def test_a_run_with_the_signing_connection_publishes_a_signed_report(dag, tmp_pa
 
 # --- pulling sources (sources.md) -------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory):
-    from tests.servers import missing_sshd, start_sshd
-
-    if missing_sshd():
-        pytest.skip(missing_sshd())
-    server = start_sshd(tmp_path_factory.mktemp("sshd"))
-    yield server
-    server.stop()
-
-
 def _sourced_landing(root: Path, drop: Path, sources: dict) -> Path:
     """Reference data for AG01..AG03 and no CDR file: the night's files are in `drop`, pulled."""
     import yaml
@@ -416,7 +384,6 @@ def test_pull_sources_is_mapped_per_agency_and_comes_before_check_reference(dag)
     assert {"sources", "replace_landed"} <= set(dag.params)
 
 
-@pytest.mark.slow
 def test_a_run_pulls_each_agency_first_and_one_failing_source_does_not_stop_it(dag, tmp_path, sshd, monkeypatch):
     drop = tmp_path / "drop"
     landing = _sourced_landing(tmp_path, drop, {
@@ -539,7 +506,7 @@ def test_a_file_not_there_at_pull_time_is_pulled_while_the_sensor_waits(dag, tmp
 
 
 def test_tasks_run_alone_after_the_run_removed_its_work_rebuild_it(dag, tmp_path):
-    """Deployment finding 2: a run's work is gone once it published; one stage_agency, merge_findings
+    """A run's work is gone once it published; one stage_agency, merge_findings
     (of 3 partitions) or publish cleared alone rebuilds what it needs and publishes the same CSVs."""
     from audits.cli import main as cli
 

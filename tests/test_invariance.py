@@ -20,7 +20,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.config import AuditConfig
 from audits.rulepack import load_rulepack
 from audits.ingest import load_calls, load_reference
 from audits.loaders import TEXT, read_table
@@ -28,7 +27,6 @@ from audits.values import parse_timestamps
 from audits.models import TABLE_COLUMNS
 from audits.phones import normalise_phones
 from audits.pipeline import run_audit
-from audits.sample import write_sample_landing
 from audits.tables import type_cdr
 from tests.landing import DAY, call, make_landing
 from tests.rewrite import (FORMATS, Forms, e164_of, file_bytes, phone_form, rewrite_landing, rewrite_rows,
@@ -43,19 +41,17 @@ SAMPLE = dict(start=START, days=DAYS, agencies=5, calls_per_day=2000, seed=11)
 # --- end to end -----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def audited(tmp_path_factory):
-    """Both landing zones audited day by day, earlier days first so that each store fills."""
+def audited(audited_sample, tmp_path_factory):
+    """The sample as written (audited_sample) and rewritten, both audited day by day, earlier
+    days first so that each store fills, with the same run ids and report timestamp."""
+    written = audited_sample(**SAMPLE)
     root = tmp_path_factory.mktemp("invariance")
-    write_sample_landing(root / "written" / "landing", **SAMPLE)
-    forms = rewrite_landing(root / "written" / "landing", root / "rewritten" / "landing", seed=5)
-    reports = {}
-    for zone in ("written", "rewritten"):
-        for offset in range(DAYS):
-            day = START + dt.timedelta(days=offset)
-            config = AuditConfig(audit_date=day, landing=root / zone / "landing", out=root / zone / "out",
-                                 store=root / zone / "store", rulepack=PACK, run_id=f"{zone}-{offset}",
-                                 generated_at="2026-11-24T02:00:00+00:00")
-            reports[zone, day] = run_audit(config).report_dir
+    forms = rewrite_landing(written.landing, root / "landing", seed=5)
+    reports = {("written", day): report for day, report in written.reports.items()}
+    for offset in range(DAYS):
+        day = written.day(offset)
+        config = written.config(day, landing=root / "landing", out=root / "out", store=root / "store")
+        reports["rewritten", day] = run_audit(config).report_dir
     return forms, reports
 
 

@@ -1,6 +1,5 @@
 """Hostile and odd landing files, end to end: each is reported (DQ_FILE_UNREADABLE, or "not an
-agency file") and the audit of the other agencies goes on (issue 13 rows 9-13, 17, 18, 21, 23-25,
-28; issue 17 finding 4)."""
+agency file") and the audit of the other agencies goes on."""
 
 from __future__ import annotations
 
@@ -75,7 +74,7 @@ def _parquet(path, rows: list[dict], **columns) -> None:
     pq.write_table(pa.table(data), path)
 
 
-# --- row 9 and row 18: columns that are one column once trimmed and case-folded --------------
+# --- columns that are one column once trimmed and case-folded ----------------------------------
 
 def test_parquet_columns_equal_but_for_case_and_spaces_make_the_file_unreadable(tmp_path):
     _landing(tmp_path)
@@ -106,7 +105,7 @@ def test_contracts_xlsx_with_timezone_and_Timezone_stops_the_run_with_a_clear_me
     assert "names a column twice: 'timezone' and 'Timezone '" in message
 
 
-# --- row 10 and row 24: which files are an agency's ----------------------------------------
+# --- which files are an agency's -------------------------------------------------------------
 
 def test_two_files_of_one_agency_for_one_day_are_both_unreadable_and_named(tmp_path):
     _landing(tmp_path)
@@ -134,7 +133,7 @@ def test_an_upper_case_suffix_is_an_agency_file(tmp_path):
     assert _scores(tmp_path)["AG01"]["file_status"] == "ok"
 
 
-# --- row 11: a first line over csv's field limit --------------------------------------------
+# --- a first line over csv's field limit ------------------------------------------------------
 
 def test_a_first_line_over_the_csv_field_limit_quarantines_that_file_only(tmp_path):
     _landing(tmp_path)
@@ -145,7 +144,7 @@ def test_a_first_line_over_the_csv_field_limit_quarantines_that_file_only(tmp_pa
     assert _inputs(tmp_path)[f"{FOLDER}/AG01.csv"]["rows_accepted"] == 1
 
 
-# --- row 12: a gzip bomb ----------------------------------------------------------------
+# --- a gzip bomb ------------------------------------------------------------------------
 
 def test_a_gzip_bomb_is_refused_at_the_cap_and_the_others_are_audited(tmp_path):
     _landing(tmp_path)
@@ -183,7 +182,7 @@ def test_the_cap_is_a_run_option(tmp_path):
     assert "holds more than 1,073,741 bytes" in _inputs(tmp_path)[f"{FOLDER}/AG02.csv"]["message"]
 
 
-# --- row 13: names that are not agency files ------------------------------------------------
+# --- names that are not agency files --------------------------------------------------------
 
 def test_files_that_are_not_agency_files_are_listed_and_the_run_goes_on(tmp_path):
     _landing(tmp_path)
@@ -202,7 +201,7 @@ def test_files_that_are_not_agency_files_are_listed_and_the_run_goes_on(tmp_path
     assert cli(["verify", str(tmp_path / "out" / DAY.isoformat())]) == 0
 
 
-# --- row 17: every row of a file malformed -------------------------------------------------
+# --- every row of a file malformed ----------------------------------------------------------
 
 def test_a_file_whose_every_line_is_malformed_is_quarantined_row_by_row(tmp_path):
     landing = make_landing(tmp_path / "landing")
@@ -215,7 +214,7 @@ def test_a_file_whose_every_line_is_malformed_is_quarantined_row_by_row(tmp_path
     assert _manifest(tmp_path)["row_conservation"]["ok"] is True
 
 
-# --- row 21 and row 28: contracts.xlsx cells -------------------------------------------------
+# --- contracts.xlsx cells --------------------------------------------------------------------
 
 def _contracts_xlsx(landing, **cells):
     """contracts.xlsx of the one default contract, with `cells` replacing its values."""
@@ -281,7 +280,7 @@ def test_a_contract_date_with_a_midnight_time_is_that_date(tmp_path):
     assert "QUAL_NO_CONTRACT" not in violations
 
 
-# --- row 23: a Parquet timestamp at midnight -----------------------------------------------
+# --- a Parquet timestamp at midnight --------------------------------------------------------
 
 def test_a_parquet_timestamp_at_midnight_is_a_timestamp(tmp_path):
     landing = make_landing(tmp_path / "landing")
@@ -296,7 +295,7 @@ def test_a_parquet_timestamp_at_midnight_is_a_timestamp(tmp_path):
     assert "FREQ_CALLING_HOURS" in violations and "2026-11-27T00:00:00+08:00" in violations
 
 
-# --- row 25: Excel's sep=, first line -------------------------------------------------------
+# --- Excel's sep=, first line ----------------------------------------------------------------
 
 def test_a_separator_hint_line_is_unreadable_and_its_rows_are_counted(tmp_path):
     _landing(tmp_path)
@@ -312,7 +311,7 @@ def test_a_separator_hint_line_is_unreadable_and_its_rows_are_counted(tmp_path):
     assert _manifest(tmp_path)["row_conservation"]["ok"] is True
 
 
-# --- issue 17, finding 4: an agency file that cannot be opened -------------------------------
+# --- an agency file that cannot be opened ------------------------------------------------------
 
 def test_an_agency_file_that_cannot_be_opened_is_unreadable_and_the_day_is_audited(tmp_path):
     landing = _landing(tmp_path)

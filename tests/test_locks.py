@@ -4,42 +4,44 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from audits import locks
+from tests.holders import Holder
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _holder(path: Path, run_id: str = "holder-run", seconds: float = 120) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time\nfrom pathlib import Path\nfrom audits import locks\n"
-        f"with locks.hold(Path(sys.argv[1]), what='the store', run_id={run_id!r}):\n"
-        f"    print('held', flush=True)\n    time.sleep({seconds})\n"), str(path)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
-    assert process.stdout.readline().strip() == "held"
-    return process
+class _Clock:
+    """locks' clock in a test: time passes only when the waiting run sleeps, and `on_sleep` runs
+    at each sleep (what another process does meanwhile)."""
+
+    def __init__(self, on_sleep=lambda clock: None):
+        self.now, self.sleeps, self.on_sleep = 1000.0, 0, on_sleep
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.sleeps += 1
+        self.on_sleep(self)
 
 
-def test_a_waiting_run_names_the_holder_and_gives_up_after_its_wait(tmp_path, caplog):
+def test_a_waiting_run_names_the_holder_and_gives_up_after_its_wait(tmp_path, caplog, monkeypatch):
     path = tmp_path / ".lock"
-    holder = _holder(path)
-    try:
-        started = time.monotonic()
+    clock = _Clock()
+    monkeypatch.setattr(locks, "time", clock)
+    with Holder(path) as holder:
         with caplog.at_level(logging.WARNING, logger="audits.locks"):
             with pytest.raises(locks.LockTimeout) as timeout:
                 with locks.hold(path, what="the store /data/store", run_id="mine", wait_seconds=1.5):
                     pass
-        assert time.monotonic() - started >= 1.5
-    finally:
-        holder.kill()
-        holder.wait()
+    assert clock.now - 1000.0 == pytest.approx(1.5) and clock.sleeps > 3     # it waited, trying again and again
     message = str(timeout.value)
     assert message.startswith(f"the store /data/store is locked by run holder-run (pid {holder.pid} on ")
     assert "after waiting 1.5 s" in message and str(path) in message
@@ -48,18 +50,20 @@ def test_a_waiting_run_names_the_holder_and_gives_up_after_its_wait(tmp_path, ca
 
 def test_a_lock_whose_holder_was_killed_is_free_at_once(tmp_path):
     path = tmp_path / ".lock"
-    holder = _holder(path)
-    os.kill(holder.pid, signal.SIGKILL)
-    holder.wait()
+    Holder(path).kill()
     with locks.hold(path, what="the store", run_id="next", wait_seconds=0):
         assert '"run_id": "next"' in path.read_text()
 
 
-def test_a_waiting_run_goes_on_when_the_holder_ends(tmp_path):
+def test_a_waiting_run_goes_on_when_the_holder_ends(tmp_path, monkeypatch):
+    """The holder lets go while the run waits (at its third pause), and the run goes on."""
     path = tmp_path / ".lock"
-    holder = _holder(path, seconds=0.8)
-    with locks.hold(path, what="the store", run_id="next", wait_seconds=30):
-        assert holder.poll() is not None or holder.wait(5) == 0
+    with Holder(path) as holder:
+        clock = _Clock(on_sleep=lambda clock: clock.sleeps == 3 and holder.release())
+        monkeypatch.setattr(locks, "time", clock)
+        with locks.hold(path, what="the store", run_id="next", wait_seconds=3600):
+            assert holder.process.returncode == 0 and clock.sleeps == 3
+            assert '"run_id": "next"' in path.read_text()
 
 
 def test_the_same_lock_is_re_entrant_in_one_process_and_exclusive_between_processes(tmp_path):
@@ -82,18 +86,9 @@ def test_the_same_lock_is_re_entrant_in_one_process_and_exclusive_between_proces
 
 def test_readers_share_the_lock_and_keep_a_writer_out(tmp_path):
     path = tmp_path / ".lock"
-    reader = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time\nfrom pathlib import Path\nfrom audits import locks\n"
-        "with locks.hold(Path(sys.argv[1]), what='the store', run_id='reader', exclusive=False):\n"
-        "    print('held', flush=True)\n    time.sleep(120)\n"), str(path)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
-    try:
-        assert reader.stdout.readline().strip() == "held"
+    with Holder(path, run_id="reader", exclusive=False):
         with locks.hold(path, what="the store", exclusive=False, wait_seconds=0):
             pass
         with pytest.raises(locks.LockTimeout, match="locked by run reader"):
             with locks.hold(path, what="the store", wait_seconds=0):
                 pass
-    finally:
-        reader.kill()
-        reader.wait()

@@ -1,4 +1,4 @@
-"""End-to-end differential test of the whole rule engine (issue 12, item 3): random small landing
+"""End-to-end differential test of the whole rule engine: random small landing
 zones audited by run_audit and by the plain oracle of tests/oracle/ (written from the spec, not
 from audits/) must give exactly the same findings (agency_id, rule_id, call_id, and the call's
 start_time to the second) and the same quarantine (source, agency_id, row_number, reasons), day by

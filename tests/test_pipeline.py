@@ -33,6 +33,7 @@ from audits.ingest import load_reference
 from audits.pipeline import (delivered_agencies, ingest_earlier_days, merge_rule_partitions, run_audit,
                              stage_agency, stage_day, stage_publish, stage_reference, stage_rules)
 from audits.privacy import key_fingerprint
+from tests.holders import Holder
 from tests.landing import CUSTOMER, DAY, OTHER, call, config_for, make_landing
 
 REPO = Path(__file__).resolve().parents[1]
@@ -170,7 +171,7 @@ def test_verify_names_a_changed_output(tmp_path, capsys):
     assert "output scores.csv" in capsys.readouterr().err
 
 
-# --- unreadable files: messages name columns and lines, never row content (issue 13, row 4) --
+# --- unreadable files: messages name columns and lines, never row content ---------------------
 
 HEADERLESS = {   # the first line is a data row; the second variant repeats a value (a "duplicated column")
     "unique": "c1,AG01,A1,MKT,01065529988,13912345678,2026-11-27 09:00:00,2026-11-27 09:00:30,"
@@ -222,7 +223,7 @@ def test_headerless_reference_table_puts_no_row_content_on_stderr(tmp_path, caps
     assert "Reference table consents cannot be read" in err and "is the header row missing?" in err
 
 
-# --- CSV injection: no CSV under <out> holds a cell a spreadsheet would run (issue 13, row 22) --
+# --- CSV injection: no CSV under <out> holds a cell a spreadsheet would run ---------------------
 
 def test_no_csv_cell_under_out_can_run_as_a_formula(tmp_path):
     from tests.landing import REFERENCE
@@ -284,7 +285,7 @@ def test_publish_refuses_callee_keys_made_with_another_workers_key(tmp_path, par
     assert not (tmp_path / "out" / DAY.isoformat()).exists()
 
 
-# --- what the store holds, checked (issue 13 row 6) ---------------------------------------------
+# --- what the store holds, checked ---------------------------------------------------------------
 
 EARLIER = DAY - dt.timedelta(days=1)
 
@@ -299,8 +300,8 @@ def _rolling_landing(tmp_path):
 
 
 def test_an_emptied_or_truncated_history_partition_stops_the_run(tmp_path, capsys, monkeypatch):
-    """Issue 13 row 6: after an empty calls.parquet was written for 2026-11-26, the 11-27 run
-    exited 0, verify passed and FREQ_ROLLING_7D went from 4 to 0."""
+    """An empty calls.parquet written for 2026-11-26 once let the 11-27 run exit 0, verify pass
+    and FREQ_ROLLING_7D go from 4 to 0: the run stops instead."""
     monkeypatch.setenv("AUDIT_HMAC_SECRET", "s")
     _rolling_landing(tmp_path)
     assert _run_cli(tmp_path) == 0
@@ -333,7 +334,7 @@ def test_an_emptied_or_truncated_history_partition_stops_the_run(tmp_path, capsy
     assert "FREQ_ROLLING_7D" in (report / "violations.csv").read_text()
 
 
-# --- errors of the machine: exit 2 with one paragraph, nothing half-written (issue 13 row 16) ---
+# --- errors of the machine: exit 2 with one paragraph, nothing half-written ----------------------
 
 def _leftovers(tmp_path) -> list[str]:
     """Work files, staging folders and files written aside that a run left."""
@@ -357,8 +358,8 @@ def test_store_pointing_at_a_file_is_refused_in_one_paragraph(tmp_path, capsys, 
 
 
 def test_out_of_disk_while_storing_the_day_exits_2_and_leaves_nothing_half_written(tmp_path, capsys, monkeypatch):
-    """Issue 13 row 16: out of disk gave a raw traceback, exit 1, staging left behind and a
-    refusals partition written without its calls partition."""
+    """Out of disk once gave a raw traceback, exit 1, staging left behind and a refusals
+    partition written without its calls partition."""
     monkeypatch.setenv("AUDIT_HMAC_SECRET", "s")
     _landing(tmp_path)
     real_write = pq.write_table
@@ -392,6 +393,7 @@ def _in_private_mounts(tmp_path, setup: str, check: str) -> subprocess.Completed
                           capture_output=True, text=True, env=environment, timeout=300)
 
 
+@pytest.mark.slow                                   # the command line in a subprocess
 def test_a_read_only_out_exits_2_in_one_paragraph(tmp_path):
     _landing(tmp_path)
     out = tmp_path / "out"
@@ -405,6 +407,7 @@ def test_a_read_only_out_exits_2_in_one_paragraph(tmp_path):
 
 
 @pytest.mark.parametrize("full", ["store", "out"])
+@pytest.mark.slow                                   # the command line in a subprocess
 def test_a_full_file_system_exits_2_and_leaves_nothing_behind(tmp_path, full):
     """A real out-of-space (a 64 KiB tmpfs) under the store or the reports."""
     _landing(tmp_path)
@@ -424,7 +427,7 @@ def test_a_full_file_system_exits_2_and_leaves_nothing_behind(tmp_path, full):
     assert stored.split() in ([], ["calls.parquet", "partition.json"])  # the day whole or not at all
 
 
-# --- concurrent runs (issue 13 row 15; issue 17 finding 5) ---------------------------------------
+# --- concurrent runs -----------------------------------------------------------------------------
 
 def _cli_process(tmp_path, *extra) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "audits", "run", "--date", DAY.isoformat(), "--landing",
@@ -434,9 +437,10 @@ def _cli_process(tmp_path, *extra) -> subprocess.Popen:
                             env={**os.environ, "PYTHONPATH": str(REPO), "AUDIT_HMAC_SECRET": "s"})
 
 
+@pytest.mark.slow                                   # the command line in subprocesses
 def test_runs_of_a_day_started_together_all_complete_one_after_the_other(tmp_path):
-    """Issue 13 row 15: two runs in the same second (so the same run id) shared a work directory
-    and one died (FileNotFoundError …accepted.parquet.tmp). Three started at once: each waits for
+    """Two runs in the same second (so the same run id) once shared a work directory and one
+    died (FileNotFoundError …accepted.parquet.tmp). Three started at once: each waits for
     the day's lock; before, one or two died in most tries (a race: not every try)."""
     _landing(tmp_path)
     runs = [_cli_process(tmp_path, "--run-id", "nightly") for _ in range(3)]
@@ -460,21 +464,13 @@ def test_default_run_ids_differ_between_runs_started_in_the_same_second():
 
 
 def test_a_run_that_cannot_get_the_days_lock_names_the_holder(tmp_path, capsys, monkeypatch):
-    """Issue 13 row 15: the lock's message names the holder (run id, pid, host, since)."""
+    """The lock's message names the holder (run id, pid, host, since)."""
     monkeypatch.setenv("AUDIT_HMAC_SECRET", "s")
     _landing(tmp_path)
     (tmp_path / "out").mkdir()
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time\nfrom pathlib import Path\nfrom audits import locks\n"
-        "with locks.hold(Path(sys.argv[1]), what='the report', run_id='scheduled__2026-11-27T18:00:00+00:00'):\n"
-        "    print('held', flush=True)\n    time.sleep(120)\n"), str(tmp_path / "out" / f".{DAY}.lock")],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with Holder(tmp_path / "out" / f".{DAY}.lock", what="the report",
+                run_id="scheduled__2026-11-27T18:00:00+00:00") as holder:     # held until killed
         assert _run_cli(tmp_path, "--lock-wait", "0.5") == 2
-    finally:
-        holder.kill()
-        holder.wait()
     message = capsys.readouterr().err
     assert f"Cannot audit {DAY}: the report of {DAY} in {tmp_path / 'out'} is locked by run " \
            f"scheduled__2026-11-27T18:00:00+00:00 (pid {holder.pid} on {socket.gethostname()}, since 20" in message
@@ -490,8 +486,8 @@ def _ingest_as(tmp_path, day: dt.date, run_id: str) -> None:
 
 
 def test_runs_started_together_ingest_each_earlier_day_once(tmp_path, monkeypatch):
-    """Issue 17 finding 5: with three days triggered at once, each run ingested every missing
-    earlier day itself (days written three times)."""
+    """With three days triggered at once, each run once ingested every missing earlier day
+    itself (days written three times): each day is ingested once."""
     days = [DAY - dt.timedelta(days=k) for k in range(3, -1, -1)]
     make_landing(tmp_path / "landing", {d: {"AG01": [call(f"{d:%d}-1", f"{d} 10:00:00")]} for d in days})
     written = tmp_path / "written.txt"

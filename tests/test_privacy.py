@@ -62,7 +62,7 @@ def test_free_text_keeps_dates_and_last_four_digits():
     assert mask_free_text("call 13812345678 on 2026-11-27") == "call *******5678 on 2026-11-27"
 
 
-# --- free text: every written form of a phone, ID or card number (issue 13, row 3) ---------
+# --- free text: every written form of a phone, ID or card number ---------------------------
 
 @pytest.mark.parametrize("text, masked", [
     ("138.0013.8000", "***.****.8000"),

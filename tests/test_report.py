@@ -1,4 +1,4 @@
-"""Publishing is recoverable at every instant (issue 13 row 14): a kill between the renames of
+"""Publishing is recoverable at every instant: a kill between the renames of
 the swap leaves folders that the next run recognises and finishes (or discards), so no report
 and no superseded history is ever lost.
 
@@ -52,7 +52,7 @@ def _interrupted_between_the_renames(out):
 
 
 def test_a_kill_between_the_two_renames_loses_no_history(two_reports, tmp_path):
-    """Issue 13 row 14: killed between the renames of _swap_in, no report was at the final path,
+    """Killed between the renames of _swap_in, once no report was at the final path,
     the old one and its superseded/ history sat in the hidden staging folder, and the next run
     published with `supersedes: null` (history lost)."""
     out, manifest_b = two_reports

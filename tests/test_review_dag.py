@@ -4,30 +4,22 @@ unaudited days fails at once (not retried) naming them."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pendulum
 import pytest
 
 from tests.review.reports import publish_day, score, store_day
-from tests.test_dags import REPO        # sets the same Airflow home and settings as the nightly DAG's tests
 
 DAYS = ("2027-03-30", "2027-03-31")
 
 
-@pytest.fixture(scope="module")
-def dag():
-    migrate = subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
-                             capture_output=True, text=True, env=dict(os.environ), check=False)
-    assert migrate.returncode == 0, migrate.stderr[-2000:]
-    from airflow.dag_processing.dagbag import DagBag
+REPO = Path(__file__).resolve().parents[1]
 
-    bag = DagBag(str(REPO / "dags"))
-    assert bag.import_errors == {}
-    return bag.get_dag("vendor_review_monthly")
+
+@pytest.fixture(scope="module")
+def dag(airflow_dags):
+    return airflow_dags.get_dag("vendor_review_monthly")
 
 
 def test_review_dag_has_the_expected_tasks_schedule_and_params(dag):

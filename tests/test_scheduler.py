@@ -27,9 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pg_server import die_with_parent, free_port, postgres_server  # noqa: F401  (fixture)
-
-pytestmark = pytest.mark.slow
+from tests.servers import die_with_parent, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
@@ -37,7 +35,7 @@ DAG_ID = "vendor_audit_nightly"
 DAY = dt.date(2026, 11, 27)
 DAYS = [DAY - dt.timedelta(days=1), DAY]
 SECRET = "scheduler-test-secret"
-RUN_SECONDS = 300                      # a sample day takes ~1 min here; generous for a busy 2-core CI
+RUN_SECONDS = 900                      # a hang guard only: a sample day takes ~1 min here, more when busy
 COMPARED = ("violations.csv", "quarantine.csv", "scores.csv", "cases.csv")
 
 
@@ -83,9 +81,9 @@ class Deployment:
                 self.processes[name] = subprocess.Popen([AIRFLOW, name], env=self.env, stdout=log,
                                                         stderr=subprocess.STDOUT, start_new_session=True,
                                                         preexec_fn=die_with_parent(signal.SIGTERM), cwd=self.home)
-        self.wait_for(lambda: self._get(f"/api/v2/dags/{DAG_ID}", ok=(200, 404)) is not None, 120,
+        self.wait_for(lambda: self._get(f"/api/v2/dags/{DAG_ID}", ok=(200, 404)) is not None, RUN_SECONDS,
                       "the API server to answer")
-        self.wait_for(lambda: self._get(f"/api/v2/dags/{DAG_ID}", ok=(200,)) is not None, 120,
+        self.wait_for(lambda: self._get(f"/api/v2/dags/{DAG_ID}", ok=(200,)) is not None, RUN_SECONDS,
                       "the dag-processor to parse the DAG")
 
     def stop(self) -> None:
@@ -179,21 +177,31 @@ class Deployment:
             text = log.read_text(errors="replace")
             if "ERROR" in text or "Traceback" in text:
                 lines.append(f"--- {log.relative_to(self.home)}\n{text[-3000:]}")
-        for name in self.processes:
-            lines.append(f"--- {name}.log\n{(self.home / f'{name}.log').read_text(errors='replace')[-1500:]}")
+        lines.append(self.logs())
         return "\n".join(lines)
 
-    @staticmethod
-    def wait_for(condition, seconds: float, what: str, explain=None) -> None:
-        deadline = time.monotonic() + seconds
+    def wait_for(self, condition, seconds: float, what: str, explain=None) -> None:
+        """Poll Airflow until `condition` holds. What ends the wait is Airflow's state, or a service
+        that died (at once, with its log); `seconds` only bounds a hang (a busy machine is slow,
+        not wrong), and the polls start quick and slow down to one a second."""
+        deadline, pause = time.monotonic() + seconds, 0.1
         while time.monotonic() < deadline:
             try:
                 if condition():
                     return
             except (KeyError, TypeError):
                 pass
-            time.sleep(1)
-        raise AssertionError(f"timed out after {seconds:g} s waiting for {what}\n" + (explain() if explain else ""))
+            dead = {name: process.returncode for name, process in self.processes.items()
+                    if process.poll() is not None}
+            if dead:
+                raise AssertionError(f"waiting for {what}, Airflow's services ended: {dead}\n" + self.logs())
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+        raise AssertionError(f"no {what} after {seconds:g} s\n" + (explain() if explain else ""))
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {name}.log\n{(self.home / f'{name}.log').read_text(errors='replace')[-1500:]}"
+                         for name in self.processes)
 
 
 def _descendants(root: int) -> set[int]:
@@ -222,8 +230,8 @@ def _signal_group(pid: int, sig: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def deployment(postgres_server):  # noqa: F811
-    database = postgres_server.create_database("airflow_scheduler_test")
+def deployment(postgres):
+    database = postgres.create_database("airflow_scheduler_test")
     home = Path(tempfile.mkdtemp(prefix="airflow-scheduler-"))
     airflow = Deployment(home, database)
     try:
@@ -287,21 +295,21 @@ def test_the_dag_under_a_real_scheduler(deployment, sample_root, request):
 def _parallel_backfill_publishes_what_the_cli_does_day_by_day(deployment, sample_root, request) -> dict[str, str]:
     """Two days backfilled at once (the README's command: logical dates at the runs' 02:00 in the
     bank's zone) give, day by day, the CSVs of the CLI run one day after the other, trends and
-    cases included (deployment finding 6: each publish waits for the earlier days' runs)."""
+    cases included (each publish waits for the earlier days' runs)."""
     started = time.monotonic()
     conf = {"landing": str(sample_root / "landing"), "out": str(sample_root / "reports"),
             "store": str(sample_root / "store"), "rule_partitions": 2}
     deployment.backfill(_due(DAYS[0]), _due(DAYS[-1]), conf, max_active_runs=len(DAYS))
     cli_run = _start_cli_reports(sample_root)
     request.addfinalizer(lambda: _signal_group(cli_run.pid, signal.SIGKILL))     # ended, even on a failure
-    deployment.wait_for(lambda: len(_backfill_runs(deployment)) == len(DAYS), 60, "the backfill's runs")
+    deployment.wait_for(lambda: len(_backfill_runs(deployment)) == len(DAYS), RUN_SECONDS, "the backfill's runs")
     runs = _backfill_runs(deployment)
     assert sorted(runs) == [d.isoformat() for d in DAYS]
     for day, run_id in runs.items():
         assert deployment.wait_finished(run_id) == "success", deployment.explain(run_id)
     print(f"backfill of {len(DAYS)} days: {time.monotonic() - started:.0f} s")
 
-    _, errors = cli_run.communicate(timeout=300)
+    _, errors = cli_run.communicate(timeout=RUN_SECONDS)
     assert cli_run.returncode == 0, errors[-3000:]
     cli_reports = sample_root / "cli-reports"
     scores = (cli_reports / DAY.isoformat() / "scores.csv").read_text().splitlines()
@@ -333,7 +341,7 @@ def _parallel_backfill_publishes_what_the_cli_does_day_by_day(deployment, sample
     # (VENDOR_AUDIT_DATA unset): it failed at once in resolve_run, without a retry.
     scheduled = [r for r in deployment.runs() if r["run_type"] == "scheduled"]
     assert scheduled, "unpausing created no scheduled run"
-    assert deployment.wait_finished(scheduled[0]["dag_run_id"], 120) == "failed"
+    assert deployment.wait_finished(scheduled[0]["dag_run_id"], RUN_SECONDS) == "failed"
     resolve = deployment.task_states(scheduled[0]["dag_run_id"])["resolve_run"]
     assert resolve["state"] == "failed" and resolve["try_number"] == 1
     return runs
@@ -355,7 +363,7 @@ def _clear_and_wait(deployment: Deployment, run_id: str, task_ids: list, rerun: 
 
 
 def _clearing_only_publish_rebuilds_its_work_and_a_failed_publish_fails_the_run(deployment, sample_root, run_id):
-    """Deployment finding 2. The run's work was removed when it published: clearing only publish
+    """The run's work was removed when it published: clearing only publish
     reruns it (with resolve_run and discard_work, its setup and teardown) on work rebuilt from the
     landing zone (one stage_agency alone: tests/test_dags.py). A cleared publish that fails makes
     the DagRun fail, though notify, the other leaf, stays green from the first run."""
@@ -388,7 +396,7 @@ def _clearing_only_publish_rebuilds_its_work_and_a_failed_publish_fails_the_run(
 
 
 def _manual_runs_without_a_logical_date_and_a_run_marked_failed(deployment, sample_root):
-    """Deployment round three. "Trigger DAG w/ config" without a date param: Airflow 3 makes the run
+    """"Trigger DAG w/ config" without a date param: Airflow 3 makes the run
     without a logical date, and both DAGs take their day (month) from when it was triggered. The
     nightly run waits on a reference pull that is retried (its server refuses connections); the
     operator marks the run failed meanwhile, which skips every task not yet done, the teardown's
@@ -420,7 +428,7 @@ def _manual_runs_without_a_logical_date_and_a_run_marked_failed(deployment, samp
     triggered = dt.datetime.fromisoformat(run["run_after"])
     assert deployment.xcom(nightly, "resolve_run")["audit_date"] == audited_day(triggered, "Asia/Shanghai").isoformat()
     deployment.mark(nightly, "failed")
-    assert deployment.wait_finished(nightly, 120) == "failed", deployment.explain(nightly)
+    assert deployment.wait_finished(nightly, RUN_SECONDS) == "failed", deployment.explain(nightly)
     states = deployment.task_states(nightly)
     assert states["pull_reference"]["state"] == "skipped" and states["publish"]["state"] == "skipped"
     assert states["confirm_published"]["state"] == "failed", deployment.explain(nightly)

@@ -7,7 +7,6 @@ import errno
 import hashlib
 import json
 import multiprocessing
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -53,7 +52,7 @@ def test_history_in_batches_equals_history_read_whole(tmp_path):
         compact_history(store.read_history(tmp_path, days), D, CAMPAIGNS, pack, rows - 1)
 
 
-# --- what the store wrote, checked on read (issue 13 rows 6 and 16) -----------------------------
+# --- what the store wrote, checked on read -------------------------------------------------------
 
 def test_a_day_records_what_was_written_and_is_checked_against_it(tmp_path):
     store.write_day(tmp_path, D, _calls(D, 8))
@@ -82,8 +81,8 @@ def test_a_truncated_refusals_file_stops_the_refusal_look_back(tmp_path):
 
 @pytest.mark.parametrize("failing", ["calls", "refusals"])
 def test_a_day_is_written_whole_or_not_at_all(tmp_path, monkeypatch, failing):
-    """Issue 13 row 16: out of disk while writing a day left a refusals partition written
-    without its calls partition (and hidden staging folders)."""
+    """Out of disk while writing a day once left a refusals partition written without its
+    calls partition (and hidden staging folders)."""
     real_write = pq.write_table
 
     def out_of_disk(table, where, *args, **kwargs):
@@ -106,24 +105,34 @@ def test_a_day_is_written_whole_or_not_at_all(tmp_path, monkeypatch, failing):
     assert store.check_days(tmp_path, [D])[0]["rows"] == 8
 
 
-# --- concurrent runs (issue 17, deployment finding 5) -------------------------------------------
+# --- concurrent runs ---------------------------------------------------------------------------
 
-def _write_repeatedly(root: str, rows: int, seconds: float, report) -> None:
-    failures, writes, end = [], 0, time.monotonic() + seconds
-    while time.monotonic() < end or (writes < 11 and time.monotonic() < end + 30):   # a loaded machine: go on
-        try:
-            store.write_day(Path(root), D, _calls(D, rows))
-            writes += 1
-            time.sleep(0.01)                                            # a run does other work between writes
-        except Exception as exc:                                        # noqa: BLE001 - counted, then asserted
-            failures.append(f"writer: {type(exc).__name__}: {exc}")
+WRITES = 12                 # each writer's rewrites of the day
+
+
+def _write_repeatedly(root: str, rows: int, start, writing, report) -> None:
+    """Rewrite the day WRITES times, after the others are ready (`start`, a barrier)."""
+    failures, writes = [], 0
+    start.wait()
+    try:
+        for _ in range(WRITES):
+            try:
+                store.write_day(Path(root), D, _calls(D, rows))
+                writes += 1
+            except Exception as exc:                                    # noqa: BLE001 - counted, then asserted
+                failures.append(f"writer: {type(exc).__name__}: {exc}")
+    finally:
+        with writing.get_lock():
+            writing.value -= 1
     report.put((writes, len(failures), failures[:3]))                  # one message: a full queue blocks exit
 
 
-def _read_repeatedly(root: str, seconds: float, report) -> None:
-    failures, reads, end = [], 0, time.monotonic() + seconds
+def _read_repeatedly(root: str, start, writing, report) -> None:
+    """Read the day while any writer writes (`writing` counts them), at least WRITES times."""
+    failures, reads = [], 0
     calls = Path(root) / "calls" / f"call_date={D}" / "calls.parquet"
-    while time.monotonic() < end or (reads < 11 and time.monotonic() < end + 30):     # a loaded machine: go on
+    start.wait()
+    while writing.value > 0 or reads < WRITES:
         try:
             if not store.has_day(Path(root), D):
                 failures.append("reader: has_day false")
@@ -140,28 +149,29 @@ def _read_repeatedly(root: str, seconds: float, report) -> None:
             if rows != read or rows not in (7, 11):
                 failures.append(f"reader: record {rows} rows, read {read}")
             reads += 1
-            time.sleep(0.001)
         except Exception as exc:                                        # noqa: BLE001
             failures.append(f"reader: {type(exc).__name__}: {exc}")
     report.put((reads, len(failures), failures[:3]))
 
 
 def test_two_writers_and_a_reader_never_see_a_day_missing_or_half_written(tmp_path):
-    """Issue 17 finding 5: replacing a partition (check, rename, rename) failed under two
-    writers and a reader: `Directory not empty`, FileNotFoundError, has_day false, staging left."""
+    """Replacing a partition (check, rename, rename) once failed under two writers and a reader:
+    `Directory not empty`, FileNotFoundError, has_day false, staging left. The three start
+    together (a barrier); the reader reads until both writers are done: no clock decides."""
     store.write_day(tmp_path, D, _calls(D, 7))
     context = multiprocessing.get_context("fork")
-    report = context.Queue()
-    processes = [context.Process(target=_write_repeatedly, args=(str(tmp_path), 7, 3.0, report)),
-                 context.Process(target=_write_repeatedly, args=(str(tmp_path), 11, 3.0, report)),
-                 context.Process(target=_read_repeatedly, args=(str(tmp_path), 3.0, report))]
+    report, start, writing = context.Queue(), context.Barrier(3), context.Value("i", 2)
+    processes = [context.Process(target=_write_repeatedly, args=(str(tmp_path), 7, start, writing, report)),
+                 context.Process(target=_write_repeatedly, args=(str(tmp_path), 11, start, writing, report)),
+                 context.Process(target=_read_repeatedly, args=(str(tmp_path), start, writing, report))]
     for process in processes:
         process.start()
-    results = [report.get(timeout=120) for _ in processes]
-    for process in processes:
-        process.join(10)
+    for process in processes:                  # each ends: counted loops, and the writers always count down
+        process.join()
+    assert [process.exitcode for process in processes] == [0, 0, 0]
+    results = [report.get_nowait() for _ in processes]                # three small messages, all sent
     assert [(count, examples) for _, count, examples in results] == [(0, [])] * 3
-    assert all(done > 10 for done, _, _ in results), results          # each process did its part
+    assert sorted(done for done, _, _ in results)[:2] == [WRITES, WRITES], results    # each did its part
     leftovers = [p.name for p in tmp_path.rglob("*") if p.name.startswith(".") and p.name != ".lock"]
     assert leftovers == []
     assert store.check_days(tmp_path, [D])[0]["rows"] in (7, 11)

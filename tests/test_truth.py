@@ -3,6 +3,7 @@
 The sample generator (audits/sample) and the rule engine (audits/rules) are written
 independently from rules.md; agreement over several days exercises the history rules
 (rolling window, cooling-off, redial across midnight, refusal) as well as the day rules.
+The sample is the ten-day one the case, complaint and partition tests share (tests/samples.py).
 """
 
 from __future__ import annotations
@@ -12,29 +13,18 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from audits.config import AuditConfig
-from audits.rulepack import load_rulepack
 from audits.pipeline import run_audit
 from audits.privacy import mask_free_text
-from audits.sample import write_sample_landing
+from tests.samples import START, TEN_DAYS
 
-START = dt.date(2026, 11, 21)
-DAYS = 4
+DAYS = TEN_DAYS["days"]
 FILE_REASONS = ("DQ_FILE_MISSING", "DQ_FILE_UNREADABLE")
 
 
 @pytest.fixture(scope="module")
-def audited(tmp_path_factory):
-    root = tmp_path_factory.mktemp("truth")
-    write_sample_landing(root / "landing", start=START, days=DAYS, agencies=8, calls_per_day=4000, seed=3)
-    reports = {}
-    for offset in range(DAYS):
-        day = START + dt.timedelta(days=offset)
-        config = AuditConfig(audit_date=day, landing=root / "landing", out=root / "out", store=root / "store",
-                             rulepack=load_rulepack("cn_bank"), run_id=f"truth-{offset}",
-                             generated_at="2026-11-28T02:00:00+00:00")
-        reports[day] = run_audit(config).report_dir
-    return root, reports
+def audited(audited_sample):
+    sample = audited_sample(**TEN_DAYS)
+    return sample.root, sample.reports
 
 
 def _csv(path):
@@ -96,16 +86,12 @@ def test_row_conservation_holds_for_every_file(audited):
             assert entry["rows"] == entry["rows_accepted"] + entry["rows_quarantined"], entry["path"]
 
 
-def test_parallel_run_gives_the_same_report_as_the_serial_run(audited):
-    from dataclasses import replace
-
-    root, reports = audited
-    day = START + dt.timedelta(days=DAYS - 1)
-    serial = {n: (reports[day] / n).read_bytes() for n in ("violations.csv", "quarantine.csv", "scores.csv")}
-    config = AuditConfig(audit_date=day, landing=root / "landing", out=root / "out", store=root / "store",
-                         rulepack=load_rulepack("cn_bank"), run_id="parallel",
-                         generated_at="2026-11-28T02:00:00+00:00")
-    parallel = run_audit(replace(config, workers=2)).report_dir
+def test_parallel_run_gives_the_same_report_as_the_serial_run(audited_sample, tmp_path):
+    sample = audited_sample(**TEN_DAYS).copy(tmp_path)
+    day = sample.last_day
+    serial = {n: (sample.reports[day] / n).read_bytes() for n in ("violations.csv", "quarantine.csv", "scores.csv")}
+    parallel = run_audit(sample.config(day, run_id="parallel", workers=2)).report_dir
     for name, content in serial.items():
         assert (parallel / name).read_bytes() == content, name
-    assert (parallel / "superseded" / f"truth-{DAYS - 1}" / "violations.csv").read_bytes() == serial["violations.csv"]
+    superseded = parallel / "superseded" / sample.config(day).run_id
+    assert (superseded / "violations.csv").read_bytes() == serial["violations.csv"]

@@ -1,4 +1,4 @@
-"""`python -m audits verify` against tampering that re-hashing alone misses (issue 13 row 7): each
+"""`python -m audits verify` against tampering that re-hashing alone misses: each
 test makes a small real report with the CLI, tampers with it the way the adversarial pass did
 (updating the manifest's hashes to match), and expects exit 1 naming the problem."""
 

@@ -1,5 +1,5 @@
 """code_version: the installed package version plus the commit recorded at build time, never
-`git describe` at run time (issue 17, deployment finding 12)."""
+`git describe` at run time."""
 
 from __future__ import annotations
 

@@ -35,19 +35,20 @@ def _work_files(tmp_path) -> list[str]:
 
 
 def _hold_shared(path):
-    """A real process holding `path` the way a live run does (flock, shared) until killed."""
+    """A real process holding `path` the way a live run does (flock, shared) until killed (it
+waits for its stdin to close: no time runs out)."""
     holder = subprocess.Popen([sys.executable, "-c", (
         "import fcntl, sys, time\n"
         "handle = open(sys.argv[1], 'a')\n"
         "fcntl.flock(handle, fcntl.LOCK_SH)\n"
         "print('held', flush=True)\n"
-        "time.sleep(120)\n"), str(path)], stdout=subprocess.PIPE, text=True)
+        "sys.stdin.read()\n"), str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     return holder
 
 
 def test_a_failed_run_leaves_no_work_files(tmp_path, monkeypatch):
-    """Issue 13 row 5: <out>/.work/ kept the staged Parquet (full numbers, notes) after a failed run."""
+    """<out>/.work/ once kept the staged Parquet (full numbers, notes) after a failed run."""
     _landing(tmp_path)
 
     def broken(*args, **kwargs):
@@ -61,7 +62,7 @@ def test_a_failed_run_leaves_no_work_files(tmp_path, monkeypatch):
 
 
 def test_the_next_run_purges_work_that_dead_runs_left_and_keeps_live_runs_work(tmp_path):
-    """Issue 13 row 5: old run folders piled up under <out>/.work/; orphans older than the current
+    """Old run folders once piled up under <out>/.work/; orphans older than the current
     run are purged at its start, but never the work of a run that is alive."""
     _landing(tmp_path)
     work = tmp_path / "store" / ".work"
@@ -93,7 +94,7 @@ def test_the_next_run_purges_work_that_dead_runs_left_and_keeps_live_runs_work(t
 
 
 def test_a_rerun_with_the_same_run_id_takes_nothing_from_the_killed_attempt(tmp_path):
-    """Issue 13 row 8: after a kill, the same run id (an Airflow clear) used the killed attempt's
+    """After a kill, the same run id (an Airflow clear) once used the killed attempt's
     staged AG08 although AG08's file had been withdrawn: the store got AG08's calls and
     publishing crashed with "Two scorecards … AG08"."""
     landing = _landing(tmp_path, ("AG01", "AG08"))
@@ -111,7 +112,7 @@ def test_a_rerun_with_the_same_run_id_takes_nothing_from_the_killed_attempt(tmp_
 
 
 def test_validation_takes_each_agency_file_as_it_is_now(tmp_path):
-    """Issue 13 row 8, within one attempt: a file withdrawn or replaced after its agency was
+    """Within one attempt: a file withdrawn or replaced after its agency was
     staged (an Airflow retry of one task) is not audited from the stale staged copy."""
     landing = _landing(tmp_path, ("AG01", "AG08"))
     config = config_for(tmp_path)
@@ -127,7 +128,7 @@ def test_validation_takes_each_agency_file_as_it_is_now(tmp_path):
 
 @pytest.mark.parametrize("run_id", ["..", ".", "../other", "a/b", "", "x" * 201, "run id", "运行"])
 def test_a_run_id_that_could_name_another_folder_is_refused(tmp_path, capsys, run_id):
-    """Issue 13 row 27: `--run-id ..` made the work-dir clean-up delete other runs' files."""
+    """`--run-id ..` once made the work-dir clean-up delete other runs' files."""
     _landing(tmp_path)
     others = tmp_path / "out" / ".work" / DAY.isoformat() / "other-run" / "violations.parquet"
     others.parent.mkdir(parents=True)
@@ -149,6 +150,6 @@ def test_airflow_run_ids_are_accepted():
 
 
 def test_the_dag_refuses_a_run_id_it_cannot_use_as_a_folder(tmp_path):
-    """Issue 13 row 27, where the DAG passes one (its tasks build an AuditConfig from it)."""
+    """A run id the DAG passes (its tasks build an AuditConfig from it) is checked the same way."""
     with pytest.raises(ConfigError, match="not usable"):
         dataclasses.replace(config_for(tmp_path), run_id="..")

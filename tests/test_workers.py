@@ -1,7 +1,8 @@
-"""Forked worker pools: results in order, errors raised, and the pool always ends (also when
+"""Forked worker pools: results in order, errors raised, and every worker ends (also when
 the parent ignores SIGTERM, as Airflow's task runner leaves it)."""
 
 import faulthandler
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -25,51 +26,46 @@ def _fail_on_three(x: int) -> int:
     return x
 
 
-def test_results_come_back_in_order_and_the_pool_ends_every_time():
-    faulthandler.dump_traceback_later(600, exit=True)       # a hang fails the run instead of stalling CI
-    try:
-        for _ in range(40):
-            assert in_processes(_double, [(n,) for n in range(7)], 2) == [0, 2, 4, 6, 8, 10, 12]
-    finally:
-        faulthandler.cancel_dump_traceback_later()
+def _sigterm_disposition(_: int) -> bool:
+    return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 
 
-def test_a_workers_error_is_raised_in_the_parent():
+@pytest.fixture
+def no_hang():
+    """A hang fails the run (tracebacks dumped) instead of stalling CI."""
+    faulthandler.dump_traceback_later(600, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
+def test_results_come_back_in_order_and_every_worker_has_ended(no_hang):
+    assert in_processes(_double, [(n,) for n in range(7)], 2) == [0, 2, 4, 6, 8, 10, 12]
+    assert multiprocessing.active_children() == []      # joined, each of them, before it returned
+
+
+def test_a_workers_error_is_raised_in_the_parent(no_hang):
     with pytest.raises(ValueError, match="three"):
         in_processes(_fail_on_three, [(n,) for n in range(6)], 2)
 
 
-def test_workers_end_although_the_parent_ignores_sigterm():
-    """After an in-process Airflow task (dag.test), SIGTERM has a handler that returns in forked
-    children; a pool worker idle at the end then never ended and the run hung (seen in the suite)."""
-    code = (
-        "import signal, time\n"
-        "from audits.workers import in_processes\n"
-        "signal.signal(signal.SIGTERM, lambda signum, frame: None)   # as airflow's task runner leaves it\n"
-        "for _ in range(10):                       # two re-spawned workers idle at the end: a race, tried often\n"
-        "    in_processes(time.sleep, [(0,), (0,), (0.3,)], 3)\n"
-        "print('done', flush=True)\n")
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True)
+def test_workers_take_sigterm_s_default_although_the_parent_ignores_it(no_hang):
+    """After an in-process Airflow task (dag.test), SIGTERM has a handler that returns, inherited
+    by forked children; a worker must still end on SIGTERM (a pool worker idle at the end once
+    never ended and the run hung). Each worker resets it before its task runs."""
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)   # as Airflow's task runner leaves it
     try:
-        out, _ = process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)               # the hung pool worker too
-        process.communicate()
-        out = "hung"
-    assert out.strip() == "done"
-
-
-def test_an_error_in_one_task_ends_every_worker_and_is_raised_each_time():
-    """The fresh-clone CI run hung here: a task's error made Pool.terminate() race a replacement
-    worker. Many tries, each must end with the task's own error."""
-    faulthandler.dump_traceback_later(600, exit=True)
-    try:
-        for _ in range(25):
-            with pytest.raises(ValueError, match="three"):
-                in_processes(_fail_on_three, [(n,) for n in range(8)], 2)
+        assert in_processes(_sigterm_disposition, [(n,) for n in range(3)], 3) == [True, True, True]
     finally:
-        faulthandler.cancel_dump_traceback_later()
+        signal.signal(signal.SIGTERM, previous)
+    assert multiprocessing.active_children() == []
+
+
+def test_an_error_in_one_task_ends_every_worker_and_is_raised(no_hang):
+    """A task's error once made Pool.terminate() race a replacement worker and the run hung:
+    every process is started and joined by in_processes itself, none left behind."""
+    with pytest.raises(ValueError, match="three"):
+        in_processes(_fail_on_three, [(n,) for n in range(8)], 2)
+    assert multiprocessing.active_children() == []
 
 
 def test_a_worker_that_dies_is_an_error_not_a_hang():

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -43,12 +42,12 @@ def _bomb_in_rulepack(levels: int) -> str:
 def test_an_alias_in_sources_yaml_is_refused_with_a_short_message(tmp_path):
     path = tmp_path / "sources.yaml"
     path.write_text(_bomb_in_sources(5))
-    started = time.monotonic()
     with pytest.raises(ConfigError) as refused:
         load_sources(path)
-    assert time.monotonic() - started < 5
     message = str(refused.value)
     assert "alias" in message and str(path) in message and len(message) < 1000
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "*a0" in text)
+    assert f"line {line}, column " in message               # refused at the first alias, nothing expanded
 
 
 def test_an_alias_in_a_rulepack_is_refused_with_a_short_message(tmp_path):
@@ -60,6 +59,7 @@ def test_an_alias_in_a_rulepack_is_refused_with_a_short_message(tmp_path):
     assert "alias" in message and len(message) < 1000
 
 
+@pytest.mark.slow                                   # the command line in a subprocess
 @pytest.mark.parametrize("command", ["pull", "run"])
 def test_a_nine_level_alias_bomb_stops_the_command_at_once(tmp_path, command):
     landing = make_landing(tmp_path / "landing")
@@ -70,9 +70,9 @@ def test_a_nine_level_alias_bomb_stops_the_command_at_once(tmp_path, command):
                   "--rulepack", str(tmp_path / "bomb.yaml")])
     try:
         done = subprocess.run([sys.executable, "-m", "audits", *arguments], capture_output=True, text=True,
-                              timeout=30, env={**os.environ, "PYTHONPATH": os.getcwd()})
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"`{command}` still loading the YAML after 30 s")
+                              timeout=600, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    except subprocess.TimeoutExpired:                 # a hang guard (expanding the bomb never ends), not a race
+        pytest.fail(f"`{command}` still loading the YAML after 600 s")
     assert done.returncode == 2 and "alias" in done.stderr and len(done.stderr) < 2000, done.stderr[:2000]
 
 

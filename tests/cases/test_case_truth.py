@@ -1,8 +1,8 @@
-"""End to end on a ten-day sample landing zone: every case the audit reports on each day (status,
-episode dates, findings, decision and the ids behind it) equals the case truth the sample
-generator replays from its planted findings (audits/sample/lifecycle.py), written from
-cases.md independently of audits/cases. Ten days, because cn_bank resolves a case after 7
-quiet days: the planted V901 case resolves on day 8 and reopens on day 9."""
+"""End to end on the ten-day sample landing zone (tests/samples.py): every case the audit reports
+on each day (status, episode dates, findings, decision and the ids behind it) equals the case
+truth the sample generator replays from its planted findings (audits/sample/lifecycle.py),
+written from cases.md independently of audits/cases. Ten days, because cn_bank resolves a case
+after 7 quiet days: the planted V901 case resolves on day 8 and reopens on day 9."""
 
 from __future__ import annotations
 
@@ -12,29 +12,18 @@ import pandas as pd
 import pytest
 
 from audits.cases.keys import case_id
-from audits.config import DEVELOPMENT_HMAC_SECRET, AuditConfig
-from audits.rulepack import load_rulepack
-from audits.pipeline import run_audit
+from audits.config import DEVELOPMENT_HMAC_SECRET
 from audits.privacy import phone_keys
-from audits.sample import write_sample_landing
+from tests.samples import START, TEN_DAYS
 
-START = dt.date(2026, 11, 21)
-DAYS = 10
+DAYS = TEN_DAYS["days"]
 COMPARED = ["status", "first_seen", "last_seen", "findings_today", "decision", "exception_id", "dispute_id"]
 
 
 @pytest.fixture(scope="module")
-def audited(tmp_path_factory):
-    root = tmp_path_factory.mktemp("case-truth")
-    write_sample_landing(root / "landing", start=START, days=DAYS, agencies=8, calls_per_day=600, seed=5)
-    reports = {}
-    for offset in range(DAYS):
-        day = START + dt.timedelta(days=offset)
-        config = AuditConfig(audit_date=day, landing=root / "landing", out=root / "out", store=root / "store",
-                             rulepack=load_rulepack("cn_bank"), run_id=f"cases-{offset}",
-                             generated_at="2026-12-01T02:00:00+00:00")
-        reports[day] = run_audit(config).report_dir
-    return root, reports
+def audited(audited_sample):
+    sample = audited_sample(**TEN_DAYS)
+    return sample.root, sample.reports
 
 
 def _csv(path) -> pd.DataFrame:

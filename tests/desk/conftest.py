@@ -61,35 +61,8 @@ def store(built_store, tmp_path):
     return Path(shutil.copytree(built_store, tmp_path / "store"))
 
 
-def _start_postgres():
-    """A started server from whichever harness the branch has, and how to make a database URL."""
-    try:
-        from tests.pg_server import PostgresServer, postgres_bin
-    except ImportError:
-        PostgresServer = None
-    if PostgresServer is not None:
-        if postgres_bin() is None:
-            pytest.skip("PostgreSQL is not installed (Debian package postgresql)")
-        server = PostgresServer().start()
-        return server, server.create_database, server.stop
-    from tests.servers import missing_postgres, start_postgres
-
-    if missing_postgres():
-        pytest.skip(missing_postgres())
-    server = start_postgres()
-
-    def create(name: str) -> str:
-        server.execute(f'CREATE DATABASE "{name}"')
-        return server.uri("postgresql+psycopg").rsplit("/", 1)[0] + f"/{name}"
-    return server, create, server.stop
-
-
-@pytest.fixture(scope="module")
-def postgres_databases():
-    """make(name) -> a SQLAlchemy URL of a new, empty database on a real PostgreSQL server
-    listening on 127.0.0.1 (stopped when the module's tests are done)."""
-    _, create, stop = _start_postgres()
-    try:
-        yield create
-    finally:
-        stop()
+@pytest.fixture
+def postgres_databases(postgres):
+    """make(name) -> a SQLAlchemy URL of a new, empty database on the suite's real PostgreSQL
+    server (tests/conftest.py: `postgres`, listening on 127.0.0.1)."""
+    return postgres.create_database

@@ -1,26 +1,21 @@
 """The reports in real tools: headless Chromium renders the HTML, LibreOffice opens the XLSX.
 
-Each test skips (with the reason) only when its program is not installed.
+Each test skips (with the reason) only when its program is not installed (the `chromium` and
+`soffice` fixtures of tests/conftest.py).
 """
 
-import shutil
 import subprocess
 from html.parser import HTMLParser
 
-import pytest
 
 from audits.rendering import write_reports
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SOFFICE = shutil.which("soffice")
-
-
-def _dump_dom(page, profile) -> str:
+def _dump_dom(chromium: str, page, profile) -> str:
     result = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
          "--no-first-run", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True, text=True, timeout=600, check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
@@ -59,12 +54,11 @@ def _visible(dom: str) -> _Text:
     return parser
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no chromium or chromium-browser on PATH")
-def test_chromium_renders_index_and_scorecards(tmp_path, portfolio, templates_dir):
+def test_chromium_renders_index_and_scorecards(chromium, tmp_path, portfolio, templates_dir):
     out = tmp_path / "out"
     write_reports(portfolio, out, templates_dir=templates_dir)
 
-    index = _visible(_dump_dom(out / "index.html", tmp_path / "profile"))
+    index = _visible(_dump_dom(chromium, out / "index.html", tmp_path / "profile"))
     assert "This morning \u2014 2026-03-14" in index.text and "Internal \u2014 bank staff only" in index.text
     for heading in ("Regulator complaints today", "New and reopened critical cases", "Critical cases open more than",
                     "Not assessed today", "Early warnings", "Ranking"):
@@ -76,7 +70,7 @@ def test_chromium_renders_index_and_scorecards(tmp_path, portfolio, templates_di
     assert "script" not in index.tags     # ... never run as markup
     assert portfolio.scorecards[1].agency_name in index.text
 
-    card = _visible(_dump_dom(out / "agencies" / "AG001.html", tmp_path / "profile"))
+    card = _visible(_dump_dom(chromium, out / "agencies" / "AG001.html", tmp_path / "profile"))
     for heading in ("Score by family", "Trend, last 30 days", "Findings by hour of day",
                     "Rules", "Top agents", "Top caller numbers", "Evidence", "Data quality",
                     "Provenance"):
@@ -87,24 +81,23 @@ def test_chromium_renders_index_and_scorecards(tmp_path, portfolio, templates_di
     assert "Showing 50 of 60 findings" in card.text
     assert card.tags.count("svg") == 2
 
-    missing = _visible(_dump_dom(out / "agencies" / "AG003.html", tmp_path / "profile"))
+    missing = _visible(_dump_dom(chromium, out / "agencies" / "AG003.html", tmp_path / "profile"))
     assert "Not assessed for 2026-03-14" in missing.text
     assert "/ 100" not in missing.text
 
-    hostile_card = _dump_dom(out / "agencies" / "AG002.html", tmp_path / "profile")
+    hostile_card = _dump_dom(chromium, out / "agencies" / "AG002.html", tmp_path / "profile")
     assert "script" not in _visible(hostile_card).tags
     assert "img" not in _visible(hostile_card).tags
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="no soffice (LibreOffice) on PATH")
-def test_libreoffice_opens_the_workbooks(tmp_path, portfolio, templates_dir):
+def test_libreoffice_opens_the_workbooks(soffice, tmp_path, portfolio, templates_dir):
     out = tmp_path / "out"
     write_reports(portfolio, out, templates_dir=templates_dir)
     pdf_dir = tmp_path / "pdf"
     books = [out / "summary.xlsx", out / "agencies" / "AG001.xlsx",
              out / "agencies" / "AG002.xlsx", out / "agencies" / "AG003.xlsx"]
     result = subprocess.run(
-        [SOFFICE, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
+        [soffice, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
          "--convert-to", "pdf", "--outdir", str(pdf_dir), *map(str, books)],
         capture_output=True, text=True, timeout=300, check=False,
     )

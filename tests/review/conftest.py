@@ -1,5 +1,6 @@
 """A real sample month, once per session: the sample landing zone (5 agencies, 3 days, small),
-audited day by day by `python -m audits run`, then reviewed with --allow-missing-days."""
+audited day by day (the `audited_sample` fixture), then reviewed by `python -m audits review
+--allow-missing-days` in a copy of its reports."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from audits.cli import main as cli
-from audits.sample import write_sample_landing
 
 START = dt.date(2026, 11, 1)
 DAYS = 3
@@ -26,14 +26,9 @@ class SampleMonth:
 
 
 @pytest.fixture(scope="session")
-def sample_month(tmp_path_factory) -> SampleMonth:
-    root = tmp_path_factory.mktemp("review-sample")
-    landing, out, store = root / "landing", root / "reports", root / "store"
-    write_sample_landing(landing, start=START, days=DAYS, agencies=AGENCIES, calls_per_day=500, seed=7)
-    for k in range(DAYS):
-        day = (START + dt.timedelta(days=k)).isoformat()
-        assert cli(["run", "--date", day, "--landing", str(landing), "--out", str(out), "--store", str(store),
-                    "--workers", "1", "--run-id", f"sample-{day}"]) == 0
-    assert cli(["review", "--month", "2026-11", "--out", str(out), "--store", str(store),
+def sample_month(audited_sample, tmp_path_factory) -> SampleMonth:
+    sample = audited_sample(days=DAYS, agencies=AGENCIES, calls_per_day=500, start=START, seed=7)
+    reviewed = sample.copy(tmp_path_factory.mktemp("review-sample"))
+    assert cli(["review", "--month", "2026-11", "--out", str(reviewed.out), "--store", str(reviewed.store),
                 "--allow-missing-days"]) == 0
-    return SampleMonth(landing, out, store, out / "reviews" / "2026-11")
+    return SampleMonth(reviewed.landing, reviewed.out, reviewed.store, reviewed.out / "reviews" / "2026-11")

@@ -3,11 +3,9 @@ and the real tools (headless Chromium, LibreOffice) opening a sample month's rev
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import zipfile
 
-import pytest
 
 from audits.rulepack import load_rulepack
 from audits.review import period as periods
@@ -15,8 +13,6 @@ from audits.review_run import ReviewConfig, run_review
 from tests.rendering.test_browser import _dump_dom, _visible
 from tests.review.reports import case, finding, publish_day, score, store_day
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SOFFICE = shutil.which("soffice")
 HOSTILE = '<img src=x onerror=alert(1)>=HYPERLINK("http://x")'
 
 
@@ -42,14 +38,13 @@ def test_hostile_text_is_escaped_in_html_and_text_in_workbooks(tmp_path):
     assert "'=cmd" in cases and "'@SUM(1+1)" in findings          # CSV cells neutralised as everywhere
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no chromium or chromium-browser on PATH")
-def test_chromium_renders_the_review(sample_month, tmp_path):
-    index = _visible(_dump_dom(sample_month.review / "index.html", tmp_path / "profile"))
+def test_chromium_renders_the_review(chromium, sample_month, tmp_path):
+    index = _visible(_dump_dom(chromium, sample_month.review / "index.html", tmp_path / "profile"))
     assert "Vendor compliance review" in index.text and "November 2026" in index.text
     assert "27 days of the period had no published report and are not part of this review: " \
            "2026-11-04 to 2026-11-30." in index.text
     assert "SLA met" in index.text and "Share pack" in index.text
-    card = _visible(_dump_dom(sample_month.review / "agencies" / "AG02.html", tmp_path / "profile"))
+    card = _visible(_dump_dom(chromium, sample_month.review / "agencies" / "AG02.html", tmp_path / "profile"))
     for heading in ("Period overall score", "Service level (SLA)", "SLA clauses", "Score by family", "Daily trend",
                     "Cases in the period", "Top cases", "Day by day", "Complaints", "Early warnings",
                     "Exceptions used", "Disputes", "Compared with all agencies", "Provenance"):
@@ -59,14 +54,13 @@ def test_chromium_renders_the_review(sample_month, tmp_path):
     assert "script" not in card.tags and card.tags.count("svg") == 1
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="no soffice (LibreOffice) on PATH")
-def test_libreoffice_opens_the_review_workbooks(sample_month, tmp_path):
+def test_libreoffice_opens_the_review_workbooks(soffice, sample_month, tmp_path):
     books = [sample_month.review / "summary.xlsx", sample_month.review / "agencies" / "AG01.xlsx"]
     with zipfile.ZipFile(sample_month.review / "share" / "AG02.zip") as pack:
         (tmp_path / "AG02-pack.xlsx").write_bytes(pack.read("scorecard.xlsx"))
     books.append(tmp_path / "AG02-pack.xlsx")
     result = subprocess.run(
-        [SOFFICE, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless", "--convert-to", "pdf",
+        [soffice, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless", "--convert-to", "pdf",
          "--outdir", str(tmp_path / "pdf"), *map(str, books)],
         capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-2000:]

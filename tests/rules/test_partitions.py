@@ -1,32 +1,25 @@
 """Rules partitioned by a hash of the numbers (one Airflow task per partition) find exactly what
-the single run finds."""
+the single run finds, on the last day of the ten-day sample (tests/samples.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 
 import pandas as pd
 import pytest
 
-from audits.config import AuditConfig
-from audits.rulepack import load_rulepack
 from audits.ingest import load_calls, load_reference
-from audits.pipeline import ingest_earlier_days, rule_inputs
+from audits.pipeline import rule_inputs
 from audits.rules import partition_of, run_rules, sort_violations
-from audits.sample import write_sample_landing
-
-START, DAYS = dt.date(2026, 11, 21), 3
+from tests.samples import TEN_DAYS
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("partitions")
-    write_sample_landing(root / "landing", start=START, days=DAYS, agencies=8, calls_per_day=3000, seed=9)
-    day = START + dt.timedelta(days=DAYS - 1)
-    config = AuditConfig(audit_date=day, landing=root / "landing", out=root / "out", store=root / "store",
-                         rulepack=load_rulepack("cn_bank"))
+def inputs(audited_sample):
+    """The last day's rule inputs, its history from the sample's store (filled by its audits)."""
+    sample = audited_sample(**TEN_DAYS)
+    day = sample.last_day
+    config = sample.config(day)
     tables = {t: i.accepted for t, i in load_reference(config.landing, audit_date=day, rulepack=config.rulepack).items()}
-    ingest_earlier_days(config, tables["contracts"], progress=lambda _m: None)
     today = load_calls(config.landing, day=day, contracts=tables["contracts"], rulepack=config.rulepack)
     return rule_inputs(config, tables, today.accepted)
 

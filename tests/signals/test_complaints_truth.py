@@ -1,6 +1,6 @@
-"""End to end on a sample landing zone with planted complaints (signals.md §3): every day's
-complaints.csv recovers truth/<D>-complaints.csv exactly, the reports verify, and the
-regulator complaint opens the morning e-mail."""
+"""End to end on the ten-day sample landing zone with planted complaints (signals.md §3,
+tests/samples.py): every day's complaints.csv recovers truth/<D>-complaints.csv exactly, the
+reports verify, and the regulator complaint opens the morning e-mail."""
 
 from __future__ import annotations
 
@@ -9,28 +9,16 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from audits.config import AuditConfig
-from audits.rulepack import load_rulepack
-from audits.pipeline import run_audit
 from audits.privacy import mask_free_text
-from audits.sample import write_sample_landing
+from tests.samples import START, TEN_DAYS
 
-START = dt.date(2026, 11, 23)
-DAYS = 3
+DAYS = TEN_DAYS["days"]
 
 
 @pytest.fixture(scope="module")
-def audited(tmp_path_factory):
-    root = tmp_path_factory.mktemp("complaints-truth")
-    write_sample_landing(root / "landing", start=START, days=DAYS, agencies=6, calls_per_day=2000, seed=5)
-    reports = {}
-    for offset in range(DAYS):
-        day = START + dt.timedelta(days=offset)
-        config = AuditConfig(audit_date=day, landing=root / "landing", out=root / "out", store=root / "store",
-                             rulepack=load_rulepack("cn_bank"), run_id=f"complaints-{offset}",
-                             generated_at="2026-11-28T02:00:00+00:00")
-        reports[day] = run_audit(config).report_dir
-    return root, reports
+def audited(audited_sample):
+    sample = audited_sample(**TEN_DAYS)
+    return sample.root, sample.reports
 
 
 def _csv(path):

@@ -10,7 +10,6 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from audits.config import AuditConfig
 from audits.rulepack import load_rulepack
 from audits.notify import compose_summary
 from audits.pipeline import run_audit
@@ -24,11 +23,6 @@ START = dt.date(2026, 10, 1)
 SAMPLE = dict(agencies=5, calls_per_day=16_000, seed=1)      # most agents make 50+ attempts a day
 
 
-def _config(root, day: dt.date, run_id: str) -> AuditConfig:
-    return AuditConfig(audit_date=day, landing=root / "landing", out=root / "out", store=root / "store",
-                       rulepack=PACK, run_id=run_id, generated_at="2026-11-28T02:00:00+00:00")
-
-
 def _found(frame: pd.DataFrame) -> set[tuple]:
     return set(zip(frame["level"], frame["agency_id"], frame["agent_id"].fillna(""), frame["metric"]))
 
@@ -38,18 +32,12 @@ def _truth(root, day: dt.date) -> set[tuple]:
 
 
 @pytest.fixture(scope="module")
-def anomalous(tmp_path_factory):
+def anomalous(audited_sample):
     """14 days with the two anomalies on the 12th and 13th; the last three days audited."""
-    root = tmp_path_factory.mktemp("anomalies")
-    write_sample_landing(root / "landing", start=START, days=14, **SAMPLE)
-    reports = {}
-    for offset in (11, 12, 13):
-        day = START + dt.timedelta(days=offset)
-        reports[day] = run_audit(_config(root, day, f"w-{offset}")).report_dir
-    return root, reports
+    sample = audited_sample(days=14, start=START, audited=range(11, 14), **SAMPLE)
+    return sample.root, sample.reports
 
 
-@pytest.mark.slow
 def test_the_planted_warnings_are_recovered_exactly(anomalous):
     root, reports = anomalous
     assert _truth(root, START + dt.timedelta(days=11)) == {("agent", "AG02", "E0001", "attempts"),
@@ -63,12 +51,12 @@ def test_the_planted_warnings_are_recovered_exactly(anomalous):
         assert _found(daily.stored_warnings(root / "store", day, PACK)) == _truth(root, day) == set(), day
 
 
-@pytest.mark.slow
-def test_warnings_are_byte_identical_on_rerun_verified_and_reported(anomalous):
-    root, reports = anomalous
+def test_warnings_are_byte_identical_on_rerun_verified_and_reported(audited_sample, tmp_path):
+    sample = audited_sample(days=14, start=START, audited=range(11, 14), **SAMPLE).copy(tmp_path)
+    reports = sample.reports
     day = START + dt.timedelta(days=12)
     before = (reports[day] / "warnings.csv").read_bytes()
-    again = run_audit(_config(root, day, "w-again")).report_dir
+    again = run_audit(sample.config(day, run_id="w-again")).report_dir
     assert (again / "warnings.csv").read_bytes() == before
     verification = verify_report(again)
     assert verification.ok, verification.problems
@@ -86,18 +74,16 @@ def test_warnings_are_byte_identical_on_rerun_verified_and_reported(anomalous):
     assert "Early warnings" not in volume.html                # agents' warnings are not in the e-mail
 
 
-@pytest.mark.slow
-def test_forty_days_without_anomalies_give_no_warning(tmp_path):
-    write_sample_landing(tmp_path / "landing", start=START, days=40, anomalies=False, **SAMPLE)
-    last = START + dt.timedelta(days=39)
-    report = run_audit(_config(tmp_path, last, "quiet")).report_dir       # ingests the 39 days before
+def test_forty_days_without_anomalies_give_no_warning(audited_sample):
+    quiet = audited_sample(days=40, start=START, audited=range(39, 40), anomalies=False, **SAMPLE)
+    report = quiet.reports[quiet.last_day]                                # its run ingested the 39 days before
     assert pd.read_csv(report / "warnings.csv").empty
-    store = tmp_path / "store"
+    store = quiet.store
     judged = {"agency": 0, "agent": 0}
     history: list[tuple[dt.date, pd.DataFrame]] = []
     for offset in range(40):
         day = START + dt.timedelta(days=offset)
-        assert (tmp_path / "landing" / "truth" / f"{day}-warnings.csv").read_text(encoding="utf-8").strip() == \
+        assert (quiet.landing / "truth" / f"{day}-warnings.csv").read_text(encoding="utf-8").strip() == \
             "level,agency_id,agent_id,metric"
         assert daily.stored_warnings(store, day, PACK).empty, day
         counts = signalstore.read_counts(store, day, signalstore.read_record(store, day))

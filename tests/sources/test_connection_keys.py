@@ -81,7 +81,6 @@ def _database_text(home: Path) -> str:
     return "\n".join(cells)
 
 
-@pytest.mark.slow
 def test_the_documented_ways_to_hand_over_a_key_leave_none_in_the_metadata_database(tmp_path, sshd):
     home = tmp_path / "airflow"
     (home / "dags").mkdir(parents=True)

@@ -157,7 +157,7 @@ def test_a_landing_file_that_cannot_be_written_is_named(tmp_path):
 
     done = subprocess.run([sys.executable, "-m", "audits", "pull", "--date", D, "--landing", str(landing),
                            "--sources", str(sources)], capture_output=True, text=True, preexec_fn=limited,
-                          env={**os.environ, "PYTHONPATH": os.getcwd()}, timeout=120)
+                          env={**os.environ, "PYTHONPATH": os.getcwd()}, timeout=600)
     assert done.returncode == 1, done.stderr
     assert f"cdr.AG01: cannot write cdr/{D}/AG01.csv in the landing zone (File too large)" in done.stderr
     assert _landed(landing) == {}
