@@ -239,7 +239,7 @@ def _run(args) -> int:
         rulepack = load_rulepack(args.rulepack)
     except ConfigError as exc:
         return _fail(f"Cannot audit: the rulepack is unusable. {exc}")
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     now = started.replace(microsecond=0)
     refusal = _cannot_audit_day(args.date, args.landing, now, rulepack.bank_timezone)
     if refusal:
@@ -424,7 +424,7 @@ def _pull(args) -> int:
         return _fail(f"Cannot pull: no source for agency {', '.join(unknown)} under cdr: in the sources file "
                      f"(agencies there: {', '.join(sorted(sources.cdr)) or 'none'}).")
     settings = PullSettings(landing=args.landing, day=args.date, sources=sources, out=args.out, replace=args.replace,
-                            now=dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+                            now=dt.datetime.now(dt.UTC).replace(microsecond=0))
     outcomes, failures = ([], []) if args.agency else pull_references(settings)
     more_outcomes, more_failures = pull_agencies(settings, tuple(args.agency) if args.agency else None)
     for outcome in outcomes + more_outcomes:

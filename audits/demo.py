@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     review = _review_month(args.root, last)
     print(f"\nDone in {time.monotonic() - began:.0f} s. Open the portfolio: {index}"
           + (f"\nThe month's review (its other days were not audited): {review}" if review else "")
-          + "\nOpen the case desk: `make desk`, then http://127.0.0.1:8080/desk/ (it prints the demo users' passwords).")
+          + "\nOpen the case desk: `make desk`, then http://127.0.0.1:8080/desk/ "
+            "(it prints the demo users' passwords).")
     return 0
 
 

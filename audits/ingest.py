@@ -9,9 +9,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,9 +19,8 @@ import pandas as pd
 from audits.config import DEFAULT_MAX_FILE_BYTES, Rulepack
 from audits.errors import PermanentError
 from audits.loaders import REFERENCE_SUFFIXES, ROW, FileUnreadable, find_table_file, read_table, scan_cdr_folder
-from audits.values import _ZONES
-from audits.models import DECISION_TABLES, QUARANTINE_COLUMNS, REFERENCE_TABLES, TABLE_COLUMNS
 from audits.manifest import sha256_path
+from audits.models import DECISION_TABLES, QUARANTINE_COLUMNS, REFERENCE_TABLES, TABLE_COLUMNS
 from audits.privacy import mask_free_text
 from audits.tables import (
     CALL_COLUMNS_KEPT,
@@ -32,8 +31,8 @@ from audits.tables import (
     type_cdr,
     type_reference,
 )
-from audits.validation import (batch_frame, merge_results, nullity, nullity_only_columns, suite_columns,
-                               validate_table)
+from audits.validation import batch_frame, merge_results, nullity, nullity_only_columns, suite_columns, validate_table
+from audits.values import _ZONES
 
 
 class CannotAudit(PermanentError):

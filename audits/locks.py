@@ -166,6 +166,6 @@ def _same_file(fd: int, path: Path) -> bool:
 
 def _write_holder(fd: int, run_id: str) -> None:
     info = {"run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
-            "since": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()}
+            "since": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()}
     os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps(info).encode(), 0)

@@ -47,7 +47,8 @@ def unread_decisions_html(report_dir: Path) -> list[str]:
     tampered = ["<p><b>Decisions not applied:</b> the case desk's event chain fails verification, so tonight's "
                 "cases and scores are without its decisions (python -m audits verify --desk names the events).</p>"]
     return [f"<p><b>Decisions not applied:</b> {html.escape(path)} could not be read, so tonight's cases and scores "
-            "are without its decisions; its rows are in quarantine.csv (DQ_FILE_UNREADABLE).</p>" for path in unread] + \
+            "are without its decisions; its rows are in quarantine.csv (DQ_FILE_UNREADABLE).</p>"
+            for path in unread] + \
         (tampered if isinstance(desk, dict) and desk.get("problems") else [])
 
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
 
 import pandas as pd
 

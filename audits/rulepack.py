@@ -12,8 +12,18 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from audits.config import (CaseSettings, ComplaintSettings, ConfigError, GradeGates,
-                           ReviewSettings, Rulepack, Scoring, SlaSettings, SmsSettings, WarningSettings)
+from audits.config import (
+    CaseSettings,
+    ComplaintSettings,
+    ConfigError,
+    GradeGates,
+    ReviewSettings,
+    Rulepack,
+    Scoring,
+    SlaSettings,
+    SmsSettings,
+    WarningSettings,
+)
 from audits.models import DISPOSITIONS, PURPOSES, RULES_BY_ID, SCORED_FAMILIES, WARNING_METRICS
 from audits.safeyaml import load_yaml, mapping_of, no_unknown_keys, shown
 

@@ -17,11 +17,10 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from audits.cases.decisions import counted_findings
 from audits.calllookup import call_column
+from audits.cases.decisions import counted_findings
 from audits.cases.evidence import agency_cases, as_findings
 from audits.config import Rulepack
-from audits.privacy import mask_phones
 from audits.models import (
     GRADE_GATES,
     GRADE_LETTERS,
@@ -36,6 +35,7 @@ from audits.models import (
     gates_text,
     worst_first_key,
 )
+from audits.privacy import mask_phones
 
 FAMILIES = ("confidentiality", "frequency", "qualification")
 # Findings carried into a scorecard (and its workbook) per rule: enough evidence to act on and

@@ -14,10 +14,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from audits.loaders import TEXT
-from audits.values import is_timezone, parse_dates, parse_lists, parse_timestamps
-from audits.phones import normalise_phones
-from audits.workers import in_threads
 from audits.models import PURPOSES
+from audits.phones import normalise_phones
+from audits.values import is_timezone, parse_dates, parse_lists, parse_timestamps
+from audits.workers import in_threads
 
 # Columns of accepted rows that later stages read (rules, store, scoring); the raw text of the
 # other columns is only needed to quarantine a failing row, and is dropped after validation.

@@ -14,7 +14,6 @@ import pyarrow.compute as pc
 from audits.arrowtext import as_arrow_text, extract_groups
 from audits.loaders import TEXT
 
-
 _TIMESTAMP = (r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)"
               r"(?:(?P<zulu>Z)|(?P<sign>[+-])(?P<hours>[01]\d|2[0-3])(?::?(?P<minutes>[0-5]\d))?)?$")
 

@@ -11,9 +11,9 @@ import gc
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import wait
-from typing import Callable, Iterable
 
 import pyarrow as pa
 

@@ -32,15 +32,20 @@ sys.path.insert(0, str(REPO))
 from audits import store  # noqa: E402
 from audits.cases.daily import record_cases  # noqa: E402
 from audits.config import AuditConfig  # noqa: E402
-from audits.rulepack import load_rulepack  # noqa: E402
 from audits.ingest import lean_for_validation, missing_files, validate_calls, validation_columns  # noqa: E402
 from audits.loaders import list_cdr_files  # noqa: E402
 from audits.models import REFERENCE_TABLES, Portfolio, Provenance  # noqa: E402
 from audits.pipeline import (  # noqa: E402
-    ingest_earlier_days, rule_inputs, run_rules_in_processes, stage_agency, stage_reference_tables)
-from audits.workers import in_processes, release_memory  # noqa: E402
+    ingest_earlier_days,
+    rule_inputs,
+    run_rules_in_processes,
+    stage_agency,
+    stage_reference_tables,
+)
+from audits.rulepack import load_rulepack  # noqa: E402
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies  # noqa: E402
 from audits.workdir import WorkDir  # noqa: E402
+from audits.workers import in_processes, release_memory  # noqa: E402
 
 
 def _tree_memory_bytes() -> int:

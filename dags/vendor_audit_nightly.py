@@ -122,8 +122,8 @@ def vendor_audit_nightly():
 
         from audits.cli import code_version
         from audits.config import check_run_id
-        from audits.rulepack import load_rulepack
         from audits.deployment import RunSettings, audited_day, shared_paths
+        from audits.rulepack import load_rulepack
         from audits.sources.connections import signing_key
 
         context = get_current_context()
@@ -406,7 +406,7 @@ def _upstream_states() -> dict[str, str | None]:
 def _failed_pulls(settings: dict, failed: list[str], *, published: bool) -> tuple[dict[str, str], list[str]]:
     """The failed pull tasks with their agencies, and what the report did without each pulled
     file (audited one landed earlier, or none: DQ_FILE_MISSING)."""
-    from audits.deployment import failed_pulls, pull_failure_lines, published_inputs
+    from audits.deployment import failed_pulls, published_inputs, pull_failure_lines
 
     agencies = get_current_context()["ti"].xcom_pull(task_ids="source_agencies") or []
     pulls = failed_pulls(failed, list(agencies))

@@ -77,9 +77,9 @@ def vendor_review_monthly():
     @task
     def resolve_periods() -> dict:
         """Settle which periods this run reviews, the paths and the rulepack; later tasks read only this."""
-        from audits.rulepack import load_rulepack
         from audits.deployment import shared_paths
         from audits.review.period import closes_a_quarter, parse, previous_month, previous_quarter
+        from audits.rulepack import load_rulepack
         from audits.version import code_version
 
         context = get_current_context()
@@ -124,9 +124,9 @@ def vendor_review_monthly():
         """One period's review; fails at once, naming the days, when a day has no report (unless allowed)."""
         from pathlib import Path
 
-        from audits.rulepack import load_rulepack
         from audits.review.build import ReviewConfig, run_review
         from audits.review.period import parse
+        from audits.rulepack import load_rulepack
         from audits.sources.connections import signing_key
 
         with _fail_without_retry():

@@ -47,6 +47,9 @@ SLOW_MODULES = {
     "test_celery.py": "loads Airflow's CeleryExecutor in a subprocess",
     "test_connection_keys.py": "runs the airflow command line in subprocesses",
     "test_oracle.py": "audits random landing zones end to end (hypothesis)",
+    "test_browser.py": "drives Chromium (the reports; the case desk on a real airflow api-server)",
+    "test_serve.py": "starts airflow api-server with the case desk",
+    "test_desk_nightly.py": "audits landing zones with and without a case desk",
     # Modules whose tests audit landing zones end to end, day after day, or rerun them (the most
     # CPU time of the rest, measured with --cpu-durations): make test-fast stays a couple of minutes.
     **dict.fromkeys(("test_store_files.py", "test_pipeline.py", "test_cases_pipeline.py", "test_verification.py",

@@ -9,11 +9,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from audits.config import AuditConfig
-from audits.rulepack import load_rulepack
 from audits.ingest import load_calls, load_reference
 from audits.models import DECISION_TABLES, TABLE_COLUMNS
 from audits.pipeline import ingest_earlier_days
 from audits.pipeline import rule_inputs as pipeline_rule_inputs
+from audits.rulepack import load_rulepack
 from audits.rules import RuleInputs
 
 DAY = dt.date(2026, 11, 27)

@@ -94,7 +94,7 @@ def timestamp_form(text: str, zone: str | None, rng: random.Random) -> str:
     choices = list(_OFFSETS_MINUTES) + ([None] * 3 if zone else [])
     offset = rng.choice(choices)
     if offset is None:
-        local = utc.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        local = utc.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
         if utc_of_local(local, zone) == utc:
             return _written(local, fraction, None, rng)
         offset = 0
@@ -109,7 +109,7 @@ def utc_of_local(wall: dt.datetime, zone: str | None) -> dt.datetime | None:
     first, second = (wall.replace(tzinfo=ZoneInfo(zone), fold=f) for f in (0, 1))
     if first.utcoffset() != second.utcoffset():
         return None
-    return first.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return first.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _written(local: dt.datetime, fraction: str, offset: int | None, rng: random.Random) -> str:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audits.config import AuditConfig
-from audits.rulepack import load_rulepack
 from audits.pipeline import run_audit
+from audits.rulepack import load_rulepack
 from audits.sample import write_sample_landing
 
 START = dt.date(2026, 11, 21)

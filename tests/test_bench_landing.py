@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audits.rulepack import load_rulepack
 from audits.ingest import load_calls, load_reference
 from audits.models import REFERENCE_TABLES
+from audits.rulepack import load_rulepack
 from benchmarks.landing import write_bulk_landing
 
 START = dt.date(2026, 11, 21)

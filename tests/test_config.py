@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from audits.config import ConfigError
-from audits.rulepack import RULEPACK_DIR, load_rulepack
 from audits.models import RULES_BY_ID
+from audits.rulepack import RULEPACK_DIR, load_rulepack
 
 
 @pytest.mark.parametrize("name", ["cn_bank", "us_collections"])

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from audits.rulepack import RULEPACK_DIR
 from audits.models import RULE_INFO, RULES_BY_ID
+from audits.rulepack import RULEPACK_DIR
 from audits.rules import RULES
 
 REPO = Path(__file__).resolve().parents[1]

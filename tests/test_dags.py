@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-
 from audits.privacy import key_fingerprint
 from tests.landing import CUSTOMER, DAY, REFERENCE, call, make_landing
+
+REPO = Path(__file__).resolve().parents[1]
 
 EXPECTED_EDGES = {
     ("resolve_run", "source_agencies"), ("source_agencies", "pull_sources"), ("resolve_run", "pull_sources"),
@@ -280,7 +280,7 @@ def test_the_documented_backfill_audits_exactly_the_days_named(dag):
     """README: `airflow backfill create --dag-id vendor_audit_nightly --from-date 2026-11-02T02:00:00+08:00
     --to-date 2026-12-01T02:00:00+08:00` audits 1 to 30 November (logical dates are the runs' 02:00
     in the bank's zone; both ends inclusive). Bare dates are UTC midnights and audit 1 to 29 November."""
-    from airflow._shared.timezones.timezone import parse as parsedate      # what the backfill CLI parses with
+    from airflow._shared.timezones.timezone import parse as parsedate  # what the backfill CLI parses with
     from airflow.serialization.serialized_objects import DagSerialization
 
     from audits.deployment import audited_day
@@ -535,8 +535,8 @@ def test_rebuilding_a_run_s_work_happens_once_for_concurrent_tasks(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
     from audits.config import AuditConfig
-    from audits.rulepack import load_rulepack
     from audits.restore import rebuild_missing
+    from audits.rulepack import load_rulepack
 
     _landing(tmp_path)
     config = AuditConfig(audit_date=DAY, landing=tmp_path / "landing", out=tmp_path / "reports",

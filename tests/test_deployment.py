@@ -11,7 +11,7 @@ import pytest
 from audits.config import ConfigError
 from audits.deployment import audited_day, landing_deadline, landing_wait_over, shared_paths
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_a_run_due_at_two_in_shanghai_audits_the_previous_local_day():

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from audits.config import ConfigError, GradeGates
-from audits.rulepack import _parse_rulepack, load_rulepack
 from audits.models import Provenance, gate_words
+from audits.rulepack import _parse_rulepack, load_rulepack
 from audits.rules.findings import empty_violations
 from audits.scoring import AgencyVolume, build_scorecards, rank_worst_first, score_agencies
 from tests.scoring_frames import calls_of, findings_of

@@ -20,17 +20,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.rulepack import load_rulepack
 from audits.ingest import load_calls, load_reference
 from audits.loaders import TEXT, read_table
-from audits.values import parse_timestamps
 from audits.models import TABLE_COLUMNS
 from audits.phones import normalise_phones
 from audits.pipeline import run_audit
+from audits.rulepack import load_rulepack
 from audits.tables import type_cdr
+from audits.values import parse_timestamps
 from tests.landing import DAY, call, make_landing
-from tests.rewrite import (FORMATS, Forms, e164_of, file_bytes, phone_form, rewrite_landing, rewrite_rows,
-                           timestamp_form, utc_of_local)
+from tests.rewrite import (
+    FORMATS,
+    Forms,
+    e164_of,
+    file_bytes,
+    phone_form,
+    rewrite_landing,
+    rewrite_rows,
+    timestamp_form,
+    utc_of_local,
+)
 
 PACK = load_rulepack("cn_bank")
 START = dt.date(2026, 11, 21)

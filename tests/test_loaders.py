@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from audits.loaders import FileUnreadable, list_cdr_files, read_table
-from audits.values import parse_dates, parse_lists, parse_timestamps
 from audits.phones import normalise_phones
+from audits.values import parse_dates, parse_lists, parse_timestamps
 
 HEADER = "call_id,agency_id,agent_id,campaign_id,caller_number,callee_number,start_time,answer_time,end_time,disposition,outcome,notes,callee_tz\n"
 ROW = "c1,AG01,A1,MKT,01065529988,13812345678,2026-11-27 09:00:00,,2026-11-27 09:01:00,NO_ANSWER,,客户说月底还款,\n"
@@ -65,8 +65,9 @@ def test_parquet_is_read_as_text(tmp_path):
 
 
 def test_contracts_as_xlsx_first_sheet_with_real_dates(tmp_path):
-    import openpyxl
     import datetime as dt
+
+    import openpyxl
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active

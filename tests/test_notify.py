@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from audits.cases.summary import CASE_COLUMNS
 from audits.csvcells import write_csv
 from audits.notify import compose_summary
 from audits.scoring import SCORE_COLUMNS
-
-import pandas as pd
 
 
 def _scores() -> pd.DataFrame:

@@ -21,11 +21,11 @@ import yaml
 from hypothesis import Phase, event, given, settings
 
 from audits.config import AuditConfig
-from audits.rulepack import load_rulepack
 from audits.pipeline import run_audit
+from audits.rulepack import load_rulepack
 from tests.oracle import landings
-from tests.oracle.loading import Quarantined, load_day, load_reference, read_rows
 from tests.oracle import validity as v
+from tests.oracle.loading import Quarantined, load_day, load_reference, read_rows
 from tests.oracle.rules import Pack, findings
 
 # Each example runs one or two audits (a few seconds each): a handful in CI, many more when the

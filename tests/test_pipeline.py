@@ -30,8 +30,17 @@ from audits.cli import default_run_id
 from audits.cli import main as cli
 from audits.config import ConfigError
 from audits.ingest import load_reference
-from audits.pipeline import (delivered_agencies, ingest_earlier_days, merge_rule_partitions, run_audit,
-                             stage_agency, stage_day, stage_publish, stage_reference, stage_rules)
+from audits.pipeline import (
+    delivered_agencies,
+    ingest_earlier_days,
+    merge_rule_partitions,
+    run_audit,
+    stage_agency,
+    stage_day,
+    stage_publish,
+    stage_reference,
+    stage_rules,
+)
 from audits.privacy import key_fingerprint
 from tests.holders import Holder
 from tests.landing import CUSTOMER, DAY, OTHER, call, config_for, make_landing
@@ -455,7 +464,7 @@ def test_runs_of_a_day_started_together_all_complete_one_after_the_other(tmp_pat
 
 
 def test_default_run_ids_differ_between_runs_started_in_the_same_second():
-    when = dt.datetime(2026, 11, 28, 2, 0, 0, 123456, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2026, 11, 28, 2, 0, 0, 123456, tzinfo=dt.UTC)
     code = f"import datetime as dt; from audits.cli import default_run_id; print(default_run_id(dt.datetime.fromisoformat({when.isoformat()!r})))"
     ids = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env={**os.environ, "PYTHONPATH": str(REPO)}).stdout.strip() for _ in range(2)}

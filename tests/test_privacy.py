@@ -11,11 +11,22 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from audits.rulepack import load_rulepack
 from audits.ingest import load_calls, load_reference
 from audits.models import CaseLine, Finding
-from audits.privacy import (_LOOSE, CHINESE_DIGITS, FOLDS_TO_DIGITS, INVISIBLE, key_fingerprint, mask_e164,
-                            mask_free_text, mask_id_text, mask_published_fields, mask_published_ids, mask_text_column)
+from audits.privacy import (
+    _LOOSE,
+    CHINESE_DIGITS,
+    FOLDS_TO_DIGITS,
+    INVISIBLE,
+    key_fingerprint,
+    mask_e164,
+    mask_free_text,
+    mask_id_text,
+    mask_published_fields,
+    mask_published_ids,
+    mask_text_column,
+)
+from audits.rulepack import load_rulepack
 from audits.rules.confidentiality import pii_kinds
 
 

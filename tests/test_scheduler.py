@@ -305,7 +305,7 @@ def _parallel_backfill_publishes_what_the_cli_does_day_by_day(deployment, sample
     deployment.wait_for(lambda: len(_backfill_runs(deployment)) == len(DAYS), RUN_SECONDS, "the backfill's runs")
     runs = _backfill_runs(deployment)
     assert sorted(runs) == [d.isoformat() for d in DAYS]
-    for day, run_id in runs.items():
+    for run_id in runs.values():
         assert deployment.wait_finished(run_id) == "success", deployment.explain(run_id)
     print(f"backfill of {len(DAYS)} days: {time.monotonic() - started:.0f} s")
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from audits.rulepack import load_rulepack
 from audits.models import Provenance
+from audits.rulepack import load_rulepack
 from audits.rules.findings import empty_violations
 from audits.scoring import (
     EVIDENCE_PER_RULE,

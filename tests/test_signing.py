@@ -18,9 +18,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audits.cli import main as cli
 from audits.manifest import sha256_bytes
-from audits.signing import (SIGNATURE, SigningKeyError, load_public_key, load_signing_key, previous_manifest,
-                            public_key_fingerprint, sign_manifest, signature_document, signature_problems,
-                            signing_key_from_connection, signing_key_from_environment, write_manifest)
+from audits.signing import (
+    SIGNATURE,
+    SigningKeyError,
+    load_public_key,
+    load_signing_key,
+    previous_manifest,
+    public_key_fingerprint,
+    sign_manifest,
+    signature_document,
+    signature_problems,
+    signing_key_from_connection,
+    signing_key_from_environment,
+    write_manifest,
+)
 from tests.landing import DAY, call, make_landing
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from audits import store
-from audits.rulepack import load_rulepack
 from audits.models import PURPOSES
+from audits.rulepack import load_rulepack
 from audits.rules.inputs import compact_history
 
 D = dt.date(2026, 11, 27)

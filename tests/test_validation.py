@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from audits.rulepack import load_rulepack
 from audits.ingest import load_calls, load_reference
 from audits.models import TABLE_COLUMNS
+from audits.rulepack import load_rulepack
 from audits.validation import SUITE_TABLES, load_result, load_suite, load_suite_document
 from tests.landing import CUSTOMER, DAY, REFERENCE, call, make_landing, write_csv
 

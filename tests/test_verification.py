@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from audits.cli import main as cli
-from audits.rulepack import RULEPACK_DIR
 from audits.manifest import sha256_path
+from audits.rulepack import RULEPACK_DIR
 from tests.landing import DAY, OTHER, REFERENCE, call, make_landing
 
 EARLIER = DAY - dt.timedelta(days=1)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from audits import cli, version as version_module
+from audits import cli
+from audits import version as version_module
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -33,10 +33,10 @@ from audits.cases.keys import case_id
 from audits.config import AuditConfig
 from audits.ingest import Ingested, decision_paths, load_reference_table
 from audits.loaders import TEXT
-from audits.values import parse_dates
 from audits.models import RULES_BY_ID, SubjectKind
 from audits.phones import normalise_phones
 from audits.privacy import phone_keys
+from audits.values import parse_dates
 
 _PHONE_KINDS = (SubjectKind.CUSTOMER.value, SubjectKind.CALLER.value)
 _KEY = re.compile(r"[0-9a-fA-F]{64}")          # callee_key / caller key as the reports show it (HMAC-SHA256, hex)

@@ -6,7 +6,6 @@ terminal as one (a screen clear, a window title, a bidi override)."""
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 
 import pandas as pd
 

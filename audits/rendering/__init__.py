@@ -15,11 +15,10 @@ from pathlib import Path
 from audits import atomic
 from audits.models import Portfolio, agency_file_stem
 from audits.privacy import mask_published_fields
-from audits.workers import in_processes
-
 from audits.rendering.html.pages import default_templates_dir, render_index_html, render_scorecard_html
 from audits.rendering.xlsx.scorecard import write_scorecard_workbook
 from audits.rendering.xlsx.summary import write_summary_workbook
+from audits.workers import in_processes
 
 __all__ = [
     "default_templates_dir",

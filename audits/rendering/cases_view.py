@@ -18,7 +18,6 @@ import re
 from dataclasses import dataclass
 
 from audits.models import RULES_BY_ID, CaseLine, Finding, Portfolio, agency_file_stem, open_cases_text
-
 from audits.rendering.formatting import DASH, Pill, fmt_int, parse_timestamp, severity_pill
 
 OVERDUE_DAYS = 7

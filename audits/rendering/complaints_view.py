@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from audits.models import ComplaintRate, Portfolio, Scorecard, agency_file_stem
-
 from audits.rendering.formatting import DASH, MINUS, fmt_int, lang_of
 
 SPARK_W, SPARK_H = 160, 36

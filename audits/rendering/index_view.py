@@ -12,11 +12,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audits.models import NOT_ASSESSED, IgnoredFile, Portfolio, RegulatorComplaint, Scorecard, agency_file_stem
-
-from audits.rendering.formatting import (Change, Pill, change_of, fmt_int, fmt_score, grade_pill,
-                                         lang_of, parse_timestamp, status_pill)
-from audits.rendering.cases_view import (OVERDUE_DAYS, CaseGroup, case_counts, case_groups, new_critical_cases,
-                                         overdue_cases)
+from audits.rendering.cases_view import (
+    OVERDUE_DAYS,
+    CaseGroup,
+    case_counts,
+    case_groups,
+    new_critical_cases,
+    overdue_cases,
+)
+from audits.rendering.formatting import (
+    Change,
+    Pill,
+    change_of,
+    fmt_int,
+    fmt_score,
+    grade_pill,
+    lang_of,
+    parse_timestamp,
+    status_pill,
+)
 from audits.rendering.view import ProvenanceView, not_assessed_message, provenance_view
 from audits.rendering.warnings_view import WarningEvent, warning_events
 

@@ -12,14 +12,24 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from audits.models import NOT_ASSESSED, TrendPoint, agency_file_stem
+from audits.rendering.formatting import (
+    DASH,
+    GRADE_CLASSES,
+    Pill,
+    family_label,
+    fmt_int,
+    fmt_rate,
+    fmt_score,
+    fmt_weight,
+    grade_pill,
+    lang_of,
+    severity_pill,
+)
+from audits.rendering.html import charts
+from audits.rendering.view import GradeBand
 from audits.review.cards import PeriodScorecard, ReviewPortfolio, ReviewProvenance
 from audits.review.dailies import days_text
 from audits.review.sla import MET, NOT_MET, ClauseResult
-
-from audits.rendering.html import charts
-from audits.rendering.formatting import (DASH, GRADE_CLASSES, Pill, family_label, fmt_int, fmt_rate,
-                                         fmt_score, fmt_weight, grade_pill, lang_of, severity_pill)
-from audits.rendering.view import GradeBand
 
 _SLA_CSS = {MET: "status-ok", NOT_MET: "status-bad"}
 

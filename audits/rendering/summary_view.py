@@ -9,9 +9,18 @@ import dataclasses
 from dataclasses import dataclass
 
 from audits.models import CaseLine, Scorecard, SlaToDate
-
-from audits.rendering.cases_view import (CASES_SHOWN, EVIDENCE_CASES, STATUS_PILLS, CaseGroup, CaseRow, EvidenceGroup,
-                                         case_groups, case_row, evidence_row, more_text)
+from audits.rendering.cases_view import (
+    CASES_SHOWN,
+    EVIDENCE_CASES,
+    STATUS_PILLS,
+    CaseGroup,
+    CaseRow,
+    EvidenceGroup,
+    case_groups,
+    case_row,
+    evidence_row,
+    more_text,
+)
 from audits.rendering.formatting import Pill, fmt_int
 
 SLA_PILLS = {"met": Pill("met", "sla-met"), "at risk": Pill("at risk", "sla-risk"), "n/a": Pill("n/a", "sla-na")}

@@ -13,16 +13,37 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from audits.models import DataQuality, Provenance, Scorecard, agency_file_stem
-
+from audits.rendering.cases_view import (
+    OVERDUE_DAYS,
+    CaseRow,
+    EvidenceGroup,
+    EvidenceRow,
+    case_counts,
+    cases_note,
+    evidence_row,
+    grouped_evidence_note,
+)
+from audits.rendering.formatting import (
+    DASH,
+    DQ_DESCRIPTIONS,
+    EVIDENCE_LIMIT,
+    GRADE_CLASSES,
+    Change,
+    Pill,
+    change_of,
+    family_label,
+    fmt_int,
+    fmt_rate,
+    fmt_score,
+    fmt_weight,
+    grade_pill,
+    lang_of,
+    severity_pill,
+    status_pill,
+    without_server_paths,
+)
 from audits.rendering.html import charts
-from audits.rendering.cases_view import (OVERDUE_DAYS, CaseRow, EvidenceGroup, EvidenceRow, case_counts, cases_note,
-                                         evidence_row, grouped_evidence_note)
 from audits.rendering.summary_view import CaseGroup, SlaView, StatusCount, case_sections, sla_view, status_counts
-from audits.rendering.formatting import (DASH, DQ_DESCRIPTIONS, EVIDENCE_LIMIT, GRADE_CLASSES, Change, Pill,
-                                         change_of, family_label, fmt_int, fmt_rate, fmt_score,
-                                         fmt_weight, grade_pill, lang_of, severity_pill, status_pill,
-                                         without_server_paths)
-
 
 # --- view values ------------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audits.models import EarlyWarning, agency_file_stem
-
 from audits.rendering.formatting import DASH
 
 METRIC_LABELS = {

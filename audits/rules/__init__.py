@@ -7,16 +7,13 @@ offending call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from audits.models import VIOLATION_COLUMNS
-from audits.rules.findings import empty_violations
-from audits.rules.inputs import RuleInputs
 from audits.rules.confidentiality import (
     calls_by_inactive_agents,
     calls_under_lapsed_nda,
@@ -24,6 +21,7 @@ from audits.rules.confidentiality import (
     calls_without_assignment,
     marketing_without_consent,
 )
+from audits.rules.findings import empty_violations
 from audits.rules.frequency import (
     attempts_in_cooling_off,
     attempts_over_daily_cap,
@@ -32,6 +30,7 @@ from audits.rules.frequency import (
     calls_over_caller_cap,
     rapid_redials,
 )
+from audits.rules.inputs import RuleInputs
 from audits.rules.qualification import (
     calls_by_untrained_agents,
     calls_from_unregistered_numbers,

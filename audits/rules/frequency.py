@@ -15,8 +15,8 @@ import pandas as pd
 from audits.models import PURPOSES
 from audits.phonezones import number_zones, zone_is_one_of
 from audits.rules.findings import as_violations, earlier_calls_text, local_clock, ordinal
-from audits.rules.inputs import RuleInputs
 from audits.rules.grouping import group_keys, previous_flagged, running_count, running_sum_before
+from audits.rules.inputs import RuleInputs
 from audits.tables import agency_zones
 
 

@@ -103,7 +103,8 @@ def contacts_over_rolling_cap(inputs: RuleInputs) -> pd.DataFrame:
     for channel, frame, build in (("call", calls, as_violations), ("sms", messages, message_violations)):
         mine = hits[hits["channel"] == channel].set_index("row")
         rows = frame.loc[mine.index]
-        detail = (ordinal(mine["position"]) + " " + rows["purpose"] + " contact (calls and texts) with this number in the "
+        detail = (ordinal(mine["position"]) + " " + rows["purpose"]
+                  + " contact (calls and texts) with this number in the "
                   + f"{window} days {first_day} to {day.isoformat()} (cap " + mine["cap"].astype("str") + "; "
                   + mine["before"].astype("str") + " on earlier days)")
         found.append(build(inputs, rows, "CONTACT_ROLLING_7D", detail))

@@ -69,7 +69,8 @@ def type_messages(frame: pd.DataFrame, *, local_zone: str, bank_zone: str, regio
     typed["sent_date"] = local_dates(typed["sent_utc"], bank_zone)
     typed["status_code"] = frame["status"].str.strip().str.upper().astype(TEXT)
     zones = frame["customer_tz"]
-    typed["customer_zone"] = zones.where(zones.isin([z for z in zones.dropna().unique() if is_timezone(z)])).astype(TEXT)
+    known = [z for z in zones.dropna().unique() if is_timezone(z)]
+    typed["customer_zone"] = zones.where(zones.isin(known)).astype(TEXT)
     return typed[list(MESSAGE_COLUMNS)]
 
 

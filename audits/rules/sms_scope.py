@@ -78,7 +78,8 @@ def out_of_scope_on_both_channels(inputs: RuleInputs) -> pd.DataFrame:
                   & ~sent["agency_id"].isin(texting).to_numpy(bool)]
     closed = closed[~pairs_in((closed["agency_id"], closed["message_id"]), (scoped["agency_id"], scoped["call_id"]))]
     detail = "channel sms is not permitted by contract " + closed["agency_id"].map(contracts["contract_id"])
-    return joined_violations([calls_out_of_scope(inputs), scoped, message_violations(inputs, closed, "QUAL_OUT_OF_SCOPE", detail)])
+    texts = message_violations(inputs, closed, "QUAL_OUT_OF_SCOPE", detail)
+    return joined_violations([calls_out_of_scope(inputs), scoped, texts])
 
 
 def permits_sms(contracts: pd.DataFrame) -> pd.Series:
@@ -87,7 +88,10 @@ def permits_sms(contracts: pd.DataFrame) -> pd.Series:
         return pd.Series(False, index=contracts.index)
 
     def holds_sms(value: object) -> bool:
-        items = value.split(";") if isinstance(value, str) else (value if isinstance(value, (set, frozenset, list, tuple)) else ())
+        if isinstance(value, str):
+            items = value.split(";")
+        else:
+            items = value if isinstance(value, (set, frozenset, list, tuple)) else ()
         return "sms" in {str(item).strip().lower() for item in items}
 
     return contracts["channels"].map(holds_sms).astype(bool)

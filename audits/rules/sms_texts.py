@@ -45,8 +45,9 @@ def messages_without_signature(inputs: RuleInputs) -> pd.DataFrame:
     sent = messages[messages["is_mt"].to_numpy()]
     names = frozenset(inputs.rulepack.sms.signatures)
     signed = per_distinct(sent["text"], lambda text: has_signature(text, names))
-    detail = ("text neither begins nor ends with a registered signature (" + "、".join(f"【{n}】" for n in sorted(names))
-              + ")") if names else "text neither begins nor ends with a signature 【…】"
+    listed = "、".join(f"【{n}】" for n in sorted(names))
+    detail = (f"text neither begins nor ends with a registered signature ({listed})" if names
+              else "text neither begins nor ends with a signature 【…】")
     return message_violations(inputs, sent[~signed], "SMS_NO_SIGNATURE", detail)
 
 

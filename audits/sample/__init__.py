@@ -41,10 +41,27 @@ from audits.sample.dq import dq_rows
 from audits.sample.history import HISTORY_PLANTS
 from audits.sample.lifecycle import CasePlants, subjects_of, write_case_truth
 from audits.sample.plants import SINGLE_PLANTS, Planter
-from audits.sample.reference import (PURPOSE_CODES, Callers, Landlines, Numbers, Pool, Roster, day_strings,
-                                     pool_sizes, purpose_volumes)
-from audits.sample.writer import (callee_strings, caller_forms, csv_bytes, encode_csv, parquet_bytes,
-                                  ts_strings, write_atomic, xlsx_bytes)
+from audits.sample.reference import (
+    PURPOSE_CODES,
+    Callers,
+    Landlines,
+    Numbers,
+    Pool,
+    Roster,
+    day_strings,
+    pool_sizes,
+    purpose_volumes,
+)
+from audits.sample.writer import (
+    callee_strings,
+    caller_forms,
+    csv_bytes,
+    encode_csv,
+    parquet_bytes,
+    ts_strings,
+    write_atomic,
+    xlsx_bytes,
+)
 
 CDR_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 CONTRACT_COLUMNS = ["agency_id", "agency_name", "contract_id", "contract_start", "contract_end",

@@ -57,7 +57,7 @@ class Anomalies:
 
     @staticmethod
     def plant(plan: Plan, planter: Planter, roster: Roster, volumes: np.ndarray, days: int,
-              rng: np.random.Generator) -> "Anomalies":
+              rng: np.random.Generator) -> Anomalies:
         """Decide the anomalies and plant the temporary team's calls (after every other plant)."""
         found = Anomalies(plan=plan, roster=roster, rng=rng)
         if days < MIN_DAYS:

@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from audits.sample.agencies import (CLEAN, EXPIRED, LEVEL_RULE, LICENCE, NDA, NORMAL, SCOPE, Agency, Plan,
-                                     zone_offset_s)
+from audits.sample.agencies import CLEAN, EXPIRED, LEVEL_RULE, LICENCE, NDA, NORMAL, SCOPE, Agency, Plan, zone_offset_s
 from audits.sample.calls import COLUMNS, add_times, empty_frame
 from audits.sample.notes import fill_notes
 from audits.sample.plants import DAY_MS
 from audits.sample.reference import Callers
-from audits.sample.writer import CALLEE_FORMS, caller_forms, callee_strings, csv_field, ts_strings
+from audits.sample.writer import CALLEE_FORMS, callee_strings, caller_forms, csv_field, ts_strings
 
 CDR_HEADER = ["call_id", "agency_id", "agent_id", "campaign_id", "caller_number", "callee_number",
               "start_time", "answer_time", "end_time", "disposition", "outcome", "notes", "callee_tz"]

@@ -79,7 +79,7 @@ class CasePlants:
     disputes: list[dict] = field(default_factory=list)
 
     @classmethod
-    def choose(cls, plan: Plan) -> "CasePlants":
+    def choose(cls, plan: Plan) -> CasePlants:
         n, r = plan.days, RESOLVE_AFTER_DAYS
         returning = (0, 1) if n > 1 else (0,)
         if n > r + 2:

@@ -22,10 +22,10 @@ from audits.config import AuditConfig
 from audits.ingest import Ingested
 from audits.privacy import key_fingerprint, phone_keys
 from audits.signals import signalstore
+from audits.signals.daynumbers import NumbersOfDay, call_keys, numbers_of_day, state_days
 from audits.signals.effects import complaint_rates, complaints_per_case
 from audits.signals.feed import load_complaints
 from audits.signals.linking import complaint_numbers, link_complaints
-from audits.signals.daynumbers import NumbersOfDay, call_keys, numbers_of_day, state_days
 from audits.signals.numbers import DayNumbers, calls_to
 from audits.signals.reach import numbers_per_agency
 

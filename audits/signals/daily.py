@@ -35,7 +35,7 @@ class Settings:
     new_numbers_days: int
 
     @staticmethod
-    def of(rulepack: Rulepack) -> "Settings":
+    def of(rulepack: Rulepack) -> Settings:
         pack = rulepack.warnings
         return Settings(attempt_dispositions=tuple(sorted(rulepack.attempt_dispositions)),
                         short_answer_ms=int(round(pack.short_answer_seconds * 1000)),

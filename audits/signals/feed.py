@@ -19,13 +19,13 @@ import pandas as pd
 from audits.config import DEFAULT_MAX_FILE_BYTES, Rulepack
 from audits.ingest import FileRecord, Ingested, _quarantine_rows
 from audits.loaders import EXTRA, ROW, TEXT, FileUnreadable, find_table_file, read_table
-from audits.values import parse_timestamps
 from audits.manifest import sha256_path
 from audits.models import QUARANTINE_COLUMNS, TABLE_COLUMNS
 from audits.phones import normalise_phones
 from audits.privacy import mask_free_text
 from audits.tables import local_dates
 from audits.validation import validate_table
+from audits.values import parse_timestamps
 
 TABLE = "complaints"
 FOLDER = "complaints"

@@ -30,7 +30,7 @@ class DayNumbers:
     agencies: tuple[str, ...]   # sorted
 
     @staticmethod
-    def empty() -> "DayNumbers":
+    def empty() -> DayNumbers:
         nothing = np.zeros(0, dtype=np.uint8)
         return DayNumbers(keys=np.zeros(0, dtype=np.int64), calls=nothing, attempts=nothing, agencies=())
 

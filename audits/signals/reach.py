@@ -26,7 +26,7 @@ class Reach:
     agencies: tuple[str, ...]    # sorted; the keys' low bits point into it
 
     @staticmethod
-    def empty() -> "Reach":
+    def empty() -> Reach:
         return Reach(keys=np.zeros(0, dtype=np.int64), last_day=np.zeros(0, dtype=np.int32), agencies=())
 
 

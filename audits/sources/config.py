@@ -27,9 +27,9 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from audits.config import ConfigError
-from audits.safeyaml import load_yaml, mapping_of, no_unknown_keys, shown
 from audits.loaders import AGENCY_ID, CDR_SUFFIXES, REFERENCE_SUFFIXES
 from audits.models import DECISION_TABLES, REFERENCE_TABLES
+from audits.safeyaml import load_yaml, mapping_of, no_unknown_keys, shown
 from audits.sources.query import NotASelect, one_select
 
 KINDS = ("sftp", "local", "object", "sql")

@@ -34,8 +34,7 @@ from audits.config import ConfigError
 from audits.errors import RetryableError
 from audits.manifest import sha256_path
 from audits.sources.config import SIDECAR_SUFFIX, Source
-from audits.sources.landing import (put_in_place, read_record, remove_leftovers, temporary_name,
-                                    write_record)
+from audits.sources.landing import put_in_place, read_record, remove_leftovers, temporary_name, write_record
 
 SIDECAR_LIMIT = 4096          # bytes read of a sidecar: "<64 hex>  <name>\n" is far less
 

@@ -47,7 +47,7 @@ class PullSettings:
     sources: SourcesConfig
     out: Path | None = None          # None: audited days cannot be told, so no landed file is changed
     replace: bool = False
-    now: dt.datetime = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    now: dt.datetime = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 
 from audits.config import ConfigError, Rulepack
 from audits.ingest import decision_paths
-from audits.rulepack import load_rulepack, rulepack_file
 from audits.loaders import REFERENCE_SUFFIXES, FileUnreadable, find_table_file, read_table, scan_cdr_folder
 from audits.manifest import hash_mismatch, readable_now, whole_number
 from audits.models import DECISION_TABLES, REFERENCE_TABLES
+from audits.rulepack import load_rulepack, rulepack_file
 from audits.signals.feed import complaints_file
 
 

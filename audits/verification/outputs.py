@@ -12,8 +12,8 @@ import pandas as pd
 
 from audits.cases.decisions import counted_findings
 from audits.cases.decisionsnapshot import FILE as DECISIONS_FILE
-from audits.csvcells import booleans_as_words
 from audits.config import Rulepack
+from audits.csvcells import booleans_as_words
 from audits.manifest import MANIFEST, hash_mismatch, whole_number
 from audits.models import (
     DECISION_TABLES,

@@ -17,8 +17,17 @@ from audits.config import Rulepack
 from audits.models import DISPOSITIONS, OUTCOMES
 from benchmarks.landing.dialler import State, dial_day
 from benchmarks.landing.plan import CALLEE_ZONES, Agency, customer_traits, utc_offset
-from benchmarks.landing.text import (PHONE_FORMS, TS_STYLES, agent_ids, as_text, call_notes, line_forms, mobiles,
-                                     phone_forms, timestamps)
+from benchmarks.landing.text import (
+    PHONE_FORMS,
+    TS_STYLES,
+    agent_ids,
+    as_text,
+    call_notes,
+    line_forms,
+    mobiles,
+    phone_forms,
+    timestamps,
+)
 
 RING_S = np.array([[3, 25], [25, 60], [1, 8], [3, 20], [20, 45], [0, 3]])  # by disposition: seconds to answer/end
 TALK_MEDIAN_S = np.array([60.0, 110.0, 150.0])

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from audits.sample.reference import apportion   # the sample generator's largest-remainder split
+from audits.sample.reference import apportion  # the sample generator's largest-remainder split
 
 PURPOSES = ("marketing", "servicing", "collection")
 CAMPAIGN_PREFIX = ("MKT", "SRV", "COL")

@@ -9,8 +9,8 @@ import zipfile
 import openpyxl
 
 from audits.pipeline import run_audit
-from tests.landing import CALLER, CUSTOMER, DAY, OTHER, call, config_for, make_landing
 from audits.rendering.xlsx.cases import CASE_HEADERS
+from tests.landing import CALLER, CUSTOMER, DAY, OTHER, call, config_for, make_landing
 
 UNREGISTERED = "13800001111"
 

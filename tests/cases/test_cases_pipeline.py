@@ -15,9 +15,10 @@ from audits.cases.keys import case_id
 from audits.cases.summary import CASE_COLUMNS
 from audits.cli import main as cli
 from audits.config import DEVELOPMENT_HMAC_SECRET
-from audits.rulepack import RULEPACK_DIR as REPO_PACKS, load_rulepack
 from audits.manifest import sha256_path
 from audits.pipeline import run_audit
+from audits.rulepack import RULEPACK_DIR as REPO_PACKS
+from audits.rulepack import load_rulepack
 from tests.landing import DAY, OTHER, call, config_for, make_landing
 
 UNREGISTERED = "+86 138 0000 1111"

@@ -385,7 +385,7 @@ def worlds(draw) -> World:
         midnight = dt.datetime.combine(day, dt.time(), tzinfo=bank).astimezone(UTC)
         todays_consents = [i for i in consent_instants if i.astimezone(bank).date() == day]
         facts: list[dict] = []
-        for i in range(draw(st.integers(10, 100))):
+        for _ in range(draw(st.integers(10, 100))):
             agency = draw(st.sampled_from(delivering))
             callee_tz = draw(st.sampled_from(["", "", "", ""] + list(ZONES)))
             callee = draw(st.sampled_from(customers))

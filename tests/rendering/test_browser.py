@@ -7,8 +7,8 @@ Each test skips (with the reason) only when its program is not installed (the `c
 import subprocess
 from html.parser import HTMLParser
 
-
 from audits.rendering import write_reports
+
 
 def _dump_dom(chromium: str, page, profile) -> str:
     result = subprocess.run(

@@ -28,8 +28,16 @@ from openpyxl import Workbook
 from audits.models import Provenance
 from audits.rendering import write_scorecard_workbook
 from audits.rendering.xlsx.bulk import INT, TEXT, TIMESTAMP, add_bulk_rows
-from audits.rendering.xlsx.cells import (DATETIME_FMT, INT_FMT, Rows, add_table, header_cells, num_cell, safe,
-                                         save_workbook)
+from audits.rendering.xlsx.cells import (
+    DATETIME_FMT,
+    INT_FMT,
+    Rows,
+    add_table,
+    header_cells,
+    num_cell,
+    safe,
+    save_workbook,
+)
 
 PROVENANCE = Provenance("r", "2026-03-14", "cn_bank", "0" * 64, "test", "2026-03-15T01:30:00+08:00", ())
 KINDS = (TEXT, INT, TIMESTAMP, TEXT)

@@ -121,7 +121,8 @@ def test_a_row_is_as_tall_as_its_wrapped_text():
 def test_wrapped_ascii_lines_match_wrapping_word_by_word():
     """The line-at-a-time count of ASCII text (str.rfind) against the plain word-by-word wrapping
     that every other text goes through."""
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     from audits.rendering.xlsx.cells import MAX_LINES, _ascii_lines, _wide_lines
 

@@ -8,9 +8,9 @@ import io
 import json
 import zipfile
 
-from audits.rulepack import load_rulepack
 from audits.review import period as periods
 from audits.review_run import ReviewConfig, run_review
+from audits.rulepack import load_rulepack
 from tests.landing import REFERENCE, make_landing
 from tests.review.reports import case, finding, publish_day, score, store_day
 

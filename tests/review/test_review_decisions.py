@@ -15,11 +15,11 @@ import pytest
 
 from audits.cases.keys import case_id
 from audits.cli import main as cli
-from audits.rulepack import load_rulepack
 from audits.manifest import MANIFEST, output_hashes
 from audits.pipeline import run_audit
 from audits.review import period as periods
 from audits.review_run import ReviewConfig, run_review
+from audits.rulepack import load_rulepack
 from tests.landing import call, config_for, make_landing
 
 DAY1, DAY2 = dt.date(2026, 11, 26), dt.date(2026, 11, 27)

@@ -6,10 +6,9 @@ from __future__ import annotations
 import subprocess
 import zipfile
 
-
-from audits.rulepack import load_rulepack
 from audits.review import period as periods
 from audits.review_run import ReviewConfig, run_review
+from audits.rulepack import load_rulepack
 from tests.rendering.test_browser import _dump_dom, _visible
 from tests.review.reports import case, finding, publish_day, score, store_day
 

@@ -10,10 +10,10 @@ import zipfile
 import pandas as pd
 import pytest
 
-from audits.rulepack import load_rulepack
 from audits.csvcells import read_csv
 from audits.review import period as periods
 from audits.review_run import ReviewConfig, ReviewError, run_review
+from audits.rulepack import load_rulepack
 from tests.review.reports import case, finding, publish_day, score, store_day
 
 D1, D2, D3 = "2027-02-01", "2027-02-02", "2027-02-03"

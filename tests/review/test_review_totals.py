@@ -9,11 +9,11 @@ import datetime as dt
 import pytest
 
 from audits.cli import main as cli
-from audits.rulepack import load_rulepack
 from audits.csvcells import read_csv
 from audits.review import period as periods
 from audits.review.dailies import ReviewError
 from audits.review_run import ReviewConfig, run_review
+from audits.rulepack import load_rulepack
 from tests.review.reports import finding, publish_day, score, store_day
 
 FEB = [f"2027-02-0{d}" for d in (1, 2, 3)]

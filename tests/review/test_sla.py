@@ -8,11 +8,11 @@ import pytest
 import yaml
 
 from audits.config import ConfigError, SlaSettings
-from audits.rulepack import RULEPACK_DIR, load_rulepack
 from audits.csvcells import read_csv
 from audits.review import period as periods
 from audits.review.sla import judge, overall_result
 from audits.review_run import ReviewConfig, run_review
+from audits.rulepack import RULEPACK_DIR, load_rulepack
 from tests.review.reports import case, publish_day, score, store_day
 
 DEFAULTS = SlaSettings()

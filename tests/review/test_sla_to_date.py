@@ -7,8 +7,8 @@ import datetime as dt
 
 import pandas as pd
 
-from audits.rulepack import load_rulepack
 from audits.review.month_to_date import month_rows, sla_to_date
+from audits.rulepack import load_rulepack
 
 DAY = dt.date(2026, 11, 12)
 

@@ -26,7 +26,7 @@ ZONES = (None, "Asia/Shanghai", "Asia/Urumqi", "Europe/London", "Pacific/Kiritim
          "America/Adak", "America/New_York", "America/Los_Angeles", "Europe/Jersey")
 AGENCY_ZONES = ("Asia/Shanghai", "Asia/Urumqi", "America/New_York")
 WINDOWS = ((-1, -1), (8 * 3600 * NS, 21 * 3600 * NS), (8 * 3600 * NS, 22 * 3600 * NS))
-START = dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 
 
 def oracle_zones(written: str | None, callee_tz: str | None, agency_zone: str) -> list[str]:

@@ -19,11 +19,11 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from audits.privacy import mask_e164, mask_free_text, may_hold_number
-from audits.rules.findings import local_clock
-from audits.rules.joins import agency_numbers_in, map_pairs, pairs_in, positions_in
 from audits.rules.confidentiality import identifier_kinds, pii_kinds
+from audits.rules.findings import local_clock
 from audits.rules.frequency import wall_clock_in
 from audits.rules.grouping import count_in, previous_flagged, running_count, running_sum_before
+from audits.rules.joins import agency_numbers_in, map_pairs, pairs_in, positions_in
 from audits.tables import call_order, in_call_order, local_dates
 from tests.oracle.validity import luhn_ok
 from tests.oracle.validity import pii_kinds as pii_oracle

@@ -19,8 +19,6 @@ from audits.rules.frequency import (
     rapid_redials,
 )
 from tests.landing import OTHER, call, rule_inputs
-
-FREEPHONE = "+800 1234 5678"          # valid, in no zone phonenumbers knows: the agency's zone applies
 from tests.rules.helpers import (
     answered,
     assert_empty_violations,
@@ -36,6 +34,8 @@ from tests.rules.helpers import (
     with_calls,
     without_calls,
 )
+
+FREEPHONE = "+800 1234 5678"          # valid, in no zone phonenumbers knows: the agency's zone applies
 
 FREQUENCY_RULES = [rule for rule in RULES if rule.rule_id.startswith("FREQ_")]
 

@@ -3,7 +3,6 @@ the single run finds, on the last day of the ten-day sample (tests/samples.py)."
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 

@@ -10,9 +10,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from audits.rulepack import load_rulepack
 from audits.notify import compose_summary
 from audits.pipeline import run_audit
+from audits.rulepack import load_rulepack
 from audits.sample import write_sample_landing
 from audits.signals import daily
 from audits.signals import metricstore as signalstore

@@ -104,7 +104,7 @@ def test_a_day_whose_counts_are_stale_is_read_from_its_calls(tmp_path):
     for day in sorted(history)[3:]:
         assert new_numbers(audit(tmp_path, day, history[day])) == oracle(history, day), day
     index = numberstore._folder(tmp_path, "numbers", third) / "index.json"      # rebuilt from the new calls
-    assert '"calls_sha256": "%s"' % store.day_record(tmp_path, third)["calls"]["sha256"] in index.read_text()
+    assert f'"calls_sha256": "{store.day_record(tmp_path, third)["calls"]["sha256"]}"' in index.read_text()
 
 
 def test_a_tampered_state_is_rebuilt_and_tampered_counts_are_refused(tmp_path):

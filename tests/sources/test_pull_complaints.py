@@ -12,7 +12,7 @@ from audits.cli import main as cli
 from audits.config import ConfigError
 from audits.models import TABLE_COLUMNS
 from tests.landing import DAY, call, make_landing
-from tests.sources.test_pull import D, _pull, _put, _sha, _sources
+from tests.sources.test_pull import D, _pull, _put, _sha
 
 COLUMNS = list(TABLE_COLUMNS["complaints"][0] + TABLE_COLUMNS["complaints"][1])
 

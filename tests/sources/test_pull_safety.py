@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from audits.cli import main as cli
 from tests.landing import make_landing
 from tests.sources.test_pull import COMPACT, D, _cdr, _connect, _landed, _pull, _put, _sources
 

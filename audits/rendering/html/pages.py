@@ -8,7 +8,6 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from audits.models import Portfolio, Scorecard
-
 from audits.rendering.complaints_view import complaint_rows, complaints_panel
 from audits.rendering.index_view import index_view
 from audits.rendering.view import scorecard_view

@@ -23,8 +23,19 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from audits.rendering.formatting import parse_timestamp
-from audits.rendering.xlsx.cells import (BULK_ROWS, DATETIME_FMT, FORMULA_PREFIXES, INT_FMT, LINE_HEIGHT, TOP, WIDTHS,
-                                         WRAP, WRAP_COLUMNS, clean_text, text_lines)
+from audits.rendering.xlsx.cells import (
+    BULK_ROWS,
+    DATETIME_FMT,
+    FORMULA_PREFIXES,
+    INT_FMT,
+    LINE_HEIGHT,
+    TOP,
+    WIDTHS,
+    WRAP,
+    WRAP_COLUMNS,
+    clean_text,
+    text_lines,
+)
 
 TEXT, INT, TIMESTAMP = "text", "int", "timestamp"     # column kinds
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
@@ -82,7 +93,7 @@ class _Styles:
     count: int
     stamp: int
 
-    def wrapped(self, wrap: bool) -> "_Styles":
+    def wrapped(self, wrap: bool) -> _Styles:
         return self if not wrap else _Styles(self.text_wrapped, self.quoted_wrapped, self.count, self.stamp)
 
     text_wrapped: int = 0

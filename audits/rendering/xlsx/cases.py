@@ -7,9 +7,14 @@ from __future__ import annotations
 from openpyxl import Workbook
 
 from audits.models import RULES_BY_ID, Portfolio, Scorecard
-
-from audits.rendering.cases_view import (OVERDUE_DAYS, SUBJECT_LABELS, case_counts, case_row, new_critical_cases,
-                                         overdue_cases)
+from audits.rendering.cases_view import (
+    OVERDUE_DAYS,
+    SUBJECT_LABELS,
+    case_counts,
+    case_row,
+    new_critical_cases,
+    overdue_cases,
+)
 from audits.rendering.formatting import family_label
 from audits.rendering.xlsx.bulk import INT, TEXT, add_bulk_rows
 from audits.rendering.xlsx.cells import HEADING, TITLE, Rows, add_table, layout_sheet, safe, text_cell

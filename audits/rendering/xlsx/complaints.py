@@ -6,9 +6,18 @@ from __future__ import annotations
 from openpyxl import Workbook
 
 from audits.models import Scorecard
-
-from audits.rendering.xlsx.cells import (INT_FMT, LABEL, TITLE, WEIGHT_FMT, Rows, add_table, layout_sheet, num_cell,
-                                         safe, text_cell)
+from audits.rendering.xlsx.cells import (
+    INT_FMT,
+    LABEL,
+    TITLE,
+    WEIGHT_FMT,
+    Rows,
+    add_table,
+    layout_sheet,
+    num_cell,
+    safe,
+    text_cell,
+)
 
 TREND_HEADERS = ("Audit date", "Complaints per 10,000 numbers")
 

@@ -13,13 +13,32 @@ from pathlib import Path
 from openpyxl.styles import Font
 
 from audits.models import NOT_ASSESSED, Provenance, agency_file_stem
-from audits.review.cards import PeriodScorecard, ReviewPortfolio, ReviewProvenance
-
 from audits.rendering.formatting import family_label
 from audits.rendering.review_view import missing_note
-from audits.rendering.xlsx.cells import (BIG, BIG_WHITE, CARD_FILL, CENTER, GRADE_FILLS, HEADING, INT_FMT, LABEL,
-                                         RATE_FMT, SCORE_FMT, TITLE, WEIGHT_FMT, Rows, add_table, header_cells,
-                                         layout_sheet, new_workbook, num_cell, safe, save_workbook, text_cell)
+from audits.rendering.xlsx.cells import (
+    BIG,
+    BIG_WHITE,
+    CARD_FILL,
+    CENTER,
+    GRADE_FILLS,
+    HEADING,
+    INT_FMT,
+    LABEL,
+    RATE_FMT,
+    SCORE_FMT,
+    TITLE,
+    WEIGHT_FMT,
+    Rows,
+    add_table,
+    header_cells,
+    layout_sheet,
+    new_workbook,
+    num_cell,
+    safe,
+    save_workbook,
+    text_cell,
+)
+from audits.review.cards import PeriodScorecard, ReviewPortfolio, ReviewProvenance
 
 OVERALL_FMT = "0.00"          # the period's overall score as the SLA judges it (84.99 is not 85.0)
 _RED = Font(bold=True, color="B42318")

@@ -13,17 +13,36 @@ from openpyxl.chart import LineChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 
 from audits.models import NOT_ASSESSED, RULES_BY_ID, DataQuality, Provenance, Scorecard
-
+from audits.rendering.cases_view import case_counts, counts_text
 from audits.rendering.formatting import DQ_DESCRIPTIONS, family_label, status_pill, without_server_paths
 from audits.rendering.view import agency_inputs, grade_bands_text, not_assessed_message
 from audits.rendering.xlsx.bulk import TEXT, TIMESTAMP, add_bulk_rows
-from audits.rendering.cases_view import case_counts, counts_text
 from audits.rendering.xlsx.cases import cases_sheet
+from audits.rendering.xlsx.cells import (
+    BIG,
+    BIG_WHITE,
+    CARD_FILL,
+    CENTER,
+    CHANGE_FMT,
+    GRADE_FILLS,
+    HEADING,
+    INT_FMT,
+    LABEL,
+    RATE_FMT,
+    SCORE_FMT,
+    TITLE,
+    WEIGHT_FMT,
+    Rows,
+    add_table,
+    layout_sheet,
+    new_workbook,
+    num_cell,
+    safe,
+    save_workbook,
+    text_cell,
+)
 from audits.rendering.xlsx.complaints import agency_complaints_sheet
 from audits.rendering.xlsx.warnings import warnings_sheet
-from audits.rendering.xlsx.cells import (BIG, BIG_WHITE, CARD_FILL, CENTER, CHANGE_FMT, GRADE_FILLS, HEADING, INT_FMT,
-                                         LABEL, RATE_FMT, SCORE_FMT, TITLE, WEIGHT_FMT, Rows, add_table, layout_sheet,
-                                         new_workbook, num_cell, safe, save_workbook, text_cell)
 
 
 def write_scorecard_workbook(card: Scorecard, path: Path) -> Path:

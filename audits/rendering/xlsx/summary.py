@@ -8,15 +8,25 @@ from pathlib import Path
 from openpyxl.styles import Font
 
 from audits.models import NOT_ASSESSED, Portfolio, agency_file_stem
-
 from audits.rendering.formatting import status_pill
-from audits.rendering.xlsx.scorecard import provenance_sheet
 from audits.rendering.xlsx.cases import portfolio_cases_sheet
+from audits.rendering.xlsx.cells import (
+    CHANGE_FMT,
+    INT_FMT,
+    SCORE_FMT,
+    TITLE,
+    Rows,
+    add_table,
+    layout_sheet,
+    new_workbook,
+    num_cell,
+    safe,
+    save_workbook,
+    text_cell,
+)
 from audits.rendering.xlsx.complaints import portfolio_complaints_sheet
+from audits.rendering.xlsx.scorecard import provenance_sheet
 from audits.rendering.xlsx.warnings import warnings_sheet
-from audits.rendering.xlsx.cells import (CHANGE_FMT, INT_FMT, SCORE_FMT, TITLE, Rows, add_table, layout_sheet,
-                                         new_workbook, num_cell, safe, save_workbook, text_cell)
-
 
 RANKING_HEADERS = ("Rank", "Agency ID", "Agency name", "Grade", "Overall score",
                    "Change vs previous day", "Change vs previous 7 days", "Critical findings",

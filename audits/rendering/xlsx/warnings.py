@@ -5,10 +5,20 @@ from __future__ import annotations
 from openpyxl import Workbook
 
 from audits.models import EarlyWarning
-
 from audits.rendering.warnings_view import BASIS_LABELS, COUNTED_METRICS, metric_label
-from audits.rendering.xlsx.cells import (INT_FMT, RATE_FMT, TITLE, WEIGHT_FMT, Z_FMT, Rows, add_table, layout_sheet,
-                                         num_cell, safe, text_cell)
+from audits.rendering.xlsx.cells import (
+    INT_FMT,
+    RATE_FMT,
+    TITLE,
+    WEIGHT_FMT,
+    Z_FMT,
+    Rows,
+    add_table,
+    layout_sheet,
+    num_cell,
+    safe,
+    text_cell,
+)
 
 WARNING_HEADERS = ("Level", "Agency ID", "Agent ID", "Metric", "Value", "Median", "z", "Compared with", "Detail")
 
