@@ -434,7 +434,7 @@ class ComplaintRate:
     rate_per_10k: float | None           # None when it attempted no number
     regulator: int                       # of those complaints, how many came through the regulator
     trend: tuple[tuple[str, float | None], ...] = ()   # (audit_date, rate) oldest first, today last
-    history_days: int | None = None      # days of reports up to today (None: the trend's whole span or more)
+    history_days: int | None = None      # days of calls stored up to today (None: more than the trend shows)
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,8 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
                          for f in files))
         cards = build_scorecards(scores, volumes, calls, violations, config.rulepack, prior, provenance, cases=cases)
         cards = with_complaint_rates(cards, signals.rates, prior, window_days=signals.window_days,
-                                     trend_days=config.rulepack.scoring.trend_days)
+                                     trend_days=config.rulepack.scoring.trend_days,
+                                     history_days=signals.history_days)
         cards = with_warnings(cards, warnings)
         cards = with_sla_to_date(cards, sla_to_date(
             month_rows(scores, prior, config.audit_date), cases=cases, rulepack=config.rulepack,

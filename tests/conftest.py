@@ -273,3 +273,14 @@ def audited_sample(tmp_path_factory):
         return made[key]
 
     return audited
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """A test that imports Airflow in the test process must ask for airflow_home (Airflow reads
+    its settings once, at import): the test that does so without it fails, by name, instead of
+    a later test of the same worker."""
+    before = "airflow" in sys.modules
+    yield
+    if not before and "airflow" in sys.modules and "airflow_home" not in item.fixturenames:
+        pytest.fail(f"{item.nodeid} imported Airflow without asking for airflow_home", pytrace=False)

@@ -119,6 +119,7 @@ RUN = dict(audit_date="2026-11-27", landing="/data/landing", out="/data/reports"
            rulepack="cn_bank", run_id="scheduled__2026-11-27T18:00:00+00:00", code_version="abc123",
            generated_at="2026-11-28T02:00:05+00:00", landing_wait_minutes=120, rule_partitions=4,
            notify_to="a@bank.example, b@bank.example", notify_from="", report_base_url="https://r.example/",
+           desk_base_url="https://desk.example/desk",
            sources="", replace_landed=True)
 
 

@@ -23,7 +23,7 @@ from audits.ingest import Ingested
 from audits.privacy import key_fingerprint, phone_keys
 from audits.signals import signalstore
 from audits.signals.daynumbers import NumbersOfDay, call_keys, numbers_of_day, state_days
-from audits.signals.effects import complaint_rates, complaints_per_case
+from audits.signals.effects import complaint_rates, complaints_per_case, stored_history_days
 from audits.signals.feed import load_complaints
 from audits.signals.linking import complaint_numbers, link_complaints
 from audits.signals.numbers import DayNumbers, calls_to
@@ -39,6 +39,7 @@ class ComplaintSignals:
     window_days: int
     numbers: NumbersOfDay            # the day's numbers, which the early warnings count too
     month_rates: pd.DataFrame | None = None   # like `rates`, over the month so far (the SLA to date)
+    history_days: int | None = None  # days of calls the store holds up to D (effects.stored_history_days)
 
 
 def complaint_signals(config: AuditConfig, *, contracts: pd.DataFrame, violations: pd.DataFrame,
@@ -81,7 +82,9 @@ def complaint_signals(config: AuditConfig, *, contracts: pd.DataFrame, violation
         signalstore.prune(root, day, keep_days=max(settings.lookback_days, state_days(pack)) + 1)
     return ComplaintSignals(ingested=ingested, register=register, case_complaints=complaints_per_case(recent),
                             rates=complaint_rates(recent, numbers_per_agency(reach)),
-                            window_days=settings.window_days, numbers=numbers, month_rates=month_rates)
+                            window_days=settings.window_days, numbers=numbers, month_rates=month_rates,
+                            history_days=stored_history_days(day, lambda d: store.has_day(root, d),
+                                                             settings.window_days + pack.scoring.trend_days))
 
 
 def findings_by_number(violations: pd.DataFrame) -> pd.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -69,9 +70,10 @@ def with_complaint_columns(scores: pd.DataFrame, rates: pd.DataFrame) -> pd.Data
 
 
 def with_complaint_rates(cards: list[Scorecard], rates: pd.DataFrame, prior: pd.DataFrame, *,
-                         window_days: int, trend_days: int) -> list[Scorecard]:
+                         window_days: int, trend_days: int, history_days: int | None = None) -> list[Scorecard]:
     """Each scorecard with its agency's complaint rate and the rate's daily trend (earlier
-    reports' scores.csv over the last trend_days days, then today)."""
+    reports' scores.csv over the last trend_days days, then today); `history_days`: the days of
+    calls the store holds up to today (stored_history_days)."""
     mine = rates.set_index("agency_id")
     out = []
     for card in cards:
@@ -81,17 +83,8 @@ def with_complaint_rates(cards: list[Scorecard], rates: pd.DataFrame, prior: pd.
             window_days=window_days, complaints=0 if row is None else int(row["complaints"]),
             numbers=0 if row is None else int(row["numbers"]), rate_per_10k=rate,
             regulator=0 if row is None else int(row["regulator"]),
-            trend=(trend := _trend(prior, card.agency_id, card.audit_date, rate, trend_days)),
-            history_days=_history_days(trend, card.audit_date, trend_days))))
+            trend=_trend(prior, card.agency_id, card.audit_date, rate, trend_days), history_days=history_days)))
     return out
-
-
-def _history_days(trend: tuple[tuple[str, float | None], ...], audit_date: str, trend_days: int) -> int | None:
-    """Days from the agency's first report in the trend's span to today, inclusive; None when the
-    span is covered from its first day (the history may be longer than it shows)."""
-    first = dt.date.fromisoformat(trend[0][0])
-    days = (dt.date.fromisoformat(audit_date) - first).days + 1
-    return None if days >= trend_days else days
 
 
 def _trend(prior: pd.DataFrame, agency_id: str, audit_date: str, rate: float | None,
@@ -105,3 +98,13 @@ def _trend(prior: pd.DataFrame, agency_id: str, audit_date: str, rate: float | N
             points[str(day)] = None if pd.isna(value) else float(value)
     points[audit_date] = rate
     return tuple((day, points[day]) for day in sorted(points))
+
+
+def stored_history_days(day: dt.date, stored: Callable[[dt.date], bool], span: int) -> int | None:
+    """Days from the earliest of the `span` days up to `day` whose calls the store holds, to
+    `day`, inclusive (a complaint window is full once it holds window_days of them); None when
+    the store holds the first of them (the history may be longer)."""
+    first = next((day - dt.timedelta(days=back) for back in range(span - 1, 0, -1)
+                  if stored(day - dt.timedelta(days=back))), day)
+    days = (day - first).days + 1
+    return None if days >= span else days

@@ -66,3 +66,10 @@ def postgres_databases(postgres):
     """make(name) -> a SQLAlchemy URL of a new, empty database on the suite's real PostgreSQL
     server (tests/conftest.py: `postgres`, listening on 127.0.0.1)."""
     return postgres.create_database
+
+
+@pytest.fixture(autouse=True)
+def _airflow_environment(airflow_home):
+    """The desk's web app (the signed-in user) and its command line (the audit_desk_db
+    connection) read Airflow's settings in this process: its environment is set first."""
+    return airflow_home

@@ -6,7 +6,7 @@ import pandas as pd
 
 from audits.models import ComplaintRate
 from audits.rendering.complaints_view import complaints_panel
-from audits.signals.effects import with_complaint_rates
+from audits.signals.effects import stored_history_days, with_complaint_rates
 
 
 def _days(last: str, count: int) -> list[str]:
@@ -36,16 +36,22 @@ def test_the_change_starts_from_the_first_day_whose_window_was_full(assessed_car
     assert complaints_panel(_card(assessed_card, trend[-30:], None)).change == "+29.00 since 2026-11-01"
 
 
-def test_history_days_come_from_the_agencys_first_report_in_the_trend_span(assessed_card):
+def test_history_days_count_from_the_earliest_day_the_store_holds_calls_for():
 
-    prior = pd.DataFrame({"audit_date": _days("2026-11-29", 9) + ["2026-11-29"], "agency_id": ["AG001"] * 9 + ["AG002"],
-                          "complaint_rate_per_10k": [1.0] * 10})
+    day = dt.date(2026, 11, 30)
+    held = {day - dt.timedelta(days=back) for back in (0, 1, 5, 9)}
+    assert stored_history_days(day, held.__contains__, 60) == 10
+    assert stored_history_days(day, {day}.__contains__, 60) == 1
+    assert stored_history_days(day, lambda d: True, 60) is None                  # holds the span's first day
+    held = {day - dt.timedelta(days=back) for back in (0, 58)}
+    assert stored_history_days(day, held.__contains__, 60) == 59
+
+
+def test_the_history_reaches_every_scorecard_of_the_day(assessed_card):
+
     rates = pd.DataFrame({"agency_id": ["AG001"], "complaints": [1], "regulator": [0], "numbers": [100],
                           "rate_per_10k": pd.array([1.5], dtype="Float64")})
     card = assessed_card.__class__(**{**assessed_card.__dict__, "audit_date": "2026-11-30"})
-    [rated] = with_complaint_rates([card], rates, prior, window_days=30, trend_days=30)
-    assert rated.complaints.history_days == 10 and len(rated.complaints.trend) == 10
-    full = pd.DataFrame({"audit_date": _days("2026-11-29", 29), "agency_id": ["AG001"] * 29,
-                         "complaint_rate_per_10k": [1.0] * 29})
-    [rated] = with_complaint_rates([card], rates, full, window_days=30, trend_days=30)
-    assert rated.complaints.history_days is None
+    prior = pd.DataFrame(columns=["audit_date", "agency_id", "complaint_rate_per_10k"])
+    [rated] = with_complaint_rates([card], rates, prior, window_days=30, trend_days=30, history_days=12)
+    assert rated.complaints.history_days == 12 and rated.complaints.trend == (("2026-11-30", 1.5),)
