@@ -124,8 +124,8 @@ def vendor_review_monthly():
         """One period's review; fails at once, naming the days, when a day has no report (unless allowed)."""
         from pathlib import Path
 
-        from audits.review_run import ReviewConfig, run_review
         from audits.review.period import parse
+        from audits.review_run import ReviewConfig, run_review
         from audits.rulepack import load_rulepack
         from audits.sources.connections import signing_key
 
