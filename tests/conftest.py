@@ -216,23 +216,30 @@ def soffice() -> str:
 
 # --- Airflow --------------------------------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def airflow_home(tmp_path_factory):
+@pytest.fixture(scope="session", autouse=True)
+def airflow_settings(tmp_path_factory):
     """Airflow's settings for in-process use (a SQLite metadata database in a temporary home,
-    the repository's dags/), set before Airflow is first imported: Airflow reads them once, at
-    import. Every test that imports Airflow in the test process asks for this fixture."""
+    the repository's dags/), set for the whole session before any test runs: Airflow reads them
+    once, at its first import, and a test may import it in passing (the CLI looks up a signing key
+    or the desk's database among Airflow's connections), so the order of tests never matters."""
     home = tmp_path_factory.mktemp("airflow-home")
-    if "airflow" in sys.modules and os.environ.get("AIRFLOW_HOME") != str(home):
-        pytest.fail("Airflow was imported before the airflow_home fixture set its environment; "
-                    "the importing test must ask for airflow_home", pytrace=False)
     patch = pytest.MonkeyPatch()
     patch.setenv("AIRFLOW_HOME", str(home))
     patch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
     patch.setenv("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     patch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
     patch.setenv("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
-    patch.setenv("AUDIT_HMAC_SECRET", "dag-test-secret")      # under Airflow a worker without it fails its tasks
     yield home
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def airflow_home(airflow_settings):
+    """Airflow's home (airflow_settings) with the audit's secret set, as a worker has it: the
+    tests that run DAGs or tasks in this process ask for it."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AUDIT_HMAC_SECRET", "dag-test-secret")      # under Airflow a worker without it fails its tasks
+    yield airflow_settings
     patch.undo()
 
 
@@ -273,14 +280,3 @@ def audited_sample(tmp_path_factory):
         return made[key]
 
     return audited
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item):
-    """A test that imports Airflow in the test process must ask for airflow_home (Airflow reads
-    its settings once, at import): the test that does so without it fails, by name, instead of
-    a later test of the same worker."""
-    before = "airflow" in sys.modules
-    yield
-    if not before and "airflow" in sys.modules and "airflow_home" not in item.fixturenames:
-        pytest.fail(f"{item.nodeid} imported Airflow without asking for airflow_home", pytrace=False)
