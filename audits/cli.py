@@ -119,7 +119,8 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--strict-inputs", action="store_true",
                         help="fail on inputs changed since the report was made (by default a note names them)")
     verify.add_argument("--desk", action="store_true",
-                        help="check the case desk's chain of events instead (with --store)")
+                        help="check the case desk's chain of events instead (with --store; with PATH the "
+                             "reports root: also that every desk head a daily manifest signed still matches)")
     verify.add_argument("--store", type=Path, default=None, metavar="DIR", help="with --desk: the store of the desk")
     verify.set_defaults(handler=_verify)
 
@@ -314,7 +315,7 @@ def _cannot_audit_day(day: dt.date, landing: Path, now: dt.datetime, bank_timezo
 
 def _verify(args) -> int:
     if args.desk or args.report is None:
-        return verify_desk(args.store) if args.desk and args.store else _fail(
+        return verify_desk(args.store, args.report) if args.desk and args.store else _fail(
             "Cannot verify: give PATH (a report, review or share pack), or --desk --store DIR.")
     try:
         public_key = load_public_key(args.public_key) if args.public_key else None

@@ -13,6 +13,7 @@ from audits.clihelp import HelpFormatter
 from audits.csvcells import formula_safe
 from audits.desk.events import at_text
 from audits.desk.export import log_frame
+from audits.desk.nightly import signed_head_problems
 from audits.desk.roles import Actor, DeskConfigError, load_desk_config
 from audits.desk.service import Refused, desk_exists, open_desk
 from audits.sources.connections import error_text
@@ -174,8 +175,9 @@ def _log(args) -> int:
     return 0
 
 
-def verify_desk(store: Path) -> int:
-    """`verify --desk --store DIR`: 0 when the chain is intact, 1 naming each broken event."""
+def verify_desk(store: Path, reports: Path | None = None) -> int:
+    """`verify --desk --store DIR [REPORTS]`: 0 when the chain is intact (and, with the reports
+    root, still gives every head a published manifest signed), 1 naming each problem."""
     from sqlalchemy.exc import SQLAlchemyError
 
 
@@ -185,6 +187,10 @@ def verify_desk(store: Path) -> int:
                            "first act is recorded, or AUDIT_DESK_DB names its database).")
         desk = open_desk(store)
         problems = desk.verify()
+        if reports is not None:
+            if not reports.is_dir():
+                return _cannot(f"No reports folder {reports}: give the reports root (the run's --out).")
+            problems += signed_head_problems(desk, reports)
     except SQLAlchemyError as exc:
         return _cannot(_unreachable(exc))
     if problems:
@@ -193,8 +199,9 @@ def verify_desk(store: Path) -> int:
             print(f"  - {_safe(problem)}", file=sys.stderr)
         return EXIT_REFUSED
     events = desk.events()
+    signed = f" every desk head signed by the reports under {reports} still matches;" if reports is not None else ""
     print(f"{store}: desk verified: {len(events):,} event(s), each hash matches its content and names the event "
-          f"before it; chain head {desk.head() or '(none)'}.")
+          f"before it;{signed} chain head {desk.head() or '(none)'}.")
     return 0
 
 
