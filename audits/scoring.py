@@ -2,8 +2,8 @@
 
 Per family f: rate_f = contacts (calls and text messages) with a finding in f / contacts
 audited, score_f = 100 * max(0, 1 - rate_f / tolerance_f). Data quality: rate = quarantined
-rows / rows read (of both files); 0 when a channel's file the contract owes is missing (the
-agency is still assessed on what it delivered).
+rows / rows read (of both files); 0 when one of the agency's files (its CDR or SMS file) is
+missing or unreadable while the other was read: it is still assessed on what it delivered.
 Overall = weighted mean of the families, graded by the bands and then lowered by the gates
 (rulepack `scoring.gates`: a critical finding, the share of calls with one, a rule of
 `fail_rules`). A missing or unreadable file is "not assessed": data quality scores 0, the other
@@ -77,7 +77,7 @@ class AgencyVolume:
     rows_quarantined: int
     reasons: tuple[tuple[str, int], ...]
     callee_tz_not_of_number: int = 0     # calls whose callee_tz is not one of the number's zones (not a DQ error)
-    sms_missing: bool = False            # its contract includes sms and no usable SMS file came (DQ_FILE_MISSING)
+    file_missing: bool = False           # one of its files (CDR, SMS) is missing or unreadable, another was read
 
 
 def family_score(rate: float | None, tolerance: float) -> float | None:
@@ -207,7 +207,7 @@ def _score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.
             readable=readable, calls_audited=n_calls + n_messages, calls_by_family=counts,
             rows_read=volume.rows_read, rows_quarantined=volume.rows_quarantined,
             critical_calls=int(critical_calls.get(agency, 0)), fail_rule_hits=fail_hits.get(agency, frozenset()),
-            rulepack=rulepack, file_missing=volume.sms_missing)
+            rulepack=rulepack, file_missing=volume.file_missing)
         change_day, change_week = _changes(history, agency, audit_date, overall)
         rows.append({
             "audit_date": audit_date.isoformat(), "agency_id": agency, "agency_name": volume.agency_name,

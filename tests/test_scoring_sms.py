@@ -66,7 +66,7 @@ def test_the_frequency_score_at_its_boundaries_over_contacts(messages, score):
 
 
 def test_a_missing_sms_file_scores_zero_on_data_quality_but_the_calls_are_assessed():
-    row = score_agencies(DAY, [_volume("AG01", 10, sms_missing=True)], calls_of("AG01", 10), empty_violations(),
+    row = score_agencies(DAY, [_volume("AG01", 10, file_missing=True)], calls_of("AG01", 10), empty_violations(),
                          PACK, NO_HISTORY).iloc[0]
     assert row.assessed and row.file_status == "ok"
     assert (row.score_confidentiality, row.score_frequency, row.score_qualification, row.score_data_quality) == \

@@ -85,7 +85,7 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
             problems += _check_scores_against_violations(tables["scores.csv"], tables["violations.csv"])
             if rulepack is not None:
                 problems += _check_recomputed_scores(day, tables["scores.csv"], tables["violations.csv"], rulepack,
-                                                     sms_missing=_sms_missing(manifest))
+                                                     file_missing=_file_missing(manifest))
     return problems
 
 
@@ -255,8 +255,9 @@ def _check_scores_against_inputs(manifest: dict, scores: pd.DataFrame) -> list[s
         claims = {"rows_read": (whole_number(row.rows_read), record["rows"]),
                   "rows_quarantined": (whole_number(row.rows_quarantined), record["rows_quarantined"]),
                   "calls_audited": (whole_number(row.calls_audited), record["calls"])}
-        if len(record["statuses"]) == 1:
-            claims["file_status"] = (row.file_status, next(iter(record["statuses"])))
+        if len(record["statuses"]) == 1 or "ok" in record["statuses"]:      # one file read: ok
+            claims["file_status"] = (row.file_status, "ok" if "ok" in record["statuses"]
+                                     else next(iter(record["statuses"])))
         for column, (in_scores, in_manifest) in claims.items():
             if in_scores != in_manifest:
                 problems.append(f"output scores.csv: agency {row.agency_id} {column} is {in_scores!r}; its input "
@@ -266,39 +267,26 @@ def _check_scores_against_inputs(manifest: dict, scores: pd.DataFrame) -> list[s
 
 def _agency_records(manifest: dict) -> dict[str, dict]:
     """The manifest's CDR and SMS inputs per agency (an input without an agency id is no agency's
-    file): paths, statuses (of its CDR files, or of its SMS files when it delivered no CDR file),
-    rows read and quarantined of both, calls accepted from readable CDR files."""
+    file): paths, statuses, rows read and quarantined, calls accepted from readable CDR files."""
     records: dict[str, dict] = {}
-    for entry in sorted(manifest["inputs"], key=lambda e: e.get("table") != "cdr"):      # CDR inputs first
+    for entry in manifest["inputs"]:
         if entry.get("table") not in ("cdr", "sms") or not entry.get("agency_id"):
             continue
-        if entry.get("table") == "sms":
-            record = records.get(str(entry["agency_id"]))
-            if record is not None and record["paths"]:                     # its calls decide its status
-                record["rows"] += whole_number(entry.get("rows")) or 0
-                record["rows_quarantined"] += whole_number(entry.get("rows_quarantined")) or 0
-                record["paths"].append(str(entry.get("path")))
-                continue
         record = records.setdefault(str(entry["agency_id"]), {"paths": [], "statuses": set(), "rows": 0,
                                                               "rows_quarantined": 0, "calls": 0})
         record["paths"].append(str(entry.get("path")))
         record["statuses"].add(str(entry.get("status")))
         record["rows"] += whole_number(entry.get("rows")) or 0
         record["rows_quarantined"] += whole_number(entry.get("rows_quarantined")) or 0
-        if entry.get("status") == "ok":
+        if entry.get("status") == "ok" and entry.get("table") == "cdr":
             record["calls"] += whole_number(entry.get("rows_accepted")) or 0
     return records
 
 
-def _sms_missing(manifest: dict) -> set[str]:
-    """Agencies whose SMS file is missing or unreadable while a CDR file of theirs was read."""
-    statuses: dict[str, dict[str, set[str]]] = {}
-    for entry in manifest["inputs"]:
-        if entry.get("table") in ("cdr", "sms") and entry.get("agency_id"):
-            statuses.setdefault(str(entry["agency_id"]), {}).setdefault(entry["table"], set()).add(
-                str(entry.get("status")))
-    return {agency for agency, by_table in statuses.items() if by_table.get("cdr") == {"ok"}
-            and by_table.get("sms", set()) & {"missing", "unreadable"}}
+def _file_missing(manifest: dict) -> set[str]:
+    """Agencies one of whose files (CDR, SMS) is missing or unreadable while another was read."""
+    return {agency for agency, record in _agency_records(manifest).items()
+            if "ok" in record["statuses"] and record["statuses"] & {"missing", "unreadable"}}
 
 
 def _check_rule_metadata(violations: pd.DataFrame, rulepack: Rulepack | None) -> list[str]:
@@ -358,7 +346,7 @@ def _distinct_calls(violations: pd.DataFrame) -> pd.Series:
 
 
 def _check_recomputed_scores(day: str, scores: pd.DataFrame, violations: pd.DataFrame,
-                             rulepack: Rulepack, *, sms_missing: set[str] = frozenset()) -> list[str]:
+                             rulepack: Rulepack, *, file_missing: set[str] = frozenset()) -> list[str]:
     """The scores and grades of scores.csv recomputed from its own counts and violations.csv
     with the recorded rulepack (trends aside: they read other days' reports); those before
     decisions too, where scores.csv has them."""
@@ -367,7 +355,7 @@ def _check_recomputed_scores(day: str, scores: pd.DataFrame, violations: pd.Data
     if counts.isna().any().any() or (counts < 0).any().any() or (counts % 1 != 0).any().any():
         return ["output scores.csv: rows_read, rows_quarantined and calls_audited must be whole numbers."]
     volumes = [AgencyVolume(agency_id=a, agency_name="", file_status=s, file_message="", rows_read=int(r),
-                            rows_quarantined=int(q), reasons=(), sms_missing=a in sms_missing)
+                            rows_quarantined=int(q), reasons=(), file_missing=a in file_missing)
                for a, s, r, q in zip(rows["agency_id"], rows["file_status"], counts["rows_read"],
                                      counts["rows_quarantined"])]
     per_agency = counts["calls_audited"].astype("int64").to_numpy()      # one code per audited call, not its text
