@@ -5,6 +5,7 @@ where the contract includes sms."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pandas as pd
@@ -160,3 +161,18 @@ def test_a_missing_sms_file_is_reported_only_where_the_contract_includes_sms(tmp
 def test_no_contract_with_sms_expects_no_sms_folder(tmp_path):
     assert missing_sms_files(tmp_path, day=DAY, contracts=_contracts(AG01="call", AG02="")) == []
     assert not (tmp_path / "sms").exists()
+
+
+def test_a_stray_of_the_sms_folder_is_an_input_of_the_report_and_verify_passes(tmp_path):
+    from audits.cli import main as cli
+    from tests.landing import call, make_landing
+
+    landing = make_landing(tmp_path / "landing", {DAY: {"AG01": [call("c1", f"{DAY} 10:00:00")]}})
+    (landing / "sms" / DAY.isoformat()).mkdir(parents=True)
+    (landing / "sms" / DAY.isoformat() / "notes.txt").write_text("delivered by mistake\n", encoding="utf-8")
+    report = tmp_path / "out" / DAY.isoformat()
+    assert cli(["run", "--date", DAY.isoformat(), "--landing", str(landing), "--out", str(tmp_path / "out"),
+                "--store", str(tmp_path / "store"), "--run-id", "r1", "--workers", "1"]) == 0
+    inputs = {e["path"]: e for e in json.loads((report / "manifest.json").read_text(encoding="utf-8"))["inputs"]}
+    assert inputs[f"{FOLDER}/notes.txt"]["status"] == "ignored" and inputs[f"{FOLDER}/notes.txt"]["table"] == "sms"
+    assert cli(["verify", str(report), "--strict-inputs"]) == 0
