@@ -47,7 +47,8 @@ def test_an_absent_sms_folder_holds_nothing(tmp_path):
     assert stray_files(tmp_path, day=DAY) == []
 
 
-@pytest.mark.parametrize("form", ["utf-8", "utf-8-sig", "gb18030", "gzip", "parquet", "reordered", "header case"])
+@pytest.mark.parametrize("form", ["utf-8", "utf-8-sig", "gb18030", "gzip", "parquet", "reordered", "header case",
+                                  "crlf quoted", "extra column", "spaces and case"])
 def test_every_form_of_one_file_gives_the_same_accepted_messages(tmp_path, form):
     expected = ingest_day(_landing(tmp_path / "plain", "utf-8")).accepted
     got = ingest_day(_landing(tmp_path / "other", form))
@@ -66,6 +67,9 @@ def _landing(root, form):
     if form == "reordered":
         columns = ["text", "status", "sent_at", "customer_number", "sender", "direction", "campaign_id",
                    "agent_id", "agency_id", "message_id", "customer_tz"]
+    if form in ("crlf quoted", "extra column", "spaces and case"):
+        sms_path(root).write_bytes(_written(form).encode("utf-8"))
+        return root
     if form == "header case":
         rows = [{k.upper() if i % 2 else f" {k.title()} ": v for i, (k, v) in enumerate(r.items())} for r in ROWS]
         write_sms(root, rows, columns=list(rows[0]))
@@ -73,6 +77,28 @@ def _landing(root, form):
     write_sms(root, ROWS, form=form if form in ("utf-8", "utf-8-sig", "gb18030", "gzip", "parquet") else "utf-8",
               columns=columns)
     return root
+
+
+def _written(form: str) -> str:
+    """ROWS as CSV text written another way: every field quoted with CRLF line ends, an extra
+    column the contract does not know, or values padded with spaces and enumerations in lower case."""
+    import csv
+    import io
+
+    rows, columns = [dict(row) for row in ROWS], list(ROWS[0])
+    if form == "extra column":
+        columns.insert(3, "operator_note")
+        rows = [dict(row, operator_note="n/a") for row in rows]
+    if form == "spaces and case":
+        rows = [{k: (f"  {v.lower() if k in ('direction', 'status') else v} " if v else v) for k, v in row.items()}
+                for row in rows]
+    buffer = io.StringIO()
+    crlf = form == "crlf quoted"
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n" if crlf else "\n",
+                            quoting=csv.QUOTE_ALL if crlf else csv.QUOTE_MINIMAL)
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def test_a_gb18030_file_is_read_as_gb18030(tmp_path):
