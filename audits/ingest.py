@@ -18,6 +18,7 @@ import pandas as pd
 
 from audits.config import DEFAULT_MAX_FILE_BYTES, Rulepack
 from audits.errors import PermanentError
+from audits.ingest_sms import masked_excerpt, messages_in_order, text_masked, texting_contracts, type_sms
 from audits.loaders import (
     DAY_FOLDER_KINDS,
     REFERENCE_SUFFIXES,
@@ -27,10 +28,12 @@ from audits.loaders import (
     read_table,
     scan_cdr_folder,
     scan_day_folder,
+    scan_sms_folder,
 )
 from audits.manifest import sha256_path
 from audits.models import DECISION_TABLES, QUARANTINE_COLUMNS, REFERENCE_TABLES, TABLE_COLUMNS
 from audits.privacy import mask_free_text
+from audits.rules.sms_inputs import MESSAGE_COLUMNS, no_messages
 from audits.tables import (
     CALL_COLUMNS_KEPT,
     REFERENCE_COLUMNS_KEPT,
@@ -199,6 +202,7 @@ def stage_cdr_file(landing: Path, path: Path, *, agency_id: str, day: dt.date, l
 
 # What one agency's file of the day holds, by table (the words of the messages about it).
 _DAY_FILE_CONTENT = {"cdr": "calls", "sms": "text messages"}
+_FILE_KIND = {"cdr": "a CDR file", "sms": "an SMS file"}
 # The id of a row of an agency's file of the day (quarantine.csv's call_id).
 ROW_ID_COLUMNS = {"cdr": "call_id", "sms": "message_id"}
 
@@ -289,9 +293,6 @@ def stray_files(landing: Path, *, day: dt.date) -> list[FileRecord]:
                                "digits, '_' or '-'. Rename it (or remove it) and rerun the day if it holds "
                                f"{_DAY_FILE_CONTENT[kind]}.")
             for kind in DAY_FOLDER_KINDS for path in scan_day_folder(landing, kind, day).strays]
-
-
-_FILE_KIND = {"cdr": "a CDR file", "sms": "an SMS file"}
 
 
 def unread_reference_files(landing: Path) -> list[FileRecord]:
@@ -532,13 +533,43 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-_SMS_NAMES = frozenset({"stage_sms_file", "validate_messages", "missing_sms_files", "type_sms"})
+
+# --- text messages (sms.md §1): the same stage, validation and file rules as CDRs ---------------
+
+def stage_sms_file(landing: Path, path: Path, *, others: tuple[Path, ...] = (), agency_id: str, day: dt.date,
+                   local_zone: str, rulepack: Rulepack, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> StagedFile:
+    """Read and type one agency's SMS file as stage_cdr_file does its CDR file (typed:
+    ingest_sms.type_sms); a malformed line shows at most a masked excerpt of its text."""
+    def typing(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+        return type_sms(frame, source=source, file_agency_id=agency_id, local_zone=local_zone,
+                        bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
+
+    return stage_file(landing, path, "sms", typing, agency_id=agency_id, day=day, others=others,
+                      max_bytes=max_bytes, masked_line=masked_excerpt)
 
 
-def __getattr__(name: str):
-    """The SMS files' stage, validation and file rules (audits.ingest_sms), named here beside
-    the CDRs' (imported on first use: ingest_sms builds on this module)."""
-    if name in _SMS_NAMES:
-        from audits import ingest_sms
-        return getattr(ingest_sms, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+SMS_DAY_FILES = DayFiles("sms", tuple(MESSAGE_COLUMNS), messages_in_order, shown=text_masked, nothing=no_messages)
+
+
+def validate_messages(staged: list[StagedFile], *, day: dt.date,
+                      full_rows: Callable[[int, np.ndarray], pd.DataFrame] | None = None) -> Ingested:
+    """The day's staged SMS files validated (suite `sms`): accepted messages (MESSAGE_COLUMNS,
+    in message order), quarantine rows (source the file's landing path, call_id the
+    message_id, `raw` masked with the text cut to a masked excerpt), one record per file with
+    its rows conserved. `full_rows` as for validate_calls."""
+    return validate_files(staged, SMS_DAY_FILES, day=day, full_rows=full_rows)
+
+
+def missing_sms_files(landing: Path, *, day: dt.date, contracts: pd.DataFrame,
+                      agencies: tuple[str, ...] | None = None) -> list[FileRecord]:
+    """DQ_FILE_MISSING: agencies whose contract in force on the day includes `sms`
+    (contracts.channels) but that delivered no SMS file. None when no contract includes sms
+    (then the day's sms folder may be absent)."""
+    texting = texting_contracts(contracts, day)
+    expected = set(texting.index) if agencies is None else set(texting.index) & set(agencies)
+    delivered = set(scan_sms_folder(landing, day).files)
+    return [FileRecord(path=f"sms/{day.isoformat()}/{agency_id}.csv", sha256="", table="sms",
+                       agency_id=agency_id, status="missing",
+                       message=f"no SMS file delivered for {day.isoformat()} although contract "
+                               f"{texting.loc[agency_id, 'contract_id']} in force includes the sms channel")
+            for agency_id in sorted(expected - delivered)]

@@ -1,21 +1,18 @@
-"""Ingestion of the agencies' text messages (sms.md §1): `<landing>/sms/<D>/<agency_id>.csv|.csv.gz|.parquet`
-read by the same readers and file rules as CDRs, typed (sms_inputs.type_messages), validated by
-the suite `expectations/sms.json`, and quarantined with the message text masked.
-
-Named in audits.ingest beside the CDRs' stage (ingest.stage_sms_file, ...).
+"""What ingestion does differently for the agencies' text messages (sms.md §1): the typed
+frame the suite `expectations/sms.json` judges (sms_inputs.type_messages plus its flags), the
+text shown in quarantine only as a masked excerpt, message order, and which contracts expect an
+SMS file. audits.ingest stages, validates and records SMS files with these, as it does CDRs
+(ingest.stage_sms_file, validate_messages, missing_sms_files).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from audits.config import DEFAULT_MAX_FILE_BYTES, Rulepack
-from audits.ingest import DayFiles, FileRecord, Ingested, StagedFile, stage_file, validate_files
-from audits.loaders import TEXT, scan_sms_folder
+from audits.loaders import TEXT
 from audits.privacy import mask_free_text
 from audits.rules.sms_inputs import MESSAGE_COLUMNS, message_order, no_messages, type_messages
 from audits.rules.sms_scope import permits_sms
@@ -42,40 +39,10 @@ def type_sms(frame: pd.DataFrame, *, source: str, file_agency_id: str, local_zon
     return typed
 
 
-def stage_sms_file(landing: Path, path: Path, *, others: tuple[Path, ...] = (), agency_id: str, day: dt.date,
-                   local_zone: str, rulepack: Rulepack, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> StagedFile:
-    """Read and type one agency's SMS file as stage_cdr_file does its CDR file: an unreadable
-    file, or several files of the agency (`others`), is quarantined, never raised."""
-    def typing(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-        return type_sms(frame, source=source, file_agency_id=agency_id, local_zone=local_zone,
-                        bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
-
-    return stage_file(landing, path, "sms", typing, agency_id=agency_id, day=day, others=others,
-                      max_bytes=max_bytes, masked_line=masked_excerpt)
-
-
-def validate_messages(staged: list[StagedFile], *, day: dt.date, full_rows=None) -> Ingested:
-    """The day's staged SMS files validated (suite `sms`): accepted messages (MESSAGE_COLUMNS,
-    in message order), quarantine rows (source the file's landing path, call_id the
-    message_id, `raw` masked with the text cut to a masked excerpt), one record per file with
-    its rows conserved. `full_rows` as for validate_calls."""
-    return validate_files(staged, SMS_DAY_FILES, day=day, full_rows=full_rows)
-
-
-def missing_sms_files(landing: Path, *, day: dt.date, contracts: pd.DataFrame,
-                      agencies: tuple[str, ...] | None = None) -> list[FileRecord]:
-    """DQ_FILE_MISSING: agencies whose contract in force on the day includes `sms`
-    (contracts.channels) but that delivered no SMS file. None when no contract includes sms
-    (then the day's sms folder may be absent)."""
+def texting_contracts(contracts: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """The contracts in force on the day (one per agency) whose `channels` include sms."""
     in_force = contracts_in_force(contracts, day)
-    texting = in_force[permits_sms(in_force).to_numpy(bool)]
-    expected = set(texting.index) if agencies is None else set(texting.index) & set(agencies)
-    delivered = set(scan_sms_folder(landing, day).files)
-    return [FileRecord(path=f"sms/{day.isoformat()}/{agency_id}.csv", sha256="", table="sms",
-                       agency_id=agency_id, status="missing",
-                       message=f"no SMS file delivered for {day.isoformat()} although contract "
-                               f"{texting.loc[agency_id, 'contract_id']} in force includes the sms channel")
-            for agency_id in sorted(expected - delivered)]
+    return in_force[permits_sms(in_force).to_numpy(bool)]
 
 
 def masked_excerpt(text: str) -> str:
@@ -85,7 +52,7 @@ def masked_excerpt(text: str) -> str:
     return masked if len(masked) <= TEXT_EXCERPT else masked[:TEXT_EXCERPT - 1] + "…"
 
 
-def _text_masked(rows: pd.DataFrame) -> pd.DataFrame:
+def text_masked(rows: pd.DataFrame) -> pd.DataFrame:
     """Failing rows as quarantine shows them: `text` a masked excerpt (the other fields are
     masked as free text when the row is written)."""
     if "text" not in rows:
@@ -103,5 +70,3 @@ def messages_in_order(parts: list[tuple[pd.DataFrame, np.ndarray]]) -> pd.DataFr
     messages = pd.concat(chosen, ignore_index=True)
     return messages.iloc[message_order(messages)].reset_index(drop=True)
 
-
-SMS_DAY_FILES = DayFiles("sms", tuple(MESSAGE_COLUMNS), messages_in_order, shown=_text_masked, nothing=no_messages)

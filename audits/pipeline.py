@@ -31,15 +31,16 @@ from audits.ingest import (
     lean_for_validation,
     load_reference_table,
     missing_files,
+    missing_sms_files,
     reference_paths,
     stage_cdr_file,
     stage_sms_file,
     stray_files,
     unread_reference_files,
     validate_calls,
+    validate_messages,
     validation_columns,
 )
-from audits.ingest_sms import missing_sms_files, validate_messages
 from audits.loaders import list_cdr_files, list_sms_files, scan_day_folder
 from audits.models import REFERENCE_TABLES
 from audits.privacy import key_fingerprint

@@ -11,7 +11,14 @@ import pyarrow.parquet as pq
 
 from audits.config import ConfigError, Rulepack
 from audits.ingest import decision_paths
-from audits.loaders import DAY_FOLDER_KINDS, REFERENCE_SUFFIXES, FileUnreadable, find_table_file, read_table, scan_day_folder
+from audits.loaders import (
+    DAY_FOLDER_KINDS,
+    REFERENCE_SUFFIXES,
+    FileUnreadable,
+    find_table_file,
+    read_table,
+    scan_day_folder,
+)
 from audits.manifest import hash_mismatch, readable_now, whole_number
 from audits.models import DECISION_TABLES, REFERENCE_TABLES
 from audits.rulepack import load_rulepack, rulepack_file
@@ -33,7 +40,7 @@ def check_landing(manifest: dict) -> tuple[list[str], list[str]]:
     inputs = manifest["inputs"]
     day_files = [(e.get("table"), e.get("agency_id")) for e in inputs
                  if e.get("table") in DAY_FOLDER_KINDS and e.get("status") != "ignored"]
-    # An agency that delivered two files of a kind for the day has neither read (both unreadable, 0 rows).
+    # An agency that delivered two files of a kind (cdr, sms) for the day has neither read (both unreadable, 0 rows).
     in_conflict = {key for key in day_files if key[1] and day_files.count(key) > 1}
     for entry in inputs:
         path, table = str(entry.get("path")), entry.get("table")
@@ -52,7 +59,7 @@ def check_landing(manifest: dict) -> tuple[list[str], list[str]]:
             continue
         mismatch = hash_mismatch(file, str(entry.get("sha256")), f"input {path}",
                                  "the input changed since the audit")
-        if mismatch or entry.get("status") == "ignored" or (table, entry.get("agency_id")) in in_conflict:  # not read
+        if mismatch or entry.get("status") == "ignored" or (table, entry.get("agency_id")) in in_conflict:  # never read
             changed += mismatch
             continue
         rows = _rows_in(file, table)
@@ -79,9 +86,8 @@ def check_landing(manifest: dict) -> tuple[list[str], list[str]]:
 
 
 def _day_folder_listed(landing: Path, day: dt.date, kind: str, inputs: list[dict]) -> list[str]:
-    """Every file of the day's folder of `kind` (cdr, sms) is an input of the manifest, and none
-    recorded missing has arrived since. (Reports before texts list no SMS file: their landing
-    zones held none.)"""
+    """Every entry of the day's folder of `kind` (cdr, sms) is an input of the manifest, and
+    none recorded missing is there now."""
     changed = []
     delivered = {str(e.get("path")) for e in inputs if e.get("table") == kind and e.get("status") != "missing"}
     recorded_missing = {str(e.get("path")) for e in inputs if e.get("table") == kind and e.get("status") == "missing"}

@@ -5,6 +5,7 @@ where the contract includes sms."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pandas as pd
@@ -46,7 +47,8 @@ def test_an_absent_sms_folder_holds_nothing(tmp_path):
     assert stray_files(tmp_path, day=DAY) == []
 
 
-@pytest.mark.parametrize("form", ["utf-8", "utf-8-sig", "gb18030", "gzip", "parquet", "reordered", "header case"])
+@pytest.mark.parametrize("form", ["utf-8", "utf-8-sig", "gb18030", "gzip", "parquet", "reordered", "header case",
+                                  "crlf quoted", "extra column", "spaces and case"])
 def test_every_form_of_one_file_gives_the_same_accepted_messages(tmp_path, form):
     expected = ingest_day(_landing(tmp_path / "plain", "utf-8")).accepted
     got = ingest_day(_landing(tmp_path / "other", form))
@@ -65,6 +67,9 @@ def _landing(root, form):
     if form == "reordered":
         columns = ["text", "status", "sent_at", "customer_number", "sender", "direction", "campaign_id",
                    "agent_id", "agency_id", "message_id", "customer_tz"]
+    if form in ("crlf quoted", "extra column", "spaces and case"):
+        sms_path(root).write_bytes(_written(form).encode("utf-8"))
+        return root
     if form == "header case":
         rows = [{k.upper() if i % 2 else f" {k.title()} ": v for i, (k, v) in enumerate(r.items())} for r in ROWS]
         write_sms(root, rows, columns=list(rows[0]))
@@ -72,6 +77,28 @@ def _landing(root, form):
     write_sms(root, ROWS, form=form if form in ("utf-8", "utf-8-sig", "gb18030", "gzip", "parquet") else "utf-8",
               columns=columns)
     return root
+
+
+def _written(form: str) -> str:
+    """ROWS as CSV text written another way: every field quoted with CRLF line ends, an extra
+    column the contract does not know, or values padded with spaces and enumerations in lower case."""
+    import csv
+    import io
+
+    rows, columns = [dict(row) for row in ROWS], list(ROWS[0])
+    if form == "extra column":
+        columns.insert(3, "operator_note")
+        rows = [dict(row, operator_note="n/a") for row in rows]
+    if form == "spaces and case":
+        rows = [{k: (f"  {v.lower() if k in ('direction', 'status') else v} " if v else v) for k, v in row.items()}
+                for row in rows]
+    buffer = io.StringIO()
+    crlf = form == "crlf quoted"
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n" if crlf else "\n",
+                            quoting=csv.QUOTE_ALL if crlf else csv.QUOTE_MINIMAL)
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def test_a_gb18030_file_is_read_as_gb18030(tmp_path):
@@ -160,3 +187,18 @@ def test_a_missing_sms_file_is_reported_only_where_the_contract_includes_sms(tmp
 def test_no_contract_with_sms_expects_no_sms_folder(tmp_path):
     assert missing_sms_files(tmp_path, day=DAY, contracts=_contracts(AG01="call", AG02="")) == []
     assert not (tmp_path / "sms").exists()
+
+
+def test_a_stray_of_the_sms_folder_is_an_input_of_the_report_and_verify_passes(tmp_path):
+    from audits.cli import main as cli
+    from tests.landing import call, make_landing
+
+    landing = make_landing(tmp_path / "landing", {DAY: {"AG01": [call("c1", f"{DAY} 10:00:00")]}})
+    (landing / "sms" / DAY.isoformat()).mkdir(parents=True)
+    (landing / "sms" / DAY.isoformat() / "notes.txt").write_text("delivered by mistake\n", encoding="utf-8")
+    report = tmp_path / "out" / DAY.isoformat()
+    assert cli(["run", "--date", DAY.isoformat(), "--landing", str(landing), "--out", str(tmp_path / "out"),
+                "--store", str(tmp_path / "store"), "--run-id", "r1", "--workers", "1"]) == 0
+    inputs = {e["path"]: e for e in json.loads((report / "manifest.json").read_text(encoding="utf-8"))["inputs"]}
+    assert inputs[f"{FOLDER}/notes.txt"]["status"] == "ignored" and inputs[f"{FOLDER}/notes.txt"]["table"] == "sms"
+    assert cli(["verify", str(report), "--strict-inputs"]) == 0
