@@ -38,11 +38,11 @@ from audits.ingest import (
     stray_files,
     unread_reference_files,
     validate_calls,
-    validate_messages,
     validation_columns,
 )
 from audits.loaders import list_cdr_files, list_sms_files, scan_day_folder
 from audits.models import REFERENCE_TABLES
+from audits.pipeline_texts import campaigns_of, day_messages, day_texts, validate_staged_messages, with_texts
 from audits.privacy import key_fingerprint
 from audits.report import AuditResult, publish_report, publishing, recover_publishes
 from audits.rules import RuleInputs, rule_groups, run_rules, sort_violations
@@ -220,7 +220,7 @@ def stage_day(config: AuditConfig) -> None:
                                      agencies=config.agencies)
         today.files += stray_files(config.landing, day=config.audit_date)       # of both folders
         today.files += unread_reference_files(config.landing)
-        texts = _validate_staged_messages(work, config.audit_date)
+        texts = validate_staged_messages(work, config.audit_date)
         texts.files += missing_sms_files(config.landing, day=config.audit_date, contracts=contracts,
                                          agencies=config.agencies)
         opt_outs = opt_outs_of(enrich_messages(texts.accepted, campaigns, config.rulepack.sms))
@@ -253,29 +253,6 @@ def _validate_staged(work: WorkDir, day: dt.date) -> Ingested:
     raw text is read back only for quarantined rows."""
     return validate_calls(work.load_staged(validation_columns(), lean_for_validation), day=day,
                           full_rows=work.staged_rows)
-
-
-def _validate_staged_messages(work: WorkDir, day: dt.date) -> Ingested:
-    """The staged SMS files of the work directory validated (accepted: MESSAGE_COLUMNS)."""
-    accepted = validate_messages(work.load_staged(table="sms"), day=day)
-    if accepted.accepted.empty:
-        accepted.accepted = no_messages()
-    return accepted
-
-
-def day_texts(work: WorkDir) -> Ingested:
-    """The day's validated SMS files (stage_day); none in a work directory from before texts."""
-    try:
-        return work.load_ingested("sms-day")
-    except WorkMissing:
-        return Ingested(accepted=no_messages(), quarantine=pd.DataFrame(), files=[], dq_results={})
-
-
-def day_messages(work: WorkDir, campaigns: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
-    """The day's accepted text messages enriched (sms_inputs.enrich_messages), as publishing
-    hands them on."""
-    accepted = day_texts(work).accepted
-    return enrich_messages(accepted if not accepted.empty else no_messages(), campaigns, config.rulepack.sms)
 
 
 def stage_rules(config: AuditConfig, *, partition: int = 0, partitions: int = 1, workers: int = 1) -> None:
@@ -340,17 +317,6 @@ def stage_publish(config: AuditConfig) -> AuditResult:
                      wait_seconds=config.lock_wait_seconds)                 # files join the chain
         work.remove()
     return result
-
-
-def with_texts(today: Ingested, texts: Ingested) -> Ingested:
-    """The day's calls (accepted) with the records, quarantine and data-quality results of its
-    CDR and SMS files together, as the report lists them."""
-    if not texts.files and texts.quarantine.empty:
-        return today
-    quarantine = pd.concat([q for q in (today.quarantine, texts.quarantine) if not q.empty] or [today.quarantine],
-                           ignore_index=True)
-    return Ingested(accepted=today.accepted, quarantine=quarantine, files=[*today.files, *texts.files],
-                    dq_results={**today.dq_results, **texts.dq_results})
 
 
 def same_key_throughout(keys_used: dict[str, str], config: AuditConfig) -> None:
@@ -421,7 +387,7 @@ def ingest_earlier_days(config: AuditConfig, contracts: pd.DataFrame, *, progres
                 continue
             progress(f"ingesting earlier day {earlier} into the store")
             calls, messages = _validated_calls_of(dataclasses.replace(config, audit_date=earlier), contracts)
-            opt_outs = opt_outs_of(enrich_messages(messages, _campaigns(config, catalogue), config.rulepack.sms))
+            opt_outs = opt_outs_of(enrich_messages(messages, campaigns_of(config, catalogue), config.rulepack.sms))
             store.write_day(config.store, earlier, calls if not calls.empty else _no_calls(), messages=messages,
                             opt_outs=opt_outs, run_id=config.run_id)
             record_ingested_signals(config, earlier, calls, tables)
@@ -457,19 +423,6 @@ def record_ingested_signals(config: AuditConfig, day: dt.date, accepted: pd.Data
     warning_signals.record_day(config.store, day, calls, findings, config.rulepack, run_id=config.run_id)
 
 
-def _campaigns(config: AuditConfig, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """The run's campaigns (which texts are marketing, opt-outs aside), from `tables` once loaded."""
-    if "campaigns" not in tables:
-        try:
-            tables["campaigns"] = WorkDir(config).load_ingested("reference/campaigns").accepted
-        except WorkMissing:
-            paths = reference_paths(config.landing)
-            tables["campaigns"] = load_reference_table(config.landing, "campaigns", paths["campaigns"],
-                                                       audit_date=config.audit_date, rulepack=config.rulepack,
-                                                       max_bytes=config.max_file_bytes).accepted
-    return tables["campaigns"]
-
-
 def _validated_calls_of(config: AuditConfig, contracts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every agency's accepted calls and text messages of config.audit_date, staged per agency
     and file in config.workers processes and validated in one batch, as the audit day is."""
@@ -484,7 +437,7 @@ def _validated_calls_of(config: AuditConfig, contracts: pd.DataFrame) -> tuple[p
             in_processes(_stage_file, [(config, a, paths, zones.get(a, bank), table) for a, paths, table in files],
                          config.workers)
             return _validate_staged(work, config.audit_date).accepted, \
-                _validate_staged_messages(work, config.audit_date).accepted
+                validate_staged_messages(work, config.audit_date).accepted
         finally:
             work.remove()
 

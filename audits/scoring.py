@@ -132,7 +132,8 @@ def graded(overall: float | None, *, calls_audited: int, critical_calls: int,
 
 def score_totals(*, readable: bool, calls_audited: int, calls_by_family: dict[str, int], rows_read: int,
                  rows_quarantined: int, critical_calls: int, fail_rule_hits: frozenset[str] | set[str],
-                 rulepack: Rulepack, file_missing: bool = False) -> tuple[dict[str, float | None], float | None, str, str]:
+                 rulepack: Rulepack, file_missing: bool = False
+                 ) -> tuple[dict[str, float | None], float | None, str, str]:
     """The formula (module docstring) over one agency's totals, of a day or of a period (the
     review sums the days' totals and scores them here): (scores per family including
     data_quality, overall, grade, grade_gate). `readable`: False when no usable file was

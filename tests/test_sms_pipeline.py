@@ -17,8 +17,15 @@ from pathlib import Path
 import pytest
 
 from audits.cli import main as cli
-from audits.pipeline import merge_rule_partitions, run_audit, stage_agency, stage_day, stage_publish, \
-    stage_reference, stage_rules
+from audits.pipeline import (
+    merge_rule_partitions,
+    run_audit,
+    stage_agency,
+    stage_day,
+    stage_publish,
+    stage_reference,
+    stage_rules,
+)
 from tests.landing import CALLER, CUSTOMER, OTHER, REFERENCE, call, config_for, make_landing
 from tests.sms.messages import write_sms
 
