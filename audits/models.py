@@ -359,6 +359,8 @@ class Finding:
     detail: str
     case_id: str = ""        # cases.md §4
     decision: str = ""       # blank, accepted, dismissed or disputed
+    channel: str = ""        # call or sms (sms.md §3); blank in reports made before texts
+    excerpt: str = ""        # a text's masked excerpt (at most 40 characters); blank for a call
 
 
 @dataclass(frozen=True)
