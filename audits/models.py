@@ -114,7 +114,8 @@ DQ_FILE_REASONS = ("DQ_FILE_MISSING", "DQ_FILE_UNREADABLE")
 
 # Early warnings (signals.md §2): the metrics per entity and day, in this order, and warnings.csv.
 WARNING_METRICS = ("attempts", "numbers", "intensity", "unassigned_share", "off_hours_share",
-                   "short_answer_share", "refusal_rate", "new_numbers_share")
+                   "short_answer_share", "refusal_rate", "new_numbers_share",
+                   "opt_out_rate")             # sms.md §3: opt-outs an agency received / its SMS attempts
 WARNING_COLUMNS = ("audit_date", "level", "agency_id", "agent_id", "metric", "value", "baseline", "z", "basis",
                    "detail")
 
