@@ -527,6 +527,15 @@ class Scorecard(GatedGrade):
     critical_shares: tuple[float, float] = (CRITICAL_SHARE_D, CRITICAL_SHARE_F)
     sla_to_date: SlaToDate | None = None         # the month's SLA so far (review.md §1), None when not judged
     gates_text: str = field(default_factory=gates_text)      # the rulepack's gates in words
+    # Text messages (sms.md §3): messages audited and findings on them; 0 for an agency without texts.
+    messages_audited: int = 0
+    findings_sms: int = 0
+    texts_shown: bool = False            # the day has texts (some agency's): both channels are shown side by side
+
+    @property
+    def findings_calls(self) -> int:
+        """Findings on calls (every finding that is not on a text)."""
+        return self.total_findings - self.findings_sms
 
 
 @dataclass(frozen=True)

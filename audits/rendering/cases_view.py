@@ -64,6 +64,8 @@ class EvidenceRow:
     campaign_id: str
     callee_masked: str
     detail: str
+    channel: str = ""        # "text" for a finding on a text message (sms.md §3), "" for a call
+    excerpt: str = ""        # the text's masked excerpt (at most 40 characters)
 
 
 @dataclass(frozen=True)
@@ -197,7 +199,8 @@ def evidence_row(f: Finding) -> EvidenceRow:
     shown = parsed.strftime("%Y-%m-%d %H:%M:%S") if parsed else f.start_time
     return EvidenceRow(start=shown, start_iso=f.start_time, rule_id=f.rule_id, severity=severity_pill(f.severity),
                        call_id=f.call_id, agent_id=f.agent_id, campaign_id=f.campaign_id,
-                       callee_masked=f.callee_masked, detail=f.detail)
+                       callee_masked=f.callee_masked, detail=f.detail,
+                       channel="text" if f.channel == "sms" else "", excerpt=f.excerpt)
 
 
 def more_text(case: CaseLine) -> str:

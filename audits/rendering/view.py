@@ -42,6 +42,7 @@ from audits.rendering.formatting import (
     status_pill,
     without_server_paths,
 )
+from audits.rendering.channels_view import ChannelsView, channels_view
 from audits.rendering.html import charts
 from audits.rendering.summary_view import CaseGroup, SlaView, StatusCount, case_sections, sla_view, status_counts
 
@@ -180,6 +181,7 @@ class ScorecardView:
     hours_note: str
     data_quality: DataQualityView
     provenance: ProvenanceView
+    channels: ChannelsView | None = None         # calls and texts side by side; None on a day without texts
 
 
 # --- builders ---------------------------------------------------------------------------
@@ -449,6 +451,7 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
         hours_note=hours_note,
         data_quality=data_quality_view(card.data_quality),
         provenance=agency_provenance_view(card.provenance, card.agency_id),
+        channels=channels_view(card),
     )
 
 
