@@ -11,7 +11,7 @@ import pandas as pd
 
 from audits.channelcards import with_channels
 from audits.models import CaseLine, Finding, RuleLine
-from audits.rendering import render_scorecard_html, write_scorecard_workbook
+from audits.rendering import render_index_html, render_scorecard_html, write_scorecard_workbook, write_summary_workbook
 from tests.rendering.conftest import CARD_AG001
 from tests.rendering.test_html import parse
 
@@ -89,3 +89,21 @@ def test_sms_rules_are_evaluated_over_the_agencys_messages():
     assert rules["FREQ_DAILY_CAP"] == (1000, 0.003)              # a call rule as it was
     assert rules["CONTACT_ROLLING_7D"] == (2, 0.5)               # call and SMS attempts with a purpose
     assert (out.messages_audited, out.findings_sms, out.texts_shown) == (3, 1, True)
+
+
+def test_the_portfolio_adds_a_messages_column_only_on_a_day_with_texts(portfolio, templates_dir, tmp_path):
+    plain = render_index_html(portfolio, templates_dir=templates_dir)
+    assert "messages audited" not in plain and ">Texts<" not in plain
+    cards = tuple(_texting(c) if c.agency_id == "AG001" else dataclasses.replace(c, texts_shown=True)
+                  for c in portfolio.scorecards)
+    texting = dataclasses.replace(portfolio, scorecards=cards)
+    doc = parse(render_index_html(texting, templates_dir=templates_dir))
+    assert doc.ids["messages-audited"] == "321 messages audited"
+    assert "321 messages audited" in doc.ids["totals-line"]
+    ranking = openpyxl.load_workbook(write_summary_workbook(texting, tmp_path / "summary.xlsx"))["Ranking"]
+    rows = list(ranking.iter_rows(values_only=True))
+    assert rows[2][-2:] == ("Messages audited", "Findings on messages")
+    by_agency = {row[1]: row[-2:] for row in rows[3:3 + len(cards)]}
+    assert by_agency["AG001"] == (321, 7)
+    plain_book = openpyxl.load_workbook(write_summary_workbook(portfolio, tmp_path / "plain.xlsx"))["Ranking"]
+    assert "Messages audited" not in list(plain_book.iter_rows(values_only=True))[2]
