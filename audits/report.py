@@ -74,21 +74,23 @@ def publishing(config: AuditConfig):
 def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: Ingested,
                    calls: pd.DataFrame, violations: pd.DataFrame, *, cases: pd.DataFrame, history: list[dict],
                    signals: ComplaintSignals, warnings: pd.DataFrame, warnings_baseline: list[dict],
-                   desk=None) -> AuditResult:
+                   desk=None, messages: pd.DataFrame | None = None) -> AuditResult:
     """Write the report aside and publish it, holding the day's lock, after finishing any
     publish of the day that a kill interrupted; `history`: the store partitions the rules read;
     `signals`: the day's complaints (signals.md §1); `warnings`: the early warnings (warnings.csv
     rows), `warnings_baseline` the days they read (signals.md §2); `desk`: the desk's decisions
-    applied (audits.desk.nightly.DeskDecisions; None without a desk)."""
+    applied (audits.desk.nightly.DeskDecisions; None without a desk); `messages`: the day's
+    enriched messages (None: no texts), shown on the scorecards beside the calls."""
     with publishing(config):
         recover_publishes(config.out, run_id=config.run_id, days=[config.audit_date.isoformat()])
         return _publish(config, reference, today, calls, violations, cases, list(history), signals,
-                        warnings, list(warnings_baseline), desk)
+                        warnings, list(warnings_baseline), desk, messages)
 
 
 def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingested, calls: pd.DataFrame,
              violations: pd.DataFrame, cases: pd.DataFrame, history: list[dict], signals: ComplaintSignals,
-             warnings: pd.DataFrame, warnings_baseline: list[dict], desk=None) -> AuditResult:
+             warnings: pd.DataFrame, warnings_baseline: list[dict], desk=None,
+             messages: pd.DataFrame | None = None) -> AuditResult:
     report_dir = config.report_dir
     staging = report_dir.parent / f".{report_dir.name}.staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
@@ -124,7 +126,8 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
             generated_at=config.generated_at,
             inputs=tuple(InputFile(path=f.path, sha256=f.sha256, rows=f.rows_read, table=f.table, agency_id=f.agency_id)
                          for f in files))
-        cards = build_scorecards(scores, volumes, calls, violations, config.rulepack, prior, provenance, cases=cases)
+        cards = build_scorecards(scores, volumes, calls, violations, config.rulepack, prior, provenance, cases=cases,
+                                 messages=messages)
         cards = with_complaint_rates(cards, signals.rates, prior, window_days=signals.window_days,
                                      trend_days=config.rulepack.scoring.trend_days,
                                      history_days=signals.history_days)
