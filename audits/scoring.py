@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from audits.calllookup import call_column
-from audits.cases.decisions import counted_findings
 from audits.cases.channels import message_excerpts
+from audits.cases.decisions import counted_findings
 from audits.cases.evidence import agency_cases, as_findings
 from audits.channelcards import with_channels
 from audits.config import Rulepack

@@ -16,7 +16,6 @@ import pandas as pd
 
 from audits import store as stored
 from audits.calllookup import call_column
-from audits.cases.channels import contact_keys, masked_ports, on_messages
 from audits.cases.casestore import (
     ChainLink,
     case_days,
@@ -29,6 +28,7 @@ from audits.cases.casestore import (
     read_snapshot,
     write_case_day,
 )
+from audits.cases.channels import contact_keys, masked_ports, on_messages
 from audits.cases.decisioninputs import load_decision_tables
 from audits.cases.decisions import decide_cases, merged_decisions, overlay_register, with_decisions
 from audits.cases.lifecycle import COUNT_COLUMNS, advance, empty_counts

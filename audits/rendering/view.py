@@ -23,6 +23,7 @@ from audits.rendering.cases_view import (
     evidence_row,
     grouped_evidence_note,
 )
+from audits.rendering.channels_view import ChannelsView, channels_view
 from audits.rendering.formatting import (
     DASH,
     DQ_DESCRIPTIONS,
@@ -42,7 +43,6 @@ from audits.rendering.formatting import (
     status_pill,
     without_server_paths,
 )
-from audits.rendering.channels_view import ChannelsView, channels_view
 from audits.rendering.html import charts
 from audits.rendering.summary_view import CaseGroup, SlaView, StatusCount, case_sections, sla_view, status_counts
 
