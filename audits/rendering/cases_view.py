@@ -205,7 +205,8 @@ def evidence_row(f: Finding) -> EvidenceRow:
 
 def more_text(case: CaseLine) -> str:
     more = case.findings_today - len(case.evidence)
-    return f"and {fmt_int(more)} more call{'' if more == 1 else 's'}" if more > 0 else ""
+    noun = "text" if case.rule_id.startswith("SMS_") else "call"          # an SMS rule finds texts only
+    return f"and {fmt_int(more)} more {noun}{'' if more == 1 else 's'}" if more > 0 else ""
 
 
 def scorecard_cases(cases: tuple[CaseLine, ...]) -> tuple[tuple[CaseRow, ...], tuple[EvidenceGroup, ...]]:

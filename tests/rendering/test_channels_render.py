@@ -107,3 +107,10 @@ def test_the_portfolio_adds_a_messages_column_only_on_a_day_with_texts(portfolio
     assert by_agency["AG001"] == (321, 7)
     plain_book = openpyxl.load_workbook(write_summary_workbook(portfolio, tmp_path / "plain.xlsx"))["Ranking"]
     assert "Messages audited" not in list(plain_book.iter_rows(values_only=True))[2]
+
+
+def test_the_rest_of_a_text_case_is_counted_as_texts():
+    from audits.rendering.cases_view import more_text
+    case = dataclasses.replace(_text_case(), findings_today=8)
+    assert more_text(case) == "and 7 more texts"
+    assert more_text(dataclasses.replace(case, rule_id="FREQ_DAILY_CAP")) == "and 7 more calls"
