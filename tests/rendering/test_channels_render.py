@@ -12,6 +12,7 @@ import pandas as pd
 from audits.channelcards import with_channels
 from audits.models import CaseLine, Finding, RuleLine
 from audits.rendering import render_index_html, render_scorecard_html, write_scorecard_workbook, write_summary_workbook
+from audits.rendering.cases_view import more_text
 from tests.rendering.conftest import CARD_AG001
 from tests.rendering.test_html import parse
 
@@ -110,7 +111,6 @@ def test_the_portfolio_adds_a_messages_column_only_on_a_day_with_texts(portfolio
 
 
 def test_the_rest_of_a_text_case_is_counted_as_texts():
-    from audits.rendering.cases_view import more_text
     case = dataclasses.replace(_text_case(), findings_today=8)
     assert more_text(case) == "and 7 more texts"
     assert more_text(dataclasses.replace(case, rule_id="FREQ_DAILY_CAP")) == "and 7 more calls"
