@@ -1,8 +1,8 @@
 """Both channels on the scorecards (sms.md §3): messages audited and findings on them beside the
 calls', and the SMS rules' rows of the rule table counted over messages.
 
-Applied only when the day has messages (the enriched messages frame, not None): a day without
-texts keeps its scorecards exactly as they were.
+Applied only when the day has messages (the enriched messages frame, neither None nor empty): a
+day without texts keeps its scorecards exactly as they were.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ def with_channels(cards: list[Scorecard], scores: pd.DataFrame, violations: pd.D
                   messages: pd.DataFrame | None) -> list[Scorecard]:
     """The scorecards with messages audited (scores.csv's `messages_audited` when it has the column,
     else the agency's MT messages) and findings on texts, and the SMS rules' rows evaluated over
-    messages; unchanged when `messages` is None (no texts)."""
-    if messages is None:
+    messages; unchanged when `messages` is None or empty (no texts)."""
+    if messages is None or messages.empty:
         return cards
     volumes = message_volumes(messages, calls)
     texts = violations[on_messages(violations)] if len(violations) else violations

@@ -48,7 +48,7 @@ def complaint_signals(config: AuditConfig, *, contracts: pd.DataFrame, violation
     """Everything complaints add to day D's report; stores D's findings by number, number
     index, reach and complaint records (under the store's lock). `calls`: the day's enriched
     calls, which this run wrote to D's partition (its number index is then built from them);
-    `messages`: the day's enriched messages (None: no texts, complaints.csv as before), which
+    `messages`: the day's enriched messages (None or empty: no texts, complaints.csv as before), which
     complaints link to and whose last contact they name (lastcontact.py)."""
     day, pack, root = config.audit_date, config.rulepack, config.store
     settings = pack.complaints
@@ -71,7 +71,7 @@ def complaint_signals(config: AuditConfig, *, contracts: pd.DataFrame, violation
         findings = signalstore.read_findings(root, lookback, keys, key_fingerprint=fingerprint)
         register = link_complaints(complaints, calls, findings, day=day, secret=config.hmac_secret,
                                    bank_timezone=pack.bank_timezone)
-        if messages is not None:
+        if messages is not None and not messages.empty:
             register = with_texts_and_last_contact(register, complaints, calls=day_calls, messages=messages,
                                                    bank_timezone=pack.bank_timezone, window_calls=calls)
         signalstore.write_complaints(root, day, register)

@@ -55,8 +55,9 @@ def test_a_text_finding_is_marked_and_quotes_its_masked_excerpt(assessed_card, t
 def test_a_day_without_texts_renders_exactly_as_before(assessed_card, templates_dir, tmp_path):
     html = render_scorecard_html(assessed_card, templates_dir=templates_dir)
     assert 'id="channels"' not in html and "messages audited" not in html and 'class="channel"' not in html
-    cards = with_channels([assessed_card], pd.DataFrame({"agency_id": []}), pd.DataFrame(), pd.DataFrame(), None)
-    assert cards == [assessed_card]
+    for none in (None, pd.DataFrame({"agency_id": [], "is_mt": [], "is_attempt": []})):
+        cards = with_channels([assessed_card], pd.DataFrame({"agency_id": []}), pd.DataFrame(), pd.DataFrame(), none)
+        assert cards == [assessed_card]
     assert render_scorecard_html(cards[0], templates_dir=templates_dir) == html
 
 
