@@ -139,10 +139,12 @@ def with_message_counts(frame: pd.DataFrame, messages: pd.DataFrame | None) -> p
     texting = totals[(totals["sms_attempts"] > 0) | (totals["opt_outs"] > 0)]
     new = sorted(set(texting.index) - set(out.loc[out["level"] == AGENCY, "agency_id"]))
     if new:
-        zeros = {c: (np.nan if c in FINDING_COUNTS and out[c].isna().all() and len(out) else 0)
+        zeros = {c: ((np.nan if out[c].isna().all() and len(out) else 0.0) if c in FINDING_COUNTS else 0)
                  for c in COUNT_COLUMNS if c not in MESSAGE_COUNTS}
         added = pd.DataFrame([{"level": AGENCY, "agency_id": a, "agent_id": "", **zeros} for a in new])
-        out = pd.concat([out, added.astype({c: out[c].dtype for c in added.columns if c in out})], ignore_index=True)
+        kinds = {c: out[c].dtype for c in added.columns if c in out and c not in ENTITY_COLUMNS} if len(out) else {}
+        out = pd.concat([out, added.astype(kinds)], ignore_index=True) if len(out) else added
+        out = out.astype({c: "str" for c in ENTITY_COLUMNS})
         order = np.lexsort((np.arange(len(out)), (out["level"] == AGENT).to_numpy(), out["agency_id"].to_numpy()))
         out = out.iloc[order].reset_index(drop=True)
         for name in MESSAGE_COUNTS:
