@@ -127,7 +127,8 @@ DQ_FILE_REASONS = ("DQ_FILE_MISSING", "DQ_FILE_UNREADABLE")
 
 # Early warnings (signals.md §2): the metrics per entity and day, in this order, and warnings.csv.
 WARNING_METRICS = ("attempts", "numbers", "intensity", "unassigned_share", "off_hours_share",
-                   "short_answer_share", "refusal_rate", "new_numbers_share")
+                   "short_answer_share", "refusal_rate", "new_numbers_share",
+                   "opt_out_rate")             # sms.md §3: opt-outs an agency received / its SMS attempts
 WARNING_COLUMNS = ("audit_date", "level", "agency_id", "agent_id", "metric", "value", "baseline", "z", "basis",
                    "detail")
 
@@ -372,6 +373,8 @@ class Finding:
     detail: str
     case_id: str = ""        # cases.md §4
     decision: str = ""       # blank, accepted, dismissed or disputed
+    channel: str = ""        # call or sms (sms.md §3); blank in reports made before texts
+    excerpt: str = ""        # a text's masked excerpt (at most 40 characters); blank for a call
 
 
 @dataclass(frozen=True)
@@ -537,6 +540,15 @@ class Scorecard(GatedGrade):
     critical_shares: tuple[float, float] = (CRITICAL_SHARE_D, CRITICAL_SHARE_F)
     sla_to_date: SlaToDate | None = None         # the month's SLA so far (review.md §1), None when not judged
     gates_text: str = field(default_factory=gates_text)      # the rulepack's gates in words
+    # Text messages (sms.md §3): messages audited and findings on them; 0 for an agency without texts.
+    messages_audited: int = 0
+    findings_sms: int = 0
+    texts_shown: bool = False            # the day has texts (some agency's): both channels are shown side by side
+
+    @property
+    def findings_calls(self) -> int:
+        """Findings on calls (every finding that is not on a text)."""
+        return self.total_findings - self.findings_sms
 
 
 @dataclass(frozen=True)

@@ -301,15 +301,15 @@ def stage_publish(config: AuditConfig) -> AuditResult:
         messages = day_messages(work, reference["campaigns"].accepted, config)
         messages = messages if not messages.empty else None            # no texts: outputs as before them
         day_cases = cases_of_day(config, work.load_frame("violations"), calls,     # decisions applied
-                                 not_assessed=not_assessed_agencies(today.files),
+                                 messages=messages, not_assessed=not_assessed_agencies(today.files),
                                  desk_decisions=partial(nightly.decisions_of_run, config))
         reference.update(day_cases.inputs)                                         # exceptions, disputes
         violations = day_cases.violations
         signals = complaint_signals(config, contracts=reference["contracts"].accepted, violations=violations,
-                                    calls=calls)
+                                    calls=calls, messages=messages)
         cases = escalated(day_cases.register, signals.case_complaints)   # signals.md §1: complaints escalate cases
         warnings, baseline = warning_signals.early_warnings(config, calls, violations,     # signals.md §2
-                                                            numbers=signals.numbers)
+                                                            numbers=signals.numbers, messages=messages)
         result = publish_report(config, reference, today, calls, violations, cases=cases,
                                 history=work.load_json("history"), signals=signals, warnings=warnings,
                                 warnings_baseline=baseline, desk=day_cases.desk, messages=messages)

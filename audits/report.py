@@ -81,7 +81,8 @@ def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: I
     rows), `warnings_baseline` the days they read (signals.md §2); `desk`: the desk's decisions
     applied (audits.desk.nightly.DeskDecisions; None without a desk); `today` holds the day's
     CDR and SMS files (records, quarantine, data-quality results) and its calls; `messages`: the
-    day's text messages (sms_inputs.enrich_messages), None when no agency texted."""
+    day's enriched messages (sms_inputs.enrich_messages; None: no texts), scored and shown on the
+    scorecards beside the calls."""
     with publishing(config):
         recover_publishes(config.out, run_id=config.run_id, days=[config.audit_date.isoformat()])
         return _publish(config, reference, today, calls, violations, cases, list(history), signals,
@@ -128,7 +129,8 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
             generated_at=config.generated_at,
             inputs=tuple(InputFile(path=f.path, sha256=f.sha256, rows=f.rows_read, table=f.table, agency_id=f.agency_id)
                          for f in files))
-        cards = build_scorecards(scores, volumes, calls, violations, config.rulepack, prior, provenance, cases=cases)
+        cards = build_scorecards(scores, volumes, calls, violations, config.rulepack, prior, provenance, cases=cases,
+                                 messages=messages)
         cards = with_complaint_rates(cards, signals.rates, prior, window_days=signals.window_days,
                                      trend_days=config.rulepack.scoring.trend_days,
                                      history_days=signals.history_days)

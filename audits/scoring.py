@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 
 from audits.calllookup import call_column
+from audits.cases.channels import message_excerpts
 from audits.cases.decisions import counted_findings
 from audits.cases.evidence import agency_cases, as_findings
+from audits.channelcards import with_channels
 from audits.config import Rulepack
 from audits.models import (
     GRADE_GATES,
@@ -294,9 +296,11 @@ def _changes(history: pd.DataFrame, agency: str, audit_date: dt.date, overall: f
 
 def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: pd.DataFrame,
                      violations: pd.DataFrame, rulepack: Rulepack, history: pd.DataFrame,
-                     provenance: Provenance, *, cases: pd.DataFrame | None = None) -> list[Scorecard]:
+                     provenance: Provenance, *, cases: pd.DataFrame | None = None,
+                     messages: pd.DataFrame | None = None) -> list[Scorecard]:
     """One presentation-ready Scorecard per scores row; `cases`: the day's case register
-    (cases.csv rows), shown on each agency's scorecard with its evidence.
+    (cases.csv rows), shown on each agency's scorecard with its evidence; `messages`: the day's
+    enriched messages (None: no texts), shown beside the calls (channelcards.py).
 
     Everything per finding is computed once over the whole day, grouped by agency (a
     findings-heavy day holds half a million findings; a boolean mask per agency cost 50 passes
@@ -308,8 +312,8 @@ def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: p
     top_agents = _top(violations, "agent_id")
     top_callers = _top(violations.assign(caller_e164=call_column(violations, calls, "caller_e164")), "caller_e164")
     hours = _hours_by_agency(violations)
-    evidence = _evidence_by_agency(violations)
-    case_lines = agency_cases(cases, violations) if cases is not None else {}
+    evidence = _evidence_by_agency(violations, messages)
+    case_lines = agency_cases(cases, violations, messages=messages) if cases is not None else {}
     cards = []
     for row in scores.itertuples(index=False):
         agency = row.agency_id
@@ -362,7 +366,7 @@ def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: p
             overall_before_decisions=_none(getattr(row, "overall_before_decisions", None)),
             grade_before_decisions=_grade_text(getattr(row, "grade_before_decisions", "")),
         ))
-    return cards
+    return with_channels(cards, scores, violations, calls, messages)
 
 
 def _counts(violations: pd.DataFrame, keys: list[str]) -> dict[tuple, int]:
@@ -396,11 +400,15 @@ def _hours_by_agency(violations: pd.DataFrame) -> dict[str, tuple[int, ...]]:
     return {agency: tuple(int(h) for h in counts[k]) for k, agency in enumerate(agencies)}
 
 
-def _evidence_by_agency(violations: pd.DataFrame) -> dict[str, tuple[Finding, ...]]:
-    """agency_id -> its first EVIDENCE_PER_RULE findings of each rule, in violations.csv order."""
+def _evidence_by_agency(violations: pd.DataFrame, messages: pd.DataFrame | None = None
+                        ) -> dict[str, tuple[Finding, ...]]:
+    """agency_id -> its first EVIDENCE_PER_RULE findings of each rule, in violations.csv order
+    (a finding on a text with its masked excerpt, when the day's `messages` are given)."""
     if violations.empty:
         return {}
     kept = violations.groupby(["agency_id", "rule_id"], sort=False).head(EVIDENCE_PER_RULE)
+    if messages is not None:
+        kept = kept.assign(excerpt=message_excerpts(kept, messages))
     out: dict[str, list[Finding]] = {}
     for agency, finding in zip(kept["agency_id"].tolist(), as_findings(kept)):
         out.setdefault(agency, []).append(finding)

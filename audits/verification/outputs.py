@@ -24,6 +24,7 @@ from audits.models import (
     agency_file_stem,
 )
 from audits.scoring import AgencyVolume, score_agencies
+from audits.signals.lastcontact import LAST_CONTACT_COLUMNS
 from audits.signals.linking import COMPLAINT_COLUMNS, STATUSES
 from audits.verification.cases import check_cases
 from audits.verification.csvread import read_output_csv
@@ -102,8 +103,9 @@ def _check_complaints(report_dir: Path, day: str, manifest: dict) -> list[str]:
             "(removed with its manifest entry)."]
     with path.open(encoding="utf-8") as handle:
         header = handle.readline().rstrip("\n").split(",")
-    if header != list(COMPLAINT_COLUMNS):
-        return [f"output complaints.csv: columns are {', '.join(header)}; expected {', '.join(COMPLAINT_COLUMNS)}."]
+    if header not in (list(COMPLAINT_COLUMNS), [*COMPLAINT_COLUMNS, *LAST_CONTACT_COLUMNS]):    # with texts: more
+        return [f"output complaints.csv: columns are {', '.join(header)}; expected {', '.join(COMPLAINT_COLUMNS)} "
+                f"(on a day with texts, then {', '.join(LAST_CONTACT_COLUMNS)})."]
     problems: list[str] = []
     rows = read_output_csv(path, ("audit_date", "complaint_id", "status"), problems)
     if rows is None:
