@@ -387,16 +387,16 @@ def ingest_earlier_days(config: AuditConfig, contracts: pd.DataFrame, *, progres
                 continue
             progress(f"ingesting earlier day {earlier} into the store")
             calls, messages = _validated_calls_of(dataclasses.replace(config, audit_date=earlier), contracts)
-            opt_outs = opt_outs_of(enrich_messages(messages, campaigns_of(config, catalogue), config.rulepack.sms))
+            enriched = enrich_messages(messages, campaigns_of(config, catalogue), config.rulepack.sms)
             store.write_day(config.store, earlier, calls if not calls.empty else _no_calls(), messages=messages,
-                            opt_outs=opt_outs, run_id=config.run_id)
-            record_ingested_signals(config, earlier, calls, tables)
+                            opt_outs=opt_outs_of(enriched), run_id=config.run_id)
+            record_ingested_signals(config, earlier, calls, tables, messages=enriched if not enriched.empty else None)
             ingested.append(earlier)
     return ingested
 
 
 def record_ingested_signals(config: AuditConfig, day: dt.date, accepted: pd.DataFrame,
-                            tables: dict[str, pd.DataFrame]) -> None:
+                            tables: dict[str, pd.DataFrame], *, messages: pd.DataFrame | None = None) -> None:
     """The early warnings' counts of an ingested earlier day, as its audit records them: the two
     rules they read (CONF_UNASSIGNED, FREQ_CALLING_HOURS) judge the day's calls alone, so they
     run here on it; `tables` caches the run's reference tables across days. Under the store's lock."""
@@ -420,7 +420,8 @@ def record_ingested_signals(config: AuditConfig, day: dt.date, accepted: pd.Data
         secret=config.hmac_secret)
     tables["assignments"] = inputs.assignments            # with its phones as integers: computed once
     findings = run_rules(inputs, only=frozenset(warning_signals.FINDING_COUNTS.values()))
-    warning_signals.record_day(config.store, day, calls, findings, config.rulepack, run_id=config.run_id)
+    warning_signals.record_day(config.store, day, calls, findings, config.rulepack, run_id=config.run_id,
+                               messages=messages)            # the day's texts (opt_out_rate), None: none
 
 
 def _validated_calls_of(config: AuditConfig, contracts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
