@@ -62,13 +62,14 @@ class CaseSettings:
 # volume judged (50 attempts, ~15 conversations) does not reach z 4 by chance.
 DEFAULT_WARNING_FLOORS = {"attempts": 25.0, "numbers": 25.0, "intensity": 0.25, "unassigned_share": 0.02,
                           "off_hours_share": 0.02, "short_answer_share": 0.05, "refusal_rate": 0.10,
-                          "new_numbers_share": 0.10}
+                          "new_numbers_share": 0.10, "opt_out_rate": 0.02}
 # Default least denominators of the rates (metrics.py RATIOS): below it, a rate is undefined that
 # day (not judged, no baseline day, no peer), so that one refusal in two conversations cannot warn.
 # Sized so that a warning needs at least four events above the median at the floor's z 4; intensity's
 # numerator is already >= min_attempts attempts and few numbers is what it looks for.
 DEFAULT_WARNING_MIN_DENOMINATORS = {"intensity": 1, "unassigned_share": 50, "off_hours_share": 50,
-                                    "short_answer_share": 20, "refusal_rate": 20, "new_numbers_share": 20}
+                                    "short_answer_share": 20, "refusal_rate": 20, "new_numbers_share": 20,
+                                    "opt_out_rate": 50}
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from audits.review.period import Period
 from audits.review.period_cases import decision_counts, open_critical_days, period_cases
 from audits.review.reach import numbers_called
 from audits.review.scorecards import period_scorecard
-from audits.review.totals import agency_totals, complaint_rate, period_scores
+from audits.review.totals import TEXT_COUNTS, agency_totals, complaint_rate, period_scores
 from audits.scoring import FAMILIES
 
 REVIEW_SCORE_COLUMNS = (
@@ -254,7 +254,16 @@ def _scores(daily_scores: pd.DataFrame, family_findings: dict, gate_counts: tupl
     scores["period"] = period.label
     scores["days_in_period"] = len(period.days)
     scores["days_without_report"] = len(missing)
-    return scores[list(REVIEW_SCORE_COLUMNS)], clauses
+    return scores[list(REVIEW_SCORE_COLUMNS) + _text_columns(scores)], clauses
+
+
+def _text_columns(scores: pd.DataFrame) -> list[str]:
+    """messages_audited and findings_sms (appended) when the period's daily reports audited texts;
+    none otherwise, so a period without texts keeps its columns. findings_sms is summed as the
+    daily reports published it."""
+    if "messages_audited" not in scores.columns or not scores["messages_audited"].fillna(0).astype("int64").any():
+        return []
+    return [c for c in TEXT_COUNTS if c in scores.columns]
 
 
 def _stream_findings(out: Path, manifests, redactors: dict, pack_root: Path, tables, fail_rules: tuple[str, ...]):
@@ -278,7 +287,7 @@ def _stream_findings(out: Path, manifests, redactors: dict, pack_root: Path, tab
             recounted.append(redecide.day_counts(frame, day.isoformat()))
         for column in columns:
             if column not in frame:
-                frame[column] = ""
+                frame[column] = "call" if column == "channel" else ""      # reports before texts: calls only
         counted = frame[~frame["decision"].isin(_NOT_COUNTED)]
         for (agency, fam), n in counted.groupby(["agency_id", "family"]).size().items():
             family[(agency, fam)] = family.get((agency, fam), 0) + int(n)

@@ -28,6 +28,7 @@ from audits.cases.casestore import (
     read_snapshot,
     write_case_day,
 )
+from audits.cases.channels import contact_keys, masked_ports, on_messages
 from audits.cases.decisioninputs import load_decision_tables
 from audits.cases.decisions import decide_cases, merged_decisions, overlay_register, with_decisions
 from audits.cases.lifecycle import COUNT_COLUMNS, advance, empty_counts
@@ -50,7 +51,7 @@ class DayCases:
 
 
 def cases_of_day(config: AuditConfig, violations: pd.DataFrame, calls: pd.DataFrame, *,
-                 not_assessed: frozenset[str] = frozenset(),
+                 messages: pd.DataFrame | None = None, not_assessed: frozenset[str] = frozenset(),
                  desk_decisions: Callable[[pd.DataFrame], object | None] | None = None) -> DayCases:
     """Write the day's case counts, snapshot and decisions aside, for commit_cases once the
     report is published; read the decision tables (a dispute must name a case of the snapshot:
@@ -58,9 +59,10 @@ def cases_of_day(config: AuditConfig, violations: pd.DataFrame, calls: pd.DataFr
     lifecycle counts every finding, decided or not; `not_assessed`: the agencies whose file was
     missing or unreadable (their cases neither count a quiet day nor resolve); `desk_decisions`:
     the case desk's decisions for the cases it is given (case_id, agency_id, rule_id), None
-    without a desk (audits.desk.nightly.decisions_of_run)."""
+    without a desk (audits.desk.nightly.decisions_of_run); `messages`: the day's enriched
+    messages (None: no texts), for the port of a sender's case."""
     day, settings = config.audit_date, config.rulepack.cases
-    counts = day_counts(violations, calls)
+    counts = day_counts(violations, calls, messages=messages)
     with stored.writing(config.store, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
         settle_pending(config.store, config.out)
         link, snapshot = next_snapshot(config.store, day, counts, resolve_after_days=settings.resolve_after_days,
@@ -70,7 +72,7 @@ def cases_of_day(config: AuditConfig, violations: pd.DataFrame, calls: pd.DataFr
         desk = desk_decisions(known) if desk_decisions else None     # desk.md §4
         decided = decide_cases(snapshot, *decision_frames(inputs, desk), day)
         write_case_day(config.store, link, counts, snapshot, decided, run_id=config.run_id, pending=True)
-    register = case_register(snapshot, day, resolve_after_days=settings.resolve_after_days)
+    register = case_register(snapshot, day, resolve_after_days=settings.resolve_after_days, violations=violations)
     return DayCases(violations=with_decisions(violations, decided), register=overlay_register(register, decided),
                     inputs=inputs, desk=desk)
 
@@ -122,11 +124,12 @@ def record_cases(store: Path, day: dt.date, violations: pd.DataFrame, calls: pd.
     return case_register(snapshot, day, resolve_after_days=resolve_after_days)
 
 
-def day_counts(violations: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
+def day_counts(violations: pd.DataFrame, calls: pd.DataFrame, *, messages: pd.DataFrame | None = None
+               ) -> pd.DataFrame:
     """One row per case with findings in `violations` (violations.csv order), sorted by case_id:
-    its display bits, findings, distinct calls and the start of its latest finding. The caller
-    number of a caller case comes from the day's calls (violations.csv holds only its keyed hash,
-    in case_id).
+    its display bits, findings, distinct contacts (calls and texts) and the start of its latest
+    finding. The caller number of a caller case comes from the day's calls, a sender's port from
+    the day's `messages` (violations.csv holds only its keyed hash, in case_id).
 
     Counted over integer codes of the case ids; the display bits are read from each case's first
     finding only (they are the same on every finding of a case), so text work and the calls
@@ -137,7 +140,7 @@ def day_counts(violations: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
     cases = len(ids)
     order = np.argsort(codes, kind="stable")
     first = order[np.searchsorted(codes[order], np.arange(cases))]
-    call_codes, distinct_calls = pd.factorize(violations["call_id"])
+    call_codes, distinct_calls = pd.factorize(contact_keys(violations))
     pairs = np.unique(codes.astype("int64") * (len(distinct_calls) + 1) + call_codes)
     heads = violations.iloc[first].reset_index(drop=True)
     kind = heads["rule_id"].map({rule_id: info.subject.value for rule_id, info in RULES_BY_ID.items()})
@@ -149,7 +152,7 @@ def day_counts(violations: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
         "").astype(object)
     callers = (kind == SubjectKind.CALLER.value).to_numpy()
     if callers.any():
-        display[callers] = _masked_callers(heads[callers], calls)
+        display[callers] = _masked_callers(heads[callers], calls, messages)
     counts = pd.DataFrame({
         "case_id": np.asarray(ids, dtype=object),
         "agency_id": heads["agency_id"].to_numpy(dtype=object),
@@ -163,9 +166,17 @@ def day_counts(violations: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
     return counts[list(COUNT_COLUMNS)]
 
 
-def _masked_callers(findings: pd.DataFrame, calls: pd.DataFrame) -> np.ndarray:
-    """The masked caller number of each finding, looked up by (agency_id, call_id) in the day's calls."""
-    return mask_phones(call_column(findings, calls, "caller_e164")).to_numpy(dtype=object)
+def _masked_callers(findings: pd.DataFrame, calls: pd.DataFrame, messages: pd.DataFrame | None) -> np.ndarray:
+    """The masked caller number of each finding, looked up by (agency_id, call_id) in the day's
+    calls; for a finding on a message, the masked port that sent it."""
+    texts = on_messages(findings)
+    if not texts.any():
+        return mask_phones(call_column(findings, calls, "caller_e164")).to_numpy(dtype=object)
+    out = np.full(len(findings), "", dtype=object)
+    out[texts] = masked_ports(findings[texts], messages).to_numpy(dtype=object)
+    if (~texts).any():
+        out[~texts] = mask_phones(call_column(findings[~texts], calls, "caller_e164")).to_numpy(dtype=object)
+    return out
 
 
 def not_assessed_agencies(files) -> frozenset[str]:

@@ -17,13 +17,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from audits.cases.channels import message_excerpts
 from audits.models import CaseLine, Finding
 
 EVIDENCE_PER_CASE = 5         # calls of a case carried as evidence; the rest are counted
 _TIER = {"new": 0, "reopened": 0, "open": 1, "quiet": 2, "resolved": 3}
 _SEVERITY = {"critical": 0, "major": 1, "minor": 2}
 FINDING_FIELDS = ("rule_id", "severity", "call_id", "agent_id", "campaign_id", "callee_masked", "callee_key",
-                  "start_time", "detail", "case_id", "decision")
+                  "start_time", "detail", "case_id", "decision", "channel", "excerpt")
 
 
 def scorecard_order(register: pd.DataFrame) -> pd.DataFrame:
@@ -47,10 +48,12 @@ def as_findings(frame: pd.DataFrame) -> list[Finding]:
     return list(map(Finding, *columns))
 
 
-def agency_cases(register: pd.DataFrame, violations: pd.DataFrame, *,
-                 per_case: int = EVIDENCE_PER_CASE) -> dict[str, tuple[CaseLine, ...]]:
+def agency_cases(register: pd.DataFrame, violations: pd.DataFrame, *, per_case: int = EVIDENCE_PER_CASE,
+                 messages: pd.DataFrame | None = None) -> dict[str, tuple[CaseLine, ...]]:
     """agency_id -> its CaseLines in scorecard order, each with the case's first `per_case`
-    findings of the day (violations.csv order: by rule, start time, call id) as evidence.
+    findings of the day (violations.csv order: by rule, start time, call id) as evidence; a
+    finding on a text quotes a masked excerpt of its message (from `messages`, the day's enriched
+    messages; none without them).
     Python objects are built per case and per evidence row only, never per finding."""
     if register is None or register.empty:
         return {}
@@ -58,6 +61,8 @@ def agency_cases(register: pd.DataFrame, violations: pd.DataFrame, *,
     evidence: dict[str, list[Finding]] = {}
     if not violations.empty and per_case > 0:
         first = violations.groupby("case_id", sort=False).head(per_case)
+        if messages is not None:
+            first = first.assign(excerpt=message_excerpts(first, messages))
         for finding in as_findings(first):
             evidence.setdefault(finding.case_id, []).append(finding)
     days = ordered["days_open"].astype("Int64")

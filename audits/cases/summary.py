@@ -8,6 +8,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from audits.cases.channels import contacts_by_case, on_messages
 from audits.cases.lifecycle import STATUSES, days_open, shown_on
 from audits.models import RULES_BY_ID, Severity
 from audits.privacy import mask_free_text
@@ -19,10 +20,14 @@ _SEVERITY_ORDER = {s.value: k for k, s in enumerate((Severity.CRITICAL, Severity
 _STATUS_ORDER = {status: k for k, status in enumerate(STATUSES)}
 
 
-def case_register(snapshot: pd.DataFrame, day: dt.date, *, resolve_after_days: int) -> pd.DataFrame:
+def case_register(snapshot: pd.DataFrame, day: dt.date, *, resolve_after_days: int,
+                  violations: pd.DataFrame | None = None) -> pd.DataFrame:
     """cases.csv of `day` from its snapshot: sorted by agency_id, severity (critical first),
-    status (new, reopened, open, quiet, resolved), case_id. Decisions are blank (not yet)."""
+    status (new, reopened, open, quiet, resolved), case_id. Decisions are blank (not yet).
+    `violations`: the day's findings; when some are on text messages, a case's summary counts
+    its calls and texts of the day apart (calls_today counts both: contacts)."""
     cases = shown_on(snapshot, day)
+    texts = _texts_today(violations, cases["case_id"])
     info = cases["rule_id"].map(lambda rule_id: RULES_BY_ID[rule_id])
     register = pd.DataFrame({
         "audit_date": np.full(len(cases), day.isoformat(), dtype=object),
@@ -44,22 +49,48 @@ def case_register(snapshot: pd.DataFrame, day: dt.date, *, resolve_after_days: i
         "exception_id": np.full(len(cases), "", dtype=object),
         "dispute_id": np.full(len(cases), "", dtype=object),
     })
-    register["summary"] = [summary_sentence(row, day, resolve_after_days) for row in
-                           cases.assign(days_open=register["days_open"].to_numpy()).itertuples(index=False)]
+    register["summary"] = [summary_sentence(row, day, resolve_after_days, texts_today=n) for row, n in
+                           zip(cases.assign(days_open=register["days_open"].to_numpy()).itertuples(index=False),
+                               texts)]
     order = (register.assign(_severity=register["severity"].map(_SEVERITY_ORDER),
                              _status=register["status"].map(_STATUS_ORDER))
              .sort_values(["agency_id", "_severity", "_status", "case_id"], kind="stable"))
     return order[list(CASE_COLUMNS)].reset_index(drop=True)
 
 
-def summary_sentence(case, day: dt.date, resolve_after_days: int) -> str:
+def _texts_today(violations: pd.DataFrame | None, case_ids: pd.Series) -> list[int]:
+    """The texts among each case's contacts today (0 for every case when no finding is on one)."""
+    if violations is None or violations.empty or not on_messages(violations).any():
+        return [0] * len(case_ids)
+    texts = contacts_by_case(violations)["texts"]
+    return case_ids.map(texts).fillna(0).astype("int64").tolist()
+
+
+def _contacts(calls_today: int, texts: int) -> str:
+    """'3 calls', '2 texts' or '1 call and 2 texts': a case's contacts of the day."""
+    calls = int(calls_today) - texts
+    if not texts:
+        return _count(calls, "call")
+    return _count(texts, "text") if not calls else f"{_count(calls, 'call')} and {_count(texts, 'text')}"
+
+
+def _episode_noun(rule_id: str, texts_today: int) -> str:
+    """What a case's findings are on: texts for a rule of texts only, contacts for the rule over
+    both channels (or a rule of calls that found texts today), calls otherwise."""
+    if rule_id.startswith("SMS_"):
+        return "text"
+    return "contact" if rule_id == "CONTACT_ROLLING_7D" or texts_today else "call"
+
+
+def summary_sentence(case, day: dt.date, resolve_after_days: int, *, texts_today: int = 0) -> str:
     """One sentence a compliance officer can paste into an e-mail (one per case, not per call:
-    a register holds hundreds of cases, never the day's findings)."""
+    a register holds hundreds of cases, never the day's findings); `texts_today`: how many of
+    the case's contacts today are texts."""
     title = RULES_BY_ID[case.rule_id].title
     subject = mask_free_text(str(case.subject_display))            # an agent or campaign id as published
     about = title if case.subject_kind == "agency" else f"{title}: {case.subject_kind} {subject}"
     episode = f" (episode {case.episode})" if case.episode > 1 else ""
-    total = f"{_count(case.findings_episode, 'call')} since {case.first_seen}"
+    total = f"{_count(case.findings_episode, _episode_noun(case.rule_id, texts_today))} since {case.first_seen}"
     if case.status == "resolved":
         return (f"{about}: resolved, no finding since {case.last_seen} ({_count(case.quiet_days, 'assessed day')}); "
                 f"{total.replace(' since ', ' from ')} to {case.last_seen}{episode}.")
@@ -69,8 +100,8 @@ def summary_sentence(case, day: dt.date, resolve_after_days: int) -> str:
     last = str(case.last_call)[11:16]
     if case.subject_kind == "agency":
         return (f"{title} since {case.first_seen} ({_count(case.days_open, 'day')}){episode}; "
-                f"{_count(case.calls_today, 'call')} on {day.isoformat()}, last at {last}.")
-    today = f"{about}; {_count(case.calls_today, 'call')} on {day.isoformat()}, last at {last}"
+                f"{_contacts(case.calls_today, texts_today)} on {day.isoformat()}, last at {last}.")
+    today = f"{about}; {_contacts(case.calls_today, texts_today)} on {day.isoformat()}, last at {last}"
     if case.status == "new":
         return today + "."
     return f"{today}; {total} ({_count(case.days_open, 'day')}){episode}."

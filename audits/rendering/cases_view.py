@@ -64,6 +64,8 @@ class EvidenceRow:
     campaign_id: str
     callee_masked: str
     detail: str
+    channel: str = ""        # "text" for a finding on a text message (sms.md §3), "" for a call
+    excerpt: str = ""        # the text's masked excerpt (at most 40 characters)
 
 
 @dataclass(frozen=True)
@@ -197,12 +199,14 @@ def evidence_row(f: Finding) -> EvidenceRow:
     shown = parsed.strftime("%Y-%m-%d %H:%M:%S") if parsed else f.start_time
     return EvidenceRow(start=shown, start_iso=f.start_time, rule_id=f.rule_id, severity=severity_pill(f.severity),
                        call_id=f.call_id, agent_id=f.agent_id, campaign_id=f.campaign_id,
-                       callee_masked=f.callee_masked, detail=f.detail)
+                       callee_masked=f.callee_masked, detail=f.detail,
+                       channel="text" if f.channel == "sms" else "", excerpt=f.excerpt)
 
 
 def more_text(case: CaseLine) -> str:
     more = case.findings_today - len(case.evidence)
-    return f"and {fmt_int(more)} more call{'' if more == 1 else 's'}" if more > 0 else ""
+    noun = "text" if case.rule_id.startswith("SMS_") else "call"          # an SMS rule finds texts only
+    return f"and {fmt_int(more)} more {noun}{'' if more == 1 else 's'}" if more > 0 else ""
 
 
 def scorecard_cases(cases: tuple[CaseLine, ...]) -> tuple[tuple[CaseRow, ...], tuple[EvidenceGroup, ...]]:

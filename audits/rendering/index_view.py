@@ -64,6 +64,8 @@ class IndexRow:
     cases_resolved: str            # resolved today
     cases_overdue: str             # critical, open more than OVERDUE_DAYS days
     cases_overdue_css: str
+    messages: str = ""       # messages audited, on a day with texts (sms.md §3)
+    findings_sms: str = ""   # findings on them
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class Totals:
     critical_css: str
     agencies_with_critical: str
     line: str
+    messages: str = ""       # on a day with texts: messages audited, findings on them
+    findings_sms: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,8 @@ def _index_row(rank: int, card: Scorecard) -> IndexRow:
         cases_resolved=fmt_int(counts.resolved),
         cases_overdue=fmt_int(counts.critical_overdue),
         cases_overdue_css="crit-some" if counts.critical_overdue else "crit-none",
+        messages=fmt_int(card.messages_audited) if card.texts_shown else "",
+        findings_sms=fmt_int(card.findings_sms) if card.texts_shown else "",
     )
 
 
@@ -222,9 +228,12 @@ def index_view(portfolio: Portfolio) -> IndexView:
     findings = sum(c.total_findings for c in cards)
     critical = sum(c.critical_findings for c in cards)
     with_critical = sum(1 for c in cards if c.critical_findings)
+    texts = any(c.texts_shown for c in cards)              # a day with texts: both channels (sms.md §3)
+    messages = sum(c.messages_audited for c in cards)
     line = (f"{fmt_int(len(cards))} agencies ({fmt_int(len(cards) - n_assessed)} not assessed) "
-            f"\u00b7 {fmt_int(calls)} calls audited \u00b7 {fmt_int(findings)} findings "
-            f"\u00b7 {fmt_int(critical)} critical")
+            f"\u00b7 {fmt_int(calls)} calls audited"
+            + (f" \u00b7 {fmt_int(messages)} messages audited" if texts else "")
+            + f" \u00b7 {fmt_int(findings)} findings \u00b7 {fmt_int(critical)} critical")
     counts: dict[str, int] = {}
     for r in rows:
         counts[r.grade.text] = counts.get(r.grade.text, 0) + 1
@@ -245,6 +254,8 @@ def index_view(portfolio: Portfolio) -> IndexView:
             critical_css="crit-some" if critical else "crit-none",
             agencies_with_critical=fmt_int(with_critical),
             line=line,
+            messages=fmt_int(messages) if texts else "",
+            findings_sms=fmt_int(sum(c.findings_sms for c in cards)) if texts else "",
         ),
         grade_counts=grade_counts,
         provenance=provenance_view(portfolio.provenance),

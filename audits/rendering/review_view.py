@@ -152,6 +152,8 @@ class ReviewScorecardView:
     peers_note: str
     peer_rows: tuple[PeerRow, ...]
     provenance: ProvenanceView
+    messages: str = ""           # messages audited in the period (sms.md §3); "" without texts
+    findings_sms: str = ""
 
 
 @dataclass(frozen=True)
@@ -291,6 +293,8 @@ def review_scorecard_view(card: PeriodScorecard, *, in_pack: bool = False) -> Re
         peer_rows=tuple(PeerRow(f.label, _figure(f.key, f.own), _figure(f.key, f.q1), _figure(f.key, f.median),
                                 _figure(f.key, f.q3), f.quartile or DASH) for f in card.peers.figures),
         provenance=provenance_view(card.provenance),
+        messages="" if card.messages_audited is None else fmt_int(card.messages_audited),
+        findings_sms="" if card.messages_audited is None else fmt_int(card.findings_sms),
     )
 
 

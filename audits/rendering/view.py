@@ -23,6 +23,7 @@ from audits.rendering.cases_view import (
     evidence_row,
     grouped_evidence_note,
 )
+from audits.rendering.channels_view import ChannelsView, channels_view
 from audits.rendering.formatting import (
     DASH,
     DQ_DESCRIPTIONS,
@@ -180,6 +181,7 @@ class ScorecardView:
     hours_note: str
     data_quality: DataQualityView
     provenance: ProvenanceView
+    channels: ChannelsView | None = None         # calls and texts side by side; None on a day without texts
 
 
 # --- builders ---------------------------------------------------------------------------
@@ -449,6 +451,7 @@ def scorecard_view(card: Scorecard) -> ScorecardView:
         hours_note=hours_note,
         data_quality=data_quality_view(card.data_quality),
         provenance=agency_provenance_view(card.provenance, card.agency_id),
+        channels=channels_view(card),
     )
 
 

@@ -23,6 +23,7 @@ METRIC_LABELS = {
     "short_answer_share": "Short answers",
     "refusal_rate": "Refusal rate",
     "new_numbers_share": "New numbers",
+    "opt_out_rate": "Opt-out rate (texts)",
 }
 BASIS_LABELS = {"history": "own history", "peers": "agency's other agents"}
 COUNTED_METRICS = ("attempts", "numbers")      # counts; the others are ratios or shares

@@ -153,6 +153,8 @@ class PeriodScorecard(GatedGrade):
     provenance: ReviewProvenance
     grade_bands: tuple[tuple[str, float], ...]
     critical_shares: tuple[float, float] = (CRITICAL_SHARE_D, CRITICAL_SHARE_F)   # scoring.gates' shares
+    messages_audited: int | None = None          # texts (sms.md §3); None: no texts in the period's reports
+    findings_sms: int = 0
 
 
 @dataclass(frozen=True)

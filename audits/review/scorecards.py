@@ -65,7 +65,14 @@ def period_scorecard(row, *, period: PeriodInfo, daily_scores: pd.DataFrame, cas
         grade_bands=tuple((g, float(f)) for g, f in rulepack.scoring.grade_bands),
         critical_shares=(rulepack.scoring.gates.critical_share_d or 0.0,
                          rulepack.scoring.gates.critical_share_f or 0.0),
+        messages_audited=_whole(getattr(row, "messages_audited", None)),
+        findings_sms=_whole(getattr(row, "findings_sms", None)) or 0,
     )
+
+
+def _whole(value) -> int | None:
+    number = _number(value)
+    return None if number is None else int(number)
 
 
 def _daily(scores: pd.DataFrame, period: PeriodInfo) -> tuple[DayPoint, ...]:

@@ -24,18 +24,22 @@ from audits.scoring import FAMILIES, score_totals
 
 _COUNTS = ("rows_read", "rows_quarantined", "calls_audited", "critical_findings",
            *(f"calls_{f}" for f in FAMILIES))
+# Text messages (sms.md §3): summed when the daily scores.csv have them (reports made with texts).
+TEXT_COUNTS = ("messages_audited", "findings_sms")
 
 
 def agency_totals(scores: pd.DataFrame) -> pd.DataFrame:
     """One row per agency (sorted): agency_name (its latest), days_audited, days_not_assessed,
-    not_assessed_dates (";"-joined), and the period's sums of the daily counts."""
+    not_assessed_dates (";"-joined), and the period's sums of the daily counts (TEXT_COUNTS too
+    when the daily scores have them)."""
     frame = scores.copy()
     frame["assessed"] = frame["assessed"].str.strip().str.lower() == "true"
-    for column in _COUNTS:
-        frame[column] = pd.to_numeric(frame[column].replace("", "0"), errors="raise").astype("int64")
+    counts = [*_COUNTS, *(c for c in TEXT_COUNTS if c in frame.columns)]
+    for column in counts:
+        frame[column] = pd.to_numeric(frame[column].fillna("").replace("", "0"), errors="raise").astype("int64")
     frame = frame.sort_values(["agency_id", "audit_date"], kind="stable")
     grouped = frame.groupby("agency_id", sort=True)
-    totals = grouped[list(_COUNTS)].sum()
+    totals = grouped[counts].sum()
     named = frame[frame["agency_name"].str.strip() != ""]
     totals["agency_name"] = named.groupby("agency_id")["agency_name"].last().reindex(totals.index).fillna("")
     totals["days_audited"] = grouped["assessed"].sum().astype("int64")

@@ -25,6 +25,7 @@ from audits.signals import signalstore
 from audits.signals.daynumbers import NumbersOfDay, call_keys, numbers_of_day, state_days
 from audits.signals.effects import complaint_rates, complaints_per_case, stored_history_days
 from audits.signals.feed import load_complaints
+from audits.signals.lastcontact import with_texts_and_last_contact
 from audits.signals.linking import complaint_numbers, link_complaints
 from audits.signals.numbers import DayNumbers, calls_to
 from audits.signals.reach import numbers_per_agency
@@ -43,10 +44,12 @@ class ComplaintSignals:
 
 
 def complaint_signals(config: AuditConfig, *, contracts: pd.DataFrame, violations: pd.DataFrame,
-                      calls: pd.DataFrame | None = None) -> ComplaintSignals:
+                      calls: pd.DataFrame | None = None, messages: pd.DataFrame | None = None) -> ComplaintSignals:
     """Everything complaints add to day D's report; stores D's findings by number, number
     index, reach and complaint records (under the store's lock). `calls`: the day's enriched
-    calls, which this run wrote to D's partition (its number index is then built from them)."""
+    calls, which this run wrote to D's partition (its number index is then built from them);
+    `messages`: the day's enriched messages (None or empty: no texts, complaints.csv as before), which
+    complaints link to and whose last contact they name (lastcontact.py)."""
     day, pack, root = config.audit_date, config.rulepack, config.store
     settings = pack.complaints
     fingerprint = key_fingerprint(config.hmac_secret)
@@ -63,11 +66,14 @@ def complaint_signals(config: AuditConfig, *, contracts: pd.DataFrame, violation
         complaints = ingested.accepted
         lookback = [day - dt.timedelta(days=n) for n in range(settings.lookback_days, -1, -1)]
         complained = np.unique(complaint_numbers(complaints))       # a handful: np.unique is fine here
-        calls = calls_in_window(root, lookback, complained, attempts, today=today)
+        day_calls, calls = calls, calls_in_window(root, lookback, complained, attempts, today=today)
         keys = sorted(set(link_keys(complaints, config.hmac_secret)))
         findings = signalstore.read_findings(root, lookback, keys, key_fingerprint=fingerprint)
         register = link_complaints(complaints, calls, findings, day=day, secret=config.hmac_secret,
                                    bank_timezone=pack.bank_timezone)
+        if messages is not None and not messages.empty:
+            register = with_texts_and_last_contact(register, complaints, calls=day_calls, messages=messages,
+                                                   bank_timezone=pack.bank_timezone, window_calls=calls)
         signalstore.write_complaints(root, day, register)
         reach = numbers.reach_within(settings.window_days)
         window = [day - dt.timedelta(days=n) for n in range(settings.window_days - 1, 0, -1)]

@@ -48,17 +48,20 @@ class Settings:
 
 
 def record_day(store_dir: Path, day: dt.date, calls: pd.DataFrame, findings: pd.DataFrame, rulepack: Rulepack, *,
-               numbers: NumbersOfDay | None = None, run_id: str = "") -> DayCounts:
+               numbers: NumbersOfDay | None = None, run_id: str = "", messages: pd.DataFrame | None = None
+               ) -> DayCounts:
     """Compute and store the day's counts (calls: the day's accepted calls, enriched; findings:
     its violations, or at least its CONF_UNASSIGNED and FREQ_CALLING_HOURS ones). The store must
     hold the day's calls partition; `numbers`: the day's numbers when the caller has them
-    (computed and stored here otherwise)."""
+    (computed and stored here otherwise); `messages`: the day's enriched messages (None: no texts,
+    opt_out_rate undefined)."""
     settings = Settings.of(rulepack)
     if numbers is None:
         numbers = numbers_of_day(store_dir, day, days=state_days(rulepack),
                                  attempt_dispositions=frozenset(settings.attempt_dispositions))
     counts = day_counts(calls, findings, numbers=numbers, new_numbers_days=settings.new_numbers_days,
-                        short_answer_ms=settings.short_answer_ms, judged=frozenset(settings.judged))
+                        short_answer_ms=settings.short_answer_ms, judged=frozenset(settings.judged),
+                        messages=messages)
     calls_record = store.day_record(store_dir, day) or {}
     record = {"date": day.isoformat(), "run_id": run_id,
               "calls_sha256": (calls_record.get("calls") or {}).get("sha256"),
@@ -68,12 +71,14 @@ def record_day(store_dir: Path, day: dt.date, calls: pd.DataFrame, findings: pd.
 
 
 def early_warnings(config: AuditConfig, calls: pd.DataFrame, findings: pd.DataFrame, *,
-                   numbers: NumbersOfDay | None = None) -> tuple[pd.DataFrame, list[dict]]:
+                   numbers: NumbersOfDay | None = None, messages: pd.DataFrame | None = None
+                   ) -> tuple[pd.DataFrame, list[dict]]:
     """The audit day's counts recorded in the store (under its lock) and its warnings; with the
-    baseline days read ({"date", "sha256"} of each one's counts), for the manifest."""
+    baseline days read ({"date", "sha256"} of each one's counts), for the manifest. `messages`:
+    the day's enriched messages (opt_out_rate per agency; None: no texts)."""
     with store.writing(config.store, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
         counts = record_day(config.store, config.audit_date, calls, findings, config.rulepack, numbers=numbers,
-                            run_id=config.run_id)
+                            run_id=config.run_id, messages=messages)
         read: list[dict] = []
         days = baseline(config.store, config.audit_date, config.rulepack, read=read)
     return day_warnings(config.audit_date, counts.counts, days, config.rulepack.warnings), read

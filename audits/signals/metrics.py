@@ -12,6 +12,7 @@ ratios of those counts (metric_values):
     short_answer_share  answered calls with end - answer < short_answer_seconds / answered calls
     refusal_rate        answered calls with outcome REFUSED / conversations
     new_numbers_share   numbers the agency never attempted in the previous 28 days / numbers
+    opt_out_rate        opt-outs the agency received / its SMS attempts (sms.md §3; per agency only)
 
 Decisions where signals.md is silent: an ANSWERED call without answer_time has no talk time and
 counts in neither side of short_answer_share; a REFUSED outcome counts only on an ANSWERED call
@@ -40,7 +41,10 @@ from audits.workers import in_threads
 AGENCY, AGENT = "agency", "agent"
 ENTITY_COLUMNS = ("level", "agency_id", "agent_id")
 COUNT_COLUMNS = ("calls", "attempts", "numbers", "answered_timed", "short_answers", "conversations", "refusals",
-                 "unassigned", "off_hours", "new_numbers")
+                 "unassigned", "off_hours", "new_numbers", "sms_attempts", "opt_outs")
+# Counts of text messages (sms.md §3), per agency: undefined (NaN) on agent rows, for an agency
+# without texts on the day, and in counts stored before texts were counted.
+MESSAGE_COUNTS = ("sms_attempts", "opt_outs")
 # Counts read from the day's findings: undefined (NaN) when the rulepack disables the rule.
 FINDING_COUNTS = {"unassigned": "CONF_UNASSIGNED", "off_hours": "FREQ_CALLING_HOURS"}
 
@@ -54,12 +58,13 @@ class DayCounts:
 
 
 def day_counts(calls: pd.DataFrame, findings: pd.DataFrame, *, numbers: NumbersOfDay, new_numbers_days: int,
-               short_answer_ms: int, judged: frozenset[str]) -> DayCounts:
+               short_answer_ms: int, judged: frozenset[str], messages: pd.DataFrame | None = None) -> DayCounts:
     """Counts per agency and agent of the day's calls (enriched: is_attempt, is_conversation,
     is_refusal; talk_ms; in any order) and findings (violations.csv rows). `numbers`: the day's
     numbers (daynumbers.py), which say when each agency last attempted each number before the
     day (a number is new when that is not within the new_numbers_days before it).
-    `judged`: the rule ids the rulepack runs."""
+    `judged`: the rule ids the rulepack runs; `messages`: the day's enriched messages (agency_id,
+    is_attempt, is_opt_out), None without texts (with_message_counts)."""
     # The text work runs in Arrow without the GIL: two threads, one per core (~1 s less at ten million).
     # The agencies and numbers come with the day's numbers when they were computed from these calls.
     known = numbers.keys if numbers.keys is not None and len(numbers.keys.number) == len(calls) else None
@@ -115,13 +120,58 @@ def day_counts(calls: pd.DataFrame, findings: pd.DataFrame, *, numbers: NumbersO
     order = np.lexsort((np.arange(len(frame)), frame["level"] == AGENT,
                         np.concatenate([np.arange(len(agency_ids)), entity_agency])))
     frame = frame.iloc[order].reset_index(drop=True)
-    return DayCounts(counts=frame.astype({c: "str" for c in ENTITY_COLUMNS}))
+    return DayCounts(counts=with_message_counts(frame.astype({c: "str" for c in ENTITY_COLUMNS}), messages))
+
+
+def with_message_counts(frame: pd.DataFrame, messages: pd.DataFrame | None) -> pd.DataFrame:
+    """Count rows with each agency's SMS attempts and the opt-outs it received (NaN where it
+    sent no text; agent rows NaN). An agency that only texted gets an agency row of its own
+    (its call counts 0), in agency order."""
+    out = frame.copy()
+    for name in MESSAGE_COUNTS:
+        out[name] = np.full(len(out), np.nan)
+    if messages is None or messages.empty:
+        return out
+    per_agency = pd.DataFrame({"agency_id": messages["agency_id"].astype(str).to_numpy(dtype=object),
+                               "sms_attempts": messages["is_attempt"].to_numpy(dtype=bool),
+                               "opt_outs": messages["is_opt_out"].to_numpy(dtype=bool)})
+    totals = per_agency.groupby("agency_id", sort=True).sum().astype(np.float64)
+    texting = totals[(totals["sms_attempts"] > 0) | (totals["opt_outs"] > 0)]
+    new = sorted(set(texting.index) - set(out.loc[out["level"] == AGENCY, "agency_id"]))
+    if new:
+        zeros = {c: ((np.nan if out[c].isna().all() and len(out) else 0.0) if c in FINDING_COUNTS else 0)
+                 for c in COUNT_COLUMNS if c not in MESSAGE_COUNTS}
+        added = pd.DataFrame([{"level": AGENCY, "agency_id": a, "agent_id": "", **zeros} for a in new])
+        kinds = {c: out[c].dtype for c in added.columns if c in out and c not in ENTITY_COLUMNS} if len(out) else {}
+        out = pd.concat([out, added.astype(kinds)], ignore_index=True) if len(out) else added
+        out = out.astype({c: "str" for c in ENTITY_COLUMNS})
+        order = np.lexsort((np.arange(len(out)), (out["level"] == AGENT).to_numpy(), out["agency_id"].to_numpy()))
+        out = out.iloc[order].reset_index(drop=True)
+        for name in MESSAGE_COUNTS:
+            out[name] = np.full(len(out), np.nan)
+    agency_rows = (out["level"] == AGENCY).to_numpy()
+    for name in MESSAGE_COUNTS:
+        values = out["agency_id"].map(texting[name]).to_numpy(dtype=np.float64)
+        out[name] = np.where(agency_rows, values, np.nan)
+    return out
 
 
 # The rates: metric -> (numerator count, denominator count).
 RATIOS = {"intensity": ("attempts", "numbers"), "unassigned_share": ("unassigned", "attempts"),
           "off_hours_share": ("off_hours", "calls"), "short_answer_share": ("short_answers", "answered_timed"),
-          "refusal_rate": ("refusals", "conversations"), "new_numbers_share": ("new_numbers", "numbers")}
+          "refusal_rate": ("refusals", "conversations"), "new_numbers_share": ("new_numbers", "numbers"),
+          "opt_out_rate": ("opt_outs", "sms_attempts")}
+# The activity an entity needs on a day (warnings.min_attempts of it) to be judged on a metric,
+# or for the day to be one of its baseline days: attempts, or SMS attempts for the texts' metric.
+ACTIVITY = {"opt_out_rate": "sms_attempts"}
+
+
+def activity(counts: pd.DataFrame, metric: str) -> np.ndarray:
+    """The count rows' activity for `metric` (ACTIVITY; attempts by default), NaN as 0."""
+    name = ACTIVITY.get(metric, "attempts")
+    if name not in counts.columns:
+        return np.zeros(len(counts))
+    return np.nan_to_num(counts[name].to_numpy(dtype=np.float64), nan=0.0)
 
 
 def metric_values(counts: pd.DataFrame, min_denominators: dict[str, int] | None = None) -> pd.DataFrame:
@@ -131,6 +181,8 @@ def metric_values(counts: pd.DataFrame, min_denominators: dict[str, int] | None 
 
     def ratio(metric: str) -> np.ndarray:
         top, bottom = RATIOS[metric]
+        if top not in counts.columns or bottom not in counts.columns:     # counts stored before texts
+            return np.full(len(counts), np.nan)
         num = counts[top].to_numpy(dtype=np.float64)
         den = counts[bottom].to_numpy(dtype=np.float64)
         defined = (den > 0) & (den >= least.get(metric, 1))
@@ -146,7 +198,7 @@ def metric_values(counts: pd.DataFrame, min_denominators: dict[str, int] | None 
 def empty_counts() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in ENTITY_COLUMNS})
     for c in COUNT_COLUMNS:
-        frame[c] = pd.Series([], dtype="float64" if c in FINDING_COUNTS else "int64")
+        frame[c] = pd.Series([], dtype="float64" if c in FINDING_COUNTS or c in MESSAGE_COUNTS else "int64")
     return frame
 
 

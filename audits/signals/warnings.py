@@ -28,7 +28,7 @@ import pandas as pd
 
 from audits.config import WarningSettings
 from audits.models import WARNING_COLUMNS, WARNING_METRICS
-from audits.signals.metrics import AGENCY, AGENT, ENTITY_COLUMNS, metric_values
+from audits.signals.metrics import AGENCY, AGENT, ENTITY_COLUMNS, activity, metric_values
 from audits.signals.robust import leave_one_out, row_median_mad
 
 MAD_SCALE = 1.4826                   # MAD of a normal distribution -> its standard deviation
@@ -43,8 +43,7 @@ def day_warnings(day: dt.date, today: pd.DataFrame, history: list[tuple[dt.date,
     metric that is not comparable with today's (metric_values of it taken as they are)."""
     today = today.reset_index(drop=True)
     values = metric_values(today, settings.min_denominators)
-    attempts = today["attempts"].to_numpy(dtype=np.float64)
-    judged = attempts >= settings.min_attempts
+    judged = {metric: activity(today, metric) >= settings.min_attempts for metric in WARNING_METRICS}
     rows = []
     baseline = _history_baseline(today, history, settings, day)
     peers = _peers(today, values, judged, settings)
@@ -54,7 +53,7 @@ def day_warnings(day: dt.date, today: pd.DataFrame, history: list[tuple[dt.date,
             m, s, k, ok = median[metric], mad[metric], count[metric], enough[metric]
             with np.errstate(invalid="ignore"):
                 z = (x - m) / np.maximum(MAD_SCALE * s, settings.floors[metric])
-                hit = judged & ok & ~np.isnan(x) & (z >= settings.z)
+                hit = judged[metric] & ok & ~np.isnan(x) & (z >= settings.z)
             for at in np.flatnonzero(hit):
                 rows.append(_row(day, today.iloc[at], metric, x[at], m[at], z[at], basis, int(k[at]),
                                  settings, short_answer_seconds))
@@ -78,9 +77,9 @@ def _history_baseline(today: pd.DataFrame, history: list[tuple[dt.date, pd.DataF
         row = keys.get_indexer(pd.MultiIndex.from_frame(earlier[list(ENTITY_COLUMNS)]))
         found = row >= 0
         values = metric_values(earlier, settings.min_denominators)
-        active = earlier["attempts"].to_numpy(dtype=np.float64) >= settings.min_attempts
         column = earlier["_day"].to_numpy()[found]
         for k, metric in enumerate(WARNING_METRICS):
+            active = activity(earlier, metric) >= settings.min_attempts
             cube[k, row[found], column] = np.where(active, values[metric].to_numpy(), np.nan)[found]
     out = ({}, {}, {}, {})
     for k, metric in enumerate(WARNING_METRICS):
@@ -90,7 +89,7 @@ def _history_baseline(today: pd.DataFrame, history: list[tuple[dt.date, pd.DataF
     return out
 
 
-def _peers(today: pd.DataFrame, values: pd.DataFrame, judged: np.ndarray, settings: WarningSettings):
+def _peers(today: pd.DataFrame, values: pd.DataFrame, judged: dict[str, np.ndarray], settings: WarningSettings):
     """Per metric: each agent's peers' (the agency's other judged agents) median, MAD and number,
     and whether enough; agencies have no peers."""
     n = len(today)
@@ -99,7 +98,7 @@ def _peers(today: pd.DataFrame, values: pd.DataFrame, judged: np.ndarray, settin
     out = ({}, {}, {}, {})
     for metric in WARNING_METRICS:
         x = values[metric].to_numpy()
-        member = agent & judged & ~np.isnan(x)
+        member = agent & judged[metric] & ~np.isnan(x)
         median, mad, count = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, np.int64)
         at = np.flatnonzero(member)
         median[at], mad[at], count[at] = leave_one_out(x[at], agency_code[at])
@@ -119,6 +118,7 @@ _WHAT = {
     "short_answer_share": "ended {x} of {its} answered calls less than {seconds} s after the answer",
     "refusal_rate": "heard a refusal in {x} of {its} conversations",
     "new_numbers_share": "dialled {x} numbers new to {agency} (not attempted in the previous {days} days)",
+    "opt_out_rate": "received opt-outs for {x} of {its} SMS attempts",
 }
 
 

@@ -24,7 +24,7 @@ def test_both_rulepacks_carry_the_defaults_each_commented(name):
     section = re.split(r"\n(?=[^\s#])", section, maxsplit=2)[0]       # up to the next top-level key
     values = [line for line in section.splitlines()[1:] if ":" in line and not line.strip().startswith("#")
               and line.strip() not in ("floors:", "min_denominators:")]
-    assert len(values) == 21 and all("#" in line for line in values)
+    assert len(values) == 23 and all("#" in line for line in values)
 
 
 def _pack(tmp_path, warnings) -> object:

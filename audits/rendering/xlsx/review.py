@@ -137,6 +137,9 @@ def _summary(wb, card: PeriodScorecard) -> None:
               text_cell(ws, "Calls audited", font=LABEL), num_cell(ws, card.calls_audited, INT_FMT)])
     rows.add([text_cell(ws, "Days audited", font=LABEL), card.days_audited, None,
               text_cell(ws, "Days not assessed", font=LABEL), card.days_not_assessed])
+    if card.messages_audited is not None:            # the period's texts (sms.md §3)
+        rows.add([text_cell(ws, "Messages audited", font=LABEL), num_cell(ws, card.messages_audited, INT_FMT), None,
+                  text_cell(ws, "Findings on messages", font=LABEL), num_cell(ws, card.findings_sms, INT_FMT)])
     if card.period.missing_days:
         rows.add([text_cell(ws, missing_note(card.period.missing_days), font=_RED)])
     if card.not_assessed_dates:

@@ -71,6 +71,10 @@ def _summary_sheet(wb: Workbook, card: Scorecard) -> None:
     rows.add([text_cell(ws, "Audit date", font=LABEL), text_cell(ws, card.audit_date),
               None, text_cell(ws, "Calls audited", font=LABEL),
               num_cell(ws, card.calls_audited, INT_FMT)])
+    if card.texts_shown:                  # both channels side by side (sms.md §3), on a day with texts
+        rows.add([text_cell(ws, "Findings on calls", font=LABEL), num_cell(ws, card.findings_calls, INT_FMT),
+                  None, text_cell(ws, "Messages audited", font=LABEL), num_cell(ws, card.messages_audited, INT_FMT)])
+        rows.add([text_cell(ws, "Findings on messages", font=LABEL), num_cell(ws, card.findings_sms, INT_FMT)])
     rows.add()
 
     assessed = card.assessed and card.overall is not None
@@ -183,24 +187,28 @@ def _rules_sheet(wb: Workbook, card: Scorecard) -> None:
 FINDING_HEADERS = ("Start time (bank time)", "Rule ID", "Family", "Severity", "Call ID",
                    "Agent ID", "Campaign ID", "Callee (masked)", "Callee key", "Detail", "Case ID", "Decision")
 _FINDING_KINDS = (TIMESTAMP,) + (TEXT,) * 11
+TEXT_HEADERS = ("Channel", "Text (masked excerpt)")          # on a day with texts (sms.md §3)
 
 
 def _findings_sheet(wb: Workbook, card: Scorecard) -> None:
     """The evidence kept per rule (scoring.EVIDENCE_PER_RULE), each finding with its case: written
     as bulk rows (xlsx/bulk.py), so 2,000 findings of a rule cost milliseconds, not seconds."""
     ws = wb.create_sheet("Findings")
-    layout_sheet(ws, (20, 28, 15, 10, 18, 9, 13, 16, 13, 90, 16, 10), headers=FINDING_HEADERS, header_row=1,
-                 wrap=(9,))
+    texts = card.texts_shown                      # a day with texts: each finding's channel and excerpt
+    headers = FINDING_HEADERS + (TEXT_HEADERS if texts else ())
+    widths = (20, 28, 15, 10, 18, 9, 13, 16, 13, 90, 16, 10) + ((8, 42) if texts else ())
+    layout_sheet(ws, widths, headers=headers, header_row=1, wrap=(9,))
     ws.freeze_panes = "A2"
     rows = Rows(ws)
-    rows.header(FINDING_HEADERS)
+    rows.header(headers)
     families = {rule.rule_id: family_label(rule.family) for rule in card.rules}
     for rule_id, info in RULES_BY_ID.items():
         families.setdefault(rule_id, family_label(info.family.value))
-    add_bulk_rows(ws, rows.row + 1, _FINDING_KINDS, (
+    add_bulk_rows(ws, rows.row + 1, _FINDING_KINDS + ((TEXT, TEXT) if texts else ()), (
         (f.start_time, f.rule_id, families.get(f.rule_id, ""), f.severity, f.call_id, f.agent_id, f.campaign_id,
-         f.callee_masked, f.callee_key, f.detail, f.case_id, f.decision) for f in card.findings))
-    add_table(ws, "Findings", FINDING_HEADERS, 1, len(card.findings))
+         f.callee_masked, f.callee_key, f.detail, f.case_id, f.decision)
+        + ((f.channel or "call", f.excerpt) if texts else ()) for f in card.findings))
+    add_table(ws, "Findings", headers, 1, len(card.findings))
 
 
 DQ_HEADERS = ("Reason", "Description", "Rows")

@@ -31,14 +31,17 @@ from audits.rendering.xlsx.warnings import warnings_sheet
 RANKING_HEADERS = ("Rank", "Agency ID", "Agency name", "Grade", "Overall score",
                    "Change vs previous day", "Change vs previous 7 days", "Critical findings",
                    "Findings", "Calls audited", "Data quality", "Rows quarantined", "Workbook")
+TEXT_HEADERS = ("Messages audited", "Findings on messages")      # on a day with texts (sms.md §3)
 
 
 def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
     """Ranking (like index.html), Cases and Provenance sheets for the whole portfolio."""
     wb = new_workbook(f"Vendor compliance audit {portfolio.audit_date}", portfolio.provenance)
     ws = wb.create_sheet("Ranking")
-    layout_sheet(ws, (7, 10, 34, 8, 10, 15, 18, 11, 11, 10, 16, 14, 21), headers=RANKING_HEADERS, header_row=3,
-                 wrap=(2,))
+    texts = any(c.texts_shown for c in portfolio.scorecards)      # a day with texts: both channels (sms.md §3)
+    headers = RANKING_HEADERS + (TEXT_HEADERS if texts else ())
+    layout_sheet(ws, (7, 10, 34, 8, 10, 15, 18, 11, 11, 10, 16, 14, 21) + ((11, 11) if texts else ()),
+                 headers=headers, header_row=3, wrap=(2,))
     ws.freeze_panes = "A4"
     rows = Rows(ws)
     cards = portfolio.scorecards
@@ -46,7 +49,7 @@ def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
     n_assessed = sum(1 for c in cards if c.assessed and c.overall is not None)
     rows.add([text_cell(ws, f"{len(cards)} agencies, {len(cards) - n_assessed} not assessed; "
                             "ranked worst first.")])
-    first = rows.header(RANKING_HEADERS)
+    first = rows.header(headers)
     for rank, card in enumerate(cards, 1):
         assessed = card.assessed and card.overall is not None
         target = f"agencies/{agency_file_stem(card.agency_id)}.xlsx"
@@ -62,8 +65,9 @@ def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
             num_cell(ws, card.calls_audited, INT_FMT),
             safe(ws, status_pill(card.data_quality.file_status).text),
             card.data_quality.rows_quarantined, link,
-        ])
-    add_table(ws, "Ranking", RANKING_HEADERS, first, len(cards))
+        ] + ([num_cell(ws, card.messages_audited, INT_FMT), num_cell(ws, card.findings_sms, INT_FMT)]
+             if texts else []))
+    add_table(ws, "Ranking", headers, first, len(cards))
     if not cards:
         rows.add()
     rows.add()
@@ -75,7 +79,9 @@ def write_summary_workbook(portfolio: Portfolio, path: Path) -> Path:
               num_cell(ws, sum(c.calls_audited for c in cards), INT_FMT, font=bold),
               None,
               num_cell(ws, sum(c.data_quality.rows_quarantined for c in cards), INT_FMT,
-                       font=bold)])
+                       font=bold)]
+             + ([None, num_cell(ws, sum(c.messages_audited for c in cards), INT_FMT, font=bold),
+                 num_cell(ws, sum(c.findings_sms for c in cards), INT_FMT, font=bold)] if texts else []))
     if portfolio.ignored_files:
         rows.add()
         rows.add([text_cell(ws, "Files not audited (not agency files)", font=bold)])

@@ -1,0 +1,55 @@
+"""The monthly review counts texts as the daily reports did (sms.md §3): messages audited and
+findings on them per agency, on its period scorecard (HTML and workbook) and in its share pack;
+a period without texts keeps the review as it was."""
+
+from __future__ import annotations
+
+import zipfile
+
+import openpyxl
+
+from audits.csvcells import read_csv
+from audits.review import period as periods
+from audits.review_run import REVIEW_SCORE_COLUMNS, ReviewConfig, run_review
+from audits.rulepack import load_rulepack
+from tests.review.reports import finding, publish_day, score, store_day
+
+FEB = [f"2027-02-0{d}" for d in (1, 2)]
+
+
+def _month(tmp_path, *, texts: bool):
+    out, store = tmp_path / "reports", tmp_path / "store"
+    extra = ({"messages_audited": 200, "findings_sms": 4}, {"messages_audited": 100, "findings_sms": 1}) \
+        if texts else ({}, {})
+    for k, day in enumerate(FEB):
+        publish_day(out, day, [score(day, "AG01", calls=100, conf=2, overall=90.0, grade="A", **extra[k]),
+                               score(day, "AG02", calls=50, overall=100.0, grade="A",
+                                     **({"messages_audited": 0, "findings_sms": 0} if texts else {}))],
+                    violations=[finding(day, "AG01", f"c{k}")])
+        store_day(store, day, {"AG01": 2, "AG02": 1}, start=k)
+    config = ReviewConfig(period=periods.month("2027-02"), out=out, store=store, rulepack=load_rulepack("cn_bank"),
+                          code_version="test", allow_missing_days=True)
+    return run_review(config).review_dir
+
+
+def test_the_review_sums_messages_audited_and_findings_on_them(tmp_path):
+    review = _month(tmp_path, texts=True)
+    scores = read_csv(review / "scores.csv", dtype="str", keep_default_na=False).set_index("agency_id")
+    assert list(scores.reset_index().columns)[-2:] == ["messages_audited", "findings_sms"]
+    assert (scores.loc["AG01", "messages_audited"], scores.loc["AG01", "findings_sms"]) == ("300", "5")
+    assert (scores.loc["AG02", "messages_audited"], scores.loc["AG02", "findings_sms"]) == ("0", "0")
+    html = (review / "agencies" / "AG01.html").read_text(encoding="utf-8")
+    assert "300 messages audited" in html and "5 findings on messages" in html
+    summary = [[c for c in row if c is not None]
+               for row in openpyxl.load_workbook(review / "agencies" / "AG01.xlsx")["Summary"].iter_rows(values_only=True)]
+    assert ["Messages audited", 300, "Findings on messages", 5] in summary
+    with zipfile.ZipFile(review / "share" / "AG01.zip") as pack:
+        page = next(pack.read(n).decode("utf-8") for n in pack.namelist() if n.endswith(".html"))
+    assert "300 messages audited" in page
+
+
+def test_a_period_without_texts_keeps_the_review_columns_and_pages(tmp_path):
+    review = _month(tmp_path, texts=False)
+    scores = read_csv(review / "scores.csv", dtype="str", keep_default_na=False)
+    assert tuple(scores.columns) == REVIEW_SCORE_COLUMNS
+    assert "messages audited" not in (review / "agencies" / "AG01.html").read_text(encoding="utf-8")
