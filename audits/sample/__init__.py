@@ -41,9 +41,8 @@ from audits.sample.complaints import ComplaintPlanter
 from audits.sample.decoys import near_misses
 from audits.sample.dq import dq_rows
 from audits.sample.history import HISTORY_PLANTS
-from audits.sample.lifecycle import CasePlants, subjects_of, write_case_truth
+from audits.sample.lifecycle import SUBJECT_KINDS, CasePlants, subjects_of, write_case_truth
 from audits.sample.plants import SINGLE_PLANTS, Planter
-from audits.sample.lifecycle import SUBJECT_KINDS
 from audits.sample.reference import (
     PURPOSE_CODES,
     Callers,

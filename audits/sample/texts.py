@@ -122,7 +122,8 @@ class Texting:
             "channel": "sms"})
 
 
-def signed(plan: Plan, agency: int, body: str, purpose: str, *, opt_out: str | None = None, at_end: bool = False) -> str:
+def signed(plan: Plan, agency: int, body: str, purpose: str, *, opt_out: str | None = None,
+           at_end: bool = False) -> str:
     """A text as agencies write them: 【signature】, the body and, for marketing, how to opt out."""
     name = "招商融通" if plan.agencies[agency].abbr[0] in "RSPHQJ" else "华信银行"
     sentence = opt_out if opt_out is not None else (OPT_OUT_SENTENCES[agency % len(OPT_OUT_SENTENCES)]
@@ -148,8 +149,8 @@ def _purpose_texts(texting: Texting, pl: Planter, a: int, purpose: str, n: int, 
     plan = texting.plan
     size = math.ceil(1.6 * n) + 5
     numbers, customers = pl.numbers.take(size)
-    campaigns = np.asarray(plan.in_scope(plan.agencies[a], purpose), dtype=object)[rng.integers(0, 99, size) % len(
-        plan.in_scope(plan.agencies[a], purpose))]
+    own = np.asarray(plan.in_scope(plan.agencies[a], purpose), dtype=object)
+    campaigns = own[rng.integers(0, own.size, size)]
     for number, customer, campaign in zip(numbers.tolist(), customers.tolist(), campaigns.tolist()):
         pl.assignments.append({"agency": a, "campaign": campaign, "number": number, "customer": customer,
                                "from": -int(rng.integers(30, 300)), "to": OPEN})
@@ -171,7 +172,8 @@ def _purpose_texts(texting: Texting, pl: Planter, a: int, purpose: str, n: int, 
                                   text=signed(plan, a, body, purpose, at_end=rng.random() < 0.1)))
             if status == "DELIVERED" and rng.random() < 0.08:                  # the customer answers
                 opt_out = rng.random() < 0.3
-                reply = OPT_OUTS[int(rng.integers(len(OPT_OUTS)))] if opt_out else REPLIES[int(rng.integers(len(REPLIES)))]
+                replies = OPT_OUTS if opt_out else REPLIES
+                reply = replies[int(rng.integers(len(replies)))]
                 texting.add(day, Text(a, campaigns[i], int(numbers[i]), sent + int(rng.integers(30, 1800)) * 1000,
                                       direction="MO", status="", text=reply))
                 if opt_out and purpose == "marketing":
