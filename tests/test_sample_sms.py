@@ -128,3 +128,12 @@ def test_same_seed_same_texts_and_truth(tmp_path):
     sms = [n for n in runs["first"] if n.startswith("sms/")]
     assert sms and all(runs["other"].get(n) != runs["first"][n] for n in sms)
     assert runs["other"][f"truth/{DATES[1]}.csv"] != runs["first"][f"truth/{DATES[1]}.csv"]
+
+
+@pytest.mark.parametrize(("agencies", "days"), [(1, 1), (3, 3), (5, 2), (14, 2)])
+def test_any_number_of_agencies_writes_texts_and_a_truth_with_channel(tmp_path, agencies, days):
+    summary = write_sample_landing(tmp_path, start=START, days=days, agencies=agencies, calls_per_day=400, seed=3)
+    truth = pd.read_csv(tmp_path / "truth" / f"{DATES[days - 1]}.csv", dtype=str, keep_default_na=False)
+    assert list(truth.columns) == ["agency_id", "call_id", "rule_id", "row_number", "channel"]
+    assert summary["messages"] == sum(len(_rows(p)[1]) for p in (tmp_path / "sms").rglob("AG*"))
+    assert set(truth["channel"]) <= {"call", "sms"}
