@@ -97,7 +97,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(landing, tmp_path):
 
 
 def test_every_rule_and_every_dq_reason_is_planted(truth):
-    expected = set(RULES_BY_ID) | set(DQ_ROW_REASONS) | set(DQ_FILE_REASONS)
+    expected = set(RULES_BY_ID) | set(DQ_ROW_REASONS) | set(DQ_FILE_REASONS) | {"DQ_DUPLICATE_MESSAGE_ID"}
     assert expected - set(truth["rule_id"]) == set()
     assert set(truth["rule_id"]) - expected == set()
     history = truth[truth["rule_id"].isin(["FREQ_ROLLING_7D", "FREQ_COOLING_OFF", "FREQ_AFTER_REFUSAL"])]
@@ -110,7 +110,7 @@ def test_truth_format(landing, truth):
     assert set(truth["channel"]) == {"call", "sms"}
     rules = truth[~truth["rule_id"].str.startswith("DQ_")]
     assert (rules["row_number"] == "").all() and (rules["call_id"] != "").all()
-    rows = truth[truth["rule_id"].isin(DQ_ROW_REASONS)]
+    rows = truth[truth["rule_id"].isin([*DQ_ROW_REASONS, "DQ_DUPLICATE_MESSAGE_ID"])]
     assert rows["row_number"].str.fullmatch(r"[1-9]\d*").all()
     files = truth[truth["rule_id"].isin(DQ_FILE_REASONS)]
     assert files[["agency_id", "call_id", "rule_id", "row_number", "date"]].values.tolist() == [
@@ -158,7 +158,8 @@ def test_file_formats(landing):
 
 
 def test_written_forms_are_mixed_and_iso(landing, truth):
-    quarantined = set(zip(truth["date"], truth["agency_id"], truth["row_number"]))
+    calls = truth[truth["channel"] == "call"]
+    quarantined = set(zip(calls["date"], calls["agency_id"], calls["row_number"]))
     starts, callees, dispositions = [], [], set()
     for path in sorted((landing / "cdr").rglob("AG*")):
         header, rows = _rows(path)
@@ -202,7 +203,7 @@ def test_customer_numbers_are_valid_except_planted_bad_phones(landing, truth):
 
 
 def test_planted_rows_point_at_their_defect(landing, truth):
-    for date, agency, call_id, rule, row in truth[truth["rule_id"].isin(DQ_ROW_REASONS)][
+    for date, agency, call_id, rule, row in truth[truth["rule_id"].isin(DQ_ROW_REASONS) & (truth["channel"] == "call")][
             ["date", "agency_id", "call_id", "rule_id", "row_number"]].values.tolist():
         path = next((landing / "cdr" / date).glob(f"{agency}.*"))
         header, rows = _rows(path)
@@ -243,7 +244,7 @@ def _e164(number: str) -> str:
 
 def _day_calls(landing: Path, truth: pd.DataFrame, date: str) -> pd.DataFrame:
     """The audited rows of a day (quarantined rows and the unreadable file left out)."""
-    day = truth[truth["date"] == date]
+    day = truth[(truth["date"] == date) & (truth["channel"] == "call")]
     quarantined = set(zip(day["agency_id"], day["row_number"]))
     frames = []
     for path in sorted((landing / "cdr" / date).glob("AG*")):

@@ -169,7 +169,7 @@ def _plan_texts(plan: Plan, planter: Planter, calls_per_day: int,
 
 def _text_subjects(truth: pd.DataFrame, texts: pd.DataFrame) -> pd.DataFrame:
     """The case subject of each planted finding on a text (a port's subject is its digits)."""
-    found = truth[["agency_id", "call_id", "rule_id"]]
+    found = truth.loc[~truth["rule_id"].str.startswith("DQ_"), ["agency_id", "call_id", "rule_id"]]
     if found.empty:
         return found.assign(subject=pd.Series([], dtype=object))[["agency_id", "rule_id", "subject"]]
     joined = found.merge(texts, on=["agency_id", "call_id"], how="left", validate="many_to_one")

@@ -36,6 +36,7 @@ def text_plants(tx: Texting, pl: Planter, day: int) -> None:
                   _opt_out_text, _signature, _sender, _unassigned):
         for i in range(_count(pl)):
             plant(tx, pl, day, hosts, i)
+    _data_quality(tx, pl, day, hosts[0])
 
 
 def _count(pl: Planter) -> int:
@@ -288,3 +289,16 @@ def _unassigned(tx: Texting, pl: Planter, day: int, hosts: list[int], i: int) ->
     campaign = pl.campaign(a, pl.choice(purposes))
     number = pl.numbers.one()[0] if (day + i) % 2 else pl.customer([(a, campaign)], assigned_from=day + 1)
     _mt(tx, pl, day, a, campaign, number, pl.at(a, day), rules=("CONF_UNASSIGNED",))
+
+
+def _data_quality(tx: Texting, pl: Planter, day: int, a: int) -> None:
+    """Rows the SMS suite quarantines: an MT without a status, an MO with one, and a repeated
+    message_id (the copy of a clean text right after it)."""
+    purpose = _purposes(tx, a)[-1]
+    campaign, number = _fresh(tx, pl, a, purpose)
+    _mt(tx, pl, day, a, campaign, number, pl.at(a, day), status="", dq="DQ_MISSING_FIELD")
+    campaign, number = _fresh(tx, pl, a, purpose)
+    tx.add(day, Text(a, campaign, number, pl.at(a, day), direction="MO", status="DELIVERED",
+                     text=REPLIES[day % len(REPLIES)], dq="DQ_BAD_ENUM"))
+    campaign, number = _fresh(tx, pl, a, purpose)
+    _mt(tx, pl, day, a, campaign, number, pl.at(a, day), copied=True)

@@ -57,6 +57,8 @@ class Text:
     agent: str = ""
     tz: str = ""
     rules: tuple[str, ...] = ()
+    dq: str = ""                   # a planted data-quality problem: the row is quarantined
+    copied: bool = False           # a copy of the row follows it (DQ_DUPLICATE_MESSAGE_ID)
 
 
 @dataclass
@@ -203,12 +205,17 @@ def sms_day(texting: Texting, day: int, rng: np.random.Generator) -> SmsDay:
         rows = sorted((t for t in texting.texts.get(day, []) if t.agency == a),
                       key=lambda t: (t.sent_ms, t.direction == "MT"))
         ids = np.array([f"{agency.abbr}S{date:%y%m%d}N{k + 1:05d}" for k in range(len(rows))], dtype=object)
-        files[a] = _columns(texting, agency, rows, ids, date, rng)
+        header, columns = _columns(texting, agency, rows, ids, date, rng)
+        source = np.array([k for k, t in enumerate(rows) for _ in range(2 if t.copied else 1)], dtype=np.int64)
+        files[a] = (header, [c[source] for c in columns])
         level = texting.level_rules(a)
-        found = [(mid, rule) for mid, t in zip(ids, rows) if t.direction == "MT"
+        found = [(mid, rule, "") for mid, t in zip(ids, rows) if t.direction == "MT" and not t.dq
                  for rule in sorted(set(t.rules) | set(level))]
-        truth.append(pd.DataFrame({"agency_id": agency.agency_id, "call_id": [m for m, _ in found],
-                                   "rule_id": [r for _, r in found], "row_number": "", "channel": "sms"}))
+        copy = np.r_[False, source[1:] == source[:-1]]
+        found += [(ids[k], "DQ_DUPLICATE_MESSAGE_ID" if is_copy else rows[k].dq, str(n + 1))
+                  for n, (k, is_copy) in enumerate(zip(source.tolist(), copy.tolist())) if is_copy or rows[k].dq]
+        truth.append(pd.DataFrame(found, columns=["call_id", "rule_id", "row_number"]).assign(
+            agency_id=agency.agency_id, channel="sms"))
         subjects.append(pd.DataFrame({
             "agency_id": agency.agency_id, "call_id": ids, "agent": [t.agent for t in rows],
             "campaign": [t.campaign for t in rows], "callee": np.array([t.number for t in rows], dtype=np.int64),
