@@ -18,7 +18,16 @@ import pandas as pd
 
 from audits.config import DEFAULT_MAX_FILE_BYTES, Rulepack
 from audits.errors import PermanentError
-from audits.loaders import REFERENCE_SUFFIXES, ROW, FileUnreadable, find_table_file, read_table, scan_cdr_folder
+from audits.loaders import (
+    DAY_FOLDER_KINDS,
+    REFERENCE_SUFFIXES,
+    ROW,
+    FileUnreadable,
+    find_table_file,
+    read_table,
+    scan_cdr_folder,
+    scan_day_folder,
+)
 from audits.manifest import sha256_path
 from audits.models import DECISION_TABLES, QUARANTINE_COLUMNS, REFERENCE_TABLES, TABLE_COLUMNS
 from audits.privacy import mask_free_text
@@ -163,7 +172,8 @@ def optional_unread(landing: Path, table: str, path: Path, day: dt.date, message
 
 @dataclass
 class StagedFile:
-    """One agency's CDR file, read and typed but not yet validated (the per-agency stage)."""
+    """One agency's file of the day (CDR or SMS), read and typed but not yet validated (the
+    per-agency stage)."""
 
     record: FileRecord
     typed: pd.DataFrame          # typed rows (empty when unreadable)
@@ -180,23 +190,43 @@ def stage_cdr_file(landing: Path, path: Path, *, agency_id: str, day: dt.date, l
     `AG17.parquet`): which one holds the day's calls cannot be known, so none is audited;
     each is recorded (manifest) and quarantined with a message naming them all.
     """
+    def typing(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+        return type_cdr(frame, source=source, file_agency_id=agency_id, local_zone=local_zone,
+                        bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
+
+    return stage_file(landing, path, "cdr", typing, agency_id=agency_id, day=day, others=others, max_bytes=max_bytes)
+
+
+# What one agency's file of the day holds, by table (the words of the messages about it).
+_DAY_FILE_CONTENT = {"cdr": "calls", "sms": "text messages"}
+# The id of a row of an agency's file of the day (quarantine.csv's call_id).
+ROW_ID_COLUMNS = {"cdr": "call_id", "sms": "message_id"}
+
+
+def stage_file(landing: Path, path: Path, table: str, typing: Callable[[pd.DataFrame, str], pd.DataFrame], *,
+               agency_id: str, day: dt.date, others: tuple[Path, ...] = (),
+               max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+               masked_line: Callable[[str], str] = lambda line: line) -> StagedFile:
+    """Read one agency's file of `table` (cdr, sms) and type it (`typing(raw frame, source)`);
+    an unreadable file, or several files of one agency (`others`), is quarantined, never raised.
+    `masked_line` masks more of a malformed line's text (already masked as free text)."""
     if others:
-        return _conflict(landing, (path, *others), agency_id=agency_id, day=day)
-    record = FileRecord(path=_source(landing, path), sha256="", table="cdr", agency_id=agency_id)
+        return _conflict(landing, (path, *others), table=table, agency_id=agency_id, day=day)
+    record = FileRecord(path=_source(landing, path), sha256="", table=table, agency_id=agency_id)
     try:
         record.sha256 = sha256_path(path, follow_links=False)   # OSError: a link, a directory, a FIFO, no permission
-        raw = read_table(path, "cdr", max_bytes=max_bytes)
+        raw = read_table(path, table, max_bytes=max_bytes)
     except OSError as exc:
         return _unreadable(record, day, f"{path}: cannot be read ({exc.strerror or exc}); deliver the day's "
-                                        "calls as one regular file that the audit can read.")
+                                        f"{_DAY_FILE_CONTENT[table]} as one regular file that the audit can read.")
     except FileUnreadable as exc:
         return _unreadable(record, day, str(exc), exc)
-    typed = type_cdr(raw.frame, source=record.path, file_agency_id=agency_id, local_zone=local_zone,
-                     bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
+    typed = typing(raw.frame, record.path)
     record.rows_read, record.delivered_columns = raw.rows_read, list(raw.delivered)
     set_aside = _quarantine_rows(day, record.path, raw.frame.iloc[:0], pd.Series([], dtype="str"),
-                                 pd.Series([], dtype="str"), call_ids=None, table="cdr",
-                                 malformed=raw.malformed, file_agency=agency_id)
+                                 pd.Series([], dtype="str"), call_ids=None, table=table,
+                                 malformed=[(number, masked_line(text)) for number, text in raw.malformed],
+                                 file_agency=agency_id)
     return StagedFile(record=record, typed=typed, set_aside=set_aside)
 
 
@@ -212,17 +242,18 @@ def _unreadable(record: FileRecord, day: dt.date, message: str,
     record.rows_read = record.rows_quarantined = 0 if exc is None else exc.rows_read
     rows, malformed = (None, []) if exc is None else (exc.rows, exc.malformed)
     return StagedFile(record=record, typed=pd.DataFrame(),
-                      set_aside=_unreadable_rows(day, record.path, record.agency_id, message, rows, malformed))
+                      set_aside=_unreadable_rows(day, record.path, record.agency_id, message, rows, malformed,
+                                                 id_column=ROW_ID_COLUMNS.get(record.table, "call_id")))
 
 
-def _conflict(landing: Path, paths: tuple[Path, ...], *, agency_id: str, day: dt.date) -> StagedFile:
+def _conflict(landing: Path, paths: tuple[Path, ...], *, table: str, agency_id: str, day: dt.date) -> StagedFile:
     """Several files of one agency for one day: each recorded (its hash, so verify covers it)
     and quarantined as one line, none read."""
     names = ", ".join(path.name for path in paths)
     message = (f"{len(paths)} files delivered for {agency_id} on {day.isoformat()} ({names}); which one holds "
-               f"the day's calls cannot be known, so none was audited. Deliver exactly one file, "
-               f"{agency_id}.csv, .csv.gz or .parquet, and rerun the day.")
-    staged = [_unreadable(FileRecord(path=_source(landing, path), sha256=_sha256_or_blank(path), table="cdr",
+               f"the day's {_DAY_FILE_CONTENT[table]} cannot be known, so none was audited. Deliver exactly one "
+               f"file, {agency_id}.csv, .csv.gz or .parquet, and rerun the day.")
+    staged = [_unreadable(FileRecord(path=_source(landing, path), sha256=_sha256_or_blank(path), table=table,
                                      agency_id=agency_id), day, message) for path in paths]
     return StagedFile(record=staged[0].record, typed=pd.DataFrame(), set_aside=_concat([s.set_aside for s in staged]),
                       others=[s.record for s in staged[1:]])
@@ -249,14 +280,18 @@ def missing_files(landing: Path, *, day: dt.date, contracts: pd.DataFrame,
 
 
 def stray_files(landing: Path, *, day: dt.date) -> list[FileRecord]:
-    """Entries of the day's CDR folder that are not agency files (`X.aside.csv`, `.csv`,
-    `notes.txt`, a folder): not audited, but recorded (status "ignored", hashed when they are
-    files) so that the manifest and the portfolio show everything that was delivered."""
-    return [FileRecord(path=_source(landing, path), sha256=_sha256_or_blank(path), table="cdr", status="ignored",
-                       message=f"{path.name!r} is not an agency file, so it was not audited: a CDR file is named "
-                               "<agency_id>.csv, .csv.gz or .parquet, the agency_id being 1 to 64 letters, digits, "
-                               "'_' or '-'. Rename it (or remove it) and rerun the day if it holds calls.")
-            for path in scan_cdr_folder(landing, day).strays]
+    """Entries of the day's CDR and SMS folders that are not agency files (`X.aside.csv`,
+    `.csv`, `notes.txt`, a folder): not audited, but recorded (status "ignored", hashed when
+    they are files) so that the manifest and the portfolio show everything that was delivered."""
+    return [FileRecord(path=_source(landing, path), sha256=_sha256_or_blank(path), table=kind, status="ignored",
+                       message=f"{path.name!r} is not an agency file, so it was not audited: {_FILE_KIND[kind]} is "
+                               "named <agency_id>.csv, .csv.gz or .parquet, the agency_id being 1 to 64 letters, "
+                               "digits, '_' or '-'. Rename it (or remove it) and rerun the day if it holds "
+                               f"{_DAY_FILE_CONTENT[kind]}.")
+            for kind in DAY_FOLDER_KINDS for path in scan_day_folder(landing, kind, day).strays]
+
+
+_FILE_KIND = {"cdr": "a CDR file", "sms": "an SMS file"}
 
 
 def unread_reference_files(landing: Path) -> list[FileRecord]:
@@ -321,20 +356,43 @@ def validate_calls(staged: list[StagedFile], *, day: dt.date,
     validation_columns() (lean_for_validation), and full_rows(i, positions) gives every
     column of those rows of staged[i] for the quarantine.
     """
+    return validate_files(staged, DayFiles("cdr", CALL_COLUMNS_KEPT, rows_in_call_order), day=day,
+                          full_rows=full_rows, chunk_rows=chunk_rows)
+
+
+@dataclass(frozen=True)
+class DayFiles:
+    """How the agencies' files of a day of one table are validated: the table (its suite, its
+    row id, ROW_ID_COLUMNS), the typed columns accepted rows keep, how the accepted parts are
+    put in order (`in_order([(frame, positions), ...])`), and how a failing row is shown in
+    quarantine (`shown(rows)`: e.g. a message's text masked further)."""
+
+    table: str
+    kept: tuple[str, ...]
+    in_order: Callable[[list[tuple[pd.DataFrame, np.ndarray]]], pd.DataFrame]
+    shown: Callable[[pd.DataFrame], pd.DataFrame] = lambda rows: rows
+    nothing: Callable[[], pd.DataFrame] = pd.DataFrame        # the accepted rows when no file has any
+
+
+def validate_files(staged: list[StagedFile], files: DayFiles, *, day: dt.date,
+                   full_rows: Callable[[int, np.ndarray], pd.DataFrame] | None = None,
+                   chunk_rows: int = CHUNK_ROWS) -> Ingested:
+    """validate_calls for the staged files of any table of agencies' day files (`files`)."""
+    table = files.table
     records = [s.record for s in staged] + [other for s in staged for other in s.others]
     quarantines = [s.set_aside for s in staged]
     present = [index for index, s in enumerate(staged) if not s.typed.empty]
     if not present:          # no file with a readable row (say, every line malformed): nothing to validate
         quarantine = _concat(quarantines)
         _count_rows(records, {}, quarantine)
-        return Ingested(accepted=pd.DataFrame(), quarantine=quarantine, files=records, dq_results={})
+        return Ingested(accepted=files.nothing(), quarantine=quarantine, files=records, dq_results={})
     parameters = {"audit_dates": [day.isoformat()], "known_timezones": sorted(_ZONES)}
     accepted_parts, accepted_per_file, results = [], {}, []
     for chunk in _chunks(present, [len(s.typed) for s in staged], chunk_rows):
         frames = [staged[index].typed for index in chunk]
-        batch = pd.concat([batch_frame(frame, "cdr") for frame in frames], ignore_index=True)
+        batch = pd.concat([batch_frame(frame, table) for frame in frames], ignore_index=True)
         labels = pd.concat([frame[["source", ROW]] for frame in frames], ignore_index=True)
-        validation = validate_table(batch, "cdr", row_labels=labels, parameters=parameters)
+        validation = validate_table(batch, table, row_labels=labels, parameters=parameters)
         results.append(validation.result)
         del batch, labels
         offsets = np.cumsum([0] + [len(frame) for frame in frames])
@@ -347,18 +405,19 @@ def validate_calls(staged: list[StagedFile], *, day: dt.date,
                 if rows is not frame:                              # only the failing rows, renumbered
                     reasons = reasons.iloc[failing].reset_index(drop=True)
                     rows = rows.reset_index(drop=True)
+                rows = files.shown(rows)
                 quarantines.append(_quarantine_rows(day, None, rows, reasons, rows["file_agency_id"],
-                                                    call_ids=rows["call_id"], table="cdr", malformed=[],
+                                                    call_ids=rows[ROW_ID_COLUMNS[table]], table=table, malformed=[],
                                                     delivered=staged[index].record.delivered_columns))
-            accepted_parts.append((frame[list(CALL_COLUMNS_KEPT)], np.flatnonzero(valid)))   # no copy yet
+            accepted_parts.append((frame[list(files.kept)], np.flatnonzero(valid)))   # no copy yet
             accepted_per_file[frame["source"].iloc[0]] = int(valid.sum())      # one file per frame
             staged[index].typed = pd.DataFrame()                               # released
         del frames
     quarantine = _concat(quarantines)
-    accepted = rows_in_call_order(accepted_parts)          # the store and the rules sort no more
+    accepted = files.in_order(accepted_parts)          # the store and the rules sort no more
     _count_rows(records, accepted_per_file, quarantine)
     return Ingested(accepted=accepted, quarantine=quarantine, files=records,
-                    dq_results={"cdr": merge_results(results)})
+                    dq_results={table: merge_results(results)})
 
 
 def _count_rows(records: list[FileRecord], accepted_per_file: dict[str, int], quarantine: pd.DataFrame) -> None:
@@ -435,7 +494,8 @@ def _quarantine_rows(day: dt.date, source: str | None, frame: pd.DataFrame, reas
 
 
 def _unreadable_rows(day: dt.date, source: str, agency_id: str, message: str,
-                     rows: pd.DataFrame | None, malformed: list[tuple[int, str]] = ()) -> pd.DataFrame:
+                     rows: pd.DataFrame | None, malformed: list[tuple[int, str]] = (), *,
+                     id_column: str = "call_id") -> pd.DataFrame:
     """Quarantine rows of an unreadable file: each row and malformed line it let us count, with
     its line number, call_id and reason but `raw` blank (such a file may be anything: a password
     file, a key); or one row 0 standing for the file, its `raw` the audit's own message."""
@@ -450,7 +510,7 @@ def _unreadable_rows(day: dt.date, source: str, agency_id: str, message: str,
                                       np.array([n for n, _ in malformed], dtype="int64")]),
         # The rows come as read, before trimming (the file failed before it): call_id is
         # trimmed here as everywhere else, so " C1" quarantines as "C1".
-        "call_id": (rows["call_id"].str.strip().fillna("").astype("str").tolist() if "call_id" in rows
+        "call_id": (rows[id_column].str.strip().fillna("").astype("str").tolist() if id_column in rows
                     else [""] * len(rows)) + [""] * len(malformed),
         "reasons": "DQ_FILE_UNREADABLE",
         "raw": "",              # never echoed: a file the audit cannot read may be anything (no contract header)
@@ -470,3 +530,15 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame({c: pd.Series([], dtype="str") for c in QUARANTINE_COLUMNS})
     return pd.concat(frames, ignore_index=True)
+
+
+_SMS_NAMES = frozenset({"stage_sms_file", "validate_messages", "missing_sms_files", "type_sms"})
+
+
+def __getattr__(name: str):
+    """The SMS files' stage, validation and file rules (audits.ingest_sms), named here beside
+    the CDRs' (imported on first use: ingest_sms builds on this module)."""
+    if name in _SMS_NAMES:
+        from audits import ingest_sms
+        return getattr(ingest_sms, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -108,19 +108,31 @@ def find_table_file(folder: Path, stem: str, suffixes: tuple[str, ...]) -> Path 
     return None
 
 
+# The folders of the day's agency files, by kind: `<landing>/<kind>/<YYYY-MM-DD>/<agency_id>.<suffix>`
+# (CDRs: data-contract.md §1; text messages: sms.md §1). Both kinds follow the same file rules.
+DAY_FOLDER_KINDS = ("cdr", "sms")
+
+
 @dataclass(frozen=True)
 class DayFolder:
-    """What `<landing>/cdr/<day>/` holds, by name: each agency's file(s), and the rest."""
+    """What `<landing>/<kind>/<day>/` holds, by name: each agency's file(s), and the rest."""
 
     files: dict[str, tuple[Path, ...]]     # agency_id -> its files by name (several: a conflict)
     strays: tuple[Path, ...]               # entries that are not <agency_id>.csv|.csv.gz|.parquet
 
 
-def scan_cdr_folder(landing: Path, day: dt.date) -> DayFolder:
-    """Every entry of the day's CDR folder, by name only. An entry named like an agency file
-    is that agency's even when it is a directory or cannot be opened (staging finds it
-    unreadable), and every other entry is a stray: nothing delivered goes unreported."""
-    folder = landing / "cdr" / day.isoformat()
+def day_folder(landing: Path, kind: str, day: dt.date) -> Path:
+    """`<landing>/<kind>/<YYYY-MM-DD>` for a kind of DAY_FOLDER_KINDS."""
+    if kind not in DAY_FOLDER_KINDS:
+        raise ValueError(f"unknown kind of day folder {kind!r}; expected one of {', '.join(DAY_FOLDER_KINDS)}")
+    return landing / kind / day.isoformat()
+
+
+def scan_day_folder(landing: Path, kind: str, day: dt.date) -> DayFolder:
+    """Every entry of the day's folder of `kind` (cdr, sms), by name only. An entry named like an
+    agency file is that agency's even when it is a directory or cannot be opened (staging finds
+    it unreadable), and every other entry is a stray: nothing delivered goes unreported."""
+    folder = day_folder(landing, kind, day)
     files: dict[str, list[Path]] = {}
     strays = []
     for path in sorted(folder.iterdir()) if folder.is_dir() else ():
@@ -130,6 +142,16 @@ def scan_cdr_folder(landing: Path, day: dt.date) -> DayFolder:
         else:
             files.setdefault(agency_id, []).append(path)
     return DayFolder(files={a: tuple(paths) for a, paths in files.items()}, strays=tuple(strays))
+
+
+def scan_cdr_folder(landing: Path, day: dt.date) -> DayFolder:
+    """The day's CDR folder, `<landing>/cdr/<day>/` (scan_day_folder)."""
+    return scan_day_folder(landing, "cdr", day)
+
+
+def scan_sms_folder(landing: Path, day: dt.date) -> DayFolder:
+    """The day's text-message folder, `<landing>/sms/<day>/` (scan_day_folder; may be absent)."""
+    return scan_day_folder(landing, "sms", day)
 
 
 def agency_of_file(name: str) -> str | None:
@@ -145,7 +167,16 @@ def agency_of_file(name: str) -> str | None:
 
 def list_cdr_files(landing: Path, day: dt.date) -> dict[str, Path]:
     """agency_id -> CDR file of the day (the first by name when an agency delivered several)."""
-    return {agency_id: paths[0] for agency_id, paths in scan_cdr_folder(landing, day).files.items()}
+    return _first_files(scan_cdr_folder(landing, day))
+
+
+def list_sms_files(landing: Path, day: dt.date) -> dict[str, Path]:
+    """agency_id -> SMS file of the day (the first by name when an agency delivered several)."""
+    return _first_files(scan_sms_folder(landing, day))
+
+
+def _first_files(folder: DayFolder) -> dict[str, Path]:
+    return {agency_id: paths[0] for agency_id, paths in folder.files.items()}
 
 
 # --- reading text -----------------------------------------------------------------------

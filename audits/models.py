@@ -13,6 +13,7 @@ from enum import Enum
 # --- enumerations of the data contract -------------------------------------------------
 
 PURPOSES = ("marketing", "collection", "servicing")
+CHANNELS = ("call", "sms")          # contracts.channels, caller_numbers.channel (sms.md §1); blank = call
 DISPOSITIONS = ("ANSWERED", "NO_ANSWER", "BUSY", "REJECTED", "VOICEMAIL", "FAILED")
 OUTCOMES = ("RIGHT_PARTY", "WRONG_PARTY", "REFUSED", "COMPLAINT")
 CONVERSATION_OUTCOMES = ("RIGHT_PARTY", "REFUSED", "COMPLAINT")          # an answered call that reached someone
@@ -27,10 +28,12 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "contracts": (
         ("agency_id", "contract_id", "contract_start", "contract_end"),
         ("agency_name", "permitted_purposes", "permitted_products", "licence_no",
-         "licence_expiry", "nda_signed", "nda_expiry", "timezone"),
+         "licence_expiry", "nda_signed", "nda_expiry", "timezone",
+         "channels"),                  # sms.md §1: `call`, `sms` or both; blank = call
     ),
     "agents": (("agency_id", "agent_id", "active_from"), ("active_to", "trained_on")),
-    "caller_numbers": (("agency_id", "caller_number", "registered_from"), ("registered_to",)),
+    # channel (sms.md §1): `call` or `sms`, blank = call; an sms row's caller_number is a port
+    "caller_numbers": (("agency_id", "caller_number", "registered_from"), ("registered_to", "channel")),
     "campaigns": (("campaign_id",), ("purpose", "product")),
     "assignments": (
         ("agency_id", "campaign_id", "customer_id", "phone", "assigned_from"),
@@ -41,6 +44,11 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("call_id", "agency_id", "agent_id", "campaign_id", "caller_number", "callee_number",
          "start_time", "end_time", "disposition"),
         ("answer_time", "outcome", "notes", "callee_tz"),
+    ),
+    # sms.md §1: one agency's text messages of a day (`text` is personal data, never output)
+    "sms": (
+        ("message_id", "agency_id", "campaign_id", "direction", "sender", "customer_number", "sent_at"),
+        ("agent_id", "status", "text", "customer_tz"),
     ),
     "exceptions": (      # agency_id and rule_id are required unless case_id names the case (cases.md §3)
         ("exception_id", "valid_from", "valid_to", "approved_by", "approved_on", "reason"),
@@ -58,9 +66,10 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 COLUMN_KINDS: dict[str, dict[str, str]] = {
     "contracts": {"contract_start": "date", "contract_end": "date", "licence_expiry": "date",
                   "nda_signed": "date", "nda_expiry": "date", "permitted_purposes": "list",
-                  "permitted_products": "list", "timezone": "timezone"},
+                  "permitted_products": "list", "timezone": "timezone", "channels": "list"},
     "agents": {"active_from": "date", "active_to": "date", "trained_on": "date"},
-    "caller_numbers": {"caller_number": "phone", "registered_from": "date", "registered_to": "date"},
+    "caller_numbers": {"caller_number": "phone", "registered_from": "date", "registered_to": "date",
+                       "channel": "enum"},
     "campaigns": {"purpose": "enum"},
     "assignments": {"phone": "phone", "assigned_from": "date", "assigned_to": "date"},
     "consents": {"phone": "phone", "marketing_consent_at": "timestamp",
@@ -68,6 +77,8 @@ COLUMN_KINDS: dict[str, dict[str, str]] = {
     "cdr": {"caller_number": "phone", "callee_number": "phone", "start_time": "timestamp",
             "answer_time": "timestamp", "end_time": "timestamp", "disposition": "enum",
             "outcome": "enum", "callee_tz": "timezone"},
+    "sms": {"customer_number": "phone", "sent_at": "timestamp", "direction": "enum", "status": "enum",
+            "customer_tz": "timezone"},
     "exceptions": {"valid_from": "date", "valid_to": "date", "approved_on": "date"},
     "disputes": {"raised_on": "date", "status": "enum", "decided_on": "date"},
     "complaints": {"received_at": "timestamp", "phone": "phone", "channel": "enum", "category": "enum"},
@@ -110,6 +121,7 @@ DQ_ROW_REASONS = (
     "DQ_MISSING_FIELD", "DQ_BAD_TIMESTAMP", "DQ_TIME_ORDER", "DQ_BAD_PHONE", "DQ_BAD_ENUM",
     "DQ_DUPLICATE_CALL_ID", "DQ_AGENCY_MISMATCH", "DQ_OUT_OF_DAY", "DQ_MALFORMED_ROW",
 )
+DQ_MESSAGE_REASONS = ("DQ_DUPLICATE_MESSAGE_ID",)     # sms.md §1: SMS files only (a message_id seen before in the file)
 DQ_FILE_REASONS = ("DQ_FILE_MISSING", "DQ_FILE_UNREADABLE")
 
 # Early warnings (signals.md §2): the metrics per entity and day, in this order, and warnings.csv.

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from audits.loaders import TEXT
-from audits.models import PURPOSES
+from audits.models import CHANNELS, PURPOSES
 from audits.phones import normalise_phones
 from audits.values import is_timezone, parse_dates, parse_lists, parse_timestamps
 from audits.workers import in_threads
@@ -27,7 +27,9 @@ CALL_COLUMNS_KEPT = ("call_id", "agency_id", "agent_id", "campaign_id", "caller_
 _CALL_ORDER = ("start_utc", "agency_id", "call_id")      # call order: every rule counts calls in it
 REFERENCE_COLUMNS_KEPT = {
     "agents": ("agency_id", "agent_id", "active_from_date", "active_to_date", "trained_on_date"),
-    "caller_numbers": ("agency_id", "caller_e164", "registered_from_date", "registered_to_date"),
+    # caller_number and channel: an sms row registers a port, read by the SMS rules as its digits
+    "caller_numbers": ("agency_id", "caller_e164", "registered_from_date", "registered_to_date", "caller_number",
+                       "channel"),
     "assignments": ("agency_id", "phone_e164", "assigned_from_date", "assigned_to_date"),
     "consents": ("phone_e164", "marketing_consent_utc", "marketing_withdrawn_utc"),
 }
@@ -54,10 +56,17 @@ def type_reference(table: str, frame: pd.DataFrame, *, bank_zone: str, region: s
         typed["purposes"] = parse_lists(frame["permitted_purposes"])
         typed["products"] = parse_lists(frame["permitted_products"], lower=False)
         typed["purposes_valid"] = typed["purposes"].map(lambda items: items <= frozenset(PURPOSES)).astype(bool)
+        channels = parse_lists(_optional(frame, "channels"))
+        typed["channels_valid"] = channels.map(lambda items: items <= frozenset(CHANNELS)).astype(bool)
     if table == "campaigns":
         typed["purpose_code"] = frame["purpose"].str.lower()
     if table == "caller_numbers":
-        typed["caller_e164"] = normalise_phones(frame["caller_number"], region)
+        channel = _optional(frame, "channel").str.strip().str.lower()
+        typed["channel_code"] = channel
+        # An sms row's caller_number is a port (106900001234), read as digits by the SMS rules and
+        # never validated as a phone number: only call rows (blank channel: call) have a phone.
+        typed["caller_phone"] = frame["caller_number"].where(~channel.eq("sms").fillna(False).to_numpy(bool))
+        typed["caller_e164"] = normalise_phones(typed["caller_phone"], region)
     if table in ("assignments", "consents"):
         typed["phone_e164"] = normalise_phones(frame["phone"], region)
     if table == "consents":
@@ -67,6 +76,13 @@ def type_reference(table: str, frame: pd.DataFrame, *, bank_zone: str, region: s
         key = list(_DUPLICATE_KEYS[table])
         typed["key_repeated"] = frame.duplicated(subset=key, keep="first") & frame[key].notna().all(axis=1)
     return typed
+
+
+def _optional(frame: pd.DataFrame, column: str) -> pd.Series:
+    """An optional column as text (all null when the frame lacks it)."""
+    if column in frame:
+        return frame[column].astype(TEXT)
+    return pd.Series(pd.NA, index=frame.index, dtype=TEXT)
 
 
 def type_cdr(frame: pd.DataFrame, *, source: str, file_agency_id: str, local_zone: str,

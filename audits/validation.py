@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[1] / "expectations"
-SUITE_TABLES = ("cdr", "contracts", "agents", "caller_numbers", "campaigns", "assignments", "consents", "exceptions",
-                "disputes", "complaints")
+SUITE_TABLES = ("cdr", "sms", "contracts", "agents", "caller_numbers", "campaigns", "assignments", "consents",
+                "exceptions", "disputes", "complaints")
 _RESULT_FORMAT = {"result_format": "COMPLETE", "partial_unexpected_count": 0,
                   "return_unexpected_index_query": False}
 _PARTIAL_ROWS_KEPT = 20

@@ -97,7 +97,7 @@ def test_contracts_xlsx_with_timezone_and_Timezone_stops_the_run_with_a_clear_me
     sheet = workbook.active
     contract = REFERENCE["contracts"][0]
     sheet.append(CONTRACT_COLUMNS + ["Timezone "])
-    sheet.append([contract[c] for c in CONTRACT_COLUMNS] + ["Europe/London"])
+    sheet.append([contract.get(c, "") for c in CONTRACT_COLUMNS] + ["Europe/London"])
     workbook.save(landing / "reference" / "contracts.xlsx")
     assert _run_cli(tmp_path) == 2
     message = capsys.readouterr().err
@@ -224,7 +224,7 @@ def _contracts_xlsx(landing, **cells):
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.append(CONTRACT_COLUMNS)
-    sheet.append([cells.get(c, REFERENCE["contracts"][0][c]) or None for c in CONTRACT_COLUMNS])
+    sheet.append([cells.get(c, REFERENCE["contracts"][0].get(c, "")) or None for c in CONTRACT_COLUMNS])
     path = landing / "reference" / "contracts.xlsx"
     workbook.save(path)
     return path, sheet

@@ -85,9 +85,18 @@ def calls_by_untrained_agents(inputs: RuleInputs) -> pd.DataFrame:
     return as_violations(inputs, rows, "QUAL_AGENT_UNTRAINED", detail)
 
 
+def call_numbers(caller_numbers: pd.DataFrame) -> pd.DataFrame:
+    """The caller_numbers rows that register a caller number for calls: channel blank, absent
+    or `call` (an `sms` row registers a texting port, sms.md §1)."""
+    if "channel" not in caller_numbers:
+        return caller_numbers
+    sms = caller_numbers["channel"].str.strip().str.lower().eq("sms").fillna(False).to_numpy(bool)
+    return caller_numbers[~sms]
+
+
 def calls_from_unregistered_numbers(inputs: RuleInputs) -> pd.DataFrame:
     """QUAL_UNREGISTERED_CALLER_ID: the caller number is not registered to the agency on D."""
-    calls, numbers = inputs.calls, inputs.caller_numbers
+    calls, numbers = inputs.calls, call_numbers(inputs.caller_numbers)
     live = numbers[active_on(numbers, "registered_from_date", "registered_to_date", inputs.day64)]
     rows = calls[~pairs_in((calls["agency_id"], calls["caller_e164"]), (live["agency_id"], live["caller_e164"]))]
     return as_violations(inputs, rows, "QUAL_UNREGISTERED_CALLER_ID",

@@ -11,7 +11,14 @@ import pyarrow.parquet as pq
 
 from audits.config import ConfigError, Rulepack
 from audits.ingest import decision_paths
-from audits.loaders import REFERENCE_SUFFIXES, FileUnreadable, find_table_file, read_table, scan_cdr_folder
+from audits.loaders import (
+    DAY_FOLDER_KINDS,
+    REFERENCE_SUFFIXES,
+    FileUnreadable,
+    find_table_file,
+    read_table,
+    scan_day_folder,
+)
 from audits.manifest import hash_mismatch, readable_now, whole_number
 from audits.models import DECISION_TABLES, REFERENCE_TABLES
 from audits.rulepack import load_rulepack, rulepack_file
@@ -31,12 +38,13 @@ def check_landing(manifest: dict) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     changed: list[str] = []
     inputs = manifest["inputs"]
-    cdr_agencies = [e.get("agency_id") for e in inputs if e.get("table") == "cdr" and e.get("status") != "ignored"]
-    # An agency that delivered two files for the day has neither read (both unreadable, 0 rows).
-    in_conflict = {agency for agency in cdr_agencies if agency and cdr_agencies.count(agency) > 1}
+    day_files = [(e.get("table"), e.get("agency_id")) for e in inputs
+                 if e.get("table") in DAY_FOLDER_KINDS and e.get("status") != "ignored"]
+    # An agency that delivered two files of a kind (cdr, sms) for the day has neither read (both unreadable, 0 rows).
+    in_conflict = {key for key in day_files if key[1] and day_files.count(key) > 1}
     for entry in inputs:
         path, table = str(entry.get("path")), entry.get("table")
-        if table not in (*REFERENCE_TABLES, *DECISION_TABLES, "cdr", "complaints") and \
+        if table not in (*REFERENCE_TABLES, *DECISION_TABLES, *DAY_FOLDER_KINDS, "complaints") and \
                 not (table == "reference" and entry.get("status") == "ignored"):      # a file no audit reads
             problems.append(f"input {path}: table {table!r} is not an input table.")
             continue
@@ -51,7 +59,7 @@ def check_landing(manifest: dict) -> tuple[list[str], list[str]]:
             continue
         mismatch = hash_mismatch(file, str(entry.get("sha256")), f"input {path}",
                                  "the input changed since the audit")
-        if mismatch or entry.get("status") == "ignored" or entry.get("agency_id") in in_conflict:   # never read
+        if mismatch or entry.get("status") == "ignored" or (table, entry.get("agency_id")) in in_conflict:  # never read
             changed += mismatch
             continue
         rows = _rows_in(file, table)
@@ -72,9 +80,18 @@ def check_landing(manifest: dict) -> tuple[list[str], list[str]]:
     changed += _decision_tables_listed(landing, inputs)
     day = dt.date.fromisoformat(str(manifest["audit_date"]))
     changed += _complaints_listed(landing, day, manifest)
-    delivered = {str(e.get("path")) for e in inputs if e.get("table") == "cdr" and e.get("status") != "missing"}
-    recorded_missing = {str(e.get("path")) for e in inputs if e.get("table") == "cdr" and e.get("status") == "missing"}
-    folder = scan_cdr_folder(landing, day)
+    for kind in DAY_FOLDER_KINDS:
+        changed += _day_folder_listed(landing, day, kind, inputs)
+    return problems, changed
+
+
+def _day_folder_listed(landing: Path, day: dt.date, kind: str, inputs: list[dict]) -> list[str]:
+    """Every entry of the day's folder of `kind` (cdr, sms) is an input of the manifest, and
+    none recorded missing is there now."""
+    changed = []
+    delivered = {str(e.get("path")) for e in inputs if e.get("table") == kind and e.get("status") != "missing"}
+    recorded_missing = {str(e.get("path")) for e in inputs if e.get("table") == kind and e.get("status") == "missing"}
+    folder = scan_day_folder(landing, kind, day)
     found = sorted((agency, file) for agency, files in folder.files.items() for file in files)
     for agency, file in found + [("(not an agency file)", stray) for stray in folder.strays]:
         path = file.relative_to(landing).as_posix()
@@ -84,7 +101,7 @@ def check_landing(manifest: dict) -> tuple[list[str], list[str]]:
         elif path not in delivered:
             changed.append(f"input {path}: agency {agency}'s file of the day is in the landing zone but not an "
                            "input of the manifest (delivered after the audit, or dropped from the manifest).")
-    return problems, changed
+    return changed
 
 
 def _decision_tables_listed(landing: Path, inputs: list[dict]) -> list[str]:
