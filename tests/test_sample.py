@@ -14,7 +14,7 @@ import phonenumbers
 import pyarrow.parquet as pq
 import pytest
 
-from audits.models import DQ_FILE_REASONS, DQ_ROW_REASONS, RULES_BY_ID, TABLE_COLUMNS
+from audits.models import DQ_FILE_REASONS, DQ_MESSAGE_REASONS, DQ_ROW_REASONS, RULES_BY_ID, TABLE_COLUMNS
 from audits.sample import write_sample_landing
 
 START = dt.date(2026, 11, 27)
@@ -97,7 +97,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(landing, tmp_path):
 
 
 def test_every_rule_and_every_dq_reason_is_planted(truth):
-    expected = set(RULES_BY_ID) | set(DQ_ROW_REASONS) | set(DQ_FILE_REASONS) | {"DQ_DUPLICATE_MESSAGE_ID"}
+    expected = set(RULES_BY_ID) | set(DQ_ROW_REASONS) | set(DQ_MESSAGE_REASONS) | set(DQ_FILE_REASONS)
     assert expected - set(truth["rule_id"]) == set()
     assert set(truth["rule_id"]) - expected == set()
     history = truth[truth["rule_id"].isin(["FREQ_ROLLING_7D", "FREQ_COOLING_OFF", "FREQ_AFTER_REFUSAL"])]
@@ -110,7 +110,7 @@ def test_truth_format(landing, truth):
     assert set(truth["channel"]) == {"call", "sms"}
     rules = truth[~truth["rule_id"].str.startswith("DQ_")]
     assert (rules["row_number"] == "").all() and (rules["call_id"] != "").all()
-    rows = truth[truth["rule_id"].isin([*DQ_ROW_REASONS, "DQ_DUPLICATE_MESSAGE_ID"])]
+    rows = truth[truth["rule_id"].isin([*DQ_ROW_REASONS, *DQ_MESSAGE_REASONS])]
     assert rows["row_number"].str.fullmatch(r"[1-9]\d*").all()
     files = truth[truth["rule_id"].isin(DQ_FILE_REASONS)]
     assert files[["agency_id", "call_id", "rule_id", "row_number", "date"]].values.tolist() == [
