@@ -69,7 +69,7 @@ def test_the_rewrite_uses_every_form(audited):
     expected = {"T", "space", "Z", "+hh", "+hhmm", "+hh:mm", "comma fraction", "dot fraction", "no seconds",
                 "(+86)", "0086", "+86 ", "bare national", "enum changed", "enum list changed", "white space",
                 "malformed row", "CRLF", "LF", "reference as csv", "reference as bom", "reference as gb18030",
-                *(f"cdr as {fmt}" for fmt in FORMATS)}
+                *(f"cdr as {fmt}" for fmt in FORMATS), *(f"sms as {fmt}" for fmt in FORMATS)}
     assert expected - set(forms.counts) == set()
 
 
