@@ -114,6 +114,7 @@ VIOLATION_COLUMNS = (
     "audit_date", "agency_id", "rule_id", "family", "severity", "call_id", "agent_id",
     "campaign_id", "callee_masked", "callee_key", "start_time", "detail",
     "case_id", "decision",      # cases.md §4: appended; decision blank until exceptions and disputes
+    "channel",                  # sms.md §3: appended; `call` or `sms` (CHANNELS; call_id then holds the message_id)
 )
 QUARANTINE_COLUMNS = ("audit_date", "source", "agency_id", "row_number", "call_id", "reasons", "raw")
 

@@ -1,8 +1,8 @@
 """run_audit(config): the stages of one business day, each also runnable as its own Airflow task.
 
     stage_reference   reference tables validated; earlier landing days missing from the store ingested
-    stage_agency      one agency's CDR file read and typed (fans out per agency)
-    stage_day         all agencies' rows validated in one batch; quarantine; store partition D
+    stage_agency      one agency's CDR and SMS files read and typed (fans out per agency)
+    stage_day         all agencies' rows validated in one batch (calls, then texts); quarantine; store partition D
     stage_rules       the rules, bank-wide, over day D and the history
     stage_publish     scores, scorecards, manifest; the report published atomically
 
@@ -33,17 +33,20 @@ from audits.ingest import (
     missing_files,
     reference_paths,
     stage_cdr_file,
+    stage_sms_file,
     stray_files,
     unread_reference_files,
     validate_calls,
     validation_columns,
 )
-from audits.loaders import list_cdr_files, scan_cdr_folder
+from audits.ingest_sms import missing_sms_files, validate_messages
+from audits.loaders import list_cdr_files, list_sms_files, scan_day_folder
 from audits.models import REFERENCE_TABLES
 from audits.privacy import key_fingerprint
 from audits.report import AuditResult, publish_report, publishing, recover_publishes
 from audits.rules import RuleInputs, rule_groups, run_rules, sort_violations
 from audits.rules.inputs import compact_history, enrich_calls
+from audits.rules.sms_inputs import MessageInputs, enrich_messages, no_messages, opt_outs_of
 from audits.signals import daily as warning_signals
 from audits.signals.complaints import complaint_signals
 from audits.signals.effects import escalated
@@ -128,7 +131,7 @@ def stage_reference_tables(config: AuditConfig) -> None:
     """Read, type and validate the six reference tables into the work directory, the largest
     first, in config.workers processes. CannotAudit when one is missing or unreadable."""
     paths = reference_paths(config.landing)
-    validation.prepare([*REFERENCE_TABLES, "cdr"])
+    validation.prepare([*REFERENCE_TABLES, "cdr", "sms"])
     largest_first = sorted(REFERENCE_TABLES, key=lambda table: -paths[table].lstat().st_size)   # a link: refused later
     in_processes(_stage_reference_table, [(config, table, paths[table]) for table in largest_first], config.workers)
 
@@ -141,7 +144,8 @@ def _stage_reference_table(config: AuditConfig, table: str, path) -> str:
 
 
 def delivered_agencies(config: AuditConfig) -> list[str]:
-    files = list_cdr_files(config.landing, config.audit_date)
+    """Agencies that delivered a CDR file or an SMS file (or both) for the day."""
+    files = {*list_cdr_files(config.landing, config.audit_date), *list_sms_files(config.landing, config.audit_date)}
     return sorted(a for a in files if config.agencies is None or a in config.agencies)
 
 
@@ -154,23 +158,32 @@ def expected_agencies(config: AuditConfig) -> list[str]:
     return sorted(a for a in expected if config.agencies is None or a in config.agencies)
 
 
+DAY_TABLES = ("cdr", "sms")          # an agency's files of the day: its calls, its text messages
+_STAGE = {"cdr": stage_cdr_file, "sms": stage_sms_file}
+
+
 def stage_agency(config: AuditConfig, agency_id: str) -> str:
-    """Read and type one agency's file of the day; returns the agency id."""
+    """Read and type one agency's files of the day (its CDR file, its SMS file: either or both);
+    returns the agency id."""
     work = WorkDir(config)
     with work.in_use():
         contracts = work.load_ingested("reference/contracts").accepted
         pack = config.rulepack
         zone = agency_zones(contracts, config.audit_date, pack.bank_timezone).get(agency_id, pack.bank_timezone)
-        return _stage_file(config, agency_id, scan_cdr_folder(config.landing, config.audit_date).files[agency_id],
-                           zone)
+        for table in DAY_TABLES:
+            paths = scan_day_folder(config.landing, table, config.audit_date).files.get(agency_id)
+            if paths:
+                _stage_file(config, agency_id, paths, zone, table)
+        return agency_id
 
 
-def _stage_file(config: AuditConfig, agency_id: str, paths: tuple, zone: str) -> str:
-    """Stage the agency's file of the day (`paths`: more than one is a conflict, see stage_cdr_file)."""
+def _stage_file(config: AuditConfig, agency_id: str, paths: tuple, zone: str, table: str = "cdr") -> str:
+    """Stage the agency's file of the day of `table` (cdr, sms; `paths`: more than one is a
+    conflict, see stage_cdr_file)."""
     stamp = input_stamps(paths)                         # before reading: a change while reading shows later
-    staged = stage_cdr_file(config.landing, paths[0], others=paths[1:], agency_id=agency_id, day=config.audit_date,
-                            local_zone=zone, rulepack=config.rulepack, max_bytes=config.max_file_bytes)
-    WorkDir(config).save_staged(agency_id, staged, stamp)
+    staged = _STAGE[table](config.landing, paths[0], others=paths[1:], agency_id=agency_id, day=config.audit_date,
+                           local_zone=zone, rulepack=config.rulepack, max_bytes=config.max_file_bytes)
+    WorkDir(config).save_staged(agency_id, staged, stamp, table=table)
     return agency_id
 
 
@@ -193,33 +206,44 @@ def input_stamp(path) -> dict:
 
 
 def stage_day(config: AuditConfig) -> None:
-    """Validate every staged agency file in one batch; write the store partition of the day."""
+    """Validate every staged agency file in one batch (calls, then text messages); write the
+    store partitions of the day (calls and refusals, messages and opt-outs)."""
     reuse_freed_memory()
     work = WorkDir(config)
     with work.in_use():
         contracts = work.load_ingested("reference/contracts").accepted
+        campaigns = work.load_ingested("reference/campaigns").accepted
         _current_staging(config, work)
         today = _validate_staged(work, config.audit_date)
         today.files += missing_files(config.landing, day=config.audit_date, contracts=contracts,
                                      agencies=config.agencies)
-        today.files += stray_files(config.landing, day=config.audit_date)
+        today.files += stray_files(config.landing, day=config.audit_date)       # of both folders
         today.files += unread_reference_files(config.landing)
+        texts = _validate_staged_messages(work, config.audit_date)
+        texts.files += missing_sms_files(config.landing, day=config.audit_date, contracts=contracts,
+                                         agencies=config.agencies)
+        opt_outs = opt_outs_of(enrich_messages(texts.accepted, campaigns, config.rulepack.sms))
         store.write_day(config.store, config.audit_date, today.accepted if not today.accepted.empty else _no_calls(),
+                        messages=texts.accepted, opt_outs=opt_outs,
                         run_id=config.run_id, wait_seconds=config.lock_wait_seconds)   # an empty day too
         work.save_ingested("day", today)
+        work.save_ingested("sms-day", texts)
 
 
 def _current_staging(config: AuditConfig, work: WorkDir) -> None:
     """Make the staged agency files exactly those of the files in the landing zone now: a
     staged file whose input was withdrawn is dropped, one whose input changed since it was
     staged (or that arrived after the others were staged) is staged again, here."""
-    files = scan_cdr_folder(config.landing, config.audit_date).files
-    current = {a: paths for a, paths in files.items() if config.agencies is None or a in config.agencies}
-    for agency_id in work.staged_agencies():
-        paths = current.get(agency_id)
-        if paths is None or work.staged_stamp(agency_id) != input_stamps(paths):
-            work.drop_staged(agency_id)
-    for agency_id in sorted(set(current) - set(work.staged_agencies())):
+    stale = set()
+    for table in DAY_TABLES:
+        files = scan_day_folder(config.landing, table, config.audit_date).files
+        current = {a: paths for a, paths in files.items() if config.agencies is None or a in config.agencies}
+        for agency_id in work.staged_agencies(table=table):
+            paths = current.get(agency_id)
+            if paths is None or work.staged_stamp(agency_id, table=table) != input_stamps(paths):
+                work.drop_staged(agency_id, table=table)
+        stale |= set(current) - set(work.staged_agencies(table=table))
+    for agency_id in sorted(stale):
         stage_agency(config, agency_id)
 
 
@@ -230,6 +254,29 @@ def _validate_staged(work: WorkDir, day: dt.date) -> Ingested:
                           full_rows=work.staged_rows)
 
 
+def _validate_staged_messages(work: WorkDir, day: dt.date) -> Ingested:
+    """The staged SMS files of the work directory validated (accepted: MESSAGE_COLUMNS)."""
+    accepted = validate_messages(work.load_staged(table="sms"), day=day)
+    if accepted.accepted.empty:
+        accepted.accepted = no_messages()
+    return accepted
+
+
+def day_texts(work: WorkDir) -> Ingested:
+    """The day's validated SMS files (stage_day); none in a work directory from before texts."""
+    try:
+        return work.load_ingested("sms-day")
+    except WorkMissing:
+        return Ingested(accepted=no_messages(), quarantine=pd.DataFrame(), files=[], dq_results={})
+
+
+def day_messages(work: WorkDir, campaigns: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
+    """The day's accepted text messages enriched (sms_inputs.enrich_messages), as publishing
+    hands them on."""
+    accepted = day_texts(work).accepted
+    return enrich_messages(accepted if not accepted.empty else no_messages(), campaigns, config.rulepack.sms)
+
+
 def stage_rules(config: AuditConfig, *, partition: int = 0, partitions: int = 1, workers: int = 1) -> None:
     """The rules, bank-wide, over the day's calls and the history: all of them (in `workers`
     processes), or one hash partition of the numbers (then merge_rule_partitions joins the parts)."""
@@ -238,7 +285,8 @@ def stage_rules(config: AuditConfig, *, partition: int = 0, partitions: int = 1,
     with work.in_use():
         read: list[dict] = []
         inputs = rule_inputs(config, {t: work.load_ingested(f"reference/{t}").accepted for t in REFERENCE_TABLES},
-                             work.load_ingested("day").accepted, read=read)   # held by `inputs` only
+                             work.load_ingested("day").accepted, read=read,   # held by `inputs` only
+                             messages=day_texts(work).accepted)
         work.save_json("history", read)
         if partitions == 1:
             found = run_rules_in_processes(inputs, workers)
@@ -269,9 +317,11 @@ def stage_publish(config: AuditConfig) -> AuditResult:
     work = WorkDir(config)
     with publishing(config), work.in_use():
         reference = {t: work.load_ingested(f"reference/{t}") for t in REFERENCE_TABLES}
-        today = work.load_ingested("day")
+        today = with_texts(work.load_ingested("day"), day_texts(work))
         same_key_throughout(work.load_json("violations.keys"), config)
         calls = day_calls(work, reference["campaigns"].accepted, config)
+        messages = day_messages(work, reference["campaigns"].accepted, config)
+        messages = messages if not messages.empty else None            # no texts: outputs as before them
         day_cases = cases_of_day(config, work.load_frame("violations"), calls,     # decisions applied
                                  not_assessed=not_assessed_agencies(today.files),
                                  desk_decisions=partial(nightly.decisions_of_run, config))
@@ -284,11 +334,22 @@ def stage_publish(config: AuditConfig) -> AuditResult:
                                                             numbers=signals.numbers)
         result = publish_report(config, reference, today, calls, violations, cases=cases,
                                 history=work.load_json("history"), signals=signals, warnings=warnings,
-                                warnings_baseline=baseline, desk=day_cases.desk)
+                                warnings_baseline=baseline, desk=day_cases.desk, messages=messages)
         commit_cases(config.store, config.audit_date, run_id=config.run_id,   # published: the day's case
                      wait_seconds=config.lock_wait_seconds)                 # files join the chain
         work.remove()
     return result
+
+
+def with_texts(today: Ingested, texts: Ingested) -> Ingested:
+    """The day's calls (accepted) with the records, quarantine and data-quality results of its
+    CDR and SMS files together, as the report lists them."""
+    if not texts.files and texts.quarantine.empty:
+        return today
+    quarantine = pd.concat([q for q in (today.quarantine, texts.quarantine) if not q.empty] or [today.quarantine],
+                           ignore_index=True)
+    return Ingested(accepted=today.accepted, quarantine=quarantine, files=[*today.files, *texts.files],
+                    dq_results={**today.dq_results, **texts.dq_results})
 
 
 def same_key_throughout(keys_used: dict[str, str], config: AuditConfig) -> None:
@@ -311,22 +372,32 @@ def discard_work(config: AuditConfig) -> None:
 
 
 def rule_inputs(config: AuditConfig, tables: dict[str, pd.DataFrame], accepted: pd.DataFrame, *,
-                read: list[dict] | None = None) -> RuleInputs:
-    """What the rules read: the day's accepted calls (enriched), the history the store holds
-    for the look-back, earlier refusals, and the reference tables. The store partitions read
-    are checked against what was written (StoreError otherwise) and, when `read` is given,
-    appended to it for the manifest."""
+                read: list[dict] | None = None, messages: pd.DataFrame | None = None) -> RuleInputs:
+    """What the rules read: the day's accepted calls (enriched) and text messages (`messages`,
+    MESSAGE_COLUMNS; None for none), the history the store holds for the look-back (calls, and
+    messages over the contact window), earlier refusals and opt-outs, and the reference tables.
+    The store partitions read are checked against what was written (StoreError otherwise) and,
+    when `read` is given, appended to it for the manifest (message partitions with texts only)."""
     calls = enrich_calls(accepted if not accepted.empty else _no_calls(), tables["campaigns"], config.rulepack)
+    texts = messages if messages is not None and not messages.empty else no_messages()
     with store.reading(config.store, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
         history = read_history(config, tables["campaigns"], read=read)
         refusals = store.read_refusals_before(config.store, config.audit_date)
+        message_days: list[dict] = []
+        sms = MessageInputs.of_day(
+            texts, tables["campaigns"], config.rulepack,
+            history=store.read_message_history(config.store, config.audit_date, tables["campaigns"],
+                                               config.rulepack, read=message_days),
+            opt_outs=store.read_opt_outs_before(config.store, config.audit_date))
+    if read is not None:
+        read.extend(day for day in message_days if day["rows"])   # a day without texts: nothing read
     return RuleInputs(
         audit_date=config.audit_date,
         calls=calls.drop(columns=["disposition_code", "outcome_code"]),      # read into the flags already
         history=history, refusals=refusals, contracts=tables["contracts"],
         agents=tables["agents"], caller_numbers=tables["caller_numbers"], campaigns=tables["campaigns"],
         assignments=tables["assignments"], consents=tables["consents"], rulepack=config.rulepack,
-        secret=config.hmac_secret)
+        secret=config.hmac_secret, sms=sms)
 
 
 def day_calls(work: WorkDir, campaigns: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
@@ -335,20 +406,23 @@ def day_calls(work: WorkDir, campaigns: pd.DataFrame, config: AuditConfig) -> pd
 
 
 def ingest_earlier_days(config: AuditConfig, contracts: pd.DataFrame, *, progress: Progress) -> list[dt.date]:
-    """Days before the audit day that the landing zone has and the store lacks, ingested."""
-    folder = config.landing / "cdr"
-    days = sorted(dt.date.fromisoformat(p.name) for p in folder.iterdir()
-                  if p.is_dir() and _is_iso_date(p.name)) if folder.is_dir() else []
+    """Days before the audit day that the landing zone has (CDR or SMS files) and the store
+    lacks, ingested."""
+    days = sorted({dt.date.fromisoformat(p.name) for table in DAY_TABLES if (config.landing / table).is_dir()
+                   for p in (config.landing / table).iterdir() if p.is_dir() and _is_iso_date(p.name)})
     ingested = []
     tables: dict[str, pd.DataFrame] = {}                 # what the early warnings' counts need, loaded once
+    catalogue: dict[str, pd.DataFrame] = {}              # the campaigns (which replies opt out of what)
     for earlier in (d for d in days if d < config.audit_date and not store.has_day(config.store, d)):
         # Under the store's lock, checked again: concurrent runs (a backfill) ingest each day once.
         with store.writing(config.store, run_id=config.run_id, wait_seconds=config.lock_wait_seconds):
             if store.has_day(config.store, earlier):
                 continue
             progress(f"ingesting earlier day {earlier} into the store")
-            calls = _validated_calls_of(dataclasses.replace(config, audit_date=earlier), contracts)
-            store.write_day(config.store, earlier, calls if not calls.empty else _no_calls(), run_id=config.run_id)
+            calls, messages = _validated_calls_of(dataclasses.replace(config, audit_date=earlier), contracts)
+            opt_outs = opt_outs_of(enrich_messages(messages, _campaigns(config, catalogue), config.rulepack.sms))
+            store.write_day(config.store, earlier, calls if not calls.empty else _no_calls(), messages=messages,
+                            opt_outs=opt_outs, run_id=config.run_id)
             record_ingested_signals(config, earlier, calls, tables)
             ingested.append(earlier)
     return ingested
@@ -382,18 +456,34 @@ def record_ingested_signals(config: AuditConfig, day: dt.date, accepted: pd.Data
     warning_signals.record_day(config.store, day, calls, findings, config.rulepack, run_id=config.run_id)
 
 
-def _validated_calls_of(config: AuditConfig, contracts: pd.DataFrame) -> pd.DataFrame:
-    """Every agency's accepted calls of config.audit_date, staged per agency in
-    config.workers processes and validated in one batch, as the audit day is."""
+def _campaigns(config: AuditConfig, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The run's campaigns (which texts are marketing, opt-outs aside), from `tables` once loaded."""
+    if "campaigns" not in tables:
+        try:
+            tables["campaigns"] = WorkDir(config).load_ingested("reference/campaigns").accepted
+        except WorkMissing:
+            paths = reference_paths(config.landing)
+            tables["campaigns"] = load_reference_table(config.landing, "campaigns", paths["campaigns"],
+                                                       audit_date=config.audit_date, rulepack=config.rulepack,
+                                                       max_bytes=config.max_file_bytes).accepted
+    return tables["campaigns"]
+
+
+def _validated_calls_of(config: AuditConfig, contracts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every agency's accepted calls and text messages of config.audit_date, staged per agency
+    and file in config.workers processes and validated in one batch, as the audit day is."""
     bank = config.rulepack.bank_timezone
     zones = agency_zones(contracts, config.audit_date, bank)
-    files = sorted(scan_cdr_folder(config.landing, config.audit_date).files.items())
+    files = [(a, paths, table) for table in DAY_TABLES
+             for a, paths in sorted(scan_day_folder(config.landing, table, config.audit_date).files.items())]
     work = WorkDir(config)
     with work.in_use():
         try:
             work.claim()
-            in_processes(_stage_file, [(config, a, paths, zones.get(a, bank)) for a, paths in files], config.workers)
-            return _validate_staged(work, config.audit_date).accepted
+            in_processes(_stage_file, [(config, a, paths, zones.get(a, bank), table) for a, paths, table in files],
+                         config.workers)
+            return _validate_staged(work, config.audit_date).accepted, \
+                _validate_staged_messages(work, config.audit_date).accepted
         finally:
             work.remove()
 

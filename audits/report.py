@@ -74,21 +74,24 @@ def publishing(config: AuditConfig):
 def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: Ingested,
                    calls: pd.DataFrame, violations: pd.DataFrame, *, cases: pd.DataFrame, history: list[dict],
                    signals: ComplaintSignals, warnings: pd.DataFrame, warnings_baseline: list[dict],
-                   desk=None) -> AuditResult:
+                   desk=None, messages: pd.DataFrame | None = None) -> AuditResult:
     """Write the report aside and publish it, holding the day's lock, after finishing any
     publish of the day that a kill interrupted; `history`: the store partitions the rules read;
     `signals`: the day's complaints (signals.md §1); `warnings`: the early warnings (warnings.csv
     rows), `warnings_baseline` the days they read (signals.md §2); `desk`: the desk's decisions
-    applied (audits.desk.nightly.DeskDecisions; None without a desk)."""
+    applied (audits.desk.nightly.DeskDecisions; None without a desk); `today` holds the day's
+    CDR and SMS files (records, quarantine, data-quality results) and its calls; `messages`: the
+    day's text messages (sms_inputs.enrich_messages), None when no agency texted."""
     with publishing(config):
         recover_publishes(config.out, run_id=config.run_id, days=[config.audit_date.isoformat()])
         return _publish(config, reference, today, calls, violations, cases, list(history), signals,
-                        warnings, list(warnings_baseline), desk)
+                        warnings, list(warnings_baseline), desk, messages)
 
 
 def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingested, calls: pd.DataFrame,
              violations: pd.DataFrame, cases: pd.DataFrame, history: list[dict], signals: ComplaintSignals,
-             warnings: pd.DataFrame, warnings_baseline: list[dict], desk=None) -> AuditResult:
+             warnings: pd.DataFrame, warnings_baseline: list[dict], desk=None,
+             messages: pd.DataFrame | None = None) -> AuditResult:
     report_dir = config.report_dir
     staging = report_dir.parent / f".{report_dir.name}.staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
@@ -108,7 +111,8 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         attention = _desk_attention(config, desk, cases, staging)   # desk.md §3: what the desk waits on
         volumes = _agency_volumes(config, reference["contracts"].accepted, today)
         prior = read_prior_scores(config.out, config.audit_date, trend_days=config.rulepack.scoring.trend_days)
-        scores = score_agencies(config.audit_date, volumes, calls, violations, config.rulepack, prior)
+        scores = score_agencies(config.audit_date, volumes, calls, violations, config.rulepack, prior,
+                                messages=messages)
         write_csv(signals.register, staging / "complaints.csv")  # signals.md §1: complaints and their rate
         scores = with_complaint_columns(scores, signals.rates)
         scores = gate_column_last(scores)
@@ -226,12 +230,17 @@ def _callee_tz_not_of_number(calls: pd.DataFrame) -> dict[str, int]:
 
 
 def _together(first: AgencyVolume, second: AgencyVolume) -> AgencyVolume:
-    """One agency's volume over two of its files (several files for a day: all unreadable)."""
+    """One agency's volume over two of its files: its CDR and SMS files (read when one of them
+    was; one missing or unreadable then scores 0 on data quality), or several files for a day
+    (all unreadable)."""
     reasons: dict[str, int] = dict(first.reasons)
     for reason, count in second.reasons:
         reasons[reason] = reasons.get(reason, 0) + count
+    statuses = {first.file_status, second.file_status}
     return dataclasses.replace(
-        first, file_status=first.file_status if first.file_status != "ok" else second.file_status,
+        first, file_status="ok" if "ok" in statuses else first.file_status,
+        file_message=first.file_message or second.file_message,
+        file_missing=first.file_missing or second.file_missing or ("ok" in statuses and len(statuses) > 1),
         rows_read=first.rows_read + second.rows_read, rows_quarantined=first.rows_quarantined + second.rows_quarantined,
         reasons=tuple(sorted(reasons.items())))
 

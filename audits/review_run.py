@@ -278,7 +278,7 @@ def _stream_findings(out: Path, manifests, redactors: dict, pack_root: Path, tab
             recounted.append(redecide.day_counts(frame, day.isoformat()))
         for column in columns:
             if column not in frame:
-                frame[column] = ""
+                frame[column] = "call" if column == "channel" else ""      # reports before texts: calls only
         counted = frame[~frame["decision"].isin(_NOT_COUNTED)]
         for (agency, fam), n in counted.groupby(["agency_id", "family"]).size().items():
             family[(agency, fam)] = family.get((agency, fam), 0) + int(n)

@@ -1,7 +1,9 @@
 """Scoring: findings + volumes + rulepack -> one score row and one Scorecard per agency.
 
-Per family f: rate_f = calls with a finding in f / audited calls, score_f =
-100 * max(0, 1 - rate_f / tolerance_f). Data quality: rate = quarantined rows / rows read.
+Per family f: rate_f = contacts (calls and text messages) with a finding in f / contacts
+audited, score_f = 100 * max(0, 1 - rate_f / tolerance_f). Data quality: rate = quarantined
+rows / rows read (of both files); 0 when one of the agency's files (its CDR or SMS file) is
+missing or unreadable while the other was read: it is still assessed on what it delivered.
 Overall = weighted mean of the families, graded by the bands and then lowered by the gates
 (rulepack `scoring.gates`: a critical finding, the share of calls with one, a rule of
 `fail_rules`). A missing or unreadable file is "not assessed": data quality scores 0, the other
@@ -49,8 +51,10 @@ SCORE_COLUMNS = (
     "score_data_quality", "overall", "grade", "grade_capped", "change_prev_day", "change_prev_7d",
     "overall_before_decisions", "grade_before_decisions",          # cases.md §4: appended
 )
-# Appended after the complaint columns (signals.md §1) that the pipeline adds to scores.csv.
+# Appended after the complaint columns (signals.md §1) that the pipeline adds to scores.csv,
+# then the text messages' (sms.md §3): MT messages audited and findings on messages.
 GATE_COLUMN = "grade_gate"
+MESSAGE_SCORE_COLUMNS = ("messages_audited", "findings_sms")
 _BEFORE_DECISIONS = ("overall_before_decisions", "grade_before_decisions")
 # Which calls each rule looks at (the denominator shown per rule on the scorecard).
 _EVALUATED = {
@@ -73,6 +77,7 @@ class AgencyVolume:
     rows_quarantined: int
     reasons: tuple[tuple[str, int], ...]
     callee_tz_not_of_number: int = 0     # calls whose callee_tz is not one of the number's zones (not a DQ error)
+    file_missing: bool = False           # one of its files (CDR, SMS) is missing or unreadable, another was read
 
 
 def family_score(rate: float | None, tolerance: float) -> float | None:
@@ -127,16 +132,20 @@ def graded(overall: float | None, *, calls_audited: int, critical_calls: int,
 
 def score_totals(*, readable: bool, calls_audited: int, calls_by_family: dict[str, int], rows_read: int,
                  rows_quarantined: int, critical_calls: int, fail_rule_hits: frozenset[str] | set[str],
-                 rulepack: Rulepack) -> tuple[dict[str, float | None], float | None, str, str]:
+                 rulepack: Rulepack, file_missing: bool = False) -> tuple[dict[str, float | None], float | None, str, str]:
     """The formula (module docstring) over one agency's totals, of a day or of a period (the
     review sums the days' totals and scores them here): (scores per family including
     data_quality, overall, grade, grade_gate). `readable`: False when no usable file was
-    delivered (data quality scores 0; the other families, overall and grade are not assessed)."""
+    delivered (data quality scores 0; the other families, overall and grade are not assessed);
+    `file_missing`: a channel's file is missing although the rest was readable (data quality
+    scores 0, the rest is assessed). `calls_audited` and the counts are of contacts (calls and
+    messages)."""
     scoring = rulepack.scoring
     scores = {f: (family_score(calls_by_family.get(f, 0) / calls_audited, scoring.tolerances[f])
                   if readable and calls_audited else None) for f in FAMILIES}
     dq_rate = (rows_quarantined / rows_read) if readable and rows_read else None
-    scores["data_quality"] = 0.0 if not readable else family_score(dq_rate, scoring.tolerances["data_quality"])
+    scores["data_quality"] = 0.0 if not readable or file_missing else family_score(
+        dq_rate, scoring.tolerances["data_quality"])
     weighted = [(scoring.weights[f], s) for f, s in scores.items() if s is not None]
     weight_total = sum(w for w, _ in weighted)
     overall = (round(sum(w * s for w, s in weighted) / weight_total, 2)
@@ -147,28 +156,42 @@ def score_totals(*, readable: bool, calls_audited: int, calls_by_family: dict[st
 
 
 def score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.DataFrame,
-                   violations: pd.DataFrame, rulepack: Rulepack, history: pd.DataFrame) -> pd.DataFrame:
-    """scores.csv rows, one per agency, sorted by agency_id. `history` = earlier scores.csv rows.
+                   violations: pd.DataFrame, rulepack: Rulepack, history: pd.DataFrame, *,
+                   messages: pd.DataFrame | None = None) -> pd.DataFrame:
+    """scores.csv rows, one per agency, sorted by agency_id. `history` = earlier scores.csv rows;
+    `messages`: the day's text messages (enriched: agency_id, is_mt), None for none.
 
     Every count and score is over the findings that count: accepted and dismissed findings
     (`decision`, cases.md §3) do not; overall and grade before decisions are over all findings."""
+    if "channel" not in violations:                   # a report before texts: every finding a call's
+        violations = violations.assign(channel="call")
+    sent = _messages_sent(messages)
     counted = counted_findings(violations)
-    scores = _score_agencies(audit_date, volumes, calls, counted, rulepack, history)
+    scores = _score_agencies(audit_date, volumes, calls, counted, rulepack, history, sent)
     before = scores if counted is violations else _score_agencies(audit_date, volumes, calls, violations, rulepack,
-                                                                  history)
+                                                                  history, sent)
     scores["overall_before_decisions"] = before["overall"].to_numpy()
     scores["grade_before_decisions"] = before["grade"].to_numpy()
-    return scores[[*(c for c in SCORE_COLUMNS if c in scores), GATE_COLUMN]]
+    return scores[[*(c for c in SCORE_COLUMNS if c in scores), GATE_COLUMN, *MESSAGE_SCORE_COLUMNS]]
 
 
 def gate_column_last(scores: pd.DataFrame) -> pd.DataFrame:
-    """scores.csv as written: grade_gate after the columns appended before it (the complaint
-    columns), as the data contract orders them."""
-    return scores[[*(c for c in scores.columns if c != GATE_COLUMN), GATE_COLUMN]]
+    """scores.csv as written: grade_gate, then the message columns, after the columns appended
+    before them (the complaint columns), as the data contract orders them."""
+    last = (GATE_COLUMN, *(c for c in MESSAGE_SCORE_COLUMNS if c in scores))
+    return scores[[*(c for c in scores.columns if c not in last), *last]]
+
+
+def _messages_sent(messages: pd.DataFrame | None) -> pd.Series:
+    """MT messages per agency (an MO, the customer's reply, is not audited)."""
+    if messages is None or messages.empty:
+        return pd.Series(dtype="int64")
+    return messages.loc[messages["is_mt"].to_numpy(bool), "agency_id"].value_counts()
 
 
 def _score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.DataFrame,
-                    violations: pd.DataFrame, rulepack: Rulepack, history: pd.DataFrame) -> pd.DataFrame:
+                    violations: pd.DataFrame, rulepack: Rulepack, history: pd.DataFrame,
+                    sent: pd.Series) -> pd.DataFrame:
     audited = calls.groupby("agency_id").size() if not calls.empty else pd.Series(dtype="int64")
     tally = _finding_tally(violations, rulepack.scoring.gates.fail_rules)
     affected, findings, critical = tally["affected"], tally["findings"], tally["critical"]
@@ -177,13 +200,14 @@ def _score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.
     for volume in sorted(volumes, key=lambda v: v.agency_id):
         agency = volume.agency_id
         readable = volume.file_status == "ok"
-        n_calls = int(audited.get(agency, 0))
+        n_calls, n_messages = int(audited.get(agency, 0)), int(sent.get(agency, 0))
         counts = {f: int(affected.get((agency, f), 0)) for f in FAMILIES}
         n_critical = int(critical.get(agency, 0))
         scores, overall, grade, gate = score_totals(
-            readable=readable, calls_audited=n_calls, calls_by_family=counts, rows_read=volume.rows_read,
-            rows_quarantined=volume.rows_quarantined, critical_calls=int(critical_calls.get(agency, 0)),
-            fail_rule_hits=fail_hits.get(agency, frozenset()), rulepack=rulepack)
+            readable=readable, calls_audited=n_calls + n_messages, calls_by_family=counts,
+            rows_read=volume.rows_read, rows_quarantined=volume.rows_quarantined,
+            critical_calls=int(critical_calls.get(agency, 0)), fail_rule_hits=fail_hits.get(agency, frozenset()),
+            rulepack=rulepack, file_missing=volume.file_missing)
         change_day, change_week = _changes(history, agency, audit_date, overall)
         rows.append({
             "audit_date": audit_date.isoformat(), "agency_id": agency, "agency_name": volume.agency_name,
@@ -194,8 +218,10 @@ def _score_agencies(audit_date: dt.date, volumes: list[AgencyVolume], calls: pd.
             **{f"score_{f}": scores[f] for f in (*FAMILIES, "data_quality")},
             "overall": overall, "grade": grade or None, "grade_capped": bool(gate),
             "change_prev_day": change_day, "change_prev_7d": change_week, GATE_COLUMN: gate,
+            "messages_audited": n_messages, "findings_sms": int(tally["findings_sms"].get(agency, 0)),
         })
-    return pd.DataFrame(rows, columns=[*(c for c in SCORE_COLUMNS if c not in _BEFORE_DECISIONS), GATE_COLUMN])
+    return pd.DataFrame(rows, columns=[*(c for c in SCORE_COLUMNS if c not in _BEFORE_DECISIONS), GATE_COLUMN,
+                                       *MESSAGE_SCORE_COLUMNS])
 
 
 def _assessed_history(history: pd.DataFrame) -> pd.DataFrame:
@@ -208,15 +234,19 @@ def _assessed_history(history: pd.DataFrame) -> pd.DataFrame:
 
 
 def _finding_tally(violations: pd.DataFrame, fail_rules: tuple[str, ...]) -> dict[str, dict]:
-    """Per agency over the findings: calls with a finding per family ((agency, family) -> n),
-    findings, critical findings, calls with a critical finding, and the fail_rules found.
-    Each text column is hashed once (integer codes); a findings-heavy day holds half a million."""
+    """Per agency over the findings: contacts (calls and messages) with a finding per family
+    ((agency, family) -> n), findings, critical findings, contacts with a critical finding, the
+    fail_rules found, and findings on messages. A contact is its id and channel. Each text
+    column is hashed once (integer codes); a findings-heavy day holds half a million."""
     if violations.empty:
-        return {"affected": {}, "findings": {}, "critical": {}, "critical_calls": {}, "fail_hits": {}}
+        return {"affected": {}, "findings": {}, "critical": {}, "critical_calls": {}, "fail_hits": {},
+                "findings_sms": {}}
     agency, agencies = pd.factorize(violations["agency_id"])
     family, families = pd.factorize(violations["family"])
-    call, calls = pd.factorize(violations["call_id"])
+    on_sms = (violations["channel"] == "sms").to_numpy(bool)
+    call, ids = pd.factorize(violations["call_id"])
     agency, family, call = (np.asarray(c, dtype="int64") for c in (agency, family, call))
+    call, calls = call * 2 + on_sms, range(2 * len(ids))        # a contact: its id on its channel
     critical = (violations["severity"] == "critical").to_numpy()
     per_agency_call = agency * (len(calls) + 1) + call
     family_keys = _distinct(per_agency_call * (len(families) + 1) + family)
@@ -239,6 +269,7 @@ def _finding_tally(violations: pd.DataFrame, fail_rules: tuple[str, ...]) -> dic
         "critical": per(np.bincount(agency[critical], minlength=len(agencies))),
         "critical_calls": per(np.bincount(critical_agencies, minlength=len(agencies))),
         "fail_hits": {a: frozenset(rules) for a, rules in hits.items()},
+        "findings_sms": per(np.bincount(agency[on_sms], minlength=len(agencies))),
     }
 
 

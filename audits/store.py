@@ -5,9 +5,14 @@ file per day beats rescanning every call).
     <store>/calls/call_date=YYYY-MM-DD/calls.parquet
     <store>/calls/call_date=YYYY-MM-DD/partition.json      what was written: rows and sha256 of both files
     <store>/refusals/call_date=YYYY-MM-DD/refusals.parquet
+    <store>/messages/sent_date=YYYY-MM-DD/messages.parquet  validated text messages (MESSAGE_COLUMNS, both directions)
+    <store>/opt_outs/sent_date=YYYY-MM-DD/opt_outs.parquet  the day's opt-outs by text (OPT_OUT_COLUMNS)
     <store>/.lock                                           writers exclusive, readers shared (audits.locks)
 
-A day is written whole or not at all: both files are written aside first (all that needs
+The day's record (partition.json) lists every file of the day; a day written before the store
+kept messages has neither messages file nor entry, and reads as a day without texts.
+
+A day is written whole or not at all: its files are written aside first (all that needs
 space), then the day's record is removed, each file renamed into place (a rename replaces a
 file atomically, so no file is ever missing or half-written) and the record written last. A
 day is in the store when its record is; a day whose files do not match their record was
@@ -39,9 +44,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audits import atomic, locks
+from audits.config import Rulepack
 from audits.ingest import CannotAudit
 from audits.manifest import sha256_path
+from audits.models import PURPOSES
 from audits.phones import e164_integers
+from audits.rules.sms_inputs import (
+    ATTEMPT_STATUSES,
+    MESSAGE_COLUMNS,
+    MESSAGE_HISTORY_COLUMNS,
+    OPT_OUT_COLUMNS,
+    message_order,
+    no_message_history,
+    no_messages,
+    no_opt_outs,
+)
 from audits.tables import in_order
 from audits.workers import in_threads
 
@@ -51,7 +68,11 @@ STORED_COLUMNS = ("call_id", "agency_id", "agent_id", "campaign_id", "caller_e16
 HISTORY_COLUMNS = ("callee_number", "start_utc", "campaign_id", "disposition_code", "outcome_code")
 _CODED = ("campaign_id", "disposition_code", "outcome_code")      # few distinct values: read as dictionaries
 REFUSAL_COLUMNS = ("callee_e164", "start_utc", "agency_id", "call_id")
-FILES = {"calls": "calls.parquet", "refusals": "refusals.parquet"}
+FILES = {"calls": "calls.parquet", "refusals": "refusals.parquet", "messages": "messages.parquet",
+         "opt_outs": "opt_outs.parquet"}
+CALL_KINDS = ("calls", "refusals")
+MESSAGE_KINDS = ("messages", "opt_outs")          # absent from days stored before the store kept texts
+_PARTITION_KEY = {"messages": "sent_date", "opt_outs": "sent_date"}     # else call_date
 RECORD = "partition.json"
 LOCK = ".lock"
 LOCK_WAIT_SECONDS = 1800.0
@@ -62,7 +83,7 @@ class StoreError(CannotAudit):
 
 
 def _partition(store: Path, kind: str, day: dt.date) -> Path:
-    return store / kind / f"call_date={day.isoformat()}"
+    return store / kind / f"{_PARTITION_KEY.get(kind, 'call_date')}={day.isoformat()}"
 
 
 def _record_path(store: Path, day: dt.date) -> Path:
@@ -103,15 +124,25 @@ def day_record(store: Path, day: dt.date) -> dict | None:
         return None
 
 
-def write_day(store: Path, day: dt.date, calls: pd.DataFrame, *, run_id: str = "",
-              wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
-    """Replace day D's partitions with these validated calls (all agencies; none is a day too)."""
+def write_day(store: Path, day: dt.date, calls: pd.DataFrame, *, messages: pd.DataFrame | None = None,
+              opt_outs: pd.DataFrame | None = None, run_id: str = "", wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
+    """Replace day D's partitions with these validated calls and text messages (all agencies;
+    none is a day too). `messages`: the typed messages (MESSAGE_COLUMNS), None for none;
+    `opt_outs`: the opt-outs among them (sms_inputs.opt_outs_of of the enriched messages: which
+    replies opt out depends on the rulepack), required with messages."""
+    if messages is not None and opt_outs is None:
+        raise TypeError("write_day: the opt-outs of the messages are required with them (sms_inputs.opt_outs_of)")
     calls = calls.assign(callee_number=e164_integers(calls["callee_e164"]))
     frame = in_order(calls.loc[:, list(STORED_COLUMNS)])                # history needs no sort
     refusals = frame.loc[(frame["disposition_code"] == "ANSWERED") & (frame["outcome_code"] == "REFUSED"),
                          list(REFUSAL_COLUMNS)]
+    texts = no_messages() if messages is None else messages.loc[:, list(MESSAGE_COLUMNS)]
+    texts = texts.iloc[message_order(texts)].reset_index(drop=True)
+    opted = no_opt_outs() if opt_outs is None else opt_outs.loc[:, list(OPT_OUT_COLUMNS)]
+    opted = opted.sort_values(["sent_utc", "agency_id", "message_id"], kind="stable").reset_index(drop=True)
     with writing(store, run_id=run_id, wait_seconds=wait_seconds):
-        _replace_day(store, day, {"calls": frame, "refusals": refusals}, run_id)
+        _replace_day(store, day, {"calls": frame, "refusals": refusals, "messages": texts, "opt_outs": opted},
+                     run_id)
 
 
 def _replace_day(store: Path, day: dt.date, frames: dict[str, pd.DataFrame], run_id: str) -> None:
@@ -155,7 +186,7 @@ def check_days(store: Path, days: list[dt.date]) -> list[dict]:
     return [entry for entry in checked if entry is not None]
 
 
-def _check_day(store: Path, day: dt.date, kinds: tuple[str, ...] = ("calls", "refusals")) -> dict | None:
+def _check_day(store: Path, day: dt.date, kinds: tuple[str, ...] = CALL_KINDS) -> dict | None:
     record_path = _record_path(store, day)
     if not record_path.is_file():
         present = [_partition(store, kind, day) / FILES[kind] for kind in kinds]
@@ -166,12 +197,19 @@ def _check_day(store: Path, day: dt.date, kinds: tuple[str, ...] = ("calls", "re
         return None
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
-        entries = {kind: record[kind] for kind in kinds}
+        entries = {kind: record.get(kind) if kind in MESSAGE_KINDS else record[kind] for kind in kinds
+                   if kind not in MESSAGE_KINDS or kind in record
+                   or (_partition(store, kind, day) / FILES[kind]).exists()}     # a day stored before texts
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise StoreError(_rebuild(day, f"the store's record {record_path} is unreadable ({exc}).")) from None
     for kind, entry in entries.items():
         check_file(_partition(store, kind, day) / FILES[kind], entry, record=record_path,
                    advice=_rebuild(day, "").lstrip())
+    if "messages" in kinds:
+        entry = entries.get("messages")
+        return None if entry is None else {"date": day.isoformat(), "path": str(
+            _partition(store, "messages", day).resolve() / FILES["messages"]), "rows": entry["rows"],
+            "sha256": entry["sha256"]}
     calls = entries.get("calls")
     return None if calls is None else {"date": day.isoformat(), "path": str(_partition(store, "calls", day).resolve()
                                                                              / FILES["calls"]),
@@ -191,10 +229,11 @@ def _rows(path: Path) -> int | None:
 
 def _rebuild(day: dt.date, problem: str) -> str:
     return (f"{problem} The audit will not use history it cannot trust. Rebuild day {day.isoformat()} from the "
-            f"landing zone: with its CDR files in <landing>/cdr/{day.isoformat()}/, run "
-            f"`python -m audits run --date {day.isoformat()} …` again (it rewrites that day's partitions), "
-            f"or delete the folders call_date={day.isoformat()} under <store>/calls and <store>/refusals so that "
-            "the next run ingests the day again.")
+            f"landing zone: with its CDR and SMS files in <landing>/cdr/{day.isoformat()}/ and "
+            f"<landing>/sms/{day.isoformat()}/, run `python -m audits run --date {day.isoformat()} …` again (it "
+            f"rewrites that day's partitions), or delete the folders call_date={day.isoformat()} under "
+            f"<store>/calls and <store>/refusals and sent_date={day.isoformat()} under <store>/messages and "
+            "<store>/opt_outs so that the next run ingests the day again.")
 
 
 # --- every store file: recorded when written, checked when read ------------------------------
@@ -323,6 +362,52 @@ def read_refusals_before(store: Path, day: dt.date) -> pd.DataFrame:
     if not frames:
         return _empty(REFUSAL_COLUMNS)
     return pd.concat(frames, ignore_index=True)
+
+
+def read_message_history(store: Path, day: dt.date, campaigns: pd.DataFrame, rulepack: Rulepack, *,
+                         read: list[dict] | None = None) -> pd.DataFrame:
+    """The earlier days' messages CONTACT_ROLLING_7D counts (MESSAGE_HISTORY_COLUMNS): those of
+    the `sms.contact_window_days` - 1 days before `day`, purposes as of today's `campaigns` (as
+    the calls' history), each day's messages checked against its record first (StoreError on a
+    mismatch); a day stored before the store kept texts has none. The days read are appended to
+    `read` ({date, path, rows, sha256}) when given."""
+    window = rulepack.sms.contact_window_days
+    days = [day - dt.timedelta(days=n) for n in range(window - 1, 0, -1)]
+    purposes = campaigns.drop_duplicates("campaign_id").set_index("campaign_id")["purpose_code"]
+    purpose_ids = {p: i for i, p in enumerate(PURPOSES)}
+    frames = [no_message_history()]
+    with reading(store):
+        checked = [entry for entry in in_threads(lambda earlier: _check_day(store, earlier, MESSAGE_KINDS), days)
+                   if entry is not None]
+        for entry in checked:
+            earlier = dt.date.fromisoformat(entry["date"])
+            table = pq.read_table(entry["path"], columns=["customer_e164", "sent_utc", "campaign_id",
+                                                          "direction_code", "status_code"])
+            frame = table.to_pandas()
+            frames.append(pd.DataFrame({
+                "number": e164_integers(frame["customer_e164"]), "sent_utc": frame["sent_utc"],
+                "days_ago": np.full(len(frame), (day - earlier).days, dtype="int16"),
+                "purpose_id": frame["campaign_id"].map(purposes).map(purpose_ids).fillna(-1).to_numpy("int8"),
+                "is_attempt": ((frame["direction_code"] == "MT") & frame["status_code"].isin(ATTEMPT_STATUSES))
+                .fillna(False).to_numpy(bool)}))
+    if read is not None:
+        read.extend(checked)
+    return pd.concat(frames, ignore_index=True)[list(MESSAGE_HISTORY_COLUMNS)]
+
+
+def read_opt_outs_before(store: Path, day: dt.date) -> pd.DataFrame:
+    """Every stored opt-out by text dated before `day` (OPT_OUT_COLUMNS; one small file per day,
+    each checked against its day's record: StoreError on a mismatch)."""
+    folder = store / "opt_outs"
+    with reading(store):
+        days = sorted(dt.date.fromisoformat(p.name.split("=", 1)[1]) for p in folder.iterdir()
+                      if p.name.startswith("sent_date=") and p.name.split("=", 1)[1] < day.isoformat()
+                      and (p / FILES["opt_outs"]).is_file()) if folder.is_dir() else []
+        in_threads(lambda earlier: _check_day(store, earlier, ("opt_outs",)), days)
+        frames = [pq.read_table(_partition(store, "opt_outs", earlier) / FILES["opt_outs"]).to_pandas()
+                  for earlier in days]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else no_opt_outs()
 
 
 def _empty(columns: tuple[str, ...]) -> pd.DataFrame:

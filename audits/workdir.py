@@ -145,50 +145,59 @@ class WorkDir:
                         quarantine=self.load_frame(f"{name}/quarantine"),
                         files=[FileRecord(**f) for f in meta["files"]], dq_results=meta["dq_results"])
 
-    def save_staged(self, agency_id: str, staged: StagedFile, stamp: dict | None = None) -> None:
+    # An agency's staged file of the day, by table: its CDR file under agencies/, its SMS file
+    # under sms-agencies/.
+    def save_staged(self, agency_id: str, staged: StagedFile, stamp: dict | None = None, *,
+                    table: str = "cdr") -> None:
         """One agency's staged file; `stamp` identifies the input it was read from (written before
         the record, which marks the agency staged)."""
-        self.save_frame(f"agencies/{agency_id}", staged.typed)
-        self.save_frame(f"agencies/{agency_id}.aside", staged.set_aside)
+        folder = _STAGED[table]
+        self.save_frame(f"{folder}/{agency_id}", staged.typed)
+        self.save_frame(f"{folder}/{agency_id}.aside", staged.set_aside)
         if stamp is not None:
-            self.save_json(f"agencies/{agency_id}.stamp", stamp)
-        self.save_json(f"agencies/{agency_id}", {**dataclasses.asdict(staged.record),
-                                                  "others": [dataclasses.asdict(o) for o in staged.others]})
+            self.save_json(f"{folder}/{agency_id}.stamp", stamp)
+        self.save_json(f"{folder}/{agency_id}", {**dataclasses.asdict(staged.record),
+                                                 "others": [dataclasses.asdict(o) for o in staged.others]})
 
-    def staged_stamp(self, agency_id: str) -> dict | None:
-        path = self.root / "agencies" / f"{agency_id}.stamp.json"
+    def staged_stamp(self, agency_id: str, *, table: str = "cdr") -> dict | None:
+        path = self.root / _STAGED[table] / f"{agency_id}.stamp.json"
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
-    def drop_staged(self, agency_id: str) -> None:
+    def drop_staged(self, agency_id: str, *, table: str = "cdr") -> None:
         """Forget one agency's staged file (its record first: it marks the agency staged)."""
-        folder = self.root / "agencies"
+        folder = self.root / _STAGED[table]
         for name in (f"{agency_id}.json", f"{agency_id}.stamp.json", f"{agency_id}.parquet",
                      f"{agency_id}.aside.parquet"):
             (folder / name).unlink(missing_ok=True)
 
-    def staged_agencies(self) -> list[str]:
-        folder = self.root / "agencies"
+    def staged_agencies(self, *, table: str = "cdr") -> list[str]:
+        folder = self.root / _STAGED[table]
         return sorted(p.stem for p in folder.glob("*.json") if not p.name.endswith(".stamp.json")) \
             if folder.is_dir() else []
 
     def load_staged(self, columns: list[str] | None = None,
-                    reduce: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> list[StagedFile]:
+                    reduce: Callable[[pd.DataFrame], pd.DataFrame] | None = None, *,
+                    table: str = "cdr") -> list[StagedFile]:
         """Every staged agency file: typed frames with only `columns` (when given), each passed
         through `reduce` as soon as it is read."""
         reduce = reduce or (lambda frame: frame)
+        folder = _STAGED[table]
 
         def load(agency_id: str) -> StagedFile:
-            record = self.load_json(f"agencies/{agency_id}")
+            record = self.load_json(f"{folder}/{agency_id}")
             others = [FileRecord(**other) for other in record.pop("others", [])]
             return StagedFile(record=FileRecord(**record), others=others,
-                              typed=reduce(self.load_frame(f"agencies/{agency_id}", columns)),
-                              set_aside=self.load_frame(f"agencies/{agency_id}.aside"))
+                              typed=reduce(self.load_frame(f"{folder}/{agency_id}", columns)),
+                              set_aside=self.load_frame(f"{folder}/{agency_id}.aside"))
 
-        return in_threads(load, self.staged_agencies())     # Parquet reads release the GIL
+        return in_threads(load, self.staged_agencies(table=table))     # Parquet reads release the GIL
 
-    def staged_rows(self, index: int, positions) -> pd.DataFrame:
+    def staged_rows(self, index: int, positions, *, table: str = "cdr") -> pd.DataFrame:
         """Every column of these rows (0-based positions) of the index-th staged agency file."""
-        return self.load_frame(f"agencies/{self.staged_agencies()[index]}").iloc[positions]
+        return self.load_frame(f"{_STAGED[table]}/{self.staged_agencies(table=table)[index]}").iloc[positions]
+
+
+_STAGED = {"cdr": "agencies", "sms": "sms-agencies"}
 
 
 def purge_orphans(store: Path) -> list[Path]:

@@ -70,7 +70,7 @@ def test_cli_run_writes_the_report_and_exits_zero_with_findings(tmp_path, capsys
     assert "Report:" in capsys.readouterr().out
     header = (report / "violations.csv").read_text().splitlines()[0]
     assert header == ("audit_date,agency_id,rule_id,family,severity,call_id,agent_id,campaign_id,"
-                      "callee_masked,callee_key,start_time,detail,case_id,decision")
+                      "callee_masked,callee_key,start_time,detail,case_id,decision,channel")
     assert (report / "quarantine.csv").read_text().splitlines()[0] == \
         "audit_date,source,agency_id,row_number,call_id,reasons,raw"
     manifest = json.loads((report / "manifest.json").read_text())

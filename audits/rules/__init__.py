@@ -136,12 +136,13 @@ def rule_groups(enabled: Iterable[str], groups: int) -> list[frozenset[str]]:
 
 
 def sort_violations(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate findings in the order of violations.csv."""
+    """Concatenate findings in the order of violations.csv (a call and a message of one id: the
+    call first, `channel` breaking the tie)."""
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
         return empty_violations()
     violations = pd.concat(frames, ignore_index=True)
-    violations = violations.sort_values(["agency_id", "rule_id", "start_time", "call_id"], kind="stable")
+    violations = violations.sort_values(["agency_id", "rule_id", "start_time", "call_id", "channel"], kind="stable")
     return violations.reset_index(drop=True)[list(VIOLATION_COLUMNS)]
 
 

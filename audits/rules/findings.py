@@ -16,8 +16,10 @@ def empty_violations() -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series([], dtype="str") for column in VIOLATION_COLUMNS})
 
 
-def as_violations(inputs: RuleInputs, rows: pd.DataFrame, rule_id: str, detail: pd.Series | str) -> pd.DataFrame:
-    """Violation rows for the offending calls `rows` (a slice of inputs.calls)."""
+def as_violations(inputs: RuleInputs, rows: pd.DataFrame, rule_id: str, detail: pd.Series | str, *,
+                  channel: str = "call") -> pd.DataFrame:
+    """Violation rows for the offending calls `rows` (a slice of inputs.calls); `channel` "sms"
+    for messages shaped as calls (sms_findings.message_violations)."""
     if rows.empty:
         return empty_violations()
     info = RULES_BY_ID[rule_id]
@@ -41,6 +43,7 @@ def as_violations(inputs: RuleInputs, rows: pd.DataFrame, rule_id: str, detail: 
         "detail": (detail.to_numpy() if isinstance(detail, pd.Series) else np.full(size, detail, dtype=object)),
         "case_id": case_ids(rows["agency_id"], rule_id, subject),
         "decision": np.full(size, "", dtype=object),      # accepted / dismissed / disputed: not yet (cases.md §3)
+        "channel": np.full(size, channel, dtype=object),
     }).astype("str")
 
 

@@ -23,7 +23,7 @@ def call_shaped(messages: pd.DataFrame) -> pd.DataFrame:
 
 def message_violations(inputs: RuleInputs, rows: pd.DataFrame, rule_id: str, detail: pd.Series | str) -> pd.DataFrame:
     """Violation rows (VIOLATION_COLUMNS) for the offending messages `rows`."""
-    return as_violations(inputs, call_shaped(rows), rule_id, detail)
+    return as_violations(inputs, call_shaped(rows), rule_id, detail, channel="sms")
 
 
 def on_messages(inputs: RuleInputs, rows: pd.DataFrame | None = None) -> RuleInputs:
@@ -31,6 +31,11 @@ def on_messages(inputs: RuleInputs, rows: pd.DataFrame | None = None) -> RuleInp
     as calls: a rule of rules.md that sms.md applies to messages judges them this way."""
     messages = inputs.sms.messages if rows is None else rows
     return replace(inputs, calls=call_shaped(messages).reset_index(drop=True))
+
+
+def on_sms(found: pd.DataFrame) -> pd.DataFrame:
+    """Findings a call rule made on messages shaped as calls (on_messages), marked as messages'."""
+    return found.assign(channel="sms") if not found.empty else found
 
 
 def joined_violations(frames: list[pd.DataFrame]) -> pd.DataFrame:

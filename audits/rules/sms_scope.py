@@ -13,7 +13,7 @@ from audits.rules.confidentiality import without_consent
 from audits.rules.inputs import RuleInputs
 from audits.rules.joins import active_on, pairs_in
 from audits.rules.qualification import calls_out_of_scope
-from audits.rules.sms_findings import joined_violations, message_violations, on_messages
+from audits.rules.sms_findings import joined_violations, message_violations, on_messages, on_sms
 from audits.rules.sms_inputs import sender_digits
 from audits.tables import contracts_in_force
 
@@ -60,7 +60,7 @@ def on_both_channels(find: Finder, *, with_agent: bool = False) -> Finder:
     def both(inputs: RuleInputs) -> pd.DataFrame:
         messages = inputs.sms.messages
         judged = messages["is_mt"].to_numpy() & (messages["agent_id"].notna().to_numpy() if with_agent else True)
-        return joined_violations([find(inputs), find(on_messages(inputs, messages[judged]))])
+        return joined_violations([find(inputs), on_sms(find(on_messages(inputs, messages[judged])))])
     both.__name__ = both.__qualname__ = f"{find.__name__}_on_both_channels"
     both.__doc__ = f"{find.__doc__}\n\nOn calls and on messages (sms.md §2)."
     return both
@@ -71,7 +71,7 @@ def out_of_scope_on_both_channels(inputs: RuleInputs) -> pd.DataFrame:
     force does not permit the `sms` channel (contracts.channels; blank: `call` only)."""
     messages = inputs.sms.messages
     sent = messages[messages["is_mt"].to_numpy()]
-    scoped = calls_out_of_scope(on_messages(inputs, sent))
+    scoped = on_sms(calls_out_of_scope(on_messages(inputs, sent)))
     contracts = contracts_in_force(inputs.contracts, inputs.audit_date)
     texting = contracts.index[permits_sms(contracts).to_numpy(bool)]
     closed = sent[sent["agency_id"].isin(contracts.index).to_numpy(bool)

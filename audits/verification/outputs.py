@@ -36,6 +36,7 @@ _COUNTS = ("rows_read", "rows_quarantined", "calls_audited", "findings", "critic
 _RECOMPUTED = ("assessed", *(f"score_{f}" for f in (*_FAMILIES, "data_quality")), "overall", "grade",
                "grade_capped")
 _BEFORE_DECISIONS = ("overall_before_decisions", "grade_before_decisions")   # scores.csv since decisions
+_MESSAGE_COUNTS = ("messages_audited", "findings_sms")                          # scores.csv since texts
 
 
 def _header(path: Path) -> list[str]:
@@ -53,13 +54,19 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
     problems = _check_outputs(report_dir, manifest, superseded=superseded)
     day = str(manifest["audit_date"])
     tables = {}
-    decided = _header(report_dir / "violations.csv")[-1:] == ["decision"]        # reports since decisions
-    before = set(_BEFORE_DECISIONS) <= set(_header(report_dir / "scores.csv"))
+    found_header = _header(report_dir / "violations.csv")
+    decided = "decision" in found_header[-2:]                                   # reports since decisions
+    channels = found_header[-1:] == ["channel"]                                 # reports since texts
+    scores_header = set(_header(report_dir / "scores.csv"))
+    before = set(_BEFORE_DECISIONS) <= scores_header
+    texts = set(_MESSAGE_COUNTS) <= scores_header
     for name, columns in (("violations.csv", ("audit_date", "agency_id", "rule_id", "family", "severity", "call_id",
-                                              "start_time", "callee_key", *(("decision",) if decided else ()))),
+                                              "start_time", "callee_key", *(("decision",) if decided else ()),
+                                              *(("channel",) if channels else ()))),
                           ("quarantine.csv", ("audit_date", "source", "row_number")),
                           ("scores.csv", ("audit_date", "agency_id", "file_status", *_COUNTS, *_RECOMPUTED,
-                                          *(_BEFORE_DECISIONS if before else ())))):
+                                          *(_BEFORE_DECISIONS if before else ()),
+                                          *(_MESSAGE_COUNTS if texts else ())))):
         tables[name] = read_output_csv(report_dir / name, columns, problems)
         if tables[name] is not None:
             wrong = tables[name]["audit_date"] != day
@@ -77,7 +84,8 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
         if tables["violations.csv"] is not None:
             problems += _check_scores_against_violations(tables["scores.csv"], tables["violations.csv"])
             if rulepack is not None:
-                problems += _check_recomputed_scores(day, tables["scores.csv"], tables["violations.csv"], rulepack)
+                problems += _check_recomputed_scores(day, tables["scores.csv"], tables["violations.csv"], rulepack,
+                                                     file_missing=_file_missing(manifest))
     return problems
 
 
@@ -247,8 +255,9 @@ def _check_scores_against_inputs(manifest: dict, scores: pd.DataFrame) -> list[s
         claims = {"rows_read": (whole_number(row.rows_read), record["rows"]),
                   "rows_quarantined": (whole_number(row.rows_quarantined), record["rows_quarantined"]),
                   "calls_audited": (whole_number(row.calls_audited), record["calls"])}
-        if len(record["statuses"]) == 1:
-            claims["file_status"] = (row.file_status, next(iter(record["statuses"])))
+        if len(record["statuses"]) == 1 or "ok" in record["statuses"]:      # one file read: ok
+            claims["file_status"] = (row.file_status, "ok" if "ok" in record["statuses"]
+                                     else next(iter(record["statuses"])))
         for column, (in_scores, in_manifest) in claims.items():
             if in_scores != in_manifest:
                 problems.append(f"output scores.csv: agency {row.agency_id} {column} is {in_scores!r}; its input "
@@ -257,11 +266,11 @@ def _check_scores_against_inputs(manifest: dict, scores: pd.DataFrame) -> list[s
 
 
 def _agency_records(manifest: dict) -> dict[str, dict]:
-    """The manifest's CDR inputs per agency (an input without an agency id is no agency's file):
-    paths, statuses, rows read and quarantined, calls accepted from readable files."""
+    """The manifest's CDR and SMS inputs per agency (an input without an agency id is no agency's
+    file): paths, statuses, rows read and quarantined, calls accepted from readable CDR files."""
     records: dict[str, dict] = {}
     for entry in manifest["inputs"]:
-        if entry.get("table") != "cdr" or not entry.get("agency_id"):
+        if entry.get("table") not in ("cdr", "sms") or not entry.get("agency_id"):
             continue
         record = records.setdefault(str(entry["agency_id"]), {"paths": [], "statuses": set(), "rows": 0,
                                                               "rows_quarantined": 0, "calls": 0})
@@ -269,9 +278,15 @@ def _agency_records(manifest: dict) -> dict[str, dict]:
         record["statuses"].add(str(entry.get("status")))
         record["rows"] += whole_number(entry.get("rows")) or 0
         record["rows_quarantined"] += whole_number(entry.get("rows_quarantined")) or 0
-        if entry.get("status") == "ok":
+        if entry.get("status") == "ok" and entry.get("table") == "cdr":
             record["calls"] += whole_number(entry.get("rows_accepted")) or 0
     return records
+
+
+def _file_missing(manifest: dict) -> set[str]:
+    """Agencies one of whose files (CDR, SMS) is missing or unreadable while another was read."""
+    return {agency for agency, record in _agency_records(manifest).items()
+            if "ok" in record["statuses"] and record["statuses"] & {"missing", "unreadable"}}
 
 
 def _check_rule_metadata(violations: pd.DataFrame, rulepack: Rulepack | None) -> list[str]:
@@ -295,11 +310,14 @@ def _check_scores_against_violations(scores: pd.DataFrame, violations: pd.DataFr
     again in violations.csv over the findings that count (neither accepted nor dismissed)."""
     violations = counted_findings(violations)
     problems = []
+    texts = "findings_sms" in scores
     counted = pd.DataFrame({
         "findings": violations.groupby("agency_id").size(),
         "critical_findings": violations[violations["severity"] == "critical"].groupby("agency_id").size(),
-        **{f"calls_{f}": _distinct_calls(violations[violations["family"] == f]) for f in _FAMILIES}}
-    ).fillna(0).astype("int64")
+        **{f"calls_{f}": _distinct_calls(violations[violations["family"] == f]) for f in _FAMILIES},
+        **({"findings_sms": violations[violations.get("channel", pd.Series("call", index=violations.index)) == "sms"]
+            .groupby("agency_id").size()} if texts else {})},
+        index=pd.Index(sorted(set(violations["agency_id"])), dtype=object)).fillna(0).astype("int64")
     for agency in sorted(set(counted.index) - set(scores["agency_id"])):
         problems.append(f"output violations.csv: findings of agency {agency}, which has no row in scores.csv.")
     for row in scores.drop_duplicates("agency_id").itertuples(index=False):
@@ -308,25 +326,27 @@ def _check_scores_against_violations(scores: pd.DataFrame, violations: pd.DataFr
             if whole_number(getattr(row, column)) != expected:
                 problems.append(f"output scores.csv: agency {row.agency_id} {column} is {getattr(row, column)!r}; "
                                 f"violations.csv holds {expected}.")
-        audited = whole_number(row.calls_audited) or 0
+        audited = (whole_number(row.calls_audited) or 0) + ((whole_number(row.messages_audited) or 0) if texts else 0)
         if row.file_status != "ok" and int(counted["findings"].get(row.agency_id, 0)):
             problems.append(f"output violations.csv: findings of agency {row.agency_id}, whose file was "
                             f"{row.file_status} (no call of it was audited).")
         for family in _FAMILIES:
             if int(counted[f"calls_{family}"].get(row.agency_id, 0)) > audited:
-                problems.append(f"output violations.csv: more {family} calls of agency {row.agency_id} with "
-                                f"findings than the {audited} calls scores.csv says were audited.")
+                problems.append(f"output violations.csv: more {family} contacts of agency {row.agency_id} with "
+                                f"findings than the {audited} calls and messages scores.csv says were audited.")
     return problems
 
 
 def _distinct_calls(violations: pd.DataFrame) -> pd.Series:
-    """Calls per agency among findings: call_id is published masked (two ids may differ only in
-    hidden digits), so a call is its masked id, start time and callee key together."""
-    return violations.drop_duplicates(["agency_id", "call_id", "start_time", "callee_key"]).groupby("agency_id").size()
+    """Contacts per agency among findings: call_id is published masked (two ids may differ only in
+    hidden digits), so a call is its masked id, start time and callee key together (a message
+    likewise, on its channel)."""
+    keys = ["agency_id", "call_id", "start_time", "callee_key", *(["channel"] if "channel" in violations else [])]
+    return violations.drop_duplicates(keys).groupby("agency_id").size()
 
 
 def _check_recomputed_scores(day: str, scores: pd.DataFrame, violations: pd.DataFrame,
-                             rulepack: Rulepack) -> list[str]:
+                             rulepack: Rulepack, *, file_missing: set[str] = frozenset()) -> list[str]:
     """The scores and grades of scores.csv recomputed from its own counts and violations.csv
     with the recorded rulepack (trends aside: they read other days' reports); those before
     decisions too, where scores.csv has them."""
@@ -335,14 +355,17 @@ def _check_recomputed_scores(day: str, scores: pd.DataFrame, violations: pd.Data
     if counts.isna().any().any() or (counts < 0).any().any() or (counts % 1 != 0).any().any():
         return ["output scores.csv: rows_read, rows_quarantined and calls_audited must be whole numbers."]
     volumes = [AgencyVolume(agency_id=a, agency_name="", file_status=s, file_message="", rows_read=int(r),
-                            rows_quarantined=int(q), reasons=())
+                            rows_quarantined=int(q), reasons=(), file_missing=a in file_missing)
                for a, s, r, q in zip(rows["agency_id"], rows["file_status"], counts["rows_read"],
                                      counts["rows_quarantined"])]
     per_agency = counts["calls_audited"].astype("int64").to_numpy()      # one code per audited call, not its text
     calls = pd.DataFrame({"agency_id": pd.Categorical.from_codes(np.repeat(np.arange(len(rows)), per_agency),
                                                                  categories=rows["agency_id"].to_numpy())})
+    sent = (pd.to_numeric(rows["messages_audited"], errors="coerce").fillna(0).astype("int64").to_numpy()
+            if "messages_audited" in rows else np.zeros(len(rows), dtype="int64"))
+    messages = pd.DataFrame({"agency_id": np.repeat(rows["agency_id"].to_numpy(), sent), "is_mt": True})
     expected = score_agencies(dt.date.fromisoformat(day), volumes, calls, violations, rulepack,
-                              pd.DataFrame(columns=["audit_date", "agency_id", "overall", "grade"]))
+                              pd.DataFrame(columns=["audit_date", "agency_id", "overall", "grade"]), messages=messages)
     recomputed = _RECOMPUTED + tuple(c for c in (*_BEFORE_DECISIONS, "grade_gate") if c in scores)
     expected = pd.read_csv(_as_csv(expected[["agency_id", *recomputed]]), dtype="str", keep_default_na=False,
                            ).set_index("agency_id")
