@@ -83,6 +83,14 @@ def test_findings_and_scores_are_byte_identical(audited, offset):
         assert (reports["rewritten", day] / name).read_bytes() == written, name
 
 
+def test_the_comparison_covers_texts(audited):
+    """The sample texts (sms/<D>/, rewritten every way CDRs are): findings on messages are compared too."""
+    _, reports = audited
+    found = pd.concat(pd.read_csv(reports["written", START + dt.timedelta(days=d)] / "violations.csv", dtype=str)
+                      for d in range(DAYS))
+    assert (found["channel"] == "sms").any()
+
+
 def _quarantine(report: Path) -> pd.DataFrame:
     """quarantine.csv without what depends on row order (row_number) or on the written form
     (raw); `source` without its suffix, since the rewrite changes the file format too."""
