@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sample = add_command(commands, "sample")
     sample.add_argument("--landing", type=Path, required=True, metavar="DIR",
-                        help="the folder to write the landing zone into (reference/, cdr/, truth/)")
+                        help="the folder to write the landing zone into (reference/, cdr/, sms/, truth/)")
     sample.add_argument("--start", type=_date, required=True, metavar="YYYY-MM-DD", help="the first business day")
     sample.add_argument("--days", type=_positive, required=True, metavar="N", help="how many consecutive days")
     sample.add_argument("--agencies", type=_positive, default=8, metavar="K", help="how many agencies")
@@ -230,7 +230,7 @@ def _sample(args) -> int:
         summary = write_sample_landing(args.landing, start=args.start, days=args.days, agencies=args.agencies,
                                        calls_per_day=args.calls_per_day, seed=args.seed, progress=say)
     print(f"Sample landing zone written to {args.landing} "
-          f"({summary['calls']} calls over {args.days} day(s)); "
+          f"({summary['calls']} calls and {summary['messages']} texts over {args.days} day(s)); "
           f"ground truth in {args.landing / 'truth'}.")
     return 0
 

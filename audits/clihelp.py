@@ -42,8 +42,9 @@ class CommandHelp:
 COMMANDS: dict[str, CommandHelp] = {
     "sample": CommandHelp(
         "write a realistic sample landing zone with planted violations",
-        "Write a sample landing zone: reference tables, one CDR file per agency and day with violations\n"
-        "planted on purpose, and the ground truth of what an audit must find (<landing>/truth/).\n"
+        "Write a sample landing zone: reference tables, one CDR file per agency and day and one SMS file\n"
+        "per texting agency and day, with violations planted on purpose, and the ground truth of what\n"
+        "an audit must find (<landing>/truth/). About one text a day per 20 calls.\n"
         "For demonstrations and tests; no real data.",
         ("python -m audits sample --landing demo/landing --start 2026-11-21 --days 10 --agencies 8",),
         ("0  the landing zone was written", USAGE_ERROR)),

@@ -54,13 +54,15 @@ KINDS = {
     "consents": {"phone": "phone", "marketing_consent_at": "timestamp", "marketing_withdrawn_at": "timestamp"},
     "disputes": {"status": "enum"},
     "complaints": {"phone": "phone", "received_at": "timestamp", "channel": "enum", "category": "enum"},
+    "sms": {"sender": "port", "customer_number": "phone", "sent_at": "timestamp", "direction": "enum",
+            "status": "enum"},
 }
 # Rows that share these values keep their relative order when rows are shuffled: the first of
 # them is the one kept (DQ_DUPLICATE_CALL_ID, DQ_DUPLICATE_KEY), so its choice is a fact of the
 # file, not a written form.
 ORDER_KEYS = {"cdr": ("call_id",), "contracts": ("contract_id",), "agents": ("agency_id", "agent_id", "active_from"),
               "campaigns": ("campaign_id",), "exceptions": ("exception_id",), "disputes": ("dispute_id",),
-              "complaints": ("complaint_id",)}
+              "complaints": ("complaint_id",), "sms": ("message_id",)}
 FORMATS = ("csv", "csv.gz", "parquet", "gb18030", "bom")       # a CDR file's container and encoding
 
 _TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
@@ -171,6 +173,16 @@ def e164_of(text: str, region: str) -> str | None:
     return oracle_phone(text, region)
 
 
+def port_form(text: str, rng: random.Random) -> str:
+    """An SMS port (read as its digits) grouped by spaces or dashes, or with a leading '+'."""
+    digits = re.sub(r"\D", "", text)
+    if not digits:
+        return text
+    cut = sorted(rng.sample(range(1, len(digits)), min(2, len(digits) - 1)))
+    groups = [digits[i:j] for i, j in zip([0, *cut], [*cut, len(digits)])]
+    return rng.choice([digits, " ".join(groups), "-".join(groups), "+" + digits, "+" + " ".join(groups)])
+
+
 def enum_form(text: str, rng: random.Random) -> str:
     """The same enumeration value in another letter case."""
     return rng.choice([text.upper(), text.lower(), text.capitalize(),
@@ -201,6 +213,8 @@ def value_form(text: str, kind: str | None, zone: str | None, rng: random.Random
             text = enum_form(stripped, rng)
         elif kind == "enum list":
             text = enum_list_form(stripped, rng)
+        elif kind == "port":
+            text = port_form(stripped, rng)
     return padded(text, rng)
 
 
@@ -233,13 +247,21 @@ def rewrite_rows(table: str, header: list[str], rows: list[list[str]], *, zone: 
             out.append(row + [extra])
             forms.saw("malformed row")
             continue
-        values = [value_form(row[i], kinds.get(header[i]), zone, rng) for i in order]
+        row_kinds = _row_kinds(table, header, row, kinds)
+        values = [value_form(row[i], row_kinds.get(header[i]), zone, rng) for i in order]
         for i, new in zip(order, values):
-            _count(forms, kinds.get(header[i]), row[i], new)
+            _count(forms, row_kinds.get(header[i]), row[i], new)
         values.insert(extra_at, extra)
         out.append(values)
     positions = {name: header.index(name) for name in ORDER_KEYS.get(table, ())}
     return new_header, _shuffled(rows, out, positions, rng)
+
+
+def _row_kinds(table: str, header: list[str], row: list[str], kinds: dict[str, str]) -> dict[str, str]:
+    """A caller_numbers row of channel sms registers a port, not a phone number."""
+    if table == "caller_numbers" and "channel" in header and row[header.index("channel")].strip().lower() == "sms":
+        return {**kinds, "caller_number": "port"}
+    return kinds
 
 
 def _count(forms: Forms, kind: str | None, old: str, new: str) -> None:
@@ -366,6 +388,16 @@ def rewrite_landing(source: Path, target: Path, *, seed: int) -> Forms:
         data = file_bytes(header, rows, fmt, crlf=crlf, rng=rng)
         _write(target / "cdr" / path.parent.name / f"{agency}{suffix}", data)
         forms.saw(f"cdr as {fmt}", "CRLF" if crlf and fmt != "parquet" else "LF")
+    for number, path in enumerate(sorted((source / "sms").glob("*/*"))):      # text messages, as CDRs
+        day, agency = dt.date.fromisoformat(path.parent.name), path.name.split(".")[0]
+        header, rows = read_rows(path)
+        header, rows = rewrite_rows("sms", header, rows, zone=agency_zone(contracts, agency, day), rng=rng,
+                                    forms=forms)
+        fmt = FORMATS[(number + 2) % len(FORMATS)]
+        crlf = rng.random() < 0.5
+        suffix = {"csv.gz": ".csv.gz", "parquet": ".parquet"}.get(fmt, ".csv")
+        _write(target / "sms" / path.parent.name / f"{agency}{suffix}", file_bytes(header, rows, fmt, crlf=crlf, rng=rng))
+        forms.saw(f"sms as {fmt}")
     return forms
 
 

@@ -69,7 +69,7 @@ def test_the_rewrite_uses_every_form(audited):
     expected = {"T", "space", "Z", "+hh", "+hhmm", "+hh:mm", "comma fraction", "dot fraction", "no seconds",
                 "(+86)", "0086", "+86 ", "bare national", "enum changed", "enum list changed", "white space",
                 "malformed row", "CRLF", "LF", "reference as csv", "reference as bom", "reference as gb18030",
-                *(f"cdr as {fmt}" for fmt in FORMATS)}
+                *(f"cdr as {fmt}" for fmt in FORMATS), *(f"sms as {fmt}" for fmt in FORMATS)}
     assert expected - set(forms.counts) == set()
 
 
@@ -81,6 +81,14 @@ def test_findings_and_scores_are_byte_identical(audited, offset):
         written = (reports["written", day] / name).read_bytes()
         assert written.count(b"\n") > 3, name                  # a comparison of something
         assert (reports["rewritten", day] / name).read_bytes() == written, name
+
+
+def test_the_comparison_covers_texts(audited):
+    """The sample texts (sms/<D>/, rewritten every way CDRs are): findings on messages are compared too."""
+    _, reports = audited
+    found = pd.concat(pd.read_csv(reports["written", START + dt.timedelta(days=d)] / "violations.csv", dtype=str)
+                      for d in range(DAYS))
+    assert (found["channel"] == "sms").any()
 
 
 def _quarantine(report: Path) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import phonenumbers
 import pyarrow.parquet as pq
 import pytest
 
-from audits.models import DQ_FILE_REASONS, DQ_ROW_REASONS, RULES_BY_ID, TABLE_COLUMNS
+from audits.models import DQ_FILE_REASONS, DQ_MESSAGE_REASONS, DQ_ROW_REASONS, RULES_BY_ID, TABLE_COLUMNS
 from audits.sample import write_sample_landing
 
 START = dt.date(2026, 11, 27)
@@ -97,8 +97,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(landing, tmp_path):
 
 
 def test_every_rule_and_every_dq_reason_is_planted(truth):
-    texts_only = {r for r in RULES_BY_ID if r.startswith(("SMS_", "CONTACT_"))}   # the sample writes no texts yet
-    expected = (set(RULES_BY_ID) - texts_only) | set(DQ_ROW_REASONS) | set(DQ_FILE_REASONS)
+    expected = set(RULES_BY_ID) | set(DQ_ROW_REASONS) | set(DQ_MESSAGE_REASONS) | set(DQ_FILE_REASONS)
     assert expected - set(truth["rule_id"]) == set()
     assert set(truth["rule_id"]) - expected == set()
     history = truth[truth["rule_id"].isin(["FREQ_ROLLING_7D", "FREQ_COOLING_OFF", "FREQ_AFTER_REFUSAL"])]
@@ -107,10 +106,11 @@ def test_every_rule_and_every_dq_reason_is_planted(truth):
 
 def test_truth_format(landing, truth):
     header = (landing / "truth" / "2026-11-27.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == "agency_id,call_id,rule_id,row_number"
+    assert header == "agency_id,call_id,rule_id,row_number,channel"
+    assert set(truth["channel"]) == {"call", "sms"}
     rules = truth[~truth["rule_id"].str.startswith("DQ_")]
     assert (rules["row_number"] == "").all() and (rules["call_id"] != "").all()
-    rows = truth[truth["rule_id"].isin(DQ_ROW_REASONS)]
+    rows = truth[truth["rule_id"].isin([*DQ_ROW_REASONS, *DQ_MESSAGE_REASONS])]
     assert rows["row_number"].str.fullmatch(r"[1-9]\d*").all()
     files = truth[truth["rule_id"].isin(DQ_FILE_REASONS)]
     assert files[["agency_id", "call_id", "rule_id", "row_number", "date"]].values.tolist() == [
@@ -118,15 +118,15 @@ def test_truth_format(landing, truth):
         ["AG03", "", "DQ_FILE_UNREADABLE", "", "2026-11-29"]]
     for d in DATES:
         day = truth[truth["date"] == d]
-        key = list(zip(day["agency_id"], day["rule_id"], day["call_id"],
+        key = list(zip(day["agency_id"], day["channel"], day["rule_id"], day["call_id"],
                        pd.to_numeric(day["row_number"], errors="coerce").fillna(-1)))
         assert key == sorted(key)
-        assert not day.duplicated(["agency_id", "call_id", "rule_id", "row_number"]).any()
+        assert not day.duplicated(["agency_id", "call_id", "rule_id", "row_number", "channel"]).any()
     assert "AG01" not in set(truth["agency_id"])               # the fully clean agency
 
 
 def test_agency_level_plants_cover_every_call_of_the_agency(landing, truth):
-    day = truth[truth["date"] == "2026-11-27"]
+    day = truth[(truth["date"] == "2026-11-27") & (truth["channel"] == "call")]
     for agency, rule in (("AG05", "QUAL_NO_CONTRACT"), ("AG06", "CONF_NDA_NOT_IN_FORCE"),
                          ("AG07", "QUAL_LICENCE_INVALID")):
         header, rows = _rows(landing / "cdr" / "2026-11-27" / f"{agency}.csv")
@@ -140,8 +140,9 @@ def test_agency_level_plants_cover_every_call_of_the_agency(landing, truth):
 def test_file_formats(landing):
     contracts = pd.read_excel(landing / "reference" / "contracts.xlsx", sheet_name=0, dtype=str)
     required, optional = TABLE_COLUMNS["contracts"]
-    assert list(contracts.columns) == list(required[:1]) + ["agency_name"] + list(required[1:]) + [
-        c for c in optional if c != "agency_name"]
+    assert contracts.columns[-1] == "channels"                  # optional: the channels each contract permits
+    assert [c for c in contracts.columns if c != "channels"] == list(required[:1]) + ["agency_name"] + list(required[1:]) + [
+        c for c in optional if c not in ("agency_name", "channels")]
     assert "华信催收服务有限公司" in set(contracts["agency_name"])
     assert set(contracts["timezone"].dropna()) == {"Asia/Shanghai", "Asia/Urumqi"}
     day = landing / "cdr" / "2026-11-27"
@@ -157,7 +158,8 @@ def test_file_formats(landing):
 
 
 def test_written_forms_are_mixed_and_iso(landing, truth):
-    quarantined = set(zip(truth["date"], truth["agency_id"], truth["row_number"]))
+    calls = truth[truth["channel"] == "call"]
+    quarantined = set(zip(calls["date"], calls["agency_id"], calls["row_number"]))
     starts, callees, dispositions = [], [], set()
     for path in sorted((landing / "cdr").rglob("AG*")):
         header, rows = _rows(path)
@@ -194,12 +196,14 @@ def test_customer_numbers_are_valid_except_planted_bad_phones(landing, truth):
     assert bad_rows == []
     assert (planted["rule_id"] == "DQ_BAD_PHONE").sum() == 3
     for table, column in (("assignments", "phone"), ("consents", "phone"), ("caller_numbers", "caller_number")):
-        values = pd.read_csv(landing / "reference" / f"{table}.csv", dtype=str)[column]
-        assert values.map(_valid).all(), table
+        frame = pd.read_csv(landing / "reference" / f"{table}.csv", dtype=str, keep_default_na=False)
+        ports = frame["channel"] == "sms" if "channel" in frame else pd.Series(False, index=frame.index)
+        assert frame.loc[~ports, column].map(_valid).all(), table
+        assert frame.loc[ports, column].str.fullmatch(r"1069\d{8}").all(), table     # SMS ports: digits
 
 
 def test_planted_rows_point_at_their_defect(landing, truth):
-    for date, agency, call_id, rule, row in truth[truth["rule_id"].isin(DQ_ROW_REASONS)][
+    for date, agency, call_id, rule, row in truth[truth["rule_id"].isin(DQ_ROW_REASONS) & (truth["channel"] == "call")][
             ["date", "agency_id", "call_id", "rule_id", "row_number"]].values.tolist():
         path = next((landing / "cdr" / date).glob(f"{agency}.*"))
         header, rows = _rows(path)
@@ -240,7 +244,7 @@ def _e164(number: str) -> str:
 
 def _day_calls(landing: Path, truth: pd.DataFrame, date: str) -> pd.DataFrame:
     """The audited rows of a day (quarantined rows and the unreadable file left out)."""
-    day = truth[truth["date"] == date]
+    day = truth[(truth["date"] == date) & (truth["channel"] == "call")]
     quarantined = set(zip(day["agency_id"], day["row_number"]))
     frames = []
     for path in sorted((landing / "cdr" / date).glob("AG*")):

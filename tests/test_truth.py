@@ -2,8 +2,9 @@
 
 The sample generator (audits/sample) and the rule engine (audits/rules) are written
 independently from rules.md; agreement over several days exercises the history rules
-(rolling window, cooling-off, redial across midnight, refusal) as well as the day rules.
-The sample is the ten-day one the case, complaint and partition tests share (tests/samples.py).
+(rolling window, cooling-off, redial across midnight, refusal) as well as the day rules, on
+calls and on text messages (sms.md: each finding with its channel; contacts counted across
+both channels over days; opt-outs in the store). The sample is the ten-day one the case, complaint and partition tests share (tests/samples.py).
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ def test_rule_findings_equal_the_planted_truth(audited, offset):
     planted = truth[~truth["rule_id"].str.startswith("DQ_")]
     found = _csv(reports[day] / "violations.csv")
     published = [mask_free_text(i) for i in planted.call_id]               # ids are published masked
-    assert set(zip(found.agency_id, found.call_id, found.rule_id)) == \
-        set(zip(planted.agency_id, published, planted.rule_id))
+    assert set(zip(found.agency_id, found.call_id, found.rule_id, found.channel)) == \
+        set(zip(planted.agency_id, published, planted.rule_id, planted.channel))
+    assert set(planted.channel) == {"call", "sms"}                          # calls and texts, every day
 
 
 @pytest.mark.parametrize("offset", range(DAYS))
@@ -56,9 +58,11 @@ def test_quarantine_equals_the_planted_data_quality_truth(audited, offset):
     assert {a: s for a, s in status.items() if s != "ok"} == expected_status
     rows = truth[truth["rule_id"].str.startswith("DQ_") & ~truth["rule_id"].isin(FILE_REASONS)]
     quarantine = _csv(reports[day] / "quarantine.csv")
-    readable = quarantine[quarantine["source"].str.startswith("cdr/") & (quarantine["reasons"] != "DQ_FILE_UNREADABLE")]
-    assert set(zip(readable.agency_id, readable.row_number, readable.reasons)) == \
-        set(zip(rows.agency_id, rows.row_number, rows.rule_id))
+    channel = quarantine["source"].str.split("/").str[0].map({"cdr": "call", "sms": "sms"})
+    readable = quarantine[channel.notna().to_numpy() & (quarantine["reasons"] != "DQ_FILE_UNREADABLE").to_numpy()]
+    channel = channel[readable.index]
+    assert set(zip(readable.agency_id, readable.row_number, readable.reasons, channel)) == \
+        set(zip(rows.agency_id, rows.row_number, rows.rule_id, rows.channel))
     unreadable = quarantine[quarantine["reasons"] == "DQ_FILE_UNREADABLE"]
     assert set(unreadable.agency_id) == {a for a, s in expected_status.items() if s == "unreadable"}
 
@@ -68,9 +72,9 @@ def test_every_rule_and_reason_is_planted_and_found_over_the_days(audited):
     found = pd.concat([_csv(r / "violations.csv") for r in reports.values()])
     from audits.models import DQ_ROW_REASONS, RULES_BY_ID
 
-    # The sample writes no text messages yet: the SMS rules (sms.md) have nothing to find in it.
-    texts_only = {r for r in RULES_BY_ID if r.startswith(("SMS_", "CONTACT_"))}
-    assert set(found["rule_id"]) == set(RULES_BY_ID) - texts_only
+    assert set(found["rule_id"]) == set(RULES_BY_ID)
+    texts = found[found["channel"] == "sms"]
+    assert {r for r in RULES_BY_ID if r.startswith(("SMS_", "CONTACT_"))} <= set(texts["rule_id"])
     reasons = set(pd.concat([_csv(r / "quarantine.csv") for r in reports.values()])["reasons"].str.split(";").explode())
     assert set(DQ_ROW_REASONS) | {"DQ_FILE_UNREADABLE"} <= reasons
 

@@ -54,6 +54,9 @@ SUBJECT_KINDS = {  # cases.md §1
     "FREQ_CALLING_HOURS": "campaign", "CONF_NO_CONSENT": "campaign", "QUAL_OUT_OF_SCOPE": "campaign",
     "FREQ_DAILY_CAP": "customer", "FREQ_ROLLING_7D": "customer", "FREQ_COOLING_OFF": "customer",
     "FREQ_RAPID_REDIAL": "customer", "FREQ_AFTER_REFUSAL": "customer", "CONF_UNASSIGNED": "customer",
+    "SMS_DAILY_CAP": "customer", "CONTACT_ROLLING_7D": "customer", "SMS_AFTER_OPT_OUT": "customer",
+    "SMS_HOURS": "campaign", "SMS_NO_CONSENT": "campaign", "SMS_PII_IN_TEXT": "campaign",
+    "SMS_NO_OPT_OUT_TEXT": "campaign", "SMS_NO_SIGNATURE": "campaign", "SMS_UNREGISTERED_SENDER": "caller",
 }
 
 
