@@ -42,6 +42,11 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          "start_time", "end_time", "disposition"),
         ("answer_time", "outcome", "notes", "callee_tz"),
     ),
+    # sms.md §1: an agency's text messages of a day (status is required on MT rows only)
+    "sms": (
+        ("message_id", "agency_id", "campaign_id", "direction", "sender", "customer_number", "sent_at"),
+        ("agent_id", "status", "text", "customer_tz"),
+    ),
     "exceptions": (      # agency_id and rule_id are required unless case_id names the case (cases.md §3)
         ("exception_id", "valid_from", "valid_to", "approved_by", "approved_on", "reason"),
         ("agency_id", "rule_id", "subject", "case_id"),
