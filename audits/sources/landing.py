@@ -53,7 +53,8 @@ def agency_files(landing: Path, day: dt.date, agency_id: str, channel: str = "cd
     """The agency's files of the day in the landing zone's `channel` folder (cdr/<D>/ or sms/<D>/),
     named as the audit finds them (several: a conflict the pull resolves)."""
     folder = landing / channel / day.isoformat()
-    return tuple(p for p in (sorted(folder.iterdir()) if folder.is_dir() else ()) if agency_of_file(p.name) == agency_id)
+    entries = sorted(folder.iterdir()) if folder.is_dir() else ()
+    return tuple(p for p in entries if agency_of_file(p.name) == agency_id)
 
 
 def table_files(landing: Path, table: str) -> tuple[Path, ...]:

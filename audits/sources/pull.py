@@ -1,7 +1,8 @@
 """A day's pull (sources.md §2): each reference table and each agency's CDR file and SMS file
-(its text messages, sms.md §1) from its source into the landing zone. The CLI (`python -m audits pull`) pulls them all, one after the other,
-each on its own (one failing never stops the others); the DAG pulls each agency in its own
-mapped task and the reference tables in one task, with these same functions.
+(its text messages, sms.md §1) from its source into the landing zone. The CLI (`python -m audits
+pull`) pulls them all, one after the other, each on its own (one failing never stops the
+others); the DAG pulls each agency's file of each channel in its own mapped task and the
+reference tables in one task, with these same functions.
 """
 
 from __future__ import annotations
