@@ -27,10 +27,12 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "contracts": (
         ("agency_id", "contract_id", "contract_start", "contract_end"),
         ("agency_name", "permitted_purposes", "permitted_products", "licence_no",
-         "licence_expiry", "nda_signed", "nda_expiry", "timezone"),
+         "licence_expiry", "nda_signed", "nda_expiry", "timezone",
+         "channels"),                  # sms.md §1: `call`, `sms` or both; blank = call
     ),
     "agents": (("agency_id", "agent_id", "active_from"), ("active_to", "trained_on")),
-    "caller_numbers": (("agency_id", "caller_number", "registered_from"), ("registered_to",)),
+    # channel (sms.md §1): `call` or `sms`, blank = call; an sms row's caller_number is a port
+    "caller_numbers": (("agency_id", "caller_number", "registered_from"), ("registered_to", "channel")),
     "campaigns": (("campaign_id",), ("purpose", "product")),
     "assignments": (
         ("agency_id", "campaign_id", "customer_id", "phone", "assigned_from"),
@@ -42,7 +44,7 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          "start_time", "end_time", "disposition"),
         ("answer_time", "outcome", "notes", "callee_tz"),
     ),
-    # sms.md §1: an agency's text messages of a day (status is required on MT rows only)
+    # sms.md §1: one agency's text messages of a day (`text` is personal data, never output)
     "sms": (
         ("message_id", "agency_id", "campaign_id", "direction", "sender", "customer_number", "sent_at"),
         ("agent_id", "status", "text", "customer_tz"),

@@ -52,9 +52,22 @@ def remove_leftovers(folder: Path, stem: str) -> list[Path]:
 def agency_files(landing: Path, day: dt.date, agency_id: str, channel: str = "cdr") -> tuple[Path, ...]:
     """The agency's files of the day in the landing zone's `channel` folder (cdr/<D>/ or sms/<D>/),
     named as the audit finds them (several: a conflict the pull resolves)."""
+    return _day_files(landing, day, channel).get(agency_id, ())
+
+
+def agencies_with_files(landing: Path, day: dt.date, channel: str) -> list[str]:
+    """The agencies with a file of the day in the `channel` folder (cdr/<D>/, sms/<D>/)."""
+    return sorted(_day_files(landing, day, channel))
+
+
+def _day_files(landing: Path, day: dt.date, channel: str) -> dict[str, tuple[Path, ...]]:
+    """agency_id -> its entries of <landing>/<channel>/<D>/, by name (as the audit's scan of the folder)."""
     folder = landing / channel / day.isoformat()
-    entries = sorted(folder.iterdir()) if folder.is_dir() else ()
-    return tuple(p for p in entries if agency_of_file(p.name) == agency_id)
+    found: dict[str, tuple[Path, ...]] = {}
+    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+        if (agency_id := agency_of_file(path.name)) is not None:
+            found[agency_id] = (*found.get(agency_id, ()), path)
+    return found
 
 
 def table_files(landing: Path, table: str) -> tuple[Path, ...]:
