@@ -13,6 +13,7 @@ import pytest
 from audits.config import ConfigError
 from audits.models import TABLE_COLUMNS
 from audits.sources.config import parse_sources
+from audits.sources.landing import input_source, sources_of_day
 from tests.landing import DAY, make_landing
 from tests.servers import closed_port
 from tests.sources.test_pull import COMPACT, D, _cdr, _connect, _csv, _publish_manifest, _pull, _put, _sha
@@ -128,6 +129,9 @@ def test_sms_files_land_beside_the_cdr_files_from_sftp_and_the_messages_table(tm
     assert records["AG01.json"]["path"] == f"sms/{D}/AG01.csv.gz"
     assert records["AG02.json"]["source"]["kind"] == "sql" and records["AG02.json"]["sha256"] == _sha(landed["AG02.csv"])
     assert not [p for p in landing.rglob(".*") if ".pull-" in p.name]
+    pulled = sources_of_day(landing, DAY)                  # what the manifest copies into each SMS input
+    assert input_source(pulled, f"sms/{D}/AG01.csv.gz", _sha(texts))["source"]["checksum"] == "sidecar"
+    assert input_source(pulled, f"sms/{D}/AG02.csv", _sha(landed["AG02.csv"]))["source"]["connection"] == "vendor_db"
 
     opened = sshd.opened(f"{drop}/sms_{COMPACT}.csv.gz")
     code, out, _ = _pull(capsys, landing, sources)                      # the same pull twice: nothing refetched
