@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from audits.config import ConfigError
 from audits.errors import PermanentError
 from audits.manifest import MANIFEST, hash_mismatch
+from audits.sources.landing import input_channel
 
 # What a retry cannot fix (audits.errors): an unusable rulepack or setting (a relative path, mixed
 # HMAC keys), unusable reference data, a stage input missing from the run's work directory, a
@@ -89,7 +90,7 @@ def pull_failure_lines(agencies: list[str], inputs: list[dict] | None, day: str,
     what = "SMS file" if channel == "sms" else "file"
     for agency in agencies:
         pulled = f"{agency}: the pull of its {what} of {day} from its source failed"
-        read = [e for e in inputs or () if _input_channel(e) == channel and e.get("agency_id") == agency
+        read = [e for e in inputs or () if input_channel(e) == channel and e.get("agency_id") == agency
                 and e.get("status") != "ignored"]
         if inputs is None:
             lines.append(f"{pulled}.")
@@ -104,13 +105,6 @@ def pull_failure_lines(agencies: list[str], inputs: list[dict] | None, day: str,
             lines.append(f"{pulled}; the report audited {entry.get('path')}{_status(entry)}, a file landed earlier "
                          "by other means, not pulled from that source: the source's file may differ.")
     return lines
-
-
-def _input_channel(entry: dict) -> str:
-    """`cdr` or `sms` for a manifest input of an agency's file of the day (its table, else its
-    folder), else the table."""
-    table, folder = entry.get("table"), str(entry.get("path") or "").split("/", 1)[0]
-    return folder if table not in ("cdr", "sms") and folder in ("cdr", "sms") else str(table)
 
 
 def _status(entry: dict) -> str:

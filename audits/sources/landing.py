@@ -176,16 +176,16 @@ def audited_day(out: Path, day: dt.date) -> AuditedDay | None:
         return AuditedDay(report=report, run_id="(manifest unreadable)", inputs={}, readable=False)
     inputs: dict[tuple[str, str], dict[str, str]] = {}
     read = [e for e in (entries if isinstance(entries, list) else ()) if isinstance(e, dict)
-            and _channel_of(e) and e.get("status") not in ("missing", "ignored")]
+            and input_channel(e) and e.get("status") not in ("missing", "ignored")]
     for entry in read:
-        key = (_channel_of(entry), str(entry.get("agency_id")))
+        key = (input_channel(entry), str(entry.get("agency_id")))
         inputs.setdefault(key, {})[str(entry.get("path"))] = str(entry.get("sha256") or "")
     complaints = {str(e.get("path")): str(e.get("sha256") or "") for e in (entries if isinstance(entries, list) else ())
                   if isinstance(e, dict) and e.get("table") == "complaints"}
     return AuditedDay(report=report, run_id=str(document.get("run_id") or ""), inputs=inputs, complaints=complaints)
 
 
-def _channel_of(entry: dict) -> str:
+def input_channel(entry: dict) -> str:
     """The channel of a manifest input (`cdr` or `sms`: its table, else its folder), or "" for a
     reference table or the complaints."""
     table, folder = entry.get("table"), str(entry.get("path") or "").split("/", 1)[0]
