@@ -27,12 +27,10 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "contracts": (
         ("agency_id", "contract_id", "contract_start", "contract_end"),
         ("agency_name", "permitted_purposes", "permitted_products", "licence_no",
-         "licence_expiry", "nda_signed", "nda_expiry", "timezone",
-         "channels"),                  # sms.md §1: `call`, `sms` or both; blank = call
+         "licence_expiry", "nda_signed", "nda_expiry", "timezone"),
     ),
     "agents": (("agency_id", "agent_id", "active_from"), ("active_to", "trained_on")),
-    # channel (sms.md §1): `call` or `sms`, blank = call; an sms row's caller_number is a port
-    "caller_numbers": (("agency_id", "caller_number", "registered_from"), ("registered_to", "channel")),
+    "caller_numbers": (("agency_id", "caller_number", "registered_from"), ("registered_to",)),
     "campaigns": (("campaign_id",), ("purpose", "product")),
     "assignments": (
         ("agency_id", "campaign_id", "customer_id", "phone", "assigned_from"),

@@ -28,9 +28,10 @@ _SUFFIX = {"collection": "资产管理有限公司", "full": "客户服务有限
 class _CsvFile:
     """A reference CSV written in chunks (one per agency), renamed into place when closed."""
 
-    def __init__(self, path: Path, table: str):
+    def __init__(self, path: Path, table: str, extra: tuple[str, ...] = ()):
         self.path, self.tmp = path, path.with_name(f".{path.name}.part")
         self.columns = list(TABLE_COLUMNS[table][0] + TABLE_COLUMNS[table][1])
+        self.columns += [c for c in extra if c not in self.columns]      # e.g. caller_numbers.channel (sms.md §1)
         self.writer = pa_csv.CSVWriter(str(self.tmp), pa.schema([(c, pa.string()) for c in self.columns]),
                                        write_options=pa_csv.WriteOptions(quoting_style="none", quoting_header="none",
                                                                          batch_size=1 << 16))
@@ -97,7 +98,7 @@ def write_reference(folder: Path, plan: list[Agency], start: dt.date, days: int,
                                stamp=(start - dt.timedelta(days=1)).isoformat()))
     os.replace(tmp, folder / "contracts.xlsx")
 
-    files = {t: _CsvFile(folder / f"{t}.csv", t)
+    files = {t: _CsvFile(folder / f"{t}.csv", t, ("channel",) if texting and t == "caller_numbers" else ())
              for t in ("agents", "caller_numbers", "campaigns", "assignments", "consents")}
     campaigns = sorted({(c, PURPOSES[p], product) for a in plan for c, p, product in
                         zip(a.campaigns, a.purposes, a.products)})
