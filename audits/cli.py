@@ -47,6 +47,7 @@ from audits.signing import (
     unlinked_note,
     write_key_pair,
 )
+from audits.sources.config import CHANNELS
 from audits.sources.pull import PullSettings, pull_agencies, pull_references, sources_config
 from audits.verification.dispatch import verify_path
 from audits.version import code_version
@@ -165,7 +166,8 @@ def _parser() -> argparse.ArgumentParser:
     pull.add_argument("--replace", action="store_true",
                       help="replace an audited day's landed file that differs from its source (then rerun the day)")
     pull.add_argument("--agency", action="append", default=None, metavar="ID",
-                      help="pull only this agency's CDR file, no reference table (repeatable; default: every source)")
+                      help="pull only this agency's CDR and SMS files, no reference table (repeatable; default: every "
+                           "source)")
     pull.set_defaults(handler=_pull)
     return parser
 
@@ -420,14 +422,18 @@ def _pull(args) -> int:
         sources = sources_config(args.landing, args.sources)
     except ConfigError as exc:
         return _fail(f"Cannot pull: {exc}")
-    unknown = sorted(set(args.agency or ()) - set(sources.cdr))
+    known = set(sources.cdr) | set(sources.sms)
+    unknown = sorted(set(args.agency or ()) - known)
     if unknown:
-        return _fail(f"Cannot pull: no source for agency {', '.join(unknown)} under cdr: in the sources file "
-                     f"(agencies there: {', '.join(sorted(sources.cdr)) or 'none'}).")
+        return _fail(f"Cannot pull: no source for agency {', '.join(unknown)} under cdr: or sms: in the sources file "
+                     f"(agencies there: {', '.join(sorted(known)) or 'none'}).")
     settings = PullSettings(landing=args.landing, day=args.date, sources=sources, out=args.out, replace=args.replace,
                             now=dt.datetime.now(dt.UTC).replace(microsecond=0))
     outcomes, failures = ([], []) if args.agency else pull_references(settings)
-    more_outcomes, more_failures = pull_agencies(settings, tuple(args.agency) if args.agency else None)
+    more_outcomes, more_failures = [], []
+    for channel in CHANNELS:
+        got, failed = pull_agencies(settings, tuple(args.agency) if args.agency else None, channel)
+        more_outcomes, more_failures = more_outcomes + got, more_failures + failed
     for outcome in outcomes + more_outcomes:
         print(f"{outcome.status:<9} {outcome.name}: {outcome.message}")
     for failure in failures + more_failures:

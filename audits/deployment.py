@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from audits.config import ConfigError
 from audits.errors import PermanentError
 from audits.manifest import MANIFEST, hash_mismatch
+from audits.sources.landing import input_channel
 
 # What a retry cannot fix (audits.errors): an unusable rulepack or setting (a relative path, mixed
 # HMAC keys), unusable reference data, a stage input missing from the run's work directory, a
@@ -22,7 +23,8 @@ PERMANENT_ERRORS = (PermanentError,)
 
 # The nightly DAG's mapped tasks (Airflow keys a mapped task's state `<task id>_<map index>`).
 PULL_TASK = "pull_sources"
-MAPPED_TASKS = (PULL_TASK, "stage_agency", "bank_wide_rules")
+SMS_PULL_TASK = "pull_sms"            # an agency's text messages (sources.yaml `sms:`)
+MAPPED_TASKS = (PULL_TASK, SMS_PULL_TASK, "stage_agency", "bank_wide_rules")
 
 
 def audited_day(scheduled_at: dt.datetime, bank_timezone: str) -> dt.date:
@@ -66,31 +68,36 @@ def failed_tasks(states: dict[str, str | None]) -> list[str]:
     return sorted(name for name, state in states.items() if state in ("failed", "upstream_failed"))
 
 
-def failed_pulls(failed: list[str], agencies: list[str]) -> dict[str, str]:
-    """The failed tasks that are pulls (Airflow's state key `pull_sources_<i>`) -> the agency each
-    pulled: the mapped task `pull_sources_<i>` pulled `agencies[i]` (source_agencies' list)."""
+def failed_pulls(failed: list[str], agencies: list[str], task: str = PULL_TASK) -> dict[str, str]:
+    """The failed tasks that are pulls (Airflow's state key `pull_sources_<i>`, or `pull_sms_<i>`
+    with `task`) -> the agency each pulled: the mapped task `<task>_<i>` pulled `agencies[i]`
+    (source_agencies' or sms_source_agencies' list)."""
     found = {}
     for name in failed:
-        index = name.removeprefix(f"{PULL_TASK}_")
+        index = name.removeprefix(f"{task}_")
         if index != name and index.isdigit() and int(index) < len(agencies):
             found[name] = agencies[int(index)]
     return found
 
 
-def pull_failure_lines(agencies: list[str], inputs: list[dict] | None, day: str) -> list[str]:
+def pull_failure_lines(agencies: list[str], inputs: list[dict] | None, day: str, channel: str = "cdr") -> list[str]:
     """One sentence per agency whose pull failed, saying what the report did without it: audited a
     file that was in the landing zone already (landed earlier, not by this pull), or none
-    (DQ_FILE_MISSING). `inputs` are the published manifest's; None when nothing was published."""
+    (DQ_FILE_MISSING). `inputs` are the published manifest's; None when nothing was published.
+    `channel` sms: the agency's SMS file (missing, its texts are DQ_FILE_MISSING; its calls are
+    still assessed)."""
     lines = []
+    what = "SMS file" if channel == "sms" else "file"
     for agency in agencies:
-        pulled = f"{agency}: the pull of its file of {day} from its source failed"
-        read = [e for e in inputs or () if e.get("table") == "cdr" and e.get("agency_id") == agency
+        pulled = f"{agency}: the pull of its {what} of {day} from its source failed"
+        read = [e for e in inputs or () if input_channel(e) == channel and e.get("agency_id") == agency
                 and e.get("status") != "ignored"]
         if inputs is None:
             lines.append(f"{pulled}.")
         elif not read or all(e.get("status") == "missing" for e in read):
-            lines.append(f"{pulled}, and no file of that day was in the landing zone: the report shows {agency} "
-                         "as DQ_FILE_MISSING (not assessed).")
+            lines.append(f"{pulled}, and no {what} of that day was in the landing zone: the report shows {agency} "
+                         + ("with DQ_FILE_MISSING for its texts (its calls are still assessed)." if channel == "sms"
+                            else "as DQ_FILE_MISSING (not assessed)."))
         elif isinstance((entry := read[0]).get("source"), dict):
             lines.append(f"{pulled}; the report audited {entry.get('path')}{_status(entry)}, which a later try or "
                          f"an earlier pull had landed from that source ({entry['source'].get('pulled_at') or '?'}).")
@@ -111,8 +118,8 @@ def run_failed_message(failed: list[str], *, published: bool = False, pulls: dic
     failed although the report was published without that agency's pulled file. `pulls` gives
     the agency of each failed pull task (failed_pulls), `pull_lines` what became of each."""
     pulls = pulls or {}
-    named = [f"{PULL_TASK}[{agency}]" for agency in pulls.values()] + [_task_label(t) for t in failed
-                                                                       if t not in pulls]
+    named = [f"{key.rpartition('_')[0]}[{agency}]" for key, agency in pulls.items()] + \
+        [_task_label(t) for t in failed if t not in pulls]
     shown = ", ".join(named[:10]) + (f" and {len(named) - 10} more" if len(named) > 10 else "")
     details = [f"- {line}" for line in pull_lines]
     if published:

@@ -2,13 +2,16 @@
 
     python benchmarks/run.py [--agencies 50] [--calls-per-day 10000000] [--days 7] [--root data/bench]
     python benchmarks/run.py --findings-heavy [0.44] --agencies 50 --calls-per-day 1000000 --days 3 --whole-run
+    python benchmarks/run.py --calls-per-day 10000000 --sms-per-day 5000000 --whole-run
 
 Generates (or reuses) a landing zone of `days` days, brings the earlier days into the store
 (not timed: that is what the previous nights did), then audits the last day stage by stage and
 prints a table and writes JSON to benchmarks/results/. `--findings-heavy` makes the last day one
 on which agencies lose their contract, NDA or licence or their registrations lapse (about 45 %
 of the calls findings; benchmarks/landing/heavy.py); `--whole-run` then also times `python -m
-audits run` of that day end to end. Not part of the tests; a tiny size of it runs in
+audits run` of that day end to end. `--sms-per-day N` adds N text messages a day (sms/<D>/, the
+same calls: benchmarks/landing/sms.py); `--whole-run` then times the audit of both channels. Not
+part of the tests; a tiny size of it runs in
 tests/test_benchmark.py to keep it working.
 """
 
@@ -111,19 +114,20 @@ class StageTimer:
 
 def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start: dt.date, seed: int = 11,
               workers: int = os.cpu_count() or 1, rule_costs: bool = False, findings_heavy: float = 0.0,
-              whole_run: bool = False) -> dict:
+              whole_run: bool = False, sms_per_day: int = 0) -> dict:
     from audits.rendering import default_templates_dir, write_reports
     from benchmarks.landing import write_bulk_landing
 
     landing, out = root / "landing", root / "reports"
     last = start + dt.timedelta(days=days - 1)
-    shape = f"{agencies}x{calls_per_day}x{days}-seed{seed}" + (f"-heavy{findings_heavy:g}" if findings_heavy else "")
+    shape = f"{agencies}x{calls_per_day}x{days}-seed{seed}" + (f"-heavy{findings_heavy:g}" if findings_heavy else "") \
+        + (f"-sms{sms_per_day}" if sms_per_day else "")
     marker = root / f"bulk-landing-{shape}.done"
     if not marker.exists():
         for stale in root.glob("bulk-landing-*.done"):          # another shape's landing is overwritten
             stale.unlink()
         write_bulk_landing(landing, start=start, days=days, agencies=agencies, calls_per_day=calls_per_day,
-                           seed=seed, findings_heavy=findings_heavy)
+                           seed=seed, findings_heavy=findings_heavy, sms_per_day=sms_per_day)
         marker.write_text("ok")
     config = AuditConfig(audit_date=last, landing=landing, out=out, store=root / "store",
                          rulepack=load_rulepack("cn_bank"), run_id="benchmark", code_version="benchmark",
@@ -172,7 +176,8 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
         write_reports(Portfolio(last.isoformat(), rank_worst_first(cards), provenance), target,
                       templates_dir=default_templates_dir(), workers=workers)
     run_seconds = _whole_run(config) if whole_run else None
-    return {"agencies": agencies, "calls_per_day": calls_per_day, "days": days, "workers": workers,
+    return {"agencies": agencies, "calls_per_day": calls_per_day, "sms_per_day": sms_per_day, "days": days,
+            "workers": workers,
             "findings_heavy": findings_heavy, "calls_audited": int(len(calls)), "findings": int(len(violations)),
             "calls_with_findings": int(len(violations.drop_duplicates(["agency_id", "call_id"]))),
             "cases": int(len(cases)), "run_seconds": run_seconds, "rule_seconds": costs,
@@ -229,13 +234,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="make the last day findings-heavy: agencies with SHARE of the calls (default 0.44, "
                              "so ~45 %% of calls with a finding) lose their contract, NDA or licence or their "
                              "registrations lapse")
+    parser.add_argument("--sms-per-day", type=int, default=0, metavar="N",
+                        help="also write N text messages a day (sms/<D>/; every contract call;sms), the calls "
+                             "unchanged; --whole-run then audits both channels")
     parser.add_argument("--whole-run", action="store_true",
                         help="also time `python -m audits run` of the last day end to end")
     args = parser.parse_args(argv)
     root = args.root or REPO / "data" / ("bench-heavy" if args.findings_heavy else "bench")
     result = benchmark(root, agencies=args.agencies, calls_per_day=args.calls_per_day, days=args.days,
                        start=args.start, workers=args.workers, rule_costs=args.rule_costs,
-                       findings_heavy=args.findings_heavy, whole_run=args.whole_run)
+                       findings_heavy=args.findings_heavy, whole_run=args.whole_run, sms_per_day=args.sms_per_day)
     print(result["table"])
     print(f"{result['calls_audited']:,} calls, {result['findings']:,} findings on "
           f"{result['calls_with_findings'] / max(result['calls_audited'], 1):.1%} of the calls, "
@@ -247,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     results = REPO / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
     kind = "heavy-" if args.findings_heavy else ""
-    path = results / f"bench-{kind}{args.agencies}x{args.calls_per_day}-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    texts = f"+{args.sms_per_day}sms" if args.sms_per_day else ""
+    path = results / f"bench-{kind}{args.agencies}x{args.calls_per_day}{texts}-{time.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps({k: v for k, v in result.items() if k != "table"}, indent=2) + "\n")
     print(f"JSON: {path}")
     return 0

@@ -21,9 +21,11 @@ due, which for a manual run is the day before it was triggered),
 
 **Sources** (`sources`, default `<landing>/sources.yaml`; none: files are expected in the landing zone):
 `pull_sources` pulls each agency's file of the day from its SFTP server, path or object store (one
-mapped task per agency, retried with back-off on connection errors) and `pull_reference` the reference
-tables (SQL or files) before `check_reference`; a file not there yet is pulled while `wait_for_landing`
-waits. `replace_landed` lets a pull replace a landed file of an already audited day (then rerun it).
+mapped task per agency, retried with back-off on connection errors), `pull_sms` its text messages
+(`sms:`; also from a messages table), and `pull_reference` the reference tables (SQL or files) before
+`check_reference`; a file not there yet is pulled while `wait_for_landing` waits, which also waits for
+the SMS file of every agency whose contract in force includes `sms`. `replace_landed` lets a pull
+replace a landed file of an already audited day (then rerun it).
 
 **Deployment**: `VENDOR_AUDIT_DATA` must be an absolute path on storage shared by the dag-processor
 and every worker (landing/, reports/, store/ under it), and every worker needs the same
@@ -154,6 +156,12 @@ def vendor_audit_nightly():
         with _fail_without_retry():
             return sorted(_sources(settings).cdr)
 
+    @task
+    def sms_source_agencies(settings: dict) -> list[str]:
+        """The agencies whose text messages of the day are pulled from a source (sources.yaml `sms:`)."""
+        with _fail_without_retry():
+            return sorted(_sources(settings).sms)
+
     @task(retries=3, retry_delay=dt.timedelta(minutes=1), retry_exponential_backoff=True,
           max_active_tis_per_dagrun=16,
           map_index_template="{{ task.op_kwargs['agency_id'] }}",      # the UI shows pull_sources [AG01], not [0]
@@ -166,6 +174,19 @@ def vendor_audit_nightly():
 
         with _fail_without_retry():
             outcome = pull_agency(_pull_settings(settings), agency_id)
+        return f"{outcome.status}: {outcome.message}"
+
+    @task(retries=3, retry_delay=dt.timedelta(minutes=1), retry_exponential_backoff=True,
+          max_active_tis_per_dagrun=16,
+          map_index_template="{{ task.op_kwargs['agency_id'] }}",
+          doc_md="Pull one agency's text messages of the day into sms/<D>/ (one mapped task per agency), as "
+                 "pull_sources pulls its calls: retried with back-off, never holding up the other agencies.")
+    def pull_sms(settings: dict, agency_id: str) -> str:
+        """Pull one agency's SMS file of the day from its source (a file, or a messages table)."""
+        from audits.sources.pull import pull_agency
+
+        with _fail_without_retry():
+            outcome = pull_agency(_pull_settings(settings), agency_id, "sms")
         return f"{outcome.status}: {outcome.message}"
 
     @task(retries=3, retry_delay=dt.timedelta(minutes=1), retry_exponential_backoff=True)
@@ -194,22 +215,20 @@ def vendor_audit_nightly():
 
     @task.sensor(poke_interval=60, timeout=6 * 3600, mode="reschedule")
     def wait_for_landing(settings: dict) -> PokeReturnValue:
-        """Wait until every agency with a contract in force delivered, or the wait is over."""
+        """Wait until every agency with a contract in force delivered, and every one whose contract
+        includes sms delivered its SMS file, or the wait is over."""
         from audits.deployment import landing_wait_over
-        from audits.pipeline import delivered_agencies, expected_agencies
         from audits.restore import rebuild_missing
 
         with _fail_without_retry():
             config = _config(settings)
             rebuild_missing(config, needs="reference")       # a cleared task whose run's work was removed
-            _pull_late(settings, delivered_agencies(config))     # files not there when pull_sources ran
-            delivered = delivered_agencies(config)
-            expected = expected_agencies(config)
+            complete, delivered = _landing_state(settings, config)
         run = get_current_context()["dag_run"]
         # from when the run was due, not when it started: a backfilled day whose deadline is past never waits
         due = run.run_after or run.data_interval_end or run.start_date
         over = landing_wait_over(pendulum.now("UTC"), pendulum.instance(due), _run(settings).landing_wait_minutes)
-        return PokeReturnValue(is_done=set(expected) <= set(delivered) or over, xcom_value=delivered)
+        return PokeReturnValue(is_done=complete or over, xcom_value=delivered)
 
     @task(max_active_tis_per_dagrun=16,
           doc_md="Read and type one agency's file: one mapped task per agency, spread over the workers.")
@@ -356,10 +375,11 @@ def vendor_audit_nightly():
 
     resolved = resolve_run()
     pulled = pull_sources.partial(settings=resolved).expand(agency_id=source_agencies(resolved))
+    pulled_sms = pull_sms.partial(settings=resolved).expand(agency_id=sms_source_agencies(resolved))
     # check_reference waits for every pull to end, but a pull that failed (a server down after its
     # retries) does not stop the audit: that agency is DQ_FILE_MISSING unless it lands meanwhile.
     sources_pulled = EmptyOperator(task_id="sources_pulled", trigger_rule="all_done")
-    pulled >> sources_pulled
+    [pulled, pulled_sms] >> sources_pulled
     settings = check_reference(resolved)
     [sources_pulled, pull_reference(resolved)] >> settings
     delivered = wait_for_landing(settings)
@@ -404,15 +424,20 @@ def _upstream_states() -> dict[str, str | None]:
 
 
 def _failed_pulls(settings: dict, failed: list[str], *, published: bool) -> tuple[dict[str, str], list[str]]:
-    """The failed pull tasks with their agencies, and what the report did without each pulled
-    file (audited one landed earlier, or none: DQ_FILE_MISSING)."""
-    from audits.deployment import failed_pulls, published_inputs, pull_failure_lines
+    """The failed pull tasks (calls, texts) with their agencies, and what the report did without
+    each pulled file (audited one landed earlier, or none: DQ_FILE_MISSING)."""
+    from audits.deployment import PULL_TASK, SMS_PULL_TASK, failed_pulls, published_inputs, pull_failure_lines
 
-    agencies = get_current_context()["ti"].xcom_pull(task_ids="source_agencies") or []
-    pulls = failed_pulls(failed, list(agencies))
+    ti = get_current_context()["ti"]
     run = _run(settings)
     inputs = published_inputs(run.report_dir) if published else None
-    return pulls, pull_failure_lines(list(pulls.values()), inputs, run.audit_date.isoformat())
+    pulls, lines = {}, []
+    for task_id, listed_by, channel in ((PULL_TASK, "source_agencies", "cdr"),
+                                        (SMS_PULL_TASK, "sms_source_agencies", "sms")):
+        failed_here = failed_pulls(failed, list(ti.xcom_pull(task_ids=listed_by) or []), task_id)
+        pulls.update(failed_here)
+        lines += pull_failure_lines(list(failed_here.values()), inputs, run.audit_date.isoformat(), channel)
+    return pulls, lines
 
 
 def _published_without_pulls(settings: dict) -> list[str]:
@@ -461,21 +486,37 @@ def _pull_settings(settings: dict):
                         replace=run.replace_landed, now=pendulum.now("UTC"))
 
 
-def _pull_late(settings: dict, delivered: list[str]) -> None:
-    """Pull the sources of agencies that have not delivered yet, each on its own; a failure is
-    logged and the sensor goes on waiting (the agency's pull_sources task shows the first one)."""
+def _landing_state(settings: dict, config) -> tuple[bool, list[str]]:
+    """Pull what is still missing, then whether every file owed has landed (a file from each agency
+    with a contract in force, an SMS file from each whose contract includes sms), and the agencies
+    to stage: pipeline.delivered_agencies."""
+    from audits.landing_wait import landing_complete, texted_agencies, texting_agencies
+    from audits.pipeline import delivered_agencies, expected_agencies
+
+    _pull_late(settings, delivered_agencies(config), texted_agencies(config))   # not there when pulled first
+    delivered = delivered_agencies(config)
+    complete = landing_complete(expected_agencies(config), delivered, texting_agencies(config),
+                                texted_agencies(config))
+    return complete, delivered
+
+
+def _pull_late(settings: dict, delivered: list[str], texted: list[str] = ()) -> None:
+    """Pull the sources of agencies that have not delivered yet (their CDR file; their SMS file),
+    each on its own; a failure is logged and the sensor goes on waiting (the agency's pull_sources
+    or pull_sms task shows the first one)."""
     import logging
 
     from audits.sources.pull import pull_agencies
 
     pulling = _pull_settings(settings)
-    late = tuple(sorted(set(pulling.sources.cdr) - set(delivered)))
-    if late:
-        outcomes, failures = pull_agencies(pulling, late)
-        for outcome in outcomes:
-            logging.getLogger(__name__).info("%s: %s", outcome.name, outcome.message)
-        for failure in failures:
-            logging.getLogger(__name__).warning("%s", failure.message)
+    for channel, landed in (("cdr", delivered), ("sms", texted)):
+        late = tuple(sorted(set(pulling.sources.agencies(channel)) - set(landed)))
+        if late:
+            outcomes, failures = pull_agencies(pulling, late, channel)
+            for outcome in outcomes:
+                logging.getLogger(__name__).info("%s: %s", outcome.name, outcome.message)
+            for failure in failures:
+                logging.getLogger(__name__).warning("%s", failure.message)
 
 
 def _hmac_secret() -> bytes:

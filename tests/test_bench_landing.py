@@ -119,3 +119,75 @@ def test_a_findings_heavy_landing_breaks_every_call_of_the_broken_agencies_on_th
             mine = broken[broken["agency_id"] == agency]
             assert set(mine["rule_id"]) == {rule_id}
             assert set(mine["call_id"]) == set(calls.loc[calls["agency_id"] == agency, "call_id"])
+
+
+# --- text messages (--sms-per-day) -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def texting(tmp_path_factory) -> tuple[Path, dict]:
+    landing = tmp_path_factory.mktemp("bulk-sms") / "landing"
+    return landing, write_bulk_landing(landing, start=START, days=2, agencies=6, calls_per_day=3000, seed=5,
+                                       sms_per_day=12_000)      # AG06 is the first with marketing campaigns
+
+
+def test_every_text_message_file_is_valid_and_texts_from_a_registered_port(texting):
+    import pandas as pd
+
+    from audits.loaders import read_table
+    from audits.rules.sms_inputs import sender_digits, type_messages
+    from benchmarks.landing.sms import SIGNATURE
+
+    landing, summary = texting
+    pack = load_rulepack("cn_bank")
+    ports = pd.read_csv(landing / "reference" / "caller_numbers.csv", dtype=str, keep_default_na=False)
+    ports = ports[ports["channel"] == "sms"]
+    registered = set(zip(ports["agency_id"], sender_digits(ports["caller_number"])))
+    contracts = pd.read_excel(landing / "reference" / "contracts.xlsx", dtype=str)
+    assert set(contracts["channels"]) == {"call;sms"} and len(ports) == 12
+    messages, rows = 0, 0
+    for day in DAYS:
+        folder = landing / "sms" / day.isoformat()
+        assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in (landing / "cdr" / day.isoformat())
+                                                                  .iterdir())     # as the agency's CDR file
+        for path in sorted(folder.iterdir()):
+            raw = read_table(path, "sms").frame
+            typed = type_messages(raw, local_zone=pack.bank_timezone, bank_zone=pack.bank_timezone,
+                                  region=pack.default_region)
+            agency = path.name.split(".")[0]
+            mt = typed["direction_code"] == "MT"
+            assert set(typed["direction_code"]) <= {"MT", "MO"}
+            assert typed["message_id"].is_unique and (typed["agency_id"] == agency).all()
+            assert typed[["campaign_id", "customer_e164", "sent_utc"]].notna().all().all()
+            assert (typed["sent_date"] == day.isoformat()).all()
+            assert set(typed.loc[mt, "status_code"]) <= {"DELIVERED", "PENDING", "FAILED", "REJECTED"}
+            assert typed.loc[~mt, "status_code"].isna().all()
+            assert {(agency, s) for s in typed["sender_digits"]} <= registered
+            signed = typed.loc[mt, "text"].str.startswith(SIGNATURE) | typed.loc[mt, "text"].str.endswith(SIGNATURE)
+            assert signed.all()
+            messages += int(mt.sum())
+            rows += len(typed)
+    assert messages == summary["messages"] == 2 * 12_000 and rows == summary["sms_rows"] > messages
+    assert summary["sms_files"] == 12
+
+
+def test_texts_hold_marketing_and_opt_outs_and_leave_the_calls_as_they_were(texting, tmp_path):
+    import pandas as pd
+
+    from audits.loaders import read_table
+    from audits.models import PURPOSES
+
+    landing, _ = texting
+    frames = [read_table(p, "sms").frame for day in DAYS for p in sorted((landing / "sms" / day.isoformat()).iterdir())]
+    texts = pd.concat(frames, ignore_index=True)
+    campaigns = pd.read_csv(landing / "reference" / "campaigns.csv", dtype=str).set_index("campaign_id")["purpose"]
+    mt = texts["direction"].str.upper() == "MT"
+    purposes = texts.loc[mt, "campaign_id"].map(campaigns)
+    assert set(purposes) <= set(PURPOSES) and 0.05 < (purposes == "marketing").mean() < 0.6
+    opt_outs = texts.loc[~mt, "text"].isin(["T", "退订", "TD", "Ｔ"])
+    assert opt_outs.sum() > 0 and (~opt_outs).sum() > 0          # opt-outs and ordinary replies
+
+    without = tmp_path / "calls-only"
+    summary = write_bulk_landing(without, start=START, days=2, agencies=6, calls_per_day=3000, seed=5)
+    assert not (without / "sms").exists() and summary["messages"] == 0
+    assert {k: v for k, v in _contents(without).items() if k.startswith("cdr/")} == \
+        {k: v for k, v in _contents(landing).items() if k.startswith("cdr/")}

@@ -92,7 +92,8 @@ def test_the_dag_calls_only_the_pipeline_and_config_layer():
     ours = {n for n in names if n.startswith("audits")}
     assert ours <= {"audits.pipeline", "audits.config", "audits.rulepack", "audits.cli", "audits.notify",
                     "audits.deployment", "audits.signing",      # signing: the key from a connection (review.md §3)
-                    "audits.sources.pull", "audits.sources.connections", "audits.restore", "audits.version"}
+                    "audits.sources.pull", "audits.sources.connections", "audits.restore", "audits.version",
+                    "audits.landing_wait"}      # what wait_for_landing waits for (an SMS file where owed)
 
 
 

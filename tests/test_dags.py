@@ -22,6 +22,8 @@ REPO = Path(__file__).resolve().parents[1]
 EXPECTED_EDGES = {
     ("resolve_run", "source_agencies"), ("source_agencies", "pull_sources"), ("resolve_run", "pull_sources"),
     ("pull_sources", "sources_pulled"), ("sources_pulled", "check_reference"),
+    ("resolve_run", "sms_source_agencies"), ("sms_source_agencies", "pull_sms"), ("resolve_run", "pull_sms"),
+    ("pull_sms", "sources_pulled"),
     ("resolve_run", "pull_reference"), ("pull_reference", "check_reference"),
     ("resolve_run", "check_reference"), ("check_reference", "wait_for_landing"),
     ("wait_for_landing", "stage_agency"), ("stage_agency", "validate_day"),
@@ -546,3 +548,93 @@ def test_rebuilding_a_run_s_work_happens_once_for_concurrent_tasks(tmp_path):
         rebuilt = list(pool.map(lambda _: rebuild_missing(config, needs="day"), range(3)))
     assert sorted(rebuilt) == [[], [], ["reference", "day"]]
     assert rebuild_missing(config, needs="rules") == ["rules"]
+
+
+# --- text messages (sms.md §1): pulled, and waited for like the calls ------------------------------
+
+@pytest.fixture
+def channels_in_contract(monkeypatch):
+    """contracts.channels (sms.md §1: `call`, `sms` or both) in the data contract: the SMS landing's
+    reference change, made on its own branch; added for the test while the contract lacks it."""
+    from audits.models import TABLE_COLUMNS
+
+    required, optional = TABLE_COLUMNS["contracts"]
+    if "channels" not in optional:
+        monkeypatch.setitem(TABLE_COLUMNS, "contracts", (required, (*optional, "channels")))
+
+
+def _texting_landing(root: Path, drop: Path) -> Path:
+    """AG01's contract includes sms, AG02's does not (blank channels = call); both delivered their
+    calls; AG01's texts are pulled from `drop` (sources.yaml `sms:`)."""
+    import yaml
+
+    contracts = [dict(REFERENCE["contracts"][0], agency_id="AG01", contract_id="C-AG01", channels="call;sms"),
+                 dict(REFERENCE["contracts"][0], agency_id="AG02", contract_id="C-AG02", channels="")]
+    landing = make_landing(root / "landing", {DAY: {"AG01": [call("a1", "2026-11-27 10:00:00")],
+                                                    "AG02": [call("b1", "2026-11-27 10:00:00", agency_id="AG02")]}},
+                           contracts=contracts)
+    (landing / "sources.yaml").write_text(yaml.safe_dump({"sms": {
+        "AG01": {"kind": "local", "path": f"{drop}/sms_{{date:%Y%m%d}}.csv",
+                 "ready_marker": f"{drop}/sms_{{date:%Y%m%d}}.ok"}}}))
+    return landing
+
+
+def _drop_sms(path: Path, agency_id: str, message_id: str) -> Path:
+    from audits.models import TABLE_COLUMNS
+    from tests.landing import write_csv
+
+    return write_csv(path, [{"message_id": message_id, "agency_id": agency_id, "campaign_id": "CMP-M1",
+                             "direction": "MT", "sender": "106900001234", "customer_number": CUSTOMER,
+                             "sent_at": "2026-11-27 10:00:00", "status": "DELIVERED", "text": "【银行】回复T退订"}],
+                     list(TABLE_COLUMNS["sms"][0] + TABLE_COLUMNS["sms"][1]))
+
+
+def test_the_sms_pull_is_mapped_per_agency_beside_the_cdr_pull(dag):
+    pull = dag.get_task("pull_sms")
+    assert pull.retries == 3 and pull.retry_exponential_backoff
+    assert dag.get_task("pull_sms").downstream_task_ids == {"sources_pulled"}
+    assert dag.get_task("sms_source_agencies").downstream_task_ids == {"pull_sms"}
+
+
+def test_the_landing_wait_waits_for_the_sms_file_of_an_agency_whose_contract_includes_sms(dag, tmp_path,
+                                                                                         channels_in_contract):
+    drop = tmp_path / "drop"
+    landing = _texting_landing(tmp_path, drop)
+    settings = _settings(tmp_path)
+    assert dag.get_task("sms_source_agencies").python_callable(settings) == ["AG01"]
+    source = _drop_sms(drop / "sms_20261127.csv", "AG01", "m1")
+    said = dag.get_task("pull_sms").python_callable(settings, "AG01")
+    assert said.startswith("waiting: ready marker") and not (landing / "sms").exists()
+
+    dag.get_task("check_reference").python_callable(settings)
+    landing_state = dag.get_task("wait_for_landing").python_callable.__globals__["_landing_state"]
+    config = dag.get_task("wait_for_landing").python_callable.__globals__["_config"](settings)
+    complete, delivered = landing_state(settings, config)
+    assert (complete, delivered) == (False, ["AG01", "AG02"])      # both delivered calls, AG01's texts are missing
+
+    (drop / "sms_20261127.ok").touch()                   # the agency finished: the next poke pulls its texts
+    complete, delivered = landing_state(settings, config)
+    assert complete and (landing / "sms" / "2026-11-27" / "AG01.csv").read_bytes() == source.read_bytes()
+    assert "AG01" in delivered                           # staged: its calls and (pipeline.stage_agency) its texts
+
+
+def test_an_agency_without_sms_in_its_contract_is_not_waited_for_and_texts_alone_complete_nothing(
+        tmp_path, channels_in_contract):
+    from audits.ingest import load_reference
+    from audits.landing_wait import landing_complete, texting_of
+    from tests.landing import config_for
+
+    contracts = [dict(REFERENCE["contracts"][0], agency_id="AG01", contract_id="C1", channels="call;sms"),
+                 dict(REFERENCE["contracts"][0], agency_id="AG02", contract_id="C2", channels="call"),
+                 dict(REFERENCE["contracts"][0], agency_id="AG03", contract_id="C3", channels=" SMS "),
+                 dict(REFERENCE["contracts"][0], agency_id="AG04", contract_id="C4", channels="sms",
+                      contract_end="2026-11-26")]                  # ended the day before: owes nothing
+    make_landing(tmp_path / "landing", contracts=contracts)
+    config = config_for(tmp_path)
+    typed = load_reference(config.landing, audit_date=DAY, rulepack=config.rulepack)["contracts"].accepted
+    texting = texting_of(typed, DAY)
+    assert texting == ["AG01", "AG03"]
+    expected = ["AG01", "AG02", "AG03"]
+    assert not landing_complete(expected, expected, texting, ["AG01"])          # AG03's texts missing
+    assert landing_complete(expected, expected, texting, ["AG01", "AG03"])
+    assert not landing_complete(expected, ["AG01", "AG03"], texting, ["AG01", "AG03"])   # AG02's calls missing

@@ -115,6 +115,30 @@ def test_a_failed_pull_is_named_by_its_agency_and_says_what_the_report_audited_i
     assert "pull_sources_0" not in message and f"- {ag01}" in message and "is reported DQ_FILE_MISSING" not in message
 
 
+def test_a_failed_sms_pull_is_named_by_its_agency_and_says_what_became_of_its_texts():
+    from audits.deployment import SMS_PULL_TASK, failed_pulls, pull_failure_lines, run_failed_message
+
+    failed = ["pull_sources_0", "pull_sms_0", "pull_sms_1"]
+    sms_pulls = failed_pulls(failed, ["AG02", "AG03"], SMS_PULL_TASK)
+    assert sms_pulls == {"pull_sms_0": "AG02", "pull_sms_1": "AG03"}
+    inputs = [
+        {"table": "cdr", "agency_id": "AG02", "status": "ok", "path": "cdr/2026-11-27/AG02.csv"},
+        {"table": "sms", "agency_id": "AG02", "status": "missing", "path": "sms/2026-11-27/AG02.csv"},
+        {"table": "cdr", "agency_id": "AG03", "status": "missing", "path": "cdr/2026-11-27/AG03.*"},
+        {"table": "messages", "agency_id": "AG03", "status": "ok", "path": "sms/2026-11-27/AG03.csv"},
+    ]
+    ag02, ag03 = pull_failure_lines(["AG02", "AG03"], inputs, "2026-11-27", "sms")
+    assert ag02 == ("AG02: the pull of its SMS file of 2026-11-27 from its source failed, and no SMS file of that "
+                    "day was in the landing zone: the report shows AG02 with DQ_FILE_MISSING for its texts (its "
+                    "calls are still assessed).")
+    assert ag03.startswith("AG03: the pull of its SMS file of 2026-11-27 from its source failed; the report audited "
+                           "sms/2026-11-27/AG03.csv, a file landed earlier by other means")
+    pulls = {**failed_pulls(failed, ["AG01"]), **sms_pulls}
+    message = run_failed_message(failed, published=True, pulls=pulls, pull_lines=[ag02, ag03])
+    assert message.startswith("The report IS PUBLISHED, but pull_sources[AG01], pull_sms[AG02], pull_sms[AG03] "
+                              "failed")
+
+
 RUN = dict(audit_date="2026-11-27", landing="/data/landing", out="/data/reports", store="/data/store",
            rulepack="cn_bank", run_id="scheduled__2026-11-27T18:00:00+00:00", code_version="abc123",
            generated_at="2026-11-28T02:00:05+00:00", landing_wait_minutes=120, rule_partitions=4,

@@ -12,7 +12,14 @@ reference:
   contracts: {kind: sql, connection: vendor_db, query: SELECT agency_id, … FROM vendor_contracts}
   agents: {kind: sftp, connection: sftp_hr, path: /exports/agents.csv}
 complaints: {kind: sftp, connection: sftp_crm, path: /exports/complaints_{date:%Y%m%d}.csv}
+sms:
+  AG01: {kind: sftp, connection: sftp_ag01, path: /outbound/sms_{date:%Y%m%d}.csv.gz, checksum: sidecar}
+  AG02: {kind: sql, connection: vendor_db,
+         query: "SELECT … FROM agency_messages WHERE agency_id = 'AG02' AND sent_day = DATE '{date:%Y-%m-%d}'"}
 ```
+`sms:` maps agencies to their text messages of the day (sms/<D>/<agency>.<ext>), from the same
+kinds of source as `cdr:` or, as `kind: sql`, from a messages table: there the query is a
+template of the business day like a path (checked as one SELECT once rendered).
 The day's complaints are a dated feed landing as complaints/<D>.csv (signals.md §1), not a
 reference table: `reference: complaints:` is refused.
 """
@@ -34,6 +41,8 @@ from audits.sources.query import NotASelect, one_select
 
 KINDS = ("sftp", "local", "object", "sql")
 CDR_KINDS = ("sftp", "local", "object")
+SMS_KINDS = (*CDR_KINDS, "sql")    # an agency's texts may also be read from a messages table
+CHANNELS = ("cdr", "sms")          # the sections of agencies' files of the day, and their landing folders
 COMPLAINTS = "complaints"          # the top-level key of the day's complaints, and its name in messages
 COMPLAINTS_SUFFIXES = (".csv",)    # what the complaints feed reads
 CHECKSUMS = ("none", "sidecar")
@@ -66,12 +75,17 @@ class Source:
     checksum: str = "none"            # none | sidecar (<file>.sha256 must match)
     ready_marker: str = ""            # template of a file that must exist before the file is pulled
     query: str = ""                   # sql only
+    dated_query: bool = False         # the query is a template of the business day (sms.<agency>)
 
     def location_on(self, day: dt.date) -> str:
         return _render(self.location, day)
 
     def marker_on(self, day: dt.date) -> str:
         return _render(self.ready_marker, day) if self.ready_marker else ""
+
+    def query_on(self, day: dt.date) -> str:
+        """The query to run for `day`: the template rendered when it is dated, else as written."""
+        return _render(self.query, day) if self.dated_query else self.query
 
     def suffix_on(self, day: dt.date) -> str:
         """The landed file's suffix, lower-case: `.csv.gz` for …/cdr_20261127.CSV.GZ; `.csv` for sql."""
@@ -87,8 +101,9 @@ class Source:
 
     def described(self, day: dt.date) -> dict:
         """The source as the landing record and the manifest keep it: kind, connection id and the
-        path, URL (without query or user) or the query's sha256. Never a credential."""
-        where = ({"query_sha256": self.query_sha256} if self.kind == "sql"
+        path, URL (without query or user) or the sha256 of the query it runs. Never a credential."""
+        where = ({"query_sha256": hashlib.sha256(self.query_on(day).encode("utf-8")).hexdigest()}
+                 if self.kind == "sql"
                  else {"url": shown_url(self.location_on(day))} if self.kind == "object"
                  else {"path": self.location_on(day)})
         return {"kind": self.kind, **({"connection": self.connection} if self.connection else {}), **where,
@@ -104,6 +119,11 @@ class SourcesConfig:
     cdr: dict[str, Source] = field(default_factory=dict)
     reference: dict[str, Source] = field(default_factory=dict)
     complaints: Source | None = None          # the day's complaints (complaints/<D>.csv)
+    sms: dict[str, Source] = field(default_factory=dict)    # agency -> its texts of the day (sms/<D>/)
+
+    def agencies(self, channel: str) -> dict[str, Source]:
+        """The agencies' sources of one channel: `cdr` (calls) or `sms` (texts)."""
+        return self.sms if channel == "sms" else self.cdr
 
 
 def shown_url(url: str) -> str:
@@ -133,15 +153,10 @@ def load_sources(path: Path) -> SourcesConfig:
 def parse_sources(document: object, *, path: Path | None = None, sha256: str = "") -> SourcesConfig:
     """The SourcesConfig of a parsed YAML document (None or {} = nothing to pull)."""
     document = {} if document is None else mapping_of(document, "the document")
-    no_unknown_keys(document, {"cdr", "reference", COMPLAINTS}, "")
-    cdr_doc = mapping_of(document.get("cdr") or {}, "cdr")
+    no_unknown_keys(document, {*CHANNELS, "reference", COMPLAINTS}, "")
     reference_doc = mapping_of(document.get("reference") or {}, "reference")
-    cdr = {}
-    for agency_id, entry in cdr_doc.items():
-        if not isinstance(agency_id, str) or not AGENCY_ID.fullmatch(agency_id):
-            raise ConfigError(f"cdr.{str(agency_id)[:80]}: not an agency id (1 to 64 letters, digits, '_' or '-', as "
-                              "contracts.agency_id).")
-        cdr[agency_id] = _source(entry, f"cdr.{agency_id}", kinds=CDR_KINDS, suffixes=CDR_SUFFIXES, dated=True)
+    cdr = _agency_sources(document, "cdr", CDR_KINDS)
+    sms = _agency_sources(document, "sms", SMS_KINDS)
     reference = {}
     for table, entry in reference_doc.items():
         if table == COMPLAINTS:
@@ -156,7 +171,18 @@ def parse_sources(document: object, *, path: Path | None = None, sha256: str = "
                                    dated=False)
     complaints = (_source(document[COMPLAINTS], COMPLAINTS, kinds=CDR_KINDS, suffixes=COMPLAINTS_SUFFIXES,
                           dated=True) if document.get(COMPLAINTS) is not None else None)
-    return SourcesConfig(path=path, sha256=sha256, cdr=cdr, reference=reference, complaints=complaints)
+    return SourcesConfig(path=path, sha256=sha256, cdr=cdr, reference=reference, complaints=complaints, sms=sms)
+
+
+def _agency_sources(document: dict, channel: str, kinds: tuple[str, ...]) -> dict[str, Source]:
+    """The `cdr:` or `sms:` section: agency id -> the source of its file of the day."""
+    sources = {}
+    for agency_id, entry in mapping_of(document.get(channel) or {}, channel).items():
+        if not isinstance(agency_id, str) or not AGENCY_ID.fullmatch(agency_id):
+            raise ConfigError(f"{channel}.{str(agency_id)[:80]}: not an agency id (1 to 64 letters, digits, '_' or "
+                              "'-', as contracts.agency_id).")
+        sources[agency_id] = _source(entry, f"{channel}.{agency_id}", kinds=kinds, suffixes=CDR_SUFFIXES, dated=True)
+    return sources
 
 
 def _source(entry: object, key: str, *, kinds: tuple[str, ...], suffixes: tuple[str, ...], dated: bool) -> Source:
@@ -177,6 +203,9 @@ def _source(entry: object, key: str, *, kinds: tuple[str, ...], suffixes: tuple[
     if checksum not in CHECKSUMS:
         raise ConfigError(f"{key}.checksum must be one of {', '.join(CHECKSUMS)}, got {shown(checksum)}.")
     if kind == "sql":
+        if dated:
+            return Source(name=key, kind=kind, connection=connection, dated_query=True,
+                          query=_dated_query(entry["query"], f"{key}.query"))
         return Source(name=key, kind=kind, connection=connection, query=_query(entry["query"], f"{key}.query"))
     location_key = "url" if kind == "object" else "path"
     location = _template(entry[location_key], f"{key}.{location_key}", kind, dated=dated)
@@ -229,6 +258,15 @@ def _query(value: object, key: str) -> str:
         return one_select(value)
     except NotASelect as exc:
         raise ConfigError(f"{key}: not a single SELECT: {exc}") from None
+
+
+def _dated_query(value: object, key: str) -> str:
+    """A query of one business day: a template like a dated path ({date:%Y-%m-%d}) that is one
+    SELECT once rendered (the rendered query is checked again before it runs) and differs from day
+    to day."""
+    template = _template(value, key, "sql", dated=True)
+    _query(_render(template, _SAMPLE_DAY), key)
+    return template
 
 
 def _connection(value: object, key: str) -> str:

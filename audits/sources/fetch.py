@@ -178,30 +178,49 @@ def pull_file(source: Source, remote: Remote, spot: Landing, *, day: dt.date, no
 
 
 def land_export(source: Source, spot: Landing, *, day: dt.date, now: dt.datetime,
-                export: Callable[[Path], None], validate: Callable[[Path], None] | None = None) -> Outcome:
+                export: Callable[[Path], bool | None], validate: Callable[[Path], None] | None = None,
+                guard: Guard | None = None) -> Outcome:
     """Land what `export` writes into a temporary file (a query's result): atomically, validated
-    first, and not at all when it equals the landed file."""
+    first, and not at all when it equals the landed file or `guard` refuses it. `export` returning
+    False means there is nothing yet (a day's query with no rows): status waiting, and nothing
+    lands, not even the day's folder."""
     remove_leftovers(spot.target.parent, spot.stem)
+    made_folder = not spot.target.parent.exists()
     spot.target.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_name(spot.target, spot.stem)
     described = source.described(day)
     try:
         try:
-            export(temporary)
+            rows = export(temporary)
         except OSError as exc:
             raise PullError(_unwritable(f"{source.name}: cannot write {spot.relative}", exc)) from None
+        if rows is False:
+            return Outcome(source.name, "waiting", f"{source_text(described)} returned no rows yet; nothing pulled")
         got = sha256_path(temporary)
         landed = _landed_sha256(spot)
         if got == landed:
             _write(spot, described, None, got, now, read_record(spot.record))
             return Outcome(source.name, "unchanged", f"{spot.relative} already holds the query's result (sha256 "
                                                      f"{got}); left as it was", spot.relative, got, True)
+        if guard and (refusal := guard(got)):
+            raise PullRefused(refusal)
         status = _put_in_place(temporary, spot, validate)
     finally:
         temporary.unlink(missing_ok=True)
+        if made_folder and not spot.target.exists():
+            _remove_if_empty(spot.target.parent)
     _write(spot, described, None, got, now, {})
     return Outcome(source.name, status, f"{status} {spot.relative} (sha256 {got}) from {source_text(described)}",
                    spot.relative, got, True)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """Remove a day's folder this pull made when nothing landed in it (a day folder says the day
+    was delivered)."""
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def _put_in_place(temporary: Path, spot: Landing, validate: Callable[[Path], None] | None) -> str:

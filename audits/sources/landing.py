@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audits import atomic
-from audits.loaders import REFERENCE_SUFFIXES, scan_cdr_folder
+from audits.loaders import REFERENCE_SUFFIXES, agency_of_file
+from audits.sources.config import CHANNELS
 
-RECORDS = "sources"            # <landing>/sources/<D>/{cdr,reference,complaints}/<name>.json
+RECORDS = "sources"            # <landing>/sources/<D>/{cdr,sms,reference,complaints}/<name>.json
 MANIFEST = "manifest.json"
 
 
-def cdr_target(landing: Path, day: dt.date, agency_id: str, suffix: str) -> Path:
-    return landing / "cdr" / day.isoformat() / f"{agency_id}{suffix}"
+def cdr_target(landing: Path, day: dt.date, agency_id: str, suffix: str, channel: str = "cdr") -> Path:
+    """Where an agency's file of the day lands: <channel>/<D>/<agency_id><suffix> (channel cdr or sms)."""
+    return landing / channel / day.isoformat() / f"{agency_id}{suffix}"
 
 
 def reference_target(landing: Path, table: str, suffix: str) -> Path:
@@ -47,9 +49,25 @@ def remove_leftovers(folder: Path, stem: str) -> list[Path]:
     return removed
 
 
-def agency_files(landing: Path, day: dt.date, agency_id: str) -> tuple[Path, ...]:
-    """The agency's files of the day in the landing zone (several: a conflict the pull resolves)."""
-    return scan_cdr_folder(landing, day).files.get(agency_id, ())
+def agency_files(landing: Path, day: dt.date, agency_id: str, channel: str = "cdr") -> tuple[Path, ...]:
+    """The agency's files of the day in the landing zone's `channel` folder (cdr/<D>/ or sms/<D>/),
+    named as the audit finds them (several: a conflict the pull resolves)."""
+    return _day_files(landing, day, channel).get(agency_id, ())
+
+
+def agencies_with_files(landing: Path, day: dt.date, channel: str) -> list[str]:
+    """The agencies with a file of the day in the `channel` folder (cdr/<D>/, sms/<D>/)."""
+    return sorted(_day_files(landing, day, channel))
+
+
+def _day_files(landing: Path, day: dt.date, channel: str) -> dict[str, tuple[Path, ...]]:
+    """agency_id -> its entries of <landing>/<channel>/<D>/, by name (as the audit's scan of the folder)."""
+    folder = landing / channel / day.isoformat()
+    found: dict[str, tuple[Path, ...]] = {}
+    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+        if (agency_id := agency_of_file(path.name)) is not None:
+            found[agency_id] = (*found.get(agency_id, ()), path)
+    return found
 
 
 def table_files(landing: Path, table: str) -> tuple[Path, ...]:
@@ -86,8 +104,8 @@ def put_in_place(temporary: Path, target: Path, others: tuple[Path, ...]) -> lis
 # --- pull records -----------------------------------------------------------------------
 
 def record_path(landing: Path, day: dt.date, group: str, name: str) -> Path:
-    """<landing>/sources/<D>/<group>/<name>.json: group cdr (name an agency), reference (a table) or
-    complaints (name complaints)."""
+    """<landing>/sources/<D>/<group>/<name>.json: group cdr or sms (name an agency), reference (a
+    table) or complaints (name complaints)."""
     return landing / RECORDS / day.isoformat() / group / f"{name}.json"
 
 
@@ -108,7 +126,7 @@ def write_record(path: Path, record: dict) -> None:
 def sources_of_day(landing: Path, day: dt.date) -> dict[str, dict]:
     """Landing-relative path -> its pull record, for every file pulled for the day."""
     found = {}
-    for group in ("reference", "cdr", "complaints"):
+    for group in ("reference", *CHANNELS, "complaints"):
         folder = landing / RECORDS / day.isoformat() / group
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
             record = read_record(path)
@@ -131,18 +149,18 @@ def input_source(pulled: dict[str, dict], path: str, sha256: str) -> dict:
 
 @dataclass(frozen=True)
 class AuditedDay:
-    """The published report of a day: where it is, its run id, and the CDR inputs it read
-    (landing-relative path -> sha256) per agency, and its complaints file; `readable` False when
-    its manifest could not be read (then every change of the day is refused)."""
+    """The published report of a day: where it is, its run id, and the agencies' inputs it read
+    (landing-relative path -> sha256) per channel (cdr, sms) and agency, and its complaints file;
+    `readable` False when its manifest could not be read (then every change of the day is refused)."""
 
     report: Path
     run_id: str
-    inputs: dict[str, dict[str, str]]
+    inputs: dict[tuple[str, str], dict[str, str]]       # (channel, agency_id) -> {path: sha256}
     readable: bool = True
     complaints: dict[str, str] = field(default_factory=dict)
 
-    def files_of(self, agency_id: str) -> dict[str, str]:
-        return self.inputs.get(agency_id, {})
+    def files_of(self, agency_id: str, channel: str = "cdr") -> dict[str, str]:
+        return self.inputs.get((channel, agency_id), {})
 
 
 def audited_day(out: Path, day: dt.date) -> AuditedDay | None:
@@ -156,11 +174,19 @@ def audited_day(out: Path, day: dt.date) -> AuditedDay | None:
         entries = document["inputs"]
     except (OSError, ValueError, KeyError, TypeError):
         return AuditedDay(report=report, run_id="(manifest unreadable)", inputs={}, readable=False)
-    inputs: dict[str, dict[str, str]] = {}
+    inputs: dict[tuple[str, str], dict[str, str]] = {}
     read = [e for e in (entries if isinstance(entries, list) else ()) if isinstance(e, dict)
-            and e.get("table") == "cdr" and e.get("status") not in ("missing", "ignored")]
+            and input_channel(e) and e.get("status") not in ("missing", "ignored")]
     for entry in read:
-        inputs.setdefault(str(entry.get("agency_id")), {})[str(entry.get("path"))] = str(entry.get("sha256") or "")
+        key = (input_channel(entry), str(entry.get("agency_id")))
+        inputs.setdefault(key, {})[str(entry.get("path"))] = str(entry.get("sha256") or "")
     complaints = {str(e.get("path")): str(e.get("sha256") or "") for e in (entries if isinstance(entries, list) else ())
                   if isinstance(e, dict) and e.get("table") == "complaints"}
     return AuditedDay(report=report, run_id=str(document.get("run_id") or ""), inputs=inputs, complaints=complaints)
+
+
+def input_channel(entry: dict) -> str:
+    """The channel of a manifest input (`cdr` or `sms`: its table, else its folder), or "" for a
+    reference table or the complaints."""
+    table, folder = entry.get("table"), str(entry.get("path") or "").split("/", 1)[0]
+    return table if table in CHANNELS else folder if folder in CHANNELS else ""

@@ -1,7 +1,8 @@
-"""A day's pull (sources.md §2): each reference table and each agency's CDR file from its source
-into the landing zone. The CLI (`python -m audits pull`) pulls them all, one after the other,
-each on its own (one failing never stops the others); the DAG pulls each agency in its own
-mapped task and the reference tables in one task, with these same functions.
+"""A day's pull (sources.md §2): each reference table and each agency's CDR file and SMS file
+(its text messages, sms.md §1) from its source into the landing zone. The CLI (`python -m audits
+pull`) pulls them all, one after the other, each on its own (one failing never stops the
+others); the DAG pulls each agency's file of each channel in its own mapped task and the
+reference tables in one task, with these same functions.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from audits.manifest import sha256_path
 from audits.sources import local, objects, sftp
 from audits.sources.config import COMPLAINTS, Source, SourcesConfig, load_sources, parse_sources
 from audits.sources.connections import connection_secrets, error_text
-from audits.sources.fetch import Landing, Outcome, PullError, land_export, pull_file, source_text
+from audits.sources.fetch import Landing, Outcome, PullError, PullRefused, land_export, pull_file, source_text
 from audits.sources.landing import (
     AuditedDay,
     agency_files,
@@ -31,6 +32,7 @@ from audits.sources.landing import (
     reference_target,
     table_files,
 )
+from audits.sources.query import NotASelect, one_select
 from audits.sources.sql import export_query
 
 DEFAULT_SOURCES = "sources.yaml"      # <landing>/sources.yaml
@@ -73,16 +75,20 @@ def sources_config(landing: Path, path: str | Path | None, *, absolute: bool = F
     return load_sources(default) if default.exists() else parse_sources(None)
 
 
-def pull_agency(settings: PullSettings, agency_id: str) -> Outcome:
-    """Pull one agency's CDR file of the day. PullRefused (not retried), PullError (retried)."""
-    source = settings.sources.cdr.get(agency_id)
+def pull_agency(settings: PullSettings, agency_id: str, channel: str = "cdr") -> Outcome:
+    """Pull one agency's file of the day: its CDR file (channel cdr) or its text messages (sms),
+    landing as <channel>/<D>/<agency_id><suffix>. PullRefused (not retried), PullError (retried)."""
+    source = settings.sources.agencies(channel).get(agency_id)
     if source is None:
-        raise ConfigError(f"agency {agency_id} has no entry under cdr: in sources.yaml.")
+        raise ConfigError(f"agency {agency_id} has no entry under {channel}: in sources.yaml.")
     landing, day = settings.landing, settings.day
-    return _pull_of_day(settings, source, target=cdr_target(landing, day, agency_id, source.suffix_on(day)),
-                        stem=agency_id, existing=lambda: agency_files(landing, day, agency_id),
-                        record=record_path(landing, day, "cdr", agency_id),
-                        used=lambda audited: audited.files_of(agency_id), none_used=f"no file from {agency_id}")
+    what = "SMS file" if channel == "sms" else "file"
+    return _pull_of_day(settings, source,
+                        target=cdr_target(landing, day, agency_id, source.suffix_on(day), channel),
+                        stem=agency_id, existing=lambda: agency_files(landing, day, agency_id, channel),
+                        record=record_path(landing, day, channel, agency_id),
+                        used=lambda audited: audited.files_of(agency_id, channel),
+                        none_used=f"no {what} from {agency_id}", table=channel)
 
 
 def pull_complaints(settings: PullSettings) -> Outcome:
@@ -99,15 +105,39 @@ def pull_complaints(settings: PullSettings) -> Outcome:
 
 def _pull_of_day(settings: PullSettings, source: Source, *, target: Path, stem: str,
                  existing: Callable[[], tuple[Path, ...]], record: Path,
-                 used: Callable[[AuditedDay], dict[str, str]], none_used: str) -> Outcome:
-    """Pull a file of the day (an agency's CDR file, the complaints), guarded as an audited
-    day's landing (sources.md §2): `used` gives what the day's report read."""
+                 used: Callable[[AuditedDay], dict[str, str]], none_used: str, table: str = "") -> Outcome:
+    """Pull a file of the day (an agency's CDR or SMS file, the complaints), guarded as an audited
+    day's landing (sources.md §2): `used` gives what the day's report read. A `kind: sql` source
+    (an agency's texts from a messages table, `table` sms) lands its query's result of the day."""
     day = settings.day
     audited = audited_day(settings.out, day) if settings.out else None
+    if source.kind == "sql":
+        with _one_at_a_time(record, source), _translated(source, (OSError,)):
+            spot = Landing(landing=settings.landing, target=target, stem=stem, existing=existing(), record=record)
+            guard = _audited_day_guard(settings, spot, source, audited, used, none_used)
+            outcome = land_export(source, spot, day=day, now=settings.now, guard=guard,
+                                  export=lambda path: export_query(source.connection, _day_query(source, day),
+                                                                   table=table, name=source.name, path=path,
+                                                                   empty_ok=True))
+        return _rerun_note(outcome, audited, used, day)
     with _one_at_a_time(record, source), _remote(source) as remote:
         spot = Landing(landing=settings.landing, target=target, stem=stem, existing=existing(), record=record)
         outcome = pull_file(source, remote, spot, day=day, now=settings.now,
                             guard=_audited_day_guard(settings, spot, source, audited, used, none_used))
+    return _rerun_note(outcome, audited, used, day)
+
+
+def _day_query(source: Source, day: dt.date) -> str:
+    """The source's query of `day`, checked again once rendered (one SELECT, query.py)."""
+    try:
+        return one_select(source.query_on(day))
+    except NotASelect as exc:
+        raise PullRefused(f"{source.name}: the query of {day} is not a single SELECT: {exc}") from None
+
+
+def _rerun_note(outcome: Outcome, audited: AuditedDay | None, used: Callable[[AuditedDay], dict[str, str]],
+                day: dt.date) -> Outcome:
+    """The outcome, saying that the day must be rerun when it changed an audited day's landing."""
     if audited is not None and outcome.status in ("landed", "replaced") and \
             used(audited) != {outcome.path: outcome.sha256}:
         return Outcome(outcome.name, outcome.status,
@@ -145,12 +175,12 @@ def pull_references(settings: PullSettings) -> tuple[list[Outcome], list[Failure
                                       else pull_reference(settings, name)))
 
 
-def pull_agencies(settings: PullSettings,
-                  agencies: tuple[str, ...] | None = None) -> tuple[list[Outcome], list[Failure]]:
-    """Every agency of sources.yaml (or these), each on its own: one unreachable server never
-    keeps the others from being pulled."""
-    chosen = {a: s for a, s in settings.sources.cdr.items() if agencies is None or a in agencies}
-    return _each(chosen, lambda agency_id: pull_agency(settings, agency_id))
+def pull_agencies(settings: PullSettings, agencies: tuple[str, ...] | None = None,
+                  channel: str = "cdr") -> tuple[list[Outcome], list[Failure]]:
+    """Every agency of sources.yaml's `channel` section (cdr or sms; or these agencies), each on
+    its own: one unreachable server never keeps the others from being pulled."""
+    chosen = {a: s for a, s in settings.sources.agencies(channel).items() if agencies is None or a in agencies}
+    return _each(chosen, lambda agency_id: pull_agency(settings, agency_id, channel))
 
 
 def _each(names, pull) -> tuple[list[Outcome], list[Failure]]:

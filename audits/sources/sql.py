@@ -1,4 +1,5 @@
-"""`kind: sql`: a reference table from the vendor-management database, through
+"""`kind: sql`: a reference table from the vendor-management database, or an agency's text
+messages of the day from a messages table (`sms:`), through
 apache-airflow-providers-postgres' PostgresHook and an Airflow connection. The query (one
 SELECT, checked when sources.yaml is loaded: query.py) runs as it is, as a server-side cursor
 in a read-only transaction, never pasted into another statement; its rows stream to CSV a
@@ -29,9 +30,11 @@ BATCH_ROWS = 10_000
 _QUERY_ERROR_CLASSES = ("42", "22", "25", "0A")
 
 
-def export_query(connection_id: str, query: str, *, table: str, name: str, path: Path) -> None:
+def export_query(connection_id: str, query: str, *, table: str, name: str, path: Path,
+                 empty_ok: bool = False) -> bool:
     """Write the query's result to `path` (created new) as UTF-8 CSV with a header, then check
-    that its columns are the table's contract columns (all required ones, no others)."""
+    that its columns are the table's contract columns (all required ones, no others). Returns
+    whether it has rows; no rows is PullError unless `empty_ok` (a day's texts not there yet)."""
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
     secrets = connection_secrets(connection_id)
@@ -61,14 +64,14 @@ def export_query(connection_id: str, query: str, *, table: str, name: str, path:
     except Exception as exc:
         state = str(getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None) or "")
         if state[:2] in _QUERY_ERROR_CLASSES:
-            raise PullRefused(f"{name}: the query failed: {error_text(exc, secrets)}. Fix reference.{table}.query "
+            raise PullRefused(f"{name}: the query failed: {error_text(exc, secrets)}. Fix {name}.query "
                               "in sources.yaml; not retried.") from None
         if isinstance(exc, OSError):
             raise
         raise PullError(f"{name}: the query could not be run to the end: {error_text(exc, secrets)}.") from None
     finally:
         database.close()
-    _check_columns(path, table, name)
+    return _check_columns(path, table, name, empty_ok=empty_ok)
 
 
 def _write_rows(database, query: str, sink) -> None:
@@ -113,9 +116,10 @@ def _read_only(database) -> None:
         database.read_only = True
 
 
-def _check_columns(path: Path, table: str, name: str) -> None:
+def _check_columns(path: Path, table: str, name: str, *, empty_ok: bool = False) -> bool:
     """The result's header must be the table's contract columns: every required one, no other
-    (a column the contract does not know has no place in the landing zone); and rows."""
+    (a column the contract does not know has no place in the landing zone); and rows, unless
+    `empty_ok`. Returns whether there are rows."""
     required, optional = TABLE_COLUMNS[table]
     with open(path, "rb") as handle:
         header = handle.readline().decode("utf-8", errors="replace")
@@ -133,6 +137,7 @@ def _check_columns(path: Path, table: str, name: str) -> None:
         lines.append(f"Select {', '.join(required + optional)} (the optional ones may be left out), in the "
                      "contract's formats (dates YYYY-MM-DD, lists as ';'-separated text); not retried.")
         raise PullRefused("\n".join(lines))
-    if not has_rows:
+    if not has_rows and not empty_ok:
         raise PullError(f"{name}: the query returned no rows; reference/{table} was left as it was. Reference "
                         "tables are effective-dated and never lose rows: check the vendor database.")
+    return has_rows

@@ -4,7 +4,8 @@
 
 writes the layout of data-contract.md section 1: reference/contracts.xlsx, agents.csv,
 caller_numbers.csv, campaigns.csv, assignments.csv, consents.csv, and
-cdr/<YYYY-MM-DD>/<agency_id>.csv (a few .csv.gz, .parquet, BOM and GB18030 files). Unlike
+cdr/<YYYY-MM-DD>/<agency_id>.csv (a few .csv.gz, .parquet, BOM and GB18030 files) and, with
+`sms_per_day`, sms/<YYYY-MM-DD>/<agency_id>.<the same suffix> (sms.py). Unlike
 audits.sample it plants nothing and writes no truth: it is a large bank's ordinary traffic,
 in which a low share of calls breaks a rule the way real dialers do. Customers' state (7-day
 attempts, cooling-off, refusals) is carried from day to day, so the rolling rules see history.
@@ -16,7 +17,9 @@ agents' registrations lapse, on that day (heavy.py).
 
 plan.py fixes the agencies, campaigns and customers' traits; dialler.py decides each day's calls
 and carries the dialer's state; cdr.py turns them into an agency's file; reference.py writes the
-six reference tables; text.py renders values the ways agencies write them.
+six reference tables; sms.py an agency's text messages of a day; text.py renders values the
+ways agencies write them. The calls do not depend on `sms_per_day` (the texts draw from a seed
+of their own), so a run with texts and one without audit the same calls.
 
 Assumptions (a large Chinese bank; counts scale with calls_per_day = N; the dialer keeps to the
 thresholds of rulepack cn_bank, read from its YAML):
@@ -76,27 +79,30 @@ from benchmarks.landing.dialler import State
 from benchmarks.landing.heavy import plan_breakages
 from benchmarks.landing.plan import apportion, plan_agencies
 from benchmarks.landing.reference import write_reference
+from benchmarks.landing.sms import sms_day
 from benchmarks.landing.text import MOBILE_PREFIXES
 
 
 def write_bulk_landing(landing: Path, *, start: dt.date, days: int, agencies: int = 50,
                        calls_per_day: int = 10_000_000, seed: int = 11, findings_heavy: float = 0.0,
-                       progress: Callable[[str], None] | None = None) -> dict:
+                       sms_per_day: int = 0, progress: Callable[[str], None] | None = None) -> dict:
     """Write the landing zone; returns {"days", "agencies", "calls", "files", "customers",
-    "reference": {table: rows}, "broken": {agency_id: breakage on the last day}}."""
-    if days < 1 or agencies < 1 or calls_per_day < 0:
-        raise ValueError(f"need days >= 1, agencies >= 1 and calls_per_day >= 0; got {days}, {agencies}, "
-                         f"{calls_per_day}")
+    "reference": {table: rows}, "broken": {agency_id: breakage on the last day}, "messages",
+    "sms_rows", "sms_files"}."""
+    if days < 1 or agencies < 1 or calls_per_day < 0 or sms_per_day < 0:
+        raise ValueError(f"need days >= 1, agencies >= 1, calls_per_day >= 0 and sms_per_day >= 0; got {days}, "
+                         f"{agencies}, {calls_per_day}, {sms_per_day}")
     say = progress or (lambda message: None)
     landing, pack = Path(landing), load_rulepack("cn_bank")
-    s_plan, s_static, s_days = np.random.SeedSequence(seed).spawn(3)
+    s_plan, s_static, s_days, s_sms = np.random.SeedSequence(seed).spawn(4)    # the first three as without texts
     rng = np.random.default_rng(s_plan)
     plan = plan_agencies(agencies, calls_per_day, start, rng, s_static)
     numbers = (rng.permutation(MOBILE_PREFIXES), int(rng.integers(10**8)), int(rng.integers(10**7)))
     say(f"bulk landing: {agencies} agencies, {days} day(s) from {start.isoformat()}, {calls_per_day:,} calls "
         f"a day, seed {seed}")
     broken = plan_breakages([a.agency_id for a in plan], np.array([a.weight for a in plan]), findings_heavy)
-    reference = write_reference(landing / "reference", plan, start, days, numbers, pack.bank_timezone, rng, broken)
+    reference = write_reference(landing / "reference", plan, start, days, numbers, pack.bank_timezone, rng, broken,
+                                texting=sms_per_day > 0)
     say("reference: " + ", ".join(f"{table} {rows:,}" for table, rows in reference.items()) + " rows")
     states = [State(np.zeros((a.customers, pack.rolling_window_days), np.int8),
                     np.full(a.customers, -1, np.int16), np.zeros(a.customers, bool)) for a in plan]
@@ -119,5 +125,35 @@ def write_bulk_landing(landing: Path, *, start: dt.date, days: int, agencies: in
                 stale.unlink()
         files += len(written)
         say(f"{date.isoformat()}: {int(volumes.sum()):,} calls in {len(written)} files")
+    texts = write_texts(landing, plan, start=start, days=days, sms_per_day=sms_per_day, numbers=numbers,
+                        zone=pack.bank_timezone, seed=s_sms, say=say)
     return {"days": days, "agencies": agencies, "calls": calls, "files": files,
-            "customers": sum(a.customers for a in plan), "reference": reference, "broken": broken}
+            "customers": sum(a.customers for a in plan), "reference": reference, "broken": broken, **texts}
+
+
+def write_texts(landing: Path, plan: list, *, start: dt.date, days: int, sms_per_day: int, numbers: tuple, zone: str,
+                seed: np.random.SeedSequence, say: Callable[[str], None]) -> dict:
+    """Every day's SMS files (sms.py), or none when sms_per_day is 0 (then no sms/ folder either);
+    returns {"messages", "sms_rows", "sms_files"}."""
+    messages = rows = files = 0
+    opted_out = [np.zeros(a.customers, bool) for a in plan] if sms_per_day else []
+    weights = np.array([a.weight for a in plan])
+    for d, day_seed in enumerate(seed.spawn(days) if sms_per_day else ()):
+        date = start + dt.timedelta(days=d)
+        rngs = [np.random.default_rng(s) for s in day_seed.spawn(len(plan) + 1)]
+        volumes = apportion(sms_per_day, weights * rngs[-1].lognormal(0.0, 0.03, len(plan)))
+        folder, written = landing / "sms" / date.isoformat(), set()
+        folder.mkdir(parents=True, exist_ok=True)
+        for agency, stopped, volume, day_rng in zip(plan, opted_out, volumes, rngs):
+            table = sms_day(agency, stopped, d, days, date, int(volume), numbers, zone, day_rng)
+            path = folder / f"{agency.agency_id}{agency.suffix}"
+            write_cdr(path, table, agency)                 # written as the agency writes its CDR file
+            written.add(path.name)
+            messages += int(volume)
+            rows += table.num_rows
+        for stale in folder.iterdir():
+            if stale.name.endswith(CDR_SUFFIXES) and stale.name not in written:
+                stale.unlink()
+        files += len(written)
+        say(f"{date.isoformat()}: {int(volumes.sum()):,} text messages in {len(written)} files")
+    return {"messages": messages, "sms_rows": rows, "sms_files": files}

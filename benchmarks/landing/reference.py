@@ -17,6 +17,7 @@ from audits.models import TABLE_COLUMNS
 from audits.sample import CONTRACT_COLUMNS
 from audits.sample.writer import xlsx_bytes
 from benchmarks.landing.plan import PURPOSES, Agency, customer_traits, utc_offset
+from benchmarks.landing.sms import port_numbers
 from benchmarks.landing.text import agent_ids, as_text, line_forms, mobiles, phone_forms, timestamps
 
 _CITIES = ("苏州", "南京", "武汉", "西安", "重庆", "天津", "青岛", "厦门", "长沙", "郑州")
@@ -27,17 +28,20 @@ _SUFFIX = {"collection": "资产管理有限公司", "full": "客户服务有限
 class _CsvFile:
     """A reference CSV written in chunks (one per agency), renamed into place when closed."""
 
-    def __init__(self, path: Path, table: str):
+    def __init__(self, path: Path, table: str, extra: tuple[str, ...] = ()):
         self.path, self.tmp = path, path.with_name(f".{path.name}.part")
         self.columns = list(TABLE_COLUMNS[table][0] + TABLE_COLUMNS[table][1])
+        self.columns += [c for c in extra if c not in self.columns]      # e.g. caller_numbers.channel (sms.md §1)
         self.writer = pa_csv.CSVWriter(str(self.tmp), pa.schema([(c, pa.string()) for c in self.columns]),
                                        write_options=pa_csv.WriteOptions(quoting_style="none", quoting_header="none",
                                                                          batch_size=1 << 16))
         self.rows = 0
 
     def write(self, columns: dict) -> None:
-        table = pa.table({c: pa.array(columns[c], pa.string()) if isinstance(columns[c], list) else columns[c]
-                          for c in self.columns})
+        """One chunk; a column of the table not given (an optional one) is left blank."""
+        rows = len(next(iter(columns.values())))
+        given = {c: pa.array(v, pa.string()) if isinstance(v, list) else v for c, v in columns.items()}
+        table = pa.table({c: given[c] if c in given else pa.nulls(rows, pa.string()) for c in self.columns})
         self.writer.write_table(table)
         self.rows += table.num_rows
 
@@ -48,10 +52,12 @@ class _CsvFile:
 
 
 def write_reference(folder: Path, plan: list[Agency], start: dt.date, days: int, numbers: tuple, zone: str,
-                    rng: np.random.Generator, broken: dict[str, str] | None = None) -> dict[str, int]:
+                    rng: np.random.Generator, broken: dict[str, str] | None = None,
+                    texting: bool = False) -> dict[str, int]:
     """The six reference tables, valid over start .. start + days - 1, but for the agencies in
     `broken` (agency_id -> a kind of heavy.BREAKAGES), whose standing breaks on the last day.
-    Offsets are days from the start."""
+    Offsets are days from the start. `texting`: every contract's channels are `call;sms` and each
+    agency's SMS ports are registered (caller_numbers rows of channel sms)."""
     broken = broken or {}
     folder.mkdir(parents=True, exist_ok=True)
     for stale in ("contracts.csv", "contracts.csv.gz", "contracts.parquet"):   # they would win over .xlsx
@@ -77,6 +83,8 @@ def write_reference(folder: Path, plan: list[Agency], start: dt.date, days: int,
                "nda_signed": (begin - dt.timedelta(days=int(rng.integers(0, 21)))).isoformat(),
                "nda_expiry": "" if rng.random() < 0.5 else end.isoformat(), "timezone": zone}
         row.update(_broken_contract(broken.get(a.agency_id), last))
+        if texting:
+            row["channels"] = "call;sms"
         if a.idx % 5 in (1, 3):                        # an earlier contract, ended, kept (effective dating)
             before_end = begin - dt.timedelta(days=1)
             before_start = before_end - dt.timedelta(days=int(rng.integers(365, 901)))
@@ -85,11 +93,12 @@ def write_reference(folder: Path, plan: list[Agency], start: dt.date, days: int,
                                   nda_signed=before_start.isoformat(), nda_expiry=before_end.isoformat()))
         contracts.append(row)
     tmp = folder / ".contracts.xlsx.part"
-    tmp.write_bytes(xlsx_bytes(pd.DataFrame(contracts, columns=CONTRACT_COLUMNS), sheet="contracts",
+    columns = [c for c in CONTRACT_COLUMNS if c != "channels"] + (["channels"] if texting else [])
+    tmp.write_bytes(xlsx_bytes(pd.DataFrame(contracts, columns=columns), sheet="contracts",
                                stamp=(start - dt.timedelta(days=1)).isoformat()))
     os.replace(tmp, folder / "contracts.xlsx")
 
-    files = {t: _CsvFile(folder / f"{t}.csv", t)
+    files = {t: _CsvFile(folder / f"{t}.csv", t, ("channel",) if texting and t == "caller_numbers" else ())
              for t in ("agents", "caller_numbers", "campaigns", "assignments", "consents")}
     campaigns = sorted({(c, PURPOSES[p], product) for a in plan for c, p, product in
                         zip(a.campaigns, a.purposes, a.products)})
@@ -102,6 +111,8 @@ def write_reference(folder: Path, plan: list[Agency], start: dt.date, days: int,
         _write_agents(files["agents"], a, days, r, dates, broken.get(a.agency_id) == "agents_off_roster")
         _write_lines(files["caller_numbers"], a, days, numbers, r, dates,
                      broken.get(a.agency_id) == "unregistered_callers")
+        if texting:
+            _write_ports(files["caller_numbers"], a, dates)
         m = a.customers
         index = a.first_customer + np.arange(m)
         customer_id = pc.binary_join_element_wise("C", pc.utf8_lpad(as_text(index + 1), 9, "0"), "")
@@ -160,6 +171,14 @@ def _write_agents(out: _CsvFile, a: Agency, days: int, r: np.random.Generator, d
                "active_to": dates(np.concatenate([np.full(n, days - 2 if off_roster else 0, np.int64), -left]),
                                   np.arange(n + gone) < (0 if off_roster else n)),
                "trained_on": dates(-np.concatenate([trained, left_joined - r.integers(3, 31, gone)]))})
+
+
+def _write_ports(out: _CsvFile, a: Agency, dates) -> None:
+    """The agency's SMS ports (sms.port_numbers), registered for texts a year before the start."""
+    ports = port_numbers(a)
+    out.write({"agency_id": pa.repeat(a.agency_id, len(ports)), "caller_number": pa.array(ports, pa.string()),
+               "registered_from": dates(np.full(len(ports), -365)), "registered_to": pa.nulls(len(ports), pa.string()),
+               "channel": pa.repeat("sms", len(ports))})
 
 
 def _write_lines(out: _CsvFile, a: Agency, days: int, numbers: tuple, r: np.random.Generator, dates,
