@@ -3,25 +3,21 @@ of at most 40 characters (sms.md §3): a day with texts whose `text` holds a ful
 an ID number and a card number, audited end to end, then reviewed with its share packs; every
 CSV, HTML, JSON and unzipped workbook is scanned.
 
-The day's messages reach the stages as the pipeline hands them on (the enriched messages frame,
-`messages=`); they are given here by wrapping the stages the run calls, with a `channel` on the
-day's findings, so the test covers every output the texts reach."""
+The day's messages are AG01's SMS file in the landing zone (its contract includes sms), so the
+run hands them to every stage and output they reach."""
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import functools
 import io
 import re
 
 import pandas as pd
 import pytest
 
-from audits import pipeline
 from audits.cli import main as cli
-from audits.rules.sms_inputs import MessageInputs, type_messages
 from tests.landing import CUSTOMER, DAY, REFERENCE, call, make_landing, write_csv
+from tests.sms.messages import write_sms
 from tests.test_published_ids import _texts
 
 MOBILE, ID_NUMBER, CARD = "13566667777", "110105194912310028", "6222021234567890123"
@@ -31,78 +27,42 @@ TEXT = (f"【华信银行】尊敬的客户您好，请致电{MOBILE}，身份�
 OPT_OUT = "退订"
 
 
-def _messages() -> pd.DataFrame:
-    """The day's SMS rows of AG01 as typed: marketing texts to the customer (a PII text every
-    time, enough for the daily cap), and the customer's opt-out reply."""
+def _messages() -> list[dict]:
+    """The day's SMS rows of AG01: marketing texts to the customer (a PII text every time, enough
+    for the daily cap), and the customer's opt-out reply."""
     rows = [dict(message_id=f"M{k}", agency_id="AG01", agent_id="", campaign_id="MKT", direction="MT",
                  sender="106900001234", customer_number=CUSTOMER, sent_at=f"{DAY} {9 + k:02d}:00:00",
                  status="DELIVERED", text=TEXT, customer_tz="") for k in range(4)]
     rows.append(dict(message_id="MO1", agency_id="AG01", agent_id="", campaign_id="MKT", direction="MO",
                      sender="106900001234", customer_number=CUSTOMER, sent_at=f"{DAY} 15:00:00", status="",
                      text=OPT_OUT, customer_tz=""))
-    raw = pd.DataFrame(rows).astype("str")
-    return type_messages(raw, local_zone="Asia/Shanghai", bank_zone="Asia/Shanghai", region="CN")
+    return rows
 
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     root = tmp_path_factory.mktemp("sms-leaks")
     calls = [call("C1", f"{DAY} 08:30:00"), call("C2", f"{DAY} 08:45:00", notes=f"客户说 {MOBILE}")]
-    landing = make_landing(root / "landing", {DAY: {"AG01": calls}})
+    contracts = [{**REFERENCE["contracts"][0], "channels": "call;sms"}]
+    ports = [*REFERENCE["caller_numbers"], dict(agency_id="AG01", caller_number="106900001234",
+                                                registered_from="2025-01-01", registered_to="", channel="sms")]
+    landing = make_landing(root / "landing", {DAY: {"AG01": calls}}, contracts=contracts, caller_numbers=ports)
+    write_sms(landing, _messages(), agency_id="AG01", day=DAY)
     write_csv(landing / "complaints" / f"{DAY}.csv",
               [dict(complaint_id="CMP-1", received_at=f"{DAY} 18:00", phone=CUSTOMER, channel="hotline",
                     category="harassment", agency_id="", text=TEXT)],
               ["complaint_id", "received_at", "phone", "channel", "category", "agency_id", "text"])
-    typed = _messages()
-    with pytest.MonkeyPatch.context() as patch:
-        _hand_on_messages(patch, typed)
-        out, store, printed = root / "out", root / "store", io.StringIO()
-        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
-            assert cli(["run", "--date", str(DAY), "--landing", str(landing), "--out", str(out),
-                        "--store", str(store), "--run-id", "sms", "--workers", "1"]) == 0, printed.getvalue()
-            assert cli(["review", "--month", "2026-11", "--out", str(out), "--store", str(store),
-                        "--allow-missing-days"]) == 0, printed.getvalue()
-        checked = io.StringIO()
-        with contextlib.redirect_stdout(checked), contextlib.redirect_stderr(checked):
-            cli(["verify", str(out / str(DAY))])
-    # verify accepts complaints.csv with the texts' columns (scores.csv counts messages only with the
-    # pipeline's message counts, which this test does not wire: verify's other checks are not asserted)
-    assert "complaints.csv" not in checked.getvalue(), checked.getvalue()
+    out, store, printed = root / "out", root / "store", io.StringIO()
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+        assert cli(["run", "--date", str(DAY), "--landing", str(landing), "--out", str(out),
+                    "--store", str(store), "--run-id", "sms", "--workers", "1"]) == 0, printed.getvalue()
+        assert cli(["review", "--month", "2026-11", "--out", str(out), "--store", str(store),
+                    "--allow-missing-days"]) == 0, printed.getvalue()
+    checked = io.StringIO()
+    with contextlib.redirect_stdout(checked), contextlib.redirect_stderr(checked):
+        verified = cli(["verify", str(out / str(DAY))])
+    assert verified == 0, checked.getvalue()          # complaints.csv and scores.csv with the texts' columns
     return out, printed.getvalue()
-
-
-def _hand_on_messages(patch, typed: pd.DataFrame) -> None:
-    """The stages of the run given the day's messages, as the pipeline hands them on."""
-    campaigns = pd.DataFrame(REFERENCE["campaigns"]).rename(columns={"purpose": "purpose_code"})
-    state: dict[str, pd.DataFrame] = {}
-
-    def rule_inputs(config, tables, accepted, **options):
-        inputs = original_inputs(config, tables, accepted, **options)
-        sms = MessageInputs.of_day(typed, tables["campaigns"], config.rulepack)
-        state["messages"] = sms.messages
-        return dataclasses.replace(inputs, sms=sms)
-
-    def cases_of_day(config, violations, calls, **options):
-        messages = state.get("messages")
-        if messages is None:
-            messages = MessageInputs.of_day(typed, campaigns, config.rulepack).messages
-            state["messages"] = messages
-        ids = set(messages["message_id"])
-        marked = violations.assign(channel=["sms" if c in ids else "call" for c in violations["call_id"]])
-        return original_cases(config, marked, calls, messages=messages, **options)
-
-    def with_messages(original):
-        @functools.wraps(original)
-        def wrapped(*args, **kwargs):
-            return original(*args, messages=state["messages"], **kwargs)
-        return wrapped
-
-    original_inputs, original_cases = pipeline.rule_inputs, pipeline.cases_of_day
-    patch.setattr(pipeline, "rule_inputs", rule_inputs)
-    patch.setattr(pipeline, "cases_of_day", cases_of_day)
-    patch.setattr(pipeline, "complaint_signals", with_messages(pipeline.complaint_signals))
-    patch.setattr(pipeline.warning_signals, "early_warnings", with_messages(pipeline.warning_signals.early_warnings))
-    patch.setattr(pipeline, "publish_report", with_messages(pipeline.publish_report))
 
 
 def _held(text: str) -> list[str]:
