@@ -34,6 +34,7 @@ from audits.manifest import sha256_path
 from audits.models import DECISION_TABLES, QUARANTINE_COLUMNS, REFERENCE_TABLES, TABLE_COLUMNS
 from audits.privacy import mask_free_text
 from audits.rules.sms_inputs import MESSAGE_COLUMNS, no_messages
+from audits.rules.sms_scope import permits_calls
 from audits.tables import (
     CALL_COLUMNS_KEPT,
     REFERENCE_COLUMNS_KEPT,
@@ -272,9 +273,11 @@ def _sha256_or_blank(path: Path) -> str:
 
 def missing_files(landing: Path, *, day: dt.date, contracts: pd.DataFrame,
                   agencies: tuple[str, ...] | None = None) -> list[FileRecord]:
-    """DQ_FILE_MISSING: agencies with a contract in force on the day but no file."""
+    """DQ_FILE_MISSING: agencies with a contract in force on the day that permits calls
+    (contracts.channels blank or holding call) but no CDR file."""
     delivered = set(scan_cdr_folder(landing, day).files)
     in_force = contracts_in_force(contracts, day)
+    in_force = in_force[permits_calls(in_force).to_numpy(bool)]
     expected = set(in_force.index) if agencies is None else set(in_force.index) & set(agencies)
     return [FileRecord(path=f"cdr/{day.isoformat()}/{agency_id}.csv", sha256="", table="cdr",
                        agency_id=agency_id, status="missing",

@@ -33,6 +33,12 @@ def texting_of(contracts: pd.DataFrame, day: dt.date, agencies: tuple[str, ...] 
     return sorted(a for a in texting if agencies is None or a in agencies)
 
 
+def called_agencies(config: AuditConfig) -> list[str]:
+    """Agencies with a CDR file of the day in the landing zone (an entry named like one)."""
+    found = agencies_with_files(config.landing, config.audit_date, "cdr")
+    return sorted(a for a in found if config.agencies is None or a in config.agencies)
+
+
 def texted_agencies(config: AuditConfig) -> list[str]:
     """Agencies with an SMS file of the day in the landing zone (an entry named like one)."""
     found = agencies_with_files(config.landing, config.audit_date, "sms")

@@ -48,6 +48,7 @@ from audits.report import AuditResult, publish_report, publishing, recover_publi
 from audits.rules import RuleInputs, rule_groups, run_rules, sort_violations
 from audits.rules.inputs import compact_history, enrich_calls
 from audits.rules.sms_inputs import MessageInputs, enrich_messages, no_messages, opt_outs_of
+from audits.rules.sms_scope import permits_calls
 from audits.signals import daily as warning_signals
 from audits.signals.complaints import complaint_signals
 from audits.signals.effects import escalated
@@ -151,11 +152,13 @@ def delivered_agencies(config: AuditConfig) -> list[str]:
 
 
 def expected_agencies(config: AuditConfig) -> list[str]:
-    """Agencies with a contract in force on the day (they owe a file); after stage_reference."""
+    """Agencies with a contract in force on the day that permits calls (they owe a CDR file);
+    after stage_reference."""
     work = WorkDir(config)
     with work.in_use():
         contracts = work.load_ingested("reference/contracts").accepted
-    expected = contracts_in_force(contracts, config.audit_date).index
+    in_force = contracts_in_force(contracts, config.audit_date)
+    expected = in_force.index[permits_calls(in_force).to_numpy(bool)]
     return sorted(a for a in expected if config.agencies is None or a in config.agencies)
 
 

@@ -490,12 +490,12 @@ def _landing_state(settings: dict, config) -> tuple[bool, list[str]]:
     """Pull what is still missing, then whether every file owed has landed (a file from each agency
     with a contract in force, an SMS file from each whose contract includes sms), and the agencies
     to stage: pipeline.delivered_agencies."""
-    from audits.landing_wait import landing_complete, texted_agencies, texting_agencies
+    from audits.landing_wait import called_agencies, landing_complete, texted_agencies, texting_agencies
     from audits.pipeline import delivered_agencies, expected_agencies
 
     _pull_late(settings, delivered_agencies(config), texted_agencies(config))   # not there when pulled first
     delivered = delivered_agencies(config)
-    complete = landing_complete(expected_agencies(config), delivered, texting_agencies(config),
+    complete = landing_complete(expected_agencies(config), called_agencies(config), texting_agencies(config),
                                 texted_agencies(config))
     return complete, delivered
 

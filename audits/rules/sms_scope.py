@@ -10,6 +10,7 @@ import pandas as pd
 
 from audits.loaders import TEXT
 from audits.rules.confidentiality import without_consent
+from audits.rules.findings import as_violations
 from audits.rules.inputs import RuleInputs
 from audits.rules.joins import active_on, pairs_in
 from audits.rules.qualification import calls_out_of_scope
@@ -79,19 +80,44 @@ def out_of_scope_on_both_channels(inputs: RuleInputs) -> pd.DataFrame:
     closed = closed[~pairs_in((closed["agency_id"], closed["message_id"]), (scoped["agency_id"], scoped["call_id"]))]
     detail = "channel sms is not permitted by contract " + closed["agency_id"].map(contracts["contract_id"])
     texts = message_violations(inputs, closed, "QUAL_OUT_OF_SCOPE", detail)
-    return joined_violations([calls_out_of_scope(inputs), scoped, texts])
+    return joined_violations([*calls_out_of_scope_or_channel(inputs, contracts), scoped, texts])
+
+
+def calls_out_of_scope_or_channel(inputs: RuleInputs, contracts: pd.DataFrame) -> list[pd.DataFrame]:
+    """QUAL_OUT_OF_SCOPE on calls: out of the contract's purposes or products, or (not already so)
+    from an agency whose contract in force (`contracts`, by agency) does not permit calls."""
+    scoped = calls_out_of_scope(inputs)
+    calls = inputs.calls
+    texting_only = contracts.index[~permits_calls(contracts).to_numpy(bool)]
+    closed = calls[calls["agency_id"].isin(texting_only).to_numpy(bool)]
+    closed = closed[~pairs_in((closed["agency_id"], closed["call_id"]), (scoped["agency_id"], scoped["call_id"]))]
+    detail = "channel call is not permitted by contract " + closed["agency_id"].map(contracts["contract_id"])
+    return [scoped, as_violations(inputs, closed, "QUAL_OUT_OF_SCOPE", detail)]
 
 
 def permits_sms(contracts: pd.DataFrame) -> pd.Series:
     """Whether each contract's `channels` (items separated by ';', blank or absent: call) holds sms."""
+    return permits_channel(contracts, "sms")
+
+
+def permits_calls(contracts: pd.DataFrame) -> pd.Series:
+    """Whether each contract permits calls: `channels` blank or absent, or holding call."""
+    return permits_channel(contracts, "call")
+
+
+def permits_channel(contracts: pd.DataFrame, channel: str) -> pd.Series:
+    """Whether each contract's channels (contract_channels) hold `channel`."""
     if "channels" not in contracts:
-        return pd.Series(False, index=contracts.index)
+        return pd.Series(channel == "call", index=contracts.index)
+    return contracts["channels"].map(lambda value: channel in contract_channels(value)).astype(bool)
 
-    def holds_sms(value: object) -> bool:
-        if isinstance(value, str):
-            items = value.split(";")
-        else:
-            items = value if isinstance(value, (set, frozenset, list, tuple)) else ()
-        return "sms" in {str(item).strip().lower() for item in items}
 
-    return contracts["channels"].map(holds_sms).astype(bool)
+def contract_channels(value: object) -> frozenset[str]:
+    """A contract's channels: its items (text separated by ';', or a list) trimmed and lower-cased;
+    none given (blank, null, an empty list): call only."""
+    if isinstance(value, str):
+        items = value.split(";")
+    else:
+        items = value if isinstance(value, (set, frozenset, list, tuple)) else ()
+    named = frozenset(str(item).strip().lower() for item in items) - {""}
+    return named or frozenset({"call"})

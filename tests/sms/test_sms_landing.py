@@ -184,6 +184,14 @@ def test_a_missing_sms_file_is_reported_only_where_the_contract_includes_sms(tmp
     assert missing_sms_files(tmp_path, day=DAY, contracts=contracts, agencies=("AG02", "AG03")) == []
 
 
+def test_a_contract_permitting_only_texts_owes_no_cdr_file(tmp_path):
+    from audits.ingest import missing_files
+
+    contracts = _contracts(AG01="call;sms", AG02="sms", AG03="", AG04="SMS ; Call")
+    (tmp_path / "cdr" / DAY.isoformat()).mkdir(parents=True)
+    assert [f.agency_id for f in missing_files(tmp_path, day=DAY, contracts=contracts)] == ["AG01", "AG03", "AG04"]
+
+
 def test_no_contract_with_sms_expects_no_sms_folder(tmp_path):
     assert missing_sms_files(tmp_path, day=DAY, contracts=_contracts(AG01="call", AG02="")) == []
     assert not (tmp_path / "sms").exists()

@@ -222,3 +222,16 @@ def test_contract_licence_nda_and_training_rules_judge_texts_as_calls(agencies_d
         ("QUAL_NO_CONTRACT", "a_ag03"),
         ("QUAL_AGENT_UNTRAINED", "a_untrained"),
     }
+
+
+def test_a_call_from_an_agency_whose_contract_permits_only_texts_is_out_of_scope(tmp_path):
+    from tests.landing import call
+
+    calls = [call("c_blank", f"{D0} 10:00:00"),                         # AG01: channels blank = call
+             call("c_sms_only", f"{D0} 10:00:01", agency_id="AG02")]     # AG02: channels sms
+    inputs = sms_inputs(tmp_path, [], calls, channels={"AG01": "", "AG02": "sms"}, **two_agencies())
+    found = run_rules(inputs, only=frozenset({"QUAL_OUT_OF_SCOPE"}))
+    assert found[["call_id", "channel", "detail"]].values.tolist() == [
+        ["c_sms_only", "call", "channel call is not permitted by contract C-AG02"]]
+    both = sms_inputs(tmp_path / "both", [], calls, channels={"AG01": "", "AG02": "SMS; call"}, **two_agencies())
+    assert run_rules(both, only=frozenset({"QUAL_OUT_OF_SCOPE"})).empty
