@@ -80,22 +80,20 @@ def test_forty_days_without_anomalies_give_no_warning(audited_sample):
     assert pd.read_csv(report / "warnings.csv").empty
     store = quiet.store
     judged = {"agency": 0, "agent": 0}
-    history: list[tuple[dt.date, pd.DataFrame]] = []
+    history: list[dict[str, set[tuple]]] = []      # per day before: each level's entities with 50+ attempts
     for offset in range(40):
         day = START + dt.timedelta(days=offset)
         assert (quiet.landing / "truth" / f"{day}-warnings.csv").read_text(encoding="utf-8").strip() == \
             "level,agency_id,agent_id,metric"
         assert daily.stored_warnings(store, day, PACK).empty, day
         counts = signalstore.read_counts(store, day, signalstore.read_record(store, day))
-        judged_today = counts[counts["attempts"] >= 50]
+        busy = counts[counts["attempts"] >= 50]
+        today = {level: set(zip(busy.loc[busy["level"] == level, "agency_id"],
+                                busy.loc[busy["level"] == level, "agent_id"])) for level in judged}
         for level in judged:               # entities judged against a history of 10+ days of 50+ attempts
-            ids = set(zip(judged_today.loc[judged_today["level"] == level, "agency_id"],
-                          judged_today.loc[judged_today["level"] == level, "agent_id"]))
-            based = {key: sum(key in set(zip(c.loc[c["attempts"] >= 50, "agency_id"],
-                                             c.loc[c["attempts"] >= 50, "agent_id"])) for _, c in history[-28:])
-                     for key in ids}
+            based = {key: sum(key in before[level] for before in history[-28:]) for key in today[level]}
             judged[level] += sum(n >= 10 for n in based.values())
-        history.append((day, counts))
+        history.append(today)
     assert judged["agency"] >= 100 and judged["agent"] >= 2000, judged    # not vacuous
 
 
