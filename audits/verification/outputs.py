@@ -29,22 +29,14 @@ from audits.verification.cases import check_cases
 from audits.verification.csvread import read_output_csv
 
 SIGNATURE = "manifest.sig"                   # written beside the manifest when a signing key is set (review.md)
-ALWAYS_WRITTEN = ("violations.csv", "quarantine.csv", "scores.csv", "index.html", "summary.xlsx")
+ALWAYS_WRITTEN = ("violations.csv", "quarantine.csv", "scores.csv", "cases.csv", "complaints.csv", "warnings.csv",
+                  DECISIONS_FILE, "index.html", "summary.xlsx")
 _FAMILIES = ("confidentiality", "frequency", "qualification")
 _COUNTS = ("rows_read", "rows_quarantined", "calls_audited", "findings", "critical_findings",
            *(f"calls_{f}" for f in _FAMILIES))
 _RECOMPUTED = ("assessed", *(f"score_{f}" for f in (*_FAMILIES, "data_quality")), "overall", "grade",
                "grade_capped")
-_BEFORE_DECISIONS = ("overall_before_decisions", "grade_before_decisions")   # scores.csv since decisions
-
-
-def _header(path: Path) -> list[str]:
-    """A report CSV's column names ([] when it cannot be read)."""
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return handle.readline().rstrip("\r\n").split(",")
-    except (OSError, UnicodeDecodeError):
-        return []
+_BEFORE_DECISIONS = ("overall_before_decisions", "grade_before_decisions")
 
 
 def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | None, *,
@@ -53,13 +45,11 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
     problems = _check_outputs(report_dir, manifest, superseded=superseded)
     day = str(manifest["audit_date"])
     tables = {}
-    decided = _header(report_dir / "violations.csv")[-1:] == ["decision"]        # reports since decisions
-    before = set(_BEFORE_DECISIONS) <= set(_header(report_dir / "scores.csv"))
     for name, columns in (("violations.csv", ("audit_date", "agency_id", "rule_id", "family", "severity", "call_id",
-                                              "start_time", "callee_key", *(("decision",) if decided else ()))),
+                                              "start_time", "callee_key", "case_id", "decision")),
                           ("quarantine.csv", ("audit_date", "source", "row_number")),
                           ("scores.csv", ("audit_date", "agency_id", "file_status", *_COUNTS, *_RECOMPUTED,
-                                          *(_BEFORE_DECISIONS if before else ())))):
+                                          *_BEFORE_DECISIONS))):
         tables[name] = read_output_csv(report_dir / name, columns, problems)
         if tables[name] is not None:
             wrong = tables[name]["audit_date"] != day
@@ -83,15 +73,12 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
 
 def _check_complaints(report_dir: Path, day: str, manifest: dict) -> list[str]:
     """complaints.csv (signals.md §1) against the manifest: one row per complaint accepted from
-    the day's complaints input, in the file's columns, each with a known status. Required when
-    a complaints file was read; a report without one may hold the header alone."""
+    the day's complaints input, in the file's columns, each with a known status (the header
+    alone when no complaints file was read)."""
     feeds = [e for e in manifest["inputs"] if e.get("table") == "complaints"]
     path = report_dir / "complaints.csv"
     if not path.is_file():
-        listed = "complaints.csv" in manifest["outputs"]
-        return [] if listed or not feeds else [
-            "output complaints.csv: absent and not listed in the manifest, although a complaints file was read "
-            "(removed with its manifest entry)."]
+        return []                           # absent: _check_outputs names it (required)
     with path.open(encoding="utf-8") as handle:
         header = handle.readline().rstrip("\n").split(",")
     if header != list(COMPLAINT_COLUMNS):
@@ -116,12 +103,9 @@ def _check_complaints(report_dir: Path, day: str, manifest: dict) -> list[str]:
 
 
 def _check_warnings(report_dir: Path, day: str, manifest: dict) -> list[str]:
-    """warnings.csv (signals.md §2) of a report whose manifest has `early_warnings` (every report
-    since early warnings; earlier ones have neither): its columns, its date, its vocabulary and
-    its row count as the manifest records it."""
-    recorded = manifest.get("early_warnings")
-    if recorded is None:
-        return []
+    """warnings.csv (signals.md §2): its columns, its date, its vocabulary and its row count as
+    the manifest's `early_warnings` records it."""
+    recorded = manifest["early_warnings"]
     path = report_dir / "warnings.csv"
     if not path.is_file():
         return []                           # absent: _check_outputs names it (required)
@@ -139,7 +123,7 @@ def _check_warnings(report_dir: Path, day: str, manifest: dict) -> list[str]:
         if wrong:
             problems.append(f"output warnings.csv: {column} holds {', '.join(map(str, wrong[:10]))}, not "
                             f"{' or '.join(sorted(allowed))}.")
-    if whole_number((recorded or {}).get("rows")) != len(frame):
+    if whole_number(recorded.get("rows")) != len(frame):
         problems.append(f"output warnings.csv: {len(frame)} rows; the manifest records {recorded.get('rows')}.")
     return problems
 
@@ -169,7 +153,7 @@ def _check_outputs(report_dir: Path, manifest: dict, *, superseded: bool) -> lis
 
 
 def _required_outputs(manifest: dict) -> set[str]:
-    """The outputs every report of these inputs has: the CSVs, the portfolio, a DQ result per
+    """The outputs every report of these inputs has: the CSVs (ALWAYS_WRITTEN), the portfolio, a DQ result per
     reference table (and for the calls once any was validated), a scorecard pair per agency."""
     inputs = manifest["inputs"]
     required = set(ALWAYS_WRITTEN) | {f"dq/{e.get('table')}.json" for e in inputs      # unreadable: never validated
@@ -178,11 +162,7 @@ def _required_outputs(manifest: dict) -> set[str]:
     if any(e.get("table") == "cdr" and whole_number(e.get("rows_accepted")) for e in inputs):
         required.add("dq/cdr.json")
     if any(e.get("table") == "complaints" and e.get("status") == "ok" for e in inputs):
-        required |= {"complaints.csv", "dq/complaints.json"}
-    if manifest.get("early_warnings") is not None:
-        required.add("warnings.csv")
-    if manifest.get("decisions") is not None:
-        required.add(DECISIONS_FILE)
+        required.add("dq/complaints.json")
     for agency in _agency_records(manifest):
         stem = agency_file_stem(agency)
         required |= {f"agencies/{stem}.html", f"agencies/{stem}.xlsx"}
