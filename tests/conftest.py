@@ -58,13 +58,14 @@ SLOW_MODULES = {
                      "test_complaints_pipeline.py", "test_chain.py", "test_verify_and_notify.py",
                      "test_signal_store.py", "test_decision_inputs.py", "test_not_assessed_outputs.py",
                      "test_report.py", "test_workdir.py", "test_published_ids.py", "test_case_reports.py",
-                     "test_review_decisions.py", "test_current_format.py"),
+                     "test_review_decisions.py", "test_current_format.py", "test_landing_links.py",
+                     "test_callee_tz_scorecard.py"),
                     "audits landing zones end to end, day after day"),
     "test_benchmark.py": "runs every stage of the benchmark (a landing zone written and audited)",
     "test_bench_landing.py": "writes the benchmark's landing zones, findings-heavy ones too",
 }
-# A test whose slowness the conftest cannot see (it runs the command line in a subprocess)
-# carries @pytest.mark.slow itself.
+# A test whose slowness the conftest cannot see (it runs the command line in a subprocess, or
+# whole audits in an otherwise quick module) carries @pytest.mark.slow itself.
 _running: list[pytest.Item] = []          # the test being set up or run (for the slow fixtures' check)
 
 
