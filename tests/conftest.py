@@ -8,6 +8,7 @@ fixture asked for by a test that is not marked slow (request.getfixturevalue) fa
 so that `make test-fast` (`-m "not slow"`) never starts a server. `make test` runs everything.
 """
 
+import gc
 import os
 import resource
 import shutil
@@ -52,13 +53,19 @@ SLOW_MODULES = {
     "test_desk_nightly.py": "audits landing zones with and without a case desk",
     # Modules whose tests audit landing zones end to end, day after day, or rerun them (the most
     # CPU time of the rest, measured with --cpu-durations): make test-fast stays a couple of minutes.
-    **dict.fromkeys(("test_store_files.py", "test_pipeline.py", "test_cases_pipeline.py", "test_verification.py",
-                     "test_unpublished_day.py", "test_landing_files.py", "test_decisions_pipeline.py",
+    **dict.fromkeys(("test_store_files.py", "test_store_caches.py", "test_pipeline.py", "test_run_failures.py",
+                     "test_cases_pipeline.py", "test_verification.py", "test_unpublished_day.py", "test_landing_files.py", "test_decisions_pipeline.py",
                      "test_complaints_pipeline.py", "test_chain.py", "test_verify_and_notify.py",
                      "test_signal_store.py", "test_decision_inputs.py", "test_not_assessed_outputs.py",
-                     "test_report.py", "test_workdir.py"),
+                     "test_report.py", "test_workdir.py", "test_published_ids.py", "test_case_reports.py",
+                     "test_review_decisions.py", "test_current_format.py", "test_landing_links.py",
+                     "test_callee_tz_scorecard.py"),
                     "audits landing zones end to end, day after day"),
+    "test_benchmark.py": "runs every stage of the benchmark (a landing zone written and audited)",
+    "test_bench_landing.py": "writes the benchmark's landing zones, findings-heavy ones too",
 }
+# A test whose slowness the conftest cannot see (it runs the command line in a subprocess, or
+# whole audits in an otherwise quick module) carries @pytest.mark.slow itself.
 _running: list[pytest.Item] = []          # the test being set up or run (for the slow fixtures' check)
 
 
@@ -165,6 +172,22 @@ def pytest_terminal_summary(terminalreporter, config):
     terminalreporter.write_sep("=", f"CPU time: {sum(_cpu_by_test.values()):.0f} s in all; the most")
     for nodeid, seconds in ranked[:count or None]:
         terminalreporter.write_line(f"{seconds:8.2f}s cpu  {nodeid}")
+
+
+# --- the collector skips what the session keeps ----------------------------------------------
+
+@pytest.fixture(autouse=True)
+def _frozen_heap():
+    """The objects alive when a test starts (imported modules, Great Expectations' context,
+    session and module fixtures) moved out of the garbage collector's sight (gc.freeze), so that
+    the full collections an audit makes between its stages (audits.workers.release_memory) walk
+    what the audit made, not the whole test session's heap: a tenth of a second to most of a
+    second each otherwise, several per audit. audits.workers.in_processes unfreezes when it
+    forks; the next test collects once and freezes again."""
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
+    yield
 
 
 # --- real servers (tests/servers.py), once per session ----------------------------------------

@@ -104,6 +104,33 @@ def _run(dag, root: Path, conn_file: Path | None = None, notify_to: str = "", no
     return root / "reports" / DAY.isoformat()
 
 
+@pytest.fixture(scope="module")
+def signed_run(dag, tmp_path_factory) -> tuple[Path, Path]:
+    """(root, report): the landing audited by one whole dag.test() run with the signing key in
+    Airflow's connections, its public key at root/bank.pub.pem. Shared by the tests that need a
+    run's published report; a test that changes it works on a copy (_copied)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    root = tmp_path_factory.mktemp("signed-run")
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    (root / "bank.pub.pem").write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    connections = root / "connections.json"
+    connections.write_text(json.dumps({"audit_signing_key": {"conn_type": "generic", "password": pem}}))
+    _landing(root)
+    return root, _run(dag, root, connections)
+
+
+def _copied(signed_run: tuple[Path, Path], folder: Path) -> tuple[Path, Path]:
+    """The shared run's landing, store and reports copied into `folder`, to change."""
+    root, report = signed_run
+    shutil.copytree(root, folder, symlinks=True, dirs_exist_ok=True)
+    return folder, folder / report.relative_to(root)
+
+
 def test_full_run_rerun_verify_and_email(dag, tmp_path, inbox):
     from audits.cli import main as cli
 
@@ -250,11 +277,10 @@ def test_a_worker_without_the_hmac_secret_fails_its_task(dag, tmp_path, monkeypa
     assert not (tmp_path / "reports").exists()
 
 
-def test_a_failed_email_fails_notify_saying_the_report_is_published(dag, tmp_path, monkeypatch):
+def test_a_failed_email_fails_notify_saying_the_report_is_published(dag, signed_run, monkeypatch):
     from audits.cli import main as cli
 
-    _landing(tmp_path)
-    report = _run(dag, tmp_path)
+    root, report = signed_run
     with socket.socket() as probe:                      # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -264,7 +290,7 @@ def test_a_failed_email_fails_notify_saying_the_report_is_published(dag, tmp_pat
     notify = dag.get_task("notify").python_callable
     monkeypatch.setitem(notify.__globals__, "_published_without_pulls", lambda settings: [])   # no run to ask
     with pytest.raises(RuntimeError) as failed:
-        notify(_settings(tmp_path, notify_to="compliance@bank.example"), str(report))
+        notify(_settings(root, notify_to="compliance@bank.example"), str(report))
     message = str(failed.value)
     assert "IS PUBLISHED" in message and str(report) in message and "audit_smtp" in message
     assert cli(["verify", str(report)]) == 0
@@ -335,23 +361,12 @@ def test_the_signing_key_comes_from_the_connection_else_the_variable_else_none(d
     assert "oops" not in str(failed.value)
 
 
-def test_a_run_with_the_signing_connection_publishes_a_signed_report(dag, tmp_path):
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
+def test_a_run_with_the_signing_connection_publishes_a_signed_report(signed_run):
     from audits.cli import main as cli
 
-    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
-    (tmp_path / "bank.pub.pem").write_bytes(key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    connections = tmp_path / "connections.json"
-    connections.write_text(json.dumps({"audit_signing_key": {"conn_type": "generic", "password": pem}}))
-    _landing(tmp_path)
-    report = _run(dag, tmp_path, connections)
+    root, report = signed_run
     assert (report / "manifest.sig").is_file()
-    assert cli(["verify", str(report), "--public-key", str(tmp_path / "bank.pub.pem")]) == 0
+    assert cli(["verify", str(report), "--public-key", str(root / "bank.pub.pem")]) == 0
     assert json.loads((report / "manifest.json").read_text())["previous_manifest"]["audit_date"] == \
         (DAY - dt.timedelta(days=1)).isoformat()
 
@@ -507,18 +522,17 @@ def test_a_file_not_there_at_pull_time_is_pulled_while_the_sensor_waits(dag, tmp
     assert (landing / "cdr" / "2026-11-27" / "AG01.csv").read_bytes() == source.read_bytes()
 
 
-def test_tasks_run_alone_after_the_run_removed_its_work_rebuild_it(dag, tmp_path):
+def test_tasks_run_alone_after_the_run_removed_its_work_rebuild_it(dag, signed_run, tmp_path):
     """A run's work is gone once it published; one stage_agency, merge_findings
     (of 3 partitions) or publish cleared alone rebuilds what it needs and publishes the same CSVs."""
     from audits.cli import main as cli
 
-    _landing(tmp_path)
-    report = _run(dag, tmp_path)
+    root, report = _copied(signed_run, tmp_path / "copy")
     first = {n: (report / n).read_bytes() for n in ("violations.csv", "quarantine.csv", "scores.csv")}
-    work = tmp_path / "store" / ".work"
+    work = root / "store" / ".work"
     assert not work.exists()
 
-    settings = _settings(tmp_path, rule_partitions=3)
+    settings = _settings(root, rule_partitions=3)
     assert dag.get_task("stage_agency").python_callable(settings, "AG01") == "AG01"
     shutil.rmtree(work)                                   # what discard_work does after it
     dag.get_task("merge_findings").python_callable(settings)

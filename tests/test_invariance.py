@@ -44,7 +44,7 @@ from tests.rewrite import (
 PACK = load_rulepack("cn_bank")
 START = dt.date(2026, 11, 21)
 DAYS = 3                          # three days: a missing file (day 2) and an unreadable one (day 3)
-SAMPLE = dict(start=START, days=DAYS, agencies=5, calls_per_day=2000, seed=11)
+SAMPLE = dict(start=START, days=DAYS, agencies=5, calls_per_day=600, seed=11)
 
 
 # --- end to end -----------------------------------------------------------------------------

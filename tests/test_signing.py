@@ -202,6 +202,7 @@ def _run(tmp_path: Path, run_id: str = "r1") -> int:
                 str(tmp_path / "out"), "--store", str(tmp_path / "store"), "--run-id", run_id, "--workers", "1"])
 
 
+@pytest.mark.slow                       # two whole audits
 def test_an_unsigned_run_says_so_once_on_stderr_and_a_signed_one_verifies(tmp_path, capsys, monkeypatch):
     _tiny_landing(tmp_path)
     monkeypatch.delenv("AUDIT_SIGNING_KEY", raising=False)

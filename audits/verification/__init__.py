@@ -95,7 +95,9 @@ def _read_manifest(report_dir: Path, problems: list[str], label: str) -> dict | 
               "rulepack": lambda v: isinstance(v, dict),
               "inputs": lambda v: isinstance(v, list) and all(isinstance(e, dict) for e in v),
               "row_conservation": lambda v: isinstance(v, dict),
-              "outputs": lambda v: isinstance(v, dict)}
+              "outputs": lambda v: isinstance(v, dict),
+              "decisions": lambda v: isinstance(v, dict),          # the decisions applied (decisions.csv)
+              "early_warnings": lambda v: isinstance(v, dict)}     # warnings.csv's rows and baseline days
     if not isinstance(manifest, dict):
         manifest = {}
     bad = [key for key, fits in shapes.items() if key not in manifest or not fits(manifest[key])]

@@ -4,8 +4,8 @@ decision decided again from what the run recorded.
 cases.csv lists every case of the day's findings with exactly their count, in the register's
 columns; each finding carries its case's decision, and each decision names the row that made it.
 
-A report made since decisions were recorded holds `decisions.csv` (audits.cases.decisionsnapshot:
-the exceptions and disputes it applied) and its manifest says so (`decisions`: file, rows). Each
+Every report holds `decisions.csv` (audits.cases.decisionsnapshot: the exceptions and disputes
+it applied) and its manifest says so (`decisions`: file, rows). Each
 case of cases.csv is decided again from that snapshot with the run's own function
 (audits.cases.decisions.decide_cases) on the audit day, and its decision, exception_id and
 dispute_id must be what it gives (violations.csv carries each case's decision: checked apart).
@@ -34,13 +34,9 @@ _SHOWN = ("decision", "exception_id", "dispute_id")
 
 def check_recorded_decisions(report_dir: Path, manifest: dict, cases: pd.DataFrame) -> list[str]:
     """Problems of cases.csv (`cases`: case_id, agency_id, rule_id and _SHOWN, as text) against
-    the decisions the run recorded; [] for a report from before decisions were recorded."""
-    recorded = manifest.get("decisions")
+    the decisions the run recorded (the manifest's `decisions` record and decisions.csv)."""
+    recorded = manifest["decisions"]
     path = report_dir / FILE
-    if recorded is None:
-        return []
-    if not isinstance(recorded, dict):
-        return [f"manifest: decisions {str(recorded)[:80]!r} is not a record of {FILE}."]
     if not path.is_file():
         return []                                 # required: the outputs check names it
     try:
@@ -72,22 +68,16 @@ def check_recorded_decisions(report_dir: Path, manifest: dict, cases: pd.DataFra
 
 
 def check_cases(report_dir: Path, day: str, manifest: dict) -> list[str]:
-    """cases.csv (cases.md §4) against violations.csv: a report whose findings carry case_id
-    (every report since cases; earlier ones have neither) lists every case of its findings,
+    """cases.csv (cases.md §4) against violations.csv: it lists every case of the day's findings,
     with exactly their count on the day, in the register's columns."""
-    with (report_dir / "violations.csv").open(encoding="utf-8") as handle:
-        if "case_id" not in handle.readline().rstrip("\n").split(","):
-            return []
     path = report_dir / "cases.csv"
     if not path.is_file():
-        listed = "cases.csv" in manifest["outputs"]
-        return [] if listed else ["output cases.csv: absent and not listed in the manifest, although violations.csv "
-                                  "has case_id (removed with its manifest entry)."]
+        return []                                 # required: the outputs check names it
     with path.open(encoding="utf-8") as handle:
         header = handle.readline().rstrip("\n").split(",")
-    if header not in (list(CASE_COLUMNS), [*CASE_COLUMNS, CASE_COMPLAINTS]):     # complaints: signals.md §1
-        return [f"output cases.csv: columns are {', '.join(header)}; expected {', '.join(CASE_COLUMNS)} "
-                f"(then {CASE_COMPLAINTS})."]
+    if header != [*CASE_COLUMNS, CASE_COMPLAINTS]:     # complaints: signals.md §1
+        return [f"output cases.csv: columns are {', '.join(header)}; expected "
+                f"{', '.join((*CASE_COLUMNS, CASE_COMPLAINTS))}."]
     problems: list[str] = []
     cases = read_output_csv(path, ("audit_date", "case_id", "agency_id", "rule_id", "status", "findings_today",
                                     "decision", "exception_id", "dispute_id"), problems)

@@ -76,7 +76,7 @@ def _link_problems(out: Path, day: dt.date, manifest: dict, published_before: st
     sha256 is `published_before`, None when none is: that is reported as a missing day)."""
     before = day - dt.timedelta(days=1)
     if "previous_manifest" not in manifest:
-        return [f"{day}: its manifest has no previous_manifest (written before manifests were chained); rerun {day} "
+        return [f"{day}: its manifest has no previous_manifest, which every daily manifest records; rerun {day} "
                 f"to link it to {before}."]
     link = manifest["previous_manifest"]
     if not isinstance(link, dict) or link.get("audit_date") != before.isoformat():

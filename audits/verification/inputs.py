@@ -122,12 +122,11 @@ def _decision_tables_listed(landing: Path, inputs: list[dict]) -> list[str]:
 
 def _complaints_listed(landing: Path, day: dt.date, manifest: dict) -> list[str]:
     """The day's complaints file (signals.md §1) is an input exactly when it is in the landing
-    zone now. Reports of versions before complaints (no complaints.csv among their outputs)
-    never read one, so a file there now is not theirs to list."""
+    zone now."""
     recorded = [str(e.get("path")) for e in manifest["inputs"] if e.get("table") == "complaints"]
     found = complaints_file(landing, day)
     now = found.relative_to(landing).as_posix() if found else None
-    if now is None or now in recorded or "complaints.csv" not in manifest["outputs"]:
+    if now is None or now in recorded:
         return []
     return [f"input {now}: the day's complaints file is in the landing zone but not an input of the manifest "
             "(delivered after the audit, or dropped from the manifest)."]

@@ -30,23 +30,15 @@ from audits.verification.cases import check_cases
 from audits.verification.csvread import read_output_csv
 
 SIGNATURE = "manifest.sig"                   # written beside the manifest when a signing key is set (review.md)
-ALWAYS_WRITTEN = ("violations.csv", "quarantine.csv", "scores.csv", "index.html", "summary.xlsx")
+ALWAYS_WRITTEN = ("violations.csv", "quarantine.csv", "scores.csv", "cases.csv", "complaints.csv", "warnings.csv",
+                  DECISIONS_FILE, "index.html", "summary.xlsx")
 _FAMILIES = ("confidentiality", "frequency", "qualification")
 _COUNTS = ("rows_read", "rows_quarantined", "calls_audited", "findings", "critical_findings",
            *(f"calls_{f}" for f in _FAMILIES))
 _RECOMPUTED = ("assessed", *(f"score_{f}" for f in (*_FAMILIES, "data_quality")), "overall", "grade",
                "grade_capped")
-_BEFORE_DECISIONS = ("overall_before_decisions", "grade_before_decisions")   # scores.csv since decisions
-_MESSAGE_COUNTS = ("messages_audited", "findings_sms")                          # scores.csv since texts
-
-
-def _header(path: Path) -> list[str]:
-    """A report CSV's column names ([] when it cannot be read)."""
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return handle.readline().rstrip("\r\n").split(",")
-    except (OSError, UnicodeDecodeError):
-        return []
+_BEFORE_DECISIONS = ("overall_before_decisions", "grade_before_decisions")
+_MESSAGE_COUNTS = ("messages_audited", "findings_sms")
 
 
 def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | None, *,
@@ -55,19 +47,11 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
     problems = _check_outputs(report_dir, manifest, superseded=superseded)
     day = str(manifest["audit_date"])
     tables = {}
-    found_header = _header(report_dir / "violations.csv")
-    decided = "decision" in found_header[-2:]                                   # reports since decisions
-    channels = found_header[-1:] == ["channel"]                                 # reports since texts
-    scores_header = set(_header(report_dir / "scores.csv"))
-    before = set(_BEFORE_DECISIONS) <= scores_header
-    texts = set(_MESSAGE_COUNTS) <= scores_header
     for name, columns in (("violations.csv", ("audit_date", "agency_id", "rule_id", "family", "severity", "call_id",
-                                              "start_time", "callee_key", *(("decision",) if decided else ()),
-                                              *(("channel",) if channels else ()))),
+                                              "start_time", "callee_key", "case_id", "decision", "channel")),
                           ("quarantine.csv", ("audit_date", "source", "row_number")),
                           ("scores.csv", ("audit_date", "agency_id", "file_status", *_COUNTS, *_RECOMPUTED,
-                                          *(_BEFORE_DECISIONS if before else ()),
-                                          *(_MESSAGE_COUNTS if texts else ())))):
+                                          *_BEFORE_DECISIONS, *_MESSAGE_COUNTS))):
         tables[name] = read_output_csv(report_dir / name, columns, problems)
         if tables[name] is not None:
             wrong = tables[name]["audit_date"] != day
@@ -92,15 +76,12 @@ def check_report_files(report_dir: Path, manifest: dict, rulepack: Rulepack | No
 
 def _check_complaints(report_dir: Path, day: str, manifest: dict) -> list[str]:
     """complaints.csv (signals.md §1) against the manifest: one row per complaint accepted from
-    the day's complaints input, in the file's columns, each with a known status. Required when
-    a complaints file was read; a report without one may hold the header alone."""
+    the day's complaints input, in the file's columns, each with a known status (the header
+    alone when no complaints file was read)."""
     feeds = [e for e in manifest["inputs"] if e.get("table") == "complaints"]
     path = report_dir / "complaints.csv"
     if not path.is_file():
-        listed = "complaints.csv" in manifest["outputs"]
-        return [] if listed or not feeds else [
-            "output complaints.csv: absent and not listed in the manifest, although a complaints file was read "
-            "(removed with its manifest entry)."]
+        return []                           # absent: _check_outputs names it (required)
     with path.open(encoding="utf-8") as handle:
         header = handle.readline().rstrip("\n").split(",")
     if header not in (list(COMPLAINT_COLUMNS), [*COMPLAINT_COLUMNS, *LAST_CONTACT_COLUMNS]):    # with texts: more
@@ -126,12 +107,9 @@ def _check_complaints(report_dir: Path, day: str, manifest: dict) -> list[str]:
 
 
 def _check_warnings(report_dir: Path, day: str, manifest: dict) -> list[str]:
-    """warnings.csv (signals.md §2) of a report whose manifest has `early_warnings` (every report
-    since early warnings; earlier ones have neither): its columns, its date, its vocabulary and
-    its row count as the manifest records it."""
-    recorded = manifest.get("early_warnings")
-    if recorded is None:
-        return []
+    """warnings.csv (signals.md §2): its columns, its date, its vocabulary and its row count as
+    the manifest's `early_warnings` records it."""
+    recorded = manifest["early_warnings"]
     path = report_dir / "warnings.csv"
     if not path.is_file():
         return []                           # absent: _check_outputs names it (required)
@@ -149,7 +127,7 @@ def _check_warnings(report_dir: Path, day: str, manifest: dict) -> list[str]:
         if wrong:
             problems.append(f"output warnings.csv: {column} holds {', '.join(map(str, wrong[:10]))}, not "
                             f"{' or '.join(sorted(allowed))}.")
-    if whole_number((recorded or {}).get("rows")) != len(frame):
+    if whole_number(recorded.get("rows")) != len(frame):
         problems.append(f"output warnings.csv: {len(frame)} rows; the manifest records {recorded.get('rows')}.")
     return problems
 
@@ -179,7 +157,7 @@ def _check_outputs(report_dir: Path, manifest: dict, *, superseded: bool) -> lis
 
 
 def _required_outputs(manifest: dict) -> set[str]:
-    """The outputs every report of these inputs has: the CSVs, the portfolio, a DQ result per
+    """The outputs every report of these inputs has: the CSVs (ALWAYS_WRITTEN), the portfolio, a DQ result per
     reference table (and for the calls once any was validated), a scorecard pair per agency."""
     inputs = manifest["inputs"]
     required = set(ALWAYS_WRITTEN) | {f"dq/{e.get('table')}.json" for e in inputs      # unreadable: never validated
@@ -188,11 +166,7 @@ def _required_outputs(manifest: dict) -> set[str]:
     if any(e.get("table") == "cdr" and whole_number(e.get("rows_accepted")) for e in inputs):
         required.add("dq/cdr.json")
     if any(e.get("table") == "complaints" and e.get("status") == "ok" for e in inputs):
-        required |= {"complaints.csv", "dq/complaints.json"}
-    if manifest.get("early_warnings") is not None:
-        required.add("warnings.csv")
-    if manifest.get("decisions") is not None:
-        required.add(DECISIONS_FILE)
+        required.add("dq/complaints.json")
     for agency in _agency_records(manifest):
         stem = agency_file_stem(agency)
         required |= {f"agencies/{stem}.html", f"agencies/{stem}.xlsx"}
@@ -312,13 +286,11 @@ def _check_scores_against_violations(scores: pd.DataFrame, violations: pd.DataFr
     again in violations.csv over the findings that count (neither accepted nor dismissed)."""
     violations = counted_findings(violations)
     problems = []
-    texts = "findings_sms" in scores
     counted = pd.DataFrame({
         "findings": violations.groupby("agency_id").size(),
         "critical_findings": violations[violations["severity"] == "critical"].groupby("agency_id").size(),
         **{f"calls_{f}": _distinct_calls(violations[violations["family"] == f]) for f in _FAMILIES},
-        **({"findings_sms": violations[violations.get("channel", pd.Series("call", index=violations.index)) == "sms"]
-            .groupby("agency_id").size()} if texts else {})},
+        "findings_sms": violations[violations["channel"] == "sms"].groupby("agency_id").size()},
         index=pd.Index(sorted(set(violations["agency_id"])), dtype=object)).fillna(0).astype("int64")
     for agency in sorted(set(counted.index) - set(scores["agency_id"])):
         problems.append(f"output violations.csv: findings of agency {agency}, which has no row in scores.csv.")
@@ -328,7 +300,7 @@ def _check_scores_against_violations(scores: pd.DataFrame, violations: pd.DataFr
             if whole_number(getattr(row, column)) != expected:
                 problems.append(f"output scores.csv: agency {row.agency_id} {column} is {getattr(row, column)!r}; "
                                 f"violations.csv holds {expected}.")
-        audited = (whole_number(row.calls_audited) or 0) + ((whole_number(row.messages_audited) or 0) if texts else 0)
+        audited = (whole_number(row.calls_audited) or 0) + (whole_number(row.messages_audited) or 0)
         if row.file_status != "ok" and int(counted["findings"].get(row.agency_id, 0)):
             problems.append(f"output violations.csv: findings of agency {row.agency_id}, whose file was "
                             f"{row.file_status} (no call of it was audited).")
@@ -343,7 +315,7 @@ def _distinct_calls(violations: pd.DataFrame) -> pd.Series:
     """Contacts per agency among findings: call_id is published masked (two ids may differ only in
     hidden digits), so a call is its masked id, start time and callee key together (a message
     likewise, on its channel)."""
-    keys = ["agency_id", "call_id", "start_time", "callee_key", *(["channel"] if "channel" in violations else [])]
+    keys = ["agency_id", "call_id", "start_time", "callee_key", "channel"]
     return violations.drop_duplicates(keys).groupby("agency_id").size()
 
 
@@ -363,8 +335,7 @@ def _check_recomputed_scores(day: str, scores: pd.DataFrame, violations: pd.Data
     per_agency = counts["calls_audited"].astype("int64").to_numpy()      # one code per audited call, not its text
     calls = pd.DataFrame({"agency_id": pd.Categorical.from_codes(np.repeat(np.arange(len(rows)), per_agency),
                                                                  categories=rows["agency_id"].to_numpy())})
-    sent = (pd.to_numeric(rows["messages_audited"], errors="coerce").fillna(0).astype("int64").to_numpy()
-            if "messages_audited" in rows else np.zeros(len(rows), dtype="int64"))
+    sent = pd.to_numeric(rows["messages_audited"], errors="coerce").fillna(0).astype("int64").to_numpy()
     messages = pd.DataFrame({"agency_id": np.repeat(rows["agency_id"].to_numpy(), sent), "is_mt": True})
     expected = score_agencies(dt.date.fromisoformat(day), volumes, calls, violations, rulepack,
                               pd.DataFrame(columns=["audit_date", "agency_id", "overall", "grade"]), messages=messages)

@@ -156,6 +156,7 @@ def test_an_unreachable_database_exits_2_saying_so_without_its_password(store, c
     assert "s3cret-pw" not in capsys.readouterr().err
 
 
+@pytest.mark.slow                       # a subprocess: Python, the audit's imports and the desk's, from cold
 def test_the_real_command_prints_the_new_id_last_and_a_refusal_on_stderr(store, tmp_path):
     """Through `python -m audits` as a script would call it (the rest call main in-process)."""
     import os

@@ -1,5 +1,5 @@
-"""verify requires warnings.csv of every report that has early warnings (manifest key
-`early_warnings`) and checks its vocabulary and row count; the morning e-mail lists the
+"""verify requires warnings.csv of every report (its manifest's `early_warnings` records its
+rows) and checks its vocabulary and row count; the morning e-mail lists the
 agency-level warnings only, escaped."""
 
 from __future__ import annotations
@@ -44,14 +44,6 @@ def test_a_forged_warning_is_named(report, capsys):
     assert code == 1
     assert "output warnings.csv: metric holds volume" in text
     assert "output warnings.csv: 1 rows; the manifest records 0." in text
-
-
-def test_a_report_from_before_early_warnings_needs_no_warnings_csv(report, capsys):
-    (report / "warnings.csv").unlink()
-    manifest = _manifest(report)
-    del manifest["outputs"]["warnings.csv"], manifest["early_warnings"]
-    _save(report, manifest)
-    assert _verify(report, capsys)[0] == 0
 
 
 def test_the_e_mail_lists_agency_warnings_highest_z_first(tmp_path):

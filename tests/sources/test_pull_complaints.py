@@ -8,6 +8,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from audits.cli import main as cli
 from audits.config import ConfigError
 from audits.models import TABLE_COLUMNS
@@ -34,6 +36,7 @@ def _with_complaints(path, drop, **entry):
     return path
 
 
+@pytest.mark.slow                       # a whole audit
 def test_a_complaints_source_lands_the_days_file_and_the_run_reads_it(tmp_path, capsys):
     landing = make_landing(tmp_path / "landing", {DAY: {"AG01": [call("c1", f"{D} 10:00:00")]}})
     drop = tmp_path / "drop"

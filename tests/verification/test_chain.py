@@ -118,7 +118,7 @@ def test_a_day_audited_before_the_day_before_it_names_none_until_rerun(tmp_path,
     assert _chain(capsys, out, days=f"{D1}..{D2}")[0] == 0
 
 
-def test_a_manifest_written_before_the_chain_is_named(tmp_path, capsys):
+def test_a_manifest_without_its_link_to_the_day_before_is_named(tmp_path, capsys):
     out = tmp_path / "reports"
     _publish(out, D1, b"a\n")
     folder = out / D2.isoformat()
@@ -127,7 +127,7 @@ def test_a_manifest_written_before_the_chain_is_named(tmp_path, capsys):
     write_manifest(folder, {"run_id": "old", "audit_date": D2.isoformat(),
                             "outputs": {"scores.csv": hashlib.sha256(b"a\n").hexdigest()}})
     code, text = _chain(capsys, out, days=f"{D1}..{D2}")
-    assert code == 1 and "written before manifests were chained" in text
+    assert code == 1 and f"{D2}: its manifest has no previous_manifest, which every daily manifest records" in text
 
 
 def test_a_rerun_is_named_as_such_and_rerunning_the_next_day_repairs_the_link(out, tmp_path, capsys):

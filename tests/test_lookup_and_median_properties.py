@@ -1,5 +1,5 @@
-"""Property tests of fast paths added with cases and signals, each against a plain per-value
-oracle: the call look-up (an Arrow hash join, with a pre-filter when findings are few) on
+"""Property tests of the call look-up and the early warnings' medians, each against a plain
+per-value oracle: the call look-up (an Arrow hash join, with a pre-filter when findings are few) on
 shuffled, non-contiguous indexes and subsets with missing calls; the row-wise and
 leave-one-out median/MAD of the early warnings against `statistics.median`."""
 
