@@ -172,8 +172,9 @@ def test_scores_leave_out_accepted_and_dismissed_findings_and_keep_the_score_bef
                "score_frequency", "overall", "grade", "grade_capped", "overall_before_decisions",
                "grade_before_decisions")
     rows = {day: _rows(reports[day] / "scores.csv")[0] for day in DAYS}
-    assert list(rows[DAYS[0]])[-5:] == ["overall_before_decisions", "grade_before_decisions",     # data-contract.md
-                                        "complaints_30d", "complaint_rate_per_10k", "grade_gate"]
+    assert list(rows[DAYS[0]])[-7:] == ["overall_before_decisions", "grade_before_decisions",     # data-contract.md
+                                        "complaints_30d", "complaint_rate_per_10k", "grade_gate",
+                                        "messages_audited", "findings_sms"]
     table = {day: tuple(rows[day][c] for c in columns) for day in DAYS}
     # 26th: E9 not dismissed yet (D1 is dated the 27th), E7 disputed (counts): conf 2/100 -> 60, as before decisions
     assert table[DAYS[0]] == ("2", "0", "2", "0", "60.0", "100.0", "86.0", "B", "false", "86.0", "B")

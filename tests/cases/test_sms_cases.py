@@ -42,7 +42,7 @@ def _finding(call_id, rule, *, channel, case="C-1", agency="AG01", minute=0, det
 
 
 def _violations(rows) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=[*VIOLATION_COLUMNS, "channel"])
+    return pd.DataFrame(rows, columns=list(VIOLATION_COLUMNS))
 
 
 def _messages(rows) -> pd.DataFrame:

@@ -208,7 +208,8 @@ def test_the_complaint_rate_is_complaints_over_distinct_numbers_attempted_in_30_
     # AG03 delivered no file and attempted nothing: its named complaint counts, its rate is blank
     assert (scores["AG03"]["complaints_30d"], scores["AG03"]["complaint_rate_per_10k"]) == ("1", "")
     header = (today / "scores.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
-    assert header[-3:] == ["complaints_30d", "complaint_rate_per_10k", "grade_gate"]      # data-contract order
+    assert header[-5:] == ["complaints_30d", "complaint_rate_per_10k", "grade_gate",     # data-contract order
+                           "messages_audited", "findings_sms"]
 
 
 def test_the_rate_and_its_trend_reach_the_scorecard_and_the_portfolio(reports):
