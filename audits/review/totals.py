@@ -1,6 +1,7 @@
 """Period totals per agency from the daily scores.csv rows, scored by the daily formula
-(audits.scoring.score_totals) over the period's totals: rates are calls with a finding in the
-family over the calls audited in the period, not a mean of daily scores.
+(audits.scoring.score_totals) over the period's totals: rates are contacts (calls and text
+messages) with a finding in the family over the contacts audited in the period, not a mean of
+daily scores.
 
 Which days count (decisions where review.md is silent):
 - calls and calls with a finding per family: the days the agency was assessed (a day with its
@@ -53,18 +54,20 @@ def agency_totals(scores: pd.DataFrame) -> pd.DataFrame:
 def period_scores(totals: pd.DataFrame, rulepack: Rulepack, *, critical_calls: dict[str, int],
                   fail_rule_hits: dict[str, frozenset[str]]) -> pd.DataFrame:
     """rate_<family>, score_<family>, overall, grade, grade_capped, grade_gate per agency, by the
-    daily formula. `critical_calls`: per agency, the period's calls with a counted critical
-    finding; `fail_rule_hits`: per agency, the rules of scoring.gates.fail_rules with a counted
-    finding in the period."""
+    daily formula over contacts (calls audited, plus messages audited when the totals have them).
+    `critical_calls`: per agency, the period's contacts with a counted critical finding;
+    `fail_rule_hits`: per agency, the rules of scoring.gates.fail_rules with a counted finding in
+    the period."""
     rows = []
     for row in totals.itertuples(index=False):         # one per agency
         counts = {f: int(getattr(row, f"calls_{f}")) for f in FAMILIES}
+        contacts = int(row.calls_audited) + int(getattr(row, "messages_audited", 0))   # rates over contacts
         scores, overall, grade, gate = score_totals(
-            readable=row.days_audited > 0, calls_audited=int(row.calls_audited), calls_by_family=counts,
+            readable=row.days_audited > 0, calls_audited=contacts, calls_by_family=counts,
             rows_read=int(row.rows_read), rows_quarantined=int(row.rows_quarantined),
             critical_calls=int(critical_calls.get(row.agency_id, 0)),
             fail_rule_hits=fail_rule_hits.get(row.agency_id, frozenset()), rulepack=rulepack)
-        rates = {f"rate_{f}": _rate(counts[f], int(row.calls_audited)) for f in FAMILIES}
+        rates = {f"rate_{f}": _rate(counts[f], contacts) for f in FAMILIES}
         rates["rate_data_quality"] = _rate(int(row.rows_quarantined), int(row.rows_read))
         rows.append({"agency_id": row.agency_id, **rates, **{f"score_{f}": s for f, s in scores.items()},
                      "overall": overall, "grade": grade, "grade_capped": bool(gate), "grade_gate": gate})

@@ -53,3 +53,12 @@ def test_a_period_without_texts_keeps_the_review_columns_and_pages(tmp_path):
     scores = read_csv(review / "scores.csv", dtype="str", keep_default_na=False)
     assert tuple(scores.columns) == REVIEW_SCORE_COLUMNS
     assert "messages audited" not in (review / "agencies" / "AG01.html").read_text(encoding="utf-8")
+
+
+def test_the_periods_family_rates_are_over_calls_and_messages_audited(tmp_path):
+    review = _month(tmp_path, texts=True)
+    scores = read_csv(review / "scores.csv", dtype="str", keep_default_na=False).set_index("agency_id")
+    # AG01: 200 calls and 300 messages audited; 4 contacts with a confidentiality finding (2 a day):
+    # rate 4 / 500 = 0.008, score 100 * (1 - 0.008 / 0.05) = 84 (over calls alone: 0.02 and 60)
+    assert (scores.loc["AG01", "rate_confidentiality"], scores.loc["AG01", "score_confidentiality"]) == ("0.008", "84.0")
+    assert scores.loc["AG02", "rate_confidentiality"] == "0.0"                      # 100 calls, no message
