@@ -271,54 +271,55 @@ def test_desk_items_never_hold_a_full_number_even_in_a_name_people_typed():
         ["overdue", E7, "olga *******5678", "2026-11-15", "13"]]
 
 
-def test_a_chain_rewritten_whole_no_longer_gives_the_head_a_report_signed(tmp_path):
-    import sqlite3
-
-    from audits.desk.events import sealed
-    from audits.desk.nightly import signed_head_problems
-
+def _two_reports_signing_two_events(tmp_path):
+    """Two published days; the desk's two events (take, comment) fall between them."""
     _landing(tmp_path)
     run_audit(config_for(tmp_path, DAYS[0]))
     desk = open_desk(tmp_path / "store")
     desk.act(OFFICER, "take", E9, {}, at=_at("2026-11-26T09:00:00"))
     desk.act(OFFICER, "comment", E9, {"text": "looked at it"}, at=_at("2026-11-26T10:00:00"))
     run_audit(dataclasses.replace(config_for(tmp_path, DAYS[1]), generated_at="2026-11-28T02:00:00+00:00"))
-    desk.act(OFFICER, "comment", E9, {"text": "later"}, at=_at("2026-11-28T09:00:00"))
-    assert signed_head_problems(desk, tmp_path / "out") == []          # a later event changes no signed head
-    _, second, _ = desk.events()                                       # the take removed, hashes redone
-    forged = sealed(dataclasses.replace(second, seq=1, previous_hash=""))
-    with sqlite3.connect(tmp_path / "store" / "desk.sqlite") as db:
-        db.execute("DROP TRIGGER IF EXISTS desk_events_no_update")     # as a database administrator could
-        db.execute("DROP TRIGGER IF EXISTS desk_events_no_delete")
-        db.execute("DELETE FROM desk_events WHERE seq = 1")
-        db.execute("UPDATE desk_events SET seq = 1, previous_hash = '', hash = ? WHERE seq = 2", (forged.hash,))
-    assert desk.events()[0].hash == forged.hash
-    problems = signed_head_problems(desk, tmp_path / "out")
-    assert len(problems) == 1 and problems[0].startswith("report 2026-11-27: its manifest signed the desk head")
+    return desk
 
 
-def test_verify_desk_with_the_reports_root_fails_on_a_chain_rewritten_whole(tmp_path, capsys):
+def _rewrite_without_the_first_event(tmp_path, second):
+    """The chain rewritten whole, as a database administrator could: the first event removed and
+    `second` sealed afresh in its place (hashes and all). Returns the forged event."""
     import sqlite3
 
-    from audits.cli import main as cli
     from audits.desk.events import sealed
 
-    _landing(tmp_path)
-    run_audit(config_for(tmp_path, DAYS[0]))
-    desk = open_desk(tmp_path / "store")
-    desk.act(OFFICER, "take", E9, {}, at=_at("2026-11-26T09:00:00"))
-    desk.act(OFFICER, "comment", E9, {"text": "looked at it"}, at=_at("2026-11-26T10:00:00"))
-    run_audit(dataclasses.replace(config_for(tmp_path, DAYS[1]), generated_at="2026-11-28T02:00:00+00:00"))
-    verify = ["verify", "--desk", "--store", str(tmp_path / "store"), str(tmp_path / "out")]
-    assert cli(verify) == 0
-    assert "every desk head signed by the reports under" in capsys.readouterr().out
-    _, second = desk.events()
     forged = sealed(dataclasses.replace(second, seq=1, previous_hash=""))
     with sqlite3.connect(tmp_path / "store" / "desk.sqlite") as db:
         db.execute("DROP TRIGGER IF EXISTS desk_events_no_update")
         db.execute("DROP TRIGGER IF EXISTS desk_events_no_delete")
         db.execute("DELETE FROM desk_events WHERE seq = 1")
         db.execute("UPDATE desk_events SET seq = 1, previous_hash = '', hash = ? WHERE seq = 2", (forged.hash,))
+    return forged
+
+
+def test_a_chain_rewritten_whole_no_longer_gives_the_head_a_report_signed(tmp_path):
+    from audits.desk.nightly import signed_head_problems
+
+    desk = _two_reports_signing_two_events(tmp_path)
+    desk.act(OFFICER, "comment", E9, {"text": "later"}, at=_at("2026-11-28T09:00:00"))
+    assert signed_head_problems(desk, tmp_path / "out") == []          # a later event changes no signed head
+    _, second, _ = desk.events()                                       # the take removed, hashes redone
+    forged = _rewrite_without_the_first_event(tmp_path, second)
+    assert desk.events()[0].hash == forged.hash
+    problems = signed_head_problems(desk, tmp_path / "out")
+    assert len(problems) == 1 and problems[0].startswith("report 2026-11-27: its manifest signed the desk head")
+
+
+def test_verify_desk_with_the_reports_root_fails_on_a_chain_rewritten_whole(tmp_path, capsys):
+    from audits.cli import main as cli
+
+    desk = _two_reports_signing_two_events(tmp_path)
+    verify = ["verify", "--desk", "--store", str(tmp_path / "store"), str(tmp_path / "out")]
+    assert cli(verify) == 0
+    assert "every desk head signed by the reports under" in capsys.readouterr().out
+    _, second = desk.events()
+    _rewrite_without_the_first_event(tmp_path, second)
     assert cli(["verify", "--desk", "--store", str(tmp_path / "store")]) == 0      # the chain alone holds together
     capsys.readouterr()
     assert cli(verify) == 1
