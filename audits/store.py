@@ -350,18 +350,21 @@ def history_rows(store: Path, days: list[dt.date]) -> int:
 def read_refusals_before(store: Path, day: dt.date) -> pd.DataFrame:
     """Every stored refusal dated before `day` (one small file per day, each checked against
     its day's record: StoreError on a mismatch)."""
-    folder = store / "refusals"
+    frames = _daily_files_before(store, "refusals", day)
+    return pd.concat(frames, ignore_index=True) if frames else _empty(REFUSAL_COLUMNS)
+
+
+def _daily_files_before(store: Path, kind: str, day: dt.date) -> list[pd.DataFrame]:
+    """The non-empty frames of the store's one-file-a-day `kind` dated before `day`, oldest
+    first, each checked against its day's record first."""
+    folder, date_key = store / kind, _PARTITION_KEY.get(kind, "call_date")
     with reading(store):
         days = sorted(dt.date.fromisoformat(p.name.split("=", 1)[1]) for p in folder.iterdir()
-                      if p.name.startswith("call_date=") and p.name.split("=", 1)[1] < day.isoformat()
-                      and (p / FILES["refusals"]).is_file()) if folder.is_dir() else []
-        in_threads(lambda earlier: _check_day(store, earlier, ("refusals",)), days)
-        frames = [pq.read_table(_partition(store, "refusals", earlier) / FILES["refusals"]).to_pandas()
-                  for earlier in days]
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return _empty(REFUSAL_COLUMNS)
-    return pd.concat(frames, ignore_index=True)
+                      if p.name.startswith(f"{date_key}=") and p.name.split("=", 1)[1] < day.isoformat()
+                      and (p / FILES[kind]).is_file()) if folder.is_dir() else []
+        in_threads(lambda earlier: _check_day(store, earlier, (kind,)), days)
+        frames = [pq.read_table(_partition(store, kind, earlier) / FILES[kind]).to_pandas() for earlier in days]
+    return [f for f in frames if not f.empty]
 
 
 def read_message_history(store: Path, day: dt.date, campaigns: pd.DataFrame, rulepack: Rulepack, *,
@@ -398,15 +401,7 @@ def read_message_history(store: Path, day: dt.date, campaigns: pd.DataFrame, rul
 def read_opt_outs_before(store: Path, day: dt.date) -> pd.DataFrame:
     """Every stored opt-out by text dated before `day` (OPT_OUT_COLUMNS; one small file per day,
     each checked against its day's record: StoreError on a mismatch)."""
-    folder = store / "opt_outs"
-    with reading(store):
-        days = sorted(dt.date.fromisoformat(p.name.split("=", 1)[1]) for p in folder.iterdir()
-                      if p.name.startswith("sent_date=") and p.name.split("=", 1)[1] < day.isoformat()
-                      and (p / FILES["opt_outs"]).is_file()) if folder.is_dir() else []
-        in_threads(lambda earlier: _check_day(store, earlier, ("opt_outs",)), days)
-        frames = [pq.read_table(_partition(store, "opt_outs", earlier) / FILES["opt_outs"]).to_pandas()
-                  for earlier in days]
-    frames = [f for f in frames if not f.empty]
+    frames = _daily_files_before(store, "opt_outs", day)
     return pd.concat(frames, ignore_index=True) if frames else no_opt_outs()
 
 
