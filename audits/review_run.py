@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from audits.cases.decisionsnapshot import FILE as DECISIONS_FILE
 from audits.cases.decisionsnapshot import decision_tables
 from audits.config import Rulepack
 from audits.csvcells import write_csv
@@ -57,7 +58,7 @@ REVIEW_SCORE_COLUMNS = (
     "grade_gate",                # appended: the gate that set the grade (rules.md, Scoring)
 )
 # Findings that count against the agency (cases.md §3): not accepted by an exception, not
-# dismissed by an upheld dispute. Older reports have no decision column: every finding counts.
+# dismissed by an upheld dispute.
 _NOT_COUNTED = ("accepted", "dismissed")
 
 
@@ -111,18 +112,14 @@ def run_review(config: ReviewConfig) -> ReviewResult:
 def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date], staging: Path):
     period, out, rulepack = config.period, config.out, config.rulepack
     manifests = dailies.read_manifests(out, audited)
-    daily_scores, score_days = dailies.concat_outputs(out, manifests, "scores.csv")
-    if len(score_days) != len(manifests):
-        lacking = sorted(set(audited) - set(score_days))
-        raise ReviewError(f"Cannot review {period.label}: the reports of {dailies.days_text(lacking)} have no "
-                          "scores.csv in their manifests; they are not audit reports. Rerun those days.")
+    dailies.require_outputs(period.label, manifests, "scores.csv", "the day's scores")
+    latest = dailies.latest_manifest(out)
+    dailies.require_outputs(period.label, [*manifests, latest], DECISIONS_FILE, "the decisions the day applied")
+    current = dailies.decisions_of(out, latest)      # the decisions in force now, applied to every day
+    tables = decision_tables(current.rows)
+    daily_scores, _ = dailies.concat_outputs(out, manifests, "scores.csv")
     daily_cases, _ = dailies.concat_outputs(out, manifests, "cases.csv")
-    current = dailies.latest_decisions(out)          # the decisions in force now, applied to every day
-    tables = None if current is None else decision_tables(current.rows)
-    if tables is None:
-        _refuse_contradicting_decisions(period, daily_cases)
-    else:
-        daily_cases = redecide.decide_register(daily_cases, tables)
+    daily_cases = redecide.decide_register(daily_cases, tables)
     complaints, complaint_days = dailies.concat_outputs(out, manifests, "complaints.csv")
     warnings, warning_days = dailies.concat_outputs(out, manifests, "warnings.csv")
     # Complaint data exists once the daily audit links complaints (scores.csv gains
@@ -140,8 +137,7 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
     family_findings, decisions, recounted, gate_counts = _stream_findings(
         out, manifests, redactors, pack_root, tables, rulepack.scoring.gates.fail_rules)
     published_scores = daily_scores                     # the day-by-day trend: as each report scored its day
-    if tables is not None:
-        daily_scores = redecide.with_counts(daily_scores, recounted, {m.date.isoformat() for m in manifests})
+    daily_scores = redecide.with_counts(daily_scores, recounted, {m.date.isoformat() for m in manifests})
     numbers, partitions = numbers_called(config.store, audited, rulepack.attempt_dispositions)
 
     cases = period_cases(daily_cases, period.label, decisions=decisions, complaints=complaints)
@@ -189,7 +185,7 @@ def _build(config: ReviewConfig, audited: list[dt.date], missing: list[dt.date],
 
     manifest = _manifest(config, manifests, missing, partitions, len(complaint_days), len(warning_days),
                          data_as_of, staging)
-    manifest["decisions"] = None if current is None else current.record()
+    manifest["decisions"] = current.record()
     manifest["redaction"] = parties.record()
     not_met = tuple(a for a, r in zip(scores["agency_id"], scores["sla_overall"]) if r == sla_rules.NOT_MET)
     return manifest, {"agencies": len(scores), "sla_not_met": not_met}
@@ -267,8 +263,8 @@ def _text_columns(scores: pd.DataFrame) -> list[str]:
 
 
 def _stream_findings(out: Path, manifests, redactors: dict, pack_root: Path, tables, fail_rules: tuple[str, ...]):
-    """Day by day over violations.csv, each finding decided by `tables` (the decisions in force,
-    None: as published): findings that count per (agency, family), findings per (case,
+    """Day by day over violations.csv, each finding decided by `tables` (the decisions in force):
+    findings that count per (agency, family), findings per (case,
     decision), the day's counts per agency (redecide.day_counts), what the grade gates judge
     ((calls with a counted critical finding per agency, the fail_rules with a counted finding
     per agency)), and each agency's rows appended to its pack's findings.csv (redacted)."""
@@ -282,9 +278,8 @@ def _stream_findings(out: Path, manifests, redactors: dict, pack_root: Path, tab
     for day, frame in dailies.each_output(out, manifests, "violations.csv"):
         if frame.empty:
             continue
-        if tables is not None:
-            frame = redecide.decide_findings(frame, day, tables)
-            recounted.append(redecide.day_counts(frame, day.isoformat()))
+        frame = redecide.decide_findings(frame, day, tables)
+        recounted.append(redecide.day_counts(frame, day.isoformat()))
         for column in columns:
             if column not in frame:
                 frame[column] = "call" if column == "channel" else ""      # reports before texts: calls only
@@ -308,18 +303,6 @@ def _stream_findings(out: Path, manifests, redactors: dict, pack_root: Path, tab
     summed = (pd.concat(decisions, ignore_index=True).groupby(["agency_id", "case_id", "decision"], sort=True)
               ["findings"].sum().reset_index()) if decisions else decision_counts(pd.DataFrame())
     return family, summed, recounted, (critical_calls, fail_hits)
-
-
-def _refuse_contradicting_decisions(period: Period, daily_cases: pd.DataFrame | None) -> None:
-    """Without recorded decisions to apply again, the days' decisions must agree as published."""
-    days = redecide.contradicting_days(daily_cases)
-    if days:
-        raise ReviewError(
-            f"Cannot review {period.label}: the reports of {dailies.days_text(days)} count findings of cases that a "
-            "later day of the period dismissed (a dispute upheld after those days were published dismisses them "
-            "too), and the latest report does not record the decisions in force (decisions.csv), so the review "
-            "cannot apply them to every day. Rerun the latest audited day (its report then records them), then "
-            "review again.")
 
 
 def _stage_pack(folder: Path, cases: pd.DataFrame, complaints: pd.DataFrame | None, peers, period: Period,

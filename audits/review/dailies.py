@@ -98,16 +98,29 @@ class DecisionSource:
                 "manifest_sha256": self.manifest.sha256}
 
 
-def latest_decisions(out: Path) -> DecisionSource | None:
-    """The decisions recorded by the latest published daily report under `out` (whatever its
-    day: the decisions in force now); None when that report records none (made before reports
-    recorded their decisions)."""
+def latest_manifest(out: Path) -> DailyManifest:
+    """The manifest of the latest published daily report under `out`, whatever its day: its
+    decisions.csv holds the decisions in force now (cases.md §3)."""
     days = [day for day in map(_report_day, out.iterdir()) if day and (out / day.isoformat() / MANIFEST).is_file()]
-    if not days:
-        return None
-    manifest = read_manifests(out, [max(days)])[0]
-    rows = read_output(out, manifest, decisionsnapshot.FILE)
-    return None if rows is None else DecisionSource(manifest=manifest, rows=rows)
+    return read_manifests(out, [max(days)])[0]
+
+
+def decisions_of(out: Path, manifest: DailyManifest) -> DecisionSource:
+    """The decisions a report recorded (its decisions.csv, checked against its manifest)."""
+    require_outputs("", [manifest], decisionsnapshot.FILE, "the decisions it applied")
+    return DecisionSource(manifest=manifest, rows=read_output(out, manifest, decisionsnapshot.FILE))
+
+
+def require_outputs(label: str, manifests: list[DailyManifest], name: str, what: str) -> None:
+    """ReviewError naming the days to rerun when some of these reports do not list `name`
+    (every report of this version writes it; one without was made by an earlier version or is
+    no audit report)."""
+    lacking = days_text(sorted({m.date for m in manifests if name not in m.outputs}))
+    if lacking:
+        raise ReviewError(f"Cannot review{' ' + label if label else ''}: the reports of {lacking} hold no {name} "
+                          f"({what}) in their manifests: they were made by an earlier version, or are not audit "
+                          f"reports. Rerun {lacking} (python -m audits run --date D ..., or the nightly DAG), then "
+                          "review again.")
 
 
 def _report_day(folder: Path) -> dt.date | None:
@@ -121,7 +134,7 @@ def _report_day(folder: Path) -> dt.date | None:
 
 def read_output(out: Path, manifest: DailyManifest, name: str) -> pd.DataFrame | None:
     """A CSV of a day's report, all text (blank = ""), after checking it against the day's
-    manifest; None when the report has no such file (an older report, or an optional output)."""
+    manifest; None when the report has no such file (an output the report may leave out)."""
     path = out / manifest.date.isoformat() / name
     expected = manifest.outputs.get(name)
     if expected is None:

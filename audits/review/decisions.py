@@ -8,11 +8,8 @@ dispute was open, counts them. Each daily report records the decisions it applie
 published report, the decisions in force at its run, and decides every case of every day of
 the period again with them (audits.cases.decisions.decide_cases, as the nightly run does):
 the findings' decisions, the findings and calls that count per agency and family, and the
-register's decision columns.
-
-Reports written before decisions were recorded leave nothing to decide again with: then the
-review keeps each day's decisions as published, and refuses, naming the days, when they
-contradict each other (a case dismissed on one day and counted on an earlier one).
+register's decision columns. A report without decisions.csv (an earlier version's) is refused
+(audits.review.dailies.require_outputs): rerun its day.
 """
 
 from __future__ import annotations
@@ -34,8 +31,8 @@ COUNT_COLUMNS = ("critical_findings", *(f"calls_{f}" for f in FAMILIES))
 
 def decide_findings(frame: pd.DataFrame, day: dt.date, tables: tuple[pd.DataFrame, pd.DataFrame]) -> pd.DataFrame:
     """One day's violations.csv rows with `decision` as the decisions `tables` (exceptions,
-    disputes) give on `day`; rows without case_id (reports before cases) as they are."""
-    if frame.empty or "case_id" not in frame:
+    disputes) give on `day`."""
+    if frame.empty:
         return frame
     decided = decide_cases(frame[["case_id", "agency_id", "rule_id"]], *tables, day)
     return with_decisions(frame.assign(decision=""), decided)
@@ -84,20 +81,3 @@ def with_counts(daily_scores: pd.DataFrame, counts: list[pd.DataFrame], days: se
         values = table[column].reindex(keys).fillna(0).astype("int64").astype(str).to_numpy(dtype=object)
         out[column] = np.where(mine, values, out[column].to_numpy(dtype=object))
     return out
-
-
-def contradicting_days(rows: pd.DataFrame | None) -> list[dt.date]:
-    """Days on which a case with findings was not dismissed although a later day of the period
-    dismissed it: an upheld dispute dismisses every finding up to its decision, so those days'
-    reports were made before the decision."""
-    if rows is None or rows.empty or "decision" not in rows:
-        return []
-    day = rows["audit_date"].astype(str).to_numpy(dtype=object)
-    decision = rows["decision"].astype(str).to_numpy(dtype=object)
-    findings = pd.to_numeric(rows["findings_today"].astype(str).replace("", "0"), errors="coerce").fillna(0)
-    dismissed = pd.Series(day[decision == "dismissed"], dtype=object).groupby(
-        rows["case_id"].astype(str).to_numpy(dtype=object)[decision == "dismissed"]).max()
-    last = rows["case_id"].astype(str).map(dismissed.to_dict()).to_numpy(dtype=object)
-    last = np.where(pd.isna(last), "", last)
-    wrong = (last != "") & (day < last) & (decision != "dismissed") & (findings.to_numpy() > 0)
-    return sorted({dt.date.fromisoformat(d) for d in day[wrong]})

@@ -39,9 +39,6 @@ def period_cases(daily: pd.DataFrame | None, period_label: str, *, decisions: pd
     if daily is None or daily.empty:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in CASE_COLUMNS})
     rows = daily.sort_values(["audit_date"], kind="stable").copy()
-    for column in ("exception_id", "dispute_id", "decision"):
-        if column not in rows:
-            rows[column] = ""
     rows["findings_today"] = pd.to_numeric(rows["findings_today"].replace("", "0")).astype("int64")
     grouped = rows.groupby("case_id", sort=False)
     last = grouped.tail(1).set_index("case_id")
@@ -75,11 +72,10 @@ def period_cases(daily: pd.DataFrame | None, period_label: str, *, decisions: pd
 def decision_counts(violations: pd.DataFrame) -> pd.DataFrame:
     """Findings per (agency_id, case_id, decision) of one day's violations.csv (decision "" =
     counted); summed over the period by the caller."""
-    if "case_id" not in violations or violations.empty:
+    if violations.empty:
         return pd.DataFrame({"agency_id": [], "case_id": [], "decision": [], "findings": []})
-    decision = violations["decision"] if "decision" in violations else pd.Series("", index=violations.index)
     return (pd.DataFrame({"agency_id": violations["agency_id"].to_numpy(), "case_id": violations["case_id"].to_numpy(),
-                          "decision": decision.to_numpy()})
+                          "decision": violations["decision"].to_numpy()})
             .groupby(["agency_id", "case_id", "decision"], sort=True).size().rename("findings").reset_index())
 
 

@@ -64,9 +64,10 @@ def finding(day: str, agency: str, call_id: str, *, rule: str = "CONF_UNASSIGNED
 def publish_day(out: Path, day: str, scores: list[dict], *, cases: list[dict] | None = (),
                 violations: list[dict] = (), complaints: list[dict] | None = None,
                 warnings: list[dict] | None = None, rulepack_sha256: str = "x",
-                decisions: list[dict] | None = None, landing: Path | None = None) -> Path:
+                decisions: list[dict] | None = (), landing: Path | None = None) -> Path:
     """<out>/<day>/ with the given CSVs and a manifest whose `outputs` hash them; `decisions`:
-    the rows of the decisions.csv the day recorded (decisionsnapshot.COLUMNS, blanks left out);
+    the rows of the decisions.csv the day recorded (decisionsnapshot.COLUMNS, blanks left out;
+    none by default, as every report writes it; None: no decisions.csv at all);
     `landing`: the landing zone the manifest names."""
     folder = out / day
     folder.mkdir(parents=True)

@@ -35,7 +35,9 @@ DECISIONS = [{"table": "disputes", "id": "DP-1", "case_id": "C-aaaaaaaaaaa1", "s
               "valid_from": "2027-01-15", "valid_to": "2027-03-31"}]
 
 
-def _month(tmp_path, *, decisions=DECISIONS):
+def _month(tmp_path, *, without_decisions=()):
+    """Three days of February; `without_decisions`: days whose report holds no decisions.csv."""
+    kept = lambda day, rows=(): None if day in without_decisions else rows  # noqa: E731
     out, store = tmp_path / "reports", tmp_path / "store"
     agencies = [("AG01", "华信催收"), ("AG02", "Pacific Contact")]
     scores = lambda day: [score(day, a, calls=100, name=n) for a, n in agencies]  # noqa: E731
@@ -49,6 +51,7 @@ def _month(tmp_path, *, decisions=DECISIONS):
                            detail="4th attempt; earlier: 02-01 09:02 AG02, 02-01 10:00 AG02"),
                    finding(D1, "AG02", "d1", case_id="C-bbbbbbbbbbb1", decision="accepted")],
         complaints=[_complaint(D1, "K1", linked="AG01;AG02", named="AG02", cases="C-aaaaaaaaaaa1;C-bbbbbbbbbbb1")],
+        decisions=kept(D1),
         warnings=[{"audit_date": D1, "level": "agent", "agency_id": "AG02", "agent_id": "E0099",
                    "metric": "numbers", "value": 900, "baseline": 100, "z": 9.1, "basis": "history",
                    "detail": "Agent E0099 dialled 900 numbers."}])
@@ -61,14 +64,14 @@ def _month(tmp_path, *, decisions=DECISIONS):
              decision="accepted", exception_id="EX-7"),
     ], violations=[finding(D2, "AG01", "c2", case_id="C-aaaaaaaaaaa1", decision="disputed"),
                    finding(D2, "AG01", "c3", case_id="C-aaaaaaaaaaa1", decision="disputed")],
-        complaints=[])
+        complaints=[], decisions=kept(D2))
     publish_day(out, D3, scores(D3), cases=[
         case(D3, "C-aaaaaaaaaaa1", "AG01", status="open", first_seen=D1, days_open=3, decision="dismissed",
              dispute_id="DP-1"),
         case(D3, "C-bbbbbbbbbbb1", "AG02", status="open", first_seen="2027-01-20", days_open=15,
              decision="accepted", exception_id="EX-7"),
     ], violations=[finding(D3, "AG01", "c4", case_id="C-aaaaaaaaaaa1", decision="dismissed")],
-        complaints=[_complaint(D3, "K2", linked="AG02", cases="C-bbbbbbbbbbb1")], decisions=decisions)
+        complaints=[_complaint(D3, "K2", linked="AG02", cases="C-bbbbbbbbbbb1")], decisions=kept(D3, DECISIONS))
     for day in (D1, D2, D3):
         store_day(store, day, {"AG01": 50, "AG02": 40})
     return ReviewConfig(period=periods.month("2027-02"), out=out, store=store, rulepack=load_rulepack("cn_bank"),
@@ -105,10 +108,19 @@ def test_period_cases_status_at_period_end(review):
     assert (scores.loc["AG01", "calls_confidentiality"], scores.loc["AG01", "critical_findings"]) == ("0", "0")
 
 
-def test_without_recorded_decisions_days_that_contradict_a_later_dismissal_are_refused(tmp_path):
-    with pytest.raises(ReviewError, match=f"the reports of {D1} to {D2} count findings of cases that a later day "
-                                          "of the period dismissed"):
-        run_review(_month(tmp_path, decisions=None))
+def test_a_day_of_the_period_without_recorded_decisions_is_refused_naming_the_days_to_rerun(tmp_path):
+    config = _month(tmp_path, without_decisions=(D1, D2))
+    with pytest.raises(ReviewError, match=f"the reports of {D1} to {D2} hold no decisions.csv") as refused:
+        run_review(config)
+    assert f"Rerun {D1} to {D2}" in str(refused.value)
+
+
+def test_a_latest_report_without_recorded_decisions_is_refused_naming_it(tmp_path):
+    # the decisions in force are those of the latest published report, here one after the period
+    config = _month(tmp_path)
+    publish_day(config.out, "2027-03-01", [score("2027-03-01", "AG01", calls=10)], decisions=None)
+    with pytest.raises(ReviewError, match="the reports of 2027-03-01 hold no decisions.csv"):
+        run_review(config)
 
 
 def test_the_scorecard_shows_complaints_warnings_exceptions_and_disputes(review):

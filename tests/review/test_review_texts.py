@@ -25,7 +25,8 @@ def _month(tmp_path, *, texts: bool):
         publish_day(out, day, [score(day, "AG01", calls=100, conf=2, overall=90.0, grade="A", **extra[k]),
                                score(day, "AG02", calls=50, overall=100.0, grade="A",
                                      **({"messages_audited": 0, "findings_sms": 0} if texts else {}))],
-                    violations=[finding(day, "AG01", f"c{k}")])
+                    violations=[finding(day, "AG01", f"c{k}{n}", rule="CONF_AGENT_NOT_ACTIVE", severity="major")
+                                for n in range(2)])
         store_day(store, day, {"AG01": 2, "AG02": 1}, start=k)
     config = ReviewConfig(period=periods.month("2027-02"), out=out, store=store, rulepack=load_rulepack("cn_bank"),
                           code_version="test", allow_missing_days=True)

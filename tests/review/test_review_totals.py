@@ -17,6 +17,7 @@ from audits.rulepack import load_rulepack
 from tests.review.reports import finding, publish_day, score, store_day
 
 FEB = [f"2027-02-0{d}" for d in (1, 2, 3)]
+ACCEPTED_CASE = "C-00000000acc1"          # AG01's unassigned call, accepted under an exception
 
 
 def _review(out, store, **options):
@@ -31,14 +32,19 @@ def literal(tmp_path):
     out, store = tmp_path / "reports", tmp_path / "store"
     publish_day(out, FEB[0], [score(FEB[0], "AG01", calls=100, conf=10, overall=65.0),
                               score(FEB[0], "AG02", calls=500, conf=1, critical=1, overall=99.3, grade="C")],
-                violations=[finding(FEB[0], "AG01", f"c{k}", rule="CONF_AGENT_NOT_ACTIVE", severity="major")
-                            for k in range(12)]
-                + [finding(FEB[0], "AG01", "c99", decision="accepted"), finding(FEB[0], "AG02", "d0"),
-                   finding(FEB[0], "AG02", "d1", rule="FREQ_DAILY_CAP", family="frequency", severity="major")])
+                violations=[finding(FEB[0], "AG01", f"c{k % 10}", rule="CONF_AGENT_NOT_ACTIVE", severity="major")
+                            for k in range(12)]                                # 12 findings on 10 calls
+                + [finding(FEB[0], "AG01", "c99", case_id=ACCEPTED_CASE, decision="accepted"),
+                   finding(FEB[0], "AG02", "d0")])
     publish_day(out, FEB[1], [score(FEB[1], "AG01", calls=400, freq=5, qual=5, quarantined=5, overall=88.0),
-                              score(FEB[1], "AG02", calls=500, overall=100.0, grade="A")])
+                              score(FEB[1], "AG02", calls=500, overall=100.0, grade="A")],
+                violations=[finding(FEB[1], "AG01", f"f{k}", rule=rule, family=family, severity="major")
+                            for k in range(5) for rule, family in (("FREQ_DAILY_CAP", "frequency"),
+                                                                   ("QUAL_AGENT_UNTRAINED", "qualification"))])
     publish_day(out, FEB[2], [score(FEB[2], "AG01", status="missing"),
-                              score(FEB[2], "AG02", calls=0, overall=100.0, grade="A")])
+                              score(FEB[2], "AG02", calls=0, overall=100.0, grade="A")],
+                decisions=[{"table": "exceptions", "id": "EX-1", "agency_id": "AG01", "rule_id": "CONF_UNASSIGNED",
+                            "case_id": ACCEPTED_CASE, "valid_from": FEB[0], "valid_to": FEB[2]}])
     for k, day in enumerate(FEB):
         store_day(store, day, {"AG01": 3, "AG02": 2}, start=k)
     return out, store
@@ -62,8 +68,8 @@ def test_period_scores_are_the_daily_formula_over_the_period_totals(literal):
     # overall = 0.35 * 60 + 0.30 * 80 + 0.25 * 80 + 0.10 * 80.2 = 73.02, grade C (the mean of the daily
     # overalls, 65 / 88 / 0, would say otherwise)
     assert (ag01["overall"], ag01["grade"], ag01["grade_capped"], ag01["grade_gate"]) == ("73.02", "C", "false", "")
-    # findings counted from violations.csv: 12 counting ones (the accepted one does not count)
-    assert (ag01["findings"], ag01["findings_confidentiality"]) == ("12", "12")
+    # findings counted from violations.csv: 22 counting ones, 12 of confidentiality (the accepted one does not count)
+    assert (ag01["findings"], ag01["findings_confidentiality"]) == ("22", "12")
 
 
 def test_the_periods_critical_share_gates_the_grade(literal):

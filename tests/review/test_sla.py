@@ -13,7 +13,7 @@ from audits.review import period as periods
 from audits.review.sla import judge, overall_result
 from audits.review_run import ReviewConfig, run_review
 from audits.rulepack import RULEPACK_DIR, load_rulepack
-from tests.review.reports import case, publish_day, score, store_day
+from tests.review.reports import case, finding, publish_day, score, store_day
 
 DEFAULTS = SlaSettings()
 
@@ -107,6 +107,10 @@ def test_sla_end_to_end_at_the_boundaries(tmp_path):
                        case(last, "C-000000000002", "AG02", status="open", days_open=8),
                        case(last, "C-000000000003", "AG02", status="open", days_open=40, decision="accepted"),
                        case(last, "C-000000000004", "AG01", status="open", days_open=30, severity="major")],
+                violations=[finding(last, agency, f"{agency}-q{k}", rule="QUAL_AGENT_UNTRAINED", family="qualification",
+                                    severity="major") for agency in ("AG01", "AG02") for k in range(30)],
+                decisions=[{"table": "exceptions", "id": "EX-3", "agency_id": "AG02", "rule_id": "CONF_UNASSIGNED",
+                            "case_id": "C-000000000003", "valid_from": DAYS[0], "valid_to": last}],
                 complaints=[{"audit_date": last, "complaint_id": f"K{k}", "received_at": f"{last}T09:00:00+08:00",
                              "channel": "hotline", "category": "harassment", "callee_masked": "+86 139****0001",
                              "callee_key": "k", "named_agency": "", "linked_agencies": agency, "calls_in_window": 1,
