@@ -176,6 +176,8 @@ class IndexRow:
     html_href: str
     xlsx_href: str
     pack_href: str
+    messages: str = ""           # in a period with texts (sms.md §3): messages audited, findings on them
+    findings_sms: str = ""
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,7 @@ class ReviewIndexView:
     sla_not_met_css: str
     sla_clauses: tuple[str, ...]
     provenance: ProvenanceView
+    texts: bool = False          # some agency's reports of the period audited texts: both channels shown
 
 
 # --- builders ---------------------------------------------------------------------------
@@ -300,6 +303,7 @@ def review_scorecard_view(card: PeriodScorecard, *, in_pack: bool = False) -> Re
 
 def review_index_view(portfolio: ReviewPortfolio) -> ReviewIndexView:
     rows = []
+    texts = period_has_texts(portfolio)
     for rank, card in enumerate(portfolio.scorecards, 1):
         stem = agency_file_stem(card.agency_id)
         scored = card.overall is not None
@@ -314,7 +318,9 @@ def review_index_view(portfolio: ReviewPortfolio) -> ReviewIndexView:
             critical_css="crit-some" if card.critical_findings else "crit-none",
             complaint_rate=DASH if card.complaint_rate is None else f"{card.complaint_rate:g}",
             open_cases=fmt_int(card.cases_open_at_end), html_href=f"agencies/{stem}.html",
-            xlsx_href=f"agencies/{stem}.xlsx", pack_href=f"share/{stem}.zip"))
+            xlsx_href=f"agencies/{stem}.xlsx", pack_href=f"share/{stem}.zip",
+            messages=fmt_int(card.messages_audited or 0) if texts else "",
+            findings_sms=fmt_int(card.findings_sms) if texts else ""))
     met = sum(1 for c in portfolio.scorecards if c.sla_result == MET)
     period = portfolio.period
     return ReviewIndexView(
@@ -323,7 +329,13 @@ def review_index_view(portfolio: ReviewPortfolio) -> ReviewIndexView:
         rows=tuple(rows), agencies=fmt_int(len(rows)), sla_met=fmt_int(met),
         sla_not_met=fmt_int(len(rows) - met), sla_not_met_css="crit-some" if len(rows) > met else "crit-none",
         sla_clauses=portfolio.sla_clauses,
-        provenance=provenance_view(portfolio.provenance))
+        provenance=provenance_view(portfolio.provenance), texts=texts)
+
+
+def period_has_texts(portfolio: ReviewPortfolio) -> bool:
+    """The period's reports audited texts (review scores.csv has messages_audited): the index
+    and the summary show messages beside calls."""
+    return any(card.messages_audited is not None for card in portfolio.scorecards)
 
 
 def fmt_overall(value: float | None) -> str:

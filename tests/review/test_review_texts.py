@@ -63,3 +63,32 @@ def test_the_periods_family_rates_are_over_calls_and_messages_audited(tmp_path):
     # rate 4 / 500 = 0.008, score 100 * (1 - 0.008 / 0.05) = 84 (over calls alone: 0.02 and 60)
     assert (scores.loc["AG01", "rate_confidentiality"], scores.loc["AG01", "score_confidentiality"]) == ("0.008", "84.0")
     assert scores.loc["AG02", "rate_confidentiality"] == "0.0"                      # 100 calls, no message
+
+
+def _ranking(review):
+    """The Ranking sheet of the review's summary.xlsx: its header row and the rows by agency."""
+    sheet = openpyxl.load_workbook(review / "summary.xlsx")["Ranking"]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    header = next(r for r in rows if r and r[0] == "Rank")
+    return header, {r[1]: dict(zip(header, r)) for r in rows[rows.index(header) + 1:] if r[1]}
+
+
+def test_the_review_index_and_summary_show_messages_beside_calls(tmp_path):
+    review = _month(tmp_path, texts=True)
+    index = (review / "index.html").read_text(encoding="utf-8")
+    assert ">Messages</th>" in index and ">Findings on messages</th>" in index
+    row = index[index.index(">AG01<"):]
+    row = row[:row.index("</tr>")]
+    assert '<td class="num">200</td>' in row and '<td class="num">300</td>' in row and '<td class="num">5</td>' in row
+    header, rows = _ranking(review)
+    assert header[-2:] == ["Messages audited", "Findings on messages"]
+    assert (rows["AG01"]["Calls audited"], rows["AG01"]["Messages audited"], rows["AG01"]["Findings on messages"]) \
+        == (200, 300, 5)
+    assert (rows["AG02"]["Messages audited"], rows["AG02"]["Findings on messages"]) == (0, 0)
+
+
+def test_a_period_without_texts_keeps_the_review_index_and_summary(tmp_path):
+    review = _month(tmp_path, texts=False)
+    assert "Messages" not in (review / "index.html").read_text(encoding="utf-8")
+    header, _ = _ranking(review)
+    assert header[-1] == "Workbook" and "Messages audited" not in header

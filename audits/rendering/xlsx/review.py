@@ -14,7 +14,7 @@ from openpyxl.styles import Font
 
 from audits.models import NOT_ASSESSED, Provenance, agency_file_stem
 from audits.rendering.formatting import family_label
-from audits.rendering.review_view import missing_note
+from audits.rendering.review_view import missing_note, period_has_texts
 from audits.rendering.xlsx.cells import (
     BIG,
     BIG_WHITE,
@@ -38,6 +38,7 @@ from audits.rendering.xlsx.cells import (
     save_workbook,
     text_cell,
 )
+from audits.rendering.xlsx.summary import TEXT_HEADERS
 from audits.review.cards import PeriodScorecard, ReviewPortfolio, ReviewProvenance
 
 OVERALL_FMT = "0.00"          # the period's overall score as the SLA judges it (84.99 is not 85.0)
@@ -87,7 +88,9 @@ def write_review_summary_workbook(portfolio: ReviewPortfolio, path: Path) -> Pat
     prov = workbook_provenance(portfolio.provenance, portfolio.period.last)
     wb = new_workbook(f"Vendor compliance review {portfolio.period.label}", prov)
     ws = wb.create_sheet("Ranking")
-    layout_sheet(ws, (7, 16, 34, 8, 14, 12, 14, 16, 12, 11, 11, 18, 12, 30), landscape=True)
+    texts = period_has_texts(portfolio)           # a period with texts: messages beside calls (sms.md §3)
+    layout_sheet(ws, (7, 16, 34, 8, 14, 12, 14, 16, 12, 11, 11, 18, 12, 30) + ((12, 14) if texts else ()),
+                 landscape=True)
     ws.freeze_panes = "A4"
     rows = Rows(ws)
     rows.add([text_cell(ws, f"Vendor compliance review \u2014 {portfolio.period.title}", font=TITLE)])
@@ -95,7 +98,7 @@ def write_review_summary_workbook(portfolio: ReviewPortfolio, path: Path) -> Pat
                         or f"{portfolio.period.first} to {portfolio.period.last}; ranked worst first.")])
     headers = ("Rank", "Agency ID", "Agency name", "Grade", "Overall score", "SLA", "Days audited",
                "Days not assessed", "Calls audited", "Findings", "Critical", "Complaints / 10k", "Open cases",
-               "Workbook")
+               "Workbook") + (TEXT_HEADERS if texts else ())
     first = rows.add(header_cells(ws, headers))
     for rank, card in enumerate(portfolio.scorecards, 1):
         target = f"agencies/{agency_file_stem(card.agency_id)}.xlsx"
@@ -107,7 +110,9 @@ def write_review_summary_workbook(portfolio: ReviewPortfolio, path: Path) -> Pat
                   num_cell(ws, card.overall, OVERALL_FMT) if scored else NOT_ASSESSED,
                   text_cell(ws, card.sla_result, font=_sla_font(card.sla_result)),
                   card.days_audited, card.days_not_assessed, num_cell(ws, card.calls_audited, INT_FMT), card.findings,
-                  card.critical_findings, num_cell(ws, card.complaint_rate, "0.00"), card.cases_open_at_end, link])
+                  card.critical_findings, num_cell(ws, card.complaint_rate, "0.00"), card.cases_open_at_end, link]
+                 + ([num_cell(ws, card.messages_audited or 0, INT_FMT), num_cell(ws, card.findings_sms, INT_FMT)]
+                    if texts else []))
     add_table(ws, "Ranking", headers, first, len(portfolio.scorecards))
 
     ws = wb.create_sheet("SLA")
