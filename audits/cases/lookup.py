@@ -15,6 +15,7 @@ from audits.cases.decisions import overlay_register
 from audits.cases.lifecycle import advance, empty_snapshot
 from audits.cases.summary import case_register
 from audits.errors import PermanentError
+from audits.store import day_record
 
 
 def _decision_of(store: Path, day: dt.date, case_id: str) -> dict[str, str]:
@@ -42,9 +43,16 @@ def register_as_of(store: Path, as_of: dt.date | None = None) -> tuple[dt.date, 
     settings = link.resolve_after_days
     snapshot = build_snapshot(store, day, read_counts(store, day), resolve_after_days=settings,
                               not_assessed=frozenset(link.not_assessed), write=False)
-    register = case_register(snapshot, day, resolve_after_days=settings)
+    register = case_register(snapshot, day, resolve_after_days=settings, texts_unsplit=_had_texts(store, day))
     decided = read_decisions(store, day)
     return day, register if decided is None else overlay_register(register, decided)
+
+
+def _had_texts(store: Path, day: dt.date) -> bool:
+    """Whether the store's record of the day lists text messages (a case's contacts then mix
+    calls and texts the case counts do not tell apart)."""
+    entry = (day_record(store, day) or {}).get("messages")
+    return isinstance(entry, dict) and bool(entry.get("rows"))
 
 
 def case_history(store: Path, case_id: str) -> pd.DataFrame:

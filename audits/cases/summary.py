@@ -21,13 +21,15 @@ _STATUS_ORDER = {status: k for k, status in enumerate(STATUSES)}
 
 
 def case_register(snapshot: pd.DataFrame, day: dt.date, *, resolve_after_days: int,
-                  violations: pd.DataFrame | None = None) -> pd.DataFrame:
+                  violations: pd.DataFrame | None = None, texts_unsplit: bool = False) -> pd.DataFrame:
     """cases.csv of `day` from its snapshot: sorted by agency_id, severity (critical first),
     status (new, reopened, open, quiet, resolved), case_id. Decisions are blank (not yet).
     `violations`: the day's findings; when some are on text messages, a case's summary counts
-    its calls and texts of the day apart (calls_today counts both: contacts)."""
+    its calls and texts of the day apart (calls_today counts both: contacts). `texts_unsplit`:
+    the day had texts but its findings are not at hand (a register rebuilt from the store): a
+    summary counts contacts (texts for a rule of texts)."""
     cases = shown_on(snapshot, day)
-    texts = _texts_today(violations, cases["case_id"])
+    texts = [None] * len(cases) if texts_unsplit else _texts_today(violations, cases["case_id"])
     info = cases["rule_id"].map(lambda rule_id: RULES_BY_ID[rule_id])
     register = pd.DataFrame({
         "audit_date": np.full(len(cases), day.isoformat(), dtype=object),
@@ -66,26 +68,30 @@ def _texts_today(violations: pd.DataFrame | None, case_ids: pd.Series) -> list[i
     return case_ids.map(texts).fillna(0).astype("int64").tolist()
 
 
-def _contacts(calls_today: int, texts: int) -> str:
-    """'3 calls', '2 texts' or '1 call and 2 texts': a case's contacts of the day."""
+def _contacts(calls_today: int, texts: int | None, rule_id: str) -> str:
+    """'3 calls', '2 texts' or '1 call and 2 texts': a case's contacts of the day; texts None (the
+    split is not known): '3 contacts', or texts for a rule of texts."""
+    if texts is None:
+        return _count(calls_today, _episode_noun(rule_id, None))
     calls = int(calls_today) - texts
     if not texts:
         return _count(calls, "call")
     return _count(texts, "text") if not calls else f"{_count(calls, 'call')} and {_count(texts, 'text')}"
 
 
-def _episode_noun(rule_id: str, texts_today: int) -> str:
+def _episode_noun(rule_id: str, texts_today: int | None) -> str:
     """What a case's findings are on: texts for a rule of texts only, contacts for the rule over
-    both channels (or a rule of calls that found texts today), calls otherwise."""
+    both channels (or a rule of calls that found texts today, or any when that is not known:
+    None), calls otherwise."""
     if rule_id.startswith("SMS_"):
         return "text"
-    return "contact" if rule_id == "CONTACT_ROLLING_7D" or texts_today else "call"
+    return "contact" if rule_id == "CONTACT_ROLLING_7D" or texts_today is None or texts_today else "call"
 
 
-def summary_sentence(case, day: dt.date, resolve_after_days: int, *, texts_today: int = 0) -> str:
+def summary_sentence(case, day: dt.date, resolve_after_days: int, *, texts_today: int | None = 0) -> str:
     """One sentence a compliance officer can paste into an e-mail (one per case, not per call:
     a register holds hundreds of cases, never the day's findings); `texts_today`: how many of
-    the case's contacts today are texts."""
+    the case's contacts today are texts (None: not known, the day had some)."""
     title = RULES_BY_ID[case.rule_id].title
     subject = mask_free_text(str(case.subject_display))            # an agent or campaign id as published
     about = title if case.subject_kind == "agency" else f"{title}: {case.subject_kind} {subject}"
@@ -100,8 +106,8 @@ def summary_sentence(case, day: dt.date, resolve_after_days: int, *, texts_today
     last = str(case.last_call)[11:16]
     if case.subject_kind == "agency":
         return (f"{title} since {case.first_seen} ({_count(case.days_open, 'day')}){episode}; "
-                f"{_contacts(case.calls_today, texts_today)} on {day.isoformat()}, last at {last}.")
-    today = f"{about}; {_contacts(case.calls_today, texts_today)} on {day.isoformat()}, last at {last}"
+                f"{_contacts(case.calls_today, texts_today, case.rule_id)} on {day.isoformat()}, last at {last}.")
+    today = f"{about}; {_contacts(case.calls_today, texts_today, case.rule_id)} on {day.isoformat()}, last at {last}"
     if case.status == "new":
         return today + "."
     return f"{today}; {total} ({_count(case.days_open, 'day')}){episode}."

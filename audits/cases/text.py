@@ -17,7 +17,7 @@ _REGISTER = (("case_id", "CASE"), ("agency_id", "AGENCY"), ("severity", "SEVERIT
              ("last_seen", "LAST SEEN"), ("days_open", "DAYS"), ("findings_today", "TODAY"),
              ("findings_episode", "EPISODE"), ("summary", "SUMMARY"))
 _HISTORY = (("day", "DAY"), ("status", "STATUS"), ("episode", "EPISODE"), ("first_seen", "FIRST SEEN"),
-            ("findings_today", "FINDINGS"), ("calls_today", "CALLS"), ("findings_episode", "IN EPISODE"),
+            ("findings_today", "FINDINGS"), ("calls_today", "CONTACTS"), ("findings_episode", "IN EPISODE"),
             ("last_call", "LAST FINDING"), ("decision", "DECISION"), ("decided_by", "DECIDED IN"))
 
 

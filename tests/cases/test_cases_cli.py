@@ -15,6 +15,11 @@ from audits.cases.daily import build_snapshot
 from audits.cases.lifecycle import empty_counts
 from audits.cli import main as cli
 from audits.models import open_cases_text
+from audits.rulepack import load_rulepack
+from audits.rules.sms_inputs import enrich_messages, opt_outs_of, type_messages
+from audits.store import write_day
+from tests.rules.sms.helpers import message
+from tests.test_store import _calls
 
 D = dt.date(2026, 11, 1)
 HOSTILE = "E\x1b[2J\x1b]0;owned\x07\u202e9"          # an agent id with a screen clear, a title and a bidi override
@@ -92,3 +97,35 @@ def test_a_reports_folder_given_as_store_is_named_and_never_suggested(tmp_path, 
     assert cli(["cases", "--store", str(tmp_path / "empty")]) == 2
     err = capsys.readouterr().err
     assert "pointing here" not in err and "the folder the audit runs were given as --store" in err
+
+
+def test_a_register_rebuilt_on_a_day_with_texts_counts_contacts_not_calls(tmp_path, capsys):
+    """The store keeps each case's contacts of the day (calls and texts together): on a day whose
+    store partition holds texts, the summary says contacts (texts for a rule of texts), never calls."""
+    root, pack = tmp_path / "store", load_rulepack("cn_bank")
+    texts = type_messages(pd.DataFrame([message("m1", f"{D} 10:00:00")], dtype="str").replace({"": None}),
+                          local_zone=pack.bank_timezone, bank_zone=pack.bank_timezone, region="CN")
+    campaigns = pd.DataFrame({"campaign_id": ["MKT"], "purpose_code": ["marketing"], "product": ["CREDIT_CARD"]})
+    write_day(root, D, _calls(D, 2), messages=texts, opt_outs=opt_outs_of(enrich_messages(texts, campaigns, pack.sms)))
+    counts = pd.DataFrame([dict(case_id=cid, agency_id="AG01", rule_id=rule, subject_kind="customer",
+                                subject_display="+86 138****5678", findings=n, calls=n,
+                                last_call="2026-11-01T14:05:00+08:00")
+                           for cid, rule, n in (("C-5", "CONTACT_ROLLING_7D", 3), ("C-6", "SMS_DAILY_CAP", 2),
+                                                ("C-7", "FREQ_DAILY_CAP", 1))])
+    build_snapshot(root, D, counts, resolve_after_days=7)
+    assert cli(["cases", "--store", str(root)]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("C-")}
+    assert "3 contacts on 2026-11-01" in lines["C-5"]
+    assert "2 texts on 2026-11-01" in lines["C-6"]
+    assert "1 contact on 2026-11-01" in lines["C-7"]
+    assert " call" not in "".join(lines.values())
+    assert cli(["case", "C-5", "--store", str(root)]) == 0
+    header = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("DAY"))
+    assert header.split()[:6] == ["DAY", "STATUS", "EPISODE", "FIRST", "SEEN", "FINDINGS"]
+    assert "CONTACTS" in header and "CALLS" not in header           # a case's contacts of the day
+
+
+def test_a_register_rebuilt_on_a_day_without_texts_counts_calls(store, capsys):
+    assert cli(["cases", "--store", str(store), "--format", "csv"]) == 0
+    rows = {r["case_id"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    assert "1 call on 2026-11-08" in rows["C-3"]["summary"]
