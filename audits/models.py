@@ -295,15 +295,16 @@ def _percent(share: float) -> str:
 
 
 def gate_words(gate: str, *, critical_share_d: float = CRITICAL_SHARE_D,
-               critical_share_f: float = CRITICAL_SHARE_F) -> str:
+               critical_share_f: float = CRITICAL_SHARE_F, contacts: str = "calls") -> str:
     """The sentence a scorecard shows for the gate that set its grade ("" for no gate), e.g.
-    "F: calls without a contract in force"."""
+    "F: calls without a contract in force"; `contacts`: what the shares are of ("contacts" where
+    texts were audited)."""
     if not gate:
         return ""
     if gate == "critical_share_f":
-        return f"F: critical findings on {_percent(critical_share_f)} or more of calls"
+        return f"F: critical findings on {_percent(critical_share_f)} or more of {contacts}"
     if gate == "critical_share_d":
-        return f"D: critical findings on {_percent(critical_share_d)} or more of calls"
+        return f"D: critical findings on {_percent(critical_share_d)} or more of {contacts}"
     if gate == "critical":
         return "C: at least one critical finding"
     info = RULES_BY_ID.get(gate)
@@ -312,11 +313,12 @@ def gate_words(gate: str, *, critical_share_d: float = CRITICAL_SHARE_D,
 
 
 def gates_text(*, critical: bool = True, critical_share_d: float | None = CRITICAL_SHARE_D,
-               critical_share_f: float | None = CRITICAL_SHARE_F, fail_rules: tuple[str, ...] = ("QUAL_NO_CONTRACT",)
-               ) -> str:
-    """The gates of a rulepack in one sentence, for the note beside the grade bands."""
+               critical_share_f: float | None = CRITICAL_SHARE_F, fail_rules: tuple[str, ...] = ("QUAL_NO_CONTRACT",),
+               contacts: str = "calls") -> str:
+    """The gates of a rulepack in one sentence, for the note beside the grade bands (`contacts`:
+    as for gate_words)."""
     parts = ["a critical finding caps the grade at C"] if critical else []
-    parts += [f"critical findings on {_percent(share)} of calls or more at {letter}"
+    parts += [f"critical findings on {_percent(share)} of {contacts} or more at {letter}"
               for share, letter in ((critical_share_d, "D"), (critical_share_f, "F")) if share]
     parts += [f"{_RULE_GATE_WORDS.get(rule) or 'a finding of ' + rule}: F" for rule in fail_rules]
     if not parts:
@@ -497,10 +499,17 @@ class GatedGrade:
         return bool(self.grade_gate)
 
     @property
+    def contacts_noun(self) -> str:
+        """What the card's rates and shares are of: "contacts" (calls and messages) where texts
+        were audited, "calls" otherwise."""
+        return "contacts" if getattr(self, "messages_audited", None) else "calls"
+
+    @property
     def gate_sentence(self) -> str:
         """The gate that set the grade, in words ("" when none did)."""
         share_d, share_f = self.critical_shares
-        return gate_words(self.grade_gate, critical_share_d=share_d, critical_share_f=share_f)
+        return gate_words(self.grade_gate, critical_share_d=share_d, critical_share_f=share_f,
+                          contacts=self.contacts_noun)
 
 
 @dataclass(frozen=True)

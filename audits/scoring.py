@@ -326,9 +326,11 @@ def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: p
                      rate=_rate(rule_counts.get((agency, info.rule_id), 0),
                                 int(denominators.get((agency, _EVALUATED.get(info.rule_id, "all")), 0))))
             for info in RULE_INFO if info.rule_id in rulepack.enabled_rules)
+        texts = int(getattr(row, "messages_audited", 0) or 0)
+        contacts = int(row.calls_audited) + texts                # the families' rates are over both channels
         families = tuple(
             FamilyScore(family=f, weight=rulepack.scoring.weights[f], score=_none(getattr(row, f"score_{f}")),
-                        rate=_rate(getattr(row, f"calls_{f}"), row.calls_audited) if row.assessed else None,
+                        rate=_rate(getattr(row, f"calls_{f}"), contacts) if row.assessed else None,
                         affected=int(getattr(row, f"calls_{f}")))
             for f in FAMILIES) + (FamilyScore(
                 family="data_quality", weight=rulepack.scoring.weights["data_quality"],
@@ -360,7 +362,8 @@ def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: p
             gates_text=gates_text(critical=rulepack.scoring.gates.critical,
                                   critical_share_d=rulepack.scoring.gates.critical_share_d,
                                   critical_share_f=rulepack.scoring.gates.critical_share_f,
-                                  fail_rules=rulepack.scoring.gates.fail_rules),
+                                  fail_rules=rulepack.scoring.gates.fail_rules,
+                                  contacts="contacts" if texts else "calls"),
             cases=case_lines.get(agency, ()),
             # scores.csv gains these with decisions (cases.md §4); absent before, so shown only when present
             overall_before_decisions=_none(getattr(row, "overall_before_decisions", None)),

@@ -10,9 +10,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from audits.models import Provenance
 from audits.rulepack import load_rulepack
 from audits.rules.findings import empty_violations
-from audits.scoring import AgencyVolume, gate_column_last, score_agencies
+from audits.scoring import AgencyVolume, build_scorecards, gate_column_last, score_agencies
 from tests.scoring_frames import calls_of, findings_of
 
 PACK = load_rulepack("cn_bank")
@@ -91,3 +92,42 @@ def test_findings_before_channels_count_as_calls():
     row = score_agencies(DAY, [_volume("AG01", 100)], calls_of("AG01", 100), violations.drop(columns=["channel"]),
                          PACK, NO_HISTORY).iloc[0]
     assert (row.calls_frequency, row.findings_sms) == (1, 0)
+
+
+def _cards(violations, messages):
+    """The day's scorecards of AG01's 100 calls and `messages` (enriched, as the run passes them)."""
+    volumes = [_volume("AG01", 100 + len(messages))]
+    scores = score_agencies(DAY, volumes, calls_of("AG01", 100), violations, PACK, NO_HISTORY, messages=messages)
+    provenance = Provenance(run_id="r", audit_date=DAY.isoformat(), rulepack_name=PACK.name,
+                            rulepack_sha256=PACK.sha256, code_version="t", generated_at="t", inputs=())
+    return build_scorecards(scores, volumes, calls_of("AG01", 100), violations, PACK, NO_HISTORY, provenance,
+                            messages=messages)
+
+
+def _texts(n: int) -> pd.DataFrame:
+    """`n` enriched marketing texts of AG01 (the columns the scorecards read)."""
+    return pd.DataFrame({"agency_id": "AG01", "message_id": [f"AG01-m{i}" for i in range(n)], "is_mt": True,
+                         "is_attempt": True, "text": "hello", "sender_digits": "106900001234",
+                         "customer_e164": "+8613812345678", "campaign_id": "MKT", "purpose_code": "marketing"})
+
+
+def test_the_scorecard_states_family_rates_and_share_gates_over_contacts_on_a_day_with_texts():
+    # 100 calls and 100 texts; a call and a text with a critical finding: 2 contacts of 200 -> 1 %,
+    # score 100 * (1 - 0.01 / 0.05) = 80 (and the critical-share gate's F), the rate shown 0.01
+    violations = _findings([("AG01", "AG01-1", "CONF_UNASSIGNED", "confidentiality", "critical", "call"),
+                            ("AG01", "AG01-m1", "CONF_UNASSIGNED", "confidentiality", "critical", "sms")])
+    card = _cards(violations, _texts(100))[0]
+    family = next(f for f in card.families if f.family == "confidentiality")
+    assert (family.score, family.rate, family.affected) == (80.0, 0.01, 2)
+    assert card.gate_sentence == "F: critical findings on 1 % or more of contacts"
+    assert "critical findings on 0.1 % of contacts or more at D" in card.gates_text
+
+
+def test_the_scorecard_keeps_calls_in_its_wording_on_a_day_without_texts():
+    violations = _findings([("AG01", "AG01-1", "CONF_UNASSIGNED", "confidentiality", "critical", "call"),
+                            ("AG01", "AG01-2", "CONF_UNASSIGNED", "confidentiality", "critical", "call")])
+    card = _cards(violations, _texts(0))[0]
+    family = next(f for f in card.families if f.family == "confidentiality")
+    assert (family.score, family.rate) == (60.0, 0.02)
+    assert card.gate_sentence == "F: critical findings on 1 % or more of calls"
+    assert "critical findings on 0.1 % of calls or more at D" in card.gates_text

@@ -154,6 +154,7 @@ class ReviewScorecardView:
     provenance: ProvenanceView
     messages: str = ""           # messages audited in the period (sms.md §3); "" without texts
     findings_sms: str = ""
+    contacts: str = "calls"      # what the family rates are over: "contacts" in a period with texts
 
 
 @dataclass(frozen=True)
@@ -270,7 +271,7 @@ def review_scorecard_view(card: PeriodScorecard, *, in_pack: bool = False) -> Re
         critical=fmt_int(card.critical_findings), critical_css="crit-some" if card.critical_findings else "crit-none",
         complaints=complaints, complaint_rate=rate, complaint_note=note,
         complaints_empty=note if card.complaints is None else "No complaint linked to the agency in the period.",
-        families=tuple(_family_row(f, card.days_audited > 0) for f in card.families),
+        families=tuple(_family_row(f, card.days_audited > 0, card.contacts_noun) for f in card.families),
         trend_svg=charts.trend_svg(trend, bands=card.grade_bands, title=f"Overall score by day, {card.period.title}"),
         trend_note=(f"Daily overall score over the {card.period.days} days of the period"
                     + (f"; {gaps} day{'' if gaps == 1 else 's'} without a score (crossed; the line breaks there)."
@@ -298,6 +299,7 @@ def review_scorecard_view(card: PeriodScorecard, *, in_pack: bool = False) -> Re
         provenance=provenance_view(card.provenance),
         messages="" if card.messages_audited is None else fmt_int(card.messages_audited),
         findings_sms="" if card.messages_audited is None else fmt_int(card.findings_sms),
+        contacts=card.contacts_noun,
     )
 
 
@@ -350,10 +352,10 @@ def _day_row(point) -> DayRow:
                   grade_pill(point.grade if point.overall is not None else "n/a"), point.status == "assessed")
 
 
-def _family_row(family, assessed_any: bool) -> FamilyRow:
+def _family_row(family, assessed_any: bool, contacts: str) -> FamilyRow:
     is_dq = family.family == "data_quality"
     assessed = family.score is not None and (assessed_any or is_dq)
-    unit = "rows quarantined" if is_dq else "calls with a finding"
+    unit = "rows quarantined" if is_dq else f"{contacts} with a finding"
     return FamilyRow(
         name=family_label(family.family), weight=fmt_weight(family.weight),
         score=fmt_score(family.score) if assessed else "not assessed", score_css=_score_css(family.score),

@@ -294,7 +294,7 @@ def _family_rows(card: Scorecard) -> tuple[FamilyRow, ...]:
     for fam in card.families:
         is_dq = fam.family == "data_quality"
         assessed = fam.score is not None and (card.assessed or is_dq)
-        unit = "rows quarantined" if is_dq else "calls with a finding"
+        unit = "rows quarantined" if is_dq else f"{card.contacts_noun} with a finding"
         if assessed:
             score = fmt_score(fam.score)
             css = _score_css(fam.score)

@@ -115,3 +115,19 @@ def test_the_rest_of_a_text_case_is_counted_as_texts():
     case = dataclasses.replace(_text_case(), findings_today=8)
     assert more_text(case) == "and 7 more texts"
     assert more_text(dataclasses.replace(case, rule_id="FREQ_DAILY_CAP")) == "and 7 more calls"
+
+
+def test_on_a_day_with_texts_the_scorecard_counts_contacts_where_it_counts_both(assessed_card, templates_dir,
+                                                                                 tmp_path):
+    gated = dataclasses.replace(assessed_card, grade="D", grade_gate="critical_share_d")
+    html = render_scorecard_html(_texting(gated), templates_dir=templates_dir)
+    assert "contacts with a finding" in html and "calls with a finding" not in html
+    assert "critical findings on 0.1 % or more of contacts" in html
+    book = openpyxl.load_workbook(write_scorecard_workbook(_texting(gated), tmp_path / "texts.xlsx"))
+    assert "Contacts today" in next(book["Cases"].iter_rows(values_only=True))
+    assert "Calls or messages evaluated" in next(book["Rules"].iter_rows(values_only=True))
+    plain_html = render_scorecard_html(gated, templates_dir=templates_dir)
+    assert "calls with a finding" in plain_html and "critical findings on 0.1 % or more of calls" in plain_html
+    plain = openpyxl.load_workbook(write_scorecard_workbook(gated, tmp_path / "plain.xlsx"))
+    assert "Calls today" in next(plain["Cases"].iter_rows(values_only=True))
+    assert "Calls evaluated" in next(plain["Rules"].iter_rows(values_only=True))

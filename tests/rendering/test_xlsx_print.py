@@ -26,9 +26,11 @@ WARNINGS = (EarlyWarning("agency", "AG001", "", "unassigned_share", "0.201", "0.
             EarlyWarning("agent", "AG001", "E1", "attempts", "1852", "203", 9.4, "history", "…"))
 
 
-def _books(tmp_path, assessed_card, portfolio):
+def _books(tmp_path, assessed_card, portfolio, *, texts: bool = False):
+    """The scorecard and summary workbooks; `texts`: of a day with texts (both channels shown)."""
     trend = assessed_card.trend[:-3] + (TrendPoint("2026-03-12", None, "n/a"),) + assessed_card.trend[-2:]
-    card = dataclasses.replace(assessed_card, cases=CASES, warnings=WARNINGS, trend=trend)
+    card = dataclasses.replace(assessed_card, cases=CASES, warnings=WARNINGS, trend=trend,
+                               **({"messages_audited": 321, "findings_sms": 7, "texts_shown": True} if texts else {}))
     cards = tuple(card if c.agency_id == card.agency_id else c for c in portfolio.scorecards)
     summary = write_summary_workbook(dataclasses.replace(portfolio, scorecards=cards, warnings=WARNINGS),
                                      tmp_path / "summary.xlsx")
@@ -58,7 +60,8 @@ def test_every_sheet_prints_landscape_with_titles_one_page_wide_only_when_legibl
 
 
 def test_every_table_filters_and_no_header_is_cut(tmp_path, assessed_card, portfolio):
-    for path in _books(tmp_path, assessed_card, portfolio):
+    for path in (*_books(tmp_path, assessed_card, portfolio),
+                 *_books(tmp_path / "texts", assessed_card, portfolio, texts=True)):
         book = openpyxl.load_workbook(path)
         for ws in book.worksheets:
             for table in ws.tables.values():

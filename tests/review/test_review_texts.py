@@ -17,7 +17,9 @@ from tests.review.reports import finding, publish_day, score, store_day
 FEB = [f"2027-02-0{d}" for d in (1, 2)]
 
 
-def _month(tmp_path, *, texts: bool):
+def _month(tmp_path, *, texts: bool, critical: bool = False):
+    """February's first two days of AG01 (100 calls, 2 with a finding a day) and AG02; `texts`:
+    AG01 sent 200 and 100 messages (5 findings on them); `critical`: AG01's first finding is critical."""
     out, store = tmp_path / "reports", tmp_path / "store"
     extra = ({"messages_audited": 200, "findings_sms": 4}, {"messages_audited": 100, "findings_sms": 1}) \
         if texts else ({}, {})
@@ -25,7 +27,8 @@ def _month(tmp_path, *, texts: bool):
         publish_day(out, day, [score(day, "AG01", calls=100, conf=2, overall=90.0, grade="A", **extra[k]),
                                score(day, "AG02", calls=50, overall=100.0, grade="A",
                                      **({"messages_audited": 0, "findings_sms": 0} if texts else {}))],
-                    violations=[finding(day, "AG01", f"c{k}{n}", rule="CONF_AGENT_NOT_ACTIVE", severity="major")
+                    violations=[finding(day, "AG01", f"c{k}{n}", rule="CONF_AGENT_NOT_ACTIVE",
+                                        severity="critical" if critical and (k, n) == (0, 0) else "major")
                                 for n in range(2)])
         store_day(store, day, {"AG01": 2, "AG02": 1}, start=k)
     config = ReviewConfig(period=periods.month("2027-02"), out=out, store=store, rulepack=load_rulepack("cn_bank"),
@@ -92,3 +95,16 @@ def test_a_period_without_texts_keeps_the_review_index_and_summary(tmp_path):
     assert "Messages" not in (review / "index.html").read_text(encoding="utf-8")
     header, _ = _ranking(review)
     assert header[-1] == "Workbook" and "Messages audited" not in header
+
+
+def test_the_period_scorecard_counts_contacts_in_its_family_rates_and_gate_when_texts_were_audited(tmp_path):
+    html = (_month(tmp_path / "texts", texts=True, critical=True) / "agencies" / "AG01.html").read_text(
+        encoding="utf-8")
+    # 1 contact of 500 with a critical finding (0.2 %): the critical-share gate's D
+    assert "critical findings on 0.1 % or more of contacts" in html
+    assert "contacts with a finding" in html and "calls with a finding" not in html
+    assert "the period's contacts with a finding over its contacts audited (calls and messages)" in html
+    plain = (_month(tmp_path / "plain", texts=False, critical=True) / "agencies" / "AG01.html").read_text(
+        encoding="utf-8")
+    assert "critical findings on 0.1 % or more of calls" in plain
+    assert "calls with a finding" in plain and "contacts" not in plain

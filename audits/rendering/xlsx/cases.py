@@ -37,18 +37,24 @@ def cases_sheet(wb: Workbook, card: Scorecard) -> None:
     """Every case of the agency's register, in the scorecard's order (bulk rows: a broken
     reference file can give an agency thousands of customer cases)."""
     ws = wb.create_sheet("Cases")
-    layout_sheet(ws, (16, 10, 11, 27, 17, 8, 11, 100, 11, 44, 15, 14, 11, 11, 14, 8, 13), headers=CASE_HEADERS,
+    headers = _case_headers(card)
+    layout_sheet(ws, (16, 10, 11, 27, 17, 8, 11, 100, 11, 44, 15, 14, 11, 11, 14, 8, 13), headers=headers,
                  header_row=1, wrap=(7, 9))
     ws.freeze_panes = "A2"
     rows = Rows(ws)
-    rows.header(CASE_HEADERS)
+    rows.header(headers)
     add_bulk_rows(ws, rows.row + 1, _CASE_KINDS, (
         (c.case_id, c.status, c.severity, c.rule_id, c.subject_display, c.days_open, c.findings_today, c.summary,
          c.decision, RULES_BY_ID[c.rule_id].title if c.rule_id in RULES_BY_ID else "", family_label(c.family),
          SUBJECT_LABELS.get(c.subject_kind, c.subject_kind), c.first_seen, c.last_seen, c.findings_episode,
          c.calls_today, c.complaints)
         for c in card.cases))
-    add_table(ws, "Cases", CASE_HEADERS, 1, len(card.cases))
+    add_table(ws, "Cases", headers, 1, len(card.cases))
+
+
+def _case_headers(card: Scorecard) -> tuple[str, ...]:
+    """CASE_HEADERS; on a day with texts a case's contacts of the day are "Contacts today"."""
+    return tuple("Contacts today" if h == "Calls today" and card.texts_shown else h for h in CASE_HEADERS)
 
 
 def portfolio_cases_sheet(wb: Workbook, portfolio: Portfolio) -> None:

@@ -171,17 +171,20 @@ RULE_HEADERS = ("Rule ID", "Title", "Family", "Severity", "Threshold", "Calls ev
 
 def _rules_sheet(wb: Workbook, card: Scorecard) -> None:
     ws = wb.create_sheet("Rules")
-    layout_sheet(ws, (28, 52, 16, 11, 42, 12, 11, 10), headers=RULE_HEADERS, header_row=1, wrap=(1, 4))
+    # on a day with texts a rule of texts is evaluated over messages (the HTML caption says so too)
+    headers = tuple("Calls or messages evaluated" if h == "Calls evaluated" and card.texts_shown else h
+                    for h in RULE_HEADERS)
+    layout_sheet(ws, (28, 52, 16, 11, 42, 12, 11, 10), headers=headers, header_row=1, wrap=(1, 4))
     ws.freeze_panes = "A2"
     rows = Rows(ws)
-    rows.header(RULE_HEADERS)
+    rows.header(headers)
     for rule in card.rules:
         rows.add([
             safe(ws, rule.rule_id), safe(ws, rule.title), safe(ws, family_label(rule.family)),
             safe(ws, rule.severity), safe(ws, rule.threshold), rule.evaluated, rule.findings,
             num_cell(ws, rule.rate, RATE_FMT),
         ])
-    add_table(ws, "Rules", RULE_HEADERS, 1, len(card.rules))
+    add_table(ws, "Rules", headers, 1, len(card.rules))
 
 
 FINDING_HEADERS = ("Start time (bank time)", "Rule ID", "Family", "Severity", "Call ID",
