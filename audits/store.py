@@ -410,3 +410,29 @@ def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
     if "start_utc" in frame:
         frame["start_utc"] = pd.Series([], dtype="datetime64[ns, UTC]")
     return frame
+
+
+TEXTS_TO_COLUMNS = ("customer_e164", "agency_id", "message_id", "sent_utc")
+
+
+def read_texts_to(store: Path, days: list[dt.date], numbers: list[str]) -> pd.DataFrame:
+    """The texts sent (MT) to these E.164 `numbers` on the stored `days` (TEXTS_TO_COLUMNS), for
+    the complaints received from them (signals.md §1): only these columns are read, each day's
+    messages checked against its record first (StoreError on a mismatch); a day not stored, or
+    stored before the store kept texts, has none."""
+    wanted = sorted(set(numbers))
+    frames = []
+    if wanted:
+        with reading(store):
+            checked = [entry for entry in in_threads(lambda day: _check_day(store, day, ("messages",)), days)
+                       if entry is not None]
+            for entry in checked:
+                table = pq.read_table(entry["path"], columns=[*TEXTS_TO_COLUMNS, "direction_code"],
+                                      filters=[("direction_code", "=", "MT"), ("customer_e164", "in", wanted)])
+                if table.num_rows:
+                    frames.append(table.select(list(TEXTS_TO_COLUMNS)).to_pandas())
+    if not frames:
+        return pd.DataFrame({"customer_e164": pd.Series([], dtype=object), "agency_id": pd.Series([], dtype=object),
+                             "message_id": pd.Series([], dtype=object),
+                             "sent_utc": pd.Series([], dtype="datetime64[ns, UTC]")})
+    return pd.concat(frames, ignore_index=True)

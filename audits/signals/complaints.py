@@ -48,8 +48,9 @@ def complaint_signals(config: AuditConfig, *, contracts: pd.DataFrame, violation
     """Everything complaints add to day D's report; stores D's findings by number, number
     index, reach and complaint records (under the store's lock). `calls`: the day's enriched
     calls, which this run wrote to D's partition (its number index is then built from them);
-    `messages`: the day's enriched messages (None or empty: no texts, complaints.csv as before), which
-    complaints link to and whose last contact they name (lastcontact.py)."""
+    `messages`: the day's enriched messages (None or empty: no texts), which complaints link to
+    and whose last contact they name, with the texts of the window's earlier days to their
+    numbers (lastcontact.py; neither: complaints.csv as before)."""
     day, pack, root = config.audit_date, config.rulepack, config.store
     settings = pack.complaints
     fingerprint = key_fingerprint(config.hmac_secret)
@@ -71,9 +72,11 @@ def complaint_signals(config: AuditConfig, *, contracts: pd.DataFrame, violation
         findings = signalstore.read_findings(root, lookback, keys, key_fingerprint=fingerprint)
         register = link_complaints(complaints, calls, findings, day=day, secret=config.hmac_secret,
                                    bank_timezone=pack.bank_timezone)
-        if messages is not None and not messages.empty:
+        earlier_texts = store.read_texts_to(root, lookback[:-1], complaints["phone_e164"].tolist())
+        if (messages is not None and not messages.empty) or not earlier_texts.empty:
             register = with_texts_and_last_contact(register, complaints, calls=day_calls, messages=messages,
-                                                   bank_timezone=pack.bank_timezone, window_calls=calls)
+                                                   bank_timezone=pack.bank_timezone, window_calls=calls,
+                                                   earlier_texts=earlier_texts)
         signalstore.write_complaints(root, day, register)
         reach = numbers.reach_within(settings.window_days)
         window = [day - dt.timedelta(days=n) for n in range(settings.window_days - 1, 0, -1)]

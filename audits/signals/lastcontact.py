@@ -1,11 +1,14 @@
-"""Complaints and text messages (sms.md §3): a complaint links to the day's texts to its number
-as to calls, and names the customer's last contact of either channel before it.
+"""Complaints and text messages (sms.md §3): a complaint links to the texts to its number of its
+look-back window (the day's and the store's earlier days') as to calls, and names the customer's
+last contact of either channel before it.
 
-Only written when the day has messages: complaints.csv then gains, at the end, `texts_in_window`
-(the texts sent to the number on the audit day), `last_contact_channel` (call | sms),
-`last_contact_agency` and `last_contact_at` (bank's zone, ISO 8601; a date alone when the last
-contact is a call of an earlier day of the window, which the store keeps per day). The order of
-contacts is sms.md's: instant, calls before messages, agency_id, id.
+Only written when the day has messages, or an earlier day of the window texted a complaining
+number: complaints.csv then gains, at the end, `texts_in_window` (the texts sent to the number
+in the window), `last_contact_channel` (call | sms), `last_contact_agency` and `last_contact_at`
+(bank's zone, ISO 8601; a date alone when the last contact is a call of an earlier day of the
+window, which the store keeps per day). The order of contacts is sms.md's: instant, calls before
+messages, agency_id, id; a call of an earlier day is the last contact only when its day is later
+than the last text's (on the same day, the text: its instant is known, the call's is not).
 """
 
 from __future__ import annotations
@@ -19,19 +22,25 @@ LAST_CONTACT_COLUMNS = ("texts_in_window", "last_contact_channel", "last_contact
 
 
 def with_texts_and_last_contact(register: pd.DataFrame, complaints: pd.DataFrame, *, calls: pd.DataFrame | None,
-                                messages: pd.DataFrame, bank_timezone: str,
-                                window_calls: pd.DataFrame | None = None) -> pd.DataFrame:
-    """complaints.csv rows (`register`) with the day's texts linked and LAST_CONTACT_COLUMNS.
+                                messages: pd.DataFrame | None, bank_timezone: str,
+                                window_calls: pd.DataFrame | None = None,
+                                earlier_texts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """complaints.csv rows (`register`) with the window's texts linked and LAST_CONTACT_COLUMNS.
 
     `complaints`: the day's accepted complaints (complaint_id, phone_e164, received_utc);
     `calls`: the day's calls (call_id, agency_id, callee_e164, start_utc); `messages`: the day's
-    enriched messages (message_id, agency_id, customer_e164, sent_utc, is_mt); `window_calls`:
-    the window's calls per (call_date, callee_number, agency_id), for a last call of an earlier day."""
+    enriched messages (message_id, agency_id, customer_e164, sent_utc, is_mt; None: none);
+    `window_calls`: the window's calls per (call_date, callee_number, agency_id), for a last call
+    of an earlier day; `earlier_texts`: the texts sent to the complaining numbers on the earlier
+    days of the window (store.read_texts_to)."""
     asked = complaints[["complaint_id", "phone_e164", "received_utc"]].rename(columns={"phone_e164": "number"})
-    texts = _contacts(messages[messages["is_mt"].to_numpy(bool)], "sms", "message_id", "customer_e164", "sent_utc")
-    today = pd.concat([_contacts(calls, "call", "call_id", "callee_e164", "start_utc"), texts], ignore_index=True)
+    mt = None if messages is None else messages[messages["is_mt"].to_numpy(bool)]
+    texts = pd.concat([_contacts(mt, "sms", "message_id", "customer_e164", "sent_utc"),
+                       _contacts(earlier_texts, "sms", "message_id", "customer_e164", "sent_utc")],
+                      ignore_index=True)
+    contacts = pd.concat([_contacts(calls, "call", "call_id", "callee_e164", "start_utc"), texts], ignore_index=True)
     sent = asked.merge(texts, on="number", how="inner")
-    before = asked.merge(today, on="number", how="inner")
+    before = asked.merge(contacts, on="number", how="inner")
     before = before[before["instant"] <= before["received_utc"]]
     last = (before.sort_values(["complaint_id", "instant", "order", "agency_id", "id"], kind="stable")
             .groupby("complaint_id", sort=False).tail(1).set_index("complaint_id"))
@@ -78,8 +87,9 @@ def _joined_agencies(register: pd.DataFrame, sent: pd.DataFrame) -> np.ndarray:
 
 def _earlier_call(register: pd.DataFrame, asked: pd.DataFrame, window_calls: pd.DataFrame,
                   channel: pd.Series, agency: pd.Series, at: pd.Series):
-    """Where no contact of the day came before a complaint: the latest earlier day of the window
-    with a call to its number (channel call, the first agency of that day, the date)."""
+    """Where no contact of the day came before a complaint and no text of a later or the same
+    day: the latest earlier day of the window with a call to its number (channel call, the
+    first agency of that day, the date)."""
     today = str(register["audit_date"].iat[0]) if len(register) else ""
     numbers = asked.assign(callee_number=e164_integers(asked["number"]))[["complaint_id", "callee_number"]]
     earlier = numbers.merge(window_calls[window_calls["call_date"] < today], on="callee_number", how="inner")
@@ -88,8 +98,9 @@ def _earlier_call(register: pd.DataFrame, asked: pd.DataFrame, window_calls: pd.
     latest = (earlier.sort_values(["complaint_id", "call_date", "agency_id"], ascending=[True, False, True])
               .drop_duplicates("complaint_id").set_index("complaint_id"))
     ids = register["complaint_id"]
-    missing = channel.isna()
-    channel = channel.where(~missing, ids.map(lambda c: "call" if c in latest.index else None))
-    agency = agency.where(~missing, ids.map(latest["agency_id"]))
-    at = at.where(~missing, ids.map(latest["call_date"]))
+    call_day = ids.map(latest["call_date"]).fillna("")
+    later = (call_day != "") & (call_day > at.fillna("").astype(str).str[:10])     # ISO dates, bank's zone
+    channel = channel.where(~later, "call")
+    agency = agency.where(~later, ids.map(latest["agency_id"]))
+    at = at.where(~later, call_day)
     return channel, agency, at

@@ -92,3 +92,41 @@ def test_no_contact_before_the_complaint_leaves_the_last_contact_blank():
                                       messages=_messages([]), bank_timezone="Asia/Shanghai")
     assert out[["last_contact_channel", "last_contact_agency", "last_contact_at"]].iloc[0].tolist() == ["", "", ""]
     assert out["status"].tolist() == ["unlinked"]
+
+
+def _earlier(rows) -> pd.DataFrame:
+    """Texts of earlier days of the window as the store gives them (store.read_texts_to)."""
+    return pd.DataFrame({"customer_e164": [r[2] for r in rows], "agency_id": [r[1] for r in rows],
+                         "message_id": [r[0] for r in rows],
+                         "sent_utc": pd.Series([_utc(r[3]) for r in rows], dtype="datetime64[ns, UTC]")})
+
+
+def test_a_text_of_an_earlier_day_links_the_complaint_and_is_its_last_contact():
+    complaints = [("CP1", A, "2026-11-27 15:00"), ("CP2", B, "2026-11-27 09:00")]
+    earlier = _earlier([("M9", "AG02", A, "2026-11-25 10:00"), ("M8", "AG03", A, "2026-11-24 10:00")])
+    out = with_texts_and_last_contact(_register(complaints), _complaints(complaints), calls=_calls([]),
+                                      messages=_messages([]), bank_timezone="Asia/Shanghai",
+                                      earlier_texts=earlier).set_index("complaint_id")
+    assert out.loc["CP1", ["status", "linked_agencies", "texts_in_window"]].tolist() == ["linked", "AG02;AG03", 2]
+    assert out.loc["CP1", ["last_contact_channel", "last_contact_agency", "last_contact_at"]].tolist() == [
+        "sms", "AG02", "2026-11-25T10:00:00+08:00"]
+    assert out.loc["CP2", ["status", "texts_in_window", "last_contact_channel"]].tolist() == ["unlinked", 0, ""]
+
+
+def test_an_earlier_text_and_an_earlier_call_the_later_day_is_the_last_contact():
+    complaints = [("CP1", A, "2026-11-27 15:00"), ("CP2", B, "2026-11-27 15:00")]
+    window_calls = pd.DataFrame({"call_date": ["2026-11-26", "2026-11-24"], "callee_number": [8613812345678,
+                                                                                               8613900001111],
+                                 "agency_id": ["AG01", "AG01"], "calls": [1, 1]})
+    earlier = _earlier([("M9", "AG02", A, "2026-11-25 10:00"), ("M7", "AG02", B, "2026-11-25 10:00")])
+    out = with_texts_and_last_contact(_register(complaints, linked={"CP1": "AG01", "CP2": "AG01"}),
+                                      _complaints(complaints), calls=_calls([]), messages=_messages([]),
+                                      bank_timezone="Asia/Shanghai", window_calls=window_calls,
+                                      earlier_texts=earlier).set_index("complaint_id")
+    # A: a call on the 26th after the text of the 25th (the call's day only: the store keeps calls per day)
+    assert out.loc["CP1", ["last_contact_channel", "last_contact_agency", "last_contact_at"]].tolist() == [
+        "call", "AG01", "2026-11-26"]
+    # B: the text of the 25th after the call of the 24th
+    assert out.loc["CP2", ["last_contact_channel", "last_contact_agency", "last_contact_at"]].tolist() == [
+        "sms", "AG02", "2026-11-25T10:00:00+08:00"]
+    assert out.loc["CP2", "linked_agencies"] == "AG01;AG02"
