@@ -98,8 +98,9 @@ def _earlier_call(register: pd.DataFrame, asked: pd.DataFrame, window_calls: pd.
     latest = (earlier.sort_values(["complaint_id", "call_date", "agency_id"], ascending=[True, False, True])
               .drop_duplicates("complaint_id").set_index("complaint_id"))
     ids = register["complaint_id"]
-    call_day = ids.map(latest["call_date"]).fillna("")
-    later = (call_day != "") & (call_day > at.fillna("").astype(str).str[:10])     # ISO dates, bank's zone
+    call_day = ids.map(latest["call_date"]).astype(object).fillna("")
+    shown_day = at.astype(object).fillna("").astype(str).str[:10]
+    later = (call_day != "") & (call_day > shown_day)          # ISO dates, bank's zone
     channel = channel.where(~later, "call")
     agency = agency.where(~later, ids.map(latest["agency_id"]))
     at = at.where(~later, call_day)
