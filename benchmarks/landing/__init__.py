@@ -67,6 +67,7 @@ thresholds of rulepack cn_bank, read from its YAML):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -85,7 +86,8 @@ from benchmarks.landing.text import MOBILE_PREFIXES
 
 def write_bulk_landing(landing: Path, *, start: dt.date, days: int, agencies: int = 50,
                        calls_per_day: int = 10_000_000, seed: int = 11, findings_heavy: float = 0.0,
-                       sms_per_day: int = 0, progress: Callable[[str], None] | None = None) -> dict:
+                       sms_per_day: int = 0, messy: bool = False,
+                       progress: Callable[[str], None] | None = None) -> dict:
     """Write the landing zone; returns {"days", "agencies", "calls", "files", "customers",
     "reference": {table: rows}, "broken": {agency_id: breakage on the last day}, "messages",
     "sms_rows", "sms_files"}."""
@@ -97,6 +99,8 @@ def write_bulk_landing(landing: Path, *, start: dt.date, days: int, agencies: in
     s_plan, s_static, s_days, s_sms = np.random.SeedSequence(seed).spawn(4)    # the first three as without texts
     rng = np.random.default_rng(s_plan)
     plan = plan_agencies(agencies, calls_per_day, start, rng, s_static)
+    if messy:
+        plan = [dataclasses.replace(a, messy=True) for a in plan]
     numbers = (rng.permutation(MOBILE_PREFIXES), int(rng.integers(10**8)), int(rng.integers(10**7)))
     say(f"bulk landing: {agencies} agencies, {days} day(s) from {start.isoformat()}, {calls_per_day:,} calls "
         f"a day, seed {seed}")
