@@ -13,7 +13,15 @@ One agency-day is generated and written at a time with numpy and pyarrow compute
 loop over rows); memory held between agency-days is the dialer's state, 10 bytes a customer.
 The same arguments give the same bytes. `findings_heavy` (a share of the calls, e.g. 0.44) makes
 the last day findings-heavy: agencies lose their contract, NDA or licence, or their callers' or
-agents' registrations lapse, on that day (heavy.py).
+agents' registrations lapse, on that day (heavy.py). `messy` writes the landing as agencies
+really deliver it: a quarter each of UTF-8 CSV (some with BOM), GB18030 CSV, .csv.gz and Parquet
+files; 45 % of callee numbers and of the assignments' and consents' phones in one of eleven other
+written forms (text.phone_forms: +86 / 0086 / 86 prefixes, spaces, dashes, dots, brackets,
+full-width digits); every row's timestamps in one of twelve shapes (text.MESSY_TS_STYLES: T or
+space, minutes to milliseconds, comma fractions, no offset, Z, +08, +0800, +08:00); a consent
+register of ~0.95 N rows (most customers have a row, many without consent). Its draws come from
+a generator of their own (plan.messy_rng): the calls are those of the tidy landing, and a
+landing without `messy` is the same bytes as before it existed.
 
 plan.py fixes the agencies, campaigns and customers' traits; dialler.py decides each day's calls
 and carries the dialer's state; cdr.py turns them into an agency's file; reference.py writes the
