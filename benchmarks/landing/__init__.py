@@ -20,8 +20,9 @@ written forms (text.phone_forms: +86 / 0086 / 86 prefixes, spaces, dashes, dots,
 full-width digits); every row's timestamps in one of twelve shapes (text.MESSY_TS_STYLES: T or
 space, minutes to milliseconds, comma fractions, no offset, Z, +08, +0800, +08:00); a consent
 register of ~0.95 N rows (most customers have a row, many without consent). Its draws come from
-a generator of their own (plan.messy_rng): the calls are those of the tidy landing, and a
-landing without `messy` is the same bytes as before it existed.
+a generator of their own (plan.messy_rng): the calls are those of the tidy landing (ids, numbers,
+dispositions; times cut to each row's precision), and a landing without `messy` is the same
+bytes as before it existed.
 
 plan.py fixes the agencies, campaigns and customers' traits; dialler.py decides each day's calls
 and carries the dialer's state; cdr.py turns them into an agency's file; reference.py writes the
