@@ -21,7 +21,7 @@ import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from audits.arrowtext import as_arrow_text, extract_groups, strip_separators
+from audits.arrowtext import as_arrow_text, extract_groups, strip_separators, text_array
 
 # Written forms decided without phonenumbers.parse, per default region: a regex whose group 1
 # is the national significant number, and the country code. The national number must not be
@@ -64,7 +64,7 @@ def normalise_phones(values: pd.Series, region: str) -> pd.Series:
 
 def ascii_digits(values: pd.Series) -> pd.Series:
     """Full-width digits and plus as ASCII, in the (few) values that are not ASCII already."""
-    array = pa.array(values, type=pa.string())
+    array = text_array(values)                           # one array: a long column comes in chunks
     wide = pc.invert(pc.fill_null(pc.string_is_ascii(array), True))
     if not pc.any(wide).as_py():
         return values

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import phonenumbers
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -75,10 +76,20 @@ def _actual(result: pd.Series) -> list[str | None]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(columns(), st.sampled_from([TEXT, "object"]))
+def _series(values: list, labels: list, dtype) -> pd.Series:
+    """A column as the loaders hand it over: text or object dtype, or Arrow text in several chunks
+    (a long CSV column)."""
+    if dtype != "chunked":
+        return pd.Series(values, index=labels, dtype=dtype)
+    half = len(values) // 2
+    chunks = pa.chunked_array([pa.array(values[:half], pa.string()), pa.array(values[half:], pa.string())])
+    return pd.Series(pd.array(chunks, dtype=TEXT), index=labels)
+
+
+@given(columns(), st.sampled_from([TEXT, "object", "chunked"]))
 def test_normalise_phones_equals_the_per_value_oracle(column, dtype):
     values, labels = column
-    series = pd.Series(values, index=labels, dtype=dtype)
+    series = _series(values, labels, dtype)
     result = normalise_phones(series, "CN")
     assert list(result.index) == labels
     assert _actual(result) == [oracle(v, "CN") for v in values]
@@ -99,7 +110,7 @@ def test_the_written_forms_agencies_use_are_decided_without_per_value_parsing(mo
              "+86-138-1234-5678", "１３８１２３４５６７８", "＋８６ １３９ ８７６５ ４３２１"]
     parsed = []
     monkeypatch.setattr(phones, "_parse_one", lambda text, region: parsed.append(text) or oracle(text, region))
-    result = normalise_phones(pd.Series(forms, index=range(100, 100 + 2 * len(forms), 2), dtype=TEXT), "CN")
+    result = normalise_phones(_series(forms, list(range(100, 100 + 2 * len(forms), 2)), "chunked"), "CN")
     assert parsed == []
     assert _actual(result) == [oracle(v, "CN") for v in forms]
     assert result.notna().all()
