@@ -91,8 +91,9 @@ def agency_day(agency: Agency, state: State, d: int, days: int, date: dt.date, v
 
 def write_cdr(path: Path, table: pa.Table, agency: Agency) -> None:
     """Write to a hidden temporary name, then rename over the target."""
-    options = pa_csv.WriteOptions(quoting_style="needed" if agency.idx % 5 == 4 or agency.messy else "none", quoting_header="none",
-                                  batch_size=1 << 16, eol="\r\n" if agency.fmt == "gb18030" else "\n")
+    quoting = "needed" if agency.idx % 5 == 4 or agency.messy else "none"     # messy: '10:00:02,500' is quoted
+    options = pa_csv.WriteOptions(quoting_style=quoting, quoting_header="none", batch_size=1 << 16,
+                                  eol="\r\n" if agency.fmt == "gb18030" else "\n")
     tmp = path.with_name(f".{path.name}.part")
     if agency.fmt == "parquet":
         pq.write_table(table, tmp, compression="snappy")
