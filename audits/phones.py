@@ -3,7 +3,8 @@
 A number is bad when `phonenumbers` cannot parse it or `is_valid_number` is false. Parsing
 every distinct number with `phonenumbers` costs ~50 µs each, minutes for a night of ten
 million calls, so the dominant shape of the bank's region is decided vectorised instead: for
-CN, an 11-digit mobile-range number written bare, with +86 or with 0086. Its validity is read
+CN, an 11-digit mobile-range number written bare, with +86, 0086 or 86, in ASCII or full-width
+digits, with any separators. Its validity is read
 from the same `phonenumbers` metadata (possible lengths and national-number patterns of the
 general description and of every number type, as `is_valid_number` does), applied with a
 vectorised regex. tests/test_phones.py proves both paths agree; everything else goes through
@@ -20,13 +21,17 @@ import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from audits.arrowtext import as_arrow_text, extract_groups, strip_separators
+from audits.arrowtext import as_arrow_text, extract_groups, strip_separators, text_array
 
 # Written forms decided without phonenumbers.parse, per default region: a regex whose group 1
 # is the national significant number, and the country code. The national number must not be
 # changed by the region's national-prefix parsing: CN's strips "1[12]xx", "179xx" (carrier
 # codes) and "0", so 11-digit numbers starting 13-16, 18, 19 are safe and 17x is not.
-_FAST_SHAPES = {"CN": (r"^(?:\+86|0086)?(?P<national>1[3-689]\d{9})$", "86")}
+# "86" without a plus is the country code too: phonenumbers strips a leading default country
+# code when the number is too long with it (13 digits are, for CN).
+_FAST_SHAPES = {"CN": (r"^(?:\+86|0086|86)?(?P<national>1[3-689]\d{9})$", "86")}
+# Full-width digits and plus (Chinese spreadsheets), read by phonenumbers as their ASCII forms.
+_FULL_WIDTH = {chr(0xFF10 + digit): str(digit) for digit in range(10)} | {"\uff0b": "+"}
 _TYPE_DESCS = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
                "voicemail", "fixed_line", "mobile")
 
@@ -44,7 +49,7 @@ def normalise_phones(values: pd.Series, region: str) -> pd.Series:
     decided = compact.isna().to_numpy().copy()
     if region in _FAST_SHAPES and len(compact):
         pattern, country = _FAST_SHAPES[region]
-        national = extract_groups(compact, pattern)["national"]
+        national = extract_groups(ascii_digits(compact), pattern)["national"]
         shaped = national.notna()
         valid = shaped & valid_national_numbers(national.where(shaped, ""), region)
         e164 = ("+" + country + national).where(valid).astype(text)
@@ -55,6 +60,18 @@ def normalise_phones(values: pd.Series, region: str) -> pd.Series:
         verdicts = pd.Series([_parse_one(form, region) for form in forms], dtype=text)
         e164.iloc[rest] = verdicts.array.take(codes, allow_fill=True)
     return e164
+
+
+def ascii_digits(values: pd.Series) -> pd.Series:
+    """Full-width digits and plus as ASCII, in the (few) values that are not ASCII already."""
+    array = text_array(values)                           # one array: a long column comes in chunks
+    wide = pc.invert(pc.fill_null(pc.string_is_ascii(array), True))
+    if not pc.any(wide).as_py():
+        return values
+    narrow = array.filter(wide)
+    for full, ascii in _FULL_WIDTH.items():
+        narrow = pc.replace_substring(narrow, full, ascii)
+    return pd.Series(pd.array(pc.replace_with_mask(array, wide, narrow), dtype=values.dtype), index=values.index)
 
 
 def valid_national_numbers(national: pd.Series, region: str) -> pd.Series:

@@ -35,6 +35,9 @@ def parse_dates(values: pd.Series) -> pd.Series:
 _PLAIN = r"^\d{4}-\d{2}-\d{2}[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?"
 _PLAIN_NAIVE = _PLAIN + "$"
 _PLAIN_OFFSET = _PLAIN + r"(?:Z|[+-](?:0\d|1[0-4])(?::?[0-5]\d)?)$"
+# A fraction after a comma (`10:00:02,5`) is the same instant as after a dot: the general path
+# reads it so, and with a dot the text is one of the plain shapes.
+_COMMA_FRACTION = r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}),(\d)"
 
 
 def parse_timestamps(values: pd.Series, local_zone: str | pd.Series) -> pd.Series:
@@ -50,7 +53,7 @@ def parse_timestamps(values: pd.Series, local_zone: str | pd.Series) -> pd.Serie
     positions (numpy arrays), never on labels: `values` may be any subset of a frame, in any
     order (tests/test_timestamps_properties.py proves both paths equal a per-value oracle).
     """
-    array = as_arrow_text(values)
+    array = _dot_fractions(as_arrow_text(values))
     zones = (np.asarray(local_zone.to_numpy(dtype=object, na_value=None)) if isinstance(local_zone, pd.Series)
              else np.full(len(values), local_zone, dtype=object))
     utc = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")      # naive numpy: no per-row boxing
@@ -69,6 +72,13 @@ def parse_timestamps(values: pd.Series, local_zone: str | pd.Series) -> pd.Serie
     if general.any():
         utc[general] = _parse_generally(array.filter(pa.array(general)), zones[general])
     return pd.Series(utc, index=values.index).dt.tz_localize("UTC")
+
+
+def _dot_fractions(array: pa.Array) -> pa.Array:
+    """The text with a fraction's comma written as a dot (no change without a comma)."""
+    if not pc.any(pc.match_substring(array, ",")).as_py():
+        return array
+    return pc.replace_substring_regex(array, _COMMA_FRACTION, r"\1.\2")
 
 
 def _localised(local: np.ndarray, zones: np.ndarray) -> np.ndarray:

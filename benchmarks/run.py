@@ -10,7 +10,10 @@ prints a table and writes JSON to benchmarks/results/. `--findings-heavy` makes 
 on which agencies lose their contract, NDA or licence or their registrations lapse (about 45 %
 of the calls findings; benchmarks/landing/heavy.py); `--whole-run` then also times `python -m
 audits run` of that day end to end. `--sms-per-day N` adds N text messages a day (sms/<D>/, the
-same calls: benchmarks/landing/sms.py); `--whole-run` then times the audit of both channels. Not
+same calls: benchmarks/landing/sms.py); `--whole-run` then times the audit of both channels.
+`--messy` (combinable with both) writes the landing as agencies really deliver it (written forms of
+numbers and timestamps, encodings, formats, a bank-sized consent register); its marker names the
+shape, so a tidy landing and a messy one are never taken for each other. Not
 part of the tests; a tiny size of it runs in
 tests/test_benchmark.py to keep it working.
 """
@@ -114,20 +117,20 @@ class StageTimer:
 
 def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start: dt.date, seed: int = 11,
               workers: int = os.cpu_count() or 1, rule_costs: bool = False, findings_heavy: float = 0.0,
-              whole_run: bool = False, sms_per_day: int = 0) -> dict:
+              whole_run: bool = False, sms_per_day: int = 0, messy: bool = False) -> dict:
     from audits.rendering import default_templates_dir, write_reports
     from benchmarks.landing import write_bulk_landing
 
     landing, out = root / "landing", root / "reports"
     last = start + dt.timedelta(days=days - 1)
     shape = f"{agencies}x{calls_per_day}x{days}-seed{seed}" + (f"-heavy{findings_heavy:g}" if findings_heavy else "") \
-        + (f"-sms{sms_per_day}" if sms_per_day else "")
+        + (f"-sms{sms_per_day}" if sms_per_day else "") + ("-messy" if messy else "")
     marker = root / f"bulk-landing-{shape}.done"
     if not marker.exists():
         for stale in root.glob("bulk-landing-*.done"):          # another shape's landing is overwritten
             stale.unlink()
         write_bulk_landing(landing, start=start, days=days, agencies=agencies, calls_per_day=calls_per_day,
-                           seed=seed, findings_heavy=findings_heavy, sms_per_day=sms_per_day)
+                           seed=seed, findings_heavy=findings_heavy, sms_per_day=sms_per_day, messy=messy)
         marker.write_text("ok")
     config = AuditConfig(audit_date=last, landing=landing, out=out, store=root / "store",
                          rulepack=load_rulepack("cn_bank"), run_id="benchmark", code_version="benchmark",
@@ -177,6 +180,7 @@ def benchmark(root: Path, *, agencies: int, calls_per_day: int, days: int, start
                       templates_dir=default_templates_dir(), workers=workers)
     run_seconds = _whole_run(config) if whole_run else None
     return {"agencies": agencies, "calls_per_day": calls_per_day, "sms_per_day": sms_per_day, "days": days,
+            "messy": messy,
             "workers": workers,
             "findings_heavy": findings_heavy, "calls_audited": int(len(calls)), "findings": int(len(violations)),
             "calls_with_findings": int(len(violations.drop_duplicates(["agency_id", "call_id"]))),
@@ -237,13 +241,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sms-per-day", type=int, default=0, metavar="N",
                         help="also write N text messages a day (sms/<D>/; every contract call;sms), the calls "
                              "unchanged; --whole-run then audits both channels")
+    parser.add_argument("--messy", action="store_true",
+                        help="write the landing as agencies really deliver it: 45 %% of phone numbers in other "
+                             "written forms, timestamps in mixed shapes, files a mix of UTF-8 and GB18030 CSV, "
+                             ".csv.gz and Parquet, ~0.95 N consent rows (benchmarks/landing/text.py)")
     parser.add_argument("--whole-run", action="store_true",
                         help="also time `python -m audits run` of the last day end to end")
     args = parser.parse_args(argv)
     root = args.root or REPO / "data" / ("bench-heavy" if args.findings_heavy else "bench")
     result = benchmark(root, agencies=args.agencies, calls_per_day=args.calls_per_day, days=args.days,
                        start=args.start, workers=args.workers, rule_costs=args.rule_costs,
-                       findings_heavy=args.findings_heavy, whole_run=args.whole_run, sms_per_day=args.sms_per_day)
+                       findings_heavy=args.findings_heavy, whole_run=args.whole_run, sms_per_day=args.sms_per_day,
+                       messy=args.messy)
     print(result["table"])
     print(f"{result['calls_audited']:,} calls, {result['findings']:,} findings on "
           f"{result['calls_with_findings'] / max(result['calls_audited'], 1):.1%} of the calls, "
@@ -254,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {rule_id:<30}{seconds:>8.2f} s")
     results = REPO / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
-    kind = "heavy-" if args.findings_heavy else ""
+    kind = ("heavy-" if args.findings_heavy else "") + ("messy-" if args.messy else "")
     texts = f"+{args.sms_per_day}sms" if args.sms_per_day else ""
     path = results / f"bench-{kind}{args.agencies}x{args.calls_per_day}{texts}-{time.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps({k: v for k, v in result.items() if k != "table"}, indent=2) + "\n")

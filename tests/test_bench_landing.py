@@ -191,3 +191,39 @@ def test_texts_hold_marketing_and_opt_outs_and_leave_the_calls_as_they_were(text
     assert not (without / "sms").exists() and summary["messages"] == 0
     assert {k: v for k, v in _contents(without).items() if k.startswith("cdr/")} == \
         {k: v for k, v in _contents(landing).items() if k.startswith("cdr/")}
+
+
+# --- as agencies really deliver (--messy) --------------------------------------------------------
+
+def test_a_messy_landing_is_read_whole_and_holds_the_tidy_landings_calls_in_other_forms(tmp_path):
+    import pyarrow.parquet as pq
+
+    from audits.loaders import read_table
+
+    pack = load_rulepack("cn_bank")
+    kwargs = dict(start=START, days=2, agencies=8, calls_per_day=4000, seed=5)
+    tidy = write_bulk_landing(tmp_path / "tidy", **kwargs)
+    messy = write_bulk_landing(tmp_path / "messy", messy=True, **kwargs)
+    reference = load_reference(tmp_path / "messy", audit_date=DAYS[-1], rulepack=pack)
+    assert all(ingested.quarantine.empty for ingested in reference.values())
+    customers = messy["customers"]
+    assert messy["reference"]["consents"] > 0.75 * customers > tidy["reference"]["consents"]   # ~0.95 N vs ~0.56 N
+    assert messy["reference"]["assignments"] == tidy["reference"]["assignments"]
+    phones = read_table(tmp_path / "messy" / "reference" / "assignments.csv", "assignments").frame["phone"]
+    assert 0.40 < (~phones.str.fullmatch(r"1\d{10}")).mean() < 0.50
+    names = sorted(p.name for p in (tmp_path / "messy" / "cdr" / DAYS[-1].isoformat()).iterdir())
+    assert names == ["AG01.csv", "AG02.csv", "AG03.csv.gz", "AG04.parquet", "AG05.csv", "AG06.csv", "AG07.csv.gz",
+                     "AG08.parquet"]
+    assert (tmp_path / "messy" / "cdr" / DAYS[-1].isoformat() / "AG05.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert read_table(tmp_path / "messy" / "cdr" / DAYS[-1].isoformat() / "AG02.csv", "cdr").encoding == "gb18030"
+    written = pq.read_table(tmp_path / "messy" / "cdr" / DAYS[-1].isoformat() / "AG04.parquet").column("start_time")
+    assert len({len(text) for text in written.to_pylist()}) >= 4                 # timestamp shapes mixed in a file
+    for day in DAYS:
+        contracts = reference["contracts"].accepted
+        calls = {name: load_calls(tmp_path / name, day=day, contracts=contracts, rulepack=pack)
+                 for name in ("tidy", "messy")}
+        assert calls["messy"].quarantine.empty, calls["messy"].quarantine["reasons"].value_counts().to_dict()
+        same = ["call_id", "agency_id", "callee_e164", "caller_e164", "disposition_code"]
+        tidy_calls, messy_calls = (calls[name].accepted.sort_values("call_id")[same].reset_index(drop=True)
+                                   for name in ("tidy", "messy"))
+        assert tidy_calls.equals(messy_calls)

@@ -204,3 +204,19 @@ def test_timezone_per_row_is_taken_by_position():
 def test_empty_column():
     assert parse_timestamps(pd.Series([], dtype="str"), "UTC").empty
     assert np.dtype("datetime64[ns]") == parse_timestamps(pd.Series([], dtype="str"), "UTC").dt.tz_localize(None).dtype
+
+
+def test_the_shapes_agencies_mix_in_one_column_are_cast_by_arrow(monkeypatch):
+    """Every accepted shape of a valid time (offsets Z, +08, +0800, +08:00; seconds, minutes,
+    fractions after a dot or a comma), mixed row by row, takes the Arrow cast, not the general path."""
+    import audits.values as values_module
+
+    def general(*_args):
+        raise AssertionError("the general path was taken")
+
+    monkeypatch.setattr(values_module, "_parse_generally", general)
+    values = ["2026-11-27 10:00:00", "2026-11-27T10:00:00+08:00", "2026-11-27T02:00:00.123Z", "2026-11-27 10:00",
+              "2026-11-27 10:00:00+0800", "2026-11-27 10:00:00+08", "2026-11-27 10:00:00,123", "2026-11-27T02:00Z",
+              "2026-11-27T10:00:00.5+0800", None]
+    series = pd.Series(values, index=range(30, 10, -2), dtype="str")
+    assert _actual(parse_timestamps(series, "Asia/Shanghai")) == _expected(values, ["Asia/Shanghai"] * len(values))

@@ -13,7 +13,16 @@ One agency-day is generated and written at a time with numpy and pyarrow compute
 loop over rows); memory held between agency-days is the dialer's state, 10 bytes a customer.
 The same arguments give the same bytes. `findings_heavy` (a share of the calls, e.g. 0.44) makes
 the last day findings-heavy: agencies lose their contract, NDA or licence, or their callers' or
-agents' registrations lapse, on that day (heavy.py).
+agents' registrations lapse, on that day (heavy.py). `messy` writes the landing as agencies
+really deliver it: a quarter each of UTF-8 CSV (some with BOM), GB18030 CSV, .csv.gz and Parquet
+files; 45 % of callee numbers and of the assignments' and consents' phones in one of eleven other
+written forms (text.phone_forms: +86 / 0086 / 86 prefixes, spaces, dashes, dots, brackets,
+full-width digits); every row's timestamps in one of twelve shapes (text.MESSY_TS_STYLES: T or
+space, minutes to milliseconds, comma fractions, no offset, Z, +08, +0800, +08:00); a consent
+register of ~0.95 N rows (most customers have a row, many without consent). Its draws come from
+a generator of their own (plan.messy_rng): the calls are those of the tidy landing (ids, numbers,
+dispositions; times cut to each row's precision), and a landing without `messy` is the same
+bytes as before it existed.
 
 plan.py fixes the agencies, campaigns and customers' traits; dialler.py decides each day's calls
 and carries the dialer's state; cdr.py turns them into an agency's file; reference.py writes the
@@ -67,6 +76,7 @@ thresholds of rulepack cn_bank, read from its YAML):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -85,7 +95,8 @@ from benchmarks.landing.text import MOBILE_PREFIXES
 
 def write_bulk_landing(landing: Path, *, start: dt.date, days: int, agencies: int = 50,
                        calls_per_day: int = 10_000_000, seed: int = 11, findings_heavy: float = 0.0,
-                       sms_per_day: int = 0, progress: Callable[[str], None] | None = None) -> dict:
+                       sms_per_day: int = 0, messy: bool = False,
+                       progress: Callable[[str], None] | None = None) -> dict:
     """Write the landing zone; returns {"days", "agencies", "calls", "files", "customers",
     "reference": {table: rows}, "broken": {agency_id: breakage on the last day}, "messages",
     "sms_rows", "sms_files"}."""
@@ -97,6 +108,8 @@ def write_bulk_landing(landing: Path, *, start: dt.date, days: int, agencies: in
     s_plan, s_static, s_days, s_sms = np.random.SeedSequence(seed).spawn(4)    # the first three as without texts
     rng = np.random.default_rng(s_plan)
     plan = plan_agencies(agencies, calls_per_day, start, rng, s_static)
+    if messy:
+        plan = [dataclasses.replace(a, messy=True) for a in plan]
     numbers = (rng.permutation(MOBILE_PREFIXES), int(rng.integers(10**8)), int(rng.integers(10**7)))
     say(f"bulk landing: {agencies} agencies, {days} day(s) from {start.isoformat()}, {calls_per_day:,} calls "
         f"a day, seed {seed}")

@@ -16,14 +16,17 @@ import pyarrow.parquet as pq
 from audits.config import Rulepack
 from audits.models import DISPOSITIONS, OUTCOMES
 from benchmarks.landing.dialler import State, dial_day
-from benchmarks.landing.plan import CALLEE_ZONES, Agency, customer_traits, utc_offset
+from benchmarks.landing.plan import CALLEE_ZONES, Agency, customer_traits, messy_rng, utc_offset
 from benchmarks.landing.text import (
+    MESSY_TS_STYLES,
     PHONE_FORMS,
     TS_STYLES,
     agent_ids,
     as_text,
     call_notes,
     line_forms,
+    messy_phones,
+    mixed_timestamps,
     mobiles,
     phone_forms,
     timestamps,
@@ -49,11 +52,17 @@ def agency_day(agency: Agency, state: State, d: int, days: int, date: dt.date, v
     answered = disp == 0
     answer = np.where(answered, start + ring, -1)
     end = np.where(answered, answer + talk, start + ring + np.where(disp == 4, rng.integers(10_000, 40_001, n), 0))
+    callee = mobiles(agency.first_customer + cust, numbers)
+    if agency.messy:                                   # drawn apart: the same calls as without --messy
+        messy = messy_rng(agency, d)
+        row_style = messy.integers(0, len(MESSY_TS_STYLES), n)
+        written = {"callee_number": messy_phones(callee, messy),
+                   **{name: mixed_timestamps(ms, row_style, offset_s)
+                      for name, ms in (("start_time", start), ("answer_time", answer), ("end_time", end))}}
     style = TS_STYLES[agency.idx % len(TS_STYLES)]
     unit = {"s": 1000, "m": 60_000, "ms": 1}[style[1]]
     start, answer, end = (np.where(x < 0, x, x // unit * unit) for x in (start, answer, end))
 
-    callee = mobiles(agency.first_customer + cust, numbers)
     cumulative = np.cumsum(traits["line_weight"])
     line = np.minimum(np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right"), agency.lines - 1)
     case = pc.utf8_lower if agency.idx % 7 == 3 else (lambda values: values)
@@ -75,13 +84,16 @@ def agency_day(agency: Agency, state: State, d: int, days: int, date: dt.date, v
         "notes": call_notes(disp, outcome, purpose, callee, agency.idx % 5 == 4, rng),
         "callee_tz": pa.array(CALLEE_ZONES, pa.string()).take(traits["zone"][cust]),
     }
+    if agency.messy:
+        columns.update(written)
     return pa.table({c: columns[c] for c in CDR_COLUMNS})
 
 
 def write_cdr(path: Path, table: pa.Table, agency: Agency) -> None:
     """Write to a hidden temporary name, then rename over the target."""
-    options = pa_csv.WriteOptions(quoting_style="needed" if agency.idx % 5 == 4 else "none", quoting_header="none",
-                                  batch_size=1 << 16, eol="\r\n" if agency.fmt == "gb18030" else "\n")
+    quoting = "needed" if agency.idx % 5 == 4 or agency.messy else "none"     # messy: '10:00:02,500' is quoted
+    options = pa_csv.WriteOptions(quoting_style=quoting, quoting_header="none", batch_size=1 << 16,
+                                  eol="\r\n" if agency.fmt == "gb18030" else "\n")
     tmp = path.with_name(f".{path.name}.part")
     if agency.fmt == "parquet":
         pq.write_table(table, tmp, compression="snappy")

@@ -25,6 +25,7 @@ AGENTS_PER_CALL, CALLS_PER_LINE = 400 / 200_000, 125
 CALLEE_ZONES = (None, "Asia/Shanghai", "Asia/Urumqi")
 ZONE_CDF = np.array([0.98, 0.997])                   # a customer's callee_tz: an index into CALLEE_ZONES
 NEVER = 32_000
+MESSY_FORMATS = ("csv", "gb18030", "csv.gz", "parquet", "bom", "gb18030", "csv.gz", "parquet")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Agency:
     first_line: int             # global index of line 0
     weight: float               # share of the bank's calls
     seeds: tuple                # SeedSequences: (customers' traits, reference rows)
+    messy: bool = False         # writes as real deliveries do (messy_rng): file formats, phone forms, timestamp shapes
 
     @property
     def customers(self) -> int:
@@ -51,6 +53,8 @@ class Agency:
     @property
     def fmt(self) -> str:
         i = self.idx
+        if self.messy:                                 # a quarter each: UTF-8 CSV (some BOM), GB18030, gzip, Parquet
+            return MESSY_FORMATS[i % len(MESSY_FORMATS)]
         return ("parquet" if i % 16 == 1 else "csv.gz" if i % 16 == 2 else "bom" if i % 16 == 9
                 else "gb18030" if i % 25 == 12 else "csv")
 
@@ -105,6 +109,13 @@ def customer_traits(agency: Agency, days: int) -> dict[str, np.ndarray]:
             "consent_day": np.select([kind == 1, kind == 4], [day, NEVER], -1),
             "withdraw_day": np.select([kind == 2, kind == 3], [day, -1], NEVER),
             "line_weight": rng.gamma(40.0, 1.0, agency.lines)}
+
+
+def messy_rng(agency: Agency, *key: int) -> np.random.Generator:
+    """A generator of the agency's messy written forms (key: e.g. the day), apart from every tidy
+    draw: a landing without --messy is the same bytes, and a messy one holds the same calls."""
+    root = agency.seeds[0]
+    return np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 0x4D455353, *key)))
 
 
 def utc_offset(zone: str, date: dt.date) -> int:

@@ -16,24 +16,35 @@ import pyarrow.csv as pa_csv
 from audits.models import TABLE_COLUMNS
 from audits.sample import CONTRACT_COLUMNS
 from audits.sample.writer import xlsx_bytes
-from benchmarks.landing.plan import PURPOSES, Agency, customer_traits, utc_offset
+from benchmarks.landing.plan import PURPOSES, Agency, customer_traits, messy_rng, utc_offset
 from benchmarks.landing.sms import port_numbers
-from benchmarks.landing.text import agent_ids, as_text, line_forms, mobiles, phone_forms, timestamps
+from benchmarks.landing.text import (
+    MESSY_TS_STYLES,
+    agent_ids,
+    as_text,
+    line_forms,
+    messy_phones,
+    mixed_timestamps,
+    mobiles,
+    phone_forms,
+    timestamps,
+)
 
 _CITIES = ("苏州", "南京", "武汉", "西安", "重庆", "天津", "青岛", "厦门", "长沙", "郑州")
 _WORDS = ("恒信", "中安", "瑞丰", "鼎诚", "汇通")
+MESSY_REGISTER_SHARE = 0.62      # --messy: customers without a consent row who get one (blank consent)
 _SUFFIX = {"collection": "资产管理有限公司", "full": "客户服务有限公司", "telemarketing": "电话营销有限公司"}
 
 
 class _CsvFile:
     """A reference CSV written in chunks (one per agency), renamed into place when closed."""
 
-    def __init__(self, path: Path, table: str, extra: tuple[str, ...] = ()):
+    def __init__(self, path: Path, table: str, extra: tuple[str, ...] = (), quoting: str = "none"):
         self.path, self.tmp = path, path.with_name(f".{path.name}.part")
         self.columns = list(TABLE_COLUMNS[table][0] + TABLE_COLUMNS[table][1])
         self.columns += [c for c in extra if c not in self.columns]      # e.g. caller_numbers.channel (sms.md §1)
         self.writer = pa_csv.CSVWriter(str(self.tmp), pa.schema([(c, pa.string()) for c in self.columns]),
-                                       write_options=pa_csv.WriteOptions(quoting_style="none", quoting_header="none",
+                                       write_options=pa_csv.WriteOptions(quoting_style=quoting, quoting_header="none",
                                                                          batch_size=1 << 16))
         self.rows = 0
 
@@ -98,7 +109,8 @@ def write_reference(folder: Path, plan: list[Agency], start: dt.date, days: int,
                                stamp=(start - dt.timedelta(days=1)).isoformat()))
     os.replace(tmp, folder / "contracts.xlsx")
 
-    files = {t: _CsvFile(folder / f"{t}.csv", t, ("channel",) if texting and t == "caller_numbers" else ())
+    quoting = "needed" if any(a.messy for a in plan) else "none"        # messy: '09:15:02,500' is quoted
+    files = {t: _CsvFile(folder / f"{t}.csv", t, ("channel",) if texting and t == "caller_numbers" else (), quoting)
              for t in ("agents", "caller_numbers", "campaigns", "assignments", "consents")}
     campaigns = sorted({(c, PURPOSES[p], product) for a in plan for c, p, product in
                         zip(a.campaigns, a.purposes, a.products)})
@@ -117,6 +129,9 @@ def write_reference(folder: Path, plan: list[Agency], start: dt.date, days: int,
         index = a.first_customer + np.arange(m)
         customer_id = pc.binary_join_element_wise("C", pc.utf8_lpad(as_text(index + 1), 9, "0"), "")
         phone = phone_forms(mobiles(index, numbers), np.where(r.random(m) < 0.15, 1, 0))
+        messy = messy_rng(a, 1 << 20) if a.messy else None    # apart from r (the tidy draws) and from the days
+        if messy:
+            phone = messy_phones(mobiles(index, numbers), messy)
         since = r.integers(1, 401, m)
         older = np.flatnonzero(r.random(m) < 0.10)     # entrusted earlier to the next agency, ended
         other = plan[(a.idx + 1) % len(plan)]
@@ -130,22 +145,28 @@ def write_reference(folder: Path, plan: list[Agency], start: dt.date, days: int,
             "assigned_from": dates(-np.concatenate([since, older_to + r.integers(60, 601, older.size)])),
             "assigned_to": dates(np.concatenate([(days - 1) + r.integers(1, 121, m), -older_to]),
                                  np.concatenate([r.random(m) >= 0.03, np.zeros(older.size, bool)]))})
-        rows = np.flatnonzero(traits["consent_kind"] < 7)
+        registered = traits["consent_kind"] < 7
+        if messy:                                      # a bank's register holds most customers: ~0.95 N rows
+            registered |= messy.random(m) < MESSY_REGISTER_SHARE
+        rows = np.flatnonzero(registered)
         kind = traits["consent_kind"][rows]
         earlier = midnight_s - r.integers(10 * 86_400, 700 * 86_400, rows.size)
         during = midnight_s + traits["consent_day"][rows] * 86_400 + r.integers(9 * 3600, 18 * 3600, rows.size)
-        given = np.select([kind == 1, np.isin(kind, (4, 6))], [during, -1], earlier)
+        given = np.select([kind == 1, np.isin(kind, (4, 6, 7))], [during, -1], earlier)   # 7: a row, no consent
         withdrawn = np.select(
             [kind == 2, kind == 3],
             [midnight_s + traits["withdraw_day"][rows] * 86_400 + r.integers(9 * 3600, 20 * 3600, rows.size),
              given + ((midnight_s - given) * r.uniform(0.05, 0.95, rows.size)).astype(np.int64)], -1)
         naive = pa.array(r.random(rows.size) < 0.8)
         offset_s = utc_offset(zone, start)
-        files["consents"].write({
-            "customer_id": customer_id.take(rows), "phone": phone.take(rows),
-            **{column: pc.if_else(naive, timestamps(np.where(t < 0, -1, t * 1000), (" ", "s", ""), offset_s),
-                                  timestamps(np.where(t < 0, -1, t * 1000), ("T", "s", "colon"), offset_s))
-               for column, t in (("marketing_consent_at", given), ("marketing_withdrawn_at", withdrawn))}})
+        written = {column: pc.if_else(naive, timestamps(np.where(t < 0, -1, t * 1000), (" ", "s", ""), offset_s),
+                                      timestamps(np.where(t < 0, -1, t * 1000), ("T", "s", "colon"), offset_s))
+                   for column, t in (("marketing_consent_at", given), ("marketing_withdrawn_at", withdrawn))}
+        if messy:
+            style = messy.integers(0, len(MESSY_TS_STYLES), rows.size)
+            written = {column: mixed_timestamps(np.where(t < 0, -1, t * 1000), style, offset_s)
+                       for column, t in (("marketing_consent_at", given), ("marketing_withdrawn_at", withdrawn))}
+        files["consents"].write({"customer_id": customer_id.take(rows), "phone": phone.take(rows), **written})
     counts = {"contracts": len(contracts)}
     counts.update({table: f.close() for table, f in files.items()})
     return counts

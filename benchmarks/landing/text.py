@@ -14,6 +14,10 @@ LANDLINES = (("021", "6"), ("010", "6"), ("020", "3"), ("0755", "2"))    # area 
 TS_STYLES = ((" ", "s", ""), ("T", "s", "colon"), (" ", "s", ""), ("T", "ms", "Z"),
              ("T", "s", ""), (" ", "m", ""), (" ", "s", "compact"), ("T", "ms", ""))
 PHONE_FORMS = (0, 1, 0, 2, 0, 3)      # 13812345678, +86 138 1234 5678, +8613812345678, 0086-138-1234-5678
+# --messy: 45 % of numbers in one of forms 1..11 of phone_forms (the others bare), and each row's
+# timestamps in one of these shapes ("hours": +08; "msc": milliseconds after a comma)
+MESSY_PHONE_SHARE, MESSY_PHONE_FORMS = 0.45, np.arange(1, 12)
+MESSY_TS_STYLES = TS_STYLES + ((" ", "s", "hours"), ("T", "m", "Z"), (" ", "msc", ""), ("T", "ms", "compact"))
 PII = 2e-5                            # share of notes holding the callee's full number
 # Notes by category: right party (marketing, servicing, collection), WRONG_PARTY, REFUSED, COMPLAINT,
 # answered without outcome, NO_ANSWER, BUSY, REJECTED, VOICEMAIL, FAILED. "尾号" gets the last 4 digits.
@@ -42,7 +46,9 @@ def mobiles(index: np.ndarray, numbers: tuple) -> np.ndarray:
 
 
 def phone_forms(national: np.ndarray, form: np.ndarray) -> pa.Array:
-    """0 13812345678 | 1 +86 138 1234 5678 | 2 +8613812345678 | 3 0086-138-1234-5678 | 4 138 1234 5678"""
+    """0 13812345678 | 1 +86 138 1234 5678 | 2 +8613812345678 | 3 0086-138-1234-5678 | 4 138 1234 5678 |
+    5 008613812345678 | 6 138-1234-5678 | 7 (+86) 138 1234 5678 | 8 86 138 1234 5678 | 9 8613812345678 |
+    10 +86-138-1234-5678 | 11 １３８１２３４５６７８ (full-width digits, as some Chinese spreadsheets)"""
     bare = as_text(national)
     if not national.size:
         return bare
@@ -50,11 +56,31 @@ def phone_forms(national: np.ndarray, form: np.ndarray) -> pa.Array:
     forms = {1: lambda: pc.binary_join_element_wise("+86", a, b, c, " "),
              2: lambda: pc.binary_join_element_wise("+86", bare, ""),
              3: lambda: pc.binary_join_element_wise("0086", a, b, c, "-"),
-             4: lambda: pc.binary_join_element_wise(a, b, c, " ")}
+             4: lambda: pc.binary_join_element_wise(a, b, c, " "),
+             5: lambda: pc.binary_join_element_wise("0086", bare, ""),
+             6: lambda: pc.binary_join_element_wise(a, b, c, "-"),
+             7: lambda: pc.binary_join_element_wise("(+86)", pc.binary_join_element_wise(a, b, c, " "), " "),
+             8: lambda: pc.binary_join_element_wise("86", a, b, c, " "),
+             9: lambda: pc.binary_join_element_wise("86", bare, ""),
+             10: lambda: pc.binary_join_element_wise("+86", a, b, c, "-"),
+             11: lambda: _full_width(bare)}
     out = bare
     for f in np.unique(form[form > 0]):
         out = pc.if_else(pa.array(form == f), forms[int(f)](), out)
     return out
+
+
+def messy_phones(national: np.ndarray, rng: np.random.Generator) -> pa.Array:
+    """MESSY_PHONE_SHARE of the numbers in one of MESSY_PHONE_FORMS, the others bare."""
+    n = national.size
+    form = np.where(rng.random(n) < MESSY_PHONE_SHARE, rng.choice(MESSY_PHONE_FORMS, n), 0)
+    return phone_forms(national, form)
+
+
+def _full_width(text: pa.Array) -> pa.Array:
+    for digit in "0123456789":
+        text = pc.replace_substring(text, digit, chr(0xFF10 + int(digit)))
+    return text
 
 
 def line_forms(agency: Agency, numbers: tuple, form: int, count: int) -> pa.Array:
@@ -79,22 +105,37 @@ def agent_ids(count: int) -> pa.Array:
 
 
 def timestamps(ms: np.ndarray, style: tuple[str, str, str], offset_s: int) -> pa.Array:
-    """Epoch milliseconds as ISO 8601 text in a style of TS_STYLES; ms < 0 -> null."""
+    """Epoch milliseconds as ISO 8601 text in a style of TS_STYLES or MESSY_TS_STYLES; ms < 0 -> null."""
     separator, precision, offset = style
     local = ms if offset == "Z" else ms + offset_s * 1000
-    unit = "ms" if precision == "ms" else "s"
+    unit = "ms" if precision in ("ms", "msc") else "s"
     values = (local if unit == "ms" else local // 1000).astype(f"datetime64[{unit}]")
     text = pc.cast(pa.array(values, mask=ms < 0), pa.string())
     if precision == "m":
         text = pc.utf8_slice_codeunits(text, 0, 16)
+    if precision == "msc":
+        text = pc.replace_substring(text, ".", ",", max_replacements=1)
     if separator == "T":
         text = pc.replace_substring(text, " ", "T", max_replacements=1)
     if not offset:
         return text
     hours, minutes = divmod(abs(offset_s) // 60, 60)
     sign = "+" if offset_s >= 0 else "-"
-    suffix = {"Z": "Z", "colon": f"{sign}{hours:02d}:{minutes:02d}", "compact": f"{sign}{hours:02d}{minutes:02d}"}
+    suffix = {"Z": "Z", "colon": f"{sign}{hours:02d}:{minutes:02d}", "compact": f"{sign}{hours:02d}{minutes:02d}",
+              "hours": f"{sign}{hours:02d}" if not minutes else f"{sign}{hours:02d}:{minutes:02d}"}
     return pc.binary_join_element_wise(text, suffix[offset], "")
+
+
+def mixed_timestamps(ms: np.ndarray, style: np.ndarray, offset_s: int) -> pa.Array:
+    """timestamps() with each row in its own style (an index into MESSY_TS_STYLES); the time is
+    cut to the style's precision first."""
+    text = pa.nulls(ms.size, pa.string())
+    for s in np.unique(style):
+        precision = MESSY_TS_STYLES[s][1]
+        unit = {"m": 60_000, "s": 1000}.get(precision, 1)
+        cut = np.where(ms < 0, ms, ms // unit * unit)
+        text = pc.if_else(pa.array(style == s), timestamps(cut, MESSY_TS_STYLES[s], offset_s), text)
+    return text
 
 
 def call_notes(disp: np.ndarray, outcome: np.ndarray, purpose: np.ndarray, callee: np.ndarray, quoted: bool,
