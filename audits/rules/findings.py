@@ -17,6 +17,21 @@ def empty_violations() -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series([], dtype="str") for column in VIOLATION_COLUMNS})
 
 
+def frame_to_ipc(violations: pd.DataFrame) -> bytes:
+    """Violation rows as an Arrow stream (their text columns' buffers as they are): what a
+    worker sends back, cheaper to write and far cheaper to read than a pickle."""
+    table = pa.Table.from_pandas(violations, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def frame_from_ipc(data: bytes) -> pd.DataFrame:
+    """frame_to_ipc's violation rows again (text columns as dtype str, a fresh RangeIndex)."""
+    return pa.ipc.open_stream(data).read_all().to_pandas().astype("str")
+
+
 def as_violations(inputs: RuleInputs, rows: pd.DataFrame, rule_id: str, detail: pd.Series | str, *,
                   channel: str = "call") -> pd.DataFrame:
     """Violation rows for the offending calls `rows` (a slice of inputs.calls); `channel` "sms"

@@ -136,3 +136,17 @@ def test_finding_rows_are_each_calls_own_values(rows, rule_id, zone):
         assert finding["case_id"] == "C-" + hashlib.sha256(
             "\x1f".join((call["agency_id"], rule_id, subject)).encode()).hexdigest()[:12]
         assert (finding["call_id"], finding["agency_id"], finding["detail"]) == (call["call_id"], call["agency_id"], "why")
+
+
+_cells = st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["", "AG01", "+86 138****5678", "违规"]))
+
+
+@given(st.lists(st.tuples(_cells, _cells), max_size=30))
+def test_violation_rows_come_back_from_a_worker_as_they_were_sent(cells):
+    from audits.models import VIOLATION_COLUMNS
+    from audits.rules.findings import empty_violations, frame_from_ipc, frame_to_ipc
+
+    frame = empty_violations() if not cells else pd.DataFrame(
+        {column: pd.Series([cells[k][j % 2] for k in range(len(cells))], dtype="str")
+         for j, column in enumerate(VIOLATION_COLUMNS)})
+    pd.testing.assert_frame_equal(frame_from_ipc(frame_to_ipc(frame)), frame)
