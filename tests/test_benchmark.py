@@ -23,3 +23,4 @@ def test_benchmark_runs_every_stage_at_a_tiny_size(tmp_path):
     assert result["calls_audited"] > 2000 and result["findings"] > 0 and result["cases"] > 0
     assert (tmp_path / "rendered" / "index.html").is_file()
     assert len(result["rule_seconds"]) == len(RULES) and all(seconds >= 0 for seconds in result["rule_seconds"].values())
+    assert set(result["rule_cpu_seconds"]) == set(result["rule_seconds"])
