@@ -329,6 +329,7 @@ def mask_e164(number: str) -> str:
 
 
 _CALLING_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+_CALLING_CODE_ARRAY = pa.array(sorted(_CALLING_CODES), pa.string())
 
 
 def _split_e164(number: str) -> tuple[str, str]:
@@ -352,13 +353,55 @@ def _split_e164(number: str) -> tuple[str, str]:
 
 
 def mask_phones(numbers: pd.Series) -> pd.Series:
-    """Vectorised mask_e164: each distinct number is masked once."""
-    return _map_unique(numbers, mask_e164)
+    """Vectorised mask_e164: canonical E.164 numbers (what normalise_phones writes) are masked
+    by Arrow, one pass per length of calling code and national number; anything else once
+    per distinct value in Python (mask_e164 itself)."""
+    try:
+        text = pa.array(numbers, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return _map_unique(numbers, mask_e164)                 # objects that are not text
+    digits = pc.utf8_slice_codeunits(text, 1)
+    canonical = pc.fill_null(pc.and_(pc.starts_with(text, "+"), pc.match_substring_regex(digits, r"^[0-9]{8,15}$")),
+                             False).to_numpy(zero_copy_only=False)
+    code_size = np.zeros(len(text), dtype=np.int64)
+    for size in (3, 2, 1):                                      # calling codes are prefix-free: the shortest
+        prefix = pc.utf8_slice_codeunits(digits, 0, size)
+        code_size[pc.fill_null(pc.is_in(prefix, _CALLING_CODE_ARRAY), False).to_numpy(zero_copy_only=False)] = size
+    code_size[~canonical] = 0
+    national = pc.fill_null(pc.utf8_length(digits), 0).to_numpy(zero_copy_only=False) - code_size
+    out = np.full(len(text), "", dtype=object)
+    shape = np.where(code_size > 0, code_size * 100 + national, -1)
+    for kind in np.unique(shape[shape >= 0]):
+        rows = np.flatnonzero(shape == kind)
+        out[rows] = _mask_canonical(text.take(pa.array(rows)), int(kind) // 100, int(kind) % 100)
+    other = np.flatnonzero((code_size == 0) & ~pc.is_null(text).to_numpy(zero_copy_only=False))
+    if other.size:
+        out[other] = _map_unique(pd.Series(text.take(pa.array(other)).to_numpy(zero_copy_only=False), dtype=object),
+                                 mask_e164).to_numpy(dtype=object)
+    return pd.Series(out, index=numbers.index, dtype="str")
+
+
+def _mask_canonical(numbers: pa.Array, code_size: int, size: int) -> np.ndarray:
+    """mask_e164 of canonical numbers whose calling code has code_size digits and national number size."""
+    head, tail = (3, 4) if size >= 10 else (2, 2) if size >= 8 else (0, 2)
+    start = 1 + code_size
+    masked = pc.binary_join_element_wise(
+        "+", pc.utf8_slice_codeunits(numbers, 1, start), " ", pc.utf8_slice_codeunits(numbers, start, start + head),
+        "*" * max(size - head - tail, 0), pc.utf8_slice_codeunits(numbers, start + max(size - tail, 0)), "")
+    return masked.to_numpy(zero_copy_only=False)
 
 
 def phone_keys(numbers: pd.Series, secret: bytes) -> pd.Series:
-    """HMAC-SHA256 (hex) of each E.164 number: a join key that does not reveal the number."""
-    return _map_unique(numbers, lambda n: hmac.new(secret, n.encode(), hashlib.sha256).hexdigest())
+    """HMAC-SHA256 (hex) of each E.164 number: a join key that does not reveal the number.
+    The keyed state is prepared once and copied per distinct number."""
+    keyed = hmac.new(secret, digestmod=hashlib.sha256)
+
+    def key(number: str) -> str:
+        state = keyed.copy()
+        state.update(number.encode())
+        return state.hexdigest()
+
+    return _map_unique(numbers, key)
 
 
 KEY_FINGERPRINT_LABEL = b"vendor-audit callee_key fingerprint v1\x00"
@@ -371,6 +414,7 @@ def key_fingerprint(secret: bytes) -> str:
 
 
 def _map_unique(values: pd.Series, function) -> pd.Series:
-    uniques = values.dropna().unique()
-    mapping = {value: function(value) for value in uniques}
-    return values.map(mapping).fillna("").astype("str")
+    """function(value) of each value, worked out once per distinct value; '' for nulls."""
+    codes, uniques = pd.factorize(values)
+    mapped = np.asarray([function(value) for value in uniques.tolist()] + [""], dtype=object)
+    return pd.Series(mapped[codes], index=values.index, dtype="str")

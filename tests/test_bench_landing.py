@@ -77,30 +77,48 @@ def test_the_same_seed_gives_the_same_bytes_and_another_seed_does_not(tmp_path):
 
 
 def test_breakages_take_agencies_in_order_until_their_share_of_the_calls():
-    from benchmarks.landing.heavy import plan_breakages
+    from benchmarks.landing.heavy import MIX, plan_breakages
 
     ids = ["AG1", "AG2", "AG3", "AG4"]
     weights = np.array([1.0, 1.0, 1.0, 1.0])
     assert plan_breakages(ids, weights, 0.0) == {}
-    assert plan_breakages(ids, weights, 0.5) == {"AG1": "no_contract", "AG2": "unregistered_callers"}
-    assert plan_breakages(ids, weights, 0.51) == {"AG1": "no_contract", "AG2": "unregistered_callers",
-                                                  "AG3": "nda_expired"}
+    assert plan_breakages(ids, weights, 0.5) == {"AG1": MIX[0], "AG2": MIX[1]}
+    assert plan_breakages(ids, weights, 0.51) == {"AG1": MIX[0], "AG2": MIX[1], "AG3": MIX[2]}
     with pytest.raises(ValueError, match="share must lie in 0..1"):
         plan_breakages(ids, weights, 1.5)
 
 
-def test_a_findings_heavy_landing_breaks_every_call_of_the_broken_agencies_on_the_last_day_only(tmp_path):
+def test_the_mix_is_mostly_customer_level_breakages_and_holds_every_kind():
+    from benchmarks.landing.heavy import BREAKAGES, CUSTOMER_LEVEL, MIX
+
+    assert set(MIX) == set(BREAKAGES)
+    assert sum(kind in CUSTOMER_LEVEL for kind in MIX) / len(MIX) > 2 / 3      # real heavy days: customer cases
+
+
+# Each kind: agency -> the rules that break on the last day, and the calls that break them ("all" or
+# "half": the agency's customers with an even index, whose assignments were moved).
+_HEAVY = {"AG01": ("contract_lost", {"QUAL_NO_CONTRACT": "all", "CONF_UNASSIGNED": "all"}),
+          "AG02": ("assignments_withdrawn", {"CONF_UNASSIGNED": "all"}),
+          "AG03": ("stale_list", {"CONF_UNASSIGNED": "half"}),
+          "AG04": ("no_contract", {"QUAL_NO_CONTRACT": "all"}),
+          "AG05": ("unregistered_callers", {"QUAL_UNREGISTERED_CALLER_ID": "all"}),
+          "AG06": ("nda_expired", {"CONF_NDA_NOT_IN_FORCE": "all"}),
+          "AG07": ("agents_off_roster", {"CONF_AGENT_NOT_ACTIVE": "all"}),
+          "AG08": ("licence_expired", {"QUAL_LICENCE_INVALID": "all"})}
+
+
+def test_a_findings_heavy_landing_breaks_the_broken_agencies_calls_on_the_last_day_only(tmp_path, monkeypatch):
     from audits.config import AuditConfig
     from audits.pipeline import ingest_earlier_days, rule_inputs
     from audits.rules import run_rules
+    from benchmarks.landing import heavy
 
+    monkeypatch.setattr(heavy, "MIX", tuple(kind for kind, _ in _HEAVY.values()))
     landing = tmp_path / "landing"
-    summary = write_bulk_landing(landing, start=START, days=2, agencies=5, calls_per_day=2500, seed=5,
+    summary = write_bulk_landing(landing, start=START, days=2, agencies=8, calls_per_day=4000, seed=5,
                                  findings_heavy=1.0)
-    assert summary["broken"] == {"AG01": "no_contract", "AG02": "unregistered_callers", "AG03": "nda_expired",
-                                 "AG04": "agents_off_roster", "AG05": "licence_expired"}
-    rule_of = {"AG01": "QUAL_NO_CONTRACT", "AG02": "QUAL_UNREGISTERED_CALLER_ID", "AG03": "CONF_NDA_NOT_IN_FORCE",
-               "AG04": "CONF_AGENT_NOT_ACTIVE", "AG05": "QUAL_LICENCE_INVALID"}
+    assert summary["broken"] == {agency: kind for agency, (kind, _) in _HEAVY.items()}
+    rules = {rule_id for _, broken in _HEAVY.values() for rule_id in broken}
     pack = load_rulepack("cn_bank")
     for day in DAYS:
         config = AuditConfig(audit_date=day, landing=landing, out=tmp_path / "out", store=tmp_path / "store",
@@ -111,14 +129,28 @@ def test_a_findings_heavy_landing_breaks_every_call_of_the_broken_agencies_on_th
         ingest_earlier_days(config, tables["contracts"], progress=lambda _m: None)
         calls = load_calls(landing, day=day, contracts=tables["contracts"], rulepack=pack).accepted
         found = run_rules(rule_inputs(config, tables, calls))
-        broken = found[found["rule_id"].isin(set(rule_of.values()))]
+        broken = found[found["rule_id"].isin(rules)]
         if day == DAYS[0]:
             assert broken.empty, broken["rule_id"].value_counts().to_dict()       # the day before: all in order
             continue
-        for agency, rule_id in rule_of.items():
+        moved = _moved_customers(tables["assignments"], day)
+        for agency, (_, expected) in _HEAVY.items():
             mine = broken[broken["agency_id"] == agency]
-            assert set(mine["rule_id"]) == {rule_id}
-            assert set(mine["call_id"]) == set(calls.loc[calls["agency_id"] == agency, "call_id"])
+            assert set(mine["rule_id"]) == set(expected), agency
+            theirs = calls[calls["agency_id"] == agency]
+            for rule_id, which in expected.items():
+                hit = set(mine.loc[mine["rule_id"] == rule_id, "call_id"])
+                if which == "all":
+                    assert hit == set(theirs["call_id"]), (agency, rule_id)
+                else:                                   # the calls to the customers moved away, and only those
+                    to_moved = theirs["callee_e164"].isin(moved[agency])
+                    assert hit == set(theirs.loc[to_moved, "call_id"]) and 0 < to_moved.mean() < 1, agency
+
+
+def _moved_customers(assignments, day: dt.date) -> dict[str, set]:
+    """agency -> numbers whose assignment to the agency ended the day before `day`."""
+    ended = assignments[assignments["assigned_to_date"] == np.datetime64(day - dt.timedelta(days=1))]
+    return {agency: set(rows["phone_e164"]) for agency, rows in ended.groupby("agency_id")}
 
 
 # --- text messages (--sms-per-day) -------------------------------------------------------------

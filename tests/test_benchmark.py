@@ -23,6 +23,7 @@ def test_benchmark_runs_every_stage_at_a_tiny_size(tmp_path):
     assert result["calls_audited"] > 2000 and result["findings"] > 0 and result["cases"] > 0
     assert (tmp_path / "rendered" / "index.html").is_file()
     assert len(result["rule_seconds"]) == len(RULES) and all(seconds >= 0 for seconds in result["rule_seconds"].values())
+    assert set(result["rule_cpu_seconds"]) == set(result["rule_seconds"])
 
 
 def test_a_messy_findings_heavy_benchmark_names_its_shape_in_the_landings_marker(tmp_path):

@@ -21,11 +21,16 @@ def case_id(agency_id: str, rule_id: str, subject: str) -> str:
 
 
 def case_ids(agency_ids: pd.Series, rule_id: str, subjects: pd.Series) -> np.ndarray:
-    """case_id of each finding of one rule (aligned Series): hashed once per distinct
-    (agency, subject), not once per finding."""
-    pairs = pd.DataFrame({"agency": agency_ids.to_numpy(dtype=object), "subject": subjects.to_numpy(dtype=object)})
-    codes, distinct = pd.factorize(pd.MultiIndex.from_frame(pairs.fillna("")))
-    hashed = np.asarray([case_id(agency, rule_id, subject) for agency, subject in distinct], dtype=object)
+    """case_id of each finding of one rule (Series aligned by position): hashed once per distinct
+    (agency, subject), not once per finding; the pairs found as one integer each (a MultiIndex of
+    text took ~1 us a finding)."""
+    agency_codes, agencies = pd.factorize(agency_ids.fillna(""))
+    subject_codes, distinct_subjects = pd.factorize(subjects.fillna(""))
+    width = max(len(distinct_subjects), 1)
+    distinct, codes = np.unique(agency_codes.astype(np.int64) * width + subject_codes, return_inverse=True)
+    agencies, distinct_subjects = agencies.tolist(), distinct_subjects.tolist()
+    hashed = np.asarray([case_id(agencies[k // width], rule_id, distinct_subjects[k % width])
+                         for k in distinct.tolist()], dtype=object)
     return hashed[codes] if len(codes) else np.asarray([], dtype=object)
 
 

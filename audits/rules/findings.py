@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from audits.cases.keys import case_ids, subjects
 from audits.models import RULES_BY_ID, VIOLATION_COLUMNS
@@ -16,6 +17,21 @@ def empty_violations() -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series([], dtype="str") for column in VIOLATION_COLUMNS})
 
 
+def frame_to_ipc(violations: pd.DataFrame) -> bytes:
+    """Violation rows as an Arrow stream (their text columns' buffers as they are): what a
+    worker sends back, cheaper to write and far cheaper to read than a pickle."""
+    table = pa.Table.from_pandas(violations, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def frame_from_ipc(data: bytes) -> pd.DataFrame:
+    """frame_to_ipc's violation rows again (text columns as dtype str, a fresh RangeIndex)."""
+    return pa.ipc.open_stream(data).read_all().to_pandas().astype("str")
+
+
 def as_violations(inputs: RuleInputs, rows: pd.DataFrame, rule_id: str, detail: pd.Series | str, *,
                   channel: str = "call") -> pd.DataFrame:
     """Violation rows for the offending calls `rows` (a slice of inputs.calls); `channel` "sms"
@@ -24,27 +40,55 @@ def as_violations(inputs: RuleInputs, rows: pd.DataFrame, rule_id: str, detail: 
         return empty_violations()
     info = RULES_BY_ID[rule_id]
     size = len(rows)
-    local = rows["start_utc"].dt.tz_convert(inputs.rulepack.bank_timezone)
-    start_text = local.dt.strftime("%Y-%m-%dT%H:%M:%S%z").str.replace(r"(\d\d)(\d\d)$", r"\1:\2", regex=True)
+    start_text = local_start_text(rows["start_utc"], inputs.rulepack.bank_timezone)
     callee_keys = phone_keys(rows["callee_e164"], inputs.secret)
     subject = subjects(rows, rule_id, callee_keys=callee_keys, secret=inputs.secret)
-    return pd.DataFrame({
-        "audit_date": np.full(size, inputs.audit_date.isoformat(), dtype=object),
-        "agency_id": rows["agency_id"].to_numpy(),
-        "rule_id": np.full(size, rule_id, dtype=object),
-        "family": np.full(size, info.family.value, dtype=object),
-        "severity": np.full(size, info.severity.value, dtype=object),
-        "call_id": rows["call_id"].to_numpy(),
-        "agent_id": rows["agent_id"].to_numpy(),
-        "campaign_id": rows["campaign_id"].to_numpy(),
-        "callee_masked": mask_phones(rows["callee_e164"]).to_numpy(),
-        "callee_key": callee_keys.to_numpy(),
-        "start_time": start_text.to_numpy(),
-        "detail": (detail.to_numpy() if isinstance(detail, pd.Series) else np.full(size, detail, dtype=object)),
+    def same(text: str):                      # one text on every row, made by Arrow (not size objects)
+        return pd.Series(pa.repeat(pa.scalar(text, pa.string()), size), dtype="str").array
+
+    return pd.DataFrame({                     # arrays by position, text columns kept as they are
+        "audit_date": same(inputs.audit_date.isoformat()),
+        "agency_id": rows["agency_id"].array,
+        "rule_id": same(rule_id),
+        "family": same(info.family.value),
+        "severity": same(info.severity.value),
+        "call_id": rows["call_id"].array,
+        "agent_id": rows["agent_id"].array,
+        "campaign_id": rows["campaign_id"].array,
+        "callee_masked": mask_phones(rows["callee_e164"]).array,
+        "callee_key": callee_keys.array,
+        "start_time": start_text,
+        "detail": detail.array if isinstance(detail, pd.Series) else same(detail),
         "case_id": case_ids(rows["agency_id"], rule_id, subject),
-        "decision": np.full(size, "", dtype=object),      # accepted / dismissed / disputed: not yet (cases.md §3)
-        "channel": np.full(size, channel, dtype=object),
+        "decision": same(""),                 # accepted / dismissed / disputed: not yet (cases.md §3)
+        "channel": same(channel),
     }).astype("str")
+
+
+def local_start_text(start_utc: pd.Series, zone: str) -> np.ndarray:
+    """Each instant as 'YYYY-MM-DDTHH:MM:SS+08:00' on `zone`'s wall clock, as strftime with %z
+    writes it (the offset's colon added). Formatted by numpy and once per distinct offset: pandas'
+    strftime is Python per value (~7 us a finding). A missing instant (none in validated calls)
+    sends them all to strftime."""
+    utc = start_utc.array.as_unit("ns")
+    wall = utc.tz_convert(zone).tz_localize(None).asi8
+    if utc.isna().any():
+        text = start_utc.dt.tz_convert(zone).dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+        return text.str.replace(r"(\d\d)(\d\d)$", r"\1:\2", regex=True).to_numpy(dtype=object)
+    seconds = wall // 1_000_000_000
+    offsets, which = np.unique((wall - utc.asi8) // 1_000_000_000, return_inverse=True)
+    clock = np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s").astype(object)
+    return clock + np.asarray([_offset_text(int(offset)) for offset in offsets], dtype=object)[which]
+
+
+def _offset_text(seconds: int) -> str:
+    """strftime's %z of a UTC offset in seconds ('+0800', '-0330', '+053328') with the colon
+    as_violations adds before the last two digits ('+08:00', '+0533:28')."""
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("+", seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    digits = f"{hours:02d}{minutes:02d}" + (f"{seconds:02d}" if seconds else "")
+    return f"{sign}{digits[:-2]}:{digits[-2:]}"
 
 
 def ordinal(numbers: pd.Series) -> pd.Series:

@@ -16,6 +16,7 @@ import pyarrow.csv as pa_csv
 from audits.models import TABLE_COLUMNS
 from audits.sample import CONTRACT_COLUMNS
 from audits.sample.writer import xlsx_bytes
+from benchmarks.landing.heavy import withdrawn_assignments
 from benchmarks.landing.plan import PURPOSES, Agency, customer_traits, messy_rng, utc_offset
 from benchmarks.landing.sms import port_numbers
 from benchmarks.landing.text import (
@@ -136,15 +137,19 @@ def write_reference(folder: Path, plan: list[Agency], start: dt.date, days: int,
         older = np.flatnonzero(r.random(m) < 0.10)     # entrusted earlier to the next agency, ended
         other = plan[(a.idx + 1) % len(plan)]
         older_to = since[older] + r.integers(1, 31, older.size)
+        older_from = older_to + r.integers(60, 601, older.size)        # drawn in this order: the same bytes
+        current_to, open_end = (days - 1) + r.integers(1, 121, m), r.random(m) >= 0.03
+        withdrawn = withdrawn_assignments(broken.get(a.agency_id), m)      # end the day before the last day
+        current_to[withdrawn], open_end[withdrawn] = days - 2, False
         files["assignments"].write({
             "agency_id": pa.concat_arrays([pa.repeat(a.agency_id, m), pa.repeat(other.agency_id, older.size)]),
             "campaign_id": pa.array(list(a.campaigns) + [other.campaigns[0]], pa.string()).take(
                 np.concatenate([traits["campaign"], np.full(older.size, len(a.campaigns))])),
             "customer_id": pa.concat_arrays([customer_id, customer_id.take(older)]),
             "phone": pa.concat_arrays([phone, phone.take(older)]),
-            "assigned_from": dates(-np.concatenate([since, older_to + r.integers(60, 601, older.size)])),
-            "assigned_to": dates(np.concatenate([(days - 1) + r.integers(1, 121, m), -older_to]),
-                                 np.concatenate([r.random(m) >= 0.03, np.zeros(older.size, bool)]))})
+            "assigned_from": dates(-np.concatenate([since, older_from])),
+            "assigned_to": dates(np.concatenate([current_to, -older_to]),
+                                 np.concatenate([open_end, np.zeros(older.size, bool)]))})
         registered = traits["consent_kind"] < 7
         if messy:                                      # a bank's register holds most customers: ~0.95 N rows
             registered |= messy.random(m) < MESSY_REGISTER_SHARE
@@ -175,7 +180,8 @@ def write_reference(folder: Path, plan: list[Agency], start: dt.date, days: int,
 def _broken_contract(breakage: str | None, last: dt.date) -> dict[str, str]:
     """The contract fields that make it break on the last day (the day before, it still holds)."""
     before = (last - dt.timedelta(days=1)).isoformat()
-    return {"no_contract": {"contract_end": before}, "nda_expired": {"nda_expiry": before},
+    return {"no_contract": {"contract_end": before}, "contract_lost": {"contract_end": before},
+            "nda_expired": {"nda_expiry": before},
             "licence_expired": {"licence_expiry": before}}.get(breakage, {})
 
 
