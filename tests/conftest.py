@@ -190,6 +190,24 @@ def _frozen_heap():
     yield
 
 
+# --- Great Expectations' verdicts, once per batch content (tests/gx_memo.py) ---------------------
+
+@pytest.fixture(scope="session", autouse=True)
+def _validation_memo():
+    """GX validates each distinct batch once per worker; an equal batch (the same reference tables
+    audit after audit) gets a copy of its result. VALIDATION_MEMO=0 validates every batch."""
+    if os.environ.get("VALIDATION_MEMO", "1") == "0":
+        yield
+        return
+    from audits import validation
+    from tests import gx_memo
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(validation, "_batch_definition", gx_memo.remembering(validation._batch_definition))
+    yield
+    patch.undo()
+
+
 # --- real servers (tests/servers.py), once per session ----------------------------------------
 
 @pytest.fixture(scope="session")
