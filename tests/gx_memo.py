@@ -24,10 +24,12 @@ _results: dict[tuple, dict] = {}
 
 
 def batch_key(table: str, suite, frame, result_format: dict, parameters: dict) -> tuple:
-    """Everything GX's verdict on the batch depends on; the frame by a digest of its pickle (types
-    and values, so that 1 and "1" or None and NaN never meet)."""
+    """Everything GX's verdict on the batch depends on; the suite by a digest of its expectations
+    (never by object identity, which a later suite may reuse), the frame by a digest of its pickle
+    (types and values, so that 1 and "1" or None and NaN never meet)."""
     digest = hashlib.sha256(pickle.dumps(frame, protocol=5)).hexdigest()
-    return (table, id(suite), digest, json.dumps(result_format, sort_keys=True),
+    expectations = hashlib.sha256(json.dumps(suite.to_json_dict(), sort_keys=True, default=str).encode()).hexdigest()
+    return (table, expectations, digest, json.dumps(result_format, sort_keys=True),
             json.dumps(parameters, sort_keys=True, default=repr))
 
 
@@ -70,4 +72,5 @@ def remembering(batch_definition):
     def definition(table: str) -> BatchDefinition:
         return BatchDefinition(batch_definition(table), table)
 
+    definition.__wrapped__ = batch_definition
     return definition
