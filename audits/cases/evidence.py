@@ -21,6 +21,7 @@ from audits.cases.channels import message_excerpts
 from audits.models import CaseLine, Finding
 
 EVIDENCE_PER_CASE = 5         # calls of a case carried as evidence; the rest are counted
+EVIDENCE_CASES = 25           # cases per agency whose calls its page shows: its first with findings today
 _TIER = {"new": 0, "reopened": 0, "open": 1, "quiet": 2, "resolved": 3}
 _SEVERITY = {"critical": 0, "major": 1, "minor": 2}
 FINDING_FIELDS = ("rule_id", "severity", "call_id", "agent_id", "campaign_id", "callee_masked", "callee_key",
@@ -49,9 +50,11 @@ def as_findings(frame: pd.DataFrame) -> list[Finding]:
 
 
 def agency_cases(register: pd.DataFrame, violations: pd.DataFrame, *, per_case: int = EVIDENCE_PER_CASE,
+                 cases_with_evidence: int = EVIDENCE_CASES,
                  messages: pd.DataFrame | None = None) -> dict[str, tuple[CaseLine, ...]]:
-    """agency_id -> its CaseLines in scorecard order, each with the case's first `per_case`
-    findings of the day (violations.csv order: by rule, start time, call id) as evidence; a
+    """agency_id -> its CaseLines in scorecard order; the first `cases_with_evidence` cases of
+    each agency that have findings today carry the case's first `per_case` findings of the day
+    (violations.csv order: by rule, start time, call id) as evidence, the pages show no other; a
     finding on a text quotes a masked excerpt of its message (from `messages`, the day's enriched
     messages; none without them).
     Python objects are built per case and per evidence row only, never per finding."""
@@ -59,8 +62,9 @@ def agency_cases(register: pd.DataFrame, violations: pd.DataFrame, *, per_case: 
         return {}
     ordered = scorecard_order(register)
     evidence: dict[str, list[Finding]] = {}
-    if not violations.empty and per_case > 0:
-        first = violations.groupby("case_id", sort=False).head(per_case)
+    if not violations.empty and per_case > 0 and cases_with_evidence > 0:
+        shown = _first_with_findings(ordered, violations, cases_with_evidence)
+        first = violations[violations["case_id"].isin(shown).to_numpy()].groupby("case_id", sort=False).head(per_case)
         if messages is not None:
             first = first.assign(excerpt=message_excerpts(first, messages))
         for finding in as_findings(first):
@@ -80,6 +84,14 @@ def agency_cases(register: pd.DataFrame, violations: pd.DataFrame, *, per_case: 
             findings_episode=int(row.findings_episode), calls_today=int(row.calls_today), summary=_text(row.summary),
             evidence=tuple(evidence.get(row.case_id, ())), complaints=int(linked)))
     return {agency: tuple(cases) for agency, cases in lines.items()}
+
+
+def _first_with_findings(ordered: pd.DataFrame, violations: pd.DataFrame, count: int) -> np.ndarray:
+    """The case ids of the first `count` cases of each agency (in `ordered`'s order) that have
+    findings in `violations`."""
+    found = ordered["case_id"].isin(pd.unique(violations["case_id"])).to_numpy()
+    rank = pd.Series(found.astype("int64")).groupby(ordered["agency_id"].to_numpy(dtype=object), sort=False).cumsum()
+    return ordered["case_id"].to_numpy(dtype=object)[found & (rank.to_numpy() <= count)]
 
 
 def _complaints(register: pd.DataFrame) -> np.ndarray:
