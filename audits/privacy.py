@@ -244,10 +244,12 @@ def _walk(node, mask, inside: bool = False):
     if isinstance(node, str):
         return mask(node) if inside else node
     if isinstance(node, tuple):
+        if not node:                                            # most cases carry no evidence
+            return node
         items = tuple(_walk(item, mask, inside) for item in node)
         return node if all(a is b for a, b in zip(items, node)) else items
     updates = {}
-    for name in _walked_fields(type(node), inside):
+    for name in _WALKED.get((type(node), inside)) or _walked_fields(type(node), inside):
         value, published = getattr(node, name), inside or name in PUBLISHED_IDS
         if isinstance(value, str):
             new = mask(value) if published else value
