@@ -23,7 +23,7 @@ from audits.rendering.formatting import DASH, Pill, fmt_int, parse_timestamp, se
 
 OVERDUE_DAYS = 7
 CASES_SHOWN = 100             # case lines on a scorecard page; the workbook's Cases sheet lists every one
-GROUP_CASES_SHOWN = 100       # case lines inside one group (agency and rule) of a page
+GROUP_CASES_SHOWN = 25        # case lines inside one group (agency and rule) of a page; the rest are counted
 GROUP_OPEN_UP_TO = 5          # on a scorecard, a group of at most this many cases is shown open
 STATUS_PILLS = {
     "new": Pill("new", "case-new"),
