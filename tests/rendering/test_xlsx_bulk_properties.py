@@ -28,12 +28,13 @@ from openpyxl import Workbook
 from audits.models import Provenance
 from audits.rendering import write_scorecard_workbook
 from audits.rendering.xlsx.bulk import INT, TEXT, TIMESTAMP, add_bulk_rows
-from audits.rendering.xlsx.cells import MAX_CELL_TEXT, clean_text
 from audits.rendering.xlsx.cells import (
     DATETIME_FMT,
     INT_FMT,
+    MAX_CELL_TEXT,
     Rows,
     add_table,
+    clean_text,
     header_cells,
     num_cell,
     safe,
