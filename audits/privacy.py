@@ -10,6 +10,8 @@ import dataclasses
 import hashlib
 import hmac
 import re
+import types
+import typing
 import unicodedata
 from collections.abc import Collection, Iterable
 
@@ -242,11 +244,12 @@ def _walk(node, mask, inside: bool = False):
     if isinstance(node, str):
         return mask(node) if inside else node
     if isinstance(node, tuple):
+        if not node:                                            # most cases carry no evidence
+            return node
         items = tuple(_walk(item, mask, inside) for item in node)
         return node if all(a is b for a, b in zip(items, node)) else items
-    names = _field_names(type(node))
     updates = {}
-    for name in names:
+    for name in _WALKED.get((type(node), inside)) or _walked_fields(type(node), inside):
         value, published = getattr(node, name), inside or name in PUBLISHED_IDS
         if isinstance(value, str):
             new = mask(value) if published else value
@@ -273,6 +276,38 @@ def _field_names(cls: type) -> tuple[str, ...]:
     if cls not in _FIELD_NAMES:
         _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else ()
     return _FIELD_NAMES[cls]
+
+
+_WALKED: dict[tuple[type, bool], tuple[str, ...]] = {}
+_NUMBER_TYPES = frozenset({int, float, bool, type(None)})
+
+
+def _walked_fields(cls: type, inside: bool) -> tuple[str, ...]:
+    """The fields of a dataclass that _walk must read: those whose annotation allows text, a
+    tuple or a dataclass; outside a published field, a field of text alone only when published.
+    A field whose annotation cannot be resolved is read. A scorecard of 150,000 cases walks two
+    fields of each (its subject and its evidence), not seventeen."""
+    key = (cls, inside)
+    if key not in _WALKED:
+        names = _field_names(cls)
+        try:
+            hints = typing.get_type_hints(cls)
+        except Exception:                                       # an annotation that does not resolve: read it all
+            hints = {}
+        _WALKED[key] = tuple(name for name in names if _may_hold_text(hints.get(name), published=inside
+                                                                      or name in PUBLISHED_IDS))
+    return _WALKED[key]
+
+
+def _may_hold_text(hint, *, published: bool) -> bool:
+    """Whether a field so annotated can hold a text _walk masks (None: unknown, so yes)."""
+    if hint is None:
+        return True
+    kinds = set(typing.get_args(hint)) if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union \
+        else {hint}
+    if kinds <= _NUMBER_TYPES:
+        return False
+    return published or not kinds <= _NUMBER_TYPES | {str}
 
 
 _NAME_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,39}")

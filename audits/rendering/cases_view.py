@@ -17,14 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from audits.cases.evidence import EVIDENCE_CASES
 from audits.models import RULES_BY_ID, CaseLine, Finding, Portfolio, agency_file_stem, open_cases_text
 from audits.rendering.formatting import DASH, Pill, fmt_int, parse_timestamp, severity_pill
 
 OVERDUE_DAYS = 7
 CASES_SHOWN = 100             # case lines on a scorecard page; the workbook's Cases sheet lists every one
-GROUP_CASES_SHOWN = 100       # case lines inside one group (agency and rule) of a page
+GROUP_CASES_SHOWN = 25        # case lines inside one group (agency and rule) of a page; the rest are counted
 GROUP_OPEN_UP_TO = 5          # on a scorecard, a group of at most this many cases is shown open
-EVIDENCE_CASES = 25           # cases whose first calls the page shows as evidence
 STATUS_PILLS = {
     "new": Pill("new", "case-new"),
     "reopened": Pill("reopened", "case-reopened"),

@@ -93,7 +93,7 @@ def case_sections(card: Scorecard) -> CaseSections:
     with_evidence = [c for c in today if c.evidence][:EVIDENCE_CASES]
     anchored = {c.case_id for c in with_evidence}
     groups = case_groups(((card.agency_id, c) for c in today), prefix="rule", link=False, evidence=anchored,
-                         more_where="the workbook's Cases sheet lists them all")
+                         more_where="the workbook's Cases sheet and cases.csv list them all")
     groups = _opened(sorted(groups, key=lambda g: _SEVERITY_RANK.get(g.severity.text, 3)))
     by_id = {row.case_id: row for group in groups for row in group.cases}
     evidence = tuple(EvidenceGroup(case=by_id.get(c.case_id) or case_row(c, with_evidence=True),

@@ -86,3 +86,19 @@ def test_an_escalated_case_sorts_first_among_cases_of_its_severity_on_the_scorec
         ("C-new-crit-linked", 1), ("C-new-crit-big", 0), ("C-new-major-linked", 2)]
     assert [line.case_id for line in agency_cases(_register(rows), pd.DataFrame(
         columns=list(VIOLATION_COLUMNS)))["AG01"]][:2] == ["C-new-crit-big", "C-new-crit-linked"]   # no column: none
+
+
+def test_only_the_first_cases_with_findings_today_of_each_agency_carry_evidence():
+    """A page shows the calls of its first cases with findings today (the rest are counted): a day of
+    150,000 customer cases builds evidence for those few cases, not for every finding."""
+    register = _register([_case("C-a1", "new", "critical", 3), _case("C-a2", "new", "major", 2),
+                          _case("C-a-quiet", "quiet", "critical", 0, days_open=3),
+                          _case("C-a3", "open", "minor", 1, days_open=2),
+                          _case("C-b1", "new", "major", 1, agency="AG02")])
+    violations = pd.DataFrame(
+        _findings("C-a1", 3) + _findings("C-a2", 2, rule="FREQ_DAILY_CAP") + _findings("C-a3", 1, rule="FREQ_ROLLING_7D")
+        + _findings("C-b1", 1, agency="AG02", rule="FREQ_DAILY_CAP"), columns=list(VIOLATION_COLUMNS))
+    cases = agency_cases(register, violations, per_case=5, cases_with_evidence=2)
+    assert {c.case_id: len(c.evidence) for c in cases["AG01"]} == {"C-a1": 3, "C-a2": 2, "C-a-quiet": 0, "C-a3": 0}
+    assert {c.case_id: len(c.evidence) for c in cases["AG02"]} == {"C-b1": 1}
+    assert [c.findings_today for c in cases["AG01"]] == [3, 2, 1, 0]      # every case is still listed and counted

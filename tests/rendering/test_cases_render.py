@@ -75,12 +75,12 @@ def test_evidence_is_grouped_under_its_case_with_the_count_of_the_rest(assessed_
     assert 'href="#evidence-C-000000systemic"' in html
 
 
-def test_a_page_lists_at_most_100_cases_of_a_rule_and_evidence_of_25(assessed_card, templates_dir):
+def test_a_page_lists_at_most_25_cases_of_a_rule_and_evidence_of_25(assessed_card, templates_dir):
     many = [_case(f"C-{k:012d}", "new", "major", 40, rule_id="FREQ_DAILY_CAP") for k in range(150)]
     html = render_scorecard_html(_with_cases(assessed_card, many), templates_dir=templates_dir)
     doc = parse(html)
-    assert doc.rows["rule-FREQ_DAILY_CAP-cases"] == 100 + 1      # one group: 100 cases and "and 50 more"
-    assert "and 50 more: the workbook&#39;s Cases sheet lists them all" in html
+    assert doc.rows["rule-FREQ_DAILY_CAP-cases"] == 25 + 1       # one group: 25 cases and "and 125 more"
+    assert "and 125 more: the workbook&#39;s Cases sheet and cases.csv list them all" in html
     assert 'id="rule-FREQ_DAILY_CAP">' in html                   # a large group is closed: one line
     assert doc.rows["evidence-by-case"] == 25 * (1 + 5 + 1)
     assert doc.ids["evidence-note"].startswith("The first calls of the first 25 cases with findings today (of 150)")

@@ -100,9 +100,9 @@ def test_a_burst_at_one_agency_leaves_every_other_agencys_new_critical_groups_on
     assert "751 cases 750 new, 1 reopened" in new[0]
     assert new[1].startswith("AG002") and "CONF_PII_IN_NOTES" in new[1]
     assert "1 case 1 new \u00b7 Agent +86 138****0001" in new[1]              # a group of one names its subject
-    # the burst's group lists its first 100 cases and counts the rest; the small group is open
-    assert found.rows_in["new-AG001-CONF_UNASSIGNED"] == 100 + 1 + 1          # header, 100 cases, "and 651 more"
-    assert "and 651 more" in html
+    # the burst's group lists its first 25 cases and counts the rest; the small group is open
+    assert found.rows_in["new-AG001-CONF_UNASSIGNED"] == 25 + 1 + 1           # header, 25 cases, "and 726 more"
+    assert "and 726 more" in html
     assert 'id="new-AG002-CONF_PII_IN_NOTES">' in html and 'id="new-AG001-CONF_UNASSIGNED">' in html   # one line each
     # overdue critical cases are listed (the accepted one is not), each with its masked subject, days open and an
     # owner column; ten at one agency and rule are one line that opens to them

@@ -31,8 +31,10 @@ from audits.rendering.xlsx.bulk import INT, TEXT, TIMESTAMP, add_bulk_rows
 from audits.rendering.xlsx.cells import (
     DATETIME_FMT,
     INT_FMT,
+    MAX_CELL_TEXT,
     Rows,
     add_table,
+    clean_text,
     header_cells,
     num_cell,
     safe,
@@ -238,3 +240,12 @@ def test_a_number_column_writes_floats_as_they_are_and_nan_or_infinity_as_an_emp
     wb = _workbook(tmp_path, "numbers.xlsx", [(None, 2.5, None, None), (None, math.nan, None, None),
                                               (None, -math.inf, None, None), (None, 7, None, None)], bulk=True)
     assert [wb["Bulk"].cell(row, 2).value for row in range(2, 6)] == [2.5, None, None, 7]
+
+
+@given(st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=40)
+       | st.sampled_from(["plain", "tab\there", "line\nbreak", "\x00\x1f", "\ud800x", "\ufffe\uffff", "x" * 33000]))
+def test_clean_text_replaces_exactly_what_xml_cannot_hold(text):
+    """Its printable fast path against the plain per-character oracle."""
+    illegal = {*map(chr, (*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0xfffe, 0xffff))}
+    expected = "".join("\ufffd" if ch in illegal or 0xd800 <= ord(ch) <= 0xdfff else ch for ch in text)
+    assert clean_text(text) == expected[:MAX_CELL_TEXT]

@@ -88,7 +88,10 @@ _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def clean_text(value: str) -> str:
-    """Text Excel can store: no XML-illegal characters, at most 32,767 characters."""
+    """Text Excel can store: no XML-illegal characters, at most 32,767 characters. A printable
+    text holds none (they are all controls, surrogates or noncharacters): no regex for it."""
+    if value.isprintable():
+        return value[:MAX_CELL_TEXT]
     return _NOT_XML.sub("\ufffd", value)[:MAX_CELL_TEXT]
 
 
