@@ -232,11 +232,15 @@ def _grown(earlier: Ingested, tail: Ingested) -> Ingested:
     """The full read's result from an earlier entry's and the appended rows': rows in file
     order; quarantine rows judged by the suite first, malformed lines last, as a full read
     lists them."""
-    accepted = _concat([earlier.accepted, tail.accepted])
     lines = [frame["reasons"].eq(_MALFORMED).to_numpy(bool) for frame in (earlier.quarantine, tail.quarantine)]
-    quarantine = _concat([earlier.quarantine[~lines[0]], tail.quarantine[~lines[1]],
-                          earlier.quarantine[lines[0]], tail.quarantine[lines[1]]])
     before, added = earlier.files[0], tail.files[0]
+    # A column's type may depend on its values (dates all blank: a coarser unit), so the parts
+    # that had rows to type are concatenated even when none of their rows is kept: their
+    # common type is the one the full read gives the whole column.
+    typed = [before.rows_read > int(lines[0].sum()), added.rows_read > int(lines[1].sum())]
+    accepted = _concat([earlier.accepted, tail.accepted], typed)
+    quarantine = _concat([earlier.quarantine[~lines[0]], tail.quarantine[~lines[1]],
+                          earlier.quarantine[lines[0]], tail.quarantine[lines[1]]], None)
     record = FileRecord(path=before.path, sha256=added.sha256, table=before.table, message=before.message,
                         rows_read=before.rows_read + added.rows_read,
                         rows_accepted=before.rows_accepted + added.rows_accepted,
@@ -248,13 +252,12 @@ def _grown(earlier: Ingested, tail: Ingested) -> Ingested:
     return Ingested(accepted=accepted, quarantine=quarantine, files=[record], dq_results={table: result})
 
 
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Frames of the same columns one after the other, index 0..n-1 (empty ones left out, so
-    that they cannot change a column's type)."""
-    rows = [frame for frame in frames if len(frame)]
-    if not rows:
-        return frames[0].iloc[:0].reset_index(drop=True)
-    return rows[0].reset_index(drop=True) if len(rows) == 1 else pd.concat(rows, ignore_index=True)
+def _concat(frames: list[pd.DataFrame], typed: list[bool] | None) -> pd.DataFrame:
+    """Frames of the same columns one after the other, index 0..n-1: those cut from a typed
+    frame (`typed`; None: those with rows), or the first when none is."""
+    typed = [len(frame) > 0 for frame in frames] if typed is None else typed
+    kept = [frame for frame, was_typed in zip(frames, typed) if was_typed] or frames[:1]
+    return kept[0].reset_index(drop=True) if len(kept) == 1 else pd.concat(kept, ignore_index=True)
 
 
 def _shape(table: str, path: Path, data: bytes, ingested: Ingested) -> dict:
