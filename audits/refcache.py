@@ -50,7 +50,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audits import loaders, store
+from audits import loaders, locks, store
 from audits.config import DEFAULT_MAX_FILE_BYTES, Rulepack
 from audits.ingest import FileRecord, Ingested, judge_reference_table, load_reference_table
 from audits.manifest import open_regular
@@ -88,11 +88,9 @@ def load_reference_cached(store_root: Path, landing: Path, table: str, path: Pat
                                     max_bytes=max_bytes)
     folder = store_root / FOLDER / table
     sha256, earlier = _sha256_and_earlier(data, folder, key)
-    with store.reading(store_root, run_id=run_id, wait_seconds=wait_seconds):
-        cached = _read_entry(folder / _entry_name(sha256, key))
-        grown = None
-        if cached is None and earlier is not None:
-            grown = _read_entry(folder / earlier["name"])
+    cached, grown = _looked_up(store_root, folder / _entry_name(sha256, key),
+                               None if earlier is None else folder / earlier["name"],
+                               run_id=run_id, wait_seconds=wait_seconds)
     if cached is not None:
         return _stamped(cached, audit_date)
     raw = _raw_from(grown, data, path, table) if grown is not None else None
@@ -181,6 +179,17 @@ def _growable_entries(folder: Path, key: str) -> list[dict]:
         if record and record.get("key") == key and record.get("growable"):
             found.append({"name": entry.name, "bytes": record["bytes"], "sha256": record["sha256"]})
     return found
+
+
+def _looked_up(store_root: Path, exact: Path, earlier: Path | None, *, run_id: str, wait_seconds: float):
+    """The entry of the file itself, else that of its earlier version (`earlier`), read under
+    the store's shared lock; (None, None) when the lock is not had in time (read whole)."""
+    try:
+        with store.reading(store_root, run_id=run_id, wait_seconds=wait_seconds):
+            cached = _read_entry(exact)
+            return cached, (_read_entry(earlier) if cached is None and earlier is not None else None)
+    except locks.LockTimeout:
+        return None, None
 
 
 def _read_entry(entry: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict] | None:
@@ -301,7 +310,7 @@ def _write_entry(store_root: Path, folder: Path, name: str, ingested: Ingested, 
                                                  "quarantine.parquet": lambda p: _write_frame(p, quarantine)},
                                  RECORD, document)
             _prune(folder, keep=name)
-    except OSError:
+    except (OSError, locks.LockTimeout):
         pass
 
 

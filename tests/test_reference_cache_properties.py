@@ -115,7 +115,8 @@ def staged_both_ways(config, table, night):
     assert_same(round_trip(config, cached, f"cached{night}"), round_trip(config, full, f"full{night}"))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=max(10, settings.default.max_examples // 4), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(versions())
 def test_table_from_the_store_is_the_full_read(case):
     table, before, after, _change = case
@@ -130,7 +131,8 @@ def test_table_from_the_store_is_the_full_read(case):
         staged_both_ways(dataclasses.replace(config, audit_date=config.audit_date + dt.timedelta(days=1)), table, 2)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=max(6, settings.default.max_examples // 8), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(versions(tables=refcache.GROWABLE_TABLES, changes=("append",), quoting=False)
        .filter(lambda case: len(case[2]) > len(case[1])))
 def test_appended_rows_are_read_alone(case):
