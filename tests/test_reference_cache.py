@@ -156,3 +156,20 @@ def test_store_keeps_the_two_newest_entries_of_a_table(tmp_path):
             handle.write(line)
         staged(dataclasses.replace(config, run_id=f"night{night}"), "consents")
     assert len(list((config.store / "reference" / "consents").iterdir())) == 2
+
+
+def test_store_held_by_another_run_costs_a_full_read_not_a_wait(tmp_path, counted):
+    import fcntl
+
+    from audits import refcache
+    config = consents_landing(tmp_path, CONSENT_HEADER + CONSENT_ROWS)
+    path = config.landing / "reference" / "consents.csv"
+    config.store.mkdir(parents=True)
+    with open(config.store / ".lock", "w") as other_run:
+        fcntl.flock(other_run, fcntl.LOCK_EX)
+        read = refcache.load_reference_cached(config.store, config.landing, "consents", path,
+                                              audit_date=DAY, rulepack=config.rulepack, wait_seconds=0)
+    assert counted["read"] == ["consents"]
+    assert not (config.store / "reference").exists()
+    expected = load_reference_table(config.landing, "consents", path, audit_date=DAY, rulepack=config.rulepack)
+    assert read.accepted.equals(expected.accepted) and read.quarantine.equals(expected.quarantine)
