@@ -102,9 +102,13 @@ def load_reference_cached(store_root: Path, landing: Path, table: str, path: Pat
                  "records": earlier_shape["records"] + raw.rows_read,
                  "clean_end": _ends_between_records(data[earlier_shape["bytes"]:])}
     else:
+        shape = _shape(table, path, data)
+        del data, grown                # the full read reads the file again: hold one copy only
         ingested = load_reference_table(landing, table, path, audit_date=audit_date, rulepack=rulepack,
                                         max_bytes=max_bytes)
-        shape = _shape(table, path, data, ingested)
+        shape["records"] = ingested.files[0].rows_read
+    if ingested.files[0].sha256 != sha256:     # the file changed while it was read: keep nothing
+        return ingested
     _write_entry(store_root, folder, _entry_name(sha256, key), ingested,
                  {**shape, "key": key, "table": table, "source": source, "sha256": sha256},
                  run_id=run_id, wait_seconds=wait_seconds)
@@ -269,14 +273,13 @@ def _concat(frames: list[pd.DataFrame], typed: list[bool] | None) -> pd.DataFram
     return kept[0].reset_index(drop=True) if len(kept) == 1 else pd.concat(kept, ignore_index=True)
 
 
-def _shape(table: str, path: Path, data: bytes, ingested: Ingested) -> dict:
-    """How the file was read, as far as a longer version of it may be read from its end."""
-    record = ingested.files[0]
+def _shape(table: str, path: Path, data: bytes) -> dict:
+    """How the file is read, as far as a longer version of it may be read from its end (its
+    records are counted by the read)."""
     encoding = _encoding(data)
-    growable = (table in GROWABLE_TABLES and path.name.lower().endswith(".csv") and record.status == "ok"
+    growable = (table in GROWABLE_TABLES and path.name.lower().endswith(".csv")
                 and encoding in _GROWABLE_ENCODINGS and data.endswith(b"\n") and _ends_between_records(data))
-    return {"bytes": len(data), "encoding": encoding, "records": record.rows_read, "growable": growable,
-            "clean_end": growable}
+    return {"bytes": len(data), "encoding": encoding, "growable": growable, "clean_end": growable}
 
 
 def _encoding(data: bytes) -> str:
