@@ -3,6 +3,7 @@ files did not change, or only grew, does not read, type and validate millions of
 
     <store>/reference/<table>/<file sha256>-<key>/accepted.parquet    the rows the full read accepts
     <store>/reference/<table>/<file sha256>-<key>/quarantine.parquet  its quarantine rows (audit_date blank)
+    <store>/reference/<table>/<file sha256>-<key>/dq_result.json      its data-quality result
     <store>/reference/<table>/<file sha256>-<key>/entry.json          the record, written last
 
 An entry is what a full read of that landing file gives: accepted rows, quarantine rows and
@@ -40,6 +41,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import json
 import re
 import shutil
 import sys
@@ -202,6 +204,8 @@ def _read_entry(entry: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict] | None:
     record = store.folder_matches(entry, RECORD)
     if record is None:
         return None
+    # the DQ result in a file of its own: its keys in GX's order, as the reports write them
+    record["dq_result"] = json.loads((entry / "dq_result.json").read_text(encoding="utf-8"))
     return _read_frame(entry / "accepted.parquet"), _read_frame(entry / "quarantine.parquet"), record
 
 
@@ -304,13 +308,14 @@ def _write_entry(store_root: Path, folder: Path, name: str, ingested: Ingested, 
     KEPT_ENTRIES and any left half-written. A store that cannot be written only costs the
     next run a full read."""
     shape = {**shape, "growable": bool(shape.get("growable") and shape.get("clean_end"))}
-    document = {**shape, "file": asdict(ingested.files[0]),
-                "dq_result": next(iter(ingested.dq_results.values()))}
+    document = {**shape, "file": asdict(ingested.files[0])}
+    result = json.dumps(next(iter(ingested.dq_results.values())))
     quarantine = ingested.quarantine.assign(audit_date="")
     try:
         with store.writing(store_root, run_id=run_id, wait_seconds=wait_seconds):
             store.replace_folder(folder / name, {"accepted.parquet": lambda p: _write_frame(p, ingested.accepted),
-                                                 "quarantine.parquet": lambda p: _write_frame(p, quarantine)},
+                                                 "quarantine.parquet": lambda p: _write_frame(p, quarantine),
+                                                 "dq_result.json": lambda p: p.write_text(result, encoding="utf-8")},
                                  RECORD, document)
             _prune(folder, keep=name)
     except (OSError, locks.LockTimeout):
