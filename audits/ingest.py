@@ -24,6 +24,7 @@ from audits.loaders import (
     REFERENCE_SUFFIXES,
     ROW,
     FileUnreadable,
+    RawTable,
     find_table_file,
     read_table,
     scan_cdr_folder,
@@ -149,10 +150,18 @@ def load_reference_table(landing: Path, table: str, path: Path, *, audit_date: d
             return optional_unread(landing, table, path, audit_date, str(exc), exc)
         raise CannotAudit(f"Reference table {table} cannot be read: {exc}\n"
                          "Fix or re-export the file; no agency can be audited without it.") from None
+    return judge_reference_table(_source(landing, path), table, raw, sha256, audit_date=audit_date,
+                                 rulepack=rulepack, typing=typing, parameters=parameters)
+
+
+def judge_reference_table(source: str, table: str, raw: RawTable, sha256: str, *, audit_date: dt.date,
+                          rulepack: Rulepack, typing: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                          parameters: dict | None = None) -> Ingested:
+    """A reference table read (`raw`, from the landing file `source` of that sha256) typed and
+    validated: its accepted rows, quarantine rows (stamped `audit_date`), record and DQ result."""
     typed = type_reference(table, raw.frame, bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
     if typing is not None:
         typed = typing(typed)
-    source = path.relative_to(landing).as_posix()
     labels = pd.DataFrame({"source": source, "row_number": typed[ROW]})
     validation = validate_table(typed, table, parameters={"known_timezones": sorted(_ZONES), **(parameters or {})},
                                 row_labels=labels)

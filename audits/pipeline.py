@@ -44,6 +44,7 @@ from audits.loaders import list_cdr_files, list_sms_files, scan_day_folder
 from audits.models import REFERENCE_TABLES
 from audits.pipeline_texts import campaigns_of, day_messages, day_texts, validate_staged_messages, with_texts
 from audits.privacy import key_fingerprint
+from audits.refcache import load_reference_cached
 from audits.report import AuditResult, publish_report, publishing, recover_publishes
 from audits.rules import RuleInputs, rule_groups, run_rules, sort_violations
 from audits.rules.findings import frame_from_ipc, frame_to_ipc
@@ -142,8 +143,9 @@ def stage_reference_tables(config: AuditConfig) -> None:
 
 
 def _stage_reference_table(config: AuditConfig, table: str, path) -> str:
-    ingested = load_reference_table(config.landing, table, path, audit_date=config.audit_date,
-                                    rulepack=config.rulepack, max_bytes=config.max_file_bytes)
+    ingested = load_reference_cached(config.store, config.landing, table, path, audit_date=config.audit_date,
+                                     rulepack=config.rulepack, max_bytes=config.max_file_bytes,
+                                     run_id=config.run_id, wait_seconds=config.lock_wait_seconds)
     WorkDir(config).save_ingested(f"reference/{table}", ingested)
     return table
 
