@@ -1,18 +1,25 @@
 """What ingestion does differently for the agencies' text messages (sms.md §1): the typed
 frame the suite `expectations/sms.json` judges (sms_inputs.type_messages plus its flags), the
 text shown in quarantine only as a masked excerpt, message order, and which contracts expect an
-SMS file. audits.ingest stages, validates and records SMS files with these, as it does CDRs
-(ingest.stage_sms_file, validate_messages, missing_sms_files).
+SMS file; and with them an agency's SMS file staged, the day's SMS files validated and the
+missing ones recorded, through the same stage, validation and file rules as CDRs (audits.ingest,
+ingest_validation).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from audits.loaders import TEXT
+from audits.config import DEFAULT_MAX_FILE_BYTES, Rulepack
+from audits.ingest import stage_file
+from audits.ingest_records import FileRecord, Ingested, StagedFile
+from audits.ingest_validation import DayFiles, validate_files
+from audits.loaders import TEXT, scan_sms_folder
 from audits.privacy import mask_free_text
 from audits.rules.sms_inputs import MESSAGE_COLUMNS, message_order, no_messages, type_messages
 from audits.rules.sms_scope import permits_sms
@@ -70,3 +77,41 @@ def messages_in_order(parts: list[tuple[pd.DataFrame, np.ndarray]]) -> pd.DataFr
     messages = pd.concat(chosen, ignore_index=True)
     return messages.iloc[message_order(messages)].reset_index(drop=True)
 
+
+def stage_sms_file(landing: Path, path: Path, *, others: tuple[Path, ...] = (), agency_id: str, day: dt.date,
+                   local_zone: str, rulepack: Rulepack, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> StagedFile:
+    """Read and type one agency's SMS file as stage_cdr_file does its CDR file (typed:
+    type_sms); a malformed line shows at most a masked excerpt of its text."""
+    def typing(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+        return type_sms(frame, source=source, file_agency_id=agency_id, local_zone=local_zone,
+                        bank_zone=rulepack.bank_timezone, region=rulepack.default_region)
+
+    return stage_file(landing, path, "sms", typing, agency_id=agency_id, day=day, others=others,
+                      max_bytes=max_bytes, masked_line=masked_excerpt)
+
+
+SMS_DAY_FILES = DayFiles("sms", tuple(MESSAGE_COLUMNS), messages_in_order, shown=text_masked, nothing=no_messages)
+
+
+def validate_messages(staged: list[StagedFile], *, day: dt.date,
+                      full_rows: Callable[[int, np.ndarray], pd.DataFrame] | None = None) -> Ingested:
+    """The day's staged SMS files validated (suite `sms`): accepted messages (MESSAGE_COLUMNS,
+    in message order), quarantine rows (source the file's landing path, call_id the
+    message_id, `raw` masked with the text cut to a masked excerpt), one record per file with
+    its rows conserved. `full_rows` as for validate_calls."""
+    return validate_files(staged, SMS_DAY_FILES, day=day, full_rows=full_rows)
+
+
+def missing_sms_files(landing: Path, *, day: dt.date, contracts: pd.DataFrame,
+                      agencies: tuple[str, ...] | None = None) -> list[FileRecord]:
+    """DQ_FILE_MISSING: agencies whose contract in force on the day includes `sms`
+    (contracts.channels) but that delivered no SMS file. None when no contract includes sms
+    (then the day's sms folder may be absent)."""
+    texting = texting_contracts(contracts, day)
+    expected = set(texting.index) if agencies is None else set(texting.index) & set(agencies)
+    delivered = set(scan_sms_folder(landing, day).files)
+    return [FileRecord(path=f"sms/{day.isoformat()}/{agency_id}.csv", sha256="", table="sms",
+                       agency_id=agency_id, status="missing",
+                       message=f"no SMS file delivered for {day.isoformat()} although contract "
+                               f"{texting.loc[agency_id, 'contract_id']} in force includes the sms channel")
+            for agency_id in sorted(expected - delivered)]

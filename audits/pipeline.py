@@ -28,18 +28,15 @@ from audits.config import AuditConfig, ConfigError
 from audits.desk import nightly
 from audits.ingest import (
     Ingested,
-    lean_for_validation,
     load_reference_table,
     missing_files,
-    missing_sms_files,
     reference_paths,
     stage_cdr_file,
-    stage_sms_file,
     stray_files,
     unread_reference_files,
-    validate_calls,
-    validation_columns,
 )
+from audits.ingest_sms import missing_sms_files, stage_sms_file
+from audits.ingest_validation import lean_for_validation, validate_calls, validation_columns
 from audits.loaders import list_cdr_files, list_sms_files, scan_day_folder
 from audits.models import REFERENCE_TABLES
 from audits.pipeline_texts import campaigns_of, day_messages, day_texts, validate_staged_messages, with_texts

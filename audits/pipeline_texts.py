@@ -9,7 +9,8 @@ import datetime as dt
 import pandas as pd
 
 from audits.config import AuditConfig
-from audits.ingest import Ingested, load_reference_table, reference_paths, validate_messages
+from audits.ingest import Ingested, load_reference_table, reference_paths
+from audits.ingest_sms import validate_messages
 from audits.rules.sms_inputs import enrich_messages, no_messages
 from audits.workdir import WorkDir, WorkMissing
 
