@@ -18,20 +18,39 @@ from audits.validation import batch_frame, merge_results, nullity, nullity_only_
 from audits.values import _ZONES
 
 
-def validation_columns() -> list[str]:
-    """The typed columns validate_calls reads of a staged file when its rows all pass: what the
-    suite checks and what the accepted calls keep. Staged files can be loaded with only these
-    (the rest is the raw text a quarantined row shows; see validate_calls' `full_rows`)."""
-    return sorted(set(suite_columns("cdr")) | set(CALL_COLUMNS_KEPT) | {"source", ROW, "file_agency_id"})
+@dataclass(frozen=True)
+class DayFiles:
+    """How the agencies' files of a day of one table are validated: the table (its suite, its
+    row id, ROW_ID_COLUMNS), the typed columns accepted rows keep, how the accepted parts are
+    put in order (`in_order([(frame, positions), ...])`), and how a failing row is shown in
+    quarantine (`shown(rows)`: e.g. a message's text masked further)."""
+
+    table: str
+    kept: tuple[str, ...]
+    in_order: Callable[[list[tuple[pd.DataFrame, np.ndarray]]], pd.DataFrame]
+    shown: Callable[[pd.DataFrame], pd.DataFrame] = lambda rows: rows
+    nothing: Callable[[], pd.DataFrame] = pd.DataFrame        # the accepted rows when no file has any
 
 
-def lean_for_validation(typed: pd.DataFrame) -> pd.DataFrame:
-    """A staged file's typed frame as validate_calls needs it when full_rows is given: text
+CDR_DAY_FILES = DayFiles("cdr", CALL_COLUMNS_KEPT, rows_in_call_order)
+_LABELS = ("source", ROW, "file_agency_id")       # what names a row of a staged file
+
+
+def validation_columns(files: DayFiles = CDR_DAY_FILES) -> list[str]:
+    """The typed columns validate_files reads of a staged file of `files` (CDR by default) when
+    its rows all pass: what the suite checks and what the accepted rows keep. Staged files can
+    be loaded with only these (the rest is the raw text a quarantined row shows; see
+    validate_calls' `full_rows`)."""
+    return sorted(set(suite_columns(files.table)) | set(files.kept) | set(_LABELS))
+
+
+def lean_for_validation(typed: pd.DataFrame, files: DayFiles = CDR_DAY_FILES) -> pd.DataFrame:
+    """A staged file's typed frame as validate_files needs it when full_rows is given: text
     columns the suite reads only for nullity become 1.0/NaN (8 bytes, not the text; the same
     verdicts). Applied per agency file as it is loaded, so the day never holds that text."""
-    keep = set(CALL_COLUMNS_KEPT) | {"source", ROW, "file_agency_id"}
+    keep = set(files.kept) | set(_LABELS)
     lean = typed.copy(deep=False)
-    for column in nullity_only_columns("cdr"):
+    for column in nullity_only_columns(files.table):
         if column in lean and column not in keep and not pd.api.types.is_numeric_dtype(lean[column]):
             lean[column] = nullity(lean[column])
     return lean
@@ -55,22 +74,7 @@ def validate_calls(staged: list[StagedFile], *, day: dt.date,
     validation_columns() (lean_for_validation), and full_rows(i, positions) gives every
     column of those rows of staged[i] for the quarantine.
     """
-    return validate_files(staged, DayFiles("cdr", CALL_COLUMNS_KEPT, rows_in_call_order), day=day,
-                          full_rows=full_rows, chunk_rows=chunk_rows)
-
-
-@dataclass(frozen=True)
-class DayFiles:
-    """How the agencies' files of a day of one table are validated: the table (its suite, its
-    row id, ROW_ID_COLUMNS), the typed columns accepted rows keep, how the accepted parts are
-    put in order (`in_order([(frame, positions), ...])`), and how a failing row is shown in
-    quarantine (`shown(rows)`: e.g. a message's text masked further)."""
-
-    table: str
-    kept: tuple[str, ...]
-    in_order: Callable[[list[tuple[pd.DataFrame, np.ndarray]]], pd.DataFrame]
-    shown: Callable[[pd.DataFrame], pd.DataFrame] = lambda rows: rows
-    nothing: Callable[[], pd.DataFrame] = pd.DataFrame        # the accepted rows when no file has any
+    return validate_files(staged, CDR_DAY_FILES, day=day, full_rows=full_rows, chunk_rows=chunk_rows)
 
 
 def validate_files(staged: list[StagedFile], files: DayFiles, *, day: dt.date,
