@@ -28,6 +28,9 @@ def with_texts_and_last_contact(register: pd.DataFrame, complaints: pd.DataFrame
     enriched messages (message_id, agency_id, customer_e164, sent_utc, is_mt); `window_calls`:
     the window's calls per (call_date, callee_number, agency_id), for a last call of an earlier day."""
     asked = complaints[["complaint_id", "phone_e164", "received_utc"]].rename(columns={"phone_e164": "number"})
+    # only the contacts of the complaints' numbers can link (the day's calls and texts are millions)
+    messages = messages[messages["customer_e164"].isin(asked["number"]).to_numpy(bool)]
+    calls = None if calls is None else calls[calls["callee_e164"].isin(asked["number"]).to_numpy(bool)]
     texts = _contacts(messages[messages["is_mt"].to_numpy(bool)], "sms", "message_id", "customer_e164", "sent_utc")
     today = pd.concat([_contacts(calls, "call", "call_id", "callee_e164", "start_utc"), texts], ignore_index=True)
     sent = asked.merge(texts, on="number", how="inner")

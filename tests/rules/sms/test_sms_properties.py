@@ -356,3 +356,27 @@ def test_opt_outs_among_a_day_equal_the_oracle(base, messages):
     expected = [(int(m["customer_e164"][1:]), m["sent_utc"], m["agency_id"], m["message_id"])
                 for m in records(messages) if oracle_opt_out(m)]
     assert list(found.itertuples(index=False, name=None)) == expected
+
+
+@given(message_days(), call_days(), st.booleans(), st.booleans(), st.data())
+def test_contacts_of_lists_both_channels_in_cross_channel_order(base, messages, calls, shuffle_calls,
+                                                               shuffle_texts, data):
+    """Each channel in its own order (merged on the instant) or not (sorted on every key): one
+    row per call and message, in (instant, calls first, agency_id, id) order, labels kept."""
+    enriched = MessageInputs.of_day(messages, base.campaigns, base.rulepack).messages
+    enriched.index = pd.Index(range(7, 7 + 5 * len(enriched), 5), dtype="int64")
+    if shuffle_calls:
+        calls = calls.iloc[data.draw(st.permutations(range(len(calls))))]
+    if shuffle_texts:
+        enriched = enriched.iloc[data.draw(st.permutations(range(len(enriched))))]
+    contacts = contacts_of(calls, enriched)
+    expected = sorted([(event_key(c["start_utc"], "call", c["agency_id"], c["call_id"]), "call", c["number"],
+                        c["purpose_id"], c["agency_id"], c["call_id"], row) for row, c in zip(calls.index, plain(calls))]
+                      + [(event_key(m["sent_utc"], "sms", m["agency_id"], m["message_id"]), "sms", m["number"],
+                          m["purpose_id"], m["agency_id"], m["message_id"], row)
+                         for row, m in zip(enriched.index, plain(enriched))])
+    assert list(contacts.index) == list(range(len(expected)))
+    assert [(c, n, p, a, i, r) for c, n, p, a, i, r in zip(contacts["channel"], contacts["number"],
+            contacts["purpose_id"], contacts["agency_id"], contacts["contact_id"], contacts["row"])] \
+        == [key[1:] for key in expected]
+    assert contacts["agency_id"].dtype == TEXT and contacts["contact_id"].dtype == TEXT
