@@ -28,18 +28,15 @@ from audits.config import AuditConfig, ConfigError
 from audits.desk import nightly
 from audits.ingest import (
     Ingested,
-    lean_for_validation,
     load_reference_table,
     missing_files,
-    missing_sms_files,
     reference_paths,
     stage_cdr_file,
-    stage_sms_file,
     stray_files,
     unread_reference_files,
-    validate_calls,
-    validation_columns,
 )
+from audits.ingest_sms import missing_sms_files, stage_sms_file
+from audits.ingest_validation import lean_for_validation, validate_calls, validation_columns
 from audits.loaders import list_cdr_files, list_sms_files, scan_day_folder
 from audits.models import REFERENCE_TABLES
 from audits.pipeline_texts import campaigns_of, day_messages, day_texts, validate_staged_messages, with_texts
@@ -49,7 +46,7 @@ from audits.report import AuditResult, publish_report, publishing, recover_publi
 from audits.rules import RuleInputs, rule_groups, run_rules, sort_violations
 from audits.rules.findings import frame_from_ipc, frame_to_ipc
 from audits.rules.inputs import compact_history, enrich_calls
-from audits.rules.sms_inputs import MessageInputs, enrich_messages, no_messages, opt_outs_of
+from audits.rules.sms_inputs import MessageInputs, enrich_messages, no_messages, opt_outs_among, opt_outs_of
 from audits.rules.sms_scope import permits_calls
 from audits.signals import daily as warning_signals
 from audits.signals.complaints import complaint_signals
@@ -231,7 +228,7 @@ def stage_day(config: AuditConfig) -> None:
         texts = validate_staged_messages(work, config.audit_date)
         texts.files += missing_sms_files(config.landing, day=config.audit_date, contracts=contracts,
                                          agencies=config.agencies)
-        opt_outs = opt_outs_of(enrich_messages(texts.accepted, campaigns, config.rulepack.sms))
+        opt_outs = opt_outs_among(texts.accepted, campaigns, config.rulepack.sms)
         store.write_day(config.store, config.audit_date, today.accepted if not today.accepted.empty else _no_calls(),
                         messages=texts.accepted, opt_outs=opt_outs,
                         run_id=config.run_id, wait_seconds=config.lock_wait_seconds)   # an empty day too
@@ -303,10 +300,11 @@ def stage_publish(config: AuditConfig) -> AuditResult:
     work = WorkDir(config)
     with publishing(config), work.in_use():
         reference = {t: work.load_ingested(f"reference/{t}") for t in REFERENCE_TABLES}
-        today = with_texts(work.load_ingested("day"), day_texts(work))
+        texts = day_texts(work)
+        today = with_texts(work.load_ingested("day"), texts)
         same_key_throughout(work.load_json("violations.keys"), config)
         calls = day_calls(work, reference["campaigns"].accepted, config)
-        messages = day_messages(work, reference["campaigns"].accepted, config)
+        messages = day_messages(texts, reference["campaigns"].accepted, config)
         messages = messages if not messages.empty else None            # no texts: outputs as before them
         day_cases = cases_of_day(config, work.load_frame("violations"), calls,     # decisions applied
                                  messages=messages, not_assessed=not_assessed_agencies(today.files),

@@ -5,18 +5,24 @@ for publishing, and listed with the calls' files in the report."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pandas as pd
 
 from audits.config import AuditConfig
-from audits.ingest import Ingested, load_reference_table, reference_paths, validate_messages
+from audits.ingest import Ingested, load_reference_table, reference_paths
+from audits.ingest_sms import SMS_DAY_FILES, validate_messages
+from audits.ingest_validation import lean_for_validation, validation_columns
 from audits.rules.sms_inputs import enrich_messages, no_messages
 from audits.workdir import WorkDir, WorkMissing
 
 
 def validate_staged_messages(work: WorkDir, day: dt.date) -> Ingested:
-    """The staged SMS files of the work directory validated (accepted: MESSAGE_COLUMNS)."""
-    accepted = validate_messages(work.load_staged(table="sms"), day=day)
+    """The staged SMS files of the work directory, loaded lean and validated (accepted:
+    MESSAGE_COLUMNS); every column is read back only for quarantined rows."""
+    staged = work.load_staged(validation_columns(SMS_DAY_FILES), partial(lean_for_validation, files=SMS_DAY_FILES),
+                              table="sms")
+    accepted = validate_messages(staged, day=day, full_rows=partial(work.staged_rows, table="sms"))
     if accepted.accepted.empty:
         accepted.accepted = no_messages()
     return accepted
@@ -30,10 +36,10 @@ def day_texts(work: WorkDir) -> Ingested:
         return Ingested(accepted=no_messages(), quarantine=pd.DataFrame(), files=[], dq_results={})
 
 
-def day_messages(work: WorkDir, campaigns: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
-    """The day's accepted text messages enriched (sms_inputs.enrich_messages), as publishing
-    hands them on."""
-    accepted = day_texts(work).accepted
+def day_messages(texts: Ingested, campaigns: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
+    """The day's accepted text messages (`texts`: day_texts) enriched (sms_inputs.enrich_messages),
+    as publishing hands them on."""
+    accepted = texts.accepted
     return enrich_messages(accepted if not accepted.empty else no_messages(), campaigns, config.rulepack.sms)
 
 

@@ -47,15 +47,12 @@ from audits import atomic, locks
 from audits.config import Rulepack
 from audits.ingest import CannotAudit
 from audits.manifest import sha256_path
-from audits.models import PURPOSES
 from audits.phones import e164_integers
+from audits.rules.sms_history import STORED_HISTORY_COLUMNS, compact_message_history
 from audits.rules.sms_inputs import (
-    ATTEMPT_STATUSES,
     MESSAGE_COLUMNS,
-    MESSAGE_HISTORY_COLUMNS,
     OPT_OUT_COLUMNS,
     message_order,
-    no_message_history,
     no_messages,
     no_opt_outs,
 )
@@ -67,6 +64,7 @@ STORED_COLUMNS = ("call_id", "agency_id", "agent_id", "campaign_id", "caller_e16
 # What the history rules read of earlier days (callee_number: the E.164 digits as int64).
 HISTORY_COLUMNS = ("callee_number", "start_utc", "campaign_id", "disposition_code", "outcome_code")
 _CODED = ("campaign_id", "disposition_code", "outcome_code")      # few distinct values: read as dictionaries
+_CODED_TEXTS = ("campaign_id", "direction_code", "status_code")    # the same of stored messages
 REFUSAL_COLUMNS = ("callee_e164", "start_utc", "agency_id", "call_id")
 FILES = {"calls": "calls.parquet", "refusals": "refusals.parquet", "messages": "messages.parquet",
          "opt_outs": "opt_outs.parquet"}
@@ -373,29 +371,20 @@ def read_message_history(store: Path, day: dt.date, campaigns: pd.DataFrame, rul
     the `sms.contact_window_days` - 1 days before `day`, purposes as of today's `campaigns` (as
     the calls' history), each day's messages checked against its record first (StoreError on a
     mismatch); a day stored before the store kept texts has none. The days read are appended to
-    `read` ({date, path, rows, sha256}) when given."""
+    `read` ({date, path, rows, sha256}) when given. Read as Arrow (the coded columns as
+    dictionaries) and compacted by sms_inputs.compact_message_history."""
     window = rulepack.sms.contact_window_days
     days = [day - dt.timedelta(days=n) for n in range(window - 1, 0, -1)]
-    purposes = campaigns.drop_duplicates("campaign_id").set_index("campaign_id")["purpose_code"]
-    purpose_ids = {p: i for i, p in enumerate(PURPOSES)}
-    frames = [no_message_history()]
     with reading(store):
         checked = [entry for entry in in_threads(lambda earlier: _check_day(store, earlier, MESSAGE_KINDS), days)
                    if entry is not None]
-        for entry in checked:
-            earlier = dt.date.fromisoformat(entry["date"])
-            table = pq.read_table(entry["path"], columns=["customer_e164", "sent_utc", "campaign_id",
-                                                          "direction_code", "status_code"])
-            frame = table.to_pandas()
-            frames.append(pd.DataFrame({
-                "number": e164_integers(frame["customer_e164"]), "sent_utc": frame["sent_utc"],
-                "days_ago": np.full(len(frame), (day - earlier).days, dtype="int16"),
-                "purpose_id": frame["campaign_id"].map(purposes).map(purpose_ids).fillna(-1).to_numpy("int8"),
-                "is_attempt": ((frame["direction_code"] == "MT") & frame["status_code"].isin(ATTEMPT_STATUSES))
-                .fillna(False).to_numpy(bool)}))
+        tables = [((day - dt.date.fromisoformat(entry["date"])).days,
+                   pq.read_table(entry["path"], columns=list(STORED_HISTORY_COLUMNS),
+                                 read_dictionary=list(_CODED_TEXTS)))
+                  for entry in checked]
     if read is not None:
         read.extend(checked)
-    return pd.concat(frames, ignore_index=True)[list(MESSAGE_HISTORY_COLUMNS)]
+    return compact_message_history(tables, campaigns)
 
 
 def read_opt_outs_before(store: Path, day: dt.date) -> pd.DataFrame:

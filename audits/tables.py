@@ -162,14 +162,19 @@ def rows_in_call_order(parts: list[tuple[pd.DataFrame, np.ndarray]]) -> pd.DataF
 
 def in_call_order(calls: pd.DataFrame) -> bool:
     """Whether the rows are already in call order (one vectorised pass over adjacent rows)."""
-    if len(calls) < 2:
-        return True
-    keys = [pa.array(calls[name]) for name in _CALL_ORDER]
+    return len(calls) < 2 or keys_ascending([pa.array(calls[name]) for name in _CALL_ORDER])
+
+
+def keys_ascending(keys: list[pa.Array]) -> bool:
+    """Whether rows whose sort keys are `keys` (first key first, each an array of the rows'
+    values) are already in ascending order with no key null (one pass over adjacent rows)."""
+    if len(keys[0]) < 2:
+        return not any(key.null_count for key in keys)
     if any(key.null_count for key in keys):
         return False
     before, after = [key[:-1] for key in keys], [key[1:] for key in keys]
-    ordered = pc.less_equal(before[2], after[2])                  # from the last key to the first
-    for k in (1, 0):
+    ordered = pc.less_equal(before[-1], after[-1])                  # from the last key to the first
+    for k in range(len(keys) - 2, -1, -1):
         ordered = pc.or_(pc.less(before[k], after[k]), pc.and_(pc.equal(before[k], after[k]), ordered))
     return bool(pc.all(ordered).as_py())
 

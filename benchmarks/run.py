@@ -39,7 +39,8 @@ sys.path.insert(0, str(REPO))
 from audits import store  # noqa: E402
 from audits.cases.daily import record_cases  # noqa: E402
 from audits.config import AuditConfig  # noqa: E402
-from audits.ingest import lean_for_validation, missing_files, validate_calls, validation_columns  # noqa: E402
+from audits.ingest import missing_files  # noqa: E402
+from audits.ingest_validation import lean_for_validation, validate_calls, validation_columns  # noqa: E402
 from audits.loaders import list_cdr_files  # noqa: E402
 from audits.models import REFERENCE_TABLES, Portfolio, Provenance  # noqa: E402
 from audits.pipeline import (  # noqa: E402

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from audits.loaders import TEXT
 from audits.rules.grouping import group_keys, running_sum_before
+from audits.tables import keys_ascending
 
 CHANNELS = ("call", "sms")
 CONTACT_COLUMNS = ("channel", "number", "purpose_id", "instant", "agency_id", "contact_id", "row")
@@ -30,15 +31,28 @@ def contacts_of(calls: pd.DataFrame, messages: pd.DataFrame) -> pd.DataFrame:
             "number": frame["number"].to_numpy("int64"),
             "purpose_id": frame["purpose_id"].to_numpy("int8"),
             "instant": frame[instant].array.as_unit("ns"),
-            "agency_id": frame["agency_id"].to_numpy(),
-            "contact_id": frame[contact_id].to_numpy(),
+            "agency_id": frame["agency_id"].astype(TEXT).array,
+            "contact_id": frame[contact_id].astype(TEXT).array,
             "row": frame.index.to_numpy(),
         })
-    both = pd.concat([part(calls, "call", "start_utc", "call_id"), part(messages, "sms", "sent_utc", "message_id")],
-                     ignore_index=True)
-    for name in ("agency_id", "contact_id"):
-        both[name] = both[name].astype(TEXT)
-    return both.iloc[cross_channel_order(both)].reset_index(drop=True)
+    parts = [part(calls, "call", "start_utc", "call_id"), part(messages, "sms", "sent_utc", "message_id")]
+    both = pd.concat(parts, ignore_index=True)
+    return both.iloc[merged_order(parts) if all(map(in_own_order, parts))
+                     else cross_channel_order(both)].reset_index(drop=True)
+
+
+def in_own_order(part: pd.DataFrame) -> bool:
+    """Whether one channel's contacts are in its own order (instant, agency_id, contact_id),
+    none without an instant: the order calls and messages are enriched in."""
+    return keys_ascending([pa.array(part[name]) for name in ("instant", "agency_id", "contact_id")])
+
+
+def merged_order(parts: list[pd.DataFrame]) -> np.ndarray:
+    """cross_channel_order of the channels' contacts concatenated in CHANNELS order, each part in
+    its own order (in_own_order): a stable sort on the instant alone keeps, at one instant, calls
+    before messages and each channel's agency_id, contact_id order."""
+    instants = np.concatenate([part["instant"].to_numpy("datetime64[ns]").view("int64") for part in parts])
+    return np.argsort(instants, kind="stable")
 
 
 def cross_channel_order(frame: pd.DataFrame) -> np.ndarray:

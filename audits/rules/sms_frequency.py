@@ -92,7 +92,9 @@ def contacts_over_rolling_cap(inputs: RuleInputs) -> pd.DataFrame:
     def earlier(history: pd.DataFrame) -> np.ndarray:
         return number_purpose_keys(history, counted(history) & (history["days_ago"].to_numpy() <= window - 1))
 
-    contacts = contacts_of(calls[counted(calls)], messages[counted(messages)])
+    keys = ["number", "purpose_id", "agency_id"]               # only what contacts_of reads is taken
+    contacts = contacts_of(calls.loc[counted(calls), [*keys, "start_utc", "call_id"]],
+                           messages.loc[counted(messages), [*keys, "sent_utc", "message_id"]])
     position, before_today = contact_ordinals(contacts, np.concatenate(
         [earlier(inputs.history), earlier(inputs.sms.history)]))
     cap = caps[contacts["purpose_id"].to_numpy("int64") + 1]

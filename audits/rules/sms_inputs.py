@@ -59,19 +59,24 @@ def type_messages(frame: pd.DataFrame, *, local_zone: str, bank_zone: str, regio
 
     sent_at without an offset is local time in `local_zone` (the agency's); a bad value is
     null (validation quarantines the row)."""
-    typed = pd.DataFrame(index=frame.index)
-    for name in ("message_id", "agency_id", "agent_id", "campaign_id", "text"):
-        typed[name] = frame[name].astype(TEXT)
+    return pd.DataFrame(typed_message_columns(frame, local_zone=local_zone, bank_zone=bank_zone, region=region),
+                        index=frame.index, copy=False)
+
+
+def typed_message_columns(frame: pd.DataFrame, *, local_zone: str, bank_zone: str, region: str) -> dict[str, pd.Series]:
+    """type_messages' columns (MESSAGE_COLUMNS, in that order), each a Series on frame's index."""
+    typed = {name: frame[name].astype(TEXT) for name in ("message_id", "agency_id", "agent_id", "campaign_id")}
     typed["direction_code"] = frame["direction"].str.strip().str.upper().astype(TEXT)
     typed["sender_digits"] = sender_digits(frame["sender"])
     typed["customer_e164"] = normalise_phones(frame["customer_number"], region)
     typed["sent_utc"] = parse_timestamps(frame["sent_at"], local_zone)
     typed["sent_date"] = local_dates(typed["sent_utc"], bank_zone)
     typed["status_code"] = frame["status"].str.strip().str.upper().astype(TEXT)
+    typed["text"] = frame["text"].astype(TEXT)
     zones = frame["customer_tz"]
     known = [z for z in zones.dropna().unique() if is_timezone(z)]
     typed["customer_zone"] = zones.where(zones.isin(known)).astype(TEXT)
-    return typed[list(MESSAGE_COLUMNS)]
+    return {name: typed[name] for name in MESSAGE_COLUMNS}
 
 
 # White space as str.isspace has it (after NFKC, which makes most wide spaces ' '), and dashes.
@@ -80,13 +85,19 @@ _SPACES_AND_DASHES = r"[\t-\r\x{1c}-\x{1f}\x{85}\p{Z}\-]+"
 
 def sender_digits(values: pd.Series) -> pd.Series:
     """A port as compared (sms.md §1): NFKC, white space and dashes dropped, then a leading '+';
-    never validated as a phone number. Null for a blank value."""
-    text = pa.array(values.astype(TEXT), type=pa.string())
+    never validated as a phone number. Null for a blank value. An agency writes a few ports
+    many times: each distinct value is read once."""
+    written = pc.dictionary_encode(pa.array(values.astype(TEXT), type=pa.string()))
+    return pd.Series(pd.array(pc.take(_port_digits(written.dictionary), written.indices), dtype=TEXT),
+                     index=values.index)
+
+
+def _port_digits(text: pa.Array) -> pa.Array:
+    """sender_digits of each value of an Arrow text array."""
     text = pc.utf8_normalize(text, "NFKC")
     text = pc.replace_substring_regex(text, _SPACES_AND_DASHES, "")
     text = pc.replace_substring_regex(text, r"^\+", "")
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-    return pd.Series(pd.array(text, dtype=TEXT), index=values.index)
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
 
 
 def message_order(messages: pd.DataFrame) -> np.ndarray:
@@ -136,6 +147,13 @@ def is_opt_out_text(text: str, keywords: frozenset[str]) -> bool:
 def opt_outs_of(messages: pd.DataFrame) -> pd.DataFrame:
     """The opt-outs (OPT_OUT_COLUMNS) among enriched messages, as the store keeps them."""
     return messages.loc[messages["is_opt_out"].to_numpy(), list(OPT_OUT_COLUMNS)].reset_index(drop=True)
+
+
+def opt_outs_among(messages: pd.DataFrame, campaigns: pd.DataFrame, settings: SmsSettings) -> pd.DataFrame:
+    """The opt-outs among typed messages (MESSAGE_COLUMNS), as opt_outs_of their enrichment
+    gives them, enriching only the replies (MO rows): the rest cannot opt out."""
+    replies = messages[(messages["direction_code"] == "MO").fillna(False).to_numpy(bool)]
+    return opt_outs_of(enrich_messages(replies, campaigns, settings))
 
 
 def message_history_of(messages: pd.DataFrame, days_ago: int) -> pd.DataFrame:

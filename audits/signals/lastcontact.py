@@ -34,6 +34,10 @@ def with_texts_and_last_contact(register: pd.DataFrame, complaints: pd.DataFrame
     of an earlier day; `earlier_texts`: the texts sent to the complaining numbers on the earlier
     days of the window (store.read_texts_to)."""
     asked = complaints[["complaint_id", "phone_e164", "received_utc"]].rename(columns={"phone_e164": "number"})
+    # only the contacts of the complaints' numbers can link (the day's calls and texts are millions)
+    if messages is not None:
+        messages = messages[messages["customer_e164"].isin(asked["number"]).to_numpy(bool)]
+    calls = None if calls is None else calls[calls["callee_e164"].isin(asked["number"]).to_numpy(bool)]
     mt = None if messages is None else messages[messages["is_mt"].to_numpy(bool)]
     texts = pd.concat([_contacts(mt, "sms", "message_id", "customer_e164", "sent_utc"),
                        _contacts(earlier_texts, "sms", "message_id", "customer_e164", "sent_utc")],

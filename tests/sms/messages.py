@@ -1,6 +1,6 @@
 """Literal SMS files for the ingestion tests: message rows as an agency delivers them, written
 as CSV (any encoding), .csv.gz or Parquet under `<landing>/sms/<D>/`, and staged/validated
-through audits.ingest as the pipeline does."""
+through audits.ingest_sms as the pipeline does."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audits import ingest
+from audits import ingest, ingest_sms
 from audits.models import TABLE_COLUMNS
 from audits.rulepack import load_rulepack
 from tests.landing import CUSTOMER, DAY, OTHER
@@ -73,8 +73,8 @@ def write_sms(landing: Path, rows: list[dict], *, agency_id: str = "AG01", form:
 def stage(landing: Path, path: Path, agency_id: str = "AG01", *, others: tuple[Path, ...] = (),
           max_bytes: int | None = None, day: dt.date = DAY) -> ingest.StagedFile:
     kwargs = {} if max_bytes is None else {"max_bytes": max_bytes}
-    return ingest.stage_sms_file(landing, path, others=others, agency_id=agency_id, day=day, local_zone=ZONE,
-                                 rulepack=PACK, **kwargs)
+    return ingest_sms.stage_sms_file(landing, path, others=others, agency_id=agency_id, day=day, local_zone=ZONE,
+                                     rulepack=PACK, **kwargs)
 
 
 def ingest_day(landing: Path, day: dt.date = DAY, **kwargs) -> ingest.Ingested:
@@ -83,7 +83,7 @@ def ingest_day(landing: Path, day: dt.date = DAY, **kwargs) -> ingest.Ingested:
 
     staged = [stage(landing, paths[0], agency_id, others=paths[1:], day=day, **kwargs)
               for agency_id, paths in sorted(scan_sms_folder(landing, day).files.items())]
-    return ingest.validate_messages(staged, day=day)
+    return ingest_sms.validate_messages(staged, day=day)
 
 
 def reasons_by_id(ingested: ingest.Ingested) -> dict[str, str]:

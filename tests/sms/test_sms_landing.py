@@ -11,8 +11,9 @@ import os
 import pandas as pd
 import pytest
 
-from audits.ingest import missing_sms_files, stray_files
-from audits.ingest import validate_messages as validate
+from audits.ingest import stray_files
+from audits.ingest_sms import missing_sms_files
+from audits.ingest_sms import validate_messages as validate
 from audits.loaders import list_sms_files, scan_sms_folder
 from audits.models import QUARANTINE_COLUMNS, TABLE_COLUMNS
 from audits.rules.sms_inputs import MESSAGE_COLUMNS

@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.ingest import type_sms
+from audits.ingest_sms import type_sms
 from audits.models import QUARANTINE_COLUMNS
 from audits.validation import load_suite_document, nullity_only_columns, prepare, suite_columns
 from tests.landing import CUSTOMER, DAY, OTHER

@@ -30,7 +30,14 @@ from audits.rules.sms_frequency import (
     messages_outside_hours,
     messages_over_daily_cap,
 )
-from audits.rules.sms_inputs import MESSAGE_COLUMNS, MessageInputs, no_message_history, opt_out_replies, sender_digits
+from audits.rules.sms_inputs import (
+    MESSAGE_COLUMNS,
+    MessageInputs,
+    no_message_history,
+    opt_out_replies,
+    opt_outs_among,
+    sender_digits,
+)
 from audits.rules.sms_scope import messages_from_unregistered_senders
 from audits.rules.sms_texts import marketing_without_opt_out_text, messages_without_signature
 from tests.rules.helpers import iso, two_agencies
@@ -314,14 +321,15 @@ def oracle_digits(written: str) -> str | None:
     return text or None
 
 
-@given(st.lists(st.one_of(st.sampled_from(SENDERS), st.text(alphabet="+- 0１9\u3000\u2028\u0085\u00a0\t", max_size=8)),
-                max_size=12), st.data())
+@given(st.lists(st.one_of(st.none(), st.sampled_from(SENDERS),
+                          st.text(alphabet="+- 0１9\u3000\u2028\u0085\u00a0\t", max_size=8)), max_size=12), st.data())
 def test_sender_digits_equal_the_oracle(written, data):
+    """Each distinct port is read once: repeated, blank and missing values, any index."""
     labels = data.draw(st.permutations(range(5, 5 + 2 * len(written), 2))) if written else []
     values = pd.Series(written, index=pd.Index(list(labels), dtype="int64"), dtype=TEXT)
     result = sender_digits(values)
     assert list(result.index) == list(values.index)
-    assert [None if pd.isna(v) else v for v in result] == [oracle_digits(w) for w in written]
+    assert [None if pd.isna(v) else v for v in result] == [None if w is None else oracle_digits(w) for w in written]
 
 
 @given(message_days())
@@ -338,3 +346,37 @@ def test_opt_out_replies_equal_the_oracle(texts, data):
     values = pd.Series(texts, index=pd.Index(list(labels), dtype="int64"), dtype=TEXT)
     expected = [t is not None and (folded(t) in KEYWORDS or "退订" in folded(t)) for t in texts]
     assert opt_out_replies(values, frozenset(KEYWORDS)).tolist() == expected
+
+
+@given(message_days())
+def test_opt_outs_among_a_day_equal_the_oracle(base, messages):
+    """The opt-outs the store keeps of a day, only its replies enriched: every MO that opts out,
+    in message order."""
+    found = opt_outs_among(messages, base.campaigns, base.rulepack.sms)
+    expected = [(int(m["customer_e164"][1:]), m["sent_utc"], m["agency_id"], m["message_id"])
+                for m in records(messages) if oracle_opt_out(m)]
+    assert list(found.itertuples(index=False, name=None)) == expected
+
+
+@given(message_days(), call_days(), st.booleans(), st.booleans(), st.data())
+def test_contacts_of_lists_both_channels_in_cross_channel_order(base, messages, calls, shuffle_calls,
+                                                               shuffle_texts, data):
+    """Each channel in its own order (merged on the instant) or not (sorted on every key): one
+    row per call and message, in (instant, calls first, agency_id, id) order, labels kept."""
+    enriched = MessageInputs.of_day(messages, base.campaigns, base.rulepack).messages
+    enriched.index = pd.Index(range(7, 7 + 5 * len(enriched), 5), dtype="int64")
+    if shuffle_calls:
+        calls = calls.iloc[data.draw(st.permutations(range(len(calls))))]
+    if shuffle_texts:
+        enriched = enriched.iloc[data.draw(st.permutations(range(len(enriched))))]
+    contacts = contacts_of(calls, enriched)
+    expected = sorted([(event_key(c["start_utc"], "call", c["agency_id"], c["call_id"]), "call", c["number"],
+                        c["purpose_id"], c["agency_id"], c["call_id"], row) for row, c in zip(calls.index, plain(calls))]
+                      + [(event_key(m["sent_utc"], "sms", m["agency_id"], m["message_id"]), "sms", m["number"],
+                          m["purpose_id"], m["agency_id"], m["message_id"], row)
+                         for row, m in zip(enriched.index, plain(enriched))])
+    assert list(contacts.index) == list(range(len(expected)))
+    assert [(c, n, p, a, i, r) for c, n, p, a, i, r in zip(contacts["channel"], contacts["number"],
+            contacts["purpose_id"], contacts["agency_id"], contacts["contact_id"], contacts["row"])] \
+        == [key[1:] for key in expected]
+    assert contacts["agency_id"].dtype == TEXT and contacts["contact_id"].dtype == TEXT
