@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from audits.cases.lifecycle import STATUSES
 from audits.cases.lookup import NoCases, case_history, register_as_of
 from audits.cases.text import history_table, register_table, terminal_frame
-from audits.clihelp import PROGRAM_EPILOG, HelpFormatter, add_command
+from audits.cli_help import PROGRAM_EPILOG, HelpFormatter, add_command
 from audits.config import (
     DEFAULT_MAX_FILE_BYTES,
     DEVELOPMENT_HMAC_SECRET,
@@ -27,7 +27,7 @@ from audits.config import (
     ConfigError,
     check_run_id,
 )
-from audits.csvcells import formula_safe
+from audits.csv_cells import formula_safe
 from audits.desk.cli import add_desk_arguments, verify_desk
 from audits.errors import AuditError
 from audits.models import Severity

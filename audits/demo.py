@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from audits.cli import main as cli
-from audits.localrun import run_days
+from audits.local_run import run_days
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,7 +41,7 @@ from audits.loaders import (
 )
 from audits.manifest import sha256_path
 from audits.models import DECISION_TABLES, REFERENCE_TABLES
-from audits.rules.sms_scope import permits_calls
+from audits.rules.messages.scope import permits_calls
 from audits.tables import REFERENCE_COLUMNS_KEPT, agency_zones, contracts_in_force, type_cdr, type_reference
 from audits.validation import validate_table
 from audits.values import _ZONES

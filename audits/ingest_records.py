@@ -75,7 +75,7 @@ def _quarantine_rows(day: dt.date, source: str | None, frame: pd.DataFrame, reas
                      delivered: Sequence[str] = ()) -> pd.DataFrame:
     """quarantine.csv rows for failing rows (reasons != '') and malformed lines; `raw` is the
     row as delivered (the `delivered` columns of `frame`, in the file's order), masked.
-    (Control characters such as NUL stay; csvcells writes them as control pictures.)"""
+    (Control characters such as NUL stay; csv_cells writes them as control pictures.)"""
     failing = np.flatnonzero(reasons.to_numpy() != "")
     columns = list(delivered) or list(TABLE_COLUMNS[table][0] + TABLE_COLUMNS[table][1])
     rows = frame.iloc[failing]

@@ -1,5 +1,5 @@
 """What ingestion does differently for the agencies' text messages (sms.md §1): the typed
-frame the suite `expectations/sms.json` judges (sms_inputs.type_messages plus its flags), the
+frame the suite `expectations/sms.json` judges (messages.inputs.type_messages plus its flags), the
 text shown in quarantine only as a masked excerpt, message order, and which contracts expect an
 SMS file; and with them an agency's SMS file staged, the day's SMS files validated and the
 missing ones recorded, through the same stage, validation and file rules as CDRs (audits.ingest,
@@ -21,8 +21,8 @@ from audits.ingest_records import FileRecord, Ingested, StagedFile
 from audits.ingest_validation import DayFiles, validate_files
 from audits.loaders import TEXT, scan_sms_folder
 from audits.privacy import mask_free_text
-from audits.rules.sms_inputs import MESSAGE_COLUMNS, message_order, no_messages, typed_message_columns
-from audits.rules.sms_scope import permits_sms
+from audits.rules.messages.inputs import MESSAGE_COLUMNS, message_order, no_messages, typed_message_columns
+from audits.rules.messages.scope import permits_sms
 from audits.tables import contracts_in_force
 
 TEXT_EXCERPT = 40           # at most this many characters of a message's text, masked, in quarantine.csv

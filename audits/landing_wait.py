@@ -11,7 +11,7 @@ import datetime as dt
 import pandas as pd
 
 from audits.config import AuditConfig
-from audits.rules.sms_scope import permits_sms
+from audits.rules.messages.scope import permits_sms
 from audits.sources.landing import agencies_with_files
 from audits.tables import contracts_in_force
 from audits.workdir import WorkDir

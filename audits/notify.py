@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from audits.csvcells import read_csv
+from audits.csv_cells import read_csv
 from audits.desk.nightly import attention, read_attention
 from audits.models import DECISION_TABLES, NOT_ASSESSED, RULES_BY_ID, open_cases_text, worst_first_key
 from audits.privacy import mask_free_text
 
 WORST_SHOWN = 5
-OVERDUE_DAYS = 7              # as on the portfolio (audits.rendering.cases_view.OVERDUE_DAYS)
+OVERDUE_DAYS = 7              # as on the portfolio (audits.rendering.views.cases.OVERDUE_DAYS)
 WARNINGS_SHOWN = 10
 
 

@@ -21,7 +21,7 @@ import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from audits.arrowtext import as_arrow_text, extract_groups, strip_separators, text_array
+from audits.arrow_text import as_arrow_text, extract_groups, strip_separators, text_array
 
 # Written forms decided without phonenumbers.parse, per default region: a regex whose group 1
 # is the national significant number, and the country code. The national number must not be

@@ -41,13 +41,13 @@ from audits.loaders import list_cdr_files, list_sms_files, scan_day_folder
 from audits.models import REFERENCE_TABLES
 from audits.pipeline_texts import campaigns_of, day_messages, day_texts, validate_staged_messages, with_texts
 from audits.privacy import key_fingerprint
-from audits.refcache import load_reference_cached
+from audits.reference_cache import load_reference_cached
 from audits.report import AuditResult, publish_report, publishing, recover_publishes
 from audits.rules import RuleInputs, rule_groups, run_rules, sort_violations
 from audits.rules.findings import frame_from_ipc, frame_to_ipc
 from audits.rules.inputs import compact_history, enrich_calls
-from audits.rules.sms_inputs import MessageInputs, enrich_messages, no_messages, opt_outs_among, opt_outs_of
-from audits.rules.sms_scope import permits_calls
+from audits.rules.messages.inputs import MessageInputs, enrich_messages, no_messages, opt_outs_among, opt_outs_of
+from audits.rules.messages.scope import permits_calls
 from audits.signals import daily as warning_signals
 from audits.signals.complaints import complaint_signals
 from audits.signals.effects import escalated

@@ -13,7 +13,7 @@ from audits.config import AuditConfig
 from audits.ingest import Ingested, load_reference_table, reference_paths
 from audits.ingest_sms import SMS_DAY_FILES, validate_messages
 from audits.ingest_validation import lean_for_validation, validation_columns
-from audits.rules.sms_inputs import enrich_messages, no_messages
+from audits.rules.messages.inputs import enrich_messages, no_messages
 from audits.workdir import WorkDir, WorkMissing
 
 
@@ -37,7 +37,7 @@ def day_texts(work: WorkDir) -> Ingested:
 
 
 def day_messages(texts: Ingested, campaigns: pd.DataFrame, config: AuditConfig) -> pd.DataFrame:
-    """The day's accepted text messages (`texts`: day_texts) enriched (sms_inputs.enrich_messages),
+    """The day's accepted text messages (`texts`: day_texts) enriched (messages.inputs.enrich_messages),
     as publishing hands them on."""
     accepted = texts.accepted
     return enrich_messages(accepted if not accepted.empty else no_messages(), campaigns, config.rulepack.sms)

@@ -21,7 +21,7 @@ import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from audits.arrowtext import mask_digit_runs, text_array
+from audits.arrow_text import mask_digit_runs, text_array
 
 # --- written numbers: how the masking and CONF_PII_IN_NOTES read digits in free text ----------
 # Digits are read after NFKC (full-width digits count) and Chinese numerals are digits.

@@ -22,10 +22,10 @@ from pathlib import Path
 import pandas as pd
 
 from audits import atomic, locks
-from audits.cases import decisionsnapshot
+from audits.cases import decision_snapshot
 from audits.cases.decisions import merged_decisions
 from audits.config import AuditConfig
-from audits.csvcells import read_csv, write_csv
+from audits.csv_cells import read_csv, write_csv
 from audits.desk import nightly
 from audits.ingest import FileRecord, Ingested
 from audits.manifest import MANIFEST, output_hashes, sha256_path
@@ -39,8 +39,8 @@ from audits.models import (
     Portfolio,
     Provenance,
 )
+from audits.phone_zones import disagreeing_callee_tz
 from audits.phones import e164_integers
-from audits.phonezones import disagreeing_callee_tz
 from audits.privacy import key_fingerprint
 from audits.rendering import default_templates_dir, write_reports
 from audits.review.month_to_date import month_rows, sla_to_date, with_sla_to_date
@@ -81,7 +81,7 @@ def publish_report(config: AuditConfig, reference: dict[str, Ingested], today: I
     rows), `warnings_baseline` the days they read (signals.md §2); `desk`: the desk's decisions
     applied (audits.desk.nightly.DeskDecisions; None without a desk); `today` holds the day's
     CDR and SMS files (records, quarantine, data-quality results) and its calls; `messages`: the
-    day's enriched messages (sms_inputs.enrich_messages; None: no texts), scored and shown on the
+    day's enriched messages (messages.inputs.enrich_messages; None: no texts), scored and shown on the
     scorecards beside the calls."""
     with publishing(config):
         recover_publishes(config.out, run_id=config.run_id, days=[config.audit_date.isoformat()])
@@ -107,7 +107,7 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         write_csv(quarantine, staging / "quarantine.csv")
         write_csv(cases, staging / "cases.csv")                 # the day's case register (cases.md §4)
         decided = _decision_snapshot(reference, desk)           # the decisions applied, re-applied by verify
-        write_csv(decided, staging / decisionsnapshot.FILE)     # and the review (desk.md §4)
+        write_csv(decided, staging / decision_snapshot.FILE)     # and the review (desk.md §4)
         write_csv(warnings[list(WARNING_COLUMNS)], staging / "warnings.csv")    # early warnings (signals.md §2)
         attention = _desk_attention(config, desk, cases, staging)   # desk.md §3: what the desk waits on
         volumes = _agency_volumes(config, reference["contracts"].accepted, today)
@@ -152,7 +152,7 @@ def _publish(config: AuditConfig, reference: dict[str, Ingested], today: Ingeste
         manifest = _manifest(config, files, staging, report_dir, history)
         # verify then requires decisions.csv and decides the cases from it; it requires warnings.csv
         # and checks the baseline days' counts the warnings read
-        manifest["decisions"] = {"file": decisionsnapshot.FILE, "rows": len(decided)}
+        manifest["decisions"] = {"file": decision_snapshot.FILE, "rows": len(decided)}
         if desk is not None:           # the desk's instant and chain head, signed with the manifest (desk.md §2)
             manifest["desk"] = desk.record()
         manifest["early_warnings"] = {"rows": len(warnings), "baseline": list(warnings_baseline)}
@@ -172,7 +172,7 @@ def _decision_snapshot(reference: dict[str, Ingested], desk=None) -> pd.DataFram
     if desk is not None:
         accepted = {"exceptions": merged_decisions(accepted["exceptions"], desk.exceptions),
                     "disputes": merged_decisions(accepted["disputes"], desk.disputes)}
-    return decisionsnapshot.snapshot_rows(accepted["exceptions"], accepted["disputes"])
+    return decision_snapshot.snapshot_rows(accepted["exceptions"], accepted["disputes"])
 
 
 def _desk_attention(config: AuditConfig, desk, cases: pd.DataFrame, staging: Path):

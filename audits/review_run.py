@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audits.cases.decisionsnapshot import FILE as DECISIONS_FILE
-from audits.cases.decisionsnapshot import decision_tables
+from audits.cases.decision_snapshot import FILE as DECISIONS_FILE
+from audits.cases.decision_snapshot import decision_tables
 from audits.config import Rulepack
-from audits.csvcells import write_csv
+from audits.csv_cells import write_csv
 from audits.desk.nightly import RESPONSES_FILE, desk_state_as_of, response_rows
 from audits.manifest import output_hashes
 from audits.models import VIOLATION_COLUMNS, agency_file_stem, worst_first_key

@@ -25,7 +25,7 @@ from audits.config import (
     WarningSettings,
 )
 from audits.models import DISPOSITIONS, PURPOSES, RULES_BY_ID, SCORED_FAMILIES, WARNING_METRICS
-from audits.safeyaml import load_yaml, mapping_of, no_unknown_keys, shown
+from audits.safe_yaml import load_yaml, mapping_of, no_unknown_keys, shown
 
 RULEPACK_DIR = Path(__file__).parent / "rulepacks"
 DEFAULT_RULEPACK = "cn_bank"

@@ -19,11 +19,11 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from audits.calllookup import call_column
+from audits.call_lookup import call_column
 from audits.cases.channels import message_excerpts
 from audits.cases.decisions import counted_findings
 from audits.cases.evidence import agency_cases, as_findings
-from audits.channelcards import with_channels
+from audits.channel_cards import with_channels
 from audits.config import Rulepack
 from audits.models import (
     GRADE_GATES,
@@ -300,7 +300,7 @@ def build_scorecards(scores: pd.DataFrame, volumes: list[AgencyVolume], calls: p
                      messages: pd.DataFrame | None = None) -> list[Scorecard]:
     """One presentation-ready Scorecard per scores row; `cases`: the day's case register
     (cases.csv rows), shown on each agency's scorecard with its evidence; `messages`: the day's
-    enriched messages (None: no texts), shown beside the calls (channelcards.py).
+    enriched messages (None: no texts), shown beside the calls (channel_cards.py).
 
     Everything per finding is computed once over the whole day, grouped by agency (a
     findings-heavy day holds half a million findings; a boolean mask per agency cost 50 passes

@@ -48,8 +48,8 @@ from audits.config import Rulepack
 from audits.ingest import CannotAudit
 from audits.manifest import sha256_path
 from audits.phones import e164_integers
-from audits.rules.sms_history import STORED_HISTORY_COLUMNS, compact_message_history
-from audits.rules.sms_inputs import (
+from audits.rules.messages.history import STORED_HISTORY_COLUMNS, compact_message_history
+from audits.rules.messages.inputs import (
     MESSAGE_COLUMNS,
     OPT_OUT_COLUMNS,
     message_order,
@@ -126,10 +126,10 @@ def write_day(store: Path, day: dt.date, calls: pd.DataFrame, *, messages: pd.Da
               opt_outs: pd.DataFrame | None = None, run_id: str = "", wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
     """Replace day D's partitions with these validated calls and text messages (all agencies;
     none is a day too). `messages`: the typed messages (MESSAGE_COLUMNS), None for none;
-    `opt_outs`: the opt-outs among them (sms_inputs.opt_outs_of of the enriched messages: which
+    `opt_outs`: the opt-outs among them (messages.inputs.opt_outs_of of the enriched messages: which
     replies opt out depends on the rulepack), required with messages."""
     if messages is not None and opt_outs is None:
-        raise TypeError("write_day: the opt-outs of the messages are required with them (sms_inputs.opt_outs_of)")
+        raise TypeError("write_day: the opt-outs of the messages are required with them (messages.inputs.opt_outs_of)")
     calls = calls.assign(callee_number=e164_integers(calls["callee_e164"]))
     frame = in_order(calls.loc[:, list(STORED_COLUMNS)])                # history needs no sort
     refusals = frame.loc[(frame["disposition_code"] == "ANSWERED") & (frame["outcome_code"] == "REFUSED"),
@@ -372,7 +372,7 @@ def read_message_history(store: Path, day: dt.date, campaigns: pd.DataFrame, rul
     the calls' history), each day's messages checked against its record first (StoreError on a
     mismatch); a day stored before the store kept texts has none. The days read are appended to
     `read` ({date, path, rows, sha256}) when given. Read as Arrow (the coded columns as
-    dictionaries) and compacted by sms_inputs.compact_message_history."""
+    dictionaries) and compacted by messages.inputs.compact_message_history."""
     window = rulepack.sms.contact_window_days
     days = [day - dt.timedelta(days=n) for n in range(window - 1, 0, -1)]
     with reading(store):

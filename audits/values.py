@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from audits.arrowtext import as_arrow_text, extract_groups
+from audits.arrow_text import as_arrow_text, extract_groups
 from audits.loaders import TEXT
 
 _TIMESTAMP = (r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)"

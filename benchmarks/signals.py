@@ -45,9 +45,9 @@ sys.path.insert(0, str(REPO))
 
 from audits import store  # noqa: E402
 from audits.rulepack import load_rulepack  # noqa: E402
-from audits.signals import daily, metricstore, signalstore  # noqa: E402
+from audits.signals import daily, metric_store, signal_store  # noqa: E402
 from audits.signals.complaints import calls_in_window  # noqa: E402
-from audits.signals.daynumbers import advance_day, call_keys, day_number, numbers_of_day, state_days  # noqa: E402
+from audits.signals.day_numbers import advance_day, call_keys, day_number, numbers_of_day, state_days  # noqa: E402
 from audits.signals.metrics import day_counts  # noqa: E402
 from audits.signals.numbers import AGENCY_BITS, day_numbers  # noqa: E402
 from audits.signals.reach import Reach, numbers_per_agency  # noqa: E402
@@ -181,9 +181,9 @@ def fill(root: Path, day: dt.date, calls: pd.DataFrame, findings: pd.DataFrame, 
                   last_day=rng.integers(day_number(yesterday) - days + 1, day_number(yesterday) + 1,
                                         len(keys)).astype(np.int32))
     window = [yesterday - dt.timedelta(days=days - 1 - k) for k in range(days)]
-    signalstore.write_reach(root, yesterday, state, {
+    signal_store.write_reach(root, yesterday, state, {
         "window_days": days, "attempt_dispositions": attempts,
-        "days": {d.isoformat(): signalstore.calls_digest(root, d) for d in window}})
+        "days": {d.isoformat(): signal_store.calls_digest(root, d) for d in window}})
     say(f"state of {yesterday}: {len(keys):,} keys")
     # the baseline: the day's own counts (against an empty history) under each earlier date
     index = day_numbers(calls["callee_e164"].str.slice(1).astype("int64").to_numpy(),
@@ -195,8 +195,8 @@ def fill(root: Path, day: dt.date, calls: pd.DataFrame, findings: pd.DataFrame, 
                         judged=frozenset(settings.judged)).counts
     for back in range(1, BASELINE_DAYS + 1):
         earlier = day - dt.timedelta(days=back)
-        metricstore.write_day(root, earlier, {"date": earlier.isoformat(), "run_id": "bench",
-                                                    "calls_sha256": signalstore.calls_digest(root, earlier),
+        metric_store.write_day(root, earlier, {"date": earlier.isoformat(), "run_id": "bench",
+                                                    "calls_sha256": signal_store.calls_digest(root, earlier),
                                                     "settings": settings.as_record()}, counts)
     say(f"{BASELINE_DAYS} days of early-warning counts written")
 
@@ -219,7 +219,7 @@ def benchmark(root: Path, *, calls_per_day: int, agencies: int, day: dt.date = d
     _partition(root, day, calls)
     for kind in ("numbers", "reach"):                              # what an earlier run of D left: a first run
         shutil.rmtree(root / "signals" / kind / f"call_date={day}", ignore_errors=True)
-    shutil.rmtree(metricstore.day_folder(root, day), ignore_errors=True)
+    shutil.rmtree(metric_store.day_folder(root, day), ignore_errors=True)
     attempts = frozenset(pack.attempt_dispositions)
     picked = np.random.default_rng(seed + 1).integers(0, len(calls), COMPLAINTS)       # whether or not set up now
     complained = np.unique(calls["callee_e164"].to_numpy(dtype=object)[picked])

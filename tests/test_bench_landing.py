@@ -166,7 +166,7 @@ def test_every_text_message_file_is_valid_and_texts_from_a_registered_port(texti
     import pandas as pd
 
     from audits.loaders import read_table
-    from audits.rules.sms_inputs import sender_digits, type_messages
+    from audits.rules.messages.inputs import sender_digits, type_messages
     from benchmarks.landing.sms import SIGNATURE
 
     landing, summary = texting

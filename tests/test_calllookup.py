@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audits.calllookup import call_column, call_positions
+from audits.call_lookup import call_column, call_positions
 
 
 def _calls(n_filler: int = 0) -> pd.DataFrame:

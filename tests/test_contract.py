@@ -102,7 +102,7 @@ def test_the_dag_calls_only_the_pipeline_and_config_layer():
 # The layers of style.md ("Direction of imports"), top to bottom. A module belongs to the layer of
 # the longest prefix that names it; an import may run sideways or down, never up.
 LAYERS = (
-    ("entry points", ("audits.__main__", "audits.cli", "audits.demo", "audits.localrun", "audits.restore",
+    ("entry points", ("audits.__main__", "audits.cli", "audits.demo", "audits.local_run", "audits.restore",
                       "audits.desk.web")),
     ("orchestrators", ("audits.pipeline", "audits.review_run", "audits.report", "audits.verification")),
     ("rendering", ("audits.rendering",)),

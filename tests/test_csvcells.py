@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from audits.csvcells import formula_safe, read_csv, write_csv
+from audits.csv_cells import formula_safe, read_csv, write_csv
 
 PAYLOADS = ["=1+2", '=HYPERLINK("http://evil.example/?x=1","open")', "+cmd|' /C calc'!A0", "@SUM(A1)",
             "-2+3+cmd|' /C calc'!A0", "\t=1+2", "\r=1+2"]

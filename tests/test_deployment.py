@@ -53,7 +53,7 @@ def test_the_embedded_run_passes_absolute_data_paths_and_a_secret(tmp_path, monk
     from pathlib import Path
 
     from audits.config import DEVELOPMENT_HMAC_SECRET
-    from audits.localrun import airflow_environment
+    from audits.local_run import airflow_environment
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("AUDIT_HMAC_SECRET", raising=False)

@@ -13,7 +13,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audits.calllookup import call_column, call_positions
+from audits.call_lookup import call_column, call_positions
 from audits.signals.robust import leave_one_out, row_median_mad
 
 AGENCIES = st.sampled_from(["AG01", "AG02", "A_3", "x-9"])

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from audits.cli import main as cli
-from audits.csvcells import read_csv
+from audits.csv_cells import read_csv
 from audits.notify import compose_summary
 from tests.landing import DAY, REFERENCE, call, make_landing
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from audits.cases.summary import CASE_COLUMNS
-from audits.csvcells import write_csv
+from audits.csv_cells import write_csv
 from audits.notify import compose_summary
 from audits.scoring import SCORE_COLUMNS
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneNumberType
 from phonenumbers.timezone import time_zones_for_number
 
+from audits.phone_zones import number_zones
 from audits.phones import e164_integers
-from audits.phonezones import number_zones
 
 TYPES = (PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE, PhoneNumberType.PREMIUM_RATE,
          PhoneNumberType.SHARED_COST, PhoneNumberType.VOIP, PhoneNumberType.PERSONAL_NUMBER, PhoneNumberType.PAGER,

@@ -161,13 +161,13 @@ def test_store_keeps_the_two_newest_entries_of_a_table(tmp_path):
 def test_store_held_by_another_run_costs_a_full_read_not_a_wait(tmp_path, counted):
     import fcntl
 
-    from audits import refcache
+    from audits import reference_cache
     config = consents_landing(tmp_path, CONSENT_HEADER + CONSENT_ROWS)
     path = config.landing / "reference" / "consents.csv"
     config.store.mkdir(parents=True)
     with open(config.store / ".lock", "w") as other_run:
         fcntl.flock(other_run, fcntl.LOCK_EX)
-        read = refcache.load_reference_cached(config.store, config.landing, "consents", path,
+        read = reference_cache.load_reference_cached(config.store, config.landing, "consents", path,
                                               audit_date=DAY, rulepack=config.rulepack, wait_seconds=0)
     assert counted["read"] == ["consents"]
     assert not (config.store / "reference").exists()

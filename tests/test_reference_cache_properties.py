@@ -15,7 +15,7 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audits import refcache
+from audits import reference_cache
 from audits.ingest import load_reference_table
 from audits.models import TABLE_COLUMNS
 from audits.workdir import WorkDir
@@ -104,13 +104,13 @@ def staged_both_ways(config, table, night):
                                     rulepack=config.rulepack)
     except Exception as exc:                      # an unreadable file: the store must say the same
         try:
-            refcache.load_reference_cached(config.store, config.landing, table, path,
+            reference_cache.load_reference_cached(config.store, config.landing, table, path,
                                            audit_date=config.audit_date, rulepack=config.rulepack)
         except type(exc) as same:
             assert str(same) == str(exc)
             return
         raise AssertionError(f"the full read fails ({exc}), the store's does not") from None
-    cached = refcache.load_reference_cached(config.store, config.landing, table, path,
+    cached = reference_cache.load_reference_cached(config.store, config.landing, table, path,
                                             audit_date=config.audit_date, rulepack=config.rulepack)
     assert_same(round_trip(config, cached, f"cached{night}"), round_trip(config, full, f"full{night}"))
 
@@ -133,7 +133,7 @@ def test_table_from_the_store_is_the_full_read(case):
 
 @settings(max_examples=max(6, settings.default.max_examples // 8), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(versions(tables=refcache.GROWABLE_TABLES, changes=("append",), quoting=False)
+@given(versions(tables=reference_cache.GROWABLE_TABLES, changes=("append",), quoting=False)
        .filter(lambda case: len(case[2]) > len(case[1])))
 def test_appended_rows_are_read_alone(case):
     """A file that grew at its end is read from where the earlier one ended, not whole, when
@@ -150,14 +150,14 @@ def test_appended_rows_are_read_alone(case):
             return                                     # the first file was unreadable: nothing kept
         path.write_bytes(after)
         tail = after[len(before):]
-        ends, read_end = [], refcache._raw_from
+        ends, read_end = [], reference_cache._raw_from
 
         def reading_the_end(*args):
             ends.append(read_end(*args))
             return ends[-1]
-        with mock.patch.object(refcache, "_raw_from", reading_the_end):
+        with mock.patch.object(reference_cache, "_raw_from", reading_the_end):
             staged_both_ways(config, table, 2)
-        if _decodes(tail, "gb18030" if refcache._encoding(before) == "gb18030" else "utf-8"):
+        if _decodes(tail, "gb18030" if reference_cache._encoding(before) == "gb18030" else "utf-8"):
             assert len(ends) == 1 and ends[0] is not None
             assert ends[0].rows_read <= tail.count(b"\n")
 

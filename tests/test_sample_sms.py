@@ -12,8 +12,8 @@ import pytest
 
 from audits.config import SmsSettings
 from audits.models import RULES_BY_ID
-from audits.rules.sms_inputs import is_opt_out_text
-from audits.rules.sms_texts import has_signature
+from audits.rules.messages.inputs import is_opt_out_text
+from audits.rules.messages.texts import has_signature
 from audits.sample import write_sample_landing
 from audits.sample.texts import SMS_HEADER
 from tests.test_sample import _rows

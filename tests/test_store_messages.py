@@ -11,8 +11,8 @@ import pytest
 
 from audits import store
 from audits.rulepack import load_rulepack
-from audits.rules.sms_inputs import enrich_messages, message_history_of, opt_outs_of, type_messages
-from tests.rules.sms.helpers import message, reply
+from audits.rules.messages.inputs import enrich_messages, message_history_of, opt_outs_of, type_messages
+from tests.rules.messages.helpers import message, reply
 from tests.test_store import _calls
 
 D = dt.date(2026, 11, 27)

@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audits.arrowtext import extract_groups, strip_separators
+from audits.arrow_text import extract_groups, strip_separators
 from audits.loaders import _trimmed_or_null
 from audits.phones import e164_integers
 from audits.validation import nullity

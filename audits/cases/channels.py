@@ -3,7 +3,7 @@ texts of each case today, and a message's masked excerpt as evidence.
 
 violations.csv's `channel` is `call` or `sms`; a frame without it (reports made before texts)
 holds calls only. A finding on a message has the message_id in `call_id`. The enriched messages
-frame (audits.rules.sms_inputs.enrich_messages) holds each message's text and port; None when
+frame (audits.rules.messages.inputs.enrich_messages) holds each message's text and port; None when
 no agency texts.
 """
 
@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from audits.calllookup import call_column
+from audits.call_lookup import call_column
 from audits.privacy import mask_phones, mask_text_column
 
 SMS = "sms"

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from audits import store as stored
-from audits.calllookup import call_column
-from audits.cases.casestore import (
+from audits.call_lookup import call_column
+from audits.cases.case_store import (
     ChainLink,
     case_days,
     commit_case_day,
@@ -29,7 +29,7 @@ from audits.cases.casestore import (
     write_case_day,
 )
 from audits.cases.channels import contact_keys, masked_ports, on_messages
-from audits.cases.decisioninputs import load_decision_tables
+from audits.cases.decision_inputs import load_decision_tables
 from audits.cases.decisions import decide_cases, merged_decisions, overlay_register, with_decisions
 from audits.cases.lifecycle import COUNT_COLUMNS, advance, empty_counts
 from audits.cases.summary import case_register

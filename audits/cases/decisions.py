@@ -56,7 +56,7 @@ def decide_cases(cases: pd.DataFrame, exceptions: pd.DataFrame | None, disputes:
                  day: dt.date) -> pd.DataFrame:
     """The decision of each case on `day` (DECIDED_COLUMNS, one row per case with an exception
     in force or a dispute; `cases`: case_id, agency_id, rule_id). `exceptions` and `disputes`
-    are the accepted rows of the decision tables (decisioninputs), or None when not delivered."""
+    are the accepted rows of the decision tables (decision_inputs), or None when not delivered."""
     ids = cases[["case_id", "agency_id", "rule_id"]].drop_duplicates("case_id")
     exception = _exception_per_case(ids, exceptions, day)
     dispute = _dispute_per_case(ids, disputes, day)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audits.cases.casestore import case_days, read_counts, read_decisions, read_link
+from audits.cases.case_store import case_days, read_counts, read_decisions, read_link
 from audits.cases.daily import build_snapshot
 from audits.cases.decisions import overlay_register
 from audits.cases.lifecycle import advance, empty_snapshot

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audits.cases.casestore import CHAIN, case_days, day_folder
+from audits.cases.case_store import CHAIN, case_days, day_folder
 from audits.cases.lookup import register_as_of
 from audits.cases.summary import CASE_COLUMNS
 

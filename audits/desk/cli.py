@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from audits.cases.text import terminal_frame, terminal_text
-from audits.clihelp import HelpFormatter
-from audits.csvcells import formula_safe
+from audits.cli_help import HelpFormatter
+from audits.csv_cells import formula_safe
 from audits.desk.events import at_text
 from audits.desk.export import log_frame
 from audits.desk.nightly import signed_head_problems
@@ -46,7 +46,7 @@ _TARGET_HELP = {"case_id": "the case's id, e.g. C-3f9a0c12d4e5", "exception_id":
 
 
 def add_desk_arguments(desk: argparse.ArgumentParser) -> None:
-    """The `desk` command's subcommands (its description comes from clihelp.COMMANDS)."""
+    """The `desk` command's subcommands (its description comes from cli_help.COMMANDS)."""
     acts = desk.add_subparsers(required=True, metavar="ACT", help="what to do (each ACT --help says more)")
     for name, (kind, target, summary) in _ACTS.items():
         act = acts.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".",

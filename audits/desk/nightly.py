@@ -30,8 +30,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from audits.cases.decisioninputs import dispute_columns, exception_columns
-from audits.csvcells import read_csv
+from audits.cases.decision_inputs import dispute_columns, exception_columns
+from audits.csv_cells import read_csv
 from audits.desk.events import chain_problems
 from audits.desk.roles import DEFAULT_DUE_DAYS, load_desk_config
 from audits.desk.service import CONFIG_FILE, desk_exists, open_desk
@@ -134,7 +134,7 @@ def run_instant(config) -> dt.datetime:
 
 
 def desk_decisions(desk, config, known_cases: pd.DataFrame) -> DeskDecisions:
-    """The desk's decisions for the run's day, typed as the reference tables are (decisioninputs),
+    """The desk's decisions for the run's day, typed as the reference tables are (decision_inputs),
     without those dated after the day or naming a case outside `known_cases` (case_id, agency_id,
     rule_id)."""
 

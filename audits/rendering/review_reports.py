@@ -13,7 +13,7 @@ from audits import atomic
 from audits.models import agency_file_stem
 from audits.privacy import mask_published_fields
 from audits.rendering.html.pages import environment
-from audits.rendering.review_view import review_index_view, review_scorecard_view
+from audits.rendering.views.review import review_index_view, review_scorecard_view
 from audits.rendering.xlsx.review import write_review_scorecard_workbook, write_review_summary_workbook
 from audits.review.cards import PeriodScorecard, ReviewPortfolio
 

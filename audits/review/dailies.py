@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from audits.cases import decisionsnapshot
-from audits.csvcells import read_csv
+from audits.cases import decision_snapshot
+from audits.csv_cells import read_csv
 from audits.errors import PermanentError
 from audits.manifest import MANIFEST, load_json, sha256_bytes
 from audits.review.period import Period
@@ -90,11 +90,11 @@ class DecisionSource:
     """The decisions in force when the review runs: the snapshot of the latest published report."""
 
     manifest: DailyManifest
-    rows: pd.DataFrame            # decisions.csv (audits.cases.decisionsnapshot.COLUMNS), all text
+    rows: pd.DataFrame            # decisions.csv (audits.cases.decision_snapshot.COLUMNS), all text
 
     def record(self) -> dict:
         return {"date": self.manifest.date.isoformat(), "path": f"{self.manifest.date.isoformat()}/"
-                f"{decisionsnapshot.FILE}", "sha256": self.manifest.outputs[decisionsnapshot.FILE],
+                f"{decision_snapshot.FILE}", "sha256": self.manifest.outputs[decision_snapshot.FILE],
                 "manifest_sha256": self.manifest.sha256}
 
 
@@ -107,8 +107,8 @@ def latest_manifest(out: Path) -> DailyManifest:
 
 def decisions_of(out: Path, manifest: DailyManifest) -> DecisionSource:
     """The decisions a report recorded (its decisions.csv, checked against its manifest)."""
-    require_outputs("", [manifest], decisionsnapshot.FILE, "the decisions it applied")
-    return DecisionSource(manifest=manifest, rows=read_output(out, manifest, decisionsnapshot.FILE))
+    require_outputs("", [manifest], decision_snapshot.FILE, "the decisions it applied")
+    return DecisionSource(manifest=manifest, rows=read_output(out, manifest, decision_snapshot.FILE))
 
 
 def require_outputs(label: str, manifests: list[DailyManifest], name: str, what: str) -> None:

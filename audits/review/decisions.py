@@ -4,7 +4,7 @@ period (cases.md §3), so that one case is never dismissed on one day and counte
 A dispute upheld after a day was published dismisses that day's findings of its case too (every
 finding with a call date on or before decided_on), yet the day's report, published while the
 dispute was open, counts them. Each daily report records the decisions it applied
-(`decisions.csv`, audits.cases.decisionsnapshot); the review takes those of the latest
+(`decisions.csv`, audits.cases.decision_snapshot); the review takes those of the latest
 published report, the decisions in force at its run, and decides every case of every day of
 the period again with them (audits.cases.decisions.decide_cases, as the nightly run does):
 the findings' decisions, the findings and calls that count per agency and family, and the

@@ -33,7 +33,7 @@ import pandas as pd
 import phonenumbers
 
 from audits import atomic
-from audits.csvcells import formula_safe
+from audits.csv_cells import formula_safe
 from audits.manifest import sha256_path
 
 ANOTHER_AGENCY = "another agency"

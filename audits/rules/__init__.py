@@ -31,26 +31,26 @@ from audits.rules.frequency import (
     rapid_redials,
 )
 from audits.rules.inputs import RuleInputs
-from audits.rules.qualification import (
-    calls_by_untrained_agents,
-    calls_from_unregistered_numbers,
-    calls_under_invalid_licence,
-    calls_without_contract,
-)
-from audits.rules.sms_frequency import (
+from audits.rules.messages.frequency import (
     attempts_after_refusal_or_opt_out,
     contacts_over_rolling_cap,
     marketing_after_opt_out,
     messages_outside_hours,
     messages_over_daily_cap,
 )
-from audits.rules.sms_scope import (
+from audits.rules.messages.scope import (
     marketing_texts_without_consent,
     messages_from_unregistered_senders,
     on_both_channels,
     out_of_scope_on_both_channels,
 )
-from audits.rules.sms_texts import marketing_without_opt_out_text, messages_with_pii, messages_without_signature
+from audits.rules.messages.texts import marketing_without_opt_out_text, messages_with_pii, messages_without_signature
+from audits.rules.qualification import (
+    calls_by_untrained_agents,
+    calls_from_unregistered_numbers,
+    calls_under_invalid_licence,
+    calls_without_contract,
+)
 
 __all__ = ["RULES", "Rule", "RuleInputs", "rule_groups", "run_rules", "sort_violations"]
 

@@ -35,7 +35,7 @@ def frame_from_ipc(data: bytes) -> pd.DataFrame:
 def as_violations(inputs: RuleInputs, rows: pd.DataFrame, rule_id: str, detail: pd.Series | str, *,
                   channel: str = "call") -> pd.DataFrame:
     """Violation rows for the offending calls `rows` (a slice of inputs.calls); `channel` "sms"
-    for messages shaped as calls (sms_findings.message_violations)."""
+    for messages shaped as calls (messages.findings.message_violations)."""
     if rows.empty:
         return empty_violations()
     info = RULES_BY_ID[rule_id]

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from audits.models import PURPOSES
-from audits.phonezones import number_zones, zone_is_one_of
+from audits.phone_zones import number_zones, zone_is_one_of
 from audits.rules.findings import as_violations, earlier_calls_text, local_clock, ordinal
 from audits.rules.grouping import group_keys, previous_flagged, running_count, running_sum_before
 from audits.rules.inputs import RuleInputs

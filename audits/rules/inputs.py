@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from audits.config import Rulepack
 from audits.models import CONVERSATION_OUTCOMES, PURPOSES, UNANSWERED_DISPOSITIONS
 from audits.phones import e164_integers
-from audits.rules.sms_inputs import MessageInputs
+from audits.rules.messages.inputs import MessageInputs
 from audits.tables import in_order
 
 # Columns of the compact history (compact_history): what the history rules need of earlier days.

@@ -1,6 +1,6 @@
 """Numbers attempted: the distinct (agency, number) and (agent, number) pairs of a day's
 attempts, which the early warnings count (numbers per agency and agent; new numbers are looked
-up for the agency pairs in the day's numbers, daynumbers.py).
+up for the agency pairs in the day's numbers, day_numbers.py).
 
 One sort of int64 keys (no hashing: hashing ten million random phone numbers costs seconds, a
 sort a fraction of one): (number − the day's smallest) << agency and agent bits | agency | agent

@@ -3,7 +3,7 @@ audited, and when an earlier day is ingested), and the day's warnings against th
 baseline.
 
 Cheap per night whatever the history: the baseline reads each earlier day's counts (one row
-per agency and agent), and the new numbers come from the day's numbers (daynumbers.py: the
+per agency and agent), and the new numbers come from the day's numbers (day_numbers.py: the
 rolling state the complaints keep too, advanced by the day). The caller holds the store's lock.
 """
 
@@ -18,8 +18,8 @@ import pandas as pd
 
 from audits import store
 from audits.config import AuditConfig, Rulepack
-from audits.signals import metricstore as signalstore
-from audits.signals.daynumbers import NumbersOfDay, numbers_of_day, state_days
+from audits.signals import metric_store
+from audits.signals.day_numbers import NumbersOfDay, numbers_of_day, state_days
 from audits.signals.metrics import FINDING_COUNTS, DayCounts, day_counts
 from audits.signals.warnings import day_warnings
 
@@ -66,7 +66,7 @@ def record_day(store_dir: Path, day: dt.date, calls: pd.DataFrame, findings: pd.
     record = {"date": day.isoformat(), "run_id": run_id,
               "calls_sha256": (calls_record.get("calls") or {}).get("sha256"),
               "settings": settings.as_record()}
-    signalstore.write_day(store_dir, day, record, counts.counts)
+    metric_store.write_day(store_dir, day, record, counts.counts)
     return counts
 
 
@@ -96,7 +96,7 @@ def stored_warnings(store_dir: Path, day: dt.date, rulepack: Rulepack) -> pd.Dat
     record = _fresh_record(store_dir, day, Settings.of(rulepack))
     if record is None:
         raise ValueError(f"the store holds no current early-warning counts of {day.isoformat()}")
-    return warnings_of_day(store_dir, day, signalstore.read_counts(store_dir, day, record), rulepack)
+    return warnings_of_day(store_dir, day, metric_store.read_counts(store_dir, day, record), rulepack)
 
 
 def baseline(store_dir: Path, day: dt.date, rulepack: Rulepack, *,
@@ -112,9 +112,9 @@ def baseline(store_dir: Path, day: dt.date, rulepack: Rulepack, *,
         record = _fresh_record(store_dir, earlier, settings)
         if record is None:
             continue
-        counts = signalstore.read_counts(store_dir, earlier, record)
+        counts = metric_store.read_counts(store_dir, earlier, record)
         if read is not None:
-            read.append({"date": earlier.isoformat(), "sha256": record["files"][signalstore.METRICS]["sha256"]})
+            read.append({"date": earlier.isoformat(), "sha256": record["files"][metric_store.METRICS]["sha256"]})
         recorded = record.get("settings") or {}
         if recorded.get("short_answer_ms") != settings.short_answer_ms:
             counts["short_answers"] = np.nan
@@ -130,7 +130,7 @@ def baseline(store_dir: Path, day: dt.date, rulepack: Rulepack, *,
 def _fresh_record(store_dir: Path, day: dt.date, settings: Settings) -> dict | None:
     """The day's signals record when it is current: computed from the calls partition the
     store holds now, with the same attempt dispositions."""
-    record = signalstore.read_record(store_dir, day)
+    record = metric_store.read_record(store_dir, day)
     if record is None:
         return None
     calls = (store.day_record(store_dir, day) or {}).get("calls") or {}

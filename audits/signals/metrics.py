@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 
 from audits.models import WARNING_METRICS
 from audits.signals.attempted import attempted
-from audits.signals.daynumbers import NumbersOfDay, call_keys, day_number, previous_days, text_codes
+from audits.signals.day_numbers import NumbersOfDay, call_keys, day_number, previous_days, text_codes
 from audits.workers import in_threads
 
 AGENCY, AGENT = "agency", "agent"
@@ -61,7 +61,7 @@ def day_counts(calls: pd.DataFrame, findings: pd.DataFrame, *, numbers: NumbersO
                short_answer_ms: int, judged: frozenset[str], messages: pd.DataFrame | None = None) -> DayCounts:
     """Counts per agency and agent of the day's calls (enriched: is_attempt, is_conversation,
     is_refusal; talk_ms; in any order) and findings (violations.csv rows). `numbers`: the day's
-    numbers (daynumbers.py), which say when each agency last attempted each number before the
+    numbers (day_numbers.py), which say when each agency last attempted each number before the
     day (a number is new when that is not within the new_numbers_days before it).
     `judged`: the rule ids the rulepack runs; `messages`: the day's enriched messages (agency_id,
     is_attempt, is_opt_out), None without texts (with_message_counts)."""

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from audits.config import ConfigError
 from audits.loaders import AGENCY_ID, CDR_SUFFIXES, REFERENCE_SUFFIXES
 from audits.models import DECISION_TABLES, REFERENCE_TABLES
-from audits.safeyaml import load_yaml, mapping_of, no_unknown_keys, shown
+from audits.safe_yaml import load_yaml, mapping_of, no_unknown_keys, shown
 from audits.sources.query import NotASelect, one_select
 
 KINDS = ("sftp", "local", "object", "sql")

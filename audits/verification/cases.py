@@ -4,7 +4,7 @@ decision decided again from what the run recorded.
 cases.csv lists every case of the day's findings with exactly their count, in the register's
 columns; each finding carries its case's decision, and each decision names the row that made it.
 
-Every report holds `decisions.csv` (audits.cases.decisionsnapshot: the exceptions and disputes
+Every report holds `decisions.csv` (audits.cases.decision_snapshot: the exceptions and disputes
 it applied) and its manifest says so (`decisions`: file, rows). Each
 case of cases.csv is decided again from that snapshot with the run's own function
 (audits.cases.decisions.decide_cases) on the audit day, and its decision, exception_id and
@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from audits.cases.decision_snapshot import COLUMNS, FILE, decision_tables
 from audits.cases.decisions import ACCEPTED, DECISIONS, DISMISSED, DISPUTED, decide_cases
-from audits.cases.decisionsnapshot import COLUMNS, FILE, decision_tables
 from audits.cases.lifecycle import STATUSES
 from audits.cases.summary import CASE_COLUMNS
-from audits.csvcells import read_csv
+from audits.csv_cells import read_csv
 from audits.manifest import whole_number
 from audits.signals.effects import CASE_COLUMN as CASE_COMPLAINTS
 from audits.verification.csvread import read_output_csv

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from audits.cases.decision_snapshot import FILE as DECISIONS_FILE
 from audits.cases.decisions import counted_findings
-from audits.cases.decisionsnapshot import FILE as DECISIONS_FILE
 from audits.config import Rulepack
-from audits.csvcells import booleans_as_words
+from audits.csv_cells import booleans_as_words
 from audits.manifest import MANIFEST, hash_mismatch, whole_number
 from audits.models import (
     DECISION_TABLES,
@@ -24,7 +24,7 @@ from audits.models import (
     agency_file_stem,
 )
 from audits.scoring import AgencyVolume, score_agencies
-from audits.signals.lastcontact import LAST_CONTACT_COLUMNS
+from audits.signals.last_contact import LAST_CONTACT_COLUMNS
 from audits.signals.linking import COMPLAINT_COLUMNS, STATUSES
 from audits.verification.cases import check_cases
 from audits.verification.csvread import read_output_csv

@@ -24,12 +24,12 @@ import phonenumbers
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audits.cases.decisioninputs import dispute_columns, exception_columns
+from audits.cases.decision_inputs import dispute_columns, exception_columns
 from audits.cases.decisions import counted_findings, decide_cases, overlay_register, with_decisions
 from audits.cases.evidence import agency_cases
 from audits.loaders import TEXT
 from audits.models import CaseLine, Finding
-from audits.rendering.cases_view import more_text
+from audits.rendering.views.cases import more_text
 
 SECRET = b"property-secret"
 DAY = dt.date(2026, 11, 27)

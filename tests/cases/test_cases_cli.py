@@ -16,9 +16,9 @@ from audits.cases.lifecycle import empty_counts
 from audits.cli import main as cli
 from audits.models import open_cases_text
 from audits.rulepack import load_rulepack
-from audits.rules.sms_inputs import enrich_messages, opt_outs_of, type_messages
+from audits.rules.messages.inputs import enrich_messages, opt_outs_of, type_messages
 from audits.store import write_day
-from tests.rules.sms.helpers import message
+from tests.rules.messages.helpers import message
 from tests.test_store import _calls
 
 D = dt.date(2026, 11, 1)

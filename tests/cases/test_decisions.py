@@ -7,7 +7,7 @@ import datetime as dt
 
 import pandas as pd
 
-from audits.cases.decisioninputs import dispute_columns, exception_columns
+from audits.cases.decision_inputs import dispute_columns, exception_columns
 from audits.cases.decisions import counted_findings, decide_cases, overlay_register, with_decisions
 from audits.cases.keys import case_id
 from audits.loaders import TEXT

@@ -224,7 +224,7 @@ def test_the_cli_shows_each_day_s_decision_of_a_case_and_the_register_s(four_day
 
 
 def test_a_rebuilt_day_keeps_the_decisions_it_was_audited_with(tmp_path):
-    from audits.cases.casestore import ChainLink, read_decisions, write_case_day
+    from audits.cases.case_store import ChainLink, read_decisions, write_case_day
     from audits.cases.decisions import DECIDED_COLUMNS
     from audits.cases.lifecycle import empty_counts, empty_snapshot
 

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pandas as pd
 
-from audits.cases.casestore import case_days, read_link, read_snapshot
+from audits.cases.case_store import case_days, read_link, read_snapshot
 from audits.cases.daily import build_snapshot
 from audits.cases.lifecycle import empty_counts
 

@@ -13,7 +13,7 @@ import pytest
 
 from audits import report
 from audits.cases import daily
-from audits.cases.casestore import case_days
+from audits.cases.case_store import case_days
 from audits.cli import main as cli
 from audits.pipeline import run_audit
 from tests.landing import call, config_for, make_landing

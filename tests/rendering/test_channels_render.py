@@ -9,10 +9,10 @@ import re
 import openpyxl
 import pandas as pd
 
-from audits.channelcards import with_channels
+from audits.channel_cards import with_channels
 from audits.models import CaseLine, Finding, RuleLine
 from audits.rendering import render_index_html, render_scorecard_html, write_scorecard_workbook, write_summary_workbook
-from audits.rendering.cases_view import more_text
+from audits.rendering.views.cases import more_text
 from tests.rendering.conftest import CARD_AG001
 from tests.rendering.test_html import parse
 

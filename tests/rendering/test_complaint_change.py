@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 
 from audits.models import ComplaintRate
-from audits.rendering.complaints_view import complaints_panel
+from audits.rendering.views.complaints import complaints_panel
 from audits.signals.effects import stored_history_days, with_complaint_rates
 
 

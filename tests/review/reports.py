@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from audits.cases import decisionsnapshot
+from audits.cases import decision_snapshot
 from audits.cases.summary import CASE_COLUMNS
-from audits.csvcells import write_csv
+from audits.csv_cells import write_csv
 from audits.manifest import output_hashes
 from audits.models import VIOLATION_COLUMNS
 from audits.scoring import SCORE_COLUMNS
@@ -66,7 +66,7 @@ def publish_day(out: Path, day: str, scores: list[dict], *, cases: list[dict] | 
                 warnings: list[dict] | None = None, rulepack_sha256: str = "x",
                 decisions: list[dict] | None = (), landing: Path | None = None) -> Path:
     """<out>/<day>/ with the given CSVs and a manifest whose `outputs` hash them; `decisions`:
-    the rows of the decisions.csv the day recorded (decisionsnapshot.COLUMNS, blanks left out;
+    the rows of the decisions.csv the day recorded (decision_snapshot.COLUMNS, blanks left out;
     none by default, as every report writes it; None: no decisions.csv at all);
     `landing`: the landing zone the manifest names."""
     folder = out / day
@@ -81,8 +81,8 @@ def publish_day(out: Path, day: str, scores: list[dict], *, cases: list[dict] | 
     if warnings is not None:
         write_csv(_frame(warnings, list(WARNING_COLUMNS)), folder / "warnings.csv")
     if decisions is not None:
-        rows = _frame(decisions, list(decisionsnapshot.COLUMNS)).astype(object).fillna("")
-        write_csv(rows, folder / decisionsnapshot.FILE)
+        rows = _frame(decisions, list(decision_snapshot.COLUMNS)).astype(object).fillna("")
+        write_csv(rows, folder / decision_snapshot.FILE)
     manifest = {"run_id": f"test-{day}", "audit_date": day, "generated_at": f"{day}T20:00:00+00:00",
                 "code_version": "test", "rulepack": {"name": "cn_bank", "sha256": rulepack_sha256},
                 "outputs": output_hashes(folder), **({"landing": str(landing)} if landing else {})}

@@ -10,7 +10,7 @@ import zipfile
 import pandas as pd
 import pytest
 
-from audits.csvcells import read_csv
+from audits.csv_cells import read_csv
 from audits.review import period as periods
 from audits.review_run import ReviewConfig, ReviewError, run_review
 from audits.rulepack import load_rulepack

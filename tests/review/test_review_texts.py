@@ -8,7 +8,7 @@ import zipfile
 
 import openpyxl
 
-from audits.csvcells import read_csv
+from audits.csv_cells import read_csv
 from audits.review import period as periods
 from audits.review_run import REVIEW_SCORE_COLUMNS, ReviewConfig, run_review
 from audits.rulepack import load_rulepack

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from audits.cli import main as cli
-from audits.csvcells import read_csv
+from audits.csv_cells import read_csv
 from audits.review import period as periods
 from audits.review.dailies import ReviewError
 from audits.review_run import ReviewConfig, run_review

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from audits.config import ConfigError, SlaSettings
-from audits.csvcells import read_csv
+from audits.csv_cells import read_csv
 from audits.review import period as periods
 from audits.review.sla import judge, overall_result
 from audits.review_run import ReviewConfig, run_review

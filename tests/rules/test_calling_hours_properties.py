@@ -11,8 +11,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audits.phone_zones import disagreeing_callee_tz
 from audits.phones import e164_integers, normalise_phones
-from audits.phonezones import disagreeing_callee_tz
 from audits.rules.frequency import callee_zones, outside_hours
 from tests.oracle import validity as v
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from audits.phonezones import disagreeing_callee_tz
+from audits.phone_zones import disagreeing_callee_tz
 from audits.rules.frequency import calls_outside_hours
 from tests.landing import call, rule_inputs
 from tests.rules.helpers import assignment, consent, contract, ids, iso, only, two_agencies

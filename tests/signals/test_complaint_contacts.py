@@ -7,7 +7,7 @@ import datetime as dt
 
 import pandas as pd
 
-from audits.signals.lastcontact import with_texts_and_last_contact
+from audits.signals.last_contact import with_texts_and_last_contact
 from audits.signals.linking import COMPLAINT_COLUMNS
 
 D = dt.date(2026, 11, 27)

@@ -12,7 +12,7 @@ import pytest
 from audits import store
 from audits.pipeline import run_audit
 from audits.rulepack import load_rulepack
-from audits.rules.sms_inputs import enrich_messages, opt_outs_of, type_messages
+from audits.rules.messages.inputs import enrich_messages, opt_outs_of, type_messages
 from tests.landing import (
     CALLER,
     CUSTOMER,

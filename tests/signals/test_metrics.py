@@ -12,7 +12,7 @@ import pytest
 
 from audits.signals import metrics as metrics_module
 from audits.signals.attempted import _attempted_unpacked, attempted
-from audits.signals.daynumbers import NumbersOfDay, advance_day, day_number, previous_days
+from audits.signals.day_numbers import NumbersOfDay, advance_day, day_number, previous_days
 from audits.signals.metrics import day_counts, metric_values
 from audits.signals.numbers import AGENCY_BITS, day_numbers
 from audits.signals.reach import Reach

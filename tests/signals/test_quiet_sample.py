@@ -9,7 +9,7 @@ import datetime as dt
 
 import pandas as pd
 
-from audits.signals import daily, metricstore
+from audits.signals import daily, metric_store
 from tests.signals.test_sample_warnings import PACK, SAMPLE, START
 
 DAYS = PACK.warnings.baseline_days + 3         # the last three days judged against a full baseline
@@ -27,7 +27,7 @@ def test_a_month_without_anomalies_gives_no_warning(audited_sample):
         assert (quiet.landing / "truth" / f"{day}-warnings.csv").read_text(encoding="utf-8").strip() == \
             "level,agency_id,agent_id,metric"
         assert daily.stored_warnings(store, day, PACK).empty, day
-        counts = metricstore.read_counts(store, day, metricstore.read_record(store, day))
+        counts = metric_store.read_counts(store, day, metric_store.read_record(store, day))
         busy = counts[counts["attempts"] >= 50]
         today = {level: set(zip(busy.loc[busy["level"] == level, "agency_id"],
                                 busy.loc[busy["level"] == level, "agent_id"])) for level in judged}

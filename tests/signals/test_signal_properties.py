@@ -1,7 +1,7 @@
 """The complaints' and early warnings' vectorised fast paths against plain per-value oracles
 written from signals.md §1-§2 and the modules' docstrings: the day's number index and its
 look-up (numbers.py), the rolling reach (reach.py), the attempted pairs (attempted.py), and the
-new numbers from the state before the day (daynumbers.py).
+new numbers from the state before the day (day_numbers.py).
 
 Inputs mix the shapes the code meets: non-contiguous arrays (strided views whose gaps hold
 junk), int32 and int64 codes, repeated calls, empty days and windows, numbers at both ends of
@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from audits.signals.attempted import attempted
-from audits.signals.daynumbers import advance_day, previous_days
+from audits.signals.day_numbers import advance_day, previous_days
 from audits.signals.numbers import (
     DayNumbers,
     agency_codes,

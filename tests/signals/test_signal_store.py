@@ -1,4 +1,4 @@
-"""The signals' store files (signalstore.py) through run_audit: the rolling reach and the day
+"""The signals' store files (signal_store.py) through run_audit: the rolling reach and the day
 indexes follow a day of the store that was ingested again with other calls, and are pruned."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import datetime as dt
 import shutil
 
 from audits.pipeline import run_audit
-from audits.signals import signalstore
+from audits.signals import signal_store
 from tests.landing import DAY, REFERENCE, call, config_for, make_landing, write_csv
 
 EARLIER = DAY - dt.timedelta(days=1)
@@ -54,8 +54,8 @@ def test_indexes_and_states_older_than_the_windows_are_pruned(tmp_path):
     make_landing(tmp_path / "landing", {old: {"AG01": _calls(old, NUMBERS[:1])},
                                         DAY: {"AG01": _calls(DAY, NUMBERS[1:2])}}, assignments=_assigned())
     run_audit(config_for(tmp_path, old))
-    assert old in signalstore.reach_days(tmp_path / "store")
+    assert old in signal_store.reach_days(tmp_path / "store")
     run_audit(config_for(tmp_path, DAY))
-    assert signalstore.reach_days(tmp_path / "store") == [DAY]
+    assert signal_store.reach_days(tmp_path / "store") == [DAY]
     assert not (tmp_path / "store" / "signals" / "numbers" / f"call_date={old}").exists()
     assert (tmp_path / "store" / "signals" / "findings" / f"call_date={old}").is_dir()     # small: kept

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from audits.csvcells import write_csv
+from audits.csv_cells import write_csv
 from audits.models import WARNING_COLUMNS
 from audits.notify import agency_warning_lines
 from tests.test_verification import _landing, _manifest, _rehash, _run, _save, _verify

@@ -16,7 +16,7 @@ from audits.ingest_sms import missing_sms_files
 from audits.ingest_sms import validate_messages as validate
 from audits.loaders import list_sms_files, scan_sms_folder
 from audits.models import QUARANTINE_COLUMNS, TABLE_COLUMNS
-from audits.rules.sms_inputs import MESSAGE_COLUMNS
+from audits.rules.messages.inputs import MESSAGE_COLUMNS
 from audits.tables import type_reference
 from tests.landing import CUSTOMER_E164, DAY
 from tests.sms.messages import PACK, ingest_day, message, reply, sms_path, stage, write_sms

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from audits.ingest import load_reference_table
 from audits.rulepack import load_rulepack
+from audits.rules.messages.scope import permits_sms, sms_ports
 from audits.rules.qualification import calls_from_unregistered_numbers
-from audits.rules.sms_scope import permits_sms, sms_ports
 from audits.tables import contracts_in_force, type_reference
 from tests.landing import CALLER, CALLER_E164, DAY, REFERENCE, call, rule_inputs
 

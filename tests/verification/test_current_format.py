@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audits.csvcells import write_csv
+from audits.csv_cells import write_csv
 from tests.landing import DAY
 from tests.test_verification import _landing, _manifest, _rehash, _run, _save, _verify
 

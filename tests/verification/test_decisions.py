@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audits.cases.decisionsnapshot import snapshot_rows
+from audits.cases.decision_snapshot import snapshot_rows
 from audits.cases.keys import case_id
-from audits.csvcells import write_csv
+from audits.csv_cells import write_csv
 from audits.verification.cases import check_recorded_decisions
 
 RULE = "CONF_AGENT_NOT_ACTIVE"

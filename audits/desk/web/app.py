@@ -21,7 +21,7 @@ import pandas as pd
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from audits.csvcells import formula_safe
+from audits.csv_cells import formula_safe
 from audits.desk.catalogue import known_cases
 from audits.desk.events import KINDS, Event
 from audits.desk.export import log_frame

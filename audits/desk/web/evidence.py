@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from audits.cases.casestore import case_days, read_counts
-from audits.csvcells import read_csv
+from audits.cases.case_store import case_days, read_counts
+from audits.csv_cells import read_csv
 from audits.privacy import mask_free_text
 from audits.store import StoreError
 

@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from audits.localrun import REPO, airflow_environment
+from audits.local_run import REPO, airflow_environment
 
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 # user -> Airflow role; the desk's default mapping makes viewer an auditor, user an officer, op an
@@ -28,7 +28,7 @@ SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_mana
 DEMO_USERS = {"auditor": "viewer", "officer": "user", "approver": "op", "vendor": "viewer"}
 DEMO_DESK_YAML = "# written by `make desk` for its demo users; edit freely\nusers:\n  vendor: [vendor_manager]\n"
 PASSWORDS = "desk-passwords.json"
-METADATA_DB = "airflow.db"                  # localrun's SQLite metadata database under the Airflow home
+METADATA_DB = "airflow.db"                  # local_run's SQLite metadata database under the Airflow home
 JWT_SECRET = "desk-jwt-secret"
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from audits.models import Portfolio, Scorecard
-from audits.rendering.complaints_view import complaint_rows, complaints_panel
-from audits.rendering.index_view import index_view
-from audits.rendering.view import scorecard_view
-from audits.rendering.warnings_view import Z_FOOTNOTE, warning_events
+from audits.rendering.views.complaints import complaint_rows, complaints_panel
+from audits.rendering.views.index import index_view
+from audits.rendering.views.scorecard import scorecard_view
+from audits.rendering.views.warnings import Z_FOOTNOTE, warning_events
 
 
 def default_templates_dir() -> Path:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from openpyxl import Workbook
 
 from audits.models import RULES_BY_ID, Portfolio, Scorecard
-from audits.rendering.cases_view import (
+from audits.rendering.formatting import family_label
+from audits.rendering.views.cases import (
     OVERDUE_DAYS,
     SUBJECT_LABELS,
     case_counts,
@@ -15,7 +16,6 @@ from audits.rendering.cases_view import (
     new_critical_cases,
     overdue_cases,
 )
-from audits.rendering.formatting import family_label
 from audits.rendering.xlsx.bulk import INT, TEXT, add_bulk_rows
 from audits.rendering.xlsx.cells import HEADING, TITLE, Rows, add_table, layout_sheet, safe, text_cell
 

@@ -14,7 +14,7 @@ from openpyxl.styles import Font
 
 from audits.models import NOT_ASSESSED, Provenance, agency_file_stem
 from audits.rendering.formatting import family_label
-from audits.rendering.review_view import missing_note, period_has_texts
+from audits.rendering.views.review import missing_note, period_has_texts
 from audits.rendering.xlsx.cells import (
     BIG,
     BIG_WHITE,

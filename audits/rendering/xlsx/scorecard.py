@@ -13,9 +13,9 @@ from openpyxl.chart import LineChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 
 from audits.models import NOT_ASSESSED, RULES_BY_ID, DataQuality, Provenance, Scorecard
-from audits.rendering.cases_view import case_counts, counts_text
 from audits.rendering.formatting import DQ_DESCRIPTIONS, family_label, status_pill, without_server_paths
-from audits.rendering.view import agency_inputs, grade_bands_text, not_assessed_message
+from audits.rendering.views.cases import case_counts, counts_text
+from audits.rendering.views.scorecard import agency_inputs, grade_bands_text, not_assessed_message
 from audits.rendering.xlsx.bulk import TEXT, TIMESTAMP, add_bulk_rows
 from audits.rendering.xlsx.cases import cases_sheet
 from audits.rendering.xlsx.cells import (

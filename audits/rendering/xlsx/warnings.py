@@ -5,7 +5,7 @@ from __future__ import annotations
 from openpyxl import Workbook
 
 from audits.models import EarlyWarning
-from audits.rendering.warnings_view import BASIS_LABELS, COUNTED_METRICS, metric_label
+from audits.rendering.views.warnings import BASIS_LABELS, COUNTED_METRICS, metric_label
 from audits.rendering.xlsx.cells import (
     INT_FMT,
     RATE_FMT,

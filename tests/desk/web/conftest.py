@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from audits.cases.daily import build_snapshot
 from audits.cases.lifecycle import empty_counts
-from audits.csvcells import write_csv
+from audits.csv_cells import write_csv
 from audits.desk.web.app import create_app
 from audits.desk.web.security import Identity
 

@@ -12,7 +12,7 @@ from audits.desk.web.serve import (
     demo_passwords,
     desk_environment,
 )
-from audits.localrun import REPO
+from audits.local_run import REPO
 
 
 def test_the_api_server_loads_the_plugin_with_the_simple_auth_manager_and_the_demo_users(tmp_path):

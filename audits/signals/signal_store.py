@@ -5,7 +5,7 @@
         records the calls partition's sha256 and the attempt dispositions it was built with, so
         a day rerun or ingested again is rebuilt, never read stale
     <store>/signals/reach/call_date=D/     reach.parquet, reach.json
-        the rolling state as of D (reach.py, daynumbers.py: what each agency attempted over the
+        the rolling state as of D (reach.py, day_numbers.py: what each agency attempted over the
         days both signals need); reach.json records the calls partition sha256 of every day of
         its window, so a state built before a rerun of one of them is not used
     <store>/signals/findings/call_date=D/  findings.parquet, findings.json

@@ -25,8 +25,8 @@ from audits.rules.frequency import (
 from audits.rules.grouping import running_count
 from audits.rules.inputs import RuleInputs
 from audits.rules.joins import pairs_in
-from audits.rules.sms_contacts import after_events, contact_ordinals, contacts_of
-from audits.rules.sms_findings import joined_violations, message_violations
+from audits.rules.messages.contacts import after_events, contact_ordinals, contacts_of
+from audits.rules.messages.findings import joined_violations, message_violations
 from audits.tables import agency_zones
 
 _MINUTE_NS = 60 * 1_000_000_000

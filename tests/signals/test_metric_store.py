@@ -15,9 +15,7 @@ import pytest
 from audits import store
 from audits.config import WarningSettings
 from audits.rulepack import load_rulepack
-from audits.signals import daily
-from audits.signals import metricstore as signalstore
-from audits.signals import signalstore as numberstore
+from audits.signals import daily, metric_store, signal_store
 from audits.store import StoreError
 
 START = dt.date(2026, 11, 1)
@@ -103,7 +101,7 @@ def test_a_day_whose_counts_are_stale_is_read_from_its_calls(tmp_path):
     audit(tmp_path, third, history[third], signals=False)         # calls rewritten, the run died before its counts
     for day in sorted(history)[3:]:
         assert new_numbers(audit(tmp_path, day, history[day])) == oracle(history, day), day
-    index = numberstore._folder(tmp_path, "numbers", third) / "index.json"      # rebuilt from the new calls
+    index = signal_store._folder(tmp_path, "numbers", third) / "index.json"      # rebuilt from the new calls
     assert f'"calls_sha256": "{store.day_record(tmp_path, third)["calls"]["sha256"]}"' in index.read_text()
 
 
@@ -112,12 +110,12 @@ def test_a_tampered_state_is_rebuilt_and_tampered_counts_are_refused(tmp_path):
     for day, rows in list(history.items())[:3]:
         audit(tmp_path, day, rows)
     third = START + dt.timedelta(days=2)
-    state = numberstore._folder(tmp_path, "reach", third) / "reach.parquet"
+    state = signal_store._folder(tmp_path, "reach", third) / "reach.parquet"
     pq.write_table(pq.read_table(state).slice(0, 1), state)        # readable, and most of the state gone
     last = START + dt.timedelta(days=3)
     assert new_numbers(audit(tmp_path, last, history[last])) == oracle(history, last)
 
-    metrics = signalstore.day_folder(tmp_path, third) / signalstore.METRICS
+    metrics = metric_store.day_folder(tmp_path, third) / metric_store.METRICS
     metrics.write_bytes(metrics.read_bytes() + b" ")
     with pytest.raises(StoreError, match=r"signals/metrics/call_date=2026-11-03/metrics.parquet does not match"):
         daily.baseline(tmp_path, last, PACK)
@@ -136,7 +134,7 @@ def test_counts_with_another_definition_are_not_baseline_values(tmp_path):
 def test_rerunning_a_day_rewrites_its_counts(tmp_path):
     audit(tmp_path, START, [("AG1", 8613800000001, "ANSWERED")])
     audit(tmp_path, START, [("AG1", 8613800000001, "ANSWERED"), ("AG1", 8613800000002, "ANSWERED")])
-    record = signalstore.read_record(tmp_path, START)
+    record = metric_store.read_record(tmp_path, START)
     assert record["calls_sha256"] == store.day_record(tmp_path, START)["calls"]["sha256"]
-    counts = signalstore.read_counts(tmp_path, START, record)
+    counts = metric_store.read_counts(tmp_path, START, record)
     assert counts.loc[counts["level"] == "agency", "attempts"].tolist() == [2]

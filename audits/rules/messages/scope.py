@@ -13,9 +13,9 @@ from audits.rules.confidentiality import without_consent
 from audits.rules.findings import as_violations
 from audits.rules.inputs import RuleInputs
 from audits.rules.joins import active_on, pairs_in
+from audits.rules.messages.findings import joined_violations, message_violations, on_messages, on_sms
+from audits.rules.messages.inputs import sender_digits
 from audits.rules.qualification import calls_out_of_scope
-from audits.rules.sms_findings import joined_violations, message_violations, on_messages, on_sms
-from audits.rules.sms_inputs import sender_digits
 from audits.tables import contracts_in_force
 
 Finder = Callable[[RuleInputs], pd.DataFrame]

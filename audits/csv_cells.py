@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from audits.arrowtext import text_array
+from audits.arrow_text import text_array
 from audits.privacy import mask_published_ids
 
 _FORMULA_PREFIXES = pa.array(["=", "+", "-", "@", "\t", "\r"])      # OWASP

@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 
 from audits.rules import run_rules
-from audits.rules.sms_inputs import is_opt_out_text, sender_digits
-from audits.rules.sms_scope import marketing_texts_without_consent, messages_from_unregistered_senders
-from audits.rules.sms_texts import marketing_without_opt_out_text, messages_with_pii, messages_without_signature
+from audits.rules.messages.inputs import is_opt_out_text, sender_digits
+from audits.rules.messages.scope import marketing_texts_without_consent, messages_from_unregistered_senders
+from audits.rules.messages.texts import marketing_without_opt_out_text, messages_with_pii, messages_without_signature
 from tests.landing import CUSTOMER, OTHER
 from tests.rules.helpers import agent, assert_empty_violations, assignment, consent, contract, iso, two_agencies
-from tests.rules.sms.helpers import found_ids, message, port, reply, rulepack_with, sms_inputs, with_rulepack
+from tests.rules.messages.helpers import found_ids, message, port, reply, rulepack_with, sms_inputs, with_rulepack
 
 D0 = iso(0)
 CN_KEYWORDS = frozenset({"t", "td", "n", "0000", "退订", "退", "stop", "unsubscribe"})

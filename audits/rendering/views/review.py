@@ -26,7 +26,7 @@ from audits.rendering.formatting import (
     severity_pill,
 )
 from audits.rendering.html import charts
-from audits.rendering.view import GradeBand
+from audits.rendering.views.scorecard import GradeBand
 from audits.review.cards import PeriodScorecard, ReviewPortfolio, ReviewProvenance
 from audits.review.dailies import days_text
 from audits.review.sla import MET, NOT_MET, ClauseResult

@@ -13,17 +13,6 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from audits.models import DataQuality, Provenance, Scorecard, agency_file_stem
-from audits.rendering.cases_view import (
-    OVERDUE_DAYS,
-    CaseRow,
-    EvidenceGroup,
-    EvidenceRow,
-    case_counts,
-    cases_note,
-    evidence_row,
-    grouped_evidence_note,
-)
-from audits.rendering.channels_view import ChannelsView, channels_view
 from audits.rendering.formatting import (
     DASH,
     DQ_DESCRIPTIONS,
@@ -44,7 +33,18 @@ from audits.rendering.formatting import (
     without_server_paths,
 )
 from audits.rendering.html import charts
-from audits.rendering.summary_view import CaseGroup, SlaView, StatusCount, case_sections, sla_view, status_counts
+from audits.rendering.views.cases import (
+    OVERDUE_DAYS,
+    CaseRow,
+    EvidenceGroup,
+    EvidenceRow,
+    case_counts,
+    cases_note,
+    evidence_row,
+    grouped_evidence_note,
+)
+from audits.rendering.views.channels import ChannelsView, channels_view
+from audits.rendering.views.summary import CaseGroup, SlaView, StatusCount, case_sections, sla_view, status_counts
 
 # --- view values ------------------------------------------------------------------------
 

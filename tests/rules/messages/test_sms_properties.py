@@ -22,15 +22,15 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from audits.loaders import TEXT
-from audits.rules.sms_contacts import contact_ordinals, contacts_of
-from audits.rules.sms_frequency import (
+from audits.rules.messages.contacts import contact_ordinals, contacts_of
+from audits.rules.messages.frequency import (
     attempts_after_refusal_or_opt_out,
     contacts_over_rolling_cap,
     marketing_after_opt_out,
     messages_outside_hours,
     messages_over_daily_cap,
 )
-from audits.rules.sms_inputs import (
+from audits.rules.messages.inputs import (
     MESSAGE_COLUMNS,
     MessageInputs,
     no_message_history,
@@ -38,10 +38,10 @@ from audits.rules.sms_inputs import (
     opt_outs_among,
     sender_digits,
 )
-from audits.rules.sms_scope import messages_from_unregistered_senders
-from audits.rules.sms_texts import marketing_without_opt_out_text, messages_without_signature
+from audits.rules.messages.scope import messages_from_unregistered_senders
+from audits.rules.messages.texts import marketing_without_opt_out_text, messages_without_signature
 from tests.rules.helpers import iso, two_agencies
-from tests.rules.sms.helpers import port, sms_inputs
+from tests.rules.messages.helpers import port, sms_inputs
 
 DAY = dt.date.fromisoformat(iso(0))
 SHANGHAI, NEW_YORK = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")

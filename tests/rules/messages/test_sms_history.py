@@ -1,4 +1,4 @@
-"""Earlier days' messages compacted for CONTACT_ROLLING_7D (sms_history.compact_message_history):
+"""Earlier days' messages compacted for CONTACT_ROLLING_7D (messages.history.compact_message_history):
 each stored message, read as Arrow (coded columns as dictionaries or plain, in one or several
 chunks), gives the row a plain per-message reading of sms.md gives."""
 
@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from audits.models import PURPOSES
-from audits.rules.sms_history import STORED_HISTORY_COLUMNS, compact_message_history
-from audits.rules.sms_inputs import MESSAGE_HISTORY_COLUMNS
+from audits.rules.messages.history import STORED_HISTORY_COLUMNS, compact_message_history
+from audits.rules.messages.inputs import MESSAGE_HISTORY_COLUMNS
 
 CAMPAIGNS = pd.DataFrame({"campaign_id": ["MKT", "SRV", "COL", "MKT", "ODD"],
                           "purpose_code": ["marketing", "servicing", "collection", "collection", None],

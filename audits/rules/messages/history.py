@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from audits.models import PURPOSES
 from audits.phones import e164_integers
 from audits.rules.inputs import _dictionary_lookup
-from audits.rules.sms_inputs import ATTEMPT_STATUSES, MESSAGE_HISTORY_COLUMNS, no_message_history
+from audits.rules.messages.inputs import ATTEMPT_STATUSES, MESSAGE_HISTORY_COLUMNS, no_message_history
 
 # What compact_message_history reads of a stored day of messages (store.read_message_history).
 STORED_HISTORY_COLUMNS = ("customer_e164", "sent_utc", "campaign_id", "direction_code", "status_code")

@@ -7,7 +7,7 @@ written when the day is audited or ingested, rewritten when it is rerun. A day's
 written aside and renamed into place, so its files change together. The record names the
 sha256 of the calls partition the counts come from (a day whose calls were written again since
 is stale: not a baseline day). What each agency attempted on earlier days (the new numbers) is
-the complaints' rolling state (daynumbers.py), kept once for both signals.
+the complaints' rolling state (day_numbers.py), kept once for both signals.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Literal text messages for the SMS rule tests: raw rows as an agency would deliver them, typed
-as the loaders type them (sms_inputs.type_messages), next to calls built through the landing."""
+as the loaders type them (messages.inputs.type_messages), next to calls built through the landing."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import yaml
 
 from audits.rulepack import RULEPACK_DIR, load_rulepack
 from audits.rules import RuleInputs
-from audits.rules.sms_inputs import (
+from audits.rules.messages.inputs import (
     MessageInputs,
     enrich_messages,
     message_history_of,

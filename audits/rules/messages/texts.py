@@ -13,7 +13,7 @@ import pandas as pd
 
 from audits.rules.confidentiality import identifier_kinds
 from audits.rules.inputs import RuleInputs
-from audits.rules.sms_findings import message_violations
+from audits.rules.messages.findings import message_violations
 
 SIGNATURE_LENGTHS = (2, 20)          # any 【name】 of 2 to 20 characters, when the rulepack names none
 

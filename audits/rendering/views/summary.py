@@ -9,7 +9,8 @@ import dataclasses
 from dataclasses import dataclass
 
 from audits.models import CaseLine, Scorecard, SlaToDate
-from audits.rendering.cases_view import (
+from audits.rendering.formatting import Pill, fmt_int
+from audits.rendering.views.cases import (
     CASES_SHOWN,
     EVIDENCE_CASES,
     STATUS_PILLS,
@@ -21,7 +22,6 @@ from audits.rendering.cases_view import (
     evidence_row,
     more_text,
 )
-from audits.rendering.formatting import Pill, fmt_int
 
 SLA_PILLS = {"met": Pill("met", "sla-met"), "at risk": Pill("at risk", "sla-risk"), "n/a": Pill("n/a", "sla-na")}
 STATUS_ORDER = ("new", "reopened", "open", "quiet", "resolved")

@@ -13,7 +13,7 @@ import yaml
 
 from audits.rulepack import RULEPACK_DIR
 from audits.rules import run_rules, sort_violations
-from audits.rules.sms_frequency import (
+from audits.rules.messages.frequency import (
     attempts_after_refusal_or_opt_out,
     contacts_over_rolling_cap,
     marketing_after_opt_out,
@@ -22,7 +22,7 @@ from audits.rules.sms_frequency import (
 )
 from tests.landing import OTHER, call
 from tests.rules.helpers import answered, assert_empty_violations, assignment, consent, day, iso, two_agencies
-from tests.rules.sms.helpers import found_ids, message, reply, rulepack_with, sms_inputs, with_rulepack
+from tests.rules.messages.helpers import found_ids, message, reply, rulepack_with, sms_inputs, with_rulepack
 
 D0 = iso(0)
 US_NUMBER = "+1 212 555 0100"          # New York: 13 hours behind Shanghai in November

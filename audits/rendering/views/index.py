@@ -12,14 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audits.models import NOT_ASSESSED, IgnoredFile, Portfolio, RegulatorComplaint, Scorecard, agency_file_stem
-from audits.rendering.cases_view import (
-    OVERDUE_DAYS,
-    CaseGroup,
-    case_counts,
-    case_groups,
-    new_critical_cases,
-    overdue_cases,
-)
 from audits.rendering.formatting import (
     Change,
     Pill,
@@ -31,8 +23,16 @@ from audits.rendering.formatting import (
     parse_timestamp,
     status_pill,
 )
-from audits.rendering.view import ProvenanceView, not_assessed_message, provenance_view
-from audits.rendering.warnings_view import WarningEvent, warning_events
+from audits.rendering.views.cases import (
+    OVERDUE_DAYS,
+    CaseGroup,
+    case_counts,
+    case_groups,
+    new_critical_cases,
+    overdue_cases,
+)
+from audits.rendering.views.scorecard import ProvenanceView, not_assessed_message, provenance_view
+from audits.rendering.views.warnings import WarningEvent, warning_events
 
 WARNINGS_FIRST_SCREEN = 10     # early warnings on the first screen; the section below lists every one
 OVERDUE_OPEN_UP_TO = 3         # an overdue group of at most this many cases is listed case by case

@@ -1,7 +1,7 @@
 """The embedded default: run the DAG with real Airflow on this machine (SQLite metadata in
 <root>/airflow, `airflow dags test`, no other service) for one day or a range (a backfill).
 
-    python -m audits.localrun --root data/demo --from 2026-11-21 --to 2026-11-27 [--rulepack cn_bank]
+    python -m audits.local_run --root data/demo --from 2026-11-21 --to 2026-11-27 [--rulepack cn_bank]
 
 Airflow is driven through its own command line in a subprocess, so this module never imports it.
 """
@@ -77,7 +77,7 @@ def run_days(root: Path, first: dt.date, last: dt.date, *, rulepack: str = "cn_b
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m audits.localrun", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m audits.local_run", description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path("data/demo"), help="holds landing/, store/, reports/")
     parser.add_argument("--from", dest="first", type=dt.date.fromisoformat, required=True)
     parser.add_argument("--to", dest="last", type=dt.date.fromisoformat, required=True)

@@ -10,7 +10,7 @@ from audits.models import VIOLATION_COLUMNS
 from audits.rules import run_rules, sort_violations
 from tests.landing import call
 from tests.rules.helpers import iso
-from tests.rules.sms.helpers import message, sms_inputs
+from tests.rules.messages.helpers import message, sms_inputs
 
 D0 = iso(0)
 

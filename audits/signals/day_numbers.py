@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from audits.config import Rulepack
 from audits.phones import e164_integers
-from audits.signals import signalstore
+from audits.signals import signal_store
 from audits.signals.numbers import AGENCY_BITS, DayNumbers, day_numbers
 from audits.signals.reach import Reach, advanced, advanced_with_previous, within
 
@@ -114,11 +114,11 @@ def numbers_of_day(root: Path, day: dt.date, *, days: int, attempt_dispositions:
     of the calls this run wrote to it (then its index is built from them, not read back)."""
     first = day - dt.timedelta(days=days - 1)
     window = [first + dt.timedelta(days=n) for n in range(days)]
-    digests = {d.isoformat(): signalstore.calls_digest(root, d) for d in window}
+    digests = {d.isoformat(): signal_store.calls_digest(root, d) for d in window}
     wanted = {"window_days": days, "attempt_dispositions": sorted(attempt_dispositions)}
     state, start = Reach.empty(), first
-    for earlier in sorted((d for d in signalstore.reach_days(root) if first <= d < day), reverse=True):
-        stored = signalstore.read_reach(root, earlier)
+    for earlier in sorted((d for d in signal_store.reach_days(root) if first <= d < day), reverse=True):
+        stored = signal_store.read_reach(root, earlier)
         if stored is None:
             continue
         reach, record = stored
@@ -128,13 +128,13 @@ def numbers_of_day(root: Path, day: dt.date, *, days: int, attempt_dispositions:
             state, start = within(reach, first_kept=day_number(first)), earlier + dt.timedelta(days=1)
             break
     while start < day:
-        index = signalstore.day_index(root, start, attempt_dispositions=attempt_dispositions)
+        index = signal_store.day_index(root, start, attempt_dispositions=attempt_dispositions)
         state = advanced(state, index, day_number(start), first_kept=day_number(first))
         start += dt.timedelta(days=1)
-    today = signalstore.day_index(root, day, attempt_dispositions=attempt_dispositions, checked=checked,
+    today = signal_store.day_index(root, day, attempt_dispositions=attempt_dispositions, checked=checked,
                                   built=keys.index() if keys is not None else None)
     numbers = advance_day(state, today, day, days=days, keys=keys)
-    signalstore.write_reach(root, day, numbers.reach, {**wanted, "days": digests})
+    signal_store.write_reach(root, day, numbers.reach, {**wanted, "days": digests})
     return numbers
 
 

@@ -1,0 +1,1 @@
+"""The text-message rules (SMS): inputs, scope, texts, frequency, contacts and their findings."""
