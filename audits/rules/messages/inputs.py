@@ -87,7 +87,10 @@ def sender_digits(values: pd.Series) -> pd.Series:
     """A port as compared (sms.md §1): NFKC, white space and dashes dropped, then a leading '+';
     never validated as a phone number. Null for a blank value. An agency writes a few ports
     many times: each distinct value is read once."""
-    written = pc.dictionary_encode(pa.array(values.astype(TEXT), type=pa.string()))
+    written = pa.array(values.astype(TEXT), type=pa.string())
+    if isinstance(written, pa.ChunkedArray):          # a large file's column comes in several chunks
+        written = written.combine_chunks()
+    written = pc.dictionary_encode(written)
     return pd.Series(pd.array(pc.take(_port_digits(written.dictionary), written.indices), dtype=TEXT),
                      index=values.index)
 

@@ -324,9 +324,12 @@ def oracle_digits(written: str) -> str | None:
 @given(st.lists(st.one_of(st.none(), st.sampled_from(SENDERS),
                           st.text(alphabet="+- 0１9\u3000\u2028\u0085\u00a0\t", max_size=8)), max_size=12), st.data())
 def test_sender_digits_equal_the_oracle(written, data):
-    """Each distinct port is read once: repeated, blank and missing values, any index."""
+    """Each distinct port is read once: repeated, blank and missing values, any index, and a
+    column held in several Arrow chunks (as a large CSV file is read)."""
     labels = data.draw(st.permutations(range(5, 5 + 2 * len(written), 2))) if written else []
-    values = pd.Series(written, index=pd.Index(list(labels), dtype="int64"), dtype=TEXT)
+    cut = data.draw(st.integers(0, len(written)))
+    parts = [pd.Series(written[:cut], dtype=TEXT), pd.Series(written[cut:], dtype=TEXT)]
+    values = pd.concat(parts, ignore_index=True).set_axis(pd.Index(list(labels), dtype="int64"))
     result = sender_digits(values)
     assert list(result.index) == list(values.index)
     assert [None if pd.isna(v) else v for v in result] == [None if w is None else oracle_digits(w) for w in written]
