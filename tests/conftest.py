@@ -77,10 +77,22 @@ def slow_reason(item: pytest.Item) -> str:
     return SLOW_MODULES.get(item.path.name, "")
 
 
+# The modules that take longest (a minute or more of one worker: real scheduler, month-long and
+# ten-day samples, the oracle, real servers) are handed out first, so that the two workers end
+# together instead of one finishing a long module alone (longest first).
+LONGEST_FIRST = ("tests/test_scheduler.py", "tests/signals/test_quiet_sample.py", "tests/test_oracle.py",
+                 "tests/test_truth.py", "tests/cases/test_case_truth.py", "tests/signals/test_complaints_truth.py",
+                 "tests/rules/test_partitions.py", "tests/signals/test_sample_warnings.py",
+                 "tests/test_run_failures.py", "tests/sources/test_connection_keys.py", "tests/test_invariance.py",
+                 "tests/test_dags.py", "tests/test_review_dag.py")
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if slow_reason(item):
             item.add_marker(pytest.mark.slow)
+    rank = {module: k for k, module in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))      # stable: the rest keep their order
 
 
 # --- pytest-xdist: a shared fixture is built once --------------------------------------------
