@@ -120,11 +120,12 @@ def load_reference_cached(store_root: Path, landing: Path, table: str, path: Pat
 @functools.cache
 def _code_fingerprint() -> str:
     """sha256 of what reads, types and validates a table: the audits modules, the suites, the
-    library versions and the time-zone database's zones."""
+    library versions and the time-zone database's zones (paths relative to the checkout, so that a
+    checkout moved elsewhere keeps its store's tables)."""
     digest = hashlib.sha256(sys.version.encode())
     package = Path(__file__).resolve().parent
     for file in sorted([*package.rglob("*.py"), *EXPECTATIONS_DIR.glob("*.json")]):
-        digest.update(file.as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+        digest.update(file.relative_to(package.parent).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
     for library in _LIBRARIES:
         try:
             digest.update(f"{library}={metadata.version(library)}\0".encode())
